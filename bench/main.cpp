@@ -1,0 +1,10 @@
+// sotto-bench <derive|store|match>: prints measurements, ending with one key=value line.
+#include "bench.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"sotto benchmarks"};
+    app.require_subcommand(1);
+    sotto::bench::add_derive_bench(app);
+    CLI11_PARSE(app, argc, argv);
+    return 0;
+}

@@ -1,0 +1,216 @@
+#include "aes128.hpp"
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include <new>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SOTTO_HAVE_X86_AES 1
+#include <immintrin.h>
+#endif
+
+namespace sotto::core::detail {
+
+struct Aes128Batch::OpenSsl {
+    EVP_CIPHER* ecb = nullptr;
+    EVP_CIPHER_CTX* ctx = nullptr;
+    ~OpenSsl() {
+        EVP_CIPHER_CTX_free(ctx);  // wipes the key schedule
+        EVP_CIPHER_free(ecb);
+    }
+};
+
+#if SOTTO_HAVE_X86_AES
+namespace {
+
+// FIPS-197 key expansion with AESKEYGENASSIST (Intel AES-NI white paper, "AES-128 key expansion").
+#define SOTTO_AES_TARGET __attribute__((target("aes,sse4.1")))
+#define SOTTO_VAES_TARGET __attribute__((target("aes,sse4.1,avx512f,vaes")))
+
+SOTTO_AES_TARGET inline __m128i expand_step(__m128i key, __m128i assist) {
+    assist = _mm_shuffle_epi32(assist, 0xff);
+    key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+    key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+    key = _mm_xor_si128(key, _mm_slli_si128(key, 4));
+    return _mm_xor_si128(key, assist);
+}
+
+SOTTO_AES_TARGET void expand_key(const std::uint8_t* key, __m128i rk[11]) {
+    rk[0] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key));
+    rk[1] = expand_step(rk[0], _mm_aeskeygenassist_si128(rk[0], 0x01));
+    rk[2] = expand_step(rk[1], _mm_aeskeygenassist_si128(rk[1], 0x02));
+    rk[3] = expand_step(rk[2], _mm_aeskeygenassist_si128(rk[2], 0x04));
+    rk[4] = expand_step(rk[3], _mm_aeskeygenassist_si128(rk[3], 0x08));
+    rk[5] = expand_step(rk[4], _mm_aeskeygenassist_si128(rk[4], 0x10));
+    rk[6] = expand_step(rk[5], _mm_aeskeygenassist_si128(rk[5], 0x20));
+    rk[7] = expand_step(rk[6], _mm_aeskeygenassist_si128(rk[6], 0x40));
+    rk[8] = expand_step(rk[7], _mm_aeskeygenassist_si128(rk[7], 0x80));
+    rk[9] = expand_step(rk[8], _mm_aeskeygenassist_si128(rk[8], 0x1b));
+    rk[10] = expand_step(rk[9], _mm_aeskeygenassist_si128(rk[9], 0x36));
+}
+
+SOTTO_AES_TARGET inline __m128i load(const std::uint8_t* p) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+SOTTO_AES_TARGET inline void store(std::uint8_t* p, __m128i v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
+}
+
+SOTTO_AES_TARGET inline __m128i encrypt_one(const __m128i rk[11], __m128i b) {
+    b = _mm_xor_si128(b, rk[0]);
+    for (int r = 1; r < 10; ++r) b = _mm_aesenc_si128(b, rk[r]);
+    return _mm_aesenclast_si128(b, rk[10]);
+}
+
+// Eight independent blocks per round keep the AES unit's pipeline full.
+SOTTO_AES_TARGET void ecb_aesni(const __m128i rk[11], const std::uint8_t* in, std::uint8_t* out,
+                                std::size_t n) {
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i b0 = _mm_xor_si128(load(in + 16 * (i + 0)), rk[0]);
+        __m128i b1 = _mm_xor_si128(load(in + 16 * (i + 1)), rk[0]);
+        __m128i b2 = _mm_xor_si128(load(in + 16 * (i + 2)), rk[0]);
+        __m128i b3 = _mm_xor_si128(load(in + 16 * (i + 3)), rk[0]);
+        __m128i b4 = _mm_xor_si128(load(in + 16 * (i + 4)), rk[0]);
+        __m128i b5 = _mm_xor_si128(load(in + 16 * (i + 5)), rk[0]);
+        __m128i b6 = _mm_xor_si128(load(in + 16 * (i + 6)), rk[0]);
+        __m128i b7 = _mm_xor_si128(load(in + 16 * (i + 7)), rk[0]);
+        for (int r = 1; r < 10; ++r) {
+            b0 = _mm_aesenc_si128(b0, rk[r]);
+            b1 = _mm_aesenc_si128(b1, rk[r]);
+            b2 = _mm_aesenc_si128(b2, rk[r]);
+            b3 = _mm_aesenc_si128(b3, rk[r]);
+            b4 = _mm_aesenc_si128(b4, rk[r]);
+            b5 = _mm_aesenc_si128(b5, rk[r]);
+            b6 = _mm_aesenc_si128(b6, rk[r]);
+            b7 = _mm_aesenc_si128(b7, rk[r]);
+        }
+        store(out + 16 * (i + 0), _mm_aesenclast_si128(b0, rk[10]));
+        store(out + 16 * (i + 1), _mm_aesenclast_si128(b1, rk[10]));
+        store(out + 16 * (i + 2), _mm_aesenclast_si128(b2, rk[10]));
+        store(out + 16 * (i + 3), _mm_aesenclast_si128(b3, rk[10]));
+        store(out + 16 * (i + 4), _mm_aesenclast_si128(b4, rk[10]));
+        store(out + 16 * (i + 5), _mm_aesenclast_si128(b5, rk[10]));
+        store(out + 16 * (i + 6), _mm_aesenclast_si128(b6, rk[10]));
+        store(out + 16 * (i + 7), _mm_aesenclast_si128(b7, rk[10]));
+    }
+    for (; i < n; ++i) store(out + 16 * i, encrypt_one(rk, load(in + 16 * i)));
+}
+
+// VAES: each instruction runs one round on four blocks; four registers give 16 in flight.
+SOTTO_VAES_TARGET void ecb_vaes512(const __m128i rk[11], const std::uint8_t* in,
+                                   std::uint8_t* out, std::size_t n) {
+    __m512i k[11];
+    // The maskz form: GCC 12 flags the plain broadcast's internal undefined register as uninitialized.
+    for (int r = 0; r < 11; ++r) k[r] = _mm512_maskz_broadcast_i32x4(0xffff, rk[r]);
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512i b0 = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * i), k[0]);
+        __m512i b1 = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 4)), k[0]);
+        __m512i b2 = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 8)), k[0]);
+        __m512i b3 = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 12)), k[0]);
+        for (int r = 1; r < 10; ++r) {
+            b0 = _mm512_aesenc_epi128(b0, k[r]);
+            b1 = _mm512_aesenc_epi128(b1, k[r]);
+            b2 = _mm512_aesenc_epi128(b2, k[r]);
+            b3 = _mm512_aesenc_epi128(b3, k[r]);
+        }
+        _mm512_storeu_si512(out + 16 * i, _mm512_aesenclast_epi128(b0, k[10]));
+        _mm512_storeu_si512(out + 16 * (i + 4), _mm512_aesenclast_epi128(b1, k[10]));
+        _mm512_storeu_si512(out + 16 * (i + 8), _mm512_aesenclast_epi128(b2, k[10]));
+        _mm512_storeu_si512(out + 16 * (i + 12), _mm512_aesenclast_epi128(b3, k[10]));
+    }
+    for (; i + 4 <= n; i += 4) {
+        __m512i b = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * i), k[0]);
+        for (int r = 1; r < 10; ++r) b = _mm512_aesenc_epi128(b, k[r]);
+        _mm512_storeu_si512(out + 16 * i, _mm512_aesenclast_epi128(b, k[10]));
+    }
+    for (; i < n; ++i) store(out + 16 * i, encrypt_one(rk, load(in + 16 * i)));
+    for (auto& v : k) v = _mm512_setzero_si512();
+}
+
+bool cpu_has_aesni() noexcept {
+    static const bool v = __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse4.1");
+    return v;
+}
+bool cpu_has_vaes512() noexcept {
+    static const bool v = cpu_has_aesni() && __builtin_cpu_supports("vaes") &&
+                          __builtin_cpu_supports("avx512f");
+    return v;
+}
+
+}  // namespace
+#endif  // SOTTO_HAVE_X86_AES
+
+bool aes_backend_supported(AesBackend backend) noexcept {
+    switch (backend) {
+        case AesBackend::kAuto:
+        case AesBackend::kOpenSsl: return true;
+#if SOTTO_HAVE_X86_AES
+        case AesBackend::kAesNi: return cpu_has_aesni();
+        case AesBackend::kVaes512: return cpu_has_vaes512();
+#endif
+        default: return false;
+    }
+}
+
+const char* aes_backend_name(AesBackend backend) noexcept {
+    switch (backend) {
+        case AesBackend::kOpenSsl: return "openssl";
+        case AesBackend::kAesNi: return "aesni";
+        case AesBackend::kVaes512: return "vaes512";
+        default: return "auto";
+    }
+}
+
+Aes128Batch::Aes128Batch(AesBackend backend, std::unique_ptr<OpenSsl> ossl) noexcept
+    : backend_(backend), ossl_(std::move(ossl)) {}
+Aes128Batch::Aes128Batch(Aes128Batch&&) noexcept = default;
+Aes128Batch& Aes128Batch::operator=(Aes128Batch&&) noexcept = default;
+Aes128Batch::~Aes128Batch() = default;
+
+Result<Aes128Batch> Aes128Batch::create(AesBackend backend) noexcept {
+    if (!aes_backend_supported(backend))
+        return make_error(ErrorCode::kInvalidArgument, "aes: backend not supported on this CPU");
+    if (backend == AesBackend::kAuto) {
+        backend = aes_backend_supported(AesBackend::kVaes512) ? AesBackend::kVaes512
+                  : aes_backend_supported(AesBackend::kAesNi) ? AesBackend::kAesNi
+                                                              : AesBackend::kOpenSsl;
+    }
+    if (backend != AesBackend::kOpenSsl) return Aes128Batch(backend, nullptr);
+
+    std::unique_ptr<OpenSsl> o(new (std::nothrow) OpenSsl());
+    if (!o) return make_error(ErrorCode::kCryptoFailure, "out of memory");
+    o->ecb = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
+    o->ctx = EVP_CIPHER_CTX_new();
+    if (o->ecb == nullptr || o->ctx == nullptr ||
+        EVP_EncryptInit_ex2(o->ctx, o->ecb, nullptr, nullptr, nullptr) != 1 ||
+        EVP_CIPHER_CTX_set_padding(o->ctx, 0) != 1)
+        return make_error(ErrorCode::kCryptoFailure, "AES-128-ECB unavailable");
+    return Aes128Batch(backend, std::move(o));
+}
+
+bool Aes128Batch::encrypt(std::span<const std::uint8_t, 16> key, const std::uint8_t* in,
+                          std::uint8_t* out, std::size_t n) noexcept {
+    if (n == 0) return true;
+#if SOTTO_HAVE_X86_AES
+    if (backend_ == AesBackend::kAesNi || backend_ == AesBackend::kVaes512) {
+        __m128i rk[11];
+        expand_key(key.data(), rk);
+        if (backend_ == AesBackend::kVaes512)
+            ecb_vaes512(rk, in, out, n);
+        else
+            ecb_aesni(rk, in, out, n);
+        sodium_memzero(rk, sizeof rk);
+        return true;
+    }
+#endif
+    if (n > static_cast<std::size_t>(INT32_MAX / 16)) return false;
+    if (EVP_EncryptInit_ex2(ossl_->ctx, nullptr, key.data(), nullptr, nullptr) != 1) return false;
+    int len = 0;
+    return EVP_EncryptUpdate(ossl_->ctx, out, &len, in, static_cast<int>(16 * n)) == 1 &&
+           static_cast<std::size_t>(len) == 16 * n;
+}
+
+}  // namespace sotto::core::detail

@@ -1,0 +1,37 @@
+#include <sotto/error.hpp>
+#include <sotto/version.hpp>
+
+namespace sotto {
+
+const char* error_code_name(ErrorCode code) noexcept {
+    switch (code) {
+        case ErrorCode::kOk: return "kOk";
+        case ErrorCode::kInvalidArgument: return "kInvalidArgument";
+        case ErrorCode::kFailedPrecondition: return "kFailedPrecondition";
+        case ErrorCode::kOutOfRange: return "kOutOfRange";
+        case ErrorCode::kCryptoFailure: return "kCryptoFailure";
+        case ErrorCode::kAuthenticationFailed: return "kAuthenticationFailed";
+        case ErrorCode::kUntrustedKey: return "kUntrustedKey";
+        case ErrorCode::kUnsigned: return "kUnsigned";
+        case ErrorCode::kStorageIo: return "kStorageIo";
+        case ErrorCode::kStorageCorrupt: return "kStorageCorrupt";
+        case ErrorCode::kStorageWrongKey: return "kStorageWrongKey";
+        case ErrorCode::kStorageNotAStore: return "kStorageNotAStore";
+        case ErrorCode::kStorageNewerSchema: return "kStorageNewerSchema";
+        case ErrorCode::kStorageReadOnly: return "kStorageReadOnly";
+        case ErrorCode::kStorageFull: return "kStorageFull";
+        case ErrorCode::kStorageBusy: return "kStorageBusy";
+        case ErrorCode::kStorageNotEncrypted: return "kStorageNotEncrypted";
+        case ErrorCode::kBleUnavailable: return "kBleUnavailable";
+        case ErrorCode::kBlePermissionDenied: return "kBlePermissionDenied";
+        case ErrorCode::kBleBusy: return "kBleBusy";
+        case ErrorCode::kKeyFileMalformed: return "kKeyFileMalformed";
+        case ErrorCode::kKeyFileTooLarge: return "kKeyFileTooLarge";
+        case ErrorCode::kInternal: return "kInternal";
+        default: return "kUnknown";
+    }
+}
+
+const char* version_string() noexcept { return "0.1.0"; }
+
+}  // namespace sotto

@@ -1,0 +1,146 @@
+// The fast path uses OpenSSL's low-level SHA-256 API because it lets us copy a precomputed
+// SHA256_CTX (a plain struct) instead of going through EVP_MD_CTX_copy_ex, which costs more than
+// the compressions themselves. OpenSSL 3 marks that API deprecated; it is still exported and uses
+// the same SHA-NI code. See docs/protocol.md "HKDF fast path".
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include "hkdf.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/sha.h>
+#include <sodium.h>
+
+#include <cstring>
+
+namespace sotto::core::detail {
+
+Result<void> hkdf_sha256(std::span<const std::uint8_t> ikm, std::span<const std::uint8_t> salt,
+                         std::span<const std::uint8_t> info, std::span<std::uint8_t> out) noexcept {
+    if (out.empty() || out.size() > 255 * 32)
+        return make_error(ErrorCode::kInvalidArgument, "hkdf: output length must be 1..8160");
+    EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+    if (kdf == nullptr) return make_error(ErrorCode::kCryptoFailure, "hkdf: HKDF unavailable");
+    EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
+    EVP_KDF_free(kdf);
+    if (ctx == nullptr) return make_error(ErrorCode::kCryptoFailure, "hkdf: out of memory");
+
+    static const std::uint8_t kEmpty[1] = {0};
+    char digest[] = "SHA256";
+    OSSL_PARAM params[5];
+    std::size_t n = 0;
+    params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+    params[n++] = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_KEY, const_cast<std::uint8_t*>(ikm.empty() ? kEmpty : ikm.data()),
+        ikm.size());
+    if (!salt.empty())  // absent salt: RFC 5869 uses HashLen zero bytes, as OpenSSL does
+        params[n++] = OSSL_PARAM_construct_octet_string(
+            OSSL_KDF_PARAM_SALT, const_cast<std::uint8_t*>(salt.data()), salt.size());
+    params[n++] = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_INFO, const_cast<std::uint8_t*>(info.empty() ? kEmpty : info.data()),
+        info.size());
+    params[n] = OSSL_PARAM_construct_end();
+    const int rc = EVP_KDF_derive(ctx, out.data(), out.size(), params);
+    EVP_KDF_CTX_free(ctx);
+    if (rc != 1) return make_error(ErrorCode::kCryptoFailure, "hkdf: derivation failed");
+    return ok();
+}
+
+namespace {
+
+// HMAC-SHA256 over inputs of fixed, known lengths, so every final block is padded by hand and
+// compressed with SHA256_Transform: no buffering, no length bookkeeping, no SHA256_Final.
+
+SHA256_CTX initial_state() noexcept {
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    return c;
+}
+
+// State after absorbing one 64-byte block filled with `pad`: the HMAC key is 32 zero bytes.
+SHA256_CTX state_after_pad(std::uint8_t pad) noexcept {
+    SHA256_CTX c = initial_state();
+    std::uint8_t block[64];
+    std::memset(block, pad, sizeof block);
+    SHA256_Transform(&c, block);
+    return c;
+}
+
+struct Precomputed {
+    SHA256_CTX init = initial_state();
+    SHA256_CTX zero_inner = state_after_pad(0x36);
+    SHA256_CTX zero_outer = state_after_pad(0x5c);
+};
+
+const Precomputed& precomputed() noexcept {
+    static const Precomputed p;
+    return p;
+}
+
+// Writes the 32-byte digest held in the state's chaining words (big-endian).
+void store_digest(const SHA256_CTX& c, std::uint8_t* out) noexcept {
+    for (std::size_t i = 0; i < 8; ++i) {
+        out[4 * i] = static_cast<std::uint8_t>(c.h[i] >> 24);
+        out[4 * i + 1] = static_cast<std::uint8_t>(c.h[i] >> 16);
+        out[4 * i + 2] = static_cast<std::uint8_t>(c.h[i] >> 8);
+        out[4 * i + 3] = static_cast<std::uint8_t>(c.h[i]);
+    }
+}
+
+// SHA-256 padding for a final block holding `used` message bytes, `total` bytes hashed in all.
+void pad_final(std::uint8_t* block, std::size_t used, std::uint64_t total) noexcept {
+    block[used] = 0x80;
+    std::memset(block + used + 1, 0, 56 - used - 1);
+    const std::uint64_t bits = total * 8;
+    for (std::size_t i = 0; i < 8; ++i) block[56 + i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
+}
+
+}  // namespace
+
+void gaen_hkdf16(std::span<const std::uint8_t, 16> ikm, std::span<const std::uint8_t, 7> info,
+                 std::span<std::uint8_t, 16> out) noexcept {
+    const Precomputed& p = precomputed();
+    std::uint8_t prk[32];
+    std::uint8_t block[64];
+    std::uint8_t key_block[64];
+    SHA256_CTX ctx;
+
+    // Extract: PRK = HMAC-SHA256(key = 0^32, msg = IKM). Inner: 64 + 16 bytes; outer: 64 + 32.
+    ctx = p.zero_inner;
+    std::memcpy(block, ikm.data(), 16);
+    pad_final(block, 16, 64 + 16);
+    SHA256_Transform(&ctx, block);
+    store_digest(ctx, block);
+    pad_final(block, 32, 64 + 32);
+    ctx = p.zero_outer;
+    SHA256_Transform(&ctx, block);
+    store_digest(ctx, prk);
+
+    // Expand, one block: T(1) = HMAC-SHA256(key = PRK, msg = info || 0x01); OKM = T(1)[0..16).
+    for (std::size_t i = 0; i < 32; ++i) key_block[i] = static_cast<std::uint8_t>(prk[i] ^ 0x36);
+    std::memset(key_block + 32, 0x36, 32);
+    ctx = p.init;
+    SHA256_Transform(&ctx, key_block);
+    std::memcpy(block, info.data(), 7);
+    block[7] = 0x01;
+    pad_final(block, 8, 64 + 8);
+    SHA256_Transform(&ctx, block);
+    store_digest(ctx, block);
+    pad_final(block, 32, 64 + 32);
+    for (std::size_t i = 0; i < 64; ++i)
+        key_block[i] = static_cast<std::uint8_t>(key_block[i] ^ (0x36 ^ 0x5c));
+    ctx = p.init;
+    SHA256_Transform(&ctx, key_block);
+    SHA256_Transform(&ctx, block);
+    store_digest(ctx, prk);  // prk now holds T(1)
+    std::memcpy(out.data(), prk, 16);
+
+    sodium_memzero(prk, sizeof prk);
+    sodium_memzero(block, sizeof block);
+    sodium_memzero(key_block, sizeof key_block);
+    sodium_memzero(&ctx, sizeof ctx);
+}
+
+}  // namespace sotto::core::detail

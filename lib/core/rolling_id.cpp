@@ -1,0 +1,185 @@
+#include <sodium.h>
+
+#include <cstring>
+#include <limits>
+
+#include <sotto/core/rolling_id.hpp>
+
+#include "aes128.hpp"
+#include "hkdf.hpp"
+
+namespace sotto::core {
+namespace {
+
+constexpr std::uint8_t kRpiPrefix[6] = {'E', 'N', '-', 'R', 'P', 'I'};
+
+void write_padded(std::uint8_t* block, IntervalNumber enin) noexcept {
+    std::memcpy(block, kRpiPrefix, 6);
+    std::memset(block + 6, 0, 6);
+    block[12] = static_cast<std::uint8_t>(enin);  // EN: ENIN as uint32 little-endian
+    block[13] = static_cast<std::uint8_t>(enin >> 8);
+    block[14] = static_cast<std::uint8_t>(enin >> 16);
+    block[15] = static_cast<std::uint8_t>(enin >> 24);
+}
+
+}  // namespace
+
+std::array<std::uint8_t, 16> padded_data(IntervalNumber enin) noexcept {
+    std::array<std::uint8_t, 16> b{};
+    write_padded(b.data(), enin);
+    return b;
+}
+
+static_assert(sizeof(RollingProximityId) == kRpiBytes && alignof(RollingProximityId) == 1,
+              "RPIs are written in place as contiguous AES blocks");
+
+struct RpiDeriver::Impl {
+    detail::Aes128Batch aes;
+    // PaddedData blocks. Only the 4 ENIN bytes ever change; `derive` keeps the run of
+    // consecutive intervals it wrote last, so a run of keys with the same rolling start
+    // (a diagnosis-key file is mostly that) reuses it.
+    alignas(64) std::uint8_t in[kTekRollingPeriod * 16];
+    IntervalNumber run_first = 0;
+    std::size_t run_length = 0;  // 0: `in` holds no run
+
+    explicit Impl(detail::Aes128Batch a) noexcept : aes(std::move(a)) {
+        for (std::size_t i = 0; i < kTekRollingPeriod; ++i) write_padded(in + 16 * i, 0);
+    }
+
+    void set_interval(std::size_t i, IntervalNumber enin) noexcept {
+        std::uint8_t* b = in + 16 * i + 12;
+        b[0] = static_cast<std::uint8_t>(enin);
+        b[1] = static_cast<std::uint8_t>(enin >> 8);
+        b[2] = static_cast<std::uint8_t>(enin >> 16);
+        b[3] = static_cast<std::uint8_t>(enin >> 24);
+    }
+
+    // AES-128-ECB of the first n blocks of `in` under `key`, into `out` (16 * n bytes).
+    bool encrypt(std::span<const std::uint8_t, 16> key, std::size_t n, std::uint8_t* out) noexcept {
+        return aes.encrypt(key, in, out, n);
+    }
+};
+
+RpiDeriver::RpiDeriver(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+RpiDeriver::RpiDeriver(RpiDeriver&&) noexcept = default;
+RpiDeriver& RpiDeriver::operator=(RpiDeriver&&) noexcept = default;
+RpiDeriver::~RpiDeriver() = default;
+
+Result<RpiDeriver> RpiDeriver::create() noexcept {
+    auto aes = detail::Aes128Batch::create();
+    if (!aes) return aes.error();
+    std::unique_ptr<Impl> impl(new (std::nothrow) Impl(std::move(*aes)));
+    if (!impl) return make_error(ErrorCode::kCryptoFailure, "out of memory");
+    return RpiDeriver(std::move(impl));
+}
+
+const char* RpiDeriver::aes_implementation() const noexcept {
+    return detail::aes_backend_name(impl_->aes.backend());
+}
+
+Result<void> RpiDeriver::derive(const TemporaryExposureKey& tek, IntervalNumber first,
+                                std::span<RollingProximityId> out) noexcept {
+    if (out.size() > kTekRollingPeriod)
+        return make_error(ErrorCode::kInvalidArgument, "derive: more than 144 intervals");
+    if (out.empty()) return ok();
+    if (first > std::numeric_limits<IntervalNumber>::max() - (out.size() - 1))
+        return make_error(ErrorCode::kInvalidArgument, "derive: interval range overflows");
+    Impl& im = *impl_;
+    if (im.run_length == 0 || im.run_first != first || im.run_length < out.size()) {
+        for (std::size_t i = 0; i < out.size(); ++i)
+            im.set_interval(i, static_cast<IntervalNumber>(first + i));
+        im.run_first = first;
+        im.run_length = out.size();
+    }
+    std::uint8_t rpik[16];
+    detail::gaen_hkdf16(tek.expose_secret(), detail::kInfoRpik, rpik);
+    const bool good = im.encrypt(rpik, out.size(), out.data()->bytes.data());
+    sodium_memzero(rpik, sizeof rpik);
+    if (!good) return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
+    return ok();
+}
+
+Result<void> RpiDeriver::derive_at(const RollingProximityIdKey& rpik,
+                                   std::span<const IntervalNumber> intervals,
+                                   std::span<RollingProximityId> out) noexcept {
+    if (intervals.size() != out.size())
+        return make_error(ErrorCode::kInvalidArgument, "derive_at: size mismatch");
+    if (out.size() > kTekRollingPeriod)
+        return make_error(ErrorCode::kInvalidArgument, "derive_at: more than 144 intervals");
+    if (out.empty()) return ok();
+    Impl& im = *impl_;
+    for (std::size_t i = 0; i < intervals.size(); ++i) im.set_interval(i, intervals[i]);
+    im.run_length = 0;
+    if (!im.encrypt(rpik.expose_secret(), out.size(), out.data()->bytes.data()))
+        return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
+    return ok();
+}
+
+Result<void> RpiDeriver::derive_at(const TemporaryExposureKey& tek,
+                                   std::span<const IntervalNumber> intervals,
+                                   std::span<RollingProximityId> out) noexcept {
+    return derive_at(derive_rpik(tek), intervals, out);
+}
+
+Result<AssociatedEncryptedMetadata> RpiDeriver::crypt_aem(
+    const AssociatedEncryptedMetadataKey& aemk, const RollingProximityId& rpi,
+    std::span<const std::uint8_t, 4> data) noexcept {
+    // AES-128-CTR with IV = RPI over 4 bytes uses only the first keystream block,
+    // AES-128(AEMK, RPI); the counter increment convention never comes into play.
+    Impl& im = *impl_;
+    std::memcpy(im.in, rpi.bytes.data(), 16);
+    im.run_length = 0;
+    std::uint8_t keystream[16];
+    const bool good = im.encrypt(aemk.expose_secret(), 1, keystream);
+    if (!good) return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
+    AssociatedEncryptedMetadata aem;
+    for (std::size_t i = 0; i < kAemBytes; ++i)
+        aem.bytes[i] = static_cast<std::uint8_t>(data[i] ^ keystream[i]);
+    sodium_memzero(keystream, sizeof keystream);
+    return aem;
+}
+
+Result<RollingProximityId> derive_rpi(const RollingProximityIdKey& rpik,
+                                      IntervalNumber enin) noexcept {
+    auto d = RpiDeriver::create();
+    if (!d) return d.error();
+    RollingProximityId rpi;
+    const IntervalNumber intervals[1] = {enin};
+    if (auto r = d->derive_at(rpik, intervals, std::span(&rpi, 1)); !r) return r.error();
+    return rpi;
+}
+
+Result<AssociatedEncryptedMetadata> encrypt_aem(const AssociatedEncryptedMetadataKey& aemk,
+                                                const RollingProximityId& rpi,
+                                                const MetadataBytes& metadata) noexcept {
+    auto d = RpiDeriver::create();
+    if (!d) return d.error();
+    return d->crypt_aem(aemk, rpi, metadata);
+}
+
+Result<MetadataBytes> decrypt_aem(const AssociatedEncryptedMetadataKey& aemk,
+                                  const RollingProximityId& rpi,
+                                  const AssociatedEncryptedMetadata& aem) noexcept {
+    auto d = RpiDeriver::create();
+    if (!d) return d.error();
+    auto plain = d->crypt_aem(aemk, rpi, aem.bytes);
+    if (!plain) return plain.error();
+    return plain->bytes;
+}
+
+Result<Beacon> make_beacon(const ExposureKey& key, IntervalNumber enin,
+                           const Metadata& metadata) noexcept {
+    if (!key.valid_at(enin))
+        return make_error(ErrorCode::kOutOfRange, "beacon: interval outside the key's validity");
+    auto d = RpiDeriver::create();
+    if (!d) return d.error();
+    Beacon b;
+    const IntervalNumber intervals[1] = {enin};
+    if (auto r = d->derive_at(key.key, intervals, std::span(&b.rpi, 1)); !r) return r.error();
+    auto aem = d->crypt_aem(derive_aemk(key.key), b.rpi, encode_metadata(metadata));
+    if (!aem) return aem.error();
+    b.aem = *aem;
+    return b;
+}
+
+}  // namespace sotto::core

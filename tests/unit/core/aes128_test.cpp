@@ -1,0 +1,67 @@
+#include <openssl/evp.h>
+
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <sotto/core/rng.hpp>
+
+#include "core/aes128.hpp"
+#include "support.hpp"
+
+using namespace sotto::core;
+using detail::AesBackend;
+
+namespace {
+std::vector<std::uint8_t> openssl_ecb(const std::uint8_t* key, const std::vector<std::uint8_t>& in) {
+    std::vector<std::uint8_t> out(in.size());
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    REQUIRE(EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), nullptr, key, nullptr) == 1);
+    EVP_CIPHER_CTX_set_padding(ctx, 0);
+    int len = 0;
+    if (!in.empty()) REQUIRE(EVP_EncryptUpdate(ctx, out.data(), &len, in.data(), static_cast<int>(in.size())) == 1);
+    EVP_CIPHER_CTX_free(ctx);
+    return out;
+}
+}  // namespace
+
+TEST_CASE("Every AES-128 backend agrees with OpenSSL", "[core][aes]") {
+    const auto backend = GENERATE(AesBackend::kOpenSsl, AesBackend::kAesNi, AesBackend::kVaes512);
+    CAPTURE(detail::aes_backend_name(backend));
+    if (!detail::aes_backend_supported(backend)) {
+        WARN("backend not supported on this CPU: " << detail::aes_backend_name(backend));
+        CHECK(detail::Aes128Batch::create(backend).error().code == sotto::ErrorCode::kInvalidArgument);
+        return;
+    }
+    auto aes = detail::Aes128Batch::create(backend);
+    REQUIRE(aes);
+    CHECK(aes->backend() == backend);
+    DeterministicRng rng(99);
+    for (std::size_t n = 0; n <= 150; ++n) {
+        std::uint8_t key[16];
+        rng.fill(key);
+        std::vector<std::uint8_t> in(16 * n), out(16 * n);
+        rng.fill(in);
+        REQUIRE(aes->encrypt(std::span<const std::uint8_t, 16>(key, 16), in.data(), out.data(), n));
+        const auto expected = openssl_ecb(key, in);
+        CAPTURE(n);
+        REQUIRE(out == expected);
+        if (n > 0) {  // negative neighbour: another key gives other blocks
+            key[0] ^= 1;
+            REQUIRE(aes->encrypt(std::span<const std::uint8_t, 16>(key, 16), in.data(), out.data(), n));
+            CHECK(out != expected);
+        }
+    }
+}
+
+TEST_CASE("AES-128 matches the FIPS-197 C.1 example", "[core][aes]") {
+    // FIPS-197 Appendix C.1: AES-128.
+    const auto key = sotto::test::hex("000102030405060708090a0b0c0d0e0f");
+    const auto pt = sotto::test::hex("00112233445566778899aabbccddeeff");
+    const auto ct = sotto::test::hex("69c4e0d86a7b0430d8cdb78070b4c55a");
+    auto aes = detail::Aes128Batch::create();
+    REQUIRE(aes);
+    std::uint8_t out[16];
+    REQUIRE(aes->encrypt(std::span<const std::uint8_t, 16>(key.data(), 16), pt.data(), out, 1));
+    CHECK(std::vector<std::uint8_t>(out, out + 16) == ct);
+}
