@@ -1,0 +1,132 @@
+#pragma once
+/// \file
+/// Matching diagnosis keys against recorded sightings (EN Crypto Spec v1.2 "Matching").
+///
+/// `SightingIndex` is built once from the sightings to check and is immutable afterwards, so any
+/// number of threads may read it. Each thread owns a `KeyMatcher` (it holds a cipher context and
+/// buffers) and feeds it keys. The matcher is pure: threads, files and the store live above it
+/// (`sotto::match::MatchEngine`).
+///
+/// For every key the matcher derives the RPIs of the intervals that could have been heard and looks
+/// them up; a hit is then checked:
+///
+/// * the sighting's interval must lie within `tolerance_intervals` of the RPI's own interval;
+/// * the RPI's interval must lie within the key's validity `[start, start + period)`;
+/// * the AEM must decrypt to well-formed metadata (`validate_metadata`), and every sighting of the
+///   RPI must carry the same AEM;
+/// * sightings of one RPI more than `replay_window_seconds` after its first valid sighting are
+///   replays (an RPI is broadcast for at most about 20 minutes).
+///
+/// A hit that fails a check is reported as `MatchStatus::kSuspect` with a reason, never as a valid
+/// exposure.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include <sotto/core/diagnosis_key.hpp>
+#include <sotto/core/metadata.hpp>
+#include <sotto/core/rolling_id.hpp>
+#include <sotto/core/sighting.hpp>
+#include <sotto/result.hpp>
+
+namespace sotto::core {
+
+/// How strict and how thorough matching is.
+struct MatchOptions {
+    /// A sighting is valid only within this many intervals of its RPI's interval. The default,
+    /// 6 (±1 h), covers senders that rotate their address up to 20 minutes late plus receiver
+    /// clocks off by up to 40 minutes; GAEN itself allows 12 (±2 h), which also admits relays that
+    /// are two hours old.
+    std::uint32_t tolerance_intervals = 6;
+    /// Derive only the RPIs of intervals that have sightings within the tolerance (exact for valid
+    /// exposures; far-off replays of an RPI are then found only when the RPI was also heard near its
+    /// own interval). `false` derives all 144 RPIs of every key.
+    bool prefilter = true;
+    /// Sightings of one RPI later than this after its first valid sighting are suspect (GAEN: 2 ×
+    /// 10 minutes).
+    std::int64_t replay_window_seconds = 20 * 60;
+};
+
+/// The outcome of a matched sighting.
+enum class MatchStatus : std::uint8_t {
+    kValid,    ///< an exposure
+    kSuspect,  ///< the RPI matched but a check failed: never counted as an exposure
+};
+
+/// One stored sighting whose RPI belongs to a diagnosis key.
+struct MatchedSighting {
+    std::uint32_t key_index = 0;       ///< index of the key in the caller's numbering
+    IntervalNumber rpi_interval = 0;   ///< the interval the RPI was generated for
+    std::uint32_t sighting_index = 0;  ///< index into `SightingIndex::sightings()`
+    MetadataBytes metadata{};          ///< the decrypted AEM
+    MatchStatus status = MatchStatus::kValid;
+    const char* reason = "";           ///< static text; empty when valid
+};
+
+/// Counters of one matcher (sum them across threads).
+struct MatchCounters {
+    std::uint64_t keys_checked = 0;        ///< keys whose RPIs were derived
+    std::uint64_t keys_skipped = 0;        ///< keys with no sighting in reach (prefilter)
+    std::uint64_t rpis_derived = 0;
+    std::uint64_t rpis_matched = 0;        ///< derived RPIs found in the index
+    MatchCounters& operator+=(const MatchCounters& o) noexcept {
+        keys_checked += o.keys_checked;
+        keys_skipped += o.keys_skipped;
+        rpis_derived += o.rpis_derived;
+        rpis_matched += o.rpis_matched;
+        return *this;
+    }
+};
+
+/// The sightings to match, indexed by RPI and by interval. Immutable and thread-safe once built.
+class SightingIndex {
+public:
+    /// Takes the sightings (any order; several rows per RPI allowed). `seed` keys the hash so that
+    /// crafted RPIs cannot degrade lookups; pass random bytes in production.
+    static SightingIndex build(std::vector<Sighting> sightings, std::uint64_t seed);
+
+    SightingIndex(SightingIndex&&) noexcept;
+    SightingIndex& operator=(SightingIndex&&) noexcept;
+    ~SightingIndex();
+
+    const std::vector<Sighting>& sightings() const noexcept;
+    /// Distinct RPIs in the index.
+    std::size_t rpi_count() const noexcept;
+    /// True when some sighting lies in the intervals `[first, last]`.
+    bool any_sighting_in(IntervalNumber first, IntervalNumber last) const noexcept;
+    /// Rows (indices into `sightings()`) of `rpi`, or an empty span.
+    std::span<const std::uint32_t> find(const RollingProximityId& rpi) const noexcept;
+
+    struct Impl;
+
+private:
+    explicit SightingIndex(std::unique_ptr<Impl> impl) noexcept;
+    std::unique_ptr<Impl> impl_;
+    friend class KeyMatcher;
+};
+
+/// Matches keys against one index. Not thread-safe: one per thread.
+class KeyMatcher {
+public:
+    /// `index` must outlive the matcher.
+    static Result<KeyMatcher> create(const SightingIndex& index, const MatchOptions& options) noexcept;
+    KeyMatcher(KeyMatcher&&) noexcept;
+    KeyMatcher& operator=(KeyMatcher&&) noexcept;
+    ~KeyMatcher();
+
+    /// Checks one key and appends its matched sightings to `out`, grouped by RPI interval.
+    /// Keys with report type REVOKED must be filtered by the caller.
+    Result<void> match(const DiagnosisKey& key, std::uint32_t key_index,
+                       std::vector<MatchedSighting>& out);
+
+    const MatchCounters& counters() const noexcept;
+
+private:
+    struct Impl;
+    explicit KeyMatcher(std::unique_ptr<Impl> impl) noexcept;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sotto::core

@@ -1,0 +1,274 @@
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <numeric>
+
+#include <sotto/core/matcher.hpp>
+
+namespace sotto::core {
+namespace {
+
+std::uint64_t load64(const std::uint8_t* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+}
+
+// RPIs are AES outputs, but stored RPIs come from the air and can be chosen by an attacker, so the
+// hash mixes both halves with a per-index secret seed.
+struct RpiHasher {
+    std::uint64_t s0 = 0, s1 = 0;
+    std::uint64_t operator()(const std::uint8_t* rpi) const noexcept {
+        std::uint64_t h = (load64(rpi) ^ s0) * 0x9e3779b97f4a7c15ULL;
+        h ^= (load64(rpi + 8) ^ s1) * 0xc2b2ae3d27d4eb4fULL;
+        h ^= h >> 31;
+        h *= 0x94d049bb133111ebULL;
+        return h ^ (h >> 29);
+    }
+};
+
+std::uint64_t splitmix(std::uint64_t& x) noexcept {
+    std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+}  // namespace
+
+struct SightingIndex::Impl {
+    std::vector<Sighting> sightings;
+    // Distinct RPIs, sorted, and for each the rows holding it (CSR layout).
+    std::vector<RollingProximityId> rpis;
+    std::vector<std::uint32_t> row_begin;  // rpis.size() + 1 entries
+    std::vector<std::uint32_t> rows;
+    // Open-addressing table: slot = 1 + index into `rpis`, 0 = empty.
+    std::vector<std::uint32_t> table;
+    std::uint64_t table_mask = 0;
+    // Blocked Bloom filter in front of the table: two bits of one 64-bit word per RPI. Small enough
+    // to stay in L2, so the 144 lookups per key rarely leave the core.
+    std::vector<std::uint64_t> filter;
+    std::uint64_t filter_mask = 0;  // word index mask
+    RpiHasher hasher;
+    // Distinct receiver intervals that hold sightings, sorted.
+    std::vector<IntervalNumber> intervals;
+
+    bool maybe_contains(std::uint64_t h) const noexcept {
+        const std::uint64_t word = filter[(h >> 12) & filter_mask];
+        const std::uint64_t bits = (1ULL << (h & 63)) | (1ULL << ((h >> 6) & 63));
+        return (word & bits) == bits;
+    }
+
+    std::span<const std::uint32_t> lookup(const RollingProximityId& rpi, std::uint64_t h) const noexcept {
+        for (std::uint64_t slot = (h >> 40) & table_mask;; slot = (slot + 1) & table_mask) {
+            const std::uint32_t v = table[slot];
+            if (v == 0) return {};
+            if (rpis[v - 1] == rpi) return {rows.data() + row_begin[v - 1], row_begin[v] - row_begin[v - 1]};
+        }
+    }
+};
+
+SightingIndex::SightingIndex(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+SightingIndex::SightingIndex(SightingIndex&&) noexcept = default;
+SightingIndex& SightingIndex::operator=(SightingIndex&&) noexcept = default;
+SightingIndex::~SightingIndex() = default;
+
+SightingIndex SightingIndex::build(std::vector<Sighting> sightings, std::uint64_t seed) {
+    auto im = std::make_unique<Impl>();
+    im->sightings = std::move(sightings);
+    const auto& s = im->sightings;
+    im->hasher = {splitmix(seed), splitmix(seed)};
+
+    std::vector<std::uint32_t> order(s.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+        if (s[a].rpi != s[b].rpi) return s[a].rpi < s[b].rpi;
+        return a < b;
+    });
+    im->rows = order;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        if (i == 0 || s[order[i]].rpi != s[order[i - 1]].rpi) {
+            im->rpis.push_back(s[order[i]].rpi);
+            im->row_begin.push_back(static_cast<std::uint32_t>(i));
+        }
+    }
+    im->row_begin.push_back(static_cast<std::uint32_t>(order.size()));
+
+    const std::size_t n = im->rpis.size();
+    const std::size_t slots = std::bit_ceil(std::max<std::size_t>(16, 2 * n));
+    im->table.assign(slots, 0);
+    im->table_mask = slots - 1;
+    const std::size_t words = std::bit_ceil(std::max<std::size_t>(64, n / 4));  // 16 bits per RPI
+    im->filter.assign(words, 0);
+    im->filter_mask = words - 1;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t h = im->hasher(im->rpis[i].bytes.data());
+        im->filter[(h >> 12) & im->filter_mask] |= (1ULL << (h & 63)) | (1ULL << ((h >> 6) & 63));
+        std::uint64_t slot = (h >> 40) & im->table_mask;
+        while (im->table[slot] != 0) slot = (slot + 1) & im->table_mask;
+        im->table[slot] = static_cast<std::uint32_t>(i + 1);
+    }
+
+    im->intervals.reserve(s.size());
+    for (const Sighting& x : s) im->intervals.push_back(x.interval);
+    std::sort(im->intervals.begin(), im->intervals.end());
+    im->intervals.erase(std::unique(im->intervals.begin(), im->intervals.end()), im->intervals.end());
+    return SightingIndex(std::move(im));
+}
+
+const std::vector<Sighting>& SightingIndex::sightings() const noexcept { return impl_->sightings; }
+std::size_t SightingIndex::rpi_count() const noexcept { return impl_->rpis.size(); }
+
+bool SightingIndex::any_sighting_in(IntervalNumber first, IntervalNumber last) const noexcept {
+    auto it = std::lower_bound(impl_->intervals.begin(), impl_->intervals.end(), first);
+    return it != impl_->intervals.end() && *it <= last;
+}
+
+std::span<const std::uint32_t> SightingIndex::find(const RollingProximityId& rpi) const noexcept {
+    const std::uint64_t h = impl_->hasher(rpi.bytes.data());
+    if (!impl_->maybe_contains(h)) return {};
+    return impl_->lookup(rpi, h);
+}
+
+struct KeyMatcher::Impl {
+    const SightingIndex::Impl& index;
+    MatchOptions options;
+    RpiDeriver deriver;
+    MatchCounters counters;
+    IntervalNumber intervals[kTekRollingPeriod];
+    RollingProximityId rpis[kTekRollingPeriod];
+    std::vector<std::uint32_t> hit_rows;  // scratch
+
+    Impl(const SightingIndex::Impl& i, const MatchOptions& o, RpiDeriver d)
+        : index(i), options(o), deriver(std::move(d)) {}
+
+    // The intervals j of the key (j in [start, start + 144)) that have a sighting within the
+    // tolerance. Returns how many were written to `intervals`.
+    std::size_t reachable_intervals(IntervalNumber start, std::size_t span) noexcept {
+        const std::int64_t tol = options.tolerance_intervals;
+        const std::int64_t lo = static_cast<std::int64_t>(start) - tol;
+        const std::int64_t hi = static_cast<std::int64_t>(start) + static_cast<std::int64_t>(span) - 1 + tol;
+        bool reach[kTekRollingPeriod] = {};
+        const auto& iv = index.intervals;
+        auto it = std::lower_bound(iv.begin(), iv.end(),
+                                   static_cast<IntervalNumber>(std::max<std::int64_t>(lo, 0)));
+        std::int64_t covered_to = -1;  // reach[] is set up to this offset
+        for (; it != iv.end() && static_cast<std::int64_t>(*it) <= hi; ++it) {
+            const std::int64_t s = *it;
+            const std::int64_t a = std::max<std::int64_t>({s - tol - start, 0, covered_to + 1});
+            const std::int64_t b = std::min<std::int64_t>(s + tol - start, static_cast<std::int64_t>(span) - 1);
+            for (std::int64_t j = a; j <= b; ++j) reach[j] = true;
+            covered_to = std::max(covered_to, b);
+        }
+        std::size_t n = 0;
+        for (std::size_t j = 0; j < span; ++j)
+            if (reach[j]) intervals[n++] = static_cast<IntervalNumber>(start + j);
+        return n;
+    }
+
+    void classify(const DiagnosisKey& key, std::uint32_t key_index, IntervalNumber j,
+                  std::span<const std::uint32_t> rows, const AssociatedEncryptedMetadataKey& aemk,
+                  std::vector<MatchedSighting>& out) {
+        const auto& s = index.sightings;
+        hit_rows.assign(rows.begin(), rows.end());
+        std::sort(hit_rows.begin(), hit_rows.end(), [&](std::uint32_t a, std::uint32_t b) {
+            return s[a].first_seen != s[b].first_seen ? s[a].first_seen < s[b].first_seen : a < b;
+        });
+        bool aem_mismatch = false;
+        for (std::uint32_t r : hit_rows)
+            if (s[r].aem_conflict || s[r].aem != s[hit_rows.front()].aem) aem_mismatch = true;
+
+        bool have_valid = false;
+        std::int64_t first_valid = 0;  // first_seen of the earliest valid row (rows are sorted)
+        for (std::uint32_t r : hit_rows) {
+            const Sighting& x = s[r];
+            MatchedSighting m;
+            m.key_index = key_index;
+            m.rpi_interval = j;
+            m.sighting_index = r;
+            auto md = deriver.crypt_aem(aemk, x.rpi, x.aem.bytes);
+            if (md) m.metadata = md->bytes;
+            const std::int64_t distance = static_cast<std::int64_t>(x.interval) - j;
+            if (!md || !validate_metadata(m.metadata)) {
+                m.status = MatchStatus::kSuspect;
+                m.reason = "metadata not well-formed";
+            } else if (aem_mismatch) {
+                m.status = MatchStatus::kSuspect;
+                m.reason = "different AEMs for one RPI";
+            } else if (j >= key.key.rolling_end()) {
+                m.status = MatchStatus::kSuspect;
+                m.reason = "RPI of an interval outside the key's validity";
+            } else if (distance > static_cast<std::int64_t>(options.tolerance_intervals) ||
+                       -distance > static_cast<std::int64_t>(options.tolerance_intervals)) {
+                m.status = MatchStatus::kSuspect;
+                m.reason = "heard too far from the RPI's interval";
+            } else if (have_valid && x.first_seen - first_valid > options.replay_window_seconds) {
+                m.status = MatchStatus::kSuspect;
+                m.reason = "heard again too long after its first sighting";
+            } else if (!have_valid) {
+                have_valid = true;
+                first_valid = x.first_seen;
+            }
+            out.push_back(m);
+        }
+    }
+};
+
+KeyMatcher::KeyMatcher(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+KeyMatcher::KeyMatcher(KeyMatcher&&) noexcept = default;
+KeyMatcher& KeyMatcher::operator=(KeyMatcher&&) noexcept = default;
+KeyMatcher::~KeyMatcher() = default;
+
+Result<KeyMatcher> KeyMatcher::create(const SightingIndex& index, const MatchOptions& options) noexcept {
+    auto d = RpiDeriver::create();
+    if (!d) return d.error();
+    return KeyMatcher(std::make_unique<Impl>(*index.impl_, options, std::move(*d)));
+}
+
+const MatchCounters& KeyMatcher::counters() const noexcept { return impl_->counters; }
+
+Result<void> KeyMatcher::match(const DiagnosisKey& key, std::uint32_t key_index,
+                               std::vector<MatchedSighting>& out) {
+    Impl& im = *impl_;
+    const ExposureKey& k = key.key;
+    if (k.rolling_period < 1 || k.rolling_period > kTekRollingPeriod)
+        return make_error(ErrorCode::kInvalidArgument, "match: rolling period must be 1..144");
+    // Every interval the TEK could have been asked about (GAEN derives all 144 and validates
+    // later); RPIs past the key's own period are checked and flagged, never trusted.
+    const std::size_t span = std::min<std::uint64_t>(
+        kTekRollingPeriod, static_cast<std::uint64_t>(std::numeric_limits<IntervalNumber>::max()) - k.rolling_start + 1);
+
+    std::size_t n = span;
+    if (im.options.prefilter) {
+        n = im.reachable_intervals(k.rolling_start, span);
+        if (n == 0) {
+            ++im.counters.keys_skipped;
+            return ok();
+        }
+    }
+    ++im.counters.keys_checked;
+    im.counters.rpis_derived += n;
+    if (n == span) {
+        if (auto r = im.deriver.derive(k.key, k.rolling_start, std::span(im.rpis, n)); !r) return r;
+        for (std::size_t i = 0; i < n; ++i) im.intervals[i] = static_cast<IntervalNumber>(k.rolling_start + i);
+    } else {
+        if (auto r = im.deriver.derive_at(k.key, std::span<const IntervalNumber>(im.intervals, n),
+                                          std::span(im.rpis, n));
+            !r)
+            return r;
+    }
+
+    const SightingIndex::Impl& ix = im.index;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t h = ix.hasher(im.rpis[i].bytes.data());
+        if (!ix.maybe_contains(h)) continue;
+        auto rows = ix.lookup(im.rpis[i], h);
+        if (rows.empty()) continue;
+        ++im.counters.rpis_matched;
+        im.classify(key, key_index, im.intervals[i], rows, derive_aemk(k.key), out);
+    }
+    return ok();
+}
+
+}  // namespace sotto::core
