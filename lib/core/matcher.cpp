@@ -15,15 +15,22 @@ std::uint64_t load64(const std::uint8_t* p) noexcept {
     return v;
 }
 
-// RPIs are AES outputs, but stored RPIs come from the air and can be chosen by an attacker, so the
-// hash mixes both halves with a per-index secret seed.
+// RPIs are AES outputs, but stored RPIs come from the air and can be chosen by an attacker, so both
+// hashes are keyed with a per-index secret seed.
+//
+// `filter_hash` runs 144 times per key, so it is two multiplies; only its top bits are used (the
+// filter word and two bit positions), as those depend on every input bit. `slot_hash`, a stronger
+// mix, runs only for the ~1% of RPIs that pass the filter.
 struct RpiHasher {
-    std::uint64_t s0 = 0, s1 = 0;
-    std::uint64_t operator()(const std::uint8_t* rpi) const noexcept {
-        std::uint64_t h = (load64(rpi) ^ s0) * 0x9e3779b97f4a7c15ULL;
-        h ^= (load64(rpi + 8) ^ s1) * 0xc2b2ae3d27d4eb4fULL;
-        h ^= h >> 31;
-        h *= 0x94d049bb133111ebULL;
+    std::uint64_t s0 = 0, s1 = 0, s2 = 0;
+    std::uint64_t filter_hash(const std::uint8_t* rpi) const noexcept {
+        return ((load64(rpi) ^ s0) * 0x9e3779b97f4a7c15ULL) ^ ((load64(rpi + 8) ^ s1) * 0xc2b2ae3d27d4eb4fULL);
+    }
+    std::uint64_t slot_hash(const std::uint8_t* rpi) const noexcept {
+        std::uint64_t h = (load64(rpi) ^ s2) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+        h ^= load64(rpi + 8);
+        h *= 0xc4ceb9fe1a85ec53ULL;
         return h ^ (h >> 29);
     }
 };
@@ -49,19 +56,25 @@ struct SightingIndex::Impl {
     // Blocked Bloom filter in front of the table: two bits of one 64-bit word per RPI. Small enough
     // to stay in L2, so the 144 lookups per key rarely leave the core.
     std::vector<std::uint64_t> filter;
-    std::uint64_t filter_mask = 0;  // word index mask
+    unsigned filter_shift = 58;  // word index = filter_hash >> filter_shift
     RpiHasher hasher;
     // Distinct receiver intervals that hold sightings, sorted.
     std::vector<IntervalNumber> intervals;
 
+    std::size_t filter_word(std::uint64_t h) const noexcept { return static_cast<std::size_t>(h >> filter_shift); }
+    static std::uint64_t filter_bits(std::uint64_t h) noexcept {
+        return (1ULL << ((h >> (filter_bit_base + 6)) & 63)) | (1ULL << ((h >> filter_bit_base) & 63));
+    }
+    // The bit positions come from the 12 bits below the word index (the top 32 bits in all).
+    static constexpr unsigned filter_bit_base = 32;
+
     bool maybe_contains(std::uint64_t h) const noexcept {
-        const std::uint64_t word = filter[(h >> 12) & filter_mask];
-        const std::uint64_t bits = (1ULL << (h & 63)) | (1ULL << ((h >> 6) & 63));
-        return (word & bits) == bits;
+        const std::uint64_t bits = filter_bits(h);
+        return (filter[filter_word(h)] & bits) == bits;
     }
 
-    std::span<const std::uint32_t> lookup(const RollingProximityId& rpi, std::uint64_t h) const noexcept {
-        for (std::uint64_t slot = (h >> 40) & table_mask;; slot = (slot + 1) & table_mask) {
+    std::span<const std::uint32_t> lookup(const RollingProximityId& rpi) const noexcept {
+        for (std::uint64_t slot = hasher.slot_hash(rpi.bytes.data()) & table_mask;; slot = (slot + 1) & table_mask) {
             const std::uint32_t v = table[slot];
             if (v == 0) return {};
             if (rpis[v - 1] == rpi) return {rows.data() + row_begin[v - 1], row_begin[v] - row_begin[v - 1]};
@@ -78,7 +91,7 @@ SightingIndex SightingIndex::build(std::vector<Sighting> sightings, std::uint64_
     auto im = std::make_unique<Impl>();
     im->sightings = std::move(sightings);
     const auto& s = im->sightings;
-    im->hasher = {splitmix(seed), splitmix(seed)};
+    im->hasher = {splitmix(seed), splitmix(seed), splitmix(seed)};
 
     std::vector<std::uint32_t> order(s.size());
     std::iota(order.begin(), order.end(), 0u);
@@ -99,13 +112,16 @@ SightingIndex SightingIndex::build(std::vector<Sighting> sightings, std::uint64_
     const std::size_t slots = std::bit_ceil(std::max<std::size_t>(16, 2 * n));
     im->table.assign(slots, 0);
     im->table_mask = slots - 1;
-    const std::size_t words = std::bit_ceil(std::max<std::size_t>(64, n / 4));  // 16 bits per RPI
+    // About 64 filter bits per RPI (at most 2^20 words, 8 MB), two of them set per RPI: about one
+    // false positive in 5,000 lookups.
+    const std::size_t words = std::min<std::size_t>(std::bit_ceil(std::max<std::size_t>(64, n)), std::size_t{1} << 20);
     im->filter.assign(words, 0);
-    im->filter_mask = words - 1;
+    im->filter_shift = static_cast<unsigned>(64 - std::countr_zero(words));
     for (std::size_t i = 0; i < n; ++i) {
-        const std::uint64_t h = im->hasher(im->rpis[i].bytes.data());
-        im->filter[(h >> 12) & im->filter_mask] |= (1ULL << (h & 63)) | (1ULL << ((h >> 6) & 63));
-        std::uint64_t slot = (h >> 40) & im->table_mask;
+        const std::uint8_t* rpi = im->rpis[i].bytes.data();
+        const std::uint64_t h = im->hasher.filter_hash(rpi);
+        im->filter[im->filter_word(h)] |= Impl::filter_bits(h);
+        std::uint64_t slot = im->hasher.slot_hash(rpi) & im->table_mask;
         while (im->table[slot] != 0) slot = (slot + 1) & im->table_mask;
         im->table[slot] = static_cast<std::uint32_t>(i + 1);
     }
@@ -126,9 +142,8 @@ bool SightingIndex::any_sighting_in(IntervalNumber first, IntervalNumber last) c
 }
 
 std::span<const std::uint32_t> SightingIndex::find(const RollingProximityId& rpi) const noexcept {
-    const std::uint64_t h = impl_->hasher(rpi.bytes.data());
-    if (!impl_->maybe_contains(h)) return {};
-    return impl_->lookup(rpi, h);
+    if (!impl_->maybe_contains(impl_->hasher.filter_hash(rpi.bytes.data()))) return {};
+    return impl_->lookup(rpi);
 }
 
 struct KeyMatcher::Impl {
@@ -138,6 +153,7 @@ struct KeyMatcher::Impl {
     MatchCounters counters;
     IntervalNumber intervals[kTekRollingPeriod];
     RollingProximityId rpis[kTekRollingPeriod];
+    std::uint64_t hashes[kTekRollingPeriod];
     std::vector<std::uint32_t> hit_rows;  // scratch
 
     Impl(const SightingIndex::Impl& i, const MatchOptions& o, RpiDeriver d)
@@ -249,9 +265,9 @@ Result<void> KeyMatcher::match(const DiagnosisKey& key, std::uint32_t key_index,
     }
     ++im.counters.keys_checked;
     im.counters.rpis_derived += n;
-    if (n == span) {
+    const bool contiguous = n == span;  // all intervals from the rolling start: no list needed
+    if (contiguous) {
         if (auto r = im.deriver.derive(k.key, k.rolling_start, std::span(im.rpis, n)); !r) return r;
-        for (std::size_t i = 0; i < n; ++i) im.intervals[i] = static_cast<IntervalNumber>(k.rolling_start + i);
     } else {
         if (auto r = im.deriver.derive_at(k.key, std::span<const IntervalNumber>(im.intervals, n),
                                           std::span(im.rpis, n));
@@ -259,14 +275,22 @@ Result<void> KeyMatcher::match(const DiagnosisKey& key, std::uint32_t key_index,
             return r;
     }
 
+    // Hash every RPI and prefetch its filter word first, then test: issuing all loads before
+    // waiting on any keeps them in flight together.
     const SightingIndex::Impl& ix = im.index;
+    const std::uint64_t* filter = ix.filter.data();
     for (std::size_t i = 0; i < n; ++i) {
-        const std::uint64_t h = ix.hasher(im.rpis[i].bytes.data());
-        if (!ix.maybe_contains(h)) continue;
-        auto rows = ix.lookup(im.rpis[i], h);
+        const std::uint64_t h = ix.hasher.filter_hash(im.rpis[i].bytes.data());
+        im.hashes[i] = h;
+        __builtin_prefetch(filter + ix.filter_word(h));
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!ix.maybe_contains(im.hashes[i])) continue;
+        auto rows = ix.lookup(im.rpis[i]);
         if (rows.empty()) continue;
         ++im.counters.rpis_matched;
-        im.classify(key, key_index, im.intervals[i], rows, derive_aemk(k.key), out);
+        const IntervalNumber j = contiguous ? static_cast<IntervalNumber>(k.rolling_start + i) : im.intervals[i];
+        im.classify(key, key_index, j, rows, derive_aemk(k.key), out);
     }
     return ok();
 }

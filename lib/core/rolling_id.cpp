@@ -1,5 +1,6 @@
 #include <sodium.h>
 
+#include <bit>
 #include <cstring>
 #include <limits>
 
@@ -47,11 +48,9 @@ struct RpiDeriver::Impl {
     }
 
     void set_interval(std::size_t i, IntervalNumber enin) noexcept {
-        std::uint8_t* b = in + 16 * i + 12;
-        b[0] = static_cast<std::uint8_t>(enin);
-        b[1] = static_cast<std::uint8_t>(enin >> 8);
-        b[2] = static_cast<std::uint8_t>(enin >> 16);
-        b[3] = static_cast<std::uint8_t>(enin >> 24);
+        // One 32-bit store of the little-endian ENIN (EN: LE32) instead of four byte stores.
+        if constexpr (std::endian::native == std::endian::big) enin = __builtin_bswap32(enin);
+        std::memcpy(in + 16 * i + 12, &enin, 4);
     }
 
     // AES-128-ECB of the first n blocks of `in` under `key`, into `out` (16 * n bytes).

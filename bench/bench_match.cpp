@@ -1,0 +1,177 @@
+// sotto-bench match: diagnosis keys against stored sightings.
+//
+// Workload (what a phone checking 14 daily files sees): 14 files × 100,000 keys; the keys of the
+// file published on day D were uploaded by people whose keys span the 14 days before D. The store
+// holds 100,000 sightings (RPI-interval rows) over its 14-day retention, heard between 07:00 and
+// 22:00; 1,000 of them are RPIs of published keys. Measured per core (one thread), and as wall time
+// on all cores for the whole 1.4 M-key check.
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include <sotto/core/keys.hpp>
+#include <sotto/core/rolling_id.hpp>
+#include <sotto/match/engine.hpp>
+
+#include "bench.hpp"
+#include "core/hkdf.hpp"
+
+namespace sotto::bench {
+namespace {
+
+using namespace sotto::core;
+
+constexpr IntervalNumber kToday = 2690496 + 144 * 30;  // a UTC midnight in 2021
+
+struct Workload {
+    std::vector<DiagnosisKey> keys;
+    std::vector<Sighting> sightings;
+    std::size_t planted = 0;
+};
+
+Workload make_workload(std::size_t days, std::size_t keys_per_day, std::size_t sightings, std::size_t planted) {
+    DeterministicRng rng(2021);
+    auto uniform = [&](std::uint32_t n) {
+        std::uint32_t v = 0;
+        rng.fill(std::span(reinterpret_cast<std::uint8_t*>(&v), sizeof v));
+        return v % n;
+    };
+    Workload w;
+    w.keys.reserve(days * keys_per_day);
+    for (std::size_t d = 0; d < days; ++d) {
+        const IntervalNumber file_day = kToday - static_cast<IntervalNumber>(144 * d);
+        for (std::size_t i = 0; i < keys_per_day; ++i) {
+            DiagnosisKey k;
+            rng.fill(k.key.key.expose_secret_mut());
+            k.key.rolling_start = file_day - 144 * (1 + uniform(14));
+            k.key.rolling_period = 144;
+            k.transmission_risk_level = 5;
+            k.report_type = ReportType::kConfirmedTest;
+            w.keys.push_back(std::move(k));
+        }
+    }
+    auto heard_at = [&] {  // 07:00-22:00 on one of the store's 14 days
+        return kToday - 144 * uniform(14) + 42 + uniform(90);
+    };
+    w.sightings.reserve(sightings);
+    for (std::size_t i = 0; i < sightings - planted; ++i) {
+        Observation o;
+        o.time = interval_start_seconds(heard_at()) + uniform(600);
+        o.rssi = static_cast<std::int8_t>(-50 - static_cast<int>(uniform(40)));
+        rng.fill(o.beacon.rpi.bytes);
+        rng.fill(o.beacon.aem.bytes);
+        w.sightings.push_back(make_sighting(o));
+    }
+    // Plant RPIs of published keys whose day lies within the store's window.
+    for (std::size_t i = 0; w.planted < planted && i < w.keys.size(); i += 997) {
+        const DiagnosisKey& k = w.keys[i];
+        if (k.key.rolling_start + 144 * 14 <= kToday + 144) continue;  // older than the store
+        const IntervalNumber j = k.key.rolling_start + 42 + uniform(90);
+        auto b = make_beacon(k.key, j, {1, 0, CalibrationConfidence::kHigh});
+        if (!b) continue;
+        w.sightings.push_back(make_sighting({interval_start_seconds(j) + 30, -60, *b}));
+        ++w.planted;
+    }
+    return w;
+}
+
+struct Run {
+    double seconds = 0;
+    std::size_t valid = 0;
+};
+
+Run run_engine(const Workload& w, bool prefilter, unsigned threads, std::size_t repeat = 1) {
+    match::EngineOptions o;
+    o.threads = threads;
+    o.match.prefilter = prefilter;
+    auto engine = match::MatchEngine::create(w.sightings, o);
+    if (!engine) throw std::runtime_error(engine.error().what);
+    Run r;
+    const auto t0 = Clock::now();
+    for (std::size_t i = 0; i < repeat; ++i) {
+        auto hits = engine->match_keys(w.keys);
+        if (!hits) throw std::runtime_error(hits.error().what);
+        r.valid = static_cast<std::size_t>(std::count_if(hits->begin(), hits->end(), [](const MatchedSighting& m) {
+            return m.status == MatchStatus::kValid;
+        }));
+    }
+    r.seconds = seconds_since(t0) / static_cast<double>(repeat);
+    return r;
+}
+
+// Naive: one-shot HKDF and a fresh AES context per key, 144 single-block calls, std::unordered_set.
+double run_naive(const Workload& w, std::size_t n_keys, std::size_t* found) {
+    std::unordered_set<std::string> seen;
+    for (const auto& s : w.sightings) seen.emplace(reinterpret_cast<const char*>(s.rpi.bytes.data()), 16);
+    std::uint8_t rpik[16], rpi[16];
+    *found = 0;
+    const auto t0 = Clock::now();
+    for (std::size_t i = 0; i < n_keys; ++i) {
+        const auto& k = w.keys[i];
+        if (!core::detail::hkdf_sha256(k.key.key.expose_secret(), {}, core::detail::kInfoRpik, rpik))
+            throw std::runtime_error("hkdf");
+        EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+        EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), nullptr, rpik, nullptr);
+        EVP_CIPHER_CTX_set_padding(ctx, 0);
+        for (IntervalNumber j = 0; j < 144; ++j) {
+            const auto p = padded_data(k.key.rolling_start + j);
+            int len = 0;
+            EVP_EncryptUpdate(ctx, rpi, &len, p.data(), 16);
+            if (seen.count(std::string(reinterpret_cast<const char*>(rpi), 16))) ++*found;
+        }
+        EVP_CIPHER_CTX_free(ctx);
+    }
+    return static_cast<double>(n_keys) / seconds_since(t0);
+}
+
+}  // namespace
+
+void add_match_bench(CLI::App& app) {
+    auto* cmd = app.add_subcommand("match", "1.4 M diagnosis keys against 100,000 sightings");
+    static std::size_t days = 14, keys_per_day = 100000, sightings = 100000;
+    static std::string only;
+    cmd->add_option("--days", days)->capture_default_str();
+    cmd->add_option("--keys-per-day", keys_per_day)->capture_default_str();
+    cmd->add_option("--sightings", sightings)->capture_default_str();
+    cmd->add_option("--only", only, "Run one measurement: full or prefilter (one core), for profiling");
+    cmd->callback([] {
+        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+        fmt::print("workload: {} files x {} keys, {} sightings ...\n", days, keys_per_day, sightings);
+        const Workload w = make_workload(days, keys_per_day, sightings, std::min<std::size_t>(1000, sightings / 2));
+        const double n = static_cast<double>(w.keys.size());
+        fmt::print("AES implementation: {}\n", RpiDeriver::create()->aes_implementation());
+        if (!only.empty()) {
+            const Run r = run_engine(w, only == "prefilter", 1);
+            fmt::print("{}: {:.0f} keys/s, {} valid\n", only, n / r.seconds, r.valid);
+            return;
+        }
+
+        const Run full1 = run_engine(w, false, 1);
+        const Run pre1 = run_engine(w, true, 1);
+        const Run fullN = run_engine(w, false, cores);
+        const Run preN = run_engine(w, true, cores);
+        std::size_t naive_found = 0;
+        const std::size_t naive_keys = std::min<std::size_t>(w.keys.size(), 100000);
+        const double naive = run_naive(w, naive_keys, &naive_found);
+
+        fmt::print("planted matches: {}; found valid: full {}, prefiltered {} (naive, first {} keys: {})\n",
+                   w.planted, full1.valid, pre1.valid, naive_keys, naive_found);
+        fmt::print("1 core:  full derivation {:.0f} keys/s ({:.3f} s), prefiltered {:.0f} keys/s ({:.3f} s)\n",
+                   n / full1.seconds, full1.seconds, n / pre1.seconds, pre1.seconds);
+        fmt::print("{} cores: full derivation {:.3f} s wall, prefiltered {:.3f} s wall for {:.0f} keys\n", cores,
+                   fullN.seconds, preN.seconds, n);
+        fmt::print("naive:   {:.0f} keys/s (one core)\n", naive);
+        if (full1.valid != w.planted || pre1.valid != w.planted || fullN.valid != w.planted || preN.valid != w.planted)
+            fmt::print("WARNING: not every planted sighting was found\n");
+        fmt::print("match_keys_per_s={:.0f} prefilter_keys_per_s={:.0f} naive_keys_per_s={:.0f}\n", n / full1.seconds,
+                   n / pre1.seconds, naive);
+    });
+}
+
+}  // namespace sotto::bench

@@ -1,0 +1,102 @@
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <sotto/core/rng.hpp>
+#include <sotto/match/engine.hpp>
+
+namespace sotto::match {
+
+struct MatchEngine::Impl {
+    core::SightingIndex index;
+    EngineOptions options;
+    core::MatchCounters counters;
+    std::uint64_t revoked = 0;
+};
+
+MatchEngine::MatchEngine(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+MatchEngine::MatchEngine(MatchEngine&&) noexcept = default;
+MatchEngine& MatchEngine::operator=(MatchEngine&&) noexcept = default;
+MatchEngine::~MatchEngine() = default;
+
+Result<MatchEngine> MatchEngine::create(std::vector<core::Sighting> sightings, const EngineOptions& options) {
+    auto rng = core::SystemRng::create();
+    if (!rng) return rng.error();
+    std::uint64_t seed = 0;
+    rng->fill(std::span(reinterpret_cast<std::uint8_t*>(&seed), sizeof seed));
+    if (options.chunk_keys == 0) return make_error(ErrorCode::kInvalidArgument, "engine: chunk size 0");
+    auto impl = std::make_unique<Impl>(Impl{core::SightingIndex::build(std::move(sightings), seed), options, {}, 0});
+    if (impl->options.threads == 0) impl->options.threads = std::max(1u, std::thread::hardware_concurrency());
+    return MatchEngine(std::move(impl));
+}
+
+const core::SightingIndex& MatchEngine::index() const noexcept { return impl_->index; }
+const EngineOptions& MatchEngine::options() const noexcept { return impl_->options; }
+const core::MatchCounters& MatchEngine::counters() const noexcept { return impl_->counters; }
+std::uint64_t MatchEngine::keys_revoked() const noexcept { return impl_->revoked; }
+
+Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<const core::DiagnosisKey> keys,
+                                                                   std::uint32_t first_key_index) {
+    Impl& im = *impl_;
+    const std::size_t chunk = im.options.chunk_keys;
+    const std::size_t chunks = (keys.size() + chunk - 1) / chunk;
+    std::vector<std::vector<core::MatchedSighting>> per_chunk(chunks);
+    std::atomic<std::size_t> next{0};
+    std::mutex mu;
+    core::MatchCounters total;
+    std::uint64_t revoked = 0;
+    Error failure{};
+    bool failed = false;
+
+    auto work = [&] {
+        auto matcher = core::KeyMatcher::create(im.index, im.options.match);
+        std::uint64_t my_revoked = 0;
+        Error my_error{};
+        bool my_failed = !matcher;
+        if (my_failed) my_error = matcher.error();
+        while (!my_failed) {
+            const std::size_t c = next.fetch_add(1, std::memory_order_relaxed);
+            if (c >= chunks) break;
+            const std::size_t end = std::min(keys.size(), (c + 1) * chunk);
+            for (std::size_t i = c * chunk; i < end; ++i) {
+                if (keys[i].report_type == core::ReportType::kRevoked) {
+                    ++my_revoked;
+                    continue;
+                }
+                auto r = matcher->match(keys[i], first_key_index + static_cast<std::uint32_t>(i), per_chunk[c]);
+                if (!r) {
+                    my_failed = true;
+                    my_error = r.error();
+                    break;
+                }
+            }
+        }
+        std::lock_guard lock(mu);
+        if (matcher) total += matcher->counters();
+        revoked += my_revoked;
+        if (my_failed && !failed) {
+            failed = true;
+            failure = my_error;
+        }
+    };
+
+    const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(im.options.threads, std::max<std::size_t>(chunks, 1)));
+    std::vector<std::thread> pool;
+    pool.reserve(threads > 0 ? threads - 1 : 0);
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    if (failed) return failure;
+
+    im.counters += total;
+    im.revoked += revoked;
+    std::size_t n = 0;
+    for (const auto& v : per_chunk) n += v.size();
+    std::vector<core::MatchedSighting> out;
+    out.reserve(n);
+    for (auto& v : per_chunk) out.insert(out.end(), v.begin(), v.end());
+    return out;
+}
+
+}  // namespace sotto::match
