@@ -1,0 +1,37 @@
+# Install rules and the CMake package (find_package(sotto CONFIG)), guarded by SOTTO_INSTALL.
+include(CMakePackageConfigHelpers)
+
+# Libraries exported as sotto::<name>.
+set(SOTTO_EXPORTED_LIBS sotto_core sotto_match)
+foreach(lib IN ITEMS sotto_store sotto_keyfile)
+  if(TARGET ${lib})
+    list(APPEND SOTTO_EXPORTED_LIBS ${lib})
+  endif()
+endforeach()
+foreach(lib IN LISTS SOTTO_EXPORTED_LIBS)
+  string(REPLACE "sotto_" "" short ${lib})
+  set_target_properties(${lib} PROPERTIES EXPORT_NAME ${short})
+endforeach()
+
+install(TARGETS ${SOTTO_EXPORTED_LIBS} EXPORT sotto-targets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT sotto-targets NAMESPACE sotto:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/sotto)
+
+set(SOTTO_CONFIG_EXTRA "")
+if(TARGET sotto_store)
+  string(APPEND SOTTO_CONFIG_EXTRA "pkg_check_modules(sqlcipher REQUIRED IMPORTED_TARGET sqlcipher)\n")
+endif()
+if(TARGET sotto_keyfile)
+  string(APPEND SOTTO_CONFIG_EXTRA "find_dependency(Protobuf)\npkg_check_modules(libzip REQUIRED IMPORTED_TARGET libzip)\n")
+endif()
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/sottoConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/sottoConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/sotto)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/sottoConfigVersion.cmake
+  COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/sottoConfig.cmake ${PROJECT_BINARY_DIR}/sottoConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/sotto)
