@@ -15,21 +15,19 @@ std::uint64_t load64(const std::uint8_t* p) noexcept {
     return v;
 }
 
-// RPIs are AES outputs, but stored RPIs come from the air and can be chosen by an attacker, so both
-// hashes are keyed with a per-index secret seed.
+// Two levels: a blocked Bloom filter read 144 times per key, and a hash table read only for the
+// few RPIs that pass it.
 //
-// `filter_hash` runs 144 times per key, so it is two multiplies; only its top bits are used (the
-// filter word and two bit positions), as those depend on every input bit. `slot_hash`, a stronger
-// mix, runs only for the ~1% of RPIs that pass the filter.
-struct RpiHasher {
-    std::uint64_t s0 = 0, s1 = 0, s2 = 0;
-    std::uint64_t filter_hash(const std::uint8_t* rpi) const noexcept {
-        return ((load64(rpi) ^ s0) * 0x9e3779b97f4a7c15ULL) ^ ((load64(rpi + 8) ^ s1) * 0xc2b2ae3d27d4eb4fULL);
-    }
-    std::uint64_t slot_hash(const std::uint8_t* rpi) const noexcept {
-        std::uint64_t h = (load64(rpi) ^ s2) * 0xff51afd7ed558ccdULL;
+// The filter is indexed by the RPI's own bits, unhashed: the RPIs it is queried with are AES
+// outputs, uniformly random, so a sighting an attacker crafts can at worst set bits in one filter
+// word, which a random query hits with probability 1/words. The table is another matter: crafted
+// stored RPIs could pile up in one probe run, so its slot hash is keyed with a per-index secret.
+struct SlotHasher {
+    std::uint64_t s0 = 0, s1 = 0;
+    std::uint64_t operator()(const std::uint8_t* rpi) const noexcept {
+        std::uint64_t h = (load64(rpi) ^ s0) * 0xff51afd7ed558ccdULL;
         h ^= h >> 33;
-        h ^= load64(rpi + 8);
+        h ^= load64(rpi + 8) ^ s1;
         h *= 0xc4ceb9fe1a85ec53ULL;
         return h ^ (h >> 29);
     }
@@ -56,25 +54,23 @@ struct SightingIndex::Impl {
     // Blocked Bloom filter in front of the table: two bits of one 64-bit word per RPI. Small enough
     // to stay in L2, so the 144 lookups per key rarely leave the core.
     std::vector<std::uint64_t> filter;
-    unsigned filter_shift = 58;  // word index = filter_hash >> filter_shift
-    RpiHasher hasher;
+    unsigned filter_shift = 58;  // word index = first 8 RPI bytes (LE) >> filter_shift
+    SlotHasher hasher;
     // Distinct receiver intervals that hold sightings, sorted.
     std::vector<IntervalNumber> intervals;
 
-    std::size_t filter_word(std::uint64_t h) const noexcept { return static_cast<std::size_t>(h >> filter_shift); }
-    static std::uint64_t filter_bits(std::uint64_t h) noexcept {
-        return (1ULL << ((h >> (filter_bit_base + 6)) & 63)) | (1ULL << ((h >> filter_bit_base) & 63));
+    // Word index from the top bits, two bit positions from the bottom 12 bits.
+    static std::uint64_t filter_bits(std::uint64_t w) noexcept {
+        return (1ULL << (w & 63)) | (1ULL << ((w >> 6) & 63));
     }
-    // The bit positions come from the 12 bits below the word index (the top 32 bits in all).
-    static constexpr unsigned filter_bit_base = 32;
-
-    bool maybe_contains(std::uint64_t h) const noexcept {
-        const std::uint64_t bits = filter_bits(h);
-        return (filter[filter_word(h)] & bits) == bits;
+    bool maybe_contains(const RollingProximityId& rpi) const noexcept {
+        const std::uint64_t w = load64(rpi.bytes.data());
+        const std::uint64_t bits = filter_bits(w);
+        return (filter[w >> filter_shift] & bits) == bits;
     }
 
     std::span<const std::uint32_t> lookup(const RollingProximityId& rpi) const noexcept {
-        for (std::uint64_t slot = hasher.slot_hash(rpi.bytes.data()) & table_mask;; slot = (slot + 1) & table_mask) {
+        for (std::uint64_t slot = hasher(rpi.bytes.data()) & table_mask;; slot = (slot + 1) & table_mask) {
             const std::uint32_t v = table[slot];
             if (v == 0) return {};
             if (rpis[v - 1] == rpi) return {rows.data() + row_begin[v - 1], row_begin[v] - row_begin[v - 1]};
@@ -91,7 +87,7 @@ SightingIndex SightingIndex::build(std::vector<Sighting> sightings, std::uint64_
     auto im = std::make_unique<Impl>();
     im->sightings = std::move(sightings);
     const auto& s = im->sightings;
-    im->hasher = {splitmix(seed), splitmix(seed), splitmix(seed)};
+    im->hasher = {splitmix(seed), splitmix(seed)};
 
     std::vector<std::uint32_t> order(s.size());
     std::iota(order.begin(), order.end(), 0u);
@@ -119,9 +115,9 @@ SightingIndex SightingIndex::build(std::vector<Sighting> sightings, std::uint64_
     im->filter_shift = static_cast<unsigned>(64 - std::countr_zero(words));
     for (std::size_t i = 0; i < n; ++i) {
         const std::uint8_t* rpi = im->rpis[i].bytes.data();
-        const std::uint64_t h = im->hasher.filter_hash(rpi);
-        im->filter[im->filter_word(h)] |= Impl::filter_bits(h);
-        std::uint64_t slot = im->hasher.slot_hash(rpi) & im->table_mask;
+        const std::uint64_t w = load64(rpi);
+        im->filter[w >> im->filter_shift] |= Impl::filter_bits(w);
+        std::uint64_t slot = im->hasher(rpi) & im->table_mask;
         while (im->table[slot] != 0) slot = (slot + 1) & im->table_mask;
         im->table[slot] = static_cast<std::uint32_t>(i + 1);
     }
@@ -142,7 +138,7 @@ bool SightingIndex::any_sighting_in(IntervalNumber first, IntervalNumber last) c
 }
 
 std::span<const std::uint32_t> SightingIndex::find(const RollingProximityId& rpi) const noexcept {
-    if (!impl_->maybe_contains(impl_->hasher.filter_hash(rpi.bytes.data()))) return {};
+    if (!impl_->maybe_contains(rpi)) return {};
     return impl_->lookup(rpi);
 }
 
@@ -153,7 +149,7 @@ struct KeyMatcher::Impl {
     MatchCounters counters;
     IntervalNumber intervals[kTekRollingPeriod];
     RollingProximityId rpis[kTekRollingPeriod];
-    std::uint64_t hashes[kTekRollingPeriod];
+    std::uint8_t candidates[kTekRollingPeriod];
     std::vector<std::uint32_t> hit_rows;  // scratch
 
     Impl(const SightingIndex::Impl& i, const MatchOptions& o, RpiDeriver d)
@@ -275,17 +271,19 @@ Result<void> KeyMatcher::match(const DiagnosisKey& key, std::uint32_t key_index,
             return r;
     }
 
-    // Hash every RPI and prefetch its filter word first, then test: issuing all loads before
-    // waiting on any keeps them in flight together.
+    // One branchless pass over the filter collects the few candidates; only they reach the table.
     const SightingIndex::Impl& ix = im.index;
     const std::uint64_t* filter = ix.filter.data();
+    const unsigned shift = ix.filter_shift;
+    std::size_t candidates = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        const std::uint64_t h = ix.hasher.filter_hash(im.rpis[i].bytes.data());
-        im.hashes[i] = h;
-        __builtin_prefetch(filter + ix.filter_word(h));
+        const std::uint64_t w = load64(im.rpis[i].bytes.data());
+        const std::uint64_t bits = SightingIndex::Impl::filter_bits(w);
+        im.candidates[candidates] = static_cast<std::uint8_t>(i);
+        candidates += (filter[w >> shift] & bits) == bits;
     }
-    for (std::size_t i = 0; i < n; ++i) {
-        if (!ix.maybe_contains(im.hashes[i])) continue;
+    for (std::size_t c = 0; c < candidates; ++c) {
+        const std::size_t i = im.candidates[c];
         auto rows = ix.lookup(im.rpis[i]);
         if (rows.empty()) continue;
         ++im.counters.rpis_matched;

@@ -34,28 +34,44 @@ std::array<std::uint8_t, 16> padded_data(IntervalNumber enin) noexcept {
 static_assert(sizeof(RollingProximityId) == kRpiBytes && alignof(RollingProximityId) == 1,
               "RPIs are written in place as contiguous AES blocks");
 
+// Writes the little-endian ENIN (EN: LE32) into a PaddedData block with one 32-bit store.
+void set_interval(std::uint8_t* block, IntervalNumber enin) noexcept {
+    if constexpr (std::endian::native == std::endian::big) enin = __builtin_bswap32(enin);
+    std::memcpy(block + 12, &enin, 4);
+}
+
 struct RpiDeriver::Impl {
     detail::Aes128Batch aes;
-    // PaddedData blocks. Only the 4 ENIN bytes ever change; `derive` keeps the run of
-    // consecutive intervals it wrote last, so a run of keys with the same rolling start
-    // (a diagnosis-key file is mostly that) reuses it.
-    alignas(64) std::uint8_t in[kTekRollingPeriod * 16];
-    IntervalNumber run_first = 0;
-    std::size_t run_length = 0;  // 0: `in` holds no run
+
+    // PaddedData blocks of consecutive intervals depend only on the first interval. A key file's
+    // keys start on a handful of days (one per day of the last two weeks), so `derive` keeps one
+    // run per day in a small direct-mapped cache and rewrites nothing for most keys.
+    static constexpr std::size_t kRuns = 16;
+    struct Run {
+        alignas(64) std::uint8_t blocks[kTekRollingPeriod * 16];
+        IntervalNumber first = 0;
+        std::size_t length = 0;  // 0: empty
+    };
+    Run runs[kRuns];
+    // Blocks for `derive_at` (arbitrary intervals) and the AEM keystream.
+    alignas(64) std::uint8_t scratch[kTekRollingPeriod * 16];
 
     explicit Impl(detail::Aes128Batch a) noexcept : aes(std::move(a)) {
-        for (std::size_t i = 0; i < kTekRollingPeriod; ++i) write_padded(in + 16 * i, 0);
+        for (std::size_t i = 0; i < kTekRollingPeriod; ++i) {
+            write_padded(scratch + 16 * i, 0);
+            for (Run& r : runs) write_padded(r.blocks + 16 * i, 0);
+        }
     }
 
-    void set_interval(std::size_t i, IntervalNumber enin) noexcept {
-        // One 32-bit store of the little-endian ENIN (EN: LE32) instead of four byte stores.
-        if constexpr (std::endian::native == std::endian::big) enin = __builtin_bswap32(enin);
-        std::memcpy(in + 16 * i + 12, &enin, 4);
-    }
-
-    // AES-128-ECB of the first n blocks of `in` under `key`, into `out` (16 * n bytes).
-    bool encrypt(std::span<const std::uint8_t, 16> key, std::size_t n, std::uint8_t* out) noexcept {
-        return aes.encrypt(key, in, out, n);
+    const std::uint8_t* run_blocks(IntervalNumber first, std::size_t n) noexcept {
+        Run& r = runs[(first / kTekRollingPeriod) % kRuns];
+        if (r.length < n || r.first != first) {
+            for (std::size_t i = 0; i < n; ++i)
+                set_interval(r.blocks + 16 * i, static_cast<IntervalNumber>(first + i));
+            r.first = first;
+            r.length = n;
+        }
+        return r.blocks;
     }
 };
 
@@ -84,15 +100,10 @@ Result<void> RpiDeriver::derive(const TemporaryExposureKey& tek, IntervalNumber 
     if (first > std::numeric_limits<IntervalNumber>::max() - (out.size() - 1))
         return make_error(ErrorCode::kInvalidArgument, "derive: interval range overflows");
     Impl& im = *impl_;
-    if (im.run_length == 0 || im.run_first != first || im.run_length < out.size()) {
-        for (std::size_t i = 0; i < out.size(); ++i)
-            im.set_interval(i, static_cast<IntervalNumber>(first + i));
-        im.run_first = first;
-        im.run_length = out.size();
-    }
+    const std::uint8_t* blocks = im.run_blocks(first, out.size());
     std::uint8_t rpik[16];
     detail::gaen_hkdf16(tek.expose_secret(), detail::kInfoRpik, rpik);
-    const bool good = im.encrypt(rpik, out.size(), out.data()->bytes.data());
+    const bool good = im.aes.encrypt(rpik, blocks, out.data()->bytes.data(), out.size());
     sodium_memzero(rpik, sizeof rpik);
     if (!good) return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
     return ok();
@@ -107,9 +118,8 @@ Result<void> RpiDeriver::derive_at(const RollingProximityIdKey& rpik,
         return make_error(ErrorCode::kInvalidArgument, "derive_at: more than 144 intervals");
     if (out.empty()) return ok();
     Impl& im = *impl_;
-    for (std::size_t i = 0; i < intervals.size(); ++i) im.set_interval(i, intervals[i]);
-    im.run_length = 0;
-    if (!im.encrypt(rpik.expose_secret(), out.size(), out.data()->bytes.data()))
+    for (std::size_t i = 0; i < intervals.size(); ++i) set_interval(im.scratch + 16 * i, intervals[i]);
+    if (!im.aes.encrypt(rpik.expose_secret(), im.scratch, out.data()->bytes.data(), out.size()))
         return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
     return ok();
 }
@@ -126,10 +136,8 @@ Result<AssociatedEncryptedMetadata> RpiDeriver::crypt_aem(
     // AES-128-CTR with IV = RPI over 4 bytes uses only the first keystream block,
     // AES-128(AEMK, RPI); the counter increment convention never comes into play.
     Impl& im = *impl_;
-    std::memcpy(im.in, rpi.bytes.data(), 16);
-    im.run_length = 0;
     std::uint8_t keystream[16];
-    const bool good = im.encrypt(aemk.expose_secret(), 1, keystream);
+    const bool good = im.aes.encrypt(aemk.expose_secret(), rpi.bytes.data(), keystream, 1);
     if (!good) return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
     AssociatedEncryptedMetadata aem;
     for (std::size_t i = 0; i < kAemBytes; ++i)
