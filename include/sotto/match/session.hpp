@@ -1,0 +1,80 @@
+#pragma once
+/// \file
+/// A matching session: diagnosis keys streamed in from one or more key files, matched in
+/// batches on all cores, and collected as one record per matched RPI and outcome.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include <sotto/core/diagnosis_key.hpp>
+#include <sotto/core/matcher.hpp>
+#include <sotto/match/engine.hpp>
+#include <sotto/result.hpp>
+
+namespace sotto::match {
+
+/// Everything heard of one RPI of one diagnosis key that shares one outcome.
+struct RpiMatch {
+    std::uint32_t file_index = 0;        ///< which `begin_file` the key came from
+    core::DiagnosisKey key;              ///< the published key (TEK, validity, TRL, report type...)
+    core::RollingProximityId rpi;
+    core::IntervalNumber interval = 0;   ///< the interval the RPI was generated for
+    std::int64_t first_seen = 0;         ///< Unix seconds, receiver clock
+    std::int64_t last_seen = 0;
+    std::uint32_t sightings = 0;         ///< packets heard
+    std::int8_t rssi_max = -127;
+    core::MetadataBytes metadata{};      ///< decrypted AEM (of the first sighting)
+    core::MatchStatus status = core::MatchStatus::kValid;
+    const char* reason = "";             ///< why it is suspect (static text)
+    std::vector<core::ScanRecord> scans; ///< time-ordered, for exposure windows
+};
+
+struct SessionOptions {
+    /// Keys per batch handed to the engine (memory stays bounded by it).
+    std::size_t batch_keys = 1 << 16;
+    /// "Now" for the embargo: a key is only matched once its validity ended `tolerance` ago
+    /// (EN: keys are never matched while still in use). Unset: no embargo.
+    std::optional<std::int64_t> now;
+};
+
+/// Counters of a session.
+struct SessionCounters {
+    std::uint64_t keys = 0;            ///< keys received from kept files
+    std::uint64_t keys_embargoed = 0;  ///< not matched: still in use at `now`
+    std::uint64_t keys_revoked = 0;    ///< not matched: report type REVOKED
+};
+
+/// Not thread-safe; the engine it drives uses all cores.
+class MatchSession {
+public:
+    MatchSession(MatchEngine& engine, const SessionOptions& options = {});
+
+    /// Starts the keys of file `file_index`.
+    void begin_file(std::uint32_t file_index);
+    /// Adds one key of the current file; matches a batch when it is full.
+    Result<void> add_key(core::DiagnosisKey&& key);
+    /// Ends the current file. With `keep == false` (the file was refused: bad signature,
+    /// untrusted key, damaged), every match of its keys is dropped and its keys are not counted.
+    Result<void> end_file(bool keep);
+
+    const SessionCounters& counters() const noexcept { return counters_; }
+
+    /// The matches of all kept files: ordered by file, key, interval and time; a key published in
+    /// several files is reported once (from the first).
+    std::vector<RpiMatch> take_matches();
+
+private:
+    Result<void> flush();
+
+    MatchEngine& engine_;
+    SessionOptions options_;
+    SessionCounters counters_;
+    SessionCounters file_counters_;
+    std::uint32_t file_index_ = 0;
+    std::vector<core::DiagnosisKey> batch_;
+    std::vector<RpiMatch> file_matches_;
+    std::vector<RpiMatch> matches_;
+};
+
+}  // namespace sotto::match
