@@ -6,6 +6,9 @@
 
 #include <sotto/core/matcher.hpp>
 
+#include "matcher_filter.hpp"
+
+
 namespace sotto::core {
 namespace {
 
@@ -32,6 +35,13 @@ struct SlotHasher {
         return h ^ (h >> 29);
     }
 };
+
+using CandidateFn = std::size_t (*)(const std::uint64_t*, unsigned, const RollingProximityId*, std::size_t,
+                                    std::uint8_t*) noexcept;
+
+CandidateFn pick_candidate_fn() noexcept {
+    return detail::filter_avx2_supported() ? detail::filter_candidates_avx2 : detail::filter_candidates_scalar;
+}
 
 std::uint64_t splitmix(std::uint64_t& x) noexcept {
     std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
@@ -150,6 +160,7 @@ struct KeyMatcher::Impl {
     IntervalNumber intervals[kTekRollingPeriod];
     RollingProximityId rpis[kTekRollingPeriod];
     std::uint8_t candidates[kTekRollingPeriod];
+    CandidateFn candidate_fn = pick_candidate_fn();
     std::vector<std::uint32_t> hit_rows;  // scratch
 
     Impl(const SightingIndex::Impl& i, const MatchOptions& o, RpiDeriver d)
@@ -271,17 +282,9 @@ Result<void> KeyMatcher::match(const DiagnosisKey& key, std::uint32_t key_index,
             return r;
     }
 
-    // One branchless pass over the filter collects the few candidates; only they reach the table.
+    // One pass over the filter collects the few candidates; only they reach the table.
     const SightingIndex::Impl& ix = im.index;
-    const std::uint64_t* filter = ix.filter.data();
-    const unsigned shift = ix.filter_shift;
-    std::size_t candidates = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const std::uint64_t w = load64(im.rpis[i].bytes.data());
-        const std::uint64_t bits = SightingIndex::Impl::filter_bits(w);
-        im.candidates[candidates] = static_cast<std::uint8_t>(i);
-        candidates += (filter[w >> shift] & bits) == bits;
-    }
+    const std::size_t candidates = im.candidate_fn(ix.filter.data(), ix.filter_shift, im.rpis, n, im.candidates);
     for (std::size_t c = 0; c < candidates; ++c) {
         const std::size_t i = im.candidates[c];
         auto rows = ix.lookup(im.rpis[i]);

@@ -5,6 +5,7 @@
 
 #include <sotto/core/matcher.hpp>
 
+#include "core/matcher_filter.hpp"
 #include "support.hpp"
 
 using namespace sotto::core;
@@ -273,4 +274,26 @@ TEST_CASE("SightingIndex finds every stored RPI and nothing else", "[core][match
     CHECK(index.any_sighting_in(kDay, kDay));
     CHECK(index.any_sighting_in(kDay + 99, kDay + 200));
     CHECK_FALSE(index.any_sighting_in(kDay + 100, kDay + 200));
+}
+
+TEST_CASE("The AVX2 and scalar filter passes agree", "[core][matcher]") {
+    if (!sotto::core::detail::filter_avx2_supported()) WARN("no AVX2 here: comparing the scalar pass with itself");
+    DeterministicRng rng(77);
+    for (unsigned words_log2 : {1u, 6u, 12u}) {
+        std::vector<std::uint64_t> filter(std::size_t{1} << words_log2);
+        for (int round = 0; round < 50; ++round) {
+            // Dense filters, so that many RPIs pass and the order of the output is exercised.
+            rng.fill(std::span(reinterpret_cast<std::uint8_t*>(filter.data()), filter.size() * 8));
+            for (auto& w : filter) w |= round % 2 == 0 ? 0xf0f0f0f0f0f0f0f0ULL : 0;
+            std::vector<RollingProximityId> rpis(1 + static_cast<std::size_t>(round) * 143 / 49);
+            for (auto& r : rpis) rng.fill(r.bytes);
+            std::uint8_t a[144], b[144];
+            const unsigned shift = 64 - words_log2;
+            const std::size_t na = sotto::core::detail::filter_candidates_scalar(filter.data(), shift, rpis.data(), rpis.size(), a);
+            const std::size_t nb = sotto::core::detail::filter_candidates_avx2(filter.data(), shift, rpis.data(), rpis.size(), b);
+            REQUIRE(na == nb);
+            CHECK(std::equal(a, a + na, b));
+            for (std::size_t i = 1; i < na; ++i) CHECK(a[i - 1] < a[i]);
+        }
+    }
 }
