@@ -7,6 +7,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SOTTO_HAVE_X86_AES 1
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -134,9 +135,22 @@ bool cpu_has_aesni() noexcept {
     static const bool v = __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse4.1");
     return v;
 }
+
+// VAES with 512-bit registers: the CPU must have AVX512F and VAES (CPUID leaf 7) and the OS must
+// save the ZMM state (XCR0 bits 1, 2, 5, 6, 7). Read directly: not every compiler's
+// __builtin_cpu_supports knows "vaes".
+bool detect_vaes512() noexcept {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return false;  // OSXSAVE
+    unsigned xcr0_lo = 0, xcr0_hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & 0xe6u) != 0xe6u) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (b & (1u << 16)) != 0 && (c & (1u << 9)) != 0;  // AVX512F, VAES
+}
+
 bool cpu_has_vaes512() noexcept {
-    static const bool v = cpu_has_aesni() && __builtin_cpu_supports("vaes") &&
-                          __builtin_cpu_supports("avx512f");
+    static const bool v = cpu_has_aesni() && detect_vaes512();
     return v;
 }
 

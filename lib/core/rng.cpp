@@ -16,6 +16,7 @@ Result<SystemRng> SystemRng::create() noexcept {
 }
 
 void SystemRng::fill(std::span<std::uint8_t> out) noexcept {
+    if (out.empty()) return;  // data() may be null, which libsodium does not accept
     randombytes_buf(out.data(), out.size());
 }
 
@@ -29,6 +30,7 @@ DeterministicRng::DeterministicRng(const std::array<std::uint8_t, 32>& seed) noe
 DeterministicRng::~DeterministicRng() { sodium_memzero(seed_.data(), seed_.size()); }
 
 void DeterministicRng::fill(std::span<std::uint8_t> out) noexcept {
+    if (out.empty()) return;  // data() may be null, which libsodium does not accept
     // Each call gets its own ChaCha20 key: BLAKE2b(seed || counter). This keeps successive
     // calls independent and the whole stream reproducible from the seed.
     std::uint8_t input[40];

@@ -1,4 +1,5 @@
 #include <array>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -28,4 +29,17 @@ TEST_CASE("SystemRng produces varying bytes", "[core][rng]") {
     rng->fill(b);
     CHECK(a != b);
     CHECK(a != std::array<std::uint8_t, 32>{});
+}
+
+TEST_CASE("Filling an empty span is a no-op", "[core][rng]") {
+    DeterministicRng a(7), b(7);
+    std::vector<std::uint8_t> none;
+    a.fill(none);  // must not touch a null pointer, nor advance the stream
+    std::array<std::uint8_t, 16> x{}, y{};
+    a.fill(x);
+    b.fill(y);
+    CHECK(x == y);
+    auto sys = SystemRng::create();
+    REQUIRE(sys);
+    sys->fill(none);
 }

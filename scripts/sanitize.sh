@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds with clang-14 under AddressSanitizer + UndefinedBehaviorSanitizer into build-asan/ and runs
+# the test suite there. Called by .ci/run after scripts/test.sh.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+sotto_install_packages clang-14 libclang-rt-14-dev
+SOTTO_BUILD="${SOTTO_ASAN_BUILD:-$SOTTO_ROOT/build-asan}"
+CC=clang-14 CXX=clang++-14 sotto_build -DCMAKE_BUILD_TYPE=Debug -DSOTTO_SANITIZE=address,undefined \
+  -DSOTTO_BUILD_TESTS=ON -DSOTTO_BUILD_EXAMPLES=ON -DSOTTO_BUILD_BENCH=OFF -DSOTTO_INSTALL=OFF
+
+echo "==> running tests under ASan + UBSan"
+cd "$SOTTO_BUILD"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+ctest --output-on-failure --parallel "$(nproc)" --timeout 900 -LE slow
