@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <sotto/core/daily_summary.hpp>
 #include <vector>

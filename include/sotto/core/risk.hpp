@@ -36,8 +36,9 @@ struct CwaRange {
     bool min_exclusive = false;
     bool max_exclusive = false;
 
-    /// Whether `value` lies in the range (CWA `Range.inRange`).
+    /// Whether `value` lies in the range (CWA `Range.inRange`). NaN lies in no range.
     constexpr bool contains(double value) const noexcept {
+        if (value != value) return false;  // NaN
         if (min_exclusive ? value <= min : value < min) return false;
         if (max_exclusive ? value >= max : value > max) return false;
         return true;

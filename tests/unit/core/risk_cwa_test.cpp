@@ -2,6 +2,7 @@
 // hand-computed cases. The 29 official cases are in tests/vectors/cwa_risk_test.cpp.
 #include <catch2/catch.hpp>
 #include <sotto/core/risk.hpp>
+#include <limits>
 #include <vector>
 
 #include "core/risk_math.hpp"
@@ -68,6 +69,7 @@ TEST_CASE("Ranges are inclusive unless marked exclusive", "[core][risk][cwa]") {
     static_assert(!open.contains(5) && !open.contains(9) && open.contains(5.001));
     CHECK(closed.contains(9.0));
     CHECK_FALSE(open.contains(5.0));
+    CHECK_FALSE(CwaRange{0, 1e9}.contains(std::numeric_limits<double>::quiet_NaN()));
 }
 
 TEST_CASE("TRL is report type offset plus infectiousness offset", "[core][risk][cwa]") {
