@@ -8,6 +8,7 @@
 
 #include "keyfile/byte_source.hpp"
 #include "keyfile/export_parser.hpp"
+#include "keyfile/key_rules.hpp"
 #include "keyfile/signature.hpp"
 #include "keyfile/zip_io.hpp"
 
@@ -37,6 +38,10 @@ const char* signature_status_name(SignatureStatus status) noexcept {
         case SignatureStatus::kMalformed: return "malformed";
         default: return "unknown";
     }
+}
+
+std::optional<InvalidKeyReason> check_key(const core::DiagnosisKey& key) noexcept {
+    return detail::check_diagnosis_key(key);
 }
 
 std::string ExportInfo::export_bin_sha256_hex() const { return to_hex(export_bin_sha256); }

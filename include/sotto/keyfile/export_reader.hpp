@@ -94,6 +94,11 @@ inline constexpr std::size_t kInvalidKeyReasonCount = 9;
 /// Short static description of a reason ("key_data is not 16 bytes").
 const char* invalid_key_reason_name(InvalidKeyReason reason) noexcept;
 
+/// The reader's validation rules applied to a key (e.g. before writing it): the first rule it
+/// breaks, or nothing when it is valid. A `DiagnosisKey` always has key data and a start, so
+/// only the range rules can fail.
+std::optional<InvalidKeyReason> check_key(const core::DiagnosisKey& key) noexcept;
+
 /// Outcome of the signature check.
 enum class SignatureStatus : std::uint8_t {
     kVerified = 0,    ///< a signature verified with a trusted key; no trusted key failed
