@@ -66,9 +66,9 @@ bool ecdsa_verify_digest(EVP_PKEY* key, std::span<const std::uint8_t, 32> digest
 
 Verdict verify_signatures(const std::vector<TekSignature>& sigs, const ExportInfo& info,
                           std::span<const std::uint8_t, 32> digest, const TrustStore& trust) {
-    if (sigs.empty())
-        return make_verdict(SignatureStatus::kUnsigned, ErrorCode::kUnsigned,
-                            "export: not signed");
+    // Same order as the precheck, so that kRequireSignature (which refuses early) and
+    // kParseOnly report the same verdict: unsigned, then untrusted, then structure, then crypto.
+    if (auto v = precheck_signatures(sigs, trust)) return *v;
     // Android's SignatureVerifier: one TEKSignature per SignatureInfo of export.bin, and every
     // signature belongs to the export's batch.
     if (sigs.size() != info.signature_infos.size())
