@@ -14,6 +14,9 @@
 
 namespace sotto::keyfile {
 
+static_assert(static_cast<std::size_t>(InvalidKeyReason::kDaysSinceOnset) + 1 == kInvalidKeyReasonCount,
+              "kInvalidKeyReasonCount must count every InvalidKeyReason");
+
 const char* invalid_key_reason_name(InvalidKeyReason reason) noexcept {
     switch (reason) {
         case InvalidKeyReason::kKeyDataMissing: return "key_data missing";
