@@ -11,7 +11,9 @@ SOTTO_PACKAGES=(
   libsodium-dev libssl-dev libsqlcipher-dev libsqlite3-dev
   libprotobuf-dev protobuf-compiler libzip-dev zlib1g-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev
-  catch2
+  catch2 openssl
+  # openssl: the command-line tool, an independent signature checker in the keyfile tests.
+  # For -DSOTTO_FUZZ=ON also: clang-14 libclang-rt-14-dev (not needed by the normal build).
 )
 
 sotto_install_packages() {

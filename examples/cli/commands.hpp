@@ -23,5 +23,6 @@ using Runner = std::function<int()>;
 int fail(int code, const std::string& message);
 
 void add_derive_command(CLI::App& app, Runner& run);
+void add_export_command(CLI::App& app, Runner& run);
 
 }  // namespace sotto::cli

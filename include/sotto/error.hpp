@@ -42,6 +42,7 @@ enum class ErrorCode : std::int32_t {
     // Diagnosis-key files.
     kKeyFileMalformed = 500,  ///< Not a valid export.zip / export.bin / export.sig.
     kKeyFileTooLarge = 501,   ///< Exceeds the configured size limits (zip bomb, absurd lengths).
+    kKeyFileIo = 502,         ///< The key file cannot be opened, read or written.
 
     kInternal = 900,  ///< A bug in sotto.
 };

@@ -27,6 +27,7 @@ const char* error_code_name(ErrorCode code) noexcept {
         case ErrorCode::kBleBusy: return "kBleBusy";
         case ErrorCode::kKeyFileMalformed: return "kKeyFileMalformed";
         case ErrorCode::kKeyFileTooLarge: return "kKeyFileTooLarge";
+        case ErrorCode::kKeyFileIo: return "kKeyFileIo";
         case ErrorCode::kInternal: return "kInternal";
         default: return "kUnknown";
     }
