@@ -35,9 +35,14 @@ sotto_install_packages() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-sotto_build() {
-  echo "==> configuring and building into $SOTTO_BUILD"
+sotto_configure() {
+  echo "==> configuring $SOTTO_BUILD"
   cmake -S "$SOTTO_ROOT" -B "$SOTTO_BUILD" -G Ninja \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOTTO_WERROR=ON "$@"
+}
+
+sotto_build() {
+  sotto_configure "$@"
+  echo "==> building"
   cmake --build "$SOTTO_BUILD" --parallel "$(nproc)"
 }
