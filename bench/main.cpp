@@ -5,6 +5,7 @@ int main(int argc, char** argv) {
     CLI::App app{"sotto benchmarks"};
     app.require_subcommand(1);
     sotto::bench::add_derive_bench(app);
+    sotto::bench::add_store_bench(app);
     CLI11_PARSE(app, argc, argv);
     return 0;
 }

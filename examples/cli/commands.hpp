@@ -23,5 +23,7 @@ using Runner = std::function<int()>;
 int fail(int code, const std::string& message);
 
 void add_derive_command(CLI::App& app, Runner& run);
+/// `sotto ingest` and `sotto store stats|verify|rekey|erase`.
+void add_store_commands(CLI::App& app, Runner& run);
 
 }  // namespace sotto::cli

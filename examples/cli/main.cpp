@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     Runner run;
     add_derive_command(app, run);
+    add_store_commands(app, run);
 
     try {
         app.parse(argc, argv);
