@@ -326,7 +326,12 @@ Result<void> EncounterStore::Impl::prepare() {
 Result<void> EncounterStore::Impl::compact() {
     // Return free pages to the file system, then fold the WAL into the database and truncate it.
     if (auto r = db.exec("PRAGMA incremental_vacuum"); !r) return r.error();
-    if (auto r = db.exec("PRAGMA wal_checkpoint(TRUNCATE)"); !r) return r.error();
+    // Without waiting: while another connection reads, the checkpoint stops short and the file
+    // shrinks at a later checkpoint instead of stalling this call for the busy timeout.
+    sqlite3_busy_timeout(db.handle(), 0);
+    const int rc = db.exec_rc("PRAGMA wal_checkpoint(TRUNCATE)");
+    sqlite3_busy_timeout(db.handle(), static_cast<int>(options.busy_timeout_ms));
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY) return detail::error_from_sqlite(rc);
     return ok();
 }
 

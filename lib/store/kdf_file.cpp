@@ -127,6 +127,8 @@ Result<std::optional<KdfFile>> read_kdf_file(const std::filesystem::path& p) {
         if (errno == ENOENT) return std::optional<KdfFile>{};
         if (errno == ELOOP)
             return make_error(ErrorCode::kStorageNotAStore, "store: key-derivation file is a link");
+        if (errno == EACCES || errno == EPERM)
+            return make_error(ErrorCode::kStorageIo, "store: no permission to read a store file");
         return error_from_errno(errno);
     }
     std::array<std::uint8_t, kMaxFileBytes + 1> buf{};
