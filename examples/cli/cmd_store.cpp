@@ -160,13 +160,15 @@ int resolve_clock(const StoreOptions& o, std::int64_t& now) {
 }
 
 // Reads the credential and opens the store. Returns an exit code; `out` is set on 0.
-int open_store(const StoreOptions& o, bool create, std::optional<EncounterStore>& out) {
+int open_store(const StoreOptions& o, bool create, std::optional<EncounterStore>& out,
+               bool read_only = false) {
     std::optional<Credential> cred;
     if (int rc = read_credential(o.key_file, o.passphrase_file, "--key-file", "--passphrase-file", cred);
         rc != 0)
         return rc;
     store::OpenOptions opts;
     opts.create_if_missing = create;
+    opts.read_only = read_only;
     opts.retention_days = o.retention_days;
     auto s = EncounterStore::open(o.store, std::move(*cred), opts);
     if (!s) {
@@ -308,7 +310,8 @@ int run_verify(StoreOptions& o) {
     std::int64_t now = 0;
     if (int rc = resolve_clock(o, now); rc != 0) return rc;
     std::optional<EncounterStore> s;
-    if (int rc = open_store(o, false, s); rc != 0) return rc;
+    // Read-only: verifying changes nothing, not even retention.
+    if (int rc = open_store(o, false, s, /*read_only=*/true); rc != 0) return rc;
     if (auto r = s->verify(); !r) return store_error(r.error());
     auto st = s->stats();
     if (!st) return store_error(st.error());

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -14,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include <sotto/bytes.hpp>
 #include <sotto/store/encounter_store.hpp>
 
 #include "crash_common.hpp"
@@ -213,4 +215,36 @@ TEST_CASE("Killing a process during rekey leaves exactly one working credential"
     REQUIRE(s.has_value());
     CHECK(std::filesystem::file_size(dir / "rekey.db.kdf") == 16 + 48 + 16);
     CHECK(in_flight >= 1);
+}
+
+TEST_CASE("A killed process leaves only encrypted files behind, WAL included", "[store][crash][secrets]") {
+    TempDir dir;
+    const auto p = dir / "killed.db";
+    Child c = spawn({child_path(), "ingest", p.string(), "0", "1"});
+    for (int i = 0; i < 4; ++i) REQUIRE(read_line(c.out).rfind("committed", 0) == 0);
+    kill_and_reap(c);
+    close(c.out);
+    const auto files = snapshot(dir.path());
+    REQUIRE(files.count("killed.db-wal") == 1);
+    CHECK(files.at("killed.db-wal").size() > 4096);  // the WAL was not checkpointed away
+    std::vector<std::vector<std::uint8_t>> needles;
+    const auto key = crash::key(1);
+    needles.emplace_back(key.expose_secret().begin(), key.expose_secret().end());
+    for (std::uint32_t b = 0; b < 4; ++b)
+        for (std::uint32_t i = 0; i < crash::kRpisPerBatch; i += 7) {
+            const auto r = crash::rpi(b, i);
+            needles.emplace_back(r.bytes.begin(), r.bytes.end());
+            const std::string h = to_hex(r.bytes);
+            needles.emplace_back(h.begin(), h.end());
+        }
+    for (const auto& [name, bytes] : files) {
+        CAPTURE(name);
+        for (const auto& n : needles)
+            CHECK(std::search(bytes.begin(), bytes.end(), n.begin(), n.end()) == bytes.end());
+    }
+    CHECK(std::memcmp(files.at("killed.db").data(), "SQLite format 3", 16) != 0);
+    // And the store comes back with what was committed.
+    auto s = EncounterStore::open(p, store::Credential::raw_key(crash::key(1)));
+    REQUIRE(s.has_value());
+    CHECK(s->stats()->sightings >= 4 * crash::kRpisPerBatch);
 }

@@ -496,8 +496,17 @@ TEST_CASE("A full disk (tiny tmpfs) gives kStorageFull and loses nothing", "[sto
     std::filesystem::create_directory(mnt);
     // Exit codes: 0 ok, 10 cannot mount here (skip), others = failed check.
     const int rc = in_child([&]() -> int {
-        if (geteuid() == 0 ? unshare(CLONE_NEWNS) != 0 : unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
-            return 10;
+        if (geteuid() == 0) {
+            if (unshare(CLONE_NEWNS) != 0) return 10;
+        } else {
+            // An unprivileged user namespace, mapping ourselves to its root.
+            const uid_t uid = geteuid();
+            const gid_t gid = getegid();
+            if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) return 10;
+            std::ofstream("/proc/self/setgroups") << "deny";
+            std::ofstream("/proc/self/uid_map") << "0 " << uid << " 1";
+            std::ofstream("/proc/self/gid_map") << "0 " << gid << " 1";
+        }
         if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 10;
         if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=400k") != 0) return 10;
         const auto p = mnt / "s.db";
