@@ -136,7 +136,7 @@ constexpr char kSelectSightings[] =
     "SELECT interval, rpi, aem, aem_conflict, first_offset, last_offset, count, rssi_max, "
     "rssi_min, scans FROM sightings";
 
-Result<core::Sighting> read_sighting(const Statement& st) {
+Result<void> read_sighting_into(const Statement& st, core::Sighting& out) {
     detail::RawRow raw;
     raw.interval = st.column_int(0);
     raw.rpi = st.column_blob(1);
@@ -148,7 +148,13 @@ Result<core::Sighting> read_sighting(const Statement& st) {
     raw.rssi_max = st.column_int(7);
     raw.rssi_min = st.column_int(8);
     raw.scans = st.column_blob(9);
-    return detail::decode_sighting(raw);
+    return detail::decode_sighting_into(raw, out);
+}
+
+Result<core::Sighting> read_sighting(const Statement& st) {
+    core::Sighting s;
+    if (auto r = read_sighting_into(st, s); !r) return r.error();
+    return s;
 }
 
 // Binds a sighting's 10 columns in table order: ?1 interval, ?2 rpi, ..., ?10 scans.
@@ -199,6 +205,7 @@ struct Statements {
     Statement select_sighting;
     Statement update_sighting;
     Statement range_sightings;
+    Statement count_range;
     Statement next_interval;
 };
 
@@ -312,6 +319,7 @@ Result<void> EncounterStore::Impl::prepare() {
          "UPDATE sightings SET aem = ?3, aem_conflict = ?4, first_offset = ?5, last_offset = ?6, "
          "count = ?7, rssi_max = ?8, rssi_min = ?9, scans = ?10 WHERE interval = ?1 AND rpi = ?2"},
         {&st.range_sightings, range.c_str()},
+        {&st.count_range, "SELECT count(*) FROM sightings WHERE interval >= ?1 AND interval < ?2"},
         {&st.next_interval,
          "SELECT interval FROM sightings WHERE interval >= ?1 ORDER BY interval LIMIT 1"},
     };
@@ -694,18 +702,29 @@ Result<std::vector<core::Sighting>> EncounterStore::sightings_in_range(core::Int
     SOTTO_STORE_LOCK();
     std::vector<core::Sighting> out;
     if (end <= begin) return out;
+    const auto last = static_cast<std::int64_t>(std::min<std::uint64_t>(end, 1ull << 32));
+    {
+        // Counting first (a cheap scan of the same pages, which it also brings into the cache)
+        // spares the result vector its reallocations.
+        Statement& count = impl_->st.count_range;
+        StatementReset reset(count);
+        Result<void> b = count.bind(1, static_cast<std::int64_t>(begin));
+        if (b) b = count.bind(2, last);
+        if (!b) return b.error();
+        auto row = count.step();
+        if (!row) return row.error();
+        if (*row) out.reserve(static_cast<std::size_t>(count.column_int(0)));
+    }
     Statement& st = impl_->st.range_sightings;
     StatementReset reset(st);
     Result<void> b = st.bind(1, static_cast<std::int64_t>(begin));
-    if (b) b = st.bind(2, static_cast<std::int64_t>(std::min<std::uint64_t>(end, 1ull << 32)));
+    if (b) b = st.bind(2, last);
     if (!b) return b.error();
     while (true) {
         auto row = st.step();
         if (!row) return row.error();
         if (!*row) break;
-        auto s = read_sighting(st);
-        if (!s) return s.error();
-        out.push_back(std::move(*s));
+        if (auto r = read_sighting_into(st, out.emplace_back()); !r) return r.error();
     }
     return out;
 }
@@ -747,13 +766,13 @@ Result<void> EncounterStore::for_each_sighting(
     Result<void> b = st.bind(1, std::int64_t{0});
     if (b) b = st.bind(2, std::int64_t{1} << 32);
     if (!b) return b.error();
+    core::Sighting s;  // reused: its scan vector keeps its capacity
     while (true) {
         auto row = st.step();
         if (!row) return row.error();
         if (!*row) return ok();
-        auto s = read_sighting(st);
-        if (!s) return s.error();
-        if (!fn(*s)) return ok();
+        if (auto r = read_sighting_into(st, s); !r) return r.error();
+        if (!fn(s)) return ok();
     }
 }
 

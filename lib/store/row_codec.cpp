@@ -47,6 +47,12 @@ Result<SightingRow> encode_sighting(const core::Sighting& s) noexcept {
 }
 
 Result<core::Sighting> decode_sighting(const RawRow& row) {
+    core::Sighting s;
+    if (auto r = decode_sighting_into(row, s); !r) return r.error();
+    return s;
+}
+
+Result<void> decode_sighting_into(const RawRow& row, core::Sighting& s) {
     if (row.interval < 0 || row.interval > std::numeric_limits<core::IntervalNumber>::max() ||
         row.rpi.size() != core::kRpiBytes || row.aem.size() != core::kAemBytes ||
         (row.aem_conflict != 0 && row.aem_conflict != 1) || row.first_offset < 0 ||
@@ -56,7 +62,6 @@ Result<core::Sighting> decode_sighting(const RawRow& row) {
         !rssi_ok(row.rssi_min) || row.rssi_min > row.rssi_max ||
         row.scans.size() % kScanEntryBytes != 0 || row.scans.size() > kMaxScanBlobBytes)
         return bad_row();
-    core::Sighting s;
     s.interval = static_cast<core::IntervalNumber>(row.interval);
     std::memcpy(s.rpi.bytes.data(), row.rpi.data(), core::kRpiBytes);
     std::memcpy(s.aem.bytes.data(), row.aem.data(), core::kAemBytes);
@@ -83,7 +88,7 @@ Result<core::Sighting> decode_sighting(const RawRow& row) {
             scan.packets == 0 || (i > 0 && scan.time <= s.scans[i - 1].time))
             return bad_row();
     }
-    return s;
+    return ok();
 }
 
 }  // namespace sotto::store::detail

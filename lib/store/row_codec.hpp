@@ -54,7 +54,11 @@ struct RawRow {
     std::span<const std::uint8_t> scans;
 };
 
-/// Decodes and checks a row; kStorageCorrupt when any value is out of its range.
+/// Decodes and checks a row into `out` (reusing its scan vector); kStorageCorrupt when any value
+/// is out of its range.
+Result<void> decode_sighting_into(const RawRow& row, core::Sighting& out);
+
+/// As `decode_sighting_into`, returning a new Sighting.
 Result<core::Sighting> decode_sighting(const RawRow& row);
 
 }  // namespace sotto::store::detail

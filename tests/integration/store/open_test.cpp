@@ -15,6 +15,7 @@
 #include <sotto/store/encounter_store.hpp>
 
 #include "store/database.hpp"
+#include "store/kdf_file.hpp"
 #include "store/store_access.hpp"
 #include "store_test_util.hpp"
 
@@ -87,6 +88,18 @@ TEST_CASE("A new store is encrypted at rest: no SQLite header, files 0600, SQLCi
         CHECK(db.query_int("PRAGMA auto_vacuum").value_or(0) == 2);  // incremental
         CHECK(db.query_int("PRAGMA user_version").value_or(0) == store::kSchemaVersion);
         CHECK(db.query_int("PRAGMA temp_store").value_or(0) == 2);  // memory
+        CHECK(db.query_int("PRAGMA synchronous").value_or(0) == 2);  // FULL
+        CHECK(db.query_int("PRAGMA application_id").value_or(0) == 0x534F5454);
+        auto mode = store::detail::Statement::prepare(db, "PRAGMA journal_mode");
+        REQUIRE(mode.has_value());
+        REQUIRE(*mode->step());
+        CHECK(mode->column_text(0) == "wal");
+    }
+    {
+        store::OpenOptions normal;
+        normal.durability = store::Durability::kNormal;
+        auto s = open_store(p, 1, normal);
+        CHECK(store::detail::StoreAccess::database(s).query_int("PRAGMA synchronous").value_or(0) == 1);
     }
     const auto bytes = read_file(p);
     REQUIRE(bytes.size() >= 4096);
@@ -280,6 +293,17 @@ TEST_CASE("A damaged key-derivation file is told apart from a foreign or newer o
     }
     SECTION("intact: opens") {
         CHECK(EncounterStore::open(p, raw_credential(1)).has_value());
+    }
+    SECTION("a well-formed file asking for an absurd Argon2id cost: kStorageCorrupt, no allocation") {
+        auto kf = store::detail::read_kdf_file(side);
+        REQUIRE(kf.has_value());
+        store::detail::KdfFile crafted = **kf;
+        crafted.entries[0].kind = store::detail::KdfKind::kArgon2id13;
+        crafted.entries[0].opslimit = 3;
+        crafted.entries[0].memlimit = 64ull << 30;  // 64 GiB
+        REQUIRE(store::detail::write_kdf_file(side, crafted));
+        CHECK(EncounterStore::open(p, passphrase_credential("pw")).error().code ==
+              ErrorCode::kStorageCorrupt);
     }
 }
 
