@@ -227,6 +227,7 @@ struct EncounterStore::Impl {
     Result<void> setup(bool allow_init);
     Result<void> prepare();
     Result<void> compact();
+    Result<std::vector<core::IntervalNumber>> intervals();
     Result<void> writable() const {
         if (options.read_only) return read_only_store();
         return ok();
@@ -422,7 +423,11 @@ Result<EncounterStore> EncounterStore::open(const std::filesystem::path& path,
     if (exists && st.st_size >= 16) {
         std::array<char, 16> head{};
         const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return refine(detail::error_from_errno(errno), path);
+        if (fd < 0) {
+            if (errno == EACCES || errno == EPERM)
+                return make_error(ErrorCode::kStorageIo, "store: no permission to read a store file");
+            return detail::error_from_errno(errno);
+        }
         const ssize_t got = ::read(fd, head.data(), head.size());
         ::close(fd);
         if (got == 16 && std::memcmp(head.data(), kSqliteHeader, 16) == 0)
@@ -739,17 +744,21 @@ Result<std::vector<core::Sighting>> EncounterStore::sightings_on_day(std::uint32
 
 Result<std::vector<core::IntervalNumber>> EncounterStore::sighting_intervals() const {
     SOTTO_STORE_LOCK();
+    return impl_->intervals();
+}
+
+Result<std::vector<core::IntervalNumber>> EncounterStore::Impl::intervals() {
     std::vector<core::IntervalNumber> out;
-    Statement& st = impl_->st.next_interval;
+    Statement& next = st.next_interval;
     // One index seek per distinct interval instead of a scan over every row.
     std::int64_t from = 0;
     while (from <= std::numeric_limits<core::IntervalNumber>::max()) {
-        StatementReset reset(st);
-        if (auto b = st.bind(1, from); !b) return b.error();
-        auto row = st.step();
+        StatementReset reset(next);
+        if (auto b = next.bind(1, from); !b) return b.error();
+        auto row = next.step();
         if (!row) return row.error();
         if (!*row) break;
-        const std::int64_t v = st.column_int(0);
+        const std::int64_t v = next.column_int(0);
         if (v < from || v > std::numeric_limits<core::IntervalNumber>::max())
             return corrupt("store: malformed sighting row");
         out.push_back(static_cast<core::IntervalNumber>(v));
@@ -1130,7 +1139,6 @@ Result<StoreStats> EncounterStore::stats() const {
     const Q queries[] = {
         {"SELECT count(*) FROM sightings", &s.sightings},
         {"SELECT count(DISTINCT rpi) FROM sightings", &s.rpis},
-        {"SELECT count(DISTINCT interval / 144) FROM sightings", &s.days},
         {"SELECT count(*) FROM own_keys", &s.own_keys},
         {"SELECT count(*) FROM exposure_records", &s.exposure_records},
         {"SELECT count(*) FROM processed_files", &s.processed_files},
@@ -1139,6 +1147,15 @@ Result<StoreStats> EncounterStore::stats() const {
         auto v = im.db.query_int(q.sql);
         if (!v) return v.error();
         *q.out = static_cast<std::uint64_t>(*v);
+    }
+    // Days from the distinct intervals: one index seek per interval instead of a full scan.
+    auto intervals = im.intervals();
+    if (!intervals) return intervals.error();
+    std::uint32_t last_day = 0;
+    for (const core::IntervalNumber iv : *intervals) {
+        const std::uint32_t day = core::day_number(iv);
+        if (s.days == 0 || day != last_day) ++s.days;
+        last_day = day;
     }
     return s;
 }
