@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -66,12 +67,19 @@ double field(const std::string& line, const std::string& key) {
 }  // namespace
 
 void add_store_bench(CLI::App& app) {
-    auto* cmd = app.add_subcommand("store", "Encrypted store: ingest rate vs plain SQLite, day query, size");
+    auto* cmd =
+        app.add_subcommand("store", "Encrypted store: ingest rate vs plain SQLite, day query, size");
     static std::uint64_t rows = 1'000'000;
     static std::string dir;
     static bool keep = false;
+    static int repeat = 2;
     cmd->add_option("--rows", rows, "Sightings (RPI-interval rows) to store")->capture_default_str();
     cmd->add_option("--dir", dir, "Directory for the databases (default: a temporary one)");
+    cmd->add_option("--repeat", repeat,
+                    "Alternating runs of each variant; the best of them counts (damps the noise "
+                    "of other processes on a shared machine)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10));
     cmd->add_flag("--keep", keep, "Keep the encrypted database (in --dir) for inspection");
     cmd->callback([] {
         std::filesystem::path base = dir;
@@ -83,23 +91,29 @@ void add_store_bench(CLI::App& app) {
             temporary = true;
         }
         const auto db = base / "sotto-store.db";
-        for (const auto& f : store::EncounterStore::files(db)) std::filesystem::remove(f);
-
-        fmt::print("workload: {} sightings over 14 days, 1-5 packets each, batches of {}\n", rows,
-                   kStoreBenchBatch);
-        const StoreRun enc = run_store_workload(&open_sqlcipher, db.string(), rows);
-        fmt::print("sqlcipher:    {:.0f} observations/s ({} observations -> {} rows in {:.2f} s)\n",
-                   enc.ingest_per_s(), enc.observations, enc.rows, enc.ingest_seconds);
-        fmt::print("sqlcipher:    one-day query {:.1f} ms first, {:.1f} ms median ({} sightings)\n",
-                   enc.first_query_ms, enc.median_query_ms, enc.day_rows);
-        fmt::print("sqlcipher:    {} bytes on disk, {:.1f} bytes per sighting\n", enc.file_bytes,
-                   enc.bytes_per_sighting());
-        const std::string plain = run_plain(base.string(), rows);
-        const double plain_rate = field(plain, "plain_sqlite_ingest_per_s");
-        fmt::print("ratio sqlcipher/plain: {:.2f}\n", enc.ingest_per_s() / plain_rate);
-        fmt::print("one_day_query_ms={:.1f}\n", enc.median_query_ms);
+        fmt::print("workload: {} sightings over 14 days, 1-5 packets each, batches of {}; best of {}\n",
+                   rows, kStoreBenchBatch, repeat);
+        StoreRun best;
+        double best_query = 0;
+        double plain_rate = 0;
+        for (int run = 0; run < repeat; ++run) {
+            for (const auto& f : store::EncounterStore::files(db)) std::filesystem::remove(f);
+            const StoreRun enc = run_store_workload(&open_sqlcipher, db.string(), rows);
+            fmt::print("sqlcipher:    {:.0f} observations/s ({} observations -> {} rows in {:.2f} s)\n",
+                       enc.ingest_per_s(), enc.observations, enc.rows, enc.ingest_seconds);
+            fmt::print("sqlcipher:    one-day query {:.1f} ms first, {:.1f} ms median ({} sightings)\n",
+                       enc.first_query_ms, enc.median_query_ms, enc.day_rows);
+            fmt::print("sqlcipher:    {} bytes on disk, {:.1f} bytes per sighting\n", enc.file_bytes,
+                       enc.bytes_per_sighting());
+            if (run == 0 || enc.ingest_per_s() > best.ingest_per_s()) best = enc;
+            if (run == 0 || enc.median_query_ms < best_query) best_query = enc.median_query_ms;
+            const std::string plain = run_plain(base.string(), rows);
+            plain_rate = std::max(plain_rate, field(plain, "plain_sqlite_ingest_per_s"));
+        }
+        fmt::print("ratio sqlcipher/plain: {:.2f}\n", best.ingest_per_s() / plain_rate);
+        fmt::print("one_day_query_ms={:.1f}\n", best_query);
         fmt::print("store_ingest_per_s={:.0f} plain_sqlite_ingest_per_s={:.0f} bytes_per_sighting={:.0f}\n",
-                   enc.ingest_per_s(), plain_rate, enc.bytes_per_sighting());
+                   best.ingest_per_s(), plain_rate, best.bytes_per_sighting());
         if (keep && !temporary) return;
         for (const auto& f : store::EncounterStore::files(db)) std::filesystem::remove(f);
         if (temporary) std::filesystem::remove_all(base);

@@ -132,22 +132,13 @@ Result<void> shred(const std::filesystem::path& p) {
 }
 
 // Column order of every sightings read.
-constexpr char kSelectSightings[] =
-    "SELECT interval, rpi, aem, aem_conflict, first_offset, last_offset, count, rssi_max, "
-    "rssi_min, scans FROM sightings";
+constexpr char kSelectSightings[] = "SELECT interval, rpi, data FROM sightings";
 
 Result<void> read_sighting_into(const Statement& st, core::Sighting& out) {
     detail::RawRow raw;
     raw.interval = st.column_int(0);
     raw.rpi = st.column_blob(1);
-    raw.aem = st.column_blob(2);
-    raw.aem_conflict = st.column_int(3);
-    raw.first_offset = st.column_int(4);
-    raw.last_offset = st.column_int(5);
-    raw.count = st.column_int(6);
-    raw.rssi_max = st.column_int(7);
-    raw.rssi_min = st.column_int(8);
-    raw.scans = st.column_blob(9);
+    raw.data = st.column_blob(2);
     return detail::decode_sighting_into(raw, out);
 }
 
@@ -157,19 +148,11 @@ Result<core::Sighting> read_sighting(const Statement& st) {
     return s;
 }
 
-// Binds a sighting's 10 columns in table order: ?1 interval, ?2 rpi, ..., ?10 scans.
-// `row` holds the scan BLOB and must outlive the statement's run.
+// Binds ?1 interval, ?2 rpi, ?3 data. `row` holds the data BLOB and must outlive the run.
 Result<void> bind_sighting(Statement& st, const core::Sighting& s, const detail::SightingRow& row) {
     Result<void> r = st.bind(1, static_cast<std::int64_t>(s.interval));
     if (r) r = st.bind(2, std::span<const std::uint8_t>(s.rpi.bytes));
-    if (r) r = st.bind(3, std::span<const std::uint8_t>(s.aem.bytes));
-    if (r) r = st.bind(4, static_cast<std::int64_t>(s.aem_conflict ? 1 : 0));
-    if (r) r = st.bind(5, row.first_offset);
-    if (r) r = st.bind(6, row.last_offset);
-    if (r) r = st.bind(7, static_cast<std::int64_t>(s.count));
-    if (r) r = st.bind(8, static_cast<std::int64_t>(s.rssi_max));
-    if (r) r = st.bind(9, static_cast<std::int64_t>(s.rssi_min));
-    if (r) r = st.bind(10, row.scans_blob());
+    if (r) r = st.bind(3, row.blob());
     return r;
 }
 
@@ -310,15 +293,10 @@ Result<void> EncounterStore::Impl::prepare() {
                               " WHERE interval >= ?1 AND interval < ?2 ORDER BY interval, rpi";
     const Def defs[] = {
         {&st.insert_sighting,
-         "INSERT OR IGNORE INTO sightings (interval, rpi, aem, aem_conflict, first_offset, "
-         "last_offset, count, rssi_max, rssi_min, scans) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-         "?9, ?10)"},
-        {&st.select_sighting, "SELECT interval, rpi, aem, aem_conflict, first_offset, last_offset, "
-                              "count, rssi_max, rssi_min, scans FROM sightings WHERE interval = ?1 "
-                              "AND rpi = ?2"},
-        {&st.update_sighting,
-         "UPDATE sightings SET aem = ?3, aem_conflict = ?4, first_offset = ?5, last_offset = ?6, "
-         "count = ?7, rssi_max = ?8, rssi_min = ?9, scans = ?10 WHERE interval = ?1 AND rpi = ?2"},
+         "INSERT OR IGNORE INTO sightings (interval, rpi, data) VALUES (?1, ?2, ?3)"},
+        {&st.select_sighting,
+         "SELECT interval, rpi, data FROM sightings WHERE interval = ?1 AND rpi = ?2"},
+        {&st.update_sighting, "UPDATE sightings SET data = ?3 WHERE interval = ?1 AND rpi = ?2"},
         {&st.range_sightings, range.c_str()},
         {&st.count_range, "SELECT count(*) FROM sightings WHERE interval >= ?1 AND interval < ?2"},
         {&st.next_interval,

@@ -26,17 +26,12 @@ CREATE INDEX own_keys_by_start ON own_keys (rolling_start);
 
 -- One row per (receiver interval, RPI). The primary key serves "all RPIs of day D" and
 -- "all RPIs in [a, b)" as range scans, and keeps inserts local (intervals grow with time).
+-- `data` packs AEM, flags, first/last seen, count, RSSI range and the scan records
+-- (layout: lib/store/row_codec.hpp).
 CREATE TABLE sightings (
-    interval     INTEGER NOT NULL,
-    rpi          BLOB    NOT NULL CHECK (length(rpi) = 16),
-    aem          BLOB    NOT NULL CHECK (length(aem) = 4),
-    aem_conflict INTEGER NOT NULL,
-    first_offset INTEGER NOT NULL,  -- first_seen - interval * 600
-    last_offset  INTEGER NOT NULL,  -- last_seen - first_seen
-    count        INTEGER NOT NULL,
-    rssi_max     INTEGER NOT NULL,
-    rssi_min     INTEGER NOT NULL,
-    scans        BLOB    NOT NULL,  -- 9-byte scan records, see row_codec.hpp
+    interval INTEGER NOT NULL,
+    rpi      BLOB    NOT NULL CHECK (length(rpi) = 16),
+    data     BLOB    NOT NULL CHECK (length(data) >= 15 AND (length(data) - 15) % 9 = 0),
     PRIMARY KEY (interval, rpi)
 ) WITHOUT ROWID;
 )sql";

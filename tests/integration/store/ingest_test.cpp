@@ -72,32 +72,39 @@ TEST_CASE("The row codec refuses malformed rows and round-trips extreme values",
     store::detail::RawRow raw;
     raw.interval = s.interval;
     raw.rpi = s.rpi.bytes;
-    raw.aem = s.aem.bytes;
-    raw.first_offset = row->first_offset;
-    raw.last_offset = row->last_offset;
-    raw.count = s.count;
-    raw.rssi_max = s.rssi_max;
-    raw.rssi_min = s.rssi_min;
-    raw.scans = row->scans_blob();
+    raw.data = row->blob();
     auto back = store::detail::decode_sighting(raw);
     REQUIRE(back.has_value());
     CHECK(*back == s);
 
+    // Each damaged field is refused.
+    auto damaged = [&](std::size_t at, std::uint8_t value) {
+        std::vector<std::uint8_t> d(raw.data.begin(), raw.data.end());
+        d[at] = value;
+        auto bad = raw;
+        bad.data = d;
+        return store::detail::decode_sighting(bad).error().code;
+    };
+    CHECK(damaged(4, 2) == ErrorCode::kStorageCorrupt);      // flags
+    CHECK(damaged(6, 0x03) == ErrorCode::kStorageCorrupt);   // first offset 0x3xx >= 600
+    CHECK(damaged(13, 21) == ErrorCode::kStorageCorrupt);    // rssi_max above +20 dBm
+    CHECK(damaged(14, 0x80) == ErrorCode::kStorageCorrupt);  // rssi_min -128
+    CHECK(damaged(15 + 2, 21) == ErrorCode::kStorageCorrupt);  // a scan's rssi_max
     auto bad = raw;
-    bad.scans = raw.scans.first(5);
+    bad.data = raw.data.first(14);
     CHECK(store::detail::decode_sighting(bad).error().code == ErrorCode::kStorageCorrupt);
-    bad = raw;
-    bad.rssi_max = 21;
-    CHECK(store::detail::decode_sighting(bad).error().code == ErrorCode::kStorageCorrupt);
-    bad = raw;
-    bad.first_offset = 600;
+    bad.data = raw.data.first(20);
     CHECK(store::detail::decode_sighting(bad).error().code == ErrorCode::kStorageCorrupt);
     bad = raw;
     bad.rpi = raw.rpi.first(15);
     CHECK(store::detail::decode_sighting(bad).error().code == ErrorCode::kStorageCorrupt);
-    bad = raw;
-    bad.count = 0;
-    CHECK(store::detail::decode_sighting(bad).error().code == ErrorCode::kStorageCorrupt);
+    {
+        std::vector<std::uint8_t> d(raw.data.begin(), raw.data.end());
+        d[9] = d[10] = d[11] = d[12] = 0;  // count 0
+        bad = raw;
+        bad.data = d;
+        CHECK(store::detail::decode_sighting(bad).error().code == ErrorCode::kStorageCorrupt);
+    }
 
     // A sighting whose first_seen lies outside its interval is never written.
     core::Sighting wrong = s;

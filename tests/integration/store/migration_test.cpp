@@ -74,18 +74,11 @@ void write_v1_rows(Database& db) {
     const core::Sighting s = fixture_sighting();
     auto row = store::detail::encode_sighting(s);
     REQUIRE(row.has_value());
-    auto ins = Statement::prepare(db, "INSERT INTO sightings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    auto ins = Statement::prepare(db, "INSERT INTO sightings VALUES (?1, ?2, ?3)");
     REQUIRE(ins.has_value());
     REQUIRE(ins->bind(1, static_cast<std::int64_t>(s.interval)));
     REQUIRE(ins->bind(2, std::span<const std::uint8_t>(s.rpi.bytes)));
-    REQUIRE(ins->bind(3, std::span<const std::uint8_t>(s.aem.bytes)));
-    REQUIRE(ins->bind(4, std::int64_t{s.aem_conflict ? 1 : 0}));
-    REQUIRE(ins->bind(5, row->first_offset));
-    REQUIRE(ins->bind(6, row->last_offset));
-    REQUIRE(ins->bind(7, static_cast<std::int64_t>(s.count)));
-    REQUIRE(ins->bind(8, static_cast<std::int64_t>(s.rssi_max)));
-    REQUIRE(ins->bind(9, static_cast<std::int64_t>(s.rssi_min)));
-    REQUIRE(ins->bind(10, row->scans_blob()));
+    REQUIRE(ins->bind(3, row->blob()));
     REQUIRE(ins->run());
 }
 
