@@ -21,5 +21,6 @@ inline void do_not_optimize(const T& v) {
 void add_derive_bench(CLI::App& app);
 void add_match_bench(CLI::App& app);
 void add_keyfile_bench(CLI::App& app);
+void add_store_bench(CLI::App& app);
 
 }  // namespace sotto::bench

@@ -7,6 +7,7 @@ int main(int argc, char** argv) {
     sotto::bench::add_derive_bench(app);
     sotto::bench::add_match_bench(app);
     sotto::bench::add_keyfile_bench(app);
+    sotto::bench::add_store_bench(app);
     CLI11_PARSE(app, argc, argv);
     return 0;
 }

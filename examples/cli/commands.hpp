@@ -24,5 +24,7 @@ int fail(int code, const std::string& message);
 
 void add_derive_command(CLI::App& app, Runner& run);
 void add_export_command(CLI::App& app, Runner& run);
+/// `sotto ingest` and `sotto store stats|verify|rekey|erase`.
+void add_store_commands(CLI::App& app, Runner& run);
 
 }  // namespace sotto::cli

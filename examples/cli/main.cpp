@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     Runner run;
     add_derive_command(app, run);
     add_export_command(app, run);
+    add_store_commands(app, run);
 
     try {
         app.parse(argc, argv);

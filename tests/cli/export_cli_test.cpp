@@ -61,7 +61,7 @@ TEST_CASE("sotto export inspect: the real German export verifies with its key (l
     CHECK(contains(other.err, "kUntrustedKey"));
 }
 
-TEST_CASE("sotto export inspect: Google zips verify; wrong or missing keys are refused (exit 3)",
+TEST_CASE("sotto export inspect: Google zips verify, wrong or missing keys are refused (exit 3)",
           "[cli][export]") {
     const std::string zip = data("google-server-example/testExport-2-records-1-of-1.zip");
     const std::string pem = data("google-server-example/public.pem");

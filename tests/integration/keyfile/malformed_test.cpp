@@ -135,7 +135,7 @@ TEST_CASE("Invalid keys are counted per reason and never delivered", "[keyfile][
         CHECK(std::string(invalid_key_reason_name(static_cast<R>(i))).size() > 5);
 }
 
-TEST_CASE("All report types 0..5 are valid; revoked and revised keys follow the options",
+TEST_CASE("All report types 0..5 are valid, revoked and revised keys follow the options",
           "[keyfile][validation]") {
     pb::TemporaryExposureKeyExport e = header();
     for (int t = 0; t <= 5; ++t)
@@ -187,7 +187,7 @@ TEST_CASE("All report types 0..5 are valid; revoked and revised keys follow the 
     }
 }
 
-TEST_CASE("Unknown fields are skipped at every level; reserved SignatureInfo fields too",
+TEST_CASE("Unknown fields are skipped at every level, reserved SignatureInfo fields too",
           "[keyfile][validation]") {
     pb::TemporaryExposureKeyExport e = header();
     auto* k = add_valid_key(e, 0x33);

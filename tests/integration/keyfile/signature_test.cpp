@@ -98,7 +98,7 @@ TEST_CASE("TrustStore takes SPKI DER (the base64 form of Android configs)", "[ke
               .has_value());
 }
 
-TEST_CASE("Two signatures (rotation): one trusted key suffices; a bound key that fails refuses",
+TEST_CASE("Two signatures (rotation): one trusted key suffices, a bound key that fails refuses",
           "[keyfile][signature]") {
     Authority a, b, c;
     const auto s = make({{"262", "v1"}, {"262", "v2"}}, {&a, &b});

@@ -119,7 +119,7 @@ TEST_CASE("Round trip: a written export reads back verified, sorted, with paddin
     CHECK(untrusted.error().code == ErrorCode::kUntrustedKey);
 }
 
-TEST_CASE("Written zip: entries export.bin then export.sig, deflated; rolling_period 144 omitted",
+TEST_CASE("Written zip: entries export.bin then export.sig, deflated, rolling_period 144 omitted",
           "[keyfile][writer]") {
     const auto kp = generate_p256();
     const auto signer = signer_of(kp);

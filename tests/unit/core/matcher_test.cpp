@@ -141,7 +141,7 @@ TEST_CASE("Sightings far from their RPI's interval are suspect", "[core][matcher
     }
 }
 
-TEST_CASE("A beacon replayed hours later is suspect; the genuine sighting stays valid", "[core][matcher]") {
+TEST_CASE("A beacon replayed hours later is suspect, the genuine sighting stays valid", "[core][matcher]") {
     const auto key = make_key(1);
     const IntervalNumber j = kDay + 50;
     auto index = SightingIndex::build({heard(key, j, j), heard(key, j, j + 30)}, 5);  // +5 h

@@ -127,7 +127,7 @@ TEST_CASE("Days are listed newest first, windows of one day summed",
     CHECK(days[2].date_unix == kDay - 2 * 86400);
 }
 
-TEST_CASE("The days-since-exposure threshold drops older days; 0 keeps all",
+TEST_CASE("The days-since-exposure threshold drops older days, 0 keeps all",
           "[core][risk][daily_summary]") {
     const std::vector<ExposureWindow> ws = {window(kDay - 3 * 86400, scans(1, 40)),
                                             window(kDay - 14 * 86400, scans(1, 40))};

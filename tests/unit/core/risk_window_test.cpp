@@ -83,7 +83,7 @@ TEST_CASE("No scans, or scans without packets, give no windows", "[core][risk]")
     CHECK(windows[0].scan_instances.size() == 1);
 }
 
-TEST_CASE("Typical attenuation rounds the mean half up; minimum comes from the strongest packet",
+TEST_CASE("Typical attenuation rounds the mean half up, minimum comes from the strongest packet",
           "[core][risk]") {
     ScanRecord r = scan(kT, -60, -60, 2);
     r.rssi_sum = -121;  // -60 and -61: mean attenuation 60.5 rounds to 61

@@ -88,7 +88,7 @@ TEST_CASE("Merging sightings equals adding their packets", "[core][sighting]") {
     CHECK(merged.aem_conflict);
 }
 
-TEST_CASE("Scan records are capped; totals keep counting", "[core][sighting]") {
+TEST_CASE("Scan records are capped while the totals keep counting", "[core][sighting]") {
     Sighting s = make_sighting(obs(kT, -60));
     for (int i = 1; i < 100; ++i) add_observation(s, obs(kT + 30 * i, -60));
     CHECK(s.scans.size() == kMaxScansPerSighting);

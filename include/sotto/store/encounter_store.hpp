@@ -1,0 +1,243 @@
+#pragma once
+/// \file
+/// The encrypted encounter store: the device's own TEKs, every beacon it heard (aggregated per
+/// RPI and interval as `core::Sighting`), and exposure results. SQLCipher 3.4.1, keyed by a raw
+/// key or an Argon2id-stretched passphrase (see credential.hpp). Schema, file layout, error table
+/// and durability rules: docs/store.md.
+///
+/// Files: `PATH` (the encrypted database), `PATH-wal` / `PATH-shm` (SQLite's WAL side files,
+/// encrypted pages / page index only) and `PATH.kdf` (plain: key-derivation parameters, salt and a
+/// key-check value; no data).
+///
+/// Thread-safety: an `EncounterStore` may be used from any thread; its calls are serialized on an
+/// internal mutex. For reads that run in parallel with a writer, open more `EncounterStore`
+/// objects on the same path (in this or another process): the database runs in WAL mode, so
+/// readers never block the writer or each other. Two writers on separate connections take turns;
+/// one waiting longer than `OpenOptions::busy_timeout_ms` gets kStorageBusy.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include <sotto/core/interval.hpp>
+#include <sotto/core/keys.hpp>
+#include <sotto/core/sighting.hpp>
+#include <sotto/result.hpp>
+#include <sotto/store/credential.hpp>
+
+namespace sotto::store {
+
+namespace detail {
+struct StoreAccess;  // internal: tests and the benchmark reach the connection through it
+}  // namespace detail
+
+/// Schema version (`PRAGMA user_version`) this code writes.
+inline constexpr int kSchemaVersion = 2;
+/// Days of data kept by default (GAEN keeps 14 days).
+inline constexpr std::uint32_t kDefaultRetentionDays = 14;
+/// Observations more than this far after `now` are refused as "in the future".
+inline constexpr std::int64_t kMaxFutureSkewSeconds = 300;
+
+/// How hard a commit insists on reaching the disk.
+enum class Durability : std::uint8_t {
+    /// `synchronous=FULL`: a commit returns after the WAL is fsynced. Survives power loss.
+    kFull,
+    /// `synchronous=NORMAL`: survives a crash of the process, may lose the last commits on power
+    /// loss (never corrupts).
+    kNormal,
+};
+
+/// Options for `EncounterStore::open`.
+struct OpenOptions {
+    /// Create the store (database and `PATH.kdf`) when `PATH` does not exist.
+    bool create_if_missing = true;
+    /// Open for reading only: nothing is written, not even a finished rekey's side file.
+    bool read_only = false;
+    /// Days kept by `apply_retention` (1..3650): the day of `now` and the days before it.
+    std::uint32_t retention_days = kDefaultRetentionDays;
+    /// Upper bound of the database size in bytes (0: no bound). Writes beyond it fail with
+    /// kStorageFull and change nothing.
+    std::uint64_t max_bytes = 0;
+    Durability durability = Durability::kFull;
+    /// How long to wait for another connection's lock before kStorageBusy.
+    std::uint32_t busy_timeout_ms = 5000;
+    /// SQLite page cache per connection, in KiB (decrypted pages).
+    std::uint32_t cache_kib = 8192;
+};
+
+/// One observation refused by `ingest`.
+struct Rejection {
+    std::size_t index = 0;  ///< position in the batch
+    Error error;            ///< why (static text)
+};
+
+/// What `ingest` did.
+struct IngestReport {
+    std::size_t accepted = 0;      ///< observations stored
+    std::vector<Rejection> rejected;
+    std::size_t new_rows = 0;      ///< (RPI, interval) rows created
+    std::size_t updated_rows = 0;  ///< existing rows that absorbed observations
+};
+
+/// What `apply_retention` deleted.
+struct RetentionReport {
+    core::IntervalNumber cutoff = 0;  ///< first interval kept
+    std::size_t sightings = 0;
+    std::size_t own_keys = 0;
+    std::size_t exposure_records = 0;
+    std::size_t processed_files = 0;
+};
+
+/// Counts for `sotto store stats`.
+struct StoreStats {
+    std::uint64_t sightings = 0;  ///< (RPI, interval) rows
+    std::uint64_t rpis = 0;       ///< distinct RPIs
+    std::uint64_t days = 0;       ///< distinct UTC days with sightings
+    std::uint64_t own_keys = 0;
+    std::uint64_t exposure_records = 0;
+    std::uint64_t processed_files = 0;
+};
+
+/// One of the device's own TEKs.
+struct OwnKey {
+    core::ExposureKey key;
+    std::int64_t created = 0;  ///< Unix seconds
+    bool published = false;    ///< uploaded to the health authority
+};
+
+/// The result of one exposure check for one day.
+struct ExposureRecord {
+    std::int64_t computed_at = 0;  ///< Unix seconds
+    std::uint32_t day = 0;         ///< days since the epoch (ENIN / 144)
+    int risk_level = 0;            ///< 0 none, 1 low, 2 high
+    std::uint32_t windows = 0;     ///< ExposureWindows that contributed
+    double weighted_minutes = 0;
+    int min_attenuation_db = 0;
+
+    friend bool operator==(const ExposureRecord&, const ExposureRecord&) = default;
+};
+
+/// The encrypted encounter store. Valid once opened; obtain one from `open`.
+class EncounterStore {
+public:
+    /// Opens (or creates) the store at `path`.
+    ///
+    /// Errors, each leaving the files untouched:
+    /// * kStorageNotEncrypted: the linked SQLite has no SQLCipher codec (plain SQLite).
+    /// * kStorageWrongKey: the credential does not open this store (wrong key or passphrase, or a
+    ///   raw key for a passphrase store and vice versa).
+    /// * kStorageNotAStore: `path` is not a sotto store (plain SQLite file, another format,
+    ///   random bytes, a directory).
+    /// * kStorageCorrupt: the key is right but the file is damaged (truncated, bit-flipped), or
+    ///   `PATH.kdf` is damaged.
+    /// * kStorageNewerSchema: written by a newer sotto.
+    /// * kStorageReadOnly: the location cannot be written (and `read_only` is false).
+    /// * kStorageFull: no space to create the store.
+    /// * kStorageBusy: another connection holds a lock past the busy timeout.
+    /// * kStorageIo: no store at `path` and `create_if_missing` is false; other I/O failures.
+    /// * kInvalidArgument: options out of range.
+    static Result<EncounterStore> open(const std::filesystem::path& path, Credential credential,
+                                       const OpenOptions& options = {});
+
+    /// Removes the store at `path` for good ("forget me"): overwrites the database, its WAL and
+    /// `PATH.kdf` with zeros, fsyncs, and unlinks all of them. Needs no key. Close every
+    /// `EncounterStore` on the path first. kStorageNotAStore (and nothing removed) unless
+    /// `PATH.kdf` identifies a sotto store. Zero-overwriting is best effort on flash and
+    /// copy-on-write file systems; what makes the old bytes unreadable is the encryption.
+    static Result<void> destroy(const std::filesystem::path& path);
+
+    /// Paths of every file belonging to the store at `path` (whether or not they exist).
+    static std::vector<std::filesystem::path> files(const std::filesystem::path& path);
+
+    EncounterStore(EncounterStore&&) noexcept;
+    EncounterStore& operator=(EncounterStore&&) noexcept;
+    ~EncounterStore();
+
+    // ---- Sightings -------------------------------------------------------------------------
+
+    /// Stores a batch of packets in one transaction.
+    ///
+    /// Each observation is checked (`core::validate_observation`; not older than the retention
+    /// window of `now_unix`; not more than kMaxFutureSkewSeconds after it). Invalid ones are
+    /// reported in `rejected` and never stored; they do not stop the valid ones. Valid ones are
+    /// grouped by (RPI, receiver interval) and aggregated with `core::make_sighting` /
+    /// `core::add_observation` (in time order), then merged into the stored row with
+    /// `core::merge_sightings`. Either the whole batch is committed or nothing is.
+    Result<IngestReport> ingest(std::span<const core::Observation> batch, std::int64_t now_unix);
+
+    /// Sightings with `begin <= interval < end`, ordered by (interval, RPI).
+    Result<std::vector<core::Sighting>> sightings_in_range(core::IntervalNumber begin,
+                                                           std::uint64_t end) const;
+    /// Sightings of UTC day `day` (intervals `[day * 144, day * 144 + 144)`).
+    Result<std::vector<core::Sighting>> sightings_on_day(std::uint32_t day) const;
+    /// Distinct intervals that have sightings, ascending (the matcher's prefilter).
+    Result<std::vector<core::IntervalNumber>> sighting_intervals() const;
+    /// Calls `fn` on every sighting in (interval, RPI) order until it returns false.
+    /// `fn` must not call back into this store.
+    Result<void> for_each_sighting(const std::function<bool(const core::Sighting&)>& fn) const;
+
+    // ---- Own keys --------------------------------------------------------------------------
+
+    /// Stores one of the device's own TEKs. Adding the same key again is a no-op;
+    /// kInvalidArgument if the TEK is stored with other validity, or the period is not 1..144.
+    Result<void> add_own_key(const core::ExposureKey& key, std::int64_t created_unix);
+    /// All own keys, ordered by rolling start.
+    Result<std::vector<OwnKey>> own_keys() const;
+    /// Marks an own key as uploaded. kInvalidArgument if it is not stored.
+    Result<void> mark_published(const core::TemporaryExposureKey& tek);
+
+    // ---- Exposure results ------------------------------------------------------------------
+
+    /// Appends exposure records (one transaction). kInvalidArgument for a risk level outside 0..2.
+    Result<void> add_exposure_records(std::span<const ExposureRecord> records);
+    /// All exposure records, ordered by (day, computed_at).
+    Result<std::vector<ExposureRecord>> exposure_records() const;
+    /// Records that the diagnosis-key file with this SHA-256 (64 hex digits) was matched.
+    Result<void> mark_file_processed(std::string_view sha256_hex, std::int64_t now_unix,
+                                     std::uint32_t keys);
+    /// True when `mark_file_processed` was called for this SHA-256.
+    Result<bool> file_processed(std::string_view sha256_hex) const;
+
+    // ---- Maintenance -----------------------------------------------------------------------
+
+    /// Deletes what is older than the retention window of `now_unix`. With
+    /// `cutoff = day_start(ENIN(now)) - (retention_days - 1) * 144`, it deletes sightings with
+    /// `interval < cutoff`, own keys with `rolling_start + rolling_period <= cutoff`, exposure
+    /// records with `day < cutoff / 144`, and processed-file entries older than `cutoff`. Freed
+    /// pages are returned to the file system (incremental vacuum + WAL truncation).
+    Result<RetentionReport> apply_retention(std::int64_t now_unix);
+
+    /// Deletes every row ("forget me" while keeping the store usable), then vacuums.
+    Result<void> erase_all();
+
+    /// Changes the key or passphrase. Atomic: after a crash at any point, exactly one of the old
+    /// and the new credential opens the store, with all data. Needs no other open connection.
+    Result<void> rekey(Credential new_credential);
+
+    /// Full check: `PRAGMA integrity_check` (which reads, and so authenticates, every page),
+    /// schema version and row format. kStorageCorrupt when anything is wrong.
+    Result<void> verify() const;
+
+    /// Counts of stored rows.
+    Result<StoreStats> stats() const;
+
+    /// The retention window in days this store was opened with.
+    std::uint32_t retention_days() const noexcept;
+
+private:
+    friend struct detail::StoreAccess;
+    struct Impl;
+    explicit EncounterStore(std::unique_ptr<Impl> impl) noexcept;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// First interval kept by retention at `now_unix` (see `apply_retention`).
+/// kOutOfRange for a time outside the ENIN range; kInvalidArgument for retention_days 0.
+Result<core::IntervalNumber> retention_cutoff(std::int64_t now_unix, std::uint32_t retention_days);
+
+}  // namespace sotto::store

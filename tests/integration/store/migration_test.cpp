@@ -1,0 +1,160 @@
+// Schema migrations, each tested from a fixture database of the version before it. Fixtures are
+// generated here by running the migration list up to that version on a fresh encrypted file, then
+// writing rows with that version's columns.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <sotto/store/encounter_store.hpp>
+
+#include "store/cipher.hpp"
+#include "store/database.hpp"
+#include "store/kdf_file.hpp"
+#include "store/migrations.hpp"
+#include "store/row_codec.hpp"
+#include "store/sqlite.hpp"
+#include "store/store_access.hpp"
+#include "store_test_util.hpp"
+
+using namespace sotto;
+using namespace sotto::test;
+using store::EncounterStore;
+using store::detail::Database;
+using store::detail::Statement;
+
+namespace {
+
+// A store at schema `version`, keyed with raw_credential(1), as that version created it.
+Database make_fixture(const std::filesystem::path& p, int version) {
+    auto made = store::detail::make_entry(raw_credential(1));
+    REQUIRE(made.has_value());
+    store::detail::KdfFile kf;
+    kf.initialized = true;
+    kf.entries = {made->entry};
+    REQUIRE(store::detail::write_kdf_file(store::detail::kdf_path(p), kf));
+    const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    auto db = Database::open(p, SQLITE_OPEN_READWRITE);
+    REQUIRE(db.has_value());
+    REQUIRE(store::detail::apply_key(*db, made->key, kf.page_size));
+    REQUIRE(db->exec("PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;"));
+    REQUIRE(store::detail::migrate(*db, 0, version));
+    REQUIRE(db->query_int("PRAGMA user_version").value_or(-1) == version);
+    return std::move(*db);
+}
+
+bool has_table(Database& db, const char* name) {
+    auto st = Statement::prepare(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+    REQUIRE(st.has_value());
+    REQUIRE(st->bind_text(1, name));
+    REQUIRE(*st->step());
+    return st->column_int(0) == 1;
+}
+
+core::Sighting fixture_sighting() {
+    core::Sighting s = core::make_sighting(observation(kNow - 600, -61, rpi_of(11, 1), 4));
+    core::add_observation(s, observation(kNow - 590, -70, rpi_of(11, 1), 4));
+    core::add_observation(s, observation(kNow - 500, -52, rpi_of(11, 1), 5));
+    return s;
+}
+
+// Rows as schema version 1 stores them.
+void write_v1_rows(Database& db) {
+    core::ExposureKey k;
+    k.key.expose_secret_mut()[0] = 0x77;
+    k.rolling_start = kToday * 144;
+    auto st = Statement::prepare(db, "INSERT INTO own_keys VALUES (?1, ?2, 144, ?3, 1)");
+    REQUIRE(st.has_value());
+    const auto tek = k.key.expose_secret();
+    REQUIRE(st->bind(1, std::span<const std::uint8_t>(tek)));
+    REQUIRE(st->bind(2, static_cast<std::int64_t>(k.rolling_start)));
+    REQUIRE(st->bind(3, kNow));
+    REQUIRE(st->run());
+
+    const core::Sighting s = fixture_sighting();
+    auto row = store::detail::encode_sighting(s);
+    REQUIRE(row.has_value());
+    auto ins = Statement::prepare(db, "INSERT INTO sightings VALUES (?1, ?2, ?3)");
+    REQUIRE(ins.has_value());
+    REQUIRE(ins->bind(1, static_cast<std::int64_t>(s.interval)));
+    REQUIRE(ins->bind(2, std::span<const std::uint8_t>(s.rpi.bytes)));
+    REQUIRE(ins->bind(3, row->blob()));
+    REQUIRE(ins->run());
+}
+
+}  // namespace
+
+TEST_CASE("Migrations are numbered 1..kSchemaVersion without gaps", "[store][migration]") {
+    const auto list = store::detail::migrations();
+    REQUIRE(list.size() == static_cast<std::size_t>(store::kSchemaVersion));
+    for (std::size_t i = 0; i < list.size(); ++i) CHECK(list[i].version == static_cast<int>(i + 1));
+    TempDir dir;
+    auto db = make_fixture(dir / "x.db", 0);
+    CHECK_FALSE(store::detail::migrate(db, 1, 0));
+    CHECK_FALSE(store::detail::migrate(db, 0, store::kSchemaVersion + 1));
+}
+
+TEST_CASE("Migration 0 -> 1 creates own keys and sightings and marks the file as sotto's",
+          "[store][migration]") {
+    TempDir dir;
+    auto db = make_fixture(dir / "v0.db", 0);
+    CHECK_FALSE(has_table(db, "sightings"));
+    REQUIRE(store::detail::migrate(db, 0, 1));
+    CHECK(db.query_int("PRAGMA user_version").value_or(-1) == 1);
+    CHECK(db.query_int("PRAGMA application_id").value_or(-1) == store::detail::kApplicationId);
+    CHECK(has_table(db, "own_keys"));
+    CHECK(has_table(db, "sightings"));
+    CHECK_FALSE(has_table(db, "exposure_records"));
+}
+
+TEST_CASE("Migration 1 -> 2 from a version-1 fixture keeps every row", "[store][migration]") {
+    TempDir dir;
+    const auto p = dir / "v1.db";
+    {
+        auto db = make_fixture(p, 1);
+        write_v1_rows(db);
+        CHECK_FALSE(has_table(db, "exposure_records"));
+    }
+    auto s = EncounterStore::open(p, raw_credential(1), no_create());
+    REQUIRE(s.has_value());
+    CHECK(store::detail::StoreAccess::database(*s).query_int("PRAGMA user_version").value_or(-1) == 2);
+    auto keys = s->own_keys();
+    REQUIRE(keys.has_value());
+    REQUIRE(keys->size() == 1);
+    CHECK((*keys)[0].published);
+    CHECK((*keys)[0].key.key.expose_secret()[0] == 0x77);
+    auto sightings = s->sightings_in_range(0, 1ull << 32);
+    REQUIRE(sightings.has_value());
+    REQUIRE(sightings->size() == 1);
+    CHECK((*sightings)[0] == fixture_sighting());
+    // The version-2 tables work.
+    const store::ExposureRecord rec{kNow, kToday, 2, 3, 12.5, 55};
+    REQUIRE(s->add_exposure_records(std::span(&rec, 1)));
+    REQUIRE(s->mark_file_processed(std::string(64, 'c'), kNow, 10));
+    CHECK(s->verify().has_value());
+}
+
+TEST_CASE("A failing migration leaves the store at its old version", "[store][migration]") {
+    TempDir dir;
+    const auto p = dir / "v1.db";
+    {
+        auto db = make_fixture(p, 1);
+        write_v1_rows(db);
+        // Something in the way of migration 2.
+        REQUIRE(db.exec("CREATE TABLE processed_files (x)"));
+    }
+    auto s = EncounterStore::open(p, raw_credential(1), no_create());
+    REQUIRE_FALSE(s.has_value());
+    {
+        auto db = Database::open(p, SQLITE_OPEN_READWRITE);
+        REQUIRE(db.has_value());
+        auto side = store::detail::read_kdf_file(store::detail::kdf_path(p));
+        REQUIRE(side.has_value());
+        auto u = store::detail::unlock(**side, raw_credential(1));
+        REQUIRE(u.has_value());
+        REQUIRE(store::detail::apply_key(*db, u->key, 4096));
+        CHECK(db->query_int("PRAGMA user_version").value_or(-1) == 1);
+        CHECK_FALSE(has_table(*db, "exposure_records"));
+        CHECK(db->query_int("SELECT count(*) FROM sightings").value_or(-1) == 1);
+    }
+}
