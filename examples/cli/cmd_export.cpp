@@ -82,29 +82,6 @@ struct InspectOptions {
     bool list_keys = false;
 };
 
-// What FILE names: a zip, a loose export.bin (export.sig beside it, same stem), or a directory
-// holding export.bin and export.sig.
-struct Input {
-    enum Kind { kZip, kPair } kind = kZip;
-    fs::path bin;
-    fs::path sig;
-};
-
-Input classify(const fs::path& p) {
-    std::error_code ec;
-    if (fs::is_directory(p, ec)) return {Input::kPair, p / "export.bin", p / "export.sig"};
-    std::ifstream f(p, std::ios::binary);
-    char head[12] = {};
-    f.read(head, sizeof head);
-    if (f.gcount() == static_cast<std::streamsize>(sizeof head) &&
-        std::string_view(head, sizeof head) == kExportBinHeader.substr(0, sizeof head)) {
-        fs::path sig = p;
-        sig.replace_extension(".sig");
-        return {Input::kPair, p, sig};
-    }
-    return {Input::kZip, p, {}};
-}
-
 int run_inspect(const InspectOptions& o) {
     if (o.key_id.empty() != o.key_version.empty())
         return fail(kExitUsage, "export inspect: give --key-id and --key-version together");
@@ -120,15 +97,14 @@ int run_inspect(const InspectOptions& o) {
             return fail(kExitUsage, "export inspect: --pubkey " + path + ": not an EC P-256 public key");
     }
 
-    const Input in = classify(o.file);
+    const keyfile::ExportLocation in = keyfile::locate_export(o.file);
+    const bool is_zip = in.kind == keyfile::ExportLocation::Kind::kZip;
     std::vector<core::DiagnosisKey> keys;
     KeySink sink;
     if (o.list_keys) sink = [&keys](core::DiagnosisKey&& k) { keys.push_back(std::move(k)); };
     // Parse-only so that everything is printed; the verdict decides the exit code below and is
     // exactly what VerifyMode::kRequireSignature would have decided.
-    auto info = in.kind == Input::kZip
-                    ? read_export_zip(in.bin, trust, VerifyMode::kParseOnly, sink)
-                    : read_export_pair(in.bin, in.sig, trust, VerifyMode::kParseOnly, sink);
+    auto info = read_export_file(o.file, trust, VerifyMode::kParseOnly, sink);
     if (!info) {
         const int code = info.error().code == ErrorCode::kKeyFileIo ||
                                  info.error().code == ErrorCode::kInternal
@@ -141,9 +117,9 @@ int run_inspect(const InspectOptions& o) {
     // Without --pubkey nothing can verify; say so rather than "untrusted key".
     const bool no_key = trust.empty() && info->signature_status == SignatureStatus::kUntrustedKey;
     std::error_code ec;
-    const bool has_sig = in.kind == Input::kZip || fs::exists(in.sig, ec);
+    const bool has_sig = is_zip || fs::exists(in.sig, ec);
     fmt::print("file:            {} ({})\n", o.file,
-               in.kind == Input::kZip ? "zip"
+               is_zip                 ? "zip"
                : has_sig              ? "export.bin + " + in.sig.filename().string()
                                       : "export.bin, no " + in.sig.filename().string());
     fmt::print("export.bin:      {} bytes, sha256 {}\n", info->export_bin_bytes,

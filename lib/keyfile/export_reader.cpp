@@ -1,3 +1,4 @@
+#include <fstream>
 #include <sotto/keyfile/export_reader.hpp>
 
 #include <exception>
@@ -280,6 +281,29 @@ Result<ExportInfo> read_export_pair(std::span<const std::uint8_t> bin,
         };
         return read_common(open_bin, sig_bytes, trust, mode, sink, options);
     });
+}
+
+ExportLocation locate_export(const std::filesystem::path& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) return {ExportLocation::Kind::kPair, path / "export.bin", path / "export.sig"};
+    std::ifstream f(path, std::ios::binary);
+    char head[kExportBinHeader.size()] = {};
+    f.read(head, sizeof head);
+    if (f.gcount() == static_cast<std::streamsize>(sizeof head) &&
+        std::string_view(head, sizeof head) == kExportBinHeader) {
+        fs::path sig = path;
+        sig.replace_extension(".sig");
+        return {ExportLocation::Kind::kPair, path, sig};
+    }
+    return {ExportLocation::Kind::kZip, path, {}};
+}
+
+Result<ExportInfo> read_export_file(const std::filesystem::path& path, const TrustStore& trust,
+                                    VerifyMode mode, const KeySink& sink, const ReadOptions& options) {
+    const ExportLocation at = locate_export(path);
+    return at.kind == ExportLocation::Kind::kZip ? read_export_zip(at.bin, trust, mode, sink, options)
+                                                 : read_export_pair(at.bin, at.sig, trust, mode, sink, options);
 }
 
 }  // namespace sotto::keyfile

@@ -193,4 +193,21 @@ Result<ExportInfo> read_export_pair(std::span<const std::uint8_t> bin,
                                     VerifyMode mode, const KeySink& sink,
                                     const ReadOptions& options = {});
 
+/// How a path names a key file.
+struct ExportLocation {
+    enum class Kind : std::uint8_t { kZip, kPair } kind = Kind::kZip;
+    std::filesystem::path bin;  ///< the zip, or the loose export.bin
+    std::filesystem::path sig;  ///< for kPair: the export.sig beside it (may not exist)
+};
+
+/// Classifies `path`: a directory holding export.bin + export.sig; a file starting with the
+/// export.bin header (its signature is the same name with extension .sig); anything else is
+/// read as a zip. Reads at most 16 bytes.
+ExportLocation locate_export(const std::filesystem::path& path);
+
+/// `read_export_zip` or `read_export_pair`, as `locate_export(path)` says.
+Result<ExportInfo> read_export_file(const std::filesystem::path& path, const TrustStore& trust,
+                                    VerifyMode mode, const KeySink& sink,
+                                    const ReadOptions& options = {});
+
 }  // namespace sotto::keyfile
