@@ -34,30 +34,11 @@ namespace {
 namespace fs = std::filesystem;
 using namespace sotto::keyfile;
 
-std::optional<std::string> read_text_file(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    if (!f) return std::nullopt;
-    std::stringstream ss;
-    ss << f.rdbuf();
-    if (f.bad()) return std::nullopt;
-    return ss.str();
-}
-
 // The key CSV and the private key PEM do not outlive their use.
 void detail_wipe(std::string& s) { sotto::detail::secure_wipe(s.data(), s.size()); }
 
-std::string utc(std::uint64_t t) {
-    if (t > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max()) * 100) return "?";
-    const auto tt = static_cast<std::time_t>(t);
-    std::tm tm{};
-    if (gmtime_r(&tt, &tm) == nullptr) return "?";
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 std::string timestamp_line(const std::optional<std::uint64_t>& t) {
-    return t ? fmt::format("{} ({})", *t, utc(*t)) : std::string("(absent)");
+    return t ? fmt::format("{} ({})", *t, utc_time(static_cast<std::int64_t>(std::min<std::uint64_t>(*t, INT64_MAX)))) : std::string("(absent)");
 }
 
 std::string optional_int(const std::optional<std::int32_t>& v) {
@@ -83,19 +64,8 @@ struct InspectOptions {
 };
 
 int run_inspect(const InspectOptions& o) {
-    if (o.key_id.empty() != o.key_version.empty())
-        return fail(kExitUsage, "export inspect: give --key-id and --key-version together");
-    if (!o.key_id.empty() && o.pubkeys.empty())
-        return fail(kExitUsage, "export inspect: --key-id needs --pubkey");
     TrustStore trust;
-    for (const auto& path : o.pubkeys) {
-        auto pem = read_text_file(path);
-        if (!pem) return fail(kExitUsage, "export inspect: cannot read --pubkey " + path);
-        auto added = o.key_id.empty() ? trust.add_pem_any_id(*pem)
-                                      : trust.add_pem(o.key_id, o.key_version, *pem);
-        if (!added)
-            return fail(kExitUsage, "export inspect: --pubkey " + path + ": not an EC P-256 public key");
-    }
+    if (int rc = load_trust_store(o.pubkeys, o.key_id, o.key_version, "export inspect", trust); rc != 0) return rc;
 
     const keyfile::ExportLocation in = keyfile::locate_export(o.file);
     const bool is_zip = in.kind == keyfile::ExportLocation::Kind::kZip;
@@ -315,6 +285,7 @@ void add_export_command(CLI::App& app, Runner& run) {
                         "Trusted P-256 public key (PEM), repeatable. Without --key-id it is trusted "
                         "under any key id/version the file names; the signature must verify with "
                         "one of them")
+        ->allow_extra_args(false)  // one PEM per --pubkey: never swallow FILE
         ->check(CLI::ExistingFile);
     inspect->add_option("--key-id", io->key_id, "Trust the --pubkey keys only under this key id");
     inspect->add_option("--key-version", io->key_version, "... and this key version");

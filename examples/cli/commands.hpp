@@ -1,10 +1,16 @@
 #pragma once
 // The `sotto` tool: one file per command group, registered on a CLI11 app.
 
+#include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include <sotto/keyfile/trust_store.hpp>
 
 namespace sotto::cli {
 
@@ -22,7 +28,20 @@ using Runner = std::function<int()>;
 /// Prints "sotto: <message>" on stderr and returns `code`.
 int fail(int code, const std::string& message);
 
+/// The whole file as text, or nullopt when it cannot be read.
+std::optional<std::string> read_text_file(const std::filesystem::path& p);
+
+/// "2021-03-04T12:00:00Z", or "?" outside the representable range.
+std::string utc_time(std::int64_t unix_seconds);
+
+/// Fills `trust` from PEM files: bound to `key_id`/`key_version` when given (both or neither),
+/// otherwise trusted under any key id. Prints one line and returns kExitUsage on a problem, else 0.
+int load_trust_store(const std::vector<std::string>& pubkeys, const std::string& key_id,
+                     const std::string& key_version, const char* command, keyfile::TrustStore& trust);
+
 void add_derive_command(CLI::App& app, Runner& run);
+/// `sotto match`: key files against the store.
+void add_match_command(CLI::App& app, Runner& run);
 void add_export_command(CLI::App& app, Runner& run);
 /// `sotto ingest` and `sotto store stats|verify|rekey|erase`.
 void add_store_commands(CLI::App& app, Runner& run);

@@ -1,6 +1,10 @@
 // sotto: command-line tool over the sotto library.
 #include <cstdio>
+#include <ctime>
 #include <exception>
+#include <fstream>
+#include <limits>
+#include <sstream>
 
 #include <fmt/core.h>
 
@@ -11,6 +15,41 @@ int fail(int code, const std::string& message) {
     fmt::print(stderr, "sotto: {}\n", message);
     return code;
 }
+
+std::optional<std::string> read_text_file(const std::filesystem::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    if (!f) return std::nullopt;
+    std::stringstream ss;
+    ss << f.rdbuf();
+    if (f.bad()) return std::nullopt;
+    return ss.str();
+}
+
+std::string utc_time(std::int64_t t) {
+    if (t < 0 || t > static_cast<std::int64_t>(std::numeric_limits<std::int32_t>::max()) * 100) return "?";
+    const auto tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    if (gmtime_r(&tt, &tm) == nullptr) return "?";
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+int load_trust_store(const std::vector<std::string>& pubkeys, const std::string& key_id,
+                     const std::string& key_version, const char* command, keyfile::TrustStore& trust) {
+    if (key_id.empty() != key_version.empty())
+        return fail(kExitUsage, fmt::format("{}: give --key-id and --key-version together", command));
+    if (!key_id.empty() && pubkeys.empty())
+        return fail(kExitUsage, fmt::format("{}: --key-id needs --pubkey", command));
+    for (const auto& path : pubkeys) {
+        auto pem = read_text_file(path);
+        if (!pem) return fail(kExitUsage, fmt::format("{}: cannot read --pubkey {}", command, path));
+        auto added = key_id.empty() ? trust.add_pem_any_id(*pem) : trust.add_pem(key_id, key_version, *pem);
+        if (!added)
+            return fail(kExitUsage, fmt::format("{}: --pubkey {}: not an EC P-256 public key", command, path));
+    }
+    return 0;
+}
 }  // namespace sotto::cli
 
 int main(int argc, char** argv) {
@@ -19,6 +58,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     Runner run;
     add_derive_command(app, run);
+    add_match_command(app, run);
     add_export_command(app, run);
     add_store_commands(app, run);
 

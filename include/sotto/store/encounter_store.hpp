@@ -116,7 +116,7 @@ struct ExposureRecord {
     std::uint32_t day = 0;         ///< days since the epoch (ENIN / 144)
     int risk_level = 0;            ///< 0 none, 1 low, 2 high
     std::uint32_t windows = 0;     ///< ExposureWindows that contributed
-    double weighted_minutes = 0;
+    double weighted_minutes = 0;   ///< the day's CWA normalized time (TRL value × weighted minutes)
     int min_attenuation_db = 0;
 
     friend bool operator==(const ExposureRecord&, const ExposureRecord&) = default;

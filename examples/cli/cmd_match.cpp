@@ -1,0 +1,208 @@
+// sotto match --store PATH (--key-file F | --passphrase-file F) --pubkey PEM [--pubkey PEM]...
+//             [--key-id ID --key-version V] [--no-verify] [--json] [--now T]
+//             [--tolerance N] [--full] FILE...
+//
+// Exit codes: 0 every file was read and verified (with --no-verify: read); 3 a file was refused
+// (its keys were not matched, the others were); 2 bad arguments; 1 the store failed.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <sotto/bytes.hpp>
+#include <sotto/match/check.hpp>
+
+#include "commands.hpp"
+#include "store_access.hpp"
+
+namespace sotto::cli {
+namespace {
+
+using nlohmann::json;
+
+struct MatchOptions {
+    StoreOptions store;
+    std::vector<std::string> pubkeys;
+    std::string key_id;
+    std::string key_version;
+    bool no_verify = false;
+    bool as_json = false;
+    bool full = false;
+    std::uint32_t tolerance = core::MatchOptions{}.tolerance_intervals;
+    std::vector<std::string> files;
+};
+
+const char* level_name(core::CwaRiskLevel l) {
+    switch (l) {
+        case core::CwaRiskLevel::kHigh: return "high";
+        case core::CwaRiskLevel::kLow: return "low";
+        default: return "none";
+    }
+}
+
+json risk_json(const core::CwaRiskResult& r) {
+    json days = json::array();
+    for (const auto& d : r.days)
+        days.push_back({{"date", d.date_unix},
+                        {"risk_level", level_name(d.risk_level)},
+                        {"normalized_time", d.normalized_time},
+                        {"minimum_distinct_encounters_with_low_risk", d.minimum_distinct_encounters_with_low_risk},
+                        {"minimum_distinct_encounters_with_high_risk", d.minimum_distinct_encounters_with_high_risk}});
+    json j = {{"model", "corona-warn-app"},
+              {"risk_level", level_name(r.total_risk_level)},
+              {"days", days},
+              {"number_of_days_with_low_risk", r.number_of_days_with_low_risk},
+              {"number_of_days_with_high_risk", r.number_of_days_with_high_risk},
+              {"total_minimum_distinct_encounters_with_low_risk", r.total_minimum_distinct_encounters_with_low_risk},
+              {"total_minimum_distinct_encounters_with_high_risk", r.total_minimum_distinct_encounters_with_high_risk}};
+    j["most_recent_date_with_low_risk"] = r.most_recent_date_with_low_risk ? json(*r.most_recent_date_with_low_risk) : json(nullptr);
+    j["most_recent_date_with_high_risk"] = r.most_recent_date_with_high_risk ? json(*r.most_recent_date_with_high_risk) : json(nullptr);
+    return j;
+}
+
+json to_json(const match::CheckResult& r) {
+    json files = json::array();
+    for (const auto& f : r.files) {
+        json o = {{"path", f.path.string()}, {"verified", f.verified}, {"matched", f.matched}};
+        o["key_id"] = f.info.verified_key_id.empty() && !f.info.signature_infos.empty()
+                          ? f.info.signature_infos.front().key_id
+                          : f.info.verified_key_id;
+        o["key_version"] = f.info.verified_key_version.empty() && !f.info.signature_infos.empty()
+                               ? f.info.signature_infos.front().key_version
+                               : f.info.verified_key_version;
+        o["keys"] = f.info.keys_valid;
+        if (f.error.code != ErrorCode::kOk) o["error"] = f.error.what;
+        files.push_back(o);
+    }
+    json matches = json::array();
+    for (const auto& m : r.matches) {
+        json o = {{"tek", to_hex(m.key.key.key.expose_secret())},  // published: not secret any more
+                  {"rolling_start", m.key.key.rolling_start},
+                  {"rolling_period", m.key.key.rolling_period},
+                  {"rpi", to_hex(m.rpi.bytes)},
+                  {"interval", m.interval},
+                  {"first_seen", m.first_seen},
+                  {"last_seen", m.last_seen},
+                  {"sightings", m.sightings},
+                  {"metadata", to_hex(m.metadata)},
+                  {"report_type", static_cast<int>(m.key.report_type)},
+                  {"transmission_risk_level", m.key.transmission_risk_level},
+                  {"status", m.status == core::MatchStatus::kValid ? "valid" : "suspect"},
+                  {"reason", m.reason}};
+        o["days_since_onset"] = m.key.days_since_onset ? json(*m.key.days_since_onset) : json(nullptr);
+        matches.push_back(o);
+    }
+    json windows = json::array();
+    for (const auto& w : r.report.windows) {
+        json scans = json::array();
+        for (const auto& s : w.scan_instances)
+            scans.push_back({{"typical_attenuation_db", s.typical_attenuation_db},
+                             {"min_attenuation_db", s.min_attenuation_db},
+                             {"seconds_since_last_scan", s.seconds_since_last_scan}});
+        windows.push_back({{"date", w.date_unix},
+                           {"report_type", static_cast<int>(w.report_type)},
+                           {"infectiousness", static_cast<int>(w.infectiousness)},
+                           {"calibration_confidence", static_cast<int>(w.calibration_confidence)},
+                           {"scan_instances", scans}});
+    }
+    json summaries = json::array();
+    for (const auto& d : r.report.daily_summaries)
+        summaries.push_back({{"date", d.date_unix},
+                             {"maximum_score", d.summary.maximum_score},
+                             {"score_sum", d.summary.score_sum},
+                             {"weighted_duration_sum", d.summary.weighted_duration_sum}});
+    return {{"files", files},
+            {"keys_checked", r.keys.keys - r.keys.keys_embargoed - r.keys.keys_revoked},
+            {"keys_embargoed", r.keys.keys_embargoed},
+            {"keys_revoked", r.keys.keys_revoked},
+            {"sightings_checked", r.sightings},
+            {"matches", matches},
+            {"exposure_windows", windows},
+            {"daily_summaries", summaries},
+            {"risk", risk_json(r.report.risk)}};
+}
+
+void print_text(const match::CheckResult& r) {
+    for (const auto& f : r.files) {
+        if (f.verified)
+            fmt::print("{}: verified (key {}/{}), {} keys\n", f.path.string(), f.info.verified_key_id,
+                       f.info.verified_key_version, f.info.keys_valid);
+        else if (f.matched)
+            fmt::print("{}: NOT verified ({}), {} keys matched anyway (--no-verify)\n", f.path.string(),
+                       f.error.what, f.info.keys_valid);
+        else
+            fmt::print("{}: REFUSED: {} ({})\n", f.path.string(), f.error.what, error_code_name(f.error.code));
+    }
+    fmt::print("checked {} keys against {} sightings\n", r.keys.keys - r.keys.keys_embargoed - r.keys.keys_revoked,
+               r.sightings);
+    for (const auto& m : r.matches)
+        fmt::print("{} RPI {} (interval {}) heard {} times {} .. {}, metadata {}{}{}\n",
+                   m.status == core::MatchStatus::kValid ? "match  " : "SUSPECT", to_hex(m.rpi.bytes), m.interval,
+                   m.sightings, utc_time(m.first_seen), utc_time(m.last_seen), to_hex(m.metadata),
+                   m.status == core::MatchStatus::kValid ? "" : ": ", m.reason);
+    for (const auto& e : r.report.encounters)
+        fmt::print("exposure: {} .. {}, about {} min, closest {} dB, typical {} dB attenuation\n",
+                   utc_time(e.first_seen), utc_time(e.last_seen), e.minutes, e.min_attenuation_db,
+                   e.typical_attenuation_db);
+    fmt::print("risk (Corona-Warn-App): {} ({} exposure windows)\n", level_name(r.report.risk.total_risk_level),
+               r.report.windows.size());
+}
+
+int run_match(MatchOptions& o) {
+    if (o.pubkeys.empty() && !o.no_verify) return fail(kExitUsage, "match: give --pubkey (or --no-verify)");
+    if (o.tolerance > 144) return fail(kExitUsage, "match: --tolerance must be 0..144 intervals");
+    keyfile::TrustStore trust;
+    if (int rc = load_trust_store(o.pubkeys, o.key_id, o.key_version, "match", trust); rc != 0) return rc;
+    std::int64_t now = 0;
+    if (int rc = resolve_clock(o.store, now); rc != 0) return rc;
+    std::optional<store::EncounterStore> s;
+    if (int rc = open_store(o.store, false, s); rc != 0) return rc;
+    if (auto r = s->apply_retention(now); !r) return store_error(r.error());
+
+    match::CheckOptions options;
+    options.verify = o.no_verify ? keyfile::VerifyMode::kParseOnly : keyfile::VerifyMode::kRequireSignature;
+    options.engine.match.tolerance_intervals = o.tolerance;
+    options.engine.match.prefilter = !o.full;
+    std::vector<std::filesystem::path> files(o.files.begin(), o.files.end());
+    auto result = match::check_exposures(*s, files, trust, now, options);
+    if (!result) return store_error(result.error());
+
+    if (o.as_json)
+        fmt::print("{}\n", to_json(*result).dump());
+    else
+        print_text(*result);
+    std::fflush(stdout);
+    int code = kExitOk;
+    for (const auto& f : result->files) {
+        if (f.matched) continue;
+        fmt::print(stderr, "sotto: match: refused {}: {} ({})\n", f.path.string(), f.error.what,
+                   error_code_name(f.error.code));
+        code = kExitRefused;
+    }
+    return code;
+}
+
+}  // namespace
+
+void add_match_command(CLI::App& app, Runner& run) {
+    auto o = std::make_shared<MatchOptions>();
+    auto* cmd = app.add_subcommand("match", "Match published key files against the encrypted store");
+    add_store_options(cmd, o->store);
+    cmd->add_option("--pubkey", o->pubkeys, "Health authority's public key (PEM); repeatable")
+        ->allow_extra_args(false);  // one PEM per --pubkey: never swallow the files
+    cmd->add_option("--key-id", o->key_id, "Trust the --pubkey keys only under this key id");
+    cmd->add_option("--key-version", o->key_version, "... and this key version");
+    cmd->add_flag("--no-verify", o->no_verify, "Match files whose signature does not verify (testing only)");
+    cmd->add_flag("--json", o->as_json, "Print one JSON object");
+    cmd->add_flag("--full", o->full, "Derive all 144 RPIs of every key (also finds far-off replays)");
+    cmd->add_option("--tolerance", o->tolerance, "Intervals a sighting may lie from its RPI's interval")
+        ->capture_default_str();
+    cmd->add_option("files", o->files, "export.zip, export.bin (export.sig beside it) or a directory")
+        ->required();
+    cmd->callback([o, &run] { run = [o] { return run_match(*o); }; });
+}
+
+}  // namespace sotto::cli

@@ -1,0 +1,44 @@
+#pragma once
+// Opening the encrypted store from the command line: --store, --key-file / --passphrase-file,
+// --now, --retention-days. Shared by `sotto ingest`, `sotto store ...` and `sotto match`.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include <sotto/error.hpp>
+#include <sotto/store/encounter_store.hpp>
+
+namespace sotto::cli {
+
+/// Options shared by every command that opens the store.
+struct StoreOptions {
+    std::string store;
+    std::string key_file;
+    std::string passphrase_file;
+    std::optional<std::int64_t> now;
+    std::uint32_t retention_days = store::kDefaultRetentionDays;
+};
+
+void add_store_options(CLI::App* cmd, StoreOptions& o);
+
+/// Prints the store error and returns kExitFailure.
+int store_error(const Error& e);
+
+/// Validates --now and --retention-days and sets `now` (the system clock when --now is absent).
+/// Returns an exit code (0 on success).
+int resolve_clock(const StoreOptions& o, std::int64_t& now);
+
+/// Reads the credential (refusing group/other-readable files) and opens the store. Returns an
+/// exit code; `out` is set on 0.
+int open_store(const StoreOptions& o, bool create, std::optional<store::EncounterStore>& out,
+               bool read_only = false);
+
+/// The credential named by the two flags (exactly one must be given). Returns an exit code.
+int read_credential(const std::string& key_file, const std::string& passphrase_file,
+                    const char* key_flag, const char* pass_flag,
+                    std::optional<store::Credential>& out);
+
+}  // namespace sotto::cli
