@@ -2,7 +2,13 @@
 // sotto-bench: benchmarks that print numbers. Not tests: run on demand.
 #include <chrono>
 
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
+
+#include <sotto/keyfile/export_reader.hpp>
+#include <sotto/keyfile/export_writer.hpp>
 
 namespace sotto::bench {
 
@@ -17,6 +23,17 @@ template <class T>
 inline void do_not_optimize(const T& v) {
     asm volatile("" : : "g"(&v) : "memory");
 }
+
+/// A fresh EC P-256 private key as PEM (benchmarks sign their own exports).
+std::string fresh_p256_private_pem();
+/// This process's peak RSS (VmHWM) in kB, or -1.
+long vm_hwm_kb();
+/// Runs this executable again with `subcommand_args`; returns the number it prints (kB), or -1.
+long measure_child(const std::vector<std::string>& subcommand_args);
+/// A signed export.zip of `n_keys` random keys spread over 14 days (key id 262, version v1).
+void write_generated_export(const std::string& zip, std::uint32_t n_keys, const keyfile::ExportSigner& signer);
+/// Read limits large enough for generated multi-million-key files.
+keyfile::ReadOptions large_read_options();
 
 void add_derive_bench(CLI::App& app);
 void add_match_bench(CLI::App& app);

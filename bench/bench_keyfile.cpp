@@ -33,35 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace sotto::keyfile;
 
-// A fresh P-256 private key as PEM (the bench signs its own export).
-std::string fresh_private_key_pem() {
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    BIO* bio = BIO_new(BIO_s_mem());
-    std::string out;
-    if (key != nullptr && bio != nullptr &&
-        PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr) == 1) {
-        char* data = nullptr;
-        const long len = BIO_get_mem_data(bio, &data);
-        out.assign(data, static_cast<std::size_t>(len));
-    }
-    BIO_free(bio);
-    EVP_PKEY_free(key);
-    return out;
-}
-
-long vm_hwm_kb() {
-    std::ifstream f("/proc/self/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-    return -1;
-}
-
-ReadOptions bench_options() {
-    ReadOptions o;
-    o.max_export_bin_bytes = std::uint64_t{256} << 20;
-    return o;
-}
+ReadOptions bench_options() { return large_read_options(); }
 
 // The child: import `zip` (or nothing when empty) and print VmHWM in kB.
 int rss_child(const std::string& zip, const std::string& pubkey_pem) {
@@ -80,35 +52,6 @@ int rss_child(const std::string& zip, const std::string& pubkey_pem) {
     do_not_optimize(sum);
     fmt::print("{}\n", vm_hwm_kb());
     return 0;
-}
-
-// Runs this binary again as `keyfile --rss-child ZIP --pubkey PEM` and returns the VmHWM it prints.
-long measure_child(const std::string& zip, const std::string& pem) {
-    int fds[2];
-    if (pipe(fds) != 0) return -1;
-    const pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        const std::string exe = fs::read_symlink("/proc/self/exe").string();
-        std::vector<std::string> args = {exe, "keyfile", "--rss-child", zip.empty() ? "-" : zip, "--pubkey", pem};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
-    close(fds[1]);
-    std::string out;
-    char buf[256];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
-    return std::stol(out);
 }
 
 struct Rate {
@@ -167,33 +110,15 @@ void run(std::uint32_t n_keys, double seconds, const std::string& data_dir) {
     char tmpl[] = "/tmp/sotto-bench-keyfile-XXXXXX";
     if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
     const fs::path dir(tmpl);
-    auto signer = ExportSigner::from_pem(fresh_private_key_pem());
+    auto signer = ExportSigner::from_pem(fresh_p256_private_pem());
     if (!signer) throw std::runtime_error(signer.error().what);
     const std::string pub = *signer->public_key_pem();
     const std::string pub_path = (dir / "pub.pem").string();
     std::ofstream(pub_path) << pub;
-    std::vector<core::DiagnosisKey> keys(n_keys);
-    core::DeterministicRng rng(2024);
-    for (std::uint32_t i = 0; i < n_keys; ++i) {
-        auto& k = keys[i];
-        rng.fill(k.key.key.expose_secret_mut());
-        k.key.rolling_start = 2690064 - 144 * (i % 14);
-        k.transmission_risk_level = static_cast<std::int32_t>(1 + i % 8);
-        k.report_type = core::ReportType::kConfirmedTest;
-        k.days_since_onset = 1 + static_cast<std::int32_t>(i % 2);
-    }
-    ExportWriteOptions w;
-    w.key_id = "262";
-    w.key_version = "v1";
-    w.region = "DE";
-    w.start_timestamp = 1614816000;
-    w.end_timestamp = 1614902400;
-    const std::string zip = (dir / "export.zip").string();
     auto t0 = Clock::now();
-    if (auto r = write_export_zip(zip, keys, *signer, w, rng); !r) throw std::runtime_error(r.error().what);
+    const std::string zip = (dir / "export.zip").string();
+    write_generated_export(zip, n_keys, *signer);
     const double write_s = seconds_since(t0);
-    keys.clear();
-    keys.shrink_to_fit();
     TrustStore trust;
     if (!trust.add_pem("262", "v1", pub)) throw std::runtime_error("bench key");
     const auto gen = time_reads(
@@ -205,8 +130,8 @@ void run(std::uint32_t n_keys, double seconds, const std::string& data_dir) {
                gen.mb_per_s);
 
     // 3. Peak RSS of an import in a fresh process.
-    const long base = measure_child("", pub_path);
-    const long peak = measure_child(zip, pub_path);
+    const long base = measure_child({"keyfile", "--rss-child", "-", "--pubkey", pub_path});
+    const long peak = measure_child({"keyfile", "--rss-child", zip, "--pubkey", pub_path});
     fmt::print("peak RSS (VmHWM) of a child importing the {}-key zip: {:.1f} MB (a child importing "
                "nothing: {:.1f} MB)\n",
                n_keys, static_cast<double>(peak) / 1024, static_cast<double>(base) / 1024);

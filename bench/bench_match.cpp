@@ -8,6 +8,9 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -17,7 +20,10 @@
 
 #include <sotto/core/keys.hpp>
 #include <sotto/core/rolling_id.hpp>
+#include <sotto/keyfile/export_reader.hpp>
+#include <sotto/keyfile/trust_store.hpp>
 #include <sotto/match/engine.hpp>
+#include <sotto/match/session.hpp>
 
 #include "bench.hpp"
 #include "core/hkdf.hpp"
@@ -130,17 +136,68 @@ double run_naive(const Workload& w, std::size_t n_keys, std::size_t* found) {
     return static_cast<double>(n_keys) / seconds_since(t0);
 }
 
+// The measured child: streams `zip` through a matching session (the same path `sotto match`
+// takes) and prints its peak RSS in kB. With "-" it imports nothing (the baseline).
+int import_child(const std::string& zip, const std::string& pubkey_path) {
+    std::uint64_t keys = 0;
+    if (zip != "-") {
+        std::ifstream f(pubkey_path);
+        std::stringstream pem;
+        pem << f.rdbuf();
+        keyfile::TrustStore trust;
+        if (!trust.add_pem_any_id(pem.str())) return 1;
+        auto engine = match::MatchEngine::create({}, {});
+        if (!engine) return 1;
+        match::MatchSession session(*engine);
+        session.begin_file(0);
+        auto info = keyfile::read_export_file(
+            zip, trust, keyfile::VerifyMode::kRequireSignature,
+            [&](DiagnosisKey&& k) { (void)session.add_key(std::move(k)); }, large_read_options());
+        if (!info || !session.end_file(true)) return 1;
+        keys = session.counters().keys;
+    }
+    do_not_optimize(keys);
+    fmt::print("{}\n", vm_hwm_kb());
+    return 0;
+}
+
+// Writes a signed 1,000,000-key export and measures the peak RSS of a child importing it.
+double import_peak_rss_mb(std::uint32_t n_keys, long* baseline_kb) {
+    char tmpl[] = "/tmp/sotto-bench-match-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
+    const std::filesystem::path dir(tmpl);
+    auto signer = keyfile::ExportSigner::from_pem(fresh_p256_private_pem());
+    if (!signer) throw std::runtime_error(signer.error().what);
+    const std::string pub = (dir / "pub.pem").string();
+    std::ofstream(pub) << *signer->public_key_pem();
+    const std::string zip = (dir / "export.zip").string();
+    write_generated_export(zip, n_keys, *signer);
+    *baseline_kb = measure_child({"match", "--import-child", "-", "--pubkey", pub});
+    const long peak = measure_child({"match", "--import-child", zip, "--pubkey", pub});
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (peak < 0) throw std::runtime_error("the import child failed");
+    return static_cast<double>(peak) / 1024.0;
+}
+
 }  // namespace
 
 void add_match_bench(CLI::App& app) {
     auto* cmd = app.add_subcommand("match", "1.4 M diagnosis keys against 100,000 sightings");
     static std::size_t days = 14, keys_per_day = 100000, sightings = 100000;
     static std::string only;
+    static std::string import_zip, pubkey;
+    static std::uint32_t import_keys = 1'000'000;
     cmd->add_option("--days", days)->capture_default_str();
     cmd->add_option("--keys-per-day", keys_per_day)->capture_default_str();
     cmd->add_option("--sightings", sightings)->capture_default_str();
     cmd->add_option("--only", only, "Run one measurement: full or prefilter (one core), for profiling");
+    cmd->add_option("--import-keys", import_keys, "Keys in the export whose import RSS is measured")
+        ->capture_default_str();
+    cmd->add_option("--import-child", import_zip)->group("");  // internal: the measured child
+    cmd->add_option("--pubkey", pubkey)->group("");
     cmd->callback([] {
+        if (!import_zip.empty()) std::exit(import_child(import_zip, pubkey));
         const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
         fmt::print("workload: {} files x {} keys, {} sightings ...\n", days, keys_per_day, sightings);
         const Workload w = make_workload(days, keys_per_day, sightings, std::min<std::size_t>(1000, sightings / 2));
@@ -160,6 +217,11 @@ void add_match_bench(CLI::App& app) {
         const std::size_t naive_keys = std::min<std::size_t>(w.keys.size(), 100000);
         const double naive = run_naive(w, naive_keys, &naive_found);
 
+        long baseline_kb = 0;
+        const double rss_mb = import_peak_rss_mb(import_keys, &baseline_kb);
+        fmt::print("import of a {}-key export in a child process: peak RSS {:.1f} MB (a child importing nothing: "
+                   "{:.1f} MB)\n",
+                   import_keys, rss_mb, static_cast<double>(baseline_kb) / 1024.0);
         fmt::print("planted matches: {}; found valid: full {}, prefiltered {} (naive, first {} keys: {})\n",
                    w.planted, full1.valid, pre1.valid, naive_keys, naive_found);
         fmt::print("1 core:  full derivation {:.0f} keys/s ({:.3f} s), prefiltered {:.0f} keys/s ({:.3f} s)\n",
@@ -169,8 +231,8 @@ void add_match_bench(CLI::App& app) {
         fmt::print("naive:   {:.0f} keys/s (one core)\n", naive);
         if (full1.valid != w.planted || pre1.valid != w.planted || fullN.valid != w.planted || preN.valid != w.planted)
             fmt::print("WARNING: not every planted sighting was found\n");
-        fmt::print("match_keys_per_s={:.0f} prefilter_keys_per_s={:.0f} naive_keys_per_s={:.0f}\n", n / full1.seconds,
-                   n / pre1.seconds, naive);
+        fmt::print("match_keys_per_s={:.0f} prefilter_keys_per_s={:.0f} naive_keys_per_s={:.0f} import_peak_rss_mb={:.1f}\n",
+                   n / full1.seconds, n / pre1.seconds, naive, rss_mb);
     });
 }
 

@@ -166,27 +166,35 @@ struct KeyMatcher::Impl {
     Impl(const SightingIndex::Impl& i, const MatchOptions& o, RpiDeriver d)
         : index(i), options(o), deriver(std::move(d)) {}
 
-    // The intervals j of the key (j in [start, start + 144)) that have a sighting within the
-    // tolerance. Returns how many were written to `intervals`.
-    std::size_t reachable_intervals(IntervalNumber start, std::size_t span) noexcept {
+    // Intervals that have a sighting within the tolerance, as sorted disjoint ranges [lo, hi]:
+    // each sighting interval s reaches [s - tol, s + tol]. Built once per matcher.
+    struct Range {
+        std::int64_t lo, hi;
+    };
+    std::vector<Range> reach;
+
+    void build_reach() {
         const std::int64_t tol = options.tolerance_intervals;
-        const std::int64_t lo = static_cast<std::int64_t>(start) - tol;
-        const std::int64_t hi = static_cast<std::int64_t>(start) + static_cast<std::int64_t>(span) - 1 + tol;
-        bool reach[kTekRollingPeriod] = {};
-        const auto& iv = index.intervals;
-        auto it = std::lower_bound(iv.begin(), iv.end(),
-                                   static_cast<IntervalNumber>(std::max<std::int64_t>(lo, 0)));
-        std::int64_t covered_to = -1;  // reach[] is set up to this offset
-        for (; it != iv.end() && static_cast<std::int64_t>(*it) <= hi; ++it) {
-            const std::int64_t s = *it;
-            const std::int64_t a = std::max<std::int64_t>({s - tol - start, 0, covered_to + 1});
-            const std::int64_t b = std::min<std::int64_t>(s + tol - start, static_cast<std::int64_t>(span) - 1);
-            for (std::int64_t j = a; j <= b; ++j) reach[j] = true;
-            covered_to = std::max(covered_to, b);
+        for (IntervalNumber s : index.intervals) {
+            const std::int64_t lo = static_cast<std::int64_t>(s) - tol, hi = static_cast<std::int64_t>(s) + tol;
+            if (!reach.empty() && lo <= reach.back().hi + 1)
+                reach.back().hi = std::max(reach.back().hi, hi);
+            else
+                reach.push_back({lo, hi});
         }
+    }
+
+    // The intervals j of the key (j in [start, start + span)) that have a sighting within the
+    // tolerance, written to `intervals`. Returns how many.
+    std::size_t reachable_intervals(IntervalNumber start, std::size_t span) noexcept {
+        const std::int64_t lo = start, hi = static_cast<std::int64_t>(start) + static_cast<std::int64_t>(span) - 1;
+        auto it = std::lower_bound(reach.begin(), reach.end(), lo,
+                                   [](const Range& r, std::int64_t v) { return r.hi < v; });
         std::size_t n = 0;
-        for (std::size_t j = 0; j < span; ++j)
-            if (reach[j]) intervals[n++] = static_cast<IntervalNumber>(start + j);
+        for (; it != reach.end() && it->lo <= hi; ++it) {
+            const std::int64_t a = std::max(lo, it->lo), b = std::min(hi, it->hi);
+            for (std::int64_t j = a; j <= b; ++j) intervals[n++] = static_cast<IntervalNumber>(j);
+        }
         return n;
     }
 
@@ -246,7 +254,9 @@ KeyMatcher::~KeyMatcher() = default;
 Result<KeyMatcher> KeyMatcher::create(const SightingIndex& index, const MatchOptions& options) noexcept {
     auto d = RpiDeriver::create();
     if (!d) return d.error();
-    return KeyMatcher(std::make_unique<Impl>(*index.impl_, options, std::move(*d)));
+    auto impl = std::make_unique<Impl>(*index.impl_, options, std::move(*d));
+    if (options.prefilter) impl->build_reach();
+    return KeyMatcher(std::move(impl));
 }
 
 const MatchCounters& KeyMatcher::counters() const noexcept { return impl_->counters; }
