@@ -1,29 +1,256 @@
-// sotto-demo: what one device broadcasts over a day.
+// sotto-demo: a day in the life of three phones, told with the real library.
+//
+// Alice, Bob and Carol each run sotto: every phone broadcasts the beacons of its own Temporary
+// Exposure Key and writes what it hears into its own encrypted store. On the tram Alice and Bob
+// sit together; at lunch Alice stands a few metres from Carol; a prankster records Alice's beacon
+// and replays it near Carol in the afternoon. The next day Alice tests positive and publishes her
+// keys; the health authority signs them into an export.zip. Bob and Carol download it and check,
+// each on their own phone, whether they were exposed. A forged key file is refused.
+//
+// Usage: sotto-demo [--keep DIR]   (keeps the stores and key files in DIR)
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <fmt/core.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <sotto/bytes.hpp>
 #include <sotto/core/keys.hpp>
 #include <sotto/core/payload.hpp>
 #include <sotto/core/rolling_id.hpp>
+#include <sotto/keyfile/export_writer.hpp>
+#include <sotto/match/check.hpp>
+#include <sotto/store/encounter_store.hpp>
 
-int main() {
-    using namespace sotto::core;
-    DeterministicRng rng(2026);
-    const std::int64_t t0 = 1795392000;  // 2026-11-23T00:00:00Z
-    const IntervalNumber now = *interval_number(t0);
-    const ExposureKey tek = generate_tek(rng, now);
-    const Metadata md{1, -12, CalibrationConfidence::kMedium};
-    fmt::print("Device A, TEK for day {} (rolling start {}, period {}), metadata {}\n",
-               day_number(now), tek.rolling_start, tek.rolling_period,
-               sotto::to_hex(encode_metadata(md)));
-    for (IntervalNumber i = tek.rolling_start; i < tek.rolling_end(); i += 12) {
-        auto b = make_beacon(tek, i, md);
-        if (!b) return 1;
-        const auto adv = encode_advertising_data(*b, AdvertisingForm::kWithFlags);
-        fmt::print("  {:02}:{:02} UTC  ENIN {}  adv {}\n", (i % 144) / 6, (i % 6) * 10, i,
-                   sotto::to_hex(adv.view()));
+namespace {
+
+namespace fs = std::filesystem;
+using namespace sotto;
+using namespace sotto::core;
+
+constexpr std::int64_t kDay = 1795305600;      // Tue 2026-11-17 00:00:00 UTC: the day of the story
+constexpr std::int64_t kHour = 3600, kMinute = 60;
+constexpr std::int64_t kScanEvery = 2 * kMinute;  // each phone scans for a few seconds every 2 minutes
+
+std::string clock(std::int64_t t) {
+    const std::int64_t s = ((t % 86400) + 86400) % 86400;
+    return fmt::format("{:02}:{:02}", s / 3600, s / 60 % 60);
+}
+
+std::string day_name(std::int64_t t) { return (t - kDay) / 86400 == 0 ? "Tue 17 Nov" : "Wed 18 Nov"; }
+
+const char* distance_words(int attenuation_db) {
+    if (attenuation_db < 55) return "very close";
+    if (attenuation_db < 63) return "close (about 1-2 m)";
+    if (attenuation_db < 73) return "a few metres away";
+    return "several metres away";
+}
+
+[[noreturn]] void die(const char* what, const Error& e) {
+    fmt::print(stderr, "sotto-demo: {}: {} ({})\n", what, e.what, error_code_name(e.code));
+    std::exit(1);
+}
+
+template <class T>
+T check(Result<T> r, const char* what) {
+    if (!r) die(what, r.error());
+    return std::move(*r);
+}
+void check(Result<void> r, const char* what) {
+    if (!r) die(what, r.error());
+}
+
+// A phone: its own key for the day, the metadata it broadcasts, its encrypted store.
+struct Phone {
+    std::string name;
+    ExposureKey tek;
+    Metadata metadata;
+    std::optional<store::EncounterStore> store;
+    std::vector<Observation> heard;
+
+    Beacon beacon_at(std::int64_t t) const {
+        return check(make_beacon(tek, *interval_number(t), metadata), "beacon");
     }
+};
+
+struct Meeting {
+    Phone* a;
+    Phone* b;
+    std::int64_t from, to;
+    int rssi;  // typical received signal strength, dBm
+    const char* where;
+};
+
+std::string p256_private_pem() {
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    BIO* bio = BIO_new(BIO_s_mem());
+    std::string out;
+    if (key != nullptr && bio != nullptr &&
+        PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr) == 1) {
+        char* data = nullptr;
+        const long len = BIO_get_mem_data(bio, &data);
+        out.assign(data, static_cast<std::size_t>(len));
+    }
+    BIO_free(bio);
+    EVP_PKEY_free(key);
+    if (out.empty()) std::exit(1);
+    return out;
+}
+
+// What one phone learns from the published files, in plain words.
+void tell(const std::string& name, const match::CheckResult& r) {
+    fmt::print("\n{}'s phone checked {} published keys against {} stored sightings:\n", name,
+               r.keys.keys - r.keys.keys_embargoed - r.keys.keys_revoked, r.sightings);
+    for (const auto& f : r.files)
+        fmt::print("  {}: {}\n", f.path.filename().string(),
+                   f.verified ? fmt::format("signature verified (health authority key {}/{})",
+                                            f.info.verified_key_id, f.info.verified_key_version)
+                              : fmt::format("REFUSED, not used: {}", f.error.what));
+    if (r.report.encounters.empty()) fmt::print("  no exposure found.\n");
+    for (const auto& e : r.report.encounters)
+        fmt::print("  exposure on {}, {}-{} UTC: about {} minutes, {} (closest {} dB, typical {} dB attenuation)\n",
+                   day_name(e.first_seen), clock(e.first_seen), clock(e.last_seen + kMinute), e.minutes,
+                   distance_words(e.typical_attenuation_db), e.min_attenuation_db, e.typical_attenuation_db);
+    for (const auto& m : r.matches)
+        if (m.status == MatchStatus::kSuspect)
+            fmt::print("  a beacon heard at {} belongs to a positive key but was made for {}: {} -> not counted\n",
+                       clock(m.first_seen), clock(interval_start_seconds(m.interval)), m.reason);
+    const auto& risk = r.report.risk;
+    if (risk.total_risk_level == CwaRiskLevel::kHigh) {
+        fmt::print("  => risk HIGH (Corona-Warn-App rules): {} day(s) with high risk. Please get tested.\n",
+                   risk.number_of_days_with_high_risk);
+    } else if (risk.number_of_days_with_low_risk > 0) {
+        fmt::print("  => risk LOW: an encounter, but below the warning threshold.\n");
+    } else {
+        fmt::print("  => risk LOW: {}.\n", r.report.encounters.empty() ? "nothing to worry about"
+                                                                      : "too short or too far to count");
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::optional<fs::path> keep;
+    if (argc == 3 && std::strcmp(argv[1], "--keep") == 0) {
+        keep = argv[2];
+    } else if (argc != 1) {
+        fmt::print(stderr, "usage: sotto-demo [--keep DIR]\n");
+        return 2;
+    }
+    const fs::path dir = keep ? *keep : fs::temp_directory_path() / fmt::format("sotto-demo-{}", ::getpid());
+    fs::create_directories(dir);
+    auto rng = check(SystemRng::create(), "randomness");
+    DeterministicRng noise(17);  // radio noise: reproducible
+
+    fmt::print("sotto demo: three phones, one day, GAEN v1.2 beacons, everything on the devices.\n");
+    fmt::print("Files: {}\n\n", dir.string());
+
+    // ---- Tuesday: three phones, each with today's TEK and an encrypted store ---------------------
+    Phone alice{"Alice", generate_tek(rng, *interval_number(kDay)), {1, 1, CalibrationConfidence::kHigh}, {}, {}};
+    Phone bob{"Bob", generate_tek(rng, *interval_number(kDay)), {0, -14, CalibrationConfidence::kLowest}, {}, {}};
+    Phone carol{"Carol", generate_tek(rng, *interval_number(kDay)), {1, -8, CalibrationConfidence::kMedium}, {}, {}};
+    for (Phone* p : {&alice, &bob, &carol}) {
+        store::StoreKey key;  // in a real app: from Android Keystore / iOS Keychain
+        rng.fill(key.expose_secret_mut());
+        const fs::path path = dir / (p->name + ".db");
+        store::EncounterStore::destroy(path).value();
+        p->store.emplace(check(store::EncounterStore::open(path, store::Credential::raw_key(std::move(key)), {}),
+                               "open store"));
+        check(p->store->add_own_key(p->tek, kDay), "own key");
+    }
+    const auto sample = encode_advertising_data(alice.beacon_at(kDay + 8 * kHour), AdvertisingForm::kWithFlags);
+    fmt::print("Alice's phone at 08:00 advertises (31 bytes, changes every 10 min): {}\n", to_hex(sample.view()));
+
+    const Meeting meetings[] = {
+        {&alice, &bob, kDay + 8 * kHour + 5 * kMinute, kDay + 8 * kHour + 41 * kMinute, -58, "sit together on the tram"},
+        {&alice, &carol, kDay + 12 * kHour + 30 * kMinute, kDay + 12 * kHour + 41 * kMinute, -80, "queue for lunch several metres apart"},
+        {&bob, &carol, kDay + 17 * kHour, kDay + 17 * kHour + 21 * kMinute, -60, "have a coffee"},
+    };
+    fmt::print("\nTuesday 17 Nov (UTC):\n");
+    for (const auto& m : meetings) {
+        fmt::print("  {}-{}  {} and {} {}\n", clock(m.from), clock(m.to), m.a->name, m.b->name, m.where);
+        for (std::int64_t t = m.from; t < m.to; t += kScanEvery) {
+            for (auto [rx, tx] : {std::pair{m.a, m.b}, std::pair{m.b, m.a}}) {
+                const Beacon b = tx->beacon_at(t);
+                for (int packet = 0; packet < 4; ++packet) {  // a 4-second scan hears ~4 packets
+                    std::uint8_t r = 0;
+                    noise.fill(std::span(&r, 1));
+                    rx->heard.push_back({t + packet, static_cast<std::int8_t>(m.rssi - 3 + r % 7), b});
+                }
+            }
+        }
+    }
+    // A prankster recorded Alice's beacon on the tram at 08:10 and replays it next to Carol at 15:30.
+    const Beacon recorded = alice.beacon_at(kDay + 8 * kHour + 10 * kMinute);
+    for (int packet = 0; packet < 4; ++packet) carol.heard.push_back({kDay + 15 * kHour + 30 * kMinute + packet, -55, recorded});
+    fmt::print("  15:30        a prankster replays near Carol the beacon of Alice he recorded at 08:10\n");
+
+    const std::int64_t evening = kDay + 22 * kHour;
+    for (Phone* p : {&alice, &bob, &carol}) {
+        const auto r = check(p->store->ingest(p->heard, evening), "ingest");
+        const auto stats = check(p->store->stats(), "stats");
+        fmt::print("  {}'s phone stored {} packets as {} RPI-interval rows in its encrypted store ({:.0f} kB on disk)\n",
+                   p->name, r.accepted, stats.sightings,
+                   static_cast<double>(fs::file_size(dir / (p->name + ".db"))) / 1024.0);
+    }
+    {
+        // What a thief who copies Bob's store sees: no SQLite header, no RPI in the clear.
+        std::ifstream f(dir / "Bob.db", std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        const auto rpi = alice.beacon_at(kDay + 8 * kHour + 10 * kMinute).rpi.bytes;
+        const bool header = bytes.rfind("SQLite format 3", 0) == 0;
+        const bool leak = bytes.find(std::string(reinterpret_cast<const char*>(rpi.data()), rpi.size())) != std::string::npos;
+        fmt::print("  Bob.db as a thief sees it: SQLite header {}, Alice's RPI in the clear {}\n",
+                   header ? "PRESENT" : "absent", leak ? "FOUND" : "absent");
+    }
+
+    // ---- Wednesday: Alice tests positive and publishes her keys ----------------------------------
+    const std::int64_t morning = kDay + 86400 + 10 * kHour;
+    fmt::print("\nWednesday 18 Nov, 10:00: Alice (ill since Sunday) tests positive and shares her keys.\n");
+    std::vector<DiagnosisKey> published;
+    for (const auto& own : check(alice.store->own_keys(), "own keys")) {
+        published.push_back({own.key.clone(), 6, ReportType::kConfirmedTest, 2});  // 2 days after onset
+        check(alice.store->mark_published(own.key.key), "mark published");
+    }
+    const std::string authority_pem = p256_private_pem();  // the health authority's signing key
+    auto signer = check(keyfile::ExportSigner::from_pem(authority_pem), "signing key");
+    keyfile::ExportWriteOptions wo;
+    wo.key_id = "999";
+    wo.key_version = "v1";
+    wo.region = "XX";
+    wo.start_timestamp = static_cast<std::uint64_t>(morning);
+    wo.end_timestamp = wo.start_timestamp + 86400;
+    wo.padding_keys = 499;  // the file does not tell how many people uploaded
+    const fs::path zip = dir / "export.zip";
+    check(keyfile::write_export_zip(zip, published, signer, wo, rng), "write export");
+    fmt::print("The health authority publishes export.zip: {} keys (1 real, {} padding), signed with ECDSA P-256.\n",
+               published.size() + wo.padding_keys, wo.padding_keys);
+    // Mallory forges a file with her own key and the same key id.
+    auto mallory = check(keyfile::ExportSigner::from_pem(p256_private_pem()), "forger key");
+    const fs::path forged = dir / "forged-export.zip";
+    check(keyfile::write_export_zip(forged, published, mallory, wo, rng), "write forged export");
+    fmt::print("Mallory puts up forged-export.zip, signed with her own key under the same key id.\n");
+
+    // ---- Everyone else checks, on their own phone ----------------------------------------------
+    keyfile::TrustStore trust;  // shipped with the app: the authority's public key
+    check(trust.add_pem("999", "v1", check(signer.public_key_pem(), "public key")), "trust store");
+    const fs::path files[] = {zip, forged};
+    const std::int64_t noon = kDay + 86400 + 12 * kHour;
+    match::CheckOptions thorough;  // all 144 RPIs of every key: also finds far-off replays
+    thorough.engine.match.prefilter = false;
+    for (Phone* p : {&bob, &carol})
+        tell(p->name, check(match::check_exposures(*p->store, files, trust, noon, thorough), "check"));
+
+    if (!keep) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+    fmt::print("\nNothing left the phones except Alice's published key.\n");
     return 0;
 }
