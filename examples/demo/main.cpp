@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
         store::StoreKey key;  // in a real app: from Android Keystore / iOS Keychain
         rng.fill(key.expose_secret_mut());
         const fs::path path = dir / (p->name + ".db");
-        store::EncounterStore::destroy(path).value();
+        if (fs::exists(path)) check(store::EncounterStore::destroy(path), "remove the old store");  // --keep reruns
         p->store.emplace(check(store::EncounterStore::open(path, store::Credential::raw_key(std::move(key)), {}),
                                "open store"));
         check(p->store->add_own_key(p->tek, kDay), "own key");
