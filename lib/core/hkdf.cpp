@@ -5,6 +5,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "hkdf.hpp"
+#include "sha256_x2.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -97,7 +98,93 @@ void pad_final(std::uint8_t* block, std::size_t used, std::uint64_t total) noexc
     for (std::size_t i = 0; i < 8; ++i) block[56 + i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
 }
 
+// The same precomputation as `Precomputed`, as plain chaining values for sha256_compress_x2.
+struct PrecomputedStates {
+    Sha256State zero_inner, zero_outer;
+    PrecomputedStates() noexcept {
+        const Precomputed& p = precomputed();
+        std::memcpy(zero_inner.h, p.zero_inner.h, sizeof zero_inner.h);
+        std::memcpy(zero_outer.h, p.zero_outer.h, sizeof zero_outer.h);
+    }
+};
+
+const PrecomputedStates& precomputed_states() noexcept {
+    static const PrecomputedStates p;
+    return p;
+}
+
+void store_digest(const Sha256State& s, std::uint8_t* out) noexcept {
+    for (std::size_t i = 0; i < 8; ++i) {
+        out[4 * i] = static_cast<std::uint8_t>(s.h[i] >> 24);
+        out[4 * i + 1] = static_cast<std::uint8_t>(s.h[i] >> 16);
+        out[4 * i + 2] = static_cast<std::uint8_t>(s.h[i] >> 8);
+        out[4 * i + 3] = static_cast<std::uint8_t>(s.h[i]);
+    }
+}
+
+// One lane's buffers for the paired HKDF.
+struct HkdfLane {
+    Sha256State st;
+    std::uint8_t block[64];
+    std::uint8_t key_block[64];
+    std::uint8_t prk[32];
+    ~HkdfLane() {
+        sodium_memzero(&st, sizeof st);
+        sodium_memzero(block, sizeof block);
+        sodium_memzero(key_block, sizeof key_block);
+        sodium_memzero(prk, sizeof prk);
+    }
+};
+
 }  // namespace
+
+void gaen_hkdf16_x2(std::span<const std::uint8_t, 16> ikm_a, std::span<const std::uint8_t, 16> ikm_b,
+                    std::span<const std::uint8_t, 7> info, std::span<std::uint8_t, 16> out_a,
+                    std::span<std::uint8_t, 16> out_b) noexcept {
+    const PrecomputedStates& p = precomputed_states();
+    HkdfLane l[2];
+    const std::span<const std::uint8_t, 16> ikm[2] = {ikm_a, ikm_b};
+    auto both = [&l](const std::uint8_t* a, const std::uint8_t* b) {
+        sha256_compress_x2(l[0].st, a, l[1].st, b);
+    };
+    // Extract: PRK = HMAC-SHA256(key = 0^32, msg = IKM), as in gaen_hkdf16.
+    for (int i = 0; i < 2; ++i) {
+        l[i].st = p.zero_inner;
+        std::memcpy(l[i].block, ikm[i].data(), 16);
+        pad_final(l[i].block, 16, 64 + 16);
+    }
+    both(l[0].block, l[1].block);
+    for (auto& x : l) {
+        store_digest(x.st, x.block);
+        pad_final(x.block, 32, 64 + 32);
+        x.st = p.zero_outer;
+    }
+    both(l[0].block, l[1].block);
+    // Expand: T(1) = HMAC-SHA256(PRK, info || 0x01).
+    for (auto& x : l) {
+        store_digest(x.st, x.prk);
+        for (std::size_t i = 0; i < 32; ++i) x.key_block[i] = static_cast<std::uint8_t>(x.prk[i] ^ 0x36);
+        std::memset(x.key_block + 32, 0x36, 32);
+        x.st = kSha256Init;
+        std::memcpy(x.block, info.data(), 7);
+        x.block[7] = 0x01;
+        pad_final(x.block, 8, 64 + 8);
+    }
+    both(l[0].key_block, l[1].key_block);
+    both(l[0].block, l[1].block);
+    for (auto& x : l) {
+        store_digest(x.st, x.block);
+        pad_final(x.block, 32, 64 + 32);
+        for (std::size_t i = 0; i < 64; ++i) x.key_block[i] = static_cast<std::uint8_t>(x.key_block[i] ^ (0x36 ^ 0x5c));
+        x.st = kSha256Init;
+    }
+    both(l[0].key_block, l[1].key_block);
+    both(l[0].block, l[1].block);
+    store_digest(l[0].st, l[0].prk);
+    store_digest(l[1].st, l[1].prk);
+    std::memcpy(out_a.data(), l[0].prk, 16);
+    std::memcpy(out_b.data(), l[1].prk, 16);
+}
 
 void gaen_hkdf16(std::span<const std::uint8_t, 16> ikm, std::span<const std::uint8_t, 7> info,
                  std::span<std::uint8_t, 16> out) noexcept {

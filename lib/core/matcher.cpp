@@ -157,8 +157,6 @@ struct KeyMatcher::Impl {
     MatchOptions options;
     RpiDeriver deriver;
     MatchCounters counters;
-    IntervalNumber intervals[kTekRollingPeriod];
-    RollingProximityId rpis[kTekRollingPeriod];
     std::uint8_t candidates[kTekRollingPeriod];
     CandidateFn candidate_fn = pick_candidate_fn();
     std::vector<std::uint32_t> hit_rows;  // scratch
@@ -184,19 +182,48 @@ struct KeyMatcher::Impl {
         }
     }
 
-    // The intervals j of the key (j in [start, start + span)) that have a sighting within the
-    // tolerance, written to `intervals`. Returns how many.
-    std::size_t reachable_intervals(IntervalNumber start, std::size_t span) noexcept {
+    // The pieces [offset, offset + length) of the key's intervals [start, start + span) that have
+    // a sighting within the tolerance. Returns how many were written to `out` (at most 72).
+    struct Piece {
+        std::uint8_t offset, length;
+    };
+    std::size_t reachable_pieces(IntervalNumber start, std::size_t span, Piece* out) const noexcept {
         const std::int64_t lo = start, hi = static_cast<std::int64_t>(start) + static_cast<std::int64_t>(span) - 1;
         auto it = std::lower_bound(reach.begin(), reach.end(), lo,
                                    [](const Range& r, std::int64_t v) { return r.hi < v; });
         std::size_t n = 0;
         for (; it != reach.end() && it->lo <= hi; ++it) {
             const std::int64_t a = std::max(lo, it->lo), b = std::min(hi, it->hi);
-            for (std::int64_t j = a; j <= b; ++j) intervals[n++] = static_cast<IntervalNumber>(j);
+            out[n++] = {static_cast<std::uint8_t>(a - lo), static_cast<std::uint8_t>(b - a + 1)};
         }
         return n;
     }
+
+    // A key on its way through the batch pipeline.
+    struct Slot {
+        const DiagnosisKey* key = nullptr;
+        std::uint32_t index = 0;
+        RollingProximityIdKey rpik;
+        std::size_t pieces = 0;
+        Piece piece[kTekRollingPeriod / 2 + 1];
+        std::size_t n = 0;  // RPIs derived, piece after piece
+        RollingProximityId rpis[kTekRollingPeriod];
+    };
+    static constexpr std::size_t kGroup = 8;
+    Slot slots[kGroup];
+
+    // The interval of the i-th derived RPI of `slot`.
+    static IntervalNumber interval_of(const Slot& slot, std::size_t i) noexcept {
+        for (std::size_t p = 0; p < slot.pieces; ++p) {
+            if (i < slot.piece[p].length)
+                return static_cast<IntervalNumber>(slot.key->key.rolling_start + slot.piece[p].offset + i);
+            i -= slot.piece[p].length;
+        }
+        return 0;  // unreachable: i < slot.n
+    }
+
+    Result<void> run(std::span<const DiagnosisKey> keys, std::uint32_t first_index,
+                     std::vector<MatchedSighting>& out);
 
     void classify(const DiagnosisKey& key, std::uint32_t key_index, IntervalNumber j,
                   std::span<const std::uint32_t> rows, const AssociatedEncryptedMetadataKey& aemk,
@@ -261,49 +288,83 @@ Result<KeyMatcher> KeyMatcher::create(const SightingIndex& index, const MatchOpt
 
 const MatchCounters& KeyMatcher::counters() const noexcept { return impl_->counters; }
 
-Result<void> KeyMatcher::match(const DiagnosisKey& key, std::uint32_t key_index,
-                               std::vector<MatchedSighting>& out) {
-    Impl& im = *impl_;
-    const ExposureKey& k = key.key;
-    if (k.rolling_period < 1 || k.rolling_period > kTekRollingPeriod)
-        return make_error(ErrorCode::kInvalidArgument, "match: rolling period must be 1..144");
-    // Every interval the TEK could have been asked about (GAEN derives all 144 and validates
-    // later); RPIs past the key's own period are checked and flagged, never trusted.
-    const std::size_t span = std::min<std::uint64_t>(
-        kTekRollingPeriod, static_cast<std::uint64_t>(std::numeric_limits<IntervalNumber>::max()) - k.rolling_start + 1);
-
-    std::size_t n = span;
-    if (im.options.prefilter) {
-        n = im.reachable_intervals(k.rolling_start, span);
-        if (n == 0) {
-            ++im.counters.keys_skipped;
-            return ok();
+Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint32_t first_index,
+                                   std::vector<MatchedSighting>& out) {
+    const SightingIndex::Impl& ix = index;
+    for (std::size_t begin = 0; begin < keys.size();) {
+        // 1. Which keys of the next group need work, and which of their intervals.
+        std::size_t used = 0;
+        for (; begin < keys.size() && used < kGroup; ++begin) {
+            const DiagnosisKey& key = keys[begin];
+            const ExposureKey& k = key.key;
+            if (key.report_type == ReportType::kRevoked) {
+                ++counters.keys_revoked;
+                continue;
+            }
+            if (k.rolling_period < 1 || k.rolling_period > kTekRollingPeriod)
+                return make_error(ErrorCode::kInvalidArgument, "match: rolling period must be 1..144");
+            // Every interval the TEK could have been asked about (GAEN derives all 144 and validates
+            // later); RPIs past the key's own period are checked and flagged, never trusted.
+            const std::size_t span = std::min<std::uint64_t>(
+                kTekRollingPeriod,
+                static_cast<std::uint64_t>(std::numeric_limits<IntervalNumber>::max()) - k.rolling_start + 1);
+            Slot& slot = slots[used];
+            if (options.prefilter) {
+                slot.pieces = reachable_pieces(k.rolling_start, span, slot.piece);
+            } else {
+                slot.pieces = 1;
+                slot.piece[0] = {0, static_cast<std::uint8_t>(span)};
+            }
+            if (slot.pieces == 0) {
+                ++counters.keys_skipped;
+                continue;
+            }
+            slot.key = &key;
+            slot.index = first_index + static_cast<std::uint32_t>(begin);
+            ++used;
+        }
+        // 2. RPIKs, two at a time.
+        for (std::size_t i = 0; i + 1 < used; i += 2)
+            derive_rpik_pair(slots[i].key->key.key, slots[i + 1].key->key.key, slots[i].rpik, slots[i + 1].rpik);
+        if (used % 2 == 1) slots[used - 1].rpik = derive_rpik(slots[used - 1].key->key.key);
+        // 3. RPIs, piece by piece, from the cached PaddedData of the key's day.
+        for (std::size_t i = 0; i < used; ++i) {
+            Slot& slot = slots[i];
+            slot.n = 0;
+            for (std::size_t p = 0; p < slot.pieces; ++p) {
+                if (auto r = deriver.derive_range(slot.rpik, slot.key->key.rolling_start, slot.piece[p].offset,
+                                                  std::span(slot.rpis + slot.n, slot.piece[p].length));
+                    !r)
+                    return r;
+                slot.n += slot.piece[p].length;
+            }
+            ++counters.keys_checked;
+            counters.rpis_derived += slot.n;
+        }
+        // 4. The filter, then the table for the few candidates, then the checks.
+        for (std::size_t i = 0; i < used; ++i) {
+            const Slot& slot = slots[i];
+            const std::size_t found = candidate_fn(ix.filter.data(), ix.filter_shift, slot.rpis, slot.n, candidates);
+            for (std::size_t c = 0; c < found; ++c) {
+                auto rows = ix.lookup(slot.rpis[candidates[c]]);
+                if (rows.empty()) continue;
+                ++counters.rpis_matched;
+                classify(*slot.key, slot.index, interval_of(slot, candidates[c]), rows, derive_aemk(slot.key->key.key),
+                         out);
+            }
         }
     }
-    ++im.counters.keys_checked;
-    im.counters.rpis_derived += n;
-    const bool contiguous = n == span;  // all intervals from the rolling start: no list needed
-    if (contiguous) {
-        if (auto r = im.deriver.derive(k.key, k.rolling_start, std::span(im.rpis, n)); !r) return r;
-    } else {
-        if (auto r = im.deriver.derive_at(k.key, std::span<const IntervalNumber>(im.intervals, n),
-                                          std::span(im.rpis, n));
-            !r)
-            return r;
-    }
-
-    // One pass over the filter collects the few candidates; only they reach the table.
-    const SightingIndex::Impl& ix = im.index;
-    const std::size_t candidates = im.candidate_fn(ix.filter.data(), ix.filter_shift, im.rpis, n, im.candidates);
-    for (std::size_t c = 0; c < candidates; ++c) {
-        const std::size_t i = im.candidates[c];
-        auto rows = ix.lookup(im.rpis[i]);
-        if (rows.empty()) continue;
-        ++im.counters.rpis_matched;
-        const IntervalNumber j = contiguous ? static_cast<IntervalNumber>(k.rolling_start + i) : im.intervals[i];
-        im.classify(key, key_index, j, rows, derive_aemk(k.key), out);
-    }
     return ok();
+}
+
+Result<void> KeyMatcher::match(const DiagnosisKey& key, std::uint32_t key_index,
+                               std::vector<MatchedSighting>& out) {
+    return impl_->run(std::span(&key, 1), key_index, out);
+}
+
+Result<void> KeyMatcher::match_batch(std::span<const DiagnosisKey> keys, std::uint32_t first_key_index,
+                                     std::vector<MatchedSighting>& out) {
+    return impl_->run(keys, first_key_index, out);
 }
 
 }  // namespace sotto::core

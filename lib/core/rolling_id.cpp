@@ -109,6 +109,21 @@ Result<void> RpiDeriver::derive(const TemporaryExposureKey& tek, IntervalNumber 
     return ok();
 }
 
+Result<void> RpiDeriver::derive_range(const RollingProximityIdKey& rpik, IntervalNumber run_start,
+                                      std::size_t offset, std::span<RollingProximityId> out) noexcept {
+    if (offset > kTekRollingPeriod || out.size() > kTekRollingPeriod - offset)
+        return make_error(ErrorCode::kInvalidArgument, "derive_range: more than 144 intervals");
+    if (out.empty()) return ok();
+    const std::size_t span = offset + out.size();
+    if (run_start > std::numeric_limits<IntervalNumber>::max() - (span - 1))
+        return make_error(ErrorCode::kInvalidArgument, "derive_range: interval range overflows");
+    Impl& im = *impl_;
+    const std::uint8_t* blocks = im.run_blocks(run_start, span);
+    if (!im.aes.encrypt(rpik.expose_secret(), blocks + 16 * offset, out.data()->bytes.data(), out.size()))
+        return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
+    return ok();
+}
+
 Result<void> RpiDeriver::derive_at(const RollingProximityIdKey& rpik,
                                    std::span<const IntervalNumber> intervals,
                                    std::span<RollingProximityId> out) noexcept {

@@ -12,7 +12,6 @@ struct MatchEngine::Impl {
     core::SightingIndex index;
     EngineOptions options;
     core::MatchCounters counters;
-    std::uint64_t revoked = 0;
 };
 
 MatchEngine::MatchEngine(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
@@ -26,7 +25,7 @@ Result<MatchEngine> MatchEngine::create(std::vector<core::Sighting> sightings, c
     std::uint64_t seed = 0;
     rng->fill(std::span(reinterpret_cast<std::uint8_t*>(&seed), sizeof seed));
     if (options.chunk_keys == 0) return make_error(ErrorCode::kInvalidArgument, "engine: chunk size 0");
-    auto impl = std::make_unique<Impl>(Impl{core::SightingIndex::build(std::move(sightings), seed), options, {}, 0});
+    auto impl = std::make_unique<Impl>(Impl{core::SightingIndex::build(std::move(sightings), seed), options, {}});
     if (impl->options.threads == 0) impl->options.threads = std::max(1u, std::thread::hardware_concurrency());
     return MatchEngine(std::move(impl));
 }
@@ -34,7 +33,7 @@ Result<MatchEngine> MatchEngine::create(std::vector<core::Sighting> sightings, c
 const core::SightingIndex& MatchEngine::index() const noexcept { return impl_->index; }
 const EngineOptions& MatchEngine::options() const noexcept { return impl_->options; }
 const core::MatchCounters& MatchEngine::counters() const noexcept { return impl_->counters; }
-std::uint64_t MatchEngine::keys_revoked() const noexcept { return impl_->revoked; }
+std::uint64_t MatchEngine::keys_revoked() const noexcept { return impl_->counters.keys_revoked; }
 
 Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<const core::DiagnosisKey> keys,
                                                                    std::uint32_t first_key_index) {
@@ -45,13 +44,11 @@ Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<con
     std::atomic<std::size_t> next{0};
     std::mutex mu;
     core::MatchCounters total;
-    std::uint64_t revoked = 0;
     Error failure{};
     bool failed = false;
 
     auto work = [&] {
         auto matcher = core::KeyMatcher::create(im.index, im.options.match);
-        std::uint64_t my_revoked = 0;
         Error my_error{};
         bool my_failed = !matcher;
         if (my_failed) my_error = matcher.error();
@@ -59,22 +56,15 @@ Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<con
             const std::size_t c = next.fetch_add(1, std::memory_order_relaxed);
             if (c >= chunks) break;
             const std::size_t end = std::min(keys.size(), (c + 1) * chunk);
-            for (std::size_t i = c * chunk; i < end; ++i) {
-                if (keys[i].report_type == core::ReportType::kRevoked) {
-                    ++my_revoked;
-                    continue;
-                }
-                auto r = matcher->match(keys[i], first_key_index + static_cast<std::uint32_t>(i), per_chunk[c]);
-                if (!r) {
-                    my_failed = true;
-                    my_error = r.error();
-                    break;
-                }
+            auto r = matcher->match_batch(keys.subspan(c * chunk, end - c * chunk),
+                                          first_key_index + static_cast<std::uint32_t>(c * chunk), per_chunk[c]);
+            if (!r) {
+                my_failed = true;
+                my_error = r.error();
             }
         }
         std::lock_guard lock(mu);
         if (matcher) total += matcher->counters();
-        revoked += my_revoked;
         if (my_failed && !failed) {
             failed = true;
             failure = my_error;
@@ -90,7 +80,6 @@ Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<con
     if (failed) return failure;
 
     im.counters += total;
-    im.revoked += revoked;
     std::size_t n = 0;
     for (const auto& v : per_chunk) n += v.size();
     std::vector<core::MatchedSighting> out;

@@ -187,3 +187,37 @@ TEST_CASE("derive_rpi with the spec RPIK gives the spec RPI", "[core][vectors]")
     REQUIRE(rpi);
     CHECK(to_hex(rpi->bytes) == kRows[2].rpi);
 }
+
+TEST_CASE("Paired RPIK derivation equals single derivation", "[core][vectors]") {
+    const auto spec = tek_of(kTek);
+    DeterministicRng rng(12);
+    for (int i = 0; i < 500; ++i) {
+        TemporaryExposureKey a, b;
+        rng.fill(a.expose_secret_mut());
+        rng.fill(b.expose_secret_mut());
+        if (i == 0) a = spec.clone();
+        RollingProximityIdKey ra, rb;
+        derive_rpik_pair(a, b, ra, rb);
+        REQUIRE(ra == derive_rpik(a));
+        REQUIRE(rb == derive_rpik(b));
+        REQUIRE_FALSE(ra == rb);
+        if (i == 0) CHECK(to_hex(ra.expose_secret()) == kRpik);
+    }
+}
+
+TEST_CASE("derive_range gives the spec RPIs of any sub-range of a key's day", "[core][vectors]") {
+    const auto tek = tek_of(kTek);
+    const auto rpik = derive_rpik(tek);
+    auto d = RpiDeriver::create();
+    REQUIRE(d);
+    std::vector<RollingProximityId> all(144), part(40);
+    REQUIRE(d->derive(tek, kStart, all));
+    for (std::size_t offset : {0u, 1u, 100u, 104u}) {
+        REQUIRE(d->derive_range(rpik, kStart, offset, part));
+        for (std::size_t i = 0; i < part.size(); ++i) CHECK(part[i] == all[offset + i]);
+    }
+    CHECK(to_hex(all[143].bytes) == "f431b62ecf443102ce4ed0407de54bd4");
+    // Negative neighbours: past the day, or past uint32.
+    CHECK_FALSE(d->derive_range(rpik, kStart, 105, part));
+    CHECK_FALSE(d->derive_range(rpik, 4294967295u - 10, 0, part));
+}

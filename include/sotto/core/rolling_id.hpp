@@ -74,6 +74,13 @@ public:
     Result<void> derive_at(const TemporaryExposureKey& tek, std::span<const IntervalNumber> intervals,
                            std::span<RollingProximityId> out) noexcept;
 
+    /// RPIs for intervals `run_start + offset, run_start + offset + 1, ...` with the RPIK already
+    /// derived. The PaddedData blocks of the run that starts at `run_start` (pass the key's rolling
+    /// start) are cached, so keys of the same day share them. kInvalidArgument unless
+    /// `offset + out.size() <= 144` and the intervals stay within uint32.
+    Result<void> derive_range(const RollingProximityIdKey& rpik, IntervalNumber run_start, std::size_t offset,
+                              std::span<RollingProximityId> out) noexcept;
+
     /// As `derive_at`, with the RPIK already derived.
     Result<void> derive_at(const RollingProximityIdKey& rpik,
                            std::span<const IntervalNumber> intervals,

@@ -1,0 +1,151 @@
+// See sha256_x2.hpp. The SHA-NI sequence follows Intel's "Intel SHA Extensions" white paper
+// (Gulley et al., 2013): state kept as ABEF/CDGH, four rounds per SHA256RNDS2 pair, message
+// schedule with SHA256MSG1/MSG2 interleaved with the rounds.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include "sha256_x2.hpp"
+
+#include <openssl/sha.h>
+
+#include <cstring>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SOTTO_HAVE_SHA_NI 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+namespace sotto::core::detail {
+namespace {
+
+// Fallback and reference: OpenSSL's compression on a context holding `s`.
+void compress_openssl(Sha256State& s, const std::uint8_t* block) noexcept {
+    SHA256_CTX ctx;
+    std::memcpy(ctx.h, s.h, sizeof s.h);
+    SHA256_Transform(&ctx, block);
+    std::memcpy(s.h, ctx.h, sizeof s.h);
+}
+
+#if SOTTO_HAVE_SHA_NI
+#define SOTTO_SHA_TARGET __attribute__((target("sha,sse4.1,ssse3")))
+
+alignas(16) constexpr std::uint32_t kK[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+// One message's working set: ABEF/CDGH state, the saved input state, the schedule ring.
+struct Lane {
+    __m128i abef, cdgh, abef0, cdgh0, m[4];
+};
+
+SOTTO_SHA_TARGET inline void load_lane(Lane& l, const Sha256State& s, const std::uint8_t* block) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i abcd = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.h));
+    __m128i efgh = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.h + 4));
+    abcd = _mm_shuffle_epi32(abcd, 0xb1);  // CDAB
+    efgh = _mm_shuffle_epi32(efgh, 0x1b);  // EFGH
+    l.abef = _mm_alignr_epi8(abcd, efgh, 8);       // ABEF
+    l.cdgh = _mm_blend_epi16(efgh, abcd, 0xf0);    // CDGH
+    l.abef0 = l.abef;
+    l.cdgh0 = l.cdgh;
+    for (int i = 0; i < 4; ++i)
+        l.m[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i)), bswap);
+}
+
+SOTTO_SHA_TARGET inline void store_lane(const Lane& l, Sha256State& s) {
+    const __m128i abef = _mm_add_epi32(l.abef, l.abef0);
+    const __m128i cdgh = _mm_add_epi32(l.cdgh, l.cdgh0);
+    const __m128i feba = _mm_shuffle_epi32(abef, 0x1b);
+    const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xb1);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(s.h), _mm_blend_epi16(feba, dchg, 0xf0));  // ABCD
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(s.h + 4), _mm_alignr_epi8(dchg, feba, 8));  // EFGH
+}
+
+// Four rounds (group G of 16) of one lane, with the message schedule spread over the rounds as in
+// Intel's reference: slot m[G % 4] holds W[4G..4G+3] when group G starts. During group G the
+// schedule finishes W of group G+1 (sigma1 via MSG2, + W[t-7] via ALIGNR) and starts group G+3
+// (sigma0 via MSG1), so the schedule never waits on the rounds.
+template <int G>
+SOTTO_SHA_TARGET inline void four_rounds(Lane& l) {
+    __m128i k = _mm_add_epi32(l.m[G % 4], _mm_load_si128(reinterpret_cast<const __m128i*>(kK + 4 * G)));
+    l.cdgh = _mm_sha256rnds2_epu32(l.cdgh, l.abef, k);
+    if constexpr (G >= 3 && G <= 14) {
+        __m128i w = _mm_add_epi32(l.m[(G + 1) % 4], _mm_alignr_epi8(l.m[G % 4], l.m[(G + 3) % 4], 4));
+        l.m[(G + 1) % 4] = _mm_sha256msg2_epu32(w, l.m[G % 4]);
+    }
+    k = _mm_shuffle_epi32(k, 0x0e);
+    l.abef = _mm_sha256rnds2_epu32(l.abef, l.cdgh, k);
+    if constexpr (G >= 1 && G <= 12) l.m[(G + 3) % 4] = _mm_sha256msg1_epu32(l.m[(G + 3) % 4], l.m[G % 4]);
+}
+
+template <int G>
+SOTTO_SHA_TARGET inline void rounds_x2(Lane& a, Lane& b) {
+    four_rounds<G>(a);
+    four_rounds<G>(b);
+    if constexpr (G < 15) rounds_x2<G + 1>(a, b);
+}
+
+template <int G>
+SOTTO_SHA_TARGET inline void rounds_x1(Lane& a) {
+    four_rounds<G>(a);
+    if constexpr (G < 15) rounds_x1<G + 1>(a);
+}
+
+SOTTO_SHA_TARGET void compress_ni_x2(Sha256State& a, const std::uint8_t* block_a, Sha256State& b,
+                                     const std::uint8_t* block_b) noexcept {
+    Lane la, lb;
+    load_lane(la, a, block_a);
+    load_lane(lb, b, block_b);
+    rounds_x2<0>(la, lb);
+    store_lane(la, a);
+    store_lane(lb, b);
+}
+
+SOTTO_SHA_TARGET void compress_ni(Sha256State& s, const std::uint8_t* block) noexcept {
+    Lane l;
+    load_lane(l, s, block);
+    rounds_x1<0>(l);
+    store_lane(l, s);
+}
+
+bool detect_sha_ni() noexcept {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (b & (1u << 29)) != 0 && __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3");
+}
+#endif
+
+}  // namespace
+
+bool sha256_ni_supported() noexcept {
+#if SOTTO_HAVE_SHA_NI
+    static const bool v = detect_sha_ni();
+    return v;
+#else
+    return false;
+#endif
+}
+
+void sha256_compress_x2(Sha256State& a, const std::uint8_t* block_a, Sha256State& b,
+                        const std::uint8_t* block_b) noexcept {
+#if SOTTO_HAVE_SHA_NI
+    if (sha256_ni_supported()) return compress_ni_x2(a, block_a, b, block_b);
+#endif
+    compress_openssl(a, block_a);
+    compress_openssl(b, block_b);
+}
+
+void sha256_compress(Sha256State& s, const std::uint8_t* block) noexcept {
+#if SOTTO_HAVE_SHA_NI
+    if (sha256_ni_supported()) return compress_ni(s, block);
+#endif
+    compress_openssl(s, block);
+}
+
+}  // namespace sotto::core::detail
