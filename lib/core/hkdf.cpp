@@ -14,6 +14,7 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include <bit>
 #include <cstring>
 
 namespace sotto::core::detail {
@@ -115,25 +116,18 @@ const PrecomputedStates& precomputed_states() noexcept {
 
 void store_digest(const Sha256State& s, std::uint8_t* out) noexcept {
     for (std::size_t i = 0; i < 8; ++i) {
-        out[4 * i] = static_cast<std::uint8_t>(s.h[i] >> 24);
-        out[4 * i + 1] = static_cast<std::uint8_t>(s.h[i] >> 16);
-        out[4 * i + 2] = static_cast<std::uint8_t>(s.h[i] >> 8);
-        out[4 * i + 3] = static_cast<std::uint8_t>(s.h[i]);
+        std::uint32_t be = s.h[i];
+        if constexpr (std::endian::native == std::endian::little) be = __builtin_bswap32(be);
+        std::memcpy(out + 4 * i, &be, 4);
     }
 }
 
-// One lane's buffers for the paired HKDF.
+// One lane's buffers for the paired HKDF; `gaen_hkdf16_x2` wipes both lanes with one call.
 struct HkdfLane {
     Sha256State st;
     std::uint8_t block[64];
     std::uint8_t key_block[64];
     std::uint8_t prk[32];
-    ~HkdfLane() {
-        sodium_memzero(&st, sizeof st);
-        sodium_memzero(block, sizeof block);
-        sodium_memzero(key_block, sizeof key_block);
-        sodium_memzero(prk, sizeof prk);
-    }
 };
 
 }  // namespace
@@ -143,6 +137,10 @@ void gaen_hkdf16_x2(std::span<const std::uint8_t, 16> ikm_a, std::span<const std
                     std::span<std::uint8_t, 16> out_b) noexcept {
     const PrecomputedStates& p = precomputed_states();
     HkdfLane l[2];
+    struct Wipe {
+        HkdfLane* lanes;
+        ~Wipe() { sodium_memzero(lanes, 2 * sizeof(HkdfLane)); }
+    } wipe{l};
     const std::span<const std::uint8_t, 16> ikm[2] = {ikm_a, ikm_b};
     auto both = [&l](const std::uint8_t* a, const std::uint8_t* b) {
         sha256_compress_x2(l[0].st, a, l[1].st, b);
