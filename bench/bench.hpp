@@ -24,8 +24,6 @@ inline void do_not_optimize(const T& v) {
     asm volatile("" : : "g"(&v) : "memory");
 }
 
-/// A fresh EC P-256 private key as PEM (benchmarks sign their own exports).
-std::string fresh_p256_private_pem();
 /// This process's peak RSS (VmHWM) in kB, or -1.
 long vm_hwm_kb();
 /// Runs this executable again with `subcommand_args`; returns the number it prints (kB), or -1.

@@ -110,7 +110,7 @@ void run(std::uint32_t n_keys, double seconds, const std::string& data_dir) {
     char tmpl[] = "/tmp/sotto-bench-keyfile-XXXXXX";
     if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
     const fs::path dir(tmpl);
-    auto signer = ExportSigner::from_pem(fresh_p256_private_pem());
+    auto signer = ExportSigner::generate();
     if (!signer) throw std::runtime_error(signer.error().what);
     const std::string pub = *signer->public_key_pem();
     const std::string pub_path = (dir / "pub.pem").string();

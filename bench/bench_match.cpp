@@ -172,7 +172,7 @@ double import_peak_rss_mb(std::uint32_t n_keys, long* baseline_kb) {
     char tmpl[] = "/tmp/sotto-bench-match-XXXXXX";
     if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
     const std::filesystem::path dir(tmpl);
-    auto signer = keyfile::ExportSigner::from_pem(fresh_p256_private_pem());
+    auto signer = keyfile::ExportSigner::generate();
     if (!signer) throw std::runtime_error(signer.error().what);
     const std::string pub = (dir / "pub.pem").string();
     std::ofstream(pub) << *signer->public_key_pem();

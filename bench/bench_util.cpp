@@ -1,7 +1,5 @@
-// Helpers shared by the benchmarks: child processes for peak-RSS measurements, a signing key,
-// and a generated signed export.
-#include <openssl/evp.h>
-#include <openssl/pem.h>
+// Helpers shared by the benchmarks: child processes for peak-RSS measurements and a generated
+// signed export.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,21 +16,6 @@
 namespace sotto::bench {
 
 namespace fs = std::filesystem;
-
-std::string fresh_p256_private_pem() {
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    BIO* bio = BIO_new(BIO_s_mem());
-    std::string out;
-    if (key != nullptr && bio != nullptr &&
-        PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr) == 1) {
-        char* data = nullptr;
-        const long len = BIO_get_mem_data(bio, &data);
-        out.assign(data, static_cast<std::size_t>(len));
-    }
-    BIO_free(bio);
-    EVP_PKEY_free(key);
-    return out;
-}
 
 long vm_hwm_kb() {
     std::ifstream f("/proc/self/status");

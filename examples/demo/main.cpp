@@ -17,8 +17,6 @@
 #include <vector>
 
 #include <fmt/core.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include <sotto/bytes.hpp>
 #include <sotto/core/keys.hpp>
@@ -86,22 +84,6 @@ struct Meeting {
     int rssi;  // typical received signal strength, dBm
     const char* where;
 };
-
-std::string p256_private_pem() {
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    BIO* bio = BIO_new(BIO_s_mem());
-    std::string out;
-    if (key != nullptr && bio != nullptr &&
-        PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr) == 1) {
-        char* data = nullptr;
-        const long len = BIO_get_mem_data(bio, &data);
-        out.assign(data, static_cast<std::size_t>(len));
-    }
-    BIO_free(bio);
-    EVP_PKEY_free(key);
-    if (out.empty()) std::exit(1);
-    return out;
-}
 
 // What one phone learns from the published files, in plain words.
 void tell(const std::string& name, const match::CheckResult& r) {
@@ -218,8 +200,7 @@ int main(int argc, char** argv) {
         published.push_back({own.key.clone(), 6, ReportType::kConfirmedTest, 2});  // 2 days after onset
         check(alice.store->mark_published(own.key.key), "mark published");
     }
-    const std::string authority_pem = p256_private_pem();  // the health authority's signing key
-    auto signer = check(keyfile::ExportSigner::from_pem(authority_pem), "signing key");
+    auto signer = check(keyfile::ExportSigner::generate(), "signing key");  // the health authority's
     keyfile::ExportWriteOptions wo;
     wo.key_id = "999";
     wo.key_version = "v1";
@@ -232,7 +213,7 @@ int main(int argc, char** argv) {
     fmt::print("The health authority publishes export.zip: {} keys (1 real, {} padding), signed with ECDSA P-256.\n",
                published.size() + wo.padding_keys, wo.padding_keys);
     // Mallory forges a file with her own key and the same key id.
-    auto mallory = check(keyfile::ExportSigner::from_pem(p256_private_pem()), "forger key");
+    auto mallory = check(keyfile::ExportSigner::generate(), "forger key");
     const fs::path forged = dir / "forged-export.zip";
     check(keyfile::write_export_zip(forged, published, mallory, wo, rng), "write forged export");
     fmt::print("Mallory puts up forged-export.zip, signed with her own key under the same key id.\n");

@@ -56,6 +56,15 @@ Result<ExportSigner> ExportSigner::from_pem(std::string_view pem) {
     return ExportSigner(std::move(impl));
 }
 
+Result<ExportSigner> ExportSigner::generate() {
+    EVP_PKEY* key = EVP_EC_gen("P-256");
+    ERR_clear_error();
+    if (key == nullptr) return make_error(ErrorCode::kCryptoFailure, "signing key: cannot generate a P-256 key");
+    auto impl = std::make_unique<Impl>();
+    impl->key.reset(key);
+    return ExportSigner(std::move(impl));
+}
+
 Result<std::string> ExportSigner::public_key_pem() const {
     BIO* bio = BIO_new(BIO_s_mem());
     if (bio == nullptr) return make_error(ErrorCode::kInternal, "signing key: out of memory");

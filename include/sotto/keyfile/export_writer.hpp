@@ -30,6 +30,10 @@ public:
     /// encrypted. kInvalidArgument unless it is an EC P-256 private key.
     static Result<ExportSigner> from_pem(std::string_view pem);
 
+    /// A fresh EC P-256 key pair from OpenSSL's CSPRNG (for tests, demos and new deployments; a
+    /// health authority keeps its key in an HSM and loads it with `from_pem`).
+    static Result<ExportSigner> generate();
+
     ~ExportSigner();
     ExportSigner(ExportSigner&&) noexcept;
     ExportSigner& operator=(ExportSigner&&) noexcept;

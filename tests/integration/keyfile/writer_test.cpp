@@ -318,3 +318,26 @@ TEST_CASE("A batch of 2 files: each names its batch_num and verifies", "[keyfile
         CHECK(info->batch_size == 2);
     }
 }
+
+TEST_CASE("A generated signing key signs files its public key verifies, and only those", "[keyfile][writer]") {
+    auto a = sotto::keyfile::ExportSigner::generate();
+    auto b = sotto::keyfile::ExportSigner::generate();
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(*a->public_key_pem() != *b->public_key_pem());
+    sotto::keyfile::ExportWriteOptions o;
+    o.key_id = "1";
+    o.key_version = "v1";
+    o.start_timestamp = 1;
+    o.end_timestamp = 2;
+    std::vector<sotto::core::DiagnosisKey> keys;
+    keys.push_back(make_key("00112233445566778899aabbccddeeff", 2690064));
+    sotto::core::DeterministicRng rng(1);
+    auto files = sotto::keyfile::build_export(keys, *a, o, rng);
+    REQUIRE(files);
+    TrustStore ta, tb;
+    REQUIRE(ta.add_pem("1", "v1", *a->public_key_pem()));
+    REQUIRE(tb.add_pem("1", "v1", *b->public_key_pem()));
+    CHECK(read_export_pair(files->export_bin, files->export_sig, ta, VerifyMode::kRequireSignature, {}));
+    CHECK_FALSE(read_export_pair(files->export_bin, files->export_sig, tb, VerifyMode::kRequireSignature, {}));
+}
