@@ -155,7 +155,7 @@ int import_child(const std::string& zip, const std::string& pubkey_path) {
         auto engine = match::MatchEngine::create({}, {});
         if (!engine) return 1;
         match::MatchSession session(*engine);
-        session.begin_file(0);
+        if (!session.begin_file(0)) return 1;
         auto info = keyfile::read_export_file(
             zip, trust, keyfile::VerifyMode::kRequireSignature,
             [&](DiagnosisKey&& k) { (void)session.add_key(std::move(k)); }, large_read_options());

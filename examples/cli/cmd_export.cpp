@@ -96,11 +96,11 @@ int run_inspect(const InspectOptions& o) {
                info->export_bin_sha256_hex());
     fmt::print("start_timestamp: {}\n", timestamp_line(info->start_timestamp));
     fmt::print("end_timestamp:   {}\n", timestamp_line(info->end_timestamp));
-    fmt::print("region:          {}\n", info->region.empty() ? "(absent)" : info->region);
+    fmt::print("region:          {}\n", info->region.empty() ? "(absent)" : printable(info->region));
     fmt::print("batch:           {} of {}\n", optional_int(info->batch_num), optional_int(info->batch_size));
     for (const auto& si : info->signature_infos)
-        fmt::print("signature_info:  key_id={} key_version={} algorithm={}\n", si.key_id,
-                   si.key_version, si.algorithm.empty() ? "(absent)" : si.algorithm);
+        fmt::print("signature_info:  key_id={} key_version={} algorithm={}\n", printable(si.key_id),
+                   printable(si.key_version), si.algorithm.empty() ? "(absent)" : printable(si.algorithm));
     fmt::print("signatures:      {} in export.sig\n", info->signatures.size());
     fmt::print("keys:            {} valid, {} invalid\n", info->keys_valid, info->keys_invalid);
     for (std::size_t r = 0; r < kInvalidKeyReasonCount; ++r)
@@ -111,8 +111,8 @@ int run_inspect(const InspectOptions& o) {
     fmt::print("revoked:         {}\n", info->keys_revoked);
     if (info->verified) {
         fmt::print("signature:       verified (key {}/{})\n",
-                   info->verified_key_id.empty() ? "?" : info->verified_key_id,
-                   info->verified_key_version.empty() ? "?" : info->verified_key_version);
+                   info->verified_key_id.empty() ? "?" : printable(info->verified_key_id),
+                   info->verified_key_version.empty() ? "?" : printable(info->verified_key_version));
     } else {
         fmt::print("signature:       NOT verified: {}\n", no_key ? "no --pubkey given"
                                                               : signature_status_name(info->signature_status));

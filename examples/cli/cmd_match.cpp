@@ -67,12 +67,13 @@ json to_json(const match::CheckResult& r) {
     json files = json::array();
     for (const auto& f : r.files) {
         json o = {{"path", f.path.string()}, {"verified", f.verified}, {"matched", f.matched}};
-        o["key_id"] = f.info.verified_key_id.empty() && !f.info.signature_infos.empty()
-                          ? f.info.signature_infos.front().key_id
-                          : f.info.verified_key_id;
-        o["key_version"] = f.info.verified_key_version.empty() && !f.info.signature_infos.empty()
-                               ? f.info.signature_infos.front().key_version
-                               : f.info.verified_key_version;
+        // As the file names them (export.sig); authenticated only when --key-id bound the key.
+        o["key_id"] = printable(f.info.verified_key_id.empty() && !f.info.signature_infos.empty()
+                                    ? f.info.signature_infos.front().key_id
+                                    : f.info.verified_key_id);
+        o["key_version"] = printable(f.info.verified_key_version.empty() && !f.info.signature_infos.empty()
+                                         ? f.info.signature_infos.front().key_version
+                                         : f.info.verified_key_version);
         o["keys"] = f.info.keys_valid;
         if (f.error.code != ErrorCode::kOk) o["error"] = f.error.what;
         files.push_back(o);
@@ -128,13 +129,13 @@ json to_json(const match::CheckResult& r) {
 void print_text(const match::CheckResult& r) {
     for (const auto& f : r.files) {
         if (f.verified)
-            fmt::print("{}: verified (key {}/{}), {} keys\n", f.path.string(), f.info.verified_key_id,
-                       f.info.verified_key_version, f.info.keys_valid);
+            fmt::print("{}: verified (key {}/{}), {} keys\n", printable(f.path.string()),
+                       printable(f.info.verified_key_id), printable(f.info.verified_key_version), f.info.keys_valid);
         else if (f.matched)
-            fmt::print("{}: NOT verified ({}), {} keys matched anyway (--no-verify)\n", f.path.string(),
+            fmt::print("{}: NOT verified ({}), {} keys matched anyway (--no-verify)\n", printable(f.path.string()),
                        f.error.what, f.info.keys_valid);
         else
-            fmt::print("{}: REFUSED: {} ({})\n", f.path.string(), f.error.what, error_code_name(f.error.code));
+            fmt::print("{}: REFUSED: {} ({})\n", printable(f.path.string()), f.error.what, error_code_name(f.error.code));
     }
     fmt::print("checked {} keys against {} sightings\n", r.keys.keys - r.keys.keys_embargoed - r.keys.keys_revoked,
                r.sightings);
@@ -171,14 +172,15 @@ int run_match(MatchOptions& o) {
     if (!result) return store_error(result.error());
 
     if (o.as_json)
-        fmt::print("{}\n", to_json(*result).dump());
+        // Paths need not be UTF-8: replace what is not, rather than fail after the work is done.
+        fmt::print("{}\n", to_json(*result).dump(-1, ' ', false, json::error_handler_t::replace));
     else
         print_text(*result);
     std::fflush(stdout);
     int code = kExitOk;
     for (const auto& f : result->files) {
         if (f.matched) continue;
-        fmt::print(stderr, "sotto: match: refused {}: {} ({})\n", f.path.string(), f.error.what,
+        fmt::print(stderr, "sotto: match: refused {}: {} ({})\n", printable(f.path.string()), f.error.what,
                    error_code_name(f.error.code));
         code = kExitRefused;
     }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -30,6 +31,10 @@ int fail(int code, const std::string& message);
 
 /// The whole file as text, or nullopt when it cannot be read.
 std::optional<std::string> read_text_file(const std::filesystem::path& p);
+
+/// `s` with every byte outside printable ASCII replaced by '?': for text that comes from a file
+/// (key ids, regions) and reaches a terminal or JSON.
+std::string printable(std::string_view s);
 
 /// "2021-03-04T12:00:00Z", or "?" outside the representable range.
 std::string utc_time(std::int64_t unix_seconds);

@@ -25,6 +25,13 @@ std::optional<std::string> read_text_file(const std::filesystem::path& p) {
     return ss.str();
 }
 
+std::string printable(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c < 0x20 || c > 0x7e) c = '?';
+    return out;
+}
+
 std::string utc_time(std::int64_t t) {
     if (t < 0 || t > static_cast<std::int64_t>(std::numeric_limits<std::int32_t>::max()) * 100) return "?";
     const auto tt = static_cast<std::time_t>(t);

@@ -30,7 +30,9 @@ bool aes_backend_supported(AesBackend backend) noexcept;
 /// Name for logs and benchmarks ("vaes512", "aesni", "openssl").
 const char* aes_backend_name(AesBackend backend) noexcept;
 
-/// AES-128-ECB with a new key per call. Not thread-safe. Round keys are wiped after every call.
+/// AES-128-ECB with a new key per call. Not thread-safe. The x86 backends wipe their round keys
+/// after every call; the OpenSSL backend keeps the last key schedule inside its EVP context until
+/// the next call or destruction (EVP_CIPHER_CTX_free cleanses it).
 class Aes128Batch {
 public:
     /// kInvalidArgument if `backend` is not supported here; kCryptoFailure if OpenSSL fails.

@@ -12,12 +12,6 @@
 namespace sotto::core {
 namespace {
 
-std::uint64_t load64(const std::uint8_t* p) noexcept {
-    std::uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-}
-
 // Two levels: a blocked Bloom filter read 144 times per key, and a hash table read only for the
 // few RPIs that pass it.
 //
@@ -28,9 +22,9 @@ std::uint64_t load64(const std::uint8_t* p) noexcept {
 struct SlotHasher {
     std::uint64_t s0 = 0, s1 = 0;
     std::uint64_t operator()(const std::uint8_t* rpi) const noexcept {
-        std::uint64_t h = (load64(rpi) ^ s0) * 0xff51afd7ed558ccdULL;
+        std::uint64_t h = (detail::load64(rpi) ^ s0) * 0xff51afd7ed558ccdULL;
         h ^= h >> 33;
-        h ^= load64(rpi + 8) ^ s1;
+        h ^= detail::load64(rpi + 8) ^ s1;
         h *= 0xc4ceb9fe1a85ec53ULL;
         return h ^ (h >> 29);
     }
@@ -69,13 +63,9 @@ struct SightingIndex::Impl {
     // Distinct receiver intervals that hold sightings, sorted.
     std::vector<IntervalNumber> intervals;
 
-    // Word index from the top bits, two bit positions from the bottom 12 bits.
-    static std::uint64_t filter_bits(std::uint64_t w) noexcept {
-        return (1ULL << (w & 63)) | (1ULL << ((w >> 6) & 63));
-    }
     bool maybe_contains(const RollingProximityId& rpi) const noexcept {
-        const std::uint64_t w = load64(rpi.bytes.data());
-        const std::uint64_t bits = filter_bits(w);
+        const std::uint64_t w = detail::load64(rpi.bytes.data());
+        const std::uint64_t bits = detail::filter_bits(w);
         return (filter[w >> filter_shift] & bits) == bits;
     }
 
@@ -125,8 +115,8 @@ SightingIndex SightingIndex::build(std::vector<Sighting> sightings, std::uint64_
     im->filter_shift = static_cast<unsigned>(64 - std::countr_zero(words));
     for (std::size_t i = 0; i < n; ++i) {
         const std::uint8_t* rpi = im->rpis[i].bytes.data();
-        const std::uint64_t w = load64(rpi);
-        im->filter[w >> im->filter_shift] |= Impl::filter_bits(w);
+        const std::uint64_t w = detail::load64(rpi);
+        im->filter[w >> im->filter_shift] |= detail::filter_bits(w);
         std::uint64_t slot = im->hasher(rpi) & im->table_mask;
         while (im->table[slot] != 0) slot = (slot + 1) & im->table_mask;
         im->table[slot] = static_cast<std::uint32_t>(i + 1);
@@ -233,12 +223,12 @@ struct KeyMatcher::Impl {
         std::sort(hit_rows.begin(), hit_rows.end(), [&](std::uint32_t a, std::uint32_t b) {
             return s[a].first_seen != s[b].first_seen ? s[a].first_seen < s[b].first_seen : a < b;
         });
-        bool aem_mismatch = false;
-        for (std::uint32_t r : hit_rows)
-            if (s[r].aem_conflict || s[r].aem != s[hit_rows.front()].aem) aem_mismatch = true;
-
+        // Each row is judged on its own: a forged or replayed copy of an RPI must not take a genuine
+        // sighting down with it. The earliest valid row fixes the RPI's AEM; a later row with
+        // another AEM is the odd one out (a forger needs the RPI first, so cannot be earlier).
         bool have_valid = false;
         std::int64_t first_valid = 0;  // first_seen of the earliest valid row (rows are sorted)
+        AssociatedEncryptedMetadata valid_aem;
         for (std::uint32_t r : hit_rows) {
             const Sighting& x = s[r];
             MatchedSighting m;
@@ -251,7 +241,7 @@ struct KeyMatcher::Impl {
             if (!md || !validate_metadata(m.metadata)) {
                 m.status = MatchStatus::kSuspect;
                 m.reason = "metadata not well-formed";
-            } else if (aem_mismatch) {
+            } else if (x.aem_conflict || (have_valid && x.aem != valid_aem)) {
                 m.status = MatchStatus::kSuspect;
                 m.reason = "different AEMs for one RPI";
             } else if (j >= key.key.rolling_end()) {
@@ -267,6 +257,7 @@ struct KeyMatcher::Impl {
             } else if (!have_valid) {
                 have_valid = true;
                 first_valid = x.first_seen;
+                valid_aem = x.aem;
             }
             out.push_back(m);
         }
@@ -278,7 +269,11 @@ KeyMatcher::KeyMatcher(KeyMatcher&&) noexcept = default;
 KeyMatcher& KeyMatcher::operator=(KeyMatcher&&) noexcept = default;
 KeyMatcher::~KeyMatcher() = default;
 
-Result<KeyMatcher> KeyMatcher::create(const SightingIndex& index, const MatchOptions& options) noexcept {
+Result<KeyMatcher> KeyMatcher::create(const SightingIndex& index, const MatchOptions& options) {
+    if (options.tolerance_intervals > kTekRollingPeriod)
+        return make_error(ErrorCode::kInvalidArgument, "match: tolerance must be 0..144 intervals");
+    if (options.replay_window_seconds < 0)
+        return make_error(ErrorCode::kInvalidArgument, "match: replay window must not be negative");
     auto d = RpiDeriver::create();
     if (!d) return d.error();
     auto impl = std::make_unique<Impl>(*index.impl_, options, std::move(*d));
@@ -301,8 +296,10 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
                 ++counters.keys_revoked;
                 continue;
             }
-            if (k.rolling_period < 1 || k.rolling_period > kTekRollingPeriod)
-                return make_error(ErrorCode::kInvalidArgument, "match: rolling period must be 1..144");
+            if (k.rolling_period < 1 || k.rolling_period > kTekRollingPeriod) {
+                ++counters.keys_invalid;  // key-file readers drop these already
+                continue;
+            }
             // Every interval the TEK could have been asked about (GAEN derives all 144 and validates
             // later); RPIs past the key's own period are checked and flagged, never trusted.
             const std::size_t span = std::min<std::uint64_t>(
@@ -359,6 +356,8 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
 
 Result<void> KeyMatcher::match(const DiagnosisKey& key, std::uint32_t key_index,
                                std::vector<MatchedSighting>& out) {
+    if (key.key.rolling_period < 1 || key.key.rolling_period > kTekRollingPeriod)
+        return make_error(ErrorCode::kInvalidArgument, "match: rolling period must be 1..144");
     return impl_->run(std::span(&key, 1), key_index, out);
 }
 

@@ -8,21 +8,13 @@
 #endif
 
 namespace sotto::core::detail {
-namespace {
-std::uint64_t load64(const std::uint8_t* p) noexcept {
-    std::uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
-}
-}  // namespace
-
 // The filter pass: writes the indices (ascending) of the RPIs whose filter bits are all set.
 std::size_t filter_candidates_scalar(const std::uint64_t* filter, unsigned shift, const RollingProximityId* rpis,
                               std::size_t n, std::uint8_t* out) noexcept {
     std::size_t c = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const std::uint64_t w = load64(rpis[i].bytes.data());
-        const std::uint64_t bits = (1ULL << (w & 63)) | (1ULL << ((w >> 6) & 63));
+        const std::uint64_t bits = filter_bits(w);
         out[c] = static_cast<std::uint8_t>(i);
         c += (filter[w >> shift] & bits) == bits;  // branchless: candidates are rare
     }

@@ -8,10 +8,23 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include <sotto/core/rolling_id.hpp>
 
 namespace sotto::core::detail {
+
+/// The first 8 bytes of an RPI as a native integer (build and query read them the same way).
+inline std::uint64_t load64(const std::uint8_t* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+}
+
+/// The two filter bits of an RPI whose first 8 bytes are `w`: positions from bits 0-5 and 6-11.
+inline std::uint64_t filter_bits(std::uint64_t w) noexcept {
+    return (1ULL << (w & 63)) | (1ULL << ((w >> 6) & 63));
+}
 
 std::size_t filter_candidates_scalar(const std::uint64_t* filter, unsigned shift, const RollingProximityId* rpis,
                                      std::size_t n, std::uint8_t* out) noexcept;

@@ -17,6 +17,7 @@ struct Sha256State {
 };
 
 /// `a = compress(a, block_a)`, `b = compress(b, block_b)` (64-byte blocks, FIPS 180-4 §6.2.2).
+/// Meant for published data: its working state is not wiped from the stack.
 void sha256_compress_x2(Sha256State& a, const std::uint8_t* block_a, Sha256State& b,
                         const std::uint8_t* block_b) noexcept;
 

@@ -26,7 +26,7 @@ Result<CheckResult> check_exposures(store::EncounterStore& store,
     for (std::uint32_t f = 0; f < files.size(); ++f) {
         FileOutcome out;
         out.path = files[f];
-        session.begin_file(f);
+        if (auto r = session.begin_file(f); !r) return r.error();
         Error sink_error{ErrorCode::kOk, ""};
         auto info = keyfile::read_export_file(
             files[f], trust, options.verify,

@@ -1,5 +1,9 @@
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstring>
+#include <set>
+#include <tuple>
 
 #include <sotto/match/session.hpp>
 
@@ -11,14 +15,18 @@ MatchSession::MatchSession(MatchEngine& engine, const SessionOptions& options)
     batch_.reserve(options_.batch_keys);
 }
 
-void MatchSession::begin_file(std::uint32_t file_index) {
+Result<void> MatchSession::begin_file(std::uint32_t file_index) {
+    if (file_open_) return make_error(ErrorCode::kFailedPrecondition, "session: end_file the previous file first");
+    file_open_ = true;
     file_index_ = file_index;
     file_counters_ = {};
     batch_.clear();
     file_matches_.clear();
+    return ok();
 }
 
 Result<void> MatchSession::add_key(core::DiagnosisKey&& key) {
+    if (!file_open_) return make_error(ErrorCode::kFailedPrecondition, "session: begin_file first");
     ++file_counters_.keys;
     if (key.report_type == core::ReportType::kRevoked) {
         ++file_counters_.keys_revoked;
@@ -44,6 +52,7 @@ Result<void> MatchSession::flush() {
     const auto& sightings = engine_.index().sightings();
     // Matched sightings arrive grouped by key, then RPI interval, each group ordered by time.
     // Consecutive ones with the same outcome become one record.
+    const std::size_t first_new = file_matches_.size();
     RpiMatch* open = nullptr;
     std::uint32_t open_key = 0;
     for (const core::MatchedSighting& m : *hits) {
@@ -67,17 +76,20 @@ Result<void> MatchSession::flush() {
         }
         open->first_seen = std::min(open->first_seen, s.first_seen);
         open->last_seen = std::max(open->last_seen, s.last_seen);
-        open->sightings += s.count;
+        open->sightings = open->sightings > UINT32_MAX - s.count ? UINT32_MAX : open->sightings + s.count;
         open->rssi_max = std::max(open->rssi_max, s.rssi_max);
         open->scans.insert(open->scans.end(), s.scans.begin(), s.scans.end());
     }
-    for (auto& r : file_matches_)
-        std::sort(r.scans.begin(), r.scans.end(), [](const auto& a, const auto& b) { return a.time < b.time; });
+    for (std::size_t i = first_new; i < file_matches_.size(); ++i)
+        std::sort(file_matches_[i].scans.begin(), file_matches_[i].scans.end(),
+                  [](const auto& a, const auto& b) { return a.time < b.time; });
     batch_.clear();
     return ok();
 }
 
 Result<void> MatchSession::end_file(bool keep) {
+    if (!file_open_) return make_error(ErrorCode::kFailedPrecondition, "session: no file to end");
+    file_open_ = false;
     if (auto r = flush(); !r) return r;
     if (keep) {
         counters_.keys += file_counters_.keys;
@@ -90,15 +102,17 @@ Result<void> MatchSession::end_file(bool keep) {
 }
 
 std::vector<RpiMatch> MatchSession::take_matches() {
-    // The same key in several files (republished or revised) must not count twice: keep the first.
+    // The same key published twice (in two files, or twice in one) must not count twice: keep the
+    // first record of each (TEK, RPI interval, time, outcome).
+    using Id = std::tuple<std::array<std::uint8_t, core::kTekBytes>, core::IntervalNumber, std::int64_t, int>;
+    std::set<Id> seen;
     std::vector<RpiMatch> out;
     out.reserve(matches_.size());
     for (auto& m : matches_) {
-        const bool dup = std::any_of(out.begin(), out.end(), [&](const RpiMatch& o) {
-            return o.file_index != m.file_index && o.rpi == m.rpi && o.first_seen == m.first_seen &&
-                   o.status == m.status;
-        });
-        if (!dup) out.push_back(std::move(m));
+        std::array<std::uint8_t, core::kTekBytes> tek{};
+        const auto bytes = m.key.key.key.expose_secret();  // a published key: used as an id only
+        std::copy(bytes.begin(), bytes.end(), tek.begin());
+        if (seen.emplace(tek, m.interval, m.first_seen, static_cast<int>(m.status)).second) out.push_back(std::move(m));
     }
     matches_.clear();
     return out;

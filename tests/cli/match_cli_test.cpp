@@ -1,6 +1,7 @@
 // sotto match: exit codes, JSON, real data, and an end-to-end run built only from the CLI.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -181,4 +182,43 @@ TEST_CASE("End to end through the CLI: export build, ingest, match", "[cli][matc
     auto other = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", now, "--pubkey", pub,
                          "--key-id", "262", "--key-version", "v1", zip});
     CHECK(other.exit_code == 3);
+}
+
+TEST_CASE("sotto match never prints control characters a file carries", "[cli][match]") {
+    // A file whose export.sig names the key "\x1b]..." (the signature does not cover the name).
+    Fixture fx;
+    const auto authority = sotto::test::keyfile::generate_p256();
+    const std::string pub = (fx.dir / "authority.pub").string();
+    sotto::test::write_text(pub, authority.public_pem);
+    auto signer = sotto::keyfile::ExportSigner::from_pem(authority.private_pem);
+    REQUIRE(signer);
+    sotto::keyfile::ExportWriteOptions wo;
+    wo.key_id = "X1b";
+    wo.key_version = "v1";
+    wo.start_timestamp = 1;
+    wo.end_timestamp = 2;
+    sotto::core::DeterministicRng rng(1);
+    auto files = sotto::keyfile::build_export({}, *signer, wo, rng);
+    REQUIRE(files);
+    auto sig = files->export_sig;
+    const std::string needle = "X1b";
+    auto at = std::search(sig.begin(), sig.end(), needle.begin(), needle.end());
+    REQUIRE(at != sig.end());
+    at[0] = 0x1b;  // ESC
+    at[1] = 0xff;  // not UTF-8
+    sotto::test::write_file(fx.dir / "export.bin", files->export_bin);
+    sotto::test::write_file(fx.dir / "export.sig", sig);
+    sotto::test::write_text(fx.dir / "empty.csv", "");
+    REQUIRE(fx.run({"ingest", "--store", fx.store, "--key-file", fx.key, (fx.dir / "empty.csv").string()}).exit_code == 0);
+    for (bool as_json : {false, true}) {
+        std::vector<std::string> args = {"match", "--store", fx.store, "--key-file", fx.key, "--pubkey", pub,
+                                         (fx.dir / "export.bin").string()};
+        if (as_json) args.push_back("--json");
+        auto r = fx.run(args);
+        CAPTURE(r.out, r.err);
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find('\x1b') == std::string::npos);
+        CHECK(r.out.find('\xff') == std::string::npos);
+        if (as_json) CHECK(json::parse(r.out)["files"][0]["key_id"] == "??b");
+    }
 }

@@ -55,7 +55,8 @@ RollingProximityIdKey derive_rpik(const TemporaryExposureKey& tek) noexcept;
 
 /// The RPIKs of two TEKs at once: their SHA-256 work runs interleaved, which keeps the CPU's
 /// SHA unit busy. Same results as two `derive_rpik` calls, about 25% less time per key; for
-/// code that derives many keys (the matcher).
+/// code that derives many published keys (the matcher). Its SHA-256 working state is not wiped
+/// from the stack, so use `derive_rpik` for the device's own keys.
 void derive_rpik_pair(const TemporaryExposureKey& a, const TemporaryExposureKey& b,
                       RollingProximityIdKey& rpik_a, RollingProximityIdKey& rpik_b) noexcept;
 

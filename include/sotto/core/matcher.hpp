@@ -12,8 +12,9 @@
 ///
 /// * the sighting's interval must lie within `tolerance_intervals` of the RPI's own interval;
 /// * the RPI's interval must lie within the key's validity `[start, start + period)`;
-/// * the AEM must decrypt to well-formed metadata (`validate_metadata`), and every sighting of the
-///   RPI must carry the same AEM;
+/// * the AEM must decrypt to well-formed metadata (`validate_metadata`), and a sighting must carry
+///   the same AEM as the RPI's earliest valid sighting (each row is judged on its own, so a forged
+///   copy cannot take the genuine sighting down with it);
 /// * sightings of one RPI more than `replay_window_seconds` after its first valid sighting are
 ///   replays (an RPI is broadcast for at most about 20 minutes).
 ///
@@ -72,8 +73,10 @@ struct MatchCounters {
     std::uint64_t rpis_derived = 0;
     std::uint64_t rpis_matched = 0;        ///< derived RPIs found in the index
     std::uint64_t keys_revoked = 0;        ///< report type REVOKED: never matched
+    std::uint64_t keys_invalid = 0;        ///< rolling period outside 1..144 (match_batch)
     MatchCounters& operator+=(const MatchCounters& o) noexcept {
         keys_revoked += o.keys_revoked;
+        keys_invalid += o.keys_invalid;
         keys_checked += o.keys_checked;
         keys_skipped += o.keys_skipped;
         rpis_derived += o.rpis_derived;
@@ -112,8 +115,9 @@ private:
 /// Matches keys against one index. Not thread-safe: one per thread.
 class KeyMatcher {
 public:
-    /// `index` must outlive the matcher.
-    static Result<KeyMatcher> create(const SightingIndex& index, const MatchOptions& options) noexcept;
+    /// `index` must outlive the matcher. kInvalidArgument for a tolerance above 144 intervals or a
+    /// negative replay window.
+    static Result<KeyMatcher> create(const SightingIndex& index, const MatchOptions& options);
     KeyMatcher(KeyMatcher&&) noexcept;
     KeyMatcher& operator=(KeyMatcher&&) noexcept;
     ~KeyMatcher();
@@ -125,8 +129,9 @@ public:
                        std::vector<MatchedSighting>& out);
 
     /// Checks `keys` (key i gets index `first_key_index + i`), appending to `out` in key order.
-    /// The same results as `match` on each key, faster: keys go through in small groups whose
-    /// HKDF runs in pairs.
+    /// The same matches as `match` on each key, faster: keys go through in small groups whose HKDF
+    /// runs in pairs. Keys with an impossible rolling period are skipped and counted
+    /// (`keys_invalid`) instead of failing the batch.
     Result<void> match_batch(std::span<const DiagnosisKey> keys, std::uint32_t first_key_index,
                              std::vector<MatchedSighting>& out);
 

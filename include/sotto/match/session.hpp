@@ -50,9 +50,10 @@ class MatchSession {
 public:
     MatchSession(MatchEngine& engine, const SessionOptions& options = {});
 
-    /// Starts the keys of file `file_index`.
-    void begin_file(std::uint32_t file_index);
-    /// Adds one key of the current file; matches a batch when it is full.
+    /// Starts the keys of file `file_index`. kFailedPrecondition while another file is open.
+    Result<void> begin_file(std::uint32_t file_index);
+    /// Adds one key of the current file; matches a batch when it is full. kFailedPrecondition
+    /// outside begin_file/end_file.
     Result<void> add_key(core::DiagnosisKey&& key);
     /// Ends the current file. With `keep == false` (the file was refused: bad signature,
     /// untrusted key, damaged), every match of its keys is dropped and its keys are not counted.
@@ -60,8 +61,9 @@ public:
 
     const SessionCounters& counters() const noexcept { return counters_; }
 
-    /// The matches of all kept files: ordered by file, key, interval and time; a key published in
-    /// several files is reported once (from the first).
+    /// The matches of all ended, kept files: ordered by file, key, interval and time; a key
+    /// published more than once (in several files, or twice in one) is reported once, from its
+    /// first appearance.
     std::vector<RpiMatch> take_matches();
 
 private:
@@ -72,6 +74,7 @@ private:
     SessionCounters counters_;
     SessionCounters file_counters_;
     std::uint32_t file_index_ = 0;
+    bool file_open_ = false;
     std::vector<core::DiagnosisKey> batch_;
     std::vector<RpiMatch> file_matches_;
     std::vector<RpiMatch> matches_;

@@ -193,14 +193,29 @@ TEST_CASE("Tampered or inconsistent AEMs are suspect", "[core][matcher]") {
         REQUIRE(hits.size() == 1);
         CHECK(hits[0].status == MatchStatus::kSuspect);
     }
-    SECTION("two AEMs for one RPI") {
+    SECTION("two AEMs for one RPI: the later one is the odd one out") {
         Sighting a = heard(key, j, j);
         Sighting b = heard(key, j, j + 1, 60, {1, 5, CalibrationConfidence::kHigh});  // still well-formed
-        auto hits = run(SightingIndex::build({a, b}, 1), {key});
+        auto hits = run(SightingIndex::build({b, a}, 1), {key});
         REQUIRE(hits.size() == 2);
-        for (const auto& h : hits) {
-            CHECK(h.status == MatchStatus::kSuspect);
-            CHECK(std::string(h.reason) == "different AEMs for one RPI");
+        CHECK(hits[0].status == MatchStatus::kValid);
+        CHECK(hits[0].metadata == encode_metadata(kMeta));
+        CHECK(hits[1].status == MatchStatus::kSuspect);
+        CHECK(std::string(hits[1].reason) == "different AEMs for one RPI");
+    }
+    SECTION("a forged copy far away does not take the genuine sighting down") {
+        Sighting genuine = heard(key, j, j);
+        Sighting forged = heard(key, j, j + 540);  // 90 hours later...
+        forged.aem.bytes[3] ^= 0x01;               // ...with a tampered AEM
+        for (bool prefilter : {true, false}) {
+            auto hits = run(SightingIndex::build({forged, genuine}, 1), {key}, {.prefilter = prefilter});
+            REQUIRE_FALSE(hits.empty());
+            CHECK(hits[0].status == MatchStatus::kValid);
+            CHECK(hits[0].metadata == encode_metadata(kMeta));
+            if (!prefilter) {
+                REQUIRE(hits.size() == 2);
+                CHECK(hits[1].status == MatchStatus::kSuspect);
+            }
         }
     }
     SECTION("a conflict inside one sighting row") {
@@ -241,6 +256,30 @@ TEST_CASE("Prefiltered and full matching agree on valid exposures", "[core][matc
     const auto b = run_all(index, keys, {.prefilter = false});
     CHECK(valid(a) == 10);
     CHECK(valid(b) == 10);
+}
+
+TEST_CASE("A batch skips and counts keys with an impossible rolling period", "[core][matcher]") {
+    const auto good = make_key(1);
+    auto index = SightingIndex::build({heard(good, kDay + 5, kDay + 5)}, 1);
+    auto m = KeyMatcher::create(index, {});
+    REQUIRE(m);
+    std::vector<DiagnosisKey> keys;
+    keys.push_back(make_key(2, kDay, 0));
+    keys.push_back(good.clone());
+    keys.push_back(make_key(3, kDay, 145));
+    std::vector<MatchedSighting> out;
+    REQUIRE(m->match_batch(keys, 10, out));
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].key_index == 11);
+    CHECK(m->counters().keys_invalid == 2);
+    CHECK(m->counters().keys_checked == 1);
+}
+
+TEST_CASE("Matcher options out of range are refused", "[core][matcher]") {
+    auto index = SightingIndex::build({}, 1);
+    CHECK(KeyMatcher::create(index, {.tolerance_intervals = 144}).has_value());
+    CHECK(KeyMatcher::create(index, {.tolerance_intervals = 145}).error().code == sotto::ErrorCode::kInvalidArgument);
+    CHECK_FALSE(KeyMatcher::create(index, {.tolerance_intervals = 6, .prefilter = true, .replay_window_seconds = -1}));
 }
 
 TEST_CASE("Keys with an impossible rolling period are refused", "[core][matcher]") {

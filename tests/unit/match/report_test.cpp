@@ -47,7 +47,7 @@ std::vector<match::RpiMatch> run(std::vector<Sighting> sightings, DiagnosisKey k
     auto engine = match::MatchEngine::create(std::move(sightings), {});
     REQUIRE(engine);
     match::MatchSession session(*engine);
-    session.begin_file(0);
+    REQUIRE(session.begin_file(0));
     REQUIRE(session.add_key(std::move(key)));
     REQUIRE(session.end_file(true));
     return session.take_matches();

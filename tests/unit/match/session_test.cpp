@@ -50,7 +50,7 @@ TEST_CASE("A session reports one record per matched RPI with its sightings", "[m
         {.match = {}, .threads = 2, .chunk_keys = 1});
     REQUIRE(engine);
     match::MatchSession session(*engine, {.batch_keys = 2, .now = std::nullopt});
-    session.begin_file(0);
+    REQUIRE(session.begin_file(0));
     REQUIRE(session.add_key(b.clone()));
     REQUIRE(session.add_key(a.clone()));
     REQUIRE(session.add_key(c.clone()));
@@ -75,10 +75,10 @@ TEST_CASE("Matches of a refused file are dropped", "[match][session]") {
         concat({heard(a, kDay + 60, kDay + 60, 1), heard(c, kDay + 10, kDay + 10, 1)}), {});
     REQUIRE(engine);
     match::MatchSession session(*engine);
-    session.begin_file(0);
+    REQUIRE(session.begin_file(0));
     REQUIRE(session.add_key(a.clone()));
     REQUIRE(session.end_file(false));  // e.g. a bad signature
-    session.begin_file(1);
+    REQUIRE(session.begin_file(1));
     REQUIRE(session.add_key(c.clone()));
     REQUIRE(session.end_file(true));
     auto m = session.take_matches();
@@ -93,7 +93,7 @@ TEST_CASE("A key published in two files is reported once", "[match][session]") {
     REQUIRE(engine);
     match::MatchSession session(*engine);
     for (std::uint32_t f = 0; f < 2; ++f) {
-        session.begin_file(f);
+        REQUIRE(session.begin_file(f));
         REQUIRE(session.add_key(a.clone()));
         REQUIRE(session.end_file(true));
     }
@@ -109,7 +109,7 @@ TEST_CASE("Revoked keys and keys still in use are not matched", "[match][session
     SECTION("revoked") {
         match::MatchSession session(*engine);
         a.report_type = ReportType::kRevoked;
-        session.begin_file(0);
+        REQUIRE(session.begin_file(0));
         REQUIRE(session.add_key(a.clone()));
         REQUIRE(session.end_file(true));
         CHECK(session.take_matches().empty());
@@ -118,13 +118,13 @@ TEST_CASE("Revoked keys and keys still in use are not matched", "[match][session
     SECTION("embargo: validity + tolerance not over yet") {
         const std::int64_t usable = interval_start_seconds(kDay + 144 + 6);
         match::MatchSession early(*engine, {.batch_keys = 1024, .now = usable - 1});
-        early.begin_file(0);
+        REQUIRE(early.begin_file(0));
         REQUIRE(early.add_key(a.clone()));
         REQUIRE(early.end_file(true));
         CHECK(early.take_matches().empty());
         CHECK(early.counters().keys_embargoed == 1);
         match::MatchSession later(*engine, {.batch_keys = 1024, .now = usable});
-        later.begin_file(0);
+        REQUIRE(later.begin_file(0));
         REQUIRE(later.add_key(a.clone()));
         REQUIRE(later.end_file(true));
         CHECK(later.take_matches().size() == 1);
@@ -157,4 +157,27 @@ TEST_CASE("Engine output does not depend on the number of threads", "[match][eng
             CHECK(r[i].sighting_index == results[0][i].sighting_index);
         }
     }
+}
+
+TEST_CASE("A key twice in one file is reported once", "[match][session]") {
+    const auto a = make_key(1);
+    auto engine = match::MatchEngine::create(heard(a, kDay + 60, kDay + 60, 1), {});
+    REQUIRE(engine);
+    match::MatchSession session(*engine, {.batch_keys = 1, .now = std::nullopt});  // in different batches, too
+    REQUIRE(session.begin_file(0));
+    REQUIRE(session.add_key(a.clone()));
+    REQUIRE(session.add_key(a.clone()));
+    REQUIRE(session.end_file(true));
+    CHECK(session.take_matches().size() == 1);
+}
+
+TEST_CASE("Session calls out of order are refused", "[match][session]") {
+    auto engine = match::MatchEngine::create({}, {});
+    REQUIRE(engine);
+    match::MatchSession session(*engine);
+    CHECK(session.add_key(make_key(1)).error().code == ErrorCode::kFailedPrecondition);
+    CHECK(session.end_file(true).error().code == ErrorCode::kFailedPrecondition);
+    REQUIRE(session.begin_file(0));
+    CHECK(session.begin_file(1).error().code == ErrorCode::kFailedPrecondition);
+    REQUIRE(session.end_file(true));
 }
