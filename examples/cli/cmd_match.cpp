@@ -161,7 +161,8 @@ int run_match(MatchOptions& o) {
     if (int rc = resolve_clock(o.store, now); rc != 0) return rc;
     std::optional<store::EncounterStore> s;
     if (int rc = open_store(o.store, false, s); rc != 0) return rc;
-    if (auto r = s->apply_retention(now); !r) return store_error(r.error());
+    // No retention here: a --now far in the future must not delete anything. The check only
+    // reads the sightings within the retention window as of --now.
 
     match::CheckOptions options;
     options.verify = o.no_verify ? keyfile::VerifyMode::kParseOnly : keyfile::VerifyMode::kRequireSignature;

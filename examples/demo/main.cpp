@@ -9,6 +9,7 @@
 //
 // Usage: sotto-demo [--keep DIR]   (keeps the stores and key files in DIR)
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -125,8 +126,18 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "usage: sotto-demo [--keep DIR]\n");
         return 2;
     }
-    const fs::path dir = keep ? *keep : fs::temp_directory_path() / fmt::format("sotto-demo-{}", ::getpid());
-    fs::create_directories(dir);
+    fs::path dir;
+    if (keep) {
+        dir = *keep;
+        fs::create_directories(dir);
+    } else {
+        std::string tmpl = (fs::temp_directory_path() / "sotto-demo-XXXXXX").string();
+        if (::mkdtemp(tmpl.data()) == nullptr) {
+            fmt::print(stderr, "sotto-demo: cannot create a temporary directory\n");
+            return 1;
+        }
+        dir = tmpl;
+    }
     auto rng = check(SystemRng::create(), "randomness");
     DeterministicRng noise(17);  // radio noise: reproducible
 

@@ -13,12 +13,13 @@ std::uint32_t saturating_add(std::uint32_t a, std::uint32_t b) noexcept {
 
 void add_to_scan(ScanRecord& scan, std::uint16_t packets, std::int32_t rssi_sum,
                  std::int8_t rssi_max, std::int8_t rssi_min) noexcept {
-    const std::uint32_t total = static_cast<std::uint32_t>(scan.packets) + packets;
-    if (total > std::numeric_limits<std::uint16_t>::max()) return;  // saturated: keep the sample
-    scan.packets = static_cast<std::uint16_t>(total);
-    scan.rssi_sum += rssi_sum;
     scan.rssi_max = std::max(scan.rssi_max, rssi_max);
     scan.rssi_min = std::min(scan.rssi_min, rssi_min);
+    // The mean keeps the sample it has once the packet count saturates at 65535.
+    const std::uint32_t total = static_cast<std::uint32_t>(scan.packets) + packets;
+    if (total > std::numeric_limits<std::uint16_t>::max()) return;
+    scan.packets = static_cast<std::uint16_t>(total);
+    scan.rssi_sum += rssi_sum;
 }
 
 // Puts a scan's worth of packets into the time-ordered scan list: joins the scan whose window
@@ -59,7 +60,7 @@ Result<void> validate_observation(const Observation& o) noexcept {
     return ok();
 }
 
-Sighting make_sighting(const Observation& o) noexcept {
+Sighting make_sighting(const Observation& o) {
     Sighting s;
     s.rpi = o.beacon.rpi;
     s.aem = o.beacon.aem;
@@ -73,7 +74,10 @@ Sighting make_sighting(const Observation& o) noexcept {
 
 void add_observation(Sighting& s, const Observation& o) {
     if (o.beacon.aem != s.aem) s.aem_conflict = true;
-    if (o.time < s.first_seen) s.first_seen = o.time;
+    if (o.time < s.first_seen) {
+        s.first_seen = o.time;
+        s.aem = o.beacon.aem;  // `aem` is the AEM of the earliest packet, as in merge_sightings
+    }
     if (o.time > s.last_seen) s.last_seen = o.time;
     s.count = saturating_add(s.count, 1);
     s.rssi_max = std::max(s.rssi_max, o.rssi);

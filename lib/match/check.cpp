@@ -10,13 +10,15 @@ Result<CheckResult> check_exposures(store::EncounterStore& store,
                                     const keyfile::TrustStore& trust, std::int64_t now_unix,
                                     const CheckOptions& options) {
     CheckResult result;
-    std::vector<core::Sighting> sightings;
-    if (auto r = store.for_each_sighting([&](const core::Sighting& s) {
-            sightings.push_back(s);
-            return true;
-        });
-        !r)
-        return r.error();
+    // The sightings within the store's retention window as seen from `now`: nothing older, and
+    // nothing after `now` (when old captures are replayed with an earlier `now`). Reading only:
+    // deleting is the store's retention, not the check's business.
+    auto from = store::retention_cutoff(now_unix, store.retention_days());
+    auto until = core::interval_number(now_unix);
+    if (!from || !until) return make_error(ErrorCode::kOutOfRange, "check: now is out of range");
+    auto loaded = store.sightings_in_range(*from, static_cast<std::uint64_t>(*until) + 1);
+    if (!loaded) return loaded.error();
+    std::vector<core::Sighting> sightings = std::move(*loaded);
     result.sightings = sightings.size();
 
     auto engine = MatchEngine::create(std::move(sightings), options.engine);

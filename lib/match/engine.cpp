@@ -26,6 +26,7 @@ Result<MatchEngine> MatchEngine::create(std::vector<core::Sighting> sightings, c
     rng->fill(std::span(reinterpret_cast<std::uint8_t*>(&seed), sizeof seed));
     if (options.chunk_keys == 0) return make_error(ErrorCode::kInvalidArgument, "engine: chunk size 0");
     auto impl = std::make_unique<Impl>(Impl{core::SightingIndex::build(std::move(sightings), seed), options, {}});
+    if (auto probe = core::KeyMatcher::create(impl->index, options.match); !probe) return probe.error();
     if (impl->options.threads == 0) impl->options.threads = std::max(1u, std::thread::hardware_concurrency());
     return MatchEngine(std::move(impl));
 }
@@ -33,7 +34,6 @@ Result<MatchEngine> MatchEngine::create(std::vector<core::Sighting> sightings, c
 const core::SightingIndex& MatchEngine::index() const noexcept { return impl_->index; }
 const EngineOptions& MatchEngine::options() const noexcept { return impl_->options; }
 const core::MatchCounters& MatchEngine::counters() const noexcept { return impl_->counters; }
-std::uint64_t MatchEngine::keys_revoked() const noexcept { return impl_->counters.keys_revoked; }
 
 Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<const core::DiagnosisKey> keys,
                                                                    std::uint32_t first_key_index) {
@@ -47,34 +47,46 @@ Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<con
     Error failure{};
     bool failed = false;
 
-    auto work = [&] {
+    auto record_failure = [&](const Error& e) {
+        std::lock_guard lock(mu);
+        if (!failed) {
+            failed = true;
+            failure = e;
+        }
+    };
+    // One worker: its own matcher, chunks taken from a shared counter until none are left.
+    auto work_on_chunks = [&] {
         auto matcher = core::KeyMatcher::create(im.index, im.options.match);
-        Error my_error{};
-        bool my_failed = !matcher;
-        if (my_failed) my_error = matcher.error();
-        while (!my_failed) {
-            const std::size_t c = next.fetch_add(1, std::memory_order_relaxed);
-            if (c >= chunks) break;
+        if (!matcher) return record_failure(matcher.error());
+        for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
             const std::size_t end = std::min(keys.size(), (c + 1) * chunk);
             auto r = matcher->match_batch(keys.subspan(c * chunk, end - c * chunk),
                                           first_key_index + static_cast<std::uint32_t>(c * chunk), per_chunk[c]);
             if (!r) {
-                my_failed = true;
-                my_error = r.error();
+                next.store(chunks);  // the others stop too
+                return record_failure(r.error());
             }
         }
         std::lock_guard lock(mu);
-        if (matcher) total += matcher->counters();
-        if (my_failed && !failed) {
-            failed = true;
-            failure = my_error;
+        total += matcher->counters();
+    };
+    auto work = [&]() noexcept {
+        try {
+            work_on_chunks();
+        } catch (...) {  // bad_alloc in a worker: fail the call, not the process
+            next.store(chunks);
+            record_failure(Error{ErrorCode::kInternal, "engine: a worker ran out of memory"});
         }
     };
 
     const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(im.options.threads, std::max<std::size_t>(chunks, 1)));
     std::vector<std::thread> pool;
-    pool.reserve(threads > 0 ? threads - 1 : 0);
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+    try {
+        pool.reserve(threads > 0 ? threads - 1 : 0);
+        for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+    } catch (...) {
+        // Fewer threads than asked (the system refused one): the started ones and this one finish.
+    }
     work();
     for (auto& t : pool) t.join();
     if (failed) return failure;

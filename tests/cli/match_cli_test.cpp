@@ -222,3 +222,25 @@ TEST_CASE("sotto match never prints control characters a file carries", "[cli][m
         if (as_json) CHECK(json::parse(r.out)["files"][0]["key_id"] == "??b");
     }
 }
+
+TEST_CASE("sotto match only reads: a --now far in the future deletes nothing", "[cli][match][data]") {
+    Fixture fx;
+    fx.ingest_real();
+    auto before = fx.run({"store", "stats", "--store", fx.store, "--key-file", fx.key, "--now", kNow});
+    REQUIRE(before.exit_code == 0);
+    const auto rows = json::parse(before.out)["sightings"].get<int>();
+    REQUIRE(rows == 5);
+    // Ten years later nothing is within the window: no match, and nothing deleted either.
+    auto r = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", "1930000000", "--pubkey",
+                     cwa("cwa_prod_public_key_262-v1.pem"), "--json", cwa("export.bin")});
+    REQUIRE(r.exit_code == 0);
+    CHECK(json::parse(r.out)["matches"].empty());
+    CHECK(json::parse(r.out)["sightings_checked"] == 0);
+    auto after = fx.run({"store", "stats", "--store", fx.store, "--key-file", fx.key, "--now", kNow});
+    CHECK(json::parse(after.out)["sightings"].get<int>() == rows);
+    // And with --now before the captures (replaying): the later sightings are not used.
+    auto early = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", "1613700000", "--pubkey",
+                         cwa("cwa_prod_public_key_262-v1.pem"), "--json", cwa("export.bin")});
+    REQUIRE(early.exit_code == 0);
+    CHECK(json::parse(early.out)["sightings_checked"] == 0);
+}

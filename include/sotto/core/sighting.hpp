@@ -41,7 +41,7 @@ struct ScanRecord {
     std::int64_t time = 0;        ///< Unix seconds of the scan's first packet
     std::int8_t rssi_max = -127;  ///< strongest packet (gives the minimum attenuation)
     std::int8_t rssi_min = 20;    ///< weakest packet
-    std::uint16_t packets = 0;    ///< saturates at 65535
+    std::uint16_t packets = 0;    ///< saturates at 65535 (then only max/min still change)
     std::int32_t rssi_sum = 0;    ///< sum over packets, for the mean (typical attenuation)
 
     /// Mean RSSI rounded half away from zero.
@@ -67,7 +67,7 @@ struct Sighting {
 };
 
 /// A sighting holding one observation. The observation must be valid (`validate_observation`).
-Sighting make_sighting(const Observation& o) noexcept;
+Sighting make_sighting(const Observation& o);
 
 /// Adds a packet of the same RPI and receiver interval to `s` (out-of-order times are fine).
 void add_observation(Sighting& s, const Observation& o);

@@ -49,7 +49,8 @@ struct CheckResult {
     std::size_t sightings = 0;      ///< sightings checked
 };
 
-/// Loads every sighting of `store`, reads each file (zip, loose export.bin + export.sig, or a
+/// Loads the sightings of `store` within its retention window as of `now_unix` (nothing is
+/// deleted), reads each file (zip, loose export.bin + export.sig, or a
 /// directory holding both) with `trust`, matches the keys of the files that may be used, and
 /// builds the report at `now_unix`. A refused or unreadable file is reported in `files` and does
 /// not stop the others. Fails only when the store or the engine fails.

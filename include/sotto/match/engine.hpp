@@ -38,13 +38,13 @@ public:
     const EngineOptions& options() const noexcept;
 
     /// Matches `keys`; `MatchedSighting::key_index` is `first_key_index` + the position in `keys`.
-    /// Keys with report type REVOKED are skipped and counted.
+    /// Keys with report type REVOKED or an impossible rolling period are skipped and counted.
+    /// kInvalidArgument for bad matcher options; kInternal if a worker runs out of memory.
     Result<std::vector<core::MatchedSighting>> match_keys(std::span<const core::DiagnosisKey> keys,
                                                           std::uint32_t first_key_index = 0);
 
-    /// Totals over every `match_keys` call so far.
+    /// Totals over every `match_keys` call so far (keys checked, skipped, revoked, invalid...).
     const core::MatchCounters& counters() const noexcept;
-    std::uint64_t keys_revoked() const noexcept;
 
 private:
     struct Impl;
