@@ -42,7 +42,7 @@ int rss_child(const std::string& zip, const std::string& pubkey_pem) {
         TrustStore trust;
         if (!trust.add_pem_any_id(pubkey_pem)) return 1;
         auto info = read_export_zip(zip, trust, VerifyMode::kRequireSignature,
-                                    [&sum](core::DiagnosisKey&& k) { sum += k.key.rolling_start; },
+                                    [&sum](core::DiagnosisKey&& k) { sum += k.exposure_key.rolling_start; },
                                     bench_options());
         if (!info) {
             fmt::print(stderr, "child: {}\n", info.error().what);
@@ -82,7 +82,7 @@ Rate time_reads(Read&& read, double min_seconds) {
 
 void run(std::uint32_t n_keys, double seconds, const std::string& data_dir) {
     std::uint64_t sink_sum = 0;
-    const KeySink sink = [&sink_sum](core::DiagnosisKey&& k) { sink_sum += k.key.rolling_start; };
+    const KeySink sink = [&sink_sum](core::DiagnosisKey&& k) { sink_sum += k.exposure_key.rolling_start; };
 
     // 1. The real German export, loose pair, with verification.
     const fs::path cwa = fs::path(data_dir) / "cwa-real-2021-03-04";

@@ -58,9 +58,9 @@ Workload make_workload(std::size_t days, std::size_t keys_per_day, std::size_t s
         const IntervalNumber file_day = kToday - static_cast<IntervalNumber>(144 * d);
         for (std::size_t i = 0; i < keys_per_day; ++i, next += 17) {
             DiagnosisKey k;
-            std::copy(next, next + 16, k.key.key.expose_secret_mut().begin());
-            k.key.rolling_start = file_day - 144 * (1 + next[16] % 14u);
-            k.key.rolling_period = 144;
+            std::copy(next, next + 16, k.exposure_key.tek.expose_secret_mut().begin());
+            k.exposure_key.rolling_start = file_day - 144 * (1 + next[16] % 14u);
+            k.exposure_key.rolling_period = 144;
             k.transmission_risk_level = 5;
             k.report_type = ReportType::kConfirmedTest;
             w.keys.push_back(std::move(k));
@@ -81,9 +81,9 @@ Workload make_workload(std::size_t days, std::size_t keys_per_day, std::size_t s
     // Plant RPIs of published keys whose day lies within the store's window.
     for (std::size_t i = 0; w.planted < planted && i < w.keys.size(); i += 997) {
         const DiagnosisKey& k = w.keys[i];
-        if (k.key.rolling_start + 144 * 14 <= kToday + 144) continue;  // older than the store
-        const IntervalNumber j = k.key.rolling_start + 42 + uniform(90);
-        auto b = make_beacon(k.key, j, {1, 0, CalibrationConfidence::kHigh});
+        if (k.exposure_key.rolling_start + 144 * 14 <= kToday + 144) continue;  // older than the store
+        const IntervalNumber j = k.exposure_key.rolling_start + 42 + uniform(90);
+        auto b = make_beacon(k.exposure_key, j, {1, 0, CalibrationConfidence::kHigh});
         if (!b) continue;
         w.sightings.push_back(make_sighting({interval_start_seconds(j) + 30, -60, *b}));
         ++w.planted;
@@ -126,13 +126,13 @@ double run_naive(const Workload& w, std::size_t n_keys, std::size_t* found) {
     const auto t0 = Clock::now();
     for (std::size_t i = 0; i < n_keys; ++i) {
         const auto& k = w.keys[i];
-        if (!core::detail::hkdf_sha256(k.key.key.expose_secret(), {}, core::detail::kInfoRpik, rpik))
+        if (!core::detail::hkdf_sha256(k.exposure_key.tek.expose_secret(), {}, core::detail::kInfoRpik, rpik))
             throw std::runtime_error("hkdf");
         EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
         EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), nullptr, rpik, nullptr);
         EVP_CIPHER_CTX_set_padding(ctx, 0);
         for (IntervalNumber j = 0; j < 144; ++j) {
-            const auto p = padded_data(k.key.rolling_start + j);
+            const auto p = padded_data(k.exposure_key.rolling_start + j);
             int len = 0;
             EVP_EncryptUpdate(ctx, rpi, &len, p.data(), 16);
             if (seen.count(std::string(reinterpret_cast<const char*>(rpi), 16))) ++*found;

@@ -58,8 +58,8 @@ void write_generated_export(const std::string& zip, std::uint32_t n_keys, const 
     core::DeterministicRng rng(2024);
     for (std::uint32_t i = 0; i < n_keys; ++i) {
         auto& k = keys[i];
-        rng.fill(k.key.key.expose_secret_mut());
-        k.key.rolling_start = 2690064 - 144 * (i % 14);
+        rng.fill(k.exposure_key.tek.expose_secret_mut());
+        k.exposure_key.rolling_start = 2690064 - 144 * (i % 14);
         k.transmission_risk_level = static_cast<std::int32_t>(1 + i % 8);
         k.report_type = core::ReportType::kConfirmedTest;
         k.days_since_onset = 1 + static_cast<std::int32_t>(i % 2);

@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 sotto_install_packages clang-14 libclang-rt-14-dev
 SOTTO_BUILD="${SOTTO_FUZZ_BUILD:-$SOTTO_ROOT/build-fuzz}"
 CC=clang-14 CXX=clang++-14 sotto_configure -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOTTO_FUZZ=ON \
-  -DSOTTO_BUILD_TESTS=ON -DSOTTO_BUILD_EXAMPLES=OFF -DSOTTO_BUILD_BENCH=OFF -DSOTTO_INSTALL=OFF
+  -DSOTTO_BUILD_TESTS=ON -DSOTTO_BUILD_APPS=OFF -DSOTTO_BUILD_EXAMPLES=OFF -DSOTTO_BUILD_BENCH=OFF -DSOTTO_INSTALL=OFF
 cmake --build "$SOTTO_BUILD" --parallel "$(nproc)" --target keyfile_fuzz payload_fuzz
 
 seconds="${FUZZ_SECONDS:-60}"

@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
     std::vector<DiagnosisKey> published;
     for (const auto& own : check(alice.store->own_keys(), "own keys")) {
         published.push_back({own.key.clone(), 6, ReportType::kConfirmedTest, 2});  // 2 days after onset
-        check(alice.store->mark_published(own.key.key), "mark published");
+        check(alice.store->mark_published(own.key.tek), "mark published");
     }
     auto signer = check(keyfile::ExportSigner::generate(), "signing key");  // the health authority's
     keyfile::ExportWriteOptions wo;

@@ -18,6 +18,6 @@ int main() {
     // ... the radio sends adv.view() (31 bytes); a receiver gets it back:
     auto heard = decode_advertising_data(adv.view());     // strict: refuses anything else
     if (!heard) return 2;                                 // heard.error().what says why
-    auto plain = decrypt_aem(derive_aemk(tek.key), heard->rpi, heard->aem);
+    auto plain = decrypt_aem(derive_aemk(tek.tek), heard->rpi, heard->aem);
     return plain && decode_metadata(*plain)->tx_power_dbm == -12 ? 0 : 3;
 }

@@ -16,6 +16,7 @@ enum class ErrorCode : std::int32_t {
     kInvalidArgument = 100,     ///< An argument or an input buffer is malformed.
     kFailedPrecondition = 101,  ///< The call is not valid in the object's current state.
     kOutOfRange = 102,          ///< A number is outside the range the protocol allows.
+    kClockSuspect = 103,        ///< The clock is implausible (far past the newest data); nothing done.
 
     // Cryptography.
     kCryptoFailure = 200,         ///< The crypto library failed (out of memory, bad state).
@@ -35,14 +36,26 @@ enum class ErrorCode : std::int32_t {
     kStorageNotEncrypted = 308,  ///< The linked SQLite has no SQLCipher codec.
 
     // BLE radio.
-    kBleUnavailable = 400,
-    kBlePermissionDenied = 401,
+    kBleUnavailable = 400,       ///< No adapter, adapter powered off, or no Bluetooth service.
+    kBlePermissionDenied = 401,  ///< The OS or the Bluetooth service denied access.
     kBleBusy = 402,
+    kBleRefused = 403,   ///< The adapter refused the advertisement (too long, no slot, rejected).
+    kBleTimeout = 404,   ///< The Bluetooth service did not answer in time.
 
     // Diagnosis-key files.
     kKeyFileMalformed = 500,  ///< Not a valid export.zip / export.bin / export.sig.
     kKeyFileTooLarge = 501,   ///< Exceeds the configured size limits (zip bomb, absurd lengths).
     kKeyFileIo = 502,         ///< The key file cannot be opened, read or written.
+
+    // Resources.
+    kOutOfMemory = 600,  ///< An allocation failed. Nothing already stored was lost.
+
+    // Network (key-file downloads).
+    kNetworkIo = 700,        ///< The server could not be reached or the transfer broke off.
+    kNetworkTimeout = 701,   ///< The server did not answer in time.
+    kNetworkTooLarge = 702,  ///< The response exceeds the configured size cap.
+    kNetworkHttp = 703,      ///< The server answered with an HTTP error status.
+    kNetworkRefused = 704,   ///< The URL is not allowed (plain http to a non-loopback host).
 
     kInternal = 900,  ///< A bug in sotto.
 };

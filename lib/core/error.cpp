@@ -9,6 +9,7 @@ const char* error_code_name(ErrorCode code) noexcept {
         case ErrorCode::kInvalidArgument: return "kInvalidArgument";
         case ErrorCode::kFailedPrecondition: return "kFailedPrecondition";
         case ErrorCode::kOutOfRange: return "kOutOfRange";
+        case ErrorCode::kClockSuspect: return "kClockSuspect";
         case ErrorCode::kCryptoFailure: return "kCryptoFailure";
         case ErrorCode::kAuthenticationFailed: return "kAuthenticationFailed";
         case ErrorCode::kUntrustedKey: return "kUntrustedKey";
@@ -25,9 +26,17 @@ const char* error_code_name(ErrorCode code) noexcept {
         case ErrorCode::kBleUnavailable: return "kBleUnavailable";
         case ErrorCode::kBlePermissionDenied: return "kBlePermissionDenied";
         case ErrorCode::kBleBusy: return "kBleBusy";
+        case ErrorCode::kBleRefused: return "kBleRefused";
+        case ErrorCode::kBleTimeout: return "kBleTimeout";
         case ErrorCode::kKeyFileMalformed: return "kKeyFileMalformed";
         case ErrorCode::kKeyFileTooLarge: return "kKeyFileTooLarge";
         case ErrorCode::kKeyFileIo: return "kKeyFileIo";
+        case ErrorCode::kOutOfMemory: return "kOutOfMemory";
+        case ErrorCode::kNetworkIo: return "kNetworkIo";
+        case ErrorCode::kNetworkTimeout: return "kNetworkTimeout";
+        case ErrorCode::kNetworkTooLarge: return "kNetworkTooLarge";
+        case ErrorCode::kNetworkHttp: return "kNetworkHttp";
+        case ErrorCode::kNetworkRefused: return "kNetworkRefused";
         case ErrorCode::kInternal: return "kInternal";
         default: return "kUnknown";
     }

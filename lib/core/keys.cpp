@@ -6,7 +6,7 @@ namespace sotto::core {
 
 ExposureKey generate_tek(Rng& rng, IntervalNumber now) noexcept {
     ExposureKey k;
-    rng.fill(k.key.expose_secret_mut());
+    rng.fill(k.tek.expose_secret_mut());
     k.rolling_start = day_start_interval(now);  // EN: aligned to TEKRollingPeriod
     k.rolling_period = kTekRollingPeriod;
     return k;

@@ -206,7 +206,7 @@ struct KeyMatcher::Impl {
     static IntervalNumber interval_of(const Slot& slot, std::size_t i) noexcept {
         for (std::size_t p = 0; p < slot.pieces; ++p) {
             if (i < slot.piece[p].length)
-                return static_cast<IntervalNumber>(slot.key->key.rolling_start + slot.piece[p].offset + i);
+                return static_cast<IntervalNumber>(slot.key->exposure_key.rolling_start + slot.piece[p].offset + i);
             i -= slot.piece[p].length;
         }
         return 0;  // unreachable: i < slot.n
@@ -244,7 +244,7 @@ struct KeyMatcher::Impl {
             } else if (x.aem_conflict || (have_valid && x.aem != valid_aem)) {
                 m.status = MatchStatus::kSuspect;
                 m.reason = "different AEMs for one RPI";
-            } else if (j >= key.key.rolling_end()) {
+            } else if (j >= key.exposure_key.rolling_end()) {
                 m.status = MatchStatus::kSuspect;
                 m.reason = "RPI of an interval outside the key's validity";
             } else if (distance > static_cast<std::int64_t>(options.tolerance_intervals) ||
@@ -291,7 +291,7 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
         std::size_t used = 0;
         for (; begin < keys.size() && used < kGroup; ++begin) {
             const DiagnosisKey& key = keys[begin];
-            const ExposureKey& k = key.key;
+            const ExposureKey& k = key.exposure_key;
             if (key.report_type == ReportType::kRevoked) {
                 ++counters.keys_revoked;
                 continue;
@@ -322,14 +322,14 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
         }
         // 2. RPIKs, two at a time.
         for (std::size_t i = 0; i + 1 < used; i += 2)
-            derive_rpik_pair(slots[i].key->key.key, slots[i + 1].key->key.key, slots[i].rpik, slots[i + 1].rpik);
-        if (used % 2 == 1) slots[used - 1].rpik = derive_rpik(slots[used - 1].key->key.key);
+            derive_rpik_pair(slots[i].key->exposure_key.tek, slots[i + 1].key->exposure_key.tek, slots[i].rpik, slots[i + 1].rpik);
+        if (used % 2 == 1) slots[used - 1].rpik = derive_rpik(slots[used - 1].key->exposure_key.tek);
         // 3. RPIs, piece by piece, from the cached PaddedData of the key's day.
         for (std::size_t i = 0; i < used; ++i) {
             Slot& slot = slots[i];
             slot.n = 0;
             for (std::size_t p = 0; p < slot.pieces; ++p) {
-                if (auto r = deriver.derive_range(slot.rpik, slot.key->key.rolling_start, slot.piece[p].offset,
+                if (auto r = deriver.derive_range(slot.rpik, slot.key->exposure_key.rolling_start, slot.piece[p].offset,
                                                   std::span(slot.rpis + slot.n, slot.piece[p].length));
                     !r)
                     return r;
@@ -346,7 +346,7 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
                 auto rows = ix.lookup(slot.rpis[candidates[c]]);
                 if (rows.empty()) continue;
                 ++counters.rpis_matched;
-                classify(*slot.key, slot.index, interval_of(slot, candidates[c]), rows, derive_aemk(slot.key->key.key),
+                classify(*slot.key, slot.index, interval_of(slot, candidates[c]), rows, derive_aemk(slot.key->exposure_key.tek),
                          out);
             }
         }
@@ -356,7 +356,7 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
 
 Result<void> KeyMatcher::match(const DiagnosisKey& key, std::uint32_t key_index,
                                std::vector<MatchedSighting>& out) {
-    if (key.key.rolling_period < 1 || key.key.rolling_period > kTekRollingPeriod)
+    if (key.exposure_key.rolling_period < 1 || key.exposure_key.rolling_period > kTekRollingPeriod)
         return make_error(ErrorCode::kInvalidArgument, "match: rolling period must be 1..144");
     return impl_->run(std::span(&key, 1), key_index, out);
 }

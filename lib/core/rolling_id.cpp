@@ -197,8 +197,8 @@ Result<Beacon> make_beacon(const ExposureKey& key, IntervalNumber enin,
     if (!d) return d.error();
     Beacon b;
     const IntervalNumber intervals[1] = {enin};
-    if (auto r = d->derive_at(key.key, intervals, std::span(&b.rpi, 1)); !r) return r.error();
-    auto aem = d->crypt_aem(derive_aemk(key.key), b.rpi, encode_metadata(metadata));
+    if (auto r = d->derive_at(key.tek, intervals, std::span(&b.rpi, 1)); !r) return r.error();
+    auto aem = d->crypt_aem(derive_aemk(key.tek), b.rpi, encode_metadata(metadata));
     if (!aem) return aem.error();
     b.aem = *aem;
     return b;

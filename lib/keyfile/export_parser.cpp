@@ -147,7 +147,7 @@ struct Parser {
                     f.has_key_data = true;
                     f.key_data_length = static_cast<std::uint32_t>(*len);
                     const bool ok = *len == static_cast<int>(core::kTekBytes)
-                                        ? in.ReadRaw(dk.key.key.expose_secret_mut().data(), *len)
+                                        ? in.ReadRaw(dk.exposure_key.tek.expose_secret_mut().data(), *len)
                                         : in.Skip(*len);
                     if (!ok) return malformed("export.bin: truncated key_data");
                     break;
@@ -189,8 +189,8 @@ struct Parser {
             ++info.invalid_by_reason[static_cast<std::size_t>(*reason)];
             return ok();
         }
-        dk.key.rolling_start = static_cast<core::IntervalNumber>(f.rolling_start);
-        dk.key.rolling_period = f.has_rolling_period ? static_cast<std::uint32_t>(f.rolling_period)
+        dk.exposure_key.rolling_start = static_cast<core::IntervalNumber>(f.rolling_start);
+        dk.exposure_key.rolling_period = f.has_rolling_period ? static_cast<std::uint32_t>(f.rolling_period)
                                                      : core::kTekRollingPeriod;
         dk.transmission_risk_level = f.transmission_risk_level;
         dk.report_type = static_cast<core::ReportType>(f.report_type);

@@ -149,11 +149,11 @@ std::uint32_t uniform(core::Rng& rng, std::uint32_t n) {
 core::DiagnosisKey fake_key(std::span<const core::DiagnosisKey> real, const ExportWriteOptions& o,
                             core::Rng& rng) {
     core::DiagnosisKey k;
-    rng.fill(k.key.key.expose_secret_mut());
+    rng.fill(k.exposure_key.tek.expose_secret_mut());
     if (!real.empty()) {
         const auto& r = real[uniform(rng, static_cast<std::uint32_t>(real.size()))];
-        k.key.rolling_start = r.key.rolling_start;
-        k.key.rolling_period = r.key.rolling_period;
+        k.exposure_key.rolling_start = r.exposure_key.rolling_start;
+        k.exposure_key.rolling_period = r.exposure_key.rolling_period;
         k.transmission_risk_level = r.transmission_risk_level;
         k.report_type = r.report_type;
         k.days_since_onset = r.days_since_onset;
@@ -164,10 +164,10 @@ core::DiagnosisKey fake_key(std::span<const core::DiagnosisKey> real, const Expo
         std::min<std::uint64_t>(o.end_timestamp / 600, std::numeric_limits<std::int32_t>::max() - 144));
     const core::IntervalNumber today = core::day_start_interval(end_enin);
     const std::uint32_t days_back = 1 + uniform(rng, 14);
-    k.key.rolling_start = today >= days_back * core::kTekRollingPeriod
+    k.exposure_key.rolling_start = today >= days_back * core::kTekRollingPeriod
                               ? today - days_back * core::kTekRollingPeriod
                               : core::kTekRollingPeriod;
-    k.key.rolling_period = core::kTekRollingPeriod;
+    k.exposure_key.rolling_period = core::kTekRollingPeriod;
     k.transmission_risk_level = static_cast<std::int32_t>(1 + uniform(rng, 8));
     k.report_type = core::ReportType::kConfirmedTest;
     return k;
@@ -189,8 +189,8 @@ private:
 
 void write_key(io::CodedOutputStream& out, const core::DiagnosisKey& k, bool always_period) {
     using CO = io::CodedOutputStream;
-    const auto start = static_cast<std::uint32_t>(k.key.rolling_start);
-    const bool period = always_period || k.key.rolling_period != core::kTekRollingPeriod;
+    const auto start = static_cast<std::uint32_t>(k.exposure_key.rolling_start);
+    const bool period = always_period || k.exposure_key.rolling_period != core::kTekRollingPeriod;
     const bool report = k.report_type != core::ReportType::kUnknown;
     const auto trl = static_cast<std::uint32_t>(k.transmission_risk_level);  // 0..8
     const std::uint32_t dsos =
@@ -198,7 +198,7 @@ void write_key(io::CodedOutputStream& out, const core::DiagnosisKey& k, bool alw
     std::size_t size = 1 + 1 + core::kTekBytes;                   // key_data
     size += 1 + CO::VarintSize32(trl);                             // transmission_risk_level
     size += 1 + CO::VarintSize32(start);                           // rolling_start
-    if (period) size += 1 + CO::VarintSize32(k.key.rolling_period);
+    if (period) size += 1 + CO::VarintSize32(k.exposure_key.rolling_period);
     if (report) size += 1 + 1;                                     // report_type 1..5
     if (k.days_since_onset) size += 1 + CO::VarintSize32(dsos);
 
@@ -206,14 +206,14 @@ void write_key(io::CodedOutputStream& out, const core::DiagnosisKey& k, bool alw
     out.WriteVarint32(static_cast<std::uint32_t>(size));
     out.WriteTag(WFL::MakeTag(Key::kKeyDataFieldNumber, WFL::WIRETYPE_LENGTH_DELIMITED));
     out.WriteVarint32(static_cast<std::uint32_t>(core::kTekBytes));
-    out.WriteRaw(k.key.key.expose_secret().data(), static_cast<int>(core::kTekBytes));
+    out.WriteRaw(k.exposure_key.tek.expose_secret().data(), static_cast<int>(core::kTekBytes));
     out.WriteTag(WFL::MakeTag(Key::kTransmissionRiskLevelFieldNumber, WFL::WIRETYPE_VARINT));
     out.WriteVarint32(trl);
     out.WriteTag(WFL::MakeTag(Key::kRollingStartIntervalNumberFieldNumber, WFL::WIRETYPE_VARINT));
     out.WriteVarint32(start);
     if (period) {
         out.WriteTag(WFL::MakeTag(Key::kRollingPeriodFieldNumber, WFL::WIRETYPE_VARINT));
-        out.WriteVarint32(k.key.rolling_period);
+        out.WriteVarint32(k.exposure_key.rolling_period);
     }
     if (report) {
         out.WriteTag(WFL::MakeTag(Key::kReportTypeFieldNumber, WFL::WIRETYPE_VARINT));
@@ -252,7 +252,7 @@ Result<ExportFiles> build_export_impl(std::span<const core::DiagnosisKey> keys,
     for (const auto& k : keys) order.push_back(&k);
     for (const auto& k : fakes) order.push_back(&k);
     std::sort(order.begin(), order.end(), [](const core::DiagnosisKey* a, const core::DiagnosisKey* b) {
-        return std::memcmp(a->key.key.expose_secret().data(), b->key.key.expose_secret().data(),
+        return std::memcmp(a->exposure_key.tek.expose_secret().data(), b->exposure_key.tek.expose_secret().data(),
                            core::kTekBytes) < 0;
     });
 

@@ -33,12 +33,12 @@ std::optional<InvalidKeyReason> check_diagnosis_key(const core::DiagnosisKey& d)
     k.has_key_data = true;
     k.key_data_length = core::kTekBytes;
     k.has_rolling_start = true;
-    if (d.key.rolling_start > static_cast<std::uint32_t>(std::numeric_limits<std::int32_t>::max()))
+    if (d.exposure_key.rolling_start > static_cast<std::uint32_t>(std::numeric_limits<std::int32_t>::max()))
         return InvalidKeyReason::kRollingStartRange;
-    k.rolling_start = static_cast<std::int32_t>(d.key.rolling_start);
+    k.rolling_start = static_cast<std::int32_t>(d.exposure_key.rolling_start);
     k.has_rolling_period = true;
-    if (d.key.rolling_period > core::kTekRollingPeriod) return InvalidKeyReason::kRollingPeriodRange;
-    k.rolling_period = static_cast<std::int32_t>(d.key.rolling_period);
+    if (d.exposure_key.rolling_period > core::kTekRollingPeriod) return InvalidKeyReason::kRollingPeriodRange;
+    k.rolling_period = static_cast<std::int32_t>(d.exposure_key.rolling_period);
     k.has_transmission_risk_level = true;
     k.transmission_risk_level = d.transmission_risk_level;
     k.has_report_type = true;

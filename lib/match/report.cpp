@@ -26,7 +26,7 @@ Result<ExposureReport> build_report(const std::vector<RpiMatch>& matches, std::i
         }
         ++report.valid_matches;
         auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
-            return g.first->key.key.key == m.key.key.key && g.first->metadata == m.metadata;
+            return g.first->diagnosis_key.exposure_key.tek == m.diagnosis_key.exposure_key.tek && g.first->metadata == m.metadata;
         });
         if (it == groups.end()) {
             groups.push_back({&m, {}, 0, m.first_seen, m.last_seen});
@@ -42,7 +42,7 @@ Result<ExposureReport> build_report(const std::vector<RpiMatch>& matches, std::i
         const Group& group = groups[g];
         auto md = core::decode_metadata(group.first->metadata);
         if (!md) continue;  // valid matches carry well-formed metadata; be safe anyway
-        const auto info = core::window_key_info(group.first->key, *md, options.mapping);
+        const auto info = core::window_key_info(group.first->diagnosis_key, *md, options.mapping);
         auto windows = core::build_exposure_windows(group.scans, info, options.window);
         if (windows.empty()) continue;  // infectiousness NONE (or revoked)
         Encounter e;

@@ -34,7 +34,7 @@ Result<void> MatchSession::add_key(core::DiagnosisKey&& key) {
     }
     if (options_.now) {
         const auto usable_from = static_cast<std::int64_t>(
-            (key.key.rolling_end() + engine_.options().match.tolerance_intervals) * core::kIntervalSeconds);
+            (key.exposure_key.rolling_end() + engine_.options().match.tolerance_intervals) * core::kIntervalSeconds);
         if (*options_.now < usable_from) {
             ++file_counters_.keys_embargoed;
             return ok();
@@ -62,7 +62,7 @@ Result<void> MatchSession::flush() {
         if (!same) {
             RpiMatch r;
             r.file_index = file_index_;
-            r.key = batch_[m.key_index].clone();
+            r.diagnosis_key = batch_[m.key_index].clone();
             r.rpi = s.rpi;
             r.interval = m.rpi_interval;
             r.first_seen = s.first_seen;
@@ -110,7 +110,7 @@ std::vector<RpiMatch> MatchSession::take_matches() {
     out.reserve(matches_.size());
     for (auto& m : matches_) {
         std::array<std::uint8_t, core::kTekBytes> tek{};
-        const auto bytes = m.key.key.key.expose_secret();  // a published key: used as an id only
+        const auto bytes = m.diagnosis_key.exposure_key.tek.expose_secret();  // a published key: used as an id only
         std::copy(bytes.begin(), bytes.end(), tek.begin());
         if (seen.emplace(tek, m.interval, m.first_seen, static_cast<int>(m.status)).second) out.push_back(std::move(m));
     }

@@ -772,7 +772,7 @@ Result<void> EncounterStore::add_own_key(const core::ExposureKey& key, std::int6
         return make_error(ErrorCode::kInvalidArgument, "store: rolling period must be 1..144");
     auto tx = Transaction::begin(impl_->db);
     if (!tx) return tx.error();
-    const auto tek = key.key.expose_secret();  // bound SQLITE_STATIC: SQLite makes no copy of its own
+    const auto tek = key.tek.expose_secret();  // bound SQLITE_STATIC: SQLite makes no copy of its own
     {
         auto st = Statement::prepare(impl_->db,
                                      "SELECT rolling_start, rolling_period FROM own_keys WHERE tek = ?1");
@@ -822,7 +822,7 @@ Result<std::vector<OwnKey>> EncounterStore::own_keys() const {
             period > core::kTekRollingPeriod)
             return corrupt("store: malformed own-key row");
         OwnKey k;
-        k.key.key = core::TemporaryExposureKey::from(tek.first<core::kTekBytes>());
+        k.key.tek = core::TemporaryExposureKey::from(tek.first<core::kTekBytes>());
         k.key.rolling_start = static_cast<core::IntervalNumber>(start);
         k.key.rolling_period = static_cast<std::uint32_t>(period);
         k.created = st->column_int(3);

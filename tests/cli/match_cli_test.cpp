@@ -159,7 +159,7 @@ TEST_CASE("End to end through the CLI: export build, ingest, match", "[cli][matc
                     (fx.dir / "heard.csv").string()}).exit_code == 0);
     sotto::test::write_text(fx.dir / "keys.csv",
                             "tek_hex,rolling_start,rolling_period,transmission_risk_level,report_type,days_since_onset\n" +
-                                sotto::to_hex(tek.key.expose_secret()) + "," + std::to_string(day) + ",144,6,1,2\n");
+                                sotto::to_hex(tek.tek.expose_secret()) + "," + std::to_string(day) + ",144,6,1,2\n");
     const std::string zip = (fx.dir / "export.zip").string();
     auto built = fx.run({"export", "build", "--keys", (fx.dir / "keys.csv").string(), "--signing-key", priv,
                          "--key-id", "999", "--key-version", "v1", "--region", "XX", "--pad", "20", "-o", zip});
@@ -172,7 +172,7 @@ TEST_CASE("End to end through the CLI: export build, ingest, match", "[cli][matc
     const json j = json::parse(r.out);
     CHECK(j["files"][0]["keys"] == 21);
     REQUIRE(j["matches"].size() == 2);
-    CHECK(j["matches"][0]["tek"] == sotto::to_hex(tek.key.expose_secret()));
+    CHECK(j["matches"][0]["tek"] == sotto::to_hex(tek.tek.expose_secret()));
     CHECK(j["risk"]["risk_level"] == "high");
 
     // Text output names the exposure; a key bound to another id refuses the file.

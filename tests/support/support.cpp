@@ -151,7 +151,7 @@ std::string cli_path() {
 #ifdef SOTTO_CLI_PATH
     return SOTTO_CLI_PATH;
 #else
-    FAIL("the sotto tool was not built (SOTTO_BUILD_EXAMPLES=OFF)");
+    FAIL("the sotto tool was not built (SOTTO_BUILD_APPS=OFF)");
     return {};
 #endif
 }

@@ -23,13 +23,13 @@ enum class ReportType : std::uint8_t {
 /// A diagnosis key. Published keys are not secret, but they are the same kind of key material as
 /// the device's own TEKs and share the type.
 struct DiagnosisKey {
-    ExposureKey key;                           ///< TEK, rolling start, rolling period (1..144)
+    ExposureKey exposure_key;                  ///< TEK, rolling start, rolling period (1..144)
     std::int32_t transmission_risk_level = 0;  ///< 0..8, app-defined (deprecated in v1.5)
     ReportType report_type = ReportType::kUnknown;
     std::optional<std::int32_t> days_since_onset;  ///< absent when the file does not say
 
     DiagnosisKey clone() const {
-        return {key.clone(), transmission_risk_level, report_type, days_since_onset};
+        return {exposure_key.clone(), transmission_risk_level, report_type, days_since_onset};
     }
 };
 

@@ -26,7 +26,7 @@ using AssociatedEncryptedMetadataKey = SecretBytes<16, struct AemkTag>;
 /// A TEK with its validity: intervals `[rolling_start, rolling_start + rolling_period)`.
 /// Used both for the device's own keys and for published diagnosis keys.
 struct ExposureKey {
-    TemporaryExposureKey key;
+    TemporaryExposureKey tek;
     IntervalNumber rolling_start = 0;
     std::uint32_t rolling_period = kTekRollingPeriod;  ///< 1..144
 
@@ -38,7 +38,7 @@ struct ExposureKey {
     bool valid_at(IntervalNumber enin) const noexcept {
         return enin >= rolling_start && enin < rolling_end();
     }
-    ExposureKey clone() const noexcept { return {key.clone(), rolling_start, rolling_period}; }
+    ExposureKey clone() const noexcept { return {tek.clone(), rolling_start, rolling_period}; }
 };
 
 /// A new TEK for the day that contains `now`: 16 bytes from `rng`, rolling start aligned to a

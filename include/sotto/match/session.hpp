@@ -17,7 +17,7 @@ namespace sotto::match {
 /// Everything heard of one RPI of one diagnosis key that shares one outcome.
 struct RpiMatch {
     std::uint32_t file_index = 0;        ///< which `begin_file` the key came from
-    core::DiagnosisKey key;              ///< the published key (TEK, validity, TRL, report type...)
+    core::DiagnosisKey diagnosis_key;    ///< the published key (TEK, validity, TRL, report type...)
     core::RollingProximityId rpi;
     core::IntervalNumber interval = 0;   ///< the interval the RPI was generated for
     std::int64_t first_seen = 0;         ///< Unix seconds, receiver clock

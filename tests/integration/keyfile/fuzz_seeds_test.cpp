@@ -57,8 +57,8 @@ TEST_CASE("Fuzz seeds: Python-built signed zips verify (deflated and stored)", "
         REQUIRE(c.keys.size() == 3);
         CHECK(c.keys[0].report_type == core::ReportType::kRecursive);
         CHECK(c.keys[0].days_since_onset == 1);
-        CHECK(c.keys[1].key.rolling_period == 1u);
-        CHECK(c.keys[2].key.rolling_period == 144u);  // absent
+        CHECK(c.keys[1].exposure_key.rolling_period == 1u);
+        CHECK(c.keys[2].exposure_key.rolling_period == 144u);  // absent
         CHECK(c.keys[2].days_since_onset == -14);
     }
     auto u = read_export_zip(seed("unsigned.zip"), seed_trust(), VerifyMode::kRequireSignature, {});

@@ -42,16 +42,16 @@ TrustStore trust_from_file(const std::filesystem::path& pem, std::string id, std
     return t;
 }
 
-std::string tek_hex(const core::DiagnosisKey& k) { return to_hex(k.key.key.expose_secret()); }
+std::string tek_hex(const core::DiagnosisKey& k) { return to_hex(k.exposure_key.tek.expose_secret()); }
 
 core::DiagnosisKey make_key(std::string_view hex_tek, std::uint32_t start, std::uint32_t period,
                             std::int32_t trl, core::ReportType rt, std::optional<std::int32_t> dsos) {
     auto tek = core::TemporaryExposureKey::from_hex(hex_tek);
     REQUIRE(tek.has_value());
     core::DiagnosisKey k;
-    k.key.key = std::move(*tek);
-    k.key.rolling_start = start;
-    k.key.rolling_period = period;
+    k.exposure_key.tek = std::move(*tek);
+    k.exposure_key.rolling_start = start;
+    k.exposure_key.rolling_period = period;
     k.transmission_risk_level = trl;
     k.report_type = rt;
     k.days_since_onset = dsos;

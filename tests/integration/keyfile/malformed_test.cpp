@@ -122,13 +122,13 @@ TEST_CASE("Invalid keys are counted per reason and never delivered", "[keyfile][
     CHECK(info->keys_valid == 8);
     REQUIRE(c.keys.size() == 8);
     std::vector<std::uint8_t> fills;
-    for (const auto& k : c.keys) fills.push_back(k.key.key.expose_secret()[0]);
+    for (const auto& k : c.keys) fills.push_back(k.exposure_key.tek.expose_secret()[0]);
     CHECK(fills == std::vector<std::uint8_t>{0x01, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17});
-    CHECK(c.keys[1].key.rolling_period == 1u);
-    CHECK(c.keys[2].key.rolling_period == 144u);
+    CHECK(c.keys[1].exposure_key.rolling_period == 1u);
+    CHECK(c.keys[2].exposure_key.rolling_period == 144u);
     CHECK(c.keys[3].days_since_onset == -14);
     CHECK(c.keys[4].days_since_onset == 14);
-    CHECK(c.keys[6].key.rolling_start == static_cast<std::uint32_t>(INT32_MAX - 144));
+    CHECK(c.keys[6].exposure_key.rolling_start == static_cast<std::uint32_t>(INT32_MAX - 144));
     CHECK(c.keys[7].transmission_risk_level == 0);
     CHECK(!c.keys[0].days_since_onset.has_value());
     for (std::size_t i = 0; i < kInvalidKeyReasonCount; ++i)

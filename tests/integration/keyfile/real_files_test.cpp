@@ -69,14 +69,14 @@ TEST_CASE("Google server example export verifies and yields its 2 keys exactly",
 
     REQUIRE(c.keys.size() == 2);
     CHECK(tek_hex(c.keys[0]) == "172fc480e598490c34177604339b1543");
-    CHECK(c.keys[0].key.rolling_start == 2649980u);
-    CHECK(c.keys[0].key.rolling_period == 1u);
+    CHECK(c.keys[0].exposure_key.rolling_start == 2649980u);
+    CHECK(c.keys[0].exposure_key.rolling_period == 1u);
     CHECK(c.keys[0].transmission_risk_level == 8);
     CHECK(c.keys[0].report_type == core::ReportType::kUnknown);
     CHECK(!c.keys[0].days_since_onset.has_value());
     CHECK(tek_hex(c.keys[1]) == "2b63053ac483238de176169e861f3dcd");
-    CHECK(c.keys[1].key.rolling_start == 2649866u);
-    CHECK(c.keys[1].key.rolling_period == 114u);
+    CHECK(c.keys[1].exposure_key.rolling_start == 2649866u);
+    CHECK(c.keys[1].exposure_key.rolling_period == 114u);
     CHECK(c.keys[1].transmission_risk_level == 1);
 }
 
@@ -110,7 +110,7 @@ TEST_CASE("Google internals sample: 140 keys, absent rolling_period read as 144"
     CHECK(info->keys_valid == 140);
     CHECK(info->keys_invalid == 0);
     REQUIRE(c.keys.size() == 140);
-    for (const auto& k : c.keys) CHECK(k.key.rolling_period == 144u);
+    for (const auto& k : c.keys) CHECK(k.exposure_key.rolling_period == 144u);
     // Sorted by key_data, as Google's server writes them.
     for (std::size_t i = 1; i < c.keys.size(); ++i) CHECK(tek_hex(c.keys[i - 1]) < tek_hex(c.keys[i]));
 }
@@ -142,7 +142,7 @@ TEST_CASE("Real German CWA export (loose export.bin + export.sig) verifies with 
     for (const auto& k : c.keys) {
         const std::pair<int, int> p{k.transmission_risk_level, static_cast<int>(k.report_type)};
         ++all[p];
-        if (k.key.rolling_period == 144) ++full_day[p];
+        if (k.exposure_key.rolling_period == 144) ++full_day[p];
         REQUIRE(k.days_since_onset.has_value());
         ++dsos[*k.days_since_onset];
     }
@@ -163,8 +163,8 @@ TEST_CASE("Real German CWA export (loose export.bin + export.sig) verifies with 
     for (const auto& k : c.keys)
         if (tek_hex(k) == "1a1a7081aa67a08072844aed3347730f") {
             found = true;
-            CHECK(k.key.rolling_start == 2689920u);
-            CHECK(k.key.rolling_period == 144u);
+            CHECK(k.exposure_key.rolling_start == 2689920u);
+            CHECK(k.exposure_key.rolling_period == 144u);
             CHECK(k.report_type == core::ReportType::kRecursive);
             CHECK(k.days_since_onset == 1);
         }
@@ -188,8 +188,8 @@ TEST_CASE("Real German export read from memory, from a zip, and in two passes gi
     REQUIRE(b.keys.size() == 15521);
     REQUIRE(d.keys.size() == 15521);
     for (std::size_t i = 0; i < a.keys.size(); i += 97) {
-        CHECK(a.keys[i].key.key == b.keys[i].key.key);
-        CHECK(a.keys[i].key.key == d.keys[i].key.key);
+        CHECK(a.keys[i].exposure_key.tek == b.keys[i].exposure_key.tek);
+        CHECK(a.keys[i].exposure_key.tek == d.keys[i].exposure_key.tek);
     }
 }
 
@@ -211,7 +211,7 @@ TEST_CASE("Immuni export.bin parses in parse-only mode and is refused when a sig
     REQUIRE(c.keys.size() == 3);
     for (const auto& k : c.keys) {
         CHECK(k.transmission_risk_level == 8);
-        CHECK(k.key.rolling_period == 144u);
+        CHECK(k.exposure_key.rolling_period == 144u);
     }
     // Negative neighbour: the same file when a signature is required.
     Collected none;

@@ -88,20 +88,20 @@ TEST_CASE("Round trip: a written export reads back verified, sorted, with paddin
     for (std::size_t i = 1; i < c.keys.size(); ++i) CHECK(tek_hex(c.keys[i - 1]) < tek_hex(c.keys[i]));
     // Every real key is there with all its fields.
     for (const auto& k : keys) {
-        auto it = std::find_if(c.keys.begin(), c.keys.end(), [&](const auto& x) { return x.key.key == k.key.key; });
+        auto it = std::find_if(c.keys.begin(), c.keys.end(), [&](const auto& x) { return x.exposure_key.tek == k.exposure_key.tek; });
         REQUIRE(it != c.keys.end());
-        CHECK(it->key.rolling_start == k.key.rolling_start);
-        CHECK(it->key.rolling_period == k.key.rolling_period);
+        CHECK(it->exposure_key.rolling_start == k.exposure_key.rolling_start);
+        CHECK(it->exposure_key.rolling_period == k.exposure_key.rolling_period);
         CHECK(it->transmission_risk_level == k.transmission_risk_level);
         CHECK(it->report_type == k.report_type);
         CHECK(it->days_since_onset == k.days_since_onset);
     }
     // Fake keys look like real ones: their fields are copied from a real key.
     std::set<std::uint32_t> real_starts;
-    for (const auto& k : keys) real_starts.insert(k.key.rolling_start);
+    for (const auto& k : keys) real_starts.insert(k.exposure_key.rolling_start);
     std::set<std::string> distinct;
     for (const auto& k : c.keys) {
-        CHECK(real_starts.count(k.key.rolling_start) == 1);
+        CHECK(real_starts.count(k.exposure_key.rolling_start) == 1);
         distinct.insert(tek_hex(k));
     }
     CHECK(distinct.size() == 24);
@@ -226,10 +226,10 @@ TEST_CASE("Padding without real keys: plausible fake keys inside the export wind
     REQUIRE(c.keys.size() == 50);
     const std::uint32_t end_day = static_cast<std::uint32_t>(1614902400 / 600 / 144 * 144);
     for (const auto& k : c.keys) {
-        CHECK(k.key.rolling_start % 144 == 0);
-        CHECK(k.key.rolling_start < end_day);
-        CHECK(k.key.rolling_start >= end_day - 14 * 144);
-        CHECK(k.key.rolling_period == 144u);
+        CHECK(k.exposure_key.rolling_start % 144 == 0);
+        CHECK(k.exposure_key.rolling_start < end_day);
+        CHECK(k.exposure_key.rolling_start >= end_day - 14 * 144);
+        CHECK(k.exposure_key.rolling_period == 144u);
         CHECK(k.transmission_risk_level >= 1);
         CHECK(k.transmission_risk_level <= 8);
         CHECK(k.report_type == core::ReportType::kConfirmedTest);
@@ -242,7 +242,7 @@ TEST_CASE("Padding without real keys: plausible fake keys inside the export wind
     REQUIRE(read_export_pair(again->export_bin, again->export_sig, trust, VerifyMode::kRequireSignature, c2.sink())
                 .has_value());
     REQUIRE(c2.keys.size() == 50);
-    for (std::size_t i = 0; i < 50; ++i) CHECK(c.keys[i].key.key == c2.keys[i].key.key);
+    for (std::size_t i = 0; i < 50; ++i) CHECK(c.keys[i].exposure_key.tek == c2.keys[i].exposure_key.tek);
 }
 
 TEST_CASE("The writer refuses invalid keys, options and signing keys", "[keyfile][writer]") {

@@ -63,7 +63,7 @@ fs::path real_export() { return test::gaen_data("cwa-real-2021-03-04/export.bin"
 
 std::set<std::string> teks_of(const std::vector<match::RpiMatch>& m) {
     std::set<std::string> s;
-    for (const auto& x : m) s.insert(to_hex(x.key.key.key.expose_secret()));
+    for (const auto& x : m) s.insert(to_hex(x.diagnosis_key.exposure_key.tek.expose_secret()));
     return s;
 }
 
@@ -86,7 +86,7 @@ TEST_CASE("The 19 real sightings match exactly their 3 TEKs and 4 RPIs in the re
     for (const auto& m : r->matches) {
         CHECK(m.status == MatchStatus::kValid);
         CHECK(to_hex(m.metadata) == "5c010000");
-        CHECK(m.key.report_type == ReportType::kRecursive);
+        CHECK(m.diagnosis_key.report_type == ReportType::kRecursive);
         rpis.insert(to_hex(m.rpi.bytes));
     }
     CHECK(rpis == std::set<std::string>{"d8d4c97c6d0eed083e13294b6470534b", "3084d3eafab73f90effd8e73c89082be",
@@ -202,7 +202,7 @@ TEST_CASE("End to end with our own signing key: publish, verify, match, score", 
     std::vector<Observation> obs;
     for (int minute = 0; minute < 25; ++minute) {  // 25 minutes on a tram at 08:00, close
         const std::int64_t t = interval_start_seconds(day + 48) + 60 * minute;
-        auto b = make_beacon(alice.key, *interval_number(t), {1, -5, CalibrationConfidence::kHigh});
+        auto b = make_beacon(alice.exposure_key, *interval_number(t), {1, -5, CalibrationConfidence::kHigh});
         REQUIRE(b);
         obs.push_back({t, -62, *b});
         obs.push_back({t + 1, -60, *b});
@@ -236,7 +236,7 @@ TEST_CASE("End to end with our own signing key: publish, verify, match, score", 
     REQUIRE(r->matches.size() == 3);  // 25 minutes from 08:00 span three RPI intervals
     for (const auto& m : r->matches) {
         CHECK(m.status == MatchStatus::kValid);
-        CHECK(m.key.key.key == alice.key.key);
+        CHECK(m.diagnosis_key.exposure_key.tek == alice.exposure_key.tek);
         CHECK(to_hex(m.metadata) == "5cfb0000");
     }
     REQUIRE(r->report.encounters.size() == 1);

@@ -61,11 +61,11 @@ core::Sighting fixture_sighting() {
 // Rows as schema version 1 stores them.
 void write_v1_rows(Database& db) {
     core::ExposureKey k;
-    k.key.expose_secret_mut()[0] = 0x77;
+    k.tek.expose_secret_mut()[0] = 0x77;
     k.rolling_start = kToday * 144;
     auto st = Statement::prepare(db, "INSERT INTO own_keys VALUES (?1, ?2, 144, ?3, 1)");
     REQUIRE(st.has_value());
-    const auto tek = k.key.expose_secret();
+    const auto tek = k.tek.expose_secret();
     REQUIRE(st->bind(1, std::span<const std::uint8_t>(tek)));
     REQUIRE(st->bind(2, static_cast<std::int64_t>(k.rolling_start)));
     REQUIRE(st->bind(3, kNow));
@@ -122,7 +122,7 @@ TEST_CASE("Migration 1 -> 2 from a version-1 fixture keeps every row", "[store][
     REQUIRE(keys.has_value());
     REQUIRE(keys->size() == 1);
     CHECK((*keys)[0].published);
-    CHECK((*keys)[0].key.key.expose_secret()[0] == 0x77);
+    CHECK((*keys)[0].key.tek.expose_secret()[0] == 0x77);
     auto sightings = s->sightings_in_range(0, 1ull << 32);
     REQUIRE(sightings.has_value());
     REQUIRE(sightings->size() == 1);

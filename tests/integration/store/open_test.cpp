@@ -36,7 +36,7 @@ void make_populated_store(const std::filesystem::path& p, store::Credential c) {
     REQUIRE(r.has_value());
     REQUIRE(r->accepted == 300);
     core::ExposureKey k;
-    k.key.expose_secret_mut()[0] = 0x42;
+    k.tek.expose_secret_mut()[0] = 0x42;
     k.rolling_start = kToday * 144;
     REQUIRE(s->add_own_key(k, kNow).has_value());
 }

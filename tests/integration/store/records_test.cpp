@@ -10,7 +10,7 @@ namespace {
 
 core::ExposureKey key_for_day(std::uint32_t day, std::uint8_t fill, std::uint32_t period = 144) {
     core::ExposureKey k;
-    for (auto& b : k.key.expose_secret_mut()) b = fill;
+    for (auto& b : k.tek.expose_secret_mut()) b = fill;
     k.rolling_start = day * 144;
     k.rolling_period = period;
     return k;
@@ -36,21 +36,21 @@ TEST_CASE("Own keys are stored, listed in rolling-start order and marked publish
               ErrorCode::kInvalidArgument);
         CHECK(s.add_own_key(key_for_day(kToday, 9, 145), kNow).error().code ==
               ErrorCode::kInvalidArgument);
-        REQUIRE(s.mark_published(key_for_day(kToday - 2, 1).key));
-        CHECK(s.mark_published(key_for_day(kToday - 2, 7).key).error().code ==
+        REQUIRE(s.mark_published(key_for_day(kToday - 2, 1).tek));
+        CHECK(s.mark_published(key_for_day(kToday - 2, 7).tek).error().code ==
               ErrorCode::kInvalidArgument);
     }
     auto s = open_store(p);
     auto keys = s.own_keys();
     REQUIRE(keys.has_value());
     REQUIRE(keys->size() == 3);
-    CHECK((*keys)[0].key.key == key_for_day(kToday - 2, 1).key);
+    CHECK((*keys)[0].key.tek == key_for_day(kToday - 2, 1).tek);
     CHECK((*keys)[0].key.rolling_start == (kToday - 2) * 144);
     CHECK((*keys)[0].created == kNow - 2 * 86400);
     CHECK((*keys)[0].published);
     CHECK((*keys)[1].key.rolling_period == 100);
     CHECK_FALSE((*keys)[1].published);
-    CHECK((*keys)[2].key.key == key_for_day(kToday, 3).key);
+    CHECK((*keys)[2].key.tek == key_for_day(kToday, 3).tek);
     CHECK_FALSE((*keys)[2].published);
     CHECK(s.stats()->own_keys == 3);
 }

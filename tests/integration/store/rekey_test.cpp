@@ -15,7 +15,7 @@ void populate(EncounterStore& s) {
     for (std::uint32_t i = 0; i < 2000; ++i) obs.push_back(observation(kNow - 7200 + i, -66, rpi_of(9, i)));
     REQUIRE(s.ingest(obs, kNow));
     core::ExposureKey k;
-    k.key.expose_secret_mut()[5] = 5;
+    k.tek.expose_secret_mut()[5] = 5;
     k.rolling_start = kToday * 144;
     REQUIRE(s.add_own_key(k, kNow));
 }

@@ -23,7 +23,7 @@ void fill_days(EncounterStore& s, std::uint32_t days, std::uint32_t rpis_per_day
         REQUIRE(r.has_value());
         REQUIRE(r->accepted == rpis_per_day);
         core::ExposureKey k;
-        k.key.expose_secret_mut()[0] = static_cast<std::uint8_t>(d + 1);
+        k.tek.expose_secret_mut()[0] = static_cast<std::uint8_t>(d + 1);
         k.rolling_start = day * 144;
         REQUIRE(s.add_own_key(k, day_start));
         const store::ExposureRecord rec{day_start, day, 1, 1, 3.0, 60};

@@ -58,10 +58,10 @@ Needles fill(EncounterStore& s) {
     REQUIRE(s.ingest(obs, kNow));
     for (std::uint32_t d = 0; d < 10; ++d) {
         core::ExposureKey k;
-        rng.fill(k.key.expose_secret_mut());
+        rng.fill(k.tek.expose_secret_mut());
         k.rolling_start = (kToday - d) * 144;
         REQUIRE(s.add_own_key(k, kNow));
-        n.add(k.key.expose_secret());
+        n.add(k.tek.expose_secret());
     }
     return n;
 }

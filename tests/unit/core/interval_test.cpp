@@ -41,5 +41,5 @@ TEST_CASE("A new TEK starts at UTC midnight and lasts 144 intervals", "[core][ke
 
     ExposureKey next = generate_tek(rng, 2643120);
     CHECK(next.rolling_start == 2643120u);
-    CHECK_FALSE(next.key == k.key);  // fresh randomness, no link between TEKs
+    CHECK_FALSE(next.tek == k.tek);  // fresh randomness, no link between TEKs
 }

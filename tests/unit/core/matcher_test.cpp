@@ -18,9 +18,9 @@ const Metadata kMeta{1, 1, CalibrationConfidence::kHigh};
 DiagnosisKey make_key(std::uint64_t seed, IntervalNumber start = kDay, std::uint32_t period = 144) {
     DeterministicRng rng(seed);
     DiagnosisKey k;
-    rng.fill(k.key.key.expose_secret_mut());
-    k.key.rolling_start = start;
-    k.key.rolling_period = period;
+    rng.fill(k.exposure_key.tek.expose_secret_mut());
+    k.exposure_key.rolling_start = start;
+    k.exposure_key.rolling_period = period;
     k.report_type = ReportType::kConfirmedTest;
     k.transmission_risk_level = 5;
     return k;
@@ -30,7 +30,7 @@ DiagnosisKey make_key(std::uint64_t seed, IntervalNumber start = kDay, std::uint
 // `heard` (a few packets one second apart).
 Sighting heard(const DiagnosisKey& key, IntervalNumber rpi_interval, IntervalNumber heard_at,
                std::int64_t offset = 60, const Metadata& md = kMeta) {
-    ExposureKey any_period{key.key.key.clone(), key.key.rolling_start, 144};
+    ExposureKey any_period{key.exposure_key.tek.clone(), key.exposure_key.rolling_start, 144};
     auto b = make_beacon(any_period, rpi_interval, md);
     REQUIRE(b);
     Observation o{interval_start_seconds(heard_at) + offset, -60, *b};
@@ -243,7 +243,7 @@ TEST_CASE("Prefiltered and full matching agree on valid exposures", "[core][matc
     for (int i = 0; i < 50; ++i) {
         keys.push_back(make_key(500 + static_cast<std::uint64_t>(i), kDay + 144 * static_cast<IntervalNumber>(i % 3)));
         if (i % 5 == 0) {
-            const IntervalNumber j = keys.back().key.rolling_start + static_cast<IntervalNumber>(i % 144);
+            const IntervalNumber j = keys.back().exposure_key.rolling_start + static_cast<IntervalNumber>(i % 144);
             sightings.push_back(heard(keys.back(), j, j + static_cast<IntervalNumber>(i % 4)));
         }
     }

@@ -15,9 +15,9 @@ const Metadata kMeta{1, 1, CalibrationConfidence::kHigh};
 DiagnosisKey make_key(std::uint64_t seed, std::optional<std::int32_t> dsos) {
     DeterministicRng rng(seed);
     DiagnosisKey k;
-    rng.fill(k.key.key.expose_secret_mut());
-    k.key.rolling_start = kDay;
-    k.key.rolling_period = 144;
+    rng.fill(k.exposure_key.tek.expose_secret_mut());
+    k.exposure_key.rolling_start = kDay;
+    k.exposure_key.rolling_period = 144;
     k.report_type = ReportType::kConfirmedTest;
     k.days_since_onset = dsos;
     return k;
@@ -29,7 +29,7 @@ std::vector<Sighting> heard(const DiagnosisKey& key, IntervalNumber j, int minut
     for (int m = 0; m < minutes; ++m) {
         const std::int64_t t = interval_start_seconds(j) + 60 * m + 5;
         const IntervalNumber at = *interval_number(t);
-        auto b = make_beacon(key.key, at, kMeta);  // the sender's RPI follows the clock
+        auto b = make_beacon(key.exposure_key, at, kMeta);  // the sender's RPI follows the clock
         REQUIRE(b);
         Observation o{t, static_cast<std::int8_t>(rssi), *b};
         if (out.empty() || out.back().interval != at) {

@@ -15,16 +15,16 @@ const Metadata kMeta{1, 1, CalibrationConfidence::kHigh};
 DiagnosisKey make_key(std::uint64_t seed, IntervalNumber start = kDay) {
     DeterministicRng rng(seed);
     DiagnosisKey k;
-    rng.fill(k.key.key.expose_secret_mut());
-    k.key.rolling_start = start;
-    k.key.rolling_period = 144;
+    rng.fill(k.exposure_key.tek.expose_secret_mut());
+    k.exposure_key.rolling_start = start;
+    k.exposure_key.rolling_period = 144;
     k.report_type = ReportType::kConfirmedTest;
     k.transmission_risk_level = 6;
     return k;
 }
 
 std::vector<Sighting> heard(const DiagnosisKey& key, IntervalNumber j, IntervalNumber at, int packets) {
-    auto b = make_beacon(key.key, j, kMeta);
+    auto b = make_beacon(key.exposure_key, j, kMeta);
     REQUIRE(b);
     Observation o{interval_start_seconds(at) + 10, -55, *b};
     Sighting s = make_sighting(o);
@@ -57,7 +57,7 @@ TEST_CASE("A session reports one record per matched RPI with its sightings", "[m
     REQUIRE(session.end_file(true));
     auto m = session.take_matches();
     REQUIRE(m.size() == 3);
-    CHECK(m[0].key.key.key == a.key.key);
+    CHECK(m[0].diagnosis_key.exposure_key.tek == a.exposure_key.tek);
     CHECK(m[0].interval == kDay + 60);
     CHECK(m[0].sightings == 3);
     CHECK(m[0].scans.size() == 3);
@@ -65,7 +65,7 @@ TEST_CASE("A session reports one record per matched RPI with its sightings", "[m
     CHECK(m[0].metadata == encode_metadata(kMeta));
     CHECK(m[0].status == MatchStatus::kValid);
     CHECK(m[1].interval == kDay + 61);
-    CHECK(m[2].key.key.key == c.key.key);
+    CHECK(m[2].diagnosis_key.exposure_key.tek == c.exposure_key.tek);
     CHECK(session.counters().keys == 3);
 }
 
@@ -137,7 +137,7 @@ TEST_CASE("Engine output does not depend on the number of threads", "[match][eng
     for (int i = 0; i < 3000; ++i) {
         keys.push_back(make_key(10 + static_cast<std::uint64_t>(i), kDay + 144 * static_cast<IntervalNumber>(i % 3)));
         if (i % 97 == 0) {
-            auto s = heard(keys.back(), keys.back().key.rolling_start + 5, keys.back().key.rolling_start + 5, 2);
+            auto s = heard(keys.back(), keys.back().exposure_key.rolling_start + 5, keys.back().exposure_key.rolling_start + 5, 2);
             sightings.insert(sightings.end(), s.begin(), s.end());
         }
     }

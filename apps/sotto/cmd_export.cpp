@@ -46,8 +46,8 @@ std::string optional_int(const std::optional<std::int32_t>& v) {
 }
 
 std::string key_csv(const core::DiagnosisKey& k) {
-    return fmt::format("{},{},{},{},{},{}", to_hex(k.key.key.expose_secret()), k.key.rolling_start,
-                       k.key.rolling_period, k.transmission_risk_level,
+    return fmt::format("{},{},{},{},{},{}", to_hex(k.exposure_key.tek.expose_secret()), k.exposure_key.rolling_start,
+                       k.exposure_key.rolling_period, k.transmission_risk_level,
                        static_cast<int>(k.report_type),
                        k.days_since_onset ? std::to_string(*k.days_since_onset) : std::string());
 }
@@ -194,9 +194,9 @@ std::optional<std::vector<core::DiagnosisKey>> parse_keys_csv(std::string_view t
         core::DiagnosisKey k;
         auto tek = core::TemporaryExposureKey::from_hex(f[0]);
         if (!tek) return bad("tek_hex must be 32 hex digits");
-        k.key.key = std::move(*tek);
-        if (!parse_number(f[1], k.key.rolling_start)) return bad("rolling_start is not a number");
-        if (!parse_number(f[2], k.key.rolling_period)) return bad("rolling_period is not a number");
+        k.exposure_key.tek = std::move(*tek);
+        if (!parse_number(f[1], k.exposure_key.rolling_start)) return bad("rolling_start is not a number");
+        if (!parse_number(f[2], k.exposure_key.rolling_period)) return bad("rolling_period is not a number");
         if (!parse_number(f[3], k.transmission_risk_level))
             return bad("transmission_risk_level is not a number");
         if (f.size() >= 5 && !f[4].empty()) {
@@ -245,8 +245,8 @@ int run_build(const BuildOptions& o) {
         // Default window: from the first key's start to the last key's end.
         std::uint64_t lo = std::numeric_limits<std::uint64_t>::max(), hi = 0;
         for (const auto& k : *keys) {
-            lo = std::min<std::uint64_t>(lo, k.key.rolling_start);
-            hi = std::max<std::uint64_t>(hi, k.key.rolling_end());
+            lo = std::min<std::uint64_t>(lo, k.exposure_key.rolling_start);
+            hi = std::max<std::uint64_t>(hi, k.exposure_key.rolling_end());
         }
         w.start_timestamp = lo * 600;
         w.end_timestamp = hi * 600;

@@ -80,20 +80,20 @@ json to_json(const match::CheckResult& r) {
     }
     json matches = json::array();
     for (const auto& m : r.matches) {
-        json o = {{"tek", to_hex(m.key.key.key.expose_secret())},  // published: not secret any more
-                  {"rolling_start", m.key.key.rolling_start},
-                  {"rolling_period", m.key.key.rolling_period},
+        json o = {{"tek", to_hex(m.diagnosis_key.exposure_key.tek.expose_secret())},  // published: not secret any more
+                  {"rolling_start", m.diagnosis_key.exposure_key.rolling_start},
+                  {"rolling_period", m.diagnosis_key.exposure_key.rolling_period},
                   {"rpi", to_hex(m.rpi.bytes)},
                   {"interval", m.interval},
                   {"first_seen", m.first_seen},
                   {"last_seen", m.last_seen},
                   {"sightings", m.sightings},
                   {"metadata", to_hex(m.metadata)},
-                  {"report_type", static_cast<int>(m.key.report_type)},
-                  {"transmission_risk_level", m.key.transmission_risk_level},
+                  {"report_type", static_cast<int>(m.diagnosis_key.report_type)},
+                  {"transmission_risk_level", m.diagnosis_key.transmission_risk_level},
                   {"status", m.status == core::MatchStatus::kValid ? "valid" : "suspect"},
                   {"reason", m.reason}};
-        o["days_since_onset"] = m.key.days_since_onset ? json(*m.key.days_since_onset) : json(nullptr);
+        o["days_since_onset"] = m.diagnosis_key.days_since_onset ? json(*m.diagnosis_key.days_since_onset) : json(nullptr);
         matches.push_back(o);
     }
     json windows = json::array();
