@@ -226,6 +226,14 @@ void BluezBus::set_adapter_property(const std::string& property, const sdbus::Va
         .withArguments(std::string("org.bluez.Adapter1"), property, value);
 }
 
+void BluezBus::spoof_device_signal(const std::string& device_path,
+                                   const std::map<std::string, sdbus::Variant>& changed) {
+    auto object = sdbus::createObject(*control_, device_path);
+    auto signal = object->createSignal("org.freedesktop.DBus.Properties", "PropertiesChanged");
+    signal << std::string("org.bluez.Device1") << changed << std::vector<std::string>{};
+    object->emitSignal(signal);
+}
+
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (true) {

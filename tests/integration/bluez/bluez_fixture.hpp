@@ -88,6 +88,11 @@ public:
     void set_adapter_property(const std::string& property, const sdbus::Variant& value,
                               const std::string& name = "hci0");
 
+    /// A Device1 PropertiesChanged sent by the *test's* connection, not by bluetoothd: what any
+    /// local process can emit on the system bus.
+    void spoof_device_signal(const std::string& device_path,
+                             const std::map<std::string, sdbus::Variant>& changed);
+
     const std::string& address() const { return address_; }
 
 private:

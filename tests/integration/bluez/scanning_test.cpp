@@ -199,3 +199,26 @@ TEST_CASE("Heard beacons reach a real EncounterStore with their RSSI and malform
         CHECK(s.first_seen == kNow);
     }
 }
+
+TEST_CASE("Device signals from a process other than bluetoothd are ignored",
+          "[bluez][dbus][scanning]") {
+    BluezBus bus;
+    bus.add_adapter();
+    ManualClock clock;
+    auto radio = make_radio(clock);
+    Recorder rec;
+    REQUIRE(radio->start_scanning(rec.scan_callback()).has_value());
+    using Map = std::map<std::string, sdbus::Variant>;
+    const Map changed{{"RSSI", sdbus::Variant(std::int16_t{-30})},
+                      {"ServiceData", sdbus::Variant(Map{{"0000fd6f-0000-1000-8000-00805f9b34fb",
+                                                           sdbus::Variant(payload(4))}})}};
+    bus.spoof_device_signal("/org/bluez/hci0/dev_4A_00_00_00_00_66", changed);
+    // The same dict from bluetoothd is delivered (and, being later, proves the spoof was seen
+    // and dropped rather than still in flight).
+    bus.emit_device_properties("4A:00:00:00:00:77", changed);
+    REQUIRE(eventually([&] { return rec.heard_count() >= 1; }));
+    std::this_thread::sleep_for(100ms);
+    const auto heard = rec.heard_copy();
+    REQUIRE(heard.size() == 1);
+    CHECK(heard[0].address == ble::Address{{0x4A, 0, 0, 0, 0, 0x77}});
+}
