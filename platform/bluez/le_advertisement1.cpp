@@ -23,6 +23,12 @@ LEAdvertisement1::LEAdvertisement1(sdbus::IConnection& connection, std::string p
     object_->registerProperty("ServiceUUIDs").onInterface(kAdvertisementIface).withGetter([] {
         return std::vector<std::string>{"fd6f"};
     });
+    object_->registerProperty("MinInterval").onInterface(kAdvertisementIface).withGetter([] {
+        return kMinIntervalMs;
+    });
+    object_->registerProperty("MaxInterval").onInterface(kAdvertisementIface).withGetter([] {
+        return kMaxIntervalMs;
+    });
     object_->registerProperty("ServiceData").onInterface(kAdvertisementIface).withGetter([this] {
         std::vector<std::uint8_t> bytes;
         {

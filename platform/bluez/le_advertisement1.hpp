@@ -5,8 +5,10 @@
 // Properties: Type "broadcast" (non-connectable, no Flags), ServiceUUIDs ["fd6f"] (BlueZ's
 // discovery filters match on the UUID list, so scanners with a UUID filter see us), ServiceData
 // {"fd6f": <ay 20 bytes>}. No Includes (the AEM carries the TX power; "tx-power" would cost 3 of
-// the 31 bytes), no Discoverable, no LocalName, no intervals (ignored unless bluetoothd runs
-// with Experimental, see docs/linux.md).
+// the 31 bytes), no Discoverable, no LocalName. MinInterval 200 / MaxInterval 270 (uint32, ms:
+// the GAEN advertising interval); bluetoothd applies them only when it runs with Experimental
+// and otherwise ignores them (its parser reads only the properties it knows), see
+// docs/linux.md.
 
 #include <array>
 #include <cstdint>
@@ -20,6 +22,10 @@
 #include "dbus.hpp"
 
 namespace sotto::platform::bluez {
+
+/// GAEN Bluetooth spec v1.2: advertise every 200-270 ms.
+inline constexpr std::uint32_t kMinIntervalMs = 200;
+inline constexpr std::uint32_t kMaxIntervalMs = 270;
 
 class LEAdvertisement1 {
 public:

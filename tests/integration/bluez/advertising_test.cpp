@@ -48,6 +48,13 @@ TEST_CASE("The registered advertisement is a non-connectable broadcast carrying 
     const auto bytes = service_data_of(props);
     REQUIRE(bytes.size() == 20);
     CHECK(std::equal(bytes.begin(), bytes.end(), adv.service_data.begin()));
+    // The GAEN interval, as uint32 milliseconds (BlueZ rejects other types).
+    REQUIRE(props.count("MinInterval") == 1);
+    REQUIRE(props.count("MaxInterval") == 1);
+    CHECK(props.at("MinInterval").peekValueType() == "u");
+    CHECK(props.at("MinInterval").get<std::uint32_t>() == 200);
+    CHECK(props.at("MaxInterval").get<std::uint32_t>() == 270);
+    CHECK(props.size() == 5);  // Type, ServiceUUIDs, ServiceData, MinInterval, MaxInterval
     // Nothing that would make it discoverable, connectable or longer.
     CHECK(props.count("Discoverable") == 0);
     CHECK(props.count("Includes") == 0);
