@@ -12,10 +12,10 @@ SOTTO_PACKAGES=(
   libprotobuf-dev protobuf-compiler libzip-dev zlib1g-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev
   catch2 openssl
-  # The BlueZ radio backend (sdbus-c++) and its tests (a private dbus-daemon, a mock bluetoothd).
-  libsdbus-c++-dev dbus python3-dbusmock
   # openssl: the command-line tool, an independent signature checker in the keyfile tests.
   # For -DSOTTO_FUZZ=ON also: clang-14 libclang-rt-14-dev (not needed by the normal build).
+  # The BlueZ radio backend (sdbus-c++) and its tests (a private dbus-daemon, a mock bluetoothd).
+  libsdbus-c++-dev dbus python3-dbusmock
 )
 
 sotto_install_packages() {
