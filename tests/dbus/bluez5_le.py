@@ -13,8 +13,8 @@ Run as `/usr/bin/python3 -m dbusmock --template tests/dbus/bluez5_le.py` on a pr
 * Test controls on org.bluez.Mock at "/": InjectAdvertisement (DuplicateData=true behaviour:
   InterfacesAdded once, then PropertiesChanged{RSSI, ServiceData} for every call, repeats
   included), EmitDeviceProperties (any property dict, for malformed types), SetPowered,
-  SetDiscoverable, RefuseNextRegistration (a chosen BlueZ error), IgnoreNextRegistration (never
-  answer), ReleaseAdvertisements (bluetoothd calls Release()), GetAdvertisements, GetCallLog,
+  SetDiscoverable, RefuseNextRegistration / RefuseNextDiscovery (a chosen BlueZ error),
+  IgnoreNextRegistration (never answer), ReleaseAdvertisements (bluetoothd calls Release()), GetAdvertisements, GetCallLog,
   GetDiscoveryFilter.
 '''
 
@@ -53,6 +53,9 @@ def _emit_adapter_props(adapter, props):
 
 def _start_discovery(adapter):
     log_call(adapter, 'StartDiscovery')
+    if adapter.refuse_discovery:
+        name, adapter.refuse_discovery = adapter.refuse_discovery, ''
+        raise dbus.exceptions.DBusException('Refused by test', name=name)
     if not adapter.props[bluez5.ADAPTER_IFACE]['Powered']:
         raise dbus.exceptions.DBusException('Resource Not Ready', name='org.bluez.Error.NotReady')
     adapter.props[bluez5.ADAPTER_IFACE]['Discovering'] = dbus.Boolean(True, variant_level=1)
@@ -87,6 +90,7 @@ def AddAdapter(self, device_name, system_name):
     adapter.discovery_filter = dbus.Dictionary({}, signature='sv')
     adapter.refuse_next = ''
     adapter.ignore_next = False
+    adapter.refuse_discovery = ''
     adapter.AddMethods(bluez5.ADAPTER_IFACE, [
         ('StartDiscovery', '', '', _start_discovery),
         ('StopDiscovery', '', '', _stop_discovery),
@@ -203,6 +207,11 @@ def SetDiscoverable(_self, adapter_name, discoverable):
 @dbus.service.method(MOCK_IFACE, in_signature='ss', out_signature='')
 def RefuseNextRegistration(_self, adapter_name, error_name):
     _adapter(adapter_name).refuse_next = str(error_name)
+
+
+@dbus.service.method(MOCK_IFACE, in_signature='ss', out_signature='')
+def RefuseNextDiscovery(_self, adapter_name, error_name):
+    _adapter(adapter_name).refuse_discovery = str(error_name)
 
 
 @dbus.service.method(MOCK_IFACE, in_signature='s', out_signature='')

@@ -176,6 +176,9 @@ void BluezBus::set_discoverable(bool on, const std::string& name) {
 void BluezBus::refuse_next_registration(const std::string& error_name, const std::string& name) {
     SOTTO_MOCK_CALL("RefuseNextRegistration").withArguments(name, error_name);
 }
+void BluezBus::refuse_next_discovery(const std::string& error_name, const std::string& name) {
+    SOTTO_MOCK_CALL("RefuseNextDiscovery").withArguments(name, error_name);
+}
 void BluezBus::ignore_next_registration(const std::string& name) {
     SOTTO_MOCK_CALL("IgnoreNextRegistration").withArguments(name);
 }

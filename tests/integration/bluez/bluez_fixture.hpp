@@ -66,6 +66,7 @@ public:
     void set_powered(bool on, const std::string& name = "hci0");
     void set_discoverable(bool on, const std::string& name = "hci0");
     void refuse_next_registration(const std::string& error_name, const std::string& name = "hci0");
+    void refuse_next_discovery(const std::string& error_name, const std::string& name = "hci0");
     void ignore_next_registration(const std::string& name = "hci0");
     void release_advertisements(const std::string& name = "hci0");
     void inject(const std::string& address, std::int16_t rssi, const std::vector<std::uint8_t>& data,

@@ -1,5 +1,9 @@
 // Surviving the world: no adapter at start, power cycles, bluetoothd restarting, the adapter
 // becoming discoverable behind our back, the bus itself going away.
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include <sotto/platform/bluez_radio.hpp>
 
 #include "bluez_fixture.hpp"
@@ -183,4 +187,91 @@ TEST_CASE("Creating a radio without any system bus fails cleanly", "[bluez][dbus
         REQUIRE_FALSE(bad.has_value());
         CHECK(bad.error().code == ErrorCode::kInvalidArgument);
     }
+}
+
+TEST_CASE("Discovery that cannot be restarted after a power cycle is reported and retried later",
+          "[bluez][dbus][recovery]") {
+    BluezBus bus;
+    bus.add_adapter();
+    ManualClock clock;
+    auto radio = make_radio(clock);
+    Recorder rec;
+    radio->set_event_callback(rec.event_callback());
+
+    bus.refuse_next_discovery("org.bluez.Error.Failed");
+    auto s = radio->start_scanning(rec.scan_callback());
+    REQUIRE_FALSE(s.has_value());
+    CHECK(s.error().code == ErrorCode::kBleRefused);
+    CHECK_FALSE(radio->status().scanning);
+
+    bus.set_powered(false);
+    REQUIRE(eventually([&] { return !radio->status().adapter_present; }));
+    bus.refuse_next_discovery("org.bluez.Error.Failed");
+    bus.set_powered(true);
+    CHECK(eventually([&] { return rec.event_count(ble::RadioEventKind::kScanningFailed) == 1; }));
+    CHECK_FALSE(radio->status().scanning);
+    // The wish is still there: the next power-on starts it.
+    bus.set_powered(false);
+    REQUIRE(eventually([&] { return !radio->status().adapter_present; }));
+    bus.set_powered(true);
+    CHECK(eventually([&] { return radio->status().scanning; }));
+    CHECK(rec.event_count(ble::RadioEventKind::kScanningFailed) == 1);
+}
+
+TEST_CASE("Radio methods called from the event callback fail instead of deadlocking",
+          "[bluez][dbus][recovery]") {
+    BluezBus bus;
+    ManualClock clock;
+    auto radio = make_radio(clock);
+    std::mutex m;
+    std::vector<ErrorCode> inner;
+    radio->set_event_callback([&](const ble::RadioEvent&) {
+        auto r = radio->start_advertising(advertisement_filled(1));
+        std::lock_guard lock(m);
+        inner.push_back(r.has_value() ? ErrorCode::kOk : r.error().code);
+    });
+    bus.add_adapter();
+    REQUIRE(eventually([&] {
+        std::lock_guard lock(m);
+        return !inner.empty();
+    }));
+    std::lock_guard lock(m);
+    CHECK(inner.front() == ErrorCode::kFailedPrecondition);
+    CHECK(bus.advertisements().empty());
+}
+
+TEST_CASE("Overlapping calls from several threads leave one consistent registration",
+          "[bluez][dbus][recovery]") {
+    BluezBus bus;
+    bus.add_adapter();
+    ManualClock clock;
+    auto radio = make_radio(clock);
+    REQUIRE(radio->start_advertising(advertisement_filled(0)).has_value());
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 25; ++i) {
+                const auto fill = static_cast<std::uint8_t>(t * 50 + i + 1);
+                if (!radio->rotate(advertisement_filled(fill))) failures.fetch_add(1);
+                (void)radio->status();
+                if (t == 3 && i % 5 == 0) {
+                    if (!radio->start_scanning([](const ble::HeardAdvertisement&) {})) failures.fetch_add(1);
+                    if (!radio->stop_scanning()) failures.fetch_add(1);
+                }
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(failures.load() == 0);
+    CHECK(radio->status().rotations == 100);
+    // Exactly one advertisement, carrying one of the rotations' payloads whole (never mixed).
+    auto ads = bus.advertisements();
+    REQUIRE(ads.size() == 1);
+    const auto bytes = service_data_of(ads.begin()->second);
+    REQUIRE(bytes.size() == 20);
+    CHECK(std::all_of(bytes.begin(), bytes.end(), [&](std::uint8_t b) { return b == bytes[0]; }));
+    CHECK(bytes[0] != 0);
+    CHECK(bus.count_calls("RegisterAdvertisement") == 101);
+    CHECK(bus.count_calls("UnregisterAdvertisement") == 100);
 }
