@@ -38,7 +38,7 @@ std::vector<PlainProperty> to_plain(const PropertyMap& properties) noexcept {
                             // Entries past the cap are kept as empty markers, so they are counted.
                             PlainValue pv;
                             if (n++ <= kMaxServiceDataEntries) pv = plain_scalar(inner);
-                            p.value.entries.emplace_back(key, std::move(pv));
+                            p.value.entries.push_back(PlainEntry{key, std::move(pv)});
                         }
                     }
                 } else {

@@ -14,6 +14,8 @@
 
 namespace sotto::platform::bluez {
 
+struct PlainEntry;
+
 /// One D-Bus value, reduced to what Device1 decoding reads. `signature` is the D-Bus signature
 /// of the value inside the property's variant ("n", "s", "a{sv}", "ay", ...); the other members
 /// hold the value only when the signature is one of those.
@@ -23,7 +25,13 @@ struct PlainValue {
     std::string text;                 ///< "s", "o"
     std::vector<std::uint8_t> bytes;  ///< "ay"
     /// "a{sv}": key and the value's plain form (one level deep: entries carry no entries).
-    std::vector<std::pair<std::string, PlainValue>> entries;
+    std::vector<PlainEntry> entries;
+};
+
+/// One entry of an "a{sv}" dictionary.
+struct PlainEntry {
+    std::string key;
+    PlainValue value;
 };
 
 /// One property of a Device1 dictionary (InterfacesAdded, GetManagedObjects or

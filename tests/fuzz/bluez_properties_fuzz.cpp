@@ -46,7 +46,7 @@ PlainValue value(Reader& r, bool nested) {
         const std::size_t entries = r.byte() % 24;
         for (std::size_t i = 0; i < entries && r.n > 0; ++i) {
             std::string key = (r.byte() & 1) ? kKeys[r.byte() % 4] : r.str();
-            v.entries.emplace_back(std::move(key), value(r, true));
+            v.entries.push_back(PlainEntry{std::move(key), value(r, true)});
         }
     }
     return v;

@@ -15,7 +15,7 @@ const std::string kPath = "/org/bluez/hci0/dev_4A_11_22_33_44_55";
 PlainValue int16(std::int64_t v) { return PlainValue{"n", v, {}, {}, {}}; }
 PlainValue text(std::string s) { return PlainValue{"s", 0, std::move(s), {}, {}}; }
 PlainValue bytes(std::vector<std::uint8_t> b) { return PlainValue{"ay", 0, {}, std::move(b), {}}; }
-PlainValue dict(std::vector<std::pair<std::string, PlainValue>> e) {
+PlainValue dict(std::vector<PlainEntry> e) {
     return PlainValue{"a{sv}", 0, {}, {}, std::move(e)};
 }
 std::vector<PlainProperty> device(PlainValue rssi, PlainValue service_data) {
@@ -90,7 +90,7 @@ TEST_CASE("Signals with unusable RSSI or ServiceData are malformed as a whole", 
 
 TEST_CASE("Bad service-data entries are dropped one by one and counted", "[bluez][decode]") {
     const std::vector<std::uint8_t> good(20, 9);
-    std::vector<std::pair<std::string, PlainValue>> entries{
+    std::vector<PlainEntry> entries{
         {"fd6f", bytes(good)},                                      // short form: fine
         {"not-a-uuid", bytes(good)},                                // key
         {"1234fd6f-0000-1000-8000-00805f9b34fb", bytes(good)},      // 32-bit UUID
@@ -114,8 +114,7 @@ TEST_CASE("Bad service-data entries are dropped one by one and counted", "[bluez
         CHECK(o.dropped_entries == 1);
     }
     SECTION("entries beyond the cap are dropped") {
-        std::vector<std::pair<std::string, PlainValue>> many(kMaxServiceDataEntries + 3,
-                                                             {kFd6f, bytes(good)});
+        std::vector<PlainEntry> many(kMaxServiceDataEntries + 3, PlainEntry{kFd6f, bytes(good)});
         const auto o = decode_device_properties(kPath, device(int16(-70), dict(many)));
         REQUIRE(o.report.has_value());
         CHECK(o.report->entries.size() == kMaxServiceDataEntries);
