@@ -15,7 +15,7 @@
 /// * Scan callbacks run on the D-Bus event-loop thread; event callbacks run on the backend's
 ///   control thread (the one thread that talks to BlueZ). Both are owned by the radio.
 /// * A radio method called from inside one of its callbacks returns kFailedPrecondition at once
-///   instead of deadlocking.
+///   instead of deadlocking (`set_event_callback`, which returns nothing, then does nothing).
 /// * Every method returns within a bounded time: each D-Bus call is limited by `call_timeout`
 ///   (kBleTimeout), and a call waits for at most the calls queued before it.
 ///

@@ -275,3 +275,24 @@ TEST_CASE("Overlapping calls from several threads leave one consistent registrat
     CHECK(bus.count_calls("RegisterAdvertisement") == 101);
     CHECK(bus.count_calls("UnregisterAdvertisement") == 100);
 }
+
+TEST_CASE("A radio created before bluetoothd runs starts once it appears", "[bluez][dbus][recovery]") {
+    BluezBus bus(false);  // the bus, but no bluetoothd
+    ManualClock clock;
+    auto radio = make_radio(clock);
+    Recorder rec;
+    radio->set_event_callback(rec.event_callback());
+    CHECK_FALSE(radio->status().adapter_present);
+    auto r = radio->start_advertising(advertisement_filled(9));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::kBleUnavailable);
+
+    bus.start_mock();
+    bus.add_adapter();
+    REQUIRE(eventually([&] { return radio->status().advertising; }));
+    CHECK(registered_with(bus, 9));
+    CHECK(eventually([&] { return rec.event_count(ble::RadioEventKind::kAdapterAvailable) == 1; }));
+    // Appearing for the first time is not a restart.
+    CHECK(rec.event_count(ble::RadioEventKind::kServiceRestarted) == 0);
+    CHECK(radio->bluez_status().service_restarts == 0);
+}
