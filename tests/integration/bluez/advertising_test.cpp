@@ -178,7 +178,8 @@ TEST_CASE("An advertisement released by bluetoothd is registered again after the
     CHECK(eventually([&] { return rec.event_count(ble::RadioEventKind::kAdvertisingFailed) == 1; }));
     CHECK(eventually([&] { return bus.advertisements().size() == 1; }));
     CHECK(service_data_of(only_advertisement(bus)) == std::vector<std::uint8_t>(20, 3));
-    CHECK(radio->bluez_status().registrations == 2);
+    // The mock records the registration before it replies: wait for the reply to be processed.
+    REQUIRE(eventually([&] { return radio->bluez_status().registrations == 2; }));
 
     SECTION("but not when advertising was stopped") {
         REQUIRE(radio->stop_advertising().has_value());
