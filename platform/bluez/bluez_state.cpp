@@ -10,14 +10,31 @@ bool BluezRadioImpl::available() const noexcept {
 }
 
 void BluezRadioImpl::emit(ble::RadioEventKind kind, Error error) noexcept {
-    try {
+    // Events run on the D-Bus loop thread, like the scan callback (radio.hpp); if the loop has
+    // ended with the connection, on this (control) thread instead.
+    // Only to the callback installed when the event happened: one installed later does not get
+    // older events, and one removed meanwhile is never called again.
+    std::uint64_t generation = 0;
+    {
         std::lock_guard lock(event_mutex_);
         if (!on_event_) return;
-        InCallback mark;
-        on_event_(ble::RadioEvent{kind, error});
-    } catch (...) {
-        // A throwing callback must not take the radio down.
+        generation = event_generation_;
     }
+    auto deliver = [this, kind, error, generation] {
+        try {
+            std::lock_guard lock(event_mutex_);
+            if (!on_event_ || event_generation_ != generation) return;
+            InCallback mark;
+            on_event_(ble::RadioEvent{kind, error});
+        } catch (...) {
+            // A throwing callback must not take the radio down.
+        }
+    };
+    try {
+        if (loop_->post(deliver)) return;
+    } catch (...) {
+    }
+    deliver();
 }
 
 Result<void> BluezRadioImpl::register_current() noexcept {

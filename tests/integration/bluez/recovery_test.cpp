@@ -52,6 +52,13 @@ TEST_CASE("Without an adapter the wish is kept and fulfilled when the adapter ap
     CHECK(eventually([&] { return rec.event_count(ble::RadioEventKind::kAdapterAvailable) == 1; }));
     bus.inject("4A:00:00:00:00:01", -66, std::vector<std::uint8_t>(20, 1));
     CHECK(eventually([&] { return rec.heard_count() == 1; }));
+    {
+        // Both callbacks run on the radio's D-Bus loop thread (radio.hpp), not the caller's.
+        std::lock_guard lock(rec.mutex);
+        CHECK(rec.scan_thread == rec.event_thread);
+        CHECK(rec.scan_thread != std::this_thread::get_id());
+        CHECK(rec.scan_thread != std::thread::id{});
+    }
 
     SECTION("a wrong adapter name never matches another adapter") {
         bz::BluezOptions o;
