@@ -40,7 +40,14 @@ void BluezRadioImpl::emit(ble::RadioEventKind kind, Error error) noexcept {
 Result<void> BluezRadioImpl::register_current() noexcept {
     if (!wanted_adv_) return ok();
     advertisement_->set_payload(wanted_adv_->service_data);
-    auto r = manager_->register_advertisement(advertisement_->path());
+    std::string error_name;
+    auto r = manager_->register_advertisement(advertisement_->path(), error_name);
+    if (!r && error_name == "org.bluez.Error.AlreadyExists") {
+        // bluetoothd still holds an earlier registration of ours (one whose reply timed out, or
+        // one kept across a power cycle) with an older payload: replace it, once.
+        if (auto u = manager_->unregister_advertisement(advertisement_->path()); !u) return u;
+        r = manager_->register_advertisement(advertisement_->path(), error_name);
+    }
     if (r) {
         registrations_.fetch_add(1);
         std::lock_guard lock(state_mutex_);

@@ -211,3 +211,18 @@ TEST_CASE("Radio methods called from a callback fail instead of deadlocking",
     std::lock_guard lock(m);
     CHECK(inner == ErrorCode::kFailedPrecondition);
 }
+
+TEST_CASE("A registration bluetoothd already holds is replaced with the current payload",
+          "[bluez][dbus][advertising]") {
+    BluezBus bus;
+    bus.add_adapter();
+    ManualClock clock;
+    auto radio = make_radio(clock);
+    bus.refuse_next_registration("org.bluez.Error.AlreadyExists");
+    REQUIRE(radio->start_advertising(advertisement_filled(4)).has_value());
+    CHECK(service_data_of(only_advertisement(bus)) == std::vector<std::uint8_t>(20, 4));
+    std::vector<std::string> adv_calls;
+    for (const auto& l : bus.call_log())
+        if (l.find("Advertisement ") != std::string::npos) adv_calls.push_back(l.substr(5, 3));
+    CHECK(adv_calls == std::vector<std::string>{"Reg", "Unr", "Reg"});
+}
