@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <sotto/core/keys.hpp>
+#include <sotto/core/rolling_id.hpp>
 #include <sotto/core/rng.hpp>
 
 #include "core/aes128.hpp"
