@@ -52,10 +52,18 @@ if [ ! -f "$sysroot/.sotto-sysroot" ] || [ "$(cat "$sysroot/.sotto-sysroot")" !=
   rm -rf "$sysroot" "$sysroot.tmp"
   mkdir -p "$build"
   # extract: unpack the packages and their dependencies, run nothing (no emulation needed).
-  mmdebstrap --quiet --variant=extract --architectures="$debarch" --format=directory \
-    --include="$(IFS=,; echo "${sysroot_packages[*]}")" bookworm "$sysroot.tmp" \
-    "deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
-    "deb ${mirror%/debian}/debian-security bookworm-security main" </dev/null
+  make_sysroot() {
+    rm -rf "$sysroot.tmp"
+    mmdebstrap --quiet --variant=extract --architectures="$debarch" --format=directory \
+      --include="$(IFS=,; echo "${sysroot_packages[*]}")" bookworm "$sysroot.tmp" "$@" </dev/null
+  }
+  if ! make_sysroot "deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
+                    "deb ${mirror%/debian}/debian-security bookworm-security main"; then
+    # A mirror caught mid-sync serves index files that fail their hash check; the point
+    # releases alone give the same headers and ABI, which is all a build sysroot needs.
+    echo "WARNING: the sysroot with bookworm-security failed; retrying with bookworm and bookworm-updates only" >&2
+    make_sysroot "deb $mirror bookworm main" "deb $mirror bookworm-updates main"
+  fi
   echo "$want" > "$sysroot.tmp/.sotto-sysroot"
   mv "$sysroot.tmp" "$sysroot"
 else
