@@ -9,7 +9,7 @@
 # needs binfmt_misc. Exits non-zero on any failure.
 #
 # aarch64: everything the native build has (libraries, apps, examples, bench, all tests), plus the
-#   crypto tests with the ARMv8 crypto extensions reported and masked (core_arm_crypto_on/off).
+#   crypto tests with the ARMv8 crypto extensions reported and masked (arm_crypto.*).
 # armhf:   the libraries and their tests (core, store, keyfile, match); the apps, examples and
 #   bench are not built (ARMv7 boards run the library inside an app; the CLI tests already run on
 #   aarch64). Generic crypto only: the ARMv8 fast paths are AArch64 code.

@@ -13,7 +13,9 @@
 
 #include "sha256_x2.hpp"
 
-#if defined(__aarch64__) && defined(__linux__)
+// Little-endian only: the key expansion treats key words as little-endian (as every AArch64
+// Linux and Android system is; aarch64_be takes the OpenSSL paths).
+#if defined(__aarch64__) && defined(__AARCH64EL__) && defined(__linux__)
 #define SOTTO_HAVE_ARM_CRYPTO 1
 #endif
 

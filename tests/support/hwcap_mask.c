@@ -2,7 +2,7 @@
  * getauxval(AT_HWCAP) report a CPU without the ARMv8 Cryptography Extension (no AES, PMULL, SHA1,
  * SHA2, SHA3, SHA512), so the program's run-time dispatch, and OpenSSL's, take their generic paths.
  * qemu 7.2 has no AArch64 CPU model without these extensions and no property to turn them off,
- * so this is how CI runs the generic paths (tests/CMakeLists.txt, core_no_arm_crypto.*). */
+ * so this is how CI runs the generic paths (tests/CMakeLists.txt, arm_crypto.*). */
 #define _GNU_SOURCE
 #include <asm/hwcap.h>
 #include <dlfcn.h>
