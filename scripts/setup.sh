@@ -14,6 +14,8 @@ SOTTO_PACKAGES=(
   catch2 openssl
   # openssl: the command-line tool, an independent signature checker in the keyfile tests.
   # For -DSOTTO_FUZZ=ON also: clang-14 libclang-rt-14-dev (not needed by the normal build).
+  # scripts/cross-test.sh installs what it needs itself: g++-aarch64-linux-gnu or
+  # g++-arm-linux-gnueabihf, qemu-user, mmdebstrap (the target's -dev packages go into its sysroot).
 )
 
 sotto_install_packages() {
