@@ -10,6 +10,7 @@
 
 #include "bench.hpp"
 #include "core/hkdf.hpp"
+#include "core/sha256_x2.hpp"
 
 namespace sotto::bench {
 namespace {
@@ -84,6 +85,7 @@ void add_derive_bench(CLI::App& app) {
         const double fast = run_fast(keys, seconds);
         const double naive = run_naive(keys, seconds / 2);
         fmt::print("AES implementation: {}\n", RpiDeriver::create()->aes_implementation());
+        fmt::print("SHA-256 implementation: {}\n", core::detail::sha256_backend_name());
         fmt::print("derive: {:.0f} keys/s ({:.3f} us/key, 144 RPIs each)\n", fast, 1e6 / fast);
         fmt::print("naive:  {:.0f} keys/s ({:.3f} us/key)\n", naive, 1e6 / naive);
         fmt::print("speedup: {:.1f}x\n", fast / naive);

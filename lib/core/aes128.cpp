@@ -1,4 +1,5 @@
 #include "aes128.hpp"
+#include "arm_crypto.hpp"
 
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -165,6 +166,9 @@ bool aes_backend_supported(AesBackend backend) noexcept {
         case AesBackend::kAesNi: return cpu_has_aesni();
         case AesBackend::kVaes512: return cpu_has_vaes512();
 #endif
+#if SOTTO_HAVE_ARM_CRYPTO
+        case AesBackend::kArmv8: return arm_has_aes();
+#endif
         default: return false;
     }
 }
@@ -174,6 +178,7 @@ const char* aes_backend_name(AesBackend backend) noexcept {
         case AesBackend::kOpenSsl: return "openssl";
         case AesBackend::kAesNi: return "aesni";
         case AesBackend::kVaes512: return "vaes512";
+        case AesBackend::kArmv8: return "armv8-aes";
         default: return "auto";
     }
 }
@@ -190,6 +195,7 @@ Result<Aes128Batch> Aes128Batch::create(AesBackend backend) noexcept {
     if (backend == AesBackend::kAuto) {
         backend = aes_backend_supported(AesBackend::kVaes512) ? AesBackend::kVaes512
                   : aes_backend_supported(AesBackend::kAesNi) ? AesBackend::kAesNi
+                  : aes_backend_supported(AesBackend::kArmv8) ? AesBackend::kArmv8
                                                               : AesBackend::kOpenSsl;
     }
     if (backend != AesBackend::kOpenSsl) return Aes128Batch(backend, nullptr);
@@ -217,6 +223,12 @@ bool Aes128Batch::encrypt(std::span<const std::uint8_t, 16> key, const std::uint
         else
             ecb_aesni(rk, in, out, n);
         sodium_memzero(rk, sizeof rk);
+        return true;
+    }
+#endif
+#if SOTTO_HAVE_ARM_CRYPTO
+    if (backend_ == AesBackend::kArmv8) {
+        arm_aes128_ecb(key.data(), in, out, n);
         return true;
     }
 #endif

@@ -184,8 +184,54 @@ void gaen_hkdf16_x2(std::span<const std::uint8_t, 16> ikm_a, std::span<const std
     std::memcpy(out_b.data(), l[1].prk, 16);
 }
 
+namespace {
+
+// gaen_hkdf16 on Sha256State and sha256_compress (the ARMv8 SHA-256 path): the same steps as
+// gaen_hkdf16_x2 for one lane, from the same precomputed HMAC states.
+void gaen_hkdf16_states(std::span<const std::uint8_t, 16> ikm, std::span<const std::uint8_t, 7> info,
+                        std::span<std::uint8_t, 16> out) noexcept {
+    const PrecomputedStates& p = precomputed_states();
+    HkdfLane l;
+    struct Wipe {
+        HkdfLane* lane;
+        ~Wipe() { sodium_memzero(lane, sizeof(HkdfLane)); }
+    } wipe{&l};
+    l.st = p.zero_inner;  // extract: PRK = HMAC-SHA256(key = 0^32, msg = IKM)
+    std::memcpy(l.block, ikm.data(), 16);
+    pad_final(l.block, 16, 64 + 16);
+    sha256_compress(l.st, l.block);
+    store_digest(l.st, l.block);
+    pad_final(l.block, 32, 64 + 32);
+    l.st = p.zero_outer;
+    sha256_compress(l.st, l.block);
+    store_digest(l.st, l.prk);
+    // Expand: T(1) = HMAC-SHA256(PRK, info || 0x01).
+    for (std::size_t i = 0; i < 32; ++i) l.key_block[i] = static_cast<std::uint8_t>(l.prk[i] ^ 0x36);
+    std::memset(l.key_block + 32, 0x36, 32);
+    l.st = kSha256Init;
+    sha256_compress(l.st, l.key_block);
+    std::memcpy(l.block, info.data(), 7);
+    l.block[7] = 0x01;
+    pad_final(l.block, 8, 64 + 8);
+    sha256_compress(l.st, l.block);
+    store_digest(l.st, l.block);
+    pad_final(l.block, 32, 64 + 32);
+    for (std::size_t i = 0; i < 64; ++i)
+        l.key_block[i] = static_cast<std::uint8_t>(l.key_block[i] ^ (0x36 ^ 0x5c));
+    l.st = kSha256Init;
+    sha256_compress(l.st, l.key_block);
+    sha256_compress(l.st, l.block);
+    store_digest(l.st, l.prk);
+    std::memcpy(out.data(), l.prk, 16);
+}
+
+}  // namespace
+
 void gaen_hkdf16(std::span<const std::uint8_t, 16> ikm, std::span<const std::uint8_t, 7> info,
                  std::span<std::uint8_t, 16> out) noexcept {
+    // On ARMv8 our own compression beats SHA256_Transform's per-call state copy and wipe. On
+    // x86-64 OpenSSL's SHA-NI transform on a copied SHA256_CTX is already the fast single path.
+    if (sha256_arm_supported()) return gaen_hkdf16_states(ikm, info, out);
     const Precomputed& p = precomputed();
     std::uint8_t prk[32];
     std::uint8_t block[64];

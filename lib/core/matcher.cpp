@@ -54,7 +54,7 @@ struct SightingIndex::Impl {
     std::vector<std::uint32_t> rows;
     // Open-addressing table: slot = 1 + index into `rpis`, 0 = empty.
     std::vector<std::uint32_t> table;
-    std::uint64_t table_mask = 0;
+    std::size_t table_mask = 0;
     // Blocked Bloom filter in front of the table: two bits of one 64-bit word per RPI. Small enough
     // to stay in L2, so the 144 lookups per key rarely leave the core.
     std::vector<std::uint64_t> filter;
@@ -66,11 +66,11 @@ struct SightingIndex::Impl {
     bool maybe_contains(const RollingProximityId& rpi) const noexcept {
         const std::uint64_t w = detail::load64(rpi.bytes.data());
         const std::uint64_t bits = detail::filter_bits(w);
-        return (filter[w >> filter_shift] & bits) == bits;
+        return (filter[static_cast<std::size_t>(w >> filter_shift)] & bits) == bits;
     }
 
     std::span<const std::uint32_t> lookup(const RollingProximityId& rpi) const noexcept {
-        for (std::uint64_t slot = hasher(rpi.bytes.data()) & table_mask;; slot = (slot + 1) & table_mask) {
+        for (std::size_t slot = static_cast<std::size_t>(hasher(rpi.bytes.data())) & table_mask;; slot = (slot + 1) & table_mask) {
             const std::uint32_t v = table[slot];
             if (v == 0) return {};
             if (rpis[v - 1] == rpi) return {rows.data() + row_begin[v - 1], row_begin[v] - row_begin[v - 1]};
@@ -116,8 +116,8 @@ SightingIndex SightingIndex::build(std::vector<Sighting> sightings, std::uint64_
     for (std::size_t i = 0; i < n; ++i) {
         const std::uint8_t* rpi = im->rpis[i].bytes.data();
         const std::uint64_t w = detail::load64(rpi);
-        im->filter[w >> im->filter_shift] |= detail::filter_bits(w);
-        std::uint64_t slot = im->hasher(rpi) & im->table_mask;
+        im->filter[static_cast<std::size_t>(w >> im->filter_shift)] |= detail::filter_bits(w);
+        std::size_t slot = static_cast<std::size_t>(im->hasher(rpi)) & im->table_mask;
         while (im->table[slot] != 0) slot = (slot + 1) & im->table_mask;
         im->table[slot] = static_cast<std::uint32_t>(i + 1);
     }
@@ -302,9 +302,9 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
             }
             // Every interval the TEK could have been asked about (GAEN derives all 144 and validates
             // later); RPIs past the key's own period are checked and flagged, never trusted.
-            const std::size_t span = std::min<std::uint64_t>(
+            const auto span = static_cast<std::size_t>(std::min<std::uint64_t>(
                 kTekRollingPeriod,
-                static_cast<std::uint64_t>(std::numeric_limits<IntervalNumber>::max()) - k.rolling_start + 1);
+                static_cast<std::uint64_t>(std::numeric_limits<IntervalNumber>::max()) - k.rolling_start + 1));
             Slot& slot = slots[used];
             if (options.prefilter) {
                 slot.pieces = reachable_pieces(k.rolling_start, span, slot.piece);

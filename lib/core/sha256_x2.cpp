@@ -4,6 +4,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "sha256_x2.hpp"
+#include "arm_crypto.hpp"
 
 #include <openssl/sha.h>
 #include <sodium.h>
@@ -137,10 +138,21 @@ bool sha256_ni_supported() noexcept {
 #endif
 }
 
+bool sha256_arm_supported() noexcept { return arm_has_sha256(); }
+
+const char* sha256_backend_name() noexcept {
+    if (sha256_ni_supported()) return "sha-ni";
+    if (sha256_arm_supported()) return "armv8-sha2";
+    return "openssl";
+}
+
 void sha256_compress_x2(Sha256State& a, const std::uint8_t* block_a, Sha256State& b,
                         const std::uint8_t* block_b) noexcept {
 #if SOTTO_HAVE_SHA_NI
     if (sha256_ni_supported()) return compress_ni_x2(a, block_a, b, block_b);
+#endif
+#if SOTTO_HAVE_ARM_CRYPTO
+    if (arm_has_sha256()) return arm_sha256_compress_x2(a, block_a, b, block_b);
 #endif
     compress_openssl(a, block_a);
     compress_openssl(b, block_b);
@@ -149,6 +161,9 @@ void sha256_compress_x2(Sha256State& a, const std::uint8_t* block_a, Sha256State
 void sha256_compress(Sha256State& s, const std::uint8_t* block) noexcept {
 #if SOTTO_HAVE_SHA_NI
     if (sha256_ni_supported()) return compress_ni(s, block);
+#endif
+#if SOTTO_HAVE_ARM_CRYPTO
+    if (arm_has_sha256()) return arm_sha256_compress(s, block);
 #endif
     compress_openssl(s, block);
 }

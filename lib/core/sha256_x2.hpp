@@ -3,8 +3,9 @@
 //
 // With SHA-NI each compression is a chain of 32 dependent SHA256RNDS2 instructions, so a single
 // message leaves most of the unit idle. Interleaving two messages nearly doubles throughput, which
-// is what the matcher's HKDF needs (6 compressions per key, keys processed in pairs). Where the CPU
-// has no SHA-NI, OpenSSL's SHA256_Transform compresses them one after the other.
+// is what the matcher's HKDF needs (6 compressions per key, keys processed in pairs). AArch64 CPUs
+// with the ARMv8 SHA-256 instructions get the same treatment (arm_crypto.hpp). Where the CPU has
+// neither, OpenSSL's SHA256_Transform compresses them one after the other.
 // Tested against OpenSSL in tests/unit/core/sha256_x2_test.cpp.
 
 #include <cstdint>
@@ -26,6 +27,13 @@ void sha256_compress(Sha256State& s, const std::uint8_t* block) noexcept;
 
 /// True when the SHA-NI path runs (else OpenSSL's SHA256_Transform).
 bool sha256_ni_supported() noexcept;
+
+/// True when the ARMv8 SHA-256 path runs (AArch64 with HWCAP_SHA2).
+bool sha256_arm_supported() noexcept;
+
+/// The path `sha256_compress_x2` takes on this CPU, for logs and benchmarks: "sha-ni",
+/// "armv8-sha2" or "openssl".
+const char* sha256_backend_name() noexcept;
 
 /// The initial hash value H(0).
 inline constexpr Sha256State kSha256Init = {{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f,

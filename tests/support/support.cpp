@@ -90,16 +90,33 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
     REQUIRE(pipe2(in_pipe, O_CLOEXEC) == 0);
     REQUIRE(pipe2(out_pipe, O_CLOEXEC) == 0);
     REQUIRE(pipe2(err_pipe, O_CLOEXEC) == 0);
+    // Both argument vectors are built before fork: the child only calls async-signal-safe functions.
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+#ifdef SOTTO_TEST_EMULATOR
+    // Cross builds: a program the kernel cannot execute (ENOEXEC: built for the target) is run
+    // under the build's emulator ("|"-separated command, from CMAKE_CROSSCOMPILING_EMULATOR).
+    std::vector<std::string> emulator_parts;
+    for (std::string_view rest = SOTTO_TEST_EMULATOR; !rest.empty();) {
+        const std::size_t bar = rest.find('|');
+        emulator_parts.emplace_back(rest.substr(0, bar));
+        rest = bar == std::string_view::npos ? std::string_view{} : rest.substr(bar + 1);
+    }
+    std::vector<char*> emulated;
+    for (auto& p : emulator_parts) emulated.push_back(p.data());
+    emulated.insert(emulated.end(), args.begin(), args.end());
+#endif
     const pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
         dup2(in_pipe[0], 0);
         dup2(out_pipe[1], 1);
         dup2(err_pipe[1], 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
         execv(args[0], args.data());
+#ifdef SOTTO_TEST_EMULATOR
+        if (errno == ENOEXEC) execv(emulated[0], emulated.data());
+#endif
         std::_Exit(127);
     }
     close(in_pipe[0]);

@@ -52,6 +52,9 @@ struct ProcessResult {
 };
 
 /// Runs `argv` (argv[0] is a path), optionally feeding `stdin_text`, and collects its output.
+/// Exit code 127: the program could not be executed. In a cross build whose tests run under an
+/// emulator, a program built for the target is run under the same emulator (so a plain
+/// $<TARGET_FILE:...> path works here; code that execs by itself needs sotto_exec_path()).
 ProcessResult run_process(const std::vector<std::string>& argv, std::string_view stdin_text = {});
 
 /// Path of the built `sotto` tool.

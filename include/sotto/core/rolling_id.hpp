@@ -61,7 +61,7 @@ public:
     RpiDeriver& operator=(RpiDeriver&&) noexcept;
     ~RpiDeriver();
 
-    /// Which AES implementation runs ("vaes512", "aesni" or "openssl"), for diagnostics.
+    /// Which AES implementation runs ("vaes512", "aesni", "armv8-aes" or "openssl"), for diagnostics.
     const char* aes_implementation() const noexcept;
 
     /// RPIs of `tek` for intervals `first, first + 1, ..., first + out.size() - 1`.

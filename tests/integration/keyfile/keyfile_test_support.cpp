@@ -89,7 +89,8 @@ std::vector<std::uint8_t> unzip_entry(std::span<const std::uint8_t> zip, std::st
         if (e->name != name) continue;
         auto src = zr->open_entry(i, e->size);
         REQUIRE(src.has_value());
-        std::vector<std::uint8_t> out(e->size);
+        REQUIRE(e->size <= SIZE_MAX);
+        std::vector<std::uint8_t> out(static_cast<std::size_t>(e->size));
         std::size_t got = 0;
         while (got < out.size()) {
             auto n = (*src)->read(std::span<std::uint8_t>(out).subspan(got));

@@ -26,7 +26,7 @@ std::vector<std::uint8_t> openssl_ecb(const std::uint8_t* key, const std::vector
 }  // namespace
 
 TEST_CASE("Every AES-128 backend agrees with OpenSSL", "[core][aes]") {
-    const auto backend = GENERATE(AesBackend::kOpenSsl, AesBackend::kAesNi, AesBackend::kVaes512);
+    const auto backend = GENERATE(AesBackend::kOpenSsl, AesBackend::kAesNi, AesBackend::kVaes512, AesBackend::kArmv8);
     CAPTURE(detail::aes_backend_name(backend));
     if (!detail::aes_backend_supported(backend)) {
         WARN("backend not supported on this CPU: " << detail::aes_backend_name(backend));
