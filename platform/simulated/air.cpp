@@ -193,6 +193,14 @@ Node* AirCore::find(NodeId id) const noexcept {
     return n->removed ? nullptr : n;
 }
 
+void AirCore::set_scanning(Node& n, bool on) {
+    n.scanning = on;
+    auto it = std::lower_bound(scanners.begin(), scanners.end(), n.id);
+    const bool listed = it != scanners.end() && *it == n.id;
+    if (on && !listed) scanners.insert(it, n.id);
+    if (!on && listed) scanners.erase(it);
+}
+
 void AirCore::wait_for_delivery() noexcept {
     if (advancing.load() == std::this_thread::get_id()) return;  // called from a callback
     std::lock_guard wait(deliver_mu);
@@ -337,16 +345,11 @@ Result<void> Air::advance_to(std::int64_t time_ms) noexcept {
                 std::lock_guard lock(air.mu);
                 air.packets.clear();
                 air.deliveries.clear();
-                const bool anyone_listens =
-                    !air.relays.empty() ||
-                    std::any_of(air.nodes.begin(), air.nodes.end(),
-                                [](const auto& n) { return !n->removed && n->scanning; });
-                if (anyone_listens) {
+                if (!air.relays.empty() || !air.scanners.empty()) {
                     layout(air, step);
                     Stepper s(air, now, end);
                     s.relays_listen();
-                    for (auto& n : air.nodes)
-                        if (!n->removed && n->scanning) s.listen(*n);
+                    for (NodeId id : air.scanners) s.listen(*air.nodes[id - 1]);
                     s.prune_relays();
                 }
                 ++air.counters.steps;

@@ -81,6 +81,7 @@ struct AirCore {
 
     NodeId next_id = 1;
     std::vector<std::shared_ptr<Node>> nodes;  // radios, ordered by id
+    std::vector<NodeId> scanners;              // ids of scanning radios, sorted
     std::vector<Relay> relays;
     std::vector<Wall> walls;
     std::map<std::pair<NodeId, NodeId>, double> pair_db;
@@ -95,6 +96,7 @@ struct AirCore {
     std::vector<Delivery> deliveries;
 
     Node* find(NodeId id) const noexcept;
+    void set_scanning(Node& n, bool on);
     /// Waits until no scan callback runs (unless called from the delivering thread).
     void wait_for_delivery() noexcept;
 };

@@ -39,8 +39,8 @@ SimulatedRadio::~SimulatedRadio() {
     {
         std::lock_guard lock(core->mu);
         if (Node* n = core->find(id_)) {
+            core->set_scanning(*n, false);
             n->removed = true;
-            n->scanning = false;
             n->advertising = false;
             n->on_heard.reset();
             n->on_event = nullptr;
@@ -97,7 +97,7 @@ Result<void> SimulatedRadio::start_scanning(ble::ScanCallback on_heard) {
         Node* n = core->find(id_);
         if (!n) return unavailable();
         if (!n->scanning) n->scan_cursor_ms = core->clock->now_ms();
-        n->scanning = true;
+        core->set_scanning(*n, true);
         n->on_heard = std::move(cb);
         n->scan_gen.fetch_add(1);
         return ok();
@@ -112,7 +112,7 @@ Result<void> SimulatedRadio::stop_scanning() {
     {
         std::lock_guard lock(core->mu);
         if (Node* n = core->find(id_)) {
-            n->scanning = false;
+            core->set_scanning(*n, false);
             n->on_heard.reset();
             n->scan_gen.fetch_add(1);
         }
