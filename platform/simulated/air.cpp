@@ -127,17 +127,28 @@ public:
         rx.scan_cursor_ms = b_;
         if (from >= b_) return;
         const std::size_t begin = air_.packets.size();
-        near(rx.step_pos, [&](const Node& tx) {
-            if (!tx.advertising || tx.id == rx.id) return;
-            if (distance_m(tx.step_pos, rx.step_pos) > air_.config.max_range_m) return;
-            const Link l{air_.config.seed, tx.id, rx.id, tx.adv_session,
-                         mean_rssi(tx.step_pos, rx.step_pos, tx.id, rx.id, 0)};
+        if (rx.links_layout != air_.layout_version) {
+            // Who is in range, and how strong, changes only with the layout: once per step.
+            rx.links.clear();
+            const double range2 = air_.config.max_range_m * air_.config.max_range_m;
+            near(rx.step_pos, [&](const Node& tx) {
+                if (tx.id == rx.id) return;
+                const double dx = tx.step_pos.x_m - rx.step_pos.x_m, dy = tx.step_pos.y_m - rx.step_pos.y_m;
+                if (dx * dx + dy * dy > range2) return;
+                rx.links.emplace_back(tx.id - 1, mean_rssi(tx.step_pos, rx.step_pos, tx.id, rx.id, 0));
+            });
+            rx.links_layout = air_.layout_version;
+        }
+        for (const auto& [index, mean] : rx.links) {
+            const Node& tx = *air_.nodes[index];
+            if (!tx.advertising || tx.removed) continue;
+            const Link l{air_.config.seed, tx.id, rx.id, tx.adv_session, mean};
             each_packet(tx, from, [&](std::int64_t t, std::uint64_t k) {
                 std::int16_t rssi = 0;
                 if (receive(l, k, rssi))
                     air_.packets.push_back({t, tx.id, rssi, tx.adv.address, tx.adv.service_data});
             });
-        });
+        }
         for (const Relay& r : air_.relays) {
             if (distance_m(r.config.emit_at, rx.step_pos) > air_.config.max_range_m) continue;
             const Link l{air_.config.seed, r.id, rx.id, 0,
@@ -183,6 +194,7 @@ void layout(AirCore& air, std::int64_t step_index) {
     std::sort(air.grid.begin(), air.grid.end());
     air.grid_step = step_index;
     air.layout_dirty = false;
+    ++air.layout_version;
 }
 
 }  // namespace
@@ -269,6 +281,7 @@ Result<void> Air::add_wall(const Wall& w) noexcept {
     try {
         std::lock_guard lock(core_->mu);
         core_->walls.push_back(w);
+        core_->layout_dirty = true;
         return ok();
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "air: out of memory");
@@ -281,6 +294,7 @@ Result<void> Air::set_pair_attenuation(NodeId a, NodeId b, double db) noexcept {
         return make_error(ErrorCode::kInvalidArgument, "air: unknown radio or attenuation out of range");
     try {
         core_->pair_db[{std::min(a, b), std::max(a, b)}] = db;
+        core_->layout_dirty = true;
         return ok();
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "air: out of memory");

@@ -36,6 +36,9 @@ struct Node {
     std::shared_ptr<const ble::ScanCallback> on_heard;
     std::int64_t scan_cursor_ms = 0;
     std::atomic<std::uint64_t> scan_gen{0};
+    // Senders near this receiver in layout `links_layout`: (index into nodes, mean RSSI).
+    std::uint64_t links_layout = 0;
+    std::vector<std::pair<std::uint32_t, double>> links;
 
     ble::EventCallback on_event;
     std::atomic<std::uint64_t> heard{0};
@@ -90,6 +93,7 @@ struct AirCore {
     // Spatial grid of the current step: (cell key, index into `nodes`), sorted.
     std::int64_t grid_step = INT64_MIN;
     bool layout_dirty = true;
+    std::uint64_t layout_version = 0;  // bumped at every layout, never 0 once laid out
     std::vector<std::pair<std::uint64_t, std::uint32_t>> grid;
 
     std::vector<Packet> packets;  // scratch, reused
