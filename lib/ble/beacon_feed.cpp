@@ -47,6 +47,8 @@ struct Slot {
 
 // Slots of seconds this far behind the newest second heard are forgotten once flushed.
 constexpr std::int64_t kSlotHorizonSeconds = 2;
+// Flushes leave up to this many forgotten-able slots in place (pruning is a full scan).
+constexpr std::size_t kPruneAboveSlots = 64;
 
 }  // namespace
 
@@ -180,7 +182,9 @@ void BeaconFeed::on_heard(const HeardAdvertisement& adv) noexcept {
             ++impl_->c.dropped_overflow;  // out of memory: refused like a full queue
         }
     }
-    if (due) (void)flush();  // a failure is counted; the observations stay pending
+    // Never wait for another flush on the radio's thread: the running one, or the next, takes
+    // what is pending. A failure is counted; the observations stay pending.
+    if (due) (void)flush_now(false);
 }
 
 Result<void> BeaconFeed::tick(std::int64_t now_ms) noexcept {
@@ -193,9 +197,16 @@ Result<void> BeaconFeed::tick(std::int64_t now_ms) noexcept {
     return due ? flush() : ok();
 }
 
-Result<void> BeaconFeed::flush() noexcept {
+Result<void> BeaconFeed::flush() noexcept { return flush_now(true); }
+
+Result<void> BeaconFeed::flush_now(bool wait) noexcept {
     Impl& m = *impl_;
-    std::lock_guard flush_lock(m.flush_mu);
+    std::unique_lock flush_lock(m.flush_mu, std::defer_lock);
+    if (wait) {
+        flush_lock.lock();
+    } else if (!flush_lock.try_lock()) {
+        return ok();
+    }
     std::vector<core::Observation> batch;
     std::int64_t batch_oldest = 0;
     {
@@ -212,7 +223,7 @@ Result<void> BeaconFeed::flush() noexcept {
     if (r) {
         m.c.flushed += batch.size();
         ++m.c.flushes;
-        m.prune_slots();
+        if (m.slots.size() > kPruneAboveSlots) m.prune_slots();
         return ok();
     }
     ++m.c.sink_failures;

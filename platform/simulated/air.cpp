@@ -92,9 +92,9 @@ public:
         for (std::int64_t dx = -1; dx <= 1; ++dx)
             for (std::int64_t dy = -1; dy <= 1; ++dy) {
                 const std::uint64_t key = cell_key(cx + dx, cy + dy);
-                auto lo = std::lower_bound(air_.grid.begin(), air_.grid.end(),
-                                           std::pair<std::uint64_t, std::uint32_t>{key, 0});
-                for (; lo != air_.grid.end() && lo->first == key; ++lo) out(*air_.nodes[lo->second]);
+                const std::uint64_t b = mix64(key) & air_.bucket_mask;
+                for (std::uint32_t i = air_.bucket_begin[b]; i < air_.bucket_begin[b + 1]; ++i)
+                    if (air_.grid[i].first == key) out(*air_.nodes[air_.grid[i].second]);
             }
     }
 
@@ -115,10 +115,14 @@ public:
             std::stable_sort(got.begin(), got.end(),
                              [](const auto& x, const auto& y) { return x.time_ms < y.time_ms; });
             for (auto& p : got) {
+                if (r.queue.size() >= kMaxRelayQueue) {
+                    ++air_.counters.relay_overflow;
+                    continue;
+                }
                 p.seq = r.next_seq++;
                 r.queue.push_back(p);
+                ++air_.counters.packets_relayed;
             }
-            air_.counters.packets_relayed += got.size();
         }
     }
 
@@ -182,16 +186,26 @@ private:
 void layout(AirCore& air, std::int64_t step_index) {
     if (air.grid_step == step_index && !air.layout_dirty) return;
     const std::int64_t mid = step_index * air.config.step_ms + air.config.step_ms / 2;
-    air.grid.clear();
+    std::size_t buckets = 64;
+    while (buckets < 2 * air.nodes.size()) buckets *= 2;
+    air.bucket_mask = buckets - 1;
+    air.bucket_begin.assign(buckets + 1, 0);
+    // Keys first (in `grid`, unordered), then a counting sort by bucket into place.
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> keys;
+    keys.reserve(air.nodes.size());
     for (std::uint32_t i = 0; i < air.nodes.size(); ++i) {
         Node& n = *air.nodes[i];
         if (n.removed) continue;
         n.step_pos = position_at(n, mid);
-        air.grid.emplace_back(cell_key(cell_of(n.step_pos.x_m, air.config.max_range_m),
-                                       cell_of(n.step_pos.y_m, air.config.max_range_m)),
-                              i);
+        const std::uint64_t key = cell_key(cell_of(n.step_pos.x_m, air.config.max_range_m),
+                                           cell_of(n.step_pos.y_m, air.config.max_range_m));
+        keys.emplace_back(key, i);
+        ++air.bucket_begin[(mix64(key) & air.bucket_mask) + 1];
     }
-    std::sort(air.grid.begin(), air.grid.end());
+    for (std::size_t b = 0; b < buckets; ++b) air.bucket_begin[b + 1] += air.bucket_begin[b];
+    air.grid.resize(keys.size());
+    std::vector<std::uint32_t> fill(air.bucket_begin.begin(), air.bucket_begin.end() - 1);
+    for (const auto& k : keys) air.grid[fill[mix64(k.first) & air.bucket_mask]++] = k;
     air.grid_step = step_index;
     air.layout_dirty = false;
     ++air.layout_version;
@@ -307,6 +321,7 @@ Result<void> Air::set_position(NodeId radio, Point at) noexcept {
     Node* n = core_->find(radio);
     if (!n) return make_error(ErrorCode::kInvalidArgument, "air: unknown radio");
     n->path.clear();
+    n->path_hint = 0;
     n->pos = at;
     core_->layout_dirty = true;
     return ok();
@@ -323,6 +338,7 @@ Result<void> Air::set_path(NodeId radio, std::vector<Waypoint> path) noexcept {
     Node* n = core_->find(radio);
     if (!n) return make_error(ErrorCode::kInvalidArgument, "air: unknown radio");
     n->path = std::move(path);
+    n->path_hint = 0;
     core_->layout_dirty = true;
     return ok();
 }
@@ -353,6 +369,14 @@ Result<void> Air::advance_to(std::int64_t time_ms) noexcept {
     } reset{air};
     try {
         for (std::int64_t now = air.clock->now_ms(); now < time_ms;) {
+            {
+                // Nobody listens: nothing to simulate until someone does.
+                std::lock_guard lock(air.mu);
+                if (air.relays.empty() && air.scanners.empty()) {
+                    air.clock->set_ms(time_ms);
+                    break;
+                }
+            }
             const std::int64_t step = floor_div(now, air.config.step_ms);
             const std::int64_t end = std::min(time_ms, (step + 1) * air.config.step_ms);
             {

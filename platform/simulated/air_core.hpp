@@ -18,12 +18,15 @@ namespace sotto::platform::simulated {
 
 /// Jitter added to each advertising packet (BLE advDelay): [0, kAdvJitterMs) ms.
 inline constexpr std::int64_t kAdvJitterMs = 10;
+/// Most packets a relay holds for re-sending; beyond, new captures are dropped and counted.
+inline constexpr std::size_t kMaxRelayQueue = 1u << 20;
 
 struct Node {
     NodeId id = 0;
     bool removed = false;
     Point pos;
     std::vector<Waypoint> path;  // empty: `pos`
+    mutable std::size_t path_hint = 0;   // segment used last (positions are mostly asked in time order)
     Point step_pos;              // position in the current step
 
     bool advertising = false;
@@ -90,8 +93,11 @@ struct AirCore {
     std::map<std::pair<NodeId, NodeId>, double> pair_db;
     AirCounters counters;
 
-    // Spatial grid of the current step: (cell key, index into `nodes`), sorted.
+    // Spatial grid of the current step, bucketed by a hash of the cell (counting sort, O(n)):
+    // bucket b holds grid[bucket_begin[b] .. bucket_begin[b + 1]) as (cell key, index into nodes).
     std::int64_t grid_step = INT64_MIN;
+    std::vector<std::uint32_t> bucket_begin;
+    std::uint64_t bucket_mask = 0;
     bool layout_dirty = true;
     std::uint64_t layout_version = 0;  // bumped at every layout, never 0 once laid out
     std::vector<std::pair<std::uint64_t, std::uint32_t>> grid;

@@ -18,7 +18,7 @@
 /// later packet of that second that is a new extreme is kept as a new observation.
 ///
 /// Flushing: batches go to the sink when `flush_count` observations are pending (on the thread
-/// that calls `on_heard`), when `tick(now)` finds the oldest pending observation
+/// that calls `on_heard`, unless another flush is running: it never waits for one), when `tick(now)` finds the oldest pending observation
 /// `flush_interval_ms` old, and on `flush()` and `stop()`.
 ///
 /// Memory: at most `max_pending` observations wait for the sink. When full, packets that would
@@ -100,6 +100,7 @@ public:
 private:
     struct Impl;
     explicit BeaconFeed(std::unique_ptr<Impl> impl) noexcept;
+    Result<void> flush_now(bool wait) noexcept;
     std::unique_ptr<Impl> impl_;
 };
 
