@@ -109,7 +109,7 @@ public:
                 each_packet(tx, a_, [&](std::int64_t t, std::uint64_t k) {
                     std::int16_t rssi = 0;
                     if (receive(l, k, rssi))
-                        got.push_back({t + r.config.delay_ms, 0, tx.adv.address, tx.adv.service_data});
+                        got.push_back({t + r.config.delay_ms, 0, tx.adv.address, tx.payload});
                 });
             });
             std::stable_sort(got.begin(), got.end(),
@@ -150,7 +150,7 @@ public:
             each_packet(tx, from, [&](std::int64_t t, std::uint64_t k) {
                 std::int16_t rssi = 0;
                 if (receive(l, k, rssi))
-                    air_.packets.push_back({t, tx.id, rssi, tx.adv.address, tx.adv.service_data});
+                    air_.packets.push_back({t, tx.id, rssi, tx.adv.address, tx.payload});
             });
         }
         for (const Relay& r : air_.relays) {
@@ -161,7 +161,7 @@ public:
                 if (p.time_ms >= b_) break;
                 std::int16_t rssi = 0;
                 if (p.time_ms >= from && receive(l, p.seq, rssi))
-                    air_.packets.push_back({p.time_ms, r.id, rssi, p.address, p.data});
+                    air_.packets.push_back({p.time_ms, r.id, rssi, p.address, p.payload});
             }
         }
         std::sort(air_.packets.begin() + static_cast<std::ptrdiff_t>(begin), air_.packets.end(),
@@ -399,8 +399,8 @@ Result<void> Air::advance_to(std::int64_t time_ms) noexcept {
                     if (d.node->scan_gen.load() != d.gen) break;  // stopped or replaced meanwhile
                     const Packet& p = air.packets[i];
                     ble::HeardAdvertisement h;
-                    h.service_data = p.data;
-                    h.service_uuid = core::kExposureNotificationUuid;
+                    h.service_data = std::span<const std::uint8_t>(p.payload.bytes.data(), p.payload.size);
+                    h.service_uuid = p.payload.uuid;
                     h.rssi_dbm = p.rssi;
                     h.time_ms = p.time_ms;
                     h.address = p.address;

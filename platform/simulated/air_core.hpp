@@ -1,5 +1,6 @@
 #pragma once
 // Internal state of the simulated air, shared by Air and its SimulatedRadios.
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -21,6 +22,14 @@ inline constexpr std::int64_t kAdvJitterMs = 10;
 /// Most packets a relay holds for re-sending; beyond, new captures are dropped and counted.
 inline constexpr std::size_t kMaxRelayQueue = 1u << 20;
 
+/// Service data as sent: up to 27 bytes (what fits in a legacy advertisement) under a 16-bit UUID.
+inline constexpr std::size_t kMaxServiceDataBytes = 27;
+struct Payload {
+    std::array<std::uint8_t, kMaxServiceDataBytes> bytes{};
+    std::uint8_t size = 0;
+    std::uint16_t uuid = core::kExposureNotificationUuid;
+};
+
 struct Node {
     NodeId id = 0;
     bool removed = false;
@@ -30,7 +39,8 @@ struct Node {
     Point step_pos;              // position in the current step
 
     bool advertising = false;
-    ble::Advertisement adv;
+    ble::Advertisement adv;   // address and the GAEN payload last set
+    Payload payload;          // what is on the air (adv.service_data, or raw bytes)
     std::int64_t adv_start_ms = 0;
     std::int64_t adv_interval_ms = 250;
     std::uint64_t adv_session = 0;
@@ -52,7 +62,7 @@ struct RelayedPacket {
     std::int64_t time_ms = 0;
     std::uint64_t seq = 0;
     ble::Address address;
-    core::ServiceData data{};
+    Payload payload;
 };
 
 struct Relay {
@@ -67,7 +77,7 @@ struct Packet {
     NodeId tx = 0;
     std::int16_t rssi = 0;
     ble::Address address;
-    core::ServiceData data{};
+    Payload payload;
 };
 
 struct Delivery {

@@ -1,4 +1,5 @@
 // SimulatedRadio: ble::Radio on the simulated air.
+#include <algorithm>
 #include <new>
 
 #include <sotto/platform/simulated/simulated_radio.hpp>
@@ -20,8 +21,16 @@ bool usable_address(const ble::Address& a) noexcept {
     return !zero && !one;
 }
 
-void begin_session(AirCore& air, Node& n, const ble::Advertisement& adv) {
+Payload gaen_payload(const ble::Advertisement& adv) {
+    Payload p;
+    std::copy(adv.service_data.begin(), adv.service_data.end(), p.bytes.begin());
+    p.size = static_cast<std::uint8_t>(adv.service_data.size());
+    return p;
+}
+
+void begin_session(AirCore& air, Node& n, const ble::Advertisement& adv, const Payload& payload) {
     n.adv = adv;
+    n.payload = payload;
     n.advertising = true;
     n.adv_start_ms = air.clock->now_ms();
     ++n.adv_session;
@@ -59,7 +68,7 @@ Result<void> SimulatedRadio::start_advertising(const ble::Advertisement& adv) {
     std::lock_guard lock(core->mu);
     Node* n = core->find(id_);
     if (!n) return unavailable();
-    begin_session(*core, *n, adv);
+    begin_session(*core, *n, adv, gaen_payload(adv));
     return ok();
 }
 
@@ -74,8 +83,28 @@ Result<void> SimulatedRadio::rotate(const ble::Advertisement& adv) {
     if (!n->advertising) return make_error(ErrorCode::kFailedPrecondition, "simulated radio: not advertising");
     if (adv.address == n->adv.address)
         return make_error(ErrorCode::kInvalidArgument, "simulated radio: rotate needs a new address");
-    begin_session(*core, *n, adv);
+    begin_session(*core, *n, adv, gaen_payload(adv));
     ++n->rotations;
+    return ok();
+}
+
+Result<void> SimulatedRadio::start_advertising_raw(std::uint16_t service_uuid,
+                                                   std::span<const std::uint8_t> service_data,
+                                                   const ble::Address& address) {
+    if (service_data.size() > kMaxServiceDataBytes)
+        return make_error(ErrorCode::kInvalidArgument, "simulated radio: service data over 27 bytes");
+    auto core = core_.lock();
+    if (!core) return unavailable();
+    Payload p;
+    std::copy(service_data.begin(), service_data.end(), p.bytes.begin());
+    p.size = static_cast<std::uint8_t>(service_data.size());
+    p.uuid = service_uuid;
+    ble::Advertisement adv;
+    adv.address = address;
+    std::lock_guard lock(core->mu);
+    Node* n = core->find(id_);
+    if (!n) return unavailable();
+    begin_session(*core, *n, adv, p);
     return ok();
 }
 
