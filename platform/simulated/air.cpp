@@ -102,7 +102,7 @@ public:
         for (Relay& r : air_.relays) {
             std::vector<RelayedPacket> got;
             near(r.config.listen_at, [&](const Node& tx) {
-                if (!tx.advertising) return;
+                if (!tx.advertising || !tx.present) return;
                 if (distance_m(tx.step_pos, r.config.listen_at) > air_.config.max_range_m) return;
                 const Link l{air_.config.seed, tx.id, r.id, tx.adv_session,
                              mean_rssi(tx.step_pos, r.config.listen_at, tx.id, r.id, r.config.gain_db)};
@@ -145,7 +145,7 @@ public:
         }
         for (const auto& [index, mean] : rx.links) {
             const Node& tx = *air_.nodes[index];
-            if (!tx.advertising || tx.removed) continue;
+            if (!tx.advertising || !tx.present || tx.removed) continue;
             const Link l{air_.config.seed, tx.id, rx.id, tx.adv_session, mean};
             each_packet(tx, from, [&](std::int64_t t, std::uint64_t k) {
                 std::int16_t rssi = 0;
@@ -225,6 +225,43 @@ void AirCore::set_scanning(Node& n, bool on) {
     const bool listed = it != scanners.end() && *it == n.id;
     if (on && !listed) scanners.insert(it, n.id);
     if (!on && listed) scanners.erase(it);
+}
+
+void AirCore::restart_session(Node& n) noexcept {
+    n.adv_start_ms = clock->now_ms();
+    ++n.adv_session;
+    const auto span = static_cast<std::uint64_t>(config.max_adv_interval_ms - config.min_adv_interval_ms + 1);
+    n.adv_interval_ms = config.min_adv_interval_ms +
+                        static_cast<std::int64_t>(packet_hash(config.seed, n.id, 0xFFFFFFFFu, n.adv_session, 0) % span);
+}
+
+void AirCore::deliver_events() {
+    struct Pending {
+        std::shared_ptr<Node> node;
+        std::uint64_t gen;
+        std::shared_ptr<const ble::EventCallback> cb;
+        std::vector<ble::RadioEvent> events;
+    };
+    std::vector<Pending> todo;
+    {
+        std::lock_guard lock(mu);
+        if (events_pending == 0) return;
+        for (auto& n : nodes) {
+            if (n->events.empty()) continue;
+            if (n->on_event) todo.push_back({n, n->event_gen.load(), n->on_event, std::move(n->events)});
+            n->events.clear();
+        }
+        events_pending = 0;
+    }
+    for (const auto& p : todo)
+        for (const auto& e : p.events) {
+            if (p.node->event_gen.load() != p.gen) break;
+            try {
+                (*p.cb)(e);
+            } catch (...) {
+                // A throwing callback breaks its contract; the air carries on.
+            }
+        }
 }
 
 void AirCore::wait_for_delivery() noexcept {
@@ -327,6 +364,34 @@ Result<void> Air::set_position(NodeId radio, Point at) noexcept {
     return ok();
 }
 
+Result<void> Air::set_adapter_present(NodeId radio, bool present) noexcept {
+    std::lock_guard lock(core_->mu);
+    Node* n = core_->find(radio);
+    if (!n) return make_error(ErrorCode::kInvalidArgument, "air: unknown radio");
+    if (n->present == present) return ok();
+    try {
+        n->events.reserve(n->events.size() + 1);
+        n->present = present;
+        if (!present) {
+            core_->set_scanning(*n, false);
+            n->events.push_back({ble::RadioEventKind::kAdapterUnavailable,
+                                 {ErrorCode::kBleUnavailable, "simulated radio: adapter removed"}});
+        } else {
+            // The wishes kept while the adapter was away take effect again.
+            if (n->want_scan) {
+                n->scan_cursor_ms = core_->clock->now_ms();
+                core_->set_scanning(*n, true);
+            }
+            if (n->advertising) core_->restart_session(*n);
+            n->events.push_back({ble::RadioEventKind::kAdapterAvailable, {ErrorCode::kOk, ""}});
+        }
+        ++core_->events_pending;
+        return ok();
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "air: out of memory");
+    }
+}
+
 Result<void> Air::set_path(NodeId radio, std::vector<Waypoint> path) noexcept {
     if (path.empty()) return make_error(ErrorCode::kInvalidArgument, "air: empty path");
     for (std::size_t i = 0; i < path.size(); ++i) {
@@ -368,6 +433,7 @@ Result<void> Air::advance_to(std::int64_t time_ms) noexcept {
         ~Reset() { a.advancing.store(std::thread::id{}); }
     } reset{air};
     try {
+        air.deliver_events();
         for (std::int64_t now = air.clock->now_ms(); now < time_ms;) {
             {
                 // Nobody listens: nothing to simulate until someone does.

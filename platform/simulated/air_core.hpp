@@ -38,14 +38,16 @@ struct Node {
     mutable std::size_t path_hint = 0;   // segment used last (positions are mostly asked in time order)
     Point step_pos;              // position in the current step
 
-    bool advertising = false;
+    bool present = true;      // the simulated adapter is there (Air::set_adapter_present)
+    bool advertising = false; // wanted; on the air only while `present`
     ble::Advertisement adv;   // address and the GAEN payload last set
     Payload payload;          // what is on the air (adv.service_data, or raw bytes)
     std::int64_t adv_start_ms = 0;
     std::int64_t adv_interval_ms = 250;
     std::uint64_t adv_session = 0;
 
-    bool scanning = false;
+    bool want_scan = false;   // wanted
+    bool scanning = false;    // listed in AirCore::scanners: wanted and present
     std::shared_ptr<const ble::ScanCallback> on_heard;
     std::int64_t scan_cursor_ms = 0;
     std::atomic<std::uint64_t> scan_gen{0};
@@ -53,7 +55,9 @@ struct Node {
     std::uint64_t links_layout = 0;
     std::vector<std::pair<std::uint32_t, double>> links;
 
-    ble::EventCallback on_event;
+    std::shared_ptr<const ble::EventCallback> on_event;
+    std::atomic<std::uint64_t> event_gen{0};
+    std::vector<ble::RadioEvent> events;  // raised, not yet delivered
     std::atomic<std::uint64_t> heard{0};
     std::uint64_t rotations = 0;
 };
@@ -117,6 +121,11 @@ struct AirCore {
 
     Node* find(NodeId id) const noexcept;
     void set_scanning(Node& n, bool on);
+    /// Starts a new advertising session of `n` now (new interval, packet numbering from 0).
+    void restart_session(Node& n) noexcept;
+    /// Delivers raised radio events (on the advancing thread, without `mu`).
+    void deliver_events();
+    std::size_t events_pending = 0;
     /// Waits until no scan callback runs (unless called from the delivering thread).
     void wait_for_delivery() noexcept;
 };

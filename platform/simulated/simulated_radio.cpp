@@ -32,13 +32,10 @@ void begin_session(AirCore& air, Node& n, const ble::Advertisement& adv, const P
     n.adv = adv;
     n.payload = payload;
     n.advertising = true;
-    n.adv_start_ms = air.clock->now_ms();
-    ++n.adv_session;
-    const AirConfig& c = air.config;
-    const auto span = static_cast<std::uint64_t>(c.max_adv_interval_ms - c.min_adv_interval_ms + 1);
-    n.adv_interval_ms = c.min_adv_interval_ms +
-                        static_cast<std::int64_t>(packet_hash(c.seed, n.id, 0xFFFFFFFFu, n.adv_session, 0) % span);
+    air.restart_session(n);
 }
+
+Error adapter_away() { return {ErrorCode::kBleUnavailable, "simulated radio: no adapter (wish kept)"}; }
 
 }  // namespace
 
@@ -52,7 +49,9 @@ SimulatedRadio::~SimulatedRadio() {
             n->removed = true;
             n->advertising = false;
             n->on_heard.reset();
-            n->on_event = nullptr;
+            n->on_event.reset();
+            n->event_gen.fetch_add(1);
+            n->want_scan = false;
             n->scan_gen.fetch_add(1);
             core->layout_dirty = true;
         }
@@ -69,6 +68,7 @@ Result<void> SimulatedRadio::start_advertising(const ble::Advertisement& adv) {
     Node* n = core->find(id_);
     if (!n) return unavailable();
     begin_session(*core, *n, adv, gaen_payload(adv));
+    if (!n->present) return adapter_away();
     return ok();
 }
 
@@ -84,6 +84,7 @@ Result<void> SimulatedRadio::rotate(const ble::Advertisement& adv) {
     if (adv.address == n->adv.address)
         return make_error(ErrorCode::kInvalidArgument, "simulated radio: rotate needs a new address");
     begin_session(*core, *n, adv, gaen_payload(adv));
+    if (!n->present) return adapter_away();
     ++n->rotations;
     return ok();
 }
@@ -105,6 +106,7 @@ Result<void> SimulatedRadio::start_advertising_raw(std::uint16_t service_uuid,
     Node* n = core->find(id_);
     if (!n) return unavailable();
     begin_session(*core, *n, adv, p);
+    if (!n->present) return adapter_away();
     return ok();
 }
 
@@ -125,10 +127,12 @@ Result<void> SimulatedRadio::start_scanning(ble::ScanCallback on_heard) {
         std::lock_guard lock(core->mu);
         Node* n = core->find(id_);
         if (!n) return unavailable();
-        if (!n->scanning) n->scan_cursor_ms = core->clock->now_ms();
-        core->set_scanning(*n, true);
+        n->want_scan = true;
         n->on_heard = std::move(cb);
         n->scan_gen.fetch_add(1);
+        if (!n->present) return adapter_away();
+        if (!n->scanning) n->scan_cursor_ms = core->clock->now_ms();
+        core->set_scanning(*n, true);
         return ok();
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "simulated radio: out of memory");
@@ -141,6 +145,7 @@ Result<void> SimulatedRadio::stop_scanning() {
     {
         std::lock_guard lock(core->mu);
         if (Node* n = core->find(id_)) {
+            n->want_scan = false;
             core->set_scanning(*n, false);
             n->on_heard.reset();
             n->scan_gen.fetch_add(1);
@@ -151,11 +156,22 @@ Result<void> SimulatedRadio::stop_scanning() {
 }
 
 void SimulatedRadio::set_event_callback(ble::EventCallback on_event) {
-    // The simulated adapter is always present: no events are raised, the callback is kept only.
     auto core = core_.lock();
     if (!core) return;
-    std::lock_guard lock(core->mu);
-    if (Node* n = core->find(id_)) n->on_event = std::move(on_event);
+    std::shared_ptr<const ble::EventCallback> cb;
+    try {
+        if (on_event) cb = std::make_shared<const ble::EventCallback>(std::move(on_event));
+    } catch (const std::bad_alloc&) {
+        // Keeps no callback: nothing can be delivered to one that could not be stored.
+    }
+    {
+        std::lock_guard lock(core->mu);
+        if (Node* n = core->find(id_)) {
+            n->on_event = std::move(cb);
+            n->event_gen.fetch_add(1);
+        }
+    }
+    core->wait_for_delivery();  // the old callback is not running once this returns
 }
 
 ble::RadioStatus SimulatedRadio::status() const {
@@ -165,8 +181,8 @@ ble::RadioStatus SimulatedRadio::status() const {
     std::lock_guard lock(core->mu);
     const Node* n = core->find(id_);
     if (!n) return s;
-    s.adapter_present = true;
-    s.advertising = n->advertising;
+    s.adapter_present = n->present;
+    s.advertising = n->advertising && n->present;
     s.scanning = n->scanning;
     s.advertisements_heard = n->heard.load();
     s.rotations = n->rotations;

@@ -26,7 +26,7 @@
 ///   most 2^20 packets (about 60 MB) waiting; further captures are dropped and counted.
 /// * While no radio scans and there is no relay, `advance_to` only moves the clock.
 ///
-/// Threading: every method is thread-safe. Scan callbacks run on the thread that calls
+/// Threading: every method is thread-safe. Scan and event callbacks run on the thread that calls
 /// `advance_to`, after the clock was set to the end of the step they belong to, without the air's
 /// lock held. A callback must not call `advance_to` (kFailedPrecondition); it may call radio
 /// methods. `SimulatedRadio::stop_scanning` called from another thread waits until the running
@@ -125,6 +125,13 @@ public:
 
     /// Moves a radio (takes effect from the next step). kInvalidArgument for an unknown radio.
     Result<void> set_position(NodeId radio, Point at) noexcept;
+
+    /// Removes (false) or restores (true) a radio's adapter, as unplugging a dongle would.
+    /// While it is away the radio neither sends nor hears, its calls return kBleUnavailable and
+    /// keep what was asked; when it is back, advertising and scanning resume as asked. Raises
+    /// kAdapterUnavailable / kAdapterAvailable, delivered to the event callback at the start of
+    /// the next `advance_to` on its thread. kInvalidArgument for an unknown radio.
+    Result<void> set_adapter_present(NodeId radio, bool present) noexcept;
 
     /// Gives a radio a path (replacing its position). Times strictly increasing, at least one
     /// waypoint, finite coordinates; otherwise kInvalidArgument.

@@ -14,8 +14,9 @@ namespace sotto::platform::simulated {
 /// A radio in an `Air`, made by `Air::add_radio`. Follows every rule of `ble::Radio`'s note for
 /// implementers. `start_advertising` and `rotate` require a random non-resolvable private
 /// address (kInvalidArgument otherwise) and `rotate` a different one from the current
-/// (kInvalidArgument): the payload never changes without the address. Once the air is gone,
-/// every call returns kBleUnavailable.
+/// (kInvalidArgument): the payload never changes without the address. While its adapter is
+/// away (`Air::set_adapter_present`), calls return kBleUnavailable and the wish is kept. Once the
+/// air is gone, every call returns kBleUnavailable.
 class SimulatedRadio final : public ble::Radio {
 public:
     ~SimulatedRadio() override;
