@@ -72,7 +72,13 @@ struct BeaconFeed::Impl {
     }
     bool full() const noexcept { return pending.size() + in_flight >= config.max_pending; }
 
-    std::uint64_t append(const core::Observation& o, std::int64_t time_ms) {
+    // Makes room for one more pending observation; the only step of `take` that allocates
+    // besides the slot insertion, so a bad_alloc leaves everything as it was.
+    void reserve_one() {
+        if (pending.size() == pending.capacity()) pending.reserve(std::max<std::size_t>(64, 2 * pending.capacity()));
+    }
+
+    std::uint64_t append(const core::Observation& o, std::int64_t time_ms) noexcept {
         if (pending.empty()) oldest_ms = time_ms;
         pending.push_back(o);
         ++c.accepted;
@@ -112,6 +118,7 @@ struct BeaconFeed::Impl {
             ++c.dropped_bad_time;
             return false;
         }
+        ++c.decoded;
         core::Observation o;
         o.time = adv.time_ms / 1000;
         o.rssi = static_cast<std::int8_t>(adv.rssi_dbm);
@@ -126,8 +133,10 @@ struct BeaconFeed::Impl {
                 return false;
             }
             if (slots.size() > 2 * config.max_pending) prune_slots();
-            const std::uint64_t seq = append(o, adv.time_ms);
+            reserve_one();
+            const std::uint64_t seq = pending_base + pending.size();
             slots.emplace(key, Slot{seq, seq, o.rssi, o.rssi});
+            append(o, adv.time_ms);
         } else {
             Slot& s = it->second;
             const bool stronger = o.rssi > s.strong, weaker = o.rssi < s.weak;
@@ -143,6 +152,7 @@ struct BeaconFeed::Impl {
                     ++c.dropped_overflow;
                     return false;
                 } else {
+                    reserve_one();
                     seq = append(o, adv.time_ms);
                 }
                 (stronger ? s.strong : s.weak) = o.rssi;

@@ -60,6 +60,7 @@ struct FeedCounters {
     std::uint64_t dropped_bad_time = 0;   ///< negative or unrepresentable receive time
     std::uint64_t dropped_overflow = 0;   ///< refused because `max_pending` was reached
     std::uint64_t dropped_stopped = 0;    ///< heard after `stop`
+    std::uint64_t decoded = 0;            ///< passed every check (= accepted + deduplicated + dropped_overflow)
     std::uint64_t accepted = 0;           ///< became a new observation
     std::uint64_t deduplicated = 0;       ///< folded into a pending or already kept observation
     std::uint64_t flushed = 0;            ///< observations the sink took

@@ -65,6 +65,7 @@ std::unique_ptr<ble::BeaconFeed> make(TestSink& sink, ble::FeedConfig c = {}) {
 }
 
 std::uint64_t accounted(const ble::FeedCounters& c) {
+    CHECK(c.decoded == c.accepted + c.deduplicated + c.dropped_overflow);
     return c.dropped_wrong_uuid + c.dropped_bad_length + c.dropped_bad_rssi + c.dropped_bad_time +
            c.dropped_overflow + c.dropped_stopped + c.accepted + c.deduplicated;
 }
