@@ -112,12 +112,14 @@ TEST_CASE("After stop_scanning returns on another thread no scan callback runs",
         std::this_thread::sleep_for(std::chrono::microseconds(200));
         in_callback = false;
     }).has_value());
-    std::thread advancer([&] { REQUIRE((*air)->advance_to(kStart + 600'000).has_value()); });
+    std::atomic<bool> advanced{false};  // Catch2 assertions are not thread-safe: check after join
+    std::thread advancer([&] { advanced = (*air)->advance_to(kStart + 600'000).has_value(); });
     while (calls < 20) std::this_thread::yield();
     REQUIRE((*rx)->stop_scanning().has_value());
     CHECK_FALSE(in_callback.load());
     returned = true;
     advancer.join();
+    CHECK(advanced);
     CHECK(late == 0);
     CHECK(calls < 2'000);  // stopped long before the 10 minutes were delivered
 }
