@@ -35,7 +35,7 @@
 
 namespace sotto::ble {
 
-/// Milliseconds in one rotation bound unit, for readability.
+/// One minute in milliseconds.
 inline constexpr std::int64_t kMinuteMs = 60'000;
 
 /// Answers "a TEK valid at interval `enin`", for example from the Tracer's store (so a restart
