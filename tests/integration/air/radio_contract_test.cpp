@@ -232,3 +232,48 @@ TEST_CASE("An adapter that goes away keeps the radio's wishes and resumes them w
     CHECK(events.size() == 2);
     CHECK((*air)->set_adapter_present(99, false).error().code == ErrorCode::kInvalidArgument);
 }
+
+TEST_CASE("Radios may be driven from other threads while the air advances", "[air][radio]") {
+    ManualClock clock(kStart);
+    auto air = sim::Air::create(clock, {});
+    REQUIRE(air.has_value());
+    std::vector<std::unique_ptr<sim::SimulatedRadio>> radios;
+    for (int i = 0; i < 6; ++i) {
+        auto r = (*air)->add_radio({static_cast<double>(i), 0});
+        REQUIRE(r.has_value());
+        REQUIRE((*r)->start_advertising(advert(0x12, static_cast<std::uint8_t>(i + 1))).has_value());
+        radios.push_back(std::move(*r));
+    }
+    std::atomic<std::uint64_t> heard{0};
+    auto count = [&heard](const ble::HeardAdvertisement&) { heard.fetch_add(1); };
+    REQUIRE(radios[0]->start_scanning(count).has_value());
+    std::atomic<bool> done{false}, advanced{true};
+    std::thread advancer([&] {
+        for (std::int64_t t = kStart; t < kStart + 1'200'000; t += 250)
+            if (!(*air)->advance_to(t).has_value()) advanced = false;
+        done = true;
+    });
+    std::uint8_t id = 100;
+    int ops = 0;
+    while (!done) {
+        auto& r = *radios[1 + static_cast<std::size_t>(ops % 5)];
+        bool fine = r.rotate(advert(0x12, ++id)).has_value();
+        fine = fine && (*air)->set_position(r.id(), {static_cast<double>(ops % 50), 1}).has_value();
+        fine = fine && r.start_scanning(count).has_value();
+        fine = fine && r.stop_scanning().has_value();
+        (void)r.status();
+        (void)(*air)->counters();
+        if (!fine) break;
+        ++ops;
+    }
+    advancer.join();
+    CHECK(advanced);
+    CHECK(done);
+    CHECK(ops > 0);
+    CHECK(heard.load() > 0);
+    CHECK(heard.load() == radios[0]->status().advertisements_heard + [&] {
+        std::uint64_t others = 0;
+        for (std::size_t i = 1; i < radios.size(); ++i) others += radios[i]->status().advertisements_heard;
+        return others;
+    }());
+}

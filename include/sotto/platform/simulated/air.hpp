@@ -2,7 +2,8 @@
 /// \file
 /// A deterministic in-memory BLE medium ("air") shared by many `SimulatedRadio`s: for tests, the
 /// demo and `sotto-bench air`. The same seed, configuration and calls give bit-identical
-/// deliveries, whatever the chunks `advance_to` is called with.
+/// deliveries, whatever the chunks `advance_to` is called with (on one build: the RSSI model
+/// uses libm's log10, log and cos, whose last bits may differ between C libraries).
 ///
 /// Model (docs/ble.md "The simulated air"):
 /// * Devices stand on a plane (metres). Each has a fixed position or a waypoint path (linear
