@@ -71,7 +71,7 @@ Result<Broadcast> RotationScheduler::at(std::int64_t now_ms) noexcept {
         idle_ = true;
         current_ = Broadcast{};
         current_.generation = generation_;
-        current_.next_change_ms = core::interval_start_seconds(last_used_enin_ + 1) * 1000;
+        current_.next_change_ms = (static_cast<std::int64_t>(last_used_enin_) + 1) * kIntervalMs;
         Broadcast idle = current_;
         idle.changed = announce;
         return idle;
