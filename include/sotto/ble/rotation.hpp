@@ -42,8 +42,8 @@ inline constexpr std::int64_t kMinuteMs = 60'000;
 /// resumes today's TEK) or freshly generated and persisted. The key must satisfy
 /// `valid_at(enin)` and start on the UTC day of `enin` (`rolling_start >=
 /// day_start_interval(enin)`); otherwise the scheduler refuses it with kFailedPrecondition.
-/// Called on the thread that calls `RotationScheduler::at`, at most once per UTC day and after a
-/// failure. Errors are passed through to the caller of `at`.
+/// Called on the thread that calls `RotationScheduler::at`, whenever the current key is not valid
+/// for the new broadcast's ENIN (normally once per UTC day) and after a failure. Errors are passed through to the caller of `at`.
 using TekSource = std::function<Result<core::ExposureKey>(core::IntervalNumber enin)>;
 
 /// A `TekSource` that generates a fresh TEK (`core::generate_tek`) from `rng`. `rng` must
