@@ -10,6 +10,9 @@
 namespace sotto::platform::simulated {
 namespace {
 
+// The last millisecond an ENIN (uint32 of 10-minute intervals) can describe.
+constexpr std::int64_t kMaxAirTimeMs = (std::int64_t{0xFFFFFFFF} + 1) * 600'000 - 1;
+
 bool finite(Point p) noexcept { return std::isfinite(p.x_m) && std::isfinite(p.y_m); }
 bool in(double v, double lo, double hi) noexcept { return std::isfinite(v) && v >= lo && v <= hi; }
 
@@ -233,6 +236,8 @@ Result<void> Air::advance_to(std::int64_t time_ms) noexcept {
     std::lock_guard deliver(air.deliver_mu);
     if (time_ms < air.clock->now_ms())
         return make_error(ErrorCode::kInvalidArgument, "air: time moves forward only");
+    if (time_ms > kMaxAirTimeMs)
+        return make_error(ErrorCode::kInvalidArgument, "air: time beyond the ENIN range (2106)");
     air.advancing.store(std::this_thread::get_id());
     struct Reset {
         AirCore& a;

@@ -56,6 +56,7 @@ TEST_CASE("A simulated radio refuses wrong call orders and addresses", "[air][ra
     // Time moves forward only.
     REQUIRE((*air)->advance_to(kStart + 1'000).has_value());
     CHECK((*air)->advance_to(kStart).error().code == ErrorCode::kInvalidArgument);
+    CHECK((*air)->advance_to(INT64_MAX).error().code == ErrorCode::kInvalidArgument);
     CHECK(clock.now_ms() == kStart + 1'000);
 }
 

@@ -143,8 +143,9 @@ public:
 
     /// Runs the air up to `time_ms` (Unix ms), step by step: moves the clock and delivers every
     /// packet heard in between to the scan callbacks (in time order per receiver, receivers in
-    /// id order). kInvalidArgument if `time_ms` is before the clock; kFailedPrecondition when
-    /// called from a scan callback; kOutOfMemory.
+    /// id order). Costs time in proportion to the span simulated while anyone listens.
+    /// kInvalidArgument if `time_ms` is before the clock or past the ENIN range (year 2106);
+    /// kFailedPrecondition when called from a scan callback; kOutOfMemory.
     Result<void> advance_to(std::int64_t time_ms) noexcept;
 
     AirCounters counters() const noexcept;
