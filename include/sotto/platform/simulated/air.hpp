@@ -104,7 +104,8 @@ struct AirCounters {
 /// The shared medium. Create with `create`, then add radios, walls and relays.
 class Air {
 public:
-    /// `clock` is the clock of every radio in this air; only `advance_to` should move it.
+    /// `clock` is the clock of every radio in this air and must outlive it; only `advance_to`
+    /// should move it.
     /// kInvalidArgument for a configuration out of range.
     static Result<std::unique_ptr<Air>> create(ManualClock& clock, const AirConfig& config) noexcept;
     ~Air();
