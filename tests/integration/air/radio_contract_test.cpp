@@ -104,25 +104,32 @@ TEST_CASE("After stop_scanning returns on another thread no scan callback runs",
     auto tx = (*air)->add_radio({0, 0});
     auto rx = (*air)->add_radio({1, 0});
     REQUIRE((*tx)->start_advertising(advert(0x12, 1)).has_value());
-    std::atomic<bool> in_callback{false}, returned{false};
+    std::atomic<bool> in_callback{false}, stopping{false}, returned{false};
     std::atomic<int> calls{0}, late{0};
     REQUIRE((*rx)->start_scanning([&](const ble::HeardAdvertisement&) {
         in_callback = true;
         if (returned) ++late;
-        ++calls;
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        if (++calls == 20) {
+            // Hold the 20th callback until the other thread is stopping, then a little longer:
+            // stop_scanning must wait for it.
+            while (!stopping) std::this_thread::yield();
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
         in_callback = false;
     }).has_value());
     std::atomic<bool> advanced{false};  // Catch2 assertions are not thread-safe: check after join
     std::thread advancer([&] { advanced = (*air)->advance_to(kStart + 600'000).has_value(); });
     while (calls < 20) std::this_thread::yield();
+    stopping = true;
     REQUIRE((*rx)->stop_scanning().has_value());
     CHECK_FALSE(in_callback.load());
     returned = true;
+    const int at_return = calls;
     advancer.join();
     CHECK(advanced);
     CHECK(late == 0);
-    CHECK(calls < 2'000);  // stopped long before the 10 minutes were delivered
+    CHECK(at_return == 20);  // the rest of the 10 minutes was never delivered
+    CHECK(calls == at_return);
 }
 
 TEST_CASE("A radio outliving its air reports the adapter unavailable", "[air][radio]") {
@@ -249,13 +256,16 @@ TEST_CASE("Radios may be driven from other threads while the air advances", "[ai
     auto count = [&heard](const ble::HeardAdvertisement&) { heard.fetch_add(1); };
     REQUIRE(radios[0]->start_scanning(count).has_value());
     std::atomic<bool> done{false}, advanced{true};
+    std::atomic<int> ops{0};
+    // The air runs at least 20 minutes, and on until the other thread has done 20 rounds (up to
+    // a simulated day), so the two really overlap however the threads are scheduled.
     std::thread advancer([&] {
-        for (std::int64_t t = kStart; t < kStart + 1'200'000; t += 250)
+        for (std::int64_t t = kStart + 250;
+             (t <= kStart + 1'200'000 || ops.load() < 20) && t <= kStart + 86'400'000; t += 250)
             if (!(*air)->advance_to(t).has_value()) advanced = false;
         done = true;
     });
     std::uint8_t id = 100;
-    int ops = 0;
     while (!done) {
         auto& r = *radios[1 + static_cast<std::size_t>(ops % 5)];
         bool fine = r.rotate(advert(0x12, ++id)).has_value();
@@ -270,7 +280,7 @@ TEST_CASE("Radios may be driven from other threads while the air advances", "[ai
     advancer.join();
     CHECK(advanced);
     CHECK(done);
-    CHECK(ops > 0);
+    CHECK(ops >= 20);
     CHECK(heard.load() > 0);
     CHECK(heard.load() == radios[0]->status().advertisements_heard + [&] {
         std::uint64_t others = 0;
