@@ -55,10 +55,11 @@ Result<void> SpoolWriter::commit(const std::filesystem::path& final_path) {
 
 Result<Spool> Spool::open(std::filesystem::path dir) {
     try {
+        std::error_code ec;
+        if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
         if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
             return make_error(ErrorCode::kStorageIo, "spool: cannot create the directory");
         }
-        std::error_code ec;
         if (!std::filesystem::is_directory(dir, ec)) {
             return make_error(ErrorCode::kStorageIo, "spool: not a directory");
         }
