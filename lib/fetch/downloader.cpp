@@ -205,19 +205,48 @@ Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress) {
     report.files.reserve(entries.size());
     for (const auto& path : entries) report.files.push_back(fetch_file(path, report, progress, cancelled));
 
-    // Forget files that left the index (the server expired them).
+    // The same content under several names is handed out once per round.
+    std::set<std::array<std::uint8_t, 32>> offered;
+    for (auto& f : report.files) {
+        if (f.status != FileStatus::kNew && f.status != FileStatus::kPending) continue;
+        if (!offered.insert(f.sha256).second) {
+            f.status = FileStatus::kUnchanged;
+            f.spool_file.clear();
+        }
+    }
+
+    // Files that left the index (the server expired them): pending ones are forgotten and their
+    // spool files removed; used ones are remembered (up to max_remembered_files, oldest dropped
+    // first) so that a file that comes back, or an index that was briefly empty, never brings a
+    // used file back as new.
     const std::unordered_set<std::string> listed(entries.begin(), entries.end());
     std::vector<FileRecord> kept;
+    std::size_t unlisted_used = 0;
+    for (const auto& r : data.files) {
+        if (listed.count(r.path) == 0 && r.used) ++unlisted_used;
+    }
     for (auto& r : data.files) {
-        if (listed.count(r.path) != 0) kept.push_back(std::move(r));
+        if (listed.count(r.path) != 0) {
+            kept.push_back(std::move(r));
+        } else if (r.used) {
+            if (unlisted_used > options.max_remembered_files) {
+                --unlisted_used;
+                continue;
+            }
+            kept.push_back(std::move(r));
+        } else {
+            r.path.clear();  // dropped; its spool file is removed below unless still needed
+            kept.push_back(std::move(r));
+        }
     }
     std::set<std::array<std::uint8_t, 32>> still_needed;
     for (const auto& r : kept) {
-        if (!r.used) still_needed.insert(r.sha256);
+        if (!r.path.empty() && !r.used) still_needed.insert(r.sha256);
     }
-    for (const auto& r : data.files) {
-        if (listed.count(r.path) == 0 && !r.used && still_needed.count(r.sha256) == 0) spool.remove(r.sha256);
+    for (const auto& r : kept) {
+        if (r.path.empty() && still_needed.count(r.sha256) == 0) spool.remove(r.sha256);
     }
+    std::erase_if(kept, [](const FileRecord& r) { return r.path.empty(); });
     data.files = std::move(kept);
 
     if (auto saved = state->save(data); !saved) return saved.error();
@@ -282,12 +311,19 @@ Result<void> Downloader::mark_used(const std::string& path, const std::array<std
             return make_error(ErrorCode::kFailedPrecondition, "downloader: no such downloaded file");
         }
         if (rec->used) return ok();
-        rec->used = true;
+        // The content was used: every name it was published under is done.
+        std::vector<FileRecord*> marked;
+        for (auto& r : impl_->data.files) {
+            if (!r.used && r.sha256 == sha256) {
+                r.used = true;
+                marked.push_back(&r);
+            }
+        }
         if (auto saved = impl_->state->save(impl_->data); !saved) {
-            rec->used = false;
+            for (auto* r : marked) r->used = false;
             return saved.error();
         }
-        if (!impl_->spool_shared(sha256, rec)) impl_->spool.remove(sha256);
+        impl_->spool.remove(sha256);
         return ok();
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");

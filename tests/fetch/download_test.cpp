@@ -217,6 +217,33 @@ TEST_CASE("Identical content under a new name is not handed out twice", "[fetch]
     CHECK(server.count(kC) == 1);
 }
 
+TEST_CASE("A used file that leaves the index and comes back is not offered again", "[fetch][http]") {
+    Bucket b;
+    b.pub.publish(b.root, kA, 0xa0);
+    b.pub.publish(b.root, kB, 0xb0);
+    write_index(b.root, {kA, kB});
+    KeyServer server(b.root);
+    auto d = make_downloader(server.url(), b.work, quick_options());
+    auto first = d.fetch_round();
+    REQUIRE(first);
+    REQUIRE(d.mark_used(kA, entry(*first, kA).sha256));  // kB stays pending
+    const auto pending_spool = entry(*first, kB).spool_file;
+
+    write_index(b.root, {});  // a briefly empty index
+    auto empty = d.fetch_round();
+    REQUIRE(empty);
+    CHECK(empty->files.empty());
+    CHECK_FALSE(fs::exists(pending_spool));  // the pending file is forgotten
+
+    write_index(b.root, {kA, kB});
+    auto back = d.fetch_round();
+    REQUIRE(back);
+    CHECK(entry(*back, kA).status == FileStatus::kUnchanged);
+    CHECK(entry(*back, kB).status == FileStatus::kNew);
+    CHECK(server.count(kA) == 1);
+    CHECK(server.count(kB) == 2);
+}
+
 TEST_CASE("A missing file fails with its HTTP status while the others arrive", "[fetch][http]") {
     Bucket b;
     b.pub.publish(b.root, kA, 0xa0);
@@ -326,9 +353,15 @@ TEST_CASE("A body over the size cap is aborted as soon as the cap is passed", "[
         REQUIRE(r);
         CHECK(entry(*r, kA).status == FileStatus::kNew);
         CHECK(entry(*r, kB).error.code == ErrorCode::kNetworkTooLarge);
-        // kC has the same bytes as kA, which is not used yet: both are handed out.
-        CHECK(entry(*r, kC).status == FileStatus::kNew);
-        CHECK(test::read_file(entry(*r, kC).spool_file) == za);
+        // kC has the same bytes as kA: handed out once only.
+        CHECK(entry(*r, kC).status == FileStatus::kUnchanged);
+        CHECK(entry(*r, kC).spool_file.empty());
+        CHECK(entry(*r, kC).sha256 == entry(*r, kA).sha256);
+        REQUIRE(d.mark_used(kA, entry(*r, kA).sha256));
+        auto next = d.fetch_round();
+        REQUIRE(next);
+        CHECK(entry(*next, kA).status == FileStatus::kUnchanged);
+        CHECK(entry(*next, kC).status == FileStatus::kUnchanged);
     }
 }
 

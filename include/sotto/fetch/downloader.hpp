@@ -52,6 +52,9 @@ struct DownloadOptions {
     /// no request at all. On: one conditional request per file per round (304 when unchanged; a
     /// changed file is downloaded and reported new only if its SHA-256 is new).
     bool revalidate_downloaded = false;
+    /// Used files that left the index are remembered (by path and SHA-256) so that they are not
+    /// downloaded or offered again if they come back; beyond this many, the oldest are forgotten.
+    std::size_t max_remembered_files = 50'000;
 };
 
 /// Where the files come from.
@@ -68,7 +71,8 @@ struct Source {
 enum class FileStatus : std::uint8_t {
     kNew,        ///< downloaded this round: verify `spool_file`, then `mark_used`
     kPending,    ///< downloaded earlier, not marked used yet: verify `spool_file` again
-    kUnchanged,  ///< used already (or same content as a used file): nothing to do
+    kUnchanged,  ///< used already, or the same content as a used file or as another file
+                 ///< offered in this round: nothing to do
     kFailed,     ///< see `error` (and `http_status`); retried next round
 };
 
@@ -138,15 +142,16 @@ public:
 
     /// One round: index.txt (conditional), then every listed file that is not downloaded yet
     /// (or every file, with `revalidate_downloaded`). Per-file failures are reported in the
-    /// result, not as an error; entries that left the index are forgotten (their spool files
-    /// removed). The state is saved at the end. Wall time is bounded by the timeouts times the
+    /// result, not as an error. A SHA-256 appears at most once as kNew or kPending in a report.
+    /// Pending files that left the index are forgotten (their spool files removed). The state is saved at the end. Wall time is bounded by the timeouts times the
     /// number of requests. Errors (the round as a whole): kStorageIo / kStorageFull (state or
     /// spool cannot be written), kOutOfMemory.
     Result<FetchReport> fetch_round(const ProgressCallback& progress = {});
 
     /// Records that the caller verified and used the file `path` whose content has `sha256`
-    /// (from the report), removes its spool file and saves the state at once. Later rounds report
-    /// it kUnchanged and do not download it again. Errors: kFailedPrecondition (no downloaded file
+    /// (from the report), removes its spool file and saves the state at once. Every file with the
+    /// same content counts as used. Later rounds report them kUnchanged and do not download them
+    /// again. Idempotent. Errors: kFailedPrecondition (no downloaded file
     /// with this path and hash), kStorageIo.
     Result<void> mark_used(const std::string& path, const std::array<std::uint8_t, 32>& sha256);
 
