@@ -175,8 +175,12 @@ void StatusServer::run() noexcept {
                         continue;
                     }
                     std::string_view line(c.in.data(), nl);
+                    if (line.size() > kMaxStatusRequestBytes) {
+                        close_client(c);
+                        continue;
+                    }
                     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-                    c.out = line.size() > kMaxStatusRequestBytes ? "{\"error\":\"unknown request\"}\n" : answer(line);
+                    c.out = answer(line);
                     c.answering = true;
                 }
                 // Answering: write what the socket takes now; POLLOUT brings us back for the rest.

@@ -152,6 +152,12 @@ TEST_CASE("Garbage and over-long requests get an error or a closed connection", 
     ::close(fd);
 
     fd = raw_connect(dir / "status.sock");
+    const std::string long_line = std::string(100, 'y') + "\n";  // with a newline, still too long
+    REQUIRE(::send(fd, long_line.data(), long_line.size(), MSG_NOSIGNAL) == 101);
+    CHECK(read_all(fd).empty());
+    ::close(fd);
+
+    fd = raw_connect(dir / "status.sock");
     REQUIRE(::send(fd, "status\r\n", 8, MSG_NOSIGNAL) == 8);  // CRLF is fine
     CHECK(read_all(fd) == status_json() + "\n");
     ::close(fd);
