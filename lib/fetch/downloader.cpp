@@ -274,6 +274,10 @@ Result<Downloader> Downloader::create(Source source, std::unique_ptr<FetchState>
             transport = detail::make_directory_transport(source.location, options);
         } else {
             if (auto allowed = check_url(source.location); !allowed) return allowed.error();
+            // Paths are appended to the root: a query or fragment would swallow them.
+            if (source.location.find_first_of("?#") != std::string::npos) {
+                return make_error(ErrorCode::kInvalidArgument, "downloader: source URL has a query or fragment");
+            }
             transport = detail::make_http_transport(source.location, options);
         }
         auto spool = detail::Spool::open(std::move(spool_dir));

@@ -321,6 +321,52 @@ TEST_CASE("A server that never answers times out in bounded time", "[fetch][http
     CHECK(took < 5.0);
 }
 
+TEST_CASE("A server that trickles below the low-speed limit is abandoned", "[fetch][http]") {
+    Bucket b;
+    b.pub.publish(b.root, kA, 0xa0);
+    write_index(b.root, {kA});
+    b.mode(kA, "slow");  // one byte per second
+    KeyServer server(b.root);
+    auto o = quick_options();
+    o.total_timeout_ms = 30'000;
+    o.low_speed_bytes_per_s = 100;
+    o.low_speed_time_s = 1;
+    auto d = make_downloader(server.url(), b.work, o);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = d.fetch_round();
+    REQUIRE(r);
+    CHECK(entry(*r, kA).error.code == ErrorCode::kNetworkTimeout);
+    CHECK(seconds_since(t0) < 6.0);
+}
+
+TEST_CASE("A redirect loop and a 304 to an unconditional request are errors", "[fetch][http]") {
+    Bucket b;
+    b.pub.publish(b.root, kA, 0xa0);
+    b.pub.publish(b.root, kB, 0xb0);
+    write_index(b.root, {kA, kB});
+    KeyServer server(b.root);
+    b.mode(kA, "redirect " + server.url("/") + kA);
+    b.mode(kB, "status 304");
+    auto d = make_downloader(server.url(), b.work, quick_options());
+    auto r = d.fetch_round();
+    REQUIRE(r);
+    CHECK(entry(*r, kA).error.code == ErrorCode::kNetworkHttp);
+    CHECK(entry(*r, kA).http_status == 302);
+    CHECK(server.count(kA) == 6);  // the first request and 5 redirects
+    CHECK(entry(*r, kB).status == FileStatus::kFailed);
+    CHECK(entry(*r, kB).error.code == ErrorCode::kNetworkHttp);
+    CHECK(fs::is_empty(b.work / "spool"));
+}
+
+TEST_CASE("A source URL with a query or fragment is refused", "[fetch][http]") {
+    test::TempDir tmp;
+    for (const char* url : {"https://example.com/bucket?token=1", "https://example.com/bucket#x"}) {
+        auto d = Downloader::create(Source{url}, std::make_unique<FileFetchState>(tmp / "s"), tmp / "spool");
+        REQUIRE_FALSE(d);
+        CHECK(d.error().code == ErrorCode::kInvalidArgument);
+    }
+}
+
 TEST_CASE("A body over the size cap is aborted as soon as the cap is passed", "[fetch][http]") {
     Bucket b;
     const auto za = b.pub.publish(b.root, kA, 0xa0);

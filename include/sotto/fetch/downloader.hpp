@@ -129,7 +129,7 @@ public:
     /// downloads in it are removed. `state` is loaded now; a damaged state is rebuilt and reported
     /// in the first `fetch_round`. An http URL that `check_url` refuses fails here with
     /// kNetworkRefused, before any connection. Errors: kNetworkRefused, kInvalidArgument (empty
-    /// location, missing directory, nonsensical options), kStorageIo (spool, state), kOutOfMemory.
+    /// location, missing directory, a URL with a query or fragment, nonsensical options), kStorageIo (spool, state), kOutOfMemory.
     static Result<Downloader> create(Source source, std::unique_ptr<FetchState> state,
                                      std::filesystem::path spool_dir,
                                      const DownloadOptions& options = {});
