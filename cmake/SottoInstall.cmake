@@ -3,7 +3,7 @@ include(CMakePackageConfigHelpers)
 
 # Libraries exported as sotto::<name>.
 set(SOTTO_EXPORTED_LIBS sotto_core sotto_match)
-foreach(lib IN ITEMS sotto_store sotto_keyfile sotto_keyfile_proto)
+foreach(lib IN ITEMS sotto_store sotto_keyfile sotto_keyfile_proto sotto_fetch)
   if(TARGET ${lib})
     list(APPEND SOTTO_EXPORTED_LIBS ${lib})
   endif()
@@ -27,6 +27,9 @@ if(TARGET sotto_store)
 endif()
 if(TARGET sotto_keyfile)
   string(APPEND SOTTO_CONFIG_EXTRA "find_dependency(Protobuf 3.21)\npkg_check_modules(libzip REQUIRED IMPORTED_TARGET libzip>=1.7)\n")
+endif()
+if(TARGET sotto_fetch)
+  string(APPEND SOTTO_CONFIG_EXTRA "find_dependency(CURL 7.85)\n")
 endif()
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/sottoConfig.cmake.in
   ${PROJECT_BINARY_DIR}/sottoConfig.cmake
