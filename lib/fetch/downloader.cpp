@@ -290,6 +290,8 @@ Result<Downloader> Downloader::create(Source source, std::unique_ptr<FetchState>
         return Downloader(std::move(impl));
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
+    } catch (...) {
+        return make_error(ErrorCode::kInternal, "downloader: unexpected exception");
     }
 }
 
@@ -331,6 +333,8 @@ Result<void> Downloader::mark_used(const std::string& path, const std::array<std
         return ok();
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
+    } catch (...) {
+        return make_error(ErrorCode::kInternal, "downloader: unexpected exception");
     }
 }
 

@@ -74,6 +74,8 @@ Result<Spool> Spool::open(std::filesystem::path dir) {
         return Spool(std::move(dir));
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "spool: out of memory");
+    } catch (...) {  // std::filesystem::filesystem_error from the directory iteration
+        return make_error(ErrorCode::kStorageIo, "spool: cannot list the directory");
     }
 }
 

@@ -16,7 +16,10 @@
 ///
 /// **Threading.** A `Downloader` is not thread-safe: one call at a time. Different downloaders
 /// (different state and spool) may run in parallel. Calls block for network I/O, bounded by the
-/// timeouts in `DownloadOptions`. No call throws.
+/// timeouts in `DownloadOptions`. No call throws. libcurl runs with CURLOPT_NOSIGNAL (no
+/// process-wide signal handling behind the caller's back); as libcurl documents, a peer reset can
+/// then in rare cases raise SIGPIPE, so a program that downloads sets SIGPIPE to SIG_IGN.
+/// A moved-from `Downloader` may only be destroyed or assigned to.
 
 #include <array>
 #include <cstdint>
