@@ -157,8 +157,10 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
     const std::uint64_t bytes = (*writer)->bytes();
     out.sha256 = sha;
     out.bytes = bytes;
-    const bool content_used = std::any_of(data.files.begin(), data.files.end(),
-                                          [&](const FileRecord& r) { return r.used && r.sha256 == sha; });
+    const bool content_used =
+        std::any_of(data.files.begin(), data.files.end(),
+                    [&](const FileRecord& r) { return r.used && r.sha256 == sha; }) ||
+        std::find(data.retired_used.begin(), data.retired_used.end(), sha) != data.retired_used.end();
     if (content_used) {
         // The same bytes were used before (under this or another name): never handed out again.
         if (rec == nullptr) {
@@ -185,6 +187,10 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
         data.files.push_back(FileRecord{path, sha, bytes, resp.etag, resp.last_modified, false});
     } else {
         if (!rec->used && rec->sha256 != sha && !spool_shared(rec->sha256, rec)) spool.remove(rec->sha256);
+        if (rec->used) {  // new bytes under a used name: the old content stays used
+            data.retired_used.push_back(rec->sha256);
+            if (data.retired_used.size() > options.max_remembered_files) data.retired_used.erase(data.retired_used.begin());
+        }
         *rec = FileRecord{path, sha, bytes, resp.etag, resp.last_modified, false};
     }
     out.status = FileStatus::kNew;

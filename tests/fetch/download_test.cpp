@@ -170,10 +170,21 @@ TEST_CASE("With revalidation the server's 304 is counted and no body is download
 
     // The same file rewritten with the same bytes (new mtime, same ETag) is still unchanged; new
     // bytes under the same name are a new file.
+    const auto original = test::read_file(b.root / kA);
     b.pub.publish(b.root, kA, 0xa1);
     auto third = d.fetch_round();
     REQUIRE(third);
     CHECK(entry(*third, kA).status == FileStatus::kNew);
+    REQUIRE(d.mark_used(kA, entry(*third, kA).sha256));
+
+    // The server flips back to the bytes used first: still never offered again, even after a
+    // restart.
+    test::write_file(b.root / kA, original);
+    auto d2 = make_downloader(server.url(), b.work, o);
+    auto fourth = d2.fetch_round();
+    REQUIRE(fourth);
+    CHECK(entry(*fourth, kA).status == FileStatus::kUnchanged);
+    CHECK(server.count(kA, 200) == 3);
 }
 
 TEST_CASE("Identical content under a new name is not handed out twice", "[fetch][http]") {
