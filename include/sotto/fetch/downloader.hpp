@@ -128,8 +128,9 @@ struct FetchReport {
 /// The downloader. Valid once created.
 class Downloader {
 public:
-    /// `spool_dir` receives downloaded files (created with its parents if missing, mode 0700); stale partial
-    /// downloads in it are removed. `state` is loaded now; a damaged state is rebuilt and reported
+    /// `spool_dir` receives downloaded files (created with its parents if missing, mode 0700);
+    /// stale partial downloads in it are removed. Each downloader needs its own spool directory
+    /// and its own state (one per source). `state` is loaded now; a damaged state is rebuilt and reported
     /// in the first `fetch_round`. An http URL that `check_url` refuses fails here with
     /// kNetworkRefused, before any connection. Errors: kNetworkRefused, kInvalidArgument (empty
     /// location, missing directory, a URL with a query or fragment, nonsensical options), kStorageIo (spool, state), kOutOfMemory.

@@ -67,6 +67,7 @@ public:
     explicit FileFetchState(std::filesystem::path file) : file_(std::move(file)) {}
     Result<LoadedState> load() override;
     Result<void> save(const FetchStateData& data) override;
+    /// The state file's path.
     const std::filesystem::path& file() const noexcept { return file_; }
 
 private:
