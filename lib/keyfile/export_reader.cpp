@@ -93,7 +93,8 @@ Result<std::vector<std::uint8_t>> read_all(ByteSource& src, std::uint64_t size) 
 
 void apply_verdict(const detail::Verdict& v, ExportInfo& info) {
     info.signature_status = v.status;
-    info.signature_error = v.error;
+    info.signature_error.reset();
+    if (v.status != SignatureStatus::kVerified) info.signature_error = v.error;
     info.verified = v.status == SignatureStatus::kVerified;
     info.verified_key_id = info.verified ? v.key_id : std::string();
     info.verified_key_version = info.verified ? v.key_version : std::string();
@@ -137,17 +138,17 @@ Result<ExportInfo> read_common(const BinOpener& open_bin,
     if (mode == VerifyMode::kRequireSignatureFirst) {
         auto first = pass(nullptr);
         if (!first) return first.error();
-        if (!first->verified) return first->signature_error;
+        if (!first->verified) return *first->signature_error;
         auto second = pass(&sink);
         if (!second) return second.error();
         if (second->export_bin_sha256 != first->export_bin_sha256)
             return make_error(ErrorCode::kAuthenticationFailed, "export.bin changed between passes");
-        if (!second->verified) return second->signature_error;
+        if (!second->verified) return *second->signature_error;
         return second;
     }
     auto info = pass(&sink);
     if (!info) return info.error();
-    if (require && !info->verified) return info->signature_error;
+    if (require && !info->verified) return *info->signature_error;
     return info;
 }
 
