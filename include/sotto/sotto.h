@@ -317,7 +317,312 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_keyfile_get_keys(sotto_diagnosis_ke
                                                               size_t capacity, size_t* out_needed,
                                                               const sotto_keyfile* keyfile);
 
-/* SOTTO_TRACER_API */
+/* ---------------------------------------------------------------------------------------------
+ * Logging
+ * ------------------------------------------------------------------------------------------- */
+
+enum { SOTTO_LOG_DEBUG = 0, SOTTO_LOG_INFO = 1, SOTTO_LOG_WARNING = 2, SOTTO_LOG_ERROR = 3 };
+
+/** Receives sotto's log messages. `message` is not NUL-terminated (use `message_len`) and is valid
+ *  only during the call. At SOTTO_LOG_INFO and above it holds static text and counts only: never
+ *  a key, RPI, AEM, address or file hash. Called on the thread that logs (any thread calling into
+ *  sotto), possibly from several at once; must be thread-safe, return quickly and not call sotto. */
+typedef void (*sotto_log_fn)(void* user_data, int32_t level, const char* message, size_t message_len);
+
+/** Installs `sink` for messages at `min_level` and above (NULL removes it: the default, nothing
+ *  is logged). Process-wide. `user_data` must stay valid until calls running at the time of a
+ *  later replacement have returned. SOTTO_ERR_INVALID_ARGUMENT for a level outside 0..3. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_set_log_sink(sotto_log_fn sink, void* user_data,
+                                                          int32_t min_level);
+
+/* ---------------------------------------------------------------------------------------------
+ * The Tracer: the whole device-side flow over one encrypted store
+ * ------------------------------------------------------------------------------------------- */
+
+/** The host's clock: Unix time in milliseconds. Called on the thread that calls into the tracer
+ *  (possibly several at once); must be thread-safe and must not call sotto. */
+typedef int64_t (*sotto_clock_fn)(void* user_data);
+
+/** Options of `sotto_tracer_open*`. Fill with `sotto_tracer_options_init`, then change fields. */
+typedef struct sotto_tracer_options {
+    uint32_t struct_size;       /**< sizeof(sotto_tracer_options), set by _init */
+    uint32_t retention_days;    /**< days of sightings and own keys kept (1..3650; default 14) */
+    uint32_t flush_count;       /**< heard advertisements per store transaction (default 4096) */
+    uint32_t advertising_form;  /**< SOTTO_ADV_* of sotto_advertisement.advertising_data */
+    int64_t flush_interval_ms;  /**< sotto_tracer_tick writes pending ones older than this */
+    uint64_t max_store_bytes;   /**< upper bound of the database size (0: none) */
+    int8_t tx_power_dbm;        /**< announced in the own AEM (default -8) */
+    uint8_t calibration_confidence; /**< 0..3, announced with metadata v1.1 (minor_version 1) */
+    uint8_t metadata_minor_version; /**< 0 (v1.0, default) or 1 (v1.1) */
+    uint8_t create_if_missing;  /**< 1 (default): create the store when the file does not exist */
+    uint8_t kdf_cost;           /**< passphrase stores: SOTTO_KDF_* used when creating */
+    uint8_t reserved[3];
+} sotto_tracer_options;
+SOTTO_STATIC_ASSERT(sizeof(sotto_tracer_options) == 40, "sotto_tracer_options layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_tracer_options, flush_interval_ms) == 16, "sotto_tracer_options layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_tracer_options, tx_power_dbm) == 32, "sotto_tracer_options layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_tracer_options, kdf_cost) == 36, "sotto_tracer_options layout");
+
+/** Argon2id cost for passphrase stores. */
+enum {
+    SOTTO_KDF_INTERACTIVE = 0, /**< 64 MiB, about 0.1 s on a phone core (default) */
+    SOTTO_KDF_MODERATE = 1,    /**< 256 MiB */
+    SOTTO_KDF_MINIMUM = 2      /**< no protection against guessing: tests only */
+};
+
+/** The defaults. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_options_init(sotto_tracer_options* out);
+
+/** Owns the store, the device's own TEKs, pending heard advertisements and the open check round.
+ *  Every function may be called from any thread, concurrently (feeding from two threads while a
+ *  third imports and checks is supported); `sotto_tracer_destroy` must not overlap other calls. */
+typedef struct sotto_tracer sotto_tracer;
+
+/** Opens (or creates) the store at `path` (UTF-8; beside it `PATH.kdf`) with a raw 32-byte key
+ *  (e.g. from the Android Keystore or the iOS Keychain). `trust` (may be NULL: every signed file
+ *  is then refused) is copied. `clock` NULL: the system clock. `options` NULL: the defaults.
+ *  Errors: SOTTO_ERR_STORAGE_WRONG_KEY, _NOT_A_STORE, _CORRUPT, _IO, _READ_ONLY, _NEWER_SCHEMA,
+ *  SOTTO_ERR_INVALID_ARGUMENT (key length, options), SOTTO_ERR_OUT_OF_MEMORY. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_open(sotto_tracer** out, const char* path,
+                                                         const uint8_t* key, size_t key_len,
+                                                         const sotto_trust_store* trust,
+                                                         sotto_clock_fn clock, void* clock_user_data,
+                                                         const sotto_tracer_options* options);
+
+/** As `sotto_tracer_open`, with a passphrase (1..1024 bytes) stretched with Argon2id. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_open_passphrase(
+    sotto_tracer** out, const char* path, const uint8_t* passphrase, size_t passphrase_len,
+    const sotto_trust_store* trust, sotto_clock_fn clock, void* clock_user_data,
+    const sotto_tracer_options* options);
+
+/** Writes pending heard advertisements, closes the store, frees the handle. */
+SOTTO_API void sotto_tracer_destroy(sotto_tracer* tracer);
+
+/** What to broadcast now. */
+typedef struct sotto_advertisement {
+    uint8_t service_data[SOTTO_SERVICE_DATA_BYTES];             /**< RPI || AEM, UUID 0xFD6F */
+    uint8_t advertising_data[SOTTO_ADVERTISING_DATA_MAX_BYTES]; /**< full legacy form */
+    uint8_t advertising_data_len;                               /**< 31 or 28 */
+    uint8_t address[6];  /**< random non-resolvable address, most significant byte first */
+    uint8_t reserved[2];
+    uint32_t interval;       /**< ENIntervalNumber of the RPI */
+    int64_t valid_until_ms;  /**< replace it at this Unix time (next interval) */
+} sotto_advertisement;
+SOTTO_STATIC_ASSERT(sizeof(sotto_advertisement) == 72, "sotto_advertisement layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, advertising_data_len) == 51, "sotto_advertisement layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, interval) == 60, "sotto_advertisement layout");
+
+/** The current advertisement; rolls the TEK at the UTC day boundary (stored before use) and the
+ *  RPI at each 10-minute interval. Hosts whose OS owns the radio call it when `valid_until_ms`
+ *  passes and hand `service_data` to the OS advertiser. Errors: storage errors (nothing to
+ *  broadcast from an unstored key), SOTTO_ERR_OUT_OF_RANGE (clock before 1970 or too late). */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_current_advertisement(sotto_advertisement* out,
+                                                                          sotto_tracer* tracer);
+
+/** One heard advertisement: `bytes` is the 20-byte service data of UUID 0xFD6F or the full
+ *  advertising data; `rssi_dbm` -127..20; `time_ms` Unix ms of reception. Buffered in memory and
+ *  written in batches (no store transaction per call). SOTTO_ERR_INVALID_ARGUMENT (counted as
+ *  malformed) for bytes that are not GAEN; SOTTO_ERR_OUT_OF_RANGE for RSSI or time; storage
+ *  errors only when this call wrote a batch and failed (the batch stays pending). */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_on_advertisement(sotto_tracer* tracer,
+                                                                     const uint8_t* bytes, size_t len,
+                                                                     int32_t rssi_dbm,
+                                                                     int64_t time_ms);
+
+/** Writes pending heard advertisements now (one transaction). */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_flush(sotto_tracer* tracer);
+
+/** Periodic work (call at least once a minute): writes pending advertisements when due, rolls
+ *  the TEK, applies retention once a day. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_tick(sotto_tracer* tracer);
+
+/** Flags of the key-file imports. */
+enum {
+    SOTTO_IMPORT_PARSE_ONLY = 1, /**< match even if not verified (never recorded); opt-out */
+    SOTTO_IMPORT_REMATCH = 2     /**< match a file an earlier recorded check already processed */
+};
+
+/** What happened to one imported key file. */
+typedef struct sotto_import_result {
+    uint8_t read;              /**< parsed completely */
+    uint8_t verified;          /**< signature verified with a key of the trust store */
+    uint8_t matched;           /**< its keys take part in the current check round */
+    uint8_t already_processed; /**< skipped: recorded by an earlier check (no REMATCH) */
+    sotto_status error;        /**< why it was refused (SOTTO_OK when matched or skipped) */
+    uint64_t matched_rpis;     /**< RPIs of its keys found among the round's sightings */
+    sotto_keyfile_info info;   /**< meaningful when `read` */
+} sotto_import_result;
+SOTTO_STATIC_ASSERT(sizeof(sotto_import_result) == 136, "sotto_import_result layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_import_result, error) == 4, "sotto_import_result layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_import_result, info) == 16, "sotto_import_result layout");
+
+/** Imports an export.zip held in memory into the current check round, verified fail-closed
+ *  against the tracer's trust store; its keys are streamed into the matcher (memory stays
+ *  bounded). A refused file (malformed, unsigned, untrusted, bad signature) is not an error of
+ *  the call: SOTTO_OK is returned and `out->error` says why (`out` may be NULL). The call fails
+ *  only for storage/engine failures, SOTTO_ERR_OUT_OF_MEMORY or bad arguments. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_import_keyfile(sotto_import_result* out,
+                                                                   sotto_tracer* tracer,
+                                                                   const uint8_t* zip, size_t zip_len,
+                                                                   uint32_t flags);
+/** As `sotto_tracer_import_keyfile`, for export.bin and export.sig (`sig_len` 0: unsigned). */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_import_keyfile_pair(
+    sotto_import_result* out, sotto_tracer* tracer, const uint8_t* bin, size_t bin_len,
+    const uint8_t* sig, size_t sig_len, uint32_t flags);
+/** As `sotto_tracer_import_keyfile`, from a path (zip, loose export.bin, or directory). */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_import_keyfile_path(sotto_import_result* out,
+                                                                        sotto_tracer* tracer,
+                                                                        const char* path,
+                                                                        uint32_t flags);
+
+/** The result of one exposure check. Immutable; thread-safe; independent of the tracer. */
+typedef struct sotto_check sotto_check;
+
+/** Closes the current round (every file imported since the last check) and builds the report at
+ *  the clock's now: exposure windows, daily summaries, CWA risk; records it when every matched
+ *  file verified and one was new. With no file imported: an empty report. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_check(sotto_check** out, sotto_tracer* tracer);
+SOTTO_API void sotto_check_destroy(sotto_check* check);
+
+enum { SOTTO_RISK_NONE = 0, SOTTO_RISK_LOW = 1, SOTTO_RISK_HIGH = 2 };
+
+typedef struct sotto_check_summary {
+    int64_t computed_at;            /**< Unix seconds */
+    uint64_t files;                 /**< files in the round (see sotto_check_get_files) */
+    uint64_t sightings;             /**< sightings the round matched against */
+    uint64_t valid_matches;
+    uint64_t suspect_matches;       /**< RPI matches whose metadata did not check out */
+    uint64_t windows;               /**< exposure windows */
+    uint64_t daily_summaries;
+    uint64_t risk_days;             /**< days with an evaluated window */
+    int64_t most_recent_low_risk_date;  /**< UTC midnight, Unix seconds; 0 when none */
+    int64_t most_recent_high_risk_date; /**< UTC midnight, Unix seconds; 0 when none */
+    int32_t total_risk_level;       /**< SOTTO_RISK_LOW or SOTTO_RISK_HIGH (CWA) */
+    uint8_t recorded;               /**< results were written to the store */
+    uint8_t reserved[3];
+} sotto_check_summary;
+SOTTO_STATIC_ASSERT(sizeof(sotto_check_summary) == 88, "sotto_check_summary layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_check_summary, total_risk_level) == 80, "sotto_check_summary layout");
+
+/** GAEN ExposureWindow (its ScanInstances through sotto_check_get_scan_instances). */
+typedef struct sotto_exposure_window {
+    int64_t date_unix;               /**< UTC midnight of the first scan */
+    int32_t report_type;             /**< GAEN ReportType */
+    int32_t infectiousness;          /**< 0 none, 1 standard, 2 high */
+    int32_t calibration_confidence;  /**< 0..3 */
+    uint32_t scan_instance_count;
+} sotto_exposure_window;
+SOTTO_STATIC_ASSERT(sizeof(sotto_exposure_window) == 24, "sotto_exposure_window layout");
+
+typedef struct sotto_scan_instance {
+    int32_t typical_attenuation_db;
+    int32_t min_attenuation_db;
+    int32_t seconds_since_last_scan;
+} sotto_scan_instance;
+SOTTO_STATIC_ASSERT(sizeof(sotto_scan_instance) == 12, "sotto_scan_instance layout");
+
+/** GAEN DailySummary over all report types. */
+typedef struct sotto_daily_summary {
+    int64_t date_unix;
+    double maximum_score;
+    double score_sum;
+    double weighted_duration_sum;
+} sotto_daily_summary;
+SOTTO_STATIC_ASSERT(sizeof(sotto_daily_summary) == 32, "sotto_daily_summary layout");
+
+/** One day of the CWA risk evaluation (newest first). */
+typedef struct sotto_risk_day {
+    int64_t date_unix;
+    double normalized_time;
+    int32_t risk_level;  /**< SOTTO_RISK_* */
+    int32_t minimum_distinct_encounters_with_low_risk;
+    int32_t minimum_distinct_encounters_with_high_risk;
+    int32_t reserved;
+} sotto_risk_day;
+SOTTO_STATIC_ASSERT(sizeof(sotto_risk_day) == 32, "sotto_risk_day layout");
+
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_summary(sotto_check_summary* out,
+                                                               const sotto_check* check);
+/* Arrays of the report; buffer convention at the top (capacity in elements). */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_files(sotto_import_result* out, size_t capacity,
+                                                             size_t* out_needed, const sotto_check* check);
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_windows(sotto_exposure_window* out,
+                                                               size_t capacity, size_t* out_needed,
+                                                               const sotto_check* check);
+/** The scan instances of window `window_index` (SOTTO_ERR_OUT_OF_RANGE past the last window). */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_scan_instances(sotto_scan_instance* out,
+                                                                      size_t capacity,
+                                                                      size_t* out_needed,
+                                                                      const sotto_check* check,
+                                                                      size_t window_index);
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_daily_summaries(sotto_daily_summary* out,
+                                                                       size_t capacity,
+                                                                       size_t* out_needed,
+                                                                       const sotto_check* check);
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_risk_days(sotto_risk_day* out, size_t capacity,
+                                                                 size_t* out_needed,
+                                                                 const sotto_check* check);
+
+/** The consent value of `sotto_tracer_release_own_keys`: pass it only from the code path where
+ *  the user confirmed, in the app's UI, that their keys may be uploaded. Greppable on purpose. */
+#define SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS 0x55504C44u
+
+/** A list of the device's own keys released for upload. Immutable; thread-safe. */
+typedef struct sotto_key_list sotto_key_list;
+
+/** Releases the own TEKs of the retention window for upload (oldest first) and marks them
+ *  published. Today's key is rolled first (its period ends with the current interval; a new TEK
+ *  is broadcast from now on), so a released key is never broadcast again. `consent` must be
+ *  SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS, else SOTTO_ERR_FAILED_PRECONDITION and nothing
+ *  happens. Keys carry TEK and validity; the other fields are 0. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_release_own_keys(sotto_key_list** out,
+                                                                     sotto_tracer* tracer,
+                                                                     uint32_t consent);
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_key_list_get(sotto_diagnosis_key* out, size_t capacity,
+                                                          size_t* out_needed,
+                                                          const sotto_key_list* list);
+/** Wipes the key bytes and frees the list. */
+SOTTO_API void sotto_key_list_destroy(sotto_key_list* list);
+
+/** "Forget me": deletes every sighting, own key, exposure record and processed-file entry, and
+ *  drops pending advertisements and the open round. The store stays open and usable. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_erase_all(sotto_tracer* tracer);
+
+/** Counters since the tracer was opened (no identifiers). */
+typedef struct sotto_tracer_status {
+    uint64_t heard;            /**< accepted advertisements */
+    uint64_t malformed;        /**< refused by the decoder */
+    uint64_t dropped_overflow; /**< valid, dropped: too many pending while the store failed */
+    uint64_t pending;          /**< not yet in the store */
+    uint64_t stored;           /**< observations the store accepted */
+    uint64_t rejected;         /**< refused by the store (time, RSSI) */
+    uint64_t flushes;
+    uint64_t flush_failures;
+    uint64_t own_keys_created;
+    uint64_t rotations;
+    uint64_t files_imported;
+    uint64_t files_refused;
+    uint64_t files_skipped;
+    uint64_t checks;
+} sotto_tracer_status;
+SOTTO_STATIC_ASSERT(sizeof(sotto_tracer_status) == 112, "sotto_tracer_status layout");
+
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_get_status(sotto_tracer_status* out,
+                                                               const sotto_tracer* tracer);
+
+/** Counts of stored rows. */
+typedef struct sotto_store_stats {
+    uint64_t sightings; /**< (RPI, interval) rows */
+    uint64_t rpis;
+    uint64_t days;
+    uint64_t own_keys;
+    uint64_t exposure_records;
+    uint64_t processed_files;
+} sotto_store_stats;
+SOTTO_STATIC_ASSERT(sizeof(sotto_store_stats) == 48, "sotto_store_stats layout");
+
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_get_store_stats(sotto_store_stats* out,
+                                                                    const sotto_tracer* tracer);
 
 #ifdef __cplusplus
 }  /* extern "C" */
