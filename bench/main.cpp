@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
     sotto::bench::add_match_bench(app);
     sotto::bench::add_keyfile_bench(app);
     sotto::bench::add_store_bench(app);
+    sotto::bench::add_capi_bench(app);
     CLI11_PARSE(app, argc, argv);
     return 0;
 }
