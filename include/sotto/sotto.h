@@ -281,7 +281,8 @@ SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, region) == 104, "sotto_keyfile_
 typedef struct sotto_keyfile sotto_keyfile;
 
 /** Reads an export.zip held in memory (limits: export.bin at most 32 MiB uncompressed, zip bombs
- *  refused), verifying it against `trust` as `verify_mode` says. Errors:
+ *  refused), verifying it against `trust` as `verify_mode` says (`trust` NULL: an empty trust
+ *  store, so nothing verifies). Errors:
  *  SOTTO_ERR_KEYFILE_MALFORMED, SOTTO_ERR_KEYFILE_TOO_LARGE, SOTTO_ERR_UNSIGNED,
  *  SOTTO_ERR_UNTRUSTED_KEY, SOTTO_ERR_AUTHENTICATION_FAILED (only with SOTTO_VERIFY_REQUIRE),
  *  SOTTO_ERR_INVALID_ARGUMENT, SOTTO_ERR_OUT_OF_MEMORY. With SOTTO_VERIFY_REQUIRE a handle exists
@@ -549,7 +550,8 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_files(sotto_import_result
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_windows(sotto_exposure_window* out,
                                                                size_t capacity, size_t* out_needed,
                                                                const sotto_check* check);
-/** The scan instances of window `window_index` (SOTTO_ERR_OUT_OF_RANGE past the last window). */
+/** The scan instances of window `window_index`. Past the last window: SOTTO_ERR_OUT_OF_RANGE with
+ *  `*out_needed` 0. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_scan_instances(sotto_scan_instance* out,
                                                                       size_t capacity,
                                                                       size_t* out_needed,
@@ -581,7 +583,8 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_release_own_keys(sotto_key_l
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_key_list_get(sotto_diagnosis_key* out, size_t capacity,
                                                           size_t* out_needed,
                                                           const sotto_key_list* list);
-/** Wipes the key bytes and frees the list. */
+/** Wipes the key bytes and frees the list (copies in the caller's buffers are the caller's to
+ *  wipe). */
 SOTTO_API void sotto_key_list_destroy(sotto_key_list* list);
 
 /** "Forget me": deletes every sighting, own key, exposure record and processed-file entry, and

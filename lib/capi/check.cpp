@@ -164,6 +164,7 @@ SOTTO_API sotto_status sotto_check_get_scan_instances(sotto_scan_instance* out, 
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
         const auto& windows = check->report.report.windows;
         if (window_index >= windows.size()) {
+            *out_needed = 0;
             return fail(SOTTO_ERR_OUT_OF_RANGE, "window_index: past the last exposure window");
         }
         return copy_out(out, capacity, out_needed, windows[window_index].scan_instances,

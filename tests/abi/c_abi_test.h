@@ -37,5 +37,6 @@ void c_abi_hex(char* out, const uint8_t* bytes, size_t len);
 void test_protocol(void);
 void test_keyfiles(const char* corpus_dir, const char* gaen_data_dir);
 void test_tracer(const char* corpus_dir, const char* tmp_dir);
+void test_threads(const char* corpus_dir, const char* tmp_dir);
 
 #endif

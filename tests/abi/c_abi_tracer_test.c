@@ -37,6 +37,17 @@ static void seed_tek(uint8_t tek[16], int i) {
     for (j = 0; j < 16; ++j) tek[j] = (uint8_t)((i * 37 + j * 11) & 0xFF);
 }
 
+/* Removes a store and its side files from an earlier run. */
+static void remove_store(const char* path) {
+    static const char* const suffixes[] = {"", ".kdf", "-wal", "-shm", "-journal"};
+    char p[4300];
+    size_t i;
+    for (i = 0; i < sizeof suffixes / sizeof suffixes[0]; ++i) {
+        snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+        remove(p);
+    }
+}
+
 static void test_null_handles(void) {
     sotto_advertisement adv;
     sotto_import_result res;
@@ -87,7 +98,7 @@ static void test_open_errors(const char* tmp) {
     CHECK_STATUS(SOTTO_OK, sotto_tracer_options_init(&o));
     CHECK(o.struct_size == sizeof o && o.retention_days == 14 && o.create_if_missing == 1);
     snprintf(path, sizeof path, "%.4000s/raw.db", tmp);
-    remove(path);
+    remove_store(path);
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open(&t, path, key, 31, NULL, NULL, NULL, &o));
     o.advertising_form = 9;
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open(&t, path, key, 32, NULL, NULL, NULL, &o));
@@ -103,7 +114,7 @@ static void test_open_errors(const char* tmp) {
 
     /* A passphrase store (cheapest KDF), reopened with the right and a wrong passphrase. */
     snprintf(path, sizeof path, "%.4000s/pass.db", tmp);
-    remove(path);
+    remove_store(path);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_options_init(&o));
     o.kdf_cost = SOTTO_KDF_MINIMUM;
     CHECK_STATUS(SOTTO_OK, sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"correct horse", 13, NULL, NULL, NULL, &o));
@@ -154,7 +165,7 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
 
     memset(key, 0x17, sizeof key);
     snprintf(path, sizeof path, "%.4000s/flow.db", tmp);
-    remove(path);
+    remove_store(path);
     snprintf(zip_path, sizeof zip_path, "%.4000s/signed.zip", corpus_dir);
     zip = c_abi_read_file(zip_path, &zip_len);
     CHECK(zip != NULL);
@@ -257,6 +268,7 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     /* Attenuation = TX power 8 − RSSI −55 = 63 dB. */
     for (i = 0; i < needed; ++i) CHECK(scans[i].min_attenuation_db == 63 && scans[i].typical_attenuation_db == 63);
     CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_check_get_scan_instances(scans, 64, &needed, check, 1));
+    CHECK(needed == 0);
     CHECK_STATUS(SOTTO_OK, sotto_check_get_daily_summaries(days, 8, &needed, check));
     CHECK(needed == 1 && days[0].date_unix == (int64_t)kDay * 600 && days[0].weighted_duration_sum > 0.0);
     CHECK_STATUS(SOTTO_OK, sotto_check_get_risk_days(risk, 8, &needed, check));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -19,16 +20,28 @@ void known(sotto_status s) {
     if (std::strcmp(sotto_status_name(s), "SOTTO_ERR_UNKNOWN") == 0) std::abort();
 }
 
+std::string g_dir;
+sotto_tracer* g_tracer = nullptr;
+
+void cleanup() {
+    sotto_tracer_destroy(g_tracer);
+    std::error_code ec;
+    std::filesystem::remove_all(g_dir, ec);
+}
+
 sotto_tracer* tracer() {
     static sotto_tracer* t = [] {
         char dir[] = "/tmp/sotto-capi-fuzz-XXXXXX";
         if (mkdtemp(dir) == nullptr) std::abort();
+        g_dir = dir;
         const std::string path = std::string(dir) + "/fuzz.db";
         std::uint8_t key[32] = {1};
         sotto_tracer* out = nullptr;
         if (sotto_tracer_open(&out, path.c_str(), key, sizeof key, nullptr, nullptr, nullptr, nullptr) != SOTTO_OK) {
             std::abort();
         }
+        g_tracer = out;
+        std::atexit(cleanup);
         return out;
     }();
     return t;
