@@ -57,6 +57,7 @@
 #include <sotto/clock.hpp>
 #include <sotto/core/diagnosis_key.hpp>
 #include <sotto/core/payload.hpp>
+#include <sotto/core/sighting.hpp>
 #include <sotto/result.hpp>
 #include <sotto/store/credential.hpp>
 #include <sotto/tracer/options.hpp>
@@ -148,6 +149,11 @@ public:
     /// Writes pending observations now (one transaction). On failure they stay pending.
     Result<void> flush() noexcept;
 
+    /// Stores already decoded observations (e.g. an imported capture) in one transaction, after
+    /// writing the pending ones. Same checks, and the same report (rejections by index), as
+    /// `store::EncounterStore::ingest` at the clock's now.
+    Result<store::IngestReport> ingest(std::span<const core::Observation> batch) noexcept;
+
     /// Periodic work (call every few seconds, or at least once per minute): writes pending
     /// observations when due, rolls the TEK, rotates an attached radio's payload at interval
     /// boundaries, and applies retention once per day. Returns the first error met; the rest of
@@ -222,6 +228,10 @@ public:
 
     /// Counts of stored rows.
     Result<store::StoreStats> store_stats() const noexcept;
+
+    /// Deletes what is older than the retention window as of the clock's now
+    /// (`store::EncounterStore::apply_retention`); `tick()` does it once per UTC day.
+    Result<store::RetentionReport> apply_retention() noexcept;
 
 private:
     struct Impl;

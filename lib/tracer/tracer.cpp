@@ -98,6 +98,23 @@ Result<void> Tracer::flush() noexcept {
     return guarded([&] { return impl_->flush(); });
 }
 
+Result<store::IngestReport> Tracer::ingest(std::span<const core::Observation> batch) noexcept {
+    return guarded([&]() -> Result<store::IngestReport> {
+        if (auto f = impl_->flush(); !f) return f.error();
+        std::lock_guard order(impl_->flush_mu);
+        auto r = impl_->store.ingest(batch, impl_->clock.now_seconds());
+        if (!r) return r.error();
+        impl_->counters.stored.fetch_add(r->accepted, std::memory_order_relaxed);
+        impl_->counters.rejected.fetch_add(r->rejected.size(), std::memory_order_relaxed);
+        impl_->counters.flushes.fetch_add(1, std::memory_order_relaxed);
+        return r;
+    });
+}
+
+Result<store::RetentionReport> Tracer::apply_retention() noexcept {
+    return guarded([&] { return impl_->store.apply_retention(impl_->clock.now_seconds()); });
+}
+
 Result<void> Tracer::tick() noexcept {
     return guarded([&]() -> Result<void> {
         Result<void> first;
