@@ -430,6 +430,25 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_on_advertisement(sotto_trace
                                                                      int32_t rssi_dbm,
                                                                      int64_t time_ms);
 
+/** One heard advertisement for `sotto_tracer_on_advertisements`. */
+typedef struct sotto_heard_advertisement {
+    int64_t time_ms;  /**< Unix ms of reception */
+    int32_t rssi_dbm; /**< -127..20 */
+    uint8_t len;      /**< bytes used in `bytes`: 20 (service data) or 28/31 (advertising data) */
+    uint8_t bytes[SOTTO_ADVERTISING_DATA_MAX_BYTES];
+} sotto_heard_advertisement;
+SOTTO_STATIC_ASSERT(sizeof(sotto_heard_advertisement) == 48, "sotto_heard_advertisement layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_heard_advertisement, len) == 12, "sotto_heard_advertisement layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_heard_advertisement, bytes) == 13, "sotto_heard_advertisement layout");
+
+/** Many heard advertisements in one call (e.g. Android's onBatchScanResults: one JNI crossing per
+ *  batch). Each is handled as by `sotto_tracer_on_advertisement`; malformed ones and ones with an
+ *  RSSI, time or `len` out of range are skipped and counted, not errors. `*out_accepted` (may be
+ *  NULL) receives how many were accepted. Fails only when a batch write to the store failed
+ *  (the accepted ones stay pending) or on NULL. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_on_advertisements(
+    sotto_tracer* tracer, const sotto_heard_advertisement* heard, size_t count, size_t* out_accepted);
+
 /** Writes pending heard advertisements now (one transaction). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_flush(sotto_tracer* tracer);
 

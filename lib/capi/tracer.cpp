@@ -186,6 +186,29 @@ SOTTO_API sotto_status sotto_tracer_on_advertisement(sotto_tracer* tracer, const
     });
 }
 
+SOTTO_API sotto_status sotto_tracer_on_advertisements(sotto_tracer* tracer, const sotto_heard_advertisement* heard,
+                                                      size_t count, size_t* out_accepted) {
+    return guard([&]() -> sotto_status {
+        if (tracer == nullptr || (heard == nullptr && count != 0)) return capi::null_argument();
+        std::size_t accepted = 0;
+        sotto_status status = SOTTO_OK;
+        for (std::size_t i = 0; i < count; ++i) {
+            const sotto_heard_advertisement& h = heard[i];
+            const std::size_t len = h.len <= sizeof h.bytes ? h.len : 0;  // 0: counted as malformed
+            auto r = tracer->tracer->on_advertisement(std::span(h.bytes, len), h.rssi_dbm, h.time_ms);
+            if (r) {
+                ++accepted;
+            } else if (r.error().code != ErrorCode::kInvalidArgument && r.error().code != ErrorCode::kOutOfRange) {
+                // A store write failed: this one is pending like the others; report it once.
+                ++accepted;
+                if (status == SOTTO_OK) status = fail(r.error());
+            }
+        }
+        if (out_accepted != nullptr) *out_accepted = accepted;
+        return status;
+    });
+}
+
 SOTTO_API sotto_status sotto_tracer_flush(sotto_tracer* tracer) {
     return guard([&]() -> sotto_status {
         if (tracer == nullptr) return capi::null_argument();

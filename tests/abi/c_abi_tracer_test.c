@@ -220,6 +220,31 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     CHECK_STATUS(SOTTO_OK, sotto_tracer_get_store_stats(&stats, t));
     CHECK(stats.rpis == 2 && stats.own_keys >= 1);
 
+    /* A batch: one good, one truncated, one with an impossible RSSI, one with len past the buffer. */
+    {
+        sotto_heard_advertisement batch[4];
+        size_t accepted = 99;
+        memset(batch, 0, sizeof batch);
+        for (i = 0; i < 4; ++i) {
+            memcpy(batch[i].bytes, adv.service_data, 20);
+            batch[i].bytes[0] ^= 0x5a;
+            batch[i].len = 20;
+            batch[i].rssi_dbm = -70;
+            batch[i].time_ms = ((int64_t)kDay + 100) * 600000;
+        }
+        batch[1].len = 19;
+        batch[2].rssi_dbm = 90;
+        batch[3].len = 200;
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisements(t, batch, 4, &accepted));
+        CHECK(accepted == 1);
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisements(t, NULL, 0, &accepted));
+        CHECK(accepted == 0);
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisements(t, NULL, 1, &accepted));
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisements(NULL, batch, 1, &accepted));
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
+        CHECK(st.heard == 21 && st.malformed == 4);
+    }
+
     /* A tampered file and an unsigned import change nothing; the signed file matches. */
     {
         /* signed.pair: [2-byte LE length n][export.bin: n bytes][export.sig]; flip a key byte. */

@@ -104,6 +104,11 @@ class DailySummaryC(Structure):
                 ("weighted_duration_sum", c_double)]
 
 
+class HeardC(Structure):
+    _fields_ = [("time_ms", c_int64), ("rssi_dbm", c_int32), ("len", c_uint8),
+                ("bytes", c_uint8 * 31)]
+
+
 class TracerStatusC(Structure):
     _fields_ = [(name, c_uint64) for name in (
         "heard", "malformed", "dropped_overflow", "pending", "stored", "rejected", "flushes",
@@ -120,7 +125,7 @@ class StoreStatsC(Structure):
 for _struct, _size in ((Beacon, 20), (Metadata, 4), (DiagnosisKeyC, 40), (KeyFileInfoC, 120),
                        (TracerOptionsC, 40), (AdvertisementC, 72), (ImportResultC, 136),
                        (CheckSummaryC, 88), (ExposureWindowC, 24), (ScanInstanceC, 12),
-                       (DailySummaryC, 32), (TracerStatusC, 112), (StoreStatsC, 48)):
+                       (DailySummaryC, 32), (HeardC, 48), (TracerStatusC, 112), (StoreStatsC, 48)):
     assert ctypes.sizeof(_struct) == _size, _struct.__name__
 
 CLOCK_FN = ctypes.CFUNCTYPE(c_int64, c_void_p)
@@ -158,6 +163,7 @@ _PROTOTYPES = {
     "sotto_tracer_destroy": (None, [handle]),
     "sotto_tracer_current_advertisement": (c_int32, [POINTER(AdvertisementC), handle]),
     "sotto_tracer_on_advertisement": (c_int32, [handle, u8p, sz, c_int32, c_int64]),
+    "sotto_tracer_on_advertisements": (c_int32, [handle, POINTER(HeardC), sz, szp]),
     "sotto_tracer_flush": (c_int32, [handle]),
     "sotto_tracer_tick": (c_int32, [handle]),
     "sotto_tracer_import_keyfile": (c_int32, [POINTER(ImportResultC), handle, u8p, sz, c_uint32]),

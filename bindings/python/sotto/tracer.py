@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from . import _lib
-from ._lib import (AdvertisementC, CheckSummaryC, DailySummaryC, DiagnosisKeyC, ExposureWindowC,
+from ._lib import (AdvertisementC, CheckSummaryC, DailySummaryC, DiagnosisKeyC, ExposureWindowC, HeardC,
                    ImportResultC, ScanInstanceC, StoreStatsC, TracerOptionsC, TracerStatusC, buf,
                    check, handle, lib)
 from .keyfiles import TrustStore, _info, _keys
@@ -128,6 +128,20 @@ class Tracer:
         """One heard advertisement (20-byte service data or full advertising data)."""
         p, n, _keep = buf(data)
         check(lib.sotto_tracer_on_advertisement(self._h, p, n, rssi_dbm, time_ms))
+
+    def on_advertisements(self, heard) -> int:
+        """Many heard advertisements, ``(data, rssi_dbm, time_ms)`` each, in one call. Malformed
+        ones are skipped and counted; returns how many were accepted."""
+        heard = list(heard)
+        arr = (HeardC * max(len(heard), 1))()
+        for c, (data, rssi, time_ms) in zip(arr, heard):
+            if len(data) > 31:
+                raise ValueError("at most 31 bytes per advertisement")
+            c.time_ms, c.rssi_dbm, c.len = time_ms, rssi, len(data)
+            ctypes.memmove(c.bytes, bytes(data), len(data))
+        accepted = ctypes.c_size_t()
+        check(lib.sotto_tracer_on_advertisements(self._h, arr, len(heard), ctypes.byref(accepted)))
+        return accepted.value
 
     def flush(self):
         check(lib.sotto_tracer_flush(self._h))

@@ -82,3 +82,17 @@ def test_own_keys_only_with_consent_and_erase_forgets_everything(tmp_path):
         assert t.current_advertisement().service_data[:16] != adv.service_data[:16]
         t.erase_all()
         assert t.store_stats()["own_keys"] == 0 and t.store_stats()["sightings"] == 0
+
+
+def test_batches_accept_the_good_and_count_the_bad(tmp_path):
+    clock = Clock((DAY + 72) * 600_000)
+    with sotto.Tracer(tmp_path / "s.db", key=KEY, clock=clock, flush_count=2) as t:
+        b = sotto.make_beacon(seed_tek(4), DAY + 10, sotto.Metadata(0, 8, 0))
+        ok = sotto.encode_advertising_data(b, sotto.ADV_WITHOUT_FLAGS)
+        n = t.on_advertisements([(ok, -60, (DAY + 10) * 600_000), (ok[:-1], -60, (DAY + 10) * 600_000),
+                                 (b.service_data, 99, (DAY + 10) * 600_000), (b.service_data, -61, (DAY + 10) * 600_000 + 1)])
+        assert n == 2
+        s = t.status()
+        assert s["heard"] == 2 and s["malformed"] == 1 and s["stored"] == 2
+        with pytest.raises(ValueError):
+            t.on_advertisements([(b"\0" * 32, -60, 0)])
