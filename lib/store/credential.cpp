@@ -13,7 +13,7 @@ Result<Passphrase> Passphrase::from(std::span<const std::uint8_t> bytes) noexcep
     if (bytes.empty()) return make_error(ErrorCode::kInvalidArgument, "passphrase: empty");
     if (bytes.size() > kMaxBytes)
         return make_error(ErrorCode::kInvalidArgument, "passphrase: longer than 1024 bytes");
-    if (auto r = detail::init_sodium(); !r) return r.error();
+    if (auto r = sotto::detail::init_sodium(); !r) return r.error();
     // sodium_malloc: guard pages around, mlock'ed, wiped by sodium_free.
     auto* p = static_cast<std::uint8_t*>(sodium_malloc(bytes.size()));
     if (p == nullptr)
