@@ -8,7 +8,7 @@
 namespace sotto {
 
 Result<void> Tracer::Impl::on_advertisement(std::span<const std::uint8_t> bytes, int rssi_dbm,
-                                            std::int64_t time_ms) noexcept {
+                                            std::int64_t time_ms) {
     auto beacon = core::decode_beacon(bytes);
     if (!beacon) {
         counters.malformed.fetch_add(1, std::memory_order_relaxed);
@@ -43,14 +43,14 @@ Result<void> Tracer::Impl::on_advertisement(std::span<const std::uint8_t> bytes,
     return {};
 }
 
-bool Tracer::Impl::flush_due() noexcept {
+bool Tracer::Impl::flush_due() {
     std::lock_guard lock(feed_mu);
     if (pending.empty()) return false;
     return pending.size() >= options.flush_count ||
            clock.now_ms() - oldest_pending_ms >= options.flush_interval_ms;
 }
 
-Result<void> Tracer::Impl::flush() noexcept {
+Result<void> Tracer::Impl::flush() {
     std::lock_guard order(flush_mu);
     std::vector<core::Observation> batch;
     std::int64_t oldest = 0;

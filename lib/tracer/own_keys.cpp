@@ -55,7 +55,7 @@ Resume find_key(const std::vector<store::OwnKey>& keys, core::IntervalNumber now
 
 }  // namespace
 
-Result<OwnAdvertisement> Tracer::Impl::current_advertisement() noexcept {
+Result<OwnAdvertisement> Tracer::Impl::current_advertisement() {
     std::lock_guard lock(own_mu);
     auto now = now_interval(clock);
     if (!now) return now.error();
@@ -99,7 +99,7 @@ Result<OwnAdvertisement> Tracer::Impl::current_advertisement() noexcept {
     return adv;
 }
 
-Result<std::vector<ReleasedKey>> Tracer::Impl::release_own_keys() noexcept {
+Result<std::vector<ReleasedKey>> Tracer::Impl::release_own_keys() {
     std::vector<ReleasedKey> out;
     {
         std::lock_guard lock(own_mu);

@@ -7,7 +7,7 @@
 
 namespace sotto {
 
-Result<void> Tracer::Impl::attach_radio(std::unique_ptr<ble::Radio> r) noexcept {
+Result<void> Tracer::Impl::attach_radio(std::unique_ptr<ble::Radio> r) {
     if (!r) return make_error(ErrorCode::kInvalidArgument, "tracer: attach_radio needs a radio");
     if (auto d = detach_radio(); !d) write_log(LogLevel::kWarning, "tracer: old radio did not stop");
     auto adv = current_advertisement();
@@ -26,7 +26,11 @@ Result<void> Tracer::Impl::attach_radio(std::unique_ptr<ble::Radio> r) noexcept 
     // the destructor) stops scanning before the Impl goes away.
     auto s = r->start_scanning([this](const ble::HeardAdvertisement& h) {
         if (h.service_uuid != core::kExposureNotificationUuid) return;  // not GAEN: not ours
-        (void)on_advertisement(h.service_data, h.rssi_dbm, h.time_ms);
+        try {
+            (void)on_advertisement(h.service_data, h.rssi_dbm, h.time_ms);
+        } catch (...) {  // out of memory: the packet is lost, the radio thread goes on
+            counters.dropped_overflow.fetch_add(1, std::memory_order_relaxed);
+        }
     });
     if (!kept(s)) {
         counters.radio_errors.fetch_add(1, std::memory_order_relaxed);
@@ -40,7 +44,7 @@ Result<void> Tracer::Impl::attach_radio(std::unique_ptr<ble::Radio> r) noexcept 
     return {};
 }
 
-Result<void> Tracer::Impl::detach_radio() noexcept {
+Result<void> Tracer::Impl::detach_radio() {
     std::unique_ptr<ble::Radio> r;
     {
         std::lock_guard lock(radio_mu);
@@ -59,7 +63,7 @@ Result<void> Tracer::Impl::detach_radio() noexcept {
     return {};
 }
 
-Result<void> Tracer::Impl::refresh_radio() noexcept {
+Result<void> Tracer::Impl::refresh_radio() {
     {
         std::lock_guard lock(radio_mu);
         if (!radio) return {};

@@ -51,17 +51,17 @@ struct Tracer::Impl {
     std::int64_t oldest_pending_ms = 0;      // guarded by feed_mu (clock time of the first pending)
 
     Result<void> on_advertisement(std::span<const std::uint8_t> bytes, int rssi_dbm,
-                                  std::int64_t time_ms) noexcept;
-    Result<void> flush() noexcept;
-    bool flush_due() noexcept;
+                                  std::int64_t time_ms);
+    Result<void> flush();
+    bool flush_due();
 
     // ---- own keys (own_keys.cpp) ----
     std::mutex own_mu;
     std::optional<core::ExposureKey> current_key;  // guarded by own_mu
     std::optional<OwnAdvertisement> current_adv;   // guarded by own_mu
 
-    Result<OwnAdvertisement> current_advertisement() noexcept;
-    Result<std::vector<ReleasedKey>> release_own_keys() noexcept;
+    Result<OwnAdvertisement> current_advertisement();
+    Result<std::vector<ReleasedKey>> release_own_keys();
 
     // ---- check round (round.cpp) ----
     std::mutex round_mu;
@@ -71,17 +71,17 @@ struct Tracer::Impl {
     using Reader = std::function<Result<keyfile::ExportInfo>(keyfile::VerifyMode,
                                                              const keyfile::KeySink&)>;
     Result<KeyFileOutcome> import(std::string source, const ImportOptions& o,
-                                  const Reader& read) noexcept;
-    Result<void> open_round() noexcept;
-    Result<CheckReport> check() noexcept;
+                                  const Reader& read);
+    Result<void> open_round();
+    Result<CheckReport> check();
 
     // ---- radio (radio_link.cpp) ----
     std::mutex radio_mu;
     std::unique_ptr<ble::Radio> radio;               // guarded by radio_mu
     std::optional<core::ServiceData> radio_payload;  // what the radio broadcasts now
-    Result<void> attach_radio(std::unique_ptr<ble::Radio> r) noexcept;
-    Result<void> detach_radio() noexcept;
-    Result<void> refresh_radio() noexcept;
+    Result<void> attach_radio(std::unique_ptr<ble::Radio> r);
+    Result<void> detach_radio();
+    Result<void> refresh_radio();
 
     std::atomic<bool> radio_attached{false};
     std::atomic<bool> round_open{false};

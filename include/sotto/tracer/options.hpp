@@ -48,12 +48,12 @@ struct TracerOptions {
 
     /// Heard advertisements are written to the store in one transaction once this many are
     /// pending (1..1,000,000).
-    std::size_t flush_count = 4096;
+    std::size_t flush_count = 16384;
     /// `tick()` writes pending advertisements once the oldest has waited this long (ms, >= 0).
     std::int64_t flush_interval_ms = 30'000;
     /// At most this many advertisements wait in memory (>= flush_count). When the store cannot
     /// take them (disk full, locked) newer ones are dropped and counted (`dropped_overflow`),
-    /// so memory stays bounded (about 48 bytes each).
+    /// so memory stays bounded (32 bytes each: 8 MiB at the default).
     std::size_t max_pending = std::size_t{1} << 18;
 
     /// Source of the device's TEKs and Bluetooth addresses. Null: the operating system CSPRNG.
