@@ -65,7 +65,8 @@ void check(Result<void> r, const char* what) {
     if (!r) die(what, r.error());
 }
 
-// The story's time: every phone's Tracer reads this clock.
+// The story's time: every phone's Tracer reads this clock. Each Tracer also changes its phone's
+// RPI every 10-20 minutes (lib/ble's rotation scheduler).
 ManualClock world;
 
 // A phone: its Tracer (own keys, encrypted store, what it heard) and the metadata it broadcasts.
@@ -77,7 +78,9 @@ struct Phone {
     // What the phone broadcasts at `t` (its Tracer creates the day's key at the first call).
     ServiceData broadcast_at(std::int64_t t) {
         world.set_ms(t * 1000);
-        return check(tracer->current_advertisement(), "advertisement").service_data;
+        const auto adv = check(tracer->current_advertisement(), "advertisement");
+        if (!adv.active) die("advertisement", Error{ErrorCode::kInternal, "nothing to broadcast"});
+        return adv.service_data;
     }
 };
 
