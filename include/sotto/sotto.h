@@ -405,17 +405,21 @@ typedef struct sotto_advertisement {
     uint8_t advertising_data[SOTTO_ADVERTISING_DATA_MAX_BYTES]; /**< full legacy form */
     uint8_t advertising_data_len;                               /**< 31 or 28 */
     uint8_t address[6];  /**< random non-resolvable address, most significant byte first */
-    uint8_t reserved[2];
-    uint32_t interval;       /**< ENIntervalNumber of the RPI */
-    int64_t valid_until_ms;  /**< replace it at this Unix time (next interval) */
+    uint8_t active;      /**< 0: broadcast nothing until valid_until_ms (other fields empty) */
+    uint8_t reserved;
+    uint32_t interval;       /**< ENIntervalNumber the RPI was derived for */
+    int64_t valid_until_ms;  /**< ask again at this Unix time at the latest (10-20 min, midnight) */
 } sotto_advertisement;
 SOTTO_STATIC_ASSERT(sizeof(sotto_advertisement) == 72, "sotto_advertisement layout");
 SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, advertising_data_len) == 51, "sotto_advertisement layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, active) == 58, "sotto_advertisement layout");
 SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, interval) == 60, "sotto_advertisement layout");
 
-/** The current advertisement; rolls the TEK at the UTC day boundary (stored before use) and the
- *  RPI at each 10-minute interval. Hosts whose OS owns the radio call it when `valid_until_ms`
- *  passes and hand `service_data` to the OS advertiser. Errors: storage errors (nothing to
+/** The current advertisement; rolls the TEK at the UTC day boundary (stored before use) and
+ *  RPI and address together every 10-20 minutes (random) and at UTC midnight; an RPI is never
+ *  used for a second interval, so right after opening (or a release of own keys) `active` may be
+ *  0 until the next interval. Hosts whose OS owns the radio call it when `valid_until_ms` passes,
+ *  stop advertising when `active` is 0, and otherwise hand `service_data` to the OS advertiser. Errors: storage errors (nothing to
  *  broadcast from an unstored key), SOTTO_ERR_OUT_OF_RANGE (clock before 1970 or too late). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_current_advertisement(sotto_advertisement* out,
                                                                           sotto_tracer* tracer);

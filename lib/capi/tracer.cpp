@@ -171,6 +171,7 @@ SOTTO_API sotto_status sotto_tracer_current_advertisement(sotto_advertisement* o
         r.advertising_data_len = static_cast<std::uint8_t>(adv->advertising_data.size);
         std::memcpy(r.address, adv->address.bytes.data(), sizeof r.address);
         r.interval = adv->interval;
+        r.active = adv->active ? 1 : 0;
         r.valid_until_ms = adv->valid_until_ms;
         *out = r;
         return SOTTO_OK;

@@ -72,7 +72,7 @@ class TracerOptionsC(Structure):
 class AdvertisementC(Structure):
     _fields_ = [("service_data", c_uint8 * 20), ("advertising_data", c_uint8 * 31),
                 ("advertising_data_len", c_uint8), ("address", c_uint8 * 6),
-                ("reserved", c_uint8 * 2), ("interval", c_uint32), ("valid_until_ms", c_int64)]
+                ("active", c_uint8), ("reserved", c_uint8), ("interval", c_uint32), ("valid_until_ms", c_int64)]
 
 
 class ImportResultC(Structure):

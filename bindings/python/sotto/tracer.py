@@ -24,6 +24,7 @@ class Advertisement:
     address: bytes
     interval: int
     valid_until_ms: int
+    active: bool  # False: broadcast nothing until valid_until_ms
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ class Tracer:
         c = AdvertisementC()
         check(lib.sotto_tracer_current_advertisement(ctypes.byref(c), self._h))
         return Advertisement(bytes(c.service_data), bytes(c.advertising_data)[:c.advertising_data_len],
-                             bytes(c.address), c.interval, c.valid_until_ms)
+                             bytes(c.address), c.interval, c.valid_until_ms, bool(c.active))
 
     def on_advertisement(self, data: bytes, rssi_dbm: int, time_ms: int):
         """One heard advertisement (20-byte service data or full advertising data)."""

@@ -16,6 +16,16 @@ class Clock:
         return self.ms
 
 
+def active_advertisement(t, clock):
+    """The current advertisement, waiting out a pause (after opening or a release)."""
+    adv = t.current_advertisement()
+    if not adv.active:
+        clock.ms = adv.valid_until_ms
+        adv = t.current_advertisement()
+    assert adv.active
+    return adv
+
+
 def hear_seed_key(t):
     tek = seed_tek(1)
     for s in range(0, 20 * 60, 60):
@@ -57,11 +67,18 @@ def test_nothing_is_found_without_the_heard_key(tmp_path, corpus, trust):
 def test_store_survives_reopen_and_refuses_the_wrong_key(tmp_path):
     clock = Clock((DAY + 72) * 600_000)
     with sotto.Tracer(tmp_path / "s.db", key=KEY, clock=clock) as t:
-        adv = t.current_advertisement()
-        assert adv.interval == DAY + 72
+        adv = active_advertisement(t, clock)
+        assert adv.interval == clock.ms // 600_000
         assert sotto.decode_payload(adv.advertising_data).service_data == adv.service_data
+    clock.ms += 3600_000
     with sotto.Tracer(tmp_path / "s.db", key=KEY, clock=clock) as t:
-        assert t.current_advertisement().service_data == adv.service_data  # same TEK resumed
+        adv2 = active_advertisement(t, clock)
+        assert adv2.service_data != adv.service_data
+        # Today's TEK was resumed, not replaced: one own key, and it made the new RPI.
+        keys = t.release_own_keys(sotto.USER_CONFIRMED_UPLOAD_OF_OWN_KEYS)
+        assert len(keys) == 1
+        assert sotto.derive_rpis(keys[0].tek, adv2.interval, 1)[0] == adv2.service_data[:16]
+        assert sotto.derive_rpis(keys[0].tek, adv.interval, 1)[0] == adv.service_data[:16]
     with pytest.raises(sotto.SottoError) as e:
         sotto.Tracer(tmp_path / "s.db", key=bytes(32), clock=clock)
     assert e.value.name == "SOTTO_ERR_STORAGE_WRONG_KEY"
@@ -72,14 +89,15 @@ def test_store_survives_reopen_and_refuses_the_wrong_key(tmp_path):
 def test_own_keys_only_with_consent_and_erase_forgets_everything(tmp_path):
     clock = Clock((DAY + 72) * 600_000)
     with sotto.Tracer(tmp_path / "s.db", passphrase=b"hunter2", clock=clock, kdf_cost=2) as t:
-        adv = t.current_advertisement()
+        adv = active_advertisement(t, clock)
         with pytest.raises(sotto.SottoError) as e:
             t.release_own_keys(0)
         assert e.value.name == "SOTTO_ERR_FAILED_PRECONDITION"
         keys = t.release_own_keys(sotto.USER_CONFIRMED_UPLOAD_OF_OWN_KEYS)
         assert any(sotto.derive_rpis(k.tek, adv.interval, 1)[0] == adv.service_data[:16]
                    for k in keys if k.rolling_start <= adv.interval < k.rolling_start + k.rolling_period)
-        assert t.current_advertisement().service_data[:16] != adv.service_data[:16]
+        after = t.current_advertisement()
+        assert not after.active or after.service_data[:16] != adv.service_data[:16]
         t.erase_all()
         assert t.store_stats()["own_keys"] == 0 and t.store_stats()["sightings"] == 0
 
