@@ -616,7 +616,7 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_erase_all(sotto_tracer* trac
 
 /** Counters since the tracer was opened (no identifiers). */
 typedef struct sotto_tracer_status {
-    uint64_t heard;            /**< accepted advertisements */
+    uint64_t heard;            /**< accepted (decoded) advertisements */
     uint64_t malformed;        /**< refused by the decoder */
     uint64_t dropped_overflow; /**< valid, dropped: too many pending while the store failed */
     uint64_t pending;          /**< not yet in the store */
@@ -630,8 +630,10 @@ typedef struct sotto_tracer_status {
     uint64_t files_refused;
     uint64_t files_skipped;
     uint64_t checks;
+    uint64_t deduplicated;     /**< of `heard`, folded into an observation of the same second */
+    uint64_t radio_errors;     /**< failed calls to an attached radio (C++ hosts only) */
 } sotto_tracer_status;
-SOTTO_STATIC_ASSERT(sizeof(sotto_tracer_status) == 112, "sotto_tracer_status layout");
+SOTTO_STATIC_ASSERT(sizeof(sotto_tracer_status) == 128, "sotto_tracer_status layout");
 
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_get_status(sotto_tracer_status* out,
                                                                const sotto_tracer* tracer);

@@ -279,7 +279,7 @@ SOTTO_API sotto_status sotto_tracer_get_status(sotto_tracer_status* out, const s
         *out = sotto_tracer_status{s.heard, s.malformed, s.dropped_overflow, s.pending, s.stored,
                                    s.rejected, s.flushes, s.flush_failures, s.own_keys_created,
                                    s.rotations, s.files_imported, s.files_refused, s.files_skipped,
-                                   s.checks};
+                                   s.checks, s.deduplicated, s.radio_errors};
         return SOTTO_OK;
     });
 }

@@ -224,7 +224,7 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(t));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_flush(t));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
-    CHECK(st.heard == 20 && st.malformed == 2 && st.pending == 0 && st.stored == 20);
+    CHECK(st.heard == 20 && st.malformed == 2 && st.pending == 0 && st.stored == 20 && st.deduplicated == 0);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_get_store_stats(&stats, t));
     CHECK(stats.rpis == 2 && stats.own_keys >= 1);
 
@@ -251,6 +251,12 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
         CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisements(NULL, batch, 1, &accepted));
         CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
         CHECK(st.heard == 21 && st.malformed == 4);
+        /* The same beacon three times within one second: folded (at most the strongest and the
+         * weakest packet of a second are kept). */
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(t, batch[0].bytes, 20, -71, batch[0].time_ms + 300));
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(t, batch[0].bytes, 20, -72, batch[0].time_ms + 600));
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
+        CHECK(st.heard == 23 && st.deduplicated >= 1);
     }
 
     /* A tampered file and an unsigned import change nothing; the signed file matches. */

@@ -113,7 +113,7 @@ class TracerStatusC(Structure):
     _fields_ = [(name, c_uint64) for name in (
         "heard", "malformed", "dropped_overflow", "pending", "stored", "rejected", "flushes",
         "flush_failures", "own_keys_created", "rotations", "files_imported", "files_refused",
-        "files_skipped", "checks")]
+        "files_skipped", "checks", "deduplicated", "radio_errors")]
 
 
 class StoreStatsC(Structure):
@@ -125,7 +125,7 @@ class StoreStatsC(Structure):
 for _struct, _size in ((Beacon, 20), (Metadata, 4), (DiagnosisKeyC, 40), (KeyFileInfoC, 120),
                        (TracerOptionsC, 40), (AdvertisementC, 72), (ImportResultC, 136),
                        (CheckSummaryC, 88), (ExposureWindowC, 24), (ScanInstanceC, 12),
-                       (DailySummaryC, 32), (HeardC, 48), (TracerStatusC, 112), (StoreStatsC, 48)):
+                       (DailySummaryC, 32), (HeardC, 48), (TracerStatusC, 128), (StoreStatsC, 48)):
     assert ctypes.sizeof(_struct) == _size, _struct.__name__
 
 CLOCK_FN = ctypes.CFUNCTYPE(c_int64, c_void_p)
