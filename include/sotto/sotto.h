@@ -473,7 +473,8 @@ typedef struct sotto_import_result {
     uint8_t matched;           /**< its keys take part in the current check round */
     uint8_t already_processed; /**< skipped: recorded by an earlier check (no REMATCH) */
     sotto_status error;        /**< why it was refused (SOTTO_OK when matched or skipped) */
-    uint64_t matched_rpis;     /**< RPIs of its keys found among the round's sightings */
+    uint64_t matched_rpis;     /**< RPIs of its keys found among the round's sightings; filled in
+                                    by the check (0 in the result of an import) */
     sotto_keyfile_info info;   /**< meaningful when `read` */
 } sotto_import_result;
 SOTTO_STATIC_ASSERT(sizeof(sotto_import_result) == 136, "sotto_import_result layout");
@@ -596,8 +597,9 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_risk_days(sotto_risk_day*
 typedef struct sotto_key_list sotto_key_list;
 
 /** Releases the own TEKs of the retention window for upload (oldest first) and marks them
- *  published. Today's key is rolled first (its period ends with the current interval; a new TEK
- *  is broadcast from now on), so a released key is never broadcast again. `consent` must be
+ *  published. Today's key is rolled first: its period ends with the current interval, nothing is
+ *  broadcast for the rest of that interval (`active` 0), and a new TEK is used from the next
+ *  interval on, so a released key is never broadcast again. `consent` must be
  *  SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS, else SOTTO_ERR_FAILED_PRECONDITION and nothing
  *  happens. Keys carry TEK and validity; the other fields are 0. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_release_own_keys(sotto_key_list** out,
@@ -610,8 +612,9 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_key_list_get(sotto_diagnosis_key* o
  *  wipe). */
 SOTTO_API void sotto_key_list_destroy(sotto_key_list* list);
 
-/** "Forget me": deletes every sighting, own key, exposure record and processed-file entry, and
- *  drops pending advertisements and the open round. The store stays open and usable. */
+/** "Forget me": deletes every sighting, own key, exposure record and processed-file entry
+ *  (pending heard advertisements are erased with them) and drops the open round. The store stays
+ *  open and usable; advertising resumes with a new TEK from the next interval on. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_erase_all(sotto_tracer* tracer);
 
 /** Counters since the tracer was opened (no identifiers). */
