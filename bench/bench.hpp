@@ -37,7 +37,9 @@ void add_derive_bench(CLI::App& app);
 void add_match_bench(CLI::App& app);
 void add_keyfile_bench(CLI::App& app);
 void add_store_bench(CLI::App& app);
+void add_tracer_bench(CLI::App& app);
 void add_air_bench(CLI::App& app);
 void add_fetch_bench(CLI::App& app);
+void add_capi_bench(CLI::App& app);
 
 }  // namespace sotto::bench

@@ -3,8 +3,8 @@ include(CMakePackageConfigHelpers)
 
 # Libraries exported as sotto::<name>.
 set(SOTTO_EXPORTED_LIBS sotto_core sotto_match)
-foreach(lib IN ITEMS sotto_store sotto_keyfile sotto_keyfile_proto sotto_ble sotto_platform_simulated
-                    sotto_platform_bluez_decode sotto_platform_bluez sotto_fetch)
+foreach(lib IN ITEMS sotto_store sotto_keyfile sotto_keyfile_proto sotto_log sotto_host sotto_tracer sotto_ble
+                    sotto_platform_simulated sotto_platform_bluez_decode sotto_platform_bluez sotto_fetch sotto_c)
   if(TARGET ${lib})
     list(APPEND SOTTO_EXPORTED_LIBS ${lib})
   endif()
@@ -42,3 +42,15 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/sottoConfigVersion.cmake
   COMPATIBILITY SameMajorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/sottoConfig.cmake ${PROJECT_BINARY_DIR}/sottoConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/sotto)
+
+# sotto.pc: the C ABI (libsotto.so) for pkg-config. Relocatable: the prefix is found from the
+# .pc file's own location, so the installed tree may be moved.
+if(TARGET sotto_c)
+  file(RELATIVE_PATH SOTTO_PC_RELPREFIX "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig" "${CMAKE_INSTALL_PREFIX}")
+  string(REGEX REPLACE "/$" "" SOTTO_PC_RELPREFIX "${SOTTO_PC_RELPREFIX}")
+  file(RELATIVE_PATH SOTTO_PC_LIBDIR "${CMAKE_INSTALL_PREFIX}" "${CMAKE_INSTALL_FULL_LIBDIR}")
+  file(RELATIVE_PATH SOTTO_PC_INCLUDEDIR "${CMAKE_INSTALL_PREFIX}" "${CMAKE_INSTALL_FULL_INCLUDEDIR}")
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/sotto.pc.in ${PROJECT_BINARY_DIR}/sotto.pc @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/sotto.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+  install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/sotto)
+endif()

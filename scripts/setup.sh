@@ -11,10 +11,11 @@ SOTTO_PACKAGES=(
   libsodium-dev libssl-dev libsqlcipher-dev libsqlite3-dev
   libprotobuf-dev protobuf-compiler libzip-dev zlib1g-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev
-  catch2 openssl
+  catch2 openssl python3-pytest
   # openssl: the command-line tool, an independent signature checker in the keyfile tests.
   python3 systemd
   # python3: the fetch tests' HTTP key server; systemd: systemd-analyze checks sottod.service.
+  # python3-pytest: the tests of bindings/python (ctest python.pytest).
   # For -DSOTTO_FUZZ=ON also: clang-14 libclang-rt-14-dev (not needed by the normal build).
   # The BlueZ radio backend (sdbus-c++) and its tests (a private dbus-daemon, a mock bluetoothd).
   libsdbus-c++-dev dbus python3-dbusmock

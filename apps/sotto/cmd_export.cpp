@@ -125,8 +125,8 @@ int run_inspect(const InspectOptions& o) {
     std::fflush(stdout);
     if (info->verified) return kExitOk;
     if (no_key) return fail(kExitRefused, "export inspect: refused: no --pubkey to verify with");
-    return fail(kExitRefused, fmt::format("export inspect: refused: {} ({})", info->signature_error.what,
-                                          error_code_name(info->signature_error.code)));
+    return fail(kExitRefused, fmt::format("export inspect: refused: {} ({})", info->signature_error->what,
+                                          error_code_name(info->signature_error->code)));
 }
 
 // ---------------------------------------------------------------------------------------------

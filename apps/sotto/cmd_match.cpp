@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <sotto/bytes.hpp>
-#include <sotto/match/check.hpp>
+#include <sotto/tracer.hpp>
 
 #include "commands.hpp"
 #include "store_access.hpp"
@@ -63,10 +63,10 @@ json risk_json(const core::CwaRiskResult& r) {
     return j;
 }
 
-json to_json(const match::CheckResult& r) {
+json to_json(const CheckReport& r) {
     json files = json::array();
     for (const auto& f : r.files) {
-        json o = {{"path", f.path.string()}, {"verified", f.verified}, {"matched", f.matched}};
+        json o = {{"path", f.source}, {"verified", f.verified}, {"matched", f.matched}};
         // As the file names them (export.sig); authenticated only when --key-id bound the key.
         o["key_id"] = printable(f.info.verified_key_id.empty() && !f.info.signature_infos.empty()
                                     ? f.info.signature_infos.front().key_id
@@ -75,7 +75,7 @@ json to_json(const match::CheckResult& r) {
                                          ? f.info.signature_infos.front().key_version
                                          : f.info.verified_key_version);
         o["keys"] = f.info.keys_valid;
-        if (f.error.code != ErrorCode::kOk) o["error"] = f.error.what;
+        if (f.error) o["error"] = f.error->what;
         files.push_back(o);
     }
     json matches = json::array();
@@ -126,16 +126,16 @@ json to_json(const match::CheckResult& r) {
             {"risk", risk_json(r.report.risk)}};
 }
 
-void print_text(const match::CheckResult& r) {
+void print_text(const CheckReport& r) {
     for (const auto& f : r.files) {
         if (f.verified)
-            fmt::print("{}: verified (key {}/{}), {} keys\n", printable(f.path.string()),
+            fmt::print("{}: verified (key {}/{}), {} keys\n", printable(f.source),
                        printable(f.info.verified_key_id), printable(f.info.verified_key_version), f.info.keys_valid);
         else if (f.matched)
-            fmt::print("{}: NOT verified ({}), {} keys matched anyway (--no-verify)\n", printable(f.path.string()),
-                       f.error.what, f.info.keys_valid);
-        else
-            fmt::print("{}: REFUSED: {} ({})\n", printable(f.path.string()), f.error.what, error_code_name(f.error.code));
+            fmt::print("{}: NOT verified ({}), {} keys matched anyway (--no-verify)\n", printable(f.source),
+                       f.error ? f.error->what : "", f.info.keys_valid);
+        else if (f.error)
+            fmt::print("{}: REFUSED: {} ({})\n", printable(f.source), f.error->what, error_code_name(f.error->code));
     }
     fmt::print("checked {} keys against {} sightings\n", r.keys.keys - r.keys.keys_embargoed - r.keys.keys_revoked,
                r.sightings);
@@ -159,17 +159,23 @@ int run_match(MatchOptions& o) {
     if (int rc = load_trust_store(o.pubkeys, o.key_id, o.key_version, "match", trust); rc != 0) return rc;
     std::int64_t now = 0;
     if (int rc = resolve_clock(o.store, now); rc != 0) return rc;
-    std::optional<store::EncounterStore> s;
-    if (int rc = open_store(o.store, false, s); rc != 0) return rc;
-    // No retention here: a --now far in the future must not delete anything. The check only
-    // reads the sightings within the retention window as of --now.
-
-    match::CheckOptions options;
-    options.verify = o.no_verify ? keyfile::VerifyMode::kParseOnly : keyfile::VerifyMode::kRequireSignature;
+    // The Tracer runs the check at --now. No retention here: a --now far in the future must not
+    // delete anything; the check only reads the sightings within the retention window as of --now.
+    ManualClock clock(now * 1000);
+    TracerOptions options;
+    options.trust = std::move(trust);
     options.engine.match.tolerance_intervals = o.tolerance;
     options.engine.match.prefilter = !o.full;
+    std::optional<Tracer> tracer;
+    if (int rc = open_tracer(o.store, false, clock, std::move(options), tracer); rc != 0) return rc;
+    // Every run reports every file (rematch), and results are recorded once per verified file:
+    // the Tracer skips recording when all files were recorded before, and never records a
+    // --no-verify run.
+    const ImportOptions import{.verify = o.no_verify ? keyfile::VerifyMode::kParseOnly
+                                                     : keyfile::VerifyMode::kRequireSignature,
+                               .rematch = true};
     std::vector<std::filesystem::path> files(o.files.begin(), o.files.end());
-    auto result = match::check_exposures(*s, files, trust, now, options);
+    auto result = tracer->check_files(files, import);
     if (!result) return store_error(result.error());
 
     if (o.as_json)
@@ -180,9 +186,9 @@ int run_match(MatchOptions& o) {
     std::fflush(stdout);
     int code = kExitOk;
     for (const auto& f : result->files) {
-        if (f.matched) continue;
-        fmt::print(stderr, "sotto: match: refused {}: {} ({})\n", printable(f.path.string()), f.error.what,
-                   error_code_name(f.error.code));
+        if (f.matched || !f.error) continue;
+        fmt::print(stderr, "sotto: match: refused {}: {} ({})\n", printable(f.source), f.error->what,
+                   error_code_name(f.error->code));
         code = kExitRefused;
     }
     return code;

@@ -4,10 +4,6 @@
 // Exit codes: 0 ok (ingest: the file was read, even if some lines were invalid; they are listed on
 // stderr), 1 the store or an I/O operation failed, 2 bad arguments (including an unusable key or
 // passphrase file), 3 refused (erase of something that is not a sotto store).
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -30,6 +26,7 @@
 #include <sotto/core/sighting.hpp>
 #include <sotto/secret.hpp>
 #include <sotto/store/encounter_store.hpp>
+#include <sotto/tracer.hpp>
 
 #include "commands.hpp"
 #include "store_access.hpp"
@@ -102,9 +99,10 @@ int run_ingest(IngestOptions& o) {
         if (!file) return fail(kExitFailure, "cannot read the input file");
         in = &file;
     }
-    std::optional<EncounterStore> s;
-    if (int rc = open_store(o.store, true, s); rc != 0) return rc;
-    if (auto r = s->apply_retention(now); !r) return store_error(r.error());
+    ManualClock clock(now * 1000);
+    std::optional<Tracer> s;
+    if (int rc = open_tracer(o.store, true, clock, {}, s); rc != 0) return rc;
+    if (auto r = s->apply_retention(); !r) return store_error(r.error());
 
     std::uint64_t accepted = 0, new_rows = 0, invalid = 0;
     std::vector<core::Observation> batch;
@@ -112,7 +110,7 @@ int run_ingest(IngestOptions& o) {
     batch.reserve(kIngestBatch);
     auto flush = [&]() -> int {
         if (batch.empty()) return 0;
-        auto r = s->ingest(batch, now);
+        auto r = s->ingest(batch);
         if (!r) return store_error(r.error());
         accepted += r->accepted;
         new_rows += r->new_rows;
@@ -153,10 +151,11 @@ int run_ingest(IngestOptions& o) {
 int run_stats(StoreOptions& o) {
     std::int64_t now = 0;
     if (int rc = resolve_clock(o, now); rc != 0) return rc;
-    std::optional<EncounterStore> s;
-    if (int rc = open_store(o, false, s); rc != 0) return rc;
-    if (auto r = s->apply_retention(now); !r) return store_error(r.error());
-    auto st = s->stats();
+    ManualClock clock(now * 1000);
+    std::optional<Tracer> s;
+    if (int rc = open_tracer(o, false, clock, {}, s); rc != 0) return rc;
+    if (auto r = s->apply_retention(); !r) return store_error(r.error());
+    auto st = s->store_stats();
     if (!st) return store_error(st.error());
     nlohmann::ordered_json j;
     j["sightings"] = st->sightings;
@@ -164,6 +163,7 @@ int run_stats(StoreOptions& o) {
     j["days"] = st->days;
     j["own_keys"] = st->own_keys;
     j["exposure_records"] = st->exposure_records;
+    j["processed_files"] = st->processed_files;
     fmt::print("{}\n", j.dump());
     return kExitOk;
 }

@@ -5,8 +5,11 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/core.h>
+
+#include <sotto/host/files.hpp>
 
 #include "commands.hpp"
 
@@ -48,12 +51,16 @@ int load_trust_store(const std::vector<std::string>& pubkeys, const std::string&
         return fail(kExitUsage, fmt::format("{}: give --key-id and --key-version together", command));
     if (!key_id.empty() && pubkeys.empty())
         return fail(kExitUsage, fmt::format("{}: --key-id needs --pubkey", command));
-    for (const auto& path : pubkeys) {
-        auto pem = read_text_file(path);
-        if (!pem) return fail(kExitUsage, fmt::format("{}: cannot read --pubkey {}", command, path));
-        auto added = key_id.empty() ? trust.add_pem_any_id(*pem) : trust.add_pem(key_id, key_version, *pem);
-        if (!added)
-            return fail(kExitUsage, fmt::format("{}: --pubkey {}: not an EC P-256 public key", command, path));
+    std::vector<std::filesystem::path> paths(pubkeys.begin(), pubkeys.end());
+    std::size_t bad = 0;
+    if (auto r = host::add_pem_files(trust, paths, key_id, key_version, &bad); !r) {
+        if (r.error().code == ErrorCode::kInvalidArgument && r.error().what == std::string_view("file: not a regular file"))
+            return fail(kExitUsage, fmt::format("{}: --pubkey {}: not a regular file", command, pubkeys[bad]));
+        if (r.error().code == ErrorCode::kStorageIo)
+            return fail(kExitUsage, fmt::format("{}: cannot read --pubkey {}", command, pubkeys[bad]));
+        if (r.error().code == ErrorCode::kInvalidArgument && r.error().what == std::string_view("file: larger than allowed"))
+            return fail(kExitUsage, fmt::format("{}: --pubkey {}: larger than 64 KiB", command, pubkeys[bad]));
+        return fail(kExitUsage, fmt::format("{}: --pubkey {}: not an EC P-256 public key", command, pubkeys[bad]));
     }
     return 0;
 }

@@ -1,19 +1,13 @@
 // See store_access.hpp.
 #include "store_access.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <array>
-#include <cerrno>
 #include <chrono>
 #include <filesystem>
 
 #include <fmt/core.h>
 
 #include <sotto/core/interval.hpp>
-#include <sotto/secret.hpp>
+#include <sotto/host/files.hpp>
 
 #include "commands.hpp"
 
@@ -40,71 +34,27 @@ void add_store_options(CLI::App* cmd, StoreOptions& o) {
 
 namespace {
 
-// Wipes a stack buffer when leaving scope.
-template <std::size_t N>
-struct WipedBuffer {
-    std::array<std::uint8_t, N> bytes{};
-    std::size_t size = 0;
-    WipedBuffer() = default;
-    WipedBuffer(const WipedBuffer&) = delete;
-    WipedBuffer& operator=(const WipedBuffer&) = delete;
-    ~WipedBuffer() { detail::secure_wipe(bytes.data(), bytes.size()); }
-};
-
-// Reads a secret file into `buf` after checking that only its owner may access it. Returns an
-// exit code (0 on success) after printing one line.
-template <std::size_t N>
-int read_secret_file(const std::string& path, const char* what, WipedBuffer<N>& buf) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(kExitUsage, fmt::format("cannot open the {}", what));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return fail(kExitUsage, fmt::format("the {} is not a regular file", what));
+// The CLI's message for a host-file error: the static text says what failed, `what` names the file.
+int file_error(const Error& e, const char* what) {
+    switch (e.code) {
+        case ErrorCode::kStorageIo: return fail(kExitUsage, fmt::format("cannot open or read the {}", what));
+        case ErrorCode::kFailedPrecondition:
+            return fail(kExitUsage, fmt::format("the {} is accessible by group or others; chmod 600 it", what));
+        case ErrorCode::kOutOfMemory: return fail(kExitFailure, e.what);
+        default: return fail(kExitUsage, fmt::format("the {}: {}", what, e.what));
     }
-    if ((st.st_mode & 077) != 0) {
-        ::close(fd);
-        return fail(kExitUsage,
-                    fmt::format("the {} is accessible by group or others; chmod 600 it", what));
-    }
-    buf.size = 0;
-    while (buf.size < N) {
-        const ssize_t got = ::read(fd, buf.bytes.data() + buf.size, N - buf.size);
-        if (got < 0) {
-            if (errno == EINTR) continue;
-            ::close(fd);
-            return fail(kExitUsage, fmt::format("cannot read the {}", what));
-        }
-        if (got == 0) break;
-        buf.size += static_cast<std::size_t>(got);
-    }
-    ::close(fd);
-    return 0;
 }
 
 int read_key_file(const std::string& path, std::optional<Credential>& out) {
-    WipedBuffer<2 * store::kStoreKeyBytes + 3> buf;  // one byte more than allowed: detects excess
-    if (int rc = read_secret_file(path, "key file", buf); rc != 0) return rc;
-    std::size_t n = buf.size;
-    if (n > 0 && buf.bytes[n - 1] == '\n') --n;
-    if (n > 0 && buf.bytes[n - 1] == '\r') --n;
-    auto key = store::StoreKey::from_hex(
-        std::string_view(reinterpret_cast<const char*>(buf.bytes.data()), n));
-    if (!key) return fail(kExitUsage, "the key file must hold exactly 64 hex characters");
+    auto key = host::read_key_file(path);
+    if (!key) return file_error(key.error(), "key file");
     out = Credential::raw_key(std::move(*key));
     return 0;
 }
 
 int read_passphrase_file(const std::string& path, std::optional<Credential>& out) {
-    WipedBuffer<store::Passphrase::kMaxBytes + 2> buf;
-    if (int rc = read_secret_file(path, "passphrase file", buf); rc != 0) return rc;
-    std::size_t n = buf.size;
-    if (n > 0 && buf.bytes[n - 1] == '\n') --n;
-    if (n == 0) return fail(kExitUsage, "the passphrase file is empty");
-    if (n > store::Passphrase::kMaxBytes)
-        return fail(kExitUsage, "the passphrase is longer than 1024 bytes");
-    auto p = store::Passphrase::from(std::span<const std::uint8_t>(buf.bytes.data(), n));
-    if (!p) return fail(kExitFailure, p.error().what);
+    auto p = host::read_passphrase_file(path);
+    if (!p) return file_error(p.error(), "passphrase file");
     out = Credential::passphrase(std::move(*p), store::KdfParams::interactive());
     return 0;
 }
@@ -154,6 +104,24 @@ int open_store(const StoreOptions& o, bool create, std::optional<EncounterStore>
         return store_error(s.error());
     }
     out.emplace(std::move(*s));
+    return 0;
+}
+
+int open_tracer(const StoreOptions& o, bool create, const Clock& clock, TracerOptions options,
+                std::optional<Tracer>& out) {
+    std::optional<Credential> cred;
+    if (int rc = read_credential(o.key_file, o.passphrase_file, "--key-file", "--passphrase-file", cred);
+        rc != 0)
+        return rc;
+    options.store.create_if_missing = create;
+    options.store.retention_days = o.retention_days;
+    auto t = Tracer::open(o.store, std::move(*cred), clock, std::move(options));
+    if (!t) {
+        if (!create && t.error().code == ErrorCode::kStorageIo && !std::filesystem::exists(o.store))
+            return fail(kExitFailure, "store: no store at this path");
+        return store_error(t.error());
+    }
+    out.emplace(std::move(*t));
     return 0;
 }
 

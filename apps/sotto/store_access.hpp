@@ -9,7 +9,9 @@
 #include <CLI/CLI.hpp>
 
 #include <sotto/error.hpp>
+#include <sotto/clock.hpp>
 #include <sotto/store/encounter_store.hpp>
+#include <sotto/tracer.hpp>
 
 namespace sotto::cli {
 
@@ -35,6 +37,11 @@ int resolve_clock(const StoreOptions& o, std::int64_t& now);
 /// exit code; `out` is set on 0.
 int open_store(const StoreOptions& o, bool create, std::optional<store::EncounterStore>& out,
                bool read_only = false);
+
+/// Reads the credential and opens a Tracer on the store with `clock` (the --now clock). Returns an
+/// exit code; `out` is set on 0.
+int open_tracer(const StoreOptions& o, bool create, const Clock& clock, TracerOptions options,
+                std::optional<Tracer>& out);
 
 /// The credential named by the two flags (exactly one must be given). Returns an exit code.
 int read_credential(const std::string& key_file, const std::string& passphrase_file,

@@ -24,8 +24,8 @@
 #include <sotto/core/payload.hpp>
 #include <sotto/core/rolling_id.hpp>
 #include <sotto/keyfile/export_writer.hpp>
-#include <sotto/match/check.hpp>
 #include <sotto/store/encounter_store.hpp>
+#include <sotto/tracer.hpp>
 
 namespace {
 
@@ -65,16 +65,22 @@ void check(Result<void> r, const char* what) {
     if (!r) die(what, r.error());
 }
 
-// A phone: its own key for the day, the metadata it broadcasts, its encrypted store.
+// The story's time: every phone's Tracer reads this clock. Each Tracer also changes its phone's
+// RPI every 10-20 minutes (lib/ble's rotation scheduler).
+ManualClock world;
+
+// A phone: its Tracer (own keys, encrypted store, what it heard) and the metadata it broadcasts.
 struct Phone {
     std::string name;
-    ExposureKey tek;
     Metadata metadata;
-    std::optional<store::EncounterStore> store;
-    std::vector<Observation> heard;
+    std::optional<Tracer> tracer;
 
-    Beacon beacon_at(std::int64_t t) const {
-        return check(make_beacon(tek, *interval_number(t), metadata), "beacon");
+    // What the phone broadcasts at `t` (its Tracer creates the day's key at the first call).
+    ServiceData broadcast_at(std::int64_t t) {
+        world.set_ms(t * 1000);
+        const auto adv = check(tracer->current_advertisement(), "advertisement");
+        if (!adv.active) die("advertisement", Error{ErrorCode::kInternal, "nothing to broadcast"});
+        return adv.service_data;
     }
 };
 
@@ -87,14 +93,14 @@ struct Meeting {
 };
 
 // What one phone learns from the published files, in plain words.
-void tell(const std::string& name, const match::CheckResult& r) {
+void tell(const std::string& name, const CheckReport& r) {
     fmt::print("\n{}'s phone checked {} published keys against {} stored sightings:\n", name,
                r.keys.keys - r.keys.keys_embargoed - r.keys.keys_revoked, r.sightings);
     for (const auto& f : r.files)
-        fmt::print("  {}: {}\n", f.path.filename().string(),
+        fmt::print("  {}: {}\n", fs::path(f.source).filename().string(),
                    f.verified ? fmt::format("signature verified (health authority key {}/{})",
                                             f.info.verified_key_id, f.info.verified_key_version)
-                              : fmt::format("REFUSED, not used: {}", f.error.what));
+                              : fmt::format("REFUSED, not used: {}", f.error ? f.error->what : ""));
     if (r.report.encounters.empty()) fmt::print("  no exposure found.\n");
     for (const auto& e : r.report.encounters)
         fmt::print("  exposure on {}, {}-{} UTC: about {} minutes, {} (closest {} dB, typical {} dB attenuation)\n",
@@ -144,20 +150,28 @@ int main(int argc, char** argv) {
     fmt::print("sotto demo: three phones, one day, GAEN v1.2 beacons, everything on the devices.\n");
     fmt::print("Files: {}\n\n", dir.string());
 
-    // ---- Tuesday: three phones, each with today's TEK and an encrypted store ---------------------
-    Phone alice{"Alice", generate_tek(rng, *interval_number(kDay)), {1, 1, CalibrationConfidence::kHigh}, {}, {}};
-    Phone bob{"Bob", generate_tek(rng, *interval_number(kDay)), {0, -14, CalibrationConfidence::kLowest}, {}, {}};
-    Phone carol{"Carol", generate_tek(rng, *interval_number(kDay)), {1, -8, CalibrationConfidence::kMedium}, {}, {}};
+    // ---- Tuesday: three phones, each with a Tracer over its own encrypted store -----------------
+    world.set_ms(kDay * 1000);
+    Phone alice{"Alice", {1, 1, CalibrationConfidence::kHigh}, {}};
+    Phone bob{"Bob", {0, -14, CalibrationConfidence::kLowest}, {}};
+    Phone carol{"Carol", {1, -8, CalibrationConfidence::kMedium}, {}};
+    keyfile::TrustStore trust;  // shipped with the app: the health authority's public key
+    auto signer = check(keyfile::ExportSigner::generate(), "signing key");  // the authority's
+    check(trust.add_pem("999", "v1", check(signer.public_key_pem(), "public key")), "trust store");
     for (Phone* p : {&alice, &bob, &carol}) {
         store::StoreKey key;  // in a real app: from Android Keystore / iOS Keychain
         rng.fill(key.expose_secret_mut());
         const fs::path path = dir / (p->name + ".db");
         if (fs::exists(path)) check(store::EncounterStore::destroy(path), "remove the old store");  // --keep reruns
-        p->store.emplace(check(store::EncounterStore::open(path, store::Credential::raw_key(std::move(key)), {}),
-                               "open store"));
-        check(p->store->add_own_key(p->tek, kDay), "own key");
+        TracerOptions o;
+        o.metadata = p->metadata;
+        o.trust = trust;
+        o.engine.match.prefilter = false;  // all 144 RPIs of every key: also finds far-off replays
+        p->tracer.emplace(check(Tracer::open(path, store::Credential::raw_key(std::move(key)), world, std::move(o)),
+                                "open tracer"));
     }
-    const auto sample = encode_advertising_data(alice.beacon_at(kDay + 8 * kHour), AdvertisingForm::kWithFlags);
+    world.set_ms((kDay + 8 * kHour) * 1000);
+    const auto sample = check(alice.tracer->current_advertisement(), "advertisement").advertising_data;
     fmt::print("Alice's phone at 08:00 advertises (31 bytes, changes every 10 min): {}\n", to_hex(sample.view()));
 
     const Meeting meetings[] = {
@@ -165,38 +179,41 @@ int main(int argc, char** argv) {
         {&alice, &carol, kDay + 12 * kHour + 30 * kMinute, kDay + 12 * kHour + 41 * kMinute, -80, "queue for lunch several metres apart"},
         {&bob, &carol, kDay + 17 * kHour, kDay + 17 * kHour + 21 * kMinute, -60, "have a coffee"},
     };
+    std::optional<ServiceData> recorded;  // what the prankster records
     fmt::print("\nTuesday 17 Nov (UTC):\n");
     for (const auto& m : meetings) {
         fmt::print("  {}-{}  {} and {} {}\n", clock(m.from), clock(m.to), m.a->name, m.b->name, m.where);
         for (std::int64_t t = m.from; t < m.to; t += kScanEvery) {
             for (auto [rx, tx] : {std::pair{m.a, m.b}, std::pair{m.b, m.a}}) {
-                const Beacon b = tx->beacon_at(t);
+                const ServiceData sd = tx->broadcast_at(t);
+                // A prankster records Alice's beacon on the tram just after 08:10.
+                if (tx == &alice && !recorded && t >= kDay + 8 * kHour + 10 * kMinute) recorded = sd;
                 for (int packet = 0; packet < 4; ++packet) {  // a 4-second scan hears ~4 packets
                     std::uint8_t r = 0;
                     noise.fill(std::span(&r, 1));
-                    rx->heard.push_back({t + packet, static_cast<std::int8_t>(m.rssi - 3 + r % 7), b});
+                    check(rx->tracer->on_advertisement(sd, m.rssi - 3 + r % 7, (t + packet) * 1000), "heard");
                 }
             }
         }
     }
-    // A prankster recorded Alice's beacon on the tram at 08:10 and replays it next to Carol at 15:30.
-    const Beacon recorded = alice.beacon_at(kDay + 8 * kHour + 10 * kMinute);
-    for (int packet = 0; packet < 4; ++packet) carol.heard.push_back({kDay + 15 * kHour + 30 * kMinute + packet, -55, recorded});
+    // ... and replays it next to Carol at 15:30.
+    for (int packet = 0; packet < 4; ++packet)
+        check(carol.tracer->on_advertisement(*recorded, -55, (kDay + 15 * kHour + 30 * kMinute + packet) * 1000), "heard");
     fmt::print("  15:30        a prankster replays near Carol the beacon of Alice he recorded at 08:10\n");
 
-    const std::int64_t evening = kDay + 22 * kHour;
+    world.set_ms((kDay + 22 * kHour) * 1000);
     for (Phone* p : {&alice, &bob, &carol}) {
-        const auto r = check(p->store->ingest(p->heard, evening), "ingest");
-        const auto stats = check(p->store->stats(), "stats");
+        check(p->tracer->flush(), "flush");
+        const auto stats = check(p->tracer->store_stats(), "stats");
         fmt::print("  {}'s phone stored {} packets as {} RPI-interval rows in its encrypted store ({:.0f} kB on disk)\n",
-                   p->name, r.accepted, stats.sightings,
+                   p->name, p->tracer->status().stored, stats.sightings,
                    static_cast<double>(fs::file_size(dir / (p->name + ".db"))) / 1024.0);
     }
     {
         // What a thief who copies Bob's store sees: no SQLite header, no RPI in the clear.
         std::ifstream f(dir / "Bob.db", std::ios::binary);
         std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        const auto rpi = alice.beacon_at(kDay + 8 * kHour + 10 * kMinute).rpi.bytes;
+        const auto rpi = std::span(*recorded).first(kRpiBytes);
         const bool header = bytes.rfind("SQLite format 3", 0) == 0;
         const bool leak = bytes.find(std::string(reinterpret_cast<const char*>(rpi.data()), rpi.size())) != std::string::npos;
         fmt::print("  Bob.db as a thief sees it: SQLite header {}, Alice's RPI in the clear {}\n",
@@ -206,12 +223,11 @@ int main(int argc, char** argv) {
     // ---- Wednesday: Alice tests positive and publishes her keys ----------------------------------
     const std::int64_t morning = kDay + 86400 + 10 * kHour;
     fmt::print("\nWednesday 18 Nov, 10:00: Alice (ill since Sunday) tests positive and shares her keys.\n");
+    world.set_ms(morning * 1000);
+    // Consent is a value only this deliberately named call makes: the upload screen's "Share" button.
     std::vector<DiagnosisKey> published;
-    for (const auto& own : check(alice.store->own_keys(), "own keys")) {
-        published.push_back({own.key.clone(), 6, ReportType::kConfirmedTest, 2});  // 2 days after onset
-        check(alice.store->mark_published(own.key.tek), "mark published");
-    }
-    auto signer = check(keyfile::ExportSigner::generate(), "signing key");  // the health authority's
+    for (auto& own : check(alice.tracer->release_own_keys(user_confirmed_upload_of_own_keys()), "release keys"))
+        published.push_back({std::move(own.key), 6, ReportType::kConfirmedTest, 2});  // 2 days after onset
     keyfile::ExportWriteOptions wo;
     wo.key_id = "999";
     wo.key_version = "v1";
@@ -230,15 +246,11 @@ int main(int argc, char** argv) {
     fmt::print("Mallory puts up forged-export.zip, signed with her own key under the same key id.\n");
 
     // ---- Everyone else checks, on their own phone ----------------------------------------------
-    keyfile::TrustStore trust;  // shipped with the app: the authority's public key
-    check(trust.add_pem("999", "v1", check(signer.public_key_pem(), "public key")), "trust store");
     const fs::path files[] = {zip, forged};
-    const std::int64_t noon = kDay + 86400 + 12 * kHour;
-    match::CheckOptions thorough;  // all 144 RPIs of every key: also finds far-off replays
-    thorough.engine.match.prefilter = false;
-    for (Phone* p : {&bob, &carol})
-        tell(p->name, check(match::check_exposures(*p->store, files, trust, noon, thorough), "check"));
+    world.set_ms((kDay + 86400 + 12 * kHour) * 1000);
+    for (Phone* p : {&bob, &carol}) tell(p->name, check(p->tracer->check_files(files), "check"));
 
+    for (Phone* p : {&alice, &bob, &carol}) p->tracer.reset();  // close the stores
     if (!keep) {
         std::error_code ec;
         fs::remove_all(dir, ec);

@@ -117,8 +117,8 @@ Result<ExportInfo> read_common(const BinOpener& open_bin,
     const bool require = mode != VerifyMode::kParseOnly;
     if (require) {
         // Refuse before any key is delivered when the outcome is already known.
-        if (sig_malformed) return detail::malformed_signature_verdict().error;
-        if (auto v = detail::precheck_signatures(sigs, trust)) return v->error;
+        if (sig_malformed) return *detail::malformed_signature_verdict().error;
+        if (auto v = detail::precheck_signatures(sigs, trust)) return *v->error;
     }
 
     auto pass = [&](const KeySink* s) -> Result<ExportInfo> {
@@ -137,17 +137,17 @@ Result<ExportInfo> read_common(const BinOpener& open_bin,
     if (mode == VerifyMode::kRequireSignatureFirst) {
         auto first = pass(nullptr);
         if (!first) return first.error();
-        if (!first->verified) return first->signature_error;
+        if (!first->verified) return *first->signature_error;
         auto second = pass(&sink);
         if (!second) return second.error();
         if (second->export_bin_sha256 != first->export_bin_sha256)
             return make_error(ErrorCode::kAuthenticationFailed, "export.bin changed between passes");
-        if (!second->verified) return second->signature_error;
+        if (!second->verified) return *second->signature_error;
         return second;
     }
     auto info = pass(&sink);
     if (!info) return info.error();
-    if (require && !info->verified) return info->signature_error;
+    if (require && !info->verified) return *info->signature_error;
     return info;
 }
 
@@ -205,13 +205,13 @@ Result<ExportInfo> read_zip(detail::ZipReader& zip, const TrustStore& trust, Ver
     return read_common(open_bin, sig, trust, mode, sink, options);
 }
 
-// No exception crosses the API: bad_alloc (or a throwing sink) becomes kInternal.
+// No exception crosses the API: bad_alloc becomes kOutOfMemory, a throwing sink kInternal.
 template <class F>
 Result<ExportInfo> guarded(F&& f) noexcept {
     try {
         return f();
     } catch (const std::bad_alloc&) {
-        return make_error(ErrorCode::kInternal, "out of memory");
+        return make_error(ErrorCode::kOutOfMemory, "export: out of memory");
     } catch (...) {
         return make_error(ErrorCode::kInternal, "exception while reading an export");
     }

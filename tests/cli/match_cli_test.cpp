@@ -244,3 +244,37 @@ TEST_CASE("sotto match only reads: a --now far in the future deletes nothing", "
     REQUIRE(early.exit_code == 0);
     CHECK(json::parse(early.out)["sightings_checked"] == 0);
 }
+
+TEST_CASE("sotto match records results once per verified file and never for --no-verify runs",
+          "[cli][match][data]") {
+    Fixture fx;
+    fx.ingest_real();
+    auto stats = [&] {
+        auto s = fx.run({"store", "stats", "--store", fx.store, "--key-file", fx.key, "--now", kNow});
+        REQUIRE(s.exit_code == 0);
+        return json::parse(s.out);
+    };
+    // --no-verify: matched and reported, but nothing recorded.
+    auto unverified = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", kNow,
+                              "--no-verify", "--json", cwa("export.bin")});
+    REQUIRE(unverified.exit_code == 0);
+    CHECK(json::parse(unverified.out)["matches"].size() == 4);
+    CHECK(stats()["exposure_records"] == 0);
+    CHECK(stats()["processed_files"] == 0);
+
+    const std::vector<std::string> verified = {"match", "--store", fx.store, "--key-file", fx.key,
+                                               "--now", kNow, "--pubkey",
+                                               cwa("cwa_prod_public_key_262-v1.pem"), "--json",
+                                               cwa("export.bin")};
+    auto first = fx.run(verified);
+    REQUIRE(first.exit_code == 0);
+    const auto records = stats()["exposure_records"].get<int>();
+    CHECK(records > 0);
+    CHECK(stats()["processed_files"] == 1);
+    // The same file again: the same report, and no second set of records.
+    auto second = fx.run(verified);
+    REQUIRE(second.exit_code == 0);
+    CHECK(json::parse(second.out)["matches"].size() == 4);
+    CHECK(stats()["exposure_records"] == records);
+    CHECK(stats()["processed_files"] == 1);
+}

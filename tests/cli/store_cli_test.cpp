@@ -97,7 +97,7 @@ TEST_CASE("sotto ingest stores valid lines, reports invalid ones by line number,
 
     auto st = sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", kNow});
     CHECK(st.exit_code == 0);
-    CHECK(st.out == "{\"sightings\":4,\"rpis\":3,\"days\":1,\"own_keys\":0,\"exposure_records\":0}\n");
+    CHECK(st.out == "{\"sightings\":4,\"rpis\":3,\"days\":1,\"own_keys\":0,\"exposure_records\":0,\"processed_files\":0}\n");
 
     // The same file again: no new rows, the packets merge into the existing ones.
     auto again = sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", kNow,

@@ -144,8 +144,8 @@ struct ExportInfo {
     /// True only when `signature_status == kVerified`.
     bool verified = false;
     SignatureStatus signature_status = SignatureStatus::kUnsigned;
-    /// The error `kRequireSignature` fails with; `{kOk, ""}` when verified.
-    Error signature_error{ErrorCode::kOk, ""};
+    /// The error `kRequireSignature` fails with; empty when verified.
+    std::optional<Error> signature_error;
     /// Name of the key that verified, as the signature gave it (may be empty for a signature that
     /// named no key and verified with an any-id or single configured key).
     std::string verified_key_id;

@@ -202,7 +202,8 @@ TEST_CASE("Immuni export.bin parses in parse-only mode and is refused when a sig
     REQUIRE(info.has_value());
     CHECK(!info->verified);
     CHECK(info->signature_status == SignatureStatus::kUnsigned);
-    CHECK(info->signature_error.code == ErrorCode::kUnsigned);
+    REQUIRE(info->signature_error);
+    CHECK(info->signature_error->code == ErrorCode::kUnsigned);
     CHECK(info->region == "222");
     REQUIRE(info->signature_infos.size() == 1);
     CHECK(info->signature_infos[0].key_id == "222");
@@ -354,7 +355,8 @@ TEST_CASE("Wrong public keys and unknown key names are refused", "[keyfile][data
         REQUIRE(r.has_value());
         CHECK(!r->verified);
         CHECK(r->signature_status == SignatureStatus::kBadSignature);
-        CHECK(r->signature_error.code == ErrorCode::kAuthenticationFailed);
+        REQUIRE(r->signature_error);
+        CHECK(r->signature_error->code == ErrorCode::kAuthenticationFailed);
         CHECK(r->keys_valid == 15521);
         CHECK(r->verified_key_id.empty());
     }

@@ -1,4 +1,5 @@
-// The whole exposure check on real and synthetic data: key files in, store in, report out.
+// The whole exposure check through the Tracer on real and synthetic data: heard advertisements
+// and key files in, report out, results recorded once per verified file.
 #include <algorithm>
 #include <filesystem>
 #include <set>
@@ -8,7 +9,7 @@
 
 #include <sotto/bytes.hpp>
 #include <sotto/core/payload.hpp>
-#include <sotto/match/check.hpp>
+#include <sotto/tracer.hpp>
 
 #include "integration/keyfile/keyfile_test_support.hpp"
 #include "support.hpp"
@@ -21,12 +22,27 @@ namespace {
 
 constexpr std::int64_t kMar4Noon = 1614859200;  // 2021-03-04T12:00:00Z: the Feb 19 sightings are 13 days old
 
-store::EncounterStore open_store(const test::TempDir& dir) {
+store::Credential credential() {
     store::StoreKey key;
     key.expose_secret_mut()[0] = 1;
-    auto s = store::EncounterStore::open(dir / "enc.db", store::Credential::raw_key(std::move(key)), {});
-    REQUIRE(s);
-    return std::move(*s);
+    return store::Credential::raw_key(std::move(key));
+}
+
+Tracer open_tracer(const test::TempDir& dir, const Clock& clock, keyfile::TrustStore trust,
+                   TracerOptions o = {}) {
+    o.trust = std::move(trust);
+    auto t = Tracer::open(dir / "enc.db", credential(), clock, std::move(o));
+    REQUIRE(t);
+    return std::move(*t);
+}
+
+// Feeds observations as a host would: 20-byte service data, RSSI, receive time.
+void feed(Tracer& t, const std::vector<Observation>& obs) {
+    for (const auto& o : obs) {
+        const auto sd = encode_service_data(o.beacon);
+        REQUIRE(t.on_advertisement(sd, o.rssi, o.time * 1000));
+    }
+    REQUIRE(t.flush());
 }
 
 Observation observation(std::int64_t t, int rssi, std::string_view rpi_aem_hex) {
@@ -72,11 +88,12 @@ std::set<std::string> teks_of(const std::vector<match::RpiMatch>& m) {
 TEST_CASE("The 19 real sightings match exactly their 3 TEKs and 4 RPIs in the real German export",
           "[match][data]") {
     test::TempDir dir;
-    auto store = open_store(dir);
-    const auto obs = real_sightings();
-    REQUIRE(store.ingest(obs, kMar4Noon)->accepted == 19);
+    ManualClock clock(kMar4Noon * 1000);
+    auto tracer = open_tracer(dir, clock, cwa_trust());
+    feed(tracer, real_sightings());
+    CHECK(tracer.status().stored == 19);
     const fs::path files[] = {real_export()};
-    auto r = match::check_exposures(store, files, cwa_trust(), kMar4Noon);
+    auto r = tracer.check_files(files);
     REQUIRE(r);
     REQUIRE(r->files.size() == 1);
     CHECK(r->files[0].verified);
@@ -102,20 +119,44 @@ TEST_CASE("The 19 real sightings match exactly their 3 TEKs and 4 RPIs in the re
     CHECK(r->report.risk.total_risk_level == CwaRiskLevel::kLow);
     CHECK(r->report.risk.number_of_days_with_low_risk == 0);
     CHECK(r->report.risk.number_of_days_with_high_risk == 0);
-    // The file and the day results are recorded in the store.
-    CHECK(*store.file_processed(r->files[0].info.export_bin_sha256_hex()));
-    CHECK(store.exposure_records()->size() == r->report.risk.days.size());
+    CHECK(r->files[0].matched_rpis == 4);
+    // The file and the day results are recorded in the store, once.
+    CHECK(r->recorded);
+    const auto recorded = tracer.exposure_records();
+    REQUIRE(recorded);
+    CHECK(recorded->size() == r->report.risk.days.size());
+    CHECK(tracer.store_stats()->processed_files == 1);
+
+    // The same file again: skipped as already processed, nothing new recorded.
+    clock.advance_ms(3600 * 1000);
+    auto again = tracer.check_files(files);
+    REQUIRE(again);
+    CHECK(again->files[0].already_processed);
+    CHECK_FALSE(again->files[0].matched);
+    CHECK_FALSE(again->files[0].error);
+    CHECK(again->matches.empty());
+    CHECK_FALSE(again->recorded);
+    CHECK(tracer.exposure_records()->size() == recorded->size());
+    CHECK(tracer.status().files_skipped == 1);
+
+    // Asked to rematch: the same matches, still recorded only once.
+    auto rematch = tracer.check_files(files, {.rematch = true});
+    REQUIRE(rematch);
+    CHECK(rematch->files[0].matched);
+    CHECK(rematch->matches.size() == 4);
+    CHECK_FALSE(rematch->recorded);
+    CHECK(tracer.exposure_records()->size() == recorded->size());
 }
 
 TEST_CASE("Prefiltered and full matching find the same real matches", "[match][data]") {
     test::TempDir dir;
-    auto store = open_store(dir);
-    REQUIRE(store.ingest(real_sightings(), kMar4Noon));
-    const fs::path files[] = {real_export()};
-    match::CheckOptions full;
+    ManualClock clock(kMar4Noon * 1000);
+    TracerOptions full;
     full.engine.match.prefilter = false;
-    full.record_results = false;
-    auto a = match::check_exposures(store, files, cwa_trust(), kMar4Noon, full);
+    auto tracer = open_tracer(dir, clock, cwa_trust(), std::move(full));
+    feed(tracer, real_sightings());
+    const fs::path files[] = {real_export()};
+    auto a = tracer.check_files(files);
     REQUIRE(a);
     CHECK(a->matches.size() == 4);
     CHECK(a->matcher.rpis_derived == 144 * a->matcher.keys_checked);
@@ -123,42 +164,71 @@ TEST_CASE("Prefiltered and full matching find the same real matches", "[match][d
 
 TEST_CASE("A tampered real export is refused and none of its keys match", "[match][data]") {
     test::TempDir dir;
-    auto store = open_store(dir);
-    REQUIRE(store.ingest(real_sightings(), kMar4Noon));
+    ManualClock clock(kMar4Noon * 1000);
+    auto tracer = open_tracer(dir, clock, cwa_trust());
+    feed(tracer, real_sightings());
     auto bin = test::read_file(real_export());
     bin[bin.size() / 2] ^= 0x01;
     test::write_file(dir / "export.bin", bin);
     fs::copy_file(test::gaen_data("cwa-real-2021-03-04/export.sig"), dir / "export.sig");
     const fs::path files[] = {dir / "export.bin", real_export()};
-    auto r = match::check_exposures(store, files, cwa_trust(), kMar4Noon);
+    auto r = tracer.check_files(files, {.rematch = true});
     REQUIRE(r);
     CHECK_FALSE(r->files[0].matched);
-    CHECK(r->files[0].error.code == ErrorCode::kAuthenticationFailed);
+    REQUIRE(r->files[0].error);
+    CHECK(r->files[0].error->code == ErrorCode::kAuthenticationFailed);
     CHECK(r->files[1].verified);
     CHECK(r->matches.size() == 4);  // from the genuine file only
     for (const auto& m : r->matches) CHECK(m.file_index == 1);
 
+    // The same file from memory: tampered bytes refused, genuine bytes verified.
+    const auto sig = test::read_file(test::gaen_data("cwa-real-2021-03-04/export.sig"));
+    REQUIRE(tracer.import_key_pair(bin, sig, {.rematch = true})->error);
+    const auto genuine_bin = test::read_file(real_export());
+    auto from_bytes = tracer.import_key_pair(genuine_bin, sig, {.rematch = true});
+    REQUIRE(from_bytes);
+    CHECK(from_bytes->verified);
+    CHECK(from_bytes->source.empty());
+    CHECK(tracer.check()->matches.size() == 4);
+    // Without its signature it is unsigned, and refused.
+    auto unsigned_file = tracer.import_key_pair(genuine_bin, {}, {.rematch = true});
+    REQUIRE(unsigned_file);
+    REQUIRE(unsigned_file->error);
+    CHECK(unsigned_file->error->code == ErrorCode::kUnsigned);
+    CHECK(tracer.check()->matches.empty());
+}
+
+TEST_CASE("An untrusted real export is refused and a parse-only run is never recorded",
+          "[match][data]") {
+    test::TempDir dir;
+    ManualClock clock(kMar4Noon * 1000);
     // Untrusted: the right file with another authority's key.
     keyfile::TrustStore other;
     REQUIRE(other.add_pem("262", "v1", test::keyfile::generate_p256().public_pem));
+    auto tracer = open_tracer(dir, clock, std::move(other));
+    feed(tracer, real_sightings());
     const fs::path genuine[] = {real_export()};
-    auto u = match::check_exposures(store, genuine, other, kMar4Noon);
+    auto u = tracer.check_files(genuine);
     REQUIRE(u);
     CHECK_FALSE(u->files[0].matched);
+    REQUIRE(u->files[0].error);
+    CHECK(u->files[0].error->code == ErrorCode::kAuthenticationFailed);  // "262"/"v1" names a key that does not verify
     CHECK(u->matches.empty());
-    // Parse-only matches it, and says it is not verified.
-    match::CheckOptions parse_only;
-    parse_only.verify = keyfile::VerifyMode::kParseOnly;
-    auto p = match::check_exposures(store, genuine, other, kMar4Noon, parse_only);
+    CHECK_FALSE(u->recorded);
+    // Parse-only matches it, says it is not verified, and records nothing.
+    auto p = tracer.check_files(genuine, {.verify = keyfile::VerifyMode::kParseOnly});
     REQUIRE(p);
     CHECK(p->files[0].matched);
     CHECK_FALSE(p->files[0].verified);
     CHECK(p->matches.size() == 4);
+    CHECK_FALSE(p->recorded);
+    CHECK(tracer.exposure_records()->empty());
+    CHECK(tracer.store_stats()->processed_files == 0);
 }
 
 TEST_CASE("A real RPI replayed hours after its interval is suspect", "[match][data]") {
     test::TempDir dir;
-    auto store = open_store(dir);
+    ManualClock clock(kMar4Noon * 1000);
     auto obs = real_sightings();
     // Replay the Bürgerpark beacon (interval 2690002, heard 2021-02-22 13:56 UTC) five hours later.
     const auto& original = obs[16];
@@ -167,13 +237,15 @@ TEST_CASE("A real RPI replayed hours after its interval is suspect", "[match][da
     replay.time += 5 * 3600;
     replay.rssi = -60;
     obs.push_back(replay);
-    REQUIRE(store.ingest(obs, kMar4Noon));
     const fs::path files[] = {real_export()};
     for (bool prefilter : {true, false}) {
         CAPTURE(prefilter);
-        match::CheckOptions o;
+        test::TempDir d;
+        TracerOptions o;
         o.engine.match.prefilter = prefilter;
-        auto r = match::check_exposures(store, files, cwa_trust(), kMar4Noon, o);
+        auto tracer = open_tracer(d, clock, cwa_trust(), std::move(o));
+        feed(tracer, obs);
+        auto r = tracer.check_files(files);
         REQUIRE(r);
         REQUIRE(r->matches.size() == 5);
         std::size_t suspects = 0;
@@ -191,7 +263,6 @@ TEST_CASE("A real RPI replayed hours after its interval is suspect", "[match][da
 
 TEST_CASE("End to end with our own signing key: publish, verify, match, score", "[match]") {
     test::TempDir dir;
-    auto store = open_store(dir);
     DeterministicRng rng(2026);
     const IntervalNumber day = 2690496;  // 2021-02-24
     // Alice tested positive; Bob did too but was never near. A stranger's beacon is noise.
@@ -207,7 +278,6 @@ TEST_CASE("End to end with our own signing key: publish, verify, match, score", 
         obs.push_back({t, -62, *b});
         obs.push_back({t + 1, -60, *b});
     }
-    REQUIRE(store.ingest(obs, interval_start_seconds(day + 144)));
 
     const auto authority = test::keyfile::generate_p256();
     auto signer = keyfile::ExportSigner::from_pem(authority.private_pem);
@@ -227,9 +297,42 @@ TEST_CASE("End to end with our own signing key: publish, verify, match, score", 
     keyfile::TrustStore trust;
     REQUIRE(trust.add_pem("999", "v1", authority.public_pem));
     const std::int64_t now = interval_start_seconds(day + 144 + 72);
-    const fs::path files[] = {dir / "export.zip"};
-    auto r = match::check_exposures(store, files, trust, now);
+    ManualClock clock(now * 1000);
+    // Held in memory, as an app holds a download.
+    const auto zip = test::read_file(dir / "export.zip");
+    // Negative neighbour first: another authority's key refuses the file; nothing is matched.
+    keyfile::TrustStore wrong;
+    REQUIRE(wrong.add_pem("999", "v1", test::keyfile::generate_p256().public_pem));
+    {
+        test::TempDir d;
+        auto t = open_tracer(d, clock, std::move(wrong));
+        feed(t, obs);
+        REQUIRE(t.import_key_file(zip));
+        auto refused = t.check();
+        REQUIRE(refused);
+        CHECK_FALSE(refused->files[0].matched);
+        CHECK(refused->matches.empty());
+        CHECK(refused->report.risk.total_risk_level == CwaRiskLevel::kLow);
+    }
+    struct Seen {
+        std::size_t matches;
+        CwaRiskLevel risk;
+        bool recorded;
+    };
+    std::vector<Seen> delivered;
+    TracerOptions to;
+    to.on_check = [&](const CheckReport& rep) {
+        delivered.push_back({rep.matches.size(), rep.report.risk.total_risk_level, rep.recorded});
+    };
+    auto tracer = open_tracer(dir, clock, std::move(trust), std::move(to));
+    feed(tracer, obs);
+    REQUIRE(tracer.import_key_file(zip));
+    auto r = tracer.check();
     REQUIRE(r);
+    REQUIRE(delivered.size() == 1);
+    CHECK(delivered[0].matches == r->matches.size());
+    CHECK(delivered[0].risk == r->report.risk.total_risk_level);
+    CHECK(delivered[0].recorded);
     CHECK(r->files[0].verified);
     CHECK(r->files[0].info.keys_valid == 102);
     CHECK(r->keys.keys == 102);
@@ -243,13 +346,4 @@ TEST_CASE("End to end with our own signing key: publish, verify, match, score", 
     CHECK(r->report.encounters[0].min_attenuation_db == -5 - (-60));
     CHECK(r->report.encounters[0].minutes >= 24);
     CHECK(r->report.risk.total_risk_level == CwaRiskLevel::kHigh);  // TRL 8 (test + HIGH), 25 min close
-
-    // Negative neighbours: another authority's key refuses the file; nothing is matched.
-    keyfile::TrustStore wrong;
-    REQUIRE(wrong.add_pem("999", "v1", test::keyfile::generate_p256().public_pem));
-    auto refused = match::check_exposures(store, files, wrong, now);
-    REQUIRE(refused);
-    CHECK_FALSE(refused->files[0].matched);
-    CHECK(refused->matches.empty());
-    CHECK(refused->report.risk.total_risk_level == CwaRiskLevel::kLow);
 }

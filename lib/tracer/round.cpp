@@ -1,0 +1,198 @@
+// The check round: key files streamed into one matching session over the sightings loaded when
+// the round opened, then the report and its records. (Moved here from lib/match/check.cpp,
+// where check_exposures did the same for a list of paths in one call.)
+#include <algorithm>
+#include <cstdint>
+
+#include <sotto/log.hpp>
+
+#include "tracer/tracer_impl.hpp"
+
+namespace sotto {
+namespace {
+
+// One record per day with a CWA result.
+std::vector<store::ExposureRecord> records_of(const match::ExposureReport& report,
+                                              std::int64_t now_unix) {
+    std::vector<store::ExposureRecord> records;
+    for (const auto& day : report.risk.days) {
+        store::ExposureRecord rec;
+        rec.computed_at = now_unix;
+        rec.day = static_cast<std::uint32_t>(day.date_unix / core::kSecondsPerDay);
+        rec.risk_level = static_cast<int>(day.risk_level);
+        rec.weighted_minutes = day.normalized_time;  // CWA: TRL value x weighted minutes
+        rec.min_attenuation_db = 255;
+        for (const auto& w : report.windows) {
+            if (w.date_unix != day.date_unix) continue;
+            ++rec.windows;
+            for (const auto& s : w.scan_instances)
+                rec.min_attenuation_db = std::min(rec.min_attenuation_db, s.min_attenuation_db);
+        }
+        if (rec.windows == 0) rec.min_attenuation_db = 0;
+        records.push_back(rec);
+    }
+    return records;
+}
+
+}  // namespace
+
+Result<void> Tracer::Impl::open_round() {
+    const std::int64_t now_unix = clock.now_seconds();
+    // What was heard until now takes part. A store that cannot take it (full, locked) must not
+    // block the check: the observations stay pending for the next round.
+    if (auto f = flush(); !f)
+        write_log(LogLevel::kWarning, "tracer: check round opened without the pending observations");
+
+    // The sightings within the store's retention window as seen from `now`: nothing older, and
+    // nothing after `now`. Reading only: deleting is the store's retention, not the check's.
+    auto from = store::retention_cutoff(now_unix, store.retention_days());
+    auto until = core::interval_number(now_unix);
+    if (!from || !until) return make_error(ErrorCode::kOutOfRange, "check: now is out of range");
+    auto loaded = store.sightings_in_range(*from, static_cast<std::uint64_t>(*until) + 1);
+    if (!loaded) return loaded.error();
+    auto r = std::make_unique<CheckRound>();
+    r->sightings = loaded->size();
+    r->opened_at = now_unix;
+
+    auto engine = match::MatchEngine::create(std::move(*loaded), options.engine);
+    if (!engine) return engine.error();
+    r->engine = std::make_unique<match::MatchEngine>(std::move(*engine));
+    r->session = std::make_unique<match::MatchSession>(
+        *r->engine, match::SessionOptions{.batch_keys = options.batch_keys, .now = now_unix});
+    round = std::move(r);
+    round_open = true;
+    return {};
+}
+
+Result<KeyFileOutcome> Tracer::Impl::import(std::string source, const ImportOptions& o,
+                                            const Reader& read) {
+    std::lock_guard lock(round_mu);
+    if (!round)
+        if (auto r = open_round(); !r) return r.error();
+    auto& session = *round->session;
+    const auto f = static_cast<std::uint32_t>(round->files.size());
+
+    KeyFileOutcome out;
+    out.source = std::move(source);
+    if (auto r = session.begin_file(f); !r) return r.error();
+    std::optional<Error> sink_error;
+    // The sink must not throw (the reader would blame the file): allocation failures become a
+    // sink error, which fails the import with kOutOfMemory.
+    auto info = read(o.verify, [&](core::DiagnosisKey&& key) noexcept {
+        if (sink_error) return;
+        try {
+            if (auto r = session.add_key(std::move(key)); !r) sink_error = r.error();
+        } catch (...) {
+            sink_error = Error{ErrorCode::kOutOfMemory, "tracer: out of memory"};
+        }
+    });
+    if (sink_error) {  // the engine failed, not the file: the round cannot go on
+        round.reset();
+        round_open = false;
+        return *sink_error;
+    }
+    if (!info && (info.error().code == ErrorCode::kOutOfMemory ||
+                  info.error().code == ErrorCode::kInternal)) {
+        // Not the file's fault: fail the call, keep the round (the file's keys are dropped).
+        if (auto r = session.end_file(false); !r) {
+            round.reset();
+            round_open = false;
+        }
+        return info.error();
+    }
+    if (info) {
+        out.read = true;
+        out.verified = info->verified;
+        out.matched = true;
+        out.info = std::move(*info);
+        if (!out.verified) out.error = out.info.signature_error;
+        if (!o.rematch) {
+            auto done = store.file_processed(out.info.export_bin_sha256_hex());
+            if (!done) return done.error();
+            if (*done) {
+                out.matched = false;
+                out.already_processed = true;
+                out.error.reset();
+            }
+        }
+    } else {
+        out.error = info.error();
+    }
+    if (!out.matched && !out.already_processed) {
+        counters.files_refused.fetch_add(1, std::memory_order_relaxed);
+        write_log(LogLevel::kInfo, "tracer: key file refused");
+    } else if (out.already_processed) {
+        counters.files_skipped.fetch_add(1, std::memory_order_relaxed);
+        write_log(LogLevel::kInfo, "tracer: key file already processed; skipped");
+    } else {
+        counters.files_imported.fetch_add(1, std::memory_order_relaxed);
+        write_log_count(LogLevel::kInfo, "tracer: key file imported, keys", out.info.keys_delivered);
+    }
+    // Keys of a refused, damaged or skipped file were candidates only: drop whatever they matched.
+    if (auto r = session.end_file(out.matched); !r) return r.error();
+    round->files.push_back(out);
+    return out;
+}
+
+Result<CheckReport> Tracer::Impl::check() {
+    std::lock_guard lock(round_mu);
+    CheckReport result;
+    const std::int64_t now_unix = clock.now_seconds();
+    result.computed_at = now_unix;
+    std::unique_ptr<CheckRound> r = std::move(round);
+    round_open = false;
+    if (!r) {
+        auto report = match::build_report({}, now_unix, options.report);
+        if (!report) return report.error();
+        result.report = std::move(*report);
+        counters.checks.fetch_add(1, std::memory_order_relaxed);
+        if (options.on_check) options.on_check(result);
+        return result;
+    }
+
+    result.files = std::move(r->files);
+    result.sightings = r->sightings;
+    result.matches = r->session->take_matches();
+    result.keys = r->session->counters();
+    result.matcher = r->engine->counters();
+    for (const auto& m : result.matches)
+        if (m.file_index < result.files.size()) ++result.files[m.file_index].matched_rpis;
+    auto report = match::build_report(result.matches, now_unix, options.report);
+    if (!report) return report.error();
+    result.report = std::move(*report);
+
+    // Recorded once per verified file, never for a round that used unverified keys.
+    bool any_new = false;
+    bool all_verified = true;
+    for (const auto& f : result.files) {
+        if (!f.matched) continue;
+        all_verified = all_verified && f.verified;
+        if (!f.verified) continue;
+        auto done = store.file_processed(f.info.export_bin_sha256_hex());
+        if (!done) return done.error();
+        any_new = any_new || !*done;
+    }
+    if (any_new && all_verified) {
+        auto records = records_of(result.report, now_unix);
+        if (!records.empty())
+            if (auto w = store.add_exposure_records(records); !w) return w.error();
+        for (const auto& f : result.files) {
+            if (!f.matched) continue;
+            const auto sha = f.info.export_bin_sha256_hex();
+            auto done = store.file_processed(sha);
+            if (!done) return done.error();
+            if (*done) continue;
+            const auto keys = static_cast<std::uint32_t>(
+                std::min<std::uint64_t>(f.info.keys_delivered, UINT32_MAX));
+            if (auto w = store.mark_file_processed(sha, now_unix, keys); !w) return w.error();
+        }
+        result.recorded = true;
+    }
+    counters.checks.fetch_add(1, std::memory_order_relaxed);
+    write_log_count(LogLevel::kInfo, "tracer: check complete, exposure windows",
+                    result.report.windows.size());
+    if (options.on_check) options.on_check(result);
+    return result;
+}
+
+}  // namespace sotto

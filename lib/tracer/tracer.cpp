@@ -1,0 +1,267 @@
+// Tracer lifecycle, status, erase and the public methods' exception boundary.
+#include <new>
+
+#include <sotto/log.hpp>
+#include <sotto/tracer.hpp>
+
+#include "tracer/tracer_impl.hpp"
+
+namespace sotto {
+namespace {
+
+Result<void> validate(const TracerOptions& o) noexcept {
+    if (o.flush_count == 0 || o.flush_count > 1'000'000)
+        return make_error(ErrorCode::kInvalidArgument, "tracer: flush_count must be 1..1000000");
+    if (o.max_pending < o.flush_count || o.max_pending > 10'000'000)
+        return make_error(ErrorCode::kInvalidArgument,
+                          "tracer: max_pending must be flush_count..10000000");
+    if (o.flush_interval_ms < 0)
+        return make_error(ErrorCode::kInvalidArgument, "tracer: flush_interval_ms must be >= 0");
+    if (o.batch_keys == 0)
+        return make_error(ErrorCode::kInvalidArgument, "tracer: batch_keys must be > 0");
+    return {};
+}
+
+// Every public method runs its body through this: no exception leaves sotto.
+template <class F>
+auto guarded(F&& f) noexcept -> decltype(f()) {
+    try {
+        return f();
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "tracer: out of memory");
+    } catch (...) {
+        return make_error(ErrorCode::kInternal, "tracer: unexpected exception");
+    }
+}
+
+}  // namespace
+
+PublishConsent user_confirmed_upload_of_own_keys() noexcept { return PublishConsent{}; }
+
+ble::Advertisement OwnAdvertisement::to_radio(std::int8_t tx_power_dbm) const noexcept {
+    ble::Advertisement a;
+    a.service_data = service_data;
+    a.address = address;
+    a.tx_power_dbm = tx_power_dbm;
+    return a;
+}
+
+Result<Tracer> Tracer::open(const std::filesystem::path& path, store::Credential credential,
+                            const Clock& clock, TracerOptions options) noexcept {
+    return guarded([&]() -> Result<Tracer> {
+        if (auto v = validate(options); !v) return v.error();
+        std::shared_ptr<core::Rng> rng = options.rng;
+        if (!rng) {
+            auto sys = core::SystemRng::create();
+            if (!sys) return sys.error();
+            rng = std::make_shared<core::SystemRng>(std::move(*sys));
+        }
+        auto store = store::EncounterStore::open(path, std::move(credential), options.store);
+        if (!store) return store.error();
+        auto impl = std::make_unique<Impl>(clock, std::move(options), std::move(*store), std::move(rng));
+        ble::FeedConfig fc;
+        fc.flush_count = impl->options.flush_count;
+        fc.flush_interval_ms = impl->options.flush_interval_ms;
+        fc.max_pending = impl->options.max_pending;
+        auto feed = ble::BeaconFeed::create(impl->sink, fc);
+        if (!feed) return feed.error();
+        impl->feed = std::move(*feed);
+        write_log(LogLevel::kInfo, "tracer: store opened");
+        return Tracer(std::move(impl));
+    });
+}
+
+Tracer::Tracer(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Tracer::Tracer(Tracer&&) noexcept = default;
+Tracer& Tracer::operator=(Tracer&& o) noexcept {
+    if (this != &o) {
+        Tracer old(std::move(*this));  // the old state is flushed and closed by its destructor
+        impl_ = std::move(o.impl_);
+    }
+    return *this;
+}
+
+Tracer::~Tracer() {
+    if (!impl_) return;
+    try {
+        (void)impl_->detach_radio();
+        if (auto r = impl_->feed->stop(); !r)
+            write_log(LogLevel::kError, "tracer: pending observations could not be stored at close");
+    } catch (...) {
+        // Nothing may escape a destructor; what could not be written was logged.
+    }
+}
+
+Result<OwnAdvertisement> Tracer::current_advertisement() noexcept {
+    return guarded([&] { return impl_->current_advertisement(); });
+}
+
+Result<void> Tracer::on_advertisement(std::span<const std::uint8_t> bytes, int rssi_dbm,
+                                      std::int64_t time_ms) noexcept {
+    return guarded([&] { return impl_->on_advertisement(bytes, rssi_dbm, time_ms); });
+}
+
+Result<void> Tracer::flush() noexcept {
+    return guarded([&] { return impl_->flush(); });
+}
+
+Result<store::IngestReport> Tracer::ingest(std::span<const core::Observation> batch) noexcept {
+    return guarded([&]() -> Result<store::IngestReport> {
+        if (auto f = impl_->flush(); !f) return f.error();
+        auto r = impl_->store.ingest(batch, impl_->clock.now_seconds());
+        if (!r) return r.error();
+        impl_->counters.stored.fetch_add(r->accepted, std::memory_order_relaxed);
+        impl_->counters.rejected.fetch_add(r->rejected.size(), std::memory_order_relaxed);
+        return r;
+    });
+}
+
+Result<store::RetentionReport> Tracer::apply_retention() noexcept {
+    return guarded([&] { return impl_->store.apply_retention(impl_->clock.now_seconds()); });
+}
+
+Result<void> Tracer::tick() noexcept {
+    return guarded([&]() -> Result<void> {
+        Result<void> first;
+        auto keep = [&](Result<void> r) {
+            if (!r && first) first = r.error();
+        };
+        keep(impl_->feed->tick(impl_->clock.now_ms()));
+        // Rolls the TEK at the day boundary, rotates an attached radio's payload and address,
+        // and switches its scanner on the duty cycle.
+        if (impl_->radio_attached.load()) {
+            keep(impl_->refresh_radio());
+        } else if (auto adv = impl_->current_advertisement(); !adv) {
+            keep(adv.error());
+        }
+        const std::int64_t now = impl_->clock.now_seconds();
+        const std::int64_t day = now / 86400;
+        if (now >= 0 && impl_->last_retention_day.exchange(day) != day) {
+            auto r = impl_->store.apply_retention(now);
+            if (!r) {
+                impl_->last_retention_day.store(-1);  // try again at the next tick
+                keep(r.error());
+            }
+        }
+        return first;
+    });
+}
+
+Result<void> Tracer::attach_radio(std::unique_ptr<ble::Radio> radio) noexcept {
+    return guarded([&] { return impl_->attach_radio(std::move(radio)); });
+}
+
+Result<void> Tracer::detach_radio() noexcept {
+    return guarded([&] { return impl_->detach_radio(); });
+}
+
+Result<KeyFileOutcome> Tracer::import_key_file(const std::filesystem::path& path,
+                                               const ImportOptions& options) noexcept {
+    return guarded([&] {
+        return impl_->import(path.string(), options,
+                             [&](keyfile::VerifyMode mode, const keyfile::KeySink& sink) {
+                                 return keyfile::read_export_file(path, impl_->options.trust, mode,
+                                                                  sink, impl_->options.read);
+                             });
+    });
+}
+
+Result<KeyFileOutcome> Tracer::import_key_file(std::span<const std::uint8_t> zip_bytes,
+                                               const ImportOptions& options) noexcept {
+    return guarded([&] {
+        return impl_->import({}, options,
+                             [&](keyfile::VerifyMode mode, const keyfile::KeySink& sink) {
+                                 return keyfile::read_export_zip(zip_bytes, impl_->options.trust,
+                                                                 mode, sink, impl_->options.read);
+                             });
+    });
+}
+
+Result<KeyFileOutcome> Tracer::import_key_pair(std::span<const std::uint8_t> export_bin,
+                                               std::span<const std::uint8_t> export_sig,
+                                               const ImportOptions& options) noexcept {
+    return guarded([&] {
+        return impl_->import({}, options,
+                             [&](keyfile::VerifyMode mode, const keyfile::KeySink& sink) {
+                                 return keyfile::read_export_pair(export_bin, export_sig,
+                                                                  impl_->options.trust, mode, sink,
+                                                                  impl_->options.read);
+                             });
+    });
+}
+
+Result<CheckReport> Tracer::check() noexcept {
+    return guarded([&] { return impl_->check(); });
+}
+
+Result<CheckReport> Tracer::check_files(std::span<const std::filesystem::path> paths,
+                                        const ImportOptions& options) noexcept {
+    for (const auto& p : paths)
+        if (auto r = import_key_file(p, options); !r) return r.error();
+    return check();
+}
+
+Result<std::vector<store::ExposureRecord>> Tracer::exposure_records() const noexcept {
+    return guarded([&] { return impl_->store.exposure_records(); });
+}
+
+Result<std::vector<ReleasedKey>> Tracer::release_own_keys(PublishConsent) noexcept {
+    return guarded([&] { return impl_->release_own_keys(); });
+}
+
+Result<std::size_t> Tracer::own_key_count() const noexcept {
+    return guarded([&]() -> Result<std::size_t> {
+        auto keys = impl_->store.own_keys();
+        if (!keys) return keys.error();
+        return keys->size();
+    });
+}
+
+Result<void> Tracer::erase_all() noexcept {
+    return guarded([&]() -> Result<void> {
+        {
+            std::scoped_lock lock(impl_->round_mu, impl_->own_mu);
+            // What was heard so far goes into the store first, and is erased with it.
+            (void)impl_->feed->flush();
+            if (auto r = impl_->store.erase_all(); !r) return r.error();
+            impl_->round.reset();
+            impl_->round_open = false;
+            impl_->roll_now();
+            impl_->last_payload.reset();
+        }
+        write_log(LogLevel::kInfo, "tracer: everything erased");
+        // An attached radio stops sending the erased key at once.
+        return impl_->refresh_radio();
+    });
+}
+
+TracerStatus Tracer::status() const noexcept {
+    TracerStatus s;
+    const auto& c = impl_->counters;
+    const ble::FeedCounters f = impl_->feed->counters();
+    s.heard = f.decoded;
+    s.deduplicated = f.deduplicated;
+    s.malformed = c.malformed.load() + f.dropped_bad_length;
+    s.dropped_overflow = f.dropped_overflow;
+    s.pending = f.pending;
+    s.stored = c.stored.load();
+    s.rejected = c.rejected.load();
+    s.flushes = f.flushes;
+    s.flush_failures = f.sink_failures;
+    s.own_keys_created = c.own_keys_created.load();
+    s.rotations = c.rotations.load();
+    s.radio_errors = c.radio_errors.load();
+    s.files_imported = c.files_imported.load();
+    s.files_refused = c.files_refused.load();
+    s.files_skipped = c.files_skipped.load();
+    s.checks = c.checks.load();
+    s.radio_attached = impl_->radio_attached.load();
+    s.round_open = impl_->round_open.load();
+    return s;
+}
+
+Result<store::StoreStats> Tracer::store_stats() const noexcept {
+    return guarded([&] { return impl_->store.stats(); });
+}
+
+}  // namespace sotto

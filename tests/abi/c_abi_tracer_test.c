@@ -1,0 +1,378 @@
+/* C ABI: the Tracer on a real SQLCipher store in TEMP_DIR, driven by a host clock callback. The
+ * key file is the fuzz corpus's signed.zip; its first key (tek(1), valid 2021-02-22 UTC) is the
+ * one "heard" here, so the check must find it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "c_abi_test.h"
+
+static int64_t g_now_ms;
+static int64_t host_clock(void* user_data) { return *(const int64_t*)user_data; }
+
+static int g_log_messages;
+static int g_log_leaks;
+static char g_secret_hex[33];
+static void host_log(void* user_data, int32_t level, const char* message, size_t len) {
+    (void)user_data;
+    ++g_log_messages;
+    if (level >= SOTTO_LOG_INFO && len >= 32) {
+        size_t i;
+        for (i = 0; i + 32 <= len; ++i) {
+            if (memcmp(message + i, g_secret_hex, 32) == 0) ++g_log_leaks;
+        }
+    }
+}
+
+static const char kSeedPem[] =
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEulSQvF1to8ojTUMV3/Zk9sQxw+z6\n"
+    "Ced8ZWKL3e/xXGFqE2GvcZG9wn5Mgd3eV5VFTKTIdLX5zALvZv1lgjuvfA==\n"
+    "-----END PUBLIC KEY-----\n";
+
+static const uint32_t kDay = 2689920; /* 2021-02-22T00:00Z, the day of the seed file's first key */
+
+static void seed_tek(uint8_t tek[16], int i) {
+    int j;
+    for (j = 0; j < 16; ++j) tek[j] = (uint8_t)((i * 37 + j * 11) & 0xFF);
+}
+
+/* Removes a store and its side files from an earlier run. */
+static void remove_store(const char* path) {
+    static const char* const suffixes[] = {"", ".kdf", "-wal", "-shm", "-journal"};
+    char p[4300];
+    size_t i;
+    for (i = 0; i < sizeof suffixes / sizeof suffixes[0]; ++i) {
+        snprintf(p, sizeof p, "%s%s", path, suffixes[i]);
+        remove(p);
+    }
+}
+
+static void test_null_handles(void) {
+    sotto_advertisement adv;
+    sotto_import_result res;
+    sotto_check* check = NULL;
+    sotto_key_list* keys = NULL;
+    sotto_tracer_status st;
+    sotto_store_stats stats;
+    sotto_tracer* t = NULL;
+    size_t needed;
+    const uint8_t b[20] = {0};
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_current_advertisement(&adv, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisement(NULL, b, 20, -60, 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_flush(NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_tick(NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_import_keyfile(&res, NULL, b, 20, 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_import_keyfile_pair(&res, NULL, b, 20, NULL, 0, 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_import_keyfile_path(&res, NULL, "x", 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_check(&check, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_release_own_keys(&keys, NULL, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_erase_all(NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_get_status(&st, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_get_store_stats(&stats, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_summary(NULL, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_files(NULL, 0, &needed, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_windows(NULL, 0, &needed, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_scan_instances(NULL, 0, &needed, NULL, 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_daily_summaries(NULL, 0, &needed, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_risk_days(NULL, 0, &needed, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_key_list_get(NULL, 0, &needed, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_options_init(NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open(&t, NULL, b, 32, NULL, NULL, NULL, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open(NULL, "x", b, 32, NULL, NULL, NULL, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open_passphrase(&t, "x", NULL, 3, NULL, NULL, NULL, NULL));
+    CHECK(t == NULL);
+    sotto_tracer_destroy(NULL);
+    sotto_check_destroy(NULL);
+    sotto_key_list_destroy(NULL);
+}
+
+static void test_open_errors(const char* tmp) {
+    char path[4200];
+    uint8_t key[32], wrong[32];
+    sotto_tracer* t = NULL;
+    sotto_tracer_options o;
+    memset(key, 0x42, sizeof key);
+    memset(wrong, 0x43, sizeof wrong);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_options_init(&o));
+    CHECK(o.struct_size == sizeof o && o.retention_days == 14 && o.create_if_missing == 1);
+    snprintf(path, sizeof path, "%.4000s/raw.db", tmp);
+    remove_store(path);
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open(&t, path, key, 31, NULL, NULL, NULL, &o));
+    o.advertising_form = 9;
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open(&t, path, key, 32, NULL, NULL, NULL, &o));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_options_init(&o));
+    o.struct_size = 8;
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open(&t, path, key, 32, NULL, NULL, NULL, &o));
+    CHECK(t == NULL);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_open(&t, path, key, 32, NULL, NULL, NULL, NULL));
+    sotto_tracer_destroy(t);
+    t = NULL;
+    CHECK_STATUS(SOTTO_ERR_STORAGE_WRONG_KEY, sotto_tracer_open(&t, path, wrong, 32, NULL, NULL, NULL, NULL));
+    CHECK(t == NULL);
+
+    /* A passphrase store (cheapest KDF), reopened with the right and a wrong passphrase. */
+    snprintf(path, sizeof path, "%.4000s/pass.db", tmp);
+    remove_store(path);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_options_init(&o));
+    o.kdf_cost = SOTTO_KDF_MINIMUM;
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"correct horse", 13, NULL, NULL, NULL, &o));
+    sotto_tracer_destroy(t);
+    t = NULL;
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"correct horse", 13, NULL, NULL, NULL, &o));
+    sotto_tracer_destroy(t);
+    t = NULL;
+    CHECK_STATUS(SOTTO_ERR_STORAGE_WRONG_KEY,
+                 sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"correct hors3", 13, NULL, NULL, NULL, &o));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"", 0, NULL, NULL, NULL, &o));
+    /* Not a store. */
+    snprintf(path, sizeof path, "%.4000s/not-a-store.db", tmp);
+    {
+        FILE* f = fopen(path, "wb");
+        CHECK(f != NULL);
+        if (f != NULL) {
+            fputs("this is not a database, just some text that is long enough to be a header...", f);
+            fclose(f);
+        }
+    }
+    CHECK(sotto_tracer_open(&t, path, key, 32, NULL, NULL, NULL, NULL) != SOTTO_OK);
+    CHECK(t == NULL);
+}
+
+static void test_flow(const char* corpus_dir, const char* tmp) {
+    char path[4200], zip_path[4200];
+    uint8_t key[32], tek[16], rpis[16 * 144];
+    sotto_trust_store* trust = NULL;
+    sotto_tracer* t = NULL;
+    sotto_advertisement adv, adv2;
+    sotto_beacon beacon;
+    sotto_import_result res;
+    sotto_check* check = NULL;
+    sotto_check_summary sum;
+    sotto_tracer_status st;
+    sotto_store_stats stats;
+    sotto_key_list* keys = NULL;
+    sotto_diagnosis_key released[32];
+    sotto_exposure_window windows[8];
+    sotto_scan_instance scans[64];
+    sotto_daily_summary days[8];
+    sotto_risk_day risk[8];
+    const sotto_metadata meta = {0, 8, 0, 0};
+    size_t zip_len = 0, needed = 0, i;
+    uint8_t* zip;
+    int64_t s;
+
+    memset(key, 0x17, sizeof key);
+    snprintf(path, sizeof path, "%.4000s/flow.db", tmp);
+    remove_store(path);
+    snprintf(zip_path, sizeof zip_path, "%.4000s/signed.zip", corpus_dir);
+    zip = c_abi_read_file(zip_path, &zip_len);
+    CHECK(zip != NULL);
+    if (zip == NULL) return;
+    CHECK_STATUS(SOTTO_OK, sotto_trust_store_create(&trust));
+    CHECK_STATUS(SOTTO_OK, sotto_trust_store_add(trust, "fuzz", "v1", (const uint8_t*)kSeedPem, strlen(kSeedPem), 1));
+
+    g_now_ms = ((int64_t)kDay + 144 * 2 + 72) * 600000; /* 2021-02-24 12:00 UTC */
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_open(&t, path, key, 32, trust, host_clock, &g_now_ms, NULL));
+    sotto_trust_store_destroy(trust); /* the tracer holds its own copy */
+    if (t == NULL) {
+        free(zip);
+        return;
+    }
+
+    /* Own advertisement: from the host clock's interval, decodable, stable until valid_until_ms,
+     * then a new RPI. Right after opening the tracer may pause until the next interval. */
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_current_advertisement(&adv, t));
+    CHECK(adv.valid_until_ms > g_now_ms && adv.valid_until_ms <= g_now_ms + 20 * 60000 + 600000);
+    if (!adv.active) {
+        g_now_ms = adv.valid_until_ms;
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_current_advertisement(&adv, t));
+    }
+    CHECK(adv.active == 1);
+    CHECK(adv.interval == (uint32_t)(g_now_ms / 600000));
+    CHECK(adv.valid_until_ms >= g_now_ms + 10 * 60000 - 600000 && adv.valid_until_ms <= g_now_ms + 20 * 60000);
+    CHECK(adv.advertising_data_len == 31);
+    CHECK_STATUS(SOTTO_OK, sotto_payload_decode(&beacon, adv.advertising_data, adv.advertising_data_len));
+    CHECK(memcmp(beacon.rpi, adv.service_data, 16) == 0);
+    g_now_ms += 1000;
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_current_advertisement(&adv2, t));
+    CHECK(adv2.active == 1 && memcmp(adv.service_data, adv2.service_data, 20) == 0);
+    g_now_ms = adv.valid_until_ms;
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_current_advertisement(&adv2, t));
+    CHECK(adv2.active == 1 && memcmp(adv.service_data, adv2.service_data, 16) != 0 && adv2.interval > adv.interval);
+    CHECK(memcmp(adv.address, adv2.address, 6) != 0);
+
+    /* Hear tek(1) on 2021-02-22 10:00-10:20, one advertisement per minute, in both forms. */
+    seed_tek(tek, 1);
+    c_abi_hex(g_secret_hex, tek, 16);
+    CHECK_STATUS(SOTTO_OK, sotto_set_log_sink(host_log, NULL, SOTTO_LOG_DEBUG));
+    for (s = 0; s < 20 * 60; s += 60) {
+        const uint32_t enin = kDay + 60 + (uint32_t)(s / 600);
+        uint8_t bytes[31];
+        size_t len = 0;
+        CHECK_STATUS(SOTTO_OK, sotto_beacon_make(&beacon, tek, 16, enin, &meta));
+        CHECK_STATUS(SOTTO_OK, sotto_advertising_data_encode(bytes, sizeof bytes, &len, &beacon,
+                                                             (s / 60) % 2 ? SOTTO_ADV_WITH_FLAGS : SOTTO_ADV_WITHOUT_FLAGS));
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(t, bytes, len, -55, ((int64_t)kDay + 60) * 600000 + s * 1000));
+    }
+    /* Hostile and broken input: refused and counted, nothing stored. */
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisement(t, adv.service_data, 19, -55, g_now_ms));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisement(t, NULL, 0, -55, g_now_ms));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisement(t, NULL, 20, -55, g_now_ms));
+    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_tracer_on_advertisement(t, adv.service_data, 20, 90, g_now_ms));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(t));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_flush(t));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
+    CHECK(st.heard == 20 && st.malformed == 2 && st.pending == 0 && st.stored == 20 && st.deduplicated == 0);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_get_store_stats(&stats, t));
+    CHECK(stats.rpis == 2 && stats.own_keys >= 1);
+
+    /* A batch: one good, one truncated, one with an impossible RSSI, one with len past the buffer. */
+    {
+        sotto_heard_advertisement batch[4];
+        size_t accepted = 99;
+        memset(batch, 0, sizeof batch);
+        for (i = 0; i < 4; ++i) {
+            memcpy(batch[i].bytes, adv.service_data, 20);
+            batch[i].bytes[0] ^= 0x5a;
+            batch[i].len = 20;
+            batch[i].rssi_dbm = -70;
+            batch[i].time_ms = ((int64_t)kDay + 100) * 600000;
+        }
+        batch[1].len = 19;
+        batch[2].rssi_dbm = 90;
+        batch[3].len = 200;
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisements(t, batch, 4, &accepted));
+        CHECK(accepted == 1);
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisements(t, NULL, 0, &accepted));
+        CHECK(accepted == 0);
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisements(t, NULL, 1, &accepted));
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisements(NULL, batch, 1, &accepted));
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
+        CHECK(st.heard == 21 && st.malformed == 4);
+        /* The same beacon three times within one second: folded (at most the strongest and the
+         * weakest packet of a second are kept). */
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(t, batch[0].bytes, 20, -71, batch[0].time_ms + 300));
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(t, batch[0].bytes, 20, -72, batch[0].time_ms + 600));
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
+        CHECK(st.heard == 23 && st.deduplicated >= 1);
+    }
+
+    /* A tampered file and an unsigned import change nothing; the signed file matches. */
+    {
+        /* signed.pair: [2-byte LE length n][export.bin: n bytes][export.sig]; flip a key byte. */
+        char pair_path[4200];
+        size_t pair_len = 0, bin_len;
+        uint8_t* pair;
+        snprintf(pair_path, sizeof pair_path, "%.4000s/signed.pair", corpus_dir);
+        pair = c_abi_read_file(pair_path, &pair_len);
+        CHECK(pair != NULL);
+        if (pair != NULL) {
+            bin_len = (size_t)pair[0] | ((size_t)pair[1] << 8);
+            pair[2 + bin_len - 20] ^= 0x01;
+            CHECK_STATUS(SOTTO_OK, sotto_tracer_import_keyfile_pair(&res, t, pair + 2, bin_len, pair + 2 + bin_len,
+                                                                    pair_len - 2 - bin_len, 0));
+            CHECK(res.matched == 0 && res.error == SOTTO_ERR_AUTHENTICATION_FAILED);
+            free(pair);
+        }
+    }
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_import_keyfile(&res, t, zip, zip_len, 64));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_import_keyfile_pair(&res, t, zip, 10, NULL, 0, 0));
+    CHECK(res.matched == 0 && res.error != SOTTO_OK);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_import_keyfile(&res, t, zip, zip_len, 0));
+    CHECK(res.read == 1 && res.verified == 1 && res.matched == 1 && res.error == SOTTO_OK);
+    CHECK(res.info.keys_delivered == 3);
+
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_check(&check, t));
+    CHECK_STATUS(SOTTO_OK, sotto_check_get_summary(&sum, check));
+    CHECK(sum.files == 3 && sum.valid_matches > 0 && sum.suspect_matches == 0 && sum.recorded == 1);
+    CHECK(sum.windows == 1 && sum.daily_summaries == 1 && sum.sightings >= 2);
+    CHECK(sum.computed_at == g_now_ms / 1000);
+    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_check_get_files(NULL, 0, &needed, check));
+    CHECK(needed == 3);
+    {
+        sotto_import_result files[3];
+        CHECK_STATUS(SOTTO_OK, sotto_check_get_files(files, 3, &needed, check));
+        CHECK(files[0].matched == 0 && files[0].error == SOTTO_ERR_AUTHENTICATION_FAILED);
+        CHECK(files[1].matched == 0 && files[1].error == SOTTO_ERR_UNSIGNED);
+        CHECK(files[2].matched == 1 && files[2].info.verified == 1 && files[2].matched_rpis == 2);
+    }
+    CHECK_STATUS(SOTTO_OK, sotto_check_get_windows(windows, 8, &needed, check));
+    CHECK(needed == 1 && windows[0].date_unix == (int64_t)kDay * 600 && windows[0].report_type == 4);
+    CHECK(windows[0].scan_instance_count == 20);
+    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_check_get_scan_instances(scans, 1, &needed, check, 0));
+    CHECK(needed == 20);
+    CHECK_STATUS(SOTTO_OK, sotto_check_get_scan_instances(scans, 64, &needed, check, 0));
+    /* Attenuation = TX power 8 − RSSI −55 = 63 dB. */
+    for (i = 0; i < needed; ++i) CHECK(scans[i].min_attenuation_db == 63 && scans[i].typical_attenuation_db == 63);
+    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_check_get_scan_instances(scans, 64, &needed, check, 1));
+    CHECK(needed == 0);
+    CHECK_STATUS(SOTTO_OK, sotto_check_get_daily_summaries(days, 8, &needed, check));
+    CHECK(needed == 1 && days[0].date_unix == (int64_t)kDay * 600 && days[0].weighted_duration_sum > 0.0);
+    CHECK_STATUS(SOTTO_OK, sotto_check_get_risk_days(risk, 8, &needed, check));
+    CHECK(needed <= 1);
+    sotto_check_destroy(check);
+    check = NULL;
+
+    /* The same file again is skipped as already processed; REMATCH matches it again. */
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_import_keyfile(&res, t, zip, zip_len, 0));
+    CHECK(res.already_processed == 1 && res.matched == 0);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_import_keyfile_path(&res, t, zip_path, SOTTO_IMPORT_REMATCH));
+    CHECK(res.matched == 1);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_check(&check, t));
+    CHECK_STATUS(SOTTO_OK, sotto_check_get_summary(&sum, check));
+    CHECK(sum.windows == 1);
+    sotto_check_destroy(check);
+    check = NULL;
+
+    /* Own keys: nothing without consent; with it, the TEK that made the advertisement. */
+    CHECK_STATUS(SOTTO_ERR_FAILED_PRECONDITION, sotto_tracer_release_own_keys(&keys, t, 1));
+    CHECK(keys == NULL);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_release_own_keys(&keys, t, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
+    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_key_list_get(NULL, 0, &needed, keys));
+    CHECK(needed >= 1 && needed <= 32);
+    CHECK_STATUS(SOTTO_OK, sotto_key_list_get(released, 32, &needed, keys));
+    {
+        int found = 0;
+        for (i = 0; i < needed; ++i) {
+            if (released[i].rolling_start <= adv2.interval &&
+                adv2.interval < released[i].rolling_start + released[i].rolling_period) {
+                CHECK_STATUS(SOTTO_OK, sotto_derive_rpis(rpis, 16, released[i].tek, 16, adv2.interval, 1));
+                found += memcmp(rpis, adv2.service_data, 16) == 0;
+            }
+        }
+        CHECK(found == 1);
+    }
+    sotto_key_list_destroy(keys);
+    /* The released key is never broadcast again. */
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_current_advertisement(&adv, t));
+    CHECK(!adv.active || memcmp(adv.service_data, adv2.service_data, 16) != 0);
+
+    /* Forget me: everything gone, the store still usable. */
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_erase_all(t));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_get_store_stats(&stats, t));
+    CHECK(stats.sightings == 0 && stats.own_keys == 0 && stats.exposure_records == 0 && stats.processed_files == 0);
+    g_now_ms += 3600 * 1000;
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_current_advertisement(&adv, t));
+    if (!adv.active) {
+        g_now_ms = adv.valid_until_ms;
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_current_advertisement(&adv, t));
+    }
+    CHECK(adv.active == 1 && memcmp(adv.service_data, adv2.service_data, 16) != 0);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_get_store_stats(&stats, t));
+    CHECK(stats.own_keys == 1);
+
+    CHECK_STATUS(SOTTO_OK, sotto_set_log_sink(NULL, NULL, SOTTO_LOG_INFO));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_set_log_sink(host_log, NULL, 4));
+    CHECK(g_log_messages > 0);
+    CHECK(g_log_leaks == 0);
+    sotto_tracer_destroy(t);
+    free(zip);
+}
+
+void test_tracer(const char* corpus_dir, const char* tmp_dir) {
+    test_null_handles();
+    test_open_errors(tmp_dir);
+    test_flow(corpus_dir, tmp_dir);
+}

@@ -1,0 +1,17 @@
+# Fails when the link closure in LINKS_FILE (written by link_closure.cmake) names a library
+# matching FORBIDDEN. Run as a ctest test: cmake -DLINKS_FILE=... -DFORBIDDEN=regex -P this.
+file(STRINGS "${LINKS_FILE}" libs)
+list(LENGTH libs n)
+if(n EQUAL 0)
+  message(FATAL_ERROR "${LINKS_FILE}: empty link closure (the target links nothing?)")
+endif()
+set(bad "")
+foreach(lib IN LISTS libs)
+  if(lib MATCHES "${FORBIDDEN}")
+    string(APPEND bad "\n  ${lib}")
+  endif()
+endforeach()
+if(bad)
+  message(FATAL_ERROR "${LINKS_FILE}: forbidden libraries linked:${bad}")
+endif()
+message(STATUS "${LINKS_FILE}: ${n} libraries, none forbidden")

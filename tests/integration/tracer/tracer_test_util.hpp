@@ -1,0 +1,140 @@
+#pragma once
+// Helpers for the Tracer tests: stores in temp dirs, a fake radio, a signed export of released keys.
+#include <mutex>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <sotto/ble/radio.hpp>
+#include <sotto/keyfile/export_writer.hpp>
+#include <sotto/tracer.hpp>
+
+#include "support.hpp"
+
+namespace sotto::test {
+
+inline store::Credential tracer_credential(std::uint8_t first = 7) {
+    store::StoreKey key;
+    key.expose_secret_mut()[0] = first;
+    return store::Credential::raw_key(std::move(key));
+}
+
+/// 2021-03-01T00:00:00Z, a UTC midnight (ENIN 2690784).
+inline constexpr std::int64_t kDay0 = 1614556800;
+
+/// A radio that records what it was asked to do and lets the test "hear" advertisements on the
+/// scan callback, as a backend thread would.
+class FakeRadio final : public ble::Radio {
+public:
+    struct State {
+        std::mutex mu;
+        std::vector<ble::Advertisement> sent;  // start_advertising and rotate, in order
+        bool advertising = false;
+        bool scanning = false;
+        ble::ScanCallback on_heard;
+        int fail_start = 0;  // error code to return from start_advertising (0: none)
+    };
+    explicit FakeRadio(std::shared_ptr<State> s) : s_(std::move(s)) {}
+
+    Result<void> start_advertising(const ble::Advertisement& adv) override {
+        std::lock_guard l(s_->mu);
+        if (s_->fail_start != 0)
+            return make_error(static_cast<ErrorCode>(s_->fail_start), "fake: refused");
+        s_->sent.push_back(adv);
+        s_->advertising = true;
+        return {};
+    }
+    Result<void> rotate(const ble::Advertisement& adv) override {
+        std::lock_guard l(s_->mu);
+        if (!s_->advertising) return make_error(ErrorCode::kFailedPrecondition, "fake: not advertising");
+        s_->sent.push_back(adv);
+        return {};
+    }
+    Result<void> stop_advertising() override {
+        std::lock_guard l(s_->mu);
+        s_->advertising = false;
+        return {};
+    }
+    Result<void> start_scanning(ble::ScanCallback cb) override {
+        std::lock_guard l(s_->mu);
+        s_->on_heard = std::move(cb);
+        s_->scanning = true;
+        return {};
+    }
+    Result<void> stop_scanning() override {
+        std::lock_guard l(s_->mu);
+        s_->on_heard = nullptr;
+        s_->scanning = false;
+        return {};
+    }
+    void set_event_callback(ble::EventCallback) override {}
+    ble::RadioStatus status() const override {
+        std::lock_guard l(s_->mu);
+        return {true, s_->advertising, s_->scanning, 0, 0};
+    }
+
+    /// Delivers one heard advertisement as the backend would (false when not scanning).
+    static bool hear(State& s, std::span<const std::uint8_t> sd, std::uint16_t uuid, int rssi,
+                     std::int64_t time_ms) {
+        std::lock_guard l(s.mu);
+        if (!s.on_heard) return false;
+        ble::HeardAdvertisement h;
+        h.service_data = sd;
+        h.service_uuid = uuid;
+        h.rssi_dbm = static_cast<std::int16_t>(rssi);
+        h.time_ms = time_ms;
+        s.on_heard(h);
+        return true;
+    }
+
+private:
+    std::shared_ptr<State> s_;
+};
+
+/// What one phone broadcast, as heard: (service data, receive time in ms).
+using Air = std::vector<std::pair<core::ServiceData, std::int64_t>>;
+
+/// Distinct RPIs in `air` (= RPI matches once the key is published).
+inline std::size_t distinct_rpis(const Air& air) {
+    std::set<core::ServiceData> s;
+    for (const auto& [sd, t] : air) s.insert(sd);
+    return s.size();
+}
+
+/// Distinct (RPI, receiver interval) pairs in `air` (= sightings stored).
+inline std::size_t distinct_rows(const Air& air) {
+    std::set<std::pair<core::ServiceData, std::int64_t>> s;
+    for (const auto& [sd, t] : air) s.emplace(sd, t / 1000 / 600);
+    return s.size();
+}
+
+/// A signed export.zip (in memory) holding `keys` released by a Tracer, as a health authority
+/// would publish them. Sets `trust` to trust the signer.
+inline std::vector<std::uint8_t> publish(const std::vector<ReleasedKey>& keys,
+                                         keyfile::TrustStore& trust, std::int64_t now,
+                                         std::uint32_t padding = 20) {
+    auto signer = keyfile::ExportSigner::generate();
+    REQUIRE(signer);
+    auto pem = signer->public_key_pem();
+    REQUIRE(pem);
+    REQUIRE(trust.add_pem("test", "v1", *pem));
+    std::vector<core::DiagnosisKey> dks;
+    for (const auto& k : keys)
+        dks.push_back({k.key.clone(), 6, core::ReportType::kConfirmedTest, 2});  // DSOS 2: HIGH
+    keyfile::ExportWriteOptions wo;
+    wo.key_id = "test";
+    wo.key_version = "v1";
+    wo.start_timestamp = static_cast<std::uint64_t>(now - 86400);
+    wo.end_timestamp = static_cast<std::uint64_t>(now);
+    wo.padding_keys = padding;
+    core::DeterministicRng rng(99);
+    auto files = keyfile::build_export(dks, *signer, wo, rng);
+    REQUIRE(files);
+    auto zip = keyfile::zip_export(*files);
+    REQUIRE(zip);
+    return *zip;
+}
+
+}  // namespace sotto::test
