@@ -1,0 +1,156 @@
+// Maintenance: retention, erasing, the full integrity check and counts.
+#include <limits>
+
+#include "store/migrations.hpp"
+#include "store/store_impl.hpp"
+
+namespace sotto::store {
+
+using detail::Statement;
+using detail::Transaction;
+using detail::corrupt;
+using detail::guarded;
+
+Result<core::IntervalNumber> retention_cutoff(std::int64_t now_unix, std::uint32_t retention_days) {
+    if (retention_days == 0)
+        return make_error(ErrorCode::kInvalidArgument, "store: retention_days must be at least 1");
+    auto enin = core::interval_number(now_unix);
+    if (!enin) return enin.error();
+    const std::uint64_t start = core::day_start_interval(*enin);
+    const std::uint64_t back = static_cast<std::uint64_t>(retention_days - 1) * core::kTekRollingPeriod;
+    return static_cast<core::IntervalNumber>(start > back ? start - back : 0);
+}
+
+
+Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix) {
+    return guarded(impl_, [&](Impl& im) -> Result<RetentionReport> {
+        if (auto r = im.writable(); !r) return r.error();
+        auto cutoff = retention_cutoff(now_unix, im.options.retention_days);
+        if (!cutoff) return cutoff.error();
+        RetentionReport report;
+        report.cutoff = *cutoff;
+        const std::int64_t c = *cutoff;
+        struct Step {
+            const char* sql;
+            std::int64_t arg;
+            std::size_t* count;
+        };
+        const Step steps[] = {
+            {"DELETE FROM sightings WHERE interval < ?1", c, &report.sightings},
+            {"DELETE FROM own_keys WHERE rolling_start + rolling_period <= ?1", c, &report.own_keys},
+            {"DELETE FROM exposure_records WHERE day < ?1", c / core::kTekRollingPeriod,
+             &report.exposure_records},
+            {"DELETE FROM processed_files WHERE processed_at < ?1", c * core::kIntervalSeconds,
+             &report.processed_files},
+        };
+        auto tx = Transaction::begin(im.db);
+        if (!tx) return tx.error();
+        for (const Step& s : steps) {
+            auto st = Statement::prepare(im.db, s.sql);
+            if (!st) return st.error();
+            if (auto b = st->bind(1, s.arg); !b) return b.error();
+            if (auto r = st->run(); !r) return r.error();
+            *s.count = static_cast<std::size_t>(im.db.changes());
+        }
+        if (auto r = tx->commit(); !r) return r.error();
+        if (report.sightings + report.own_keys + report.exposure_records + report.processed_files > 0) {
+            if (auto r = im.compact(); !r) return r.error();
+        }
+        return report;
+    });
+}
+
+Result<void> EncounterStore::erase_all() {
+    return guarded(impl_, [&](Impl& im) -> Result<void> {
+        if (auto r = im.writable(); !r) return r.error();
+        {
+            auto tx = Transaction::begin(im.db);
+            if (!tx) return tx.error();
+            // secure_delete is on: freed cells and pages are overwritten, not just unlinked.
+            if (auto r = im.db.exec("DELETE FROM sightings; DELETE FROM own_keys; "
+                                        "DELETE FROM exposure_records; DELETE FROM processed_files;");
+                !r)
+                return r.error();
+            if (auto r = tx->commit(); !r) return r.error();
+        }
+        return im.compact();
+    });
+}
+
+Result<void> EncounterStore::verify() const {
+    return guarded(impl_, [&](Impl& im) -> Result<void> {
+        auto fail = [](const Error& e) -> Result<void> {
+            if (e.code == ErrorCode::kStorageIo || e.code == ErrorCode::kStorageCorrupt)
+                return corrupt("store: integrity check failed");
+            return e;
+        };
+        {
+            auto st = Statement::prepare(im.db, "PRAGMA integrity_check");
+            if (!st) return fail(st.error());
+            std::size_t rows = 0;
+            bool ok_row = false;
+            while (true) {
+                auto row = st->step();
+                if (!row) return fail(row.error());
+                if (!*row) break;
+                ++rows;
+                ok_row = st->column_text(0) == "ok";
+            }
+            if (rows != 1 || !ok_row) return corrupt("store: integrity check failed");
+        }
+        auto app = im.db.query_int("PRAGMA application_id");
+        auto version = im.db.query_int("PRAGMA user_version");
+        if (!app || !version || *app != detail::kApplicationId || *version != kSchemaVersion)
+            return corrupt("store: integrity check failed (header)");
+        // Every row must decode.
+        {
+            auto st = Statement::prepare(im.db, detail::kSelectSightings);
+            if (!st) return fail(st.error());
+            while (true) {
+                auto row = st->step();
+                if (!row) return fail(row.error());
+                if (!*row) break;
+                if (auto s = detail::read_sighting(*st); !s) return s.error();
+            }
+        }
+        auto bad_keys = im.db.query_int(
+            "SELECT count(*) FROM own_keys WHERE length(tek) != 16 OR rolling_period NOT BETWEEN 1 AND "
+            "144 OR rolling_start < 0");
+        if (!bad_keys) return fail(bad_keys.error());
+        if (*bad_keys != 0) return corrupt("store: malformed own-key row");
+        return ok();
+    });
+}
+
+Result<StoreStats> EncounterStore::stats() const {
+    return guarded(impl_, [&](Impl& im) -> Result<StoreStats> {
+        StoreStats s;
+        struct Q {
+            const char* sql;
+            std::uint64_t* out;
+        };
+        const Q queries[] = {
+            {"SELECT count(*) FROM sightings", &s.sightings},
+            {"SELECT count(DISTINCT rpi) FROM sightings", &s.rpis},
+            {"SELECT count(*) FROM own_keys", &s.own_keys},
+            {"SELECT count(*) FROM exposure_records", &s.exposure_records},
+            {"SELECT count(*) FROM processed_files", &s.processed_files},
+        };
+        for (const Q& q : queries) {
+            auto v = im.db.query_int(q.sql);
+            if (!v) return v.error();
+            *q.out = static_cast<std::uint64_t>(*v);
+        }
+        // Days from the distinct intervals: one index seek per interval instead of a full scan.
+        auto intervals = im.intervals();
+        if (!intervals) return intervals.error();
+        std::uint32_t last_day = 0;
+        for (const core::IntervalNumber iv : *intervals) {
+            const std::uint32_t day = core::day_number(iv);
+            if (s.days == 0 || day != last_day) ++s.days;
+            last_day = day;
+        }
+        return s;
+    });
+}
+}  // namespace sotto::store
