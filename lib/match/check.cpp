@@ -23,7 +23,7 @@ Result<CheckResult> check_exposures(store::EncounterStore& store,
 
     auto engine = MatchEngine::create(std::move(sightings), options.engine);
     if (!engine) return engine.error();
-    MatchSession session(*engine, {.batch_keys = options.batch_keys, .now = now_unix});
+    MatchSession session(*engine, {.batch_keys = options.batch_keys});
 
     for (std::uint32_t f = 0; f < files.size(); ++f) {
         FileOutcome out;
@@ -48,7 +48,12 @@ Result<CheckResult> check_exposures(store::EncounterStore& store,
             out.error = info.error();
         }
         // Keys of a refused or damaged file were candidates only: drop whatever they matched.
-        if (auto r = session.end_file(out.matched); !r) return r.error();
+        // The device has the file now at the latest; its keys were public from its end timestamp.
+        FilePublication published{.end_timestamp = std::nullopt, .obtained_at = now_unix};
+        if (out.read && out.info.end_timestamp &&
+            *out.info.end_timestamp <= static_cast<std::uint64_t>(INT64_MAX))
+            published.end_timestamp = static_cast<std::int64_t>(*out.info.end_timestamp);
+        if (auto r = session.end_file(out.matched, published); !r) return r.error();
         result.files.push_back(std::move(out));
     }
 

@@ -168,13 +168,17 @@ Result<void> EncounterStore::Impl::prepare() {
         const char* sql;
     };
     const std::string range = std::string(detail::kSelectSightings) +
-                              " WHERE interval >= ?1 AND interval < ?2 ORDER BY interval, rpi";
+                              " WHERE interval >= ?1 AND interval < ?2 ORDER BY interval, rpi, aem";
     const Def defs[] = {
         {&st.insert_sighting,
-         "INSERT OR IGNORE INTO sightings (interval, rpi, data) VALUES (?1, ?2, ?3)"},
+         "INSERT OR IGNORE INTO sightings (interval, rpi, aem, data) VALUES (?1, ?2, ?3, ?4)"},
         {&st.select_sighting,
+         "SELECT interval, rpi, data FROM sightings WHERE interval = ?1 AND rpi = ?2 AND aem = ?3"},
+        {&st.update_sighting,
+         "UPDATE sightings SET data = ?4 WHERE interval = ?1 AND rpi = ?2 AND aem = ?3"},
+        {&st.delete_sighting, "DELETE FROM sightings WHERE interval = ?1 AND rpi = ?2 AND aem = ?3"},
+        {&st.sibling_sightings,
          "SELECT interval, rpi, data FROM sightings WHERE interval = ?1 AND rpi = ?2"},
-        {&st.update_sighting, "UPDATE sightings SET data = ?3 WHERE interval = ?1 AND rpi = ?2"},
         {&st.range_sightings, range.c_str()},
         {&st.count_range, "SELECT count(*) FROM sightings WHERE interval >= ?1 AND interval < ?2"},
         {&st.next_interval,

@@ -25,6 +25,8 @@ struct Statements {
     detail::Statement insert_sighting;
     detail::Statement select_sighting;
     detail::Statement update_sighting;
+    detail::Statement delete_sighting;
+    detail::Statement sibling_sightings;
     detail::Statement range_sightings;
     detail::Statement count_range;
     detail::Statement next_interval;

@@ -113,6 +113,9 @@ Result<void> EncounterStore::verify() const {
                 if (auto s = detail::read_sighting(*st); !s) return s.error();
             }
         }
+        auto bad_aems = im.db.query_int("SELECT count(*) FROM sightings WHERE aem != substr(data, 1, 4)");
+        if (!bad_aems) return fail(bad_aems.error());
+        if (*bad_aems != 0) return corrupt("store: malformed sighting row");
         auto bad_keys = im.db.query_int(
             "SELECT count(*) FROM own_keys WHERE length(tek) != 16 OR rolling_period NOT BETWEEN 1 AND "
             "144 OR rolling_start < 0");

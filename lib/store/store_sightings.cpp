@@ -34,12 +34,52 @@ Result<core::Sighting> read_sighting(const Statement& st) {
 
 namespace {
 
-// Binds ?1 interval, ?2 rpi, ?3 data. `row` holds the data BLOB and must outlive the run.
-Result<void> bind_sighting(Statement& st, const core::Sighting& s, const detail::SightingRow& row) {
+// Binds ?1 interval, ?2 rpi, ?3 aem: the row's key.
+Result<void> bind_row_key(Statement& st, const core::Sighting& s) {
     Result<void> r = st.bind(1, static_cast<std::int64_t>(s.interval));
     if (r) r = st.bind(2, std::span<const std::uint8_t>(s.rpi.bytes));
-    if (r) r = st.bind(3, row.blob());
+    if (r) r = st.bind(3, std::span<const std::uint8_t>(s.aem.bytes));
     return r;
+}
+
+// Binds the key and ?4 data. `row` holds the data BLOB and must outlive the run.
+Result<void> bind_sighting(Statement& st, const core::Sighting& s, const detail::SightingRow& row) {
+    Result<void> r = bind_row_key(st, s);
+    if (r) r = st.bind(4, row.blob());
+    return r;
+}
+
+// Runs a statement that takes only the row key.
+Result<void> run_on_row(Statement& st, const core::Sighting& s) {
+    StatementReset reset(st);
+    if (auto r = bind_row_key(st, s); !r) return r;
+    return st.run();
+}
+
+// Writes `s` back over its row.
+Result<void> update_row(Statement& st, const core::Sighting& s) {
+    auto row = detail::encode_sighting(s);
+    if (!row) return row.error();
+    StatementReset reset(st);
+    if (auto r = bind_sighting(st, s, *row); !r) return r;
+    return st.run();
+}
+
+// Every row (one per AEM) of the RPI of `s` in its interval.
+Result<std::vector<core::Sighting>> siblings(Statements& st, const core::Sighting& s) {
+    std::vector<core::Sighting> out;
+    StatementReset reset(st.sibling_sightings);
+    Result<void> b = st.sibling_sightings.bind(1, static_cast<std::int64_t>(s.interval));
+    if (b) b = st.sibling_sightings.bind(2, std::span<const std::uint8_t>(s.rpi.bytes));
+    if (!b) return b.error();
+    while (true) {
+        auto row = st.sibling_sightings.step();
+        if (!row) return row.error();
+        if (!*row) return out;
+        auto x = read_sighting(st.sibling_sightings);
+        if (!x) return x.error();
+        out.push_back(std::move(*x));
+    }
 }
 
 }  // namespace
@@ -79,12 +119,14 @@ Result<IngestReport> EncounterStore::ingest(std::span<const core::Observation> b
         }
         if (items.empty()) return report;
 
-        // Group by (interval, RPI); inside a group, time order, so the first packet is the first heard.
+        // Group by (interval, RPI, AEM); inside a group, time order, so the first packet is the
+        // first heard.
         std::sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
             if (a.interval != b.interval) return a.interval < b.interval;
             const auto& oa = batch[a.index];
             const auto& ob = batch[b.index];
             if (oa.beacon.rpi != ob.beacon.rpi) return oa.beacon.rpi < ob.beacon.rpi;
+            if (oa.beacon.aem != ob.beacon.aem) return oa.beacon.aem.bytes < ob.beacon.aem.bytes;
             if (oa.time != ob.time) return oa.time < ob.time;
             return a.index < b.index;
         });
@@ -98,10 +140,12 @@ Result<IngestReport> EncounterStore::ingest(std::span<const core::Observation> b
             std::size_t end = g + 1;
             core::Sighting s = core::make_sighting(batch[items[g].index]);
             while (end < items.size() && items[end].interval == items[g].interval &&
-                   batch[items[end].index].beacon.rpi == s.rpi) {
+                   batch[items[end].index].beacon.rpi == s.rpi &&
+                   batch[items[end].index].beacon.aem == s.aem) {
                 core::add_observation(s, batch[items[end].index]);
                 ++end;
             }
+            const std::size_t packets = end - g;
             g = end;
 
             auto row = detail::encode_sighting(s);
@@ -112,16 +156,27 @@ Result<IngestReport> EncounterStore::ingest(std::span<const core::Observation> b
                 if (auto r = st.insert_sighting.run(); !r) return r.error();
             }
             if (im.db.changes() == 1) {
-                ++new_rows;
+                // A new AEM for this RPI and interval: keep at most kMaxAemsPerRpi of them.
+                auto all = siblings(st, s);
+                if (!all) return all.error();
+                if (all->size() <= core::kMaxAemsPerRpi) {
+                    ++new_rows;
+                    continue;
+                }
+                if (auto r = run_on_row(st.delete_sighting, s); !r) return r.error();
+                report.aems_dropped += packets;
+                for (core::Sighting& x : *all) {
+                    if (x.aem_conflict || x.aem == s.aem) continue;
+                    x.aem_conflict = true;  // the RPI's metadata is disputed beyond what is kept
+                    if (auto r = update_row(st.update_sighting, x); !r) return r.error();
+                }
                 continue;
             }
             // The row exists: merge with the stored aggregate.
             core::Sighting merged;
             {
                 StatementReset reset(st.select_sighting);
-                Result<void> b = st.select_sighting.bind(1, static_cast<std::int64_t>(s.interval));
-                if (b) b = st.select_sighting.bind(2, std::span<const std::uint8_t>(s.rpi.bytes));
-                if (!b) return b.error();
+                if (auto b = bind_row_key(st.select_sighting, s); !b) return b.error();
                 auto found = st.select_sighting.step();
                 if (!found) return found.error();
                 if (!*found) return make_error(ErrorCode::kInternal, "store: row vanished during ingest");
@@ -130,17 +185,11 @@ Result<IngestReport> EncounterStore::ingest(std::span<const core::Observation> b
                 merged = std::move(*existing);
             }
             core::merge_sightings(merged, s);
-            auto merged_row = detail::encode_sighting(merged);
-            if (!merged_row) return merged_row.error();
-            {
-                StatementReset reset(st.update_sighting);
-                if (auto r = bind_sighting(st.update_sighting, merged, *merged_row); !r) return r.error();
-                if (auto r = st.update_sighting.run(); !r) return r.error();
-            }
+            if (auto r = update_row(st.update_sighting, merged); !r) return r.error();
             ++updated_rows;
         }
         if (auto r = tx->commit(); !r) return r.error();
-        report.accepted = items.size();
+        report.accepted = items.size() - report.aems_dropped;
         report.new_rows = new_rows;
         report.updated_rows = updated_rows;
         return report;
