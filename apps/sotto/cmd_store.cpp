@@ -92,6 +92,19 @@ const char* parse_line(std::string_view line, core::Observation& o) {
     return nullptr;
 }
 
+// Retention before a writing command. An explicit --now is the operator's word for the time; the
+// system clock is checked by the store, and a suspect clock deletes nothing (a warning, not an
+// error: the command itself can go on).
+int retention(EncounterStore& s, const StoreOptions& o, std::int64_t now) {
+    store::RetentionOptions ro;
+    ro.clock_confirmed = o.now.has_value();
+    auto r = s.apply_retention(now, ro);
+    if (r) return 0;
+    if (r.error().code != ErrorCode::kClockSuspect) return store_error(r.error());
+    fmt::print(stderr, "warning: {}; pass --now to confirm the time\n", r.error().what);
+    return 0;
+}
+
 int run_ingest(IngestOptions& o) {
     std::int64_t now = 0;
     if (int rc = resolve_clock(o.store, now); rc != 0) return rc;
@@ -104,7 +117,7 @@ int run_ingest(IngestOptions& o) {
     }
     std::optional<EncounterStore> s;
     if (int rc = open_store(o.store, true, s); rc != 0) return rc;
-    if (auto r = s->apply_retention(now); !r) return store_error(r.error());
+    if (int rc = retention(*s, o.store, now); rc != 0) return rc;
 
     std::uint64_t accepted = 0, new_rows = 0, invalid = 0;
     std::vector<core::Observation> batch;
@@ -154,8 +167,8 @@ int run_stats(StoreOptions& o) {
     std::int64_t now = 0;
     if (int rc = resolve_clock(o, now); rc != 0) return rc;
     std::optional<EncounterStore> s;
-    if (int rc = open_store(o, false, s); rc != 0) return rc;
-    if (auto r = s->apply_retention(now); !r) return store_error(r.error());
+    // Read-only: reading never deletes, whatever --now says.
+    if (int rc = open_store(o, false, s, /*read_only=*/true); rc != 0) return rc;
     auto st = s->stats();
     if (!st) return store_error(st.error());
     nlohmann::ordered_json j;
@@ -202,7 +215,7 @@ int run_rekey(RekeyOptions& o) {
         return rc;
     std::optional<EncounterStore> s;
     if (int rc = open_store(o.store, false, s); rc != 0) return rc;
-    if (auto r = s->apply_retention(now); !r) return store_error(r.error());
+    if (int rc = retention(*s, o.store, now); rc != 0) return rc;
     if (auto r = s->rekey(std::move(*fresh)); !r) return store_error(r.error());
     fmt::print("rekeyed\n");
     return kExitOk;

@@ -1,5 +1,6 @@
 // Maintenance: retention, erasing, the full integrity check and counts.
 #include <limits>
+#include <optional>
 
 #include "store/migrations.hpp"
 #include "store/store_impl.hpp"
@@ -22,11 +23,40 @@ Result<core::IntervalNumber> retention_cutoff(std::int64_t now_unix, std::uint32
 }
 
 
-Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix) {
+namespace {
+
+constexpr char kLastRetention[] = "last_retention";
+
+// The latest time the store can vouch for: the end of the newest sighting's interval, the newest
+// own key's creation and the last retention run. Empty when the store has none of them.
+Result<std::optional<std::int64_t>> newest_known_time(detail::Database& db) {
+    auto st = Statement::prepare(
+        db,
+        "SELECT max(t) FROM ("
+        " SELECT (max(interval) + 1) * 600 AS t FROM sightings"
+        " UNION ALL SELECT max(created) FROM own_keys"
+        " UNION ALL SELECT value FROM store_meta WHERE name = 'last_retention')");
+    if (!st) return st.error();
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row || st->column_is_null(0)) return std::optional<std::int64_t>();
+    return std::optional<std::int64_t>(st->column_int(0));
+}
+
+}  // namespace
+
+Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix,
+                                                        const RetentionOptions& options) {
     return guarded(impl_, [&](Impl& im) -> Result<RetentionReport> {
         if (auto r = im.writable(); !r) return r.error();
         auto cutoff = retention_cutoff(now_unix, im.options.retention_days);
         if (!cutoff) return cutoff.error();
+        auto known = newest_known_time(im.db);
+        if (!known) return known.error();
+        if (!options.clock_confirmed && *known && now_unix - **known > kMaxClockJumpSeconds)
+            return make_error(ErrorCode::kClockSuspect,
+                              "store: the clock is far past the newest data and the last retention "
+                              "run; nothing deleted");
         RetentionReport report;
         report.cutoff = *cutoff;
         const std::int64_t c = *cutoff;
@@ -52,6 +82,17 @@ Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix) {
             if (auto r = st->run(); !r) return r.error();
             *s.count = static_cast<std::size_t>(im.db.changes());
         }
+        {
+            // The last run moves forward only: a clock set back later must not pull it back.
+            auto st = Statement::prepare(im.db,
+                                         "INSERT OR REPLACE INTO store_meta (name, value) VALUES (?1, "
+                                         "max(?2, coalesce((SELECT value FROM store_meta WHERE name = ?1), ?2)))");
+            if (!st) return st.error();
+            Result<void> b = st->bind_text(1, kLastRetention);
+            if (b) b = st->bind(2, now_unix);
+            if (!b) return b.error();
+            if (auto r = st->run(); !r) return r.error();
+        }
         if (auto r = tx->commit(); !r) return r.error();
         if (report.sightings + report.own_keys + report.exposure_records + report.processed_files > 0) {
             if (auto r = im.compact(); !r) return r.error();
@@ -68,7 +109,8 @@ Result<void> EncounterStore::erase_all() {
             if (!tx) return tx.error();
             // secure_delete is on: freed cells and pages are overwritten, not just unlinked.
             if (auto r = im.db.exec("DELETE FROM sightings; DELETE FROM own_keys; "
-                                        "DELETE FROM exposure_records; DELETE FROM processed_files;");
+                                        "DELETE FROM exposure_records; DELETE FROM processed_files; "
+                                      "DELETE FROM store_meta;");
                 !r)
                 return r.error();
             if (auto r = tx->commit(); !r) return r.error();

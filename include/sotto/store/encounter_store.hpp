@@ -43,6 +43,18 @@ inline constexpr std::uint32_t kDefaultRetentionDays = 14;
 /// Observations more than this far after `now` are refused as "in the future".
 inline constexpr std::int64_t kMaxFutureSkewSeconds = 300;
 
+/// How far (seconds) `apply_retention`'s clock may run past the newest data and the last retention
+/// run before it is suspect: 3 days. A daemon runs retention at least daily; a jump of years (a
+/// board without a real-time clock, a bad time sync) would otherwise delete every row at once.
+inline constexpr std::int64_t kMaxClockJumpSeconds = 3 * 86400;
+
+/// Options for `apply_retention`.
+struct RetentionOptions {
+    /// The host vouches for the clock (e.g. synchronized by NTP, or a time given by the user):
+    /// skip the kClockSuspect check. Use after a device was really unused for days.
+    bool clock_confirmed = false;
+};
+
 /// How hard a commit insists on reaching the disk.
 enum class Durability : std::uint8_t {
     /// `synchronous=FULL`: a commit returns after the WAL is fsynced. Survives power loss.
@@ -214,8 +226,15 @@ public:
     /// `cutoff = day_start(ENIN(now)) - (retention_days - 1) * 144`, it deletes sightings with
     /// `interval < cutoff`, own keys with `rolling_start + rolling_period <= cutoff`, exposure
     /// records with `day < cutoff / 144`, and processed-file entries older than `cutoff`. Freed
-    /// pages are returned to the file system (incremental vacuum + WAL truncation).
-    Result<RetentionReport> apply_retention(std::int64_t now_unix);
+    /// pages are returned to the file system (incremental vacuum + WAL truncation), and the
+    /// latest `now_unix` seen is stored as the last retention run.
+    ///
+    /// kClockSuspect, deleting nothing, when `now_unix` lies more than kMaxClockJumpSeconds past
+    /// the newest data (end of the newest sighting's interval, newest own key's creation) and past
+    /// the last retention run, unless `options.clock_confirmed`. An empty store that never ran
+    /// retention accepts any clock.
+    Result<RetentionReport> apply_retention(std::int64_t now_unix,
+                                            const RetentionOptions& options = {});
 
     /// Deletes every row ("forget me" while keeping the store usable), then vacuums.
     Result<void> erase_all();
