@@ -55,7 +55,8 @@ struct WipedBuffer {
 // exit code (0 on success) after printing one line.
 template <std::size_t N>
 int read_secret_file(const std::string& path, const char* what, WipedBuffer<N>& buf) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Non-blocking until the type is known: a FIFO would block open() and read() forever.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) return fail(kExitUsage, fmt::format("cannot open the {}", what));
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
