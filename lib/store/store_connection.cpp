@@ -57,12 +57,49 @@ std::filesystem::path with_suffix(const std::filesystem::path& p, const char* su
     return q;
 }
 
+namespace {
+
+// `file:` URI of `p` with `?immutable=1`: every byte outside [A-Za-z0-9/._-~] percent-encoded.
+std::string immutable_uri(const std::filesystem::path& p) {
+    static const char kHex[] = "0123456789ABCDEF";
+    std::string out = "file:";
+    for (const char ch : p.string()) {
+        const auto c = static_cast<unsigned char>(ch);
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' ||
+            c == '.' || c == '_' || c == '-' || c == '~') {
+            out.push_back(ch);
+        } else {
+            out.push_back('%');
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 15]);
+        }
+    }
+    return out + "?immutable=1";
+}
+
+// Read-only media: SQLite cannot create the WAL index (-shm) that reading a WAL database needs.
+// Nothing can write there either, so the file is opened as immutable (no locks, no -shm) when
+// there is no WAL content it would miss.
+bool open_as_immutable(const std::filesystem::path& p, const OpenOptions& o) {
+    if (!o.read_only || location_writable(p)) return false;
+    std::error_code ec;
+    const auto wal = with_suffix(p, "-wal");
+    if (!std::filesystem::exists(wal, ec)) return !ec;
+    return std::filesystem::file_size(wal, ec) == 0 && !ec;
+}
+
+}  // namespace
+
 Result<Connected> connect(const std::filesystem::path& p, const StoreKey* key,
                           std::uint32_t page_size, const OpenOptions& o) {
-    const int flags = (o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
-                      SQLITE_OPEN_NOMUTEX;
+    int flags = (o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
+    std::filesystem::path target = p;
+    if (open_as_immutable(p, o)) {
+        flags |= SQLITE_OPEN_URI;
+        target = immutable_uri(p);
+    }
     int rc = 0;
-    auto db = Database::open(p, flags, &rc);
+    auto db = Database::open(target, flags, &rc);
     if (!db) return error_from_open_rc(rc, p);
     sqlite3_busy_timeout(db->handle(), static_cast<int>(o.busy_timeout_ms));
     if (key != nullptr) {

@@ -42,15 +42,22 @@ struct EncounterStore::Impl {
     }
     ~Impl() {
         st = Statements{};
+        {
+            detail::Database closing = std::move(db);  // closes the connection here
+        }
+        if (drop_side_files) remove_new_side_files(path);
         (void)sodium_munlock(key.expose_secret_mut().data(), kStoreKeyBytes);  // also wipes
     }
+    /// Removes `-wal` (only when empty) and `-shm` of `path`: for side files that a read-only
+    /// open of a damaged store created (store_open.cpp).
+    static void remove_new_side_files(const std::filesystem::path& path) noexcept;
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
 
     using ImplPtr = std::unique_ptr<Impl>;
     /// EncounterStore::open without its exception guard (store_open.cpp).
     static Result<ImplPtr> open_store(const std::filesystem::path& path, const Credential& credential,
-                                      const OpenOptions& options);
+                                      const OpenOptions& options, bool creation_locked = false);
     static Result<ImplPtr> create_store(const std::filesystem::path& path,
                                         const Credential& credential, const OpenOptions& options);
     static Result<ImplPtr> open_without_side_file(const std::filesystem::path& path,
@@ -64,6 +71,8 @@ struct EncounterStore::Impl {
     /// Checks the header, sets the pragmas, migrates and prepares (store_connection.cpp).
     Result<void> setup(bool allow_init);
     Result<void> prepare();
+    /// The body of EncounterStore::verify (store_maintenance.cpp).
+    static Result<void> verify_store(Impl& im);
     /// Returns free pages to the file system and truncates the WAL.
     Result<void> compact();
     /// Distinct sighting intervals, ascending (store_sightings.cpp).
@@ -82,6 +91,10 @@ struct EncounterStore::Impl {
     detail::Database db;
     bool encrypted = true;
     Statements st;  // declared after db: finalized before the connection closes
+    /// Read-only open that created `-wal`/`-shm` (they did not exist before).
+    bool side_files_new = false;
+    /// Remove them on close: `verify` found the store damaged (nothing will use them).
+    bool drop_side_files = false;
 };
 
 namespace detail {

@@ -121,6 +121,15 @@ Result<void> EncounterStore::erase_all() {
 
 Result<void> EncounterStore::verify() const {
     return guarded(impl_, [&](Impl& im) -> Result<void> {
+        auto r = Impl::verify_store(im);
+        // A read-only check of a damaged store leaves no -wal/-shm of its own behind.
+        if (!r && im.side_files_new) im.drop_side_files = true;
+        return r;
+    });
+}
+
+Result<void> EncounterStore::Impl::verify_store(Impl& im) {
+    {
         auto fail = [](const Error& e) -> Result<void> {
             if (e.code == ErrorCode::kStorageIo || e.code == ErrorCode::kStorageCorrupt)
                 return corrupt("store: integrity check failed");
@@ -164,7 +173,7 @@ Result<void> EncounterStore::verify() const {
         if (!bad_keys) return fail(bad_keys.error());
         if (*bad_keys != 0) return corrupt("store: malformed own-key row");
         return ok();
-    });
+    }
 }
 
 Result<StoreStats> EncounterStore::stats() const {

@@ -1,6 +1,7 @@
 // EncounterStore::open: a new store, an existing one with its key-derivation side file, or one
 // whose side file is gone (a raw key may still open it).
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,32 @@ Result<bool> create_db_file(const std::filesystem::path& p) {
     return true;
 }
 
+// An exclusive flock on a directory, released when destroyed.
+class DirLock {
+public:
+    DirLock() = default;
+    DirLock(const DirLock&) = delete;
+    DirLock& operator=(const DirLock&) = delete;
+    ~DirLock() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Result<void> acquire(const std::filesystem::path& dir) {
+        fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd_ < 0) {
+            if (errno == ENOENT)
+                return make_error(ErrorCode::kStorageIo, "store: the directory does not exist");
+            return detail::error_from_errno(errno);
+        }
+        while (::flock(fd_, LOCK_EX) != 0) {
+            if (errno != EINTR) return detail::error_from_errno(errno);
+        }
+        return ok();
+    }
+
+private:
+    int fd_ = -1;
+};
+
 // kStorageNotAStore when the file starts with the plain SQLite header.
 Result<void> refuse_plain_sqlite(const std::filesystem::path& path) {
     std::array<char, 16> head{};
@@ -100,6 +127,10 @@ auto EncounterStore::Impl::create_store(const std::filesystem::path& path,
         return e;
     };
     if (!created) return cleanup(created.error());
+    if (!*created && ::chmod(path.c_str(), 0600) != 0) {
+        // An existing empty file is adopted: it must not stay readable by others.
+        return cleanup(detail::error_from_errno(errno));
+    }
     auto c = detail::connect(path, &made->key, kf.page_size, options);
     if (!c) return cleanup(c.error());
     if (c->probe_rc != SQLITE_OK) return cleanup(detail::probe_error(c->probe_rc, path));
@@ -177,9 +208,17 @@ auto EncounterStore::Impl::open_with_side_file(const std::filesystem::path& path
     return impl;
 }
 
+void EncounterStore::Impl::remove_new_side_files(const std::filesystem::path& path) noexcept {
+    std::error_code ec;
+    const auto wal = detail::with_suffix(path, "-wal");
+    if (std::filesystem::exists(wal, ec) && std::filesystem::file_size(wal, ec) != 0) return;
+    std::filesystem::remove(wal, ec);
+    std::filesystem::remove(detail::with_suffix(path, "-shm"), ec);
+}
+
 auto EncounterStore::Impl::open_store(const std::filesystem::path& path,
-                                     const Credential& credential, const OpenOptions& options)
-    -> Result<ImplPtr> {
+                                     const Credential& credential, const OpenOptions& options,
+                                     bool creation_locked) -> Result<ImplPtr> {
     if (auto r = check_options(options); !r) return r.error();
     if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "sodium_init failed");
     // Refuse plain SQLite before touching any file.
@@ -214,6 +253,13 @@ auto EncounterStore::Impl::open_store(const std::filesystem::path& path,
         if (!options.create_if_missing || options.read_only)
             return exists ? not_a_store("store: the database was never initialized")
                           : make_error(ErrorCode::kStorageIo, "store: no store at this path");
+        if (!creation_locked) {
+            // Two processes creating the same store: the directory lock makes them take turns;
+            // the second then finds the store the first created and opens it.
+            DirLock lock;
+            if (auto r = lock.acquire(detail::parent_dir(path)); !r) return r.error();
+            return open_store(path, credential, options, true);
+        }
         if (side && uninitialized) {
             // Creation was interrupted after the side file was written: only its owner may finish.
             auto u = detail::unlock(*side, credential);
@@ -221,8 +267,19 @@ auto EncounterStore::Impl::open_store(const std::filesystem::path& path,
         }
         return create_store(path, credential, options);
     }
-    if (!side) return open_without_side_file(path, credential, options);
-    return open_with_side_file(path, *side, credential, options);
+    std::error_code ec;
+    const bool side_files_existed = std::filesystem::exists(detail::with_suffix(path, "-wal"), ec) ||
+                                    std::filesystem::exists(detail::with_suffix(path, "-shm"), ec);
+    auto opened = side ? open_with_side_file(path, *side, credential, options)
+                       : open_without_side_file(path, credential, options);
+    if (options.read_only && !side_files_existed) {
+        if (!opened) {
+            remove_new_side_files(path);  // the store is unusable: leave no trace of the attempt
+        } else {
+            (*opened)->side_files_new = true;
+        }
+    }
+    return opened;
 }
 
 Result<EncounterStore> EncounterStore::open(const std::filesystem::path& path,
