@@ -247,19 +247,21 @@ auto EncounterStore::Impl::open_store(const std::filesystem::path& path,
 
     const bool empty_file = exists && st.st_size == 0;
     const bool uninitialized = empty_file && (!side || !side->initialized);
+    // Creating, or finishing a creation (side file not yet marked initialized): two processes
+    // doing this at once take turns on a directory lock, and the second then finds the store
+    // the first created and opens it.
+    const bool creating = !exists || uninitialized || (side && !side->initialized);
+    if (creating && options.create_if_missing && !options.read_only && !creation_locked) {
+        DirLock lock;
+        if (auto r = lock.acquire(detail::parent_dir(path)); !r) return r.error();
+        return open_store(path, credential, options, true);
+    }
     if (empty_file && side && side->initialized)
         return corrupt("store: the database file is empty (truncated)");
     if (!exists || uninitialized) {
         if (!options.create_if_missing || options.read_only)
             return exists ? not_a_store("store: the database was never initialized")
                           : make_error(ErrorCode::kStorageIo, "store: no store at this path");
-        if (!creation_locked) {
-            // Two processes creating the same store: the directory lock makes them take turns;
-            // the second then finds the store the first created and opens it.
-            DirLock lock;
-            if (auto r = lock.acquire(detail::parent_dir(path)); !r) return r.error();
-            return open_store(path, credential, options, true);
-        }
         if (side && uninitialized) {
             // Creation was interrupted after the side file was written: only its owner may finish.
             auto u = detail::unlock(*side, credential);

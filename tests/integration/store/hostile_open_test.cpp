@@ -95,7 +95,10 @@ TEST_CASE("Processes creating the same new store at once all end up with one wor
         REQUIRE(pid >= 0);
         if (pid == 0) {
             auto s = EncounterStore::open(p, passphrase_credential("same passphrase"));
-            if (!s) _exit(10 + static_cast<int>(s.error().code) % 100);
+            if (!s) {
+                std::fprintf(stderr, "child: %d %s\n", static_cast<int>(s.error().code), s.error().what);
+                _exit(10);
+            }
             std::vector<core::Observation> obs{observation(kNow - 60, -60, rpi_of(9, static_cast<std::uint32_t>(i)))};
             _exit(s->ingest(obs, kNow).has_value() ? 0 : 2);
         }
