@@ -21,7 +21,7 @@ ctest --output-on-failure --parallel "$(nproc)" --timeout 900 -LE slow
 # runs the engine's worker threads). Its own build dir; only these three test programs are built.
 SOTTO_BUILD="${SOTTO_TSAN_BUILD:-$SOTTO_ROOT/build-tsan}"
 CC=clang-14 CXX=clang++-14 sotto_configure -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOTTO_SANITIZE=thread \
-  -DSOTTO_BUILD_TESTS=ON -DSOTTO_BUILD_EXAMPLES=OFF -DSOTTO_BUILD_BENCH=OFF -DSOTTO_INSTALL=OFF
+  -DSOTTO_BUILD_TESTS=ON -DSOTTO_BUILD_EXAMPLES=ON -DSOTTO_BUILD_BENCH=OFF -DSOTTO_INSTALL=OFF
 cmake --build "$SOTTO_BUILD" --parallel "$(nproc)" \
   --target sotto_store_tests sotto_match_tests sotto_match_integration_tests
 echo "==> running the threaded tests under TSan"

@@ -136,4 +136,14 @@ TEST_CASE("sotto refuses oversized key and PEM files with a clear error", "[cli]
     auto z = sotto_limited("match " + f.store_args + " --no-verify " + quote(huge.string()));
     CHECK(z.exit_code == 3);
     CHECK(z.err.find("larger than the limit") != std::string::npos);
+    // A sightings file over 4 GiB (sparse again).
+    const auto csv = f.dir / "huge.csv";
+    sotto::test::write_text(csv, "1699999000,-60," + kSd1 + "\n");
+    std::filesystem::resize_file(csv, (std::uint64_t{4} << 30) + 1);
+    auto i = sotto_limited("ingest " + f.store_args + " " + quote(csv.string()));
+    CHECK(i.exit_code == 1);
+    CHECK(i.err.find("larger than") != std::string::npos);
+    // Negative neighbour: the same line in a small file is stored.
+    sotto::test::write_text(csv, "1699999000,-60," + kSd1 + "\n");
+    CHECK(sotto_limited("ingest " + f.store_args + " " + quote(csv.string())).exit_code == 0);
 }
