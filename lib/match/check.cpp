@@ -50,7 +50,7 @@ Result<CheckResult> check_exposures(store::EncounterStore& store,
         // Keys of a refused or damaged file were candidates only: drop whatever they matched.
         // The device has the file now at the latest; its keys were public from its end timestamp.
         FilePublication published{.end_timestamp = std::nullopt, .obtained_at = now_unix};
-        if (out.read && out.info.end_timestamp &&
+        if (out.read && out.info.end_timestamp && *out.info.end_timestamp > 0 &&
             *out.info.end_timestamp <= static_cast<std::uint64_t>(INT64_MAX))
             published.end_timestamp = static_cast<std::int64_t>(*out.info.end_timestamp);
         if (auto r = session.end_file(out.matched, published); !r) return r.error();

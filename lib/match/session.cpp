@@ -12,7 +12,6 @@ namespace sotto::match {
 namespace {
 
 constexpr char kHeardAfterPublication[] = "heard after the key was published";
-constexpr char kMetadataDiffers[] = "metadata differs from the key's undisputed RPIs";
 
 Unexpected<Error> out_of_memory() {
     return make_error(ErrorCode::kOutOfMemory, "session: out of memory");
@@ -91,29 +90,7 @@ void MatchSession::finish_file(const FilePublication& publication) {
             }
         }
     }
-    // 2. Disputed metadata is settled by the key's undisputed RPIs when it has any: the same phone
-    //    sends the same metadata with every RPI of a key, and a forger would have to forge a copy
-    //    of each. Hits of one key are contiguous.
-    for (std::size_t begin = 0; begin < hits_.size();) {
-        std::size_t end = begin;
-        while (end < hits_.size() && hits_[end].key_index == hits_[begin].key_index) ++end;
-        std::vector<core::MetadataBytes> undisputed;
-        for (std::size_t i = begin; i < end; ++i)
-            if (hits_[i].status == core::MatchStatus::kValid && !hits_[i].metadata_disputed)
-                undisputed.push_back(hits_[i].metadata);
-        if (!undisputed.empty()) {
-            for (std::size_t i = begin; i < end; ++i) {
-                core::MatchedSighting& m = hits_[i];
-                if (m.status != core::MatchStatus::kValid || !m.metadata_disputed) continue;
-                if (std::find(undisputed.begin(), undisputed.end(), m.metadata) == undisputed.end()) {
-                    m.status = core::MatchStatus::kSuspect;
-                    m.reason = kMetadataDiffers;
-                }
-            }
-        }
-        begin = end;
-    }
-    // 3. One record per run of hits of one key, RPI interval, outcome and metadata. The engine
+    // 2. One record per run of hits of one key, RPI interval, outcome and metadata. The engine
     //    delivers them grouped by key, then RPI interval, each group ordered by time.
     const std::size_t first_new = matches_.size();
     RpiMatch* open = nullptr;

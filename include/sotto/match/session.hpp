@@ -67,9 +67,8 @@ public:
     Result<void> add_key(core::DiagnosisKey&& key);
     /// Ends the current file. With `keep == false` (the file was refused: bad signature,
     /// untrusted key, damaged), every match of its keys is dropped and its keys are not counted.
-    /// With `keep`, the file's matches are finished: sightings heard after `publication` are
-    /// suspect; a disputed sighting whose metadata differs from every undisputed valid sighting
-    /// of the same key is suspect ("metadata differs from the key's undisputed RPIs").
+    /// With `keep`, the file's matches are finished: sightings first heard after `publication`
+    /// are suspect. Disputed metadata never makes a sighting suspect (see RpiMatch::metadata_disputed).
     /// kOutOfMemory if an allocation fails (the session is then unusable).
     Result<void> end_file(bool keep, const FilePublication& publication = {});
 
