@@ -214,6 +214,7 @@ Result<void> EncounterStore::Impl::prepare() {
         {&st.update_sighting,
          "UPDATE sightings SET data = ?4 WHERE interval = ?1 AND rpi = ?2 AND aem = ?3"},
         {&st.delete_sighting, "DELETE FROM sightings WHERE interval = ?1 AND rpi = ?2 AND aem = ?3"},
+        {&st.count_aems, "SELECT count(*) FROM sightings WHERE interval = ?1 AND rpi = ?2"},
         {&st.sibling_sightings,
          "SELECT interval, rpi, data FROM sightings WHERE interval = ?1 AND rpi = ?2"},
         {&st.range_sightings, range.c_str()},

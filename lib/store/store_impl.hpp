@@ -27,6 +27,7 @@ struct Statements {
     detail::Statement update_sighting;
     detail::Statement delete_sighting;
     detail::Statement sibling_sightings;
+    detail::Statement count_aems;
     detail::Statement range_sightings;
     detail::Statement count_range;
     detail::Statement next_interval;

@@ -156,13 +156,24 @@ Result<IngestReport> EncounterStore::ingest(std::span<const core::Observation> b
                 if (auto r = st.insert_sighting.run(); !r) return r.error();
             }
             if (im.db.changes() == 1) {
-                // A new AEM for this RPI and interval: keep at most kMaxAemsPerRpi of them.
-                auto all = siblings(st, s);
-                if (!all) return all.error();
-                if (all->size() <= core::kMaxAemsPerRpi) {
+                // A new AEM for this RPI and interval: keep at most kMaxAemsPerRpi of them. The
+                // count is one index seek on pages the insert just touched.
+                std::int64_t aems = 0;
+                {
+                    StatementReset reset(st.count_aems);
+                    Result<void> b = st.count_aems.bind(1, static_cast<std::int64_t>(s.interval));
+                    if (b) b = st.count_aems.bind(2, std::span<const std::uint8_t>(s.rpi.bytes));
+                    if (!b) return b.error();
+                    auto counted = st.count_aems.step();
+                    if (!counted) return counted.error();
+                    aems = *counted ? st.count_aems.column_int(0) : 0;
+                }
+                if (aems <= static_cast<std::int64_t>(core::kMaxAemsPerRpi)) {
                     ++new_rows;
                     continue;
                 }
+                auto all = siblings(st, s);
+                if (!all) return all.error();
                 if (auto r = run_on_row(st.delete_sighting, s); !r) return r.error();
                 report.aems_dropped += packets;
                 for (core::Sighting& x : *all) {
