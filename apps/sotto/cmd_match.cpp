@@ -92,7 +92,8 @@ json to_json(const CheckReport& r) {
                   {"report_type", static_cast<int>(m.diagnosis_key.report_type)},
                   {"transmission_risk_level", m.diagnosis_key.transmission_risk_level},
                   {"status", m.status == core::MatchStatus::kValid ? "valid" : "suspect"},
-                  {"reason", m.reason}};
+                  {"reason", m.reason},
+                  {"metadata_disputed", m.metadata_disputed}};
         o["days_since_onset"] = m.diagnosis_key.days_since_onset ? json(*m.diagnosis_key.days_since_onset) : json(nullptr);
         matches.push_back(o);
     }
@@ -116,8 +117,7 @@ json to_json(const CheckReport& r) {
                              {"score_sum", d.summary.score_sum},
                              {"weighted_duration_sum", d.summary.weighted_duration_sum}});
     return {{"files", files},
-            {"keys_checked", r.keys.keys - r.keys.keys_embargoed - r.keys.keys_revoked},
-            {"keys_embargoed", r.keys.keys_embargoed},
+            {"keys_checked", r.keys.keys - r.keys.keys_revoked},
             {"keys_revoked", r.keys.keys_revoked},
             {"sightings_checked", r.sightings},
             {"matches", matches},
@@ -137,13 +137,13 @@ void print_text(const CheckReport& r) {
         else if (f.error)
             fmt::print("{}: REFUSED: {} ({})\n", printable(f.source), f.error->what, error_code_name(f.error->code));
     }
-    fmt::print("checked {} keys against {} sightings\n", r.keys.keys - r.keys.keys_embargoed - r.keys.keys_revoked,
-               r.sightings);
+    fmt::print("checked {} keys against {} sightings\n", r.keys.keys - r.keys.keys_revoked, r.sightings);
     for (const auto& m : r.matches)
-        fmt::print("{} RPI {} (interval {}) heard {} times {} .. {}, metadata {}{}{}\n",
+        fmt::print("{} RPI {} (interval {}) heard {} times {} .. {}, metadata {}{}{}{}\n",
                    m.status == core::MatchStatus::kValid ? "match  " : "SUSPECT", to_hex(m.rpi.bytes), m.interval,
                    m.sightings, utc_time(m.first_seen), utc_time(m.last_seen), to_hex(m.metadata),
-                   m.status == core::MatchStatus::kValid ? "" : ": ", m.reason);
+                   m.status == core::MatchStatus::kValid ? "" : ": ", m.reason,
+                   m.metadata_disputed ? " (metadata disputed: also heard with other AEMs)" : "");
     for (const auto& e : r.report.encounters)
         fmt::print("exposure: {} .. {}, about {} min, closest {} dB, typical {} dB attenuation\n",
                    utc_time(e.first_seen), utc_time(e.last_seen), e.minutes, e.min_attenuation_db,

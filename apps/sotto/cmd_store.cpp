@@ -29,6 +29,7 @@
 #include <sotto/tracer.hpp>
 
 #include "commands.hpp"
+#include "ingest_line.hpp"
 #include "store_access.hpp"
 
 namespace sotto::cli {
@@ -38,6 +39,8 @@ using store::Credential;
 using store::EncounterStore;
 
 constexpr std::size_t kIngestBatch = 1000;
+/// Largest sightings file `sotto ingest FILE` reads (stdin has no total limit, only the line cap).
+constexpr std::uint64_t kMaxIngestFileBytes = std::uint64_t{4} << 30;
 
 // ---- ingest ------------------------------------------------------------------------------------
 
@@ -46,65 +49,53 @@ struct IngestOptions {
     std::string input;
 };
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
+// Retention before a writing command. An explicit --now is the operator's word for the time; the
+// system clock is checked by the store, and a suspect clock deletes nothing (a warning, not an
+// error: the command itself can go on).
+int retention(EncounterStore& s, const StoreOptions& o, std::int64_t now) {
+    store::RetentionOptions ro;
+    ro.clock_confirmed = o.now.has_value();
+    auto r = s.apply_retention(now, ro);
+    if (r) return 0;
+    if (r.error().code != ErrorCode::kClockSuspect) return store_error(r.error());
+    fmt::print(stderr, "warning: {}; pass --now to confirm the time\n", r.error().what);
+    return 0;
 }
 
-template <class T>
-bool parse_int(std::string_view s, T& out) {
-    if (s.empty()) return false;
-    const char* b = s.data();
-    if (*b == '+') ++b;  // from_chars takes no '+'
-    const auto [p, ec] = std::from_chars(b, s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size();
-}
-
-// Parses `unix_seconds,rssi_dbm,hex`; on failure returns a static reason.
-const char* parse_line(std::string_view line, core::Observation& o) {
-    std::string_view fields[3];
-    std::size_t n = 0;
-    while (true) {
-        const std::size_t c = line.find(',');
-        if (n == 3) return "expected 3 fields: unix_seconds,rssi_dbm,service_data_hex";
-        fields[n++] = trim(line.substr(0, c));
-        if (c == std::string_view::npos) break;
-        line.remove_prefix(c + 1);
-    }
-    if (n != 3) return "expected 3 fields: unix_seconds,rssi_dbm,service_data_hex";
-    if (!parse_int(fields[0], o.time)) return "time is not an integer";
-    int rssi = 0;
-    if (!parse_int(fields[1], rssi)) return "RSSI is not an integer";
-    if (rssi < core::kMinRssiDbm || rssi > core::kMaxRssiDbm) return "observation: RSSI out of range";
-    o.rssi = static_cast<std::int8_t>(rssi);
-    const std::string_view hex = fields[2];
-    if (hex.size() > 2 * 31) return "payload longer than 31 bytes";
-    std::array<std::uint8_t, 31> bytes{};
-    if (hex.size() % 2 != 0 || !from_hex_into(hex, std::span(bytes.data(), hex.size() / 2)))
-        return "payload is not hex";
-    auto beacon = core::decode_beacon(std::span<const std::uint8_t>(bytes.data(), hex.size() / 2));
-    if (!beacon) return beacon.error().what;
-    o.beacon = *beacon;
-    return nullptr;
+int retention(Tracer& t, const StoreOptions& o) {
+    store::RetentionOptions ro;
+    ro.clock_confirmed = o.now.has_value();
+    auto r = t.apply_retention(ro);
+    if (r) return 0;
+    if (r.error().code != ErrorCode::kClockSuspect) return store_error(r.error());
+    fmt::print(stderr, "warning: {}; pass --now to confirm the time\n", r.error().what);
+    return 0;
 }
 
 int run_ingest(IngestOptions& o) {
     std::int64_t now = 0;
     if (int rc = resolve_clock(o.store, now); rc != 0) return rc;
-    std::ifstream file;
-    std::istream* in = &std::cin;
+    std::FILE* in = stdin;
+    std::FILE* opened = nullptr;
     if (o.input != "-") {
-        file.open(o.input, std::ios::binary);
-        if (!file) return fail(kExitFailure, "cannot read the input file");
-        in = &file;
+        // A regular file only (a FIFO or device would hang or never end), opened without blocking.
+        std::string why;
+        opened = open_regular_file(o.input, kMaxIngestFileBytes, why);
+        if (opened == nullptr) return fail(kExitFailure, "input file: " + why);
+        in = opened;
     }
+    struct Closer {
+        std::FILE* f;
+        ~Closer() {
+            if (f != nullptr) std::fclose(f);
+        }
+    } closer{opened};
     ManualClock clock(now * 1000);
     std::optional<Tracer> s;
     if (int rc = open_tracer(o.store, true, clock, {}, s); rc != 0) return rc;
-    if (auto r = s->apply_retention(); !r) return store_error(r.error());
+    if (int rc = retention(*s, o.store); rc != 0) return rc;
 
-    std::uint64_t accepted = 0, new_rows = 0, invalid = 0;
+    std::uint64_t accepted = 0, new_rows = 0, invalid = 0, dropped = 0;
     std::vector<core::Observation> batch;
     std::vector<std::uint64_t> lines;  // line number of each batch entry
     batch.reserve(kIngestBatch);
@@ -114,6 +105,7 @@ int run_ingest(IngestOptions& o) {
         if (!r) return store_error(r.error());
         accepted += r->accepted;
         new_rows += r->new_rows;
+        dropped += r->aems_dropped;
         for (const auto& rej : r->rejected) {
             ++invalid;
             fmt::print(stderr, "line {}: {}\n", lines[rej.index], rej.error.what);
@@ -122,14 +114,29 @@ int run_ingest(IngestOptions& o) {
         lines.clear();
         return 0;
     };
+    LineReader reader(in);
     std::string line;
+    line.reserve(kMaxIngestLineBytes);
     std::uint64_t number = 0;
-    while (std::getline(*in, line)) {
+    while (true) {
+        const LineReader::Status status = reader.next(line);
+        if (status == LineReader::Status::kEnd) break;
         ++number;
+        if (status == LineReader::Status::kError) {
+            (void)flush();
+            return fail(kExitFailure, "error while reading the input file");
+        }
+        if (status == LineReader::Status::kTooLong) {
+            // Not a sightings file (or a hostile one): keep what was read, stop here.
+            if (int rc = flush(); rc != 0) return rc;
+            return fail(kExitFailure, fmt::format("line {}: longer than {} bytes; stopped after "
+                                                  "storing {} sightings",
+                                                  number, kMaxIngestLineBytes, accepted));
+        }
         const std::string_view t = trim(line);
         if (t.empty() || t.front() == '#') continue;
         core::Observation obs;
-        if (const char* why = parse_line(t, obs)) {
+        if (const char* why = parse_ingest_line(t, obs)) {
             ++invalid;
             fmt::print(stderr, "line {}: {}\n", number, why);
             continue;
@@ -139,10 +146,12 @@ int run_ingest(IngestOptions& o) {
         if (batch.size() == kIngestBatch)
             if (int rc = flush(); rc != 0) return rc;
     }
-    if (in->bad()) return fail(kExitFailure, "error while reading the input file");
     if (int rc = flush(); rc != 0) return rc;
     fmt::print("ingested {} sightings ({} new RPI-interval rows), {} invalid lines\n", accepted,
                new_rows, invalid);
+    if (dropped > 0)
+        fmt::print(stderr, "{} packets not stored: their RPI already had {} AEMs in that interval\n",
+                   dropped, core::kMaxAemsPerRpi);
     return kExitOk;
 }
 
@@ -151,11 +160,10 @@ int run_ingest(IngestOptions& o) {
 int run_stats(StoreOptions& o) {
     std::int64_t now = 0;
     if (int rc = resolve_clock(o, now); rc != 0) return rc;
-    ManualClock clock(now * 1000);
-    std::optional<Tracer> s;
-    if (int rc = open_tracer(o, false, clock, {}, s); rc != 0) return rc;
-    if (auto r = s->apply_retention(); !r) return store_error(r.error());
-    auto st = s->store_stats();
+    std::optional<EncounterStore> s;
+    // Read-only: reading never deletes, whatever --now says.
+    if (int rc = open_store(o, false, s, /*read_only=*/true); rc != 0) return rc;
+    auto st = s->stats();
     if (!st) return store_error(st.error());
     nlohmann::ordered_json j;
     j["sightings"] = st->sightings;
@@ -202,7 +210,7 @@ int run_rekey(RekeyOptions& o) {
         return rc;
     std::optional<EncounterStore> s;
     if (int rc = open_store(o.store, false, s); rc != 0) return rc;
-    if (auto r = s->apply_retention(now); !r) return store_error(r.error());
+    if (int rc = retention(*s, o.store, now); rc != 0) return rc;
     if (auto r = s->rekey(std::move(*fresh)); !r) return store_error(r.error());
     fmt::print("rekeyed\n");
     return kExitOk;
@@ -239,8 +247,8 @@ void add_store_commands(CLI::App& app, Runner& run) {
                         "or the full advertising data")
             ->required()
             ->check([](const std::string& f) -> std::string {
-                return f == "-" || std::filesystem::is_regular_file(f) ? ""
-                                                                       : "input file not found";
+                std::error_code ec;
+                return f == "-" || std::filesystem::exists(f, ec) ? "" : "input file not found";
             });
         cmd->callback([o, &run] { run = [o] { return run_ingest(*o); }; });
     }

@@ -2,6 +2,7 @@
 // The `sotto` tool: one file per command group, registered on a CLI11 app.
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -29,8 +30,18 @@ using Runner = std::function<int()>;
 /// Prints "sotto: <message>" on stderr and returns `code`.
 int fail(int code, const std::string& message);
 
-/// The whole file as text, or nullopt when it cannot be read.
-std::optional<std::string> read_text_file(const std::filesystem::path& p);
+/// Largest key, certificate or CSV text file the CLI reads with `read_text_file`.
+inline constexpr std::uint64_t kMaxTextFileBytes = 1 << 20;
+
+/// The whole file as text, or nullopt when it cannot be read, is not a regular file (a FIFO or
+/// device is refused without blocking on it) or is larger than `max_bytes`.
+std::optional<std::string> read_text_file(const std::filesystem::path& p,
+                                          std::uint64_t max_bytes = kMaxTextFileBytes);
+
+/// Opens a regular file for reading without blocking on it (O_NONBLOCK until its type is known).
+/// nullptr with `why` set when it cannot be opened, is not a regular file, or is larger than
+/// `max_bytes`.
+std::FILE* open_regular_file(const std::filesystem::path& p, std::uint64_t max_bytes, std::string& why);
 
 /// `s` with every byte outside printable ASCII replaced by '?': for text that comes from a file
 /// (key ids, regions) and reaches a terminal or JSON.

@@ -1,4 +1,8 @@
 // sotto: command-line tool over the sotto library.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <ctime>
 #include <exception>
@@ -19,13 +23,48 @@ int fail(int code, const std::string& message) {
     return code;
 }
 
-std::optional<std::string> read_text_file(const std::filesystem::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    if (!f) return std::nullopt;
-    std::stringstream ss;
-    ss << f.rdbuf();
-    if (f.bad()) return std::nullopt;
-    return ss.str();
+std::FILE* open_regular_file(const std::filesystem::path& p, std::uint64_t max_bytes, std::string& why) {
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        why = "cannot open it";
+        return nullptr;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        why = "not a regular file";
+        return nullptr;
+    }
+    if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+        ::close(fd);
+        why = fmt::format("larger than {} bytes", max_bytes);
+        return nullptr;
+    }
+    const int flags = ::fcntl(fd, F_GETFL);
+    std::FILE* f = flags >= 0 && ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? ::fdopen(fd, "rb") : nullptr;
+    if (f == nullptr) {
+        ::close(fd);
+        why = "cannot open it";
+    }
+    return f;
+}
+
+std::optional<std::string> read_text_file(const std::filesystem::path& p, std::uint64_t max_bytes) {
+    std::string why;
+    std::FILE* f = open_regular_file(p, max_bytes, why);
+    if (f == nullptr) return std::nullopt;
+    std::string out;
+    char buf[4096];
+    while (true) {
+        const std::size_t n = std::fread(buf, 1, sizeof buf, f);
+        out.append(buf, n);
+        if (out.size() > max_bytes) break;  // the file grew after fstat
+        if (n < sizeof buf) break;
+    }
+    const bool bad = std::ferror(f) != 0 || out.size() > max_bytes;
+    std::fclose(f);
+    if (bad) return std::nullopt;
+    return out;
 }
 
 std::string printable(std::string_view s) {

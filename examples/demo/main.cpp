@@ -95,7 +95,7 @@ struct Meeting {
 // What one phone learns from the published files, in plain words.
 void tell(const std::string& name, const CheckReport& r) {
     fmt::print("\n{}'s phone checked {} published keys against {} stored sightings:\n", name,
-               r.keys.keys - r.keys.keys_embargoed - r.keys.keys_revoked, r.sightings);
+               r.keys.keys - r.keys.keys_revoked, r.sightings);
     for (const auto& f : r.files)
         fmt::print("  {}: {}\n", fs::path(f.source).filename().string(),
                    f.verified ? fmt::format("signature verified (health authority key {}/{})",

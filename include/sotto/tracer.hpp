@@ -248,7 +248,9 @@ public:
 
     /// Deletes what is older than the retention window as of the clock's now
     /// (`store::EncounterStore::apply_retention`); `tick()` does it once per UTC day.
-    Result<store::RetentionReport> apply_retention() noexcept;
+    /// kClockSuspect (nothing deleted) when the clock runs far past the newest data and the last
+    /// retention run, unless `options.clock_confirmed` says a person vouched for the time.
+    Result<store::RetentionReport> apply_retention(store::RetentionOptions options = {}) noexcept;
 
 private:
     struct Impl;

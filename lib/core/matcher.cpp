@@ -223,27 +223,28 @@ struct KeyMatcher::Impl {
         std::sort(hit_rows.begin(), hit_rows.end(), [&](std::uint32_t a, std::uint32_t b) {
             return s[a].first_seen != s[b].first_seen ? s[a].first_seen < s[b].first_seen : a < b;
         });
-        // Each row is judged on its own: a forged or replayed copy of an RPI must not take a genuine
-        // sighting down with it. The earliest valid row fixes the RPI's AEM; a later row with
-        // another AEM is the odd one out (a forger needs the RPI first, so cannot be earlier).
+        // Each row (one AEM of the RPI in one receiver interval) is judged on its own: a forged,
+        // garbled or replayed copy of an RPI must not take a genuine sighting down with it. When
+        // the rows of an RPI carry different AEMs, nobody can tell which is genuine: every row
+        // keeps its own metadata (its packets are scored with it alone) and is marked disputed.
+        bool disputed = false;
+        for (std::uint32_t r : hit_rows)
+            if (s[r].aem_conflict || s[r].aem != s[hit_rows.front()].aem) disputed = true;
         bool have_valid = false;
         std::int64_t first_valid = 0;  // first_seen of the earliest valid row (rows are sorted)
-        AssociatedEncryptedMetadata valid_aem;
         for (std::uint32_t r : hit_rows) {
             const Sighting& x = s[r];
             MatchedSighting m;
             m.key_index = key_index;
             m.rpi_interval = j;
             m.sighting_index = r;
+            m.metadata_disputed = disputed;
             auto md = deriver.crypt_aem(aemk, x.rpi, x.aem.bytes);
             if (md) m.metadata = md->bytes;
             const std::int64_t distance = static_cast<std::int64_t>(x.interval) - j;
             if (!md || !validate_metadata(m.metadata)) {
                 m.status = MatchStatus::kSuspect;
                 m.reason = "metadata not well-formed";
-            } else if (x.aem_conflict || (have_valid && x.aem != valid_aem)) {
-                m.status = MatchStatus::kSuspect;
-                m.reason = "different AEMs for one RPI";
             } else if (j >= key.exposure_key.rolling_end()) {
                 m.status = MatchStatus::kSuspect;
                 m.reason = "RPI of an interval outside the key's validity";
@@ -257,7 +258,6 @@ struct KeyMatcher::Impl {
             } else if (!have_valid) {
                 have_valid = true;
                 first_valid = x.first_seen;
-                valid_aem = x.aem;
             }
             out.push_back(m);
         }

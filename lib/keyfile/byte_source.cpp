@@ -1,6 +1,8 @@
 #include "keyfile/byte_source.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -14,15 +16,33 @@ Result<std::size_t> MemorySource::read(std::span<std::uint8_t> out) {
     return n;
 }
 
-Result<FileSource> FileSource::open(const std::filesystem::path& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) return make_error(ErrorCode::kKeyFileIo, "cannot open the file");
+Result<int> open_regular_file(const std::filesystem::path& path, std::uint64_t& size) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) return make_error(ErrorCode::kKeyFileIo, "cannot open the file");
     struct stat st {};
-    if (::fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        std::fclose(f);
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
         return make_error(ErrorCode::kKeyFileIo, "not a regular file");
     }
-    return FileSource(f, static_cast<std::uint64_t>(st.st_size));
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        ::close(fd);
+        return make_error(ErrorCode::kKeyFileIo, "cannot open the file");
+    }
+    size = static_cast<std::uint64_t>(st.st_size);
+    return fd;
+}
+
+Result<FileSource> FileSource::open(const std::filesystem::path& path) {
+    std::uint64_t size = 0;
+    auto fd = open_regular_file(path, size);
+    if (!fd) return fd.error();
+    std::FILE* f = ::fdopen(*fd, "rb");
+    if (f == nullptr) {
+        ::close(*fd);
+        return make_error(ErrorCode::kKeyFileIo, "cannot open the file");
+    }
+    return FileSource(f, size);
 }
 
 FileSource::~FileSource() {

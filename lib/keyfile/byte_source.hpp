@@ -11,6 +11,12 @@
 
 namespace sotto::keyfile::detail {
 
+/// Opens `path` for reading without ever blocking on it: opened non-blocking (a FIFO or device
+/// would otherwise hang `open` or the reads), then refused unless it is a regular file, then
+/// switched back to blocking reads. Returns the descriptor (O_CLOEXEC) and stores the size in
+/// `size`. kKeyFileIo when it cannot be opened or is not a regular file.
+Result<int> open_regular_file(const std::filesystem::path& path, std::uint64_t& size);
+
 /// A forward-only stream of bytes.
 class ByteSource {
 public:
@@ -33,7 +39,8 @@ private:
 /// A file read with stdio, in the caller's chunk sizes.
 class FileSource final : public ByteSource {
 public:
-    /// kKeyFileIo when the file cannot be opened or is not a regular file.
+    /// kKeyFileIo when the file cannot be opened or is not a regular file (never blocks on a
+    /// FIFO: see open_regular_file).
     static Result<FileSource> open(const std::filesystem::path& path);
     ~FileSource() override;
     FileSource(FileSource&& o) noexcept : f_(o.f_), size_(o.size_) { o.f_ = nullptr; }

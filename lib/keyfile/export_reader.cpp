@@ -1,5 +1,8 @@
-#include <fstream>
 #include <sotto/keyfile/export_reader.hpp>
+
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <exception>
 #include <new>
@@ -223,7 +226,9 @@ Result<ExportInfo> read_export_zip(const std::filesystem::path& path, const Trus
                                    VerifyMode mode, const KeySink& sink, const ReadOptions& options) {
     return guarded([&]() -> Result<ExportInfo> {
         if (auto r = check_options(options); !r) return r.error();
-        auto zip = detail::ZipReader::open_file(path);
+        // The container holds export.bin and export.sig, compressed, plus the zip's own records.
+        const std::uint64_t max_zip = options.max_export_bin_bytes + options.max_export_sig_bytes + (1u << 20);
+        auto zip = detail::ZipReader::open_file(path, max_zip);
         if (!zip) return zip.error();
         return read_zip(*zip, trust, mode, sink, options);
     });
@@ -287,11 +292,20 @@ ExportLocation locate_export(const std::filesystem::path& path) {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (fs::is_directory(path, ec)) return {ExportLocation::Kind::kPair, path / "export.bin", path / "export.sig"};
-    std::ifstream f(path, std::ios::binary);
+    // Not a regular file (a FIFO, a device): the zip reader refuses it with a clear error.
+    std::uint64_t size = 0;
+    auto fd = detail::open_regular_file(path, size);
+    if (!fd) return {ExportLocation::Kind::kZip, path, {}};
     char head[kExportBinHeader.size()] = {};
-    f.read(head, sizeof head);
-    if (f.gcount() == static_cast<std::streamsize>(sizeof head) &&
-        std::string_view(head, sizeof head) == kExportBinHeader) {
+    std::size_t got = 0;
+    while (got < sizeof head) {
+        const ssize_t n = ::read(*fd, head + got, sizeof head - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    ::close(*fd);
+    if (got == sizeof head && std::string_view(head, sizeof head) == kExportBinHeader) {
         fs::path sig = path;
         sig.replace_extension(".sig");
         return {ExportLocation::Kind::kPair, path, sig};

@@ -1,5 +1,6 @@
 #include "keyfile/zip_io.hpp"
 
+#include <unistd.h>
 #include <zip.h>
 
 #include <limits>
@@ -54,10 +55,20 @@ private:
 
 }  // namespace
 
-Result<ZipReader> ZipReader::open_file(const std::filesystem::path& path) {
+Result<ZipReader> ZipReader::open_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
+    std::uint64_t size = 0;
+    auto fd = open_regular_file(path, size);
+    if (!fd) return fd.error();
+    if (size > max_bytes) {
+        ::close(*fd);
+        return make_error(ErrorCode::kKeyFileTooLarge, "zip: the file is larger than the limit");
+    }
     int err = 0;
-    zip_t* za = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err);
-    if (za == nullptr) return open_error(err, true);
+    zip_t* za = zip_fdopen(*fd, ZIP_CHECKCONS, &err);  // owns the descriptor from here on success
+    if (za == nullptr) {
+        ::close(*fd);
+        return open_error(err, true);
+    }
     return ZipReader(za);
 }
 

@@ -30,8 +30,10 @@ struct ZipEntryInfo {
 /// An archive open for reading. Valid once constructed.
 class ZipReader {
 public:
-    /// kKeyFileIo when the file cannot be opened, kKeyFileMalformed when it is not a zip.
-    static Result<ZipReader> open_file(const std::filesystem::path& path);
+    /// kKeyFileIo when the file cannot be opened or is not a regular file (never blocks on a
+    /// FIFO), kKeyFileTooLarge when it is larger than `max_bytes`, kKeyFileMalformed when it is
+    /// not a zip.
+    static Result<ZipReader> open_file(const std::filesystem::path& path, std::uint64_t max_bytes);
     /// The bytes must outlive the reader.
     static Result<ZipReader> open_memory(std::span<const std::uint8_t> bytes);
 

@@ -7,11 +7,14 @@ namespace sotto::match {
 namespace {
 
 // Matches of one key that share decrypted metadata (TX power, calibration) go into one window set.
+// Copies of an RPI with other (disputed) metadata form their own group, so a packet is only ever
+// scored with the TX power it carried: a forged copy cannot change the genuine packets' attenuation.
 struct Group {
     const RpiMatch* first = nullptr;
     std::vector<core::ScanRecord> scans;
     std::size_t rpis = 0;
     std::int64_t first_seen = 0, last_seen = 0;
+    bool disputed = false;
 };
 
 }  // namespace
@@ -26,6 +29,7 @@ Result<ExposureReport> build_report(const std::vector<RpiMatch>& matches, std::i
             continue;
         }
         ++report.valid_matches;
+        if (m.metadata_disputed) ++report.disputed_matches;
         auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
             return g.first->diagnosis_key.exposure_key.tek == m.diagnosis_key.exposure_key.tek && g.first->metadata == m.metadata;
         });
@@ -35,6 +39,7 @@ Result<ExposureReport> build_report(const std::vector<RpiMatch>& matches, std::i
         }
         it->scans.insert(it->scans.end(), m.scans.begin(), m.scans.end());
         ++it->rpis;
+        it->disputed = it->disputed || m.metadata_disputed;
         it->first_seen = std::min(it->first_seen, m.first_seen);
         it->last_seen = std::max(it->last_seen, m.last_seen);
     }
@@ -51,6 +56,7 @@ Result<ExposureReport> build_report(const std::vector<RpiMatch>& matches, std::i
         e.report_type = windows.front().report_type;
         e.infectiousness = windows.front().infectiousness;
         e.rpis = group.rpis;
+        e.metadata_disputed = group.disputed;
         e.first_seen = group.first_seen;
         e.last_seen = group.last_seen;
         e.min_attenuation_db = 255;

@@ -124,7 +124,8 @@ Error error_from_errno(int err) noexcept {
 }
 
 Result<std::optional<KdfFile>> read_kdf_file(const std::filesystem::path& p) {
-    Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    // Non-blocking: a FIFO in its place must not hang the open or the read.
+    Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
     if (fd.get() < 0) {
         if (errno == ENOENT) return std::optional<KdfFile>{};
         if (errno == ELOOP)
@@ -133,6 +134,9 @@ Result<std::optional<KdfFile>> read_kdf_file(const std::filesystem::path& p) {
             return make_error(ErrorCode::kStorageIo, "store: no permission to read a store file");
         return error_from_errno(errno);
     }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        return make_error(ErrorCode::kStorageNotAStore, "store: key-derivation file is not a regular file");
     std::array<std::uint8_t, kMaxFileBytes + 1> buf{};
     std::size_t n = 0;
     while (n < buf.size()) {
@@ -144,6 +148,17 @@ Result<std::optional<KdfFile>> read_kdf_file(const std::filesystem::path& p) {
         if (got == 0) break;
         n += static_cast<std::size_t>(got);
     }
+    auto f = parse_kdf_file(std::span<const std::uint8_t>(buf.data(), n));
+    if (!f) return f.error();
+    return std::optional<KdfFile>(std::move(*f));
+}
+
+Result<KdfFile> parse_kdf_file(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() > kMaxFileBytes)
+        return make_error(ErrorCode::kStorageCorrupt, "store: key-derivation file is damaged");
+    std::array<std::uint8_t, kMaxFileBytes + 1> buf{};
+    const std::size_t n = bytes.size();
+    if (n > 0) std::memcpy(buf.data(), bytes.data(), n);
     if (n < kMagic.size() || std::memcmp(buf.data(), kMagic.data(), kMagic.size()) != 0)
         return make_error(ErrorCode::kStorageNotAStore, "store: not a sotto store (key file)");
     if (n < kHeaderBytes)
@@ -183,12 +198,14 @@ Result<std::optional<KdfFile>> read_kdf_file(const std::filesystem::path& p) {
                               "store: key-derivation parameters out of range");
         f.entries.push_back(entry);
     }
-    return std::optional<KdfFile>(std::move(f));
+    return f;
 }
 
 bool has_kdf_magic(const std::filesystem::path& p) {
-    Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
     if (fd.get() < 0) return false;
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
     std::array<std::uint8_t, kMagic.size()> buf{};
     return ::read(fd.get(), buf.data(), buf.size()) == static_cast<ssize_t>(buf.size()) &&
            buf == kMagic;

@@ -27,6 +27,8 @@
 #include <vector>
 
 #include <sotto/result.hpp>
+#include <span>
+
 #include <sotto/store/credential.hpp>
 
 namespace sotto::store::detail {
@@ -59,10 +61,16 @@ std::filesystem::path kdf_path(const std::filesystem::path& db);
 /// kStorageReadOnly, ENOSPC/EDQUOT/EFBIG -> kStorageFull, anything else kStorageIo.
 Error error_from_errno(int err) noexcept;
 
-/// Reads and checks the side file. nullopt when it does not exist. kStorageNotAStore for a file
+/// Reads and checks the side file (a regular file only, opened without blocking; at most its
+/// largest size is read). nullopt when it does not exist. kStorageNotAStore for a file
 /// without the magic, kStorageNewerSchema for a newer format version, kStorageCorrupt for a
 /// damaged one (checksum, sizes, parameters out of range).
 Result<std::optional<KdfFile>> read_kdf_file(const std::filesystem::path& p);
+
+/// Parses and checks the bytes of a side file (the pure part of `read_kdf_file`; fuzzed).
+/// kStorageNotAStore without the magic, kStorageNewerSchema for a newer format version,
+/// kStorageCorrupt for anything damaged.
+Result<KdfFile> parse_kdf_file(std::span<const std::uint8_t> bytes);
 
 /// True when `p` exists and starts with the side file's magic (checksum not checked).
 bool has_kdf_magic(const std::filesystem::path& p);

@@ -56,9 +56,33 @@ CREATE TABLE processed_files (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {{
+// Version 3: one sightings row per (receiver interval, RPI, AEM), so that a forged or garbled
+// copy of an RPI keeps its packets apart from the genuine ones (a version-2 row mixed them under
+// the first AEM and kept only a conflict flag, which the row keeps as it is); and the store's own
+// bookkeeping (`store_meta`: the last retention run, for the clock check).
+constexpr char kV3[] = R"sql(
+CREATE TABLE sightings_v3 (
+    interval INTEGER NOT NULL,
+    rpi      BLOB    NOT NULL CHECK (length(rpi) = 16),
+    aem      BLOB    NOT NULL CHECK (length(aem) = 4),
+    data     BLOB    NOT NULL CHECK (length(data) >= 15 AND (length(data) - 15) % 9 = 0),
+    PRIMARY KEY (interval, rpi, aem)
+) WITHOUT ROWID;
+INSERT INTO sightings_v3 (interval, rpi, aem, data)
+    SELECT interval, rpi, substr(data, 1, 4), data FROM sightings;
+DROP TABLE sightings;
+ALTER TABLE sightings_v3 RENAME TO sightings;
+
+CREATE TABLE store_meta (
+    name  TEXT    NOT NULL PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, "own keys and sightings", kV1},
     {2, "exposure records and processed files", kV2},
+    {3, "one sightings row per AEM; store bookkeeping", kV3},
 }};
 
 static_assert(kMigrations.back().version == kSchemaVersion);

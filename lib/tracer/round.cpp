@@ -58,7 +58,7 @@ Result<void> Tracer::Impl::open_round() {
     if (!engine) return engine.error();
     r->engine = std::make_unique<match::MatchEngine>(std::move(*engine));
     r->session = std::make_unique<match::MatchSession>(
-        *r->engine, match::SessionOptions{.batch_keys = options.batch_keys, .now = now_unix});
+        *r->engine, match::SessionOptions{.batch_keys = options.batch_keys});
     round = std::move(r);
     round_open = true;
     return {};
@@ -129,7 +129,13 @@ Result<KeyFileOutcome> Tracer::Impl::import(std::string source, const ImportOpti
         write_log_count(LogLevel::kInfo, "tracer: key file imported, keys", out.info.keys_delivered);
     }
     // Keys of a refused, damaged or skipped file were candidates only: drop whatever they matched.
-    if (auto r = session.end_file(out.matched); !r) return r.error();
+    // The keys were public from the file's end timestamp on, and the device holds the file now at
+    // the latest: a sighting heard after either is suspect (docs/threat-model.md).
+    match::FilePublication published{.end_timestamp = std::nullopt, .obtained_at = clock.now_seconds()};
+    if (out.read && out.info.end_timestamp && *out.info.end_timestamp > 0 &&
+        *out.info.end_timestamp <= static_cast<std::uint64_t>(INT64_MAX))
+        published.end_timestamp = static_cast<std::int64_t>(*out.info.end_timestamp);
+    if (auto r = session.end_file(out.matched, published); !r) return r.error();
     round->files.push_back(out);
     return out;
 }

@@ -116,8 +116,8 @@ Result<store::IngestReport> Tracer::ingest(std::span<const core::Observation> ba
     });
 }
 
-Result<store::RetentionReport> Tracer::apply_retention() noexcept {
-    return guarded([&] { return impl_->store.apply_retention(impl_->clock.now_seconds()); });
+Result<store::RetentionReport> Tracer::apply_retention(store::RetentionOptions options) noexcept {
+    return guarded([&] { return impl_->store.apply_retention(impl_->clock.now_seconds(), options); });
 }
 
 Result<void> Tracer::tick() noexcept {

@@ -120,14 +120,26 @@ TEST_CASE("sotto ingest reads stdin and replays old captures with --now", "[cli]
     CHECK(r.out == "ingested 2 sightings (2 new RPI-interval rows), 0 invalid lines\n");
     auto then = sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
     CHECK(then.out.rfind("{\"sightings\":2,\"rpis\":2,\"days\":1,\"own_keys\":0", 0) == 0);
-    // 14 days later the data is gone; without --now (today) as well.
-    auto later = sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now",
-                            std::to_string(1585790000 + 14 * 86400)});
-    CHECK(later.out.rfind("{\"sightings\":0,\"rpis\":0,\"days\":0", 0) == 0);
-    // Without --now the capture is refused as too old.
+    // Reading never deletes, whatever the clock says (2100-01-01 here).
+    for (const char* when : {"4102444800", "1586000000"}) {
+        auto far = sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", when});
+        CHECK(far.exit_code == 0);
+        CHECK(far.out.rfind("{\"sightings\":2,", 0) == 0);
+    }
+    // Without --now the system clock (years after the capture) is far past the newest data and
+    // the last retention run: suspect. The capture is refused as too old, and nothing is deleted.
     auto today = sotto_cli({"ingest", "--store", db, "--key-file", key, "-"}, csv);
     CHECK(today.exit_code == 0);
     CHECK(today.out == "ingested 0 sightings (0 new RPI-interval rows), 2 invalid lines\n");
+    CHECK(today.err.find("clock") != std::string::npos);
+    auto kept = sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
+    CHECK(kept.out.rfind("{\"sightings\":2,", 0) == 0);
+    // An explicit --now is the operator's word for the time: 14 days later the data is gone.
+    auto later = sotto_cli({"ingest", "--store", db, "--key-file", key, "--now",
+                            std::to_string(1585790000 + 14 * 86400), "-"}, "");
+    CHECK(later.exit_code == 0);
+    auto gone = sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
+    CHECK(gone.out.rfind("{\"sightings\":0,\"rpis\":0,\"days\":0", 0) == 0);
 }
 
 TEST_CASE("Key and passphrase files are checked: content, and no access for group or others",

@@ -12,11 +12,15 @@
 ///
 /// * the sighting's interval must lie within `tolerance_intervals` of the RPI's own interval;
 /// * the RPI's interval must lie within the key's validity `[start, start + period)`;
-/// * the AEM must decrypt to well-formed metadata (`validate_metadata`), and a sighting must carry
-///   the same AEM as the RPI's earliest valid sighting (each row is judged on its own, so a forged
-///   copy cannot take the genuine sighting down with it);
+/// * the AEM must decrypt to well-formed metadata (`validate_metadata`);
 /// * sightings of one RPI more than `replay_window_seconds` after its first valid sighting are
 ///   replays (an RPI is broadcast for at most about 20 minutes).
+///
+/// Each sighting holds the packets of one AEM and is judged on its own, so a forged or garbled
+/// copy of an RPI cannot take the genuine sighting down with it. When the sightings of an RPI
+/// carry different AEMs (or a sighting knows of AEMs it did not keep), all of them are marked
+/// `metadata_disputed`: nobody can tell from BLE data which copy is genuine, so each keeps its own
+/// metadata, and the layers above score every packet only with the metadata it carried.
 ///
 /// A hit that fails a check is reported as `MatchStatus::kSuspect` with a reason, never as a valid
 /// exposure.
@@ -34,6 +38,9 @@
 
 namespace sotto::core {
 
+/// Margin over GAEN's 20-minute replay window for phones that advertise an RPI a little longer.
+inline constexpr std::int64_t kReplayMarginSeconds = 5 * 60;
+
 /// How strict and how thorough matching is.
 struct MatchOptions {
     /// A sighting is valid only within this many intervals of its RPI's interval. The default,
@@ -45,9 +52,11 @@ struct MatchOptions {
     /// exposures; far-off replays of an RPI are then found only when the RPI was also heard near its
     /// own interval). `false` derives all 144 RPIs of every key.
     bool prefilter = true;
-    /// Sightings of one RPI later than this after its first valid sighting are suspect (GAEN: 2 ×
-    /// 10 minutes).
-    std::int64_t replay_window_seconds = 20 * 60;
+    /// Sightings of one RPI later than this after its first valid sighting are suspect. GAEN's
+    /// rule is 2 × 10 minutes; real phones overrun it (randomized 10-20 minute rotation, restart
+    /// latency of the advertiser, scan timing: a German sensor log shows 20.4 minutes), so the
+    /// default adds kReplayMarginSeconds. A copy heard an hour later is still a replay.
+    std::int64_t replay_window_seconds = 20 * 60 + kReplayMarginSeconds;
 };
 
 /// The outcome of a matched sighting.
@@ -64,6 +73,8 @@ struct MatchedSighting {
     MetadataBytes metadata{};          ///< the decrypted AEM
     MatchStatus status = MatchStatus::kValid;
     const char* reason = "";           ///< static text; empty when valid
+    /// The RPI was heard with more than one AEM: this sighting's metadata may be forged.
+    bool metadata_disputed = false;
 };
 
 /// Counters of one matcher (sum them across threads).

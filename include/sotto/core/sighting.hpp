@@ -22,6 +22,9 @@ inline constexpr std::int64_t kScanGroupSeconds = 25;
 /// A sighting keeps at most this many scan records (about 26 fit in one 10-minute interval even
 /// with continuous scanning); later scans still count in the totals.
 inline constexpr std::size_t kMaxScansPerSighting = 32;
+/// Distinct AEMs kept per RPI and receiver interval: the genuine one plus room for garbled or
+/// forged copies. Packets with further AEMs are counted and dropped (an attacker can send many).
+inline constexpr std::size_t kMaxAemsPerRpi = 4;
 /// RSSI values outside this range (dBm) are not physical and are refused on ingest.
 inline constexpr int kMinRssiDbm = -127;
 inline constexpr int kMaxRssiDbm = 20;
@@ -54,8 +57,13 @@ struct ScanRecord {
 struct Sighting {
     RollingProximityId rpi;
     IntervalNumber interval = 0;      ///< receiver's ENIN of `first_seen`
-    AssociatedEncryptedMetadata aem;  ///< AEM of the first packet
-    bool aem_conflict = false;        ///< another packet of this RPI carried a different AEM
+    /// AEM of the packets. The store keeps one sighting per (RPI, receiver interval, AEM), so a
+    /// copy of an RPI with another AEM lands in a sibling sighting (up to kMaxAemsPerRpi).
+    AssociatedEncryptedMetadata aem;
+    /// Packets of this RPI with another AEM were heard in this interval but are not in a sibling
+    /// sighting (beyond kMaxAemsPerRpi, or mixed into one row by a schema-2 store). The matcher
+    /// then treats the RPI's metadata as disputed.
+    bool aem_conflict = false;
     std::int64_t first_seen = 0;      ///< Unix seconds
     std::int64_t last_seen = 0;
     std::uint32_t count = 0;          ///< packets (saturating)
@@ -69,7 +77,9 @@ struct Sighting {
 /// A sighting holding one observation. The observation must be valid (`validate_observation`).
 Sighting make_sighting(const Observation& o);
 
-/// Adds a packet of the same RPI and receiver interval to `s` (out-of-order times are fine).
+/// Adds a packet of the same RPI and receiver interval to `s` (out-of-order times are fine). A
+/// packet with another AEM sets `aem_conflict` (callers group packets by AEM first); `aem` stays
+/// the AEM of the earliest packet.
 void add_observation(Sighting& s, const Observation& o);
 
 /// Merges `other` (same RPI and interval) into `into`: the result is what adding all of

@@ -32,6 +32,9 @@ struct Encounter {
     core::ReportType report_type = core::ReportType::kConfirmedTest;
     core::Infectiousness infectiousness = core::Infectiousness::kStandard;
     std::size_t rpis = 0;             ///< distinct RPIs heard
+    /// Some of its RPIs were also heard with other AEMs (see RpiMatch::metadata_disputed): its
+    /// attenuation rests on metadata that a relayer may have chosen.
+    bool metadata_disputed = false;
 };
 
 struct ExposureReport {
@@ -41,6 +44,7 @@ struct ExposureReport {
     std::vector<Encounter> encounters;  ///< by time
     std::size_t valid_matches = 0;
     std::size_t suspect_matches = 0;
+    std::size_t disputed_matches = 0;   ///< valid matches whose metadata was disputed
 };
 
 /// Builds the report from a session's matches at time `now_unix` (for ages and the CWA window).

@@ -27,21 +27,31 @@ struct RpiMatch {
     core::MetadataBytes metadata{};      ///< decrypted AEM (of the first sighting)
     core::MatchStatus status = core::MatchStatus::kValid;
     const char* reason = "";             ///< why it is suspect (static text)
+    /// The RPI was also heard with other AEMs: `metadata` may be an attacker's. Every packet is
+    /// scored only with the metadata it carried, so the genuine packets keep the genuine metadata.
+    bool metadata_disputed = false;
     std::vector<core::ScanRecord> scans; ///< time-ordered, for exposure windows
 };
 
 struct SessionOptions {
     /// Keys per batch handed to the engine (memory stays bounded by it).
     std::size_t batch_keys = 1 << 16;
-    /// "Now" for the embargo: a key is only matched once its validity ended `tolerance` ago
-    /// (EN: keys are never matched while still in use). Unset: no embargo.
-    std::optional<std::int64_t> now;
+};
+
+/// When the keys of a file were certainly public (Unix seconds). A sighting first heard after the
+/// earlier of the two is suspect ("heard after the key was published"): anyone could compute its
+/// RPIs by then. This replaces GAEN's embargo, which only delays matching and so cannot stop an
+/// RPI forged from a published key (it is heard when broadcast, not when matched).
+struct FilePublication {
+    /// The export's `end_timestamp` (its keys were uploaded before it; the file is published after).
+    std::optional<std::int64_t> end_timestamp;
+    /// When this device first obtained the file (download time; the check's "now" at the latest).
+    std::optional<std::int64_t> obtained_at;
 };
 
 /// Counters of a session.
 struct SessionCounters {
     std::uint64_t keys = 0;            ///< keys received from kept files
-    std::uint64_t keys_embargoed = 0;  ///< not matched: still in use at `now`
     std::uint64_t keys_revoked = 0;    ///< not matched: report type REVOKED
 };
 
@@ -57,7 +67,10 @@ public:
     Result<void> add_key(core::DiagnosisKey&& key);
     /// Ends the current file. With `keep == false` (the file was refused: bad signature,
     /// untrusted key, damaged), every match of its keys is dropped and its keys are not counted.
-    Result<void> end_file(bool keep);
+    /// With `keep`, the file's matches are finished: sightings first heard after `publication`
+    /// are suspect. Disputed metadata never makes a sighting suspect (see RpiMatch::metadata_disputed).
+    /// kOutOfMemory if an allocation fails (the session is then unusable).
+    Result<void> end_file(bool keep, const FilePublication& publication = {});
 
     const SessionCounters& counters() const noexcept { return counters_; }
 
@@ -75,8 +88,11 @@ private:
     SessionCounters file_counters_;
     std::uint32_t file_index_ = 0;
     bool file_open_ = false;
+    void finish_file(const FilePublication& publication);
+
     std::vector<core::DiagnosisKey> batch_;
-    std::vector<RpiMatch> file_matches_;
+    std::vector<core::DiagnosisKey> file_keys_;  ///< keys of the open file that matched
+    std::vector<core::MatchedSighting> hits_;    ///< of the open file; key_index into file_keys_
     std::vector<RpiMatch> matches_;
 };
 

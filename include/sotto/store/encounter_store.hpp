@@ -37,11 +37,23 @@ struct StoreAccess;  // internal: tests and the benchmark reach the connection t
 }  // namespace detail
 
 /// Schema version (`PRAGMA user_version`) this code writes.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 /// Days of data kept by default (GAEN keeps 14 days).
 inline constexpr std::uint32_t kDefaultRetentionDays = 14;
 /// Observations more than this far after `now` are refused as "in the future".
 inline constexpr std::int64_t kMaxFutureSkewSeconds = 300;
+
+/// How far (seconds) `apply_retention`'s clock may run past the newest data and the last retention
+/// run before it is suspect: 3 days. A daemon runs retention at least daily; a jump of years (a
+/// board without a real-time clock, a bad time sync) would otherwise delete every row at once.
+inline constexpr std::int64_t kMaxClockJumpSeconds = 3 * 86400;
+
+/// Options for `apply_retention`.
+struct RetentionOptions {
+    /// The host vouches for the clock (e.g. synchronized by NTP, or a time given by the user):
+    /// skip the kClockSuspect check. Use after a device was really unused for days.
+    bool clock_confirmed = false;
+};
 
 /// How hard a commit insists on reaching the disk.
 enum class Durability : std::uint8_t {
@@ -80,8 +92,11 @@ struct Rejection {
 struct IngestReport {
     std::size_t accepted = 0;      ///< observations stored
     std::vector<Rejection> rejected;
-    std::size_t new_rows = 0;      ///< (RPI, interval) rows created
+    std::size_t new_rows = 0;      ///< (RPI, interval, AEM) rows created
     std::size_t updated_rows = 0;  ///< existing rows that absorbed observations
+    /// Valid packets not stored because their RPI already had core::kMaxAemsPerRpi other AEMs
+    /// in that receiver interval (the kept rows of that RPI are then flagged `aem_conflict`).
+    std::size_t aems_dropped = 0;
 };
 
 /// What `apply_retention` deleted.
@@ -95,7 +110,7 @@ struct RetentionReport {
 
 /// Counts for `sotto store stats`.
 struct StoreStats {
-    std::uint64_t sightings = 0;  ///< (RPI, interval) rows
+    std::uint64_t sightings = 0;  ///< (RPI, interval, AEM) rows
     std::uint64_t rpis = 0;       ///< distinct RPIs
     std::uint64_t days = 0;       ///< distinct UTC days with sightings
     std::uint64_t own_keys = 0;
@@ -165,19 +180,21 @@ public:
     /// Each observation is checked (`core::validate_observation`; not older than the retention
     /// window of `now_unix`; not more than kMaxFutureSkewSeconds after it). Invalid ones are
     /// reported in `rejected` and never stored; they do not stop the valid ones. Valid ones are
-    /// grouped by (RPI, receiver interval) and aggregated with `core::make_sighting` /
+    /// grouped by (RPI, receiver interval, AEM) and aggregated with `core::make_sighting` /
     /// `core::add_observation` (in time order), then merged into the stored row with
-    /// `core::merge_sightings`. Either the whole batch is committed or nothing is.
+    /// `core::merge_sightings`. An RPI keeps at most core::kMaxAemsPerRpi AEMs per interval; the
+    /// packets of further AEMs are counted in `aems_dropped`. Either the whole batch is committed
+    /// or nothing is.
     Result<IngestReport> ingest(std::span<const core::Observation> batch, std::int64_t now_unix);
 
-    /// Sightings with `begin <= interval < end`, ordered by (interval, RPI).
+    /// Sightings with `begin <= interval < end`, ordered by (interval, RPI, AEM).
     Result<std::vector<core::Sighting>> sightings_in_range(core::IntervalNumber begin,
                                                            std::uint64_t end) const;
     /// Sightings of UTC day `day` (intervals `[day * 144, day * 144 + 144)`).
     Result<std::vector<core::Sighting>> sightings_on_day(std::uint32_t day) const;
     /// Distinct intervals that have sightings, ascending (the matcher's prefilter).
     Result<std::vector<core::IntervalNumber>> sighting_intervals() const;
-    /// Calls `fn` on every sighting in (interval, RPI) order until it returns false.
+    /// Calls `fn` on every sighting in (interval, RPI, AEM) order until it returns false.
     /// `fn` must not call back into this store.
     Result<void> for_each_sighting(const std::function<bool(const core::Sighting&)>& fn) const;
 
@@ -209,8 +226,15 @@ public:
     /// `cutoff = day_start(ENIN(now)) - (retention_days - 1) * 144`, it deletes sightings with
     /// `interval < cutoff`, own keys with `rolling_start + rolling_period <= cutoff`, exposure
     /// records with `day < cutoff / 144`, and processed-file entries older than `cutoff`. Freed
-    /// pages are returned to the file system (incremental vacuum + WAL truncation).
-    Result<RetentionReport> apply_retention(std::int64_t now_unix);
+    /// pages are returned to the file system (incremental vacuum + WAL truncation), and the
+    /// latest `now_unix` seen is stored as the last retention run.
+    ///
+    /// kClockSuspect, deleting nothing, when `now_unix` lies more than kMaxClockJumpSeconds past
+    /// the newest data (end of the newest sighting's interval, newest own key's creation) and past
+    /// the last retention run, unless `options.clock_confirmed`. An empty store that never ran
+    /// retention accepts any clock.
+    Result<RetentionReport> apply_retention(std::int64_t now_unix,
+                                            const RetentionOptions& options = {});
 
     /// Deletes every row ("forget me" while keeping the store usable), then vacuums.
     Result<void> erase_all();

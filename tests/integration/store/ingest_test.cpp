@@ -33,9 +33,9 @@ TEST_CASE("A sighting round-trips through the store exactly", "[store][ingest]")
     const core::IntervalNumber iv = kNowInterval - 10;
     const std::int64_t t0 = core::interval_start_seconds(iv) + 13;
     std::vector<core::Observation> obs;
-    // Three scans (more than 25 s apart), varied RSSI, an AEM conflict, out-of-order input.
+    // Three scans (more than 25 s apart), varied RSSI, out-of-order input.
     for (int k : {0, 1, 2, 40, 41, 90, 5, 300, 599 - 13})
-        obs.push_back(observation(t0 + k, -40 - k % 50, rpi_of(1, 1), k == 41 ? 9 : 1));
+        obs.push_back(observation(t0 + k, -40 - k % 50, rpi_of(1, 1), 1));
     obs.push_back(observation(t0 + 3, -127, rpi_of(1, 1)));
     obs.push_back(observation(t0 + 4, 20, rpi_of(1, 1)));
     auto r = s.ingest(obs, kNow);
@@ -49,7 +49,7 @@ TEST_CASE("A sighting round-trips through the store exactly", "[store][ingest]")
     REQUIRE(got.has_value());
     REQUIRE(got->size() == 1);
     const core::Sighting expected = aggregate(obs);
-    CHECK(expected.aem_conflict);
+    CHECK_FALSE(expected.aem_conflict);
     CHECK(expected.scans.size() >= 3);
     CHECK((*got)[0] == expected);
     // Neighbouring ranges are empty.
@@ -292,4 +292,60 @@ TEST_CASE("A failing batch is rolled back completely", "[store][ingest]") {
     REQUIRE(day.has_value());
     for (const auto& x : *day) CHECK(x.count == 1);
     CHECK(s.verify().has_value());
+}
+
+TEST_CASE("Copies of an RPI with other AEMs are kept apart, a bounded number of them, the rest counted",
+          "[store][ingest][aem]") {
+    TempDir dir;
+    auto s = open_store(dir / "s.db");
+    const core::IntervalNumber iv = kNowInterval - 3;
+    const std::int64_t t0 = core::interval_start_seconds(iv) + 10;
+    std::vector<core::Observation> genuine = {observation(t0, -60, rpi_of(2, 2), 1),
+                                              observation(t0 + 5, -61, rpi_of(2, 2), 1)};
+    REQUIRE(s.ingest(genuine, kNow)->new_rows == 1);
+    // A garbled copy, then (in a second batch) as many forged AEMs as an attacker likes.
+    std::vector<core::Observation> forged = {observation(t0 + 7, -40, rpi_of(2, 2), 2)};
+    auto r1 = s.ingest(forged, kNow);
+    REQUIRE(r1.has_value());
+    CHECK(r1->new_rows == 1);
+    std::vector<core::Observation> flood;
+    for (std::uint8_t a = 3; a < 40; ++a) flood.push_back(observation(t0 + 8 + a, -30, rpi_of(2, 2), a));
+    auto r2 = s.ingest(flood, kNow);
+    REQUIRE(r2.has_value());
+    CHECK(r2->new_rows == core::kMaxAemsPerRpi - 2);
+    CHECK(r2->aems_dropped == flood.size() - (core::kMaxAemsPerRpi - 2));
+    CHECK(r2->accepted == core::kMaxAemsPerRpi - 2);
+    // More packets of the genuine AEM still join its row.
+    auto r3 = s.ingest(std::vector<core::Observation>{observation(t0 + 100, -62, rpi_of(2, 2), 1)}, kNow);
+    REQUIRE(r3.has_value());
+    CHECK(r3->updated_rows == 1);
+    CHECK(r3->aems_dropped == 0);
+
+    auto got = s.sightings_in_range(iv, iv + 1);
+    REQUIRE(got.has_value());
+    REQUIRE(got->size() == core::kMaxAemsPerRpi);
+    bool found_genuine = false;
+    for (const auto& x : *got) {
+        CHECK(x.aem_conflict);  // every kept row knows that AEMs were dropped
+        if (x.aem == genuine[0].beacon.aem) {
+            found_genuine = true;
+            CHECK(x.count == 3);
+            CHECK(x.rssi_max == -60);  // the forged packets' RSSI is not mixed in
+        } else {
+            CHECK(x.count == 1);
+        }
+    }
+    CHECK(found_genuine);
+    CHECK(s.verify().has_value());
+    CHECK(s.stats()->sightings == core::kMaxAemsPerRpi);
+    CHECK(s.stats()->rpis == 1);
+
+    // Negative neighbour: another RPI in the same interval is unaffected.
+    auto other = s.ingest(std::vector<core::Observation>{observation(t0, -60, rpi_of(3, 3), 1)}, kNow);
+    REQUIRE(other.has_value());
+    CHECK(other->new_rows == 1);
+    auto o = s.sightings_in_range(iv, iv + 1);
+    REQUIRE(o.has_value());
+    for (const auto& x : *o)
+        if (x.rpi == rpi_of(3, 3)) CHECK_FALSE(x.aem_conflict);
 }

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <sotto/store/encounter_store.hpp>
 
 #include "store/cipher.hpp"
@@ -117,7 +119,8 @@ TEST_CASE("Migration 1 -> 2 from a version-1 fixture keeps every row", "[store][
     }
     auto s = EncounterStore::open(p, raw_credential(1), no_create());
     REQUIRE(s.has_value());
-    CHECK(store::detail::StoreAccess::database(*s).query_int("PRAGMA user_version").value_or(-1) == 2);
+    CHECK(store::detail::StoreAccess::database(*s).query_int("PRAGMA user_version").value_or(-1) ==
+          store::kSchemaVersion);
     auto keys = s->own_keys();
     REQUIRE(keys.has_value());
     REQUIRE(keys->size() == 1);
@@ -132,6 +135,48 @@ TEST_CASE("Migration 1 -> 2 from a version-1 fixture keeps every row", "[store][
     REQUIRE(s->add_exposure_records(std::span(&rec, 1)));
     REQUIRE(s->mark_file_processed(std::string(64, 'c'), kNow, 10));
     CHECK(s->verify().has_value());
+}
+
+TEST_CASE("Migration 2 -> 3 from a version-2 fixture splits nothing, loses nothing, keeps AEMs apart",
+          "[store][migration]") {
+    TempDir dir;
+    const auto p = dir / "v2.db";
+    const core::Sighting mixed = fixture_sighting();  // version 2 mixed two AEMs into one row
+    REQUIRE(mixed.aem_conflict);
+    core::Sighting plain = core::make_sighting(observation(kNow - 1200, -50, rpi_of(12, 1), 7));
+    {
+        auto db = make_fixture(p, 2);
+        write_v1_rows(db);
+        auto row = store::detail::encode_sighting(plain);
+        REQUIRE(row.has_value());
+        auto ins = Statement::prepare(db, "INSERT INTO sightings VALUES (?1, ?2, ?3)");
+        REQUIRE(ins.has_value());
+        REQUIRE(ins->bind(1, static_cast<std::int64_t>(plain.interval)));
+        REQUIRE(ins->bind(2, std::span<const std::uint8_t>(plain.rpi.bytes)));
+        REQUIRE(ins->bind(3, row->blob()));
+        REQUIRE(ins->run());
+        REQUIRE(db.exec("INSERT INTO exposure_records (computed_at, day, risk_level, windows, "
+                        "weighted_minutes, min_attenuation_db) VALUES (1, 2, 1, 1, 2.5, 50)"));
+        CHECK_FALSE(has_table(db, "store_meta"));
+    }
+    auto s = EncounterStore::open(p, raw_credential(1), no_create());
+    REQUIRE(s.has_value());
+    auto& db = store::detail::StoreAccess::database(*s);
+    CHECK(db.query_int("PRAGMA user_version").value_or(-1) == 3);
+    CHECK(has_table(db, "store_meta"));
+    auto sightings = s->sightings_in_range(0, 1ull << 32);
+    REQUIRE(sightings.has_value());
+    REQUIRE(sightings->size() == 2);
+    CHECK(std::find(sightings->begin(), sightings->end(), mixed) != sightings->end());
+    CHECK(std::find(sightings->begin(), sightings->end(), plain) != sightings->end());
+    CHECK(s->own_keys()->size() == 1);
+    CHECK(s->exposure_records()->size() == 1);
+    CHECK(s->verify().has_value());
+    // The migrated table takes a second AEM of the plain RPI as a row of its own.
+    auto r = s->ingest(std::vector<core::Observation>{observation(kNow - 1190, -40, rpi_of(12, 1), 8)}, kNow);
+    REQUIRE(r.has_value());
+    CHECK(r->new_rows == 1);
+    CHECK(s->stats()->sightings == 3);
 }
 
 TEST_CASE("A failing migration leaves the store at its old version", "[store][migration]") {

@@ -341,7 +341,7 @@ TEST_CASE("A store written by a newer schema is refused with kStorageNewerSchema
     const auto p = dir / "s.db";
     {
         auto s = open_store(p);
-        REQUIRE(store::detail::StoreAccess::database(s).exec("PRAGMA user_version = 3"));
+        REQUIRE(store::detail::StoreAccess::database(s).exec("PRAGMA user_version = 4"));
     }
     const auto before = snapshot(dir.path());
     auto s = EncounterStore::open(p, raw_credential(1));

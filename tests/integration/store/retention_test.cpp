@@ -120,7 +120,8 @@ TEST_CASE("Deleting data gives the space back to the file system", "[store][rete
     REQUIRE(store::detail::StoreAccess::database(s).exec("PRAGMA wal_checkpoint(TRUNCATE)"));
     const auto full_size = std::filesystem::file_size(p);
     CHECK(full_size > 2'000'000);
-    auto r = s.apply_retention(kNow + 12 * 86400);
+    // Twelve days without new data: the host confirms the clock.
+    auto r = s.apply_retention(kNow + 12 * 86400, {.clock_confirmed = true});
     REQUIRE(r.has_value());
     CHECK(r->sightings == 3000 * 12);
     const auto after = std::filesystem::file_size(p);
@@ -165,4 +166,51 @@ TEST_CASE("destroy removes the database and every side file", "[store][erase]") 
     CHECK(EncounterStore::destroy(p).error().code == ErrorCode::kStorageNotAStore);
     CHECK(EncounterStore::destroy(dir / "unrelated.txt").error().code == ErrorCode::kStorageNotAStore);
     CHECK(read_text(dir / "unrelated.txt") == "keep me");
+}
+
+TEST_CASE("Retention refuses a clock far past the newest data and the last run and deletes nothing",
+          "[store][retention][clock]") {
+    TempDir dir;
+    const auto p = dir / "s.db";
+    auto s = open_store(p);
+    fill_days(s, 3, 10);
+    const auto before = *s.stats();
+    // 2100-01-01: a board without a real-time clock, or a bad time sync.
+    auto far = s.apply_retention(4102444800);
+    REQUIRE_FALSE(far.has_value());
+    CHECK(far.error().code == ErrorCode::kClockSuspect);
+    const auto after = *s.stats();
+    CHECK(after.sightings == before.sightings);
+    CHECK(after.own_keys == before.own_keys);
+    CHECK(after.exposure_records == before.exposure_records);
+    // Just past the limit from the newest data is refused too; within it, retention runs.
+    const std::int64_t newest_end = core::interval_start_seconds(kToday * 144 + 6) + 600;  // day_start + 3600 + i
+    auto just_past = s.apply_retention(newest_end + store::kMaxClockJumpSeconds + 600);
+    REQUIRE_FALSE(just_past.has_value());
+    CHECK(just_past.error().code == ErrorCode::kClockSuspect);
+    REQUIRE(s.apply_retention(kNow + 86400).has_value());  // tomorrow: an ordinary daily run
+    // The last run is remembered: from it, the next days are ordinary again even without new data.
+    REQUIRE(s.apply_retention(kNow + 86400 + store::kMaxClockJumpSeconds - 60).has_value());
+    CHECK(s.stats()->sightings == after.sightings);  // nothing expired yet (14-day retention)
+    // A clock the host has confirmed (e.g. synchronized by NTP) is obeyed.
+    fill_days(s, 1, 5);
+    store::RetentionOptions confirmed;
+    confirmed.clock_confirmed = true;
+    auto ok = s.apply_retention(4102444800, confirmed);
+    REQUIRE(ok.has_value());
+    CHECK(s.stats()->sightings == 0);
+}
+
+TEST_CASE("The last retention run survives reopening the store", "[store][retention][clock]") {
+    TempDir dir;
+    const auto p = dir / "s.db";
+    {
+        auto s = open_store(p);
+        REQUIRE(s.apply_retention(kNow).has_value());  // empty store: nothing to compare with
+    }
+    auto s = open_store(p);
+    auto far = s.apply_retention(kNow + store::kMaxClockJumpSeconds + 3600);
+    REQUIRE_FALSE(far.has_value());
+    CHECK(far.error().code == ErrorCode::kClockSuspect);
+    CHECK(s.apply_retention(kNow + store::kMaxClockJumpSeconds - 3600).has_value());
 }

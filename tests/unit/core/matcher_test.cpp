@@ -175,7 +175,7 @@ TEST_CASE("An RPI heard again 20 minutes after its first sighting is a replay", 
     CHECK(std::string(hits[1].reason) == "heard again too long after its first sighting");
 }
 
-TEST_CASE("Tampered or inconsistent AEMs are suspect", "[core][matcher]") {
+TEST_CASE("Tampered AEMs are suspect and disagreeing AEMs are disputed", "[core][matcher]") {
     const auto key = make_key(1);
     const IntervalNumber j = kDay + 90;
     SECTION("a flipped reserved bit") {
@@ -193,15 +193,31 @@ TEST_CASE("Tampered or inconsistent AEMs are suspect", "[core][matcher]") {
         REQUIRE(hits.size() == 1);
         CHECK(hits[0].status == MatchStatus::kSuspect);
     }
-    SECTION("two AEMs for one RPI: the later one is the odd one out") {
+    SECTION("two well-formed AEMs for one RPI: both stay valid, each with its metadata, disputed") {
         Sighting a = heard(key, j, j);
-        Sighting b = heard(key, j, j + 1, 60, {1, 5, CalibrationConfidence::kHigh});  // still well-formed
+        const Metadata other{1, 5, CalibrationConfidence::kHigh};
+        Sighting b = heard(key, j, j + 1, 60, other);  // still well-formed
         auto hits = run(SightingIndex::build({b, a}, 1), {key});
         REQUIRE(hits.size() == 2);
         CHECK(hits[0].status == MatchStatus::kValid);
         CHECK(hits[0].metadata == encode_metadata(kMeta));
-        CHECK(hits[1].status == MatchStatus::kSuspect);
-        CHECK(std::string(hits[1].reason) == "different AEMs for one RPI");
+        CHECK(hits[1].status == MatchStatus::kValid);
+        CHECK(hits[1].metadata == encode_metadata(other));
+        CHECK(hits[0].metadata_disputed);
+        CHECK(hits[1].metadata_disputed);
+        // The same order of hearing the other way round: still both valid.
+        Sighting c = heard(key, j, j, 0, other);
+        Sighting d = heard(key, j, j + 1);
+        auto swapped = run(SightingIndex::build({c, d}, 1), {key});
+        REQUIRE(swapped.size() == 2);
+        CHECK(swapped[0].status == MatchStatus::kValid);
+        CHECK(swapped[1].status == MatchStatus::kValid);
+    }
+    SECTION("one AEM only: not disputed") {
+        auto hits = run(SightingIndex::build({heard(key, j, j), heard(key, j, j + 1)}, 1), {key});
+        REQUIRE(hits.size() == 2);
+        CHECK_FALSE(hits[0].metadata_disputed);
+        CHECK_FALSE(hits[1].metadata_disputed);
     }
     SECTION("a forged copy far away does not take the genuine sighting down") {
         Sighting genuine = heard(key, j, j);
@@ -218,12 +234,13 @@ TEST_CASE("Tampered or inconsistent AEMs are suspect", "[core][matcher]") {
             }
         }
     }
-    SECTION("a conflict inside one sighting row") {
+    SECTION("a row that knows of AEMs it did not keep is disputed, not suspect") {
         Sighting a = heard(key, j, j);
         a.aem_conflict = true;
         auto hits = run(SightingIndex::build({a}, 1), {key});
         REQUIRE(hits.size() == 1);
-        CHECK(hits[0].status == MatchStatus::kSuspect);
+        CHECK(hits[0].status == MatchStatus::kValid);
+        CHECK(hits[0].metadata_disputed);
     }
 }
 

@@ -49,7 +49,7 @@ TEST_CASE("A session reports one record per matched RPI with its sightings", "[m
         concat({heard(a, kDay + 60, kDay + 60, 3), heard(a, kDay + 61, kDay + 61, 2), heard(c, kDay + 10, kDay + 10, 1)}),
         {.match = {}, .threads = 2, .chunk_keys = 1});
     REQUIRE(engine);
-    match::MatchSession session(*engine, {.batch_keys = 2, .now = std::nullopt});
+    match::MatchSession session(*engine, {.batch_keys = 2});
     REQUIRE(session.begin_file(0));
     REQUIRE(session.add_key(b.clone()));
     REQUIRE(session.add_key(a.clone()));
@@ -115,19 +115,22 @@ TEST_CASE("Revoked keys and keys still in use are not matched", "[match][session
         CHECK(session.take_matches().empty());
         CHECK(session.counters().keys_revoked == 1);
     }
-    SECTION("embargo: validity + tolerance not over yet") {
-        const std::int64_t usable = interval_start_seconds(kDay + 144 + 6);
-        match::MatchSession early(*engine, {.batch_keys = 1024, .now = usable - 1});
-        REQUIRE(early.begin_file(0));
-        REQUIRE(early.add_key(a.clone()));
-        REQUIRE(early.end_file(true));
-        CHECK(early.take_matches().empty());
-        CHECK(early.counters().keys_embargoed == 1);
-        match::MatchSession later(*engine, {.batch_keys = 1024, .now = usable});
-        REQUIRE(later.begin_file(0));
-        REQUIRE(later.add_key(a.clone()));
-        REQUIRE(later.end_file(true));
-        CHECK(later.take_matches().size() == 1);
+    SECTION("a key still in use is matched; what is heard after its publication is suspect") {
+        match::MatchSession session(*engine, {.batch_keys = 1024});
+        REQUIRE(session.begin_file(0));
+        REQUIRE(session.add_key(a.clone()));
+        const std::int64_t heard_at = engine->index().sightings().front().first_seen;
+        REQUIRE(session.end_file(true, {.end_timestamp = heard_at, .obtained_at = std::nullopt}));
+        auto m = session.take_matches();
+        REQUIRE(m.size() == 1);
+        CHECK(m[0].status == MatchStatus::kValid);  // heard at, not after, publication
+        REQUIRE(session.begin_file(1));
+        REQUIRE(session.add_key(a.clone()));
+        REQUIRE(session.end_file(true, {.end_timestamp = heard_at + 3600, .obtained_at = heard_at - 1}));
+        m = session.take_matches();
+        REQUIRE(m.size() == 1);
+        CHECK(m[0].status == MatchStatus::kSuspect);  // the device had the file before
+        CHECK(std::string(m[0].reason) == "heard after the key was published");
     }
 }
 
@@ -163,7 +166,7 @@ TEST_CASE("A key twice in one file is reported once", "[match][session]") {
     const auto a = make_key(1);
     auto engine = match::MatchEngine::create(heard(a, kDay + 60, kDay + 60, 1), {});
     REQUIRE(engine);
-    match::MatchSession session(*engine, {.batch_keys = 1, .now = std::nullopt});  // in different batches, too
+    match::MatchSession session(*engine, {.batch_keys = 1});  // in different batches, too
     REQUIRE(session.begin_file(0));
     REQUIRE(session.add_key(a.clone()));
     REQUIRE(session.add_key(a.clone()));

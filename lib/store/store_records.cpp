@@ -1,0 +1,127 @@
+// Exposure results and the diagnosis-key files already matched.
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "store/store_impl.hpp"
+
+namespace sotto::store {
+
+using detail::Statement;
+using detail::StatementReset;
+using detail::Transaction;
+using detail::corrupt;
+using detail::guarded;
+
+namespace {
+
+bool is_hex_digest(std::string_view h) {
+    return h.size() == 64 && std::all_of(h.begin(), h.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+           });
+}
+
+std::string lower(std::string_view h) {
+    std::string s(h);
+    for (char& c : s)
+        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+}
+
+}  // namespace
+
+Result<void> EncounterStore::add_exposure_records(std::span<const ExposureRecord> records) {
+    return guarded(impl_, [&](Impl& im) -> Result<void> {
+        if (auto r = im.writable(); !r) return r.error();
+        for (const auto& r : records)
+            if (r.risk_level < 0 || r.risk_level > 2)
+                return make_error(ErrorCode::kInvalidArgument, "store: risk level must be 0..2");
+        if (records.empty()) return ok();
+        auto tx = Transaction::begin(im.db);
+        if (!tx) return tx.error();
+        auto st = Statement::prepare(im.db,
+                                     "INSERT INTO exposure_records (computed_at, day, risk_level, windows, "
+                                     "weighted_minutes, min_attenuation_db) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        if (!st) return st.error();
+        for (const auto& rec : records) {
+            StatementReset reset(*st);
+            Result<void> b = st->bind(1, rec.computed_at);
+            if (b) b = st->bind(2, static_cast<std::int64_t>(rec.day));
+            if (b) b = st->bind(3, static_cast<std::int64_t>(rec.risk_level));
+            if (b) b = st->bind(4, static_cast<std::int64_t>(rec.windows));
+            if (b) b = st->bind(5, rec.weighted_minutes);
+            if (b) b = st->bind(6, static_cast<std::int64_t>(rec.min_attenuation_db));
+            if (!b) return b.error();
+            if (auto r = st->run(); !r) return r.error();
+        }
+        return tx->commit();
+    });
+}
+
+Result<std::vector<ExposureRecord>> EncounterStore::exposure_records() const {
+    return guarded(impl_, [&](Impl& im) -> Result<std::vector<ExposureRecord>> {
+        auto st = Statement::prepare(im.db,
+                                     "SELECT computed_at, day, risk_level, windows, weighted_minutes, "
+                                     "min_attenuation_db FROM exposure_records ORDER BY day, computed_at, id");
+        if (!st) return st.error();
+        std::vector<ExposureRecord> out;
+        while (true) {
+            auto row = st->step();
+            if (!row) return row.error();
+            if (!*row) break;
+            ExposureRecord r;
+            r.computed_at = st->column_int(0);
+            const std::int64_t day = st->column_int(1);
+            const std::int64_t windows = st->column_int(3);
+            const std::int64_t att = st->column_int(5);
+            r.risk_level = static_cast<int>(st->column_int(2));
+            if (day < 0 || day > std::numeric_limits<std::uint32_t>::max() || windows < 0 ||
+                windows > std::numeric_limits<std::uint32_t>::max() || r.risk_level < 0 ||
+                r.risk_level > 2 || att < std::numeric_limits<int>::min() ||
+                att > std::numeric_limits<int>::max())
+                return corrupt("store: malformed exposure record");
+            r.day = static_cast<std::uint32_t>(day);
+            r.windows = static_cast<std::uint32_t>(windows);
+            r.weighted_minutes = st->column_double(4);
+            r.min_attenuation_db = static_cast<int>(att);
+            out.push_back(r);
+        }
+        return out;
+    });
+}
+
+Result<void> EncounterStore::mark_file_processed(std::string_view sha256_hex,
+                                                 std::int64_t now_unix, std::uint32_t keys) {
+    return guarded(impl_, [&](Impl& im) -> Result<void> {
+        if (auto r = im.writable(); !r) return r.error();
+        if (!is_hex_digest(sha256_hex))
+            return make_error(ErrorCode::kInvalidArgument, "store: SHA-256 must be 64 hex digits");
+        const std::string digest = lower(sha256_hex);
+        auto st = Statement::prepare(im.db,
+                                     "INSERT OR REPLACE INTO processed_files (sha256, processed_at, keys) "
+                                     "VALUES (?1, ?2, ?3)");
+        if (!st) return st.error();
+        StatementReset reset(*st);
+        Result<void> b = st->bind_text(1, digest);
+        if (b) b = st->bind(2, now_unix);
+        if (b) b = st->bind(3, static_cast<std::int64_t>(keys));
+        if (!b) return b.error();
+        return st->run();
+    });
+}
+
+Result<bool> EncounterStore::file_processed(std::string_view sha256_hex) const {
+    return guarded(impl_, [&](Impl& im) -> Result<bool> {
+        if (!is_hex_digest(sha256_hex))
+            return make_error(ErrorCode::kInvalidArgument, "store: SHA-256 must be 64 hex digits");
+        const std::string digest = lower(sha256_hex);
+        auto st = Statement::prepare(im.db, "SELECT 1 FROM processed_files WHERE sha256 = ?1");
+        if (!st) return st.error();
+        StatementReset reset(*st);
+        if (auto b = st->bind_text(1, digest); !b) return b.error();
+        auto row = st->step();
+        if (!row) return row.error();
+        return *row;
+    });
+}
+}  // namespace sotto::store
