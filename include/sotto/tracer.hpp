@@ -37,9 +37,9 @@
 /// and at least one of them had not been recorded before. So results are recorded once per
 /// verified file and never for unverified (`kParseOnly`) runs. An import of a file already
 /// recorded is skipped (`KeyFileOutcome::already_processed`) unless `ImportOptions::rematch`:
-/// its keys were judged against the sightings stored when its round opened, and keys that could
-/// not be judged then (still valid, hence embargoed, or heard later) are only judged again by a
-/// rematch.
+/// its keys were judged against the sightings stored when its round opened. Nothing is lost by
+/// that: a sighting of one of its keys heard after the device obtained the file is suspect anyway
+/// ("heard after the key was published", docs/threat-model.md).
 ///
 /// **Threading.** Every method may be called from any thread. `on_advertisement` takes a short
 /// lock (and, every `flush_count` calls, writes a batch on the calling thread); feeding from
