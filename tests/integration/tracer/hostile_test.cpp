@@ -2,11 +2,13 @@
 // phones that overrun the 20-minute rule. Real store, real signed key files.
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <catch2/catch.hpp>
 
-#include <sotto/match/check.hpp>
+#include <sotto/clock.hpp>
+#include <sotto/tracer.hpp>
 
 #include "integration/keyfile/keyfile_test_support.hpp"
 #include "support.hpp"
@@ -24,7 +26,8 @@ constexpr Metadata kGenuine{1, -5, CalibrationConfidence::kHigh};
 // store, and a signed export carrying the key.
 struct Scene {
     test::TempDir dir;
-    store::EncounterStore store = open();
+    ManualClock clock;
+    std::optional<Tracer> tracer;
     DeterministicRng rng{77};
     DiagnosisKey key{generate_tek(rng, kDay), 6, ReportType::kConfirmedTest, 2};
     test::keyfile::TestKeyPair authority = test::keyfile::generate_p256();
@@ -33,12 +36,19 @@ struct Scene {
 
     Scene() { REQUIRE(trust.add_pem("999", "v1", authority.public_pem)); }
 
-    store::EncounterStore open() {
-        store::StoreKey k;
-        k.expose_secret_mut()[0] = 7;
-        auto s = store::EncounterStore::open(dir / "enc.db", store::Credential::raw_key(std::move(k)), {});
-        REQUIRE(s);
-        return std::move(*s);
+    // The device's Tracer at `now` (opened once; its clock then moves to `now`).
+    Tracer& open(std::int64_t now) {
+        clock.set_ms(now * 1000);
+        if (!tracer) {
+            store::StoreKey k;
+            k.expose_secret_mut()[0] = 7;
+            TracerOptions o;
+            o.trust = trust;
+            auto t = Tracer::open(dir / "enc.db", store::Credential::raw_key(std::move(k)), clock, std::move(o));
+            REQUIRE(t);
+            tracer.emplace(std::move(*t));
+        }
+        return *tracer;
     }
 
     Beacon beacon(IntervalNumber j, const Metadata& md = kGenuine) const {
@@ -51,8 +61,11 @@ struct Scene {
     }
 
     // Writes export.zip covering [start, end] and runs the check at `now`.
-    match::CheckResult check(std::int64_t end_timestamp, std::int64_t now) {
-        REQUIRE(store.ingest(heard, now)->rejected.empty());
+    CheckReport check(std::int64_t end_timestamp, std::int64_t now) {
+        Tracer& t = open(now);
+        auto ingested = t.ingest(heard);
+        REQUIRE(ingested);
+        REQUIRE(ingested->rejected.empty());
         auto signer = keyfile::ExportSigner::from_pem(authority.private_pem);
         REQUIRE(signer);
         keyfile::ExportWriteOptions wo;
@@ -65,16 +78,14 @@ struct Scene {
         keys.push_back(key.clone());
         REQUIRE(keyfile::write_export_zip(dir / "export.zip", keys, *signer, wo, rng));
         const fs::path files[] = {dir / "export.zip"};
-        match::CheckOptions o;
-        o.record_results = false;
-        auto r = match::check_exposures(store, files, trust, now, o);
+        auto r = t.check_files(files, ImportOptions{});
         REQUIRE(r);
         REQUIRE(r->files[0].verified);
         return std::move(*r);
     }
 };
 
-std::size_t count_status(const match::CheckResult& r, MatchStatus st) {
+std::size_t count_status(const CheckReport& r, MatchStatus st) {
     return static_cast<std::size_t>(std::count_if(r.matches.begin(), r.matches.end(),
                                                   [&](const match::RpiMatch& m) { return m.status == st; }));
 }
