@@ -11,7 +11,7 @@ SOTTO_PACKAGES=(
   libsodium-dev libssl-dev libsqlcipher-dev libsqlite3-dev
   libprotobuf-dev protobuf-compiler libzip-dev zlib1g-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev
-  catch2 openssl python3-pytest
+  catch2 openssl python3-pytest ccache
   # openssl: the command-line tool, an independent signature checker in the keyfile tests.
   python3 systemd
   # python3: the fetch tests' HTTP key server; systemd: systemd-analyze checks sottod.service.
@@ -44,8 +44,15 @@ sotto_install_packages() {
 
 sotto_configure() {
   echo "==> configuring $SOTTO_BUILD"
+  # ccache (installed above) makes the several builds of .ci/run (GCC, ASan, TSan, fuzz, aarch64)
+  # and later runs cheap; paths are hashed relative to the checkout, so any clone shares the cache.
+  local launcher=()
+  if command -v ccache >/dev/null; then
+    export CCACHE_BASEDIR="$SOTTO_ROOT" CCACHE_NOHASHDIR=1
+    launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
   cmake -S "$SOTTO_ROOT" -B "$SOTTO_BUILD" -G Ninja \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOTTO_WERROR=ON "$@"
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOTTO_WERROR=ON "${launcher[@]}" "$@"
 }
 
 sotto_build() {
