@@ -18,9 +18,6 @@ unsigned long hwcap() noexcept {
 
 bool arm_has_aes() noexcept { return (hwcap() & HWCAP_AES) != 0; }
 bool arm_has_sha256() noexcept { return (hwcap() & HWCAP_SHA2) != 0; }
-#else
-bool arm_has_aes() noexcept { return false; }
-bool arm_has_sha256() noexcept { return false; }
 #endif
 
 }  // namespace sotto::core::detail

@@ -4,7 +4,7 @@
 // -march=armv8-a+crypto; nothing else may execute their instructions, so every caller checks
 // arm_has_aes() / arm_has_sha256() first. Both read getauxval(AT_HWCAP) once, which is what the
 // kernel reports for this CPU (a CPU feature query: no I/O, so lib/core stays pure).
-// On any other target these are declared but only the two queries are defined (returning false).
+// On any other target only the two queries exist, as inline constants (false).
 // Tested against OpenSSL in tests/unit/core/aes128_test.cpp and sha256_x2_test.cpp, under qemu
 // with the extensions reported and masked (scripts/cross-test.sh).
 
@@ -21,12 +21,12 @@
 
 namespace sotto::core::detail {
 
+#if SOTTO_HAVE_ARM_CRYPTO
 /// True when the CPU has AESE/AESMC (HWCAP_AES). Thread-safe; always false off AArch64 Linux.
 bool arm_has_aes() noexcept;
 /// True when the CPU has SHA256H/H2/SU0/SU1 (HWCAP_SHA2). Thread-safe; always false likewise.
 bool arm_has_sha256() noexcept;
 
-#if SOTTO_HAVE_ARM_CRYPTO
 /// AES-128-ECB of `n` blocks under `key` (FIPS-197 key expansion with AESE for SubWord, then 8
 /// blocks in flight). `in` and `out` may be equal. Round keys are wiped before returning.
 /// Only when arm_has_aes().
@@ -41,6 +41,10 @@ void arm_sha256_compress_x2(Sha256State& a, const std::uint8_t* block_a, Sha256S
 
 /// One compression; wipes its working state. Only when arm_has_sha256().
 void arm_sha256_compress(Sha256State& s, const std::uint8_t* block) noexcept;
+#else
+// Elsewhere constant, so the dispatch costs nothing.
+inline bool arm_has_aes() noexcept { return false; }
+inline bool arm_has_sha256() noexcept { return false; }
 #endif
 
 }  // namespace sotto::core::detail
