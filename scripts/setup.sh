@@ -11,7 +11,7 @@ SOTTO_PACKAGES=(
   libsodium-dev libssl-dev libsqlcipher-dev libsqlite3-dev
   libprotobuf-dev protobuf-compiler libzip-dev zlib1g-dev
   libfmt-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev
-  catch2 openssl python3-pytest ccache
+  catch2 openssl python3-pytest ccache clang-format
   # openssl: the command-line tool, an independent signature checker in the keyfile tests.
   python3 systemd
   # python3: the fetch tests' HTTP key server; systemd: systemd-analyze checks sottod.service.
