@@ -2,6 +2,8 @@
 
 #include <openssl/err.h>
 
+#include <google/protobuf/arena.h>
+
 #include "keyfile/proto/export.pb.h"
 #include "keyfile/trust_store_internal.hpp"
 
@@ -21,7 +23,10 @@ Verdict malformed_signature_verdict() {
 }
 
 Result<std::vector<TekSignature>> parse_signature_list(std::span<const std::uint8_t> sig) {
-    pb::TEKSignatureList list;
+    // On an arena: protobuf is not exception-safe, and an allocation failing inside the parse
+    // would leak the messages built so far; the arena frees them whatever happens.
+    google::protobuf::Arena arena;
+    auto& list = *google::protobuf::Arena::CreateMessage<pb::TEKSignatureList>(&arena);
     if (sig.size() > static_cast<std::size_t>(INT32_MAX) ||
         !list.ParseFromArray(sig.data(), static_cast<int>(sig.size())))
         return make_error(ErrorCode::kKeyFileMalformed, "export.sig: not a TEKSignatureList");

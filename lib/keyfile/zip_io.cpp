@@ -128,7 +128,12 @@ Result<std::unique_ptr<ByteSource>> ZipReader::open_entry(std::uint64_t index,
             return make_error(ErrorCode::kKeyFileIo, "zip: read error");
         return make_error(ErrorCode::kKeyFileMalformed, "zip: cannot open entry");
     }
-    return std::unique_ptr<ByteSource>(new ZipEntrySource(f, declared_size));
+    try {
+        return std::unique_ptr<ByteSource>(new ZipEntrySource(f, declared_size));
+    } catch (...) {  // std::bad_alloc: the entry must not stay open
+        zip_fclose(f);
+        throw;
+    }
 }
 
 Result<std::vector<std::uint8_t>> make_zip(std::span<const ZipEntryOut> entries) {
