@@ -3,7 +3,7 @@ include(CMakePackageConfigHelpers)
 
 # Libraries exported as sotto::<name>.
 set(SOTTO_EXPORTED_LIBS sotto_core sotto_match)
-foreach(lib IN ITEMS sotto_store sotto_keyfile sotto_keyfile_proto)
+foreach(lib IN ITEMS sotto_store sotto_keyfile sotto_keyfile_proto sotto_ble sotto_platform_simulated)
   if(TARGET ${lib})
     list(APPEND SOTTO_EXPORTED_LIBS ${lib})
   endif()

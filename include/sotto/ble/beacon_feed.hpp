@@ -1,0 +1,106 @@
+#pragma once
+/// \file
+/// BeaconFeed: turns what a radio hears into observations for the store.
+///
+/// Every heard advertisement is strictly checked: service UUID 0xFD6F, exactly 20 bytes of
+/// service data (`core::decode_service_data`), RSSI within the physical range
+/// [core::kMinRssiDbm, core::kMaxRssiDbm] (never clamped) and a non-negative time. Anything else
+/// is dropped and counted by reason; it never reaches the sink.
+///
+/// De-duplication (what is kept): a BLE stack reports the same beacon many times a second. For
+/// each beacon (RPI and AEM) and each second of the receiver's clock, the feed keeps at most two
+/// observations: the first packet of that second, which is then replaced by the strongest
+/// packet, and a second one that holds the weakest packet once one weaker than the strongest
+/// arrives. So the store keeps, for every scan, the exact time of each second the beacon was
+/// heard, the exact strongest and weakest RSSI (what the exposure window's minimum attenuation
+/// needs), and one or two samples per second for the mean; the packets folded away are counted
+/// in `FeedCounters::deduplicated`, never stored. Once a second's observations were flushed, a
+/// later packet of that second that is a new extreme is kept as a new observation.
+///
+/// Flushing: batches go to the sink when `flush_count` observations are pending (on the thread
+/// that calls `on_heard`), when `tick(now)` finds the oldest pending observation
+/// `flush_interval_ms` old, and on `flush()` and `stop()`.
+///
+/// Memory: at most `max_pending` observations wait for the sink. When full, packets that would
+/// need a new observation are dropped and counted (`dropped_overflow`: the newest are lost, what
+/// is already queued is kept); packets that only update a queued observation still do.
+/// A failing sink loses nothing it did not take: the batch stays queued and is offered again at
+/// the next flush (`sink_failures` counts the refusals).
+///
+/// Threading: all methods are thread-safe (one internal mutex, no thread of its own). The sink
+/// is called without that mutex held, one flush at a time.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include <sotto/ble/observation_sink.hpp>
+#include <sotto/ble/radio.hpp>
+#include <sotto/result.hpp>
+
+namespace sotto::ble {
+
+/// Configuration of a `BeaconFeed`.
+struct FeedConfig {
+    /// Flush when this many observations are pending. 1 .. max_pending.
+    std::size_t flush_count = 512;
+    /// `tick` flushes once the oldest pending observation is this old (ms, >= 0).
+    std::int64_t flush_interval_ms = 60'000;
+    /// Most observations kept waiting for the sink. 1 .. 10,000,000.
+    std::size_t max_pending = 65'536;
+};
+
+/// What the feed did, for diagnostics. Holds no identifier. Every heard advertisement is counted
+/// exactly once among: the `dropped_*` reasons, `accepted` and `deduplicated`.
+struct FeedCounters {
+    std::uint64_t heard = 0;              ///< advertisements passed to `on_heard`
+    std::uint64_t dropped_wrong_uuid = 0; ///< service UUID other than 0xFD6F
+    std::uint64_t dropped_bad_length = 0; ///< 0xFD6F service data that is not exactly 20 bytes
+    std::uint64_t dropped_bad_rssi = 0;   ///< RSSI outside the physical range
+    std::uint64_t dropped_bad_time = 0;   ///< negative or unrepresentable receive time
+    std::uint64_t dropped_overflow = 0;   ///< refused because `max_pending` was reached
+    std::uint64_t dropped_stopped = 0;    ///< heard after `stop`
+    std::uint64_t accepted = 0;           ///< became a new observation
+    std::uint64_t deduplicated = 0;       ///< folded into a pending or already kept observation
+    std::uint64_t flushed = 0;            ///< observations the sink took
+    std::uint64_t flushes = 0;            ///< successful sink calls
+    std::uint64_t sink_failures = 0;      ///< sink calls that returned an error
+    std::uint64_t pending = 0;            ///< observations waiting now
+};
+
+/// Decodes, checks, de-duplicates and batches heard advertisements. See the file comment.
+class BeaconFeed {
+public:
+    /// kInvalidArgument for a bad configuration. `sink` must outlive the feed.
+    static Result<std::unique_ptr<BeaconFeed>> create(ObservationSink& sink,
+                                                      const FeedConfig& config = {}) noexcept;
+    ~BeaconFeed();
+    BeaconFeed(const BeaconFeed&) = delete;
+    BeaconFeed& operator=(const BeaconFeed&) = delete;
+
+    /// Takes one heard advertisement (any thread; a `ScanCallback` can call it directly). Never
+    /// fails: problems are counted. May flush to the sink on this thread (count-based flush).
+    void on_heard(const HeardAdvertisement& adv) noexcept;
+
+    /// Flushes if the oldest pending observation is at least `flush_interval_ms` older than
+    /// `now_ms` (or `now_ms` is before it: the clock moved back). Returns the sink's error.
+    Result<void> tick(std::int64_t now_ms) noexcept;
+
+    /// Hands every pending observation to the sink. Success with nothing pending. On a sink
+    /// error the observations stay pending and the error is returned.
+    Result<void> flush() noexcept;
+
+    /// Flushes and refuses everything heard afterwards (counted as `dropped_stopped`). If the
+    /// flush fails, the feed is stopped anyway and the observations stay pending: call `flush`
+    /// again to retry. Idempotent.
+    Result<void> stop() noexcept;
+
+    FeedCounters counters() const noexcept;
+
+private:
+    struct Impl;
+    explicit BeaconFeed(std::unique_ptr<Impl> impl) noexcept;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sotto::ble

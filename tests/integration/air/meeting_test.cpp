@@ -1,0 +1,154 @@
+// Two devices with real encrypted stores meet in the simulated air: each store holds the other's
+// RPIs for exactly the intervals they were in range, and nothing else.
+#include <set>
+#include <utility>
+
+#include <sotto/core/payload.hpp>
+
+#include "air_test_util.hpp"
+#include "store/store_test_util.hpp"
+
+using namespace sotto;
+using namespace sotto::test;
+
+namespace {
+
+using Row = std::pair<core::RollingProximityId, core::IntervalNumber>;
+
+// (RPI, receiver ENIN) rows `sender` must leave in a receiver that heard it during [from, to).
+std::set<Row> expected_rows(const Device& sender, std::int64_t from, std::int64_t to) {
+    std::set<Row> rows;
+    for (std::size_t i = 0; i < sender.broadcasts.size(); ++i) {
+        const auto& b = sender.broadcasts[i];
+        const std::int64_t end = b.next_change_ms;
+        const std::int64_t lo = std::max(from, b.started_ms), hi = std::min(to, end);
+        if (lo >= hi) continue;
+        const auto rpi = core::decode_service_data(b.advertisement.service_data)->rpi;
+        for (std::int64_t iv = lo / 600'000; iv * 600'000 < hi; ++iv)
+            rows.insert({rpi, static_cast<core::IntervalNumber>(iv)});
+    }
+    return rows;
+}
+
+std::set<Row> stored_rows(store::EncounterStore& s, std::int64_t& first_seen, std::int64_t& last_seen) {
+    auto all = s.sightings_in_range(0, 0xFFFFFFFFu);
+    REQUIRE(all.has_value());
+    std::set<Row> rows;
+    first_seen = INT64_MAX;
+    last_seen = INT64_MIN;
+    for (const auto& x : *all) {
+        rows.insert({x.rpi, x.interval});
+        first_seen = std::min(first_seen, x.first_seen);
+        last_seen = std::max(last_seen, x.last_seen);
+    }
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("Two devices that meet store each other's RPIs for exactly the intervals they were in range",
+          "[air][store]") {
+    TempDir dir;
+    const std::int64_t t0 = kNow * 1000;  // the store tests' fixed now, in ms
+    ManualClock clock(t0 - 2 * 3'600'000);
+    const std::int64_t start = clock.now_ms();
+    const std::int64_t meet = start + 33 * 60'000, part = start + 78 * 60'000, end = start + 2 * 3'600'000;
+
+    auto air = sim::Air::create(clock, {});
+    REQUIRE(air.has_value());
+    auto store_a = open_store(dir / "a.db", 1), store_b = open_store(dir / "b.db", 2);
+    StoreSink sink_a, sink_b;
+    sink_a.store = &store_a;
+    sink_a.clock = &clock;
+    sink_b.store = &store_b;
+    sink_b.clock = &clock;
+    ble::ScanDutyConfig continuous;
+    continuous.continuous = true;
+    Device a = make_device(**air, {0, 0}, 1, sink_a, continuous);
+    Device b = make_device(**air, {800, 0}, 2, sink_b, continuous);
+
+    run(**air, clock, {&a, &b}, meet);
+    REQUIRE((*air)->set_position(b.radio->id(), {3, 1}).has_value());
+    run(**air, clock, {&a, &b}, part);
+    REQUIRE((*air)->set_position(b.radio->id(), {800, 0}).has_value());
+    run(**air, clock, {&a, &b}, end);
+    REQUIRE(a.feed->stop().has_value());
+    REQUIRE(b.feed->stop().has_value());
+
+    for (auto [store, other, self] : {std::tuple{&store_a, &b, &a}, std::tuple{&store_b, &a, &b}}) {
+        std::int64_t first = 0, last = 0;
+        const auto rows = stored_rows(*store, first, last);
+        const auto expected = expected_rows(*other, meet, part);
+        CHECK(expected.size() >= 5);
+        CHECK(rows == expected);
+        CHECK(first >= meet / 1000);
+        CHECK(last < part / 1000);
+        // Negative neighbours: nothing of its own, nothing of the other outside the meeting.
+        CHECK(std::none_of(rows.begin(), rows.end(), [&](const Row& r) {
+            return expected_rows(*self, start, end).count(r) > 0;
+        }));
+        const auto before = expected_rows(*other, start, meet), after = expected_rows(*other, part, end);
+        for (const auto& r : rows) {
+            if (!expected.count(r)) {
+                CHECK_FALSE(before.count(r));
+                CHECK_FALSE(after.count(r));
+            }
+        }
+        CHECK(a.feed->counters().dropped_bad_length == 0);
+    }
+    // The packets the feed folded away never reached the store, and the counts add up.
+    const auto ca = a.feed->counters();
+    CHECK(ca.flushed == ca.accepted);
+    CHECK(ca.deduplicated > 0);
+    CHECK(ca.heard == ca.accepted + ca.deduplicated);
+}
+
+TEST_CASE("With GAEN's duty cycle every stored sighting lies inside one of the receiver's scan windows",
+          "[air][store]") {
+    TempDir dir;
+    ManualClock clock(kNow * 1000 - 3'600'000);
+    const std::int64_t start = clock.now_ms();
+    auto air = sim::Air::create(clock, {});
+    REQUIRE(air.has_value());
+    auto store_a = open_store(dir / "a.db", 1), store_b = open_store(dir / "b.db", 2);
+    StoreSink sink_a, sink_b;
+    sink_a.store = &store_a;
+    sink_a.clock = &clock;
+    sink_b.store = &store_b;
+    sink_b.clock = &clock;
+    Device a = make_device(**air, {0, 0}, 3, sink_a);
+    Device b = make_device(**air, {5, 0}, 4, sink_b);
+
+    // Record A's scan windows as the device switches its scanner.
+    std::vector<std::pair<std::int64_t, std::int64_t>> windows;
+    a.update(start);
+    b.update(start);
+    bool on = a.scanning;
+    std::int64_t since = start;
+    while (clock.now_ms() < start + 3'600'000) {
+        REQUIRE((*air)->advance_to(std::min(a.next_event(), b.next_event())).has_value());
+        a.update(clock.now_ms());
+        b.update(clock.now_ms());
+        if (a.scanning != on) {
+            if (on) windows.emplace_back(since, clock.now_ms());
+            on = a.scanning;
+            since = clock.now_ms();
+        }
+    }
+    REQUIRE(a.feed->stop().has_value());
+    REQUIRE(windows.size() >= 11);  // 60 min / 3.5-5 min
+    for (const auto& [from, to] : windows) CHECK(to - from == 4'000);
+    auto all = store_a.sightings_in_range(0, 0xFFFFFFFFu);
+    REQUIRE(all.has_value());
+    REQUIRE_FALSE(all->empty());
+    std::size_t scans = 0;
+    for (const auto& s : *all)
+        for (const auto& scan : s.scans) {
+            ++scans;
+            const bool inside = std::any_of(windows.begin(), windows.end(), [&](const auto& w) {
+                return scan.time >= w.first / 1000 && scan.time < (w.second + 999) / 1000;
+            });
+            CHECK(inside);
+        }
+    CHECK(scans >= windows.size());  // every window heard B at least once
+}

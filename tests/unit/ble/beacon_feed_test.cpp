@@ -1,0 +1,303 @@
+// BeaconFeed: strict checks with counted drops, de-duplication, flushing, overflow, failing sinks.
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <sotto/ble/beacon_feed.hpp>
+#include <sotto/core/payload.hpp>
+#include <sotto/core/sighting.hpp>
+
+#include "ble_test_util.hpp"
+#include "support.hpp"
+
+using namespace sotto;
+using namespace sotto::test;
+
+namespace {
+
+struct TestSink final : ble::ObservationSink {
+    std::mutex mu;
+    std::vector<core::Observation> got;
+    std::vector<std::size_t> batches;
+    bool fail = false;
+    int calls = 0;
+    Result<void> accept(std::span<const core::Observation> batch) noexcept override {
+        std::lock_guard lock(mu);
+        ++calls;
+        if (fail) return make_error(ErrorCode::kStorageIo, "test: sink down");
+        got.insert(got.end(), batch.begin(), batch.end());
+        batches.push_back(batch.size());
+        return ok();
+    }
+};
+
+core::ServiceData payload(std::uint8_t id, std::uint8_t aem = 0x40) {
+    core::ServiceData d{};
+    for (std::size_t i = 0; i < 16; ++i) d[i] = static_cast<std::uint8_t>(id * 7 + i);
+    d[16] = aem;
+    d[17] = 0xF1;
+    return d;
+}
+
+struct Heard {
+    std::vector<std::uint8_t> bytes;
+    ble::HeardAdvertisement adv;
+};
+
+Heard heard(std::span<const std::uint8_t> data, int rssi, std::int64_t time_ms,
+            std::uint16_t uuid = 0xFD6F) {
+    Heard h{{data.begin(), data.end()}, {}};
+    h.adv.service_data = h.bytes;
+    h.adv.service_uuid = uuid;
+    h.adv.rssi_dbm = static_cast<std::int16_t>(rssi);
+    h.adv.time_ms = time_ms;
+    return h;
+}
+
+void feed(ble::BeaconFeed& f, const Heard& h) { f.on_heard(h.adv); }
+
+std::unique_ptr<ble::BeaconFeed> make(TestSink& sink, ble::FeedConfig c = {}) {
+    auto f = ble::BeaconFeed::create(sink, c);
+    REQUIRE(f.has_value());
+    return std::move(*f);
+}
+
+std::uint64_t accounted(const ble::FeedCounters& c) {
+    return c.dropped_wrong_uuid + c.dropped_bad_length + c.dropped_bad_rssi + c.dropped_bad_time +
+           c.dropped_overflow + c.dropped_stopped + c.accepted + c.deduplicated;
+}
+
+constexpr std::int64_t T = kMidnightMs + 3'600'000;
+
+}  // namespace
+
+TEST_CASE("Malformed or foreign advertisements are dropped, counted by reason and never stored",
+          "[ble][feed]") {
+    TestSink sink;
+    auto f = make(sink);
+    const auto good = payload(1);
+    std::vector<std::uint8_t> short19(good.begin(), good.end() - 1);
+    std::vector<std::uint8_t> long21(good.begin(), good.end());
+    long21.push_back(0);
+    std::vector<std::uint8_t> garbage{0xde, 0xad};
+    // Full advertising data is not service data: refused as the wrong length.
+    const auto adv_data = core::encode_advertising_data(*core::decode_service_data(good),
+                                                        core::AdvertisingForm::kWithFlags);
+
+    feed(*f, heard(short19, -60, T));
+    feed(*f, heard(long21, -60, T));
+    feed(*f, heard({}, -60, T));
+    feed(*f, heard(garbage, -60, T));
+    feed(*f, heard(adv_data.view(), -60, T));
+    feed(*f, heard(good, -60, T, 0xFD6E));
+    feed(*f, heard(good, -60, T, 0x180F));
+    feed(*f, heard(good, -128, T));
+    feed(*f, heard(good, 21, T));
+    feed(*f, heard(good, 300, T));
+    feed(*f, heard(good, -32768, T));
+    feed(*f, heard(good, -60, -1));
+    feed(*f, heard(good, -60, INT64_MAX));
+    REQUIRE(f->flush().has_value());
+    CHECK(sink.got.empty());
+    CHECK(sink.calls == 0);
+    auto c = f->counters();
+    CHECK(c.heard == 13);
+    CHECK(c.dropped_bad_length == 5);
+    CHECK(c.dropped_wrong_uuid == 2);
+    CHECK(c.dropped_bad_rssi == 4);
+    CHECK(c.dropped_bad_time == 2);
+    CHECK(c.accepted == 0);
+    CHECK(accounted(c) == c.heard);
+
+    // Positive neighbours: the extremes of the physical range are kept, unclamped.
+    feed(*f, heard(good, -127, T));
+    feed(*f, heard(payload(2), 20, T));
+    REQUIRE(f->flush().has_value());
+    REQUIRE(sink.got.size() == 2);
+    CHECK(sink.got[0].rssi == -127);
+    CHECK(sink.got[1].rssi == 20);
+    CHECK(sink.got[0].time == T / 1000);
+    CHECK(core::encode_service_data(sink.got[0].beacon) == good);
+}
+
+TEST_CASE("Repeats within a second collapse to the strongest and the weakest packet", "[ble][feed]") {
+    TestSink sink;
+    auto f = make(sink);
+    const auto p = payload(3);
+    const int rssis[] = {-60, -50, -70, -55, -65, -50, -71, -58, -60, -52};
+    for (int i = 0; i < 10; ++i) feed(*f, heard(p, rssis[i], T + i * 90));
+    // The same beacon in the next second, and another AEM in the same second: kept apart.
+    feed(*f, heard(p, -80, T + 1'000));
+    feed(*f, heard(payload(3, 0x50), -66, T + 10));
+    REQUIRE(f->flush().has_value());
+    auto c = f->counters();
+    CHECK(c.accepted == 4);
+    CHECK(c.deduplicated == 8);
+    CHECK(accounted(c) == c.heard);
+    REQUIRE(sink.got.size() == 4);
+    std::vector<int> first_second;
+    for (const auto& o : sink.got)
+        if (o.time == T / 1000 && o.beacon.aem.bytes[0] == 0x40) first_second.push_back(o.rssi);
+    std::sort(first_second.begin(), first_second.end());
+    CHECK(first_second == std::vector<int>{-71, -50});
+    // Aggregated like the store does, the extremes and the packets seen per second survive.
+    std::vector<core::Observation> same_rpi;
+    for (const auto& o : sink.got)
+        if (o.beacon.aem.bytes[0] == 0x40) same_rpi.push_back(o);
+    auto s = core::make_sighting(same_rpi[0]);
+    for (std::size_t i = 1; i < same_rpi.size(); ++i) core::add_observation(s, same_rpi[i]);
+    CHECK(s.rssi_max == -50);
+    CHECK(s.rssi_min == -80);
+    CHECK(s.first_seen == T / 1000);
+    CHECK(s.last_seen == T / 1000 + 1);
+}
+
+TEST_CASE("A new extreme after a flush is kept as a new observation", "[ble][feed]") {
+    TestSink sink;
+    auto f = make(sink);
+    const auto p = payload(4);
+    feed(*f, heard(p, -60, T));
+    feed(*f, heard(p, -55, T + 100));
+    REQUIRE(f->flush().has_value());
+    feed(*f, heard(p, -58, T + 200));  // inside the kept range: folded
+    feed(*f, heard(p, -40, T + 300));  // stronger than anything kept: a new observation
+    REQUIRE(f->flush().has_value());
+    REQUIRE(sink.got.size() == 3);
+    CHECK(sink.got[2].rssi == -40);
+    CHECK(f->counters().deduplicated == 1);
+}
+
+TEST_CASE("The feed flushes by count, by time and on stop", "[ble][feed]") {
+    TestSink sink;
+    ble::FeedConfig c;
+    c.flush_count = 3;
+    c.flush_interval_ms = 30'000;
+    auto f = make(sink, c);
+    SECTION("by count, on the thread that hears") {
+        feed(*f, heard(payload(1), -60, T));
+        feed(*f, heard(payload(2), -60, T));
+        CHECK(sink.got.empty());
+        feed(*f, heard(payload(3), -60, T));
+        CHECK(sink.got.size() == 3);
+        CHECK(f->counters().pending == 0);
+    }
+    SECTION("by time") {
+        feed(*f, heard(payload(1), -60, T));
+        REQUIRE(f->tick(T + 29'999).has_value());
+        CHECK(sink.got.empty());
+        REQUIRE(f->tick(T + 30'000).has_value());
+        CHECK(sink.got.size() == 1);
+        REQUIRE(f->tick(T + 90'000).has_value());  // nothing pending: no call
+        CHECK(sink.calls == 1);
+    }
+    SECTION("by time when the clock moved back") {
+        feed(*f, heard(payload(1), -60, T));
+        REQUIRE(f->tick(T - 1).has_value());
+        CHECK(sink.got.size() == 1);
+    }
+    SECTION("on stop, and nothing is taken afterwards") {
+        feed(*f, heard(payload(1), -60, T));
+        REQUIRE(f->stop().has_value());
+        CHECK(sink.got.size() == 1);
+        feed(*f, heard(payload(2), -60, T));
+        REQUIRE(f->flush().has_value());
+        CHECK(sink.got.size() == 1);
+        CHECK(f->counters().dropped_stopped == 1);
+        REQUIRE(f->stop().has_value());  // idempotent
+    }
+}
+
+TEST_CASE("When the queue is full new beacons are dropped and counted while queued ones still update",
+          "[ble][feed]") {
+    TestSink sink;
+    sink.fail = true;
+    ble::FeedConfig c;
+    c.max_pending = 4;
+    c.flush_count = 4;
+    auto f = make(sink, c);
+    for (std::uint8_t i = 1; i <= 6; ++i) feed(*f, heard(payload(i), -60, T));
+    auto k = f->counters();
+    CHECK(k.pending == 4);
+    CHECK(k.dropped_overflow == 2);
+    CHECK(k.sink_failures >= 1);
+    feed(*f, heard(payload(1), -60, T + 10));  // a repeat: folded, not dropped
+    CHECK(f->counters().deduplicated == 1);
+    sink.fail = false;
+    REQUIRE(f->flush().has_value());
+    REQUIRE(sink.got.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) CHECK(sink.got[i].beacon.rpi.bytes[0] == payload(static_cast<std::uint8_t>(i + 1))[0]);
+    CHECK(accounted(f->counters()) == f->counters().heard);
+}
+
+TEST_CASE("A failing sink loses nothing and gets everything in order once it recovers", "[ble][feed]") {
+    TestSink sink;
+    auto f = make(sink);
+    sink.fail = true;
+    for (std::uint8_t i = 1; i <= 5; ++i) feed(*f, heard(payload(i), -60, T + i));
+    auto r = f->flush();
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::kStorageIo);
+    CHECK(f->counters().pending == 5);
+    CHECK(f->counters().sink_failures == 1);
+    // While failing, more arrive, and repeats of queued beacons still fold in.
+    for (std::uint8_t i = 6; i <= 8; ++i) feed(*f, heard(payload(i), -60, T + 2'000));
+    feed(*f, heard(payload(1), -30, T + 1));  // a new strongest packet of a queued beacon
+    REQUIRE_FALSE(f->stop().has_value());
+    sink.fail = false;
+    REQUIRE(f->flush().has_value());
+    REQUIRE(sink.got.size() == 9);
+    for (std::size_t i = 0; i < 8; ++i)
+        CHECK(sink.got[i].beacon.rpi.bytes[0] == payload(static_cast<std::uint8_t>(i + 1))[0]);
+    CHECK(sink.got[8].rssi == -30);  // the first observation of beacon 1 was kept as the weakest
+    auto c = f->counters();
+    CHECK(c.pending == 0);
+    CHECK(c.flushed == 9);
+    CHECK(c.sink_failures == 2);
+    CHECK(accounted(c) == c.heard);
+}
+
+TEST_CASE("Feed settings out of range are refused", "[ble][feed]") {
+    TestSink sink;
+    auto refused = [&](ble::FeedConfig c) {
+        auto f = ble::BeaconFeed::create(sink, c);
+        REQUIRE_FALSE(f.has_value());
+        CHECK(f.error().code == ErrorCode::kInvalidArgument);
+    };
+    ble::FeedConfig c;
+    c.max_pending = 0;
+    refused(c);
+    c = {};
+    c.flush_count = 0;
+    refused(c);
+    c = {};
+    c.flush_count = c.max_pending + 1;
+    refused(c);
+    c = {};
+    c.flush_interval_ms = -1;
+    refused(c);
+}
+
+TEST_CASE("Many radio threads can feed at once and every packet is accounted for", "[ble][feed]") {
+    TestSink sink;
+    ble::FeedConfig c;
+    c.flush_count = 64;
+    auto f = make(sink, c);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 2'000; ++i) {
+                const auto p = payload(static_cast<std::uint8_t>(t * 50 + i % 50));
+                f->on_heard(heard(p, -40 - i % 30, T + i * 10).adv);
+            }
+        });
+    for (auto& th : threads) th.join();
+    REQUIRE(f->flush().has_value());
+    auto k = f->counters();
+    CHECK(k.heard == 8'000);
+    CHECK(accounted(k) == 8'000);
+    CHECK(k.pending == 0);
+    CHECK(k.flushed == k.accepted);
+    CHECK(sink.got.size() == k.accepted);
+}
