@@ -14,6 +14,8 @@ SOTTO_PACKAGES=(
   catch2 openssl
   # openssl: the command-line tool, an independent signature checker in the keyfile tests.
   # For -DSOTTO_FUZZ=ON also: clang-14 libclang-rt-14-dev (not needed by the normal build).
+  # The BlueZ radio backend (sdbus-c++) and its tests (a private dbus-daemon, a mock bluetoothd).
+  libsdbus-c++-dev dbus python3-dbusmock
 )
 
 sotto_install_packages() {
