@@ -13,6 +13,8 @@ SOTTO_PACKAGES=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev
   catch2 openssl
   # openssl: the command-line tool, an independent signature checker in the keyfile tests.
+  python3 systemd
+  # python3: the fetch tests' HTTP key server; systemd: systemd-analyze checks sottod.service.
   # For -DSOTTO_FUZZ=ON also: clang-14 libclang-rt-14-dev (not needed by the normal build).
   # The BlueZ radio backend (sdbus-c++) and its tests (a private dbus-daemon, a mock bluetoothd).
   libsdbus-c++-dev dbus python3-dbusmock

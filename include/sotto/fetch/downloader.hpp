@@ -1,0 +1,164 @@
+#pragma once
+/// \file
+/// Downloads diagnosis-key export files from a key server (or a local directory) without ever
+/// downloading or handing out a file twice.
+///
+/// **The downloader does not interpret files.** What it returns are untrusted bytes. The caller
+/// verifies each new file with `keyfile::read_export_zip` (fail-closed: signature required) and
+/// uses the keys only after that call succeeded; then it calls `mark_used`. A file that fails
+/// verification, or that the caller could not check yet, is simply not marked: it stays
+/// *pending* and is offered again next round (from the spool, not downloaded again).
+///
+/// **Privacy.** Requests carry only what HTTP needs: `GET`, `Host`, `User-Agent: sotto/<version>`,
+/// `Accept: */*` and the validators the server itself sent (`If-None-Match`,
+/// `If-Modified-Since`). No cookies, no custom headers. Nothing is logged; errors carry static
+/// strings and never a URL.
+///
+/// **Threading.** A `Downloader` is not thread-safe: one call at a time. Different downloaders
+/// (different state and spool) may run in parallel. Calls block for network I/O, bounded by the
+/// timeouts in `DownloadOptions`. No call throws.
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <sotto/fetch/fetch_state.hpp>
+#include <sotto/fetch/index.hpp>
+#include <sotto/result.hpp>
+
+namespace sotto::fetch {
+
+/// Limits and timeouts. All times in milliseconds, sizes in bytes.
+struct DownloadOptions {
+    std::uint32_t connect_timeout_ms = 10'000;  ///< TCP + TLS handshake
+    std::uint32_t total_timeout_ms = 120'000;   ///< whole transfer of one file
+    /// Abort when slower than `low_speed_bytes_per_s` for `low_speed_time_s` seconds.
+    std::uint32_t low_speed_bytes_per_s = 1'000;
+    std::uint32_t low_speed_time_s = 30;
+    /// Largest export zip (Apple's limit is 16 MB). The transfer is aborted as soon as more
+    /// arrives, whether or not the server announced a Content-Length: kNetworkTooLarge.
+    std::uint64_t max_file_bytes = std::uint64_t{32} << 20;
+    /// Largest index.txt.
+    std::uint64_t max_index_bytes = std::uint64_t{1} << 20;
+    IndexLimits index_limits{};
+    /// Redirects followed per request; each target is checked with `check_url` first.
+    std::uint32_t max_redirects = 5;
+    /// Also send conditional requests for files already downloaded (used or pending). Off by
+    /// default: export files are immutable by the server's design, so a downloaded file costs
+    /// no request at all. On: one conditional request per file per round (304 when unchanged; a
+    /// changed file is downloaded and reported new only if its SHA-256 is new).
+    bool revalidate_downloaded = false;
+    /// Used files that left the index are remembered (by path and SHA-256) so that they are not
+    /// downloaded or offered again if they come back; beyond this many, the oldest are forgotten.
+    std::size_t max_remembered_files = 50'000;
+};
+
+/// Where the files come from.
+struct Source {
+    /// `https://host/bucket` (or `http://127.0.0.1:port/...`): `<url>/index.txt` lists the zips.
+    /// Or a local directory with the same layout; a directory without `index.txt` offers the
+    /// `*.zip` files directly inside it, in name order.
+    std::string location;
+    /// True when `location` is a directory path rather than a URL.
+    bool is_directory() const noexcept;
+};
+
+/// Outcome for one listed file.
+enum class FileStatus : std::uint8_t {
+    kNew,        ///< downloaded this round: verify `spool_file`, then `mark_used`
+    kPending,    ///< downloaded earlier, not marked used yet: verify `spool_file` again
+    kUnchanged,  ///< used already, or the same content as a used file or as another file
+                 ///< offered in this round: nothing to do
+    kFailed,     ///< see `error` (and `http_status`); retried next round
+};
+
+/// Short static name ("new", "pending", "unchanged", "failed").
+const char* file_status_name(FileStatus status) noexcept;
+
+/// One listed file after a round.
+struct FetchedFile {
+    std::string path;  ///< index path
+    FileStatus status = FileStatus::kFailed;
+    /// For kNew and kPending: the downloaded bytes, in the spool directory (named by SHA-256).
+    /// Removed by `mark_used`. The downloader never reads it back except to check its hash.
+    std::filesystem::path spool_file;
+    std::array<std::uint8_t, 32> sha256{};  ///< for kNew, kPending, kUnchanged (when known)
+    std::uint64_t bytes = 0;
+    /// For kFailed: what went wrong (static text). kNetworkHttp carries `http_status`.
+    Error error{ErrorCode::kOk, ""};
+    long http_status = 0;  ///< last HTTP status seen for this file (0: none / local source)
+};
+
+/// Outcome of the index request.
+enum class IndexStatus : std::uint8_t {
+    kNew,        ///< downloaded and parsed
+    kUnchanged,  ///< 304 Not Modified (or same local file): the stored list was used
+    kFailed,     ///< see `FetchReport::index_error`; no file was requested this round
+};
+
+/// Progress of the current transfer: bytes so far and the total when known (else 0). Called
+/// on the calling thread, often; return false to cancel the round (remaining files fail with
+/// kNetworkIo "cancelled").
+using ProgressCallback =
+    std::function<bool(const std::string& path, std::uint64_t now, std::uint64_t total)>;
+
+/// What one round did.
+struct FetchReport {
+    IndexStatus index_status = IndexStatus::kFailed;
+    Error index_error{ErrorCode::kOk, ""};
+    long index_http_status = 0;
+    std::uint64_t index_lines_refused = 0;  ///< malformed or hostile lines (not requested)
+    std::vector<FetchedFile> files;         ///< one per index entry, in index order
+    std::uint64_t requests = 0;             ///< HTTP requests sent (redirects included)
+    std::uint64_t not_modified = 0;         ///< 304 answers (index included)
+    std::uint64_t bytes_downloaded = 0;     ///< body bytes received (index included)
+    /// The persisted state was damaged and rebuilt (see `LoadedState::damaged`).
+    bool state_was_damaged = false;
+
+    std::size_t count(FileStatus s) const noexcept;
+};
+
+/// The downloader. Valid once created.
+class Downloader {
+public:
+    /// `spool_dir` receives downloaded files (created with its parents if missing, mode 0700); stale partial
+    /// downloads in it are removed. `state` is loaded now; a damaged state is rebuilt and reported
+    /// in the first `fetch_round`. An http URL that `check_url` refuses fails here with
+    /// kNetworkRefused, before any connection. Errors: kNetworkRefused, kInvalidArgument (empty
+    /// location, missing directory, nonsensical options), kStorageIo (spool, state), kOutOfMemory.
+    static Result<Downloader> create(Source source, std::unique_ptr<FetchState> state,
+                                     std::filesystem::path spool_dir,
+                                     const DownloadOptions& options = {});
+
+    ~Downloader();
+    Downloader(Downloader&&) noexcept;
+    Downloader& operator=(Downloader&&) noexcept;
+    Downloader(const Downloader&) = delete;
+    Downloader& operator=(const Downloader&) = delete;
+
+    /// One round: index.txt (conditional), then every listed file that is not downloaded yet
+    /// (or every file, with `revalidate_downloaded`). Per-file failures are reported in the
+    /// result, not as an error. A SHA-256 appears at most once as kNew or kPending in a report.
+    /// Pending files that left the index are forgotten (their spool files removed). The state is saved at the end. Wall time is bounded by the timeouts times the
+    /// number of requests. Errors (the round as a whole): kStorageIo / kStorageFull (state or
+    /// spool cannot be written), kOutOfMemory.
+    Result<FetchReport> fetch_round(const ProgressCallback& progress = {});
+
+    /// Records that the caller verified and used the file `path` whose content has `sha256`
+    /// (from the report), removes its spool file and saves the state at once. Every file with the
+    /// same content counts as used. Later rounds report them kUnchanged and do not download them
+    /// again. Idempotent. Errors: kFailedPrecondition (no downloaded file
+    /// with this path and hash), kStorageIo.
+    Result<void> mark_used(const std::string& path, const std::array<std::uint8_t, 32>& sha256);
+
+private:
+    struct Impl;
+    explicit Downloader(std::unique_ptr<Impl> impl) noexcept;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sotto::fetch

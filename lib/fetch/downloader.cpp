@@ -1,0 +1,333 @@
+// One fetch round: index (conditional), then each listed file not downloaded yet; the state
+// records downloaded vs used so nothing is downloaded or handed out as new twice.
+
+#include <sotto/fetch/downloader.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <new>
+#include <set>
+#include <string>
+#include <system_error>
+#include <unordered_set>
+
+#include <sotto/fetch/url_policy.hpp>
+
+#include "fetch/spool.hpp"
+#include "fetch/transport.hpp"
+
+namespace sotto::fetch {
+
+bool Source::is_directory() const noexcept { return location.find("://") == std::string::npos; }
+
+const char* file_status_name(FileStatus status) noexcept {
+    switch (status) {
+        case FileStatus::kNew: return "new";
+        case FileStatus::kPending: return "pending";
+        case FileStatus::kUnchanged: return "unchanged";
+        case FileStatus::kFailed: return "failed";
+        default: return "unknown";
+    }
+}
+
+std::size_t FetchReport::count(FileStatus s) const noexcept {
+    return static_cast<std::size_t>(
+        std::count_if(files.begin(), files.end(), [s](const FetchedFile& f) { return f.status == s; }));
+}
+
+struct Downloader::Impl {
+    DownloadOptions options;
+    std::unique_ptr<FetchState> state;
+    std::unique_ptr<detail::Transport> transport;
+    detail::Spool spool;
+    FetchStateData data;
+    bool damaged_unreported = false;
+
+    FileRecord* find(const std::string& path) {
+        auto it = std::find_if(data.files.begin(), data.files.end(),
+                               [&](const FileRecord& r) { return r.path == path; });
+        return it == data.files.end() ? nullptr : &*it;
+    }
+
+    // True when another record than `except` still needs the spool file of `sha`.
+    bool spool_shared(const std::array<std::uint8_t, 32>& sha, const FileRecord* except) const {
+        return std::any_of(data.files.begin(), data.files.end(), [&](const FileRecord& r) {
+            return &r != except && !r.used && r.sha256 == sha;
+        });
+    }
+
+    void fetch_index(FetchReport& report, std::vector<std::string>& entries, const ProgressCallback& progress);
+    FetchedFile fetch_file(const std::string& path, FetchReport& report, const ProgressCallback& progress,
+                           bool& cancelled);
+    Result<FetchReport> round(const ProgressCallback& progress);
+};
+
+void Downloader::Impl::fetch_index(FetchReport& report, std::vector<std::string>& entries,
+                                   const ProgressCallback& progress) {
+    detail::GetRequest req{"index.txt", data.index_etag, data.index_last_modified, options.max_index_bytes};
+    std::string body;
+    const detail::BodySink sink = [&](std::span<const std::uint8_t> b) {
+        body.append(reinterpret_cast<const char*>(b.data()), b.size());
+        return true;
+    };
+    detail::TransferProgress on_progress;
+    if (progress) on_progress = [&](std::uint64_t now, std::uint64_t total) { return progress("index.txt", now, total); };
+    const auto resp = transport->get(req, sink, on_progress);
+    report.requests += resp.requests;
+    report.index_http_status = resp.status;
+    report.bytes_downloaded += resp.body_bytes;
+    if (resp.error.code != ErrorCode::kOk) {
+        report.index_status = IndexStatus::kFailed;
+        report.index_error = resp.error;
+        return;
+    }
+    if (resp.not_modified) {
+        ++report.not_modified;
+        report.index_status = IndexStatus::kUnchanged;
+        entries = data.index_entries;
+        return;
+    }
+    auto parsed = parse_index(body, options.index_limits);
+    if (!parsed) {
+        report.index_status = IndexStatus::kFailed;
+        report.index_error = parsed.error();
+        return;
+    }
+    report.index_status = IndexStatus::kNew;
+    report.index_lines_refused = parsed->lines_refused;
+    entries = std::move(parsed->entries);
+    data.index_entries = entries;
+    data.index_etag = resp.etag;
+    data.index_last_modified = resp.last_modified;
+}
+
+FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& report,
+                                         const ProgressCallback& progress, bool& cancelled) {
+    FetchedFile out;
+    out.path = path;
+    if (cancelled) {
+        out.error = {ErrorCode::kNetworkIo, "download: cancelled"};
+        return out;
+    }
+    FileRecord* rec = find(path);
+    const bool have_content = rec != nullptr && (rec->used || spool.intact(rec->sha256, rec->bytes));
+    auto report_known = [&](FileRecord& r) {
+        out.sha256 = r.sha256;
+        out.bytes = r.bytes;
+        if (r.used) {
+            out.status = FileStatus::kUnchanged;
+        } else {
+            out.status = FileStatus::kPending;
+            out.spool_file = spool.path_of(r.sha256);
+        }
+    };
+    if (have_content && !options.revalidate_downloaded) {
+        report_known(*rec);
+        return out;
+    }
+    auto writer = spool.begin();
+    if (!writer) {
+        out.error = writer.error();
+        return out;
+    }
+    detail::GetRequest req{path, have_content ? rec->etag : "", have_content ? rec->last_modified : "",
+                           options.max_file_bytes};
+    const detail::BodySink sink = [&](std::span<const std::uint8_t> b) { return (*writer)->write(b); };
+    detail::TransferProgress on_progress;
+    if (progress) on_progress = [&](std::uint64_t now, std::uint64_t total) { return progress(path, now, total); };
+    const auto resp = transport->get(req, sink, on_progress);
+    report.requests += resp.requests;
+    report.bytes_downloaded += resp.body_bytes;
+    out.http_status = resp.status;
+    if (resp.error.code != ErrorCode::kOk) {
+        if (resp.cancelled) cancelled = true;
+        out.error = resp.error;
+        return out;
+    }
+    if (resp.not_modified) {
+        ++report.not_modified;
+        if (!have_content) {  // a 304 to an unconditional request: nothing to hand out
+            out.error = {ErrorCode::kNetworkHttp, "download: not modified without a conditional request"};
+            return out;
+        }
+        report_known(*rec);  // validators were sent only when the content is at hand
+        return out;
+    }
+    const auto sha = (*writer)->finish();
+    const std::uint64_t bytes = (*writer)->bytes();
+    out.sha256 = sha;
+    out.bytes = bytes;
+    const bool content_used = std::any_of(data.files.begin(), data.files.end(),
+                                          [&](const FileRecord& r) { return r.used && r.sha256 == sha; });
+    if (content_used) {
+        // The same bytes were used before (under this or another name): never handed out again.
+        if (rec == nullptr) {
+            data.files.push_back(FileRecord{path, sha, bytes, resp.etag, resp.last_modified, true});
+        } else {
+            if (!rec->used && rec->sha256 != sha && !spool_shared(rec->sha256, rec)) spool.remove(rec->sha256);
+            *rec = FileRecord{path, sha, bytes, resp.etag, resp.last_modified, true};
+        }
+        out.status = FileStatus::kUnchanged;
+        return out;
+    }
+    if (rec != nullptr && !rec->used && rec->sha256 == sha && have_content) {
+        rec->etag = resp.etag;  // revalidated: same bytes as the pending spool file
+        rec->last_modified = resp.last_modified;
+        report_known(*rec);
+        return out;
+    }
+    const auto final_path = spool.path_of(sha);
+    if (auto c = (*writer)->commit(final_path); !c) {
+        out.error = c.error();
+        return out;
+    }
+    if (rec == nullptr) {
+        data.files.push_back(FileRecord{path, sha, bytes, resp.etag, resp.last_modified, false});
+    } else {
+        if (!rec->used && rec->sha256 != sha && !spool_shared(rec->sha256, rec)) spool.remove(rec->sha256);
+        *rec = FileRecord{path, sha, bytes, resp.etag, resp.last_modified, false};
+    }
+    out.status = FileStatus::kNew;
+    out.spool_file = final_path;
+    return out;
+}
+
+Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress) {
+    FetchReport report;
+    report.state_was_damaged = damaged_unreported;
+    std::vector<std::string> entries;
+    fetch_index(report, entries, progress);
+    if (report.index_status == IndexStatus::kFailed) {
+        damaged_unreported = false;
+        return report;  // nothing requested, nothing changed
+    }
+    bool cancelled = false;
+    report.files.reserve(entries.size());
+    for (const auto& path : entries) report.files.push_back(fetch_file(path, report, progress, cancelled));
+
+    // The same content under several names is handed out once per round.
+    std::set<std::array<std::uint8_t, 32>> offered;
+    for (auto& f : report.files) {
+        if (f.status != FileStatus::kNew && f.status != FileStatus::kPending) continue;
+        if (!offered.insert(f.sha256).second) {
+            f.status = FileStatus::kUnchanged;
+            f.spool_file.clear();
+        }
+    }
+
+    // Files that left the index (the server expired them): pending ones are forgotten and their
+    // spool files removed; used ones are remembered (up to max_remembered_files, oldest dropped
+    // first) so that a file that comes back, or an index that was briefly empty, never brings a
+    // used file back as new.
+    const std::unordered_set<std::string> listed(entries.begin(), entries.end());
+    std::vector<FileRecord> kept;
+    std::size_t unlisted_used = 0;
+    for (const auto& r : data.files) {
+        if (listed.count(r.path) == 0 && r.used) ++unlisted_used;
+    }
+    for (auto& r : data.files) {
+        if (listed.count(r.path) != 0) {
+            kept.push_back(std::move(r));
+        } else if (r.used) {
+            if (unlisted_used > options.max_remembered_files) {
+                --unlisted_used;
+                continue;
+            }
+            kept.push_back(std::move(r));
+        } else {
+            r.path.clear();  // dropped; its spool file is removed below unless still needed
+            kept.push_back(std::move(r));
+        }
+    }
+    std::set<std::array<std::uint8_t, 32>> still_needed;
+    for (const auto& r : kept) {
+        if (!r.path.empty() && !r.used) still_needed.insert(r.sha256);
+    }
+    for (const auto& r : kept) {
+        if (r.path.empty() && still_needed.count(r.sha256) == 0) spool.remove(r.sha256);
+    }
+    std::erase_if(kept, [](const FileRecord& r) { return r.path.empty(); });
+    data.files = std::move(kept);
+
+    if (auto saved = state->save(data); !saved) return saved.error();
+    damaged_unreported = false;
+    return report;
+}
+
+Result<Downloader> Downloader::create(Source source, std::unique_ptr<FetchState> state,
+                                      std::filesystem::path spool_dir, const DownloadOptions& options) {
+    try {
+        if (source.location.empty() || !state) {
+            return make_error(ErrorCode::kInvalidArgument, "downloader: no source or no state");
+        }
+        if (options.max_file_bytes == 0 || options.max_index_bytes == 0 || options.total_timeout_ms == 0 ||
+            options.connect_timeout_ms == 0 || options.index_limits.max_entries == 0) {
+            return make_error(ErrorCode::kInvalidArgument, "downloader: sizes and timeouts must be positive");
+        }
+        if (!detail::sodium_ready()) return make_error(ErrorCode::kInternal, "downloader: libsodium failed");
+        std::unique_ptr<detail::Transport> transport;
+        if (source.is_directory()) {
+            std::error_code ec;
+            if (!std::filesystem::is_directory(source.location, ec)) {
+                return make_error(ErrorCode::kInvalidArgument, "downloader: source directory not found");
+            }
+            transport = detail::make_directory_transport(source.location, options);
+        } else {
+            if (auto allowed = check_url(source.location); !allowed) return allowed.error();
+            transport = detail::make_http_transport(source.location, options);
+        }
+        auto spool = detail::Spool::open(std::move(spool_dir));
+        if (!spool) return spool.error();
+        auto loaded = state->load();
+        if (!loaded) return loaded.error();
+        auto impl = std::unique_ptr<Impl>(new Impl{options, std::move(state), std::move(transport),
+                                                   std::move(spool).value(), std::move(loaded->data),
+                                                   loaded->damaged});
+        return Downloader(std::move(impl));
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
+    }
+}
+
+Downloader::Downloader(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+Downloader::~Downloader() = default;
+Downloader::Downloader(Downloader&&) noexcept = default;
+Downloader& Downloader::operator=(Downloader&&) noexcept = default;
+
+Result<FetchReport> Downloader::fetch_round(const ProgressCallback& progress) {
+    try {
+        return impl_->round(progress);
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
+    } catch (...) {
+        return make_error(ErrorCode::kInternal, "downloader: unexpected exception");
+    }
+}
+
+Result<void> Downloader::mark_used(const std::string& path, const std::array<std::uint8_t, 32>& sha256) {
+    try {
+        FileRecord* rec = impl_->find(path);
+        if (rec == nullptr || rec->sha256 != sha256) {
+            return make_error(ErrorCode::kFailedPrecondition, "downloader: no such downloaded file");
+        }
+        if (rec->used) return ok();
+        // The content was used: every name it was published under is done.
+        std::vector<FileRecord*> marked;
+        for (auto& r : impl_->data.files) {
+            if (!r.used && r.sha256 == sha256) {
+                r.used = true;
+                marked.push_back(&r);
+            }
+        }
+        if (auto saved = impl_->state->save(impl_->data); !saved) {
+            for (auto* r : marked) r->used = false;
+            return saved.error();
+        }
+        impl_->spool.remove(sha256);
+        return ok();
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
+    }
+}
+
+}  // namespace sotto::fetch

@@ -1,0 +1,157 @@
+#include "fetch/fetch_test_support.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <sotto/core/rng.hpp>
+
+#include "integration/keyfile/keyfile_test_support.hpp"
+
+namespace sotto::test::fetch {
+
+KeyServer::KeyServer(std::filesystem::path root) : root_(std::move(root)) {
+    log_ = root_.parent_path() / (root_.filename().string() + ".requests.log");
+    int out[2];
+    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+    const pid_t parent = getpid();
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) std::_Exit(127);
+        dup2(out[1], 1);
+        const std::string script = SOTTO_KEY_SERVER_PATH;
+        const std::string root_arg = root_.string();
+        const std::string log = log_.string();
+        execl("/usr/bin/python3", "python3", script.c_str(), root_arg.c_str(), log.c_str(),
+              static_cast<char*>(nullptr));
+        std::_Exit(127);
+    }
+    close(out[1]);
+    std::string line;
+    pollfd p{out[0], POLLIN, 0};
+    char c = 0;
+    while (line.find('\n') == std::string::npos) {
+        if (poll(&p, 1, 10'000) <= 0 || read(out[0], &c, 1) != 1) break;
+        line.push_back(c);
+    }
+    close(out[0]);
+    port_ = std::atoi(line.c_str());
+    if (port_ <= 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+        FAIL("the key server did not start");
+    }
+}
+
+KeyServer::~KeyServer() {
+    if (pid_ > 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+}
+
+std::string KeyServer::url(const std::string& suffix) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + suffix;
+}
+
+std::vector<LoggedRequest> KeyServer::requests() const {
+    std::vector<LoggedRequest> out;
+    std::ifstream in(log_);
+    LoggedRequest r;
+    while (in >> r.path >> r.status >> r.if_none_match >> r.user_agent >> r.header_names) out.push_back(r);
+    return out;
+}
+
+std::size_t KeyServer::count(const std::string& path, int status) const {
+    std::size_t n = 0;
+    for (const auto& r : requests()) {
+        if (r.path == path && (status < 0 || r.status == status)) ++n;
+    }
+    return n;
+}
+
+namespace {
+keyfile::ExportSigner new_signer() {
+    auto s = keyfile::ExportSigner::generate();
+    REQUIRE(s);
+    return std::move(*s);
+}
+}  // namespace
+
+Publisher::Publisher() : signer(new_signer()) {
+    auto pem = signer.public_key_pem();
+    REQUIRE(pem);
+    REQUIRE(trust.add_pem("test", "v1", *pem));
+}
+
+std::vector<std::uint8_t> Publisher::publish(const std::filesystem::path& dir, const std::string& rel,
+                                             std::uint8_t fill, int n) const {
+    std::vector<core::DiagnosisKey> keys;
+    for (int i = 0; i < n; ++i) {
+        std::string h;
+        const char* digits = "0123456789abcdef";
+        for (int b = 0; b < 16; ++b) {
+            const auto v = static_cast<std::uint8_t>(b == 0 ? fill : b == 1 ? i : 0x5a);
+            h.push_back(digits[v >> 4]);
+            h.push_back(digits[v & 15]);
+        }
+        keys.push_back(test::keyfile::make_key(h, 2690000 + static_cast<std::uint32_t>(i) * 144, 144, 1,
+                                               core::ReportType::kConfirmedTest));
+    }
+    keyfile::ExportWriteOptions o;
+    o.key_id = "test";
+    o.key_version = "v1";
+    o.region = "XX";
+    o.start_timestamp = 1614816000;
+    o.end_timestamp = 1614902400;
+    core::DeterministicRng rng(fill);
+    auto files = keyfile::build_export(keys, signer, o, rng);
+    REQUIRE(files);
+    auto zip = keyfile::zip_export(*files);
+    REQUIRE(zip);
+    std::filesystem::create_directories((dir / rel).parent_path());
+    write_file(dir / rel, *zip);
+    return *zip;
+}
+
+void write_index(const std::filesystem::path& dir, const std::vector<std::string>& paths) {
+    std::string text;
+    for (const auto& p : paths) text += p + "\n";
+    write_text(dir / "index.txt", text);
+}
+
+sotto::fetch::Downloader make_downloader(const std::string& source, const std::filesystem::path& work,
+                                         const sotto::fetch::DownloadOptions& options) {
+    auto d = sotto::fetch::Downloader::create(
+        sotto::fetch::Source{source},
+        std::make_unique<sotto::fetch::FileFetchState>(work / "fetch.state"), work / "spool", options);
+    REQUIRE(d);
+    return std::move(*d);
+}
+
+const sotto::fetch::FetchedFile& entry(const sotto::fetch::FetchReport& r, const std::string& path) {
+    for (const auto& f : r.files) {
+        if (f.path == path) return f;
+    }
+    FAIL("no report entry for " << path);
+    throw std::logic_error("unreachable");
+}
+
+sotto::fetch::DownloadOptions quick_options() {
+    sotto::fetch::DownloadOptions o;
+    o.connect_timeout_ms = 2'000;
+    o.total_timeout_ms = 2'000;
+    o.low_speed_time_s = 2;
+    return o;
+}
+
+}  // namespace sotto::test::fetch

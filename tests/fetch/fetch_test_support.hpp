@@ -1,0 +1,78 @@
+#pragma once
+// The fetch tests' key server (a real HTTP server on 127.0.0.1, a child process) and helpers to
+// publish signed export zips into its directory.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <sotto/fetch/downloader.hpp>
+#include <sotto/keyfile/export_writer.hpp>
+#include <sotto/keyfile/trust_store.hpp>
+
+#include "support.hpp"
+
+namespace sotto::test::fetch {
+
+/// One line of the server's request log.
+struct LoggedRequest {
+    std::string path;
+    int status = 0;
+    std::string if_none_match;  ///< "-" when the request was unconditional
+    std::string user_agent;     ///< spaces replaced by '_'
+    std::string header_names;   ///< sorted, comma-separated
+};
+
+/// tests/fetch/key_server.py serving `root` on 127.0.0.1, started by the constructor (waits for
+/// the port line, at most 10 s) and killed (SIGKILL + waitpid) by the destructor, on every exit
+/// path. The child also dies with the test process (PR_SET_PDEATHSIG).
+class KeyServer {
+public:
+    explicit KeyServer(std::filesystem::path root);
+    ~KeyServer();
+    KeyServer(const KeyServer&) = delete;
+    KeyServer& operator=(const KeyServer&) = delete;
+
+    /// "http://127.0.0.1:<port>" + `suffix`.
+    std::string url(const std::string& suffix = "") const;
+    int port() const noexcept { return port_; }
+    /// Requests so far, in order.
+    std::vector<LoggedRequest> requests() const;
+    /// Requests for `path` answered with `status` (any status when status < 0).
+    std::size_t count(const std::string& path, int status = -1) const;
+
+private:
+    std::filesystem::path root_;
+    std::filesystem::path log_;
+    pid_t pid_ = -1;
+    int port_ = 0;
+};
+
+/// A publisher: a signing key, the matching trust store, and signed export zips.
+struct Publisher {
+    Publisher();
+    keyfile::ExportSigner signer;
+    keyfile::TrustStore trust;
+    /// A signed zip with `n` keys whose bytes start with `fill`, written to `dir / rel` (parent
+    /// directories created). Returns the zip bytes.
+    std::vector<std::uint8_t> publish(const std::filesystem::path& dir, const std::string& rel,
+                                      std::uint8_t fill, int n = 3) const;
+};
+
+/// Writes `dir/index.txt` listing `paths`.
+void write_index(const std::filesystem::path& dir, const std::vector<std::string>& paths);
+
+/// A downloader over `source` with its state file and spool under `work`.
+sotto::fetch::Downloader make_downloader(const std::string& source, const std::filesystem::path& work,
+                                         const sotto::fetch::DownloadOptions& options = {});
+
+/// The report entry for `path` (fails the test if missing).
+const sotto::fetch::FetchedFile& entry(const sotto::fetch::FetchReport& r, const std::string& path);
+
+/// Small timeouts for tests.
+sotto::fetch::DownloadOptions quick_options();
+
+}  // namespace sotto::test::fetch
