@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <sotto/fetch/url_policy.hpp>
+
 namespace sotto::sottod {
 
 Result<std::int64_t> parse_duration_ms(const std::string& text) noexcept {
@@ -100,6 +102,8 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
     if ((!c.keys_url.empty() || !keys_dir.empty()) && c.pubkeys.empty())
         return usage("--keys-url/--keys-dir need --pubkey (key files are only used once verified)");
     if (!c.keys_url.empty() && !keys_dir.empty()) return usage("give --keys-url or --keys-dir, not both");
+    if (!c.keys_url.empty() && !fetch::check_url(c.keys_url))
+        return usage("--keys-url: https://, or http:// to a loopback address only");
     c.fetch_dir = fetch_dir.empty() ? std::filesystem::path(store + ".fetch") : std::filesystem::path(fetch_dir);
     if (!status_socket.empty()) {
         c.status_socket = status_socket;

@@ -153,7 +153,12 @@ int run(const Config& c) {
     std::unique_ptr<KeyChecker> checker;
     if (!c.keys_url.empty() || !c.keys_dir.empty()) {
         auto k = KeyChecker::create(c, tracer, *clock);
-        if (!k) return fail_start("keys: the key source is refused or its state unwritable", k.error());
+        if (!k) {
+            const int code = fail_start("keys: the key source is refused or its state unwritable", k.error());
+            const bool usage = k.error().code == ErrorCode::kNetworkRefused ||
+                               k.error().code == ErrorCode::kInvalidArgument;
+            return usage ? 2 : code;
+        }
         checker = std::move(*k);
     }
 
@@ -181,7 +186,7 @@ int run(const Config& c) {
     if (checker) keys.emplace(*checker, c.check_every_ms);
 
     const long tick_ms = world ? 100 : 1000;
-    const timespec wait{0, tick_ms * 1'000'000L};
+    const timespec wait{tick_ms / 1000, (tick_ms % 1000) * 1'000'000L};
     int exit_code = 0;
     std::uint64_t tick_errors = 0;
     for (;;) {
