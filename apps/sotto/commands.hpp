@@ -54,5 +54,7 @@ void add_store_commands(CLI::App& app, Runner& run);
 void add_status_command(CLI::App& app, Runner& run);
 /// `sotto keys list|publish`: the device's own keys.
 void add_keys_commands(CLI::App& app, Runner& run);
+/// `sotto demo`: the simulated story (demo/demo.hpp).
+void add_demo_command(CLI::App& app, Runner& run);
 
 }  // namespace sotto::cli

@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
     add_store_commands(app, run);
     add_status_command(app, run);
     add_keys_commands(app, run);
+    add_demo_command(app, run);
 
     try {
         app.parse(argc, argv);
