@@ -119,8 +119,8 @@ void tell(const Phone& p, const PhoneResult& r, const std::vector<std::string>& 
             last = m.last_seen;
         }
     if (suspect > 0)
-        fmt::print("  {} beacons of {}'s key heard between {} {} and {} were made hours earlier: relayed, "
-                   "SUSPECT, not counted\n", suspect, names[0], day_name(first), hhmm(first), hhmm(last));
+        fmt::print("  {} sightings of {}'s key, heard {} {} - {} {}, were broadcast hours earlier: relayed, "
+                   "SUSPECT, not counted\n", suspect, names[0], day_name(first), hhmm(first), day_name(last), hhmm(last));
     fmt::print("  => risk {}{}\n", risk_word(r.report),
                r.report.report.risk.total_risk_level == core::CwaRiskLevel::kHigh ? ": please get tested." : ".");
 }
@@ -180,7 +180,7 @@ int run(const DemoOptions& options) {
     fmt::print("\nThe week (UTC):\n"
                "  Mon, Tue  08:00  Alice and Bob take the same tram, side by side; they work in one office, 8 m apart\n"
                "  Mon       17:05  ... and ride home together\n"
-               "  Tue       12:05  Alice has lunch at the cafe where Carol works, about 8 m from the counter\n"
+               "  Tue       12:05  Alice buys a coffee at the cafe where Carol works, a few metres from the counter\n"
                "  Mon, Tue         a relay hidden next to Alice's desk records every beacon and replays it 3 h\n"
                "                   later outside Dave's flat across town; Dave never meets Alice\n"
                "  Wed              Alice stays at home, ill\n");
@@ -250,6 +250,7 @@ int run(const DemoOptions& options) {
     timeline.positive = 0;
     timeline.relay_capture_from = kMonday + 8 * kHour + 35 * kMinute;
     timeline.relay_capture_to = kMonday + kDaySeconds + 17 * kHour;
+    timeline.relay_capture_hours = 8;  // 08:35-16:35 drawn; Alice sits at her desk until 17:00
     std::vector<std::string> names;
     for (const auto& p : cast) names.push_back(p.name);
     std::vector<std::string> summary;

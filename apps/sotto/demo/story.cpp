@@ -11,7 +11,7 @@ using platform::simulated::Waypoint;
 constexpr Point kAliceHome{0, 0}, kBobHome{350, -150}, kCarolHome{1700, 800}, kDaveHome{5000, 5000};
 constexpr Point kTramStart{400, 0}, kTramEnd{1400, 0};
 constexpr Point kAliceDesk{1500, 100}, kBobDesk{1508, 100};
-constexpr Point kCafeTable{1600, 300}, kCafeCounter{1603, 302};
+constexpr Point kCafeTable{1600, 300}, kCafeCounter{1604, 303};
 
 std::int64_t at(int day, int hour, int minute = 0) { return kMonday + day * kDaySeconds + hour * kHour + minute * kMinute; }
 
@@ -51,8 +51,8 @@ std::vector<Person> people() {
             stay(s, at(d, 8), at(d, 8, 30), "tram", kTramStart, kTramEnd);
             stay(s, at(d, 8, 35), at(d, 12), "office", kAliceDesk);
             if (d == 1) {
-                stay(s, at(d, 12, 5), at(d, 12, 50), "cafe", kCafeTable);
-                stay(s, at(d, 12, 55), at(d, 17), "office", kAliceDesk);
+                stay(s, at(d, 12, 5), at(d, 12, 10), "cafe", kCafeTable);
+                stay(s, at(d, 12, 15), at(d, 17), "office", kAliceDesk);
             } else {
                 stay(s, at(d, 12, 5), at(d, 17), "office", kAliceDesk);
             }

@@ -54,7 +54,7 @@ std::string timeline_svg(const Timeline& t) {
     for (int d = 0; d < kDays; ++d) {
         const double x0 = kLeft + d * (kDayWidth + kGap);
         s += fmt::format("<text x=\"{:.1f}\" y=\"45\" font-weight=\"bold\">{}</text>\n", x0, days[d]);
-        for (int h = kFirstHour; h <= kLastHour; h += 2) {
+        for (int h = kFirstHour; h <= (d + 1 == kDays ? kLastHour : kLastHour - 2); h += 2) {
             const double x = x0 + (h - kFirstHour) * kPxPerHour;
             s += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"52\" y2=\"{1:.0f}\" stroke=\"#ddd\"/>"
                              "<text x=\"{0:.1f}\" y=\"62\" font-size=\"10\" text-anchor=\"middle\">{2:02}:00</text>\n",
@@ -65,7 +65,7 @@ std::string timeline_svg(const Timeline& t) {
     for (std::size_t i = 0; i < t.people.size(); ++i) {
         const double y = row_y(i);
         s += fmt::format("<text x=\"8\" y=\"{:.1f}\" font-weight=\"bold\">{}{}</text>\n", y + 15,
-                         t.people[i].name, i == t.positive ? " +" : "");
+                         t.people[i].name, i == t.positive ? " (+)" : "");
         for (const auto& st : t.people[i].stays) {
             for (std::int64_t day = st.from; day < st.to; day = (day - kMonday) / kDaySeconds * kDaySeconds + kMonday + kDaySeconds) {
                 const std::int64_t end = std::min(st.to, (day - kMonday) / kDaySeconds * kDaySeconds + kMonday + kDaySeconds);
@@ -91,7 +91,7 @@ std::string timeline_svg(const Timeline& t) {
     {
         double x0 = 0, x1 = 0;
         for (std::int64_t day = t.relay_capture_from; day < t.relay_capture_to; day += kDaySeconds)
-            if (span_x(day, std::min(t.relay_capture_to, day + 4 * kHour), x0, x1))
+            if (span_x(day, day + t.relay_capture_hours * kHour, x0, x1))
                 s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"4\" fill=\"#c00\"><title>relay records here</title></rect>\n",
                                  x0, row_y(t.positive) - 6, x1 - x0);
     }
@@ -130,7 +130,7 @@ std::string timeline_svg(const Timeline& t) {
     s += fmt::format("<path d=\"M{0:.0f},{1:.0f} l10,10 m-10,0 l10,-10\" stroke=\"#c00\" stroke-width=\"2.5\"/>"
                      "<text x=\"{2:.0f}\" y=\"{3:.0f}\">relayed fake (suspect, not counted)</text>\n",
                      lx + 3, ly + 1, lx + 20, ly + 10);
-    s += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" fill=\"#555\">{} + tested positive on Thu 19 Nov and "
+    s += fmt::format("<text x=\"{:.0f}\" y=\"{:.0f}\" fill=\"#555\">(+) {} tested positive on Thu 19 Nov and "
                      "published a signed key file. Red bar: where the relay records; it replays 3 h later at Dave's.</text>\n",
                      kLeft, ly + 40, t.people[t.positive].name);
     s += "</svg>\n";

@@ -25,7 +25,10 @@ struct Timeline {
     std::vector<Contact> contacts;
     std::vector<Finding> findings;
     std::size_t positive = 0;          ///< who tested positive
-    std::int64_t relay_capture_from = 0, relay_capture_to = 0;  ///< when the relay recorded
+    /// The relay records from `relay_capture_from` for `relay_capture_hours` on each day until
+    /// `relay_capture_to` (Unix s).
+    std::int64_t relay_capture_from = 0, relay_capture_to = 0;
+    int relay_capture_hours = 0;
 };
 
 /// The SVG document.
