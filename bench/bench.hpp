@@ -37,6 +37,7 @@ void add_derive_bench(CLI::App& app);
 void add_match_bench(CLI::App& app);
 void add_keyfile_bench(CLI::App& app);
 void add_store_bench(CLI::App& app);
+void add_tracer_bench(CLI::App& app);
 void add_air_bench(CLI::App& app);
 
 }  // namespace sotto::bench

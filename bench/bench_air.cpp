@@ -2,6 +2,8 @@
 // Each device has a real RotationScheduler (10-20 min), ScanDutyCycle (4 s every 3.5-5 min) and
 // BeaconFeed; the feeds hand their observations to a counting sink (no store), so this measures
 // the air, the scheduling and the feed.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -142,6 +144,13 @@ void run_air(std::size_t n_devices, double hours, double map_m, std::uint64_t se
         events.emplace(start + static_cast<std::int64_t>(i) * 300'000 / static_cast<std::int64_t>(n_devices), i, 1);
     }
 
+    auto cpu_seconds = [] {
+        rusage u{};
+        getrusage(RUSAGE_SELF, &u);
+        return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+    };
+    const double cpu0 = cpu_seconds();
     const auto t0 = Clock::now();
     while (!events.empty()) {
         const std::int64_t t = std::get<0>(events.top());
@@ -165,6 +174,7 @@ void run_air(std::size_t n_devices, double hours, double map_m, std::uint64_t se
         total.dropped_bad_rssi += c.dropped_bad_rssi;
     }
     const double wall = seconds_since(t0);
+    const double cpu = cpu_seconds() - cpu0;
     const auto ac = air->counters();
     const double device_hours = static_cast<double>(n_devices) * hours;
     fmt::print("devices: {} on {:.0f} m x {:.0f} m for {:.1f} h (seed {})\n", n_devices, map_m, map_m, hours, seed);
@@ -174,7 +184,8 @@ void run_air(std::size_t n_devices, double hours, double map_m, std::uint64_t se
     fmt::print("feed: heard {}  observations {}  folded {}  overflow {}  bad rssi {}  to sink {}\n",
                total.heard, total.accepted, total.deduplicated, total.dropped_overflow,
                total.dropped_bad_rssi, sink.observations);
-    fmt::print("wall time: {:.2f} s  peak RSS: {} kB\n", wall, vm_hwm_kb());
+    fmt::print("wall time: {:.2f} s  cpu time: {:.2f} s (one thread)  peak RSS: {} kB\n", wall, cpu,
+               vm_hwm_kb());
     fmt::print("air_device_hours_per_s={:.0f} packets_per_s={:.0f}\n", device_hours / wall,
                static_cast<double>(ac.packets_delivered) / wall);
 }

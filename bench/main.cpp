@@ -1,4 +1,4 @@
-// sotto-bench <derive|store|match|keyfile|air>: prints measurements, ending with one key=value line.
+// sotto-bench <derive|store|match|keyfile|air|tracer>: prints measurements, ending with one key=value line.
 #include "bench.hpp"
 
 int main(int argc, char** argv) {
@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
     sotto::bench::add_match_bench(app);
     sotto::bench::add_keyfile_bench(app);
     sotto::bench::add_store_bench(app);
+    sotto::bench::add_tracer_bench(app);
     sotto::bench::add_air_bench(app);
     CLI11_PARSE(app, argc, argv);
     return 0;

@@ -11,14 +11,18 @@
 /// **Own keys.** Today's TEK and the TEKs of the retention window (14 days by default) live in
 /// the store. A TEK is valid from UTC midnight for 144 intervals; the next call after the day
 /// boundary (`current_advertisement`, `tick`) rolls to a new one. After a restart the stored TEK
-/// of today is resumed, never replaced. The broadcast RPI (and the random non-resolvable address
-/// that goes with it) changes at every 10-minute interval boundary (EN Bluetooth Spec v1.2).
+/// of today is resumed, never replaced. The broadcast RPI and the random non-resolvable address
+/// change together every 10-20 minutes (random) and at UTC midnight (lib/ble's
+/// `RotationScheduler`, EN Bluetooth Spec v1.2); an RPI is never used for a second interval, so
+/// right after a restart nothing is broadcast until the next interval starts.
 ///
 /// **Heard advertisements** are decoded strictly (malformed ones are dropped and counted),
-/// buffered in memory, and written to the store in one transaction per batch: when
-/// `flush_count` are pending, when `tick()` finds the oldest older than `flush_interval_ms`,
-/// on `flush()`, before every check round opens, and when the Tracer is destroyed. Nothing
-/// accepted is lost at a clean shutdown; at a crash, at most the pending batch is.
+/// de-duplicated and buffered in memory by lib/ble's `BeaconFeed` (at most two observations per
+/// beacon and second: the strongest and weakest packet), and written to the store in one
+/// transaction per batch: when `flush_count` are pending, when `tick()` finds the oldest older
+/// than `flush_interval_ms`, on `flush()`, before every check round opens, and when the Tracer
+/// is destroyed. Nothing accepted is lost at a clean shutdown; at a crash, at most the pending
+/// batch is.
 ///
 /// **Key files and the check round.** Each import reads one key file (from bytes, or from a
 /// path: export.zip, a loose export.bin + export.sig pair, or a directory holding them), verifies
@@ -82,6 +86,11 @@ private:
 
 /// What to broadcast now, in the forms hosts need.
 struct OwnAdvertisement {
+    /// False when nothing may be broadcast until `valid_until_ms` (right after a restart or a
+    /// release of own keys, within an interval that may already have been broadcast: an RPI is
+    /// never used for a second interval, nor a released key at all). The other fields are
+    /// empty then: stop advertising.
+    bool active = true;
     /// RPI (16) || AEM (4): the service data under UUID 0xFD6F (what iOS/Android APIs take).
     core::ServiceData service_data{};
     /// The full legacy advertising data (31 bytes with Flags, or 28 without, as
@@ -89,9 +98,11 @@ struct OwnAdvertisement {
     core::AdvertisingData advertising_data;
     /// The random non-resolvable address to send from (changes with the RPI).
     ble::Address address;
-    /// The ENIN the RPI belongs to.
+    /// The ENIN the RPI was derived for (the interval in which this broadcast started).
     core::IntervalNumber interval = 0;
-    /// When this advertisement must be replaced (start of the next interval), Unix ms.
+    /// When to ask again at the latest (Unix ms): the advertisement must change then. A broadcast
+    /// lasts 10-20 minutes (random, `TracerOptions::min_rotation_ms/max_rotation_ms`), and a new
+    /// one starts exactly at UTC midnight.
     std::int64_t valid_until_ms = 0;
 
     /// The same, as a `ble::Advertisement` for a `ble::Radio`.
@@ -140,9 +151,10 @@ public:
     /// advertising data (with or without Flags). `rssi_dbm` as measured; `time_ms` the receiver
     /// clock in Unix ms (use the `Clock` given to `open` unless the radio stamps packets).
     /// kInvalidArgument (counted as malformed) when the bytes are not a GAEN advertisement;
-    /// kOutOfRange for an RSSI outside -127..20 dBm or a negative time; kStorageFull-like store
-    /// errors only when this call had to write a batch and the store failed (the observation is
-    /// kept pending then). Cheap: no store transaction except every `flush_count` calls.
+    /// kOutOfRange for an RSSI outside -127..20 dBm or a negative time. Otherwise success: a
+    /// store failure while this call writes a batch keeps the batch pending (`flush_failures`),
+    /// and an observation that finds the buffer full is dropped and counted
+    /// (`dropped_overflow`). Cheap: no store transaction except every `flush_count` observations.
     Result<void> on_advertisement(std::span<const std::uint8_t> bytes, int rssi_dbm,
                                   std::int64_t time_ms) noexcept;
 
@@ -155,17 +167,19 @@ public:
     Result<store::IngestReport> ingest(std::span<const core::Observation> batch) noexcept;
 
     /// Periodic work (call every few seconds, or at least once per minute): writes pending
-    /// observations when due, rolls the TEK, rotates an attached radio's payload at interval
-    /// boundaries, and applies retention once per day. Returns the first error met; the rest of
-    /// the work is still done.
+    /// observations when due, rolls the TEK, rotates an attached radio's payload and address when
+    /// due, switches its scanner on the duty cycle, and applies retention once per UTC day.
+    /// Returns the first error met; the rest of the work is still done.
     Result<void> tick() noexcept;
 
     // ---- Radio -----------------------------------------------------------------------------
 
-    /// Takes ownership of `radio`, starts advertising the current advertisement and scanning
-    /// (heard advertisements go to `on_advertisement`). `tick()` then rotates it. Replaces (and
-    /// stops) a radio attached earlier. kInvalidArgument for null. A radio that reports
-    /// kBleUnavailable is still attached (the backend keeps the wish); other errors detach it.
+    /// Takes ownership of `radio`, starts advertising the current advertisement and scanning on
+    /// the duty cycle (heard advertisements go through the same feed as `on_advertisement`;
+    /// service data under other UUIDs is counted by the feed and ignored). `tick()` then rotates
+    /// and duty-cycles it. Replaces (and stops) a radio attached earlier. kInvalidArgument for
+    /// null. A radio that reports kBleUnavailable is still attached (the backend keeps the
+    /// wish); other errors leave it unattached.
     Result<void> attach_radio(std::unique_ptr<ble::Radio> radio) noexcept;
 
     /// Stops and releases the attached radio (no-op without one). Once it returns, no scan

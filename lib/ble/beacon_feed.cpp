@@ -47,6 +47,8 @@ struct Slot {
 
 // Slots of seconds this far behind the newest second heard are forgotten once flushed.
 constexpr std::int64_t kSlotHorizonSeconds = 2;
+// Flushes leave up to this many forgotten-able slots in place (pruning is a full scan).
+constexpr std::size_t kPruneAboveSlots = 64;
 
 }  // namespace
 
@@ -70,7 +72,13 @@ struct BeaconFeed::Impl {
     }
     bool full() const noexcept { return pending.size() + in_flight >= config.max_pending; }
 
-    std::uint64_t append(const core::Observation& o, std::int64_t time_ms) {
+    // Makes room for one more pending observation; the only step of `take` that allocates
+    // besides the slot insertion, so a bad_alloc leaves everything as it was.
+    void reserve_one() {
+        if (pending.size() == pending.capacity()) pending.reserve(std::max<std::size_t>(64, 2 * pending.capacity()));
+    }
+
+    std::uint64_t append(const core::Observation& o, std::int64_t time_ms) noexcept {
         if (pending.empty()) oldest_ms = time_ms;
         pending.push_back(o);
         ++c.accepted;
@@ -110,6 +118,7 @@ struct BeaconFeed::Impl {
             ++c.dropped_bad_time;
             return false;
         }
+        ++c.decoded;
         core::Observation o;
         o.time = adv.time_ms / 1000;
         o.rssi = static_cast<std::int8_t>(adv.rssi_dbm);
@@ -124,8 +133,10 @@ struct BeaconFeed::Impl {
                 return false;
             }
             if (slots.size() > 2 * config.max_pending) prune_slots();
-            const std::uint64_t seq = append(o, adv.time_ms);
+            reserve_one();
+            const std::uint64_t seq = pending_base + pending.size();
             slots.emplace(key, Slot{seq, seq, o.rssi, o.rssi});
+            append(o, adv.time_ms);
         } else {
             Slot& s = it->second;
             const bool stronger = o.rssi > s.strong, weaker = o.rssi < s.weak;
@@ -141,6 +152,7 @@ struct BeaconFeed::Impl {
                     ++c.dropped_overflow;
                     return false;
                 } else {
+                    reserve_one();
                     seq = append(o, adv.time_ms);
                 }
                 (stronger ? s.strong : s.weak) = o.rssi;
@@ -180,7 +192,9 @@ void BeaconFeed::on_heard(const HeardAdvertisement& adv) noexcept {
             ++impl_->c.dropped_overflow;  // out of memory: refused like a full queue
         }
     }
-    if (due) (void)flush();  // a failure is counted; the observations stay pending
+    // Never wait for another flush on the radio's thread: the running one, or the next, takes
+    // what is pending. A failure is counted; the observations stay pending.
+    if (due) (void)flush_now(false);
 }
 
 Result<void> BeaconFeed::tick(std::int64_t now_ms) noexcept {
@@ -193,9 +207,16 @@ Result<void> BeaconFeed::tick(std::int64_t now_ms) noexcept {
     return due ? flush() : ok();
 }
 
-Result<void> BeaconFeed::flush() noexcept {
+Result<void> BeaconFeed::flush() noexcept { return flush_now(true); }
+
+Result<void> BeaconFeed::flush_now(bool wait) noexcept {
     Impl& m = *impl_;
-    std::lock_guard flush_lock(m.flush_mu);
+    std::unique_lock flush_lock(m.flush_mu, std::defer_lock);
+    if (wait) {
+        flush_lock.lock();
+    } else if (!flush_lock.try_lock()) {
+        return ok();
+    }
     std::vector<core::Observation> batch;
     std::int64_t batch_oldest = 0;
     {
@@ -212,7 +233,7 @@ Result<void> BeaconFeed::flush() noexcept {
     if (r) {
         m.c.flushed += batch.size();
         ++m.c.flushes;
-        m.prune_slots();
+        if (m.slots.size() > kPruneAboveSlots) m.prune_slots();
         return ok();
     }
     ++m.c.sink_failures;

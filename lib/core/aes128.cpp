@@ -195,7 +195,7 @@ Result<Aes128Batch> Aes128Batch::create(AesBackend backend) noexcept {
     if (backend != AesBackend::kOpenSsl) return Aes128Batch(backend, nullptr);
 
     std::unique_ptr<OpenSsl> o(new (std::nothrow) OpenSsl());
-    if (!o) return make_error(ErrorCode::kCryptoFailure, "out of memory");
+    if (!o) return make_error(ErrorCode::kOutOfMemory, "aes: out of memory");
     o->ecb = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
     o->ctx = EVP_CIPHER_CTX_new();
     if (o->ecb == nullptr || o->ctx == nullptr ||

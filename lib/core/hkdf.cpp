@@ -27,7 +27,7 @@ Result<void> hkdf_sha256(std::span<const std::uint8_t> ikm, std::span<const std:
     if (kdf == nullptr) return make_error(ErrorCode::kCryptoFailure, "hkdf: HKDF unavailable");
     EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
     EVP_KDF_free(kdf);
-    if (ctx == nullptr) return make_error(ErrorCode::kCryptoFailure, "hkdf: out of memory");
+    if (ctx == nullptr) return make_error(ErrorCode::kOutOfMemory, "hkdf: out of memory");
 
     static const std::uint8_t kEmpty[1] = {0};
     char digest[] = "SHA256";

@@ -5,13 +5,12 @@
 
 #include <sotto/core/rng.hpp>
 
+#include "core/sodium_init.hpp"
+
 namespace sotto::core {
 
 Result<SystemRng> SystemRng::create() noexcept {
-    static std::once_flag once;
-    static int rc = -1;
-    std::call_once(once, [] { rc = sodium_init(); });  // 1 = already initialized: fine
-    if (rc < 0) return make_error(ErrorCode::kInternal, "libsodium failed to initialize");
+    if (auto r = detail::init_sodium(); !r) return r.error();
     return SystemRng();
 }
 

@@ -84,7 +84,7 @@ Result<RpiDeriver> RpiDeriver::create() noexcept {
     auto aes = detail::Aes128Batch::create();
     if (!aes) return aes.error();
     std::unique_ptr<Impl> impl(new (std::nothrow) Impl(std::move(*aes)));
-    if (!impl) return make_error(ErrorCode::kCryptoFailure, "out of memory");
+    if (!impl) return make_error(ErrorCode::kOutOfMemory, "rpi deriver: out of memory");
     return RpiDeriver(std::move(impl));
 }
 

@@ -206,13 +206,13 @@ Result<ExportInfo> read_zip(detail::ZipReader& zip, const TrustStore& trust, Ver
     return read_common(open_bin, sig, trust, mode, sink, options);
 }
 
-// No exception crosses the API: bad_alloc (or a throwing sink) becomes kInternal.
+// No exception crosses the API: bad_alloc becomes kOutOfMemory, a throwing sink kInternal.
 template <class F>
 Result<ExportInfo> guarded(F&& f) noexcept {
     try {
         return f();
     } catch (const std::bad_alloc&) {
-        return make_error(ErrorCode::kInternal, "out of memory");
+        return make_error(ErrorCode::kOutOfMemory, "export: out of memory");
     } catch (...) {
         return make_error(ErrorCode::kInternal, "exception while reading an export");
     }

@@ -41,7 +41,7 @@ Result<ExportSigner> ExportSigner::from_pem(std::string_view pem) {
     if (pem.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
         return make_error(ErrorCode::kInvalidArgument, "signing key: not a PEM private key");
     BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    if (bio == nullptr) return make_error(ErrorCode::kInternal, "signing key: out of memory");
+    if (bio == nullptr) return make_error(ErrorCode::kOutOfMemory, "signing key: out of memory");
     // A null passphrase callback with an empty passphrase: encrypted keys fail instead of
     // prompting on the terminal.
     char empty[1] = {0};
@@ -67,7 +67,7 @@ Result<ExportSigner> ExportSigner::generate() {
 
 Result<std::string> ExportSigner::public_key_pem() const {
     BIO* bio = BIO_new(BIO_s_mem());
-    if (bio == nullptr) return make_error(ErrorCode::kInternal, "signing key: out of memory");
+    if (bio == nullptr) return make_error(ErrorCode::kOutOfMemory, "signing key: out of memory");
     std::string out;
     if (PEM_write_bio_PUBKEY(bio, impl_->key.get()) == 1) {
         char* data = nullptr;
@@ -308,7 +308,7 @@ Result<ExportFiles> build_export(std::span<const core::DiagnosisKey> keys,
     try {
         return build_export_impl(keys, signer, options, rng);
     } catch (const std::bad_alloc&) {
-        return make_error(ErrorCode::kInternal, "out of memory");
+        return make_error(ErrorCode::kOutOfMemory, "export: out of memory");
     }
 }
 
@@ -320,7 +320,7 @@ Result<std::vector<std::uint8_t>> zip_export(const ExportFiles& files) {
             entries.push_back({std::string(kExportSigName), files.export_sig, true});
         return detail::make_zip(entries);
     } catch (const std::bad_alloc&) {
-        return make_error(ErrorCode::kInternal, "out of memory");
+        return make_error(ErrorCode::kOutOfMemory, "export: out of memory");
     }
 }
 
@@ -353,7 +353,7 @@ Result<void> write_export_zip(const std::filesystem::path& path,
         }
         return ok();
     } catch (const std::bad_alloc&) {
-        return make_error(ErrorCode::kInternal, "out of memory");
+        return make_error(ErrorCode::kOutOfMemory, "export: out of memory");
     }
 }
 

@@ -16,7 +16,7 @@ Error open_error(int code, bool from_file) {
         case ZIP_ER_SEEK:
             return from_file ? Error{ErrorCode::kKeyFileIo, "zip: cannot read the file"}
                              : Error{ErrorCode::kKeyFileMalformed, "zip: not a zip archive"};
-        case ZIP_ER_MEMORY: return {ErrorCode::kInternal, "zip: out of memory"};
+        case ZIP_ER_MEMORY: return {ErrorCode::kOutOfMemory, "zip: out of memory"};
         default: return {ErrorCode::kKeyFileMalformed, "zip: not a zip archive"};
     }
 }
@@ -35,7 +35,7 @@ public:
             const int code = zip_error_code_zip(zip_file_get_error(f_));
             if (code == ZIP_ER_READ || code == ZIP_ER_SEEK)
                 return make_error(ErrorCode::kKeyFileIo, "zip: read error");
-            if (code == ZIP_ER_MEMORY) return make_error(ErrorCode::kInternal, "zip: out of memory");
+            if (code == ZIP_ER_MEMORY) return make_error(ErrorCode::kOutOfMemory, "zip: out of memory");
             return make_error(ErrorCode::kKeyFileMalformed, "zip: corrupt entry data");
         }
         read_ += static_cast<std::uint64_t>(n);
@@ -67,7 +67,7 @@ Result<ZipReader> ZipReader::open_memory(std::span<const std::uint8_t> bytes) {
     zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
     if (src == nullptr) {
         zip_error_fini(&error);
-        return make_error(ErrorCode::kInternal, "zip: out of memory");
+        return make_error(ErrorCode::kOutOfMemory, "zip: out of memory");
     }
     zip_t* za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &error);
     if (za == nullptr) {
@@ -112,7 +112,7 @@ Result<std::unique_ptr<ByteSource>> ZipReader::open_entry(std::uint64_t index,
     zip_file_t* f = zip_fopen_index(za_, index, 0);
     if (f == nullptr) {
         const int code = zip_error_code_zip(zip_get_error(za_));
-        if (code == ZIP_ER_MEMORY) return make_error(ErrorCode::kInternal, "zip: out of memory");
+        if (code == ZIP_ER_MEMORY) return make_error(ErrorCode::kOutOfMemory, "zip: out of memory");
         if (code == ZIP_ER_READ || code == ZIP_ER_SEEK)
             return make_error(ErrorCode::kKeyFileIo, "zip: read error");
         return make_error(ErrorCode::kKeyFileMalformed, "zip: cannot open entry");
@@ -136,7 +136,7 @@ Result<std::vector<std::uint8_t>> make_zip(std::span<const ZipEntryOut> entries)
     zip_source_t* out = zip_source_buffer_create(nullptr, 0, 0, &error);
     if (out == nullptr) {
         zip_error_fini(&error);
-        return make_error(ErrorCode::kInternal, "zip: out of memory");
+        return make_error(ErrorCode::kOutOfMemory, "zip: out of memory");
     }
     zip_t* za = zip_open_from_source(out, ZIP_TRUNCATE, &error);
     zip_error_fini(&error);

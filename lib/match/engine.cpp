@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <new>
 #include <thread>
 
 #include <sotto/core/rng.hpp>
@@ -19,7 +20,7 @@ MatchEngine::MatchEngine(MatchEngine&&) noexcept = default;
 MatchEngine& MatchEngine::operator=(MatchEngine&&) noexcept = default;
 MatchEngine::~MatchEngine() = default;
 
-Result<MatchEngine> MatchEngine::create(std::vector<core::Sighting> sightings, const EngineOptions& options) {
+Result<MatchEngine> MatchEngine::create(std::vector<core::Sighting> sightings, const EngineOptions& options) try {
     auto rng = core::SystemRng::create();
     if (!rng) return rng.error();
     std::uint64_t seed = 0;
@@ -29,6 +30,8 @@ Result<MatchEngine> MatchEngine::create(std::vector<core::Sighting> sightings, c
     if (auto probe = core::KeyMatcher::create(impl->index, options.match); !probe) return probe.error();
     if (impl->options.threads == 0) impl->options.threads = std::max(1u, std::thread::hardware_concurrency());
     return MatchEngine(std::move(impl));
+} catch (const std::bad_alloc&) {
+    return make_error(ErrorCode::kOutOfMemory, "engine: out of memory");
 }
 
 const core::SightingIndex& MatchEngine::index() const noexcept { return impl_->index; }
@@ -36,7 +39,7 @@ const EngineOptions& MatchEngine::options() const noexcept { return impl_->optio
 const core::MatchCounters& MatchEngine::counters() const noexcept { return impl_->counters; }
 
 Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<const core::DiagnosisKey> keys,
-                                                                   std::uint32_t first_key_index) {
+                                                                   std::uint32_t first_key_index) try {
     Impl& im = *impl_;
     const std::size_t chunk = im.options.chunk_keys;
     const std::size_t chunks = (keys.size() + chunk - 1) / chunk;
@@ -73,9 +76,12 @@ Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<con
     auto work = [&]() noexcept {
         try {
             work_on_chunks();
-        } catch (...) {  // bad_alloc in a worker: fail the call, not the process
+        } catch (const std::bad_alloc&) {  // fail the call, not the process
             next.store(chunks);
-            record_failure(Error{ErrorCode::kInternal, "engine: a worker ran out of memory"});
+            record_failure(Error{ErrorCode::kOutOfMemory, "engine: a worker ran out of memory"});
+        } catch (...) {
+            next.store(chunks);
+            record_failure(Error{ErrorCode::kInternal, "engine: a worker failed"});
         }
     };
 
@@ -98,6 +104,8 @@ Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<con
     out.reserve(n);
     for (auto& v : per_chunk) out.insert(out.end(), v.begin(), v.end());
     return out;
+} catch (const std::bad_alloc&) {
+    return make_error(ErrorCode::kOutOfMemory, "engine: out of memory");
 }
 
 }  // namespace sotto::match

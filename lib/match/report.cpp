@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <new>
 
 #include <sotto/match/report.hpp>
 
@@ -16,7 +17,7 @@ struct Group {
 }  // namespace
 
 Result<ExposureReport> build_report(const std::vector<RpiMatch>& matches, std::int64_t now_unix,
-                                    const ReportOptions& options) {
+                                    const ReportOptions& options) try {
     ExposureReport report;
     std::vector<Group> groups;
     for (const RpiMatch& m : matches) {
@@ -75,6 +76,8 @@ Result<ExposureReport> build_report(const std::vector<RpiMatch>& matches, std::i
     if (!summaries) return summaries.error();
     report.daily_summaries = std::move(*summaries);
     return report;
+} catch (const std::bad_alloc&) {
+    return make_error(ErrorCode::kOutOfMemory, "report: out of memory");
 }
 
 }  // namespace sotto::match

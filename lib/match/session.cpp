@@ -2,6 +2,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <set>
 #include <tuple>
 
@@ -40,8 +41,12 @@ Result<void> MatchSession::add_key(core::DiagnosisKey&& key) {
             return ok();
         }
     }
-    batch_.push_back(std::move(key));
-    if (batch_.size() >= options_.batch_keys) return flush();
+    try {
+        batch_.push_back(std::move(key));
+        if (batch_.size() >= options_.batch_keys) return flush();
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "session: out of memory");
+    }
     return ok();
 }
 
@@ -90,7 +95,11 @@ Result<void> MatchSession::flush() {
 Result<void> MatchSession::end_file(bool keep) {
     if (!file_open_) return make_error(ErrorCode::kFailedPrecondition, "session: no file to end");
     file_open_ = false;
-    if (auto r = flush(); !r) return r;
+    try {
+        if (auto r = flush(); !r) return r;
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "session: out of memory");
+    }
     if (keep) {
         counters_.keys += file_counters_.keys;
         counters_.keys_embargoed += file_counters_.keys_embargoed;

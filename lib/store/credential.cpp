@@ -5,13 +5,15 @@
 
 #include <sotto/store/credential.hpp>
 
+#include "core/sodium_init.hpp"
+
 namespace sotto::store {
 
 Result<Passphrase> Passphrase::from(std::span<const std::uint8_t> bytes) noexcept {
     if (bytes.empty()) return make_error(ErrorCode::kInvalidArgument, "passphrase: empty");
     if (bytes.size() > kMaxBytes)
         return make_error(ErrorCode::kInvalidArgument, "passphrase: longer than 1024 bytes");
-    if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "sodium_init failed");
+    if (auto r = sotto::detail::init_sodium(); !r) return r.error();
     // sodium_malloc: guard pages around, mlock'ed, wiped by sodium_free.
     auto* p = static_cast<std::uint8_t*>(sodium_malloc(bytes.size()));
     if (p == nullptr)

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "core/sodium_init.hpp"
 #include "store/cipher.hpp"
 #include "store/database.hpp"
 #include "store/kdf_file.hpp"
@@ -376,7 +377,7 @@ Result<bool> create_db_file(const std::filesystem::path& p) {
 Result<EncounterStore> EncounterStore::open(const std::filesystem::path& path,
                                             Credential credential, const OpenOptions& options) {
     if (auto r = check_options(options); !r) return r.error();
-    if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "sodium_init failed");
+    if (auto r = sotto::detail::init_sodium(); !r) return r.error();
     // Refuse plain SQLite before touching any file.
     if (!detail::sqlcipher_linked())
         return make_error(ErrorCode::kStorageNotEncrypted, "store: SQLite has no SQLCipher codec");

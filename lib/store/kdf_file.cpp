@@ -1,5 +1,7 @@
 #include "store/kdf_file.hpp"
 
+#include "core/sodium_init.hpp"
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -257,7 +259,7 @@ Result<void> check_kdf_params(const KdfParams& params) noexcept {
 }
 
 Result<NewEntry> make_entry(const Credential& credential) {
-    if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "sodium_init failed");
+    if (auto r = sotto::detail::init_sodium(); !r) return r.error();
     NewEntry out;
     if (credential.is_passphrase()) {
         if (auto r = check_kdf_params(credential.kdf_params()); !r) return r.error();
@@ -274,7 +276,7 @@ Result<NewEntry> make_entry(const Credential& credential) {
 }
 
 Result<Unlocked> unlock(const KdfFile& f, const Credential& credential) {
-    if (sodium_init() < 0) return make_error(ErrorCode::kInternal, "sodium_init failed");
+    if (auto r = sotto::detail::init_sodium(); !r) return r.error();
     Error last = {ErrorCode::kStorageWrongKey, "store: wrong key or passphrase"};
     bool kind_matched = false;
     for (std::size_t i = 0; i < f.entries.size(); ++i) {

@@ -36,7 +36,7 @@ std::vector<store::ExposureRecord> records_of(const match::ExposureReport& repor
 
 }  // namespace
 
-Result<void> Tracer::Impl::open_round() noexcept {
+Result<void> Tracer::Impl::open_round() {
     const std::int64_t now_unix = clock.now_seconds();
     // What was heard until now takes part. A store that cannot take it (full, locked) must not
     // block the check: the observations stay pending for the next round.
@@ -65,7 +65,7 @@ Result<void> Tracer::Impl::open_round() noexcept {
 }
 
 Result<KeyFileOutcome> Tracer::Impl::import(std::string source, const ImportOptions& o,
-                                            const Reader& read) noexcept {
+                                            const Reader& read) {
     std::lock_guard lock(round_mu);
     if (!round)
         if (auto r = open_round(); !r) return r.error();
@@ -76,14 +76,29 @@ Result<KeyFileOutcome> Tracer::Impl::import(std::string source, const ImportOpti
     out.source = std::move(source);
     if (auto r = session.begin_file(f); !r) return r.error();
     std::optional<Error> sink_error;
-    auto info = read(o.verify, [&](core::DiagnosisKey&& key) {
+    // The sink must not throw (the reader would blame the file): allocation failures become a
+    // sink error, which fails the import with kOutOfMemory.
+    auto info = read(o.verify, [&](core::DiagnosisKey&& key) noexcept {
         if (sink_error) return;
-        if (auto r = session.add_key(std::move(key)); !r) sink_error = r.error();
+        try {
+            if (auto r = session.add_key(std::move(key)); !r) sink_error = r.error();
+        } catch (...) {
+            sink_error = Error{ErrorCode::kOutOfMemory, "tracer: out of memory"};
+        }
     });
     if (sink_error) {  // the engine failed, not the file: the round cannot go on
         round.reset();
         round_open = false;
         return *sink_error;
+    }
+    if (!info && (info.error().code == ErrorCode::kOutOfMemory ||
+                  info.error().code == ErrorCode::kInternal)) {
+        // Not the file's fault: fail the call, keep the round (the file's keys are dropped).
+        if (auto r = session.end_file(false); !r) {
+            round.reset();
+            round_open = false;
+        }
+        return info.error();
     }
     if (info) {
         out.read = true;
@@ -119,7 +134,7 @@ Result<KeyFileOutcome> Tracer::Impl::import(std::string source, const ImportOpti
     return out;
 }
 
-Result<CheckReport> Tracer::Impl::check() noexcept {
+Result<CheckReport> Tracer::Impl::check() {
     std::lock_guard lock(round_mu);
     CheckReport result;
     const std::int64_t now_unix = clock.now_seconds();

@@ -12,8 +12,9 @@ namespace {
 Result<void> validate(const TracerOptions& o) noexcept {
     if (o.flush_count == 0 || o.flush_count > 1'000'000)
         return make_error(ErrorCode::kInvalidArgument, "tracer: flush_count must be 1..1000000");
-    if (o.max_pending < o.flush_count)
-        return make_error(ErrorCode::kInvalidArgument, "tracer: max_pending must be >= flush_count");
+    if (o.max_pending < o.flush_count || o.max_pending > 10'000'000)
+        return make_error(ErrorCode::kInvalidArgument,
+                          "tracer: max_pending must be flush_count..10000000");
     if (o.flush_interval_ms < 0)
         return make_error(ErrorCode::kInvalidArgument, "tracer: flush_interval_ms must be >= 0");
     if (o.batch_keys == 0)
@@ -58,7 +59,13 @@ Result<Tracer> Tracer::open(const std::filesystem::path& path, store::Credential
         auto store = store::EncounterStore::open(path, std::move(credential), options.store);
         if (!store) return store.error();
         auto impl = std::make_unique<Impl>(clock, std::move(options), std::move(*store), std::move(rng));
-        impl->pending.reserve(impl->options.flush_count);
+        ble::FeedConfig fc;
+        fc.flush_count = impl->options.flush_count;
+        fc.flush_interval_ms = impl->options.flush_interval_ms;
+        fc.max_pending = impl->options.max_pending;
+        auto feed = ble::BeaconFeed::create(impl->sink, fc);
+        if (!feed) return feed.error();
+        impl->feed = std::move(*feed);
         write_log(LogLevel::kInfo, "tracer: store opened");
         return Tracer(std::move(impl));
     });
@@ -78,7 +85,7 @@ Tracer::~Tracer() {
     if (!impl_) return;
     try {
         (void)impl_->detach_radio();
-        if (auto r = impl_->flush(); !r)
+        if (auto r = impl_->feed->stop(); !r)
             write_log(LogLevel::kError, "tracer: pending observations could not be stored at close");
     } catch (...) {
         // Nothing may escape a destructor; what could not be written was logged.
@@ -101,12 +108,10 @@ Result<void> Tracer::flush() noexcept {
 Result<store::IngestReport> Tracer::ingest(std::span<const core::Observation> batch) noexcept {
     return guarded([&]() -> Result<store::IngestReport> {
         if (auto f = impl_->flush(); !f) return f.error();
-        std::lock_guard order(impl_->flush_mu);
         auto r = impl_->store.ingest(batch, impl_->clock.now_seconds());
         if (!r) return r.error();
         impl_->counters.stored.fetch_add(r->accepted, std::memory_order_relaxed);
         impl_->counters.rejected.fetch_add(r->rejected.size(), std::memory_order_relaxed);
-        impl_->counters.flushes.fetch_add(1, std::memory_order_relaxed);
         return r;
     });
 }
@@ -121,10 +126,14 @@ Result<void> Tracer::tick() noexcept {
         auto keep = [&](Result<void> r) {
             if (!r && first) first = r.error();
         };
-        if (impl_->flush_due()) keep(impl_->flush());
-        // Rolls the TEK at the day boundary and rotates an attached radio's payload.
-        if (auto adv = impl_->current_advertisement(); !adv) keep(adv.error());
-        keep(impl_->refresh_radio());
+        keep(impl_->feed->tick(impl_->clock.now_ms()));
+        // Rolls the TEK at the day boundary, rotates an attached radio's payload and address,
+        // and switches its scanner on the duty cycle.
+        if (impl_->radio_attached.load()) {
+            keep(impl_->refresh_radio());
+        } else if (auto adv = impl_->current_advertisement(); !adv) {
+            keep(adv.error());
+        }
         const std::int64_t now = impl_->clock.now_seconds();
         const std::int64_t day = now / 86400;
         if (now >= 0 && impl_->last_retention_day.exchange(day) != day) {
@@ -212,13 +221,13 @@ Result<void> Tracer::erase_all() noexcept {
     return guarded([&]() -> Result<void> {
         {
             std::scoped_lock lock(impl_->round_mu, impl_->own_mu);
-            std::scoped_lock feed(impl_->flush_mu, impl_->feed_mu);
+            // What was heard so far goes into the store first, and is erased with it.
+            (void)impl_->feed->flush();
             if (auto r = impl_->store.erase_all(); !r) return r.error();
-            impl_->pending.clear();
             impl_->round.reset();
             impl_->round_open = false;
-            impl_->current_key.reset();
-            impl_->current_adv.reset();
+            impl_->roll_now();
+            impl_->last_payload.reset();
         }
         write_log(LogLevel::kInfo, "tracer: everything erased");
         // An attached radio stops sending the erased key at once.
@@ -229,13 +238,16 @@ Result<void> Tracer::erase_all() noexcept {
 TracerStatus Tracer::status() const noexcept {
     TracerStatus s;
     const auto& c = impl_->counters;
-    s.heard = c.heard.load();
-    s.malformed = c.malformed.load();
-    s.dropped_overflow = c.dropped_overflow.load();
+    const ble::FeedCounters f = impl_->feed->counters();
+    s.heard = f.decoded;
+    s.deduplicated = f.deduplicated;
+    s.malformed = c.malformed.load() + f.dropped_bad_length;
+    s.dropped_overflow = f.dropped_overflow;
+    s.pending = f.pending;
     s.stored = c.stored.load();
     s.rejected = c.rejected.load();
-    s.flushes = c.flushes.load();
-    s.flush_failures = c.flush_failures.load();
+    s.flushes = f.flushes;
+    s.flush_failures = f.sink_failures;
     s.own_keys_created = c.own_keys_created.load();
     s.rotations = c.rotations.load();
     s.radio_errors = c.radio_errors.load();
@@ -243,10 +255,6 @@ TracerStatus Tracer::status() const noexcept {
     s.files_refused = c.files_refused.load();
     s.files_skipped = c.files_skipped.load();
     s.checks = c.checks.load();
-    {
-        std::lock_guard lock(impl_->feed_mu);
-        s.pending = impl_->pending.size();
-    }
     s.radio_attached = impl_->radio_attached.load();
     s.round_open = impl_->round_open.load();
     return s;

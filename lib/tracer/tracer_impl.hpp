@@ -1,20 +1,27 @@
 #pragma once
 // The Tracer's state, shared by its implementation files (tracer.cpp: lifecycle, status, erase;
-// own_keys.cpp: TEKs and the advertisement; heard.cpp: on_advertisement and flushing;
-// round.cpp: key files and the check; radio_link.cpp: an attached ble::Radio).
+// own_keys.cpp: TEKs and the advertisement (lib/ble's RotationScheduler); heard.cpp: heard
+// advertisements through lib/ble's BeaconFeed into the store; round.cpp: key files and the
+// check; radio_link.cpp: an attached ble::Radio and its scan duty cycle).
 //
 // Lock order (never take an earlier one while holding a later one):
-//   round_mu -> own_mu -> radio_mu -> flush_mu -> feed_mu
-// The store serializes its own calls. A radio's scan callback only takes flush_mu / feed_mu.
+//   round_mu -> own_mu -> radio_mu
+// The store serializes its own calls; the feed has its own lock and calls the sink without it,
+// one flush at a time. A radio's scan callback only enters the feed.
+//
+// Impl methods may throw std::bad_alloc: the public methods (tracer.cpp) catch it.
 
 #include <atomic>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <vector>
 
+#include <sotto/ble/beacon_feed.hpp>
+#include <sotto/ble/rotation.hpp>
+#include <sotto/ble/scan_duty_cycle.hpp>
 #include <sotto/core/payload.hpp>
 #include <sotto/core/sighting.hpp>
 #include <sotto/keyfile/export_reader.hpp>
@@ -37,7 +44,7 @@ struct CheckRound {
 
 struct Tracer::Impl {
     Impl(const Clock& c, TracerOptions o, store::EncounterStore s, std::shared_ptr<core::Rng> r)
-        : clock(c), options(std::move(o)), store(std::move(s)), rng(std::move(r)) {}
+        : clock(c), options(std::move(o)), store(std::move(s)), rng(std::move(r)), sink(*this) {}
 
     const Clock& clock;
     TracerOptions options;
@@ -45,23 +52,30 @@ struct Tracer::Impl {
     std::shared_ptr<core::Rng> rng;
 
     // ---- heard (heard.cpp) ----
-    std::mutex flush_mu;  // one store ingest at a time, in arrival order
-    std::mutex feed_mu;
-    std::vector<core::Observation> pending;  // guarded by feed_mu
-    std::int64_t oldest_pending_ms = 0;      // guarded by feed_mu (clock time of the first pending)
+    /// The feed's sink: one store transaction per batch.
+    struct StoreSink final : ble::ObservationSink {
+        explicit StoreSink(Impl& i) : impl(i) {}
+        Result<void> accept(std::span<const core::Observation> batch) noexcept override;
+        Impl& impl;
+    } sink;
+    std::unique_ptr<ble::BeaconFeed> feed;  // set by open; never replaced
 
     Result<void> on_advertisement(std::span<const std::uint8_t> bytes, int rssi_dbm,
-                                  std::int64_t time_ms) noexcept;
-    Result<void> flush() noexcept;
-    bool flush_due() noexcept;
+                                  std::int64_t time_ms);
+    Result<void> flush();
 
     // ---- own keys (own_keys.cpp) ----
     std::mutex own_mu;
-    std::optional<core::ExposureKey> current_key;  // guarded by own_mu
-    std::optional<OwnAdvertisement> current_adv;   // guarded by own_mu
+    std::optional<ble::RotationScheduler> scheduler;  // guarded by own_mu; made at first use
+    core::IntervalNumber last_used_enin = 0;          // guarded by own_mu: of earlier schedulers
+    std::optional<core::ServiceData> last_payload;    // guarded by own_mu: for `rotations`
 
-    Result<OwnAdvertisement> current_advertisement() noexcept;
-    Result<std::vector<ReleasedKey>> release_own_keys() noexcept;
+    Result<core::ExposureKey> tek_for(core::IntervalNumber enin);
+    Result<OwnAdvertisement> current_advertisement();
+    Result<std::vector<ReleasedKey>> release_own_keys();
+    /// Forgets the scheduler (and so its TEK): the next advertisement asks the store again and
+    /// never reuses an interval already broadcast. Needs own_mu.
+    void roll_now();
 
     // ---- check round (round.cpp) ----
     std::mutex round_mu;
@@ -70,18 +84,20 @@ struct Tracer::Impl {
     /// Reads one file with `read` (which streams keys into the sink it is given) into the round.
     using Reader = std::function<Result<keyfile::ExportInfo>(keyfile::VerifyMode,
                                                              const keyfile::KeySink&)>;
-    Result<KeyFileOutcome> import(std::string source, const ImportOptions& o,
-                                  const Reader& read) noexcept;
-    Result<void> open_round() noexcept;
-    Result<CheckReport> check() noexcept;
+    Result<KeyFileOutcome> import(std::string source, const ImportOptions& o, const Reader& read);
+    Result<void> open_round();
+    Result<CheckReport> check();
 
     // ---- radio (radio_link.cpp) ----
     std::mutex radio_mu;
-    std::unique_ptr<ble::Radio> radio;               // guarded by radio_mu
-    std::optional<core::ServiceData> radio_payload;  // what the radio broadcasts now
-    Result<void> attach_radio(std::unique_ptr<ble::Radio> r) noexcept;
-    Result<void> detach_radio() noexcept;
-    Result<void> refresh_radio() noexcept;
+    std::unique_ptr<ble::Radio> radio;                    // guarded by radio_mu
+    std::optional<ble::ScanDutyCycle> duty;               // guarded by radio_mu
+    std::optional<core::ServiceData> radio_payload;       // what the radio broadcasts now
+    bool radio_advertising = false;                       // guarded by radio_mu
+    bool radio_scanning = false;                          // guarded by radio_mu
+    Result<void> attach_radio(std::unique_ptr<ble::Radio> r);
+    Result<void> detach_radio();
+    Result<void> refresh_radio();
 
     std::atomic<bool> radio_attached{false};
     std::atomic<bool> round_open{false};
@@ -89,11 +105,11 @@ struct Tracer::Impl {
     // ---- maintenance ----
     std::atomic<std::int64_t> last_retention_day{-1};
 
-    // ---- counters ----
+    // ---- counters (the feed keeps the heard ones) ----
     struct Counters {
-        std::atomic<std::uint64_t> heard{0}, malformed{0}, dropped_overflow{0}, stored{0},
-            rejected{0}, flushes{0}, flush_failures{0}, own_keys_created{0}, rotations{0},
-            radio_errors{0}, files_imported{0}, files_refused{0}, files_skipped{0}, checks{0};
+        std::atomic<std::uint64_t> malformed{0}, stored{0}, rejected{0}, own_keys_created{0},
+            rotations{0}, radio_errors{0}, files_imported{0}, files_refused{0},
+            files_skipped{0}, checks{0};
     } counters;
 };
 

@@ -92,9 +92,9 @@ public:
         for (std::int64_t dx = -1; dx <= 1; ++dx)
             for (std::int64_t dy = -1; dy <= 1; ++dy) {
                 const std::uint64_t key = cell_key(cx + dx, cy + dy);
-                auto lo = std::lower_bound(air_.grid.begin(), air_.grid.end(),
-                                           std::pair<std::uint64_t, std::uint32_t>{key, 0});
-                for (; lo != air_.grid.end() && lo->first == key; ++lo) out(*air_.nodes[lo->second]);
+                const std::uint64_t b = mix64(key) & air_.bucket_mask;
+                for (std::uint32_t i = air_.bucket_begin[b]; i < air_.bucket_begin[b + 1]; ++i)
+                    if (air_.grid[i].first == key) out(*air_.nodes[air_.grid[i].second]);
             }
     }
 
@@ -102,23 +102,27 @@ public:
         for (Relay& r : air_.relays) {
             std::vector<RelayedPacket> got;
             near(r.config.listen_at, [&](const Node& tx) {
-                if (!tx.advertising) return;
+                if (!tx.advertising || !tx.present) return;
                 if (distance_m(tx.step_pos, r.config.listen_at) > air_.config.max_range_m) return;
                 const Link l{air_.config.seed, tx.id, r.id, tx.adv_session,
                              mean_rssi(tx.step_pos, r.config.listen_at, tx.id, r.id, r.config.gain_db)};
                 each_packet(tx, a_, [&](std::int64_t t, std::uint64_t k) {
                     std::int16_t rssi = 0;
                     if (receive(l, k, rssi))
-                        got.push_back({t + r.config.delay_ms, 0, tx.adv.address, tx.adv.service_data});
+                        got.push_back({t + r.config.delay_ms, 0, tx.adv.address, tx.payload});
                 });
             });
             std::stable_sort(got.begin(), got.end(),
                              [](const auto& x, const auto& y) { return x.time_ms < y.time_ms; });
             for (auto& p : got) {
+                if (r.queue.size() >= kMaxRelayQueue) {
+                    ++air_.counters.relay_overflow;
+                    continue;
+                }
                 p.seq = r.next_seq++;
                 r.queue.push_back(p);
+                ++air_.counters.packets_relayed;
             }
-            air_.counters.packets_relayed += got.size();
         }
     }
 
@@ -141,12 +145,12 @@ public:
         }
         for (const auto& [index, mean] : rx.links) {
             const Node& tx = *air_.nodes[index];
-            if (!tx.advertising || tx.removed) continue;
+            if (!tx.advertising || !tx.present || tx.removed) continue;
             const Link l{air_.config.seed, tx.id, rx.id, tx.adv_session, mean};
             each_packet(tx, from, [&](std::int64_t t, std::uint64_t k) {
                 std::int16_t rssi = 0;
                 if (receive(l, k, rssi))
-                    air_.packets.push_back({t, tx.id, rssi, tx.adv.address, tx.adv.service_data});
+                    air_.packets.push_back({t, tx.id, rssi, tx.adv.address, tx.payload});
             });
         }
         for (const Relay& r : air_.relays) {
@@ -157,7 +161,7 @@ public:
                 if (p.time_ms >= b_) break;
                 std::int16_t rssi = 0;
                 if (p.time_ms >= from && receive(l, p.seq, rssi))
-                    air_.packets.push_back({p.time_ms, r.id, rssi, p.address, p.data});
+                    air_.packets.push_back({p.time_ms, r.id, rssi, p.address, p.payload});
             }
         }
         std::sort(air_.packets.begin() + static_cast<std::ptrdiff_t>(begin), air_.packets.end(),
@@ -182,16 +186,26 @@ private:
 void layout(AirCore& air, std::int64_t step_index) {
     if (air.grid_step == step_index && !air.layout_dirty) return;
     const std::int64_t mid = step_index * air.config.step_ms + air.config.step_ms / 2;
-    air.grid.clear();
+    std::size_t buckets = 64;
+    while (buckets < 2 * air.nodes.size()) buckets *= 2;
+    air.bucket_mask = buckets - 1;
+    air.bucket_begin.assign(buckets + 1, 0);
+    // Keys first (in `grid`, unordered), then a counting sort by bucket into place.
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> keys;
+    keys.reserve(air.nodes.size());
     for (std::uint32_t i = 0; i < air.nodes.size(); ++i) {
         Node& n = *air.nodes[i];
         if (n.removed) continue;
         n.step_pos = position_at(n, mid);
-        air.grid.emplace_back(cell_key(cell_of(n.step_pos.x_m, air.config.max_range_m),
-                                       cell_of(n.step_pos.y_m, air.config.max_range_m)),
-                              i);
+        const std::uint64_t key = cell_key(cell_of(n.step_pos.x_m, air.config.max_range_m),
+                                           cell_of(n.step_pos.y_m, air.config.max_range_m));
+        keys.emplace_back(key, i);
+        ++air.bucket_begin[(mix64(key) & air.bucket_mask) + 1];
     }
-    std::sort(air.grid.begin(), air.grid.end());
+    for (std::size_t b = 0; b < buckets; ++b) air.bucket_begin[b + 1] += air.bucket_begin[b];
+    air.grid.resize(keys.size());
+    std::vector<std::uint32_t> fill(air.bucket_begin.begin(), air.bucket_begin.end() - 1);
+    for (const auto& k : keys) air.grid[fill[mix64(k.first) & air.bucket_mask]++] = k;
     air.grid_step = step_index;
     air.layout_dirty = false;
     ++air.layout_version;
@@ -211,6 +225,43 @@ void AirCore::set_scanning(Node& n, bool on) {
     const bool listed = it != scanners.end() && *it == n.id;
     if (on && !listed) scanners.insert(it, n.id);
     if (!on && listed) scanners.erase(it);
+}
+
+void AirCore::restart_session(Node& n) noexcept {
+    n.adv_start_ms = clock->now_ms();
+    ++n.adv_session;
+    const auto span = static_cast<std::uint64_t>(config.max_adv_interval_ms - config.min_adv_interval_ms + 1);
+    n.adv_interval_ms = config.min_adv_interval_ms +
+                        static_cast<std::int64_t>(packet_hash(config.seed, n.id, 0xFFFFFFFFu, n.adv_session, 0) % span);
+}
+
+void AirCore::deliver_events() {
+    struct Pending {
+        std::shared_ptr<Node> node;
+        std::uint64_t gen;
+        std::shared_ptr<const ble::EventCallback> cb;
+        std::vector<ble::RadioEvent> events;
+    };
+    std::vector<Pending> todo;
+    {
+        std::lock_guard lock(mu);
+        if (events_pending == 0) return;
+        for (auto& n : nodes) {
+            if (n->events.empty()) continue;
+            if (n->on_event) todo.push_back({n, n->event_gen.load(), n->on_event, std::move(n->events)});
+            n->events.clear();
+        }
+        events_pending = 0;
+    }
+    for (const auto& p : todo)
+        for (const auto& e : p.events) {
+            if (p.node->event_gen.load() != p.gen) break;
+            try {
+                (*p.cb)(e);
+            } catch (...) {
+                // A throwing callback breaks its contract; the air carries on.
+            }
+        }
 }
 
 void AirCore::wait_for_delivery() noexcept {
@@ -307,9 +358,38 @@ Result<void> Air::set_position(NodeId radio, Point at) noexcept {
     Node* n = core_->find(radio);
     if (!n) return make_error(ErrorCode::kInvalidArgument, "air: unknown radio");
     n->path.clear();
+    n->path_hint = 0;
     n->pos = at;
     core_->layout_dirty = true;
     return ok();
+}
+
+Result<void> Air::set_adapter_present(NodeId radio, bool present) noexcept {
+    std::lock_guard lock(core_->mu);
+    Node* n = core_->find(radio);
+    if (!n) return make_error(ErrorCode::kInvalidArgument, "air: unknown radio");
+    if (n->present == present) return ok();
+    try {
+        n->events.reserve(n->events.size() + 1);
+        n->present = present;
+        if (!present) {
+            core_->set_scanning(*n, false);
+            n->events.push_back({ble::RadioEventKind::kAdapterUnavailable,
+                                 {ErrorCode::kBleUnavailable, "simulated radio: adapter removed"}});
+        } else {
+            // The wishes kept while the adapter was away take effect again.
+            if (n->want_scan) {
+                n->scan_cursor_ms = core_->clock->now_ms();
+                core_->set_scanning(*n, true);
+            }
+            if (n->advertising) core_->restart_session(*n);
+            n->events.push_back({ble::RadioEventKind::kAdapterAvailable, {ErrorCode::kOk, ""}});
+        }
+        ++core_->events_pending;
+        return ok();
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "air: out of memory");
+    }
 }
 
 Result<void> Air::set_path(NodeId radio, std::vector<Waypoint> path) noexcept {
@@ -323,6 +403,7 @@ Result<void> Air::set_path(NodeId radio, std::vector<Waypoint> path) noexcept {
     Node* n = core_->find(radio);
     if (!n) return make_error(ErrorCode::kInvalidArgument, "air: unknown radio");
     n->path = std::move(path);
+    n->path_hint = 0;
     core_->layout_dirty = true;
     return ok();
 }
@@ -352,7 +433,16 @@ Result<void> Air::advance_to(std::int64_t time_ms) noexcept {
         ~Reset() { a.advancing.store(std::thread::id{}); }
     } reset{air};
     try {
+        air.deliver_events();
         for (std::int64_t now = air.clock->now_ms(); now < time_ms;) {
+            {
+                // Nobody listens: nothing to simulate until someone does.
+                std::lock_guard lock(air.mu);
+                if (air.relays.empty() && air.scanners.empty()) {
+                    air.clock->set_ms(time_ms);
+                    break;
+                }
+            }
             const std::int64_t step = floor_div(now, air.config.step_ms);
             const std::int64_t end = std::min(time_ms, (step + 1) * air.config.step_ms);
             {
@@ -375,8 +465,8 @@ Result<void> Air::advance_to(std::int64_t time_ms) noexcept {
                     if (d.node->scan_gen.load() != d.gen) break;  // stopped or replaced meanwhile
                     const Packet& p = air.packets[i];
                     ble::HeardAdvertisement h;
-                    h.service_data = p.data;
-                    h.service_uuid = core::kExposureNotificationUuid;
+                    h.service_data = std::span<const std::uint8_t>(p.payload.bytes.data(), p.payload.size);
+                    h.service_uuid = p.payload.uuid;
                     h.rssi_dbm = p.rssi;
                     h.time_ms = p.time_ms;
                     h.address = p.address;

@@ -1,5 +1,6 @@
 #pragma once
 // Internal state of the simulated air, shared by Air and its SimulatedRadios.
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -18,21 +19,35 @@ namespace sotto::platform::simulated {
 
 /// Jitter added to each advertising packet (BLE advDelay): [0, kAdvJitterMs) ms.
 inline constexpr std::int64_t kAdvJitterMs = 10;
+/// Most packets a relay holds for re-sending; beyond, new captures are dropped and counted.
+inline constexpr std::size_t kMaxRelayQueue = 1u << 20;
+
+/// Service data as sent: up to 27 bytes (what fits in a legacy advertisement) under a 16-bit UUID.
+inline constexpr std::size_t kMaxServiceDataBytes = 27;
+struct Payload {
+    std::array<std::uint8_t, kMaxServiceDataBytes> bytes{};
+    std::uint8_t size = 0;
+    std::uint16_t uuid = core::kExposureNotificationUuid;
+};
 
 struct Node {
     NodeId id = 0;
     bool removed = false;
     Point pos;
     std::vector<Waypoint> path;  // empty: `pos`
+    mutable std::size_t path_hint = 0;   // segment used last (positions are mostly asked in time order)
     Point step_pos;              // position in the current step
 
-    bool advertising = false;
-    ble::Advertisement adv;
+    bool present = true;      // the simulated adapter is there (Air::set_adapter_present)
+    bool advertising = false; // wanted; on the air only while `present`
+    ble::Advertisement adv;   // address and the GAEN payload last set
+    Payload payload;          // what is on the air (adv.service_data, or raw bytes)
     std::int64_t adv_start_ms = 0;
     std::int64_t adv_interval_ms = 250;
     std::uint64_t adv_session = 0;
 
-    bool scanning = false;
+    bool want_scan = false;   // wanted
+    bool scanning = false;    // listed in AirCore::scanners: wanted and present
     std::shared_ptr<const ble::ScanCallback> on_heard;
     std::int64_t scan_cursor_ms = 0;
     std::atomic<std::uint64_t> scan_gen{0};
@@ -40,7 +55,9 @@ struct Node {
     std::uint64_t links_layout = 0;
     std::vector<std::pair<std::uint32_t, double>> links;
 
-    ble::EventCallback on_event;
+    std::shared_ptr<const ble::EventCallback> on_event;
+    std::atomic<std::uint64_t> event_gen{0};
+    std::vector<ble::RadioEvent> events;  // raised, not yet delivered
     std::atomic<std::uint64_t> heard{0};
     std::uint64_t rotations = 0;
 };
@@ -49,7 +66,7 @@ struct RelayedPacket {
     std::int64_t time_ms = 0;
     std::uint64_t seq = 0;
     ble::Address address;
-    core::ServiceData data{};
+    Payload payload;
 };
 
 struct Relay {
@@ -64,7 +81,7 @@ struct Packet {
     NodeId tx = 0;
     std::int16_t rssi = 0;
     ble::Address address;
-    core::ServiceData data{};
+    Payload payload;
 };
 
 struct Delivery {
@@ -90,8 +107,11 @@ struct AirCore {
     std::map<std::pair<NodeId, NodeId>, double> pair_db;
     AirCounters counters;
 
-    // Spatial grid of the current step: (cell key, index into `nodes`), sorted.
+    // Spatial grid of the current step, bucketed by a hash of the cell (counting sort, O(n)):
+    // bucket b holds grid[bucket_begin[b] .. bucket_begin[b + 1]) as (cell key, index into nodes).
     std::int64_t grid_step = INT64_MIN;
+    std::vector<std::uint32_t> bucket_begin;
+    std::uint64_t bucket_mask = 0;
     bool layout_dirty = true;
     std::uint64_t layout_version = 0;  // bumped at every layout, never 0 once laid out
     std::vector<std::pair<std::uint64_t, std::uint32_t>> grid;
@@ -101,6 +121,11 @@ struct AirCore {
 
     Node* find(NodeId id) const noexcept;
     void set_scanning(Node& n, bool on);
+    /// Starts a new advertising session of `n` now (new interval, packet numbering from 0).
+    void restart_session(Node& n) noexcept;
+    /// Delivers raised radio events (on the advancing thread, without `mu`).
+    void deliver_events();
+    std::size_t events_pending = 0;
     /// Waits until no scan callback runs (unless called from the delivering thread).
     void wait_for_delivery() noexcept;
 };

@@ -36,10 +36,19 @@ Point position_at(const Node& n, std::int64_t time_ms) noexcept {
     if (p.empty()) return n.pos;
     if (time_ms <= p.front().time_ms) return p.front().at;
     if (time_ms >= p.back().time_ms) return p.back().at;
-    auto it = std::upper_bound(p.begin(), p.end(), time_ms,
-                               [](std::int64_t t, const Waypoint& w) { return t < w.time_ms; });
-    const Waypoint& b = *it;
-    const Waypoint& a = *(it - 1);
+    std::size_t i = n.path_hint;  // the segment [i, i + 1] holding time_ms
+    if (i + 1 >= p.size() || p[i].time_ms > time_ms || p[i + 1].time_ms <= time_ms) {
+        if (i + 2 < p.size() && p[i + 1].time_ms <= time_ms && p[i + 2].time_ms > time_ms) {
+            ++i;
+        } else {
+            auto it = std::upper_bound(p.begin(), p.end(), time_ms,
+                                       [](std::int64_t t, const Waypoint& w) { return t < w.time_ms; });
+            i = static_cast<std::size_t>(it - p.begin()) - 1;
+        }
+        n.path_hint = i;
+    }
+    const Waypoint& b = p[i + 1];
+    const Waypoint& a = p[i];
     const double f = static_cast<double>(time_ms - a.time_ms) / static_cast<double>(b.time_ms - a.time_ms);
     return {a.at.x_m + f * (b.at.x_m - a.at.x_m), a.at.y_m + f * (b.at.y_m - a.at.y_m)};
 }

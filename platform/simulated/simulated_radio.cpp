@@ -1,4 +1,5 @@
 // SimulatedRadio: ble::Radio on the simulated air.
+#include <algorithm>
 #include <new>
 
 #include <sotto/platform/simulated/simulated_radio.hpp>
@@ -20,16 +21,21 @@ bool usable_address(const ble::Address& a) noexcept {
     return !zero && !one;
 }
 
-void begin_session(AirCore& air, Node& n, const ble::Advertisement& adv) {
-    n.adv = adv;
-    n.advertising = true;
-    n.adv_start_ms = air.clock->now_ms();
-    ++n.adv_session;
-    const AirConfig& c = air.config;
-    const auto span = static_cast<std::uint64_t>(c.max_adv_interval_ms - c.min_adv_interval_ms + 1);
-    n.adv_interval_ms = c.min_adv_interval_ms +
-                        static_cast<std::int64_t>(packet_hash(c.seed, n.id, 0xFFFFFFFFu, n.adv_session, 0) % span);
+Payload gaen_payload(const ble::Advertisement& adv) {
+    Payload p;
+    std::copy(adv.service_data.begin(), adv.service_data.end(), p.bytes.begin());
+    p.size = static_cast<std::uint8_t>(adv.service_data.size());
+    return p;
 }
+
+void begin_session(AirCore& air, Node& n, const ble::Advertisement& adv, const Payload& payload) {
+    n.adv = adv;
+    n.payload = payload;
+    n.advertising = true;
+    air.restart_session(n);
+}
+
+Error adapter_away() { return {ErrorCode::kBleUnavailable, "simulated radio: no adapter (wish kept)"}; }
 
 }  // namespace
 
@@ -43,7 +49,9 @@ SimulatedRadio::~SimulatedRadio() {
             n->removed = true;
             n->advertising = false;
             n->on_heard.reset();
-            n->on_event = nullptr;
+            n->on_event.reset();
+            n->event_gen.fetch_add(1);
+            n->want_scan = false;
             n->scan_gen.fetch_add(1);
             core->layout_dirty = true;
         }
@@ -59,7 +67,8 @@ Result<void> SimulatedRadio::start_advertising(const ble::Advertisement& adv) {
     std::lock_guard lock(core->mu);
     Node* n = core->find(id_);
     if (!n) return unavailable();
-    begin_session(*core, *n, adv);
+    begin_session(*core, *n, adv, gaen_payload(adv));
+    if (!n->present) return adapter_away();
     return ok();
 }
 
@@ -74,8 +83,30 @@ Result<void> SimulatedRadio::rotate(const ble::Advertisement& adv) {
     if (!n->advertising) return make_error(ErrorCode::kFailedPrecondition, "simulated radio: not advertising");
     if (adv.address == n->adv.address)
         return make_error(ErrorCode::kInvalidArgument, "simulated radio: rotate needs a new address");
-    begin_session(*core, *n, adv);
+    begin_session(*core, *n, adv, gaen_payload(adv));
+    if (!n->present) return adapter_away();
     ++n->rotations;
+    return ok();
+}
+
+Result<void> SimulatedRadio::start_advertising_raw(std::uint16_t service_uuid,
+                                                   std::span<const std::uint8_t> service_data,
+                                                   const ble::Address& address) {
+    if (service_data.size() > kMaxServiceDataBytes)
+        return make_error(ErrorCode::kInvalidArgument, "simulated radio: service data over 27 bytes");
+    auto core = core_.lock();
+    if (!core) return unavailable();
+    Payload p;
+    std::copy(service_data.begin(), service_data.end(), p.bytes.begin());
+    p.size = static_cast<std::uint8_t>(service_data.size());
+    p.uuid = service_uuid;
+    ble::Advertisement adv;
+    adv.address = address;
+    std::lock_guard lock(core->mu);
+    Node* n = core->find(id_);
+    if (!n) return unavailable();
+    begin_session(*core, *n, adv, p);
+    if (!n->present) return adapter_away();
     return ok();
 }
 
@@ -96,10 +127,12 @@ Result<void> SimulatedRadio::start_scanning(ble::ScanCallback on_heard) {
         std::lock_guard lock(core->mu);
         Node* n = core->find(id_);
         if (!n) return unavailable();
-        if (!n->scanning) n->scan_cursor_ms = core->clock->now_ms();
-        core->set_scanning(*n, true);
+        n->want_scan = true;
         n->on_heard = std::move(cb);
         n->scan_gen.fetch_add(1);
+        if (!n->present) return adapter_away();
+        if (!n->scanning) n->scan_cursor_ms = core->clock->now_ms();
+        core->set_scanning(*n, true);
         return ok();
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "simulated radio: out of memory");
@@ -112,6 +145,7 @@ Result<void> SimulatedRadio::stop_scanning() {
     {
         std::lock_guard lock(core->mu);
         if (Node* n = core->find(id_)) {
+            n->want_scan = false;
             core->set_scanning(*n, false);
             n->on_heard.reset();
             n->scan_gen.fetch_add(1);
@@ -122,11 +156,22 @@ Result<void> SimulatedRadio::stop_scanning() {
 }
 
 void SimulatedRadio::set_event_callback(ble::EventCallback on_event) {
-    // The simulated adapter is always present: no events are raised, the callback is kept only.
     auto core = core_.lock();
     if (!core) return;
-    std::lock_guard lock(core->mu);
-    if (Node* n = core->find(id_)) n->on_event = std::move(on_event);
+    std::shared_ptr<const ble::EventCallback> cb;
+    try {
+        if (on_event) cb = std::make_shared<const ble::EventCallback>(std::move(on_event));
+    } catch (const std::bad_alloc&) {
+        // Keeps no callback: nothing can be delivered to one that could not be stored.
+    }
+    {
+        std::lock_guard lock(core->mu);
+        if (Node* n = core->find(id_)) {
+            n->on_event = std::move(cb);
+            n->event_gen.fetch_add(1);
+        }
+    }
+    core->wait_for_delivery();  // the old callback is not running once this returns
 }
 
 ble::RadioStatus SimulatedRadio::status() const {
@@ -136,8 +181,8 @@ ble::RadioStatus SimulatedRadio::status() const {
     std::lock_guard lock(core->mu);
     const Node* n = core->find(id_);
     if (!n) return s;
-    s.adapter_present = true;
-    s.advertising = n->advertising;
+    s.adapter_present = n->present;
+    s.advertising = n->advertising && n->present;
     s.scanning = n->scanning;
     s.advertisements_heard = n->heard.load();
     s.rotations = n->rotations;

@@ -18,7 +18,7 @@
 /// later packet of that second that is a new extreme is kept as a new observation.
 ///
 /// Flushing: batches go to the sink when `flush_count` observations are pending (on the thread
-/// that calls `on_heard`), when `tick(now)` finds the oldest pending observation
+/// that calls `on_heard`, unless another flush is running: it never waits for one), when `tick(now)` finds the oldest pending observation
 /// `flush_interval_ms` old, and on `flush()` and `stop()`.
 ///
 /// Memory: at most `max_pending` observations wait for the sink. When full, packets that would
@@ -60,6 +60,7 @@ struct FeedCounters {
     std::uint64_t dropped_bad_time = 0;   ///< negative or unrepresentable receive time
     std::uint64_t dropped_overflow = 0;   ///< refused because `max_pending` was reached
     std::uint64_t dropped_stopped = 0;    ///< heard after `stop`
+    std::uint64_t decoded = 0;            ///< passed every check (= accepted + deduplicated + dropped_overflow)
     std::uint64_t accepted = 0;           ///< became a new observation
     std::uint64_t deduplicated = 0;       ///< folded into a pending or already kept observation
     std::uint64_t flushed = 0;            ///< observations the sink took
@@ -100,6 +101,7 @@ public:
 private:
     struct Impl;
     explicit BeaconFeed(std::unique_ptr<Impl> impl) noexcept;
+    Result<void> flush_now(bool wait) noexcept;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -9,6 +9,7 @@
 
 #include <sotto/core/metadata.hpp>
 #include <sotto/core/payload.hpp>
+#include <sotto/ble/scan_duty_cycle.hpp>
 #include <sotto/core/rng.hpp>
 #include <sotto/keyfile/export_reader.hpp>
 #include <sotto/keyfile/trust_store.hpp>
@@ -40,20 +41,28 @@ struct TracerOptions {
     /// Keys per batch handed to the engine during an import (bounds memory: about 100 bytes per key).
     std::size_t batch_keys = std::size_t{1} << 16;
 
-    /// Metadata this device broadcasts in its AEM (version, calibrated TX power).
+    /// Metadata this device broadcasts in its AEM (version 1.0 or 1.1, calibrated TX power);
+    /// must pass `core::validate_metadata` (else the first advertisement fails).
     core::Metadata metadata{.minor_version = 0, .tx_power_dbm = -8,
                             .calibration_confidence = core::CalibrationConfidence::kLowest};
+    /// How long one RPI (with its address) is broadcast: uniform in [min, max] ms, 10-20 min as
+    /// in GAEN (lib/ble's `RotationScheduler`; 60 s <= min <= max <= 60 min).
+    std::int64_t min_rotation_ms = 10 * 60'000;
+    std::int64_t max_rotation_ms = 20 * 60'000;
+    /// When an attached radio scans (lib/ble's `ScanDutyCycle`; default: 4 s every 3.5-5 min).
+    ble::ScanDutyConfig scan;
     /// The form of `OwnAdvertisement::advertising_data`.
     core::AdvertisingForm advertising_form = core::AdvertisingForm::kWithFlags;
 
-    /// Heard advertisements are written to the store in one transaction once this many are
-    /// pending (1..1,000,000).
-    std::size_t flush_count = 4096;
+    /// Heard advertisements are written to the store in one transaction once this many
+    /// observations are pending (1..1,000,000). Repeats of one beacon within one second are
+    /// folded into at most two observations first (lib/ble's `BeaconFeed`).
+    std::size_t flush_count = 16384;
     /// `tick()` writes pending advertisements once the oldest has waited this long (ms, >= 0).
     std::int64_t flush_interval_ms = 30'000;
-    /// At most this many advertisements wait in memory (>= flush_count). When the store cannot
-    /// take them (disk full, locked) newer ones are dropped and counted (`dropped_overflow`),
-    /// so memory stays bounded (about 48 bytes each).
+    /// At most this many observations wait in memory (flush_count..10,000,000). When the store
+    /// cannot take them (disk full, locked) newer ones are dropped and counted
+    /// (`dropped_overflow`), so memory stays bounded.
     std::size_t max_pending = std::size_t{1} << 18;
 
     /// Source of the device's TEKs and Bluetooth addresses. Null: the operating system CSPRNG.

@@ -53,17 +53,18 @@ struct CheckReport {
 /// Counters of a Tracer since it was opened. No identifiers, safe to log or show.
 struct TracerStatus {
     // Heard advertisements.
-    std::uint64_t heard = 0;              ///< accepted by `on_advertisement` (decoded)
+    std::uint64_t heard = 0;              ///< decoded GAEN advertisements (direct and from a radio)
+    std::uint64_t deduplicated = 0;       ///< of those, folded into an observation of the same second
     std::uint64_t malformed = 0;          ///< refused by the decoder (wrong length, form, UUID)
     std::uint64_t dropped_overflow = 0;   ///< valid but dropped: the pending buffer was full
-    std::uint64_t pending = 0;            ///< decoded, not yet in the store
+    std::uint64_t pending = 0;            ///< observations not yet in the store
     std::uint64_t stored = 0;             ///< observations the store accepted
     std::uint64_t rejected = 0;           ///< observations the store refused (time, RSSI)
     std::uint64_t flushes = 0;            ///< successful store transactions
     std::uint64_t flush_failures = 0;     ///< failed ones (observations kept pending)
     // Own keys and broadcasting.
     std::uint64_t own_keys_created = 0;   ///< TEKs generated (day rolls, rolls after publishing)
-    std::uint64_t rotations = 0;          ///< RPI/address changes served
+    std::uint64_t rotations = 0;          ///< new payloads (RPI, AEM, address) served
     std::uint64_t radio_errors = 0;       ///< failed calls to an attached radio
     bool radio_attached = false;
     // Key files and checks.

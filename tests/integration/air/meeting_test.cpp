@@ -84,9 +84,8 @@ TEST_CASE("Two devices that meet store each other's RPIs for exactly the interva
         CHECK(first >= meet / 1000);
         CHECK(last < part / 1000);
         // Negative neighbours: nothing of its own, nothing of the other outside the meeting.
-        CHECK(std::none_of(rows.begin(), rows.end(), [&](const Row& r) {
-            return expected_rows(*self, start, end).count(r) > 0;
-        }));
+        const auto own = expected_rows(*self, start, end);
+        for (const auto& r : rows) CHECK_FALSE(own.count(r));
         const auto before = expected_rows(*other, start, meet), after = expected_rows(*other, part, end);
         for (const auto& r : rows) {
             if (!expected.count(r)) {
@@ -151,4 +150,47 @@ TEST_CASE("With GAEN's duty cycle every stored sighting lies inside one of the r
             CHECK(inside);
         }
     CHECK(scans >= windows.size());  // every window heard B at least once
+}
+
+TEST_CASE("A hostile radio's malformed and foreign advertisements never reach the store", "[air][store]") {
+    TempDir dir;
+    ManualClock clock(kNow * 1000 - 3'600'000);
+    const std::int64_t start = clock.now_ms();
+    auto air = sim::Air::create(clock, {});
+    REQUIRE(air.has_value());
+    auto store_a = open_store(dir / "a.db", 1), store_b = open_store(dir / "b.db", 2);
+    StoreSink sink_a, sink_b;
+    sink_a.store = &store_a;
+    sink_a.clock = &clock;
+    sink_b.store = &store_b;
+    sink_b.clock = &clock;
+    ble::ScanDutyConfig continuous;
+    continuous.continuous = true;
+    Device a = make_device(**air, {0, 0}, 5, sink_a, continuous);
+    Device b = make_device(**air, {4, 0}, 6, sink_b, continuous);
+
+    // Four hostile transmitters next to A: too short, too long, another UUID, empty.
+    std::vector<std::unique_ptr<sim::SimulatedRadio>> hostile;
+    const std::vector<std::uint8_t> bytes(27, 0xAB);
+    const std::tuple<std::uint16_t, std::size_t> kinds[] = {{0xFD6F, 19}, {0xFD6F, 21}, {0x180F, 20}, {0xFD6F, 0}};
+    std::uint8_t n = 1;
+    for (const auto& [uuid, size] : kinds) {
+        auto r = (*air)->add_radio({1, static_cast<double>(n)});
+        REQUIRE(r.has_value());
+        REQUIRE((*r)->start_advertising_raw(uuid, std::span(bytes).first(size), {{0x21, n, 0, 0, 0, 1}}).has_value());
+        hostile.push_back(std::move(*r));
+        ++n;
+    }
+    auto too_long = hostile[0]->start_advertising_raw(0xFD6F, std::vector<std::uint8_t>(28, 1), {{0x21, 9, 0, 0, 0, 1}});
+    CHECK(too_long.error().code == ErrorCode::kInvalidArgument);
+
+    run(**air, clock, {&a, &b}, start + 20 * 60'000);
+    REQUIRE(a.feed->stop().has_value());
+    std::int64_t first = 0, last = 0;
+    const auto rows = stored_rows(store_a, first, last);
+    CHECK(rows == expected_rows(b, start, start + 20 * 60'000));
+    const auto c = a.feed->counters();
+    CHECK(c.dropped_bad_length > 100);  // 19, 21 and 0 bytes
+    CHECK(c.dropped_wrong_uuid > 50);
+    CHECK(c.heard == c.accepted + c.deduplicated + c.dropped_bad_length + c.dropped_wrong_uuid);
 }

@@ -171,3 +171,62 @@ TEST_CASE("Air settings out of range are refused", "[air][radio]") {
     CHECK((*air)->set_path((*r)->id(), {{5, {0, 0}}, {5, {1, 1}}}).error().code == ErrorCode::kInvalidArgument);
     CHECK((*air)->add_relay({{0, 0}, {1, 1}, -1, 0}).error().code == ErrorCode::kInvalidArgument);
 }
+
+TEST_CASE("An adapter that goes away keeps the radio's wishes and resumes them when it is back",
+          "[air][radio]") {
+    ManualClock clock(kStart);
+    auto air = sim::Air::create(clock, {});
+    REQUIRE(air.has_value());
+    auto tx = (*air)->add_radio({0, 0});
+    auto rx = (*air)->add_radio({1, 0});
+    REQUIRE(tx.has_value());
+    REQUIRE(rx.has_value());
+    std::vector<ble::RadioEventKind> events;
+    std::thread::id event_thread;
+    (*tx)->set_event_callback([&](const ble::RadioEvent& e) {
+        events.push_back(e.kind);
+        event_thread = std::this_thread::get_id();
+        if (e.kind == ble::RadioEventKind::kAdapterUnavailable) CHECK(e.error.code == ErrorCode::kBleUnavailable);
+    });
+    std::vector<std::int64_t> heard;
+    REQUIRE((*rx)->start_scanning([&](const ble::HeardAdvertisement& h) { heard.push_back(h.time_ms); }).has_value());
+
+    REQUIRE((*air)->set_adapter_present((*tx)->id(), false).has_value());
+    CHECK(events.empty());  // delivered on the advancing thread, not here
+    auto r = (*tx)->start_advertising(advert(0x12, 1));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::kBleUnavailable);
+    CHECK_FALSE((*tx)->status().adapter_present);
+    CHECK_FALSE((*tx)->status().advertising);
+    REQUIRE((*air)->advance_to(kStart + 10'000).has_value());
+    CHECK(heard.empty());  // nothing is sent without an adapter
+    REQUIRE(events.size() == 1);
+    CHECK(events[0] == ble::RadioEventKind::kAdapterUnavailable);
+    CHECK(event_thread == std::this_thread::get_id());
+
+    REQUIRE((*air)->set_adapter_present((*tx)->id(), true).has_value());
+    REQUIRE((*air)->advance_to(kStart + 20'000).has_value());
+    REQUIRE(events.size() == 2);
+    CHECK(events[1] == ble::RadioEventKind::kAdapterAvailable);
+    CHECK((*tx)->status().advertising);  // the kept wish, without a new call
+    REQUIRE_FALSE(heard.empty());
+    CHECK(heard.front() >= kStart + 10'000);
+
+    // The receiver's adapter goes too: it hears nothing, then resumes its scan as asked.
+    REQUIRE((*air)->set_adapter_present((*rx)->id(), false).has_value());
+    const auto before = heard.size();
+    REQUIRE((*air)->advance_to(kStart + 30'000).has_value());
+    CHECK(heard.size() == before);
+    CHECK_FALSE((*rx)->status().scanning);
+    REQUIRE((*air)->set_adapter_present((*rx)->id(), true).has_value());
+    REQUIRE((*air)->advance_to(kStart + 40'000).has_value());
+    CHECK(heard.size() > before);
+    CHECK(heard[before] >= kStart + 30'000);
+
+    // With the event callback removed, nothing more is delivered to it.
+    (*tx)->set_event_callback({});
+    REQUIRE((*air)->set_adapter_present((*tx)->id(), false).has_value());
+    REQUIRE((*air)->advance_to(kStart + 41'000).has_value());
+    CHECK(events.size() == 2);
+    CHECK((*air)->set_adapter_present(99, false).error().code == ErrorCode::kInvalidArgument);
+}

@@ -1,6 +1,8 @@
 #pragma once
 // Helpers for the Tracer tests: stores in temp dirs, a fake radio, a signed export of released keys.
 #include <mutex>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -90,6 +92,23 @@ public:
 private:
     std::shared_ptr<State> s_;
 };
+
+/// What one phone broadcast, as heard: (service data, receive time in ms).
+using Air = std::vector<std::pair<core::ServiceData, std::int64_t>>;
+
+/// Distinct RPIs in `air` (= RPI matches once the key is published).
+inline std::size_t distinct_rpis(const Air& air) {
+    std::set<core::ServiceData> s;
+    for (const auto& [sd, t] : air) s.insert(sd);
+    return s.size();
+}
+
+/// Distinct (RPI, receiver interval) pairs in `air` (= sightings stored).
+inline std::size_t distinct_rows(const Air& air) {
+    std::set<std::pair<core::ServiceData, std::int64_t>> s;
+    for (const auto& [sd, t] : air) s.emplace(sd, t / 1000 / 600);
+    return s.size();
+}
 
 /// A signed export.zip (in memory) holding `keys` released by a Tracer, as a health authority
 /// would publish them. Sets `trust` to trust the signer.

@@ -65,6 +65,7 @@ std::unique_ptr<ble::BeaconFeed> make(TestSink& sink, ble::FeedConfig c = {}) {
 }
 
 std::uint64_t accounted(const ble::FeedCounters& c) {
+    CHECK(c.decoded == c.accepted + c.deduplicated + c.dropped_overflow);
     return c.dropped_wrong_uuid + c.dropped_bad_length + c.dropped_bad_rssi + c.dropped_bad_time +
            c.dropped_overflow + c.dropped_stopped + c.accepted + c.deduplicated;
 }
@@ -95,6 +96,7 @@ TEST_CASE("Malformed or foreign advertisements are dropped, counted by reason an
     feed(*f, heard(good, -60, T, 0x180F));
     feed(*f, heard(good, -128, T));
     feed(*f, heard(good, 21, T));
+    feed(*f, heard(good, 127, T));  // BlueZ's "RSSI not available"
     feed(*f, heard(good, 300, T));
     feed(*f, heard(good, -32768, T));
     feed(*f, heard(good, -60, -1));
@@ -103,10 +105,10 @@ TEST_CASE("Malformed or foreign advertisements are dropped, counted by reason an
     CHECK(sink.got.empty());
     CHECK(sink.calls == 0);
     auto c = f->counters();
-    CHECK(c.heard == 13);
+    CHECK(c.heard == 14);
     CHECK(c.dropped_bad_length == 5);
     CHECK(c.dropped_wrong_uuid == 2);
-    CHECK(c.dropped_bad_rssi == 4);
+    CHECK(c.dropped_bad_rssi == 5);
     CHECK(c.dropped_bad_time == 2);
     CHECK(c.accepted == 0);
     CHECK(accounted(c) == c.heard);

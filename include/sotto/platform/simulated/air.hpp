@@ -22,9 +22,11 @@
 /// * Only receivers whose scanner is on get packets; devices are found through a spatial grid
 ///   of cells `max_range_m` wide (not all pairs).
 /// * A relay hears, at one place, what real radios broadcast (with its own gain) and sends the
-///   exact bytes again, from the same address, at another place after `delay_ms`.
+///   exact bytes again, from the same address, at another place after `delay_ms`. It holds at
+///   most 2^20 packets (about 60 MB) waiting; further captures are dropped and counted.
+/// * While no radio scans and there is no relay, `advance_to` only moves the clock.
 ///
-/// Threading: every method is thread-safe. Scan callbacks run on the thread that calls
+/// Threading: every method is thread-safe. Scan and event callbacks run on the thread that calls
 /// `advance_to`, after the clock was set to the end of the step they belong to, without the air's
 /// lock held. A callback must not call `advance_to` (kFailedPrecondition); it may call radio
 /// methods. `SimulatedRadio::stop_scanning` called from another thread waits until the running
@@ -94,7 +96,8 @@ struct AirCounters {
     std::uint64_t packets_too_weak = 0;    ///< below the receiver's sensitivity
     std::uint64_t packets_delivered = 0;   ///< handed to a scan callback
     std::uint64_t packets_relayed = 0;     ///< captured by relays for re-sending
-    std::uint64_t steps = 0;               ///< position steps simulated
+    std::uint64_t relay_overflow = 0;      ///< captures dropped: a relay held 2^20 packets
+    std::uint64_t steps = 0;               ///< steps simulated (skipped while nobody listens)
 };
 
 /// The shared medium. Create with `create`, then add radios, walls and relays.
@@ -122,6 +125,13 @@ public:
 
     /// Moves a radio (takes effect from the next step). kInvalidArgument for an unknown radio.
     Result<void> set_position(NodeId radio, Point at) noexcept;
+
+    /// Removes (false) or restores (true) a radio's adapter, as unplugging a dongle would.
+    /// While it is away the radio neither sends nor hears, its calls return kBleUnavailable and
+    /// keep what was asked; when it is back, advertising and scanning resume as asked. Raises
+    /// kAdapterUnavailable / kAdapterAvailable, delivered to the event callback at the start of
+    /// the next `advance_to` on its thread. kInvalidArgument for an unknown radio.
+    Result<void> set_adapter_present(NodeId radio, bool present) noexcept;
 
     /// Gives a radio a path (replacing its position). Times strictly increasing, at least one
     /// waypoint, finite coordinates; otherwise kInvalidArgument.

@@ -1,0 +1,18 @@
+# libsodium is initialized in one place (lib/core/sodium_init.cpp): no other source under SCAN_DIR
+# calls sodium_init(). Run as a ctest test: cmake -DSCAN_DIR=... -P this.
+file(GLOB_RECURSE files "${SCAN_DIR}/*.cpp" "${SCAN_DIR}/*.hpp")
+set(bad "")
+foreach(f IN LISTS files)
+  if(f MATCHES "sodium_init\\.(cpp|hpp)$")
+    continue()
+  endif()
+  file(STRINGS "${f}" lines REGEX "sodium_init[ \t]*\\(")
+  if(lines)
+    string(APPEND bad "\n  ${f}")
+  endif()
+endforeach()
+if(bad)
+  message(FATAL_ERROR "sodium_init() called outside lib/core/sodium_init.cpp (use detail::init_sodium()):${bad}")
+endif()
+list(LENGTH files n)
+message(STATUS "sodium_init only in lib/core/sodium_init.cpp (${n} files checked)")
