@@ -18,7 +18,7 @@
 #include <sotto/platform/bluez_radio.hpp>
 #endif
 
-#include "duty_radio.hpp"
+#include "counting_radio.hpp"
 #include "journal_log.hpp"
 #include "key_checker.hpp"
 #include "sim_world.hpp"
@@ -134,18 +134,13 @@ int run(const Config& c) {
     TracerOptions options;
     options.trust = std::move(trust);
     options.flush_interval_ms = c.flush_interval_ms;
+    options.scan.continuous = c.scan_continuous;  // else GAEN's 4 s every 3.5-5 min
     auto opened = Tracer::open(c.store, store::Credential::raw_key(std::move(*key)), *clock, std::move(options));
     if (!opened) return fail_start("store: cannot be opened (wrong key, damaged, or not writable)", opened.error());
     Tracer& tracer = *opened;
 
-    auto rng = core::SystemRng::create();
-    if (!rng) return fail_start("randomness: cannot be set up", rng.error());
-    ble::ScanDutyConfig duty_config;
-    duty_config.continuous = c.scan_continuous;
-    auto duty = ble::ScanDutyCycle::create(duty_config, *rng);
-    if (!duty) return fail_start("scan duty cycle: bad configuration", duty.error());
-    auto owned = std::make_unique<DutyCycledRadio>(std::move(radio), std::move(*duty));
-    DutyCycledRadio* duty_radio = owned.get();
+    auto owned = std::make_unique<CountingRadio>(std::move(radio));
+    CountingRadio* duty_radio = owned.get();
     if (auto r = tracer.attach_radio(std::move(owned)); !r)
         return fail_start("radio: cannot start advertising and scanning", r.error());
     say(LogLevel::kInfo, c.radio == RadioKind::kSimulated ? "started: simulated radio" : "started: BlueZ radio");
@@ -198,8 +193,6 @@ int run(const Config& c) {
         if (world) {
             if (auto r = world->pump(); !r && tick_errors++ < 10) say(LogLevel::kWarning, r.error().what);
         }
-        if (auto r = duty_radio->update(clock->now_ms()); !r && tick_errors++ < 10)
-            say(LogLevel::kWarning, r.error().what);
         if (auto r = tracer.tick(); !r) {
             if (tick_errors++ < 10) say(LogLevel::kWarning, r.error().what);
             if (r.error().code == ErrorCode::kStorageCorrupt) {
