@@ -53,27 +53,27 @@ Result<Broadcast> RotationScheduler::at(std::int64_t now_ms) noexcept {
     auto enin = core::interval_number(floor_div(now_ms, 1000));
     if (!enin) return enin.error();
 
-    if (called_ && now_ms < last_call_ms_ && current_.active) {
-        // The clock moved back: the broadcast keeps only the lifetime it had left.
-        const std::int64_t remaining = std::max<std::int64_t>(0, current_.next_change_ms - last_call_ms_);
-        current_.next_change_ms = now_ms + remaining;
-    }
+    // The clock moved back: how long the current broadcast has been on the air is unknown, so it
+    // ends now (it could otherwise outlive max_rotation_ms).
+    const bool jumped_back = called_ && now_ms < last_call_ms_;
     called_ = true;
     last_call_ms_ = now_ms;
+    const bool was_active = current_.active;
 
-    if (current_.active && now_ms < current_.next_change_ms) {
+    if (current_.active && !jumped_back && now_ms < current_.next_change_ms) {
         Broadcast same = current_;
         same.changed = false;
         return same;
     }
     if (*enin <= last_used_enin_) {
         // Every interval up to last_used_enin_ has had its RPI: wait for a fresh one.
-        const bool was_active = current_.active || current_.generation == 0;
+        const bool announce = was_active || !idle_;
+        idle_ = true;
         current_ = Broadcast{};
         current_.generation = generation_;
-        current_.next_change_ms = core::interval_start_seconds(last_used_enin_ + 1) * 1000;
+        current_.next_change_ms = (static_cast<std::int64_t>(last_used_enin_) + 1) * kIntervalMs;
         Broadcast idle = current_;
-        idle.changed = was_active;
+        idle.changed = announce;
         return idle;
     }
     return start_new(now_ms, *enin);
@@ -130,6 +130,7 @@ Result<Broadcast> RotationScheduler::start_new(std::int64_t now_ms, core::Interv
     b.changed = true;
     b.generation = ++generation_;
     last_used_enin_ = enin;
+    idle_ = false;
     current_ = b;
     return b;
 }

@@ -16,11 +16,12 @@
 /// * A late host call never stretches a broadcast: once `now >= expires_ms` the next call
 ///   starts a new broadcast at `now`, which lasts at most `max_rotation_ms` from `now`.
 /// * Clock jumps: an RPI is only ever derived for an ENIN strictly greater than every ENIN used
-///   before by this scheduler (or passed as `last_used_enin` at creation). When the clock jumps
-///   back, the current broadcast keeps at most the remaining lifetime it had, counted from the
-///   first call that saw the jump; after that, as long as the clock's ENIN is at or below the
-///   last one used, the scheduler answers "broadcast nothing" (`Broadcast::active == false`)
-///   until the clock enters a fresh interval. So no RPI is ever used for a second interval.
+///   before by this scheduler (or passed as `last_used_enin` at creation). When a call sees the
+///   clock earlier than at the previous call, the current broadcast ends at once (how long it was
+///   on the air is unknown); a new one starts if the clock's ENIN is fresh, otherwise the
+///   scheduler answers "broadcast nothing" (`Broadcast::active == false`) until the clock enters
+///   a fresh interval. So no RPI is ever used for a second interval, and none outlives
+///   `max_rotation_ms` of the clock's time between calls.
 
 #include <cstdint>
 #include <functional>
@@ -34,15 +35,15 @@
 
 namespace sotto::ble {
 
-/// Milliseconds in one rotation bound unit, for readability.
+/// One minute in milliseconds.
 inline constexpr std::int64_t kMinuteMs = 60'000;
 
 /// Answers "a TEK valid at interval `enin`", for example from the Tracer's store (so a restart
 /// resumes today's TEK) or freshly generated and persisted. The key must satisfy
 /// `valid_at(enin)` and start on the UTC day of `enin` (`rolling_start >=
 /// day_start_interval(enin)`); otherwise the scheduler refuses it with kFailedPrecondition.
-/// Called on the thread that calls `RotationScheduler::at`, at most once per UTC day and after a
-/// failure. Errors are passed through to the caller of `at`.
+/// Called on the thread that calls `RotationScheduler::at`, whenever the current key is not valid
+/// for the new broadcast's ENIN (normally once per UTC day) and after a failure. Errors are passed through to the caller of `at`.
 using TekSource = std::function<Result<core::ExposureKey>(core::IntervalNumber enin)>;
 
 /// A `TekSource` that generates a fresh TEK (`core::generate_tek`) from `rng`. `rng` must
@@ -124,6 +125,7 @@ private:
     Address last_address_;
     std::int64_t last_call_ms_ = 0;
     bool called_ = false;
+    bool idle_ = false;  // the last answer was "broadcast nothing"
     std::uint64_t generation_ = 0;
 };
 

@@ -194,3 +194,47 @@ TEST_CASE("A hostile radio's malformed and foreign advertisements never reach th
     CHECK(c.dropped_wrong_uuid > 50);
     CHECK(c.heard == c.accepted + c.deduplicated + c.dropped_bad_length + c.dropped_wrong_uuid);
 }
+
+TEST_CASE("A relayed device lands in a far store only through the relay and only later", "[air][store][relay]") {
+    TempDir dir;
+    ManualClock clock(kNow * 1000 - 3'600'000);
+    const std::int64_t start = clock.now_ms(), end = start + 40 * 60'000;
+    constexpr std::int64_t kDelay = 3 * 60'000;
+    auto air = sim::Air::create(clock, {});
+    REQUIRE(air.has_value());
+    auto store_o = open_store(dir / "o.db", 1), store_v = open_store(dir / "v.db", 2);
+    StoreSink sink_o, sink_v;
+    sink_o.store = &store_o;
+    sink_o.clock = &clock;
+    sink_v.store = &store_v;
+    sink_v.clock = &clock;
+    ble::ScanDutyConfig continuous;
+    continuous.continuous = true;
+    Device origin = make_device(**air, {0, 0}, 7, sink_o, continuous);
+    Device victim = make_device(**air, {3'000, 0}, 8, sink_v, continuous);
+    SECTION("without a relay the far device hears nothing") {
+        run(**air, clock, {&origin, &victim}, end);
+        REQUIRE(victim.feed->stop().has_value());
+        std::int64_t first = 0, last = 0;
+        CHECK(stored_rows(store_v, first, last).empty());
+    }
+    SECTION("with a relay it holds the origin's RPIs, each seen only after the relay's delay") {
+        REQUIRE((*air)->add_relay({{1, 0}, {3'001, 0}, kDelay, 0}).has_value());
+        run(**air, clock, {&origin, &victim}, end);
+        REQUIRE(victim.feed->stop().has_value());
+        auto all = store_v.sightings_in_range(0, 0xFFFFFFFFu);
+        REQUIRE(all.has_value());
+        REQUIRE_FALSE(all->empty());
+        for (const auto& s : *all) {
+            const auto it = std::find_if(origin.broadcasts.begin(), origin.broadcasts.end(), [&](const auto& b) {
+                return core::decode_service_data(b.advertisement.service_data)->rpi == s.rpi;
+            });
+            REQUIRE(it != origin.broadcasts.end());  // only the origin's RPIs
+            CHECK(s.first_seen >= (it->started_ms + kDelay) / 1000);        // seconds, floored
+            CHECK(s.last_seen <= (it->next_change_ms + kDelay - 1) / 1000);
+        }
+        // Nothing of the victim's own, and the origin's whole first broadcast arrived.
+        const auto first_rpi = core::decode_service_data(origin.broadcasts[0].advertisement.service_data)->rpi;
+        CHECK(std::any_of(all->begin(), all->end(), [&](const auto& s) { return s.rpi == first_rpi; }));
+    }
+}

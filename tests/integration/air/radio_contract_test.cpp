@@ -56,6 +56,7 @@ TEST_CASE("A simulated radio refuses wrong call orders and addresses", "[air][ra
     // Time moves forward only.
     REQUIRE((*air)->advance_to(kStart + 1'000).has_value());
     CHECK((*air)->advance_to(kStart).error().code == ErrorCode::kInvalidArgument);
+    CHECK((*air)->advance_to(INT64_MAX).error().code == ErrorCode::kInvalidArgument);
     CHECK(clock.now_ms() == kStart + 1'000);
 }
 
@@ -103,23 +104,32 @@ TEST_CASE("After stop_scanning returns on another thread no scan callback runs",
     auto tx = (*air)->add_radio({0, 0});
     auto rx = (*air)->add_radio({1, 0});
     REQUIRE((*tx)->start_advertising(advert(0x12, 1)).has_value());
-    std::atomic<bool> in_callback{false}, returned{false};
+    std::atomic<bool> in_callback{false}, stopping{false}, returned{false};
     std::atomic<int> calls{0}, late{0};
     REQUIRE((*rx)->start_scanning([&](const ble::HeardAdvertisement&) {
         in_callback = true;
         if (returned) ++late;
-        ++calls;
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        if (++calls == 20) {
+            // Hold the 20th callback until the other thread is stopping, then a little longer:
+            // stop_scanning must wait for it.
+            while (!stopping) std::this_thread::yield();
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
         in_callback = false;
     }).has_value());
-    std::thread advancer([&] { REQUIRE((*air)->advance_to(kStart + 600'000).has_value()); });
+    std::atomic<bool> advanced{false};  // Catch2 assertions are not thread-safe: check after join
+    std::thread advancer([&] { advanced = (*air)->advance_to(kStart + 600'000).has_value(); });
     while (calls < 20) std::this_thread::yield();
+    stopping = true;
     REQUIRE((*rx)->stop_scanning().has_value());
     CHECK_FALSE(in_callback.load());
     returned = true;
+    const int at_return = calls;
     advancer.join();
+    CHECK(advanced);
     CHECK(late == 0);
-    CHECK(calls < 2'000);  // stopped long before the 10 minutes were delivered
+    CHECK(at_return == 20);  // the rest of the 10 minutes was never delivered
+    CHECK(calls == at_return);
 }
 
 TEST_CASE("A radio outliving its air reports the adapter unavailable", "[air][radio]") {
@@ -229,4 +239,52 @@ TEST_CASE("An adapter that goes away keeps the radio's wishes and resumes them w
     REQUIRE((*air)->advance_to(kStart + 41'000).has_value());
     CHECK(events.size() == 2);
     CHECK((*air)->set_adapter_present(99, false).error().code == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("Radios may be driven from other threads while the air advances", "[air][radio]") {
+    ManualClock clock(kStart);
+    auto air = sim::Air::create(clock, {});
+    REQUIRE(air.has_value());
+    std::vector<std::unique_ptr<sim::SimulatedRadio>> radios;
+    for (int i = 0; i < 6; ++i) {
+        auto r = (*air)->add_radio({static_cast<double>(i), 0});
+        REQUIRE(r.has_value());
+        REQUIRE((*r)->start_advertising(advert(0x12, static_cast<std::uint8_t>(i + 1))).has_value());
+        radios.push_back(std::move(*r));
+    }
+    std::atomic<std::uint64_t> heard{0};
+    auto count = [&heard](const ble::HeardAdvertisement&) { heard.fetch_add(1); };
+    REQUIRE(radios[0]->start_scanning(count).has_value());
+    std::atomic<bool> done{false}, advanced{true};
+    std::atomic<int> ops{0};
+    // The air runs at least 20 minutes, and on until the other thread has done 20 rounds (up to
+    // a simulated day), so the two really overlap however the threads are scheduled.
+    std::thread advancer([&] {
+        for (std::int64_t t = kStart + 250;
+             (t <= kStart + 1'200'000 || ops.load() < 20) && t <= kStart + 86'400'000; t += 250)
+            if (!(*air)->advance_to(t).has_value()) advanced = false;
+        done = true;
+    });
+    std::uint8_t id = 100;
+    while (!done) {
+        auto& r = *radios[1 + static_cast<std::size_t>(ops % 5)];
+        bool fine = r.rotate(advert(0x12, ++id)).has_value();
+        fine = fine && (*air)->set_position(r.id(), {static_cast<double>(ops % 50), 1}).has_value();
+        fine = fine && r.start_scanning(count).has_value();
+        fine = fine && r.stop_scanning().has_value();
+        (void)r.status();
+        (void)(*air)->counters();
+        if (!fine) break;
+        ++ops;
+    }
+    advancer.join();
+    CHECK(advanced);
+    CHECK(done);
+    CHECK(ops >= 20);
+    CHECK(heard.load() > 0);
+    CHECK(heard.load() == radios[0]->status().advertisements_heard + [&] {
+        std::uint64_t others = 0;
+        for (std::size_t i = 1; i < radios.size(); ++i) others += radios[i]->status().advertisements_heard;
+        return others;
+    }());
 }

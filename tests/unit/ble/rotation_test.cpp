@@ -255,17 +255,12 @@ TEST_CASE("When the clock jumps back no RPI is used for a second interval", "[bl
     auto cur = s.at(before_jump);
     REQUIRE(cur.has_value());
     REQUIRE_FALSE(cur->changed);
-    const std::int64_t remaining = cur->next_change_ms - before_jump;
     const core::IntervalNumber last_used = s.last_used_enin();
 
-    // Back by one hour: the current broadcast keeps only what it had left...
+    // Back by one hour: the current broadcast ends at once, and nothing is broadcast until the
+    // clock reaches a fresh interval.
     const std::int64_t jumped = before_jump - 60 * kMinute;
-    auto same = s.at(jumped);
-    REQUIRE(same.has_value());
-    CHECK_FALSE(same->changed);
-    CHECK(same->next_change_ms == jumped + remaining);
-    // ...then nothing is broadcast until the clock reaches a fresh interval.
-    auto idle = s.at(same->next_change_ms);
+    auto idle = s.at(jumped);
     REQUIRE(idle.has_value());
     CHECK_FALSE(idle->active);
     CHECK(idle->changed);
@@ -276,7 +271,9 @@ TEST_CASE("When the clock jumps back no RPI is used for a second interval", "[bl
     auto fresh = s.at(idle->next_change_ms);
     REQUIRE(fresh.has_value());
     CHECK(fresh->active);
+    CHECK(fresh->changed);
     CHECK(fresh->enin == last_used + 1);
+    CHECK(fresh->advertisement.address != cur->advertisement.address);
 
     all.push_back(*fresh);
     std::set<core::IntervalNumber> enins;
@@ -287,6 +284,24 @@ TEST_CASE("When the clock jumps back no RPI is used for a second interval", "[bl
     }
 }
 
+TEST_CASE("A small jump back into a fresh interval rotates at once", "[ble][rotation]") {
+    core::DeterministicRng rng(14);
+    auto s = make(rng);
+    const std::int64_t t0 = kMidnightMs + 6 * 60 * kMinute + 5 * kMinute;  // 06:05, ENIN e
+    auto first = s.at(t0);
+    REQUIRE(first.has_value());
+    REQUIRE(first->next_change_ms >= t0 + 10 * kMinute);
+    CHECK_FALSE(s.at(t0 + 10 * kMinute)->changed);  // 06:15, still the same broadcast
+    auto after = s.at(t0 + 10 * kMinute - 2'000);    // the clock steps back 2 s: still ENIN e + 1
+    REQUIRE(after.has_value());
+    CHECK(after->changed);
+    CHECK(after->active);
+    CHECK(after->enin == first->enin + 1);
+    CHECK(after->started_ms == t0 + 10 * kMinute - 2'000);
+    CHECK(after->advertisement.address != first->advertisement.address);
+    CHECK(after->advertisement.service_data != first->advertisement.service_data);
+}
+
 TEST_CASE("A scheduler resumed with the last used ENIN never derives for it again", "[ble][rotation]") {
     core::DeterministicRng rng(12);
     const std::int64_t t = kMidnightMs + 8 * 60 * kMinute;
@@ -295,6 +310,8 @@ TEST_CASE("A scheduler resumed with the last used ENIN never derives for it agai
     REQUIRE(b.has_value());
     CHECK_FALSE(b->active);
     CHECK(b->next_change_ms == (static_cast<std::int64_t>(enin_of(t)) + 1) * 600'000);
+    CHECK(b->changed);                        // tells the host to stop advertising, once
+    CHECK_FALSE(s.at(t + 1'000)->changed);
     // Negative neighbour: without the resume value it broadcasts at once.
     core::DeterministicRng rng2(12);
     auto fresh = make(rng2);

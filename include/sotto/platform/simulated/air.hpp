@@ -2,7 +2,8 @@
 /// \file
 /// A deterministic in-memory BLE medium ("air") shared by many `SimulatedRadio`s: for tests, the
 /// demo and `sotto-bench air`. The same seed, configuration and calls give bit-identical
-/// deliveries, whatever the chunks `advance_to` is called with.
+/// deliveries, whatever the chunks `advance_to` is called with (on one build: the RSSI model
+/// uses libm's log10, log and cos, whose last bits may differ between C libraries).
 ///
 /// Model (docs/ble.md "The simulated air"):
 /// * Devices stand on a plane (metres). Each has a fixed position or a waypoint path (linear
@@ -103,7 +104,8 @@ struct AirCounters {
 /// The shared medium. Create with `create`, then add radios, walls and relays.
 class Air {
 public:
-    /// `clock` is the clock of every radio in this air; only `advance_to` should move it.
+    /// `clock` is the clock of every radio in this air and must outlive it; only `advance_to`
+    /// should move it.
     /// kInvalidArgument for a configuration out of range.
     static Result<std::unique_ptr<Air>> create(ManualClock& clock, const AirConfig& config) noexcept;
     ~Air();
@@ -142,8 +144,9 @@ public:
 
     /// Runs the air up to `time_ms` (Unix ms), step by step: moves the clock and delivers every
     /// packet heard in between to the scan callbacks (in time order per receiver, receivers in
-    /// id order). kInvalidArgument if `time_ms` is before the clock; kFailedPrecondition when
-    /// called from a scan callback; kOutOfMemory.
+    /// id order). Costs time in proportion to the span simulated while anyone listens.
+    /// kInvalidArgument if `time_ms` is before the clock or past the ENIN range (year 2106);
+    /// kFailedPrecondition when called from a scan callback; kOutOfMemory.
     Result<void> advance_to(std::int64_t time_ms) noexcept;
 
     AirCounters counters() const noexcept;
