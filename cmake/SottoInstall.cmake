@@ -3,7 +3,8 @@ include(CMakePackageConfigHelpers)
 
 # Libraries exported as sotto::<name>.
 set(SOTTO_EXPORTED_LIBS sotto_core sotto_match)
-foreach(lib IN ITEMS sotto_store sotto_keyfile sotto_keyfile_proto sotto_ble sotto_platform_simulated)
+foreach(lib IN ITEMS sotto_store sotto_keyfile sotto_keyfile_proto sotto_ble sotto_platform_simulated
+                    sotto_platform_bluez_decode sotto_platform_bluez)
   if(TARGET ${lib})
     list(APPEND SOTTO_EXPORTED_LIBS ${lib})
   endif()
@@ -27,6 +28,9 @@ if(TARGET sotto_store)
 endif()
 if(TARGET sotto_keyfile)
   string(APPEND SOTTO_CONFIG_EXTRA "find_dependency(Protobuf 3.21)\npkg_check_modules(libzip REQUIRED IMPORTED_TARGET libzip>=1.7)\n")
+endif()
+if(TARGET sotto_platform_bluez)
+  string(APPEND SOTTO_CONFIG_EXTRA "find_dependency(sdbus-c++ 1.2)\n")
 endif()
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/sottoConfig.cmake.in
   ${PROJECT_BINARY_DIR}/sottoConfig.cmake

@@ -193,6 +193,7 @@ void BluezRadioImpl::set_event_callback(ble::EventCallback on_event) {
     if (t_in_callback || worker_.on_worker_thread()) return;  // would deadlock; documented
     std::lock_guard lock(event_mutex_);
     on_event_ = std::move(on_event);
+    ++event_generation_;
 }
 
 ble::RadioStatus BluezRadioImpl::status() const {

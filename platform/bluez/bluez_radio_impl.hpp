@@ -3,7 +3,7 @@
 // * the caller of the public methods, which queues a task on the worker and waits for it;
 // * the worker (control thread), the only one that calls bluetoothd and changes the state below;
 // * the D-Bus loop thread, which serves bluetoothd's reads of our advertisement, decodes Device1
-//   signals and calls the scan callback, and turns every other signal into a worker task.
+//   signals, calls the scan and event callbacks, and turns every other signal into a worker task.
 
 #include <atomic>
 #include <memory>
@@ -89,6 +89,7 @@ private:
     ble::ScanCallback on_heard_;
     std::mutex event_mutex_;
     ble::EventCallback on_event_;
+    std::uint64_t event_generation_ = 0;  // under event_mutex_; +1 per set_event_callback
 
     std::atomic<std::uint64_t> heard_{0}, rotations_{0}, registrations_{0}, restarts_{0};
     std::atomic<std::uint64_t> malformed_{0}, dropped_entries_{0};

@@ -10,20 +10,44 @@ bool BluezRadioImpl::available() const noexcept {
 }
 
 void BluezRadioImpl::emit(ble::RadioEventKind kind, Error error) noexcept {
-    try {
+    // Events run on the D-Bus loop thread, like the scan callback (radio.hpp); if the loop has
+    // ended with the connection, on this (control) thread instead.
+    // Only to the callback installed when the event happened: one installed later does not get
+    // older events, and one removed meanwhile is never called again.
+    std::uint64_t generation = 0;
+    {
         std::lock_guard lock(event_mutex_);
         if (!on_event_) return;
-        InCallback mark;
-        on_event_(ble::RadioEvent{kind, error});
-    } catch (...) {
-        // A throwing callback must not take the radio down.
+        generation = event_generation_;
     }
+    auto deliver = [this, kind, error, generation] {
+        try {
+            std::lock_guard lock(event_mutex_);
+            if (!on_event_ || event_generation_ != generation) return;
+            InCallback mark;
+            on_event_(ble::RadioEvent{kind, error});
+        } catch (...) {
+            // A throwing callback must not take the radio down.
+        }
+    };
+    try {
+        if (loop_->post(deliver)) return;
+    } catch (...) {
+    }
+    deliver();
 }
 
 Result<void> BluezRadioImpl::register_current() noexcept {
     if (!wanted_adv_) return ok();
     advertisement_->set_payload(wanted_adv_->service_data);
-    auto r = manager_->register_advertisement(advertisement_->path());
+    std::string error_name;
+    auto r = manager_->register_advertisement(advertisement_->path(), error_name);
+    if (!r && error_name == "org.bluez.Error.AlreadyExists") {
+        // bluetoothd still holds an earlier registration of ours (one whose reply timed out, or
+        // one kept across a power cycle) with an older payload: replace it, once.
+        if (auto u = manager_->unregister_advertisement(advertisement_->path()); !u) return u;
+        r = manager_->register_advertisement(advertisement_->path(), error_name);
+    }
     if (r) {
         registrations_.fetch_add(1);
         std::lock_guard lock(state_mutex_);

@@ -27,8 +27,14 @@ Result<void> EventLoop::start() noexcept {
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd_ < 0) return make_error(ErrorCode::kInternal, "bluez: eventfd failed");
     try {
+        {
+            std::lock_guard lock(posted_mutex_);
+            accepting_ = true;
+        }
         thread_ = std::thread([this] { run(); });
     } catch (...) {
+        std::lock_guard lock(posted_mutex_);
+        accepting_ = false;
         return make_error(ErrorCode::kInternal, "bluez: cannot start the D-Bus thread");
     }
     return ok();
@@ -40,7 +46,38 @@ void EventLoop::wake() noexcept {
     [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
+bool EventLoop::post(std::function<void()> fn) noexcept {
+    try {
+        std::lock_guard lock(posted_mutex_);
+        if (!accepting_) return false;
+        posted_.push_back(std::move(fn));
+    } catch (...) {
+        return false;
+    }
+    wake();
+    return true;
+}
+
+void EventLoop::run_posted() noexcept {
+    std::deque<std::function<void()>> batch;
+    {
+        std::lock_guard lock(posted_mutex_);
+        batch.swap(posted_);
+    }
+    for (auto& fn : batch) {
+        try {
+            fn();
+        } catch (...) {
+        }
+    }
+}
+
 void EventLoop::stop() noexcept {
+    {
+        std::lock_guard lock(posted_mutex_);
+        accepting_ = false;
+        posted_.clear();
+    }
     stopping_.store(true);
     wake();
     if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
@@ -52,6 +89,7 @@ void EventLoop::run() noexcept {
             while (!stopping_.load() && connection_.processPendingRequest()) {
             }
             if (stopping_.load()) break;
+            run_posted();
             const auto poll_data = connection_.getEventLoopPollData();
             int timeout = poll_data.getPollTimeout();
             timeout = timeout < 0 ? kMaxPollMs : std::min(timeout, kMaxPollMs);
@@ -62,7 +100,13 @@ void EventLoop::run() noexcept {
                 [[maybe_unused]] const auto n = ::read(wake_fd_, &drained, sizeof drained);
             }
         } catch (...) {
-            // The connection is gone (or sd-bus failed for good): report once and end.
+            // The connection is gone (or sd-bus failed for good): report once and end. Work
+            // posted from now on is refused, so its poster runs it itself.
+            {
+                std::lock_guard lock(posted_mutex_);
+                accepting_ = false;
+            }
+            run_posted();
             lost_.store(true);
             try {
                 if (on_lost_) on_lost_();

@@ -8,7 +8,9 @@
 // ends, so the radio keeps running and its destructor does not hang.
 
 #include <atomic>
+#include <deque>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "dbus.hpp"
@@ -27,6 +29,9 @@ public:
     Result<void> start() noexcept;
     /// Makes the loop re-read the connection's timeouts (call after sending a message).
     void wake() noexcept;
+    /// Runs `fn` on the loop thread, after the messages already queued. False (and `fn` dropped)
+    /// when the loop is not running (not started, stopped, or the connection is lost).
+    bool post(std::function<void()> fn) noexcept;
     /// Ends the loop and joins its thread. Idempotent. Must not be called on the loop thread.
     void stop() noexcept;
     /// True once the connection broke.
@@ -34,12 +39,16 @@ public:
 
 private:
     void run() noexcept;
+    void run_posted() noexcept;
 
     sdbus::IConnection& connection_;
     std::function<void()> on_lost_;
     int wake_fd_ = -1;
     std::atomic<bool> stopping_{false};
     std::atomic<bool> lost_{false};
+    std::mutex posted_mutex_;
+    std::deque<std::function<void()>> posted_;
+    bool accepting_ = false;  // under posted_mutex_
     std::thread thread_;
 };
 

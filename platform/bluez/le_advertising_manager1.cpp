@@ -11,11 +11,12 @@ LEAdvertisingManager1::LEAdvertisingManager1(sdbus::IConnection& connection,
       loop_(loop),
       timeout_(timeout) {}
 
-Result<void> LEAdvertisingManager1::register_advertisement(const std::string& object_path) noexcept {
+Result<void> LEAdvertisingManager1::register_advertisement(const std::string& object_path,
+                                                           std::string& error_name) noexcept {
     try {
         auto msg = proxy_->createMethodCall(kAdvManagerIface, "RegisterAdvertisement");
         msg << sdbus::ObjectPath(object_path) << PropertyMap{};
-        auto r = call_and_wait(*proxy_, msg, CallKind::kAdvertising, timeout_, loop_);
+        auto r = call_and_wait(*proxy_, msg, CallKind::kAdvertising, timeout_, loop_, error_name);
         if (!r) return r.error();
         return ok();
     } catch (...) {

@@ -17,8 +17,10 @@ public:
 
     /// RegisterAdvertisement(path, {}). bluetoothd reads the object back (GetAll) before it
     /// answers. Errors: kBleRefused (InvalidLength, Failed, AlreadyExists ...), kBleBusy (no free
-    /// slot), kBleUnavailable, kBlePermissionDenied, kBleTimeout.
-    Result<void> register_advertisement(const std::string& object_path) noexcept;
+    /// slot), kBleUnavailable, kBlePermissionDenied, kBleTimeout. `error_name` receives BlueZ's
+    /// error name (empty on success or for local failures).
+    Result<void> register_advertisement(const std::string& object_path,
+                                        std::string& error_name) noexcept;
     /// UnregisterAdvertisement(path). "DoesNotExist" counts as success (already gone).
     Result<void> unregister_advertisement(const std::string& object_path) noexcept;
 

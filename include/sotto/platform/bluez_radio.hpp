@@ -12,8 +12,8 @@
 /// D-Bus policy, the bluetoothd settings and the hardware checklist.
 ///
 /// Threading, in addition to the contract of `ble::Radio`:
-/// * Scan callbacks run on the D-Bus event-loop thread; event callbacks run on the backend's
-///   control thread (the one thread that talks to BlueZ). Both are owned by the radio.
+/// * Scan and event callbacks run on the radio's D-Bus event-loop thread (event callbacks only
+///   move to the radio's control thread once the bus connection itself is lost).
 /// * A radio method called from inside one of its callbacks returns kFailedPrecondition at once
 ///   instead of deadlocking (`set_event_callback`, which returns nothing, then does nothing).
 /// * Every method returns within a bounded time: each D-Bus call is limited by `call_timeout`

@@ -178,7 +178,8 @@ TEST_CASE("An advertisement released by bluetoothd is registered again after the
     CHECK(eventually([&] { return rec.event_count(ble::RadioEventKind::kAdvertisingFailed) == 1; }));
     CHECK(eventually([&] { return bus.advertisements().size() == 1; }));
     CHECK(service_data_of(only_advertisement(bus)) == std::vector<std::uint8_t>(20, 3));
-    CHECK(radio->bluez_status().registrations == 2);
+    // The mock records the registration before it replies: wait for the reply to be processed.
+    REQUIRE(eventually([&] { return radio->bluez_status().registrations == 2; }));
 
     SECTION("but not when advertising was stopped") {
         REQUIRE(radio->stop_advertising().has_value());
@@ -209,4 +210,19 @@ TEST_CASE("Radio methods called from a callback fail instead of deadlocking",
     }));
     std::lock_guard lock(m);
     CHECK(inner == ErrorCode::kFailedPrecondition);
+}
+
+TEST_CASE("A registration bluetoothd already holds is replaced with the current payload",
+          "[bluez][dbus][advertising]") {
+    BluezBus bus;
+    bus.add_adapter();
+    ManualClock clock;
+    auto radio = make_radio(clock);
+    bus.refuse_next_registration("org.bluez.Error.AlreadyExists");
+    REQUIRE(radio->start_advertising(advertisement_filled(4)).has_value());
+    CHECK(service_data_of(only_advertisement(bus)) == std::vector<std::uint8_t>(20, 4));
+    std::vector<std::string> adv_calls;
+    for (const auto& l : bus.call_log())
+        if (l.find("Advertisement ") != std::string::npos) adv_calls.push_back(l.substr(5, 3));
+    CHECK(adv_calls == std::vector<std::string>{"Reg", "Unr", "Reg"});
 }

@@ -253,6 +253,7 @@ bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
 ble::ScanCallback Recorder::scan_callback() {
     return [this](const ble::HeardAdvertisement& h) {
         std::lock_guard lock(mutex);
+        scan_thread = std::this_thread::get_id();
         heard.push_back({{h.service_data.begin(), h.service_data.end()}, h.service_uuid, h.rssi_dbm,
                          h.time_ms, h.address});
     };
@@ -260,6 +261,7 @@ ble::ScanCallback Recorder::scan_callback() {
 ble::EventCallback Recorder::event_callback() {
     return [this](const ble::RadioEvent& e) {
         std::lock_guard lock(mutex);
+        event_thread = std::this_thread::get_id();
         events.push_back(e);
     };
 }

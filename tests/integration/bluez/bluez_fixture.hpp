@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -121,6 +122,8 @@ struct Recorder {
     std::mutex mutex;
     std::vector<Heard> heard;
     std::vector<ble::RadioEvent> events;
+    std::thread::id scan_thread;   ///< thread of the last scan callback
+    std::thread::id event_thread;  ///< thread of the last event callback
 
     ble::ScanCallback scan_callback();
     ble::EventCallback event_callback();
