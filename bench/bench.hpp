@@ -39,5 +39,6 @@ void add_keyfile_bench(CLI::App& app);
 void add_store_bench(CLI::App& app);
 void add_tracer_bench(CLI::App& app);
 void add_air_bench(CLI::App& app);
+void add_fetch_bench(CLI::App& app);
 
 }  // namespace sotto::bench

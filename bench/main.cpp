@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
     sotto::bench::add_store_bench(app);
     sotto::bench::add_tracer_bench(app);
     sotto::bench::add_air_bench(app);
+    sotto::bench::add_fetch_bench(app);
     CLI11_PARSE(app, argc, argv);
     return 0;
 }

@@ -4,7 +4,7 @@ include(CMakePackageConfigHelpers)
 # Libraries exported as sotto::<name>.
 set(SOTTO_EXPORTED_LIBS sotto_core sotto_match)
 foreach(lib IN ITEMS sotto_store sotto_keyfile sotto_keyfile_proto sotto_ble sotto_platform_simulated
-                    sotto_platform_bluez_decode sotto_platform_bluez)
+                    sotto_platform_bluez_decode sotto_platform_bluez sotto_fetch)
   if(TARGET ${lib})
     list(APPEND SOTTO_EXPORTED_LIBS ${lib})
   endif()
@@ -31,6 +31,8 @@ if(TARGET sotto_keyfile)
 endif()
 if(TARGET sotto_platform_bluez)
   string(APPEND SOTTO_CONFIG_EXTRA "find_dependency(sdbus-c++ 1.2)\n")
+if(TARGET sotto_fetch)
+  string(APPEND SOTTO_CONFIG_EXTRA "find_dependency(CURL 7.85)\n")
 endif()
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/sottoConfig.cmake.in
   ${PROJECT_BINARY_DIR}/sottoConfig.cmake

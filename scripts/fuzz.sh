@@ -9,12 +9,12 @@ sotto_install_packages clang-14 libclang-rt-14-dev
 SOTTO_BUILD="${SOTTO_FUZZ_BUILD:-$SOTTO_ROOT/build-fuzz}"
 CC=clang-14 CXX=clang++-14 sotto_configure -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOTTO_FUZZ=ON \
   -DSOTTO_BUILD_TESTS=ON -DSOTTO_BUILD_APPS=OFF -DSOTTO_BUILD_EXAMPLES=OFF -DSOTTO_BUILD_BENCH=OFF -DSOTTO_INSTALL=OFF
-cmake --build "$SOTTO_BUILD" --parallel "$(nproc)" --target keyfile_fuzz payload_fuzz bluez_properties_fuzz
+cmake --build "$SOTTO_BUILD" --parallel "$(nproc)" --target keyfile_fuzz payload_fuzz bluez_properties_fuzz fetch_fuzz
 
 seconds="${FUZZ_SECONDS:-60}"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
-for target in payload_fuzz keyfile_fuzz bluez_properties_fuzz; do
+for target in payload_fuzz keyfile_fuzz bluez_properties_fuzz fetch_fuzz; do
   corpus="$SOTTO_ROOT/tests/fuzz/corpus/${target%_fuzz}"
   mkdir -p "$scratch/$target"
   exe="$(find "$SOTTO_BUILD" -type f -name "$target" -perm -u+x | head -n 1)"

@@ -56,5 +56,7 @@ void add_status_command(CLI::App& app, Runner& run);
 void add_keys_commands(CLI::App& app, Runner& run);
 /// `sotto demo`: the simulated story (demo/demo.hpp).
 void add_demo_command(CLI::App& app, Runner& run);
+/// `sotto fetch`: download key files (sotto::fetch) and verify them.
+void add_fetch_command(CLI::App& app, Runner& run);
 
 }  // namespace sotto::cli

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
     add_status_command(app, run);
     add_keys_commands(app, run);
     add_demo_command(app, run);
+    add_fetch_command(app, run);
 
     try {
         app.parse(argc, argv);

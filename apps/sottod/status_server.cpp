@@ -154,8 +154,10 @@ void StatusServer::run() noexcept {
             }
             const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
             const int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(wait, 0) + 1));
-            if (n < 0 && errno != EINTR) return;
-            if (fds[0].revents & POLLIN) return;  // stop()
+            if ((n < 0 && errno != EINTR) || (fds[0].revents & POLLIN)) {  // stop(), or poll broke
+                for (auto& c : clients) close_client(c);
+                return;
+            }
             now = Clock::now();
             for (std::size_t i = 0; i < clients.size(); ++i) {
                 Client& c = clients[i];

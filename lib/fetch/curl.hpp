@@ -5,6 +5,9 @@
 #include <curl/curl.h>
 
 #include <memory>
+#include <string>
+
+#include <sotto/result.hpp>
 
 namespace sotto::fetch::detail {
 
@@ -34,5 +37,10 @@ CurlUrl parse_url(const char* url) noexcept;
 
 /// One part of a parsed URL (CURLUPART_SCHEME, CURLUPART_HOST, ...); null when absent.
 CurlString url_part(CURLU* u, CURLUPart part) noexcept;
+
+/// Whether a transfer that started at `origin` may follow a redirect to `target`: `target` must
+/// pass `check_url`, and plain http is allowed only when the origin itself was plain http (to a
+/// loopback host). An https source can never be bounced to plain http, not even to loopback.
+Result<void> check_redirect(const std::string& origin, const std::string& target);
 
 }  // namespace sotto::fetch::detail

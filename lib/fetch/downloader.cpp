@@ -157,8 +157,10 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
     const std::uint64_t bytes = (*writer)->bytes();
     out.sha256 = sha;
     out.bytes = bytes;
-    const bool content_used = std::any_of(data.files.begin(), data.files.end(),
-                                          [&](const FileRecord& r) { return r.used && r.sha256 == sha; });
+    const bool content_used =
+        std::any_of(data.files.begin(), data.files.end(),
+                    [&](const FileRecord& r) { return r.used && r.sha256 == sha; }) ||
+        std::find(data.retired_used.begin(), data.retired_used.end(), sha) != data.retired_used.end();
     if (content_used) {
         // The same bytes were used before (under this or another name): never handed out again.
         if (rec == nullptr) {
@@ -185,6 +187,10 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
         data.files.push_back(FileRecord{path, sha, bytes, resp.etag, resp.last_modified, false});
     } else {
         if (!rec->used && rec->sha256 != sha && !spool_shared(rec->sha256, rec)) spool.remove(rec->sha256);
+        if (rec->used) {  // new bytes under a used name: the old content stays used
+            data.retired_used.push_back(rec->sha256);
+            if (data.retired_used.size() > options.max_remembered_files) data.retired_used.erase(data.retired_used.begin());
+        }
         *rec = FileRecord{path, sha, bytes, resp.etag, resp.last_modified, false};
     }
     out.status = FileStatus::kNew;
@@ -274,6 +280,10 @@ Result<Downloader> Downloader::create(Source source, std::unique_ptr<FetchState>
             transport = detail::make_directory_transport(source.location, options);
         } else {
             if (auto allowed = check_url(source.location); !allowed) return allowed.error();
+            // Paths are appended to the root: a query or fragment would swallow them.
+            if (source.location.find_first_of("?#") != std::string::npos) {
+                return make_error(ErrorCode::kInvalidArgument, "downloader: source URL has a query or fragment");
+            }
             transport = detail::make_http_transport(source.location, options);
         }
         auto spool = detail::Spool::open(std::move(spool_dir));
@@ -286,6 +296,8 @@ Result<Downloader> Downloader::create(Source source, std::unique_ptr<FetchState>
         return Downloader(std::move(impl));
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
+    } catch (...) {
+        return make_error(ErrorCode::kInternal, "downloader: unexpected exception");
     }
 }
 
@@ -327,6 +339,8 @@ Result<void> Downloader::mark_used(const std::string& path, const std::array<std
         return ok();
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
+    } catch (...) {
+        return make_error(ErrorCode::kInternal, "downloader: unexpected exception");
     }
 }
 

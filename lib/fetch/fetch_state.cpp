@@ -5,6 +5,7 @@
 //   index <etag> <last-modified>
 //   entry <path>
 //   file <path> <sha256> <bytes> <etag> <last-modified> <used 0|1>
+//   used <sha256>                 (FetchStateData::retired_used)
 //   sha256 <hex of everything above, newlines included>
 
 #include <sotto/fetch/fetch_state.hpp>
@@ -104,6 +105,7 @@ Result<std::string> encode_state(const FetchStateData& data) {
             body += "file " + f.path + " " + to_hex(f.sha256) + " " + std::to_string(f.bytes) + " " +
                     encode_field(f.etag) + " " + encode_field(f.last_modified) + (f.used ? " 1\n" : " 0\n");
         }
+        for (const auto& h : data.retired_used) body += "used " + to_hex(h) + "\n";
         body += "sha256 " + checksum_hex(body) + "\n";
         return body;
     } catch (const std::bad_alloc&) {
@@ -150,6 +152,10 @@ Result<FetchStateData> decode_state(std::string_view text) {
                 if (f[6] != "0" && f[6] != "1") return corrupt("fetch state: bad used flag");
                 r.used = f[6] == "1";
                 d.files.push_back(std::move(r));
+            } else if (f[0] == "used" && f.size() == 2) {
+                std::array<std::uint8_t, 32> h{};
+                if (!from_hex_into(f[1], h)) return corrupt("fetch state: bad hash");
+                d.retired_used.push_back(h);
             } else {
                 return corrupt("fetch state: unknown or malformed line");
             }

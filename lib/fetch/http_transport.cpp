@@ -186,9 +186,10 @@ private:
             r.error = {ErrorCode::kOutOfMemory, "download: cannot create a transfer"};
             return r;
         }
-        std::string url = root_ + "/" + request.path;
+        const std::string origin = root_ + "/" + request.path;
+        std::string url = origin;
         for (std::uint32_t hop = 0;; ++hop) {
-            if (auto allowed = check_url(url); !allowed) {
+            if (auto allowed = hop == 0 ? check_url(url) : check_redirect(origin, url); !allowed) {
                 r.error = allowed.error();
                 return r;
             }

@@ -42,11 +42,13 @@ bool SpoolWriter::write(std::span<const std::uint8_t> bytes) noexcept {
 }
 
 Result<void> SpoolWriter::commit(const std::filesystem::path& final_path) {
+    // No fsync: a spool file is only ever used after its SHA-256 is checked again (a pending file
+    // in a later round) or right away by the caller; a file lost or torn by a power cut is
+    // simply downloaded again.
     const int fd = fd_;
     fd_ = -1;
-    const bool synced = ::fsync(fd) == 0;
     const bool closed = ::close(fd) == 0;
-    if (!synced || !closed || ::rename(part_.c_str(), final_path.c_str()) != 0) {
+    if (!closed || ::rename(part_.c_str(), final_path.c_str()) != 0) {
         return make_error(ErrorCode::kStorageIo, "spool: cannot store the downloaded file");
     }
     committed_ = true;
@@ -72,6 +74,8 @@ Result<Spool> Spool::open(std::filesystem::path dir) {
         return Spool(std::move(dir));
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "spool: out of memory");
+    } catch (...) {  // std::filesystem::filesystem_error from the directory iteration
+        return make_error(ErrorCode::kStorageIo, "spool: cannot list the directory");
     }
 }
 

@@ -64,6 +64,31 @@ bool is_loopback_v4(std::string_view h) noexcept {
 
 }  // namespace
 
+namespace detail {
+
+namespace {
+bool scheme_is(const std::string& url, std::string_view scheme) {
+    auto u = parse_url(url.c_str());
+    if (!u) return false;
+    auto s = url_part(u.get(), CURLUPART_SCHEME);
+    return s && std::string_view(s.get()) == scheme;
+}
+}  // namespace
+
+Result<void> check_redirect(const std::string& origin, const std::string& target) {
+    if (auto allowed = check_url(target); !allowed) return allowed;
+    try {
+        if (!scheme_is(target, "https") && !scheme_is(origin, "http")) {
+            return make_error(ErrorCode::kNetworkRefused, "url: redirect from https to plain http");
+        }
+        return ok();
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "url: out of memory");
+    }
+}
+
+}  // namespace detail
+
 Result<void> check_url(std::string_view url) {
     if (url.empty() || url.size() > 2048 || url.find('\0') != std::string_view::npos) {
         return make_error(ErrorCode::kInvalidArgument, "url: empty, too long or not text");

@@ -146,6 +146,15 @@ const sotto::fetch::FetchedFile& entry(const sotto::fetch::FetchReport& r, const
     throw std::logic_error("unreachable");
 }
 
+Bucket::Bucket() {
+    std::filesystem::create_directories(root);
+    std::filesystem::create_directories(work);
+}
+
+void Bucket::mode(const std::string& rel, const std::string& m) const {
+    write_text(root / (rel + ".mode"), m + "\n");
+}
+
 sotto::fetch::DownloadOptions quick_options() {
     sotto::fetch::DownloadOptions o;
     o.connect_timeout_ms = 2'000;

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -74,5 +75,26 @@ const sotto::fetch::FetchedFile& entry(const sotto::fetch::FetchReport& r, const
 
 /// Small timeouts for tests.
 sotto::fetch::DownloadOptions quick_options();
+
+/// Export paths in Google's layout.
+inline constexpr const char* kA = "exposureKeyExport-XX/1614816000-1614902400-00001.zip";
+inline constexpr const char* kB = "exposureKeyExport-XX/1614902400-1614988800-00001.zip";
+inline constexpr const char* kC = "exposureKeyExport-XX/1614988800-1615075200-00001.zip";
+
+/// A temp dir with a bucket directory (served by a KeyServer) and a work directory (state and
+/// spool), and a publisher.
+struct Bucket {
+    test::TempDir tmp;
+    std::filesystem::path root = tmp / "bucket";
+    std::filesystem::path work = tmp / "work";
+    Publisher pub;
+    Bucket();
+    /// Sets how the key server serves `rel` (see key_server.py: "truncate", "hang", ...).
+    void mode(const std::string& rel, const std::string& m) const;
+};
+
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
 }  // namespace sotto::test::fetch

@@ -6,6 +6,7 @@
 #include <sotto/fetch/index.hpp>
 #include <sotto/fetch/url_policy.hpp>
 
+#include "fetch/curl.hpp"
 #include "support.hpp"
 
 using namespace sotto;
@@ -95,4 +96,20 @@ TEST_CASE("https is allowed to any host and plain http only to loopback", "[fetc
         CAPTURE(bad);
         CHECK_FALSE(check_url(bad));
     }
+}
+
+TEST_CASE("Redirects never downgrade an https source to plain http", "[fetch][url]") {
+    using sotto::fetch::detail::check_redirect;
+    CHECK(check_redirect("https://a.example/x.zip", "https://b.example/x.zip"));
+    CHECK(check_redirect("http://127.0.0.1:1/x.zip", "http://127.0.0.1:2/y.zip"));
+    CHECK(check_redirect("http://127.0.0.1:1/x.zip", "https://b.example/y.zip"));
+    for (const char* target : {"http://127.0.0.1:8080/admin", "http://localhost/x", "http://[::1]/x"}) {
+        CAPTURE(target);
+        auto r = check_redirect("https://a.example/x.zip", target);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == ErrorCode::kNetworkRefused);
+    }
+    CHECK(check_redirect("http://127.0.0.1/x.zip", "http://192.0.2.1/x.zip").error().code ==
+          ErrorCode::kNetworkRefused);
+    CHECK_FALSE(check_redirect("http://127.0.0.1/x.zip", "file:///etc/passwd"));
 }

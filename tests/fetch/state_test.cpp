@@ -31,6 +31,8 @@ FetchStateData sample() {
     r.last_modified = "Fri, 05 Mar 2021 00:00:00 GMT";
     r.used = false;
     d.files.push_back(r);
+    d.retired_used.push_back({});
+    d.retired_used.back().fill(0x33);
     return d;
 }
 
@@ -59,6 +61,8 @@ TEST_CASE("The fetch state survives a save and a load unchanged", "[fetch][state
     CHECK(d.files[1].sha256[31] == 0x22);
     CHECK_FALSE(d.files[1].used);
     CHECK(d.files[1].last_modified == "Fri, 05 Mar 2021 00:00:00 GMT");
+    REQUIRE(d.retired_used.size() == 1);
+    CHECK(d.retired_used[0][0] == 0x33);
 
     // Only the state file is left: no temporary files.
     std::size_t n = 0;

@@ -1,6 +1,7 @@
 #include <sotto/bytes.hpp>
 #include <sotto/core/keys.hpp>
 #include <sotto/core/rolling_id.hpp>
+#include <sotto/fetch/index.hpp>
 #include <sotto/keyfile/trust_store.hpp>
 #include <sotto/match/engine.hpp>
 
@@ -12,5 +13,6 @@ int main() {
     auto engine = sotto::match::MatchEngine::create({}, {});
     sotto::keyfile::TrustStore trust;
     if (trust.add_pem_any_id("not a key")) return 3;  // refused, and linked
+    if (sotto::fetch::is_valid_export_path("../x.zip")) return 4;  // sotto::fetch links
     return rpi && engine && sotto::to_hex(rpi->bytes) == "8be6cd371c5c891604bfbe49df845096" ? 0 : 2;
 }

@@ -16,7 +16,10 @@
 ///
 /// **Threading.** A `Downloader` is not thread-safe: one call at a time. Different downloaders
 /// (different state and spool) may run in parallel. Calls block for network I/O, bounded by the
-/// timeouts in `DownloadOptions`. No call throws.
+/// timeouts in `DownloadOptions`. No call throws. libcurl runs with CURLOPT_NOSIGNAL (no
+/// process-wide signal handling behind the caller's back); as libcurl documents, a peer reset can
+/// then in rare cases raise SIGPIPE, so a program that downloads sets SIGPIPE to SIG_IGN.
+/// A moved-from `Downloader` may only be destroyed or assigned to.
 
 #include <array>
 #include <cstdint>
@@ -125,11 +128,12 @@ struct FetchReport {
 /// The downloader. Valid once created.
 class Downloader {
 public:
-    /// `spool_dir` receives downloaded files (created with its parents if missing, mode 0700); stale partial
-    /// downloads in it are removed. `state` is loaded now; a damaged state is rebuilt and reported
+    /// `spool_dir` receives downloaded files (created with its parents if missing, mode 0700);
+    /// stale partial downloads in it are removed. Each downloader needs its own spool directory
+    /// and its own state (one per source). `state` is loaded now; a damaged state is rebuilt and reported
     /// in the first `fetch_round`. An http URL that `check_url` refuses fails here with
     /// kNetworkRefused, before any connection. Errors: kNetworkRefused, kInvalidArgument (empty
-    /// location, missing directory, nonsensical options), kStorageIo (spool, state), kOutOfMemory.
+    /// location, missing directory, a URL with a query or fragment, nonsensical options), kStorageIo (spool, state), kOutOfMemory.
     static Result<Downloader> create(Source source, std::unique_ptr<FetchState> state,
                                      std::filesystem::path spool_dir,
                                      const DownloadOptions& options = {});

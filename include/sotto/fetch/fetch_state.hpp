@@ -32,6 +32,9 @@ struct FetchStateData {
     std::string index_last_modified;
     std::vector<std::string> index_entries;  ///< the last index, for a 304 answer
     std::vector<FileRecord> files;
+    /// SHA-256 of used content whose file was later replaced by different bytes under the same
+    /// name (only with revalidation): still never offered again. Oldest first, bounded.
+    std::vector<std::array<std::uint8_t, 32>> retired_used;
 };
 
 /// What `FetchState::load` found.
@@ -64,6 +67,7 @@ public:
     explicit FileFetchState(std::filesystem::path file) : file_(std::move(file)) {}
     Result<LoadedState> load() override;
     Result<void> save(const FetchStateData& data) override;
+    /// The state file's path.
     const std::filesystem::path& file() const noexcept { return file_; }
 
 private:
