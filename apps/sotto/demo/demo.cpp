@@ -185,9 +185,10 @@ int run(const DemoOptions& options) {
                "                   later outside Dave's flat across town; Dave never meets Alice\n"
                "  Wed              Alice stays at home, ill\n");
 
-    // Three days of air, in one-minute steps; every Tracer rotates its RPI and writes batches.
+    // Three days of air in 2-second steps: every Tracer rotates its RPI (10-20 min), opens and
+    // closes its 4-second scan windows (every 3.5-5 min) and writes batches on its own tick.
     const std::int64_t end = kMonday + kDays * kDaySeconds;
-    for (std::int64_t t = kMonday + 60; t <= end; t += 60) {
+    for (std::int64_t t = kMonday + 2; t <= end; t += 2) {
         need(air->advance_to(t * 1000), "air");
         for (auto& p : phones) need(p.tracer->tick(), "tick");
         if (progress && (t - kMonday) % (3 * kHour) == 0)
@@ -195,7 +196,7 @@ int run(const DemoOptions& options) {
     }
     if (progress) fmt::print(stderr, "\r{:40}\r", "");
     const auto counters = air->counters();
-    fmt::print("\nThe air carried {} beacons to listening phones ({} relayed).\n", counters.packets_delivered,
+    fmt::print("\nThe air carried {} beacons to listening phones (the relay captured {} to replay).\n", counters.packets_delivered,
                counters.packets_relayed);
     for (auto& p : phones) {
         need(p.tracer->flush(), "flush");
