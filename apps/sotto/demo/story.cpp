@@ -102,14 +102,19 @@ std::vector<Contact> contacts(const std::vector<Person>& people, const platform:
     for (std::size_t a = 0; a < people.size(); ++a)
         for (std::size_t b = a + 1; b < people.size(); ++b) {
             bool open = false;
-            Contact c{a, b, 0, 0, 1e9};
+            Contact c{a, b, 0, 0, 1e9, 0};
             for (std::int64_t t = kMonday; t <= kMonday + kDays * kDaySeconds; t += kMinute) {
                 auto pa = air.position(ids[a], t * 1000), pb = air.position(ids[b], t * 1000);
                 const double d = (pa && pb) ? std::hypot(pa->x_m - pb->x_m, pa->y_m - pb->y_m) : 1e9;
+                const int band = d <= 2 ? 0 : d <= 5 ? 1 : 2;  // one contact per distance band
                 if (d <= kContactMetres) {
+                    if (open && band != c.band) {
+                        out.push_back(c);
+                        open = false;
+                    }
                     if (!open) {
                         open = true;
-                        c = Contact{a, b, t, t, d};
+                        c = Contact{a, b, t, t, d, band};
                     }
                     c.to = t + kMinute;
                     c.closest_m = std::min(c.closest_m, d);

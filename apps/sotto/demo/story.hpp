@@ -40,11 +40,12 @@ platform::simulated::Point relay_listen_point();
 platform::simulated::Point relay_emit_point();
 inline constexpr std::int64_t kRelayDelayMs = 3 * 3600 * 1000;
 
-/// A stretch of time two people spent within `kContactMetres` of each other.
+/// A stretch of time two people spent within `kContactMetres` of each other, in one distance band.
 struct Contact {
     std::size_t a = 0, b = 0;  ///< indices into people()
     std::int64_t from = 0, to = 0;
     double closest_m = 0;
+    int band = 0;  ///< 0: within 2 m, 1: within 5 m, 2: within 10 m
 };
 inline constexpr double kContactMetres = 10.0;
 
