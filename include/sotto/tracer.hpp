@@ -222,9 +222,11 @@ public:
 
     /// The own TEKs of the retention window for upload, oldest first, marked as published.
     /// Today's key is rolled first (GAEN releases a key only after it stopped being broadcast):
-    /// its released period ends with the current interval, and a new TEK is broadcast from now
-    /// on, so a released key is never broadcast again. Errors: store errors (nothing marked),
-    /// kOutOfRange (clock), kOutOfMemory.
+    /// its released period ends with the current interval, nothing is broadcast for the rest of
+    /// that interval (an attached radio stops advertising at once), and a new TEK is used from
+    /// the next interval on, so a released key is never broadcast again. Errors: store errors (keys marked before
+    /// the failure stay marked; a retry returns them with `released_before`), kOutOfRange
+    /// (clock), kOutOfMemory.
     Result<std::vector<ReleasedKey>> release_own_keys(PublishConsent consent) noexcept;
 
     /// Number of own TEKs stored (published or not); no key material.
@@ -232,9 +234,10 @@ public:
 
     // ---- Erase and status ------------------------------------------------------------------
 
-    /// "Forget me": deletes every sighting, own key, exposure record and processed-file entry,
-    /// drops pending observations and the open round. The store stays open and usable; the next
-    /// advertisement uses a new TEK.
+    /// "Forget me": deletes every sighting, own key, exposure record and processed-file entry
+    /// (pending observations are written first, then erased with the rest) and drops the open
+    /// round. The store stays open and usable; advertising resumes with a new TEK from the next
+    /// interval on.
     Result<void> erase_all() noexcept;
 
     /// Counters (no identifiers).

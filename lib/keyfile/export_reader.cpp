@@ -93,8 +93,7 @@ Result<std::vector<std::uint8_t>> read_all(ByteSource& src, std::uint64_t size) 
 
 void apply_verdict(const detail::Verdict& v, ExportInfo& info) {
     info.signature_status = v.status;
-    info.signature_error.reset();
-    if (v.status != SignatureStatus::kVerified) info.signature_error = v.error;
+    info.signature_error = v.error;
     info.verified = v.status == SignatureStatus::kVerified;
     info.verified_key_id = info.verified ? v.key_id : std::string();
     info.verified_key_version = info.verified ? v.key_version : std::string();
@@ -118,8 +117,8 @@ Result<ExportInfo> read_common(const BinOpener& open_bin,
     const bool require = mode != VerifyMode::kParseOnly;
     if (require) {
         // Refuse before any key is delivered when the outcome is already known.
-        if (sig_malformed) return detail::malformed_signature_verdict().error;
-        if (auto v = detail::precheck_signatures(sigs, trust)) return v->error;
+        if (sig_malformed) return *detail::malformed_signature_verdict().error;
+        if (auto v = detail::precheck_signatures(sigs, trust)) return *v->error;
     }
 
     auto pass = [&](const KeySink* s) -> Result<ExportInfo> {

@@ -114,7 +114,7 @@ Verdict verify_signatures(const std::vector<TekSignature>& sigs, const ExportInf
                             "export: signature does not verify");
     }
     if (verified != nullptr)
-        return {SignatureStatus::kVerified, Error{ErrorCode::kOk, ""}, verified->info.key_id,
+        return {SignatureStatus::kVerified, std::nullopt, verified->info.key_id,
                 verified->info.key_version};
     if (unbound_failure)
         return make_verdict(SignatureStatus::kBadSignature, ErrorCode::kAuthenticationFailed,

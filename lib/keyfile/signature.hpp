@@ -29,7 +29,8 @@ Result<std::vector<TekSignature>> parse_signature_list(std::span<const std::uint
 /// The verdict on a file's signatures.
 struct Verdict {
     SignatureStatus status = SignatureStatus::kUnsigned;
-    Error error{ErrorCode::kUnsigned, "export: not signed"};
+    /// Why it did not verify; empty when verified.
+    std::optional<Error> error = Error{ErrorCode::kUnsigned, "export: not signed"};
     std::string key_id;
     std::string key_version;
 };

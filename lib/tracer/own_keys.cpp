@@ -59,6 +59,10 @@ Result<core::ExposureKey> Tracer::Impl::tek_for(core::IntervalNumber enin) {
 
 void Tracer::Impl::roll_now() {
     if (scheduler) last_used_enin = std::max(last_used_enin, scheduler->last_used_enin());
+    // Nothing more in the current interval: a released (or erased) key's last RPI and the next
+    // key's first never share one.
+    if (auto now = core::interval_number(clock.now_seconds()))
+        last_used_enin = std::max(last_used_enin, *now);
     scheduler.reset();
 }
 

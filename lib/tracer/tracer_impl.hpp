@@ -73,8 +73,8 @@ struct Tracer::Impl {
     Result<core::ExposureKey> tek_for(core::IntervalNumber enin);
     Result<OwnAdvertisement> current_advertisement();
     Result<std::vector<ReleasedKey>> release_own_keys();
-    /// Forgets the scheduler (and so its TEK): the next advertisement asks the store again and
-    /// never reuses an interval already broadcast. Needs own_mu.
+    /// Forgets the scheduler (and so its TEK): the next advertisement asks the store again, from
+    /// the next interval on (never one already broadcast, nor the current one). Needs own_mu.
     void roll_now();
 
     // ---- check round (round.cpp) ----

@@ -32,7 +32,8 @@ struct KeyFileOutcome {
     std::optional<Error> error;
     /// Header fields, key counts, SHA-256 and signature details (meaningful when `read`).
     keyfile::ExportInfo info;
-    /// RPIs of this file's keys found among the round's sightings (valid and suspect).
+    /// RPIs of this file's keys found among the round's sightings (valid and suspect). Filled
+    /// in by `check()` (0 in the outcome an import returns: matches are final only then).
     std::uint64_t matched_rpis = 0;
 };
 
