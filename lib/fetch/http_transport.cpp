@@ -255,6 +255,10 @@ private:
         set(CURLOPT_NOPROXY, "localhost,127.0.0.0/8,::1");
         set(CURLOPT_SSL_VERIFYPEER, 1L);
         set(CURLOPT_SSL_VERIFYHOST, 2L);
+        if (!options_.ca_file.empty()) {
+            set(CURLOPT_CAINFO, options_.ca_file.c_str());
+            set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));  // only this file
+        }
         set(CURLOPT_HEADERFUNCTION, &on_header);
         set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
         set(CURLOPT_WRITEFUNCTION, &on_body);

@@ -16,8 +16,20 @@
 
 namespace sotto::test::fetch {
 
-KeyServer::KeyServer(std::filesystem::path root) : root_(std::move(root)) {
+KeyServer::KeyServer(std::filesystem::path root) : root_(std::move(root)) { start({}); }
+
+KeyServer::KeyServer(std::filesystem::path root, const std::filesystem::path& cert, const std::filesystem::path& key)
+    : root_(std::move(root)), tls_(true) {
+    start({cert.string(), key.string()});
+}
+
+void KeyServer::start(const std::vector<std::string>& extra_args) {
     log_ = root_.parent_path() / (root_.filename().string() + ".requests.log");
+    std::vector<std::string> argv = {"python3", SOTTO_KEY_SERVER_PATH, root_.string(), log_.string()};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
     int out[2];
     REQUIRE(pipe2(out, O_CLOEXEC) == 0);
     const pid_t parent = getpid();
@@ -27,11 +39,7 @@ KeyServer::KeyServer(std::filesystem::path root) : root_(std::move(root)) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) std::_Exit(127);
         dup2(out[1], 1);
-        const std::string script = SOTTO_KEY_SERVER_PATH;
-        const std::string root_arg = root_.string();
-        const std::string log = log_.string();
-        execl("/usr/bin/python3", "python3", script.c_str(), root_arg.c_str(), log.c_str(),
-              static_cast<char*>(nullptr));
+        execv("/usr/bin/python3", args.data());
         std::_Exit(127);
     }
     close(out[1]);
@@ -60,7 +68,7 @@ KeyServer::~KeyServer() {
 }
 
 std::string KeyServer::url(const std::string& suffix) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + suffix;
+    return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_) + suffix;
 }
 
 std::vector<LoggedRequest> KeyServer::requests() const {
@@ -153,6 +161,14 @@ Bucket::Bucket() {
 
 void Bucket::mode(const std::string& rel, const std::string& m) const {
     write_text(root / (rel + ".mode"), m + "\n");
+}
+
+void make_tls_certificate(const std::filesystem::path& dir) {
+    auto r = run_process({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                          "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                          "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout",
+                          (dir / "key.pem").string(), "-out", (dir / "cert.pem").string()});
+    REQUIRE(r.exit_code == 0);
 }
 
 sotto::fetch::DownloadOptions quick_options() {

@@ -33,11 +33,13 @@ struct LoggedRequest {
 class KeyServer {
 public:
     explicit KeyServer(std::filesystem::path root);
+    /// Serves https with this certificate and key (PEM files).
+    KeyServer(std::filesystem::path root, const std::filesystem::path& cert, const std::filesystem::path& key);
     ~KeyServer();
     KeyServer(const KeyServer&) = delete;
     KeyServer& operator=(const KeyServer&) = delete;
 
-    /// "http://127.0.0.1:<port>" + `suffix`.
+    /// "http://127.0.0.1:<port>" + `suffix` ("https://" for a TLS server).
     std::string url(const std::string& suffix = "") const;
     int port() const noexcept { return port_; }
     /// Requests so far, in order.
@@ -50,7 +52,13 @@ private:
     std::filesystem::path log_;
     pid_t pid_ = -1;
     int port_ = 0;
+    bool tls_ = false;
+    void start(const std::vector<std::string>& extra_args);
 };
+
+/// A self-signed EC P-256 certificate for 127.0.0.1 and localhost (made by the openssl tool):
+/// `dir/cert.pem`, `dir/key.pem`.
+void make_tls_certificate(const std::filesystem::path& dir);
 
 /// A publisher: a signing key, the matching trust store, and signed export zips.
 struct Publisher {

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """A small key server for the fetch tests: serves a directory on 127.0.0.1 (ephemeral port).
 
-Usage: key_server.py ROOT LOG
-Prints the port on the first line of stdout, then serves until killed.
+Usage: key_server.py ROOT LOG [CERT KEY]
+With CERT and KEY (PEM), serves https. Prints the port on the first line of stdout, then serves until killed.
 
 Files are served with an ETag (SHA-256 of the content) and a Last-Modified (mtime); conditional
 requests (If-None-Match, If-Modified-Since) get 304. Every request is appended to LOG as
@@ -153,6 +153,12 @@ class Server(socketserver.ThreadingMixIn, HTTPServer):
 
 def main():
     server = Server(("127.0.0.1", 0), Handler)
+    if len(sys.argv) > 4:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[3], sys.argv[4])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     sys.stdout.write("%d\n" % server.server_address[1])
     sys.stdout.flush()
     server.serve_forever()

@@ -114,7 +114,7 @@ TEST_CASE("A second client is answered while a first one stays connected and sil
     auto r = query_status(dir / "status.sock", 1000ms);
     REQUIRE(r);
     CHECK(*r == status_json());
-    CHECK(seconds_since(t0) < 0.5);
+    CHECK(seconds_since(t0) < 1.5);  // far below the 5 s the silent client may hold its slot
     ::close(silent);
 }
 
@@ -197,7 +197,7 @@ TEST_CASE("A flood of idle connections evicts the oldest and the real client is 
     const auto t0 = std::chrono::steady_clock::now();
     auto r = query_status(dir / "status.sock", 2000ms);
     REQUIRE(r);
-    CHECK(seconds_since(t0) < 1.0);
+    CHECK(seconds_since(t0) < 2.0);  // not the 10 s the idle clients may hold their slots
     for (int fd : idle) ::close(fd);
 }
 

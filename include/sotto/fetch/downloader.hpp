@@ -58,6 +58,10 @@ struct DownloadOptions {
     /// Used files that left the index are remembered (by path and SHA-256) so that they are not
     /// downloaded or offered again if they come back; beyond this many, the oldest are forgotten.
     std::size_t max_remembered_files = 50'000;
+    /// A PEM file of the CAs to trust for https, instead of the system's store (to pin a key
+    /// server's CA, or for tests). Empty: the system's CA store. Certificates and host names are
+    /// always verified.
+    std::string ca_file;
 };
 
 /// Where the files come from.
