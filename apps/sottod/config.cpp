@@ -56,6 +56,7 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
                    "Unix socket for `sotto status` (default $RUNTIME_DIRECTORY/status.sock if set)");
     app.add_option("--http-timeout", http_timeout, "longest transfer of one file (default 120s)");
     app.add_option("--max-file-bytes", c.max_file_bytes, "largest key file downloaded (default 32 MiB)");
+    app.add_option("--ca-file", c.ca_file, "PEM CA certificates to trust for --keys-url (default: the system's)");
     app.add_flag("--scan-continuous", c.scan_continuous,
                  "scan all the time instead of GAEN's 4 s every 3.5-5 min");
     app.add_option("--flush-every", flush_every, "write heard beacons at least this often (default 30s)");

@@ -61,7 +61,7 @@ TEST_CASE("Every sotto command prints its help and exits 0", "[cli][contract]") 
         {},           {"status"},           {"keys"},   {"keys", "list"}, {"keys", "publish"},
         {"match"},    {"import"},           {"ingest"}, {"store"},        {"store", "stats"},
         {"store", "verify"}, {"store", "rekey"}, {"store", "erase"}, {"derive"},
-        {"export"},   {"export", "inspect"}, {"export", "build"}};
+        {"export"},   {"export", "inspect"}, {"export", "build"}, {"fetch"}, {"demo"}};
     for (const auto& c : commands) {
         auto argv = cat({sotto::test::cli_path()}, c);
         argv.push_back("--help");
@@ -102,6 +102,10 @@ TEST_CASE("sotto exit codes mean the same in every command", "[cli][contract]") 
         {cat({"match", published, "--pubkey", f.other_pem}, f.store_args()), 3, "match refuses it too"},
         {cat({"import", published, "--pubkey", f.good_pem}, f.store_args()), 0, "import is match"},
         {{"derive", "--tek", "zz", "--interval", "1"}, 2, "bad hex"},
+        {{"fetch", "--state-dir", (f.tmp / "fetch").string(), "--pubkey", f.good_pem}, 2, "fetch without --source"},
+        {{"fetch", "--source", "http://example.com/keys", "--state-dir", (f.tmp / "fetch").string(), "--pubkey",
+          f.good_pem}, 2, "plain http to a remote host"},
+        {{"demo", "--bogus"}, 2, "demo with an unknown flag"},
     };
     for (const auto& row : table) {
         const auto r = run_process(cat({sotto::test::cli_path()}, row.args));
