@@ -93,6 +93,7 @@ int run(const Config& c) {
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);  // nothing to reload: logged and ignored, never a silent death
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
@@ -186,6 +187,7 @@ int run(const Config& c) {
     std::uint64_t tick_errors = 0;
     for (;;) {
         const int sig = sigtimedwait(&signals, nullptr, &wait);
+        if (sig == SIGHUP) say(LogLevel::kInfo, "SIGHUP: nothing to reload (restart to apply new options)");
         if (sig == SIGTERM || sig == SIGINT) {
             say(LogLevel::kInfo, sig == SIGTERM ? "stopping: SIGTERM" : "stopping: SIGINT");
             break;

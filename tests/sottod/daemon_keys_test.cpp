@@ -3,6 +3,10 @@
 // marks a file used only once it was judged completely.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
+#include <thread>
+
 #include <sotto/core/interval.hpp>
 #include <sotto/core/rng.hpp>
 #include <sotto/keyfile/export_writer.hpp>
@@ -212,4 +216,38 @@ TEST_CASE("sottod keeps running and stops promptly while its key server never an
     const auto t0 = std::chrono::steady_clock::now();
     CHECK(d.stop(10s) == 0);
     CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+}
+
+TEST_CASE("sottod reads a local key directory, uses the signed file at once and refuses the forged one",
+          "[sottod][keys]") {
+    TempDir tmp;
+    const auto keys_dir = tmp / "keys";
+    const auto health = signer(), forger = signer();
+    // A key of an old day: no longer in use, so it is judged at the first round.
+    auto old_key = [] {
+        auto k = stranger_key(9);
+        k.exposure_key.rolling_start = static_cast<std::uint32_t>((kDay - 3 * 86400) / 600);
+        return k;
+    };
+    put(keys_dir, "a-signed.zip", export_zip(keys(old_key()), health, true, 9));
+    put(keys_dir, "b-forged.zip", export_zip(keys(old_key()), forger, true, 10));
+    auto pem = health.public_key_pem();
+    REQUIRE(pem);
+    sotto::test::write_text(tmp / "health.pem", *pem);
+    const auto dir = tmp / "daemon";
+    std::filesystem::create_directories(dir);
+    Sottod d(dir, {"--radio", "simulated", "--sim-peers", "0", "--sim-start", std::to_string(kSimStartMs), "--keys-dir",
+                   keys_dir.string(), "--pubkey", (tmp / "health.pem").string(), "--check-every", "1s"});
+    const json s = d.wait_for([](const json& j) { return num(j, "keys", "rounds") >= 3; }, 30s);
+    INFO(s.dump() << "\n" << d.log());
+    CHECK(num(s, "keys", "files_used") == 1);
+    CHECK(num(s, "keys", "files_deferred") == 0);
+    CHECK(num(s, "keys", "files_refused") >= 3);  // the forged file, every round
+    CHECK(num(s, "keys", "checks") == 1);          // the used file is not checked again
+    // SIGHUP does not end it (nothing to reload); SIGTERM does, cleanly.
+    kill(d.pid(), SIGHUP);
+    std::this_thread::sleep_for(300ms);
+    CHECK(d.status().at("keys").at("files_used") == 1);
+    CHECK(d.stop() == 0);
+    CHECK(d.log().find("<6>SIGHUP: nothing to reload") != std::string::npos);
 }
