@@ -12,14 +12,11 @@
 
 #include <sotto/bytes.hpp>
 
+#include "core/sodium_init.hpp"
+
 namespace sotto::fetch::detail {
 
-bool sodium_ready() noexcept {
-    static std::once_flag once;
-    static int rc = -1;
-    std::call_once(once, [] { rc = sodium_init(); });  // 1 = already initialized: fine
-    return rc >= 0;
-}
+bool sodium_ready() noexcept { return sotto::detail::init_sodium().has_value(); }
 
 SpoolWriter::~SpoolWriter() {
     if (fd_ >= 0) ::close(fd_);
