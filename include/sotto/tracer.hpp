@@ -189,8 +189,9 @@ public:
     // ---- Key files and the exposure check --------------------------------------------------
 
     /// Imports a key file from disk (zip, loose export.bin with export.sig beside it, or a
-    /// directory holding both) into the current check round. File problems (unreadable,
-    /// malformed, too large, unsigned, untrusted, bad signature) are reported in the outcome and
+    /// directory holding both) into the current check round. Only regular files are read (a
+    /// FIFO or a device is refused at once with kKeyFileIo, without opening it). File problems
+    /// (unreadable, malformed, too large, unsigned, untrusted, bad signature) are reported in the outcome and
     /// change nothing; the call itself fails only when the store or the engine fails, or with
     /// kOutOfMemory.
     Result<KeyFileOutcome> import_key_file(const std::filesystem::path& path,

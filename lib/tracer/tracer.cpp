@@ -1,4 +1,5 @@
 // Tracer lifecycle, status, erase and the public methods' exception boundary.
+#include <filesystem>
 #include <new>
 
 #include <sotto/log.hpp>
@@ -32,6 +33,31 @@ auto guarded(F&& f) noexcept -> decltype(f()) {
     } catch (...) {
         return make_error(ErrorCode::kInternal, "tracer: unexpected exception");
     }
+}
+
+// Key files named by a path are read only when they are regular files (or a directory holding
+// them): a FIFO would block the reader, a device such as /dev/zero would never end. Checked with
+// stat, which opens nothing.
+Result<void> regular_key_file_inputs(const std::filesystem::path& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const auto regular_or_missing = [&](const fs::path& p) {
+        const auto st = fs::status(p, ec);
+        return st.type() == fs::file_type::regular || st.type() == fs::file_type::not_found;
+    };
+    const auto st = fs::status(path, ec);
+    if (st.type() == fs::file_type::directory) {
+        if (!regular_or_missing(path / "export.bin") || !regular_or_missing(path / "export.sig"))
+            return make_error(ErrorCode::kKeyFileIo, "key file: not a regular file");
+        return {};
+    }
+    if (st.type() == fs::file_type::not_found) return {};  // the reader reports it
+    if (st.type() != fs::file_type::regular)
+        return make_error(ErrorCode::kKeyFileIo, "key file: not a regular file");
+    fs::path sig = path;
+    sig.replace_extension(".sig");
+    if (!regular_or_missing(sig)) return make_error(ErrorCode::kKeyFileIo, "key file: not a regular file");
+    return {};
 }
 
 }  // namespace
@@ -159,7 +185,9 @@ Result<KeyFileOutcome> Tracer::import_key_file(const std::filesystem::path& path
                                                const ImportOptions& options) noexcept {
     return guarded([&] {
         return impl_->import(path.string(), options,
-                             [&](keyfile::VerifyMode mode, const keyfile::KeySink& sink) {
+                             [&](keyfile::VerifyMode mode,
+                                 const keyfile::KeySink& sink) -> Result<keyfile::ExportInfo> {
+                                 if (auto r = regular_key_file_inputs(path); !r) return r.error();
                                  return keyfile::read_export_file(path, impl_->options.trust, mode,
                                                                   sink, impl_->options.read);
                              });

@@ -1,6 +1,9 @@
 // The whole exposure check through the Tracer on real and synthetic data: heard advertisements
 // and key files in, report out, results recorded once per verified file.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -346,4 +349,30 @@ TEST_CASE("End to end with our own signing key: publish, verify, match, score", 
     CHECK(r->report.encounters[0].min_attenuation_db == -5 - (-60));
     CHECK(r->report.encounters[0].minutes >= 24);
     CHECK(r->report.risk.total_risk_level == CwaRiskLevel::kHigh);  // TRL 8 (test + HIGH), 25 min close
+}
+
+TEST_CASE("A FIFO, a device or a directory holding a FIFO is refused at once as a key file",
+          "[match]") {
+    test::TempDir dir;
+    ManualClock clock(kMar4Noon * 1000);
+    auto tracer = open_tracer(dir, clock, cwa_trust());
+    REQUIRE(::mkfifo((dir / "fifo.zip").c_str(), 0600) == 0);
+    fs::create_directory(dir / "exportdir");
+    REQUIRE(::mkfifo((dir / "exportdir" / "export.bin").c_str(), 0600) == 0);
+    const auto start = std::chrono::steady_clock::now();
+    for (const fs::path& p : {dir / "fifo.zip", fs::path("/dev/zero"), dir / "exportdir"}) {
+        CAPTURE(p.string());
+        auto r = tracer.import_key_file(p);
+        REQUIRE(r);
+        CHECK_FALSE(r->matched);
+        REQUIRE(r->error);
+        CHECK(r->error->code == ErrorCode::kKeyFileIo);
+    }
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    // The genuine file in the same round is still matched.
+    REQUIRE(tracer.import_key_file(real_export()));
+    auto report = tracer.check();
+    REQUIRE(report);
+    CHECK(report->files.size() == 4);
+    CHECK(report->files[3].matched);
 }

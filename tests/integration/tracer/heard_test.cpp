@@ -1,0 +1,119 @@
+// The Tracer's heard path on real SQLCipher stores: both payload forms, strict decoding, batches
+// written by count, time and on close, a bounded buffer when the store is full.
+#include <catch2/catch.hpp>
+
+#include <sotto/bytes.hpp>
+#include <sotto/core/payload.hpp>
+#include <sotto/core/rolling_id.hpp>
+#include <sotto/tracer.hpp>
+
+#include "integration/tracer/tracer_test_util.hpp"
+#include "support.hpp"
+
+using namespace sotto;
+using test::kDay0;
+
+namespace {
+
+Tracer open_at(const test::TempDir& dir, const Clock& clock, TracerOptions o = {}) {
+    auto t = Tracer::open(dir / "t.db", test::tracer_credential(), clock, std::move(o));
+    REQUIRE(t);
+    return std::move(*t);
+}
+
+// A beacon no real device sent: RPI bytes from `seed`, AEM zero.
+core::ServiceData fake_sd(std::uint32_t seed) {
+    core::ServiceData sd{};
+    for (std::size_t i = 0; i < 4; ++i) sd[i] = static_cast<std::uint8_t>(seed >> (8 * i));
+    sd[15] = 0xA5;
+    return sd;
+}
+
+}  // namespace
+
+TEST_CASE("Heard advertisements in both forms are stored and malformed ones are counted", "[tracer]") {
+    test::TempDir dir;
+    ManualClock clock((kDay0 + 3600) * 1000);
+    auto t = open_at(dir, clock);
+    const std::int64_t now_ms = clock.now_ms();
+    const auto sd = fake_sd(1);
+    REQUIRE(t.on_advertisement(sd, -60, now_ms));
+    auto beacon = core::decode_service_data(fake_sd(2));
+    REQUIRE(beacon);
+    const auto adv = core::encode_advertising_data(*beacon, core::AdvertisingForm::kWithFlags);
+    REQUIRE(t.on_advertisement(adv.view(), -70, now_ms));
+    const auto adv28 = core::encode_advertising_data(*beacon, core::AdvertisingForm::kWithoutFlags);
+    REQUIRE(t.on_advertisement(adv28.view(), -71, now_ms + 1000));
+
+    // Negative neighbours: truncated, tampered structure, wrong UUID, impossible RSSI.
+    std::vector<std::uint8_t> short_sd(sd.begin(), sd.end() - 1);
+    CHECK(t.on_advertisement(short_sd, -60, now_ms).error().code == ErrorCode::kInvalidArgument);
+    auto bad_uuid = std::vector<std::uint8_t>(adv.view().begin(), adv.view().end());
+    bad_uuid[5] ^= 0x01;  // 03 03 6f fd -> UUID 0xFD6E
+    CHECK(t.on_advertisement(bad_uuid, -60, now_ms).error().code == ErrorCode::kInvalidArgument);
+    CHECK(t.on_advertisement({}, -60, now_ms).error().code == ErrorCode::kInvalidArgument);
+    CHECK(t.on_advertisement(sd, 21, now_ms).error().code == ErrorCode::kOutOfRange);
+    CHECK(t.on_advertisement(sd, -60, -1).error().code == ErrorCode::kOutOfRange);
+
+    auto s = t.status();
+    CHECK(s.heard == 3);
+    CHECK(s.malformed == 3);
+    CHECK(s.pending == 3);
+    REQUIRE(t.flush());
+    s = t.status();
+    CHECK(s.pending == 0);
+    CHECK(s.stored == 3);
+    CHECK(t.store_stats()->sightings == 2);  // two RPIs in one interval
+}
+
+TEST_CASE("Pending observations are written by count, by time and on close", "[tracer]") {
+    test::TempDir dir;
+    ManualClock clock((kDay0 + 3600) * 1000);
+    {
+        TracerOptions o;
+        o.flush_count = 3;
+        o.flush_interval_ms = 10'000;
+        auto t = open_at(dir, clock, std::move(o));
+        REQUIRE(t.on_advertisement(fake_sd(1), -60, clock.now_ms()));
+        REQUIRE(t.on_advertisement(fake_sd(2), -60, clock.now_ms()));
+        CHECK(t.status().stored == 0);
+        REQUIRE(t.on_advertisement(fake_sd(3), -60, clock.now_ms()));  // the third writes the batch
+        CHECK(t.status().stored == 3);
+        CHECK(t.status().flushes == 1);
+
+        REQUIRE(t.on_advertisement(fake_sd(4), -60, clock.now_ms()));
+        REQUIRE(t.tick());
+        CHECK(t.status().pending == 1);  // not due yet
+        clock.advance_ms(10'000);
+        REQUIRE(t.tick());
+        CHECK(t.status().pending == 0);
+        CHECK(t.status().stored == 4);
+
+        REQUIRE(t.on_advertisement(fake_sd(5), -60, clock.now_ms()));
+        CHECK(t.status().pending == 1);
+    }  // closed with one pending: written by the destructor
+    auto t = open_at(dir, clock);
+    CHECK(t.store_stats()->sightings == 5);
+}
+
+TEST_CASE("The pending buffer stays bounded when the store is full and nothing stored is lost",
+          "[tracer]") {
+    test::TempDir dir;
+    ManualClock clock((kDay0 + 3600) * 1000);
+    TracerOptions o;
+    o.flush_count = 500;
+    o.max_pending = 1000;
+    o.store.max_bytes = 200 * 1024;
+    auto t = open_at(dir, clock, std::move(o));
+    for (std::uint32_t i = 0; i < 20'000; ++i)
+        REQUIRE(t.on_advertisement(fake_sd(i), -60, clock.now_ms()));  // overflow is counted
+    auto s = t.status();
+    CHECK(s.flush_failures > 0);
+    CHECK(s.pending <= 1000);
+    CHECK(s.dropped_overflow > 0);
+    CHECK(s.heard == 20'000);
+    CHECK(s.stored > 0);
+    const auto stored = t.store_stats()->sightings;
+    CHECK(stored == s.stored);  // every accepted batch is in the store
+}
+
