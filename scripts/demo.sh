@@ -6,4 +6,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 sotto_install_packages
 sotto_build -DSOTTO_BUILD_EXAMPLES=ON
 echo "==> running the demo"
-"$SOTTO_BUILD/examples/demo/sotto-demo" "$@"
+"$SOTTO_BUILD/apps/sotto/sotto" demo "$@"

@@ -199,6 +199,7 @@ int run_match(MatchOptions& o) {
 void add_match_command(CLI::App& app, Runner& run) {
     auto o = std::make_shared<MatchOptions>();
     auto* cmd = app.add_subcommand("match", "Match published key files against the encrypted store");
+    cmd->alias("import");
     add_store_options(cmd, o->store);
     cmd->add_option("--pubkey", o->pubkeys, "Health authority's public key (PEM); repeatable")
         ->allow_extra_args(false);  // one PEM per --pubkey: never swallow the files

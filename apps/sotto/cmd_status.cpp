@@ -1,13 +1,13 @@
-// sotto status [--socket PATH] [--timeout-ms N]
+// sotto status [--socket PATH] [--json]: asks a running sottod what it knows (docs/daemon.md).
 //
-// Asks a running sottod for its status over its Unix socket (docs/daemon.md) and prints the
-// JSON line. Exit codes: 0 answered; 1 not running, no permission (not in group "sotto"),
-// no answer in time; 2 bad arguments.
+// Exit codes: 0 the daemon answered, 1 it is not running or did not answer (or answered with
+// something that is not its status), 2 bad arguments, 3 permission denied (not in group sotto).
 #include <chrono>
 #include <memory>
 #include <string>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "status_socket.hpp"
@@ -17,16 +17,49 @@ namespace {
 
 struct StatusOptions {
     std::string socket = "/run/sotto/status.sock";
-    std::uint32_t timeout_ms = 2000;
+    bool as_json = false;
+    int timeout_ms = 2000;
 };
 
+std::string field(const nlohmann::json& j, const char* group, const char* name) {
+    if (!j.contains(group) || !j[group].is_object() || !j[group].contains(name)) return "?";
+    const auto& v = j[group][name];
+    return v.is_string() ? printable(v.get<std::string>()) : v.dump();
+}
+
 int run_status(const StatusOptions& o) {
-    auto r = sottod::query_status(o.socket, std::chrono::milliseconds(o.timeout_ms));
-    if (!r) {
-        const int code = r.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
-        return fail(code, fmt::format("status: {}", r.error().what));
+    auto line = sottod::query_status(o.socket, std::chrono::milliseconds(o.timeout_ms));
+    if (!line) {
+        if (line.error().code == ErrorCode::kNetworkRefused)
+            return fail(kExitRefused, "status: permission denied on the socket (join group sotto)");
+        return fail(kExitFailure, fmt::format("status: sottod does not answer ({})", line.error().what));
     }
-    fmt::print("{}\n", printable(*r));
+    auto j = nlohmann::json::parse(*line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.contains("error") || !j.contains("heard"))
+        return fail(kExitFailure, "status: the answer is not a sottod status");
+    if (o.as_json) {
+        fmt::print("{}\n", j.dump());
+        return kExitOk;
+    }
+    fmt::print("sottod {} ({} radio), up {} s\n", printable(j.value("version", "?")),
+               printable(j.value("radio", "?")), j.value("uptime_s", 0L));
+    fmt::print("bluetooth: adapter {}, advertising {}, scanning {}, {} scan windows, {} rotations\n",
+               field(j, "bluetooth", "adapter_present"), field(j, "bluetooth", "advertising"),
+               field(j, "bluetooth", "scanning"), field(j, "bluetooth", "scan_windows"),
+               field(j, "bluetooth", "rotations"));
+    fmt::print("heard: {} beacons accepted, {} stored, {} pending, {} malformed\n", field(j, "heard", "accepted"),
+               field(j, "heard", "stored"), field(j, "heard", "pending"), field(j, "heard", "malformed"));
+    if (j.contains("keys") && j["keys"].value("configured", false)) {
+        fmt::print("key files: {} rounds ({} failed), {} used, {} refused, {} failed downloads, {} waiting for "
+                   "their keys to expire\n",
+                   field(j, "keys", "rounds"), field(j, "keys", "rounds_failed"), field(j, "keys", "files_used"),
+                   field(j, "keys", "files_refused"), field(j, "keys", "files_failed"),
+                   field(j, "keys", "files_deferred"));
+    } else {
+        fmt::print("key files: not configured (--keys-url or --keys-dir)\n");
+    }
+    fmt::print("exposure: risk {}, {} exposure windows\n", field(j, "exposure", "risk"),
+               field(j, "exposure", "windows"));
     return kExitOk;
 }
 
@@ -34,9 +67,12 @@ int run_status(const StatusOptions& o) {
 
 void add_status_command(CLI::App& app, Runner& run) {
     auto o = std::make_shared<StatusOptions>();
-    auto* cmd = app.add_subcommand("status", "Ask the running sottod for its status (one JSON line)");
-    cmd->add_option("--socket", o->socket, "The daemon's status socket")->capture_default_str();
-    cmd->add_option("--timeout-ms", o->timeout_ms, "Give up after this long")->check(CLI::Range(1u, 60'000u));
+    auto* cmd = app.add_subcommand("status", "Ask the running sottod what it heard, downloaded and found");
+    cmd->add_option("--socket", o->socket, "sottod's status socket")->capture_default_str();
+    cmd->add_option("--timeout-ms", o->timeout_ms, "Give up after this long")
+        ->check(CLI::Range(10, 60'000))
+        ->capture_default_str();
+    cmd->add_flag("--json", o->as_json, "Print the daemon's JSON object as is");
     cmd->callback([o, &run] { run = [o] { return run_status(*o); }; });
 }
 

@@ -61,9 +61,13 @@ void add_match_command(CLI::App& app, Runner& run);
 void add_export_command(CLI::App& app, Runner& run);
 /// `sotto ingest` and `sotto store stats|verify|rekey|erase`.
 void add_store_commands(CLI::App& app, Runner& run);
+/// `sotto status`: asks a running sottod (docs/daemon.md).
+void add_status_command(CLI::App& app, Runner& run);
+/// `sotto keys list|publish`: the device's own keys.
+void add_keys_commands(CLI::App& app, Runner& run);
+/// `sotto demo`: the simulated story (demo/demo.hpp).
+void add_demo_command(CLI::App& app, Runner& run);
 /// `sotto fetch`: download key files (sotto::fetch) and verify them.
 void add_fetch_command(CLI::App& app, Runner& run);
-/// `sotto status`: the running daemon's status (apps/sottod status socket).
-void add_status_command(CLI::App& app, Runner& run);
 
 }  // namespace sotto::cli

@@ -114,8 +114,10 @@ int main(int argc, char** argv) {
     add_match_command(app, run);
     add_export_command(app, run);
     add_store_commands(app, run);
-    add_fetch_command(app, run);
     add_status_command(app, run);
+    add_keys_commands(app, run);
+    add_demo_command(app, run);
+    add_fetch_command(app, run);
 
     try {
         app.parse(argc, argv);

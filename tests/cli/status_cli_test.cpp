@@ -12,11 +12,11 @@ TEST_CASE("sotto status prints the daemon's JSON line and fails cleanly without 
     TempDir dir;
     const std::string sock = (dir / "status.sock").string();
     {
-        auto server = sotto::sottod::StatusServer::start(sock, [] { return std::string(R"({"state":"running"})"); });
+        auto server = sotto::sottod::StatusServer::start(sock, [] { return std::string(R"({"heard":{"accepted":1}})"); });
         REQUIRE(server);
-        auto r = run_process({cli_path(), "status", "--socket", sock});
+        auto r = run_process({cli_path(), "status", "--socket", sock, "--json"});
         CHECK(r.exit_code == 0);
-        CHECK(r.out == "{\"state\":\"running\"}\n");
+        CHECK(r.out == "{\"heard\":{\"accepted\":1}}\n");
     }
     auto gone = run_process({cli_path(), "status", "--socket", sock, "--timeout-ms", "500"});
     CHECK(gone.exit_code == 1);

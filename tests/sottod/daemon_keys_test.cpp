@@ -1,0 +1,253 @@
+// sottod downloads key files from a real HTTP server on 127.0.0.1 (tests/fetch/key_server.py),
+// verifies them, checks them through the Tracer against what its simulated radio heard, and
+// marks a file used only once it was judged completely.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <thread>
+
+#include <sotto/core/interval.hpp>
+#include <sotto/core/rng.hpp>
+#include <sotto/keyfile/export_writer.hpp>
+
+#include "fetch/fetch_test_support.hpp"
+#include "integration/keyfile/keyfile_test_support.hpp"
+#include "sim_world.hpp"
+#include "sottod/sottod_process.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using sotto::test::TempDir;
+using sotto::test::fetch::KeyServer;
+using sotto::test::sottod::Sottod;
+
+constexpr std::int64_t kDay = 1795305600;                   // Tue 2026-11-17 00:00 UTC
+constexpr std::int64_t kSimStartMs = (kDay + 23 * 3600 + 40 * 60) * 1000;  // 23:40 that day
+constexpr std::uint64_t kSeed = 7;
+const std::string kBucket = "exposureKeyExport-XX/";
+
+sotto::keyfile::ExportSigner signer() {
+    auto s = sotto::keyfile::ExportSigner::generate();
+    REQUIRE(s);
+    return std::move(*s);
+}
+
+template <class... K>
+std::vector<sotto::core::DiagnosisKey> keys(K&&... k) {
+    std::vector<sotto::core::DiagnosisKey> v;
+    (v.push_back(std::forward<K>(k)), ...);
+    return v;
+}
+
+/// A zip with the given keys, signed by `by` (unsigned when null).
+std::vector<std::uint8_t> export_zip(std::vector<sotto::core::DiagnosisKey> keys,
+                                     const sotto::keyfile::ExportSigner& by, bool sign, std::uint64_t seed) {
+    sotto::keyfile::ExportWriteOptions o;
+    o.key_id = "test";
+    o.key_version = "v1";
+    o.region = "XX";
+    o.start_timestamp = kDay;
+    o.end_timestamp = kDay + 86400;
+    sotto::core::DeterministicRng rng(seed);
+    auto files = sotto::keyfile::build_export(keys, by, o, rng);
+    REQUIRE(files);
+    if (!sign) files->export_sig.clear();
+    auto zip = sotto::keyfile::zip_export(*files);
+    REQUIRE(zip);
+    return *zip;
+}
+
+/// The key peer `index` of the daemon's simulated air broadcast on the story's day.
+sotto::core::DiagnosisKey peer_key(int index) {
+    const auto enin = sotto::core::interval_number(kSimStartMs / 1000);
+    REQUIRE(enin);
+    sotto::core::DiagnosisKey k;
+    k.exposure_key = sotto::sottod::peer_tek(kSeed, index, *enin);
+    k.transmission_risk_level = 6;
+    k.report_type = sotto::core::ReportType::kConfirmedTest;
+    k.days_since_onset = 2;  // CWA encodes infectiousness here: 2 = high
+    return k;
+}
+
+/// Keys nobody broadcast.
+sotto::core::DiagnosisKey stranger_key(std::uint8_t fill) {
+    std::string h(32, '0');
+    h[0] = "0123456789abcdef"[fill >> 4];
+    h[1] = "0123456789abcdef"[fill & 15];
+    return sotto::test::keyfile::make_key(h, static_cast<std::uint32_t>(kDay / 600), 144, 6,
+                                          sotto::core::ReportType::kConfirmedTest);
+}
+
+void put(const std::filesystem::path& root, const std::string& rel, const std::vector<std::uint8_t>& bytes,
+         const std::string& mode = "") {
+    std::filesystem::create_directories((root / rel).parent_path());
+    sotto::test::write_file(root / rel, bytes);
+    if (!mode.empty()) sotto::test::write_text(root / (rel + ".mode"), mode + "\n");
+}
+
+std::vector<std::string> daemon_args(const KeyServer& server, const std::filesystem::path& pem) {
+    return {"--radio",       "simulated",  "--sim-peers",   "2",
+            "--sim-seed",    std::to_string(kSeed), "--sim-start", std::to_string(kSimStartMs),
+            "--sim-speed",   "600",        "--scan-continuous",
+            "--keys-url",    server.url(), "--pubkey",      pem.string(),
+            "--check-every", "1s",         "--http-timeout", "2s",
+            "--max-file-bytes", "65536"};
+}
+
+std::uint64_t num(const json& j, const char* group, const char* field) { return j.at(group).at(field).get<std::uint64_t>(); }
+
+}  // namespace
+
+TEST_CASE("sottod finds an exposure in a hostile bucket, uses only the verified file, and re-downloads nothing after a restart",
+          "[sottod][keys]") {
+    TempDir tmp;
+    const auto root = tmp / "bucket";
+    const auto health = signer(), forger = signer();
+    put(root, kBucket + "1-good.zip", export_zip(keys(peer_key(0), stranger_key(1)), health, true, 1));
+    put(root, kBucket + "2-unsigned.zip", export_zip(keys(peer_key(1)), health, false, 2));
+    put(root, kBucket + "3-forged.zip", export_zip(keys(peer_key(1)), forger, true, 3));
+    put(root, kBucket + "5-truncated.zip", export_zip(keys(stranger_key(5)), health, true, 5), "truncate");
+    put(root, kBucket + "6-huge.zip", export_zip(keys(stranger_key(6)), health, true, 6), "endless");
+    put(root, kBucket + "7-hang.zip", export_zip(keys(stranger_key(7)), health, true, 7), "hang");
+    sotto::test::fetch::write_index(root, {kBucket + "1-good.zip", kBucket + "2-unsigned.zip",
+                                           kBucket + "3-forged.zip", kBucket + "4-missing.zip",
+                                           kBucket + "5-truncated.zip", kBucket + "6-huge.zip",
+                                           kBucket + "7-hang.zip"});
+    auto pem = health.public_key_pem();
+    REQUIRE(pem);
+    sotto::test::write_text(tmp / "health.pem", *pem);
+    KeyServer server(root);
+    const auto dir = tmp / "daemon";
+    std::filesystem::create_directories(dir);
+
+    {
+        Sottod d(dir, daemon_args(server, tmp / "health.pem"));
+        // 23:40 -> 01:00 simulated is 8 s: the first rounds see peer 0's key still in use.
+        const json s = d.wait_for([](const json& j) { return num(j, "keys", "files_used") >= 1; }, 60s);
+        INFO(s.dump() << "\n" << d.log());
+        CHECK(num(s, "keys", "files_used") == 1);
+        CHECK(num(s, "keys", "files_deferred") >= 1);  // checked while embargoed, not marked used
+        CHECK(num(s, "keys", "files_refused") >= 2);   // unsigned and forged, every round
+        CHECK(num(s, "keys", "files_failed") >= 4);    // 404, truncated, over the cap, timeout
+        CHECK(num(s, "exposure", "windows") >= 1);
+        CHECK(s.at("exposure").at("risk") != "none");
+        CHECK(num(s, "heard", "accepted") > 0);
+        CHECK(server.count(kBucket + "1-good.zip", 200) == 1);
+        CHECK(server.count(kBucket + "2-unsigned.zip", 200) == 1);  // kept pending in the spool
+        CHECK(server.count(kBucket + "3-forged.zip", 200) == 1);
+        CHECK(server.count(kBucket + "4-missing.zip", 404) >= 1);
+        CHECK(d.stop() == 0);
+        CHECK(sotto::test::sottod::log_is_journald_and_private(d.log()));
+    }
+    const auto stats = sotto::test::sottod::store_stats(dir);
+    CHECK(stats.sightings > 0);
+    CHECK(stats.processed_files >= 1);
+
+    // A restart: nothing used is downloaded or matched again; a file added to the index is.
+    const std::size_t requests_before = server.requests().size();
+    Sottod again(dir, daemon_args(server, tmp / "health.pem"));
+    json s = again.wait_for([](const json& j) { return num(j, "keys", "rounds") >= 2; }, 30s);
+    INFO(s.dump() << "\n" << again.log());
+    CHECK(num(s, "keys", "files_used") == 0);
+    CHECK(num(s, "keys", "files_downloaded") == 0);
+    CHECK(server.count(kBucket + "1-good.zip") == 1);
+    CHECK(server.count(kBucket + "2-unsigned.zip") == 1);
+    CHECK(server.requests().size() > requests_before);  // it did ask for the index again
+
+    put(root, kBucket + "8-new.zip", export_zip(keys(stranger_key(8)), health, true, 8));
+    sotto::test::fetch::write_index(root, {kBucket + "1-good.zip", kBucket + "8-new.zip"});
+    s = again.wait_for([](const json& j) { return num(j, "keys", "files_used") >= 1; }, 30s);
+    CHECK(num(s, "keys", "files_used") == 1);
+    CHECK(server.count(kBucket + "8-new.zip", 200) == 1);
+    CHECK(server.count(kBucket + "1-good.zip") == 1);
+    CHECK(again.stop() == 0);
+}
+
+TEST_CASE("sottod with the wrong public key uses no file and reports no exposure", "[sottod][keys]") {
+    TempDir tmp;
+    const auto root = tmp / "bucket";
+    const auto health = signer(), other = signer();
+    put(root, kBucket + "1-good.zip", export_zip(keys(peer_key(0)), health, true, 1));
+    sotto::test::fetch::write_index(root, {kBucket + "1-good.zip"});
+    auto pem = other.public_key_pem();
+    REQUIRE(pem);
+    sotto::test::write_text(tmp / "other.pem", *pem);
+    KeyServer server(root);
+    const auto dir = tmp / "daemon";
+    std::filesystem::create_directories(dir);
+    Sottod d(dir, daemon_args(server, tmp / "other.pem"));
+    // Past 01:30 simulated (the key is no longer embargoed) and two more rounds.
+    const std::int64_t late = (kDay + 86400 + 5400);
+    json s = d.wait_for([&](const json& j) { return j.at("now").get<std::int64_t>() > late; }, 30s);
+    const auto rounds = num(s, "keys", "rounds");
+    s = d.wait_for([&](const json& j) { return num(j, "keys", "rounds") >= rounds + 2; }, 30s);
+    INFO(s.dump() << "\n" << d.log());
+    CHECK(num(s, "keys", "files_used") == 0);
+    CHECK(num(s, "keys", "files_refused") >= 2);
+    CHECK(num(s, "exposure", "windows") == 0);
+    CHECK(num(s, "heard", "accepted") > 0);
+    CHECK(server.count(kBucket + "1-good.zip", 200) == 1);  // refused, kept, not downloaded again
+    CHECK(d.stop() == 0);
+}
+
+TEST_CASE("sottod keeps running and stops promptly while its key server never answers", "[sottod][keys]") {
+    TempDir tmp;
+    const auto root = tmp / "bucket";
+    std::filesystem::create_directories(root);
+    sotto::test::write_text(root / "index.txt", kBucket + "1.zip\n");
+    sotto::test::write_text(root / "index.txt.mode", "hang\n");
+    const auto health = signer();
+    auto pem = health.public_key_pem();
+    REQUIRE(pem);
+    sotto::test::write_text(tmp / "health.pem", *pem);
+    KeyServer server(root);
+    const auto dir = tmp / "daemon";
+    std::filesystem::create_directories(dir);
+    Sottod d(dir, {"--radio", "simulated", "--sim-peers", "1", "--scan-continuous", "--keys-url", server.url(),
+                   "--pubkey", (tmp / "health.pem").string(), "--check-every", "1s", "--http-timeout", "1s"});
+    json s = d.wait_for([](const json& j) { return num(j, "keys", "rounds_failed") >= 2; }, 30s);
+    INFO(s.dump() << "\n" << d.log());
+    CHECK(num(s, "keys", "rounds_failed") >= 2);
+    CHECK(num(s, "keys", "files_downloaded") == 0);
+    // The index hangs again now: SIGTERM cancels it, the daemon ends within the stop timeout.
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(d.stop(10s) == 0);
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+}
+
+TEST_CASE("sottod reads a local key directory, uses the signed file at once and refuses the forged one",
+          "[sottod][keys]") {
+    TempDir tmp;
+    const auto keys_dir = tmp / "keys";
+    const auto health = signer(), forger = signer();
+    // A key of an old day: no longer in use, so it is judged at the first round.
+    auto old_key = [] {
+        auto k = stranger_key(9);
+        k.exposure_key.rolling_start = static_cast<std::uint32_t>((kDay - 3 * 86400) / 600);
+        return k;
+    };
+    put(keys_dir, "a-signed.zip", export_zip(keys(old_key()), health, true, 9));
+    put(keys_dir, "b-forged.zip", export_zip(keys(old_key()), forger, true, 10));
+    auto pem = health.public_key_pem();
+    REQUIRE(pem);
+    sotto::test::write_text(tmp / "health.pem", *pem);
+    const auto dir = tmp / "daemon";
+    std::filesystem::create_directories(dir);
+    Sottod d(dir, {"--radio", "simulated", "--sim-peers", "0", "--sim-start", std::to_string(kSimStartMs), "--keys-dir",
+                   keys_dir.string(), "--pubkey", (tmp / "health.pem").string(), "--check-every", "1s"});
+    const json s = d.wait_for([](const json& j) { return num(j, "keys", "rounds") >= 3; }, 30s);
+    INFO(s.dump() << "\n" << d.log());
+    CHECK(num(s, "keys", "files_used") == 1);
+    CHECK(num(s, "keys", "files_deferred") == 0);
+    CHECK(num(s, "keys", "files_refused") >= 3);  // the forged file, every round
+    CHECK(num(s, "keys", "checks") == 1);          // the used file is not checked again
+    // SIGHUP does not end it (nothing to reload); SIGTERM does, cleanly.
+    kill(d.pid(), SIGHUP);
+    std::this_thread::sleep_for(300ms);
+    CHECK(d.status().at("keys").at("files_used") == 1);
+    CHECK(d.stop() == 0);
+    CHECK(d.log().find("<6>SIGHUP: nothing to reload") != std::string::npos);
+}
