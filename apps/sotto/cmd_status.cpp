@@ -50,11 +50,9 @@ int run_status(const StatusOptions& o) {
     fmt::print("heard: {} beacons accepted, {} stored, {} pending, {} malformed\n", field(j, "heard", "accepted"),
                field(j, "heard", "stored"), field(j, "heard", "pending"), field(j, "heard", "malformed"));
     if (j.contains("keys") && j["keys"].value("configured", false)) {
-        fmt::print("key files: {} rounds ({} failed), {} used, {} refused, {} failed downloads, {} waiting for "
-                   "their keys to expire\n",
+        fmt::print("key files: {} rounds ({} failed), {} used, {} refused, {} failed downloads\n",
                    field(j, "keys", "rounds"), field(j, "keys", "rounds_failed"), field(j, "keys", "files_used"),
-                   field(j, "keys", "files_refused"), field(j, "keys", "files_failed"),
-                   field(j, "keys", "files_deferred"));
+                   field(j, "keys", "files_refused"), field(j, "keys", "files_failed"));
     } else {
         fmt::print("key files: not configured (--keys-url or --keys-dir)\n");
     }

@@ -59,8 +59,8 @@ void KeyChecker::add_results(const CheckReport& report) {
 
 Result<void> KeyChecker::use_file(const fetch::FetchedFile& file) noexcept {
     ImportOptions import;
-    // A pending file was downloaded before and not marked used: it was refused, or checked with
-    // keys still embargoed. Match it again in full.
+    // A pending file was downloaded before and not marked used: it was refused (or the check
+    // failed). Match it again in full.
     import.rematch = file.status == fetch::FileStatus::kPending;
     auto outcome = tracer_->import_key_file(file.spool_file, import);
     if (!outcome) return outcome.error();
@@ -82,13 +82,6 @@ Result<void> KeyChecker::use_file(const fetch::FetchedFile& file) noexcept {
     add_results(*report);
     if (!report->report.windows.empty())
         write_log_count(LogLevel::kWarning, "keys: exposure windows found:", report->report.windows.size());
-    if (report->keys.keys_embargoed > 0) {
-        write_log_count(LogLevel::kInfo, "keys: file checked; keys still in use, checked again later:",
-                        report->keys.keys_embargoed);
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++summary_.files_deferred;
-        return {};
-    }
     if (auto r = downloader_.mark_used(file.path, file.sha256); !r) return r.error();
     std::lock_guard<std::mutex> lock(mutex_);
     ++summary_.files_used;

@@ -5,8 +5,10 @@
 // Per file, one Tracer check round:
 // * refused (unsigned, bad signature, untrusted, damaged): not marked; it stays pending in the
 //   spool and is tried again next round (a fixed trust store or a late signature then counts);
-// * checked, but some of its keys were still in use (embargoed, `keys_embargoed > 0`): not marked;
-//   next round it is matched again (`rematch`), so no exposure is lost by checking early;
+// * checked: marked used at once. There is no embargo to wait for: a key still in use is matched
+//   like any other, and a sighting of it heard after the file was obtained is suspect anyway
+//   ("heard after the key was published", docs/threat-model.md), so matching again later could
+//   only add what must not count;
 // * checked completely: marked used; never downloaded or matched again, across restarts.
 // Nothing of a file is used before its signature verified (the Tracer imports fail-closed).
 //
@@ -34,7 +36,6 @@ struct KeySummary {
     std::uint64_t files_refused = 0;        ///< verification failures (retried next round)
     std::uint64_t files_used = 0;           ///< checked completely and marked used
     std::uint64_t files_unchanged = 0;      ///< listed again, already used: skipped
-    std::uint64_t files_deferred = 0;       ///< checked with keys still embargoed: again later
     std::uint64_t checks = 0;               ///< Tracer check rounds run
     std::int64_t last_round_unix = 0;       ///< daemon clock, 0 before the first round
     bool last_round_ok = false;

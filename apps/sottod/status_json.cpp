@@ -48,7 +48,6 @@ std::string status_json(const StatusInputs& in) {
                  {"files_failed", k.files_failed},
                  {"files_refused", k.files_refused},
                  {"files_used", k.files_used},
-                 {"files_deferred", k.files_deferred},
                  {"checks", k.checks}};
     const char* risk = k.checks == 0 ? "unknown" : k.risk_level >= 2 ? "high" : k.exposure_windows > 0 ? "low" : "none";
     json exposure = {{"risk", risk},
