@@ -29,7 +29,8 @@ long vm_hwm_kb();
 /// Runs this executable again with `subcommand_args`; returns the number it prints (kB), or -1.
 long measure_child(const std::vector<std::string>& subcommand_args);
 /// A signed export.zip of `n_keys` random keys spread over 14 days (key id 262, version v1).
-void write_generated_export(const std::string& zip, std::uint32_t n_keys, const keyfile::ExportSigner& signer);
+void write_generated_export(const std::string& zip, std::uint32_t n_keys,
+                            const keyfile::ExportSigner& signer);
 /// Read limits large enough for generated multi-million-key files.
 keyfile::ReadOptions large_read_options();
 

@@ -96,8 +96,10 @@ void run_air(std::size_t n_devices, double hours, double map_m, std::uint64_t se
         d.radio = must(air->add_radio({0, 0}), "radio");
         must(air->set_path(d.radio->id(), make_path(path_rng, map_m, start, end)), "path");
         d.rng = std::make_unique<core::DeterministicRng>(seed * 1'000'003 + i);
-        d.rotation = std::make_unique<ble::RotationScheduler>(must(ble::RotationScheduler::create({}, *d.rng), "rotation"));
-        d.duty = std::make_unique<ble::ScanDutyCycle>(must(ble::ScanDutyCycle::create({}, *d.rng), "duty"));
+        d.rotation = std::make_unique<ble::RotationScheduler>(
+            must(ble::RotationScheduler::create({}, *d.rng), "rotation"));
+        d.duty = std::make_unique<ble::ScanDutyCycle>(
+            must(ble::ScanDutyCycle::create({}, *d.rng), "duty"));
         d.feed = must(ble::BeaconFeed::create(sink), "feed");
     }
 
@@ -125,9 +127,9 @@ void run_air(std::size_t n_devices, double hours, double map_m, std::uint64_t se
         } else {
             const auto s = d.duty->at(now);
             if (s.scanning && !d.scanning) {
-                must(d.radio->start_scanning([f = d.feed.get()](const ble::HeardAdvertisement& h) {
-                    f->on_heard(h);
-                }), "scan");
+                must(d.radio->start_scanning(
+                         [f = d.feed.get()](const ble::HeardAdvertisement& h) { f->on_heard(h); }),
+                     "scan");
                 ++scan_windows;
             }
             if (!s.scanning && d.scanning) {
@@ -141,7 +143,9 @@ void run_air(std::size_t n_devices, double hours, double map_m, std::uint64_t se
     for (std::uint32_t i = 0; i < n_devices; ++i) {
         // Devices start their scan cycles spread over the first 5 minutes.
         handle(i, 0, start);
-        events.emplace(start + static_cast<std::int64_t>(i) * 300'000 / static_cast<std::int64_t>(n_devices), i, 1);
+        events.emplace(
+            start + static_cast<std::int64_t>(i) * 300'000 / static_cast<std::int64_t>(n_devices),
+            i, 1);
     }
 
     auto cpu_seconds = [] {
@@ -177,10 +181,11 @@ void run_air(std::size_t n_devices, double hours, double map_m, std::uint64_t se
     const double cpu = cpu_seconds() - cpu0;
     const auto ac = air->counters();
     const double device_hours = static_cast<double>(n_devices) * hours;
-    fmt::print("devices: {} on {:.0f} m x {:.0f} m for {:.1f} h (seed {})\n", n_devices, map_m, map_m, hours, seed);
+    fmt::print("devices: {} on {:.0f} m x {:.0f} m for {:.1f} h (seed {})\n", n_devices, map_m,
+               map_m, hours, seed);
     fmt::print("rotations: {}  scan windows: {}\n", rotations, scan_windows);
-    fmt::print("packets considered: {}  lost: {}  too weak: {}  delivered: {}\n", ac.packets_considered,
-               ac.packets_lost, ac.packets_too_weak, ac.packets_delivered);
+    fmt::print("packets considered: {}  lost: {}  too weak: {}  delivered: {}\n",
+               ac.packets_considered, ac.packets_lost, ac.packets_too_weak, ac.packets_delivered);
     fmt::print("feed: heard {}  observations {}  folded {}  overflow {}  bad rssi {}  to sink {}\n",
                total.heard, total.accepted, total.deduplicated, total.dropped_overflow,
                total.dropped_bad_rssi, sink.observations);
@@ -193,15 +198,23 @@ void run_air(std::size_t n_devices, double hours, double map_m, std::uint64_t se
 }  // namespace
 
 void add_air_bench(CLI::App& app) {
-    auto* cmd = app.add_subcommand("air", "A day of 1,000 moving GAEN devices in the simulated air");
+    auto* cmd =
+        app.add_subcommand("air", "A day of 1,000 moving GAEN devices in the simulated air");
     static std::size_t devices = 1000;
     static double hours = 24;
     static double map_m = 2000;
     static std::uint64_t seed = 1;
-    cmd->add_option("--devices", devices, "Number of devices")->capture_default_str()->check(CLI::Range(2, 100'000));
-    cmd->add_option("--hours", hours, "Simulated hours")->capture_default_str()->check(CLI::Range(0.01, 240.0));
-    cmd->add_option("--map", map_m, "Side of the square map in metres")->capture_default_str()->check(CLI::Range(10.0, 1e6));
-    cmd->add_option("--seed", seed, "Seed of the air, the paths and the devices")->capture_default_str();
+    cmd->add_option("--devices", devices, "Number of devices")
+        ->capture_default_str()
+        ->check(CLI::Range(2, 100'000));
+    cmd->add_option("--hours", hours, "Simulated hours")
+        ->capture_default_str()
+        ->check(CLI::Range(0.01, 240.0));
+    cmd->add_option("--map", map_m, "Side of the square map in metres")
+        ->capture_default_str()
+        ->check(CLI::Range(10.0, 1e6));
+    cmd->add_option("--seed", seed, "Seed of the air, the paths and the devices")
+        ->capture_default_str();
     cmd->callback([] { run_air(devices, hours, map_m, seed); });
 }
 

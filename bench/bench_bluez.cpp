@@ -49,7 +49,9 @@ long vm_rss_kb() {
 
 void print_quantiles(const char* what, std::vector<double> v) {
     std::sort(v.begin(), v.end());
-    auto q = [&](double p) { return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))]; };
+    auto q = [&](double p) {
+        return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+    };
     std::printf("%-44s n=%zu  p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n", what, v.size(),
                 q(0.5), q(0.9), q(0.99), v.back());
 }
@@ -58,7 +60,10 @@ void bench_decode() {
     std::vector<PlainProperty> props{
         {"RSSI", PlainValue{"n", -61, {}, {}, {}}},
         {"ServiceData",
-         PlainValue{"a{sv}", 0, {}, {},
+         PlainValue{"a{sv}",
+                    0,
+                    {},
+                    {},
                     {{"0000fd6f-0000-1000-8000-00805f9b34fb",
                       PlainValue{"ay", 0, {}, std::vector<std::uint8_t>(20, 0x5a), {}}}}}}};
     const std::string path = "/org/bluez/hci0/dev_4A_11_22_33_44_55";
@@ -71,8 +76,8 @@ void bench_decode() {
         delivered += out.report ? out.report->entries.size() : 0;
     }
     const double s = ms_since(t0) / 1000.0;
-    std::printf("%-44s %.2f M signals/s (%.0f ns each, %zu entries)\n", "decode (plain values, no bus)",
-                kRounds / s / 1e6, s * 1e9 / kRounds, delivered);
+    std::printf("%-44s %.2f M signals/s (%.0f ns each, %zu entries)\n",
+                "decode (plain values, no bus)", kRounds / s / 1e6, s * 1e9 / kRounds, delivered);
 }
 
 struct Child {
@@ -122,8 +127,10 @@ int bench_dbus(const std::string& mock_template) {
     auto dbus = sdbus::createProxy(*control, "org.freedesktop.DBus", "/org/freedesktop/DBus");
     bool up = false;
     for (int i = 0; i < 2000 && !up; ++i) {
-        dbus->callMethod("NameHasOwner").onInterface("org.freedesktop.DBus")
-            .withArguments(std::string("org.bluez")).storeResultsTo(up);
+        dbus->callMethod("NameHasOwner")
+            .onInterface("org.freedesktop.DBus")
+            .withArguments(std::string("org.bluez"))
+            .storeResultsTo(up);
         if (!up) std::this_thread::sleep_for(std::chrono::milliseconds{10});
     }
     if (!up) {
@@ -132,8 +139,10 @@ int bench_dbus(const std::string& mock_template) {
     }
     auto mock_root = sdbus::createProxy(*control, "org.bluez", "/");
     std::string adapter_path;
-    mock_root->callMethod("AddAdapter").onInterface("org.bluez.Mock")
-        .withArguments(std::string("hci0"), std::string("bench")).storeResultsTo(adapter_path);
+    mock_root->callMethod("AddAdapter")
+        .onInterface("org.bluez.Mock")
+        .withArguments(std::string("hci0"), std::string("bench"))
+        .storeResultsTo(adapter_path);
 
     SystemClock clock;
     const long rss0 = vm_rss_kb();
@@ -160,17 +169,19 @@ int bench_dbus(const std::string& mock_template) {
     print_quantiles("rotate (Unregister + Register)", rotations);
 
     std::atomic<int> heard{0};
-    if (!radio.start_scanning([&](const ble::HeardAdvertisement&) { heard.fetch_add(1); })) return 1;
+    if (!radio.start_scanning([&](const ble::HeardAdvertisement&) { heard.fetch_add(1); }))
+        return 1;
     std::vector<double> latencies;
     std::vector<std::uint8_t> payload(20, 7);
     for (int i = 0; i < 300; ++i) {
         const int before = heard.load();
         t0 = Steady::now();
         std::string path;
-        mock_root->callMethod("InjectAdvertisement").onInterface("org.bluez.Mock")
+        mock_root->callMethod("InjectAdvertisement")
+            .onInterface("org.bluez.Mock")
             .withArguments(std::string("hci0"), std::string("4A:00:00:00:00:01"),
-                           static_cast<std::int16_t>(-60), std::string("0000fd6f-0000-1000-8000-00805f9b34fb"),
-                           payload)
+                           static_cast<std::int16_t>(-60),
+                           std::string("0000fd6f-0000-1000-8000-00805f9b34fb"), payload)
             .storeResultsTo(path);
         while (heard.load() == before && ms_since(t0) < 2000) std::this_thread::yield();
         latencies.push_back(ms_since(t0));

@@ -19,10 +19,10 @@
 
 #include <fmt/core.h>
 
+#include <sotto/sotto.h>
 #include <sotto/core/rng.hpp>
 #include <sotto/core/rolling_id.hpp>
 #include <sotto/keyfile/export_writer.hpp>
-#include <sotto/sotto.h>
 #include <sotto/tracer.hpp>
 
 #include "bench.hpp"
@@ -31,7 +31,7 @@ namespace sotto::bench {
 namespace {
 
 using namespace sotto::core;
-constexpr IntervalNumber kToday = 2690496 + 144 * 30;  // as bench_match.cpp
+constexpr IntervalNumber kToday = 2690496 + 144 * 30;            // as bench_match.cpp
 std::int64_t g_now_ms = (std::int64_t{kToday} + 120) * 600'000;  // 20:00 UTC
 std::int64_t host_clock(void*) { return g_now_ms; }
 
@@ -54,22 +54,26 @@ std::string scratch_dir() {
 sotto_tracer* open_c(const std::string& path, const sotto_trust_store* trust) {
     sotto_tracer* t = nullptr;
     const std::uint8_t key[32] = {7};
-    ok(sotto_tracer_open(&t, path.c_str(), key, sizeof key, trust, host_clock, nullptr, nullptr), "open");
+    ok(sotto_tracer_open(&t, path.c_str(), key, sizeof key, trust, host_clock, nullptr, nullptr),
+       "open");
     return t;
 }
 
-Tracer open_cpp(const std::string& path, const ManualClock& clock, const keyfile::TrustStore& trust) {
+Tracer open_cpp(const std::string& path, const ManualClock& clock,
+                const keyfile::TrustStore& trust) {
     std::array<std::uint8_t, 32> key{7};
     TracerOptions o;
     o.trust = trust;
-    auto t = Tracer::open(path, store::Credential::raw_key(store::StoreKey::from(key)), clock, std::move(o));
+    auto t = Tracer::open(path, store::Credential::raw_key(store::StoreKey::from(key)), clock,
+                          std::move(o));
     if (!t) throw std::runtime_error(t.error().what);
     return std::move(*t);
 }
 
 /// `n` heard advertisements over the last 13 days, 07:00-22:00, in time order; `planted` of them
 /// are genuine beacons of the given keys.
-std::vector<Heard> make_heard(std::size_t n, std::span<const DiagnosisKey> keys, std::size_t planted) {
+std::vector<Heard> make_heard(std::size_t n, std::span<const DiagnosisKey> keys,
+                              std::size_t planted) {
     DeterministicRng rng(77);
     std::vector<Heard> out(n);
     std::vector<std::uint8_t> random(n * 24);
@@ -92,7 +96,8 @@ std::vector<Heard> make_heard(std::size_t n, std::span<const DiagnosisKey> keys,
         out[done * (n / planted)] = Heard{sd, interval_start_seconds(j) * 1000 + 30'000, -60};
         ++done;
     }
-    std::sort(out.begin(), out.end(), [](const Heard& a, const Heard& b) { return a.time_ms < b.time_ms; });
+    std::sort(out.begin(), out.end(),
+              [](const Heard& a, const Heard& b) { return a.time_ms < b.time_ms; });
     return out;
 }
 
@@ -103,7 +108,8 @@ std::vector<DiagnosisKey> make_keys(std::size_t days, std::size_t per_day) {
     rng.fill(random);
     for (std::size_t i = 0; i < keys.size(); ++i) {
         auto& k = keys[i];
-        std::copy(&random[i * 17], &random[i * 17] + 16, k.exposure_key.tek.expose_secret_mut().begin());
+        std::copy(&random[i * 17], &random[i * 17] + 16,
+                  k.exposure_key.tek.expose_secret_mut().begin());
         const IntervalNumber file_day = kToday - static_cast<IntervalNumber>(144 * (i / per_day));
         k.exposure_key.rolling_start = file_day - 144 * (1 + random[i * 17 + 16] % 14u);
         k.transmission_risk_level = 5;
@@ -120,7 +126,8 @@ void run_ingest(std::size_t n) {
     {
         sotto_tracer* t = open_c(dir + "/c.db", nullptr);
         const auto t0 = Clock::now();
-        for (const auto& h : heard) ok(sotto_tracer_on_advertisement(t, h.bytes.data(), 20, h.rssi, h.time_ms), "heard");
+        for (const auto& h : heard)
+            ok(sotto_tracer_on_advertisement(t, h.bytes.data(), 20, h.rssi, h.time_ms), "heard");
         ok(sotto_tracer_flush(t), "flush");
         c_seconds = seconds_since(t0);
         sotto_tracer_status st;
@@ -161,7 +168,8 @@ void run_ingest(std::size_t n) {
         cpp_seconds = seconds_since(t0);
     }
     std::filesystem::remove_all(dir);
-    fmt::print("ingest: {} heard advertisements, C ABI {:.3f} s, C++ {:.3f} s\n", n, c_seconds, cpp_seconds);
+    fmt::print("ingest: {} heard advertisements, C ABI {:.3f} s, C++ {:.3f} s\n", n, c_seconds,
+               cpp_seconds);
     fmt::print("capi_heard_per_second={:.0f}\n", static_cast<double>(n) / c_seconds);
     fmt::print("capi_batch256_heard_per_second={:.0f}\n", static_cast<double>(n) / batch_seconds);
     fmt::print("cpp_heard_per_second={:.0f}\n", static_cast<double>(n) / cpp_seconds);
@@ -176,7 +184,9 @@ void run_match(std::size_t days, std::size_t per_day, std::size_t sightings, std
     if (!trust.add_pem("262", "v1", *pem)) throw std::runtime_error("trust");
     sotto_trust_store* c_trust = nullptr;
     ok(sotto_trust_store_create(&c_trust), "trust");
-    ok(sotto_trust_store_add(c_trust, "262", "v1", reinterpret_cast<const std::uint8_t*>(pem->data()), pem->size(), 1), "trust");
+    ok(sotto_trust_store_add(c_trust, "262", "v1",
+                             reinterpret_cast<const std::uint8_t*>(pem->data()), pem->size(), 1),
+       "trust");
 
     const auto keys = make_keys(days, per_day);
     const auto heard = make_heard(sightings, keys, planted);
@@ -187,9 +197,11 @@ void run_match(std::size_t days, std::size_t per_day, std::size_t sightings, std
         w.key_id = "262";
         w.key_version = "v1";
         w.region = "DE";
-        w.end_timestamp = static_cast<std::uint64_t>(interval_start_seconds(kToday - static_cast<IntervalNumber>(144 * d)));
+        w.end_timestamp = static_cast<std::uint64_t>(
+            interval_start_seconds(kToday - static_cast<IntervalNumber>(144 * d)));
         w.start_timestamp = w.end_timestamp - 86400;
-        auto files = keyfile::build_export(std::span(keys).subspan(d * per_day, per_day), *signer, w, rng);
+        auto files =
+            keyfile::build_export(std::span(keys).subspan(d * per_day, per_day), *signer, w, rng);
         if (!files) throw std::runtime_error(files.error().what);
         auto zip = keyfile::zip_export(*files);
         if (!zip) throw std::runtime_error(zip.error().what);
@@ -201,7 +213,9 @@ void run_match(std::size_t days, std::size_t per_day, std::size_t sightings, std
     for (int round = 0; round < 2; ++round) {
         {
             sotto_tracer* t = open_c(fmt::format("{}/c{}.db", dir, round), c_trust);
-            for (const auto& h : heard) ok(sotto_tracer_on_advertisement(t, h.bytes.data(), 20, h.rssi, h.time_ms), "heard");
+            for (const auto& h : heard)
+                ok(sotto_tracer_on_advertisement(t, h.bytes.data(), 20, h.rssi, h.time_ms),
+                   "heard");
             ok(sotto_tracer_flush(t), "flush");
             const auto t0 = Clock::now();
             for (const auto& z : zips) {
@@ -222,7 +236,8 @@ void run_match(std::size_t days, std::size_t per_day, std::size_t sightings, std
             ManualClock clock(g_now_ms);
             Tracer t = open_cpp(fmt::format("{}/cpp{}.db", dir, round), clock, trust);
             for (const auto& h : heard) {
-                if (!t.on_advertisement(h.bytes, h.rssi, h.time_ms)) throw std::runtime_error("heard");
+                if (!t.on_advertisement(h.bytes, h.rssi, h.time_ms))
+                    throw std::runtime_error("heard");
             }
             if (!t.flush()) throw std::runtime_error("flush");
             const auto t0 = Clock::now();
@@ -239,8 +254,10 @@ void run_match(std::size_t days, std::size_t per_day, std::size_t sightings, std
     std::filesystem::remove_all(dir);
     sotto_trust_store_destroy(c_trust);
     if (c_valid != cpp_valid || c_valid == 0) throw std::runtime_error("the two paths disagree");
-    fmt::print("match: {} keys in {} signed files vs {} sightings ({} planted), import + check, best of 2\n",
-               keys.size(), days, sightings, planted);
+    fmt::print(
+        "match: {} keys in {} signed files vs {} sightings ({} planted), import + check, best of "
+        "2\n",
+        keys.size(), days, sightings, planted);
     fmt::print("capi_check_seconds={:.3f}\ncpp_check_seconds={:.3f}\n", best_c, best_cpp);
     fmt::print("capi_valid_matches={}\n", c_valid);
     fmt::print("capi_keys_per_second={:.0f}\n", static_cast<double>(keys.size()) / best_c);
@@ -250,8 +267,10 @@ void run_match(std::size_t days, std::size_t per_day, std::size_t sightings, std
 }  // namespace
 
 void add_capi_bench(CLI::App& app) {
-    auto* cmd = app.add_subcommand("capi", "the C ABI: heard advertisements per second, and the check vs the C++ Tracer");
-    static std::size_t heard = 1'000'000, days = 14, per_day = 100'000, sightings = 100'000, planted = 1000;
+    auto* cmd = app.add_subcommand(
+        "capi", "the C ABI: heard advertisements per second, and the check vs the C++ Tracer");
+    static std::size_t heard = 1'000'000, days = 14, per_day = 100'000, sightings = 100'000,
+                       planted = 1000;
     static std::string only;
     cmd->add_option("--heard", heard)->capture_default_str();
     cmd->add_option("--days", days)->capture_default_str();

@@ -52,7 +52,8 @@ struct Server {
         std::string line;
         char c = 0;
         pollfd p{out[0], POLLIN, 0};
-        while (line.find('\n') == std::string::npos && poll(&p, 1, 10'000) > 0 && read(out[0], &c, 1) == 1) {
+        while (line.find('\n') == std::string::npos && poll(&p, 1, 10'000) > 0 &&
+               read(out[0], &c, 1) == 1) {
             line.push_back(c);
         }
         close(out[0]);
@@ -91,18 +92,20 @@ void run(std::uint32_t files, std::uint32_t kib) {
     std::vector<std::uint8_t> buf(1024);  // written 1 KiB at a time: the bench's RSS stays small
     std::string index;
     for (std::uint32_t i = 0; i < files; ++i) {
-        const std::string rel = fmt::format("exposureKeyExport-XX/{}-00001.zip", 1614816000 + i * 3600);
+        const std::string rel =
+            fmt::format("exposureKeyExport-XX/{}-00001.zip", 1614816000 + i * 3600);
         std::ofstream out(root / rel, std::ios::binary);
         for (std::uint32_t k = 0; k < kib; ++k) {
             rng.fill(buf);
-            out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
+            out.write(reinterpret_cast<const char*>(buf.data()),
+                      static_cast<std::streamsize>(buf.size()));
         }
         index += rel + "\n";
     }
     std::ofstream(root / "index.txt") << index;
     const double total_mb = static_cast<double>(files) * kib / 1024.0;
-    fmt::print("fetch: {} files of {} KiB ({:.1f} MiB) from a python http.server on 127.0.0.1\n", files, kib,
-               total_mb);
+    fmt::print("fetch: {} files of {} KiB ({:.1f} MiB) from a python http.server on 127.0.0.1\n",
+               files, kib, total_mb);
 
     Server server(root, tmp / "requests.log");
     const std::string url = fmt::format("http://127.0.0.1:{}", server.port);
@@ -113,37 +116,42 @@ void run(std::uint32_t files, std::uint32_t kib) {
     auto r1 = round(d);
     const double s1 = seconds_since(t0);
     if (r1.count(FileStatus::kNew) != files) throw std::runtime_error("not every file downloaded");
-    fmt::print("  round 1 (download all):      {:8.3f} s  {:8.1f} files/s  {:7.1f} MiB/s  {} requests\n", s1,
-               files / s1, total_mb / s1, r1.requests);
+    fmt::print(
+        "  round 1 (download all):      {:8.3f} s  {:8.1f} files/s  {:7.1f} MiB/s  {} requests\n",
+        s1, files / s1, total_mb / s1, r1.requests);
     for (const auto& f : r1.files) {
         if (!d.mark_used(f.path, f.sha256)) throw std::runtime_error("mark_used failed");
     }
     t0 = Clock::now();
     auto r2 = round(d);
     const double s2 = seconds_since(t0);
-    fmt::print("  round 2 (nothing changed):   {:8.3f} ms  {} request(s), {} not modified\n", s2 * 1e3, r2.requests,
-               r2.not_modified);
+    fmt::print("  round 2 (nothing changed):   {:8.3f} ms  {} request(s), {} not modified\n",
+               s2 * 1e3, r2.requests, r2.not_modified);
 
     o.revalidate_downloaded = true;
     auto dr = make(url, tmp / "work", o);
     t0 = Clock::now();
     auto r3 = round(dr);
     const double s3 = seconds_since(t0);
-    fmt::print("  round 3 (revalidate all):    {:8.3f} ms  {} requests, {} not modified ({:.2f} ms each)\n",
-               s3 * 1e3, r3.requests, r3.not_modified, s3 * 1e3 / static_cast<double>(r3.requests));
+    fmt::print(
+        "  round 3 (revalidate all):    {:8.3f} ms  {} requests, {} not modified ({:.2f} ms "
+        "each)\n",
+        s3 * 1e3, r3.requests, r3.not_modified, s3 * 1e3 / static_cast<double>(r3.requests));
 
     o.revalidate_downloaded = false;
     auto dl = make(root.string(), tmp / "work-local", o);
     t0 = Clock::now();
     auto r4 = round(dl);
     const double s4 = seconds_since(t0);
-    fmt::print("  local directory, round 1:    {:8.3f} s  {:8.1f} files/s  {:7.1f} MiB/s\n", s4, files / s4,
-               total_mb / s4);
+    fmt::print("  local directory, round 1:    {:8.3f} s  {:8.1f} files/s  {:7.1f} MiB/s\n", s4,
+               files / s4, total_mb / s4);
     fmt::print("  peak RSS (VmHWM):            {} kB\n", vm_hwm_kb());
-    fmt::print("fetch_files_per_s={:.1f} fetch_mib_per_s={:.1f} unchanged_round_ms={:.3f} revalidate_ms_per_file={:.3f} "
-               "local_mib_per_s={:.1f} vm_hwm_kb={}\n",
-               files / s1, total_mb / s1, s2 * 1e3, s3 * 1e3 / static_cast<double>(r3.requests), total_mb / s4,
-               vm_hwm_kb());
+    fmt::print(
+        "fetch_files_per_s={:.1f} fetch_mib_per_s={:.1f} unchanged_round_ms={:.3f} "
+        "revalidate_ms_per_file={:.3f} "
+        "local_mib_per_s={:.1f} vm_hwm_kb={}\n",
+        files / s1, total_mb / s1, s2 * 1e3, s3 * 1e3 / static_cast<double>(r3.requests),
+        total_mb / s4, vm_hwm_kb());
     std::error_code ec;
     fs::remove_all(tmp, ec);
 }

@@ -41,9 +41,10 @@ int rss_child(const std::string& zip, const std::string& pubkey_pem) {
     if (!zip.empty()) {
         TrustStore trust;
         if (!trust.add_pem_any_id(pubkey_pem)) return 1;
-        auto info = read_export_zip(zip, trust, VerifyMode::kRequireSignature,
-                                    [&sum](core::DiagnosisKey&& k) { sum += k.exposure_key.rolling_start; },
-                                    bench_options());
+        auto info = read_export_zip(
+            zip, trust, VerifyMode::kRequireSignature,
+            [&sum](core::DiagnosisKey&& k) { sum += k.exposure_key.rolling_start; },
+            bench_options());
         if (!info) {
             fmt::print(stderr, "child: {}\n", info.error().what);
             return 1;
@@ -82,7 +83,9 @@ Rate time_reads(Read&& read, double min_seconds) {
 
 void run(std::uint32_t n_keys, double seconds, const std::string& data_dir) {
     std::uint64_t sink_sum = 0;
-    const KeySink sink = [&sink_sum](core::DiagnosisKey&& k) { sink_sum += k.exposure_key.rolling_start; };
+    const KeySink sink = [&sink_sum](core::DiagnosisKey&& k) {
+        sink_sum += k.exposure_key.rolling_start;
+    };
 
     // 1. The real German export, loose pair, with verification.
     const fs::path cwa = fs::path(data_dir) / "cwa-real-2021-03-04";
@@ -100,8 +103,10 @@ void run(std::uint32_t n_keys, double seconds, const std::string& data_dir) {
             },
             seconds);
         real_rate = r.keys_per_s;
-        fmt::print("real CWA export 2021-03-04: {} keys: {:.0f} keys/s ({:.0f} MB/s export.bin), verified\n",
-                   r.keys, r.keys_per_s, r.mb_per_s);
+        fmt::print(
+            "real CWA export 2021-03-04: {} keys: {:.0f} keys/s ({:.0f} MB/s export.bin), "
+            "verified\n",
+            r.keys, r.keys_per_s, r.mb_per_s);
     } else {
         fmt::print("real CWA export: not found under {} (skipped)\n", data_dir);
     }
@@ -122,25 +127,30 @@ void run(std::uint32_t n_keys, double seconds, const std::string& data_dir) {
     TrustStore trust;
     if (!trust.add_pem("262", "v1", pub)) throw std::runtime_error("bench key");
     const auto gen = time_reads(
-        [&] { return read_export_zip(zip, trust, VerifyMode::kRequireSignature, sink, bench_options()); },
+        [&] {
+            return read_export_zip(zip, trust, VerifyMode::kRequireSignature, sink,
+                                   bench_options());
+        },
         seconds);
     fmt::print("generated export: {} keys, zip {:.1f} MB, written in {:.2f} s\n", n_keys,
                static_cast<double>(fs::file_size(zip)) / 1e6, write_s);
-    fmt::print("read generated zip: {:.0f} keys/s ({:.0f} MB/s export.bin), verified\n", gen.keys_per_s,
-               gen.mb_per_s);
+    fmt::print("read generated zip: {:.0f} keys/s ({:.0f} MB/s export.bin), verified\n",
+               gen.keys_per_s, gen.mb_per_s);
 
     // 3. Peak RSS of an import in a fresh process.
     const long base = measure_child({"keyfile", "--rss-child", "-", "--pubkey", pub_path});
     const long peak = measure_child({"keyfile", "--rss-child", zip, "--pubkey", pub_path});
-    fmt::print("peak RSS (VmHWM) of a child importing the {}-key zip: {:.1f} MB (a child importing "
-               "nothing: {:.1f} MB)\n",
-               n_keys, static_cast<double>(peak) / 1024, static_cast<double>(base) / 1024);
+    fmt::print(
+        "peak RSS (VmHWM) of a child importing the {}-key zip: {:.1f} MB (a child importing "
+        "nothing: {:.1f} MB)\n",
+        n_keys, static_cast<double>(peak) / 1024, static_cast<double>(base) / 1024);
     do_not_optimize(sink_sum);
     std::error_code ec;
     fs::remove_all(dir, ec);
-    fmt::print("keyfile_real_keys_per_s={:.0f} keyfile_generated_keys_per_s={:.0f} keyfile_peak_rss_kb={} "
-               "keyfile_baseline_rss_kb={}\n",
-               real_rate, gen.keys_per_s, peak, base);
+    fmt::print(
+        "keyfile_real_keys_per_s={:.0f} keyfile_generated_keys_per_s={:.0f} keyfile_peak_rss_kb={} "
+        "keyfile_baseline_rss_kb={}\n",
+        real_rate, gen.keys_per_s, peak, base);
 }
 
 }  // namespace

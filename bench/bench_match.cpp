@@ -41,7 +41,8 @@ struct Workload {
     std::size_t planted = 0;
 };
 
-Workload make_workload(std::size_t days, std::size_t keys_per_day, std::size_t sightings, std::size_t planted) {
+Workload make_workload(std::size_t days, std::size_t keys_per_day, std::size_t sightings,
+                       std::size_t planted) {
     DeterministicRng rng(2021);
     auto uniform = [&](std::uint32_t n) {
         std::uint32_t v = 0;
@@ -81,7 +82,8 @@ Workload make_workload(std::size_t days, std::size_t keys_per_day, std::size_t s
     // Plant RPIs of published keys whose day lies within the store's window.
     for (std::size_t i = 0; w.planted < planted && i < w.keys.size(); i += 997) {
         const DiagnosisKey& k = w.keys[i];
-        if (k.exposure_key.rolling_start + 144 * 14 <= kToday + 144) continue;  // older than the store
+        if (k.exposure_key.rolling_start + 144 * 14 <= kToday + 144)
+            continue;  // older than the store
         const IntervalNumber j = k.exposure_key.rolling_start + 42 + uniform(90);
         auto b = make_beacon(k.exposure_key, j, {1, 0, CalibrationConfidence::kHigh});
         if (!b) continue;
@@ -108,9 +110,9 @@ Run run_engine(const Workload& w, bool prefilter, unsigned threads, std::size_t 
     for (std::size_t i = 0; i < repeat; ++i) {
         auto hits = engine->match_keys(w.keys);
         if (!hits) throw std::runtime_error(hits.error().what);
-        r.valid = static_cast<std::size_t>(std::count_if(hits->begin(), hits->end(), [](const MatchedSighting& m) {
-            return m.status == MatchStatus::kValid;
-        }));
+        r.valid = static_cast<std::size_t>(std::count_if(
+            hits->begin(), hits->end(),
+            [](const MatchedSighting& m) { return m.status == MatchStatus::kValid; }));
     }
     r.seconds = seconds_since(t0) / static_cast<double>(repeat);
     r.counters = engine->counters();
@@ -120,13 +122,15 @@ Run run_engine(const Workload& w, bool prefilter, unsigned threads, std::size_t 
 // Naive: one-shot HKDF and a fresh AES context per key, 144 single-block calls, std::unordered_set.
 double run_naive(const Workload& w, std::size_t n_keys, std::size_t* found) {
     std::unordered_set<std::string> seen;
-    for (const auto& s : w.sightings) seen.emplace(reinterpret_cast<const char*>(s.rpi.bytes.data()), 16);
+    for (const auto& s : w.sightings)
+        seen.emplace(reinterpret_cast<const char*>(s.rpi.bytes.data()), 16);
     std::uint8_t rpik[16], rpi[16];
     *found = 0;
     const auto t0 = Clock::now();
     for (std::size_t i = 0; i < n_keys; ++i) {
         const auto& k = w.keys[i];
-        if (!core::detail::hkdf_sha256(k.exposure_key.tek.expose_secret(), {}, core::detail::kInfoRpik, rpik))
+        if (!core::detail::hkdf_sha256(k.exposure_key.tek.expose_secret(), {},
+                                       core::detail::kInfoRpik, rpik))
             throw std::runtime_error("hkdf");
         EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
         EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), nullptr, rpik, nullptr);
@@ -197,7 +201,8 @@ void add_match_bench(CLI::App& app) {
     cmd->add_option("--days", days)->capture_default_str();
     cmd->add_option("--keys-per-day", keys_per_day)->capture_default_str();
     cmd->add_option("--sightings", sightings)->capture_default_str();
-    cmd->add_option("--only", only, "Run one measurement: full or prefilter (one core), for profiling");
+    cmd->add_option("--only", only,
+                    "Run one measurement: full or prefilter (one core), for profiling");
     cmd->add_option("--import-keys", import_keys, "Keys in the export whose import RSS is measured")
         ->capture_default_str();
     cmd->add_option("--import-child", import_zip)->group("");  // internal: the measured child
@@ -205,15 +210,19 @@ void add_match_bench(CLI::App& app) {
     cmd->callback([] {
         if (!import_zip.empty()) std::exit(import_child(import_zip, pubkey));
         const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-        fmt::print("workload: {} files x {} keys, {} sightings ...\n", days, keys_per_day, sightings);
-        const Workload w = make_workload(days, keys_per_day, sightings, std::min<std::size_t>(1000, sightings / 2));
+        fmt::print("workload: {} files x {} keys, {} sightings ...\n", days, keys_per_day,
+                   sightings);
+        const Workload w = make_workload(days, keys_per_day, sightings,
+                                         std::min<std::size_t>(1000, sightings / 2));
         const double n = static_cast<double>(w.keys.size());
         fmt::print("AES implementation: {}\n", RpiDeriver::create()->aes_implementation());
         if (!only.empty()) {
             const Run r = run_engine(w, only == "prefilter", 1);
-            fmt::print("{}: {:.0f} keys/s, {} valid; keys derived {}, skipped {}, RPIs derived {}, matched {}\n", only,
-                       n / r.seconds, r.valid, r.counters.keys_checked, r.counters.keys_skipped,
-                       r.counters.rpis_derived, r.counters.rpis_matched);
+            fmt::print(
+                "{}: {:.0f} keys/s, {} valid; keys derived {}, skipped {}, RPIs derived {}, "
+                "matched {}\n",
+                only, n / r.seconds, r.valid, r.counters.keys_checked, r.counters.keys_skipped,
+                r.counters.rpis_derived, r.counters.rpis_matched);
             return;
         }
 
@@ -227,20 +236,30 @@ void add_match_bench(CLI::App& app) {
 
         long baseline_kb = 0;
         const double rss_mb = import_peak_rss_mb(import_keys, &baseline_kb);
-        fmt::print("import of a {}-key export in a child process: peak RSS {:.1f} MB (a child importing nothing: "
-                   "{:.1f} MB)\n",
-                   import_keys, rss_mb, static_cast<double>(baseline_kb) / 1024.0);
-        fmt::print("planted matches: {}; found valid: full {}, prefiltered {} (naive, first {} keys: {})\n",
-                   w.planted, full1.valid, pre1.valid, naive_keys, naive_found);
-        fmt::print("1 core:  full derivation {:.0f} keys/s ({:.3f} s), prefiltered {:.0f} keys/s ({:.3f} s)\n",
-                   n / full1.seconds, full1.seconds, n / pre1.seconds, pre1.seconds);
-        fmt::print("{} cores: full derivation {:.3f} s wall, prefiltered {:.3f} s wall for {:.0f} keys\n", cores,
-                   fullN.seconds, preN.seconds, n);
+        fmt::print(
+            "import of a {}-key export in a child process: peak RSS {:.1f} MB (a child importing "
+            "nothing: "
+            "{:.1f} MB)\n",
+            import_keys, rss_mb, static_cast<double>(baseline_kb) / 1024.0);
+        fmt::print(
+            "planted matches: {}; found valid: full {}, prefiltered {} (naive, first {} keys: "
+            "{})\n",
+            w.planted, full1.valid, pre1.valid, naive_keys, naive_found);
+        fmt::print(
+            "1 core:  full derivation {:.0f} keys/s ({:.3f} s), prefiltered {:.0f} keys/s ({:.3f} "
+            "s)\n",
+            n / full1.seconds, full1.seconds, n / pre1.seconds, pre1.seconds);
+        fmt::print(
+            "{} cores: full derivation {:.3f} s wall, prefiltered {:.3f} s wall for {:.0f} keys\n",
+            cores, fullN.seconds, preN.seconds, n);
         fmt::print("naive:   {:.0f} keys/s (one core)\n", naive);
-        if (full1.valid != w.planted || pre1.valid != w.planted || fullN.valid != w.planted || preN.valid != w.planted)
+        if (full1.valid != w.planted || pre1.valid != w.planted || fullN.valid != w.planted ||
+            preN.valid != w.planted)
             fmt::print("WARNING: not every planted sighting was found\n");
-        fmt::print("match_keys_per_s={:.0f} prefilter_keys_per_s={:.0f} naive_keys_per_s={:.0f} import_peak_rss_mb={:.1f}\n",
-                   n / full1.seconds, n / pre1.seconds, naive, rss_mb);
+        fmt::print(
+            "match_keys_per_s={:.0f} prefilter_keys_per_s={:.0f} naive_keys_per_s={:.0f} "
+            "import_peak_rss_mb={:.1f}\n",
+            n / full1.seconds, n / pre1.seconds, naive, rss_mb);
     });
 }
 

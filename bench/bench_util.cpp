@@ -53,7 +53,8 @@ long measure_child(const std::vector<std::string>& subcommand_args) {
     return std::stol(out);
 }
 
-void write_generated_export(const std::string& zip, std::uint32_t n_keys, const keyfile::ExportSigner& signer) {
+void write_generated_export(const std::string& zip, std::uint32_t n_keys,
+                            const keyfile::ExportSigner& signer) {
     std::vector<core::DiagnosisKey> keys(n_keys);
     core::DeterministicRng rng(2024);
     for (std::uint32_t i = 0; i < n_keys; ++i) {
@@ -70,7 +71,8 @@ void write_generated_export(const std::string& zip, std::uint32_t n_keys, const 
     w.region = "DE";
     w.start_timestamp = 1614816000;
     w.end_timestamp = 1614902400;
-    if (auto r = keyfile::write_export_zip(zip, keys, signer, w, rng); !r) throw std::runtime_error(r.error().what);
+    if (auto r = keyfile::write_export_zip(zip, keys, signer, w, rng); !r)
+        throw std::runtime_error(r.error().what);
 }
 
 keyfile::ReadOptions large_read_options() {

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include "store/store_access.hpp"
 #include "store_workload.hpp"

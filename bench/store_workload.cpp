@@ -24,7 +24,8 @@ StoreWorkload::StoreWorkload(std::uint64_t rows) {
     const core::IntervalNumber now = *core::interval_number(kStoreBenchNow);
     const auto cutoff = *store::retention_cutoff(kStoreBenchNow, store::kDefaultRetentionDays);
     for (core::IntervalNumber iv = cutoff; iv < now; ++iv) intervals_.push_back(iv);
-    rpis_per_interval_ = static_cast<std::uint32_t>((rows + intervals_.size() - 1) / intervals_.size());
+    rpis_per_interval_ =
+        static_cast<std::uint32_t>((rows + intervals_.size() - 1) / intervals_.size());
 }
 
 std::uint32_t StoreWorkload::middle_day() const noexcept {
@@ -46,10 +47,12 @@ void StoreWorkload::fill_interval() {
         core::Beacon b;
         for (std::size_t k = 0; k < 16; k += 8) {
             const std::uint64_t r = rnd();
-            for (std::size_t j = 0; j < 8; ++j) b.rpi.bytes[k + j] = static_cast<std::uint8_t>(r >> (8 * j));
+            for (std::size_t j = 0; j < 8; ++j)
+                b.rpi.bytes[k + j] = static_cast<std::uint8_t>(r >> (8 * j));
         }
         const std::uint64_t r = rnd();
-        for (std::size_t j = 0; j < 4; ++j) b.aem.bytes[j] = static_cast<std::uint8_t>(r >> (8 * j));
+        for (std::size_t j = 0; j < 4; ++j)
+            b.aem.bytes[j] = static_cast<std::uint8_t>(r >> (8 * j));
         const int packets = 1 + static_cast<int>((r >> 32) % 5);
         const auto base = static_cast<std::int64_t>((r >> 40) % 560);
         for (int p = 0; p < packets; ++p) {
@@ -71,7 +74,8 @@ bool StoreWorkload::next(std::vector<core::Observation>& batch) {
             if (next_interval_ == intervals_.size()) break;
             fill_interval();
         }
-        const std::size_t take = std::min(kStoreBenchBatch - batch.size(), pending_.size() - pending_pos_);
+        const std::size_t take =
+            std::min(kStoreBenchBatch - batch.size(), pending_.size() - pending_pos_);
         batch.insert(batch.end(), pending_.begin() + static_cast<std::ptrdiff_t>(pending_pos_),
                      pending_.begin() + static_cast<std::ptrdiff_t>(pending_pos_ + take));
         pending_pos_ += take;
@@ -106,8 +110,10 @@ StoreRun run_store_workload(StoreOpener open, const std::string& path, std::uint
         const double ms = ms_since(t0);
         if (!day) fail("query", day.error());
         run.day_rows = day->size();
-        if (i == 0) run.first_query_ms = ms;
-        else times.push_back(ms);
+        if (i == 0)
+            run.first_query_ms = ms;
+        else
+            times.push_back(ms);
     }
     std::sort(times.begin(), times.end());
     run.median_query_ms = times[times.size() / 2];

@@ -48,8 +48,12 @@ struct StoreRun {
     std::uint64_t day_rows = 0;  ///< sightings returned by the one-day query
     std::uint64_t file_bytes = 0;
 
-    double ingest_per_s() const { return ingest_seconds > 0 ? static_cast<double>(observations) / ingest_seconds : 0; }
-    double bytes_per_sighting() const { return rows ? static_cast<double>(file_bytes) / static_cast<double>(rows) : 0; }
+    double ingest_per_s() const {
+        return ingest_seconds > 0 ? static_cast<double>(observations) / ingest_seconds : 0;
+    }
+    double bytes_per_sighting() const {
+        return rows ? static_cast<double>(file_bytes) / static_cast<double>(rows) : 0;
+    }
 };
 
 /// Opens a store with `open` (called twice: for ingest, then again for the queries), runs the

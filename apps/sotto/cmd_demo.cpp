@@ -10,8 +10,9 @@ namespace sotto::cli {
 void add_demo_command(CLI::App& app, Runner& run) {
     auto o = std::make_shared<demo::DemoOptions>();
     auto keep = std::make_shared<std::string>();
-    auto* cmd = app.add_subcommand(
-        "demo", "Three simulated days of four phones: exposure, publication, download, check, relay, forgery");
+    auto* cmd = app.add_subcommand("demo",
+                                   "Three simulated days of four phones: exposure, publication, "
+                                   "download, check, relay, forgery");
     cmd->add_option("--out", o->out_dir, "Where timeline.svg is written")->capture_default_str();
     cmd->add_option("--keep", *keep, "Keep the stores and downloads in this directory");
     cmd->callback([o, keep, &run] {

@@ -37,7 +37,8 @@ int run_derive(DeriveOptions& o) {
     auto deriver = RpiDeriver::create();
     if (!deriver) return fail(kExitFailure, deriver.error().what);
     std::vector<RollingProximityId> rpis(o.count);
-    if (auto r = deriver->derive(*tek, o.interval, rpis); !r) return fail(kExitFailure, r.error().what);
+    if (auto r = deriver->derive(*tek, o.interval, rpis); !r)
+        return fail(kExitFailure, r.error().what);
     const auto aemk = derive_aemk(*tek);
     for (std::uint32_t i = 0; i < o.count; ++i) {
         auto aem = deriver->crypt_aem(aemk, rpis[i], metadata);

@@ -38,7 +38,10 @@ using namespace sotto::keyfile;
 void detail_wipe(std::string& s) { sotto::detail::secure_wipe(s.data(), s.size()); }
 
 std::string timestamp_line(const std::optional<std::uint64_t>& t) {
-    return t ? fmt::format("{} ({})", *t, utc_time(static_cast<std::int64_t>(std::min<std::uint64_t>(*t, INT64_MAX)))) : std::string("(absent)");
+    return t ? fmt::format(
+                   "{} ({})", *t,
+                   utc_time(static_cast<std::int64_t>(std::min<std::uint64_t>(*t, INT64_MAX))))
+             : std::string("(absent)");
 }
 
 std::string optional_int(const std::optional<std::int32_t>& v) {
@@ -46,9 +49,9 @@ std::string optional_int(const std::optional<std::int32_t>& v) {
 }
 
 std::string key_csv(const core::DiagnosisKey& k) {
-    return fmt::format("{},{},{},{},{},{}", to_hex(k.exposure_key.tek.expose_secret()), k.exposure_key.rolling_start,
-                       k.exposure_key.rolling_period, k.transmission_risk_level,
-                       static_cast<int>(k.report_type),
+    return fmt::format("{},{},{},{},{},{}", to_hex(k.exposure_key.tek.expose_secret()),
+                       k.exposure_key.rolling_start, k.exposure_key.rolling_period,
+                       k.transmission_risk_level, static_cast<int>(k.report_type),
                        k.days_since_onset ? std::to_string(*k.days_since_onset) : std::string());
 }
 
@@ -65,7 +68,9 @@ struct InspectOptions {
 
 int run_inspect(const InspectOptions& o) {
     TrustStore trust;
-    if (int rc = load_trust_store(o.pubkeys, o.key_id, o.key_version, "export inspect", trust); rc != 0) return rc;
+    if (int rc = load_trust_store(o.pubkeys, o.key_id, o.key_version, "export inspect", trust);
+        rc != 0)
+        return rc;
 
     const keyfile::ExportLocation in = keyfile::locate_export(o.file);
     const bool is_zip = in.kind == keyfile::ExportLocation::Kind::kZip;
@@ -76,12 +81,13 @@ int run_inspect(const InspectOptions& o) {
     // exactly what VerifyMode::kRequireSignature would have decided.
     auto info = read_export_file(o.file, trust, VerifyMode::kParseOnly, sink);
     if (!info) {
-        const int code = info.error().code == ErrorCode::kKeyFileIo ||
-                                 info.error().code == ErrorCode::kInternal
-                             ? kExitFailure
-                             : kExitRefused;
-        return fail(code, fmt::format("export inspect: {}{} ({})", code == kExitRefused ? "refused: " : "",
-                                      info.error().what, error_code_name(info.error().code)));
+        const int code =
+            info.error().code == ErrorCode::kKeyFileIo || info.error().code == ErrorCode::kInternal
+                ? kExitFailure
+                : kExitRefused;
+        return fail(
+            code, fmt::format("export inspect: {}{} ({})", code == kExitRefused ? "refused: " : "",
+                              info.error().what, error_code_name(info.error().code)));
     }
 
     // Without --pubkey nothing can verify; say so rather than "untrusted key".
@@ -89,18 +95,21 @@ int run_inspect(const InspectOptions& o) {
     std::error_code ec;
     const bool has_sig = is_zip || fs::exists(in.sig, ec);
     fmt::print("file:            {} ({})\n", o.file,
-               is_zip                 ? "zip"
-               : has_sig              ? "export.bin + " + in.sig.filename().string()
-                                      : "export.bin, no " + in.sig.filename().string());
+               is_zip    ? "zip"
+               : has_sig ? "export.bin + " + in.sig.filename().string()
+                         : "export.bin, no " + in.sig.filename().string());
     fmt::print("export.bin:      {} bytes, sha256 {}\n", info->export_bin_bytes,
                info->export_bin_sha256_hex());
     fmt::print("start_timestamp: {}\n", timestamp_line(info->start_timestamp));
     fmt::print("end_timestamp:   {}\n", timestamp_line(info->end_timestamp));
-    fmt::print("region:          {}\n", info->region.empty() ? "(absent)" : printable(info->region));
-    fmt::print("batch:           {} of {}\n", optional_int(info->batch_num), optional_int(info->batch_size));
+    fmt::print("region:          {}\n",
+               info->region.empty() ? "(absent)" : printable(info->region));
+    fmt::print("batch:           {} of {}\n", optional_int(info->batch_num),
+               optional_int(info->batch_size));
     for (const auto& si : info->signature_infos)
         fmt::print("signature_info:  key_id={} key_version={} algorithm={}\n", printable(si.key_id),
-                   printable(si.key_version), si.algorithm.empty() ? "(absent)" : printable(si.algorithm));
+                   printable(si.key_version),
+                   si.algorithm.empty() ? "(absent)" : printable(si.algorithm));
     fmt::print("signatures:      {} in export.sig\n", info->signatures.size());
     fmt::print("keys:            {} valid, {} invalid\n", info->keys_valid, info->keys_invalid);
     for (std::size_t r = 0; r < kInvalidKeyReasonCount; ++r)
@@ -110,23 +119,26 @@ int run_inspect(const InspectOptions& o) {
     fmt::print("revised_keys:    {} valid\n", info->revised_keys_valid);
     fmt::print("revoked:         {}\n", info->keys_revoked);
     if (info->verified) {
-        fmt::print("signature:       verified (key {}/{})\n",
-                   info->verified_key_id.empty() ? "?" : printable(info->verified_key_id),
-                   info->verified_key_version.empty() ? "?" : printable(info->verified_key_version));
+        fmt::print(
+            "signature:       verified (key {}/{})\n",
+            info->verified_key_id.empty() ? "?" : printable(info->verified_key_id),
+            info->verified_key_version.empty() ? "?" : printable(info->verified_key_version));
     } else {
-        fmt::print("signature:       NOT verified: {}\n", no_key ? "no --pubkey given"
-                                                              : signature_status_name(info->signature_status));
+        fmt::print("signature:       NOT verified: {}\n",
+                   no_key ? "no --pubkey given" : signature_status_name(info->signature_status));
     }
     if (o.list_keys) {
-        fmt::print("# keys: tek_hex,rolling_start,rolling_period,transmission_risk_level,report_type,"
-                   "days_since_onset\n");
+        fmt::print(
+            "# keys: tek_hex,rolling_start,rolling_period,transmission_risk_level,report_type,"
+            "days_since_onset\n");
         for (const auto& k : keys) fmt::print("{}\n", key_csv(k));
     }
     std::fflush(stdout);
     if (info->verified) return kExitOk;
     if (no_key) return fail(kExitRefused, "export inspect: refused: no --pubkey to verify with");
-    return fail(kExitRefused, fmt::format("export inspect: refused: {} ({})", info->signature_error->what,
-                                          error_code_name(info->signature_error->code)));
+    return fail(kExitRefused,
+                fmt::format("export inspect: refused: {} ({})", info->signature_error->what,
+                            error_code_name(info->signature_error->code)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,14 +170,16 @@ std::vector<std::string_view> split(std::string_view line) {
     std::size_t start = 0;
     for (;;) {
         const std::size_t c = line.find(',', start);
-        f.push_back(line.substr(start, c == std::string_view::npos ? std::string_view::npos : c - start));
+        f.push_back(
+            line.substr(start, c == std::string_view::npos ? std::string_view::npos : c - start));
         if (c == std::string_view::npos) return f;
         start = c + 1;
     }
 }
 
 // Parses the key CSV. On error, `error` says "line N: ...".
-std::optional<std::vector<core::DiagnosisKey>> parse_keys_csv(std::string_view text, std::string& error) {
+std::optional<std::vector<core::DiagnosisKey>> parse_keys_csv(std::string_view text,
+                                                              std::string& error) {
     std::vector<core::DiagnosisKey> keys;
     std::size_t pos = 0;
     int line_no = 0;
@@ -189,14 +203,17 @@ std::optional<std::vector<core::DiagnosisKey>> parse_keys_csv(std::string_view t
             return std::nullopt;
         };
         if (f.size() < 4 || f.size() > 6)
-            return bad("expected tek_hex,rolling_start,rolling_period,transmission_risk_level"
-                       "[,report_type,days_since_onset]");
+            return bad(
+                "expected tek_hex,rolling_start,rolling_period,transmission_risk_level"
+                "[,report_type,days_since_onset]");
         core::DiagnosisKey k;
         auto tek = core::TemporaryExposureKey::from_hex(f[0]);
         if (!tek) return bad("tek_hex must be 32 hex digits");
         k.exposure_key.tek = std::move(*tek);
-        if (!parse_number(f[1], k.exposure_key.rolling_start)) return bad("rolling_start is not a number");
-        if (!parse_number(f[2], k.exposure_key.rolling_period)) return bad("rolling_period is not a number");
+        if (!parse_number(f[1], k.exposure_key.rolling_start))
+            return bad("rolling_start is not a number");
+        if (!parse_number(f[2], k.exposure_key.rolling_period))
+            return bad("rolling_period is not a number");
         if (!parse_number(f[3], k.transmission_risk_level))
             return bad("transmission_risk_level is not a number");
         if (f.size() >= 5 && !f[4].empty()) {
@@ -217,7 +234,8 @@ std::optional<std::vector<core::DiagnosisKey>> parse_keys_csv(std::string_view t
 
 int run_build(const BuildOptions& o) {
     if (o.start_timestamp.has_value() != o.end_timestamp.has_value())
-        return fail(kExitUsage, "export build: give --start-timestamp and --end-timestamp together");
+        return fail(kExitUsage,
+                    "export build: give --start-timestamp and --end-timestamp together");
     auto csv = read_text_file(o.keys_csv);
     if (!csv) return fail(kExitUsage, "export build: cannot read --keys " + o.keys_csv);
     std::string error;
@@ -229,7 +247,8 @@ int run_build(const BuildOptions& o) {
     if (!pem) return fail(kExitUsage, "export build: cannot read --signing-key " + o.signing_key);
     auto signer = ExportSigner::from_pem(*pem);
     detail_wipe(*pem);
-    if (!signer) return fail(kExitUsage, "export build: --signing-key: not an EC P-256 private key");
+    if (!signer)
+        return fail(kExitUsage, "export build: --signing-key: not an EC P-256 private key");
 
     ExportWriteOptions w;
     w.key_id = o.key_id;
@@ -251,7 +270,8 @@ int run_build(const BuildOptions& o) {
         w.start_timestamp = lo * 600;
         w.end_timestamp = hi * 600;
     } else {
-        return fail(kExitUsage, "export build: no keys: give --start-timestamp and --end-timestamp");
+        return fail(kExitUsage,
+                    "export build: no keys: give --start-timestamp and --end-timestamp");
     }
 
     auto rng = core::SystemRng::create();
@@ -259,7 +279,8 @@ int run_build(const BuildOptions& o) {
     auto r = write_export_zip(o.out, *keys, *signer, w, *rng);
     if (!r) {
         const int code = r.error().code == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
-        return fail(code, fmt::format("export build: {} ({})", r.error().what, error_code_name(r.error().code)));
+        return fail(code, fmt::format("export build: {} ({})", r.error().what,
+                                      error_code_name(r.error().code)));
     }
     fmt::print("wrote {}: {} keys + {} padding, signed as {}/{}\n", o.out, keys->size(), o.pad,
                o.key_id, o.key_version);
@@ -281,10 +302,11 @@ void add_export_command(CLI::App& app, Runner& run) {
     inspect->add_option("file", io->file, "export.zip, export.bin or a directory")
         ->required()
         ->check(CLI::ExistingPath);
-    inspect->add_option("--pubkey", io->pubkeys,
-                        "Trusted P-256 public key (PEM), repeatable. Without --key-id it is trusted "
-                        "under any key id/version the file names; the signature must verify with "
-                        "one of them")
+    inspect
+        ->add_option("--pubkey", io->pubkeys,
+                     "Trusted P-256 public key (PEM), repeatable. Without --key-id it is trusted "
+                     "under any key id/version the file names; the signature must verify with "
+                     "one of them")
         ->allow_extra_args(false)  // one PEM per --pubkey: never swallow FILE
         ->check(CLI::ExistingFile);
     inspect->add_option("--key-id", io->key_id, "Trust the --pubkey keys only under this key id");
@@ -294,16 +316,18 @@ void add_export_command(CLI::App& app, Runner& run) {
 
     auto bo = std::make_shared<BuildOptions>();
     auto* build = group->add_subcommand("build", "Build and sign an export.zip from a key CSV");
-    build->add_option("--keys", bo->keys_csv,
-                      "CSV: tek_hex,rolling_start,rolling_period,transmission_risk_level"
-                      "[,report_type,days_since_onset]; header line optional")
+    build
+        ->add_option("--keys", bo->keys_csv,
+                     "CSV: tek_hex,rolling_start,rolling_period,transmission_risk_level"
+                     "[,report_type,days_since_onset]; header line optional")
         ->required()
         ->check(CLI::ExistingFile);
     build->add_option("--signing-key", bo->signing_key, "EC P-256 private key (PEM)")
         ->required()
         ->check(CLI::ExistingFile);
     build->add_option("--key-id", bo->key_id, "verification_key_id, e.g. 262")->required();
-    build->add_option("--key-version", bo->key_version, "verification_key_version, e.g. v1")->required();
+    build->add_option("--key-version", bo->key_version, "verification_key_version, e.g. v1")
+        ->required();
     build->add_option("--region", bo->region, "Region, e.g. DE")->required();
     build->add_option("--pad", bo->pad, "Add N random fake keys")->capture_default_str();
     build->add_option("--start-timestamp", bo->start_timestamp,

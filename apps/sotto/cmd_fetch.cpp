@@ -46,7 +46,8 @@ struct FetchOptions {
 // "\r3/14 exposureKeyExport-DE/...zip 120/480 KiB" on a terminal, at most once per whole KiB.
 fetch::ProgressCallback terminal_progress(bool enabled) {
     if (!enabled) return {};
-    return [last = std::uint64_t{~0ULL}](const std::string& path, std::uint64_t now, std::uint64_t total) mutable {
+    return [last = std::uint64_t{~0ULL}](const std::string& path, std::uint64_t now,
+                                         std::uint64_t total) mutable {
         const std::uint64_t kib = now / 1024;
         if (kib == last) return true;
         last = kib;
@@ -57,7 +58,8 @@ fetch::ProgressCallback terminal_progress(bool enabled) {
 
 int run_fetch(const FetchOptions& o) {
     keyfile::TrustStore trust;
-    if (int rc = load_trust_store(o.pubkeys, o.key_id, o.key_version, "fetch", trust); rc != 0) return rc;
+    if (int rc = load_trust_store(o.pubkeys, o.key_id, o.key_version, "fetch", trust); rc != 0)
+        return rc;
     fetch::DownloadOptions dl;
     dl.max_file_bytes = std::uint64_t{o.max_file_mib} << 20;
     dl.total_timeout_ms = o.timeout_s * 1000;
@@ -65,22 +67,24 @@ int run_fetch(const FetchOptions& o) {
     const fs::path state_dir = o.state_dir;
     std::error_code ec;
     fs::create_directories(state_dir, ec);
-    auto d = fetch::Downloader::create(fetch::Source{o.source},
-                                       std::make_unique<fetch::FileFetchState>(state_dir / "fetch.state"),
-                                       state_dir / "spool", dl);
+    auto d = fetch::Downloader::create(
+        fetch::Source{o.source}, std::make_unique<fetch::FileFetchState>(state_dir / "fetch.state"),
+        state_dir / "spool", dl);
     if (!d) {
-        const bool usage = d.error().code == ErrorCode::kNetworkRefused || d.error().code == ErrorCode::kInvalidArgument;
+        const bool usage = d.error().code == ErrorCode::kNetworkRefused ||
+                           d.error().code == ErrorCode::kInvalidArgument;
         return fail(usage ? kExitUsage : kExitFailure, fmt::format("fetch: {}", d.error().what));
     }
     const bool show_progress = !o.quiet && ::isatty(2) == 1;
     auto r = d->fetch_round(terminal_progress(show_progress));
     if (show_progress) fmt::print(stderr, "\r\033[K");
     if (!r) return fail(kExitFailure, fmt::format("fetch: {}", r.error().what));
-    if (r->state_was_damaged) fmt::print(stderr, "sotto: fetch: the fetch state was damaged and is rebuilt\n");
+    if (r->state_was_damaged)
+        fmt::print(stderr, "sotto: fetch: the fetch state was damaged and is rebuilt\n");
     if (r->index_status == fetch::IndexStatus::kFailed) {
         if (r->index_http_status != 0) {
-            return fail(kExitFailure, fmt::format("fetch: index.txt: {} (HTTP {})", r->index_error.what,
-                                                  r->index_http_status));
+            return fail(kExitFailure, fmt::format("fetch: index.txt: {} (HTTP {})",
+                                                  r->index_error.what, r->index_http_status));
         }
         return fail(kExitFailure, fmt::format("fetch: index.txt: {}", r->index_error.what));
     }
@@ -101,12 +105,15 @@ int run_fetch(const FetchOptions& o) {
                     fmt::print("failed     {} {}\n", path, f.error.what);
                 }
                 continue;
-            default: break;
+            default:
+                break;
         }
-        auto info = keyfile::read_export_zip(f.spool_file, trust, keyfile::VerifyMode::kRequireSignature, {});
+        auto info = keyfile::read_export_zip(f.spool_file, trust,
+                                             keyfile::VerifyMode::kRequireSignature, {});
         if (!info) {
             ++refused;
-            fmt::print("refused    {} {} ({})\n", path, info.error().what, error_code_name(info.error().code));
+            fmt::print("refused    {} {} ({})\n", path, info.error().what,
+                       error_code_name(info.error().code));
             continue;
         }
         ++verified;
@@ -122,9 +129,11 @@ int run_fetch(const FetchOptions& o) {
         }
         fmt::print("delivered  {} keys={} {}\n", path, info->keys_valid, dest.string());
     }
-    fmt::print("index {}: {} files, {} verified, {} refused, {} failed, {} unchanged, {} requests, {} bytes\n",
-               r->index_status == fetch::IndexStatus::kNew ? "new" : "unchanged", r->files.size(), verified,
-               refused, failed, unchanged, r->requests, r->bytes_downloaded);
+    fmt::print(
+        "index {}: {} files, {} verified, {} refused, {} failed, {} unchanged, {} requests, {} "
+        "bytes\n",
+        r->index_status == fetch::IndexStatus::kNew ? "new" : "unchanged", r->files.size(),
+        verified, refused, failed, unchanged, r->requests, r->bytes_downloaded);
     if (failed > 0) return kExitFailure;
     if (refused > 0) return kExitRefused;
     return kExitOk;
@@ -134,16 +143,23 @@ int run_fetch(const FetchOptions& o) {
 
 void add_fetch_command(CLI::App& app, Runner& run) {
     auto o = std::make_shared<FetchOptions>();
-    auto* cmd = app.add_subcommand("fetch", "Download diagnosis-key files and verify their signatures");
-    cmd->add_option("--source", o->source, "https:// bucket root (index.txt) or a local directory")->required();
-    cmd->add_option("--state-dir", o->state_dir, "Directory for the fetch state and the spool")->required();
+    auto* cmd =
+        app.add_subcommand("fetch", "Download diagnosis-key files and verify their signatures");
+    cmd->add_option("--source", o->source, "https:// bucket root (index.txt) or a local directory")
+        ->required();
+    cmd->add_option("--state-dir", o->state_dir, "Directory for the fetch state and the spool")
+        ->required();
     cmd->add_option("--pubkey", o->pubkeys, "PEM public key of the health authority")->required();
     cmd->add_option("--key-id", o->key_id, "Bind --pubkey to this verification_key_id");
-    cmd->add_option("--key-version", o->key_version, "Bind --pubkey to this verification_key_version");
+    cmd->add_option("--key-version", o->key_version,
+                    "Bind --pubkey to this verification_key_version");
     cmd->add_option("--out", o->out_dir, "Copy verified files here and mark them used");
-    cmd->add_flag("--revalidate", o->revalidate, "Send conditional requests for downloaded files too");
-    cmd->add_option("--max-file-mib", o->max_file_mib, "Largest file accepted (MiB)")->check(CLI::Range(1u, 1024u));
-    cmd->add_option("--timeout", o->timeout_s, "Timeout per file (seconds)")->check(CLI::Range(1u, 3600u));
+    cmd->add_flag("--revalidate", o->revalidate,
+                  "Send conditional requests for downloaded files too");
+    cmd->add_option("--max-file-mib", o->max_file_mib, "Largest file accepted (MiB)")
+        ->check(CLI::Range(1u, 1024u));
+    cmd->add_option("--timeout", o->timeout_s, "Timeout per file (seconds)")
+        ->check(CLI::Range(1u, 3600u));
     cmd->add_flag("--quiet", o->quiet, "No progress on the terminal");
     cmd->callback([o, &run] { run = [o] { return run_fetch(*o); }; });
 }

@@ -37,9 +37,12 @@ struct MatchOptions {
 
 const char* level_name(core::CwaRiskLevel l) {
     switch (l) {
-        case core::CwaRiskLevel::kHigh: return "high";
-        case core::CwaRiskLevel::kLow: return "low";
-        default: return "none";
+        case core::CwaRiskLevel::kHigh:
+            return "high";
+        case core::CwaRiskLevel::kLow:
+            return "low";
+        default:
+            return "none";
     }
 }
 
@@ -49,17 +52,24 @@ json risk_json(const core::CwaRiskResult& r) {
         days.push_back({{"date", d.date_unix},
                         {"risk_level", level_name(d.risk_level)},
                         {"normalized_time", d.normalized_time},
-                        {"minimum_distinct_encounters_with_low_risk", d.minimum_distinct_encounters_with_low_risk},
-                        {"minimum_distinct_encounters_with_high_risk", d.minimum_distinct_encounters_with_high_risk}});
+                        {"minimum_distinct_encounters_with_low_risk",
+                         d.minimum_distinct_encounters_with_low_risk},
+                        {"minimum_distinct_encounters_with_high_risk",
+                         d.minimum_distinct_encounters_with_high_risk}});
     json j = {{"model", "corona-warn-app"},
               {"risk_level", level_name(r.total_risk_level)},
               {"days", days},
               {"number_of_days_with_low_risk", r.number_of_days_with_low_risk},
               {"number_of_days_with_high_risk", r.number_of_days_with_high_risk},
-              {"total_minimum_distinct_encounters_with_low_risk", r.total_minimum_distinct_encounters_with_low_risk},
-              {"total_minimum_distinct_encounters_with_high_risk", r.total_minimum_distinct_encounters_with_high_risk}};
-    j["most_recent_date_with_low_risk"] = r.most_recent_date_with_low_risk ? json(*r.most_recent_date_with_low_risk) : json(nullptr);
-    j["most_recent_date_with_high_risk"] = r.most_recent_date_with_high_risk ? json(*r.most_recent_date_with_high_risk) : json(nullptr);
+              {"total_minimum_distinct_encounters_with_low_risk",
+               r.total_minimum_distinct_encounters_with_low_risk},
+              {"total_minimum_distinct_encounters_with_high_risk",
+               r.total_minimum_distinct_encounters_with_high_risk}};
+    j["most_recent_date_with_low_risk"] =
+        r.most_recent_date_with_low_risk ? json(*r.most_recent_date_with_low_risk) : json(nullptr);
+    j["most_recent_date_with_high_risk"] = r.most_recent_date_with_high_risk
+                                               ? json(*r.most_recent_date_with_high_risk)
+                                               : json(nullptr);
     return j;
 }
 
@@ -71,16 +81,18 @@ json to_json(const CheckReport& r) {
         o["key_id"] = printable(f.info.verified_key_id.empty() && !f.info.signature_infos.empty()
                                     ? f.info.signature_infos.front().key_id
                                     : f.info.verified_key_id);
-        o["key_version"] = printable(f.info.verified_key_version.empty() && !f.info.signature_infos.empty()
-                                         ? f.info.signature_infos.front().key_version
-                                         : f.info.verified_key_version);
+        o["key_version"] =
+            printable(f.info.verified_key_version.empty() && !f.info.signature_infos.empty()
+                          ? f.info.signature_infos.front().key_version
+                          : f.info.verified_key_version);
         o["keys"] = f.info.keys_valid;
         if (f.error) o["error"] = f.error->what;
         files.push_back(o);
     }
     json matches = json::array();
     for (const auto& m : r.matches) {
-        json o = {{"tek", to_hex(m.diagnosis_key.exposure_key.tek.expose_secret())},  // published: not secret any more
+        json o = {{"tek", to_hex(m.diagnosis_key.exposure_key.tek
+                                     .expose_secret())},  // published: not secret any more
                   {"rolling_start", m.diagnosis_key.exposure_key.rolling_start},
                   {"rolling_period", m.diagnosis_key.exposure_key.rolling_period},
                   {"rpi", to_hex(m.rpi.bytes)},
@@ -94,7 +106,9 @@ json to_json(const CheckReport& r) {
                   {"status", m.status == core::MatchStatus::kValid ? "valid" : "suspect"},
                   {"reason", m.reason},
                   {"metadata_disputed", m.metadata_disputed}};
-        o["days_since_onset"] = m.diagnosis_key.days_since_onset ? json(*m.diagnosis_key.days_since_onset) : json(nullptr);
+        o["days_since_onset"] = m.diagnosis_key.days_since_onset
+                                    ? json(*m.diagnosis_key.days_since_onset)
+                                    : json(nullptr);
         matches.push_back(o);
     }
     json windows = json::array();
@@ -130,33 +144,39 @@ void print_text(const CheckReport& r) {
     for (const auto& f : r.files) {
         if (f.verified)
             fmt::print("{}: verified (key {}/{}), {} keys\n", printable(f.source),
-                       printable(f.info.verified_key_id), printable(f.info.verified_key_version), f.info.keys_valid);
+                       printable(f.info.verified_key_id), printable(f.info.verified_key_version),
+                       f.info.keys_valid);
         else if (f.matched)
-            fmt::print("{}: NOT verified ({}), {} keys matched anyway (--no-verify)\n", printable(f.source),
-                       f.error ? f.error->what : "", f.info.keys_valid);
+            fmt::print("{}: NOT verified ({}), {} keys matched anyway (--no-verify)\n",
+                       printable(f.source), f.error ? f.error->what : "", f.info.keys_valid);
         else if (f.error)
-            fmt::print("{}: REFUSED: {} ({})\n", printable(f.source), f.error->what, error_code_name(f.error->code));
+            fmt::print("{}: REFUSED: {} ({})\n", printable(f.source), f.error->what,
+                       error_code_name(f.error->code));
     }
-    fmt::print("checked {} keys against {} sightings\n", r.keys.keys - r.keys.keys_revoked, r.sightings);
+    fmt::print("checked {} keys against {} sightings\n", r.keys.keys - r.keys.keys_revoked,
+               r.sightings);
     for (const auto& m : r.matches)
         fmt::print("{} RPI {} (interval {}) heard {} times {} .. {}, metadata {}{}{}{}\n",
-                   m.status == core::MatchStatus::kValid ? "match  " : "SUSPECT", to_hex(m.rpi.bytes), m.interval,
-                   m.sightings, utc_time(m.first_seen), utc_time(m.last_seen), to_hex(m.metadata),
+                   m.status == core::MatchStatus::kValid ? "match  " : "SUSPECT",
+                   to_hex(m.rpi.bytes), m.interval, m.sightings, utc_time(m.first_seen),
+                   utc_time(m.last_seen), to_hex(m.metadata),
                    m.status == core::MatchStatus::kValid ? "" : ": ", m.reason,
                    m.metadata_disputed ? " (metadata disputed: also heard with other AEMs)" : "");
     for (const auto& e : r.report.encounters)
         fmt::print("exposure: {} .. {}, about {} min, closest {} dB, typical {} dB attenuation\n",
                    utc_time(e.first_seen), utc_time(e.last_seen), e.minutes, e.min_attenuation_db,
                    e.typical_attenuation_db);
-    fmt::print("risk (Corona-Warn-App): {} ({} exposure windows)\n", level_name(r.report.risk.total_risk_level),
-               r.report.windows.size());
+    fmt::print("risk (Corona-Warn-App): {} ({} exposure windows)\n",
+               level_name(r.report.risk.total_risk_level), r.report.windows.size());
 }
 
 int run_match(MatchOptions& o) {
-    if (o.pubkeys.empty() && !o.no_verify) return fail(kExitUsage, "match: give --pubkey (or --no-verify)");
+    if (o.pubkeys.empty() && !o.no_verify)
+        return fail(kExitUsage, "match: give --pubkey (or --no-verify)");
     if (o.tolerance > 144) return fail(kExitUsage, "match: --tolerance must be 0..144 intervals");
     keyfile::TrustStore trust;
-    if (int rc = load_trust_store(o.pubkeys, o.key_id, o.key_version, "match", trust); rc != 0) return rc;
+    if (int rc = load_trust_store(o.pubkeys, o.key_id, o.key_version, "match", trust); rc != 0)
+        return rc;
     std::int64_t now = 0;
     if (int rc = resolve_clock(o.store, now); rc != 0) return rc;
     // The Tracer runs the check at --now. No retention here: a --now far in the future must not
@@ -187,8 +207,8 @@ int run_match(MatchOptions& o) {
     int code = kExitOk;
     for (const auto& f : result->files) {
         if (f.matched || !f.error) continue;
-        fmt::print(stderr, "sotto: match: refused {}: {} ({})\n", printable(f.source), f.error->what,
-                   error_code_name(f.error->code));
+        fmt::print(stderr, "sotto: match: refused {}: {} ({})\n", printable(f.source),
+                   f.error->what, error_code_name(f.error->code));
         code = kExitRefused;
     }
     return code;
@@ -198,19 +218,24 @@ int run_match(MatchOptions& o) {
 
 void add_match_command(CLI::App& app, Runner& run) {
     auto o = std::make_shared<MatchOptions>();
-    auto* cmd = app.add_subcommand("match", "Match published key files against the encrypted store");
+    auto* cmd =
+        app.add_subcommand("match", "Match published key files against the encrypted store");
     cmd->alias("import");
     add_store_options(cmd, o->store);
     cmd->add_option("--pubkey", o->pubkeys, "Health authority's public key (PEM); repeatable")
         ->allow_extra_args(false);  // one PEM per --pubkey: never swallow the files
     cmd->add_option("--key-id", o->key_id, "Trust the --pubkey keys only under this key id");
     cmd->add_option("--key-version", o->key_version, "... and this key version");
-    cmd->add_flag("--no-verify", o->no_verify, "Match files whose signature does not verify (testing only)");
+    cmd->add_flag("--no-verify", o->no_verify,
+                  "Match files whose signature does not verify (testing only)");
     cmd->add_flag("--json", o->as_json, "Print one JSON object");
-    cmd->add_flag("--full", o->full, "Derive all 144 RPIs of every key (also finds far-off replays)");
-    cmd->add_option("--tolerance", o->tolerance, "Intervals a sighting may lie from its RPI's interval")
+    cmd->add_flag("--full", o->full,
+                  "Derive all 144 RPIs of every key (also finds far-off replays)");
+    cmd->add_option("--tolerance", o->tolerance,
+                    "Intervals a sighting may lie from its RPI's interval")
         ->capture_default_str();
-    cmd->add_option("files", o->files, "export.zip, export.bin (export.sig beside it) or a directory")
+    cmd->add_option("files", o->files,
+                    "export.zip, export.bin (export.sig beside it) or a directory")
         ->required();
     cmd->callback([o, &run] { run = [o] { return run_match(*o); }; });
 }

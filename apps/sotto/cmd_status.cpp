@@ -32,7 +32,8 @@ int run_status(const StatusOptions& o) {
     if (!line) {
         if (line.error().code == ErrorCode::kNetworkRefused)
             return fail(kExitRefused, "status: permission denied on the socket (join group sotto)");
-        return fail(kExitFailure, fmt::format("status: sottod does not answer ({})", line.error().what));
+        return fail(kExitFailure,
+                    fmt::format("status: sottod does not answer ({})", line.error().what));
     }
     auto j = nlohmann::json::parse(*line, nullptr, false);
     if (j.is_discarded() || !j.is_object() || j.contains("error") || !j.contains("heard"))
@@ -43,16 +44,19 @@ int run_status(const StatusOptions& o) {
     }
     fmt::print("sottod {} ({} radio), up {} s\n", printable(j.value("version", "?")),
                printable(j.value("radio", "?")), j.value("uptime_s", 0L));
-    fmt::print("bluetooth: adapter {}, advertising {}, scanning {}, {} scan windows, {} rotations\n",
-               field(j, "bluetooth", "adapter_present"), field(j, "bluetooth", "advertising"),
-               field(j, "bluetooth", "scanning"), field(j, "bluetooth", "scan_windows"),
-               field(j, "bluetooth", "rotations"));
-    fmt::print("heard: {} beacons accepted, {} stored, {} pending, {} malformed\n", field(j, "heard", "accepted"),
-               field(j, "heard", "stored"), field(j, "heard", "pending"), field(j, "heard", "malformed"));
+    fmt::print(
+        "bluetooth: adapter {}, advertising {}, scanning {}, {} scan windows, {} rotations\n",
+        field(j, "bluetooth", "adapter_present"), field(j, "bluetooth", "advertising"),
+        field(j, "bluetooth", "scanning"), field(j, "bluetooth", "scan_windows"),
+        field(j, "bluetooth", "rotations"));
+    fmt::print("heard: {} beacons accepted, {} stored, {} pending, {} malformed\n",
+               field(j, "heard", "accepted"), field(j, "heard", "stored"),
+               field(j, "heard", "pending"), field(j, "heard", "malformed"));
     if (j.contains("keys") && j["keys"].value("configured", false)) {
         fmt::print("key files: {} rounds ({} failed), {} used, {} refused, {} failed downloads\n",
-                   field(j, "keys", "rounds"), field(j, "keys", "rounds_failed"), field(j, "keys", "files_used"),
-                   field(j, "keys", "files_refused"), field(j, "keys", "files_failed"));
+                   field(j, "keys", "rounds"), field(j, "keys", "rounds_failed"),
+                   field(j, "keys", "files_used"), field(j, "keys", "files_refused"),
+                   field(j, "keys", "files_failed"));
     } else {
         fmt::print("key files: not configured (--keys-url or --keys-dir)\n");
     }
@@ -65,7 +69,8 @@ int run_status(const StatusOptions& o) {
 
 void add_status_command(CLI::App& app, Runner& run) {
     auto o = std::make_shared<StatusOptions>();
-    auto* cmd = app.add_subcommand("status", "Ask the running sottod what it heard, downloaded and found");
+    auto* cmd =
+        app.add_subcommand("status", "Ask the running sottod what it heard, downloaded and found");
     cmd->add_option("--socket", o->socket, "sottod's status socket")->capture_default_str();
     cmd->add_option("--timeout-ms", o->timeout_ms, "Give up after this long")
         ->check(CLI::Range(10, 60'000))

@@ -150,7 +150,8 @@ int run_ingest(IngestOptions& o) {
     fmt::print("ingested {} sightings ({} new RPI-interval rows), {} invalid lines\n", accepted,
                new_rows, invalid);
     if (dropped > 0)
-        fmt::print(stderr, "{} packets not stored: their RPI already had {} AEMs in that interval\n",
+        fmt::print(stderr,
+                   "{} packets not stored: their RPI already had {} AEMs in that interval\n",
                    dropped, core::kMaxAemsPerRpi);
     return kExitOk;
 }
@@ -227,7 +228,8 @@ int run_erase(EraseOptions& o) {
     auto r = EncounterStore::destroy(o.store);
     if (!r) {
         if (r.error().code == ErrorCode::kStorageNotAStore)
-            return fail(kExitRefused, "refusing to erase: not a sotto store (no key-derivation file)");
+            return fail(kExitRefused,
+                        "refusing to erase: not a sotto store (no key-derivation file)");
         return store_error(r.error());
     }
     fmt::print("erased\n");

@@ -41,7 +41,8 @@ std::optional<std::string> read_text_file(const std::filesystem::path& p,
 /// Opens a regular file for reading without blocking on it (O_NONBLOCK until its type is known).
 /// nullptr with `why` set when it cannot be opened, is not a regular file, or is larger than
 /// `max_bytes`.
-std::FILE* open_regular_file(const std::filesystem::path& p, std::uint64_t max_bytes, std::string& why);
+std::FILE* open_regular_file(const std::filesystem::path& p, std::uint64_t max_bytes,
+                             std::string& why);
 
 /// `s` with every byte outside printable ASCII replaced by '?': for text that comes from a file
 /// (key ids, regions) and reaches a terminal or JSON.
@@ -53,7 +54,8 @@ std::string utc_time(std::int64_t unix_seconds);
 /// Fills `trust` from PEM files: bound to `key_id`/`key_version` when given (both or neither),
 /// otherwise trusted under any key id. Prints one line and returns kExitUsage on a problem, else 0.
 int load_trust_store(const std::vector<std::string>& pubkeys, const std::string& key_id,
-                     const std::string& key_version, const char* command, keyfile::TrustStore& trust);
+                     const std::string& key_version, const char* command,
+                     keyfile::TrustStore& trust);
 
 void add_derive_command(CLI::App& app, Runner& run);
 /// `sotto match`: key files against the store.

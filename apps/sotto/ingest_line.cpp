@@ -29,7 +29,8 @@ bool parse_int(std::string_view s, T& out) {
 
 std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -48,7 +49,8 @@ const char* parse_ingest_line(std::string_view line, core::Observation& o) noexc
     if (!parse_int(fields[0], o.time)) return "time is not an integer";
     int rssi = 0;
     if (!parse_int(fields[1], rssi)) return "RSSI is not an integer";
-    if (rssi < core::kMinRssiDbm || rssi > core::kMaxRssiDbm) return "observation: RSSI out of range";
+    if (rssi < core::kMinRssiDbm || rssi > core::kMaxRssiDbm)
+        return "observation: RSSI out of range";
     o.rssi = static_cast<std::int8_t>(rssi);
     const std::string_view hex = fields[2];
     if (hex.size() > 2 * 31) return "payload longer than 31 bytes";
@@ -60,7 +62,6 @@ const char* parse_ingest_line(std::string_view line, core::Observation& o) noexc
     o.beacon = *beacon;
     return nullptr;
 }
-
 
 LineReader::Status LineReader::next(std::string& line) {
     line.clear();

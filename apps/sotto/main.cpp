@@ -23,7 +23,8 @@ int fail(int code, const std::string& message) {
     return code;
 }
 
-std::FILE* open_regular_file(const std::filesystem::path& p, std::uint64_t max_bytes, std::string& why) {
+std::FILE* open_regular_file(const std::filesystem::path& p, std::uint64_t max_bytes,
+                             std::string& why) {
     const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         why = "cannot open it";
@@ -41,7 +42,8 @@ std::FILE* open_regular_file(const std::filesystem::path& p, std::uint64_t max_b
         return nullptr;
     }
     const int flags = ::fcntl(fd, F_GETFL);
-    std::FILE* f = flags >= 0 && ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? ::fdopen(fd, "rb") : nullptr;
+    std::FILE* f =
+        flags >= 0 && ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? ::fdopen(fd, "rb") : nullptr;
     if (f == nullptr) {
         ::close(fd);
         why = "cannot open it";
@@ -75,7 +77,8 @@ std::string printable(std::string_view s) {
 }
 
 std::string utc_time(std::int64_t t) {
-    if (t < 0 || t > static_cast<std::int64_t>(std::numeric_limits<std::int32_t>::max()) * 100) return "?";
+    if (t < 0 || t > static_cast<std::int64_t>(std::numeric_limits<std::int32_t>::max()) * 100)
+        return "?";
     const auto tt = static_cast<std::time_t>(t);
     std::tm tm{};
     if (gmtime_r(&tt, &tm) == nullptr) return "?";
@@ -85,21 +88,29 @@ std::string utc_time(std::int64_t t) {
 }
 
 int load_trust_store(const std::vector<std::string>& pubkeys, const std::string& key_id,
-                     const std::string& key_version, const char* command, keyfile::TrustStore& trust) {
+                     const std::string& key_version, const char* command,
+                     keyfile::TrustStore& trust) {
     if (key_id.empty() != key_version.empty())
-        return fail(kExitUsage, fmt::format("{}: give --key-id and --key-version together", command));
+        return fail(kExitUsage,
+                    fmt::format("{}: give --key-id and --key-version together", command));
     if (!key_id.empty() && pubkeys.empty())
         return fail(kExitUsage, fmt::format("{}: --key-id needs --pubkey", command));
     std::vector<std::filesystem::path> paths(pubkeys.begin(), pubkeys.end());
     std::size_t bad = 0;
     if (auto r = host::add_pem_files(trust, paths, key_id, key_version, &bad); !r) {
-        if (r.error().code == ErrorCode::kInvalidArgument && r.error().what == std::string_view("file: not a regular file"))
-            return fail(kExitUsage, fmt::format("{}: --pubkey {}: not a regular file", command, pubkeys[bad]));
+        if (r.error().code == ErrorCode::kInvalidArgument &&
+            r.error().what == std::string_view("file: not a regular file"))
+            return fail(kExitUsage,
+                        fmt::format("{}: --pubkey {}: not a regular file", command, pubkeys[bad]));
         if (r.error().code == ErrorCode::kStorageIo)
-            return fail(kExitUsage, fmt::format("{}: cannot read --pubkey {}", command, pubkeys[bad]));
-        if (r.error().code == ErrorCode::kInvalidArgument && r.error().what == std::string_view("file: larger than allowed"))
-            return fail(kExitUsage, fmt::format("{}: --pubkey {}: larger than 64 KiB", command, pubkeys[bad]));
-        return fail(kExitUsage, fmt::format("{}: --pubkey {}: not an EC P-256 public key", command, pubkeys[bad]));
+            return fail(kExitUsage,
+                        fmt::format("{}: cannot read --pubkey {}", command, pubkeys[bad]));
+        if (r.error().code == ErrorCode::kInvalidArgument &&
+            r.error().what == std::string_view("file: larger than allowed"))
+            return fail(kExitUsage,
+                        fmt::format("{}: --pubkey {}: larger than 64 KiB", command, pubkeys[bad]));
+        return fail(kExitUsage, fmt::format("{}: --pubkey {}: not an EC P-256 public key", command,
+                                            pubkeys[bad]));
     }
     return 0;
 }

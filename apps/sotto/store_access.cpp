@@ -16,7 +16,6 @@ namespace sotto::cli {
 using store::Credential;
 using store::EncounterStore;
 
-
 void add_store_options(CLI::App* cmd, StoreOptions& o) {
     cmd->add_option("--store", o.store, "Path of the store database")->required();
     auto* k = cmd->add_option("--key-file", o.key_file,
@@ -37,11 +36,15 @@ namespace {
 // The CLI's message for a host-file error: the static text says what failed, `what` names the file.
 int file_error(const Error& e, const char* what) {
     switch (e.code) {
-        case ErrorCode::kStorageIo: return fail(kExitUsage, fmt::format("cannot open or read the {}", what));
+        case ErrorCode::kStorageIo:
+            return fail(kExitUsage, fmt::format("cannot open or read the {}", what));
         case ErrorCode::kFailedPrecondition:
-            return fail(kExitUsage, fmt::format("the {} is accessible by group or others; chmod 600 it", what));
-        case ErrorCode::kOutOfMemory: return fail(kExitFailure, e.what);
-        default: return fail(kExitUsage, fmt::format("the {}: {}", what, e.what));
+            return fail(kExitUsage,
+                        fmt::format("the {} is accessible by group or others; chmod 600 it", what));
+        case ErrorCode::kOutOfMemory:
+            return fail(kExitFailure, e.what);
+        default:
+            return fail(kExitUsage, fmt::format("the {}: {}", what, e.what));
     }
 }
 
@@ -80,7 +83,8 @@ int resolve_clock(const StoreOptions& o, std::int64_t& now) {
                 : std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
-    if (!core::interval_number(now)) return fail(kExitUsage, "--now is outside the supported time range");
+    if (!core::interval_number(now))
+        return fail(kExitUsage, "--now is outside the supported time range");
     if (o.retention_days < 1 || o.retention_days > 3650)
         return fail(kExitUsage, "--retention-days must be 1..3650");
     return 0;
@@ -90,7 +94,8 @@ int resolve_clock(const StoreOptions& o, std::int64_t& now) {
 int open_store(const StoreOptions& o, bool create, std::optional<EncounterStore>& out,
                bool read_only) {
     std::optional<Credential> cred;
-    if (int rc = read_credential(o.key_file, o.passphrase_file, "--key-file", "--passphrase-file", cred);
+    if (int rc =
+            read_credential(o.key_file, o.passphrase_file, "--key-file", "--passphrase-file", cred);
         rc != 0)
         return rc;
     store::OpenOptions opts;
@@ -110,7 +115,8 @@ int open_store(const StoreOptions& o, bool create, std::optional<EncounterStore>
 int open_tracer(const StoreOptions& o, bool create, const Clock& clock, TracerOptions options,
                 std::optional<Tracer>& out) {
     std::optional<Credential> cred;
-    if (int rc = read_credential(o.key_file, o.passphrase_file, "--key-file", "--passphrase-file", cred);
+    if (int rc =
+            read_credential(o.key_file, o.passphrase_file, "--key-file", "--passphrase-file", cred);
         rc != 0)
         return rc;
     options.store.create_if_missing = create;

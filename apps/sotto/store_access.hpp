@@ -8,8 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include <sotto/error.hpp>
 #include <sotto/clock.hpp>
+#include <sotto/error.hpp>
 #include <sotto/store/encounter_store.hpp>
 #include <sotto/tracer.hpp>
 

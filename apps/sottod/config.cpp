@@ -22,12 +22,18 @@ Result<std::int64_t> parse_duration_ms(const std::string& text) noexcept {
     if (i == 0) return bad;
     const std::string unit = text.substr(i);
     std::int64_t factor = 0;
-    if (unit.empty() || unit == "s") factor = 1000;
-    else if (unit == "ms") factor = 1;
-    else if (unit == "m" || unit == "min") factor = 60'000;
-    else if (unit == "h") factor = 3'600'000;
-    else if (unit == "d") factor = 86'400'000;
-    else return bad;
+    if (unit.empty() || unit == "s")
+        factor = 1000;
+    else if (unit == "ms")
+        factor = 1;
+    else if (unit == "m" || unit == "min")
+        factor = 60'000;
+    else if (unit == "h")
+        factor = 3'600'000;
+    else if (unit == "d")
+        factor = 86'400'000;
+    else
+        return bad;
     const std::int64_t ms = n * factor;
     if (ms <= 0 || ms > std::int64_t{30} * 86'400'000) return bad;
     return ms;
@@ -37,33 +43,42 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
     Config c;
     std::string radio = "bluez", check_every = "4h", http_timeout = "120s", flush_every = "30s";
     std::string store, key_file, keys_dir, fetch_dir, status_socket;
-    CLI::App app{"sottod: the sotto exposure-notification daemon (GAEN v1.2). "
-                 "Advertises and scans, stores what it hears encrypted, downloads and checks "
-                 "diagnosis keys. See docs/daemon.md."};
+    CLI::App app{
+        "sottod: the sotto exposure-notification daemon (GAEN v1.2). "
+        "Advertises and scans, stores what it hears encrypted, downloads and checks "
+        "diagnosis keys. See docs/daemon.md."};
     app.add_option("--radio", radio, "bluez (BlueZ over the D-Bus system bus) or simulated")
         ->check(CLI::IsMember({"bluez", "simulated"}));
     app.add_option("--store", store, "encrypted store file (created if missing)")->required();
-    app.add_option("--key-file", key_file,
-                   "store key: 64 hex characters, mode 0600 (default: $CREDENTIALS_DIRECTORY/store-key)");
+    app.add_option(
+        "--key-file", key_file,
+        "store key: 64 hex characters, mode 0600 (default: $CREDENTIALS_DIRECTORY/store-key)");
     app.add_option("--adapter", c.adapter, "BlueZ adapter (default hci0)");
     app.add_option("--keys-url", c.keys_url,
                    "key server root with index.txt (https://, or http:// to a loopback address)");
     app.add_option("--keys-dir", keys_dir, "local directory in the same layout (or holding *.zip)");
     app.add_option("--pubkey", c.pubkeys, "PEM public key(s) key files must be signed with");
-    app.add_option("--check-every", check_every, "time between key downloads and checks (default 4h)");
+    app.add_option("--check-every", check_every,
+                   "time between key downloads and checks (default 4h)");
     app.add_option("--fetch-dir", fetch_dir, "download state and spool (default <store>.fetch)");
-    app.add_option("--status-socket", status_socket,
-                   "Unix socket for `sotto status` (default $RUNTIME_DIRECTORY/status.sock if set)");
+    app.add_option(
+        "--status-socket", status_socket,
+        "Unix socket for `sotto status` (default $RUNTIME_DIRECTORY/status.sock if set)");
     app.add_option("--http-timeout", http_timeout, "longest transfer of one file (default 120s)");
-    app.add_option("--max-file-bytes", c.max_file_bytes, "largest key file downloaded (default 32 MiB)");
-    app.add_option("--ca-file", c.ca_file, "PEM CA certificates to trust for --keys-url (default: the system's)");
+    app.add_option("--max-file-bytes", c.max_file_bytes,
+                   "largest key file downloaded (default 32 MiB)");
+    app.add_option("--ca-file", c.ca_file,
+                   "PEM CA certificates to trust for --keys-url (default: the system's)");
     app.add_flag("--scan-continuous", c.scan_continuous,
                  "scan all the time instead of GAEN's 4 s every 3.5-5 min");
-    app.add_option("--flush-every", flush_every, "write heard beacons at least this often (default 30s)");
+    app.add_option("--flush-every", flush_every,
+                   "write heard beacons at least this often (default 30s)");
     app.add_flag("--debug", c.debug, "also log <7> debug lines (still no identifiers)");
-    app.add_option("--sim-peers", c.sim_peers, "simulated radio: phones standing nearby (0-50, default 3)")
+    app.add_option("--sim-peers", c.sim_peers,
+                   "simulated radio: phones standing nearby (0-50, default 3)")
         ->check(CLI::Range(0, 50));
-    app.add_option("--sim-seed", c.sim_seed, "simulated radio: seed of the peers' keys and the air");
+    app.add_option("--sim-seed", c.sim_seed,
+                   "simulated radio: seed of the peers' keys and the air");
     app.add_option("--sim-start", c.sim_start_ms, "simulated radio: simulated start time, Unix ms");
     app.add_option("--sim-speed", c.sim_speed, "simulated radio: simulated ms per real ms (1-3600)")
         ->check(CLI::Range(1, 3600));
@@ -93,7 +108,8 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
     if (!every) return usage("--check-every: expected e.g. 30s, 15m, 4h");
     c.check_every_ms = *every;
     const auto timeout = parse_duration_ms(http_timeout);
-    if (!timeout || *timeout > 3'600'000) return usage("--http-timeout: expected e.g. 30s (at most 1h)");
+    if (!timeout || *timeout > 3'600'000)
+        return usage("--http-timeout: expected e.g. 30s (at most 1h)");
     c.http_timeout_ms = *timeout;
     const auto flush = parse_duration_ms(flush_every);
     if (!flush) return usage("--flush-every: expected e.g. 30s");
@@ -102,10 +118,12 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
         return usage("--max-file-bytes: 1 KiB .. 1 GiB");
     if ((!c.keys_url.empty() || !keys_dir.empty()) && c.pubkeys.empty())
         return usage("--keys-url/--keys-dir need --pubkey (key files are only used once verified)");
-    if (!c.keys_url.empty() && !keys_dir.empty()) return usage("give --keys-url or --keys-dir, not both");
+    if (!c.keys_url.empty() && !keys_dir.empty())
+        return usage("give --keys-url or --keys-dir, not both");
     if (!c.keys_url.empty() && !fetch::check_url(c.keys_url))
         return usage("--keys-url: https://, or http:// to a loopback address only");
-    c.fetch_dir = fetch_dir.empty() ? std::filesystem::path(store + ".fetch") : std::filesystem::path(fetch_dir);
+    c.fetch_dir = fetch_dir.empty() ? std::filesystem::path(store + ".fetch")
+                                    : std::filesystem::path(fetch_dir);
     if (!status_socket.empty()) {
         c.status_socket = status_socket;
     } else if (const char* run = std::getenv("RUNTIME_DIRECTORY"); run != nullptr && *run != '\0') {

@@ -15,7 +15,9 @@ class CountingRadio final : public ble::Radio {
 public:
     explicit CountingRadio(std::unique_ptr<ble::Radio> inner) noexcept : inner_(std::move(inner)) {}
 
-    Result<void> start_advertising(const ble::Advertisement& adv) override { return inner_->start_advertising(adv); }
+    Result<void> start_advertising(const ble::Advertisement& adv) override {
+        return inner_->start_advertising(adv);
+    }
     Result<void> rotate(const ble::Advertisement& adv) override { return inner_->rotate(adv); }
     Result<void> stop_advertising() override { return inner_->stop_advertising(); }
     Result<void> start_scanning(ble::ScanCallback on_heard) override {
@@ -23,7 +25,9 @@ public:
         return inner_->start_scanning(std::move(on_heard));
     }
     Result<void> stop_scanning() override { return inner_->stop_scanning(); }
-    void set_event_callback(ble::EventCallback on_event) override { inner_->set_event_callback(std::move(on_event)); }
+    void set_event_callback(ble::EventCallback on_event) override {
+        inner_->set_event_callback(std::move(on_event));
+    }
     ble::RadioStatus status() const override { return inner_->status(); }
 
     /// Scan windows opened so far.

@@ -31,7 +31,8 @@ namespace {
 
 JournalSink* g_sink = nullptr;
 
-void log_to_journal(void* user, sotto::LogLevel level, const char* message, std::size_t size) noexcept {
+void log_to_journal(void* user, sotto::LogLevel level, const char* message,
+                    std::size_t size) noexcept {
     auto* sink = static_cast<JournalSink*>(user);
     const LogLevel mapped = level == sotto::LogLevel::kError     ? LogLevel::kError
                             : level == sotto::LogLevel::kWarning ? LogLevel::kWarning
@@ -76,7 +77,8 @@ private:
                 say(LogLevel::kError, r.error().what);
             }
             lock.lock();
-            cv_.wait_for(lock, std::chrono::milliseconds(every_ms_), [this] { return stop_.load(); });
+            cv_.wait_for(lock, std::chrono::milliseconds(every_ms_),
+                         [this] { return stop_.load(); });
         }
     }
     KeyChecker& checker_;
@@ -88,7 +90,8 @@ private:
 };
 
 int run(const Config& c) {
-    // Signals are taken synchronously by the main loop; every thread started below inherits the mask.
+    // Signals are taken synchronously by the main loop; every thread started below inherits the
+    // mask.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);
@@ -98,7 +101,9 @@ int run(const Config& c) {
     signal(SIGPIPE, SIG_IGN);
 
     auto key = host::read_key_file(c.key_file);
-    if (!key) return fail_start("store key: cannot be read (--key-file or the store-key credential)", key.error());
+    if (!key)
+        return fail_start("store key: cannot be read (--key-file or the store-key credential)",
+                          key.error());
     keyfile::TrustStore trust;
     if (!c.pubkeys.empty()) {
         std::vector<std::filesystem::path> pems(c.pubkeys.begin(), c.pubkeys.end());
@@ -136,21 +141,26 @@ int run(const Config& c) {
     options.trust = std::move(trust);
     options.flush_interval_ms = c.flush_interval_ms;
     options.scan.continuous = c.scan_continuous;  // else GAEN's 4 s every 3.5-5 min
-    auto opened = Tracer::open(c.store, store::Credential::raw_key(std::move(*key)), *clock, std::move(options));
-    if (!opened) return fail_start("store: cannot be opened (wrong key, damaged, or not writable)", opened.error());
+    auto opened = Tracer::open(c.store, store::Credential::raw_key(std::move(*key)), *clock,
+                               std::move(options));
+    if (!opened)
+        return fail_start("store: cannot be opened (wrong key, damaged, or not writable)",
+                          opened.error());
     Tracer& tracer = *opened;
 
     auto owned = std::make_unique<CountingRadio>(std::move(radio));
     CountingRadio* duty_radio = owned.get();
     if (auto r = tracer.attach_radio(std::move(owned)); !r)
         return fail_start("radio: cannot start advertising and scanning", r.error());
-    say(LogLevel::kInfo, c.radio == RadioKind::kSimulated ? "started: simulated radio" : "started: BlueZ radio");
+    say(LogLevel::kInfo,
+        c.radio == RadioKind::kSimulated ? "started: simulated radio" : "started: BlueZ radio");
 
     std::unique_ptr<KeyChecker> checker;
     if (!c.keys_url.empty() || !c.keys_dir.empty()) {
         auto k = KeyChecker::create(c, tracer, *clock);
         if (!k) {
-            const int code = fail_start("keys: the key source is refused or its state unwritable", k.error());
+            const int code =
+                fail_start("keys: the key source is refused or its state unwritable", k.error());
             const bool usage = k.error().code == ErrorCode::kNetworkRefused ||
                                k.error().code == ErrorCode::kInvalidArgument;
             return usage ? 2 : code;
@@ -187,13 +197,15 @@ int run(const Config& c) {
     std::uint64_t tick_errors = 0;
     for (;;) {
         const int sig = sigtimedwait(&signals, nullptr, &wait);
-        if (sig == SIGHUP) say(LogLevel::kInfo, "SIGHUP: nothing to reload (restart to apply new options)");
+        if (sig == SIGHUP)
+            say(LogLevel::kInfo, "SIGHUP: nothing to reload (restart to apply new options)");
         if (sig == SIGTERM || sig == SIGINT) {
             say(LogLevel::kInfo, sig == SIGTERM ? "stopping: SIGTERM" : "stopping: SIGINT");
             break;
         }
         if (world) {
-            if (auto r = world->pump(); !r && tick_errors++ < 10) say(LogLevel::kWarning, r.error().what);
+            if (auto r = world->pump(); !r && tick_errors++ < 10)
+                say(LogLevel::kWarning, r.error().what);
         }
         if (auto r = tracer.tick(); !r) {
             if (tick_errors++ < 10) say(LogLevel::kWarning, r.error().what);
@@ -222,7 +234,8 @@ int run(const Config& c) {
 int run_daemon(const Config& config) noexcept {
     static JournalSink sink(2, config.debug ? LogLevel::kDebug : LogLevel::kInfo);
     g_sink = &sink;
-    set_log_sink(&log_to_journal, &sink, config.debug ? sotto::LogLevel::kDebug : sotto::LogLevel::kInfo);
+    set_log_sink(&log_to_journal, &sink,
+                 config.debug ? sotto::LogLevel::kDebug : sotto::LogLevel::kInfo);
     try {
         const int code = run(config);
         set_log_sink(nullptr, nullptr);

@@ -13,19 +13,21 @@ Result<std::unique_ptr<KeyChecker>> KeyChecker::create(const Config& config, Tra
         source.location = config.keys_url.empty() ? config.keys_dir.string() : config.keys_url;
         std::error_code ec;
         std::filesystem::create_directories(config.fetch_dir, ec);
-        if (ec) return Error{ErrorCode::kStorageIo, "key download: cannot create the fetch directory"};
+        if (ec)
+            return Error{ErrorCode::kStorageIo, "key download: cannot create the fetch directory"};
         std::filesystem::permissions(config.fetch_dir, std::filesystem::perms::owner_all,
                                      std::filesystem::perm_options::replace, ec);
         fetch::DownloadOptions options;
         options.total_timeout_ms = static_cast<std::uint32_t>(config.http_timeout_ms);
         options.connect_timeout_ms =
             static_cast<std::uint32_t>(std::min<std::int64_t>(config.http_timeout_ms, 10'000));
-        options.low_speed_time_s =
-            static_cast<std::uint32_t>(std::max<std::int64_t>(1, std::min<std::int64_t>(30, config.http_timeout_ms / 1000)));
+        options.low_speed_time_s = static_cast<std::uint32_t>(
+            std::max<std::int64_t>(1, std::min<std::int64_t>(30, config.http_timeout_ms / 1000)));
         options.max_file_bytes = config.max_file_bytes;
         options.ca_file = config.ca_file;
         auto downloader = fetch::Downloader::create(
-            std::move(source), std::make_unique<fetch::FileFetchState>(config.fetch_dir / "fetch.state"),
+            std::move(source),
+            std::make_unique<fetch::FileFetchState>(config.fetch_dir / "fetch.state"),
             config.fetch_dir / "spool", options);
         if (!downloader) return downloader.error();
         return std::unique_ptr<KeyChecker>(new KeyChecker(std::move(*downloader), tracer, clock));
@@ -47,13 +49,16 @@ void KeyChecker::add_results(const CheckReport& report) {
     summary_.suspect_matches += report.report.suspect_matches;
     const auto& risk = report.report.risk;
     if (!report.report.windows.empty()) {
-        summary_.risk_level = std::max(summary_.risk_level, static_cast<int>(risk.total_risk_level));
+        summary_.risk_level =
+            std::max(summary_.risk_level, static_cast<int>(risk.total_risk_level));
         if (risk.most_recent_date_with_high_risk)
             summary_.most_recent_high_risk_day =
-                std::max(summary_.most_recent_high_risk_day.value_or(0), *risk.most_recent_date_with_high_risk);
+                std::max(summary_.most_recent_high_risk_day.value_or(0),
+                         *risk.most_recent_date_with_high_risk);
         if (risk.most_recent_date_with_low_risk)
             summary_.most_recent_low_risk_day =
-                std::max(summary_.most_recent_low_risk_day.value_or(0), *risk.most_recent_date_with_low_risk);
+                std::max(summary_.most_recent_low_risk_day.value_or(0),
+                         *risk.most_recent_date_with_low_risk);
     }
 }
 
@@ -81,7 +86,8 @@ Result<void> KeyChecker::use_file(const fetch::FetchedFile& file) noexcept {
     if (!report) return report.error();
     add_results(*report);
     if (!report->report.windows.empty())
-        write_log_count(LogLevel::kWarning, "keys: exposure windows found:", report->report.windows.size());
+        write_log_count(LogLevel::kWarning,
+                        "keys: exposure windows found:", report->report.windows.size());
     if (auto r = downloader_.mark_used(file.path, file.sha256); !r) return r.error();
     std::lock_guard<std::mutex> lock(mutex_);
     ++summary_.files_used;
@@ -103,7 +109,8 @@ Result<void> KeyChecker::run_round(const std::atomic<bool>& stop) noexcept {
         if (report->state_was_damaged)
             write_log(LogLevel::kWarning, "keys: download state was damaged and rebuilt");
         if (report->index_status == fetch::IndexStatus::kFailed) {
-            write_log(LogLevel::kWarning, "keys: the index could not be fetched; next round retries");
+            write_log(LogLevel::kWarning,
+                      "keys: the index could not be fetched; next round retries");
             write_log(LogLevel::kWarning, report->index_error.what);
             std::lock_guard<std::mutex> lock(mutex_);
             ++summary_.rounds_failed;
@@ -113,20 +120,21 @@ Result<void> KeyChecker::run_round(const std::atomic<bool>& stop) noexcept {
         for (const auto& f : report->files) {
             if (stop.load()) break;
             switch (f.status) {
-            case fetch::FileStatus::kFailed:
-                ++failed;
-                write_log(LogLevel::kWarning, "keys: a key file could not be downloaded; next round retries");
-                write_log(LogLevel::kWarning, f.error.what);
-                continue;
-            case fetch::FileStatus::kUnchanged:
-                ++unchanged;
-                continue;
-            case fetch::FileStatus::kNew:
-                ++fresh;
-                [[fallthrough]];
-            case fetch::FileStatus::kPending:
-                if (auto r = use_file(f); !r) return r.error();
-                break;
+                case fetch::FileStatus::kFailed:
+                    ++failed;
+                    write_log(LogLevel::kWarning,
+                              "keys: a key file could not be downloaded; next round retries");
+                    write_log(LogLevel::kWarning, f.error.what);
+                    continue;
+                case fetch::FileStatus::kUnchanged:
+                    ++unchanged;
+                    continue;
+                case fetch::FileStatus::kNew:
+                    ++fresh;
+                    [[fallthrough]];
+                case fetch::FileStatus::kPending:
+                    if (auto r = use_file(f); !r) return r.error();
+                    break;
             }
         }
         std::lock_guard<std::mutex> lock(mutex_);

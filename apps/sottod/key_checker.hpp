@@ -30,20 +30,20 @@ namespace sotto::sottod {
 /// What the key rounds did so far (no identifiers; served by the status socket).
 struct KeySummary {
     std::uint64_t rounds = 0;
-    std::uint64_t rounds_failed = 0;        ///< index could not be fetched, or the round failed
-    std::uint64_t files_downloaded = 0;     ///< new files this daemon downloaded
-    std::uint64_t files_failed = 0;         ///< download failures (retried next round)
-    std::uint64_t files_refused = 0;        ///< verification failures (retried next round)
-    std::uint64_t files_used = 0;           ///< checked completely and marked used
-    std::uint64_t files_unchanged = 0;      ///< listed again, already used: skipped
-    std::uint64_t checks = 0;               ///< Tracer check rounds run
-    std::int64_t last_round_unix = 0;       ///< daemon clock, 0 before the first round
+    std::uint64_t rounds_failed = 0;     ///< index could not be fetched, or the round failed
+    std::uint64_t files_downloaded = 0;  ///< new files this daemon downloaded
+    std::uint64_t files_failed = 0;      ///< download failures (retried next round)
+    std::uint64_t files_refused = 0;     ///< verification failures (retried next round)
+    std::uint64_t files_used = 0;        ///< checked completely and marked used
+    std::uint64_t files_unchanged = 0;   ///< listed again, already used: skipped
+    std::uint64_t checks = 0;            ///< Tracer check rounds run
+    std::int64_t last_round_unix = 0;    ///< daemon clock, 0 before the first round
     bool last_round_ok = false;
     // Results (latest check that found something, and totals).
-    std::uint64_t exposure_windows = 0;     ///< windows in all checks so far
+    std::uint64_t exposure_windows = 0;  ///< windows in all checks so far
     std::uint64_t valid_matches = 0;
     std::uint64_t suspect_matches = 0;
-    int risk_level = 0;                     ///< highest CWA level seen: 0 none, 1 low, 2 high
+    int risk_level = 0;  ///< highest CWA level seen: 0 none, 1 low, 2 high
     std::optional<std::int64_t> most_recent_high_risk_day;  ///< UTC midnight, Unix s
     std::optional<std::int64_t> most_recent_low_risk_day;
 };

@@ -19,12 +19,15 @@ core::ExposureKey peer_tek(std::uint64_t seed, int index, core::IntervalNumber e
 }
 
 SimWorld::SimWorld(std::int64_t start_ms, int speed) noexcept
-    : clock_(start_ms), start_ms_(start_ms), real_start_ms_(SystemClock{}.now_ms()), speed_(speed) {}
+    : clock_(start_ms),
+      start_ms_(start_ms),
+      real_start_ms_(SystemClock{}.now_ms()),
+      speed_(speed) {}
 
 SimWorld::~SimWorld() = default;
 
-Result<std::unique_ptr<SimWorld>> SimWorld::create(std::uint64_t seed, int peers, std::int64_t start_ms,
-                                                   int speed) noexcept {
+Result<std::unique_ptr<SimWorld>> SimWorld::create(std::uint64_t seed, int peers,
+                                                   std::int64_t start_ms, int speed) noexcept {
     try {
         if (peers < 0 || peers > 50 || speed < 1 || speed > 3600)
             return Error{ErrorCode::kInvalidArgument, "simulated air: peers 0-50, speed 1-3600"};

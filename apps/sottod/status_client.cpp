@@ -34,7 +34,8 @@ private:
 // Waits for `events` until `deadline`: 1 ready, 0 timed out, -1 error.
 int wait_for(int fd, short events, Clock::time_point deadline) {
     while (true) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
         if (left <= 0) return 0;
         pollfd p{fd, events, 0};
         const int n = ::poll(&p, 1, static_cast<int>(left));
@@ -47,7 +48,8 @@ int wait_for(int fd, short events, Clock::time_point deadline) {
 
 }  // namespace
 
-Result<std::string> query_status(const std::filesystem::path& socket_path, std::chrono::milliseconds timeout) {
+Result<std::string> query_status(const std::filesystem::path& socket_path,
+                                 std::chrono::milliseconds timeout) {
     try {
         const auto deadline = Clock::now() + timeout;
         sockaddr_un addr{};
@@ -61,26 +63,32 @@ Result<std::string> query_status(const std::filesystem::path& socket_path, std::
         if (s.get() < 0) return make_error(ErrorCode::kNetworkIo, "status: cannot create a socket");
         if (::connect(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
             if (errno == EACCES || errno == EPERM) {
-                return make_error(ErrorCode::kNetworkRefused, "status: permission denied (not in the service's group?)");
+                return make_error(ErrorCode::kNetworkRefused,
+                                  "status: permission denied (not in the service's group?)");
             }
             if (errno != EAGAIN && errno != EINPROGRESS) {
-                return make_error(ErrorCode::kNetworkIo, "status: cannot connect (is sottod running?)");
+                return make_error(ErrorCode::kNetworkIo,
+                                  "status: cannot connect (is sottod running?)");
             }
             const int w = wait_for(s.get(), POLLOUT, deadline);
             if (w == 0) return make_error(ErrorCode::kNetworkTimeout, "status: no answer in time");
-            if (w < 0) return make_error(ErrorCode::kNetworkIo, "status: cannot connect (is sottod running?)");
+            if (w < 0)
+                return make_error(ErrorCode::kNetworkIo,
+                                  "status: cannot connect (is sottod running?)");
         }
         const std::string_view request = "status\n";
         std::size_t sent = 0;
         while (sent < request.size()) {
-            const ssize_t put = ::send(s.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+            const ssize_t put =
+                ::send(s.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
             if (put > 0) {
                 sent += static_cast<std::size_t>(put);
                 continue;
             }
             if (put < 0 && (errno == EAGAIN || errno == EINTR)) {
                 const int w = wait_for(s.get(), POLLOUT, deadline);
-                if (w == 0) return make_error(ErrorCode::kNetworkTimeout, "status: no answer in time");
+                if (w == 0)
+                    return make_error(ErrorCode::kNetworkTimeout, "status: no answer in time");
                 if (w < 0) return make_error(ErrorCode::kNetworkIo, "status: connection broke off");
                 continue;
             }
@@ -94,7 +102,9 @@ Result<std::string> query_status(const std::filesystem::path& socket_path, std::
             if (w < 0) return make_error(ErrorCode::kNetworkIo, "status: connection broke off");
             const ssize_t got = ::recv(s.get(), buf, sizeof buf, 0);
             if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-            if (got <= 0) return make_error(ErrorCode::kNetworkIo, "status: connection closed before a full line");
+            if (got <= 0)
+                return make_error(ErrorCode::kNetworkIo,
+                                  "status: connection closed before a full line");
             response.append(buf, static_cast<std::size_t>(got));
             const auto nl = response.find('\n');
             if (nl != std::string::npos) {

@@ -34,28 +34,33 @@ std::string status_json(const StatusInputs& in) {
                       {"scan_windows", in.scan_windows},
                       {"rotations", t.rotations},
                       {"radio_errors", t.radio_errors}};
-    j["heard"] = {{"accepted", t.heard},     {"malformed", t.malformed}, {"dropped", t.dropped_overflow},
-                  {"pending", t.pending},    {"stored", t.stored},       {"rejected", t.rejected},
-                  {"flushes", t.flushes},    {"flush_failures", t.flush_failures}};
+    j["heard"] = {{"accepted", t.heard},
+                  {"malformed", t.malformed},
+                  {"dropped", t.dropped_overflow},
+                  {"pending", t.pending},
+                  {"stored", t.stored},
+                  {"rejected", t.rejected},
+                  {"flushes", t.flushes},
+                  {"flush_failures", t.flush_failures}};
     j["own_keys_created"] = t.own_keys_created;
     const auto& k = in.keys;
-    j["keys"] = {{"configured", in.keys_configured},
-                 {"rounds", k.rounds},
-                 {"rounds_failed", k.rounds_failed},
-                 {"last_round", k.last_round_unix},
-                 {"last_round_ok", k.last_round_ok},
-                 {"files_downloaded", k.files_downloaded},
-                 {"files_failed", k.files_failed},
-                 {"files_refused", k.files_refused},
-                 {"files_used", k.files_used},
-                 {"checks", k.checks}};
-    const char* risk = k.checks == 0 ? "unknown" : k.risk_level >= 2 ? "high" : k.exposure_windows > 0 ? "low" : "none";
+    j["keys"] = {{"configured", in.keys_configured}, {"rounds", k.rounds},
+                 {"rounds_failed", k.rounds_failed}, {"last_round", k.last_round_unix},
+                 {"last_round_ok", k.last_round_ok}, {"files_downloaded", k.files_downloaded},
+                 {"files_failed", k.files_failed},   {"files_refused", k.files_refused},
+                 {"files_used", k.files_used},       {"checks", k.checks}};
+    const char* risk = k.checks == 0            ? "unknown"
+                       : k.risk_level >= 2      ? "high"
+                       : k.exposure_windows > 0 ? "low"
+                                                : "none";
     json exposure = {{"risk", risk},
                      {"windows", k.exposure_windows},
                      {"valid_matches", k.valid_matches},
                      {"suspect_matches", k.suspect_matches}};
-    if (k.most_recent_high_risk_day) exposure["most_recent_high_risk_day"] = utc_day(*k.most_recent_high_risk_day);
-    if (k.most_recent_low_risk_day) exposure["most_recent_low_risk_day"] = utc_day(*k.most_recent_low_risk_day);
+    if (k.most_recent_high_risk_day)
+        exposure["most_recent_high_risk_day"] = utc_day(*k.most_recent_high_risk_day);
+    if (k.most_recent_low_risk_day)
+        exposure["most_recent_low_risk_day"] = utc_day(*k.most_recent_low_risk_day);
     j["exposure"] = exposure;
     return j.dump();
 }

@@ -49,10 +49,11 @@ void close_client(Client& c) noexcept {
 }  // namespace
 
 Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::filesystem::path& socket_path,
-                                                         Producer producer, Options options) {
+                                                          Producer producer, Options options) {
     try {
         if (!producer || options.max_clients == 0) {
-            return make_error(ErrorCode::kInvalidArgument, "status: no producer or no client slots");
+            return make_error(ErrorCode::kInvalidArgument,
+                              "status: no producer or no client slots");
         }
         static std::atomic<unsigned> counter{0};
         const std::filesystem::path tmp =
@@ -98,9 +99,12 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::filesystem:
     }
 }
 
-StatusServer::StatusServer(int listen_fd, int wake_fd, std::filesystem::path path, Producer producer,
-                           Options options) noexcept
-    : listen_fd_(listen_fd), wake_fd_(wake_fd), path_(std::move(path)), producer_(std::move(producer)),
+StatusServer::StatusServer(int listen_fd, int wake_fd, std::filesystem::path path,
+                           Producer producer, Options options) noexcept
+    : listen_fd_(listen_fd),
+      wake_fd_(wake_fd),
+      path_(std::move(path)),
+      producer_(std::move(producer)),
       options_(options) {}
 
 StatusServer::~StatusServer() { stop(); }
@@ -127,7 +131,8 @@ std::string StatusServer::answer(std::string_view request) noexcept {
     try {
         if (request != "status") return "{\"error\":\"unknown request\"}\n";
         std::string json = producer_();
-        if (json.empty() || json.find('\n') != std::string::npos || json.find('\r') != std::string::npos) {
+        if (json.empty() || json.find('\n') != std::string::npos ||
+            json.find('\r') != std::string::npos) {
             return "{\"error\":\"internal\"}\n";
         }
         json.push_back('\n');
@@ -152,8 +157,10 @@ void StatusServer::run() noexcept {
                 fds.push_back({c.fd, static_cast<short>(c.answering ? POLLOUT : POLLIN), 0});
                 next = std::min(next, c.deadline);
             }
-            const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
-            const int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(wait, 0) + 1));
+            const auto wait =
+                std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
+            const int n =
+                ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(wait, 0) + 1));
             if ((n < 0 && errno != EINTR) || (fds[0].revents & POLLIN)) {  // stop(), or poll broke
                 for (auto& c : clients) close_client(c);
                 return;
@@ -186,7 +193,8 @@ void StatusServer::run() noexcept {
                     c.answering = true;
                 }
                 // Answering: write what the socket takes now; POLLOUT brings us back for the rest.
-                const ssize_t put = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+                const ssize_t put =
+                    ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
                 if (put < 0 && (errno == EAGAIN || errno == EINTR)) continue;
                 if (put <= 0) {
                     close_client(c);
@@ -201,7 +209,8 @@ void StatusServer::run() noexcept {
             std::erase_if(clients, [](const Client& c) { return c.fd < 0; });
             if (fds[1].revents & POLLIN) {
                 while (true) {
-                    const int cfd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                    const int cfd =
+                        ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
                     if (cfd < 0) break;
                     if (clients.size() >= options_.max_clients) {  // evict the oldest
                         close_client(clients.front());

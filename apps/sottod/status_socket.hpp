@@ -49,9 +49,9 @@ public:
     /// Errors: kInvalidArgument (path too long for sun_path, no producer), kStorageIo (socket,
     /// bind, chmod or rename failed), kOutOfMemory, kInternal (thread creation).
     static Result<std::unique_ptr<StatusServer>> start(const std::filesystem::path& socket_path,
-                                                      Producer producer, Options options);
+                                                       Producer producer, Options options);
     static Result<std::unique_ptr<StatusServer>> start(const std::filesystem::path& socket_path,
-                                                      Producer producer) {
+                                                       Producer producer) {
         return start(socket_path, std::move(producer), Options{});
     }
 
@@ -82,6 +82,7 @@ private:
 /// denied: not in the service's group), kNetworkTimeout, kNetworkTooLarge, kInvalidArgument
 /// (path too long).
 Result<std::string> query_status(const std::filesystem::path& socket_path,
-                                 std::chrono::milliseconds timeout = std::chrono::milliseconds{2000});
+                                 std::chrono::milliseconds timeout = std::chrono::milliseconds{
+                                     2000});
 
 }  // namespace sotto::sottod

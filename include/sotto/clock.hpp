@@ -39,7 +39,9 @@ public:
     explicit ManualClock(std::int64_t start_ms = 0) noexcept : ms_(start_ms) {}
     std::int64_t now_ms() const noexcept override { return ms_.load(std::memory_order_acquire); }
     void set_ms(std::int64_t ms) noexcept { ms_.store(ms, std::memory_order_release); }
-    void advance_ms(std::int64_t delta) noexcept { ms_.fetch_add(delta, std::memory_order_acq_rel); }
+    void advance_ms(std::int64_t delta) noexcept {
+        ms_.fetch_add(delta, std::memory_order_acq_rel);
+    }
 
 private:
     std::atomic<std::int64_t> ms_;

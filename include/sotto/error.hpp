@@ -16,7 +16,7 @@ enum class ErrorCode : std::int32_t {
     kInvalidArgument = 100,     ///< An argument or an input buffer is malformed.
     kFailedPrecondition = 101,  ///< The call is not valid in the object's current state.
     kOutOfRange = 102,          ///< A number is outside the range the protocol allows.
-    kClockSuspect = 103,        ///< The clock is implausible (far past the newest data); nothing done.
+    kClockSuspect = 103,  ///< The clock is implausible (far past the newest data); nothing done.
 
     // Cryptography.
     kCryptoFailure = 200,         ///< The crypto library failed (out of memory, bad state).
@@ -39,8 +39,8 @@ enum class ErrorCode : std::int32_t {
     kBleUnavailable = 400,       ///< No adapter, adapter powered off, or no Bluetooth service.
     kBlePermissionDenied = 401,  ///< The OS or the Bluetooth service denied access.
     kBleBusy = 402,
-    kBleRefused = 403,   ///< The adapter refused the advertisement (too long, no slot, rejected).
-    kBleTimeout = 404,   ///< The Bluetooth service did not answer in time.
+    kBleRefused = 403,  ///< The adapter refused the advertisement (too long, no slot, rejected).
+    kBleTimeout = 404,  ///< The Bluetooth service did not answer in time.
 
     // Diagnosis-key files.
     kKeyFileMalformed = 500,  ///< Not a valid export.zip / export.bin / export.sig.

@@ -33,13 +33,13 @@ public:
     using value_type = T;
 
     Result(const T& v) : v_(std::in_place_index<0>, v) {}  // NOLINT(google-explicit-constructor)
-    Result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT
+    Result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}           // NOLINT
     Result(Unexpected<Error> u) : v_(std::in_place_index<1>, u.error) {}  // NOLINT
-    Result(Error e) : v_(std::in_place_index<1>, e) {}  // NOLINT
-    template <class U, class = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                                !std::is_same_v<std::decay_t<U>, Result> &&
-                                                !std::is_same_v<std::decay_t<U>, T> &&
-                                                !std::is_same_v<std::decay_t<U>, Error>>>
+    Result(Error e) : v_(std::in_place_index<1>, e) {}                    // NOLINT
+    template <class U,
+              class = std::enable_if_t<
+                  std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, Result> &&
+                  !std::is_same_v<std::decay_t<U>, T> && !std::is_same_v<std::decay_t<U>, Error>>>
     Result(U&& u) : v_(std::in_place_index<0>, std::forward<U>(u)) {}  // NOLINT
 
     bool has_value() const noexcept { return v_.index() == 0; }

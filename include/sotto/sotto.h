@@ -110,14 +110,14 @@ SOTTO_API const char* sotto_version(void);
 /** The C ABI version of the loaded library; compare with SOTTO_ABI_VERSION. */
 SOTTO_API uint32_t sotto_abi_version(void);
 
-#define SOTTO_TEK_BYTES 16              /**< Temporary Exposure Key */
-#define SOTTO_RPI_BYTES 16              /**< Rolling Proximity Identifier */
-#define SOTTO_AEM_BYTES 4               /**< Associated Encrypted Metadata */
-#define SOTTO_SERVICE_DATA_BYTES 20     /**< RPI || AEM under UUID 0xFD6F */
+#define SOTTO_TEK_BYTES 16                  /**< Temporary Exposure Key */
+#define SOTTO_RPI_BYTES 16                  /**< Rolling Proximity Identifier */
+#define SOTTO_AEM_BYTES 4                   /**< Associated Encrypted Metadata */
+#define SOTTO_SERVICE_DATA_BYTES 20         /**< RPI || AEM under UUID 0xFD6F */
 #define SOTTO_ADVERTISING_DATA_MAX_BYTES 31 /**< legacy advertising data */
-#define SOTTO_STORE_KEY_BYTES 32        /**< raw store key */
+#define SOTTO_STORE_KEY_BYTES 32            /**< raw store key */
 #define SOTTO_SHA256_BYTES 32
-#define SOTTO_INTERVALS_PER_DAY 144     /**< 10-minute ENIntervalNumbers per TEK */
+#define SOTTO_INTERVALS_PER_DAY 144 /**< 10-minute ENIntervalNumbers per TEK */
 
 /* The same numbers as functions, for languages that cannot read macros (Swift, JNI). */
 SOTTO_API size_t sotto_tek_bytes(void);
@@ -187,17 +187,14 @@ enum {
  *  31 is always enough); `*out_len` receives the length. SOTTO_ERR_OUT_OF_RANGE when `out_capacity`
  *  is too small (`*out_len` then holds the needed length); SOTTO_ERR_INVALID_ARGUMENT for an
  *  unknown form or NULL. */
-SOTTO_API SOTTO_NODISCARD sotto_status sotto_advertising_data_encode(uint8_t* out,
-                                                                     size_t out_capacity,
-                                                                     size_t* out_len,
-                                                                     const sotto_beacon* beacon,
-                                                                     uint32_t form);
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_advertising_data_encode(
+    uint8_t* out, size_t out_capacity, size_t* out_len, const sotto_beacon* beacon, uint32_t form);
 
 /** Strictly decodes what a scanner heard: exactly 20 bytes of service data (RPI || AEM), or full
  *  advertising data of either form. SOTTO_ERR_INVALID_ARGUMENT for anything else (wrong UUID,
  *  truncated or extra structures, trailing bytes); never reads past `len`. */
-SOTTO_API SOTTO_NODISCARD sotto_status sotto_payload_decode(sotto_beacon* out,
-                                                            const uint8_t* bytes, size_t len);
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_payload_decode(sotto_beacon* out, const uint8_t* bytes,
+                                                            size_t len);
 
 /* ---------------------------------------------------------------------------------------------
  * Trust store and diagnosis-key files
@@ -214,7 +211,8 @@ SOTTO_API void sotto_trust_store_destroy(sotto_trust_store* trust);
 /** Adds a public key, as PEM (`-----BEGIN PUBLIC KEY-----`) when `is_pem` is non-zero, else as DER
  *  SubjectPublicKeyInfo. With `key_id` NULL the key is tried for signatures of any name; otherwise
  *  only for signatures naming exactly (`key_id`, `key_version`) (NUL-terminated; `key_version`
- *  may be NULL for ""). SOTTO_ERR_INVALID_ARGUMENT when the bytes are not exactly an EC P-256 key. */
+ *  may be NULL for ""). SOTTO_ERR_INVALID_ARGUMENT when the bytes are not exactly an EC P-256 key.
+ */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_trust_store_add(sotto_trust_store* trust,
                                                              const char* key_id,
                                                              const char* key_version,
@@ -243,18 +241,21 @@ enum {
 /** A diagnosis key as published (TEK with its validity and what the health authority says). */
 typedef struct sotto_diagnosis_key {
     uint8_t tek[SOTTO_TEK_BYTES];
-    uint32_t rolling_start;           /**< ENIntervalNumber of the first valid interval */
-    uint32_t rolling_period;          /**< 1..144 intervals */
-    int32_t transmission_risk_level;  /**< 0..8 */
-    int32_t report_type;              /**< 0 unknown .. 5 revoked (GAEN ReportType) */
-    int32_t days_since_onset;         /**< -14..14, meaningful when has_days_since_onset */
-    uint8_t has_days_since_onset;     /**< 0 or 1 */
+    uint32_t rolling_start;          /**< ENIntervalNumber of the first valid interval */
+    uint32_t rolling_period;         /**< 1..144 intervals */
+    int32_t transmission_risk_level; /**< 0..8 */
+    int32_t report_type;             /**< 0 unknown .. 5 revoked (GAEN ReportType) */
+    int32_t days_since_onset;        /**< -14..14, meaningful when has_days_since_onset */
+    uint8_t has_days_since_onset;    /**< 0 or 1 */
     uint8_t reserved[3];
 } sotto_diagnosis_key;
 SOTTO_STATIC_ASSERT(sizeof(sotto_diagnosis_key) == 40, "sotto_diagnosis_key layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_diagnosis_key, rolling_start) == 16, "sotto_diagnosis_key layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_diagnosis_key, days_since_onset) == 32, "sotto_diagnosis_key layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_diagnosis_key, has_days_since_onset) == 36, "sotto_diagnosis_key layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_diagnosis_key, rolling_start) == 16,
+                    "sotto_diagnosis_key layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_diagnosis_key, days_since_onset) == 32,
+                    "sotto_diagnosis_key layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_diagnosis_key, has_days_since_onset) == 36,
+                    "sotto_diagnosis_key layout");
 
 /** What a key file says besides its keys. Timestamps are Unix seconds, 0 when absent. */
 typedef struct sotto_keyfile_info {
@@ -267,14 +268,16 @@ typedef struct sotto_keyfile_info {
     uint64_t keys_invalid;       /**< keys that broke a validation rule (skipped) */
     uint64_t export_bin_bytes;
     uint8_t export_bin_sha256[SOTTO_SHA256_BYTES]; /**< identifies the file's content */
-    int32_t signature_status;    /**< SOTTO_SIGNATURE_* */
-    uint8_t verified;            /**< 1 only for SOTTO_SIGNATURE_VERIFIED */
+    int32_t signature_status;                      /**< SOTTO_SIGNATURE_* */
+    uint8_t verified;                              /**< 1 only for SOTTO_SIGNATURE_VERIFIED */
     uint8_t reserved[3];
     char region[16]; /**< from the file, NUL-terminated, truncated to 15 bytes, not validated */
 } sotto_keyfile_info;
 SOTTO_STATIC_ASSERT(sizeof(sotto_keyfile_info) == 120, "sotto_keyfile_info layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, export_bin_sha256) == 64, "sotto_keyfile_info layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, signature_status) == 96, "sotto_keyfile_info layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, export_bin_sha256) == 64,
+                    "sotto_keyfile_info layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, signature_status) == 96,
+                    "sotto_keyfile_info layout");
 SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, region) == 104, "sotto_keyfile_info layout");
 
 /** A key file read into memory: its keys and its info. Immutable; thread-safe. */
@@ -327,8 +330,10 @@ enum { SOTTO_LOG_DEBUG = 0, SOTTO_LOG_INFO = 1, SOTTO_LOG_WARNING = 2, SOTTO_LOG
 /** Receives sotto's log messages. `message` is not NUL-terminated (use `message_len`) and is valid
  *  only during the call. At SOTTO_LOG_INFO and above it holds static text and counts only: never
  *  a key, RPI, AEM, address or file hash. Called on the thread that logs (any thread calling into
- *  sotto), possibly from several at once; must be thread-safe, return quickly and not call sotto. */
-typedef void (*sotto_log_fn)(void* user_data, int32_t level, const char* message, size_t message_len);
+ *  sotto), possibly from several at once; must be thread-safe, return quickly and not call sotto.
+ */
+typedef void (*sotto_log_fn)(void* user_data, int32_t level, const char* message,
+                             size_t message_len);
 
 /** Installs `sink` for messages at `min_level` and above (NULL removes it: the default, nothing
  *  is logged). Process-wide. `user_data` must stay valid until calls running at the time of a
@@ -346,22 +351,24 @@ typedef int64_t (*sotto_clock_fn)(void* user_data);
 
 /** Options of `sotto_tracer_open*`. Fill with `sotto_tracer_options_init`, then change fields. */
 typedef struct sotto_tracer_options {
-    uint32_t struct_size;       /**< sizeof(sotto_tracer_options), set by _init */
-    uint32_t retention_days;    /**< days of sightings and own keys kept (1..3650; default 14) */
-    uint32_t flush_count;       /**< heard advertisements per store transaction (default 4096) */
-    uint32_t advertising_form;  /**< SOTTO_ADV_* of sotto_advertisement.advertising_data */
-    int64_t flush_interval_ms;  /**< sotto_tracer_tick writes pending ones older than this */
-    uint64_t max_store_bytes;   /**< upper bound of the database size (0: none) */
-    int8_t tx_power_dbm;        /**< announced in the own AEM (default -8) */
+    uint32_t struct_size;      /**< sizeof(sotto_tracer_options), set by _init */
+    uint32_t retention_days;   /**< days of sightings and own keys kept (1..3650; default 14) */
+    uint32_t flush_count;      /**< heard advertisements per store transaction (default 4096) */
+    uint32_t advertising_form; /**< SOTTO_ADV_* of sotto_advertisement.advertising_data */
+    int64_t flush_interval_ms; /**< sotto_tracer_tick writes pending ones older than this */
+    uint64_t max_store_bytes;  /**< upper bound of the database size (0: none) */
+    int8_t tx_power_dbm;       /**< announced in the own AEM (default -8) */
     uint8_t calibration_confidence; /**< 0..3, announced with metadata v1.1 (minor_version 1) */
     uint8_t metadata_minor_version; /**< 0 (v1.0, default) or 1 (v1.1) */
-    uint8_t create_if_missing;  /**< 1 (default): create the store when the file does not exist */
-    uint8_t kdf_cost;           /**< passphrase stores: SOTTO_KDF_* used when creating */
+    uint8_t create_if_missing; /**< 1 (default): create the store when the file does not exist */
+    uint8_t kdf_cost;          /**< passphrase stores: SOTTO_KDF_* used when creating */
     uint8_t reserved[3];
 } sotto_tracer_options;
 SOTTO_STATIC_ASSERT(sizeof(sotto_tracer_options) == 40, "sotto_tracer_options layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_tracer_options, flush_interval_ms) == 16, "sotto_tracer_options layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_tracer_options, tx_power_dbm) == 32, "sotto_tracer_options layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_tracer_options, flush_interval_ms) == 16,
+                    "sotto_tracer_options layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_tracer_options, tx_power_dbm) == 32,
+                    "sotto_tracer_options layout");
 SOTTO_STATIC_ASSERT(offsetof(sotto_tracer_options, kdf_cost) == 36, "sotto_tracer_options layout");
 
 /** Argon2id cost for passphrase stores. */
@@ -387,7 +394,8 @@ typedef struct sotto_tracer sotto_tracer;
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_open(sotto_tracer** out, const char* path,
                                                          const uint8_t* key, size_t key_len,
                                                          const sotto_trust_store* trust,
-                                                         sotto_clock_fn clock, void* clock_user_data,
+                                                         sotto_clock_fn clock,
+                                                         void* clock_user_data,
                                                          const sotto_tracer_options* options);
 
 /** As `sotto_tracer_open`, with a passphrase (1..1024 bytes) stretched with Argon2id. */
@@ -404,14 +412,15 @@ typedef struct sotto_advertisement {
     uint8_t service_data[SOTTO_SERVICE_DATA_BYTES];             /**< RPI || AEM, UUID 0xFD6F */
     uint8_t advertising_data[SOTTO_ADVERTISING_DATA_MAX_BYTES]; /**< full legacy form */
     uint8_t advertising_data_len;                               /**< 31 or 28 */
-    uint8_t address[6];  /**< random non-resolvable address, most significant byte first */
-    uint8_t active;      /**< 0: broadcast nothing until valid_until_ms (other fields empty) */
+    uint8_t address[6]; /**< random non-resolvable address, most significant byte first */
+    uint8_t active;     /**< 0: broadcast nothing until valid_until_ms (other fields empty) */
     uint8_t reserved;
-    uint32_t interval;       /**< ENIntervalNumber the RPI was derived for */
-    int64_t valid_until_ms;  /**< ask again at this Unix time at the latest (10-20 min, midnight) */
+    uint32_t interval;      /**< ENIntervalNumber the RPI was derived for */
+    int64_t valid_until_ms; /**< ask again at this Unix time at the latest (10-20 min, midnight) */
 } sotto_advertisement;
 SOTTO_STATIC_ASSERT(sizeof(sotto_advertisement) == 72, "sotto_advertisement layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, advertising_data_len) == 51, "sotto_advertisement layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, advertising_data_len) == 51,
+                    "sotto_advertisement layout");
 SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, active) == 58, "sotto_advertisement layout");
 SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, interval) == 60, "sotto_advertisement layout");
 
@@ -419,8 +428,9 @@ SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, interval) == 60, "sotto_advert
  *  RPI and address together every 10-20 minutes (random) and at UTC midnight; an RPI is never
  *  used for a second interval, so right after opening (or a release of own keys) `active` may be
  *  0 until the next interval. Hosts whose OS owns the radio call it when `valid_until_ms` passes,
- *  stop advertising when `active` is 0, and otherwise hand `service_data` to the OS advertiser. Errors: storage errors (nothing to
- *  broadcast from an unstored key), SOTTO_ERR_OUT_OF_RANGE (clock before 1970 or too late). */
+ *  stop advertising when `active` is 0, and otherwise hand `service_data` to the OS advertiser.
+ * Errors: storage errors (nothing to broadcast from an unstored key), SOTTO_ERR_OUT_OF_RANGE (clock
+ * before 1970 or too late). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_current_advertisement(sotto_advertisement* out,
                                                                           sotto_tracer* tracer);
 
@@ -430,8 +440,8 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_current_advertisement(sotto_
  *  malformed) for bytes that are not GAEN; SOTTO_ERR_OUT_OF_RANGE for RSSI or time; storage
  *  errors only when this call wrote a batch and failed (the batch stays pending). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_on_advertisement(sotto_tracer* tracer,
-                                                                     const uint8_t* bytes, size_t len,
-                                                                     int32_t rssi_dbm,
+                                                                     const uint8_t* bytes,
+                                                                     size_t len, int32_t rssi_dbm,
                                                                      int64_t time_ms);
 
 /** One heard advertisement for `sotto_tracer_on_advertisements`. */
@@ -442,16 +452,19 @@ typedef struct sotto_heard_advertisement {
     uint8_t bytes[SOTTO_ADVERTISING_DATA_MAX_BYTES];
 } sotto_heard_advertisement;
 SOTTO_STATIC_ASSERT(sizeof(sotto_heard_advertisement) == 48, "sotto_heard_advertisement layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_heard_advertisement, len) == 12, "sotto_heard_advertisement layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_heard_advertisement, bytes) == 13, "sotto_heard_advertisement layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_heard_advertisement, len) == 12,
+                    "sotto_heard_advertisement layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_heard_advertisement, bytes) == 13,
+                    "sotto_heard_advertisement layout");
 
 /** Many heard advertisements in one call (e.g. Android's onBatchScanResults: one JNI crossing per
  *  batch). Each is handled as by `sotto_tracer_on_advertisement`; malformed ones and ones with an
  *  RSSI, time or `len` out of range are skipped and counted, not errors. `*out_accepted` (may be
  *  NULL) receives how many were accepted. Fails only when a batch write to the store failed
  *  (the accepted ones stay pending) or on NULL. */
-SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_on_advertisements(
-    sotto_tracer* tracer, const sotto_heard_advertisement* heard, size_t count, size_t* out_accepted);
+SOTTO_API SOTTO_NODISCARD sotto_status
+sotto_tracer_on_advertisements(sotto_tracer* tracer, const sotto_heard_advertisement* heard,
+                               size_t count, size_t* out_accepted);
 
 /** Writes pending heard advertisements now (one transaction). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_flush(sotto_tracer* tracer);
@@ -488,8 +501,8 @@ SOTTO_STATIC_ASSERT(offsetof(sotto_import_result, info) == 16, "sotto_import_res
  *  only for storage/engine failures, SOTTO_ERR_OUT_OF_MEMORY or bad arguments. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_import_keyfile(sotto_import_result* out,
                                                                    sotto_tracer* tracer,
-                                                                   const uint8_t* zip, size_t zip_len,
-                                                                   uint32_t flags);
+                                                                   const uint8_t* zip,
+                                                                   size_t zip_len, uint32_t flags);
 /** As `sotto_tracer_import_keyfile`, for export.bin and export.sig (`sig_len` 0: unsigned). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_import_keyfile_pair(
     sotto_import_result* out, sotto_tracer* tracer, const uint8_t* bin, size_t bin_len,
@@ -512,29 +525,30 @@ SOTTO_API void sotto_check_destroy(sotto_check* check);
 enum { SOTTO_RISK_NONE = 0, SOTTO_RISK_LOW = 1, SOTTO_RISK_HIGH = 2 };
 
 typedef struct sotto_check_summary {
-    int64_t computed_at;            /**< Unix seconds */
-    uint64_t files;                 /**< files in the round (see sotto_check_get_files) */
-    uint64_t sightings;             /**< sightings the round matched against */
+    int64_t computed_at; /**< Unix seconds */
+    uint64_t files;      /**< files in the round (see sotto_check_get_files) */
+    uint64_t sightings;  /**< sightings the round matched against */
     uint64_t valid_matches;
-    uint64_t suspect_matches;       /**< RPI matches whose metadata did not check out */
-    uint64_t windows;               /**< exposure windows */
+    uint64_t suspect_matches; /**< RPI matches whose metadata did not check out */
+    uint64_t windows;         /**< exposure windows */
     uint64_t daily_summaries;
-    uint64_t risk_days;             /**< days with an evaluated window */
+    uint64_t risk_days;                 /**< days with an evaluated window */
     int64_t most_recent_low_risk_date;  /**< UTC midnight, Unix seconds; 0 when none */
     int64_t most_recent_high_risk_date; /**< UTC midnight, Unix seconds; 0 when none */
-    int32_t total_risk_level;       /**< SOTTO_RISK_LOW or SOTTO_RISK_HIGH (CWA) */
-    uint8_t recorded;               /**< results were written to the store */
+    int32_t total_risk_level;           /**< SOTTO_RISK_LOW or SOTTO_RISK_HIGH (CWA) */
+    uint8_t recorded;                   /**< results were written to the store */
     uint8_t reserved[3];
 } sotto_check_summary;
 SOTTO_STATIC_ASSERT(sizeof(sotto_check_summary) == 88, "sotto_check_summary layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_check_summary, total_risk_level) == 80, "sotto_check_summary layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_check_summary, total_risk_level) == 80,
+                    "sotto_check_summary layout");
 
 /** GAEN ExposureWindow (its ScanInstances through sotto_check_get_scan_instances). */
 typedef struct sotto_exposure_window {
-    int64_t date_unix;               /**< UTC midnight of the first scan */
-    int32_t report_type;             /**< GAEN ReportType */
-    int32_t infectiousness;          /**< 0 none, 1 standard, 2 high */
-    int32_t calibration_confidence;  /**< 0..3 */
+    int64_t date_unix;              /**< UTC midnight of the first scan */
+    int32_t report_type;            /**< GAEN ReportType */
+    int32_t infectiousness;         /**< 0 none, 1 standard, 2 high */
+    int32_t calibration_confidence; /**< 0..3 */
     uint32_t scan_instance_count;
 } sotto_exposure_window;
 SOTTO_STATIC_ASSERT(sizeof(sotto_exposure_window) == 24, "sotto_exposure_window layout");
@@ -559,7 +573,7 @@ SOTTO_STATIC_ASSERT(sizeof(sotto_daily_summary) == 32, "sotto_daily_summary layo
 typedef struct sotto_risk_day {
     int64_t date_unix;
     double normalized_time;
-    int32_t risk_level;  /**< SOTTO_RISK_* */
+    int32_t risk_level; /**< SOTTO_RISK_* */
     int32_t minimum_distinct_encounters_with_low_risk;
     int32_t minimum_distinct_encounters_with_high_risk;
     int32_t reserved;
@@ -569,8 +583,9 @@ SOTTO_STATIC_ASSERT(sizeof(sotto_risk_day) == 32, "sotto_risk_day layout");
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_summary(sotto_check_summary* out,
                                                                const sotto_check* check);
 /* Arrays of the report; buffer convention at the top (capacity in elements). */
-SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_files(sotto_import_result* out, size_t capacity,
-                                                             size_t* out_needed, const sotto_check* check);
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_files(sotto_import_result* out,
+                                                             size_t capacity, size_t* out_needed,
+                                                             const sotto_check* check);
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_windows(sotto_exposure_window* out,
                                                                size_t capacity, size_t* out_needed,
                                                                const sotto_check* check);
@@ -585,7 +600,8 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_daily_summaries(sotto_dai
                                                                        size_t capacity,
                                                                        size_t* out_needed,
                                                                        const sotto_check* check);
-SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_risk_days(sotto_risk_day* out, size_t capacity,
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_risk_days(sotto_risk_day* out,
+                                                                 size_t capacity,
                                                                  size_t* out_needed,
                                                                  const sotto_check* check);
 
@@ -633,8 +649,8 @@ typedef struct sotto_tracer_status {
     uint64_t files_refused;
     uint64_t files_skipped;
     uint64_t checks;
-    uint64_t deduplicated;     /**< of `heard`, folded into an observation of the same second */
-    uint64_t radio_errors;     /**< failed calls to an attached radio (C++ hosts only) */
+    uint64_t deduplicated; /**< of `heard`, folded into an observation of the same second */
+    uint64_t radio_errors; /**< failed calls to an attached radio (C++ hosts only) */
 } sotto_tracer_status;
 SOTTO_STATIC_ASSERT(sizeof(sotto_tracer_status) == 128, "sotto_tracer_status layout");
 
@@ -656,7 +672,7 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_get_store_stats(sotto_store_
                                                                     const sotto_tracer* tracer);
 
 #ifdef __cplusplus
-}  /* extern "C" */
+} /* extern "C" */
 #endif
 
 #endif /* SOTTO_SOTTO_H_ */

@@ -191,9 +191,9 @@ public:
     /// Imports a key file from disk (zip, loose export.bin with export.sig beside it, or a
     /// directory holding both) into the current check round. Only regular files are read (a
     /// FIFO or a device is refused at once with kKeyFileIo, without opening it). File problems
-    /// (unreadable, malformed, too large, unsigned, untrusted, bad signature) are reported in the outcome and
-    /// change nothing; the call itself fails only when the store or the engine fails, or with
-    /// kOutOfMemory.
+    /// (unreadable, malformed, too large, unsigned, untrusted, bad signature) are reported in the
+    /// outcome and change nothing; the call itself fails only when the store or the engine fails,
+    /// or with kOutOfMemory.
     Result<KeyFileOutcome> import_key_file(const std::filesystem::path& path,
                                            const ImportOptions& options = {}) noexcept;
 
@@ -225,9 +225,9 @@ public:
     /// Today's key is rolled first (GAEN releases a key only after it stopped being broadcast):
     /// its released period ends with the current interval, nothing is broadcast for the rest of
     /// that interval (an attached radio stops advertising at once), and a new TEK is used from
-    /// the next interval on, so a released key is never broadcast again. Errors: store errors (keys marked before
-    /// the failure stay marked; a retry returns them with `released_before`), kOutOfRange
-    /// (clock), kOutOfMemory.
+    /// the next interval on, so a released key is never broadcast again. Errors: store errors (keys
+    /// marked before the failure stay marked; a retry returns them with `released_before`),
+    /// kOutOfRange (clock), kOutOfMemory.
     Result<std::vector<ReleasedKey>> release_own_keys(PublishConsent consent) noexcept;
 
     /// Number of own TEKs stored (published or not); no key material.

@@ -56,12 +56,12 @@ struct BeaconFeed::Impl {
     ObservationSink* sink = nullptr;
     FeedConfig config;
 
-    mutable std::mutex mu;   // everything below
-    std::mutex flush_mu;     // one sink call at a time
+    mutable std::mutex mu;                   // everything below
+    std::mutex flush_mu;                     // one sink call at a time
     std::vector<core::Observation> pending;  // pending[i] has sequence number pending_base + i
     std::uint64_t pending_base = 0;
-    std::size_t in_flight = 0;               // observations handed to the sink right now
-    std::int64_t oldest_ms = 0;              // receive time of the oldest pending observation
+    std::size_t in_flight = 0;   // observations handed to the sink right now
+    std::int64_t oldest_ms = 0;  // receive time of the oldest pending observation
     std::unordered_map<SlotKey, Slot, SlotHash> slots;
     std::int64_t newest_second = std::numeric_limits<std::int64_t>::min();
     bool stopped = false;
@@ -75,7 +75,8 @@ struct BeaconFeed::Impl {
     // Makes room for one more pending observation; the only step of `take` that allocates
     // besides the slot insertion, so a bad_alloc leaves everything as it was.
     void reserve_one() {
-        if (pending.size() == pending.capacity()) pending.reserve(std::max<std::size_t>(64, 2 * pending.capacity()));
+        if (pending.size() == pending.capacity())
+            pending.reserve(std::max<std::size_t>(64, 2 * pending.capacity()));
     }
 
     std::uint64_t append(const core::Observation& o, std::int64_t time_ms) noexcept {
@@ -201,8 +202,9 @@ Result<void> BeaconFeed::tick(std::int64_t now_ms) noexcept {
     bool due = false;
     {
         std::lock_guard lock(impl_->mu);
-        due = !impl_->pending.empty() && (now_ms < impl_->oldest_ms ||
-                                          now_ms - impl_->oldest_ms >= impl_->config.flush_interval_ms);
+        due = !impl_->pending.empty() &&
+              (now_ms < impl_->oldest_ms ||
+               now_ms - impl_->oldest_ms >= impl_->config.flush_interval_ms);
     }
     return due ? flush() : ok();
 }

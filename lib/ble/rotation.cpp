@@ -34,7 +34,8 @@ Result<RotationScheduler> RotationScheduler::create(const RotationConfig& config
         config.max_rotation_ms > 60 * kMinuteMs)
         return make_error(ErrorCode::kInvalidArgument, "rotation: bounds out of range");
     if (config.metadata.minor_version > 1)
-        return make_error(ErrorCode::kInvalidArgument, "rotation: metadata version is not 1.0 or 1.1");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "rotation: metadata version is not 1.0 or 1.1");
     if (auto v = core::validate_metadata(core::encode_metadata(config.metadata)); !v)
         return make_error(ErrorCode::kInvalidArgument, "rotation: metadata is not valid");
     try {
@@ -79,7 +80,8 @@ Result<Broadcast> RotationScheduler::at(std::int64_t now_ms) noexcept {
     return start_new(now_ms, *enin);
 }
 
-Result<Broadcast> RotationScheduler::start_new(std::int64_t now_ms, core::IntervalNumber enin) noexcept {
+Result<Broadcast> RotationScheduler::start_new(std::int64_t now_ms,
+                                               core::IntervalNumber enin) noexcept {
     current_ = Broadcast{};  // nothing may be broadcast unless all of this succeeds
     current_.generation = generation_;
     current_.next_change_ms = now_ms;

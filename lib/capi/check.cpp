@@ -34,7 +34,8 @@ bool import_options(uint32_t flags, ImportOptions& o) noexcept {
 }
 
 template <class Import>
-sotto_status import_with(sotto_import_result* out, sotto_tracer* tracer, uint32_t flags, Import&& import) {
+sotto_status import_with(sotto_import_result* out, sotto_tracer* tracer, uint32_t flags,
+                         Import&& import) {
     if (tracer == nullptr) return capi::null_argument();
     ImportOptions options;
     if (!import_options(flags, options)) {
@@ -64,7 +65,8 @@ sotto_status copy_out(T* out, std::size_t capacity, std::size_t* needed, const S
 extern "C" {
 
 SOTTO_API sotto_status sotto_tracer_import_keyfile(sotto_import_result* out, sotto_tracer* tracer,
-                                                   const uint8_t* zip, size_t zip_len, uint32_t flags) {
+                                                   const uint8_t* zip, size_t zip_len,
+                                                   uint32_t flags) {
     return guard([&]() -> sotto_status {
         if (!capi::bytes_ok(zip, zip_len)) return capi::null_argument();
         return import_with(out, tracer, flags, [&](Tracer& t, const ImportOptions& o) {
@@ -73,19 +75,22 @@ SOTTO_API sotto_status sotto_tracer_import_keyfile(sotto_import_result* out, sot
     });
 }
 
-SOTTO_API sotto_status sotto_tracer_import_keyfile_pair(sotto_import_result* out, sotto_tracer* tracer,
-                                                        const uint8_t* bin, size_t bin_len,
-                                                        const uint8_t* sig, size_t sig_len, uint32_t flags) {
+SOTTO_API sotto_status sotto_tracer_import_keyfile_pair(sotto_import_result* out,
+                                                        sotto_tracer* tracer, const uint8_t* bin,
+                                                        size_t bin_len, const uint8_t* sig,
+                                                        size_t sig_len, uint32_t flags) {
     return guard([&]() -> sotto_status {
-        if (!capi::bytes_ok(bin, bin_len) || !capi::bytes_ok(sig, sig_len)) return capi::null_argument();
+        if (!capi::bytes_ok(bin, bin_len) || !capi::bytes_ok(sig, sig_len))
+            return capi::null_argument();
         return import_with(out, tracer, flags, [&](Tracer& t, const ImportOptions& o) {
             return t.import_key_pair(std::span(bin, bin_len), std::span(sig, sig_len), o);
         });
     });
 }
 
-SOTTO_API sotto_status sotto_tracer_import_keyfile_path(sotto_import_result* out, sotto_tracer* tracer,
-                                                        const char* path, uint32_t flags) {
+SOTTO_API sotto_status sotto_tracer_import_keyfile_path(sotto_import_result* out,
+                                                        sotto_tracer* tracer, const char* path,
+                                                        uint32_t flags) {
     return guard([&]() -> sotto_status {
         if (path == nullptr) return capi::null_argument();
         const std::filesystem::path p(path);
@@ -132,8 +137,8 @@ SOTTO_API sotto_status sotto_check_get_summary(sotto_check_summary* out, const s
     });
 }
 
-SOTTO_API sotto_status sotto_check_get_files(sotto_import_result* out, size_t capacity, size_t* out_needed,
-                                             const sotto_check* check) {
+SOTTO_API sotto_status sotto_check_get_files(sotto_import_result* out, size_t capacity,
+                                             size_t* out_needed, const sotto_check* check) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
         return copy_out(out, capacity, out_needed, check->report.files,
@@ -145,15 +150,16 @@ SOTTO_API sotto_status sotto_check_get_windows(sotto_exposure_window* out, size_
                                                size_t* out_needed, const sotto_check* check) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
-        return copy_out(out, capacity, out_needed, check->report.report.windows,
-                        [](const core::ExposureWindow& w, sotto_exposure_window& r) {
-                            r = sotto_exposure_window{};
-                            r.date_unix = w.date_unix;
-                            r.report_type = static_cast<std::int32_t>(w.report_type);
-                            r.infectiousness = static_cast<std::int32_t>(w.infectiousness);
-                            r.calibration_confidence = static_cast<std::int32_t>(w.calibration_confidence);
-                            r.scan_instance_count = static_cast<std::uint32_t>(w.scan_instances.size());
-                        });
+        return copy_out(
+            out, capacity, out_needed, check->report.report.windows,
+            [](const core::ExposureWindow& w, sotto_exposure_window& r) {
+                r = sotto_exposure_window{};
+                r.date_unix = w.date_unix;
+                r.report_type = static_cast<std::int32_t>(w.report_type);
+                r.infectiousness = static_cast<std::int32_t>(w.infectiousness);
+                r.calibration_confidence = static_cast<std::int32_t>(w.calibration_confidence);
+                r.scan_instance_count = static_cast<std::uint32_t>(w.scan_instances.size());
+            });
     });
 }
 
@@ -176,19 +182,21 @@ SOTTO_API sotto_status sotto_check_get_scan_instances(sotto_scan_instance* out, 
 }
 
 SOTTO_API sotto_status sotto_check_get_daily_summaries(sotto_daily_summary* out, size_t capacity,
-                                                       size_t* out_needed, const sotto_check* check) {
+                                                       size_t* out_needed,
+                                                       const sotto_check* check) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
         return copy_out(out, capacity, out_needed, check->report.report.daily_summaries,
                         [](const core::DailySummary& d, sotto_daily_summary& r) {
                             r = sotto_daily_summary{d.date_unix, d.summary.maximum_score,
-                                                    d.summary.score_sum, d.summary.weighted_duration_sum};
+                                                    d.summary.score_sum,
+                                                    d.summary.weighted_duration_sum};
                         });
     });
 }
 
-SOTTO_API sotto_status sotto_check_get_risk_days(sotto_risk_day* out, size_t capacity, size_t* out_needed,
-                                                 const sotto_check* check) {
+SOTTO_API sotto_status sotto_check_get_risk_days(sotto_risk_day* out, size_t capacity,
+                                                 size_t* out_needed, const sotto_check* check) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
         return copy_out(out, capacity, out_needed, check->report.report.risk.days,
@@ -197,8 +205,10 @@ SOTTO_API sotto_status sotto_check_get_risk_days(sotto_risk_day* out, size_t cap
                             r.date_unix = d.date_unix;
                             r.normalized_time = d.normalized_time;
                             r.risk_level = static_cast<std::int32_t>(d.risk_level);
-                            r.minimum_distinct_encounters_with_low_risk = d.minimum_distinct_encounters_with_low_risk;
-                            r.minimum_distinct_encounters_with_high_risk = d.minimum_distinct_encounters_with_high_risk;
+                            r.minimum_distinct_encounters_with_low_risk =
+                                d.minimum_distinct_encounters_with_low_risk;
+                            r.minimum_distinct_encounters_with_high_risk =
+                                d.minimum_distinct_encounters_with_high_risk;
                         });
     });
 }

@@ -8,12 +8,18 @@ namespace {
 
 std::int32_t signature_status_code(keyfile::SignatureStatus s) noexcept {
     switch (s) {
-        case keyfile::SignatureStatus::kVerified: return SOTTO_SIGNATURE_VERIFIED;
-        case keyfile::SignatureStatus::kUnsigned: return SOTTO_SIGNATURE_UNSIGNED;
-        case keyfile::SignatureStatus::kUntrustedKey: return SOTTO_SIGNATURE_UNTRUSTED_KEY;
-        case keyfile::SignatureStatus::kBadSignature: return SOTTO_SIGNATURE_BAD;
-        case keyfile::SignatureStatus::kMalformed: return SOTTO_SIGNATURE_MALFORMED;
-        default: return SOTTO_SIGNATURE_MALFORMED;
+        case keyfile::SignatureStatus::kVerified:
+            return SOTTO_SIGNATURE_VERIFIED;
+        case keyfile::SignatureStatus::kUnsigned:
+            return SOTTO_SIGNATURE_UNSIGNED;
+        case keyfile::SignatureStatus::kUntrustedKey:
+            return SOTTO_SIGNATURE_UNTRUSTED_KEY;
+        case keyfile::SignatureStatus::kBadSignature:
+            return SOTTO_SIGNATURE_BAD;
+        case keyfile::SignatureStatus::kMalformed:
+            return SOTTO_SIGNATURE_MALFORMED;
+        default:
+            return SOTTO_SIGNATURE_MALFORMED;
     }
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 // C++ values -> C ABI structs.
 
+#include <sotto/sotto.h>
 #include <sotto/core/diagnosis_key.hpp>
 #include <sotto/keyfile/export_reader.hpp>
-#include <sotto/sotto.h>
 
 namespace sotto::capi {
 

@@ -18,8 +18,8 @@ struct sotto_keyfile {
 
 #include <optional>
 
-#include <sotto/clock.hpp>
 #include <sotto/sotto.h>
+#include <sotto/clock.hpp>
 #include <sotto/tracer.hpp>
 
 namespace sotto::capi {
@@ -42,7 +42,7 @@ private:
 
 struct sotto_tracer {
     sotto_tracer(sotto_clock_fn fn, void* user_data) : clock(fn, user_data) {}
-    sotto::capi::CallbackClock clock;      // declared first: outlives the Tracer
+    sotto::capi::CallbackClock clock;     // declared first: outlives the Tracer
     std::optional<sotto::Tracer> tracer;  // engaged once opened
 };
 

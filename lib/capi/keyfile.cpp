@@ -22,7 +22,8 @@ sotto_status read_into(sotto_keyfile** out, const sotto_trust_store* trust, uint
                        Read&& read) {
     if (out == nullptr) return capi::null_argument();
     if (verify_mode != SOTTO_VERIFY_REQUIRE && verify_mode != SOTTO_VERIFY_PARSE_ONLY) {
-        return fail(SOTTO_ERR_INVALID_ARGUMENT, "verify_mode: expected SOTTO_VERIFY_REQUIRE or _PARSE_ONLY");
+        return fail(SOTTO_ERR_INVALID_ARGUMENT,
+                    "verify_mode: expected SOTTO_VERIFY_REQUIRE or _PARSE_ONLY");
     }
     static const keyfile::TrustStore kEmpty;
     const keyfile::TrustStore& ts = trust != nullptr ? trust->store : kEmpty;
@@ -97,9 +98,10 @@ SOTTO_API sotto_status sotto_keyfile_read(sotto_keyfile** out, const uint8_t* zi
     });
 }
 
-SOTTO_API sotto_status sotto_keyfile_read_pair(sotto_keyfile** out, const uint8_t* bin, size_t bin_len,
-                                               const uint8_t* sig, size_t sig_len,
-                                               const sotto_trust_store* trust, uint32_t verify_mode) {
+SOTTO_API sotto_status sotto_keyfile_read_pair(sotto_keyfile** out, const uint8_t* bin,
+                                               size_t bin_len, const uint8_t* sig, size_t sig_len,
+                                               const sotto_trust_store* trust,
+                                               uint32_t verify_mode) {
     return guard([&]() -> sotto_status {
         if (!capi::bytes_ok(bin, bin_len) || !capi::bytes_ok(sig, sig_len)) {
             return capi::null_argument();
@@ -112,7 +114,8 @@ SOTTO_API sotto_status sotto_keyfile_read_pair(sotto_keyfile** out, const uint8_
 }
 
 SOTTO_API sotto_status sotto_keyfile_read_path(sotto_keyfile** out, const char* path,
-                                               const sotto_trust_store* trust, uint32_t verify_mode) {
+                                               const sotto_trust_store* trust,
+                                               uint32_t verify_mode) {
     return guard([&]() -> sotto_status {
         if (path == nullptr) return capi::null_argument();
         const std::filesystem::path p(path);
@@ -124,7 +127,8 @@ SOTTO_API sotto_status sotto_keyfile_read_path(sotto_keyfile** out, const char* 
 
 SOTTO_API void sotto_keyfile_destroy(sotto_keyfile* keyfile) { delete keyfile; }
 
-SOTTO_API sotto_status sotto_keyfile_get_info(sotto_keyfile_info* out, const sotto_keyfile* keyfile) {
+SOTTO_API sotto_status sotto_keyfile_get_info(sotto_keyfile_info* out,
+                                              const sotto_keyfile* keyfile) {
     return guard([&]() -> sotto_status {
         if (out == nullptr || keyfile == nullptr) return capi::null_argument();
         sotto_keyfile_info r{};

@@ -19,7 +19,8 @@ using sotto::capi::guard;
 /// The TEK of a (ptr, len) pair, or nothing when the length is wrong.
 bool read_tek(const std::uint8_t* tek, std::size_t len, core::TemporaryExposureKey& out) {
     if (tek == nullptr || len != core::kTekBytes) return false;
-    out = core::TemporaryExposureKey::from(std::span<const std::uint8_t, core::kTekBytes>(tek, core::kTekBytes));
+    out = core::TemporaryExposureKey::from(
+        std::span<const std::uint8_t, core::kTekBytes>(tek, core::kTekBytes));
     return true;
 }
 
@@ -69,7 +70,8 @@ SOTTO_API sotto_status sotto_derive_rpis(uint8_t* out_rpis, size_t out_capacity,
         auto r = deriver->derive(key, first_interval, std::span(rpis.data(), count));
         if (!r) return fail(r.error());
         for (std::uint32_t i = 0; i < count; ++i) {
-            std::memcpy(out_rpis + std::size_t{i} * core::kRpiBytes, rpis[i].bytes.data(), core::kRpiBytes);
+            std::memcpy(out_rpis + std::size_t{i} * core::kRpiBytes, rpis[i].bytes.data(),
+                        core::kRpiBytes);
         }
         return SOTTO_OK;
     });
@@ -118,12 +120,14 @@ SOTTO_API sotto_status sotto_beacon_open_metadata(sotto_metadata* out, const sot
     });
 }
 
-SOTTO_API sotto_status sotto_advertising_data_encode(uint8_t* out, size_t out_capacity, size_t* out_len,
-                                                     const sotto_beacon* beacon, uint32_t form) {
+SOTTO_API sotto_status sotto_advertising_data_encode(uint8_t* out, size_t out_capacity,
+                                                     size_t* out_len, const sotto_beacon* beacon,
+                                                     uint32_t form) {
     return guard([&]() -> sotto_status {
         if (out_len == nullptr || beacon == nullptr) return capi::null_argument();
         if (form != SOTTO_ADV_WITH_FLAGS && form != SOTTO_ADV_WITHOUT_FLAGS) {
-            return fail(SOTTO_ERR_INVALID_ARGUMENT, "form: expected SOTTO_ADV_WITH_FLAGS or _WITHOUT_FLAGS");
+            return fail(SOTTO_ERR_INVALID_ARGUMENT,
+                        "form: expected SOTTO_ADV_WITH_FLAGS or _WITHOUT_FLAGS");
         }
         const auto adv = core::encode_advertising_data(
             to_core(*beacon), form == SOTTO_ADV_WITH_FLAGS ? core::AdvertisingForm::kWithFlags

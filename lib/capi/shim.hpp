@@ -4,9 +4,9 @@
 
 #include <new>
 
+#include <sotto/sotto.h>
 #include <sotto/error.hpp>
 #include <sotto/result.hpp>
-#include <sotto/sotto.h>
 
 namespace sotto::capi {
 
@@ -32,7 +32,9 @@ sotto_status guard(Body&& body) noexcept {
 }
 
 /// A (ptr, len) byte input is valid unless ptr is NULL with a non-zero length.
-inline bool bytes_ok(const void* ptr, std::size_t len) noexcept { return ptr != nullptr || len == 0; }
+inline bool bytes_ok(const void* ptr, std::size_t len) noexcept {
+    return ptr != nullptr || len == 0;
+}
 
 inline sotto_status null_argument() noexcept {
     return fail(SOTTO_ERR_INVALID_ARGUMENT, "a required pointer argument is NULL");

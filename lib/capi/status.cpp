@@ -72,40 +72,74 @@ extern "C" {
 
 SOTTO_API const char* sotto_status_name(sotto_status status) {
     switch (status) {
-        case SOTTO_OK: return "SOTTO_OK";
-        case SOTTO_ERR_INVALID_ARGUMENT: return "SOTTO_ERR_INVALID_ARGUMENT";
-        case SOTTO_ERR_FAILED_PRECONDITION: return "SOTTO_ERR_FAILED_PRECONDITION";
-        case SOTTO_ERR_OUT_OF_RANGE: return "SOTTO_ERR_OUT_OF_RANGE";
-        case SOTTO_ERR_CLOCK_SUSPECT: return "SOTTO_ERR_CLOCK_SUSPECT";
-        case SOTTO_ERR_CRYPTO_FAILURE: return "SOTTO_ERR_CRYPTO_FAILURE";
-        case SOTTO_ERR_AUTHENTICATION_FAILED: return "SOTTO_ERR_AUTHENTICATION_FAILED";
-        case SOTTO_ERR_UNTRUSTED_KEY: return "SOTTO_ERR_UNTRUSTED_KEY";
-        case SOTTO_ERR_UNSIGNED: return "SOTTO_ERR_UNSIGNED";
-        case SOTTO_ERR_STORAGE_IO: return "SOTTO_ERR_STORAGE_IO";
-        case SOTTO_ERR_STORAGE_CORRUPT: return "SOTTO_ERR_STORAGE_CORRUPT";
-        case SOTTO_ERR_STORAGE_WRONG_KEY: return "SOTTO_ERR_STORAGE_WRONG_KEY";
-        case SOTTO_ERR_STORAGE_NOT_A_STORE: return "SOTTO_ERR_STORAGE_NOT_A_STORE";
-        case SOTTO_ERR_STORAGE_NEWER_SCHEMA: return "SOTTO_ERR_STORAGE_NEWER_SCHEMA";
-        case SOTTO_ERR_STORAGE_READ_ONLY: return "SOTTO_ERR_STORAGE_READ_ONLY";
-        case SOTTO_ERR_STORAGE_FULL: return "SOTTO_ERR_STORAGE_FULL";
-        case SOTTO_ERR_STORAGE_BUSY: return "SOTTO_ERR_STORAGE_BUSY";
-        case SOTTO_ERR_STORAGE_NOT_ENCRYPTED: return "SOTTO_ERR_STORAGE_NOT_ENCRYPTED";
-        case SOTTO_ERR_BLE_UNAVAILABLE: return "SOTTO_ERR_BLE_UNAVAILABLE";
-        case SOTTO_ERR_BLE_PERMISSION_DENIED: return "SOTTO_ERR_BLE_PERMISSION_DENIED";
-        case SOTTO_ERR_BLE_BUSY: return "SOTTO_ERR_BLE_BUSY";
-        case SOTTO_ERR_BLE_REFUSED: return "SOTTO_ERR_BLE_REFUSED";
-        case SOTTO_ERR_BLE_TIMEOUT: return "SOTTO_ERR_BLE_TIMEOUT";
-        case SOTTO_ERR_KEYFILE_MALFORMED: return "SOTTO_ERR_KEYFILE_MALFORMED";
-        case SOTTO_ERR_KEYFILE_TOO_LARGE: return "SOTTO_ERR_KEYFILE_TOO_LARGE";
-        case SOTTO_ERR_KEYFILE_IO: return "SOTTO_ERR_KEYFILE_IO";
-        case SOTTO_ERR_OUT_OF_MEMORY: return "SOTTO_ERR_OUT_OF_MEMORY";
-        case SOTTO_ERR_NETWORK_IO: return "SOTTO_ERR_NETWORK_IO";
-        case SOTTO_ERR_NETWORK_TIMEOUT: return "SOTTO_ERR_NETWORK_TIMEOUT";
-        case SOTTO_ERR_NETWORK_TOO_LARGE: return "SOTTO_ERR_NETWORK_TOO_LARGE";
-        case SOTTO_ERR_NETWORK_HTTP: return "SOTTO_ERR_NETWORK_HTTP";
-        case SOTTO_ERR_NETWORK_REFUSED: return "SOTTO_ERR_NETWORK_REFUSED";
-        case SOTTO_ERR_INTERNAL: return "SOTTO_ERR_INTERNAL";
-        default: return "SOTTO_ERR_UNKNOWN";
+        case SOTTO_OK:
+            return "SOTTO_OK";
+        case SOTTO_ERR_INVALID_ARGUMENT:
+            return "SOTTO_ERR_INVALID_ARGUMENT";
+        case SOTTO_ERR_FAILED_PRECONDITION:
+            return "SOTTO_ERR_FAILED_PRECONDITION";
+        case SOTTO_ERR_OUT_OF_RANGE:
+            return "SOTTO_ERR_OUT_OF_RANGE";
+        case SOTTO_ERR_CLOCK_SUSPECT:
+            return "SOTTO_ERR_CLOCK_SUSPECT";
+        case SOTTO_ERR_CRYPTO_FAILURE:
+            return "SOTTO_ERR_CRYPTO_FAILURE";
+        case SOTTO_ERR_AUTHENTICATION_FAILED:
+            return "SOTTO_ERR_AUTHENTICATION_FAILED";
+        case SOTTO_ERR_UNTRUSTED_KEY:
+            return "SOTTO_ERR_UNTRUSTED_KEY";
+        case SOTTO_ERR_UNSIGNED:
+            return "SOTTO_ERR_UNSIGNED";
+        case SOTTO_ERR_STORAGE_IO:
+            return "SOTTO_ERR_STORAGE_IO";
+        case SOTTO_ERR_STORAGE_CORRUPT:
+            return "SOTTO_ERR_STORAGE_CORRUPT";
+        case SOTTO_ERR_STORAGE_WRONG_KEY:
+            return "SOTTO_ERR_STORAGE_WRONG_KEY";
+        case SOTTO_ERR_STORAGE_NOT_A_STORE:
+            return "SOTTO_ERR_STORAGE_NOT_A_STORE";
+        case SOTTO_ERR_STORAGE_NEWER_SCHEMA:
+            return "SOTTO_ERR_STORAGE_NEWER_SCHEMA";
+        case SOTTO_ERR_STORAGE_READ_ONLY:
+            return "SOTTO_ERR_STORAGE_READ_ONLY";
+        case SOTTO_ERR_STORAGE_FULL:
+            return "SOTTO_ERR_STORAGE_FULL";
+        case SOTTO_ERR_STORAGE_BUSY:
+            return "SOTTO_ERR_STORAGE_BUSY";
+        case SOTTO_ERR_STORAGE_NOT_ENCRYPTED:
+            return "SOTTO_ERR_STORAGE_NOT_ENCRYPTED";
+        case SOTTO_ERR_BLE_UNAVAILABLE:
+            return "SOTTO_ERR_BLE_UNAVAILABLE";
+        case SOTTO_ERR_BLE_PERMISSION_DENIED:
+            return "SOTTO_ERR_BLE_PERMISSION_DENIED";
+        case SOTTO_ERR_BLE_BUSY:
+            return "SOTTO_ERR_BLE_BUSY";
+        case SOTTO_ERR_BLE_REFUSED:
+            return "SOTTO_ERR_BLE_REFUSED";
+        case SOTTO_ERR_BLE_TIMEOUT:
+            return "SOTTO_ERR_BLE_TIMEOUT";
+        case SOTTO_ERR_KEYFILE_MALFORMED:
+            return "SOTTO_ERR_KEYFILE_MALFORMED";
+        case SOTTO_ERR_KEYFILE_TOO_LARGE:
+            return "SOTTO_ERR_KEYFILE_TOO_LARGE";
+        case SOTTO_ERR_KEYFILE_IO:
+            return "SOTTO_ERR_KEYFILE_IO";
+        case SOTTO_ERR_OUT_OF_MEMORY:
+            return "SOTTO_ERR_OUT_OF_MEMORY";
+        case SOTTO_ERR_NETWORK_IO:
+            return "SOTTO_ERR_NETWORK_IO";
+        case SOTTO_ERR_NETWORK_TIMEOUT:
+            return "SOTTO_ERR_NETWORK_TIMEOUT";
+        case SOTTO_ERR_NETWORK_TOO_LARGE:
+            return "SOTTO_ERR_NETWORK_TOO_LARGE";
+        case SOTTO_ERR_NETWORK_HTTP:
+            return "SOTTO_ERR_NETWORK_HTTP";
+        case SOTTO_ERR_NETWORK_REFUSED:
+            return "SOTTO_ERR_NETWORK_REFUSED";
+        case SOTTO_ERR_INTERNAL:
+            return "SOTTO_ERR_INTERNAL";
+        default:
+            return "SOTTO_ERR_UNKNOWN";
     }
 }
 

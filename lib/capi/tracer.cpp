@@ -20,8 +20,11 @@ using sotto::capi::guard;
 /// Turns the C options into `TracerOptions`; false for values out of range.
 bool to_options(const sotto_tracer_options& o, TracerOptions& t) {
     if (o.struct_size != sizeof(sotto_tracer_options)) return false;
-    if (o.advertising_form != SOTTO_ADV_WITH_FLAGS && o.advertising_form != SOTTO_ADV_WITHOUT_FLAGS) return false;
-    if (o.calibration_confidence > 3 || o.metadata_minor_version > 1 || o.kdf_cost > SOTTO_KDF_MINIMUM) return false;
+    if (o.advertising_form != SOTTO_ADV_WITH_FLAGS && o.advertising_form != SOTTO_ADV_WITHOUT_FLAGS)
+        return false;
+    if (o.calibration_confidence > 3 || o.metadata_minor_version > 1 ||
+        o.kdf_cost > SOTTO_KDF_MINIMUM)
+        return false;
     if (o.create_if_missing > 1) return false;
     t.store.retention_days = o.retention_days;
     t.store.create_if_missing = o.create_if_missing == 1;
@@ -29,19 +32,24 @@ bool to_options(const sotto_tracer_options& o, TracerOptions& t) {
     t.flush_count = o.flush_count;
     t.flush_interval_ms = o.flush_interval_ms;
     if (t.max_pending < t.flush_count) t.max_pending = t.flush_count;
-    t.advertising_form = o.advertising_form == SOTTO_ADV_WITH_FLAGS ? core::AdvertisingForm::kWithFlags
-                                                                   : core::AdvertisingForm::kWithoutFlags;
+    t.advertising_form = o.advertising_form == SOTTO_ADV_WITH_FLAGS
+                             ? core::AdvertisingForm::kWithFlags
+                             : core::AdvertisingForm::kWithoutFlags;
     t.metadata.minor_version = o.metadata_minor_version;
     t.metadata.tx_power_dbm = o.tx_power_dbm;
-    t.metadata.calibration_confidence = static_cast<core::CalibrationConfidence>(o.calibration_confidence);
+    t.metadata.calibration_confidence =
+        static_cast<core::CalibrationConfidence>(o.calibration_confidence);
     return true;
 }
 
 store::KdfParams kdf_params(std::uint8_t cost) {
     switch (cost) {
-        case SOTTO_KDF_MODERATE: return store::KdfParams::moderate();
-        case SOTTO_KDF_MINIMUM: return store::KdfParams::minimum();
-        default: return store::KdfParams::interactive();
+        case SOTTO_KDF_MODERATE:
+            return store::KdfParams::moderate();
+        case SOTTO_KDF_MINIMUM:
+            return store::KdfParams::minimum();
+        default:
+            return store::KdfParams::interactive();
     }
 }
 
@@ -51,7 +59,8 @@ sotto_status open_with(sotto_tracer** out, const char* path, store::Credential c
                        const sotto_tracer_options& c_options) {
     TracerOptions options;
     if (!to_options(c_options, options)) {
-        return fail(SOTTO_ERR_INVALID_ARGUMENT, "options: a field is out of range (use sotto_tracer_options_init)");
+        return fail(SOTTO_ERR_INVALID_ARGUMENT,
+                    "options: a field is out of range (use sotto_tracer_options_init)");
     }
     if (trust != nullptr) options.trust = trust->store;
     auto handle = std::make_unique<sotto_tracer>(clock, clock_user_data);
@@ -68,8 +77,9 @@ sotto_tracer_options default_options() {
     o.struct_size = sizeof o;
     o.retention_days = d.store.retention_days;
     o.flush_count = static_cast<std::uint32_t>(d.flush_count);
-    o.advertising_form = d.advertising_form == core::AdvertisingForm::kWithFlags ? SOTTO_ADV_WITH_FLAGS
-                                                                                : SOTTO_ADV_WITHOUT_FLAGS;
+    o.advertising_form = d.advertising_form == core::AdvertisingForm::kWithFlags
+                             ? SOTTO_ADV_WITH_FLAGS
+                             : SOTTO_ADV_WITHOUT_FLAGS;
     o.flush_interval_ms = d.flush_interval_ms;
     o.max_store_bytes = d.store.max_bytes;
     o.tx_power_dbm = d.metadata.tx_power_dbm;
@@ -91,7 +101,8 @@ std::vector<std::unique_ptr<CLogSink>>& sinks() {
     static std::vector<std::unique_ptr<CLogSink>> all;
     return all;
 }
-void log_trampoline(void* user_data, LogLevel level, const char* message, std::size_t size) noexcept {
+void log_trampoline(void* user_data, LogLevel level, const char* message,
+                    std::size_t size) noexcept {
     const auto* sink = static_cast<const CLogSink*>(user_data);
     sink->fn(sink->user_data, static_cast<std::int32_t>(level), message, size);
 }
@@ -103,7 +114,8 @@ extern "C" {
 SOTTO_API sotto_status sotto_set_log_sink(sotto_log_fn sink, void* user_data, int32_t min_level) {
     return guard([&]() -> sotto_status {
         if (min_level < SOTTO_LOG_DEBUG || min_level > SOTTO_LOG_ERROR) {
-            return fail(SOTTO_ERR_INVALID_ARGUMENT, "min_level: expected SOTTO_LOG_DEBUG..SOTTO_LOG_ERROR");
+            return fail(SOTTO_ERR_INVALID_ARGUMENT,
+                        "min_level: expected SOTTO_LOG_DEBUG..SOTTO_LOG_ERROR");
         }
         if (sink == nullptr) {
             set_log_sink(nullptr, nullptr);
@@ -133,20 +145,22 @@ SOTTO_API sotto_status sotto_tracer_open(sotto_tracer** out, const char* path, c
         if (key_len != store::kStoreKeyBytes) {
             return fail(SOTTO_ERR_INVALID_ARGUMENT, "key: expected 32 bytes");
         }
-        auto credential = store::Credential::raw_key(
-            store::StoreKey::from(std::span<const std::uint8_t, store::kStoreKeyBytes>(key, store::kStoreKeyBytes)));
+        auto credential = store::Credential::raw_key(store::StoreKey::from(
+            std::span<const std::uint8_t, store::kStoreKeyBytes>(key, store::kStoreKeyBytes)));
         return open_with(out, path, std::move(credential), trust, clock, clock_user_data,
                          options != nullptr ? *options : default_options());
     });
 }
 
 SOTTO_API sotto_status sotto_tracer_open_passphrase(sotto_tracer** out, const char* path,
-                                                    const uint8_t* passphrase, size_t passphrase_len,
-                                                    const sotto_trust_store* trust, sotto_clock_fn clock,
-                                                    void* clock_user_data,
+                                                    const uint8_t* passphrase,
+                                                    size_t passphrase_len,
+                                                    const sotto_trust_store* trust,
+                                                    sotto_clock_fn clock, void* clock_user_data,
                                                     const sotto_tracer_options* options) {
     return guard([&]() -> sotto_status {
-        if (out == nullptr || path == nullptr || passphrase == nullptr) return capi::null_argument();
+        if (out == nullptr || path == nullptr || passphrase == nullptr)
+            return capi::null_argument();
         const sotto_tracer_options o = options != nullptr ? *options : default_options();
         auto pass = store::Passphrase::from(std::span(passphrase, passphrase_len));
         if (!pass) return fail(pass.error());
@@ -160,14 +174,16 @@ SOTTO_API void sotto_tracer_destroy(sotto_tracer* tracer) {
     delete tracer;
 }
 
-SOTTO_API sotto_status sotto_tracer_current_advertisement(sotto_advertisement* out, sotto_tracer* tracer) {
+SOTTO_API sotto_status sotto_tracer_current_advertisement(sotto_advertisement* out,
+                                                          sotto_tracer* tracer) {
     return guard([&]() -> sotto_status {
         if (out == nullptr || tracer == nullptr) return capi::null_argument();
         auto adv = tracer->tracer->current_advertisement();
         if (!adv) return fail(adv.error());
         sotto_advertisement r{};
         std::memcpy(r.service_data, adv->service_data.data(), sizeof r.service_data);
-        std::memcpy(r.advertising_data, adv->advertising_data.bytes.data(), adv->advertising_data.size);
+        std::memcpy(r.advertising_data, adv->advertising_data.bytes.data(),
+                    adv->advertising_data.size);
         r.advertising_data_len = static_cast<std::uint8_t>(adv->advertising_data.size);
         std::memcpy(r.address, adv->address.bytes.data(), sizeof r.address);
         r.interval = adv->interval;
@@ -179,7 +195,8 @@ SOTTO_API sotto_status sotto_tracer_current_advertisement(sotto_advertisement* o
 }
 
 SOTTO_API sotto_status sotto_tracer_on_advertisement(sotto_tracer* tracer, const uint8_t* bytes,
-                                                     size_t len, int32_t rssi_dbm, int64_t time_ms) {
+                                                     size_t len, int32_t rssi_dbm,
+                                                     int64_t time_ms) {
     return guard([&]() -> sotto_status {
         if (tracer == nullptr || !capi::bytes_ok(bytes, len)) return capi::null_argument();
         auto r = tracer->tracer->on_advertisement(std::span(bytes, len), rssi_dbm, time_ms);
@@ -187,7 +204,8 @@ SOTTO_API sotto_status sotto_tracer_on_advertisement(sotto_tracer* tracer, const
     });
 }
 
-SOTTO_API sotto_status sotto_tracer_on_advertisements(sotto_tracer* tracer, const sotto_heard_advertisement* heard,
+SOTTO_API sotto_status sotto_tracer_on_advertisements(sotto_tracer* tracer,
+                                                      const sotto_heard_advertisement* heard,
                                                       size_t count, size_t* out_accepted) {
     return guard([&]() -> sotto_status {
         if (tracer == nullptr || (heard == nullptr && count != 0)) return capi::null_argument();
@@ -196,10 +214,12 @@ SOTTO_API sotto_status sotto_tracer_on_advertisements(sotto_tracer* tracer, cons
         for (std::size_t i = 0; i < count; ++i) {
             const sotto_heard_advertisement& h = heard[i];
             const std::size_t len = h.len <= sizeof h.bytes ? h.len : 0;  // 0: counted as malformed
-            auto r = tracer->tracer->on_advertisement(std::span(h.bytes, len), h.rssi_dbm, h.time_ms);
+            auto r =
+                tracer->tracer->on_advertisement(std::span(h.bytes, len), h.rssi_dbm, h.time_ms);
             if (r) {
                 ++accepted;
-            } else if (r.error().code != ErrorCode::kInvalidArgument && r.error().code != ErrorCode::kOutOfRange) {
+            } else if (r.error().code != ErrorCode::kInvalidArgument &&
+                       r.error().code != ErrorCode::kOutOfRange) {
                 // A store write failed: this one is pending like the others; report it once.
                 ++accepted;
                 if (status == SOTTO_OK) status = fail(r.error());
@@ -231,8 +251,9 @@ SOTTO_API sotto_status sotto_tracer_release_own_keys(sotto_key_list** out, sotto
     return guard([&]() -> sotto_status {
         if (out == nullptr || tracer == nullptr) return capi::null_argument();
         if (consent != SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS) {
-            return fail(SOTTO_ERR_FAILED_PRECONDITION,
-                        "consent: own keys are released only with SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS");
+            return fail(
+                SOTTO_ERR_FAILED_PRECONDITION,
+                "consent: own keys are released only with SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS");
         }
         auto list = std::make_unique<sotto_key_list>();
         auto released = tracer->tracer->release_own_keys(user_confirmed_upload_of_own_keys());
@@ -248,8 +269,8 @@ SOTTO_API sotto_status sotto_tracer_release_own_keys(sotto_key_list** out, sotto
     });
 }
 
-SOTTO_API sotto_status sotto_key_list_get(sotto_diagnosis_key* out, size_t capacity, size_t* out_needed,
-                                          const sotto_key_list* list) {
+SOTTO_API sotto_status sotto_key_list_get(sotto_diagnosis_key* out, size_t capacity,
+                                          size_t* out_needed, const sotto_key_list* list) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || list == nullptr) return capi::null_argument();
         *out_needed = list->keys.size();
@@ -272,25 +293,29 @@ SOTTO_API sotto_status sotto_tracer_erase_all(sotto_tracer* tracer) {
     });
 }
 
-SOTTO_API sotto_status sotto_tracer_get_status(sotto_tracer_status* out, const sotto_tracer* tracer) {
+SOTTO_API sotto_status sotto_tracer_get_status(sotto_tracer_status* out,
+                                               const sotto_tracer* tracer) {
     return guard([&]() -> sotto_status {
         if (out == nullptr || tracer == nullptr) return capi::null_argument();
         const TracerStatus s = tracer->tracer->status();
-        *out = sotto_tracer_status{s.heard, s.malformed, s.dropped_overflow, s.pending, s.stored,
-                                   s.rejected, s.flushes, s.flush_failures, s.own_keys_created,
-                                   s.rotations, s.files_imported, s.files_refused, s.files_skipped,
-                                   s.checks, s.deduplicated, s.radio_errors};
+        *out = sotto_tracer_status{s.heard,         s.malformed,      s.dropped_overflow,
+                                   s.pending,       s.stored,         s.rejected,
+                                   s.flushes,       s.flush_failures, s.own_keys_created,
+                                   s.rotations,     s.files_imported, s.files_refused,
+                                   s.files_skipped, s.checks,         s.deduplicated,
+                                   s.radio_errors};
         return SOTTO_OK;
     });
 }
 
-SOTTO_API sotto_status sotto_tracer_get_store_stats(sotto_store_stats* out, const sotto_tracer* tracer) {
+SOTTO_API sotto_status sotto_tracer_get_store_stats(sotto_store_stats* out,
+                                                    const sotto_tracer* tracer) {
     return guard([&]() -> sotto_status {
         if (out == nullptr || tracer == nullptr) return capi::null_argument();
         auto s = tracer->tracer->store_stats();
         if (!s) return fail(s.error());
-        *out = sotto_store_stats{s->sightings, s->rpis, s->days, s->own_keys, s->exposure_records,
-                                 s->processed_files};
+        *out = sotto_store_stats{s->sightings,        s->rpis,           s->days, s->own_keys,
+                                 s->exposure_records, s->processed_files};
         return SOTTO_OK;
     });
 }

@@ -101,10 +101,11 @@ SOTTO_AES_TARGET void ecb_aesni(const __m128i rk[11], const std::uint8_t* in, st
 }
 
 // VAES: each instruction runs one round on four blocks; four registers give 16 in flight.
-SOTTO_VAES_TARGET void ecb_vaes512(const __m128i rk[11], const std::uint8_t* in,
-                                   std::uint8_t* out, std::size_t n) {
+SOTTO_VAES_TARGET void ecb_vaes512(const __m128i rk[11], const std::uint8_t* in, std::uint8_t* out,
+                                   std::size_t n) {
     __m512i k[11];
-    // The maskz form: GCC 12 flags the plain broadcast's internal undefined register as uninitialized.
+    // The maskz form: GCC 12 flags the plain broadcast's internal undefined register as
+    // uninitialized.
     for (int r = 0; r < 11; ++r) k[r] = _mm512_maskz_broadcast_i32x4(0xffff, rk[r]);
     std::size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -161,25 +162,35 @@ bool cpu_has_vaes512() noexcept {
 bool aes_backend_supported(AesBackend backend) noexcept {
     switch (backend) {
         case AesBackend::kAuto:
-        case AesBackend::kOpenSsl: return true;
+        case AesBackend::kOpenSsl:
+            return true;
 #if SOTTO_HAVE_X86_AES
-        case AesBackend::kAesNi: return cpu_has_aesni();
-        case AesBackend::kVaes512: return cpu_has_vaes512();
+        case AesBackend::kAesNi:
+            return cpu_has_aesni();
+        case AesBackend::kVaes512:
+            return cpu_has_vaes512();
 #endif
 #if SOTTO_HAVE_ARM_CRYPTO
-        case AesBackend::kArmv8: return arm_has_aes();
+        case AesBackend::kArmv8:
+            return arm_has_aes();
 #endif
-        default: return false;
+        default:
+            return false;
     }
 }
 
 const char* aes_backend_name(AesBackend backend) noexcept {
     switch (backend) {
-        case AesBackend::kOpenSsl: return "openssl";
-        case AesBackend::kAesNi: return "aesni";
-        case AesBackend::kVaes512: return "vaes512";
-        case AesBackend::kArmv8: return "armv8-aes";
-        default: return "auto";
+        case AesBackend::kOpenSsl:
+            return "openssl";
+        case AesBackend::kAesNi:
+            return "aesni";
+        case AesBackend::kVaes512:
+            return "vaes512";
+        case AesBackend::kArmv8:
+            return "armv8-aes";
+        default:
+            return "auto";
     }
 }
 

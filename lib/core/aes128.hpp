@@ -6,8 +6,8 @@
 // locks), which is a sixth of a whole key's work. On x86-64 with AES-NI we therefore expand the key
 // and run the rounds with the CPU's AES instructions ourselves (4 blocks per instruction with
 // VAES-512, 8 blocks in flight with AES-NI), and likewise on AArch64 with the ARMv8 AES
-// instructions (8 blocks in flight, arm_crypto.hpp); elsewhere, or when asked, OpenSSL does the work.
-// All backends are checked against OpenSSL in tests/unit/core/aes128_test.cpp.
+// instructions (8 blocks in flight, arm_crypto.hpp); elsewhere, or when asked, OpenSSL does the
+// work. All backends are checked against OpenSSL in tests/unit/core/aes128_test.cpp.
 
 #include <cstddef>
 #include <cstdint>
@@ -32,9 +32,9 @@ bool aes_backend_supported(AesBackend backend) noexcept;
 /// Name for logs and benchmarks ("vaes512", "aesni", "armv8-aes", "openssl").
 const char* aes_backend_name(AesBackend backend) noexcept;
 
-/// AES-128-ECB with a new key per call. Not thread-safe. The x86 and ARM backends wipe their round keys
-/// after every call; the OpenSSL backend keeps the last key schedule inside its EVP context until
-/// the next call or destruction (EVP_CIPHER_CTX_free cleanses it).
+/// AES-128-ECB with a new key per call. Not thread-safe. The x86 and ARM backends wipe their round
+/// keys after every call; the OpenSSL backend keeps the last key schedule inside its EVP context
+/// until the next call or destruction (EVP_CIPHER_CTX_free cleanses it).
 class Aes128Batch {
 public:
     /// kInvalidArgument if `backend` is not supported here; kCryptoFailure if OpenSSL fails.

@@ -26,7 +26,8 @@ inline std::uint32_t sub_word(std::uint32_t w) {
 
 // FIPS-197 5.2 key expansion, words in little-endian byte order: RotWord is a rotate right by 8.
 void expand_key(const std::uint8_t* key, uint8x16_t rk[11]) {
-    static constexpr std::uint8_t kRcon[10] = {0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36};
+    static constexpr std::uint8_t kRcon[10] = {0x01, 0x02, 0x04, 0x08, 0x10,
+                                               0x20, 0x40, 0x80, 0x1b, 0x36};
     std::uint32_t w[44];
     std::memcpy(w, key, 16);
     for (std::size_t i = 0; i < 10; ++i) {
@@ -54,8 +55,10 @@ void arm_aes128_ecb(const std::uint8_t* key, const std::uint8_t* in, std::uint8_
     std::size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const std::uint8_t* p = in + 16 * i;
-        uint8x16_t b0 = vld1q_u8(p), b1 = vld1q_u8(p + 16), b2 = vld1q_u8(p + 32), b3 = vld1q_u8(p + 48);
-        uint8x16_t b4 = vld1q_u8(p + 64), b5 = vld1q_u8(p + 80), b6 = vld1q_u8(p + 96), b7 = vld1q_u8(p + 112);
+        uint8x16_t b0 = vld1q_u8(p), b1 = vld1q_u8(p + 16), b2 = vld1q_u8(p + 32),
+                   b3 = vld1q_u8(p + 48);
+        uint8x16_t b4 = vld1q_u8(p + 64), b5 = vld1q_u8(p + 80), b6 = vld1q_u8(p + 96),
+                   b7 = vld1q_u8(p + 112);
         for (int r = 0; r < 9; ++r) {
             b0 = vaesmcq_u8(vaeseq_u8(b0, rk[r]));
             b1 = vaesmcq_u8(vaeseq_u8(b1, rk[r]));

@@ -27,7 +27,8 @@ Result<void> from_hex_into(std::string_view hex, std::span<std::uint8_t> out) {
     for (std::size_t i = 0; i < out.size(); ++i) {
         const int hi = nibble(hex[2 * i]);
         const int lo = nibble(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) return make_error(ErrorCode::kInvalidArgument, "hex: not a hex digit");
+        if (hi < 0 || lo < 0)
+            return make_error(ErrorCode::kInvalidArgument, "hex: not a hex digit");
         out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
     }
     return ok();

@@ -96,7 +96,8 @@ void pad_final(std::uint8_t* block, std::size_t used, std::uint64_t total) noexc
     block[used] = 0x80;
     std::memset(block + used + 1, 0, 56 - used - 1);
     const std::uint64_t bits = total * 8;
-    for (std::size_t i = 0; i < 8; ++i) block[56 + i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
+    for (std::size_t i = 0; i < 8; ++i)
+        block[56 + i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
 }
 
 // The same precomputation as `Precomputed`, as plain chaining values for sha256_compress_x2.
@@ -132,9 +133,9 @@ struct HkdfLane {
 
 }  // namespace
 
-void gaen_hkdf16_x2(std::span<const std::uint8_t, 16> ikm_a, std::span<const std::uint8_t, 16> ikm_b,
-                    std::span<const std::uint8_t, 7> info, std::span<std::uint8_t, 16> out_a,
-                    std::span<std::uint8_t, 16> out_b) noexcept {
+void gaen_hkdf16_x2(std::span<const std::uint8_t, 16> ikm_a,
+                    std::span<const std::uint8_t, 16> ikm_b, std::span<const std::uint8_t, 7> info,
+                    std::span<std::uint8_t, 16> out_a, std::span<std::uint8_t, 16> out_b) noexcept {
     const PrecomputedStates& p = precomputed_states();
     HkdfLane l[2];
     struct Wipe {
@@ -161,7 +162,8 @@ void gaen_hkdf16_x2(std::span<const std::uint8_t, 16> ikm_a, std::span<const std
     // Expand: T(1) = HMAC-SHA256(PRK, info || 0x01).
     for (auto& x : l) {
         store_digest(x.st, x.prk);
-        for (std::size_t i = 0; i < 32; ++i) x.key_block[i] = static_cast<std::uint8_t>(x.prk[i] ^ 0x36);
+        for (std::size_t i = 0; i < 32; ++i)
+            x.key_block[i] = static_cast<std::uint8_t>(x.prk[i] ^ 0x36);
         std::memset(x.key_block + 32, 0x36, 32);
         x.st = kSha256Init;
         std::memcpy(x.block, info.data(), 7);
@@ -173,7 +175,8 @@ void gaen_hkdf16_x2(std::span<const std::uint8_t, 16> ikm_a, std::span<const std
     for (auto& x : l) {
         store_digest(x.st, x.block);
         pad_final(x.block, 32, 64 + 32);
-        for (std::size_t i = 0; i < 64; ++i) x.key_block[i] = static_cast<std::uint8_t>(x.key_block[i] ^ (0x36 ^ 0x5c));
+        for (std::size_t i = 0; i < 64; ++i)
+            x.key_block[i] = static_cast<std::uint8_t>(x.key_block[i] ^ (0x36 ^ 0x5c));
         x.st = kSha256Init;
     }
     both(l[0].key_block, l[1].key_block);
@@ -188,7 +191,8 @@ namespace {
 
 // gaen_hkdf16 on Sha256State and sha256_compress (the ARMv8 SHA-256 path): the same steps as
 // gaen_hkdf16_x2 for one lane, from the same precomputed HMAC states.
-void gaen_hkdf16_states(std::span<const std::uint8_t, 16> ikm, std::span<const std::uint8_t, 7> info,
+void gaen_hkdf16_states(std::span<const std::uint8_t, 16> ikm,
+                        std::span<const std::uint8_t, 7> info,
                         std::span<std::uint8_t, 16> out) noexcept {
     const PrecomputedStates& p = precomputed_states();
     HkdfLane l;
@@ -206,7 +210,8 @@ void gaen_hkdf16_states(std::span<const std::uint8_t, 16> ikm, std::span<const s
     sha256_compress(l.st, l.block);
     store_digest(l.st, l.prk);
     // Expand: T(1) = HMAC-SHA256(PRK, info || 0x01).
-    for (std::size_t i = 0; i < 32; ++i) l.key_block[i] = static_cast<std::uint8_t>(l.prk[i] ^ 0x36);
+    for (std::size_t i = 0; i < 32; ++i)
+        l.key_block[i] = static_cast<std::uint8_t>(l.prk[i] ^ 0x36);
     std::memset(l.key_block + 32, 0x36, 32);
     l.st = kSha256Init;
     sha256_compress(l.st, l.key_block);

@@ -26,8 +26,8 @@ void gaen_hkdf16(std::span<const std::uint8_t, 16> ikm, std::span<const std::uin
 
 /// `gaen_hkdf16` for two keys at once: their SHA-256 compressions run interleaved
 /// (`sha256_compress_x2`), which keeps SHA-NI busy. Same results, about 25% faster per key.
-void gaen_hkdf16_x2(std::span<const std::uint8_t, 16> ikm_a, std::span<const std::uint8_t, 16> ikm_b,
-                    std::span<const std::uint8_t, 7> info, std::span<std::uint8_t, 16> out_a,
-                    std::span<std::uint8_t, 16> out_b) noexcept;
+void gaen_hkdf16_x2(std::span<const std::uint8_t, 16> ikm_a,
+                    std::span<const std::uint8_t, 16> ikm_b, std::span<const std::uint8_t, 7> info,
+                    std::span<std::uint8_t, 16> out_a, std::span<std::uint8_t, 16> out_b) noexcept;
 
 }  // namespace sotto::core::detail

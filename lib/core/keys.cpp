@@ -20,8 +20,8 @@ RollingProximityIdKey derive_rpik(const TemporaryExposureKey& tek) noexcept {
 
 void derive_rpik_pair(const TemporaryExposureKey& a, const TemporaryExposureKey& b,
                       RollingProximityIdKey& rpik_a, RollingProximityIdKey& rpik_b) noexcept {
-    detail::gaen_hkdf16_x2(a.expose_secret(), b.expose_secret(), detail::kInfoRpik, rpik_a.expose_secret_mut(),
-                           rpik_b.expose_secret_mut());
+    detail::gaen_hkdf16_x2(a.expose_secret(), b.expose_secret(), detail::kInfoRpik,
+                           rpik_a.expose_secret_mut(), rpik_b.expose_secret_mut());
 }
 
 AssociatedEncryptedMetadataKey derive_aemk(const TemporaryExposureKey& tek) noexcept {

@@ -8,7 +8,6 @@
 
 #include "matcher_filter.hpp"
 
-
 namespace sotto::core {
 namespace {
 
@@ -30,11 +29,12 @@ struct SlotHasher {
     }
 };
 
-using CandidateFn = std::size_t (*)(const std::uint64_t*, unsigned, const RollingProximityId*, std::size_t,
-                                    std::uint8_t*) noexcept;
+using CandidateFn = std::size_t (*)(const std::uint64_t*, unsigned, const RollingProximityId*,
+                                    std::size_t, std::uint8_t*) noexcept;
 
 CandidateFn pick_candidate_fn() noexcept {
-    return detail::filter_avx2_supported() ? detail::filter_candidates_avx2 : detail::filter_candidates_scalar;
+    return detail::filter_avx2_supported() ? detail::filter_candidates_avx2
+                                           : detail::filter_candidates_scalar;
 }
 
 std::uint64_t splitmix(std::uint64_t& x) noexcept {
@@ -70,10 +70,12 @@ struct SightingIndex::Impl {
     }
 
     std::span<const std::uint32_t> lookup(const RollingProximityId& rpi) const noexcept {
-        for (std::size_t slot = static_cast<std::size_t>(hasher(rpi.bytes.data())) & table_mask;; slot = (slot + 1) & table_mask) {
+        for (std::size_t slot = static_cast<std::size_t>(hasher(rpi.bytes.data())) & table_mask;;
+             slot = (slot + 1) & table_mask) {
             const std::uint32_t v = table[slot];
             if (v == 0) return {};
-            if (rpis[v - 1] == rpi) return {rows.data() + row_begin[v - 1], row_begin[v] - row_begin[v - 1]};
+            if (rpis[v - 1] == rpi)
+                return {rows.data() + row_begin[v - 1], row_begin[v] - row_begin[v - 1]};
         }
     }
 };
@@ -110,7 +112,8 @@ SightingIndex SightingIndex::build(std::vector<Sighting> sightings, std::uint64_
     im->table_mask = slots - 1;
     // About 64 filter bits per RPI (at most 2^20 words, 8 MB), two of them set per RPI: about one
     // false positive in 5,000 lookups.
-    const std::size_t words = std::min<std::size_t>(std::bit_ceil(std::max<std::size_t>(64, n)), std::size_t{1} << 20);
+    const std::size_t words =
+        std::min<std::size_t>(std::bit_ceil(std::max<std::size_t>(64, n)), std::size_t{1} << 20);
     im->filter.assign(words, 0);
     im->filter_shift = static_cast<unsigned>(64 - std::countr_zero(words));
     for (std::size_t i = 0; i < n; ++i) {
@@ -125,7 +128,8 @@ SightingIndex SightingIndex::build(std::vector<Sighting> sightings, std::uint64_
     im->intervals.reserve(s.size());
     for (const Sighting& x : s) im->intervals.push_back(x.interval);
     std::sort(im->intervals.begin(), im->intervals.end());
-    im->intervals.erase(std::unique(im->intervals.begin(), im->intervals.end()), im->intervals.end());
+    im->intervals.erase(std::unique(im->intervals.begin(), im->intervals.end()),
+                        im->intervals.end());
     return SightingIndex(std::move(im));
 }
 
@@ -164,7 +168,8 @@ struct KeyMatcher::Impl {
     void build_reach() {
         const std::int64_t tol = options.tolerance_intervals;
         for (IntervalNumber s : index.intervals) {
-            const std::int64_t lo = static_cast<std::int64_t>(s) - tol, hi = static_cast<std::int64_t>(s) + tol;
+            const std::int64_t lo = static_cast<std::int64_t>(s) - tol,
+                               hi = static_cast<std::int64_t>(s) + tol;
             if (!reach.empty() && lo <= reach.back().hi + 1)
                 reach.back().hi = std::max(reach.back().hi, hi);
             else
@@ -177,8 +182,10 @@ struct KeyMatcher::Impl {
     struct Piece {
         std::uint8_t offset, length;
     };
-    std::size_t reachable_pieces(IntervalNumber start, std::size_t span, Piece* out) const noexcept {
-        const std::int64_t lo = start, hi = static_cast<std::int64_t>(start) + static_cast<std::int64_t>(span) - 1;
+    std::size_t reachable_pieces(IntervalNumber start, std::size_t span,
+                                 Piece* out) const noexcept {
+        const std::int64_t lo = start, hi = static_cast<std::int64_t>(start) +
+                                            static_cast<std::int64_t>(span) - 1;
         auto it = std::lower_bound(reach.begin(), reach.end(), lo,
                                    [](const Range& r, std::int64_t v) { return r.hi < v; });
         std::size_t n = 0;
@@ -206,7 +213,8 @@ struct KeyMatcher::Impl {
     static IntervalNumber interval_of(const Slot& slot, std::size_t i) noexcept {
         for (std::size_t p = 0; p < slot.pieces; ++p) {
             if (i < slot.piece[p].length)
-                return static_cast<IntervalNumber>(slot.key->exposure_key.rolling_start + slot.piece[p].offset + i);
+                return static_cast<IntervalNumber>(slot.key->exposure_key.rolling_start +
+                                                   slot.piece[p].offset + i);
             i -= slot.piece[p].length;
         }
         return 0;  // unreachable: i < slot.n
@@ -300,11 +308,13 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
                 ++counters.keys_invalid;  // key-file readers drop these already
                 continue;
             }
-            // Every interval the TEK could have been asked about (GAEN derives all 144 and validates
-            // later); RPIs past the key's own period are checked and flagged, never trusted.
+            // Every interval the TEK could have been asked about (GAEN derives all 144 and
+            // validates later); RPIs past the key's own period are checked and flagged, never
+            // trusted.
             const auto span = static_cast<std::size_t>(std::min<std::uint64_t>(
                 kTekRollingPeriod,
-                static_cast<std::uint64_t>(std::numeric_limits<IntervalNumber>::max()) - k.rolling_start + 1));
+                static_cast<std::uint64_t>(std::numeric_limits<IntervalNumber>::max()) -
+                    k.rolling_start + 1));
             Slot& slot = slots[used];
             if (options.prefilter) {
                 slot.pieces = reachable_pieces(k.rolling_start, span, slot.piece);
@@ -322,15 +332,18 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
         }
         // 2. RPIKs, two at a time.
         for (std::size_t i = 0; i + 1 < used; i += 2)
-            derive_rpik_pair(slots[i].key->exposure_key.tek, slots[i + 1].key->exposure_key.tek, slots[i].rpik, slots[i + 1].rpik);
-        if (used % 2 == 1) slots[used - 1].rpik = derive_rpik(slots[used - 1].key->exposure_key.tek);
+            derive_rpik_pair(slots[i].key->exposure_key.tek, slots[i + 1].key->exposure_key.tek,
+                             slots[i].rpik, slots[i + 1].rpik);
+        if (used % 2 == 1)
+            slots[used - 1].rpik = derive_rpik(slots[used - 1].key->exposure_key.tek);
         // 3. RPIs, piece by piece, from the cached PaddedData of the key's day.
         for (std::size_t i = 0; i < used; ++i) {
             Slot& slot = slots[i];
             slot.n = 0;
             for (std::size_t p = 0; p < slot.pieces; ++p) {
-                if (auto r = deriver.derive_range(slot.rpik, slot.key->exposure_key.rolling_start, slot.piece[p].offset,
-                                                  std::span(slot.rpis + slot.n, slot.piece[p].length));
+                if (auto r = deriver.derive_range(
+                        slot.rpik, slot.key->exposure_key.rolling_start, slot.piece[p].offset,
+                        std::span(slot.rpis + slot.n, slot.piece[p].length));
                     !r)
                     return r;
                 slot.n += slot.piece[p].length;
@@ -341,13 +354,14 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
         // 4. The filter, then the table for the few candidates, then the checks.
         for (std::size_t i = 0; i < used; ++i) {
             const Slot& slot = slots[i];
-            const std::size_t found = candidate_fn(ix.filter.data(), ix.filter_shift, slot.rpis, slot.n, candidates);
+            const std::size_t found =
+                candidate_fn(ix.filter.data(), ix.filter_shift, slot.rpis, slot.n, candidates);
             for (std::size_t c = 0; c < found; ++c) {
                 auto rows = ix.lookup(slot.rpis[candidates[c]]);
                 if (rows.empty()) continue;
                 ++counters.rpis_matched;
-                classify(*slot.key, slot.index, interval_of(slot, candidates[c]), rows, derive_aemk(slot.key->exposure_key.tek),
-                         out);
+                classify(*slot.key, slot.index, interval_of(slot, candidates[c]), rows,
+                         derive_aemk(slot.key->exposure_key.tek), out);
             }
         }
     }
@@ -361,7 +375,8 @@ Result<void> KeyMatcher::match(const DiagnosisKey& key, std::uint32_t key_index,
     return impl_->run(std::span(&key, 1), key_index, out);
 }
 
-Result<void> KeyMatcher::match_batch(std::span<const DiagnosisKey> keys, std::uint32_t first_key_index,
+Result<void> KeyMatcher::match_batch(std::span<const DiagnosisKey> keys,
+                                     std::uint32_t first_key_index,
                                      std::vector<MatchedSighting>& out) {
     return impl_->run(keys, first_key_index, out);
 }

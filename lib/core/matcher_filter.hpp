@@ -26,11 +26,13 @@ inline std::uint64_t filter_bits(std::uint64_t w) noexcept {
     return (1ULL << (w & 63)) | (1ULL << ((w >> 6) & 63));
 }
 
-std::size_t filter_candidates_scalar(const std::uint64_t* filter, unsigned shift, const RollingProximityId* rpis,
-                                     std::size_t n, std::uint8_t* out) noexcept;
+std::size_t filter_candidates_scalar(const std::uint64_t* filter, unsigned shift,
+                                     const RollingProximityId* rpis, std::size_t n,
+                                     std::uint8_t* out) noexcept;
 /// AVX2 (four RPIs per gather); falls back to the scalar pass where AVX2 is not compiled in.
-std::size_t filter_candidates_avx2(const std::uint64_t* filter, unsigned shift, const RollingProximityId* rpis,
-                                   std::size_t n, std::uint8_t* out) noexcept;
+std::size_t filter_candidates_avx2(const std::uint64_t* filter, unsigned shift,
+                                   const RollingProximityId* rpis, std::size_t n,
+                                   std::uint8_t* out) noexcept;
 /// True when this CPU runs `filter_candidates_avx2` natively.
 bool filter_avx2_supported() noexcept;
 

@@ -28,7 +28,8 @@ ServiceData encode_service_data(const Beacon& beacon) noexcept {
 
 Result<Beacon> decode_service_data(std::span<const std::uint8_t> service_data) noexcept {
     if (service_data.size() != kServiceDataBytes)
-        return make_error(ErrorCode::kInvalidArgument, "service data: expected 20 bytes (RPI || AEM)");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "service data: expected 20 bytes (RPI || AEM)");
     Beacon b;
     std::memcpy(b.rpi.bytes.data(), service_data.data(), kRpiBytes);
     std::memcpy(b.aem.bytes.data(), service_data.data() + kRpiBytes, kAemBytes);
@@ -70,9 +71,11 @@ Result<Beacon> decode_advertising_data(std::span<const std::uint8_t> adv) noexce
     while (pos < adv.size()) {
         const std::size_t len = adv[pos];
         if (len == 0)
-            return make_error(ErrorCode::kInvalidArgument, "advertising data: zero-length AD structure");
+            return make_error(ErrorCode::kInvalidArgument,
+                              "advertising data: zero-length AD structure");
         if (len > adv.size() - pos - 1)
-            return make_error(ErrorCode::kInvalidArgument, "advertising data: truncated AD structure");
+            return make_error(ErrorCode::kInvalidArgument,
+                              "advertising data: truncated AD structure");
         if (count == 3)
             return make_error(ErrorCode::kInvalidArgument, "advertising data: extra AD structure");
         ads[count++] = {adv[pos + 1], adv.subspan(pos + 2, len - 1)};
@@ -84,9 +87,11 @@ Result<Beacon> decode_advertising_data(std::span<const std::uint8_t> adv) noexce
         if (ads[0].type == kAdComplete16BitUuids && ads[1].type == kAdServiceData16)
             return make_error(ErrorCode::kInvalidArgument, "advertising data: extra AD structure");
         if (ads[0].type != kAdFlags)
-            return make_error(ErrorCode::kInvalidArgument, "advertising data: unexpected AD structure");
+            return make_error(ErrorCode::kInvalidArgument,
+                              "advertising data: unexpected AD structure");
         if (ads[0].data.size() != 1)
-            return make_error(ErrorCode::kInvalidArgument, "advertising data: Flags must be 1 byte");
+            return make_error(ErrorCode::kInvalidArgument,
+                              "advertising data: Flags must be 1 byte");
         i = 1;
     } else if (count != 2) {
         return make_error(ErrorCode::kInvalidArgument, "advertising data: missing AD structure");
@@ -97,13 +102,16 @@ Result<Beacon> decode_advertising_data(std::span<const std::uint8_t> adv) noexce
     if (uuids.type != kAdComplete16BitUuids || service.type != kAdServiceData16)
         return make_error(ErrorCode::kInvalidArgument, "advertising data: unexpected AD structure");
     if (uuids.data.size() != 2)
-        return make_error(ErrorCode::kInvalidArgument, "advertising data: UUID list must hold one UUID");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "advertising data: UUID list must hold one UUID");
     if (uuids.data[0] != kUuidLo || uuids.data[1] != kUuidHi)
-        return make_error(ErrorCode::kInvalidArgument, "advertising data: service UUID is not 0xFD6F");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "advertising data: service UUID is not 0xFD6F");
     if (service.data.size() < 2)
         return make_error(ErrorCode::kInvalidArgument, "advertising data: service data too short");
     if (service.data[0] != kUuidLo || service.data[1] != kUuidHi)
-        return make_error(ErrorCode::kInvalidArgument, "advertising data: service data UUID is not 0xFD6F");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "advertising data: service data UUID is not 0xFD6F");
     return decode_service_data(service.data.subspan(2));
 }
 

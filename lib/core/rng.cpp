@@ -34,7 +34,8 @@ void DeterministicRng::fill(std::span<std::uint8_t> out) noexcept {
     // calls independent and the whole stream reproducible from the seed.
     std::uint8_t input[40];
     std::memcpy(input, seed_.data(), 32);
-    for (std::size_t i = 0; i < 8; ++i) input[32 + i] = static_cast<std::uint8_t>(counter_ >> (8 * i));
+    for (std::size_t i = 0; i < 8; ++i)
+        input[32 + i] = static_cast<std::uint8_t>(counter_ >> (8 * i));
     ++counter_;
     unsigned char call_seed[randombytes_SEEDBYTES];
     crypto_generichash(call_seed, sizeof call_seed, input, sizeof input, nullptr, 0);

@@ -110,7 +110,8 @@ Result<void> RpiDeriver::derive(const TemporaryExposureKey& tek, IntervalNumber 
 }
 
 Result<void> RpiDeriver::derive_range(const RollingProximityIdKey& rpik, IntervalNumber run_start,
-                                      std::size_t offset, std::span<RollingProximityId> out) noexcept {
+                                      std::size_t offset,
+                                      std::span<RollingProximityId> out) noexcept {
     if (offset > kTekRollingPeriod || out.size() > kTekRollingPeriod - offset)
         return make_error(ErrorCode::kInvalidArgument, "derive_range: more than 144 intervals");
     if (out.empty()) return ok();
@@ -119,7 +120,8 @@ Result<void> RpiDeriver::derive_range(const RollingProximityIdKey& rpik, Interva
         return make_error(ErrorCode::kInvalidArgument, "derive_range: interval range overflows");
     Impl& im = *impl_;
     const std::uint8_t* blocks = im.run_blocks(run_start, span);
-    if (!im.aes.encrypt(rpik.expose_secret(), blocks + 16 * offset, out.data()->bytes.data(), out.size()))
+    if (!im.aes.encrypt(rpik.expose_secret(), blocks + 16 * offset, out.data()->bytes.data(),
+                        out.size()))
         return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
     return ok();
 }
@@ -133,7 +135,8 @@ Result<void> RpiDeriver::derive_at(const RollingProximityIdKey& rpik,
         return make_error(ErrorCode::kInvalidArgument, "derive_at: more than 144 intervals");
     if (out.empty()) return ok();
     Impl& im = *impl_;
-    for (std::size_t i = 0; i < intervals.size(); ++i) set_interval(im.scratch + 16 * i, intervals[i]);
+    for (std::size_t i = 0; i < intervals.size(); ++i)
+        set_interval(im.scratch + 16 * i, intervals[i]);
     if (!im.aes.encrypt(rpik.expose_secret(), im.scratch, out.data()->bytes.data(), out.size()))
         return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
     return ok();

@@ -15,8 +15,8 @@ bool secure_hex_decode(std::string_view hex, std::span<std::uint8_t> out) noexce
     std::size_t written = 0;
     const char* end = nullptr;
     // sodium_hex2bin is constant-time in the digits it decodes.
-    const int rc = sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr,
-                                  &written, &end);
+    const int rc =
+        sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &written, &end);
     if (rc != 0 || written != out.size() || end != hex.data() + hex.size()) {
         sodium_memzero(out.data(), out.size());
         return false;

@@ -45,8 +45,8 @@ template <int G>
 inline void four_rounds(Lane& l) {
     const uint32x4_t wk = vaddq_u32(l.m[G % 4], vld1q_u32(kK + 4 * G));
     if constexpr (G < 12)  // W for group G+4 from W[t-16], W[t-12], W[t-8], W[t-4]
-        l.m[G % 4] = vsha256su1q_u32(vsha256su0q_u32(l.m[G % 4], l.m[(G + 1) % 4]), l.m[(G + 2) % 4],
-                                     l.m[(G + 3) % 4]);
+        l.m[G % 4] = vsha256su1q_u32(vsha256su0q_u32(l.m[G % 4], l.m[(G + 1) % 4]),
+                                     l.m[(G + 2) % 4], l.m[(G + 3) % 4]);
     const uint32x4_t abcd = l.abcd;
     l.abcd = vsha256hq_u32(l.abcd, l.efgh, wk);
     l.efgh = vsha256h2q_u32(l.efgh, abcd, wk);

@@ -51,14 +51,15 @@ SOTTO_SHA_TARGET inline void load_lane(Lane& l, const Sha256State& s, const std:
     const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
     __m128i abcd = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.h));
     __m128i efgh = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.h + 4));
-    abcd = _mm_shuffle_epi32(abcd, 0xb1);  // CDAB
-    efgh = _mm_shuffle_epi32(efgh, 0x1b);  // EFGH
-    l.abef = _mm_alignr_epi8(abcd, efgh, 8);       // ABEF
-    l.cdgh = _mm_blend_epi16(efgh, abcd, 0xf0);    // CDGH
+    abcd = _mm_shuffle_epi32(abcd, 0xb1);        // CDAB
+    efgh = _mm_shuffle_epi32(efgh, 0x1b);        // EFGH
+    l.abef = _mm_alignr_epi8(abcd, efgh, 8);     // ABEF
+    l.cdgh = _mm_blend_epi16(efgh, abcd, 0xf0);  // CDGH
     l.abef0 = l.abef;
     l.cdgh0 = l.cdgh;
     for (int i = 0; i < 4; ++i)
-        l.m[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i)), bswap);
+        l.m[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i)),
+                                  bswap);
 }
 
 SOTTO_SHA_TARGET inline void store_lane(const Lane& l, Sha256State& s) {
@@ -66,7 +67,7 @@ SOTTO_SHA_TARGET inline void store_lane(const Lane& l, Sha256State& s) {
     const __m128i cdgh = _mm_add_epi32(l.cdgh, l.cdgh0);
     const __m128i feba = _mm_shuffle_epi32(abef, 0x1b);
     const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xb1);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(s.h), _mm_blend_epi16(feba, dchg, 0xf0));  // ABCD
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(s.h), _mm_blend_epi16(feba, dchg, 0xf0));   // ABCD
     _mm_storeu_si128(reinterpret_cast<__m128i*>(s.h + 4), _mm_alignr_epi8(dchg, feba, 8));  // EFGH
 }
 
@@ -76,15 +77,18 @@ SOTTO_SHA_TARGET inline void store_lane(const Lane& l, Sha256State& s) {
 // (sigma0 via MSG1), so the schedule never waits on the rounds.
 template <int G>
 SOTTO_SHA_TARGET inline void four_rounds(Lane& l) {
-    __m128i k = _mm_add_epi32(l.m[G % 4], _mm_load_si128(reinterpret_cast<const __m128i*>(kK + 4 * G)));
+    __m128i k =
+        _mm_add_epi32(l.m[G % 4], _mm_load_si128(reinterpret_cast<const __m128i*>(kK + 4 * G)));
     l.cdgh = _mm_sha256rnds2_epu32(l.cdgh, l.abef, k);
     if constexpr (G >= 3 && G <= 14) {
-        __m128i w = _mm_add_epi32(l.m[(G + 1) % 4], _mm_alignr_epi8(l.m[G % 4], l.m[(G + 3) % 4], 4));
+        __m128i w =
+            _mm_add_epi32(l.m[(G + 1) % 4], _mm_alignr_epi8(l.m[G % 4], l.m[(G + 3) % 4], 4));
         l.m[(G + 1) % 4] = _mm_sha256msg2_epu32(w, l.m[G % 4]);
     }
     k = _mm_shuffle_epi32(k, 0x0e);
     l.abef = _mm_sha256rnds2_epu32(l.abef, l.cdgh, k);
-    if constexpr (G >= 1 && G <= 12) l.m[(G + 3) % 4] = _mm_sha256msg1_epu32(l.m[(G + 3) % 4], l.m[G % 4]);
+    if constexpr (G >= 1 && G <= 12)
+        l.m[(G + 3) % 4] = _mm_sha256msg1_epu32(l.m[(G + 3) % 4], l.m[G % 4]);
 }
 
 template <int G>
@@ -123,7 +127,8 @@ SOTTO_SHA_TARGET void compress_ni(Sha256State& s, const std::uint8_t* block) noe
 bool detect_sha_ni() noexcept {
     unsigned a = 0, b = 0, c = 0, d = 0;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-    return (b & (1u << 29)) != 0 && __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("ssse3");
+    return (b & (1u << 29)) != 0 && __builtin_cpu_supports("sse4.1") &&
+           __builtin_cpu_supports("ssse3");
 }
 #endif
 

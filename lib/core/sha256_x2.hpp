@@ -36,7 +36,7 @@ bool sha256_arm_supported() noexcept;
 const char* sha256_backend_name() noexcept;
 
 /// The initial hash value H(0).
-inline constexpr Sha256State kSha256Init = {{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f,
-                                             0x9b05688c, 0x1f83d9ab, 0x5be0cd19}};
+inline constexpr Sha256State kSha256Init = {{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                             0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}};
 
 }  // namespace sotto::core::detail

@@ -7,8 +7,9 @@ namespace sotto::core {
 namespace {
 
 std::uint32_t saturating_add(std::uint32_t a, std::uint32_t b) noexcept {
-    return a > std::numeric_limits<std::uint32_t>::max() - b ? std::numeric_limits<std::uint32_t>::max()
-                                                             : a + b;
+    return a > std::numeric_limits<std::uint32_t>::max() - b
+               ? std::numeric_limits<std::uint32_t>::max()
+               : a + b;
 }
 
 void add_to_scan(ScanRecord& scan, std::uint16_t packets, std::int32_t rssi_sum,
@@ -54,7 +55,8 @@ int ScanRecord::rssi_mean() const noexcept {
 }
 
 Result<void> validate_observation(const Observation& o) noexcept {
-    if (!interval_number(o.time)) return make_error(ErrorCode::kOutOfRange, "observation: time out of range");
+    if (!interval_number(o.time))
+        return make_error(ErrorCode::kOutOfRange, "observation: time out of range");
     if (o.rssi < kMinRssiDbm || o.rssi > kMaxRssiDbm)
         return make_error(ErrorCode::kOutOfRange, "observation: RSSI out of range");
     return ok();

@@ -137,12 +137,14 @@ private:
         std::uint64_t bytes = 0;
         for (const auto& e : std::filesystem::directory_iterator(root_, ec)) {
             const std::string name = e.path().filename().string();
-            if (!e.is_regular_file(ec) || !is_valid_export_path(name, options_.index_limits.max_line_bytes)) {
+            if (!e.is_regular_file(ec) ||
+                !is_valid_export_path(name, options_.index_limits.max_line_bytes)) {
                 continue;
             }
             bytes += name.size() + 1;
             if (names.size() >= options_.index_limits.max_entries || bytes > request.max_bytes) {
-                r.error = {ErrorCode::kNetworkTooLarge, "local source: too many files in the directory"};
+                r.error = {ErrorCode::kNetworkTooLarge,
+                           "local source: too many files in the directory"};
                 return r;
             }
             names.push_back(name);
@@ -159,8 +161,8 @@ private:
             r.not_modified = true;
             return r;
         }
-        if (!sink(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(listing.data()),
-                                                listing.size()))) {
+        if (!sink(std::span<const std::uint8_t>(
+                reinterpret_cast<const std::uint8_t*>(listing.data()), listing.size()))) {
             r.error = {ErrorCode::kStorageIo, "download: cannot write the spool file"};
             return r;
         }
@@ -175,7 +177,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Transport> make_directory_transport(std::string root, const DownloadOptions& options) {
+std::unique_ptr<Transport> make_directory_transport(std::string root,
+                                                    const DownloadOptions& options) {
     return std::make_unique<DirectoryTransport>(std::move(root), options);
 }
 

@@ -22,17 +22,22 @@ bool Source::is_directory() const noexcept { return location.find("://") == std:
 
 const char* file_status_name(FileStatus status) noexcept {
     switch (status) {
-        case FileStatus::kNew: return "new";
-        case FileStatus::kPending: return "pending";
-        case FileStatus::kUnchanged: return "unchanged";
-        case FileStatus::kFailed: return "failed";
-        default: return "unknown";
+        case FileStatus::kNew:
+            return "new";
+        case FileStatus::kPending:
+            return "pending";
+        case FileStatus::kUnchanged:
+            return "unchanged";
+        case FileStatus::kFailed:
+            return "failed";
+        default:
+            return "unknown";
     }
 }
 
 std::size_t FetchReport::count(FileStatus s) const noexcept {
-    return static_cast<std::size_t>(
-        std::count_if(files.begin(), files.end(), [s](const FetchedFile& f) { return f.status == s; }));
+    return static_cast<std::size_t>(std::count_if(
+        files.begin(), files.end(), [s](const FetchedFile& f) { return f.status == s; }));
 }
 
 struct Downloader::Impl {
@@ -56,22 +61,27 @@ struct Downloader::Impl {
         });
     }
 
-    void fetch_index(FetchReport& report, std::vector<std::string>& entries, const ProgressCallback& progress);
-    FetchedFile fetch_file(const std::string& path, FetchReport& report, const ProgressCallback& progress,
-                           bool& cancelled);
+    void fetch_index(FetchReport& report, std::vector<std::string>& entries,
+                     const ProgressCallback& progress);
+    FetchedFile fetch_file(const std::string& path, FetchReport& report,
+                           const ProgressCallback& progress, bool& cancelled);
     Result<FetchReport> round(const ProgressCallback& progress);
 };
 
 void Downloader::Impl::fetch_index(FetchReport& report, std::vector<std::string>& entries,
                                    const ProgressCallback& progress) {
-    detail::GetRequest req{"index.txt", data.index_etag, data.index_last_modified, options.max_index_bytes};
+    detail::GetRequest req{"index.txt", data.index_etag, data.index_last_modified,
+                           options.max_index_bytes};
     std::string body;
     const detail::BodySink sink = [&](std::span<const std::uint8_t> b) {
         body.append(reinterpret_cast<const char*>(b.data()), b.size());
         return true;
     };
     detail::TransferProgress on_progress;
-    if (progress) on_progress = [&](std::uint64_t now, std::uint64_t total) { return progress("index.txt", now, total); };
+    if (progress)
+        on_progress = [&](std::uint64_t now, std::uint64_t total) {
+            return progress("index.txt", now, total);
+        };
     const auto resp = transport->get(req, sink, on_progress);
     report.requests += resp.requests;
     report.index_http_status = resp.status;
@@ -110,7 +120,8 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
         return out;
     }
     FileRecord* rec = find(path);
-    const bool have_content = rec != nullptr && (rec->used || spool.intact(rec->sha256, rec->bytes));
+    const bool have_content =
+        rec != nullptr && (rec->used || spool.intact(rec->sha256, rec->bytes));
     auto report_known = [&](FileRecord& r) {
         out.sha256 = r.sha256;
         out.bytes = r.bytes;
@@ -130,11 +141,16 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
         out.error = writer.error();
         return out;
     }
-    detail::GetRequest req{path, have_content ? rec->etag : "", have_content ? rec->last_modified : "",
-                           options.max_file_bytes};
-    const detail::BodySink sink = [&](std::span<const std::uint8_t> b) { return (*writer)->write(b); };
+    detail::GetRequest req{path, have_content ? rec->etag : "",
+                           have_content ? rec->last_modified : "", options.max_file_bytes};
+    const detail::BodySink sink = [&](std::span<const std::uint8_t> b) {
+        return (*writer)->write(b);
+    };
     detail::TransferProgress on_progress;
-    if (progress) on_progress = [&](std::uint64_t now, std::uint64_t total) { return progress(path, now, total); };
+    if (progress)
+        on_progress = [&](std::uint64_t now, std::uint64_t total) {
+            return progress(path, now, total);
+        };
     const auto resp = transport->get(req, sink, on_progress);
     report.requests += resp.requests;
     report.bytes_downloaded += resp.body_bytes;
@@ -147,7 +163,8 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
     if (resp.not_modified) {
         ++report.not_modified;
         if (!have_content) {  // a 304 to an unconditional request: nothing to hand out
-            out.error = {ErrorCode::kNetworkHttp, "download: not modified without a conditional request"};
+            out.error = {ErrorCode::kNetworkHttp,
+                         "download: not modified without a conditional request"};
             return out;
         }
         report_known(*rec);  // validators were sent only when the content is at hand
@@ -160,13 +177,15 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
     const bool content_used =
         std::any_of(data.files.begin(), data.files.end(),
                     [&](const FileRecord& r) { return r.used && r.sha256 == sha; }) ||
-        std::find(data.retired_used.begin(), data.retired_used.end(), sha) != data.retired_used.end();
+        std::find(data.retired_used.begin(), data.retired_used.end(), sha) !=
+            data.retired_used.end();
     if (content_used) {
         // The same bytes were used before (under this or another name): never handed out again.
         if (rec == nullptr) {
             data.files.push_back(FileRecord{path, sha, bytes, resp.etag, resp.last_modified, true});
         } else {
-            if (!rec->used && rec->sha256 != sha && !spool_shared(rec->sha256, rec)) spool.remove(rec->sha256);
+            if (!rec->used && rec->sha256 != sha && !spool_shared(rec->sha256, rec))
+                spool.remove(rec->sha256);
             *rec = FileRecord{path, sha, bytes, resp.etag, resp.last_modified, true};
         }
         out.status = FileStatus::kUnchanged;
@@ -186,10 +205,12 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
     if (rec == nullptr) {
         data.files.push_back(FileRecord{path, sha, bytes, resp.etag, resp.last_modified, false});
     } else {
-        if (!rec->used && rec->sha256 != sha && !spool_shared(rec->sha256, rec)) spool.remove(rec->sha256);
+        if (!rec->used && rec->sha256 != sha && !spool_shared(rec->sha256, rec))
+            spool.remove(rec->sha256);
         if (rec->used) {  // new bytes under a used name: the old content stays used
             data.retired_used.push_back(rec->sha256);
-            if (data.retired_used.size() > options.max_remembered_files) data.retired_used.erase(data.retired_used.begin());
+            if (data.retired_used.size() > options.max_remembered_files)
+                data.retired_used.erase(data.retired_used.begin());
         }
         *rec = FileRecord{path, sha, bytes, resp.etag, resp.last_modified, false};
     }
@@ -209,7 +230,8 @@ Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress) {
     }
     bool cancelled = false;
     report.files.reserve(entries.size());
-    for (const auto& path : entries) report.files.push_back(fetch_file(path, report, progress, cancelled));
+    for (const auto& path : entries)
+        report.files.push_back(fetch_file(path, report, progress, cancelled));
 
     // The same content under several names is handed out once per round.
     std::set<std::array<std::uint8_t, 32>> offered;
@@ -261,28 +283,34 @@ Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress) {
 }
 
 Result<Downloader> Downloader::create(Source source, std::unique_ptr<FetchState> state,
-                                      std::filesystem::path spool_dir, const DownloadOptions& options) {
+                                      std::filesystem::path spool_dir,
+                                      const DownloadOptions& options) {
     try {
         if (source.location.empty() || !state) {
             return make_error(ErrorCode::kInvalidArgument, "downloader: no source or no state");
         }
-        if (options.max_file_bytes == 0 || options.max_index_bytes == 0 || options.total_timeout_ms == 0 ||
-            options.connect_timeout_ms == 0 || options.index_limits.max_entries == 0) {
-            return make_error(ErrorCode::kInvalidArgument, "downloader: sizes and timeouts must be positive");
+        if (options.max_file_bytes == 0 || options.max_index_bytes == 0 ||
+            options.total_timeout_ms == 0 || options.connect_timeout_ms == 0 ||
+            options.index_limits.max_entries == 0) {
+            return make_error(ErrorCode::kInvalidArgument,
+                              "downloader: sizes and timeouts must be positive");
         }
-        if (!detail::sodium_ready()) return make_error(ErrorCode::kInternal, "downloader: libsodium failed");
+        if (!detail::sodium_ready())
+            return make_error(ErrorCode::kInternal, "downloader: libsodium failed");
         std::unique_ptr<detail::Transport> transport;
         if (source.is_directory()) {
             std::error_code ec;
             if (!std::filesystem::is_directory(source.location, ec)) {
-                return make_error(ErrorCode::kInvalidArgument, "downloader: source directory not found");
+                return make_error(ErrorCode::kInvalidArgument,
+                                  "downloader: source directory not found");
             }
             transport = detail::make_directory_transport(source.location, options);
         } else {
             if (auto allowed = check_url(source.location); !allowed) return allowed.error();
             // Paths are appended to the root: a query or fragment would swallow them.
             if (source.location.find_first_of("?#") != std::string::npos) {
-                return make_error(ErrorCode::kInvalidArgument, "downloader: source URL has a query or fragment");
+                return make_error(ErrorCode::kInvalidArgument,
+                                  "downloader: source URL has a query or fragment");
             }
             transport = detail::make_http_transport(source.location, options);
         }
@@ -291,8 +319,8 @@ Result<Downloader> Downloader::create(Source source, std::unique_ptr<FetchState>
         auto loaded = state->load();
         if (!loaded) return loaded.error();
         auto impl = std::unique_ptr<Impl>(new Impl{options, std::move(state), std::move(transport),
-                                                   std::move(spool).value(), std::move(loaded->data),
-                                                   loaded->damaged});
+                                                   std::move(spool).value(),
+                                                   std::move(loaded->data), loaded->damaged});
         return Downloader(std::move(impl));
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
@@ -316,11 +344,13 @@ Result<FetchReport> Downloader::fetch_round(const ProgressCallback& progress) {
     }
 }
 
-Result<void> Downloader::mark_used(const std::string& path, const std::array<std::uint8_t, 32>& sha256) {
+Result<void> Downloader::mark_used(const std::string& path,
+                                   const std::array<std::uint8_t, 32>& sha256) {
     try {
         FileRecord* rec = impl_->find(path);
         if (rec == nullptr || rec->sha256 != sha256) {
-            return make_error(ErrorCode::kFailedPrecondition, "downloader: no such downloaded file");
+            return make_error(ErrorCode::kFailedPrecondition,
+                              "downloader: no such downloaded file");
         }
         if (rec->used) return ok();
         // The content was used: every name it was published under is done.

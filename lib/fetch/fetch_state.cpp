@@ -36,7 +36,8 @@ constexpr std::size_t kMaxValidatorBytes = 256;
 
 std::string encode_field(const std::string& v) {
     if (v.empty()) return "-";
-    return to_hex(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(v.data()), v.size()));
+    return to_hex(
+        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(v.data()), v.size()));
 }
 
 bool decode_field(std::string_view f, std::string& out) {
@@ -68,7 +69,8 @@ std::vector<std::string_view> split(std::string_view line) {
 
 std::string checksum_hex(std::string_view body) {
     detail::Sha256 h;
-    h.update(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(body.data()), body.size()));
+    h.update(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(body.data()),
+                                           body.size()));
     const auto d = h.finish();
     return to_hex(d);
 }
@@ -81,7 +83,8 @@ Result<void> write_all(int fd, std::string_view data) {
         const ssize_t put = ::write(fd, data.data() + done, data.size() - done);
         if (put < 0) {
             if (errno == EINTR) continue;
-            if (errno == ENOSPC || errno == EDQUOT) return make_error(ErrorCode::kStorageFull, "fetch state: disk full");
+            if (errno == ENOSPC || errno == EDQUOT)
+                return make_error(ErrorCode::kStorageFull, "fetch state: disk full");
             return make_error(ErrorCode::kStorageIo, "fetch state: write failed");
         }
         done += static_cast<std::size_t>(put);
@@ -92,18 +95,23 @@ Result<void> write_all(int fd, std::string_view data) {
 }  // namespace
 
 Result<std::string> encode_state(const FetchStateData& data) {
-    if (!detail::sodium_ready()) return make_error(ErrorCode::kInternal, "fetch state: libsodium failed");
+    if (!detail::sodium_ready())
+        return make_error(ErrorCode::kInternal, "fetch state: libsodium failed");
     try {
         std::string body(kMagic);
-        body += "index " + encode_field(data.index_etag) + " " + encode_field(data.index_last_modified) + "\n";
+        body += "index " + encode_field(data.index_etag) + " " +
+                encode_field(data.index_last_modified) + "\n";
         for (const auto& e : data.index_entries) {
-            if (!is_valid_export_path(e, kMaxPathBytes)) return make_error(ErrorCode::kInvalidArgument, "fetch state: invalid path");
+            if (!is_valid_export_path(e, kMaxPathBytes))
+                return make_error(ErrorCode::kInvalidArgument, "fetch state: invalid path");
             body += "entry " + e + "\n";
         }
         for (const auto& f : data.files) {
-            if (!is_valid_export_path(f.path, kMaxPathBytes)) return make_error(ErrorCode::kInvalidArgument, "fetch state: invalid path");
-            body += "file " + f.path + " " + to_hex(f.sha256) + " " + std::to_string(f.bytes) + " " +
-                    encode_field(f.etag) + " " + encode_field(f.last_modified) + (f.used ? " 1\n" : " 0\n");
+            if (!is_valid_export_path(f.path, kMaxPathBytes))
+                return make_error(ErrorCode::kInvalidArgument, "fetch state: invalid path");
+            body += "file " + f.path + " " + to_hex(f.sha256) + " " + std::to_string(f.bytes) +
+                    " " + encode_field(f.etag) + " " + encode_field(f.last_modified) +
+                    (f.used ? " 1\n" : " 0\n");
         }
         for (const auto& h : data.retired_used) body += "used " + to_hex(h) + "\n";
         body += "sha256 " + checksum_hex(body) + "\n";
@@ -114,7 +122,8 @@ Result<std::string> encode_state(const FetchStateData& data) {
 }
 
 Result<FetchStateData> decode_state(std::string_view text) {
-    if (!detail::sodium_ready()) return make_error(ErrorCode::kInternal, "fetch state: libsodium failed");
+    if (!detail::sodium_ready())
+        return make_error(ErrorCode::kInternal, "fetch state: libsodium failed");
     try {
         if (!text.starts_with(kMagic)) return corrupt("fetch state: bad magic");
         if (text.empty() || text.back() != '\n') return corrupt("fetch state: truncated");
@@ -122,7 +131,8 @@ Result<FetchStateData> decode_state(std::string_view text) {
         if (last == std::string_view::npos) return corrupt("fetch state: truncated");
         const std::string_view body = text.substr(0, last + 1);
         const std::string_view sum_line = text.substr(last + 1, text.size() - last - 2);
-        if (sum_line != "sha256 " + checksum_hex(body)) return corrupt("fetch state: checksum mismatch");
+        if (sum_line != "sha256 " + checksum_hex(body))
+            return corrupt("fetch state: checksum mismatch");
 
         FetchStateData d;
         std::unordered_set<std::string_view> seen_files;
@@ -133,19 +143,24 @@ Result<FetchStateData> decode_state(std::string_view text) {
             const auto f = split(body.substr(pos, end - pos));
             pos = end + 1;
             if (f[0] == "index" && f.size() == 3 && !have_index) {
-                if (!decode_field(f[1], d.index_etag) || !decode_field(f[2], d.index_last_modified)) {
+                if (!decode_field(f[1], d.index_etag) ||
+                    !decode_field(f[2], d.index_last_modified)) {
                     return corrupt("fetch state: bad index line");
                 }
                 have_index = true;
-            } else if (f[0] == "entry" && f.size() == 2 && is_valid_export_path(f[1], kMaxPathBytes)) {
+            } else if (f[0] == "entry" && f.size() == 2 &&
+                       is_valid_export_path(f[1], kMaxPathBytes)) {
                 d.index_entries.emplace_back(f[1]);
-            } else if (f[0] == "file" && f.size() == 7 && is_valid_export_path(f[1], kMaxPathBytes) &&
+            } else if (f[0] == "file" && f.size() == 7 &&
+                       is_valid_export_path(f[1], kMaxPathBytes) &&
                        seen_files.insert(f[1]).second) {
                 FileRecord r;
                 r.path = std::string(f[1]);
                 if (!from_hex_into(f[2], r.sha256)) return corrupt("fetch state: bad hash");
-                const auto [p, ec] = std::from_chars(f[3].data(), f[3].data() + f[3].size(), r.bytes);
-                if (ec != std::errc() || p != f[3].data() + f[3].size()) return corrupt("fetch state: bad size");
+                const auto [p, ec] =
+                    std::from_chars(f[3].data(), f[3].data() + f[3].size(), r.bytes);
+                if (ec != std::errc() || p != f[3].data() + f[3].size())
+                    return corrupt("fetch state: bad size");
                 if (!decode_field(f[4], r.etag) || !decode_field(f[5], r.last_modified)) {
                     return corrupt("fetch state: bad validator");
                 }
@@ -175,7 +190,8 @@ Result<LoadedState> FileFetchState::load() {
         return make_error(ErrorCode::kStorageIo, "fetch state: cannot open the file");
     }
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) > kMaxStateBytes) {
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<std::uint64_t>(st.st_size) > kMaxStateBytes) {
         ::close(fd);
         out.damaged = true;
         return out;
@@ -217,10 +233,13 @@ Result<void> FileFetchState::save(const FetchStateData& data) {
         const std::filesystem::path dir = file_.has_parent_path() ? file_.parent_path() : ".";
         std::string tmpl = (dir / (file_.filename().string() + ".tmp-XXXXXX")).string();
         const int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-        if (fd < 0) return make_error(ErrorCode::kStorageIo, "fetch state: cannot create a temporary file");
+        if (fd < 0)
+            return make_error(ErrorCode::kStorageIo, "fetch state: cannot create a temporary file");
         Result<void> w = write_all(fd, *text);
-        if (w && ::fsync(fd) != 0) w = make_error(ErrorCode::kStorageIo, "fetch state: fsync failed");
-        if (::close(fd) != 0 && w) w = make_error(ErrorCode::kStorageIo, "fetch state: close failed");
+        if (w && ::fsync(fd) != 0)
+            w = make_error(ErrorCode::kStorageIo, "fetch state: fsync failed");
+        if (::close(fd) != 0 && w)
+            w = make_error(ErrorCode::kStorageIo, "fetch state: close failed");
         if (w && ::rename(tmpl.c_str(), file_.c_str()) != 0) {
             w = make_error(ErrorCode::kStorageIo, "fetch state: rename failed");
         }
@@ -232,7 +251,8 @@ Result<void> FileFetchState::save(const FetchStateData& data) {
         if (dfd >= 0) {
             const int rc = ::fsync(dfd);
             ::close(dfd);
-            if (rc != 0) return make_error(ErrorCode::kStorageIo, "fetch state: directory fsync failed");
+            if (rc != 0)
+                return make_error(ErrorCode::kStorageIo, "fetch state: directory fsync failed");
         }
         return ok();
     } catch (const std::bad_alloc&) {

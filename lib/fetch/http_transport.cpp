@@ -48,7 +48,8 @@ bool iequals_prefix(std::string_view line, std::string_view name) {
 // A validator is echoed back in a request header: keep it only if it is short printable ASCII.
 std::string clean_validator(std::string_view v) {
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r' || v.back() == '\n')) {
+    while (!v.empty() &&
+           (v.back() == ' ' || v.back() == '\t' || v.back() == '\r' || v.back() == '\n')) {
         v.remove_suffix(1);
     }
     if (v.empty() || v.size() > kMaxValidatorBytes) return {};
@@ -99,7 +100,8 @@ size_t on_body(char* data, size_t size, size_t n, void* user) noexcept {
     t->received += len;
     if (!t->deliver) return len;
     try {
-        if (!(*t->sink)(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), len))) {
+        if (!(*t->sink)(
+                std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), len))) {
             t->sink_failed = true;
             return 0;
         }
@@ -127,27 +129,38 @@ int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_o
 }
 
 Error map_curl_error(CURLcode rc, const Transfer& t) {
-    if (t.too_large) return {ErrorCode::kNetworkTooLarge, "download: response exceeds the size cap"};
+    if (t.too_large)
+        return {ErrorCode::kNetworkTooLarge, "download: response exceeds the size cap"};
     if (t.sink_failed) return {ErrorCode::kStorageIo, "download: cannot write the spool file"};
     if (t.cancelled) return {ErrorCode::kNetworkIo, "download: cancelled"};
     switch (rc) {
-        case CURLE_OPERATION_TIMEDOUT: return {ErrorCode::kNetworkTimeout, "download: timed out"};
-        case CURLE_FILESIZE_EXCEEDED: return {ErrorCode::kNetworkTooLarge, "download: response exceeds the size cap"};
-        case CURLE_OUT_OF_MEMORY: return {ErrorCode::kOutOfMemory, "download: out of memory"};
-        case CURLE_UNSUPPORTED_PROTOCOL: return {ErrorCode::kNetworkRefused, "download: protocol not allowed"};
-        case CURLE_PARTIAL_FILE: return {ErrorCode::kNetworkIo, "download: body shorter than announced (truncated)"};
+        case CURLE_OPERATION_TIMEDOUT:
+            return {ErrorCode::kNetworkTimeout, "download: timed out"};
+        case CURLE_FILESIZE_EXCEEDED:
+            return {ErrorCode::kNetworkTooLarge, "download: response exceeds the size cap"};
+        case CURLE_OUT_OF_MEMORY:
+            return {ErrorCode::kOutOfMemory, "download: out of memory"};
+        case CURLE_UNSUPPORTED_PROTOCOL:
+            return {ErrorCode::kNetworkRefused, "download: protocol not allowed"};
+        case CURLE_PARTIAL_FILE:
+            return {ErrorCode::kNetworkIo, "download: body shorter than announced (truncated)"};
         case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_RESOLVE_PROXY: return {ErrorCode::kNetworkIo, "download: cannot resolve the host"};
-        case CURLE_COULDNT_CONNECT: return {ErrorCode::kNetworkIo, "download: cannot connect"};
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return {ErrorCode::kNetworkIo, "download: cannot resolve the host"};
+        case CURLE_COULDNT_CONNECT:
+            return {ErrorCode::kNetworkIo, "download: cannot connect"};
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CONNECT_ERROR:
         case CURLE_SSL_CERTPROBLEM:
         case CURLE_SSL_CIPHER:
-        case CURLE_SSL_CACERT_BADFILE: return {ErrorCode::kNetworkIo, "download: TLS handshake or certificate check failed"};
+        case CURLE_SSL_CACERT_BADFILE:
+            return {ErrorCode::kNetworkIo, "download: TLS handshake or certificate check failed"};
         case CURLE_GOT_NOTHING:
         case CURLE_RECV_ERROR:
-        case CURLE_SEND_ERROR: return {ErrorCode::kNetworkIo, "download: connection broke off"};
-        default: return {ErrorCode::kNetworkIo, "download: transfer failed"};
+        case CURLE_SEND_ERROR:
+            return {ErrorCode::kNetworkIo, "download: connection broke off"};
+        default:
+            return {ErrorCode::kNetworkIo, "download: transfer failed"};
     }
 }
 
@@ -224,7 +237,8 @@ private:
                 return r;
             }
             if (status != 200) {
-                r.error = {ErrorCode::kNetworkHttp, "download: the server answered with an HTTP error"};
+                r.error = {ErrorCode::kNetworkHttp,
+                           "download: the server answered with an HTTP error"};
                 return r;
             }
             r.etag = std::move(t.etag);
@@ -234,7 +248,8 @@ private:
         }
     }
 
-    CURLcode perform(const std::string& url, const GetRequest& request, Transfer& t, CurlSlist& headers) {
+    CURLcode perform(const std::string& url, const GetRequest& request, Transfer& t,
+                     CurlSlist& headers) {
         CURL* h = easy_.get();
         curl_easy_reset(h);  // keeps the connection cache
         CURLcode rc = CURLE_OK;
@@ -276,7 +291,8 @@ private:
             list = next;
         };
         if (!request.if_none_match.empty()) add("If-None-Match: " + request.if_none_match);
-        if (!request.if_modified_since.empty()) add("If-Modified-Since: " + request.if_modified_since);
+        if (!request.if_modified_since.empty())
+            add("If-Modified-Since: " + request.if_modified_since);
         headers.reset(list);
         if (list != nullptr) set(CURLOPT_HTTPHEADER, list);
         if (rc != CURLE_OK) return rc;

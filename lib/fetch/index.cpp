@@ -19,8 +19,8 @@ bool is_valid_export_path(std::string_view path, std::size_t max_bytes) noexcept
             continue;
         }
         const char c = path[i];
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '.' || c == '_' || c == '-';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
         if (!ok) return false;
     }
     return true;
@@ -36,10 +36,12 @@ Result<Index> parse_index(std::string_view text, const IndexLimits& limits) {
             if (end == std::string_view::npos) end = text.size();
             std::string_view line = text.substr(pos, end - pos);
             pos = end + 1;
-            while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+            while (!line.empty() &&
+                   (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
                 line.remove_suffix(1);
             }
-            while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+            while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
+                line.remove_prefix(1);
             if (line.empty()) continue;
             if (!is_valid_export_path(line, limits.max_line_bytes)) {
                 ++out.lines_refused;

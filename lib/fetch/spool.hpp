@@ -27,7 +27,8 @@ public:
     std::uint64_t bytes() const noexcept { return bytes_; }
     /// The digest of everything written; call once.
     std::array<std::uint8_t, 32> finish() noexcept { return sha_.finish(); }
-    /// Closes and renames to `final_path` (no fsync: see spool.cpp). kStorageIo on failure (the part file is removed).
+    /// Closes and renames to `final_path` (no fsync: see spool.cpp). kStorageIo on failure (the
+    /// part file is removed).
     Result<void> commit(const std::filesystem::path& final_path);
 
 private:

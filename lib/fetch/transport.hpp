@@ -48,6 +48,7 @@ public:
 /// `root` is checked with `check_url` already.
 std::unique_ptr<Transport> make_http_transport(std::string root, const DownloadOptions& options);
 /// `root` is an existing directory.
-std::unique_ptr<Transport> make_directory_transport(std::string root, const DownloadOptions& options);
+std::unique_ptr<Transport> make_directory_transport(std::string root,
+                                                    const DownloadOptions& options);
 
 }  // namespace sotto::fetch::detail

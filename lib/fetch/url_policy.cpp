@@ -102,13 +102,16 @@ Result<void> check_url(std::string_view url) {
         if (!scheme || !host || *host.get() == '\0') {
             return make_error(ErrorCode::kNetworkRefused, "url: no scheme or host");
         }
-        if (detail::url_part(u.get(), CURLUPART_USER) || detail::url_part(u.get(), CURLUPART_PASSWORD)) {
-            return make_error(ErrorCode::kNetworkRefused, "url: credentials in the URL are not allowed");
+        if (detail::url_part(u.get(), CURLUPART_USER) ||
+            detail::url_part(u.get(), CURLUPART_PASSWORD)) {
+            return make_error(ErrorCode::kNetworkRefused,
+                              "url: credentials in the URL are not allowed");
         }
         const std::string_view s(scheme.get());
         const std::string_view h(host.get());
         if (s == "https") return ok();
-        if (s != "http") return make_error(ErrorCode::kNetworkRefused, "url: only https (or http to loopback)");
+        if (s != "http")
+            return make_error(ErrorCode::kNetworkRefused, "url: only https (or http to loopback)");
         if (h == "localhost" || h == "[::1]" || is_loopback_v4(h)) return ok();
         return make_error(ErrorCode::kNetworkRefused, "url: plain http only to a loopback address");
     } catch (const std::bad_alloc&) {

@@ -28,7 +28,8 @@ Result<void> open_regular(const std::filesystem::path& path, bool owner_only, Fd
     if (out.fd < 0) return make_error(ErrorCode::kStorageIo, "file: cannot open");
     struct stat st {};
     if (::fstat(out.fd, &st) != 0) return make_error(ErrorCode::kStorageIo, "file: cannot stat");
-    if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::kInvalidArgument, "file: not a regular file");
+    if (!S_ISREG(st.st_mode))
+        return make_error(ErrorCode::kInvalidArgument, "file: not a regular file");
     if (owner_only && (st.st_mode & 077) != 0)
         return make_error(ErrorCode::kFailedPrecondition,
                           "file: accessible by group or others; chmod 600 it");
@@ -114,12 +115,14 @@ Result<store::StoreKey> read_key_file(const std::filesystem::path& path) noexcep
     if (n > 0 && buf.bytes[n - 1] == '\r') --n;
     auto key = store::StoreKey::from_hex(
         std::string_view(reinterpret_cast<const char*>(buf.bytes.data()), n));
-    if (!key) return make_error(ErrorCode::kInvalidArgument, "key file: expected 64 hex characters");
+    if (!key)
+        return make_error(ErrorCode::kInvalidArgument, "key file: expected 64 hex characters");
     return std::move(*key);
 }
 
 Result<store::Passphrase> read_passphrase_file(const std::filesystem::path& path) noexcept {
-    WipedBuffer<store::Passphrase::kMaxBytes + 2> buf;  // "\n" allowed, one byte more detects excess
+    WipedBuffer<store::Passphrase::kMaxBytes + 2>
+        buf;  // "\n" allowed, one byte more detects excess
     if (auto r = read_secret(path, buf); !r) {
         if (r.error().code == ErrorCode::kInvalidArgument && buf.size == buf.bytes.size())
             return make_error(ErrorCode::kInvalidArgument,

@@ -146,14 +146,16 @@ struct Parser {
                     if (!len) return len.error();
                     f.has_key_data = true;
                     f.key_data_length = static_cast<std::uint32_t>(*len);
-                    const bool ok = *len == static_cast<int>(core::kTekBytes)
-                                        ? in.ReadRaw(dk.exposure_key.tek.expose_secret_mut().data(), *len)
-                                        : in.Skip(*len);
+                    const bool ok =
+                        *len == static_cast<int>(core::kTekBytes)
+                            ? in.ReadRaw(dk.exposure_key.tek.expose_secret_mut().data(), *len)
+                            : in.Skip(*len);
                     if (!ok) return malformed("export.bin: truncated key_data");
                     break;
                 }
                 case tag(Key::kTransmissionRiskLevelFieldNumber, WFL::WIRETYPE_VARINT):
-                    if (!varint32(f.transmission_risk_level)) return malformed("export.bin: bad varint");
+                    if (!varint32(f.transmission_risk_level))
+                        return malformed("export.bin: bad varint");
                     f.has_transmission_risk_level = true;
                     break;
                 case tag(Key::kRollingStartIntervalNumberFieldNumber, WFL::WIRETYPE_VARINT):
@@ -190,8 +192,9 @@ struct Parser {
             return ok();
         }
         dk.exposure_key.rolling_start = static_cast<core::IntervalNumber>(f.rolling_start);
-        dk.exposure_key.rolling_period = f.has_rolling_period ? static_cast<std::uint32_t>(f.rolling_period)
-                                                     : core::kTekRollingPeriod;
+        dk.exposure_key.rolling_period = f.has_rolling_period
+                                             ? static_cast<std::uint32_t>(f.rolling_period)
+                                             : core::kTekRollingPeriod;
         dk.transmission_risk_level = f.transmission_risk_level;
         dk.report_type = static_cast<core::ReportType>(f.report_type);
         if (f.has_days_since_onset) dk.days_since_onset = f.days_since_onset;
@@ -229,13 +232,15 @@ struct Parser {
             switch (t) {
                 case tag(Export::kStartTimestampFieldNumber, WFL::WIRETYPE_FIXED64): {
                     std::uint64_t v = 0;
-                    if (!in.ReadLittleEndian64(&v)) return malformed("export.bin: truncated timestamp");
+                    if (!in.ReadLittleEndian64(&v))
+                        return malformed("export.bin: truncated timestamp");
                     info.start_timestamp = v;
                     break;
                 }
                 case tag(Export::kEndTimestampFieldNumber, WFL::WIRETYPE_FIXED64): {
                     std::uint64_t v = 0;
-                    if (!in.ReadLittleEndian64(&v)) return malformed("export.bin: truncated timestamp");
+                    if (!in.ReadLittleEndian64(&v))
+                        return malformed("export.bin: truncated timestamp");
                     info.end_timestamp = v;
                     break;
                 }
@@ -267,7 +272,8 @@ struct Parser {
                     if (auto r = key(true); !r) return r;
                     break;
                 default:
-                    if (!skip(t)) return malformed("export.bin: bad field in TemporaryExposureKeyExport");
+                    if (!skip(t))
+                        return malformed("export.bin: bad field in TemporaryExposureKeyExport");
             }
         }
         // ReadTag() returns 0 both at the clean end of the input and on a bad tag (a 0 byte, a
@@ -318,7 +324,8 @@ Result<void> parse_export_bin(ByteSource& source, std::uint64_t size, const Read
     if (info.batch_size && *info.batch_size < 1)
         return make_error(ErrorCode::kKeyFileMalformed, "export.bin: batch_size < 1");
     if (info.batch_num && (*info.batch_num < 1 || *info.batch_num > info.batch_size.value_or(1)))
-        return make_error(ErrorCode::kKeyFileMalformed, "export.bin: batch_num outside 1..batch_size");
+        return make_error(ErrorCode::kKeyFileMalformed,
+                          "export.bin: batch_num outside 1..batch_size");
 
     unsigned int len = 0;
     if (EVP_DigestFinal_ex(sha.get(), info.export_bin_sha256.data(), &len) != 1 ||

@@ -18,32 +18,49 @@
 
 namespace sotto::keyfile {
 
-static_assert(static_cast<std::size_t>(InvalidKeyReason::kDaysSinceOnset) + 1 == kInvalidKeyReasonCount,
+static_assert(static_cast<std::size_t>(InvalidKeyReason::kDaysSinceOnset) + 1 ==
+                  kInvalidKeyReasonCount,
               "kInvalidKeyReasonCount must count every InvalidKeyReason");
 
 const char* invalid_key_reason_name(InvalidKeyReason reason) noexcept {
     switch (reason) {
-        case InvalidKeyReason::kKeyDataMissing: return "key_data missing";
-        case InvalidKeyReason::kKeyDataLength: return "key_data is not 16 bytes";
-        case InvalidKeyReason::kRollingStartMissing: return "rolling_start_interval_number missing";
-        case InvalidKeyReason::kRollingStartRange: return "rolling_start_interval_number <= 0";
-        case InvalidKeyReason::kRollingPeriodRange: return "rolling_period outside 1..144";
-        case InvalidKeyReason::kRollingEndOverflow: return "rolling_start + rolling_period overflows";
-        case InvalidKeyReason::kTransmissionRiskLevel: return "transmission_risk_level outside 0..8";
-        case InvalidKeyReason::kReportType: return "report_type unknown";
-        case InvalidKeyReason::kDaysSinceOnset: return "days_since_onset_of_symptoms outside -14..14";
-        default: return "unknown reason";
+        case InvalidKeyReason::kKeyDataMissing:
+            return "key_data missing";
+        case InvalidKeyReason::kKeyDataLength:
+            return "key_data is not 16 bytes";
+        case InvalidKeyReason::kRollingStartMissing:
+            return "rolling_start_interval_number missing";
+        case InvalidKeyReason::kRollingStartRange:
+            return "rolling_start_interval_number <= 0";
+        case InvalidKeyReason::kRollingPeriodRange:
+            return "rolling_period outside 1..144";
+        case InvalidKeyReason::kRollingEndOverflow:
+            return "rolling_start + rolling_period overflows";
+        case InvalidKeyReason::kTransmissionRiskLevel:
+            return "transmission_risk_level outside 0..8";
+        case InvalidKeyReason::kReportType:
+            return "report_type unknown";
+        case InvalidKeyReason::kDaysSinceOnset:
+            return "days_since_onset_of_symptoms outside -14..14";
+        default:
+            return "unknown reason";
     }
 }
 
 const char* signature_status_name(SignatureStatus status) noexcept {
     switch (status) {
-        case SignatureStatus::kVerified: return "verified";
-        case SignatureStatus::kUnsigned: return "unsigned";
-        case SignatureStatus::kUntrustedKey: return "untrusted key";
-        case SignatureStatus::kBadSignature: return "bad signature";
-        case SignatureStatus::kMalformed: return "malformed";
-        default: return "unknown";
+        case SignatureStatus::kVerified:
+            return "verified";
+        case SignatureStatus::kUnsigned:
+            return "unsigned";
+        case SignatureStatus::kUntrustedKey:
+            return "untrusted key";
+        case SignatureStatus::kBadSignature:
+            return "bad signature";
+        case SignatureStatus::kMalformed:
+            return "malformed";
+        default:
+            return "unknown";
     }
 }
 
@@ -67,9 +84,11 @@ using BinOpener = std::function<Result<OpenedBin>()>;
 
 Result<void> check_options(const ReadOptions& o) {
     if (o.max_export_bin_bytes > kMaxBinLimit)
-        return make_error(ErrorCode::kInvalidArgument, "read options: max_export_bin_bytes > 1 GiB");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "read options: max_export_bin_bytes > 1 GiB");
     if (o.max_export_sig_bytes > kMaxBinLimit)
-        return make_error(ErrorCode::kInvalidArgument, "read options: max_export_sig_bytes > 1 GiB");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "read options: max_export_sig_bytes > 1 GiB");
     if (o.max_compression_ratio == 0)
         return make_error(ErrorCode::kInvalidArgument, "read options: max_compression_ratio is 0");
     return ok();
@@ -81,12 +100,14 @@ Result<std::vector<std::uint8_t>> read_all(ByteSource& src, std::uint64_t size) 
     std::size_t got = 0;
     for (;;) {
         std::uint8_t extra;
-        std::span<std::uint8_t> dst =
-            got < out.size() ? std::span<std::uint8_t>(out).subspan(got) : std::span<std::uint8_t>(&extra, 1);
+        std::span<std::uint8_t> dst = got < out.size() ? std::span<std::uint8_t>(out).subspan(got)
+                                                       : std::span<std::uint8_t>(&extra, 1);
         auto n = src.read(dst);
         if (!n) return n.error();
         if (*n == 0) break;
-        if (got >= out.size()) return make_error(ErrorCode::kKeyFileMalformed, "export.sig: size differs from declared");
+        if (got >= out.size())
+            return make_error(ErrorCode::kKeyFileMalformed,
+                              "export.sig: size differs from declared");
         got += *n;
     }
     if (got != out.size())
@@ -131,8 +152,9 @@ Result<ExportInfo> read_common(const BinOpener& open_bin,
         if (auto r = detail::parse_export_bin(*bin->source, bin->size, options, s, info); !r)
             return r.error();
         for (const auto& t : sigs) info.signatures.push_back(t.info);
-        apply_verdict(sig_malformed ? detail::malformed_signature_verdict()
-                                    : detail::verify_signatures(sigs, info, info.export_bin_sha256, trust),
+        apply_verdict(sig_malformed
+                          ? detail::malformed_signature_verdict()
+                          : detail::verify_signatures(sigs, info, info.export_bin_sha256, trust),
                       info);
         return info;
     };
@@ -144,7 +166,8 @@ Result<ExportInfo> read_common(const BinOpener& open_bin,
         auto second = pass(&sink);
         if (!second) return second.error();
         if (second->export_bin_sha256 != first->export_bin_sha256)
-            return make_error(ErrorCode::kAuthenticationFailed, "export.bin changed between passes");
+            return make_error(ErrorCode::kAuthenticationFailed,
+                              "export.bin changed between passes");
         if (!second->verified) return *second->signature_error;
         return second;
     }
@@ -158,7 +181,9 @@ Result<ExportInfo> read_zip(detail::ZipReader& zip, const TrustStore& trust, Ver
                             const KeySink& sink, const ReadOptions& options) {
     const std::uint64_t n = zip.entry_count();
     if (n == 0) return make_error(ErrorCode::kKeyFileMalformed, "zip: no export.bin");
-    if (n > 2) return make_error(ErrorCode::kKeyFileMalformed, "zip: entries besides export.bin/export.sig");
+    if (n > 2)
+        return make_error(ErrorCode::kKeyFileMalformed,
+                          "zip: entries besides export.bin/export.sig");
     std::optional<std::uint64_t> bin_index, sig_index;
     detail::ZipEntryInfo bin_entry, sig_entry;
     for (std::uint64_t i = 0; i < n; ++i) {
@@ -174,7 +199,8 @@ Result<ExportInfo> read_zip(detail::ZipReader& zip, const TrustStore& trust, Ver
             sig_index = i;
             sig_entry = std::move(*e);
         } else {
-            return make_error(ErrorCode::kKeyFileMalformed, "zip: entries besides export.bin/export.sig");
+            return make_error(ErrorCode::kKeyFileMalformed,
+                              "zip: entries besides export.bin/export.sig");
         }
     }
     if (!bin_index) return make_error(ErrorCode::kKeyFileMalformed, "zip: no export.bin");
@@ -186,7 +212,8 @@ Result<ExportInfo> read_zip(detail::ZipReader& zip, const TrustStore& trust, Ver
     if (bin_entry.size > options.ratio_check_min_bytes &&
         (bin_entry.compressed_size == 0 ||
          bin_entry.size / bin_entry.compressed_size >= options.max_compression_ratio))
-        return make_error(ErrorCode::kKeyFileTooLarge, "export.bin: compression ratio above the limit");
+        return make_error(ErrorCode::kKeyFileTooLarge,
+                          "export.bin: compression ratio above the limit");
 
     std::optional<std::vector<std::uint8_t>> sig;
     if (sig_index) {
@@ -223,11 +250,13 @@ Result<ExportInfo> guarded(F&& f) noexcept {
 }  // namespace
 
 Result<ExportInfo> read_export_zip(const std::filesystem::path& path, const TrustStore& trust,
-                                   VerifyMode mode, const KeySink& sink, const ReadOptions& options) {
+                                   VerifyMode mode, const KeySink& sink,
+                                   const ReadOptions& options) {
     return guarded([&]() -> Result<ExportInfo> {
         if (auto r = check_options(options); !r) return r.error();
         // The container holds export.bin and export.sig, compressed, plus the zip's own records.
-        const std::uint64_t max_zip = options.max_export_bin_bytes + options.max_export_sig_bytes + (1u << 20);
+        const std::uint64_t max_zip =
+            options.max_export_bin_bytes + options.max_export_sig_bytes + (1u << 20);
         auto zip = detail::ZipReader::open_file(path, max_zip);
         if (!zip) return zip.error();
         return read_zip(*zip, trust, mode, sink, options);
@@ -235,7 +264,8 @@ Result<ExportInfo> read_export_zip(const std::filesystem::path& path, const Trus
 }
 
 Result<ExportInfo> read_export_zip(std::span<const std::uint8_t> bytes, const TrustStore& trust,
-                                   VerifyMode mode, const KeySink& sink, const ReadOptions& options) {
+                                   VerifyMode mode, const KeySink& sink,
+                                   const ReadOptions& options) {
     return guarded([&]() -> Result<ExportInfo> {
         if (auto r = check_options(options); !r) return r.error();
         auto zip = detail::ZipReader::open_memory(bytes);
@@ -246,7 +276,8 @@ Result<ExportInfo> read_export_zip(std::span<const std::uint8_t> bytes, const Tr
 
 Result<ExportInfo> read_export_pair(const std::filesystem::path& bin,
                                     const std::filesystem::path& sig, const TrustStore& trust,
-                                    VerifyMode mode, const KeySink& sink, const ReadOptions& options) {
+                                    VerifyMode mode, const KeySink& sink,
+                                    const ReadOptions& options) {
     return guarded([&]() -> Result<ExportInfo> {
         if (auto r = check_options(options); !r) return r.error();
         std::optional<std::vector<std::uint8_t>> sig_bytes;
@@ -274,7 +305,8 @@ Result<ExportInfo> read_export_pair(const std::filesystem::path& bin,
 
 Result<ExportInfo> read_export_pair(std::span<const std::uint8_t> bin,
                                     std::span<const std::uint8_t> sig, const TrustStore& trust,
-                                    VerifyMode mode, const KeySink& sink, const ReadOptions& options) {
+                                    VerifyMode mode, const KeySink& sink,
+                                    const ReadOptions& options) {
     return guarded([&]() -> Result<ExportInfo> {
         if (auto r = check_options(options); !r) return r.error();
         if (sig.size() > options.max_export_sig_bytes)
@@ -291,7 +323,8 @@ Result<ExportInfo> read_export_pair(std::span<const std::uint8_t> bin,
 ExportLocation locate_export(const std::filesystem::path& path) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    if (fs::is_directory(path, ec)) return {ExportLocation::Kind::kPair, path / "export.bin", path / "export.sig"};
+    if (fs::is_directory(path, ec))
+        return {ExportLocation::Kind::kPair, path / "export.bin", path / "export.sig"};
     // Not a regular file (a FIFO, a device): the zip reader refuses it with a clear error.
     std::uint64_t size = 0;
     auto fd = detail::open_regular_file(path, size);
@@ -314,10 +347,12 @@ ExportLocation locate_export(const std::filesystem::path& path) {
 }
 
 Result<ExportInfo> read_export_file(const std::filesystem::path& path, const TrustStore& trust,
-                                    VerifyMode mode, const KeySink& sink, const ReadOptions& options) {
+                                    VerifyMode mode, const KeySink& sink,
+                                    const ReadOptions& options) {
     const ExportLocation at = locate_export(path);
-    return at.kind == ExportLocation::Kind::kZip ? read_export_zip(at.bin, trust, mode, sink, options)
-                                                 : read_export_pair(at.bin, at.sig, trust, mode, sink, options);
+    return at.kind == ExportLocation::Kind::kZip
+               ? read_export_zip(at.bin, trust, mode, sink, options)
+               : read_export_pair(at.bin, at.sig, trust, mode, sink, options);
 }
 
 }  // namespace sotto::keyfile

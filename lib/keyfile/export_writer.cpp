@@ -48,7 +48,8 @@ Result<ExportSigner> ExportSigner::from_pem(std::string_view pem) {
     EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, empty);
     BIO_free(bio);
     ERR_clear_error();
-    if (key == nullptr) return make_error(ErrorCode::kInvalidArgument, "signing key: not a PEM private key");
+    if (key == nullptr)
+        return make_error(ErrorCode::kInvalidArgument, "signing key: not a PEM private key");
     auto impl = std::make_unique<Impl>();
     impl->key.reset(key);
     if (!detail::is_p256(key))
@@ -59,7 +60,8 @@ Result<ExportSigner> ExportSigner::from_pem(std::string_view pem) {
 Result<ExportSigner> ExportSigner::generate() {
     EVP_PKEY* key = EVP_EC_gen("P-256");
     ERR_clear_error();
-    if (key == nullptr) return make_error(ErrorCode::kCryptoFailure, "signing key: cannot generate a P-256 key");
+    if (key == nullptr)
+        return make_error(ErrorCode::kCryptoFailure, "signing key: cannot generate a P-256 key");
     auto impl = std::make_unique<Impl>();
     impl->key.reset(key);
     return ExportSigner(std::move(impl));
@@ -76,7 +78,8 @@ Result<std::string> ExportSigner::public_key_pem() const {
     }
     BIO_free(bio);
     ERR_clear_error();
-    if (out.empty()) return make_error(ErrorCode::kCryptoFailure, "signing key: cannot export public key");
+    if (out.empty())
+        return make_error(ErrorCode::kCryptoFailure, "signing key: cannot export public key");
     return out;
 }
 
@@ -114,29 +117,33 @@ constexpr std::size_t kMaxNameBytes = 64;
 bool valid_name(std::string_view s) {
     if (s.empty() || s.size() > kMaxNameBytes) return false;
     return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_';
     });
 }
 
 Result<void> check_options(const ExportWriteOptions& o) {
     if (!valid_name(o.key_id))
-        return make_error(ErrorCode::kInvalidArgument, "export options: key id must be [A-Za-z0-9_]{1,64}");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "export options: key id must be [A-Za-z0-9_]{1,64}");
     if (!valid_name(o.key_version))
         return make_error(ErrorCode::kInvalidArgument,
                           "export options: key version must be [A-Za-z0-9_]{1,64}");
     if (o.region.size() > kMaxNameBytes)
-        return make_error(ErrorCode::kInvalidArgument, "export options: region longer than 64 bytes");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "export options: region longer than 64 bytes");
     if (o.start_timestamp > o.end_timestamp)
         return make_error(ErrorCode::kInvalidArgument, "export options: start after end timestamp");
     if (o.batch_size < 1 || o.batch_num < 1 || o.batch_num > o.batch_size)
-        return make_error(ErrorCode::kInvalidArgument, "export options: batch_num outside 1..batch_size");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "export options: batch_num outside 1..batch_size");
     return ok();
 }
 
 // Uniform in [0, n), n > 0, by rejection (no modulo bias).
 std::uint32_t uniform(core::Rng& rng, std::uint32_t n) {
-    const std::uint32_t limit = std::numeric_limits<std::uint32_t>::max() -
-                                std::numeric_limits<std::uint32_t>::max() % n;
+    const std::uint32_t limit =
+        std::numeric_limits<std::uint32_t>::max() - std::numeric_limits<std::uint32_t>::max() % n;
     for (;;) {
         std::uint8_t b[4];
         rng.fill(b);
@@ -160,13 +167,13 @@ core::DiagnosisKey fake_key(std::span<const core::DiagnosisKey> real, const Expo
         return k;
     }
     // No real key to imitate: a UTC-midnight start within the 14 days before the window's end.
-    const auto end_enin = static_cast<core::IntervalNumber>(
-        std::min<std::uint64_t>(o.end_timestamp / 600, std::numeric_limits<std::int32_t>::max() - 144));
+    const auto end_enin = static_cast<core::IntervalNumber>(std::min<std::uint64_t>(
+        o.end_timestamp / 600, std::numeric_limits<std::int32_t>::max() - 144));
     const core::IntervalNumber today = core::day_start_interval(end_enin);
     const std::uint32_t days_back = 1 + uniform(rng, 14);
     k.exposure_key.rolling_start = today >= days_back * core::kTekRollingPeriod
-                              ? today - days_back * core::kTekRollingPeriod
-                              : core::kTekRollingPeriod;
+                                       ? today - days_back * core::kTekRollingPeriod
+                                       : core::kTekRollingPeriod;
     k.exposure_key.rolling_period = core::kTekRollingPeriod;
     k.transmission_risk_level = static_cast<std::int32_t>(1 + uniform(rng, 8));
     k.report_type = core::ReportType::kConfirmedTest;
@@ -193,13 +200,12 @@ void write_key(io::CodedOutputStream& out, const core::DiagnosisKey& k, bool alw
     const bool period = always_period || k.exposure_key.rolling_period != core::kTekRollingPeriod;
     const bool report = k.report_type != core::ReportType::kUnknown;
     const auto trl = static_cast<std::uint32_t>(k.transmission_risk_level);  // 0..8
-    const std::uint32_t dsos =
-        k.days_since_onset ? WFL::ZigZagEncode32(*k.days_since_onset) : 0;
-    std::size_t size = 1 + 1 + core::kTekBytes;                   // key_data
-    size += 1 + CO::VarintSize32(trl);                             // transmission_risk_level
-    size += 1 + CO::VarintSize32(start);                           // rolling_start
+    const std::uint32_t dsos = k.days_since_onset ? WFL::ZigZagEncode32(*k.days_since_onset) : 0;
+    std::size_t size = 1 + 1 + core::kTekBytes;  // key_data
+    size += 1 + CO::VarintSize32(trl);           // transmission_risk_level
+    size += 1 + CO::VarintSize32(start);         // rolling_start
     if (period) size += 1 + CO::VarintSize32(k.exposure_key.rolling_period);
-    if (report) size += 1 + 1;                                     // report_type 1..5
+    if (report) size += 1 + 1;  // report_type 1..5
     if (k.days_since_onset) size += 1 + CO::VarintSize32(dsos);
 
     out.WriteTag(WFL::MakeTag(Export::kKeysFieldNumber, WFL::WIRETYPE_LENGTH_DELIMITED));
@@ -237,8 +243,10 @@ Result<ExportFiles> build_export_impl(std::span<const core::DiagnosisKey> keys,
     if (auto r = check_options(o); !r) return r.error();
     for (const auto& k : keys)
         if (detail::check_diagnosis_key(k))
-            return make_error(ErrorCode::kInvalidArgument, "export: invalid key (see validation rules)");
-    if (keys.size() + o.padding_keys > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+            return make_error(ErrorCode::kInvalidArgument,
+                              "export: invalid key (see validation rules)");
+    if (keys.size() + o.padding_keys >
+        static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
         return make_error(ErrorCode::kInvalidArgument, "export: too many keys");
 
     std::vector<core::DiagnosisKey> fakes;
@@ -251,10 +259,11 @@ Result<ExportFiles> build_export_impl(std::span<const core::DiagnosisKey> keys,
     order.reserve(keys.size() + fakes.size());
     for (const auto& k : keys) order.push_back(&k);
     for (const auto& k : fakes) order.push_back(&k);
-    std::sort(order.begin(), order.end(), [](const core::DiagnosisKey* a, const core::DiagnosisKey* b) {
-        return std::memcmp(a->exposure_key.tek.expose_secret().data(), b->exposure_key.tek.expose_secret().data(),
-                           core::kTekBytes) < 0;
-    });
+    std::sort(
+        order.begin(), order.end(), [](const core::DiagnosisKey* a, const core::DiagnosisKey* b) {
+            return std::memcmp(a->exposure_key.tek.expose_secret().data(),
+                               b->exposure_key.tek.expose_secret().data(), core::kTekBytes) < 0;
+        });
 
     // Header fields through the generated class; keys appended by hand (repeated fields of
     // concatenated protobuf encodings merge), without a std::string per key.

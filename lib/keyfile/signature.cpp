@@ -50,8 +50,7 @@ Result<std::vector<TekSignature>> parse_signature_list(std::span<const std::uint
 std::optional<Verdict> precheck_signatures(const std::vector<TekSignature>& sigs,
                                            const TrustStore& trust) {
     if (sigs.empty())
-        return make_verdict(SignatureStatus::kUnsigned, ErrorCode::kUnsigned,
-                            "export: not signed");
+        return make_verdict(SignatureStatus::kUnsigned, ErrorCode::kUnsigned, "export: not signed");
     for (const auto& s : sigs)
         if (!TrustStoreAccess::candidates(trust, s.info).empty()) return std::nullopt;
     return make_verdict(SignatureStatus::kUntrustedKey, ErrorCode::kUntrustedKey,
@@ -80,14 +79,15 @@ Verdict verify_signatures(const std::vector<TekSignature>& sigs, const ExportInf
         return make_verdict(SignatureStatus::kMalformed, ErrorCode::kKeyFileMalformed,
                             "export.sig: signature count differs from export.bin signature_infos");
     for (const auto& s : sigs)
-        if (s.batch_num != info.batch_num.value_or(0) || s.batch_size != info.batch_size.value_or(0))
+        if (s.batch_num != info.batch_num.value_or(0) ||
+            s.batch_size != info.batch_size.value_or(0))
             return make_verdict(SignatureStatus::kMalformed, ErrorCode::kKeyFileMalformed,
                                 "export.sig: batch_num/batch_size differ from export.bin");
 
     const TekSignature* verified = nullptr;
-    bool bound_failure = false;     // a key the file named exactly did not verify
-    bool unbound_failure = false;   // an any-id/single key did not verify
-    bool unsupported = false;       // a trusted key, but an algorithm other than ECDSA-SHA256
+    bool bound_failure = false;    // a key the file named exactly did not verify
+    bool unbound_failure = false;  // an any-id/single key did not verify
+    bool unsupported = false;      // a trusted key, but an algorithm other than ECDSA-SHA256
     for (const auto& s : sigs) {
         const auto candidates = TrustStoreAccess::candidates(trust, s.info);
         if (candidates.empty()) continue;  // another authority's key: rotation, co-signing

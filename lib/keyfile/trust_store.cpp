@@ -78,22 +78,24 @@ TrustStore& TrustStore::operator=(TrustStore&&) noexcept = default;
 std::size_t TrustStore::size() const noexcept { return entries_.size(); }
 
 Result<void> TrustStore::add_entry(Entry e) {
-    if (!e.key) return make_error(ErrorCode::kInvalidArgument, "trust store: not an EC P-256 public key");
+    if (!e.key)
+        return make_error(ErrorCode::kInvalidArgument, "trust store: not an EC P-256 public key");
     entries_.push_back(std::move(e));
     return ok();
 }
 
-Result<void> TrustStore::add_pem(std::string key_id, std::string key_version, std::string_view pem) {
+Result<void> TrustStore::add_pem(std::string key_id, std::string key_version,
+                                 std::string_view pem) {
     if (key_id.empty()) return make_error(ErrorCode::kInvalidArgument, "trust store: empty key id");
-    return add_entry({std::move(key_id), std::move(key_version), false,
-                                detail::parse_p256_public_key_pem(pem)});
+    return add_entry(
+        {std::move(key_id), std::move(key_version), false, detail::parse_p256_public_key_pem(pem)});
 }
 
 Result<void> TrustStore::add_spki_der(std::string key_id, std::string key_version,
                                       std::span<const std::uint8_t> der) {
     if (key_id.empty()) return make_error(ErrorCode::kInvalidArgument, "trust store: empty key id");
-    return add_entry({std::move(key_id), std::move(key_version), false,
-                                detail::parse_p256_public_key_der(der)});
+    return add_entry(
+        {std::move(key_id), std::move(key_version), false, detail::parse_p256_public_key_der(der)});
 }
 
 Result<void> TrustStore::add_pem_any_id(std::string_view pem) {

@@ -15,8 +15,8 @@ namespace sotto::keyfile {
 struct TrustStore::Entry {
     std::string key_id;
     std::string key_version;
-    bool any_id = false;                // tried for any name (see TrustStore)
-    std::shared_ptr<EVP_PKEY> key;      // EC P-256 public key, immutable once added
+    bool any_id = false;            // tried for any name (see TrustStore)
+    std::shared_ptr<EVP_PKEY> key;  // EC P-256 public key, immutable once added
 };
 
 namespace detail {

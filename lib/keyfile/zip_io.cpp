@@ -17,8 +17,10 @@ Error open_error(int code, bool from_file) {
         case ZIP_ER_SEEK:
             return from_file ? Error{ErrorCode::kKeyFileIo, "zip: cannot read the file"}
                              : Error{ErrorCode::kKeyFileMalformed, "zip: not a zip archive"};
-        case ZIP_ER_MEMORY: return {ErrorCode::kOutOfMemory, "zip: out of memory"};
-        default: return {ErrorCode::kKeyFileMalformed, "zip: not a zip archive"};
+        case ZIP_ER_MEMORY:
+            return {ErrorCode::kOutOfMemory, "zip: out of memory"};
+        default:
+            return {ErrorCode::kKeyFileMalformed, "zip: not a zip archive"};
     }
 }
 
@@ -36,7 +38,8 @@ public:
             const int code = zip_error_code_zip(zip_file_get_error(f_));
             if (code == ZIP_ER_READ || code == ZIP_ER_SEEK)
                 return make_error(ErrorCode::kKeyFileIo, "zip: read error");
-            if (code == ZIP_ER_MEMORY) return make_error(ErrorCode::kOutOfMemory, "zip: out of memory");
+            if (code == ZIP_ER_MEMORY)
+                return make_error(ErrorCode::kOutOfMemory, "zip: out of memory");
             return make_error(ErrorCode::kKeyFileMalformed, "zip: corrupt entry data");
         }
         read_ += static_cast<std::uint64_t>(n);

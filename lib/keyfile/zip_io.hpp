@@ -21,9 +21,9 @@ namespace sotto::keyfile::detail {
 /// What the central directory says about an entry.
 struct ZipEntryInfo {
     std::string name;
-    std::uint64_t size = 0;             // declared uncompressed size
+    std::uint64_t size = 0;  // declared uncompressed size
     std::uint64_t compressed_size = 0;
-    bool stored_or_deflated = false;    // compression method STORE or DEFLATE
+    bool stored_or_deflated = false;  // compression method STORE or DEFLATE
     bool encrypted = false;
 };
 
@@ -47,7 +47,8 @@ public:
     Result<ZipEntryInfo> entry(std::uint64_t index) const;
     /// A stream of the entry's uncompressed bytes. The source fails (kKeyFileMalformed) on a
     /// corrupt stream, a CRC mismatch, or more bytes than the entry declares.
-    Result<std::unique_ptr<ByteSource>> open_entry(std::uint64_t index, std::uint64_t declared_size);
+    Result<std::unique_ptr<ByteSource>> open_entry(std::uint64_t index,
+                                                   std::uint64_t declared_size);
 
 private:
     explicit ZipReader(::zip* za) noexcept : za_(za) {}

@@ -1,6 +1,6 @@
+#include <algorithm>
 #include <array>
 #include <atomic>
-#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <shared_mutex>

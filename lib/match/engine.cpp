@@ -20,15 +20,20 @@ MatchEngine::MatchEngine(MatchEngine&&) noexcept = default;
 MatchEngine& MatchEngine::operator=(MatchEngine&&) noexcept = default;
 MatchEngine::~MatchEngine() = default;
 
-Result<MatchEngine> MatchEngine::create(std::vector<core::Sighting> sightings, const EngineOptions& options) try {
+Result<MatchEngine> MatchEngine::create(std::vector<core::Sighting> sightings,
+                                        const EngineOptions& options) try {
     auto rng = core::SystemRng::create();
     if (!rng) return rng.error();
     std::uint64_t seed = 0;
     rng->fill(std::span(reinterpret_cast<std::uint8_t*>(&seed), sizeof seed));
-    if (options.chunk_keys == 0) return make_error(ErrorCode::kInvalidArgument, "engine: chunk size 0");
-    auto impl = std::make_unique<Impl>(Impl{core::SightingIndex::build(std::move(sightings), seed), options, {}});
-    if (auto probe = core::KeyMatcher::create(impl->index, options.match); !probe) return probe.error();
-    if (impl->options.threads == 0) impl->options.threads = std::max(1u, std::thread::hardware_concurrency());
+    if (options.chunk_keys == 0)
+        return make_error(ErrorCode::kInvalidArgument, "engine: chunk size 0");
+    auto impl = std::make_unique<Impl>(
+        Impl{core::SightingIndex::build(std::move(sightings), seed), options, {}});
+    if (auto probe = core::KeyMatcher::create(impl->index, options.match); !probe)
+        return probe.error();
+    if (impl->options.threads == 0)
+        impl->options.threads = std::max(1u, std::thread::hardware_concurrency());
     return MatchEngine(std::move(impl));
 } catch (const std::bad_alloc&) {
     return make_error(ErrorCode::kOutOfMemory, "engine: out of memory");
@@ -38,8 +43,8 @@ const core::SightingIndex& MatchEngine::index() const noexcept { return impl_->i
 const EngineOptions& MatchEngine::options() const noexcept { return impl_->options; }
 const core::MatchCounters& MatchEngine::counters() const noexcept { return impl_->counters; }
 
-Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<const core::DiagnosisKey> keys,
-                                                                   std::uint32_t first_key_index) try {
+Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(
+    std::span<const core::DiagnosisKey> keys, std::uint32_t first_key_index) try {
     Impl& im = *impl_;
     const std::size_t chunk = im.options.chunk_keys;
     const std::size_t chunks = (keys.size() + chunk - 1) / chunk;
@@ -64,7 +69,8 @@ Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<con
         for (std::size_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < chunks;) {
             const std::size_t end = std::min(keys.size(), (c + 1) * chunk);
             auto r = matcher->match_batch(keys.subspan(c * chunk, end - c * chunk),
-                                          first_key_index + static_cast<std::uint32_t>(c * chunk), per_chunk[c]);
+                                          first_key_index + static_cast<std::uint32_t>(c * chunk),
+                                          per_chunk[c]);
             if (!r) {
                 next.store(chunks);  // the others stop too
                 return record_failure(r.error());
@@ -85,7 +91,8 @@ Result<std::vector<core::MatchedSighting>> MatchEngine::match_keys(std::span<con
         }
     };
 
-    const unsigned threads = static_cast<unsigned>(std::min<std::size_t>(im.options.threads, std::max<std::size_t>(chunks, 1)));
+    const unsigned threads = static_cast<unsigned>(
+        std::min<std::size_t>(im.options.threads, std::max<std::size_t>(chunks, 1)));
     std::vector<std::thread> pool;
     try {
         pool.reserve(threads > 0 ? threads - 1 : 0);

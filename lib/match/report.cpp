@@ -8,7 +8,8 @@ namespace {
 
 // Matches of one key that share decrypted metadata (TX power, calibration) go into one window set.
 // Copies of an RPI with other (disputed) metadata form their own group, so a packet is only ever
-// scored with the TX power it carried: a forged copy cannot change the genuine packets' attenuation.
+// scored with the TX power it carried: a forged copy cannot change the genuine packets'
+// attenuation.
 struct Group {
     const RpiMatch* first = nullptr;
     std::vector<core::ScanRecord> scans;
@@ -31,7 +32,8 @@ Result<ExposureReport> build_report(const std::vector<RpiMatch>& matches, std::i
         ++report.valid_matches;
         if (m.metadata_disputed) ++report.disputed_matches;
         auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
-            return g.first->diagnosis_key.exposure_key.tek == m.diagnosis_key.exposure_key.tek && g.first->metadata == m.metadata;
+            return g.first->diagnosis_key.exposure_key.tek == m.diagnosis_key.exposure_key.tek &&
+                   g.first->metadata == m.metadata;
         });
         if (it == groups.end()) {
             groups.push_back({&m, {}, 0, m.first_seen, m.last_seen});
@@ -68,12 +70,14 @@ Result<ExposureReport> build_report(const std::vector<RpiMatch>& matches, std::i
                 seconds += s.seconds_since_last_scan;
             }
         e.minutes = static_cast<int>(seconds / 60);
-        e.typical_attenuation_db = seconds > 0 ? static_cast<int>((weighted + seconds / 2) / seconds) : 0;
+        e.typical_attenuation_db =
+            seconds > 0 ? static_cast<int>((weighted + seconds / 2) / seconds) : 0;
         report.encounters.push_back(e);
         report.windows.insert(report.windows.end(), windows.begin(), windows.end());
     }
-    std::stable_sort(report.encounters.begin(), report.encounters.end(),
-                     [](const Encounter& a, const Encounter& b) { return a.first_seen < b.first_seen; });
+    std::stable_sort(
+        report.encounters.begin(), report.encounters.end(),
+        [](const Encounter& a, const Encounter& b) { return a.first_seen < b.first_seen; });
 
     auto risk = core::compute_cwa_risk(report.windows, now_unix, options.cwa);
     if (!risk) return risk.error();

@@ -25,7 +25,9 @@ MatchSession::MatchSession(MatchEngine& engine, const SessionOptions& options)
 }
 
 Result<void> MatchSession::begin_file(std::uint32_t file_index) {
-    if (file_open_) return make_error(ErrorCode::kFailedPrecondition, "session: end_file the previous file first");
+    if (file_open_)
+        return make_error(ErrorCode::kFailedPrecondition,
+                          "session: end_file the previous file first");
     file_open_ = true;
     file_index_ = file_index;
     file_counters_ = {};
@@ -97,9 +99,10 @@ void MatchSession::finish_file(const FilePublication& publication) {
     std::uint32_t open_key = 0;
     for (const core::MatchedSighting& m : hits_) {
         const core::Sighting& s = sightings[m.sighting_index];
-        const bool same = open != nullptr && open_key == m.key_index && open->interval == m.rpi_interval &&
-                          open->status == m.status && std::strcmp(open->reason, m.reason) == 0 &&
-                          open->metadata == m.metadata && open->metadata_disputed == m.metadata_disputed;
+        const bool same =
+            open != nullptr && open_key == m.key_index && open->interval == m.rpi_interval &&
+            open->status == m.status && std::strcmp(open->reason, m.reason) == 0 &&
+            open->metadata == m.metadata && open->metadata_disputed == m.metadata_disputed;
         if (!same) {
             RpiMatch r;
             r.file_index = file_index_;
@@ -118,7 +121,8 @@ void MatchSession::finish_file(const FilePublication& publication) {
         }
         open->first_seen = std::min(open->first_seen, s.first_seen);
         open->last_seen = std::max(open->last_seen, s.last_seen);
-        open->sightings = open->sightings > UINT32_MAX - s.count ? UINT32_MAX : open->sightings + s.count;
+        open->sightings =
+            open->sightings > UINT32_MAX - s.count ? UINT32_MAX : open->sightings + s.count;
         open->rssi_max = std::max(open->rssi_max, s.rssi_max);
         open->scans.insert(open->scans.end(), s.scans.begin(), s.scans.end());
     }
@@ -148,16 +152,18 @@ Result<void> MatchSession::end_file(bool keep, const FilePublication& publicatio
 std::vector<RpiMatch> MatchSession::take_matches() {
     // The same key published twice (in two files, or twice in one) must not count twice: keep the
     // first record of each (TEK, RPI interval, time, outcome).
-    using Id = std::tuple<std::array<std::uint8_t, core::kTekBytes>, core::IntervalNumber, std::int64_t, int,
-                          core::MetadataBytes>;
+    using Id = std::tuple<std::array<std::uint8_t, core::kTekBytes>, core::IntervalNumber,
+                          std::int64_t, int, core::MetadataBytes>;
     std::set<Id> seen;
     std::vector<RpiMatch> out;
     out.reserve(matches_.size());
     for (auto& m : matches_) {
         std::array<std::uint8_t, core::kTekBytes> tek{};
-        const auto bytes = m.diagnosis_key.exposure_key.tek.expose_secret();  // a published key: used as an id only
+        const auto bytes = m.diagnosis_key.exposure_key.tek
+                               .expose_secret();  // a published key: used as an id only
         std::copy(bytes.begin(), bytes.end(), tek.begin());
-        if (seen.emplace(tek, m.interval, m.first_seen, static_cast<int>(m.status), m.metadata).second)
+        if (seen.emplace(tek, m.interval, m.first_seen, static_cast<int>(m.status), m.metadata)
+                .second)
             out.push_back(std::move(m));
     }
     matches_.clear();

@@ -47,7 +47,8 @@ void Passphrase::release() noexcept {
 Result<Passphrase> Passphrase::clone() const noexcept { return from(expose_secret()); }
 
 KdfParams KdfParams::interactive() noexcept {
-    return {crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE, crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE};
+    return {crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
+            crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE};
 }
 
 KdfParams KdfParams::moderate() noexcept {

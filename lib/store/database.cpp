@@ -37,7 +37,8 @@ void Database::Closer::operator()(sqlite3* db) const noexcept {
     sqlite3_close_v2(db);
 }
 
-Result<Database> Database::open(const std::filesystem::path& path, int flags, int* rc_out) noexcept {
+Result<Database> Database::open(const std::filesystem::path& path, int flags,
+                                int* rc_out) noexcept {
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
     if (rc_out != nullptr) *rc_out = rc;
@@ -78,8 +79,8 @@ Result<Statement> Statement::prepare(const Database& db, std::string_view sql) n
     if (sql.size() > static_cast<std::size_t>(INT_MAX))
         return make_error(ErrorCode::kInternal, "store: SQL too long");
     sqlite3_stmt* s = nullptr;
-    const int rc = sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &s,
-                                      nullptr);
+    const int rc =
+        sqlite3_prepare_v2(db.handle(), sql.data(), static_cast<int>(sql.size()), &s, nullptr);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(s);
         return error_from_sqlite(rc);
@@ -108,8 +109,8 @@ Result<void> Statement::bind(int index, std::span<const std::uint8_t> blob) noex
     // A zero-length blob still needs a non-null pointer, or SQLite stores NULL.
     static const std::uint8_t kEmpty = 0;
     const void* p = blob.empty() ? &kEmpty : blob.data();
-    return check_bind(sqlite3_bind_blob(stmt_.get(), index, p, static_cast<int>(blob.size()),
-                                        SQLITE_STATIC));
+    return check_bind(
+        sqlite3_bind_blob(stmt_.get(), index, p, static_cast<int>(blob.size()), SQLITE_STATIC));
 }
 
 Result<void> Statement::bind_text(int index, std::string_view text) noexcept {

@@ -81,9 +81,7 @@ Result<StoreKey> derive(const Credential& c, const KdfEntry& e) {
     return key;
 }
 
-bool valid_page_size(std::uint32_t s) {
-    return s >= 512 && s <= 65536 && (s & (s - 1)) == 0;
-}
+bool valid_page_size(std::uint32_t s) { return s >= 512 && s <= 65536 && (s & (s - 1)) == 0; }
 
 class Fd {
 public:
@@ -136,7 +134,8 @@ Result<std::optional<KdfFile>> read_kdf_file(const std::filesystem::path& p) {
     }
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
-        return make_error(ErrorCode::kStorageNotAStore, "store: key-derivation file is not a regular file");
+        return make_error(ErrorCode::kStorageNotAStore,
+                          "store: key-derivation file is not a regular file");
     std::array<std::uint8_t, kMaxFileBytes + 1> buf{};
     std::size_t n = 0;
     while (n < buf.size()) {

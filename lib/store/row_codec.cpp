@@ -16,7 +16,9 @@ void put_u16(std::uint8_t* p, std::uint32_t v) {
     p[0] = static_cast<std::uint8_t>(v);
     p[1] = static_cast<std::uint8_t>(v >> 8);
 }
-std::uint16_t get_u16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
+std::uint16_t get_u16(const std::uint8_t* p) {
+    return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
+}
 
 }  // namespace
 
@@ -41,7 +43,8 @@ Result<SightingRow> encode_sighting(const core::Sighting& s) noexcept {
         const std::int64_t off = scan.time - s.first_seen;
         if (off < 0 || off > std::numeric_limits<std::uint16_t>::max() ||
             scan.rssi_sum < -(1 << 23) || scan.rssi_sum >= (1 << 23))
-            return make_error(ErrorCode::kInternal, "store: sighting breaks the store's invariants");
+            return make_error(ErrorCode::kInternal,
+                              "store: sighting breaks the store's invariants");
         const auto sum = static_cast<std::uint32_t>(scan.rssi_sum);
         put_u16(p, static_cast<std::uint32_t>(off));
         p[2] = static_cast<std::uint8_t>(scan.rssi_max);
@@ -97,7 +100,8 @@ Result<void> decode_sighting_into(const RawRow& row, core::Sighting& s) {
         scan.rssi_max = static_cast<std::int8_t>(p[2]);
         scan.rssi_min = static_cast<std::int8_t>(p[3]);
         scan.packets = get_u16(p + 4);
-        std::uint32_t sum = static_cast<std::uint32_t>(p[6]) | (static_cast<std::uint32_t>(p[7]) << 8) |
+        std::uint32_t sum = static_cast<std::uint32_t>(p[6]) |
+                            (static_cast<std::uint32_t>(p[7]) << 8) |
                             (static_cast<std::uint32_t>(p[8]) << 16);
         if (sum & 0x800000u) sum |= 0xff000000u;  // sign-extend 24 -> 32 bits
         scan.rssi_sum = static_cast<std::int32_t>(sum);

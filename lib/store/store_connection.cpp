@@ -65,8 +65,8 @@ std::string immutable_uri(const std::filesystem::path& p) {
     std::string out = "file:";
     for (const char ch : p.string()) {
         const auto c = static_cast<unsigned char>(ch);
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' ||
-            c == '.' || c == '_' || c == '-' || c == '~') {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '/' || c == '.' || c == '_' || c == '-' || c == '~') {
             out.push_back(ch);
         } else {
             out.push_back('%');
@@ -167,12 +167,14 @@ Result<void> EncounterStore::Impl::setup(bool allow_init) {
     if (empty) {
         // Must precede the first table. Freed pages can then be returned to the file system
         // (incremental_vacuum after retention) instead of leaving the file at its peak size.
-        if (auto r = db.exec("PRAGMA auto_vacuum = INCREMENTAL"); !r) return refine(r.error(), path);
+        if (auto r = db.exec("PRAGMA auto_vacuum = INCREMENTAL"); !r)
+            return refine(r.error(), path);
     }
     if (!options.read_only) {
         auto mode = query_text(db, "PRAGMA journal_mode = WAL");
         if (!mode) return refine(mode.error(), path);
-        if (*mode != "wal") return refine({ErrorCode::kStorageIo, "store: cannot enable WAL"}, path);
+        if (*mode != "wal")
+            return refine({ErrorCode::kStorageIo, "store: cannot enable WAL"}, path);
     }
     char pragmas[512];
     std::snprintf(pragmas, sizeof pragmas,
@@ -186,7 +188,8 @@ Result<void> EncounterStore::Impl::setup(bool allow_init) {
         // SQLite answers SQLITE_FULL past this many pages: a hard bound on the file size.
         auto page = db.query_int("PRAGMA page_size");
         if (!page) return page.error();
-        const auto pages = std::max<std::uint64_t>(options.max_bytes / static_cast<std::uint64_t>(*page), 1);
+        const auto pages =
+            std::max<std::uint64_t>(options.max_bytes / static_cast<std::uint64_t>(*page), 1);
         char pc[64];
         std::snprintf(pc, sizeof pc, "PRAGMA max_page_count = %llu",
                       static_cast<unsigned long long>(pages));
@@ -213,7 +216,8 @@ Result<void> EncounterStore::Impl::prepare() {
          "SELECT interval, rpi, data FROM sightings WHERE interval = ?1 AND rpi = ?2 AND aem = ?3"},
         {&st.update_sighting,
          "UPDATE sightings SET data = ?4 WHERE interval = ?1 AND rpi = ?2 AND aem = ?3"},
-        {&st.delete_sighting, "DELETE FROM sightings WHERE interval = ?1 AND rpi = ?2 AND aem = ?3"},
+        {&st.delete_sighting,
+         "DELETE FROM sightings WHERE interval = ?1 AND rpi = ?2 AND aem = ?3"},
         {&st.count_aems, "SELECT count(*) FROM sightings WHERE interval = ?1 AND rpi = ?2"},
         {&st.sibling_sightings,
          "SELECT interval, rpi, data FROM sightings WHERE interval = ?1 AND rpi = ?2"},

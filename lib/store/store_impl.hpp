@@ -36,9 +36,14 @@ struct Statements {
 struct EncounterStore::Impl {
     Impl(std::filesystem::path p, const OpenOptions& o, detail::KdfFile k, StoreKey key_in,
          detail::Database d, bool enc)
-        : path(std::move(p)), options(o), kdf(std::move(k)), key(std::move(key_in)),
-          db(std::move(d)), encrypted(enc) {
-        // Best effort: RLIMIT_MEMLOCK is small; on Linux this also excludes the key from core dumps.
+        : path(std::move(p)),
+          options(o),
+          kdf(std::move(k)),
+          key(std::move(key_in)),
+          db(std::move(d)),
+          encrypted(enc) {
+        // Best effort: RLIMIT_MEMLOCK is small; on Linux this also excludes the key from core
+        // dumps.
         (void)sodium_mlock(key.expose_secret_mut().data(), kStoreKeyBytes);
     }
     ~Impl() {
@@ -57,8 +62,9 @@ struct EncounterStore::Impl {
 
     using ImplPtr = std::unique_ptr<Impl>;
     /// EncounterStore::open without its exception guard (store_open.cpp).
-    static Result<ImplPtr> open_store(const std::filesystem::path& path, const Credential& credential,
-                                      const OpenOptions& options, bool creation_locked = false);
+    static Result<ImplPtr> open_store(const std::filesystem::path& path,
+                                      const Credential& credential, const OpenOptions& options,
+                                      bool creation_locked = false);
     static Result<ImplPtr> create_store(const std::filesystem::path& path,
                                         const Credential& credential, const OpenOptions& options);
     static Result<ImplPtr> open_without_side_file(const std::filesystem::path& path,
@@ -87,7 +93,8 @@ struct EncounterStore::Impl {
     mutable std::mutex mu;
     std::filesystem::path path;
     OpenOptions options;
-    detail::KdfFile kdf;  // the side file as on disk (no entries in the unencrypted benchmark build)
+    detail::KdfFile
+        kdf;       // the side file as on disk (no entries in the unencrypted benchmark build)
     StoreKey key;  // current key: needed to reconnect after a failed rekey
     detail::Database db;
     bool encrypted = true;

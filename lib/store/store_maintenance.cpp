@@ -7,10 +7,10 @@
 
 namespace sotto::store {
 
-using detail::Statement;
-using detail::Transaction;
 using detail::corrupt;
 using detail::guarded;
+using detail::Statement;
+using detail::Transaction;
 
 Result<core::IntervalNumber> retention_cutoff(std::int64_t now_unix, std::uint32_t retention_days) {
     if (retention_days == 0)
@@ -18,10 +18,10 @@ Result<core::IntervalNumber> retention_cutoff(std::int64_t now_unix, std::uint32
     auto enin = core::interval_number(now_unix);
     if (!enin) return enin.error();
     const std::uint64_t start = core::day_start_interval(*enin);
-    const std::uint64_t back = static_cast<std::uint64_t>(retention_days - 1) * core::kTekRollingPeriod;
+    const std::uint64_t back =
+        static_cast<std::uint64_t>(retention_days - 1) * core::kTekRollingPeriod;
     return static_cast<core::IntervalNumber>(start > back ? start - back : 0);
 }
-
 
 namespace {
 
@@ -67,7 +67,8 @@ Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix,
         };
         const Step steps[] = {
             {"DELETE FROM sightings WHERE interval < ?1", c, &report.sightings},
-            {"DELETE FROM own_keys WHERE rolling_start + rolling_period <= ?1", c, &report.own_keys},
+            {"DELETE FROM own_keys WHERE rolling_start + rolling_period <= ?1", c,
+             &report.own_keys},
             {"DELETE FROM exposure_records WHERE day < ?1", c / core::kTekRollingPeriod,
              &report.exposure_records},
             {"DELETE FROM processed_files WHERE processed_at < ?1", c * core::kIntervalSeconds,
@@ -84,9 +85,10 @@ Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix,
         }
         {
             // The last run moves forward only: a clock set back later must not pull it back.
-            auto st = Statement::prepare(im.db,
-                                         "INSERT OR REPLACE INTO store_meta (name, value) VALUES (?1, "
-                                         "max(?2, coalesce((SELECT value FROM store_meta WHERE name = ?1), ?2)))");
+            auto st = Statement::prepare(
+                im.db,
+                "INSERT OR REPLACE INTO store_meta (name, value) VALUES (?1, "
+                "max(?2, coalesce((SELECT value FROM store_meta WHERE name = ?1), ?2)))");
             if (!st) return st.error();
             Result<void> b = st->bind_text(1, kLastRetention);
             if (b) b = st->bind(2, now_unix);
@@ -94,7 +96,8 @@ Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix,
             if (auto r = st->run(); !r) return r.error();
         }
         if (auto r = tx->commit(); !r) return r.error();
-        if (report.sightings + report.own_keys + report.exposure_records + report.processed_files > 0) {
+        if (report.sightings + report.own_keys + report.exposure_records + report.processed_files >
+            0) {
             if (auto r = im.compact(); !r) return r.error();
         }
         return report;
@@ -109,8 +112,8 @@ Result<void> EncounterStore::erase_all() {
             if (!tx) return tx.error();
             // secure_delete is on: freed cells and pages are overwritten, not just unlinked.
             if (auto r = im.db.exec("DELETE FROM sightings; DELETE FROM own_keys; "
-                                        "DELETE FROM exposure_records; DELETE FROM processed_files; "
-                                      "DELETE FROM store_meta;");
+                                    "DELETE FROM exposure_records; DELETE FROM processed_files; "
+                                    "DELETE FROM store_meta;");
                 !r)
                 return r.error();
             if (auto r = tx->commit(); !r) return r.error();
@@ -164,11 +167,13 @@ Result<void> EncounterStore::Impl::verify_store(Impl& im) {
                 if (auto s = detail::read_sighting(*st); !s) return s.error();
             }
         }
-        auto bad_aems = im.db.query_int("SELECT count(*) FROM sightings WHERE aem != substr(data, 1, 4)");
+        auto bad_aems =
+            im.db.query_int("SELECT count(*) FROM sightings WHERE aem != substr(data, 1, 4)");
         if (!bad_aems) return fail(bad_aems.error());
         if (*bad_aems != 0) return corrupt("store: malformed sighting row");
         auto bad_keys = im.db.query_int(
-            "SELECT count(*) FROM own_keys WHERE length(tek) != 16 OR rolling_period NOT BETWEEN 1 AND "
+            "SELECT count(*) FROM own_keys WHERE length(tek) != 16 OR rolling_period NOT BETWEEN 1 "
+            "AND "
             "144 OR rolling_start < 0");
         if (!bad_keys) return fail(bad_keys.error());
         if (*bad_keys != 0) return corrupt("store: malformed own-key row");

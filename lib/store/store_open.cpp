@@ -18,8 +18,8 @@
 
 namespace sotto::store {
 
-using detail::KdfFile;
 using detail::corrupt;
+using detail::KdfFile;
 using detail::not_a_store;
 
 namespace {
@@ -102,7 +102,7 @@ Result<void> refuse_plain_sqlite(const std::filesystem::path& path) {
 // A new store: side file first (not yet marked initialized), then the database, then the side
 // file marked initialized. Any failure removes what this call created.
 auto EncounterStore::Impl::create_store(const std::filesystem::path& path,
-                                       const Credential& credential, const OpenOptions& options)
+                                        const Credential& credential, const OpenOptions& options)
     -> Result<ImplPtr> {
     const std::filesystem::path side_path = detail::kdf_path(path);
     const std::filesystem::path dir = detail::parent_dir(path);
@@ -135,8 +135,8 @@ auto EncounterStore::Impl::create_store(const std::filesystem::path& path,
     auto c = detail::connect(path, &made->key, kf.page_size, options);
     if (!c) return cleanup(c.error());
     if (c->probe_rc != SQLITE_OK) return cleanup(detail::probe_error(c->probe_rc, path));
-    auto impl = std::make_unique<Impl>(path, options, kf, std::move(made->key), std::move(c->db),
-                                         true);
+    auto impl =
+        std::make_unique<Impl>(path, options, kf, std::move(made->key), std::move(c->db), true);
     if (auto r = impl->setup(true); !r) {
         impl.reset();
         return cleanup(r.error());
@@ -164,14 +164,14 @@ auto EncounterStore::Impl::open_without_side_file(const std::filesystem::path& p
     if (c->probe_rc != SQLITE_OK) return detail::probe_error(c->probe_rc, path);
     KdfFile kf;
     kf.initialized = true;
-    auto impl = std::make_unique<Impl>(path, options, kf, std::move(key),
-                                                       std::move(c->db), true);
+    auto impl = std::make_unique<Impl>(path, options, kf, std::move(key), std::move(c->db), true);
     if (auto r = impl->setup(false); !r) return r.error();
     if (!options.read_only) {
         auto made = detail::make_entry(credential);
         if (!made) return made.error();
         impl->kdf.entries = {made->entry};
-        if (auto r = detail::write_kdf_file(detail::kdf_path(path), impl->kdf); !r) return r.error();
+        if (auto r = detail::write_kdf_file(detail::kdf_path(path), impl->kdf); !r)
+            return r.error();
     }
     return impl;
 }
@@ -193,8 +193,8 @@ auto EncounterStore::Impl::open_with_side_file(const std::filesystem::path& path
     KdfFile kf = side;
     kf.entries = {side.entries[unlocked->index]};
     bool rewrite = side.entries.size() != 1;
-    auto impl = std::make_unique<Impl>(path, options, kf, std::move(unlocked->key),
-                                                       std::move(c->db), true);
+    auto impl =
+        std::make_unique<Impl>(path, options, kf, std::move(unlocked->key), std::move(c->db), true);
     // A store whose creation was interrupted (side file not yet marked initialized) may hold an
     // empty database: finish creating it.
     if (auto r = impl->setup(!side.initialized); !r) return r.error();
@@ -204,7 +204,8 @@ auto EncounterStore::Impl::open_with_side_file(const std::filesystem::path& path
     }
     if (rewrite && !options.read_only) {
         // Finish an interrupted rekey: the credential that decrypts the database is the one left.
-        if (auto r = detail::write_kdf_file(detail::kdf_path(path), impl->kdf); !r) return r.error();
+        if (auto r = detail::write_kdf_file(detail::kdf_path(path), impl->kdf); !r)
+            return r.error();
     }
     return impl;
 }
@@ -218,8 +219,8 @@ void EncounterStore::Impl::remove_new_side_files(const std::filesystem::path& pa
 }
 
 auto EncounterStore::Impl::open_store(const std::filesystem::path& path,
-                                     const Credential& credential, const OpenOptions& options,
-                                     bool creation_locked) -> Result<ImplPtr> {
+                                      const Credential& credential, const OpenOptions& options,
+                                      bool creation_locked) -> Result<ImplPtr> {
     if (auto r = check_options(options); !r) return r.error();
     if (auto r = sotto::detail::init_sodium(); !r) return r.error();
     // Refuse plain SQLite before touching any file.
@@ -271,8 +272,9 @@ auto EncounterStore::Impl::open_store(const std::filesystem::path& path,
         return create_store(path, credential, options);
     }
     std::error_code ec;
-    const bool side_files_existed = std::filesystem::exists(detail::with_suffix(path, "-wal"), ec) ||
-                                    std::filesystem::exists(detail::with_suffix(path, "-shm"), ec);
+    const bool side_files_existed =
+        std::filesystem::exists(detail::with_suffix(path, "-wal"), ec) ||
+        std::filesystem::exists(detail::with_suffix(path, "-shm"), ec);
     auto opened = side ? open_with_side_file(path, *side, credential, options)
                        : open_without_side_file(path, credential, options);
     if (options.read_only && !side_files_existed) {
@@ -314,7 +316,9 @@ Result<EncounterStore> detail::StoreAccess::open_unencrypted_for_benchmark(
 }
 #endif
 
-detail::Database& detail::StoreAccess::database(EncounterStore& store) noexcept { return store.impl_->db; }
+detail::Database& detail::StoreAccess::database(EncounterStore& store) noexcept {
+    return store.impl_->db;
+}
 
 EncounterStore::EncounterStore(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 EncounterStore::EncounterStore(EncounterStore&&) noexcept = default;

@@ -5,11 +5,11 @@
 
 namespace sotto::store {
 
+using detail::corrupt;
+using detail::guarded;
 using detail::Statement;
 using detail::StatementReset;
 using detail::Transaction;
-using detail::corrupt;
-using detail::guarded;
 
 Result<void> EncounterStore::add_own_key(const core::ExposureKey& key, std::int64_t created_unix) {
     return guarded(impl_, [&](Impl& im) -> Result<void> {
@@ -18,16 +18,18 @@ Result<void> EncounterStore::add_own_key(const core::ExposureKey& key, std::int6
             return make_error(ErrorCode::kInvalidArgument, "store: rolling period must be 1..144");
         auto tx = Transaction::begin(im.db);
         if (!tx) return tx.error();
-        const auto tek = key.tek.expose_secret();  // bound SQLITE_STATIC: SQLite makes no copy of its own
+        const auto tek =
+            key.tek.expose_secret();  // bound SQLITE_STATIC: SQLite makes no copy of its own
         {
-            auto st = Statement::prepare(im.db,
-                                         "SELECT rolling_start, rolling_period FROM own_keys WHERE tek = ?1");
+            auto st = Statement::prepare(
+                im.db, "SELECT rolling_start, rolling_period FROM own_keys WHERE tek = ?1");
             if (!st) return st.error();
             if (auto b = st->bind(1, std::span<const std::uint8_t>(tek)); !b) return b.error();
             auto row = st->step();
             if (!row) return row.error();
             if (*row) {
-                if (st->column_int(0) != key.rolling_start || st->column_int(1) != key.rolling_period)
+                if (st->column_int(0) != key.rolling_start ||
+                    st->column_int(1) != key.rolling_period)
                     return make_error(ErrorCode::kInvalidArgument,
                                       "store: this TEK is stored with another validity");
                 st->reset();
@@ -35,9 +37,10 @@ Result<void> EncounterStore::add_own_key(const core::ExposureKey& key, std::int6
             }
             st->reset();
         }
-        auto st = Statement::prepare(im.db,
-                                     "INSERT INTO own_keys (tek, rolling_start, rolling_period, created, "
-                                     "published) VALUES (?1, ?2, ?3, ?4, 0)");
+        auto st =
+            Statement::prepare(im.db,
+                               "INSERT INTO own_keys (tek, rolling_start, rolling_period, created, "
+                               "published) VALUES (?1, ?2, ?3, ?4, 0)");
         if (!st) return st.error();
         StatementReset reset(*st);
         Result<void> b = st->bind(1, std::span<const std::uint8_t>(tek));
@@ -52,9 +55,10 @@ Result<void> EncounterStore::add_own_key(const core::ExposureKey& key, std::int6
 
 Result<std::vector<OwnKey>> EncounterStore::own_keys() const {
     return guarded(impl_, [&](Impl& im) -> Result<std::vector<OwnKey>> {
-        auto st = Statement::prepare(im.db,
-                                     "SELECT tek, rolling_start, rolling_period, created, published FROM "
-                                     "own_keys ORDER BY rolling_start, created, tek");
+        auto st =
+            Statement::prepare(im.db,
+                               "SELECT tek, rolling_start, rolling_period, created, published FROM "
+                               "own_keys ORDER BY rolling_start, created, tek");
         if (!st) return st.error();
         std::vector<OwnKey> out;
         while (true) {

@@ -7,11 +7,11 @@
 
 namespace sotto::store {
 
+using detail::corrupt;
+using detail::guarded;
 using detail::Statement;
 using detail::StatementReset;
 using detail::Transaction;
-using detail::corrupt;
-using detail::guarded;
 
 namespace {
 
@@ -39,9 +39,10 @@ Result<void> EncounterStore::add_exposure_records(std::span<const ExposureRecord
         if (records.empty()) return ok();
         auto tx = Transaction::begin(im.db);
         if (!tx) return tx.error();
-        auto st = Statement::prepare(im.db,
-                                     "INSERT INTO exposure_records (computed_at, day, risk_level, windows, "
-                                     "weighted_minutes, min_attenuation_db) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        auto st = Statement::prepare(
+            im.db,
+            "INSERT INTO exposure_records (computed_at, day, risk_level, windows, "
+            "weighted_minutes, min_attenuation_db) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         if (!st) return st.error();
         for (const auto& rec : records) {
             StatementReset reset(*st);
@@ -60,9 +61,10 @@ Result<void> EncounterStore::add_exposure_records(std::span<const ExposureRecord
 
 Result<std::vector<ExposureRecord>> EncounterStore::exposure_records() const {
     return guarded(impl_, [&](Impl& im) -> Result<std::vector<ExposureRecord>> {
-        auto st = Statement::prepare(im.db,
-                                     "SELECT computed_at, day, risk_level, windows, weighted_minutes, "
-                                     "min_attenuation_db FROM exposure_records ORDER BY day, computed_at, id");
+        auto st = Statement::prepare(
+            im.db,
+            "SELECT computed_at, day, risk_level, windows, weighted_minutes, "
+            "min_attenuation_db FROM exposure_records ORDER BY day, computed_at, id");
         if (!st) return st.error();
         std::vector<ExposureRecord> out;
         while (true) {
@@ -90,16 +92,17 @@ Result<std::vector<ExposureRecord>> EncounterStore::exposure_records() const {
     });
 }
 
-Result<void> EncounterStore::mark_file_processed(std::string_view sha256_hex,
-                                                 std::int64_t now_unix, std::uint32_t keys) {
+Result<void> EncounterStore::mark_file_processed(std::string_view sha256_hex, std::int64_t now_unix,
+                                                 std::uint32_t keys) {
     return guarded(impl_, [&](Impl& im) -> Result<void> {
         if (auto r = im.writable(); !r) return r.error();
         if (!is_hex_digest(sha256_hex))
             return make_error(ErrorCode::kInvalidArgument, "store: SHA-256 must be 64 hex digits");
         const std::string digest = lower(sha256_hex);
-        auto st = Statement::prepare(im.db,
-                                     "INSERT OR REPLACE INTO processed_files (sha256, processed_at, keys) "
-                                     "VALUES (?1, ?2, ?3)");
+        auto st = Statement::prepare(
+            im.db,
+            "INSERT OR REPLACE INTO processed_files (sha256, processed_at, keys) "
+            "VALUES (?1, ?2, ?3)");
         if (!st) return st.error();
         StatementReset reset(*st);
         Result<void> b = st->bind_text(1, digest);

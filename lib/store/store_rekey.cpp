@@ -4,9 +4,9 @@
 
 namespace sotto::store {
 
+using detail::guarded;
 using detail::KdfFile;
 using detail::Statement;
-using detail::guarded;
 
 Result<void> EncounterStore::rekey(Credential new_credential) {
     return guarded(impl_, [&](Impl& im) -> Result<void> {
@@ -69,8 +69,9 @@ Result<void> EncounterStore::rekey(Credential new_credential) {
         //    finishes it.
         if (auto r = detail::write_kdf_file(side_path, final_kdf); !r && committed) return ok();
         if (!committed)
-            return make_error(ErrorCode::kStorageIo,
-                              "store: the key change did not complete; the old credential still opens it");
+            return make_error(
+                ErrorCode::kStorageIo,
+                "store: the key change did not complete; the old credential still opens it");
         return ok();
     });
 }

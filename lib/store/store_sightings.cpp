@@ -6,13 +6,13 @@
 
 namespace sotto::store {
 
+using detail::corrupt;
+using detail::guarded;
+using detail::read_sighting;
+using detail::read_sighting_into;
 using detail::Statement;
 using detail::StatementReset;
 using detail::Transaction;
-using detail::read_sighting;
-using detail::read_sighting_into;
-using detail::guarded;
-using detail::corrupt;
 
 namespace detail {
 
@@ -190,7 +190,8 @@ Result<IngestReport> EncounterStore::ingest(std::span<const core::Observation> b
                 if (auto b = bind_row_key(st.select_sighting, s); !b) return b.error();
                 auto found = st.select_sighting.step();
                 if (!found) return found.error();
-                if (!*found) return make_error(ErrorCode::kInternal, "store: row vanished during ingest");
+                if (!*found)
+                    return make_error(ErrorCode::kInternal, "store: row vanished during ingest");
                 auto existing = read_sighting(st.select_sighting);
                 if (!existing) return existing.error();
                 merged = std::move(*existing);

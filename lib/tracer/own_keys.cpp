@@ -119,7 +119,7 @@ Result<std::vector<ReleasedKey>> Tracer::Impl::release_own_keys() {
         auto keys = store.own_keys();
         if (!keys) return keys.error();
         for (auto& k : *keys) {
-            if (k.key.rolling_start > *now) continue;     // not broadcast yet
+            if (k.key.rolling_start > *now) continue;      // not broadcast yet
             if (k.key.rolling_end() <= *cutoff) continue;  // outside the retention window
             ReleasedKey rk{k.key.clone(), k.published};
             if (k.key.valid_at(*now))

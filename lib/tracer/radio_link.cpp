@@ -16,7 +16,8 @@ bool kept(const Result<void>& r) {
 
 Result<void> Tracer::Impl::attach_radio(std::unique_ptr<ble::Radio> r) {
     if (!r) return make_error(ErrorCode::kInvalidArgument, "tracer: attach_radio needs a radio");
-    if (auto d = detach_radio(); !d) write_log(LogLevel::kWarning, "tracer: old radio did not stop");
+    if (auto d = detach_radio(); !d)
+        write_log(LogLevel::kWarning, "tracer: old radio did not stop");
     auto duty_cycle = ble::ScanDutyCycle::create(options.scan, *rng);
     if (!duty_cycle) return duty_cycle.error();
     auto adv = current_advertisement();
@@ -36,7 +37,8 @@ Result<void> Tracer::Impl::attach_radio(std::unique_ptr<ble::Radio> r) {
     if (duty->at(clock.now_ms()).scanning) {
         // The callback runs on the radio's thread and only enters the feed, which outlives it:
         // detach_radio (also run by the destructor) stops scanning first.
-        auto s = r->start_scanning([f = feed.get()](const ble::HeardAdvertisement& h) { f->on_heard(h); });
+        auto s = r->start_scanning(
+            [f = feed.get()](const ble::HeardAdvertisement& h) { f->on_heard(h); });
         if (!kept(s)) {
             counters.radio_errors.fetch_add(1, std::memory_order_relaxed);
             (void)r->stop_advertising();

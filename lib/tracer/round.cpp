@@ -41,7 +41,8 @@ Result<void> Tracer::Impl::open_round() {
     // What was heard until now takes part. A store that cannot take it (full, locked) must not
     // block the check: the observations stay pending for the next round.
     if (auto f = flush(); !f)
-        write_log(LogLevel::kWarning, "tracer: check round opened without the pending observations");
+        write_log(LogLevel::kWarning,
+                  "tracer: check round opened without the pending observations");
 
     // The sightings within the store's retention window as seen from `now`: nothing older, and
     // nothing after `now`. Reading only: deleting is the store's retention, not the check's.
@@ -126,12 +127,14 @@ Result<KeyFileOutcome> Tracer::Impl::import(std::string source, const ImportOpti
         write_log(LogLevel::kInfo, "tracer: key file already processed; skipped");
     } else {
         counters.files_imported.fetch_add(1, std::memory_order_relaxed);
-        write_log_count(LogLevel::kInfo, "tracer: key file imported, keys", out.info.keys_delivered);
+        write_log_count(LogLevel::kInfo, "tracer: key file imported, keys",
+                        out.info.keys_delivered);
     }
     // Keys of a refused, damaged or skipped file were candidates only: drop whatever they matched.
     // The keys were public from the file's end timestamp on, and the device holds the file now at
     // the latest: a sighting heard after either is suspect (docs/threat-model.md).
-    match::FilePublication published{.end_timestamp = std::nullopt, .obtained_at = clock.now_seconds()};
+    match::FilePublication published{.end_timestamp = std::nullopt,
+                                     .obtained_at = clock.now_seconds()};
     if (out.read && out.info.end_timestamp && *out.info.end_timestamp > 0 &&
         *out.info.end_timestamp <= static_cast<std::uint64_t>(INT64_MAX))
         published.end_timestamp = static_cast<std::int64_t>(*out.info.end_timestamp);

@@ -56,7 +56,8 @@ Result<void> regular_key_file_inputs(const std::filesystem::path& path) {
         return make_error(ErrorCode::kKeyFileIo, "key file: not a regular file");
     fs::path sig = path;
     sig.replace_extension(".sig");
-    if (!regular_or_missing(sig)) return make_error(ErrorCode::kKeyFileIo, "key file: not a regular file");
+    if (!regular_or_missing(sig))
+        return make_error(ErrorCode::kKeyFileIo, "key file: not a regular file");
     return {};
 }
 
@@ -84,7 +85,8 @@ Result<Tracer> Tracer::open(const std::filesystem::path& path, store::Credential
         }
         auto store = store::EncounterStore::open(path, std::move(credential), options.store);
         if (!store) return store.error();
-        auto impl = std::make_unique<Impl>(clock, std::move(options), std::move(*store), std::move(rng));
+        auto impl =
+            std::make_unique<Impl>(clock, std::move(options), std::move(*store), std::move(rng));
         ble::FeedConfig fc;
         fc.flush_count = impl->options.flush_count;
         fc.flush_interval_ms = impl->options.flush_interval_ms;
@@ -112,7 +114,8 @@ Tracer::~Tracer() {
     try {
         (void)impl_->detach_radio();
         if (auto r = impl_->feed->stop(); !r)
-            write_log(LogLevel::kError, "tracer: pending observations could not be stored at close");
+            write_log(LogLevel::kError,
+                      "tracer: pending observations could not be stored at close");
     } catch (...) {
         // Nothing may escape a destructor; what could not be written was logged.
     }
@@ -143,7 +146,8 @@ Result<store::IngestReport> Tracer::ingest(std::span<const core::Observation> ba
 }
 
 Result<store::RetentionReport> Tracer::apply_retention(store::RetentionOptions options) noexcept {
-    return guarded([&] { return impl_->store.apply_retention(impl_->clock.now_seconds(), options); });
+    return guarded(
+        [&] { return impl_->store.apply_retention(impl_->clock.now_seconds(), options); });
 }
 
 Result<void> Tracer::tick() noexcept {
@@ -209,12 +213,11 @@ Result<KeyFileOutcome> Tracer::import_key_pair(std::span<const std::uint8_t> exp
                                                std::span<const std::uint8_t> export_sig,
                                                const ImportOptions& options) noexcept {
     return guarded([&] {
-        return impl_->import({}, options,
-                             [&](keyfile::VerifyMode mode, const keyfile::KeySink& sink) {
-                                 return keyfile::read_export_pair(export_bin, export_sig,
-                                                                  impl_->options.trust, mode, sink,
-                                                                  impl_->options.read);
-                             });
+        return impl_->import(
+            {}, options, [&](keyfile::VerifyMode mode, const keyfile::KeySink& sink) {
+                return keyfile::read_export_pair(export_bin, export_sig, impl_->options.trust, mode,
+                                                 sink, impl_->options.read);
+            });
     });
 }
 

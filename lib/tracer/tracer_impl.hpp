@@ -82,19 +82,19 @@ struct Tracer::Impl {
     std::unique_ptr<CheckRound> round;  // guarded by round_mu
 
     /// Reads one file with `read` (which streams keys into the sink it is given) into the round.
-    using Reader = std::function<Result<keyfile::ExportInfo>(keyfile::VerifyMode,
-                                                             const keyfile::KeySink&)>;
+    using Reader =
+        std::function<Result<keyfile::ExportInfo>(keyfile::VerifyMode, const keyfile::KeySink&)>;
     Result<KeyFileOutcome> import(std::string source, const ImportOptions& o, const Reader& read);
     Result<void> open_round();
     Result<CheckReport> check();
 
     // ---- radio (radio_link.cpp) ----
     std::mutex radio_mu;
-    std::unique_ptr<ble::Radio> radio;                    // guarded by radio_mu
-    std::optional<ble::ScanDutyCycle> duty;               // guarded by radio_mu
-    std::optional<core::ServiceData> radio_payload;       // what the radio broadcasts now
-    bool radio_advertising = false;                       // guarded by radio_mu
-    bool radio_scanning = false;                          // guarded by radio_mu
+    std::unique_ptr<ble::Radio> radio;               // guarded by radio_mu
+    std::optional<ble::ScanDutyCycle> duty;          // guarded by radio_mu
+    std::optional<core::ServiceData> radio_payload;  // what the radio broadcasts now
+    bool radio_advertising = false;                  // guarded by radio_mu
+    bool radio_scanning = false;                     // guarded by radio_mu
     Result<void> attach_radio(std::unique_ptr<ble::Radio> r);
     Result<void> detach_radio();
     Result<void> refresh_radio();
@@ -108,8 +108,8 @@ struct Tracer::Impl {
     // ---- counters (the feed keeps the heard ones) ----
     struct Counters {
         std::atomic<std::uint64_t> malformed{0}, stored{0}, rejected{0}, own_keys_created{0},
-            rotations{0}, radio_errors{0}, files_imported{0}, files_refused{0},
-            files_skipped{0}, checks{0};
+            rotations{0}, radio_errors{0}, files_imported{0}, files_refused{0}, files_skipped{0},
+            checks{0};
     } counters;
 };
 

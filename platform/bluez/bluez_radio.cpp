@@ -10,15 +10,18 @@ namespace {
 bool valid_adapter_name(const std::string& name) noexcept {
     if (name.empty() || name.size() > 32) return false;
     for (char c : name)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_'))
             return false;
     return true;
 }
 
 Result<void> validate(const BluezOptions& o) noexcept {
     if (!valid_adapter_name(o.adapter))
-        return make_error(ErrorCode::kInvalidArgument, "bluez: adapter name must be 1-32 of [A-Za-z0-9_]");
-    if (o.call_timeout < std::chrono::milliseconds{10} || o.call_timeout > std::chrono::seconds{120})
+        return make_error(ErrorCode::kInvalidArgument,
+                          "bluez: adapter name must be 1-32 of [A-Za-z0-9_]");
+    if (o.call_timeout < std::chrono::milliseconds{10} ||
+        o.call_timeout > std::chrono::seconds{120})
         return make_error(ErrorCode::kInvalidArgument, "bluez: call_timeout must be 10 ms - 120 s");
     if (o.release_backoff < std::chrono::milliseconds{0} ||
         o.release_backoff > std::chrono::seconds{60})
@@ -32,7 +35,9 @@ constexpr const char* kAdvertisementPath = "/org/sotto/advertisement0";
 }  // namespace
 
 BluezRadioImpl::BluezRadioImpl(const Clock& clock, BluezOptions options)
-    : clock_(clock), options_(std::move(options)), adapter_path_("/org/bluez/" + options_.adapter) {}
+    : clock_(clock),
+      options_(std::move(options)),
+      adapter_path_("/org/bluez/" + options_.adapter) {}
 
 BluezRadioImpl::~BluezRadioImpl() {
     // 1. No more BlueZ calls or events: finish the running task, drop the queued ones.
@@ -66,15 +71,18 @@ Result<void> BluezRadioImpl::open() noexcept {
         });
         advertisement_ = std::make_unique<LEAdvertisement1>(
             *connection_, kAdvertisementPath, [this] { worker_.post([this] { on_released(); }); });
-        adapter_ = std::make_unique<Adapter1>(*connection_, adapter_path_, *loop_, options_.call_timeout);
+        adapter_ =
+            std::make_unique<Adapter1>(*connection_, adapter_path_, *loop_, options_.call_timeout);
         manager_ = std::make_unique<LEAdvertisingManager1>(*connection_, adapter_path_, *loop_,
                                                            options_.call_timeout);
-        object_manager_ = std::make_unique<ObjectManager>(*connection_, *loop_, options_.call_timeout);
+        object_manager_ =
+            std::make_unique<ObjectManager>(*connection_, *loop_, options_.call_timeout);
     } catch (const sdbus::Error& e) {
         try {
             return map_dbus_error(e.getName(), CallKind::kQuery);
         } catch (...) {
-            return make_error(ErrorCode::kBleUnavailable, "bluez: cannot connect to the system bus");
+            return make_error(ErrorCode::kBleUnavailable,
+                              "bluez: cannot connect to the system bus");
         }
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "bluez: out of memory");
@@ -118,7 +126,8 @@ Result<void> BluezRadioImpl::rotate(const ble::Advertisement& adv) {
     if (auto g = guard_reentry(); !g) return g;
     return worker_.run([this, adv]() -> Result<void> {
         if (!wanted_adv_)
-            return make_error(ErrorCode::kFailedPrecondition, "bluez: rotate while not advertising");
+            return make_error(ErrorCode::kFailedPrecondition,
+                              "bluez: rotate while not advertising");
         {
             std::lock_guard lock(state_mutex_);
             wanted_adv_ = adv;

@@ -89,7 +89,8 @@ Result<void> BluezRadioImpl::subscribe() noexcept {
                 }
             });
         objects_match_ = connection_->addMatch(
-            "type='signal',sender='org.bluez',interface='org.freedesktop.DBus.ObjectManager',path='/'",
+            "type='signal',sender='org.bluez',interface='org.freedesktop.DBus.ObjectManager',path='"
+            "/'",
             [this](sdbus::Message& msg) {
                 try {
                     sdbus::ObjectPath path;
@@ -107,9 +108,8 @@ Result<void> BluezRadioImpl::subscribe() noexcept {
                     } else if (member == "InterfacesRemoved") {
                         std::vector<std::string> interfaces;
                         msg >> interfaces;
-                        if (path == adapter_path_ &&
-                            std::find(interfaces.begin(), interfaces.end(), kAdapterIface) !=
-                                interfaces.end())
+                        if (path == adapter_path_ && std::find(interfaces.begin(), interfaces.end(),
+                                                               kAdapterIface) != interfaces.end())
                             worker_.post([this] { on_adapter_removed(); });
                     }
                 } catch (...) {

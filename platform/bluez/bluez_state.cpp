@@ -88,7 +88,8 @@ void BluezRadioImpl::reconcile() noexcept {
         // bluetoothd may still hold our object from before a power cycle: clear it first, so the
         // registration reads the current payload instead of failing with AlreadyExists.
         (void)manager_->unregister_advertisement(advertisement_->path());
-        if (auto r = register_current(); !r) emit(ble::RadioEventKind::kAdvertisingFailed, r.error());
+        if (auto r = register_current(); !r)
+            emit(ble::RadioEventKind::kAdvertisingFailed, r.error());
     }
     if (wanted_scan_ && !discovery_active_) {
         if (auto r = start_discovery(); !r) emit(ble::RadioEventKind::kScanningFailed, r.error());
@@ -111,9 +112,10 @@ void BluezRadioImpl::after_change(bool was_available) noexcept {
             discovery_active_ = false;
         }
         emit(ble::RadioEventKind::kAdapterUnavailable,
-             {ErrorCode::kBleUnavailable, !adapter_state_.service_up ? "bluez: bluetoothd left the bus"
-                                          : !adapter_state_.exists   ? "bluez: adapter removed"
-                                                                     : "bluez: adapter powered off"});
+             {ErrorCode::kBleUnavailable, !adapter_state_.service_up
+                                              ? "bluez: bluetoothd left the bus"
+                                          : !adapter_state_.exists ? "bluez: adapter removed"
+                                                                   : "bluez: adapter powered off"});
     }
 }
 
@@ -147,8 +149,8 @@ void BluezRadioImpl::on_service_owner(bool present) noexcept {
         std::lock_guard lock(state_mutex_);
         if (adapter_state_.service_up) restart_pending_ = true;
         adapter_state_ = AdapterState{};
-        adv_registered_ = false;      // bluetoothd forgot every registration
-        discovery_active_ = false;    // and every discovery session
+        adv_registered_ = false;    // bluetoothd forgot every registration
+        discovery_active_ = false;  // and every discovery session
     }
     after_change(was);
 }
@@ -187,9 +189,11 @@ void BluezRadioImpl::on_released() noexcept {
     emit(ble::RadioEventKind::kAdvertisingFailed,
          {ErrorCode::kBleRefused, "bluez: bluetoothd released the advertisement"});
     // Re-register after a back-off, if still wanted and possible by then.
-    worker_.post([this] {
-        if (available() && wanted_adv_ && !adv_registered_) reconcile();
-    }, options_.release_backoff);
+    worker_.post(
+        [this] {
+            if (available() && wanted_adv_ && !adv_registered_) reconcile();
+        },
+        options_.release_backoff);
 }
 
 void BluezRadioImpl::mark_lost() noexcept {

@@ -21,7 +21,8 @@ Error map_dbus_error(const std::string& name, CallKind kind) noexcept {
     if (n == "org.bluez.Error.NotReady" || n == "org.bluez.Error.NotPowered")
         return {ErrorCode::kBleUnavailable, "bluez: adapter not ready (powered off)"};
     if (n == "org.freedesktop.DBus.Error.AccessDenied" || n == "org.bluez.Error.NotAuthorized")
-        return {ErrorCode::kBlePermissionDenied, "bluez: access denied by D-Bus policy or bluetoothd"};
+        return {ErrorCode::kBlePermissionDenied,
+                "bluez: access denied by D-Bus policy or bluetoothd"};
     if (n == "org.bluez.Error.InProgress" || n == "org.bluez.Error.Busy")
         return {ErrorCode::kBleBusy, "bluez: adapter busy"};
     if (kind == CallKind::kAdvertising) {

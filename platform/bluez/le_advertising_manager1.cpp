@@ -24,7 +24,8 @@ Result<void> LEAdvertisingManager1::register_advertisement(const std::string& ob
     }
 }
 
-Result<void> LEAdvertisingManager1::unregister_advertisement(const std::string& object_path) noexcept {
+Result<void> LEAdvertisingManager1::unregister_advertisement(
+    const std::string& object_path) noexcept {
     try {
         auto msg = proxy_->createMethodCall(kAdvManagerIface, "UnregisterAdvertisement");
         msg << sdbus::ObjectPath(object_path);

@@ -12,8 +12,8 @@ namespace sotto::platform::bluez {
 
 /// What the backend needs to know about its adapter.
 struct AdapterState {
-    bool service_up = false;    ///< org.bluez answered
-    bool exists = false;        ///< the adapter object has org.bluez.Adapter1
+    bool service_up = false;  ///< org.bluez answered
+    bool exists = false;      ///< the adapter object has org.bluez.Adapter1
     bool powered = false;
     bool discoverable = false;
 };
@@ -24,7 +24,8 @@ void apply_adapter_properties(const PropertyMap& properties, AdapterState& state
 
 class ObjectManager {
 public:
-    ObjectManager(sdbus::IConnection& connection, EventLoop& loop, std::chrono::milliseconds timeout);
+    ObjectManager(sdbus::IConnection& connection, EventLoop& loop,
+                  std::chrono::milliseconds timeout);
 
     /// GetManagedObjects, reduced to the state of `adapter_path`. kBleUnavailable with
     /// `service_up` false when bluetoothd is not on the bus is *not* an error: the state says so.

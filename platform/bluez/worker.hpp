@@ -29,7 +29,9 @@ public:
     Result<void> run(std::function<Result<void>()> task) noexcept;
     /// Finishes the running task, drops the queued ones and joins. Idempotent.
     void stop() noexcept;
-    bool on_worker_thread() const noexcept { return std::this_thread::get_id() == thread_.get_id(); }
+    bool on_worker_thread() const noexcept {
+        return std::this_thread::get_id() == thread_.get_id();
+    }
 
 private:
     struct Item {

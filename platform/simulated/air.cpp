@@ -1,4 +1,5 @@
-// The simulated air: configuration, layout, adapters, events and the step loop that delivers packets.
+// The simulated air: configuration, layout, adapters, events and the step loop that delivers
+// packets.
 #include <algorithm>
 #include <cmath>
 #include <new>
@@ -39,9 +40,11 @@ void AirCore::set_scanning(Node& n, bool on) {
 void AirCore::restart_session(Node& n) noexcept {
     n.adv_start_ms = clock->now_ms();
     ++n.adv_session;
-    const auto span = static_cast<std::uint64_t>(config.max_adv_interval_ms - config.min_adv_interval_ms + 1);
+    const auto span =
+        static_cast<std::uint64_t>(config.max_adv_interval_ms - config.min_adv_interval_ms + 1);
     n.adv_interval_ms = config.min_adv_interval_ms +
-                        static_cast<std::int64_t>(packet_hash(config.seed, n.id, 0xFFFFFFFFu, n.adv_session, 0) % span);
+                        static_cast<std::int64_t>(
+                            packet_hash(config.seed, n.id, 0xFFFFFFFFu, n.adv_session, 0) % span);
 }
 
 void AirCore::deliver_events() {
@@ -57,7 +60,8 @@ void AirCore::deliver_events() {
         if (events_pending == 0) return;
         for (auto& n : nodes) {
             if (n->events.empty()) continue;
-            if (n->on_event) todo.push_back({n, n->event_gen.load(), n->on_event, std::move(n->events)});
+            if (n->on_event)
+                todo.push_back({n, n->event_gen.load(), n->on_event, std::move(n->events)});
             n->events.clear();
         }
         events_pending = 0;
@@ -83,10 +87,10 @@ Air::~Air() = default;
 
 Result<std::unique_ptr<Air>> Air::create(ManualClock& clock, const AirConfig& c) noexcept {
     if (!in(c.rssi_at_1m_dbm, -127, 20) || !in(c.path_loss_exponent, 1, 6) ||
-        !in(c.noise_sigma_db, 0, 30) || !in(c.packet_loss, 0, 1) || !in(c.sensitivity_dbm, -127, 20) ||
-        !in(c.max_range_m, 1, 10'000) || c.min_adv_interval_ms < 20 ||
-        c.min_adv_interval_ms > c.max_adv_interval_ms || c.max_adv_interval_ms > 10'240 ||
-        c.step_ms < 10 || c.step_ms > 60'000)
+        !in(c.noise_sigma_db, 0, 30) || !in(c.packet_loss, 0, 1) ||
+        !in(c.sensitivity_dbm, -127, 20) || !in(c.max_range_m, 1, 10'000) ||
+        c.min_adv_interval_ms < 20 || c.min_adv_interval_ms > c.max_adv_interval_ms ||
+        c.max_adv_interval_ms > 10'240 || c.step_ms < 10 || c.step_ms > 60'000)
         return make_error(ErrorCode::kInvalidArgument, "air: configuration out of range");
     try {
         auto core = std::make_shared<AirCore>();
@@ -151,7 +155,8 @@ Result<void> Air::add_wall(const Wall& w) noexcept {
 Result<void> Air::set_pair_attenuation(NodeId a, NodeId b, double db) noexcept {
     std::lock_guard lock(core_->mu);
     if (!core_->find(a) || !core_->find(b) || a == b || !in(db, 0, 200))
-        return make_error(ErrorCode::kInvalidArgument, "air: unknown radio or attenuation out of range");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "air: unknown radio or attenuation out of range");
     try {
         core_->pair_db[{std::min(a, b), std::max(a, b)}] = db;
         core_->layout_dirty = true;
@@ -204,7 +209,8 @@ Result<void> Air::set_adapter_present(NodeId radio, bool present) noexcept {
 Result<void> Air::set_path(NodeId radio, std::vector<Waypoint> path) noexcept {
     if (path.empty()) return make_error(ErrorCode::kInvalidArgument, "air: empty path");
     for (std::size_t i = 0; i < path.size(); ++i) {
-        if (!finite(path[i].at)) return make_error(ErrorCode::kInvalidArgument, "air: waypoint is not finite");
+        if (!finite(path[i].at))
+            return make_error(ErrorCode::kInvalidArgument, "air: waypoint is not finite");
         if (i > 0 && path[i].time_ms <= path[i - 1].time_ms)
             return make_error(ErrorCode::kInvalidArgument, "air: waypoint times not increasing");
     }
@@ -232,7 +238,8 @@ AirCounters Air::counters() const noexcept {
 Result<void> Air::advance_to(std::int64_t time_ms) noexcept {
     AirCore& air = *core_;
     if (air.advancing.load() == std::this_thread::get_id())
-        return make_error(ErrorCode::kFailedPrecondition, "air: advance_to called from a scan callback");
+        return make_error(ErrorCode::kFailedPrecondition,
+                          "air: advance_to called from a scan callback");
     std::lock_guard deliver(air.deliver_mu);
     if (time_ms < air.clock->now_ms())
         return make_error(ErrorCode::kInvalidArgument, "air: time moves forward only");
@@ -273,7 +280,8 @@ Result<void> Air::advance_to(std::int64_t time_ms) noexcept {
                     if (d.node->scan_gen.load() != d.gen) break;  // stopped or replaced meanwhile
                     const Packet& p = air.packets[i];
                     ble::HeardAdvertisement h;
-                    h.service_data = std::span<const std::uint8_t>(p.payload.bytes.data(), p.payload.size);
+                    h.service_data =
+                        std::span<const std::uint8_t>(p.payload.bytes.data(), p.payload.size);
                     h.service_uuid = p.payload.uuid;
                     h.rssi_dbm = p.rssi;
                     h.time_ms = p.time_ms;

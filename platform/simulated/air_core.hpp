@@ -35,19 +35,20 @@ struct Node {
     bool removed = false;
     Point pos;
     std::vector<Waypoint> path;  // empty: `pos`
-    mutable std::size_t path_hint = 0;   // segment used last (positions are mostly asked in time order)
-    Point step_pos;              // position in the current step
+    mutable std::size_t path_hint =
+        0;           // segment used last (positions are mostly asked in time order)
+    Point step_pos;  // position in the current step
 
-    bool present = true;      // the simulated adapter is there (Air::set_adapter_present)
-    bool advertising = false; // wanted; on the air only while `present`
-    ble::Advertisement adv;   // address and the GAEN payload last set
-    Payload payload;          // what is on the air (adv.service_data, or raw bytes)
+    bool present = true;       // the simulated adapter is there (Air::set_adapter_present)
+    bool advertising = false;  // wanted; on the air only while `present`
+    ble::Advertisement adv;    // address and the GAEN payload last set
+    Payload payload;           // what is on the air (adv.service_data, or raw bytes)
     std::int64_t adv_start_ms = 0;
     std::int64_t adv_interval_ms = 250;
     std::uint64_t adv_session = 0;
 
-    bool want_scan = false;   // wanted
-    bool scanning = false;    // listed in AirCore::scanners: wanted and present
+    bool want_scan = false;  // wanted
+    bool scanning = false;   // listed in AirCore::scanners: wanted and present
     std::shared_ptr<const ble::ScanCallback> on_heard;
     std::int64_t scan_cursor_ms = 0;
     std::atomic<std::uint64_t> scan_gen{0};
@@ -95,8 +96,8 @@ struct AirCore {
     ManualClock* clock = nullptr;
     AirConfig config;
 
-    mutable std::mutex mu;   // all state below
-    std::mutex deliver_mu;   // held by advance_to, for the whole call
+    mutable std::mutex mu;  // all state below
+    std::mutex deliver_mu;  // held by advance_to, for the whole call
     std::atomic<std::thread::id> advancing{};
 
     NodeId next_id = 1;

@@ -21,11 +21,9 @@ std::uint64_t packet_hash(std::uint64_t seed, NodeId tx, NodeId rx, std::uint64_
     return mix64(h ^ k);
 }
 
-double unit_double(std::uint64_t h) noexcept {
-    return static_cast<double>(h >> 11) * 0x1.0p-53;
-}
+double unit_double(std::uint64_t h) noexcept { return static_cast<double>(h >> 11) * 0x1.0p-53; }
 
-double standard_normal(std::uint64_t h) noexcept {  // Box-Muller
+double standard_normal(std::uint64_t h) noexcept {                          // Box-Muller
     const double u1 = 1.0 - unit_double(mix64(h ^ 0x5851F42D4C957F2Dull));  // (0, 1]
     const double u2 = unit_double(mix64(h ^ 0x14057B7EF767814Full));
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
@@ -41,15 +39,17 @@ Point position_at(const Node& n, std::int64_t time_ms) noexcept {
         if (i + 2 < p.size() && p[i + 1].time_ms <= time_ms && p[i + 2].time_ms > time_ms) {
             ++i;
         } else {
-            auto it = std::upper_bound(p.begin(), p.end(), time_ms,
-                                       [](std::int64_t t, const Waypoint& w) { return t < w.time_ms; });
+            auto it =
+                std::upper_bound(p.begin(), p.end(), time_ms,
+                                 [](std::int64_t t, const Waypoint& w) { return t < w.time_ms; });
             i = static_cast<std::size_t>(it - p.begin()) - 1;
         }
         n.path_hint = i;
     }
     const Waypoint& b = p[i + 1];
     const Waypoint& a = p[i];
-    const double f = static_cast<double>(time_ms - a.time_ms) / static_cast<double>(b.time_ms - a.time_ms);
+    const double f =
+        static_cast<double>(time_ms - a.time_ms) / static_cast<double>(b.time_ms - a.time_ms);
     return {a.at.x_m + f * (b.at.x_m - a.at.x_m), a.at.y_m + f * (b.at.y_m - a.at.y_m)};
 }
 

@@ -35,7 +35,9 @@ void begin_session(AirCore& air, Node& n, const ble::Advertisement& adv, const P
     air.restart_session(n);
 }
 
-Error adapter_away() { return {ErrorCode::kBleUnavailable, "simulated radio: no adapter (wish kept)"}; }
+Error adapter_away() {
+    return {ErrorCode::kBleUnavailable, "simulated radio: no adapter (wish kept)"};
+}
 
 }  // namespace
 
@@ -63,7 +65,8 @@ Result<void> SimulatedRadio::start_advertising(const ble::Advertisement& adv) {
     auto core = core_.lock();
     if (!core) return unavailable();
     if (!usable_address(adv.address))
-        return make_error(ErrorCode::kInvalidArgument, "simulated radio: address is not non-resolvable private");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "simulated radio: address is not non-resolvable private");
     std::lock_guard lock(core->mu);
     Node* n = core->find(id_);
     if (!n) return unavailable();
@@ -76,13 +79,16 @@ Result<void> SimulatedRadio::rotate(const ble::Advertisement& adv) {
     auto core = core_.lock();
     if (!core) return unavailable();
     if (!usable_address(adv.address))
-        return make_error(ErrorCode::kInvalidArgument, "simulated radio: address is not non-resolvable private");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "simulated radio: address is not non-resolvable private");
     std::lock_guard lock(core->mu);
     Node* n = core->find(id_);
     if (!n) return unavailable();
-    if (!n->advertising) return make_error(ErrorCode::kFailedPrecondition, "simulated radio: not advertising");
+    if (!n->advertising)
+        return make_error(ErrorCode::kFailedPrecondition, "simulated radio: not advertising");
     if (adv.address == n->adv.address)
-        return make_error(ErrorCode::kInvalidArgument, "simulated radio: rotate needs a new address");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "simulated radio: rotate needs a new address");
     begin_session(*core, *n, adv, gaen_payload(adv));
     if (!n->present) return adapter_away();
     ++n->rotations;
@@ -93,7 +99,8 @@ Result<void> SimulatedRadio::start_advertising_raw(std::uint16_t service_uuid,
                                                    std::span<const std::uint8_t> service_data,
                                                    const ble::Address& address) {
     if (service_data.size() > kMaxServiceDataBytes)
-        return make_error(ErrorCode::kInvalidArgument, "simulated radio: service data over 27 bytes");
+        return make_error(ErrorCode::kInvalidArgument,
+                          "simulated radio: service data over 27 bytes");
     auto core = core_.lock();
     if (!core) return unavailable();
     Payload p;
@@ -119,7 +126,8 @@ Result<void> SimulatedRadio::stop_advertising() {
 }
 
 Result<void> SimulatedRadio::start_scanning(ble::ScanCallback on_heard) {
-    if (!on_heard) return make_error(ErrorCode::kInvalidArgument, "simulated radio: empty scan callback");
+    if (!on_heard)
+        return make_error(ErrorCode::kInvalidArgument, "simulated radio: empty scan callback");
     auto core = core_.lock();
     if (!core) return unavailable();
     try {

@@ -66,9 +66,10 @@ public:
         const std::int64_t s = n.adv_start_ms, iv = n.adv_interval_ms;
         std::int64_t k = from - s - kAdvJitterMs <= 0 ? 0 : (from - s - kAdvJitterMs) / iv;
         for (; s + k * iv < b_; ++k) {
-            const auto jitter = static_cast<std::int64_t>(
-                packet_hash(air_.config.seed, n.id, 0, n.adv_session, static_cast<std::uint64_t>(k)) %
-                kAdvJitterMs);
+            const auto jitter =
+                static_cast<std::int64_t>(packet_hash(air_.config.seed, n.id, 0, n.adv_session,
+                                                      static_cast<std::uint64_t>(k)) %
+                                          kAdvJitterMs);
             const std::int64_t t = s + k * iv + jitter;
             if (t >= from && t < b_) out(t, static_cast<std::uint64_t>(k));
         }
@@ -94,8 +95,9 @@ public:
             near(r.config.listen_at, [&](const Node& tx) {
                 if (!tx.advertising || !tx.present) return;
                 if (distance_m(tx.step_pos, r.config.listen_at) > air_.config.max_range_m) return;
-                const Link l{air_.config.seed, tx.id, r.id, tx.adv_session,
-                             mean_rssi(tx.step_pos, r.config.listen_at, tx.id, r.id, r.config.gain_db)};
+                const Link l{
+                    air_.config.seed, tx.id, r.id, tx.adv_session,
+                    mean_rssi(tx.step_pos, r.config.listen_at, tx.id, r.id, r.config.gain_db)};
                 each_packet(tx, a_, [&](std::int64_t t, std::uint64_t k) {
                     std::int16_t rssi = 0;
                     if (receive(l, k, rssi))
@@ -127,9 +129,11 @@ public:
             const double range2 = air_.config.max_range_m * air_.config.max_range_m;
             near(rx.step_pos, [&](const Node& tx) {
                 if (tx.id == rx.id) return;
-                const double dx = tx.step_pos.x_m - rx.step_pos.x_m, dy = tx.step_pos.y_m - rx.step_pos.y_m;
+                const double dx = tx.step_pos.x_m - rx.step_pos.x_m,
+                             dy = tx.step_pos.y_m - rx.step_pos.y_m;
                 if (dx * dx + dy * dy > range2) return;
-                rx.links.emplace_back(tx.id - 1, mean_rssi(tx.step_pos, rx.step_pos, tx.id, rx.id, 0));
+                rx.links.emplace_back(tx.id - 1,
+                                      mean_rssi(tx.step_pos, rx.step_pos, tx.id, rx.id, 0));
             });
             rx.links_layout = air_.layout_version;
         }
@@ -159,8 +163,8 @@ public:
                       return x.time_ms != y.time_ms ? x.time_ms < y.time_ms : x.tx < y.tx;
                   });
         if (air_.packets.size() > begin && rx.on_heard)
-            air_.deliveries.push_back({air_.nodes[rx.id - 1], rx.scan_gen.load(), rx.on_heard, begin,
-                                       air_.packets.size()});
+            air_.deliveries.push_back({air_.nodes[rx.id - 1], rx.scan_gen.load(), rx.on_heard,
+                                       begin, air_.packets.size()});
     }
 
     void prune_relays() {
@@ -202,7 +206,6 @@ void layout(AirCore& air, std::int64_t step_index) {
     air.layout_dirty = false;
     ++air.layout_version;
 }
-
 
 void simulate_step(AirCore& air, std::int64_t from, std::int64_t to) {
     Stepper s(air, from, to);

@@ -39,7 +39,8 @@ static sotto_trust_store* trust_with(const char* id, const char* version, const 
     sotto_trust_store* t = NULL;
     CHECK_STATUS(SOTTO_OK, sotto_trust_store_create(&t));
     if (t != NULL && key_pem != NULL) {
-        CHECK_STATUS(SOTTO_OK, sotto_trust_store_add(t, id, version, pem(key_pem), strlen(key_pem), 1));
+        CHECK_STATUS(SOTTO_OK,
+                     sotto_trust_store_add(t, id, version, pem(key_pem), strlen(key_pem), 1));
     }
     return t;
 }
@@ -50,19 +51,26 @@ static void test_trust_store(void) {
     CHECK_STATUS(SOTTO_OK, sotto_trust_store_create(&t));
     CHECK_STATUS(SOTTO_OK, sotto_trust_store_size(&n, t));
     CHECK(n == 0);
-    CHECK_STATUS(SOTTO_OK, sotto_trust_store_add(t, "fuzz", "v1", pem(kSeedPem), strlen(kSeedPem), 1));
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_trust_store_add(t, "fuzz", "v1", pem(kSeedPem), strlen(kSeedPem), 1));
     CHECK_STATUS(SOTTO_OK, sotto_trust_store_add(t, NULL, NULL, kSeedDer, sizeof kSeedDer, 0));
-    CHECK_STATUS(SOTTO_OK, sotto_trust_store_add(t, "262", NULL, pem(kOtherPem), strlen(kOtherPem), 1));
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_trust_store_add(t, "262", NULL, pem(kOtherPem), strlen(kOtherPem), 1));
     CHECK_STATUS(SOTTO_OK, sotto_trust_store_size(&n, t));
     CHECK(n == 3);
     /* Not a key, a truncated DER, DER passed as PEM, an empty id: refused, nothing added. */
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_trust_store_add(t, NULL, NULL, pem("not a key"), 9, 1));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_trust_store_add(t, "a", "v1", kSeedDer, sizeof kSeedDer - 1, 0));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_trust_store_add(t, "a", "v1", kSeedDer, sizeof kSeedDer, 1));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_trust_store_add(t, "", "v1", pem(kSeedPem), strlen(kSeedPem), 1));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_trust_store_add(t, NULL, NULL, pem("not a key"), 9, 1));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_trust_store_add(t, "a", "v1", kSeedDer, sizeof kSeedDer - 1, 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_trust_store_add(t, "a", "v1", kSeedDer, sizeof kSeedDer, 1));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_trust_store_add(t, "", "v1", pem(kSeedPem), strlen(kSeedPem), 1));
     CHECK_STATUS(SOTTO_OK, sotto_trust_store_size(&n, t));
     CHECK(n == 3);
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_trust_store_add(NULL, NULL, NULL, kSeedDer, sizeof kSeedDer, 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_trust_store_add(NULL, NULL, NULL, kSeedDer, sizeof kSeedDer, 0));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_trust_store_add(t, NULL, NULL, NULL, 10, 0));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_trust_store_size(NULL, t));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_trust_store_size(&n, NULL));
@@ -96,7 +104,8 @@ static void check_seed_keys(const sotto_keyfile* kf) {
     CHECK(keys[0].has_days_since_onset == 1 && keys[0].days_since_onset == 1);
     CHECK(keys[1].rolling_start == 2649980 && keys[1].rolling_period == 1);
     CHECK(keys[1].transmission_risk_level == 8 && keys[1].has_days_since_onset == 0);
-    CHECK(keys[2].rolling_period == 144 && keys[2].report_type == 2 && keys[2].days_since_onset == -14);
+    CHECK(keys[2].rolling_period == 144 && keys[2].report_type == 2 &&
+          keys[2].days_since_onset == -14);
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_get_keys(keys, 3, NULL, kf));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_get_keys(keys, 3, &needed, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_get_info(NULL, kf));
@@ -124,18 +133,25 @@ static void test_seed_files(const char* dir) {
     sotto_keyfile_destroy(NULL);
 
     /* Signed by a key the store does not hold under that name, or a different key under it. */
-    CHECK_STATUS(SOTTO_ERR_AUTHENTICATION_FAILED, sotto_keyfile_read(&kf, zip, zip_len, wrong_key, SOTTO_VERIFY_REQUIRE));
-    CHECK_STATUS(SOTTO_ERR_UNTRUSTED_KEY, sotto_keyfile_read(&kf, zip, zip_len, other_name, SOTTO_VERIFY_REQUIRE));
-    CHECK_STATUS(SOTTO_ERR_UNTRUSTED_KEY, sotto_keyfile_read(&kf, zip, zip_len, NULL, SOTTO_VERIFY_REQUIRE));
-    CHECK_STATUS(SOTTO_ERR_UNSIGNED, sotto_keyfile_read(&kf, unsigned_zip, unsigned_len, bound, SOTTO_VERIFY_REQUIRE));
+    CHECK_STATUS(SOTTO_ERR_AUTHENTICATION_FAILED,
+                 sotto_keyfile_read(&kf, zip, zip_len, wrong_key, SOTTO_VERIFY_REQUIRE));
+    CHECK_STATUS(SOTTO_ERR_UNTRUSTED_KEY,
+                 sotto_keyfile_read(&kf, zip, zip_len, other_name, SOTTO_VERIFY_REQUIRE));
+    CHECK_STATUS(SOTTO_ERR_UNTRUSTED_KEY,
+                 sotto_keyfile_read(&kf, zip, zip_len, NULL, SOTTO_VERIFY_REQUIRE));
+    CHECK_STATUS(SOTTO_ERR_UNSIGNED,
+                 sotto_keyfile_read(&kf, unsigned_zip, unsigned_len, bound, SOTTO_VERIFY_REQUIRE));
     CHECK(kf == NULL);
     /* Parse-only: a handle that says what the signature check found. */
-    CHECK_STATUS(SOTTO_OK, sotto_keyfile_read(&kf, unsigned_zip, unsigned_len, bound, SOTTO_VERIFY_PARSE_ONLY));
+    CHECK_STATUS(SOTTO_OK, sotto_keyfile_read(&kf, unsigned_zip, unsigned_len, bound,
+                                              SOTTO_VERIFY_PARSE_ONLY));
     CHECK_STATUS(SOTTO_OK, sotto_keyfile_get_info(&info, kf));
-    CHECK(info.verified == 0 && info.signature_status == SOTTO_SIGNATURE_UNSIGNED && info.keys_delivered == 3);
+    CHECK(info.verified == 0 && info.signature_status == SOTTO_SIGNATURE_UNSIGNED &&
+          info.keys_delivered == 3);
     sotto_keyfile_destroy(kf);
     kf = NULL;
-    CHECK_STATUS(SOTTO_OK, sotto_keyfile_read(&kf, zip, zip_len, wrong_key, SOTTO_VERIFY_PARSE_ONLY));
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_keyfile_read(&kf, zip, zip_len, wrong_key, SOTTO_VERIFY_PARSE_ONLY));
     CHECK_STATUS(SOTTO_OK, sotto_keyfile_get_info(&info, kf));
     CHECK(info.verified == 0 && info.signature_status == SOTTO_SIGNATURE_BAD);
     sotto_keyfile_destroy(kf);
@@ -146,31 +162,45 @@ static void test_seed_files(const char* dir) {
         const size_t bin_len = (size_t)pair[0] | ((size_t)pair[1] << 8);
         uint8_t* bin = pair + 2;
         CHECK(bin_len + 2 < pair_len);
-        CHECK_STATUS(SOTTO_OK, sotto_keyfile_read_pair(&kf, bin, bin_len, bin + bin_len,
-                                                       pair_len - 2 - bin_len, bound, SOTTO_VERIFY_REQUIRE));
+        CHECK_STATUS(SOTTO_OK,
+                     sotto_keyfile_read_pair(&kf, bin, bin_len, bin + bin_len,
+                                             pair_len - 2 - bin_len, bound, SOTTO_VERIFY_REQUIRE));
         if (kf != NULL) check_seed_keys(kf);
         sotto_keyfile_destroy(kf);
         kf = NULL;
         bin[bin_len - 20] ^= 0x01;
         CHECK_STATUS(SOTTO_ERR_AUTHENTICATION_FAILED,
-                     sotto_keyfile_read_pair(&kf, bin, bin_len, bin + bin_len, pair_len - 2 - bin_len,
-                                             bound, SOTTO_VERIFY_REQUIRE));
+                     sotto_keyfile_read_pair(&kf, bin, bin_len, bin + bin_len,
+                                             pair_len - 2 - bin_len, bound, SOTTO_VERIFY_REQUIRE));
         bin[bin_len - 20] ^= 0x01;
-        CHECK_STATUS(SOTTO_ERR_UNSIGNED, sotto_keyfile_read_pair(&kf, bin, bin_len, NULL, 0, bound, SOTTO_VERIFY_REQUIRE));
+        CHECK_STATUS(SOTTO_ERR_UNSIGNED, sotto_keyfile_read_pair(&kf, bin, bin_len, NULL, 0, bound,
+                                                                 SOTTO_VERIFY_REQUIRE));
         CHECK_STATUS(SOTTO_ERR_KEYFILE_MALFORMED,
-                     sotto_keyfile_read_pair(&kf, bin, bin_len - 7, NULL, 0, bound, SOTTO_VERIFY_PARSE_ONLY));
-        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_read_pair(&kf, NULL, 5, NULL, 0, bound, SOTTO_VERIFY_REQUIRE));
-        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_read_pair(&kf, bin, bin_len, NULL, 5, bound, SOTTO_VERIFY_REQUIRE));
-        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_read_pair(NULL, bin, bin_len, NULL, 0, bound, SOTTO_VERIFY_REQUIRE));
+                     sotto_keyfile_read_pair(&kf, bin, bin_len - 7, NULL, 0, bound,
+                                             SOTTO_VERIFY_PARSE_ONLY));
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                     sotto_keyfile_read_pair(&kf, NULL, 5, NULL, 0, bound, SOTTO_VERIFY_REQUIRE));
+        CHECK_STATUS(
+            SOTTO_ERR_INVALID_ARGUMENT,
+            sotto_keyfile_read_pair(&kf, bin, bin_len, NULL, 5, bound, SOTTO_VERIFY_REQUIRE));
+        CHECK_STATUS(
+            SOTTO_ERR_INVALID_ARGUMENT,
+            sotto_keyfile_read_pair(NULL, bin, bin_len, NULL, 0, bound, SOTTO_VERIFY_REQUIRE));
     }
 
     /* Bad bytes: a truncated zip, garbage, nothing. */
-    CHECK_STATUS(SOTTO_ERR_KEYFILE_MALFORMED, sotto_keyfile_read(&kf, zip, zip_len / 2, bound, SOTTO_VERIFY_PARSE_ONLY));
-    CHECK_STATUS(SOTTO_ERR_KEYFILE_MALFORMED, sotto_keyfile_read(&kf, (const uint8_t*)"PK\3\4garbage", 11, bound, SOTTO_VERIFY_PARSE_ONLY));
-    CHECK_STATUS(SOTTO_ERR_KEYFILE_MALFORMED, sotto_keyfile_read(&kf, NULL, 0, bound, SOTTO_VERIFY_PARSE_ONLY));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_read(&kf, NULL, 3, bound, SOTTO_VERIFY_REQUIRE));
+    CHECK_STATUS(SOTTO_ERR_KEYFILE_MALFORMED,
+                 sotto_keyfile_read(&kf, zip, zip_len / 2, bound, SOTTO_VERIFY_PARSE_ONLY));
+    CHECK_STATUS(SOTTO_ERR_KEYFILE_MALFORMED,
+                 sotto_keyfile_read(&kf, (const uint8_t*)"PK\3\4garbage", 11, bound,
+                                    SOTTO_VERIFY_PARSE_ONLY));
+    CHECK_STATUS(SOTTO_ERR_KEYFILE_MALFORMED,
+                 sotto_keyfile_read(&kf, NULL, 0, bound, SOTTO_VERIFY_PARSE_ONLY));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_keyfile_read(&kf, NULL, 3, bound, SOTTO_VERIFY_REQUIRE));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_read(&kf, zip, zip_len, bound, 7));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_read(NULL, zip, zip_len, bound, SOTTO_VERIFY_REQUIRE));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_keyfile_read(NULL, zip, zip_len, bound, SOTTO_VERIFY_REQUIRE));
     CHECK(kf == NULL);
 
     /* From a path. */
@@ -180,8 +210,10 @@ static void test_seed_files(const char* dir) {
     sotto_keyfile_destroy(kf);
     kf = NULL;
     snprintf(path, sizeof path, "%s/no-such-file.zip", dir);
-    CHECK_STATUS(SOTTO_ERR_KEYFILE_IO, sotto_keyfile_read_path(&kf, path, bound, SOTTO_VERIFY_REQUIRE));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_read_path(&kf, NULL, bound, SOTTO_VERIFY_REQUIRE));
+    CHECK_STATUS(SOTTO_ERR_KEYFILE_IO,
+                 sotto_keyfile_read_path(&kf, path, bound, SOTTO_VERIFY_REQUIRE));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_keyfile_read_path(&kf, NULL, bound, SOTTO_VERIFY_REQUIRE));
     CHECK(kf == NULL);
 
     sotto_trust_store_destroy(bound);

@@ -47,10 +47,14 @@ static void test_derive_rpis(void) {
         CHECK(strcmp(hex, "8be6cd371c5c891604bfbe49df845096") != 0);
     }
     CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_derive_rpis(rpis, 16 * 2 - 1, kTek, 16, kEnin, 2));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_derive_rpis(rpis, sizeof rpis, kTek, 16, kEnin, 0));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_derive_rpis(rpis, sizeof rpis, kTek, 16, kEnin, 145));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_derive_rpis(rpis, sizeof rpis, short_tek, 15, kEnin, 1));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_derive_rpis(rpis, sizeof rpis, NULL, 16, kEnin, 1));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_derive_rpis(rpis, sizeof rpis, kTek, 16, kEnin, 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_derive_rpis(rpis, sizeof rpis, kTek, 16, kEnin, 145));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_derive_rpis(rpis, sizeof rpis, short_tek, 15, kEnin, 1));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_derive_rpis(rpis, sizeof rpis, NULL, 16, kEnin, 1));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_derive_rpis(NULL, 0, kTek, 16, kEnin, 1));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
                  sotto_derive_rpis(rpis, sizeof rpis, kTek, 16, 0xFFFFFFF0u, 144));
@@ -76,7 +80,8 @@ static void test_beacons_and_payloads(void) {
 
     memset(&opened, 0x55, sizeof opened);
     CHECK_STATUS(SOTTO_OK, sotto_beacon_open_metadata(&opened, &beacon, kTek, sizeof kTek));
-    CHECK(opened.minor_version == 0 && opened.tx_power_dbm == 8 && opened.calibration_confidence == 0);
+    CHECK(opened.minor_version == 0 && opened.tx_power_dbm == 8 &&
+          opened.calibration_confidence == 0);
     CHECK(opened.reserved == 0);
     /* A wrong TEK decrypts to random bytes: refused when they are not metadata version 1 (about
      * 3 in 4 keys), and never the true metadata. */
@@ -89,8 +94,10 @@ static void test_beacons_and_payloads(void) {
             memset(&opened, 0, sizeof opened);
             st = sotto_beacon_open_metadata(&opened, &beacon, wrong_tek, 16);
             CHECK(st == SOTTO_OK || st == SOTTO_ERR_INVALID_ARGUMENT);
-            if (st != SOTTO_OK) ++refused;
-            else CHECK(opened.tx_power_dbm != 8 || opened.minor_version != 0);
+            if (st != SOTTO_OK)
+                ++refused;
+            else
+                CHECK(opened.tx_power_dbm != 8 || opened.minor_version != 0);
         }
         CHECK(refused >= 8);
     }
@@ -122,15 +129,15 @@ static void test_beacons_and_payloads(void) {
     CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_advertising_data_encode(adv, 27, &adv_len, &beacon,
                                                                        SOTTO_ADV_WITHOUT_FLAGS));
     CHECK(adv_len == 28); /* the needed length */
-    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_advertising_data_encode(NULL, 0, &adv_len, &beacon,
-                                                                       SOTTO_ADV_WITH_FLAGS));
+    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE,
+                 sotto_advertising_data_encode(NULL, 0, &adv_len, &beacon, SOTTO_ADV_WITH_FLAGS));
     CHECK(adv_len == 31);
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_advertising_data_encode(adv, sizeof adv, &adv_len,
-                                                                           &beacon, 2));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_advertising_data_encode(adv, sizeof adv, NULL,
-                                                                           &beacon, 0));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_advertising_data_encode(adv, sizeof adv, &adv_len,
-                                                                           NULL, 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_advertising_data_encode(adv, sizeof adv, &adv_len, &beacon, 2));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_advertising_data_encode(adv, sizeof adv, NULL, &beacon, 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_advertising_data_encode(adv, sizeof adv, &adv_len, NULL, 0));
 
     /* 20 bytes of service data are RPI || AEM. */
     {

@@ -53,28 +53,51 @@ void c_abi_hex(char* out, const uint8_t* bytes, size_t len) {
 }
 
 static void test_versions_and_names(void) {
-    static const sotto_status all[] = {
-        SOTTO_OK, SOTTO_ERR_INVALID_ARGUMENT, SOTTO_ERR_FAILED_PRECONDITION,
-        SOTTO_ERR_OUT_OF_RANGE, SOTTO_ERR_CLOCK_SUSPECT, SOTTO_ERR_CRYPTO_FAILURE,
-        SOTTO_ERR_AUTHENTICATION_FAILED, SOTTO_ERR_UNTRUSTED_KEY, SOTTO_ERR_UNSIGNED,
-        SOTTO_ERR_STORAGE_IO, SOTTO_ERR_STORAGE_CORRUPT, SOTTO_ERR_STORAGE_WRONG_KEY,
-        SOTTO_ERR_STORAGE_NOT_A_STORE, SOTTO_ERR_STORAGE_NEWER_SCHEMA, SOTTO_ERR_STORAGE_READ_ONLY,
-        SOTTO_ERR_STORAGE_FULL, SOTTO_ERR_STORAGE_BUSY, SOTTO_ERR_STORAGE_NOT_ENCRYPTED,
-        SOTTO_ERR_BLE_UNAVAILABLE, SOTTO_ERR_BLE_PERMISSION_DENIED, SOTTO_ERR_BLE_BUSY,
-        SOTTO_ERR_BLE_REFUSED, SOTTO_ERR_BLE_TIMEOUT, SOTTO_ERR_KEYFILE_MALFORMED,
-        SOTTO_ERR_KEYFILE_TOO_LARGE, SOTTO_ERR_KEYFILE_IO, SOTTO_ERR_OUT_OF_MEMORY,
-        SOTTO_ERR_NETWORK_IO, SOTTO_ERR_NETWORK_TIMEOUT, SOTTO_ERR_NETWORK_TOO_LARGE,
-        SOTTO_ERR_NETWORK_HTTP, SOTTO_ERR_NETWORK_REFUSED, SOTTO_ERR_INTERNAL};
+    static const sotto_status all[] = {SOTTO_OK,
+                                       SOTTO_ERR_INVALID_ARGUMENT,
+                                       SOTTO_ERR_FAILED_PRECONDITION,
+                                       SOTTO_ERR_OUT_OF_RANGE,
+                                       SOTTO_ERR_CLOCK_SUSPECT,
+                                       SOTTO_ERR_CRYPTO_FAILURE,
+                                       SOTTO_ERR_AUTHENTICATION_FAILED,
+                                       SOTTO_ERR_UNTRUSTED_KEY,
+                                       SOTTO_ERR_UNSIGNED,
+                                       SOTTO_ERR_STORAGE_IO,
+                                       SOTTO_ERR_STORAGE_CORRUPT,
+                                       SOTTO_ERR_STORAGE_WRONG_KEY,
+                                       SOTTO_ERR_STORAGE_NOT_A_STORE,
+                                       SOTTO_ERR_STORAGE_NEWER_SCHEMA,
+                                       SOTTO_ERR_STORAGE_READ_ONLY,
+                                       SOTTO_ERR_STORAGE_FULL,
+                                       SOTTO_ERR_STORAGE_BUSY,
+                                       SOTTO_ERR_STORAGE_NOT_ENCRYPTED,
+                                       SOTTO_ERR_BLE_UNAVAILABLE,
+                                       SOTTO_ERR_BLE_PERMISSION_DENIED,
+                                       SOTTO_ERR_BLE_BUSY,
+                                       SOTTO_ERR_BLE_REFUSED,
+                                       SOTTO_ERR_BLE_TIMEOUT,
+                                       SOTTO_ERR_KEYFILE_MALFORMED,
+                                       SOTTO_ERR_KEYFILE_TOO_LARGE,
+                                       SOTTO_ERR_KEYFILE_IO,
+                                       SOTTO_ERR_OUT_OF_MEMORY,
+                                       SOTTO_ERR_NETWORK_IO,
+                                       SOTTO_ERR_NETWORK_TIMEOUT,
+                                       SOTTO_ERR_NETWORK_TOO_LARGE,
+                                       SOTTO_ERR_NETWORK_HTTP,
+                                       SOTTO_ERR_NETWORK_REFUSED,
+                                       SOTTO_ERR_INTERNAL};
     size_t i, j;
     CHECK(strcmp(sotto_version(), SOTTO_EXPECTED_VERSION) == 0);
     CHECK(sotto_abi_version() == SOTTO_ABI_VERSION);
     CHECK(strcmp(sotto_status_name(SOTTO_OK), "SOTTO_OK") == 0);
-    CHECK(strcmp(sotto_status_name(SOTTO_ERR_STORAGE_WRONG_KEY), "SOTTO_ERR_STORAGE_WRONG_KEY") == 0);
+    CHECK(strcmp(sotto_status_name(SOTTO_ERR_STORAGE_WRONG_KEY), "SOTTO_ERR_STORAGE_WRONG_KEY") ==
+          0);
     CHECK(strcmp(sotto_status_name(SOTTO_ERR_NETWORK_REFUSED), "SOTTO_ERR_NETWORK_REFUSED") == 0);
     /* Every code has its own name; numbers that are no code have none. */
     for (i = 0; i < sizeof all / sizeof all[0]; ++i) {
         CHECK(strcmp(sotto_status_name(all[i]), "SOTTO_ERR_UNKNOWN") != 0);
-        for (j = 0; j < i; ++j) CHECK(strcmp(sotto_status_name(all[i]), sotto_status_name(all[j])) != 0);
+        for (j = 0; j < i; ++j)
+            CHECK(strcmp(sotto_status_name(all[i]), sotto_status_name(all[j])) != 0);
     }
     CHECK(strcmp(sotto_status_name(1), "SOTTO_ERR_UNKNOWN") == 0);
     CHECK(strcmp(sotto_status_name(-1), "SOTTO_ERR_UNKNOWN") == 0);

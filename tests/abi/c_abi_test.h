@@ -10,11 +10,11 @@
 extern int c_abi_failures;
 
 /* Records a failure (with its line) unless `cond` holds. */
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            c_abi_report(__FILE__, __LINE__, #cond);                                       \
-        }                                                                                  \
+#define CHECK(cond)                                  \
+    do {                                             \
+        if (!(cond)) {                               \
+            c_abi_report(__FILE__, __LINE__, #cond); \
+        }                                            \
     } while (0)
 
 /* Checks that `call` returns `expected` (and, for errors, that a message was left behind). */

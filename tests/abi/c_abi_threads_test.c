@@ -48,7 +48,8 @@ static void* import_and_check(void* p) {
     for (round = 0; round < 3; ++round) {
         sotto_import_result res;
         sotto_check* check = NULL;
-        if (sotto_tracer_import_keyfile(&res, a->tracer, a->zip, a->zip_len, SOTTO_IMPORT_REMATCH) != SOTTO_OK ||
+        if (sotto_tracer_import_keyfile(&res, a->tracer, a->zip, a->zip_len,
+                                        SOTTO_IMPORT_REMATCH) != SOTTO_OK ||
             !res.matched) {
             ++a->failures;
         }
@@ -92,8 +93,10 @@ void test_threads(const char* corpus_dir, const char* tmp_dir) {
     if (zip == NULL) return;
     memset(key, 0x99, sizeof key);
     CHECK_STATUS(SOTTO_OK, sotto_trust_store_create(&trust));
-    CHECK_STATUS(SOTTO_OK, sotto_trust_store_add(trust, "fuzz", "v1", (const uint8_t*)pem, strlen(pem), 1));
-    CHECK_STATUS(SOTTO_OK, sotto_tracer_open(&t, path, key, sizeof key, trust, clock_fn, NULL, NULL));
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_trust_store_add(trust, "fuzz", "v1", (const uint8_t*)pem, strlen(pem), 1));
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_tracer_open(&t, path, key, sizeof key, trust, clock_fn, NULL, NULL));
     sotto_trust_store_destroy(trust);
     if (t == NULL) {
         free(zip);
@@ -116,7 +119,8 @@ void test_threads(const char* corpus_dir, const char* tmp_dir) {
     CHECK(a1.failures == 0 && a2.failures == 0 && ca.failures == 0);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_flush(t));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
-    CHECK(st.heard == 2 * kPerFeeder && st.stored == 2 * kPerFeeder && st.pending == 0 && st.checks == 3);
+    CHECK(st.heard == 2 * kPerFeeder && st.stored == 2 * kPerFeeder && st.pending == 0 &&
+          st.checks == 3);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_get_store_stats(&stats, t));
     CHECK(stats.rpis > 0);
     sotto_tracer_destroy(t);

@@ -63,25 +63,32 @@ static void test_null_handles(void) {
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_flush(NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_tick(NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_import_keyfile(&res, NULL, b, 20, 0));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_import_keyfile_pair(&res, NULL, b, 20, NULL, 0, 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_import_keyfile_pair(&res, NULL, b, 20, NULL, 0, 0));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_import_keyfile_path(&res, NULL, "x", 0));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_check(&check, NULL));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
-                 sotto_tracer_release_own_keys(&keys, NULL, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
+    CHECK_STATUS(
+        SOTTO_ERR_INVALID_ARGUMENT,
+        sotto_tracer_release_own_keys(&keys, NULL, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_erase_all(NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_get_status(&st, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_get_store_stats(&stats, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_summary(NULL, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_files(NULL, 0, &needed, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_windows(NULL, 0, &needed, NULL));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_scan_instances(NULL, 0, &needed, NULL, 0));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_daily_summaries(NULL, 0, &needed, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_check_get_scan_instances(NULL, 0, &needed, NULL, 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_check_get_daily_summaries(NULL, 0, &needed, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_risk_days(NULL, 0, &needed, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_key_list_get(NULL, 0, &needed, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_options_init(NULL));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open(&t, NULL, b, 32, NULL, NULL, NULL, NULL));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open(NULL, "x", b, 32, NULL, NULL, NULL, NULL));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open_passphrase(&t, "x", NULL, 3, NULL, NULL, NULL, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_open(&t, NULL, b, 32, NULL, NULL, NULL, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_open(NULL, "x", b, 32, NULL, NULL, NULL, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_open_passphrase(&t, "x", NULL, 3, NULL, NULL, NULL, NULL));
     CHECK(t == NULL);
     sotto_tracer_destroy(NULL);
     sotto_check_destroy(NULL);
@@ -99,17 +106,21 @@ static void test_open_errors(const char* tmp) {
     CHECK(o.struct_size == sizeof o && o.retention_days == 14 && o.create_if_missing == 1);
     snprintf(path, sizeof path, "%.4000s/raw.db", tmp);
     remove_store(path);
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open(&t, path, key, 31, NULL, NULL, NULL, &o));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_open(&t, path, key, 31, NULL, NULL, NULL, &o));
     o.advertising_form = 9;
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open(&t, path, key, 32, NULL, NULL, NULL, &o));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_open(&t, path, key, 32, NULL, NULL, NULL, &o));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_options_init(&o));
     o.struct_size = 8;
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open(&t, path, key, 32, NULL, NULL, NULL, &o));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_open(&t, path, key, 32, NULL, NULL, NULL, &o));
     CHECK(t == NULL);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_open(&t, path, key, 32, NULL, NULL, NULL, NULL));
     sotto_tracer_destroy(t);
     t = NULL;
-    CHECK_STATUS(SOTTO_ERR_STORAGE_WRONG_KEY, sotto_tracer_open(&t, path, wrong, 32, NULL, NULL, NULL, NULL));
+    CHECK_STATUS(SOTTO_ERR_STORAGE_WRONG_KEY,
+                 sotto_tracer_open(&t, path, wrong, 32, NULL, NULL, NULL, NULL));
     CHECK(t == NULL);
 
     /* A passphrase store (cheapest KDF), reopened with the right and a wrong passphrase. */
@@ -117,22 +128,28 @@ static void test_open_errors(const char* tmp) {
     remove_store(path);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_options_init(&o));
     o.kdf_cost = SOTTO_KDF_MINIMUM;
-    CHECK_STATUS(SOTTO_OK, sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"correct horse", 13, NULL, NULL, NULL, &o));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"correct horse",
+                                                        13, NULL, NULL, NULL, &o));
     sotto_tracer_destroy(t);
     t = NULL;
-    CHECK_STATUS(SOTTO_OK, sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"correct horse", 13, NULL, NULL, NULL, &o));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"correct horse",
+                                                        13, NULL, NULL, NULL, &o));
     sotto_tracer_destroy(t);
     t = NULL;
     CHECK_STATUS(SOTTO_ERR_STORAGE_WRONG_KEY,
-                 sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"correct hors3", 13, NULL, NULL, NULL, &o));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"", 0, NULL, NULL, NULL, &o));
+                 sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"correct hors3", 13, NULL,
+                                              NULL, NULL, &o));
+    CHECK_STATUS(
+        SOTTO_ERR_INVALID_ARGUMENT,
+        sotto_tracer_open_passphrase(&t, path, (const uint8_t*)"", 0, NULL, NULL, NULL, &o));
     /* Not a store. */
     snprintf(path, sizeof path, "%.4000s/not-a-store.db", tmp);
     {
         FILE* f = fopen(path, "wb");
         CHECK(f != NULL);
         if (f != NULL) {
-            fputs("this is not a database, just some text that is long enough to be a header...", f);
+            fputs("this is not a database, just some text that is long enough to be a header...",
+                  f);
             fclose(f);
         }
     }
@@ -171,10 +188,12 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     CHECK(zip != NULL);
     if (zip == NULL) return;
     CHECK_STATUS(SOTTO_OK, sotto_trust_store_create(&trust));
-    CHECK_STATUS(SOTTO_OK, sotto_trust_store_add(trust, "fuzz", "v1", (const uint8_t*)kSeedPem, strlen(kSeedPem), 1));
+    CHECK_STATUS(SOTTO_OK, sotto_trust_store_add(trust, "fuzz", "v1", (const uint8_t*)kSeedPem,
+                                                 strlen(kSeedPem), 1));
 
     g_now_ms = ((int64_t)kDay + 144 * 2 + 72) * 600000; /* 2021-02-24 12:00 UTC */
-    CHECK_STATUS(SOTTO_OK, sotto_tracer_open(&t, path, key, 32, trust, host_clock, &g_now_ms, NULL));
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_tracer_open(&t, path, key, 32, trust, host_clock, &g_now_ms, NULL));
     sotto_trust_store_destroy(trust); /* the tracer holds its own copy */
     if (t == NULL) {
         free(zip);
@@ -191,16 +210,19 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     }
     CHECK(adv.active == 1);
     CHECK(adv.interval == (uint32_t)(g_now_ms / 600000));
-    CHECK(adv.valid_until_ms >= g_now_ms + 10 * 60000 - 600000 && adv.valid_until_ms <= g_now_ms + 20 * 60000);
+    CHECK(adv.valid_until_ms >= g_now_ms + 10 * 60000 - 600000 &&
+          adv.valid_until_ms <= g_now_ms + 20 * 60000);
     CHECK(adv.advertising_data_len == 31);
-    CHECK_STATUS(SOTTO_OK, sotto_payload_decode(&beacon, adv.advertising_data, adv.advertising_data_len));
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_payload_decode(&beacon, adv.advertising_data, adv.advertising_data_len));
     CHECK(memcmp(beacon.rpi, adv.service_data, 16) == 0);
     g_now_ms += 1000;
     CHECK_STATUS(SOTTO_OK, sotto_tracer_current_advertisement(&adv2, t));
     CHECK(adv2.active == 1 && memcmp(adv.service_data, adv2.service_data, 20) == 0);
     g_now_ms = adv.valid_until_ms;
     CHECK_STATUS(SOTTO_OK, sotto_tracer_current_advertisement(&adv2, t));
-    CHECK(adv2.active == 1 && memcmp(adv.service_data, adv2.service_data, 16) != 0 && adv2.interval > adv.interval);
+    CHECK(adv2.active == 1 && memcmp(adv.service_data, adv2.service_data, 16) != 0 &&
+          adv2.interval > adv.interval);
     CHECK(memcmp(adv.address, adv2.address, 6) != 0);
 
     /* Hear tek(1) on 2021-02-22 10:00-10:20, one advertisement per minute, in both forms. */
@@ -212,23 +234,31 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
         uint8_t bytes[31];
         size_t len = 0;
         CHECK_STATUS(SOTTO_OK, sotto_beacon_make(&beacon, tek, 16, enin, &meta));
-        CHECK_STATUS(SOTTO_OK, sotto_advertising_data_encode(bytes, sizeof bytes, &len, &beacon,
-                                                             (s / 60) % 2 ? SOTTO_ADV_WITH_FLAGS : SOTTO_ADV_WITHOUT_FLAGS));
-        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(t, bytes, len, -55, ((int64_t)kDay + 60) * 600000 + s * 1000));
+        CHECK_STATUS(SOTTO_OK, sotto_advertising_data_encode(
+                                   bytes, sizeof bytes, &len, &beacon,
+                                   (s / 60) % 2 ? SOTTO_ADV_WITH_FLAGS : SOTTO_ADV_WITHOUT_FLAGS));
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(
+                                   t, bytes, len, -55, ((int64_t)kDay + 60) * 600000 + s * 1000));
     }
     /* Hostile and broken input: refused and counted, nothing stored. */
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisement(t, adv.service_data, 19, -55, g_now_ms));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisement(t, NULL, 0, -55, g_now_ms));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisement(t, NULL, 20, -55, g_now_ms));
-    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_tracer_on_advertisement(t, adv.service_data, 20, 90, g_now_ms));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_on_advertisement(t, adv.service_data, 19, -55, g_now_ms));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_on_advertisement(t, NULL, 0, -55, g_now_ms));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_on_advertisement(t, NULL, 20, -55, g_now_ms));
+    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE,
+                 sotto_tracer_on_advertisement(t, adv.service_data, 20, 90, g_now_ms));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(t));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_flush(t));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
-    CHECK(st.heard == 20 && st.malformed == 2 && st.pending == 0 && st.stored == 20 && st.deduplicated == 0);
+    CHECK(st.heard == 20 && st.malformed == 2 && st.pending == 0 && st.stored == 20 &&
+          st.deduplicated == 0);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_get_store_stats(&stats, t));
     CHECK(stats.rpis == 2 && stats.own_keys >= 1);
 
-    /* A batch: one good, one truncated, one with an impossible RSSI, one with len past the buffer. */
+    /* A batch: one good, one truncated, one with an impossible RSSI, one with len past the buffer.
+     */
     {
         sotto_heard_advertisement batch[4];
         size_t accepted = 99;
@@ -247,14 +277,18 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
         CHECK(accepted == 1);
         CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisements(t, NULL, 0, &accepted));
         CHECK(accepted == 0);
-        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisements(t, NULL, 1, &accepted));
-        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisements(NULL, batch, 1, &accepted));
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                     sotto_tracer_on_advertisements(t, NULL, 1, &accepted));
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                     sotto_tracer_on_advertisements(NULL, batch, 1, &accepted));
         CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
         CHECK(st.heard == 21 && st.malformed == 4);
         /* The same beacon three times within one second: folded (at most the strongest and the
          * weakest packet of a second are kept). */
-        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(t, batch[0].bytes, 20, -71, batch[0].time_ms + 300));
-        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(t, batch[0].bytes, 20, -72, batch[0].time_ms + 600));
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(t, batch[0].bytes, 20, -71,
+                                                             batch[0].time_ms + 300));
+        CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(t, batch[0].bytes, 20, -72,
+                                                             batch[0].time_ms + 600));
         CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
         CHECK(st.heard == 23 && st.deduplicated >= 1);
     }
@@ -271,13 +305,15 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
         if (pair != NULL) {
             bin_len = (size_t)pair[0] | ((size_t)pair[1] << 8);
             pair[2 + bin_len - 20] ^= 0x01;
-            CHECK_STATUS(SOTTO_OK, sotto_tracer_import_keyfile_pair(&res, t, pair + 2, bin_len, pair + 2 + bin_len,
+            CHECK_STATUS(SOTTO_OK, sotto_tracer_import_keyfile_pair(&res, t, pair + 2, bin_len,
+                                                                    pair + 2 + bin_len,
                                                                     pair_len - 2 - bin_len, 0));
             CHECK(res.matched == 0 && res.error == SOTTO_ERR_AUTHENTICATION_FAILED);
             free(pair);
         }
     }
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_import_keyfile(&res, t, zip, zip_len, 64));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_import_keyfile(&res, t, zip, zip_len, 64));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_import_keyfile_pair(&res, t, zip, 10, NULL, 0, 0));
     CHECK(res.matched == 0 && res.error != SOTTO_OK);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_import_keyfile(&res, t, zip, zip_len, 0));
@@ -299,17 +335,22 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
         CHECK(files[2].matched == 1 && files[2].info.verified == 1 && files[2].matched_rpis == 2);
     }
     CHECK_STATUS(SOTTO_OK, sotto_check_get_windows(windows, 8, &needed, check));
-    CHECK(needed == 1 && windows[0].date_unix == (int64_t)kDay * 600 && windows[0].report_type == 4);
+    CHECK(needed == 1 && windows[0].date_unix == (int64_t)kDay * 600 &&
+          windows[0].report_type == 4);
     CHECK(windows[0].scan_instance_count == 20);
-    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_check_get_scan_instances(scans, 1, &needed, check, 0));
+    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE,
+                 sotto_check_get_scan_instances(scans, 1, &needed, check, 0));
     CHECK(needed == 20);
     CHECK_STATUS(SOTTO_OK, sotto_check_get_scan_instances(scans, 64, &needed, check, 0));
     /* Attenuation = TX power 8 − RSSI −55 = 63 dB. */
-    for (i = 0; i < needed; ++i) CHECK(scans[i].min_attenuation_db == 63 && scans[i].typical_attenuation_db == 63);
-    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_check_get_scan_instances(scans, 64, &needed, check, 1));
+    for (i = 0; i < needed; ++i)
+        CHECK(scans[i].min_attenuation_db == 63 && scans[i].typical_attenuation_db == 63);
+    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE,
+                 sotto_check_get_scan_instances(scans, 64, &needed, check, 1));
     CHECK(needed == 0);
     CHECK_STATUS(SOTTO_OK, sotto_check_get_daily_summaries(days, 8, &needed, check));
-    CHECK(needed == 1 && days[0].date_unix == (int64_t)kDay * 600 && days[0].weighted_duration_sum > 0.0);
+    CHECK(needed == 1 && days[0].date_unix == (int64_t)kDay * 600 &&
+          days[0].weighted_duration_sum > 0.0);
     CHECK_STATUS(SOTTO_OK, sotto_check_get_risk_days(risk, 8, &needed, check));
     CHECK(needed <= 1);
     sotto_check_destroy(check);
@@ -318,7 +359,8 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     /* The same file again is skipped as already processed; REMATCH matches it again. */
     CHECK_STATUS(SOTTO_OK, sotto_tracer_import_keyfile(&res, t, zip, zip_len, 0));
     CHECK(res.already_processed == 1 && res.matched == 0);
-    CHECK_STATUS(SOTTO_OK, sotto_tracer_import_keyfile_path(&res, t, zip_path, SOTTO_IMPORT_REMATCH));
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_tracer_import_keyfile_path(&res, t, zip_path, SOTTO_IMPORT_REMATCH));
     CHECK(res.matched == 1);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_check(&check, t));
     CHECK_STATUS(SOTTO_OK, sotto_check_get_summary(&sum, check));
@@ -329,7 +371,8 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     /* Own keys: nothing without consent; with it, the TEK that made the advertisement. */
     CHECK_STATUS(SOTTO_ERR_FAILED_PRECONDITION, sotto_tracer_release_own_keys(&keys, t, 1));
     CHECK(keys == NULL);
-    CHECK_STATUS(SOTTO_OK, sotto_tracer_release_own_keys(&keys, t, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_tracer_release_own_keys(&keys, t, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
     CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_key_list_get(NULL, 0, &needed, keys));
     CHECK(needed >= 1 && needed <= 32);
     CHECK_STATUS(SOTTO_OK, sotto_key_list_get(released, 32, &needed, keys));
@@ -338,7 +381,8 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
         for (i = 0; i < needed; ++i) {
             if (released[i].rolling_start <= adv2.interval &&
                 adv2.interval < released[i].rolling_start + released[i].rolling_period) {
-                CHECK_STATUS(SOTTO_OK, sotto_derive_rpis(rpis, 16, released[i].tek, 16, adv2.interval, 1));
+                CHECK_STATUS(SOTTO_OK,
+                             sotto_derive_rpis(rpis, 16, released[i].tek, 16, adv2.interval, 1));
                 found += memcmp(rpis, adv2.service_data, 16) == 0;
             }
         }
@@ -352,7 +396,8 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     /* Forget me: everything gone, the store still usable. */
     CHECK_STATUS(SOTTO_OK, sotto_tracer_erase_all(t));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_get_store_stats(&stats, t));
-    CHECK(stats.sightings == 0 && stats.own_keys == 0 && stats.exposure_records == 0 && stats.processed_files == 0);
+    CHECK(stats.sightings == 0 && stats.own_keys == 0 && stats.exposure_records == 0 &&
+          stats.processed_files == 0);
     g_now_ms += 3600 * 1000;
     CHECK_STATUS(SOTTO_OK, sotto_tracer_current_advertisement(&adv, t));
     if (!adv.active) {

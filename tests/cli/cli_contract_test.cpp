@@ -14,8 +14,8 @@
 #include "support.hpp"
 
 namespace {
-using sotto::test::TempDir;
 using sotto::test::run_process;
+using sotto::test::TempDir;
 
 struct Fixture {
     TempDir tmp;
@@ -26,8 +26,9 @@ struct Fixture {
         REQUIRE(chmod(key.c_str(), 0600) == 0);
         store = (tmp / "store.db").string();
         // A store with an own key: sottod on the simulated air for a moment (SIGTERM after 1 s).
-        const auto r = run_process({"/usr/bin/timeout", "--preserve-status", "-s", "TERM", "1", SOTTO_SOTTOD_PATH,
-                                    "--radio", "simulated", "--sim-peers", "1", "--store", store, "--key-file", key});
+        const auto r = run_process({"/usr/bin/timeout", "--preserve-status", "-s", "TERM", "1",
+                                    SOTTO_SOTTOD_PATH, "--radio", "simulated", "--sim-peers", "1",
+                                    "--store", store, "--key-file", key});
         INFO(r.err);
         REQUIRE(r.exit_code == 0);
         auto signer = sotto::keyfile::ExportSigner::generate();
@@ -43,7 +44,8 @@ struct Fixture {
         const auto g = run_process({"/usr/bin/openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
                                     "ec_paramgen_curve:P-256", "-out", signing_key});
         REQUIRE(g.exit_code == 0);
-        const auto p = run_process({"/usr/bin/openssl", "pkey", "-in", signing_key, "-pubout", "-out", good_pem});
+        const auto p = run_process(
+            {"/usr/bin/openssl", "pkey", "-in", signing_key, "-pubout", "-out", good_pem});
         REQUIRE(p.exit_code == 0);
     }
     std::vector<std::string> store_args() const { return {"--store", store, "--key-file", key}; }
@@ -57,11 +59,25 @@ std::vector<std::string> cat(std::vector<std::string> a, const std::vector<std::
 }  // namespace
 
 TEST_CASE("Every sotto command prints its help and exits 0", "[cli][contract]") {
-    const std::vector<std::vector<std::string>> commands = {
-        {},           {"status"},           {"keys"},   {"keys", "list"}, {"keys", "publish"},
-        {"match"},    {"import"},           {"ingest"}, {"store"},        {"store", "stats"},
-        {"store", "verify"}, {"store", "rekey"}, {"store", "erase"}, {"derive"},
-        {"export"},   {"export", "inspect"}, {"export", "build"}, {"fetch"}, {"demo"}};
+    const std::vector<std::vector<std::string>> commands = {{},
+                                                            {"status"},
+                                                            {"keys"},
+                                                            {"keys", "list"},
+                                                            {"keys", "publish"},
+                                                            {"match"},
+                                                            {"import"},
+                                                            {"ingest"},
+                                                            {"store"},
+                                                            {"store", "stats"},
+                                                            {"store", "verify"},
+                                                            {"store", "rekey"},
+                                                            {"store", "erase"},
+                                                            {"derive"},
+                                                            {"export"},
+                                                            {"export", "inspect"},
+                                                            {"export", "build"},
+                                                            {"fetch"},
+                                                            {"demo"}};
     for (const auto& c : commands) {
         auto argv = cat({sotto::test::cli_path()}, c);
         argv.push_back("--help");
@@ -88,23 +104,33 @@ TEST_CASE("sotto exit codes mean the same in every command", "[cli][contract]") 
         {{"keys", "list"}, 2, "missing --store"},
         {cat({"keys", "list", "--bogus"}, f.store_args()), 2, "unknown flag"},
         {cat({"keys", "publish", "-o", published, "--signing-key", f.signing_key, "--key-id", "262",
-              "--key-version", "v1", "--region", "DE"}, f.store_args()), 2, "publish without consent"},
+              "--key-version", "v1", "--region", "DE"},
+             f.store_args()),
+         2, "publish without consent"},
         {{"status", "--timeout-ms", "1"}, 2, "timeout out of range"},
         {{"status", "--socket", (f.tmp / "none.sock").string()}, 1, "no daemon"},
-        {{"keys", "list", "--store", (f.tmp / "missing.db").string(), "--key-file", f.key}, 1, "missing store"},
+        {{"keys", "list", "--store", (f.tmp / "missing.db").string(), "--key-file", f.key},
+         1,
+         "missing store"},
         {cat({"keys", "list"}, f.store_args()), 0, "list"},
         {cat({"keys", "list", "--json"}, f.store_args()), 0, "list as JSON"},
         {cat({"keys", "publish", "-o", published, "--signing-key", f.signing_key, "--key-id", "262",
-              "--key-version", "v1", "--region", "DE", "--i-consent-to-upload-my-keys"}, f.store_args()), 0,
-         "publish with consent"},
+              "--key-version", "v1", "--region", "DE", "--i-consent-to-upload-my-keys"},
+             f.store_args()),
+         0, "publish with consent"},
         {{"export", "inspect", published, "--pubkey", f.good_pem}, 0, "published file verifies"},
         {{"export", "inspect", published, "--pubkey", f.other_pem}, 3, "wrong public key: refused"},
-        {cat({"match", published, "--pubkey", f.other_pem}, f.store_args()), 3, "match refuses it too"},
+        {cat({"match", published, "--pubkey", f.other_pem}, f.store_args()), 3,
+         "match refuses it too"},
         {cat({"import", published, "--pubkey", f.good_pem}, f.store_args()), 0, "import is match"},
         {{"derive", "--tek", "zz", "--interval", "1"}, 2, "bad hex"},
-        {{"fetch", "--state-dir", (f.tmp / "fetch").string(), "--pubkey", f.good_pem}, 2, "fetch without --source"},
-        {{"fetch", "--source", "http://example.com/keys", "--state-dir", (f.tmp / "fetch").string(), "--pubkey",
-          f.good_pem}, 2, "plain http to a remote host"},
+        {{"fetch", "--state-dir", (f.tmp / "fetch").string(), "--pubkey", f.good_pem},
+         2,
+         "fetch without --source"},
+        {{"fetch", "--source", "http://example.com/keys", "--state-dir", (f.tmp / "fetch").string(),
+          "--pubkey", f.good_pem},
+         2,
+         "plain http to a remote host"},
         {{"demo", "--bogus"}, 2, "demo with an unknown flag"},
     };
     for (const auto& row : table) {
@@ -114,7 +140,8 @@ TEST_CASE("sotto exit codes mean the same in every command", "[cli][contract]") 
         if (row.code != 0) CHECK(r.err.rfind("sotto: ", 0) == 0);
     }
     // After publishing, every own key is marked published and a new one broadcasts from now on.
-    const auto list = run_process(cat({sotto::test::cli_path(), "keys", "list", "--json"}, f.store_args()));
+    const auto list =
+        run_process(cat({sotto::test::cli_path(), "keys", "list", "--json"}, f.store_args()));
     REQUIRE(list.exit_code == 0);
     const auto j = nlohmann::json::parse(list.out);
     REQUIRE(j.at("own_keys").size() >= 1);
@@ -126,14 +153,17 @@ TEST_CASE("sotto status reads a running sottod and prints JSON for scripts", "[c
     Fixture f;
     const std::string sock = (f.tmp / "status.sock").string();
     // sottod in the background for 4 s; the status is read meanwhile.
-    const std::string cmd = std::string("/usr/bin/timeout --preserve-status -s TERM 4 ") + SOTTO_SOTTOD_PATH +
-                            " --radio simulated --sim-peers 2 --scan-continuous --store " + f.store +
-                            " --key-file " + f.key + " --status-socket " + sock + " 2>/dev/null &";
+    const std::string cmd =
+        std::string("/usr/bin/timeout --preserve-status -s TERM 4 ") + SOTTO_SOTTOD_PATH +
+        " --radio simulated --sim-peers 2 --scan-continuous --store " + f.store + " --key-file " +
+        f.key + " --status-socket " + sock + " 2>/dev/null &";
     REQUIRE(std::system(cmd.c_str()) == 0);
     sotto::test::ProcessResult r;
     for (int i = 0; i < 60; ++i) {
         r = run_process({sotto::test::cli_path(), "status", "--socket", sock, "--json"});
-        if (r.exit_code == 0 && nlohmann::json::parse(r.out).at("heard").at("accepted").get<int>() > 0) break;
+        if (r.exit_code == 0 &&
+            nlohmann::json::parse(r.out).at("heard").at("accepted").get<int>() > 0)
+            break;
         usleep(100'000);
     }
     INFO(r.err);
@@ -147,6 +177,7 @@ TEST_CASE("sotto status reads a running sottod and prints JSON for scripts", "[c
     CHECK(human.out.find("key files: not configured") != std::string::npos);
     // Something that is not sottod on the socket path: a plain file.
     sotto::test::write_text(f.tmp / "plain", "x");
-    CHECK(run_process({sotto::test::cli_path(), "status", "--socket", (f.tmp / "plain").string()}).exit_code == 1);
+    CHECK(run_process({sotto::test::cli_path(), "status", "--socket", (f.tmp / "plain").string()})
+              .exit_code == 1);
     for (int i = 0; i < 80 && std::filesystem::exists(sock); ++i) usleep(100'000);
 }

@@ -14,8 +14,9 @@ struct Outcome {
 };
 
 Outcome outcome(const std::string& out, const std::string& name) {
-    const std::regex line("  " + name +
-                          R"(: risk (HIGH|LOW), (\d+) exposure window\(s\), (\d+) suspect beacon\(s\), (\d+) file\(s\) refused, (\d+) used)");
+    const std::regex line(
+        "  " + name +
+        R"(: risk (HIGH|LOW), (\d+) exposure window\(s\), (\d+) suspect beacon\(s\), (\d+) file\(s\) refused, (\d+) used)");
     std::smatch m;
     Outcome o;
     if (std::regex_search(out, m, line)) {
@@ -29,7 +30,8 @@ Outcome outcome(const std::string& out, const std::string& name) {
 }
 }  // namespace
 
-TEST_CASE("The demo tells the whole story in under a minute and draws the timeline", "[cli][demo]") {
+TEST_CASE("The demo tells the whole story in under a minute and draws the timeline",
+          "[cli][demo]") {
     sotto::test::TempDir out;
     const auto t0 = std::chrono::steady_clock::now();
     auto r = sotto::test::run_process({SOTTO_DEMO_PATH, "--out", out.path().string()});
@@ -65,8 +67,10 @@ TEST_CASE("The demo tells the whole story in under a minute and draws the timeli
     const std::string svg = sotto::test::read_text(svg_path);
     CHECK(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0) == 0);
     CHECK(svg.find("</svg>") != std::string::npos);
-    for (const char* name : {"Alice", "Bob", "Carol", "Dave"}) CHECK(svg.find(name) != std::string::npos);
-    CHECK(svg.find("relayed beacon of the positive key") != std::string::npos);  // Dave's fakes marked
+    for (const char* name : {"Alice", "Bob", "Carol", "Dave"})
+        CHECK(svg.find(name) != std::string::npos);
+    CHECK(svg.find("relayed beacon of the positive key") !=
+          std::string::npos);  // Dave's fakes marked
     CHECK(svg.find("exposure found") != std::string::npos);
     CHECK(r.out.find(svg_path.string()) != std::string::npos);  // it says where the timeline is
 }

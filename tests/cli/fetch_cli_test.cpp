@@ -13,7 +13,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+bool contains(const std::string& hay, const std::string& needle) {
+    return hay.find(needle) != std::string::npos;
+}
 
 std::size_t files_in(const fs::path& dir) {
     std::size_t n = 0;
@@ -36,10 +38,14 @@ TEST_CASE("sotto fetch delivers verified files and keeps a forged one pending", 
     REQUIRE(pem);
     write_text(tmp / "pub.pem", *pem);
     KeyServer server(root);
-    const std::vector<std::string> args = {cli_path(), "fetch", "--source", server.url(), "--state-dir",
-                                           (tmp / "state").string(), "--pubkey", (tmp / "pub.pem").string(),
-                                           "--key-id", "test", "--key-version", "v1", "--out",
-                                           (tmp / "out").string(), "--timeout", "5"};
+    const std::vector<std::string> args = {cli_path(),      "fetch",
+                                           "--source",      server.url(),
+                                           "--state-dir",   (tmp / "state").string(),
+                                           "--pubkey",      (tmp / "pub.pem").string(),
+                                           "--key-id",      "test",
+                                           "--key-version", "v1",
+                                           "--out",         (tmp / "out").string(),
+                                           "--timeout",     "5"};
     auto first = run_process(args);
     CAPTURE(first.out, first.err);
     CHECK(first.exit_code == 3);
@@ -51,7 +57,9 @@ TEST_CASE("sotto fetch delivers verified files and keeps a forged one pending", 
     auto second = run_process(args);
     CAPTURE(second.out, second.err);
     CHECK(second.exit_code == 3);  // still refused, not downloaded again
-    CHECK(contains(second.out, "index unchanged: 3 files, 0 verified, 1 refused, 0 failed, 2 unchanged, 1 requests"));
+    CHECK(contains(
+        second.out,
+        "index unchanged: 3 files, 0 verified, 1 refused, 0 failed, 2 unchanged, 1 requests"));
     CHECK(server.count("DE/2.zip") == 1);
 
     // The forged file removed from the bucket: a clean run.
@@ -61,13 +69,14 @@ TEST_CASE("sotto fetch delivers verified files and keeps a forged one pending", 
     CHECK(contains(third.out, "0 refused, 0 failed, 2 unchanged"));
 }
 
-TEST_CASE("sotto fetch reports an unreachable index and refuses plain http elsewhere", "[cli][fetch]") {
+TEST_CASE("sotto fetch reports an unreachable index and refuses plain http elsewhere",
+          "[cli][fetch]") {
     TempDir tmp;
     write_text(tmp / "pub.pem", "unused");
     fs::create_directories(tmp / "bucket");
     KeyServer server(tmp / "bucket");  // no index.txt: 404
-    auto missing = run_process({cli_path(), "fetch", "--source", server.url(), "--state-dir", (tmp / "s").string(),
-                                "--pubkey", (tmp / "pub.pem").string()});
+    auto missing = run_process({cli_path(), "fetch", "--source", server.url(), "--state-dir",
+                                (tmp / "s").string(), "--pubkey", (tmp / "pub.pem").string()});
     // The PEM is checked first: not a key.
     CHECK(missing.exit_code == 2);
 
@@ -80,8 +89,9 @@ TEST_CASE("sotto fetch reports an unreachable index and refuses plain http elsew
     CHECK(not_found.exit_code == 1);
     CHECK(contains(not_found.err, "(HTTP 404)"));
 
-    auto refused = run_process({cli_path(), "fetch", "--source", "http://192.0.2.1/keys", "--state-dir",
-                                (tmp / "s").string(), "--pubkey", (tmp / "pub.pem").string()});
+    auto refused =
+        run_process({cli_path(), "fetch", "--source", "http://192.0.2.1/keys", "--state-dir",
+                     (tmp / "s").string(), "--pubkey", (tmp / "pub.pem").string()});
     CHECK(refused.exit_code == 2);
     CHECK(contains(refused.err, "plain http only to a loopback address"));
     CHECK_FALSE(contains(refused.err, "192.0.2.1"));  // no URL in messages

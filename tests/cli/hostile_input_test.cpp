@@ -42,7 +42,8 @@ struct Files {
     TempDir dir;
     std::string key = (dir / "key").string();
     std::string db = (dir / "s.db").string();
-    std::string store_args = "--store " + quote(db) + " --key-file " + quote(key) + " --now 1700000000";
+    std::string store_args =
+        "--store " + quote(db) + " --key-file " + quote(key) + " --now 1700000000";
     Files() {
         sotto::test::write_text(dir / "key", kKeyHex);
         std::filesystem::permissions(dir / "key", std::filesystem::perms(0600));
@@ -56,24 +57,28 @@ struct Files {
 
 }  // namespace
 
-TEST_CASE("sotto ingest from an endless stream without newlines stops with an error in bounded memory",
-          "[cli][hostile]") {
+TEST_CASE(
+    "sotto ingest from an endless stream without newlines stops with an error in bounded memory",
+    "[cli][hostile]") {
     Files f;
     // A few good lines first: they are kept.
     sotto::test::write_text(f.dir / "good.csv", "1699999000,-60," + kSd1 + "\n");
-    REQUIRE(sotto_limited("ingest " + f.store_args + " " + quote((f.dir / "good.csv").string())).exit_code == 0);
+    REQUIRE(sotto_limited("ingest " + f.store_args + " " + quote((f.dir / "good.csv").string()))
+                .exit_code == 0);
     auto r = sotto_limited("ingest " + f.store_args + " -", "/dev/zero");
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("line 1: longer than 1024 bytes") != std::string::npos);
     auto st = sotto_limited("store stats " + f.store_args);
     CHECK(st.out.rfind("{\"sightings\":1,", 0) == 0);
     // Negative neighbour: a normal line of the same stream shape is read.
-    auto ok = run_process({cli_path(), "ingest", "--store", f.db, "--key-file", f.key, "--now", "1700000000", "-"},
-                          "1699999100,-61," + kSd1 + "\n");
+    auto ok = run_process(
+        {cli_path(), "ingest", "--store", f.db, "--key-file", f.key, "--now", "1700000000", "-"},
+        "1699999100,-61," + kSd1 + "\n");
     CHECK(ok.exit_code == 0);
 }
 
-TEST_CASE("sotto refuses a FIFO or a device in place of every file it reads, without hanging", "[cli][hostile]") {
+TEST_CASE("sotto refuses a FIFO or a device in place of every file it reads, without hanging",
+          "[cli][hostile]") {
     Files f;
     REQUIRE(sotto_limited("ingest " + f.store_args + " -").exit_code == 0);  // creates the store
     const std::string fifo = f.fifo("pipe");
@@ -83,7 +88,8 @@ TEST_CASE("sotto refuses a FIFO or a device in place of every file it reads, wit
         CHECK(r.err.find("not a regular file") != std::string::npos);
     }
     SECTION("the passphrase file") {
-        auto r = sotto_limited("store stats --store " + quote(f.db) + " --passphrase-file " + quote(fifo));
+        auto r = sotto_limited("store stats --store " + quote(f.db) + " --passphrase-file " +
+                               quote(fifo));
         CHECK(r.exit_code == 2);
         CHECK(r.err.find("not a regular file") != std::string::npos);
     }
@@ -94,7 +100,8 @@ TEST_CASE("sotto refuses a FIFO or a device in place of every file it reads, wit
     }
     SECTION("--pubkey") {
         for (const std::string& p : {fifo, std::string("/dev/zero")}) {
-            auto r = sotto_limited("match " + f.store_args + " --pubkey " + quote(p) + " " + quote(fifo));
+            auto r = sotto_limited("match " + f.store_args + " --pubkey " + quote(p) + " " +
+                                   quote(fifo));
             CHECK(r.exit_code == 2);
             CHECK(r.err.find("--pubkey") != std::string::npos);
             CHECK(r.err.find("not a regular file") != std::string::npos);
@@ -132,7 +139,8 @@ TEST_CASE("sotto refuses oversized key and PEM files with a clear error", "[cli]
     REQUIRE(sotto_limited("ingest " + f.store_args + " -").exit_code == 0);
     const auto big = f.dir / "big.pem";
     sotto::test::write_text(big, std::string((1 << 20) + 1, 'A'));
-    auto r = sotto_limited("match " + f.store_args + " --pubkey " + quote(big.string()) + " " + quote(big.string()));
+    auto r = sotto_limited("match " + f.store_args + " --pubkey " + quote(big.string()) + " " +
+                           quote(big.string()));
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("--pubkey") != std::string::npos);
     CHECK(r.err.find("larger than") != std::string::npos);

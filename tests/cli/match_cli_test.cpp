@@ -30,7 +30,8 @@ struct Fixture {
     std::string store = (dir / "enc.db").string();
     std::string key = (dir / "store.key").string();
     Fixture() {
-        sotto::test::write_text(key, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+        sotto::test::write_text(
+            key, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
         REQUIRE(::chmod(key.c_str(), 0600) == 0);
     }
     sotto::test::ProcessResult run(std::vector<std::string> args) {
@@ -42,14 +43,18 @@ struct Fixture {
             sotto::test::read_text(sotto::test::gaen_data("cwa-real-2021-03-04/real_matches.csv")));
         std::string csv;
         for (std::size_t i = 1; i < rows.size(); ++i)
-            csv += rows[i][5] + "," + (rows[i][7].empty() ? "-90" : rows[i][7]) + "," + rows[i][2] + rows[i][3] + "\n";
+            csv += rows[i][5] + "," + (rows[i][7].empty() ? "-90" : rows[i][7]) + "," + rows[i][2] +
+                   rows[i][3] + "\n";
         sotto::test::write_text(dir / "real.csv", csv);
-        auto r = run({"ingest", "--store", store, "--key-file", key, "--now", kNow, (dir / "real.csv").string()});
+        auto r = run({"ingest", "--store", store, "--key-file", key, "--now", kNow,
+                      (dir / "real.csv").string()});
         REQUIRE(r.exit_code == 0);
     }
 };
 
-std::string cwa(const char* f) { return sotto::test::gaen_data(std::string("cwa-real-2021-03-04/") + f).string(); }
+std::string cwa(const char* f) {
+    return sotto::test::gaen_data(std::string("cwa-real-2021-03-04/") + f).string();
+}
 
 }  // namespace
 
@@ -84,7 +89,8 @@ TEST_CASE("sotto match finds the real matches and prints the JSON report", "[cli
     CHECK(j["risk"]["number_of_days_with_high_risk"] == 0);
 }
 
-TEST_CASE("sotto match exits 3 when a file is refused and still matches the others", "[cli][match][data]") {
+TEST_CASE("sotto match exits 3 when a file is refused and still matches the others",
+          "[cli][match][data]") {
     Fixture fx;
     fx.ingest_real();
     auto bin = sotto::test::read_file(cwa("export.bin"));
@@ -93,8 +99,8 @@ TEST_CASE("sotto match exits 3 when a file is refused and still matches the othe
     sotto::test::write_file(fx.dir / "tampered" / "export.bin", bin);
     fs::copy_file(cwa("export.sig"), fx.dir / "tampered" / "export.sig");
     auto r = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", kNow, "--pubkey",
-                     cwa("cwa_prod_public_key_262-v1.pem"), "--json", (fx.dir / "tampered").string(),
-                     cwa("export.bin")});
+                     cwa("cwa_prod_public_key_262-v1.pem"), "--json",
+                     (fx.dir / "tampered").string(), cwa("export.bin")});
     CHECK(r.exit_code == 3);
     CHECK(r.err.find("refused") != std::string::npos);
     const json j = json::parse(r.out);
@@ -105,8 +111,8 @@ TEST_CASE("sotto match exits 3 when a file is refused and still matches the othe
     CHECK(j["matches"].size() == 4);
 
     // The same file with --no-verify is matched (and reported as not verified).
-    auto nv = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", kNow, "--no-verify",
-                      "--json", cwa("export.bin")});
+    auto nv = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", kNow,
+                      "--no-verify", "--json", cwa("export.bin")});
     CHECK(nv.exit_code == 0);
     CHECK(json::parse(nv.out)["files"][0]["verified"] == false);
     CHECK(json::parse(nv.out)["matches"].size() == 4);
@@ -117,13 +123,17 @@ TEST_CASE("sotto match: bad arguments exit 2", "[cli][match]") {
     const std::string pem = (fx.dir / "k.pem").string();
     sotto::test::write_text(pem, sotto::test::keyfile::generate_p256().public_pem);
     const std::vector<std::vector<std::string>> bad = {
-        {"match", "--store", fx.store, "--key-file", fx.key, "x.zip"},  // no --pubkey
+        {"match", "--store", fx.store, "--key-file", fx.key, "x.zip"},          // no --pubkey
         {"match", "--store", fx.store, "--key-file", fx.key, "--pubkey", pem},  // no file
-        {"match", "--store", fx.store, "--key-file", fx.key, "--pubkey", pem, "--key-id", "1", "x.zip"},
-        {"match", "--store", fx.store, "--key-file", fx.key, "--pubkey", pem, "--tolerance", "200", "x.zip"},
+        {"match", "--store", fx.store, "--key-file", fx.key, "--pubkey", pem, "--key-id", "1",
+         "x.zip"},
+        {"match", "--store", fx.store, "--key-file", fx.key, "--pubkey", pem, "--tolerance", "200",
+         "x.zip"},
         {"match", "--store", fx.store, "--pubkey", pem, "x.zip"},  // no credential
-        {"match", "--store", fx.store, "--key-file", fx.key, "--pubkey", (fx.dir / "none.pem").string(), "x.zip"},
-        {"match", "--store", fx.store, "--key-file", fx.key, "--pubkey", fx.key, "x.zip"},  // not a PEM
+        {"match", "--store", fx.store, "--key-file", fx.key, "--pubkey",
+         (fx.dir / "none.pem").string(), "x.zip"},
+        {"match", "--store", fx.store, "--key-file", fx.key, "--pubkey", fx.key,
+         "x.zip"},  // not a PEM
     };
     for (const auto& args : bad) {
         auto r = fx.run(args);
@@ -138,7 +148,8 @@ TEST_CASE("End to end through the CLI: export build, ingest, match", "[cli][matc
     Fixture fx;
     // The health authority's key pair.
     const auto authority = sotto::test::keyfile::generate_p256();
-    const std::string priv = (fx.dir / "authority.pem").string(), pub = (fx.dir / "authority.pub").string();
+    const std::string priv = (fx.dir / "authority.pem").string(),
+                      pub = (fx.dir / "authority.pub").string();
     sotto::test::write_text(priv, authority.private_pem);
     sotto::test::write_text(pub, authority.public_pem);
     // A positive user's TEK, and what our device heard of it: 20 minutes, one scan a minute.
@@ -150,23 +161,28 @@ TEST_CASE("End to end through the CLI: export build, ingest, match", "[cli][matc
         const std::int64_t t = interval_start_seconds(day + 60) + 60 * m;
         auto b = make_beacon(tek, *interval_number(t), {1, 0, CalibrationConfidence::kHigh});
         REQUIRE(b);
-        const auto adv = encode_advertising_data(*b, m % 2 ? AdvertisingForm::kWithFlags : AdvertisingForm::kWithoutFlags);
+        const auto adv = encode_advertising_data(
+            *b, m % 2 ? AdvertisingForm::kWithFlags : AdvertisingForm::kWithoutFlags);
         csv += std::to_string(t) + ",-58," + sotto::to_hex(adv.view()) + "\n";
     }
     sotto::test::write_text(fx.dir / "heard.csv", csv);
     const std::string now = std::to_string(interval_start_seconds(day + 144 + 12));
     REQUIRE(fx.run({"ingest", "--store", fx.store, "--key-file", fx.key, "--now", now,
-                    (fx.dir / "heard.csv").string()}).exit_code == 0);
+                    (fx.dir / "heard.csv").string()})
+                .exit_code == 0);
     sotto::test::write_text(fx.dir / "keys.csv",
-                            "tek_hex,rolling_start,rolling_period,transmission_risk_level,report_type,days_since_onset\n" +
-                                sotto::to_hex(tek.tek.expose_secret()) + "," + std::to_string(day) + ",144,6,1,2\n");
+                            "tek_hex,rolling_start,rolling_period,transmission_risk_level,report_"
+                            "type,days_since_onset\n" +
+                                sotto::to_hex(tek.tek.expose_secret()) + "," + std::to_string(day) +
+                                ",144,6,1,2\n");
     const std::string zip = (fx.dir / "export.zip").string();
-    auto built = fx.run({"export", "build", "--keys", (fx.dir / "keys.csv").string(), "--signing-key", priv,
-                         "--key-id", "999", "--key-version", "v1", "--region", "XX", "--pad", "20", "-o", zip});
+    auto built = fx.run({"export", "build", "--keys", (fx.dir / "keys.csv").string(),
+                         "--signing-key", priv, "--key-id", "999", "--key-version", "v1",
+                         "--region", "XX", "--pad", "20", "-o", zip});
     REQUIRE(built.exit_code == 0);
 
-    auto r = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", now, "--pubkey", pub,
-                     "--key-id", "999", "--key-version", "v1", "--json", zip});
+    auto r = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", now, "--pubkey",
+                     pub, "--key-id", "999", "--key-version", "v1", "--json", zip});
     CAPTURE(r.err);
     REQUIRE(r.exit_code == 0);
     const json j = json::parse(r.out);
@@ -176,11 +192,12 @@ TEST_CASE("End to end through the CLI: export build, ingest, match", "[cli][matc
     CHECK(j["risk"]["risk_level"] == "high");
 
     // Text output names the exposure; a key bound to another id refuses the file.
-    auto text = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", now, "--pubkey", pub, zip});
+    auto text = fx.run(
+        {"match", "--store", fx.store, "--key-file", fx.key, "--now", now, "--pubkey", pub, zip});
     CHECK(text.exit_code == 0);
     CHECK(text.out.find("risk (Corona-Warn-App): high") != std::string::npos);
-    auto other = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", now, "--pubkey", pub,
-                         "--key-id", "262", "--key-version", "v1", zip});
+    auto other = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", now,
+                         "--pubkey", pub, "--key-id", "262", "--key-version", "v1", zip});
     CHECK(other.exit_code == 3);
 }
 
@@ -209,10 +226,13 @@ TEST_CASE("sotto match never prints control characters a file carries", "[cli][m
     sotto::test::write_file(fx.dir / "export.bin", files->export_bin);
     sotto::test::write_file(fx.dir / "export.sig", sig);
     sotto::test::write_text(fx.dir / "empty.csv", "");
-    REQUIRE(fx.run({"ingest", "--store", fx.store, "--key-file", fx.key, (fx.dir / "empty.csv").string()}).exit_code == 0);
+    REQUIRE(fx.run({"ingest", "--store", fx.store, "--key-file", fx.key,
+                    (fx.dir / "empty.csv").string()})
+                .exit_code == 0);
     for (bool as_json : {false, true}) {
-        std::vector<std::string> args = {"match", "--store", fx.store, "--key-file", fx.key, "--pubkey", pub,
-                                         (fx.dir / "export.bin").string()};
+        std::vector<std::string> args = {
+            "match", "--store",  fx.store, "--key-file",
+            fx.key,  "--pubkey", pub,      (fx.dir / "export.bin").string()};
         if (as_json) args.push_back("--json");
         auto r = fx.run(args);
         CAPTURE(r.out, r.err);
@@ -223,24 +243,29 @@ TEST_CASE("sotto match never prints control characters a file carries", "[cli][m
     }
 }
 
-TEST_CASE("sotto match only reads: a --now far in the future deletes nothing", "[cli][match][data]") {
+TEST_CASE("sotto match only reads: a --now far in the future deletes nothing",
+          "[cli][match][data]") {
     Fixture fx;
     fx.ingest_real();
-    auto before = fx.run({"store", "stats", "--store", fx.store, "--key-file", fx.key, "--now", kNow});
+    auto before =
+        fx.run({"store", "stats", "--store", fx.store, "--key-file", fx.key, "--now", kNow});
     REQUIRE(before.exit_code == 0);
     const auto rows = json::parse(before.out)["sightings"].get<int>();
     REQUIRE(rows == 5);
     // Ten years later nothing is within the window: no match, and nothing deleted either.
-    auto r = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", "1930000000", "--pubkey",
-                     cwa("cwa_prod_public_key_262-v1.pem"), "--json", cwa("export.bin")});
+    auto r =
+        fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", "1930000000",
+                "--pubkey", cwa("cwa_prod_public_key_262-v1.pem"), "--json", cwa("export.bin")});
     REQUIRE(r.exit_code == 0);
     CHECK(json::parse(r.out)["matches"].empty());
     CHECK(json::parse(r.out)["sightings_checked"] == 0);
-    auto after = fx.run({"store", "stats", "--store", fx.store, "--key-file", fx.key, "--now", kNow});
+    auto after =
+        fx.run({"store", "stats", "--store", fx.store, "--key-file", fx.key, "--now", kNow});
     CHECK(json::parse(after.out)["sightings"].get<int>() == rows);
     // And with --now before the captures (replaying): the later sightings are not used.
-    auto early = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", "1613700000", "--pubkey",
-                         cwa("cwa_prod_public_key_262-v1.pem"), "--json", cwa("export.bin")});
+    auto early =
+        fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", "1613700000",
+                "--pubkey", cwa("cwa_prod_public_key_262-v1.pem"), "--json", cwa("export.bin")});
     REQUIRE(early.exit_code == 0);
     CHECK(json::parse(early.out)["sightings_checked"] == 0);
 }
@@ -250,7 +275,8 @@ TEST_CASE("sotto match records results once per verified file and never for --no
     Fixture fx;
     fx.ingest_real();
     auto stats = [&] {
-        auto s = fx.run({"store", "stats", "--store", fx.store, "--key-file", fx.key, "--now", kNow});
+        auto s =
+            fx.run({"store", "stats", "--store", fx.store, "--key-file", fx.key, "--now", kNow});
         REQUIRE(s.exit_code == 0);
         return json::parse(s.out);
     };
@@ -262,10 +288,11 @@ TEST_CASE("sotto match records results once per verified file and never for --no
     CHECK(stats()["exposure_records"] == 0);
     CHECK(stats()["processed_files"] == 0);
 
-    const std::vector<std::string> verified = {"match", "--store", fx.store, "--key-file", fx.key,
-                                               "--now", kNow, "--pubkey",
-                                               cwa("cwa_prod_public_key_262-v1.pem"), "--json",
-                                               cwa("export.bin")};
+    const std::vector<std::string> verified = {
+        "match",      "--store",        fx.store,
+        "--key-file", fx.key,           "--now",
+        kNow,         "--pubkey",       cwa("cwa_prod_public_key_262-v1.pem"),
+        "--json",     cwa("export.bin")};
     auto first = fx.run(verified);
     REQUIRE(first.exit_code == 0);
     const auto records = stats()["exposure_records"].get<int>();

@@ -8,11 +8,13 @@
 
 using namespace sotto::test;
 
-TEST_CASE("sotto status prints the daemon's JSON line and fails cleanly without a daemon", "[cli][status]") {
+TEST_CASE("sotto status prints the daemon's JSON line and fails cleanly without a daemon",
+          "[cli][status]") {
     TempDir dir;
     const std::string sock = (dir / "status.sock").string();
     {
-        auto server = sotto::sottod::StatusServer::start(sock, [] { return std::string(R"({"heard":{"accepted":1}})"); });
+        auto server = sotto::sottod::StatusServer::start(
+            sock, [] { return std::string(R"({"heard":{"accepted":1}})"); });
         REQUIRE(server);
         auto r = run_process({cli_path(), "status", "--socket", sock, "--json"});
         CHECK(r.exit_code == 0);

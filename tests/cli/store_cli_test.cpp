@@ -54,37 +54,40 @@ bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == s.siz
 
 }  // namespace
 
-TEST_CASE("sotto ingest stores valid lines, reports invalid ones by line number, and stats counts them",
-          "[cli][store]") {
+TEST_CASE(
+    "sotto ingest stores valid lines, reports invalid ones by line number, and stats counts them",
+    "[cli][store]") {
     TempDir dir;
     const auto key = secret_file(dir, "key", kKeyHex + "\n");
     const auto db = (dir / "s.db").string();
     const std::string csv =
-        "# unix_seconds,rssi_dbm,service_data_hex\n"               // 1: comment
-        "1699999000,-60," + kSd1 + "\n" +                          // 2
-        "1699999004,-65," + kSd1 + "\n" +                          // 3: same RPI, same interval
-        "1699999004,-65," + kSd1.substr(0, 38) + "\n" +            // 4: 19 bytes: not a beacon
-        "\n" +                                                     // 5: blank
-        "1699999100,-200," + kSd2 + "\n" +                         // 6: RSSI out of range
-        "abc,-50," + kSd2 + "\n" +                                 // 7: time not an integer
-        "1699999100,-50\n" +                                       // 8: two fields
-        "1699999100,-50," + kSd2 + ",extra\n" +                    // 9: four fields
-        "1699999100,-50,zz" + kSd2.substr(2) + "\n" +              // 10: not hex
-        "1699999100,-50,02011a03036ffd17166ffd" + kSd2 + "\n" +    // 11: advertising data, iOS
-        "1699999200,-55,03036ffd17166ffd" + kSd3 + "\n" +          // 12: advertising data, Android
-        "1699999200,-55,03036ffd17166ffe" + kSd3 + "\n" +          // 13: wrong UUID
-        "1800000000,-55," + kSd3 + "\n" +                          // 14: in the future
-        "1600000000,-55," + kSd3 + "\n" +                          // 15: older than retention
-        "1699999800, -58 , " + kSd3 + " \r\n";                     // 16: spaces and CRLF are fine
+        "# unix_seconds,rssi_dbm,service_data_hex\n"  // 1: comment
+        "1699999000,-60," +
+        kSd1 + "\n" +                                            // 2
+        "1699999004,-65," + kSd1 + "\n" +                        // 3: same RPI, same interval
+        "1699999004,-65," + kSd1.substr(0, 38) + "\n" +          // 4: 19 bytes: not a beacon
+        "\n" +                                                   // 5: blank
+        "1699999100,-200," + kSd2 + "\n" +                       // 6: RSSI out of range
+        "abc,-50," + kSd2 + "\n" +                               // 7: time not an integer
+        "1699999100,-50\n" +                                     // 8: two fields
+        "1699999100,-50," + kSd2 + ",extra\n" +                  // 9: four fields
+        "1699999100,-50,zz" + kSd2.substr(2) + "\n" +            // 10: not hex
+        "1699999100,-50,02011a03036ffd17166ffd" + kSd2 + "\n" +  // 11: advertising data, iOS
+        "1699999200,-55,03036ffd17166ffd" + kSd3 + "\n" +        // 12: advertising data, Android
+        "1699999200,-55,03036ffd17166ffe" + kSd3 + "\n" +        // 13: wrong UUID
+        "1800000000,-55," + kSd3 + "\n" +                        // 14: in the future
+        "1600000000,-55," + kSd3 + "\n" +                        // 15: older than retention
+        "1699999800, -58 , " + kSd3 + " \r\n";                   // 16: spaces and CRLF are fine
     sotto::test::write_text(dir / "in.csv", csv);
-    auto r = sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", kNow,
-                        (dir / "in.csv").string()});
+    auto r = sotto_cli(
+        {"ingest", "--store", db, "--key-file", key, "--now", kNow, (dir / "in.csv").string()});
     CHECK(r.exit_code == 0);
     CHECK(r.out == "ingested 5 sightings (4 new RPI-interval rows), 9 invalid lines\n");
     const auto err = lines_of(r.err);
     REQUIRE(err.size() == 9);
-    const std::vector<std::string> numbers = {"line 4:", "line 6:", "line 7:", "line 8:", "line 9:",
-                                              "line 10:", "line 13:", "line 14:", "line 15:"};
+    const std::vector<std::string> numbers = {
+        "line 4:",  "line 6:",  "line 7:",  "line 8:", "line 9:",
+        "line 10:", "line 13:", "line 14:", "line 15:"};
     for (std::size_t i = 0; i < err.size(); ++i) {
         CAPTURE(err[i]);
         CHECK(err[i].rfind(numbers[i], 0) == 0);
@@ -97,11 +100,13 @@ TEST_CASE("sotto ingest stores valid lines, reports invalid ones by line number,
 
     auto st = sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", kNow});
     CHECK(st.exit_code == 0);
-    CHECK(st.out == "{\"sightings\":4,\"rpis\":3,\"days\":1,\"own_keys\":0,\"exposure_records\":0,\"processed_files\":0}\n");
+    CHECK(st.out ==
+          "{\"sightings\":4,\"rpis\":3,\"days\":1,\"own_keys\":0,\"exposure_records\":0,"
+          "\"processed_files\":0}\n");
 
     // The same file again: no new rows, the packets merge into the existing ones.
-    auto again = sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", kNow,
-                            (dir / "in.csv").string()});
+    auto again = sotto_cli(
+        {"ingest", "--store", db, "--key-file", key, "--now", kNow, (dir / "in.csv").string()});
     CHECK(again.exit_code == 0);
     CHECK(again.out == "ingested 5 sightings (0 new RPI-interval rows), 9 invalid lines\n");
     auto v = sotto_cli({"store", "verify", "--store", db, "--key-file", key, "--now", kNow});
@@ -115,10 +120,12 @@ TEST_CASE("sotto ingest reads stdin and replays old captures with --now", "[cli]
     const auto db = (dir / "s.db").string();
     // A capture from April 2020, replayed with the clock of its day.
     const std::string csv = "1585785600,-60," + kSd1 + "\n1585785900,-61," + kSd2 + "\n";
-    auto r = sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", "1585790000", "-"}, csv);
+    auto r =
+        sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", "1585790000", "-"}, csv);
     CHECK(r.exit_code == 0);
     CHECK(r.out == "ingested 2 sightings (2 new RPI-interval rows), 0 invalid lines\n");
-    auto then = sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
+    auto then =
+        sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
     CHECK(then.out.rfind("{\"sightings\":2,\"rpis\":2,\"days\":1,\"own_keys\":0", 0) == 0);
     // Reading never deletes, whatever the clock says (2100-01-01 here).
     for (const char* when : {"4102444800", "1586000000"}) {
@@ -132,13 +139,16 @@ TEST_CASE("sotto ingest reads stdin and replays old captures with --now", "[cli]
     CHECK(today.exit_code == 0);
     CHECK(today.out == "ingested 0 sightings (0 new RPI-interval rows), 2 invalid lines\n");
     CHECK(today.err.find("clock") != std::string::npos);
-    auto kept = sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
+    auto kept =
+        sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
     CHECK(kept.out.rfind("{\"sightings\":2,", 0) == 0);
     // An explicit --now is the operator's word for the time: 14 days later the data is gone.
     auto later = sotto_cli({"ingest", "--store", db, "--key-file", key, "--now",
-                            std::to_string(1585790000 + 14 * 86400), "-"}, "");
+                            std::to_string(1585790000 + 14 * 86400), "-"},
+                           "");
     CHECK(later.exit_code == 0);
-    auto gone = sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
+    auto gone =
+        sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
     CHECK(gone.out.rfind("{\"sightings\":0,\"rpis\":0,\"days\":0", 0) == 0);
 }
 
@@ -169,8 +179,9 @@ TEST_CASE("Key and passphrase files are checked: content, and no access for grou
     for (const auto& c : bad) {
         CAPTURE(c.name);
         const auto f = secret_file(dir, c.name, c.content, c.mode);
-        auto r = sotto_cli({"ingest", "--store", db, c.passphrase ? "--passphrase-file" : "--key-file",
-                            f, "--now", kNow, in});
+        auto r =
+            sotto_cli({"ingest", "--store", db, c.passphrase ? "--passphrase-file" : "--key-file",
+                       f, "--now", kNow, in});
         CHECK(r.exit_code == 2);
         CHECK(one_line(r.err));
         CHECK(r.out.empty());
@@ -196,9 +207,11 @@ TEST_CASE("Key and passphrase files are checked: content, and no access for grou
     }
     CHECK_FALSE(std::filesystem::exists(db));
     // The good ones work: a key with a trailing newline, a passphrase with one.
-    CHECK(sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", kNow, in}).exit_code == 0);
+    CHECK(sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", kNow, in}).exit_code ==
+          0);
     const auto db2 = (dir / "p.db").string();
-    CHECK(sotto_cli({"ingest", "--store", db2, "--passphrase-file", pw, "--now", kNow, in}).exit_code == 0);
+    CHECK(sotto_cli({"ingest", "--store", db2, "--passphrase-file", pw, "--now", kNow, in})
+              .exit_code == 0);
 }
 
 TEST_CASE("Store commands fail cleanly on a missing store, a wrong key or a damaged file",
@@ -215,7 +228,8 @@ TEST_CASE("Store commands fail cleanly on a missing store, a wrong key or a dama
     CHECK_FALSE(std::filesystem::exists(db));
     sotto::test::write_text(dir / "in.csv", "1699999000,-60," + kSd1 + "\n");
     REQUIRE(sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", kNow,
-                       (dir / "in.csv").string()}).exit_code == 0);
+                       (dir / "in.csv").string()})
+                .exit_code == 0);
 
     auto wrong = sotto_cli({"store", "stats", "--store", db, "--key-file", other, "--now", kNow});
     CHECK(wrong.exit_code == 1);
@@ -235,7 +249,8 @@ TEST_CASE("Store commands fail cleanly on a missing store, a wrong key or a dama
     CHECK(v.err.find("kStorageCorrupt") != std::string::npos);
     // A plain file is not a store.
     sotto::test::write_text(dir / "plain.db", "not a database at all, just text\n");
-    auto n = sotto_cli({"store", "stats", "--store", (dir / "plain.db").string(), "--key-file", key});
+    auto n =
+        sotto_cli({"store", "stats", "--store", (dir / "plain.db").string(), "--key-file", key});
     CHECK(n.exit_code == 1);
     CHECK(n.err.find("kStorageNotAStore") != std::string::npos);
 }
@@ -246,22 +261,28 @@ TEST_CASE("sotto store rekey switches credentials and erase removes every file",
     const auto key2 = secret_file(dir, "key2", std::string(64, 'b'));
     const auto pw = secret_file(dir, "pw", "a long passphrase\n");
     const auto db = (dir / "s.db").string();
-    sotto::test::write_text(dir / "in.csv", "1699999000,-60," + kSd1 + "\n1699999000,-60," + kSd2 + "\n");
+    sotto::test::write_text(dir / "in.csv",
+                            "1699999000,-60," + kSd1 + "\n1699999000,-60," + kSd2 + "\n");
     REQUIRE(sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", kNow,
-                       (dir / "in.csv").string()}).exit_code == 0);
+                       (dir / "in.csv").string()})
+                .exit_code == 0);
 
-    auto r1 = sotto_cli({"store", "rekey", "--store", db, "--key-file", key, "--new-passphrase-file",
-                         pw, "--now", kNow});
+    auto r1 = sotto_cli({"store", "rekey", "--store", db, "--key-file", key,
+                         "--new-passphrase-file", pw, "--now", kNow});
     CHECK(r1.exit_code == 0);
     CHECK(r1.out == "rekeyed\n");
-    CHECK(sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", kNow}).exit_code == 1);
+    CHECK(
+        sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", kNow}).exit_code ==
+        1);
     auto st = sotto_cli({"store", "stats", "--store", db, "--passphrase-file", pw, "--now", kNow});
     CHECK(st.out.rfind("{\"sightings\":2,", 0) == 0);
     auto r2 = sotto_cli({"store", "rekey", "--store", db, "--passphrase-file", pw, "--new-key-file",
                          key2, "--now", kNow});
     CHECK(r2.exit_code == 0);
-    CHECK(sotto_cli({"store", "stats", "--store", db, "--passphrase-file", pw, "--now", kNow}).exit_code == 1);
-    CHECK(sotto_cli({"store", "verify", "--store", db, "--key-file", key2, "--now", kNow}).exit_code == 0);
+    CHECK(sotto_cli({"store", "stats", "--store", db, "--passphrase-file", pw, "--now", kNow})
+              .exit_code == 1);
+    CHECK(sotto_cli({"store", "verify", "--store", db, "--key-file", key2, "--now", kNow})
+              .exit_code == 0);
 
     // No command ever prints key material.
     for (const auto& res : {r1, r2, st})

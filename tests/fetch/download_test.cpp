@@ -17,7 +17,8 @@ using namespace sotto::fetch;
 using namespace sotto::test::fetch;
 namespace fs = std::filesystem;
 
-TEST_CASE("A first round downloads every listed file into the spool with its SHA-256", "[fetch][http]") {
+TEST_CASE("A first round downloads every listed file into the spool with its SHA-256",
+          "[fetch][http]") {
     Bucket b;
     const auto za = b.pub.publish(b.root, kA, 0xa0);
     const auto zb = b.pub.publish(b.root, kB, 0xb0);
@@ -45,7 +46,8 @@ TEST_CASE("A first round downloads every listed file into the spool with its SHA
     CHECK(progress_calls > 0);
 }
 
-TEST_CASE("A second round sends a conditional index request and downloads nothing", "[fetch][http]") {
+TEST_CASE("A second round sends a conditional index request and downloads nothing",
+          "[fetch][http]") {
     Bucket b;
     b.pub.publish(b.root, kA, 0xa0);
     write_index(b.root, {kA});
@@ -86,7 +88,8 @@ TEST_CASE("A changed index brings only the new file", "[fetch][http]") {
     CHECK(server.count(kB) == 1);
 }
 
-TEST_CASE("A file downloaded but not marked used is offered again without a download", "[fetch][http]") {
+TEST_CASE("A file downloaded but not marked used is offered again without a download",
+          "[fetch][http]") {
     Bucket b;
     const auto za = b.pub.publish(b.root, kA, 0xa0);
     write_index(b.root, {kA});
@@ -144,10 +147,12 @@ TEST_CASE("After a restart nothing already used is downloaded or offered again",
     // mark_used is refused for an unknown file or a wrong hash.
     std::array<std::uint8_t, 32> wrong{};
     CHECK(d.mark_used(kA, wrong).error().code == ErrorCode::kFailedPrecondition);
-    CHECK(d.mark_used("other.zip", entry(*r, kA).sha256).error().code == ErrorCode::kFailedPrecondition);
+    CHECK(d.mark_used("other.zip", entry(*r, kA).sha256).error().code ==
+          ErrorCode::kFailedPrecondition);
 }
 
-TEST_CASE("With revalidation the server's 304 is counted and no body is downloaded again", "[fetch][http]") {
+TEST_CASE("With revalidation the server's 304 is counted and no body is downloaded again",
+          "[fetch][http]") {
     Bucket b;
     b.pub.publish(b.root, kA, 0xa0);
     write_index(b.root, {kA});
@@ -205,7 +210,8 @@ TEST_CASE("Identical content under a new name is not handed out twice", "[fetch]
     CHECK(server.count(kC) == 1);
 }
 
-TEST_CASE("A used file that leaves the index and comes back is not offered again", "[fetch][http]") {
+TEST_CASE("A used file that leaves the index and comes back is not offered again",
+          "[fetch][http]") {
     Bucket b;
     b.pub.publish(b.root, kA, 0xa0);
     b.pub.publish(b.root, kB, 0xb0);
@@ -302,4 +308,3 @@ TEST_CASE("A corrupted state file is reported and rebuilt", "[fetch][http]") {
     CHECK_FALSE(next->state_was_damaged);
     CHECK(entry(*next, kA).status == FileStatus::kUnchanged);
 }
-

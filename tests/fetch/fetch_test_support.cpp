@@ -18,14 +18,16 @@ namespace sotto::test::fetch {
 
 KeyServer::KeyServer(std::filesystem::path root) : root_(std::move(root)) { start({}); }
 
-KeyServer::KeyServer(std::filesystem::path root, const std::filesystem::path& cert, const std::filesystem::path& key)
+KeyServer::KeyServer(std::filesystem::path root, const std::filesystem::path& cert,
+                     const std::filesystem::path& key)
     : root_(std::move(root)), tls_(true) {
     start({cert.string(), key.string()});
 }
 
 void KeyServer::start(const std::vector<std::string>& extra_args) {
     log_ = root_.parent_path() / (root_.filename().string() + ".requests.log");
-    std::vector<std::string> argv = {"python3", SOTTO_KEY_SERVER_PATH, root_.string(), log_.string()};
+    std::vector<std::string> argv = {"python3", SOTTO_KEY_SERVER_PATH, root_.string(),
+                                     log_.string()};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
@@ -75,7 +77,8 @@ std::vector<LoggedRequest> KeyServer::requests() const {
     std::vector<LoggedRequest> out;
     std::ifstream in(log_);
     LoggedRequest r;
-    while (in >> r.path >> r.status >> r.if_none_match >> r.user_agent >> r.header_names) out.push_back(r);
+    while (in >> r.path >> r.status >> r.if_none_match >> r.user_agent >> r.header_names)
+        out.push_back(r);
     return out;
 }
 
@@ -101,8 +104,9 @@ Publisher::Publisher() : signer(new_signer()) {
     REQUIRE(trust.add_pem("test", "v1", *pem));
 }
 
-std::vector<std::uint8_t> Publisher::publish(const std::filesystem::path& dir, const std::string& rel,
-                                             std::uint8_t fill, int n) const {
+std::vector<std::uint8_t> Publisher::publish(const std::filesystem::path& dir,
+                                             const std::string& rel, std::uint8_t fill,
+                                             int n) const {
     std::vector<core::DiagnosisKey> keys;
     for (int i = 0; i < n; ++i) {
         std::string h;
@@ -112,8 +116,8 @@ std::vector<std::uint8_t> Publisher::publish(const std::filesystem::path& dir, c
             h.push_back(digits[v >> 4]);
             h.push_back(digits[v & 15]);
         }
-        keys.push_back(test::keyfile::make_key(h, 2690000 + static_cast<std::uint32_t>(i) * 144, 144, 1,
-                                               core::ReportType::kConfirmedTest));
+        keys.push_back(test::keyfile::make_key(h, 2690000 + static_cast<std::uint32_t>(i) * 144,
+                                               144, 1, core::ReportType::kConfirmedTest));
     }
     keyfile::ExportWriteOptions o;
     o.key_id = "test";
@@ -137,16 +141,19 @@ void write_index(const std::filesystem::path& dir, const std::vector<std::string
     write_text(dir / "index.txt", text);
 }
 
-sotto::fetch::Downloader make_downloader(const std::string& source, const std::filesystem::path& work,
+sotto::fetch::Downloader make_downloader(const std::string& source,
+                                         const std::filesystem::path& work,
                                          const sotto::fetch::DownloadOptions& options) {
     auto d = sotto::fetch::Downloader::create(
         sotto::fetch::Source{source},
-        std::make_unique<sotto::fetch::FileFetchState>(work / "fetch.state"), work / "spool", options);
+        std::make_unique<sotto::fetch::FileFetchState>(work / "fetch.state"), work / "spool",
+        options);
     REQUIRE(d);
     return std::move(*d);
 }
 
-const sotto::fetch::FetchedFile& entry(const sotto::fetch::FetchReport& r, const std::string& path) {
+const sotto::fetch::FetchedFile& entry(const sotto::fetch::FetchReport& r,
+                                       const std::string& path) {
     for (const auto& f : r.files) {
         if (f.path == path) return f;
     }
@@ -164,10 +171,11 @@ void Bucket::mode(const std::string& rel, const std::string& m) const {
 }
 
 void make_tls_certificate(const std::filesystem::path& dir) {
-    auto r = run_process({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                          "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                          "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout",
-                          (dir / "key.pem").string(), "-out", (dir / "cert.pem").string()});
+    auto r =
+        run_process({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                     "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                     "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout",
+                     (dir / "key.pem").string(), "-out", (dir / "cert.pem").string()});
     REQUIRE(r.exit_code == 0);
 }
 

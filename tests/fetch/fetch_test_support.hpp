@@ -34,7 +34,8 @@ class KeyServer {
 public:
     explicit KeyServer(std::filesystem::path root);
     /// Serves https with this certificate and key (PEM files).
-    KeyServer(std::filesystem::path root, const std::filesystem::path& cert, const std::filesystem::path& key);
+    KeyServer(std::filesystem::path root, const std::filesystem::path& cert,
+              const std::filesystem::path& key);
     ~KeyServer();
     KeyServer(const KeyServer&) = delete;
     KeyServer& operator=(const KeyServer&) = delete;
@@ -75,7 +76,8 @@ struct Publisher {
 void write_index(const std::filesystem::path& dir, const std::vector<std::string>& paths);
 
 /// A downloader over `source` with its state file and spool under `work`.
-sotto::fetch::Downloader make_downloader(const std::string& source, const std::filesystem::path& work,
+sotto::fetch::Downloader make_downloader(const std::string& source,
+                                         const std::filesystem::path& work,
                                          const sotto::fetch::DownloadOptions& options = {});
 
 /// The report entry for `path` (fails the test if missing).

@@ -26,21 +26,23 @@ TEST_CASE("A Google-style index lists its export paths in order", "[fetch][index
     CHECK(idx->lines_refused == 0);
 }
 
-TEST_CASE("Hostile index lines are refused and counted while good lines survive", "[fetch][index]") {
+TEST_CASE("Hostile index lines are refused and counted while good lines survive",
+          "[fetch][index]") {
     const std::string long_line = std::string(600, 'a') + ".zip";
-    const std::string text = "../x.zip\n"
-                             "/etc/passwd.zip\n"
-                             "https://evil.example/x.zip\n"
-                             "a/../../b.zip\n"
-                             "a//b.zip\n"
-                             "./a.zip\n"
-                             "a/%2e%2e/b.zip\n"
-                             "a b.zip\n"
-                             "a\\b.zip\n"
-                             "notazip.txt\n"
-                             "good/one.zip\n"
-                             "a\x01.zip\n" +
-                             long_line + "\n" + "good/one.zip\n";
+    const std::string text =
+        "../x.zip\n"
+        "/etc/passwd.zip\n"
+        "https://evil.example/x.zip\n"
+        "a/../../b.zip\n"
+        "a//b.zip\n"
+        "./a.zip\n"
+        "a/%2e%2e/b.zip\n"
+        "a b.zip\n"
+        "a\\b.zip\n"
+        "notazip.txt\n"
+        "good/one.zip\n"
+        "a\x01.zip\n" +
+        long_line + "\n" + "good/one.zip\n";
     auto idx = parse_index(text);
     REQUIRE(idx);
     REQUIRE(idx->entries.size() == 1);
@@ -83,10 +85,11 @@ TEST_CASE("https is allowed to any host and plain http only to loopback", "[fetc
     CHECK(check_url("http://localhost:1/x"));
     CHECK(check_url("http://[::1]:9/x"));
 
-    for (const char* refused : {"http://192.0.2.1/keys", "http://example.com/", "http://localhost.evil.example/",
-                                "http://127.0.0.1.nip.io/", "http://[::ffff:c000:201]/", "http://0.0.0.0/",
-                                "ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://127.0.0.1/",
-                                "https://user:secret@example.com/", "http://10.0.0.1/"}) {
+    for (const char* refused :
+         {"http://192.0.2.1/keys", "http://example.com/", "http://localhost.evil.example/",
+          "http://127.0.0.1.nip.io/", "http://[::ffff:c000:201]/", "http://0.0.0.0/",
+          "ftp://127.0.0.1/x", "file:///etc/passwd", "gopher://127.0.0.1/",
+          "https://user:secret@example.com/", "http://10.0.0.1/"}) {
         CAPTURE(refused);
         auto r = check_url(refused);
         REQUIRE_FALSE(r);
@@ -103,7 +106,8 @@ TEST_CASE("Redirects never downgrade an https source to plain http", "[fetch][ur
     CHECK(check_redirect("https://a.example/x.zip", "https://b.example/x.zip"));
     CHECK(check_redirect("http://127.0.0.1:1/x.zip", "http://127.0.0.1:2/y.zip"));
     CHECK(check_redirect("http://127.0.0.1:1/x.zip", "https://b.example/y.zip"));
-    for (const char* target : {"http://127.0.0.1:8080/admin", "http://localhost/x", "http://[::1]/x"}) {
+    for (const char* target :
+         {"http://127.0.0.1:8080/admin", "http://localhost/x", "http://[::1]/x"}) {
         CAPTURE(target);
         auto r = check_redirect("https://a.example/x.zip", target);
         REQUIRE_FALSE(r);

@@ -92,7 +92,8 @@ TEST_CASE("A redirect loop and a 304 to an unconditional request are errors", "[
 TEST_CASE("A source URL with a query or fragment is refused", "[fetch][http]") {
     test::TempDir tmp;
     for (const char* url : {"https://example.com/bucket?token=1", "https://example.com/bucket#x"}) {
-        auto d = Downloader::create(Source{url}, std::make_unique<FileFetchState>(tmp / "s"), tmp / "spool");
+        auto d = Downloader::create(Source{url}, std::make_unique<FileFetchState>(tmp / "s"),
+                                    tmp / "spool");
         REQUIRE_FALSE(d);
         CHECK(d.error().code == ErrorCode::kInvalidArgument);
     }
@@ -159,8 +160,9 @@ TEST_CASE("An index over its size cap is refused", "[fetch][http]") {
 TEST_CASE("Hostile index lines are never requested", "[fetch][http]") {
     Bucket b;
     b.pub.publish(b.root, kA, 0xa0);
-    test::write_text(b.root / "index.txt", std::string("../secret.zip\n/abs.zip\nhttp://192.0.2.1/x.zip\n") +
-                                               std::string(5000, 'a') + ".zip\n" + kA + "\n");
+    test::write_text(b.root / "index.txt",
+                     std::string("../secret.zip\n/abs.zip\nhttp://192.0.2.1/x.zip\n") +
+                         std::string(5000, 'a') + ".zip\n" + kA + "\n");
     KeyServer server(b.root);
     auto d = make_downloader(server.url(), b.work, quick_options());
     auto r = d.fetch_round();
@@ -173,10 +175,12 @@ TEST_CASE("Hostile index lines are never requested", "[fetch][http]") {
 
 TEST_CASE("Plain http to a non-loopback host is refused before any connection", "[fetch][http]") {
     test::TempDir tmp;
-    for (const char* url : {"http://192.0.2.1/bucket", "http://example.com/bucket", "ftp://127.0.0.1/x"}) {
+    for (const char* url :
+         {"http://192.0.2.1/bucket", "http://example.com/bucket", "ftp://127.0.0.1/x"}) {
         CAPTURE(url);
         const auto t0 = std::chrono::steady_clock::now();
-        auto d = Downloader::create(Source{url}, std::make_unique<FileFetchState>(tmp / "s"), tmp / "spool");
+        auto d = Downloader::create(Source{url}, std::make_unique<FileFetchState>(tmp / "s"),
+                                    tmp / "spool");
         REQUIRE_FALSE(d);
         CHECK(d.error().code == ErrorCode::kNetworkRefused);
         CHECK(seconds_since(t0) < 0.5);
@@ -213,7 +217,8 @@ TEST_CASE("A progress callback that returns false cancels the round", "[fetch][h
     write_index(b.root, {kA, kB});
     KeyServer server(b.root);
     auto d = make_downloader(server.url(), b.work, quick_options());
-    auto r = d.fetch_round([](const std::string& path, std::uint64_t, std::uint64_t) { return path == "index.txt"; });
+    auto r = d.fetch_round(
+        [](const std::string& path, std::uint64_t, std::uint64_t) { return path == "index.txt"; });
     REQUIRE(r);
     CHECK(r->count(FileStatus::kFailed) == 2);
     CHECK(server.count(kB) == 0);

@@ -27,8 +27,9 @@ std::size_t verify_and_use(Downloader& d, const FetchReport& r, const keyfile::T
     for (const auto& f : r.files) {
         if (f.status != FileStatus::kNew && f.status != FileStatus::kPending) continue;
         std::vector<core::DiagnosisKey> keys;
-        auto info = keyfile::read_export_zip(f.spool_file, trust, keyfile::VerifyMode::kRequireSignature,
-                                             [&](core::DiagnosisKey&& k) { keys.push_back(std::move(k)); });
+        auto info =
+            keyfile::read_export_zip(f.spool_file, trust, keyfile::VerifyMode::kRequireSignature,
+                                     [&](core::DiagnosisKey&& k) { keys.push_back(std::move(k)); });
         if (!info) {
             refused.push_back(f.path);  // candidates discarded, file not marked: retried later
             continue;
@@ -41,8 +42,9 @@ std::size_t verify_and_use(Downloader& d, const FetchReport& r, const keyfile::T
 
 }  // namespace
 
-TEST_CASE("A badly signed or unsigned download is refused by the verifier while the others are used",
-          "[fetch][verify]") {
+TEST_CASE(
+    "A badly signed or unsigned download is refused by the verifier while the others are used",
+    "[fetch][verify]") {
     test::TempDir tmp;
     const fs::path root = tmp / "bucket";
     fs::create_directories(root);
@@ -51,7 +53,7 @@ TEST_CASE("A badly signed or unsigned download is refused by the verifier while 
     pub.publish(root, "x/good1.zip", 0x10, 4);
     pub.publish(root, "x/good2.zip", 0x20, 5);
     impostor.publish(root, "x/forged.zip", 0x30, 6);
-    {   // an unsigned zip: good1's export.bin without export.sig (other zip bytes)
+    {  // an unsigned zip: good1's export.bin without export.sig (other zip bytes)
         auto zip = test::read_file(root / "x/good1.zip");
         auto bin = test::keyfile::unzip_entry(zip, "export.bin");
         test::write_file(root / "x/unsigned.zip", test::keyfile::zip_of({{"export.bin", bin}}));
@@ -111,7 +113,8 @@ TEST_CASE("A local directory with an index is read like the bucket", "[fetch][di
     CHECK(again->count(FileStatus::kUnchanged) == 2);
 }
 
-TEST_CASE("A local directory without an index offers its zips in name order", "[fetch][directory]") {
+TEST_CASE("A local directory without an index offers its zips in name order",
+          "[fetch][directory]") {
     test::TempDir tmp;
     const fs::path root = tmp / "zips";
     Publisher pub;
@@ -142,8 +145,8 @@ TEST_CASE("A local directory without an index offers its zips in name order", "[
     REQUIRE(capped);
     CHECK(capped->count(FileStatus::kFailed) == 3);
     CHECK(capped->files[0].error.code == ErrorCode::kNetworkTooLarge);
-    auto missing = Downloader::create(Source{(tmp / "nope").string()}, std::make_unique<FileFetchState>(tmp / "s"),
-                                      tmp / "spool");
+    auto missing = Downloader::create(Source{(tmp / "nope").string()},
+                                      std::make_unique<FileFetchState>(tmp / "s"), tmp / "spool");
     REQUIRE_FALSE(missing);
     CHECK(missing.error().code == ErrorCode::kInvalidArgument);
 }

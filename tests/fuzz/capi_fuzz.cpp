@@ -37,7 +37,8 @@ sotto_tracer* tracer() {
         const std::string path = std::string(dir) + "/fuzz.db";
         std::uint8_t key[32] = {1};
         sotto_tracer* out = nullptr;
-        if (sotto_tracer_open(&out, path.c_str(), key, sizeof key, nullptr, nullptr, nullptr, nullptr) != SOTTO_OK) {
+        if (sotto_tracer_open(&out, path.c_str(), key, sizeof key, nullptr, nullptr, nullptr,
+                              nullptr) != SOTTO_OK) {
             std::abort();
         }
         g_tracer = out;
@@ -56,7 +57,8 @@ void check_keyfile(sotto_status s, sotto_keyfile* kf) {
     known(sotto_keyfile_get_keys(nullptr, 0, &needed, kf));
     if (needed != info.keys_delivered) std::abort();
     std::vector<sotto_diagnosis_key> keys(needed);
-    if (needed > 0 && sotto_keyfile_get_keys(keys.data(), keys.size(), &needed, kf) != SOTTO_OK) std::abort();
+    if (needed > 0 && sotto_keyfile_get_keys(keys.data(), keys.size(), &needed, kf) != SOTTO_OK)
+        std::abort();
     for (const auto& k : keys) {
         if (k.rolling_period < 1 || k.rolling_period > 144) std::abort();
     }
@@ -73,8 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::uint8_t adv[31];
         std::size_t len = 0;
         sotto_beacon again;
-        if (sotto_advertising_data_encode(adv, sizeof adv, &len, &b, SOTTO_ADV_WITHOUT_FLAGS) != SOTTO_OK ||
-            sotto_payload_decode(&again, adv, len) != SOTTO_OK || std::memcmp(&again, &b, sizeof b) != 0) {
+        if (sotto_advertising_data_encode(adv, sizeof adv, &len, &b, SOTTO_ADV_WITHOUT_FLAGS) !=
+                SOTTO_OK ||
+            sotto_payload_decode(&again, adv, len) != SOTTO_OK ||
+            std::memcmp(&again, &b, sizeof b) != 0) {
             std::abort();
         }
     }

@@ -29,7 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     info.batch_num = 1;
     info.batch_size = 1;
     const std::uint8_t digest[32] = {};
-    const auto v = detail::verify_signatures(*sigs, info, std::span<const std::uint8_t, 32>(digest), empty);
-    check(v.status != SignatureStatus::kVerified && v.error.has_value() && v.error->what != nullptr);
+    const auto v =
+        detail::verify_signatures(*sigs, info, std::span<const std::uint8_t, 32>(digest), empty);
+    check(v.status != SignatureStatus::kVerified && v.error.has_value() &&
+          v.error->what != nullptr);
     return 0;
 }

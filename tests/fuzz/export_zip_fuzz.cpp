@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint64_t n = zip->entry_count();
     for (std::uint64_t i = 0; i < n && i < 16; ++i) {
         auto e = zip->entry(i);
-        if (!e || e->encrypted || !e->stored_or_deflated || e->size > (std::uint64_t{1} << 20)) continue;
+        if (!e || e->encrypted || !e->stored_or_deflated || e->size > (std::uint64_t{1} << 20))
+            continue;
         auto src = zip->open_entry(i, e->size);
         if (!src) continue;
         std::uint8_t buf[4096];

@@ -57,7 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 sotto::ble::HeardAdvertisement h;
                 h.service_uuid = static_cast<std::uint16_t>(data[i] | data[i + 1] << 8);
                 h.rssi_dbm = static_cast<std::int16_t>(data[i + 2] | data[i + 3] << 8);
-                now += static_cast<std::int64_t>(data[i + 4] | data[i + 5] << 8) - 1'000;  // may go back
+                now += static_cast<std::int64_t>(data[i + 4] | data[i + 5] << 8) -
+                       1'000;  // may go back
                 const std::size_t len = data[i + 6] % 28;
                 i += 7;
                 if (size - i < len) return 0;
@@ -67,10 +68,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 (*feed)->on_heard(h);
                 break;
             }
-            case 1: (void)(*feed)->flush(); break;
-            case 2: (void)(*feed)->tick(now); break;
-            case 3: sink.fail = !sink.fail; break;
-            default: (void)(*feed)->stop(); break;
+            case 1:
+                (void)(*feed)->flush();
+                break;
+            case 2:
+                (void)(*feed)->tick(now);
+                break;
+            case 3:
+                sink.fail = !sink.fail;
+                break;
+            default:
+                (void)(*feed)->stop();
+                break;
         }
         check((*feed)->counters());
     }

@@ -39,7 +39,8 @@ void check_state(std::string_view text) {
     auto back = decode_state(*again);
     if (!back) std::abort();
     if (back->index_entries != st->index_entries || back->files.size() != st->files.size() ||
-        back->index_etag != st->index_etag || back->index_last_modified != st->index_last_modified) {
+        back->index_etag != st->index_etag ||
+        back->index_last_modified != st->index_last_modified) {
         std::abort();
     }
     for (std::size_t i = 0; i < st->files.size(); ++i) {

@@ -26,10 +26,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (sotto::cli::parse_ingest_line(sotto::cli::trim(in), o) == nullptr) {
         check(o.rssi >= sotto::core::kMinRssiDbm && o.rssi <= sotto::core::kMaxRssiDbm);
         const std::string again = std::to_string(o.time) + "," + std::to_string(o.rssi) + "," +
-                                  sotto::to_hex(o.beacon.rpi.bytes) + sotto::to_hex(o.beacon.aem.bytes);
+                                  sotto::to_hex(o.beacon.rpi.bytes) +
+                                  sotto::to_hex(o.beacon.aem.bytes);
         sotto::core::Observation p;
         check(sotto::cli::parse_ingest_line(again, p) == nullptr);
-        check(p.time == o.time && p.rssi == o.rssi && p.beacon.rpi == o.beacon.rpi && p.beacon.aem == o.beacon.aem);
+        check(p.time == o.time && p.rssi == o.rssi && p.beacon.rpi == o.beacon.rpi &&
+              p.beacon.aem == o.beacon.aem);
     }
     // 2. The input as a stream of lines.
     if (size == 0) return 0;

@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(ready);
     std::vector<std::uint8_t> bytes(data + 1, data + size);
     if ((data[0] & 1) != 0 && bytes.size() >= 16)
-        crypto_generichash(bytes.data() + bytes.size() - 16, 16, bytes.data(), bytes.size() - 16, nullptr, 0);
+        crypto_generichash(bytes.data() + bytes.size() - 16, 16, bytes.data(), bytes.size() - 16,
+                           nullptr, 0);
     auto f = sotto::store::detail::parse_kdf_file(bytes);
     if (!f) {
         check(f.error().what != nullptr);
@@ -32,6 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(!f->entries.empty() && f->entries.size() <= 2);
     check(f->page_size >= 512 && f->page_size <= 65536 && (f->page_size & (f->page_size - 1)) == 0);
     for (const auto& e : f->entries)
-        check(e.kind == sotto::store::detail::KdfKind::kRawKey || e.kind == sotto::store::detail::KdfKind::kArgon2id13);
+        check(e.kind == sotto::store::detail::KdfKind::kRawKey ||
+              e.kind == sotto::store::detail::KdfKind::kArgon2id13);
     return 0;
 }

@@ -4,8 +4,8 @@
 // split as [2-byte little-endian length n][export.bin: n bytes][export.sig: the rest]. The trust
 // store holds the test key the seed corpus is signed with (make_keyfile_seeds.py), so the
 // verification paths run too. Invariants that must hold for any input abort the process.
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <span>
 
@@ -76,10 +76,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         run(r, delivered);
     }
     if (size >= 2) {
-        const std::size_t n = std::min<std::size_t>(data[0] | (std::size_t{data[1]} << 8), size - 2);
+        const std::size_t n =
+            std::min<std::size_t>(data[0] | (std::size_t{data[1]} << 8), size - 2);
         delivered = 0;
-        const auto r = read_export_pair(in.subspan(2, n), in.subspan(2 + n), trust(), VerifyMode::kParseOnly,
-                                        sink, options);
+        const auto r = read_export_pair(in.subspan(2, n), in.subspan(2 + n), trust(),
+                                        VerifyMode::kParseOnly, sink, options);
         run(r, delivered);
         // Require-signature mode must agree with the parse-only verdict.
         const auto strict = read_export_pair(in.subspan(2, n), in.subspan(2 + n), trust(),

@@ -14,9 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto b = decode_advertising_data(in)) {
         // Accepted: it must be exactly one of the two forms, byte for byte.
         const bool with_flags = size == 31;
-        const auto again = encode_advertising_data(*b, with_flags ? AdvertisingForm::kWithFlags
-                                                                  : AdvertisingForm::kWithoutFlags,
-                                                   with_flags ? data[2] : kDefaultAdvertisingFlags);
+        const auto again = encode_advertising_data(
+            *b, with_flags ? AdvertisingForm::kWithFlags : AdvertisingForm::kWithoutFlags,
+            with_flags ? data[2] : kDefaultAdvertisingFlags);
         if (again.size != size || std::memcmp(again.bytes.data(), data, size) != 0) std::abort();
     }
     if (auto b = decode_beacon(in); b && size == kServiceDataBytes) {
@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size >= 4) {
         MetadataBytes m{data[0], data[1], data[2], data[3]};
         if (validate_metadata(m) && !decode_metadata(m)) std::abort();  // strict implies lenient
-        if (auto d = decode_metadata(m); d && validate_metadata(m) && encode_metadata(*d) != m) std::abort();
+        if (auto d = decode_metadata(m); d && validate_metadata(m) && encode_metadata(*d) != m)
+            std::abort();
     }
     return 0;
 }

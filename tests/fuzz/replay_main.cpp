@@ -17,7 +17,8 @@ int replay(const std::filesystem::path& p) {
         std::fprintf(stderr, "cannot read %s\n", p.c_str());
         return 1;
     }
-    const std::vector<char> bytes{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+    const std::vector<char> bytes{std::istreambuf_iterator<char>(f),
+                                  std::istreambuf_iterator<char>()};
     LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
     return 0;
 }

@@ -24,13 +24,19 @@ TEST_CASE("sottod over the BlueZ mock advertises, stores heard beacons and drops
     sotto::test::BluezBus bus;  // sets DBUS_SYSTEM_BUS_ADDRESS for the child
     bus.add_adapter();
     TempDir tmp;
-    Sottod d(tmp.path(), {"--radio", "bluez", "--adapter", "hci0", "--scan-continuous", "--flush-every", "1h"});
-    json s = d.wait_for([](const json& j) { return j.at("bluetooth").at("scanning") == true &&
-                                                   j.at("bluetooth").at("advertising") == true; }, 20s);
+    Sottod d(tmp.path(),
+             {"--radio", "bluez", "--adapter", "hci0", "--scan-continuous", "--flush-every", "1h"});
+    json s = d.wait_for(
+        [](const json& j) {
+            return j.at("bluetooth").at("scanning") == true &&
+                   j.at("bluetooth").at("advertising") == true;
+        },
+        20s);
     INFO(s.dump() << "\n" << d.log());
     REQUIRE(s.at("bluetooth").at("scanning") == true);
     CHECK(bus.advertisements().size() == 1);
-    for (std::uint8_t n = 0; n < 4; ++n) bus.inject("4A:11:22:33:44:5" + std::to_string(n), -60, beacon(n));
+    for (std::uint8_t n = 0; n < 4; ++n)
+        bus.inject("4A:11:22:33:44:5" + std::to_string(n), -60, beacon(n));
     bus.inject("4A:11:22:33:44:99", -60, std::vector<std::uint8_t>(19, 1));  // one byte short
     s = d.wait_for([](const json& j) { return j.at("heard").at("accepted").get<int>() >= 4; }, 20s);
     CHECK(s.at("heard").at("accepted") == 4);

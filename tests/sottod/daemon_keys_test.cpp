@@ -24,7 +24,7 @@ using sotto::test::TempDir;
 using sotto::test::fetch::KeyServer;
 using sotto::test::sottod::Sottod;
 
-constexpr std::int64_t kDay = 1795305600;                   // Tue 2026-11-17 00:00 UTC
+constexpr std::int64_t kDay = 1795305600;  // Tue 2026-11-17 00:00 UTC
 constexpr std::int64_t kSimStartMs = (kDay + 23 * 3600 + 40 * 60) * 1000;  // 23:40 that day
 constexpr std::uint64_t kSeed = 7;
 const std::string kBucket = "exposureKeyExport-XX/";
@@ -44,7 +44,8 @@ std::vector<sotto::core::DiagnosisKey> keys(K&&... k) {
 
 /// A zip with the given keys, signed by `by` (unsigned when null).
 std::vector<std::uint8_t> export_zip(std::vector<sotto::core::DiagnosisKey> keys,
-                                     const sotto::keyfile::ExportSigner& by, bool sign, std::uint64_t seed) {
+                                     const sotto::keyfile::ExportSigner& by, bool sign,
+                                     std::uint64_t seed) {
     sotto::keyfile::ExportWriteOptions o;
     o.key_id = "test";
     o.key_version = "v1";
@@ -81,42 +82,65 @@ sotto::core::DiagnosisKey stranger_key(std::uint8_t fill) {
                                           sotto::core::ReportType::kConfirmedTest);
 }
 
-void put(const std::filesystem::path& root, const std::string& rel, const std::vector<std::uint8_t>& bytes,
-         const std::string& mode = "") {
+void put(const std::filesystem::path& root, const std::string& rel,
+         const std::vector<std::uint8_t>& bytes, const std::string& mode = "") {
     std::filesystem::create_directories((root / rel).parent_path());
     sotto::test::write_file(root / rel, bytes);
     if (!mode.empty()) sotto::test::write_text(root / (rel + ".mode"), mode + "\n");
 }
 
 std::vector<std::string> daemon_args(const KeyServer& server, const std::filesystem::path& pem) {
-    return {"--radio",       "simulated",  "--sim-peers",   "2",
-            "--sim-seed",    std::to_string(kSeed), "--sim-start", std::to_string(kSimStartMs),
-            "--sim-speed",   "600",        "--scan-continuous",
-            "--keys-url",    server.url(), "--pubkey",      pem.string(),
-            "--check-every", "1s",         "--http-timeout", "2s",
-            "--max-file-bytes", "65536"};
+    return {"--radio",
+            "simulated",
+            "--sim-peers",
+            "2",
+            "--sim-seed",
+            std::to_string(kSeed),
+            "--sim-start",
+            std::to_string(kSimStartMs),
+            "--sim-speed",
+            "600",
+            "--scan-continuous",
+            "--keys-url",
+            server.url(),
+            "--pubkey",
+            pem.string(),
+            "--check-every",
+            "1s",
+            "--http-timeout",
+            "2s",
+            "--max-file-bytes",
+            "65536"};
 }
 
-std::uint64_t num(const json& j, const char* group, const char* field) { return j.at(group).at(field).get<std::uint64_t>(); }
+std::uint64_t num(const json& j, const char* group, const char* field) {
+    return j.at(group).at(field).get<std::uint64_t>();
+}
 
 }  // namespace
 
-TEST_CASE("sottod finds an exposure in a hostile bucket, uses only the verified file, and re-downloads nothing after a restart",
-          "[sottod][keys]") {
+TEST_CASE(
+    "sottod finds an exposure in a hostile bucket, uses only the verified file, and re-downloads "
+    "nothing after a restart",
+    "[sottod][keys]") {
     TempDir tmp;
     const auto root = tmp / "bucket";
     const auto health = signer(), forger = signer();
-    put(root, kBucket + "1-good.zip", export_zip(keys(peer_key(0), stranger_key(1)), health, true, 1));
+    put(root, kBucket + "1-good.zip",
+        export_zip(keys(peer_key(0), stranger_key(1)), health, true, 1));
     put(root, kBucket + "2-unsigned.zip", export_zip(keys(peer_key(1)), health, false, 2));
     put(root, kBucket + "3-forged.zip", export_zip(keys(peer_key(1)), forger, true, 3));
-    put(root, kBucket + "5-truncated.zip", export_zip(keys(stranger_key(5)), health, true, 5), "truncate");
-    put(root, kBucket + "6-huge.zip", export_zip(keys(stranger_key(6)), health, true, 6), "endless");
+    put(root, kBucket + "5-truncated.zip", export_zip(keys(stranger_key(5)), health, true, 5),
+        "truncate");
+    put(root, kBucket + "6-huge.zip", export_zip(keys(stranger_key(6)), health, true, 6),
+        "endless");
     put(root, kBucket + "7-hang.zip", export_zip(keys(stranger_key(7)), health, true, 7), "hang");
     // The good file is published only after the daemon has heard peer 0 for a while: a sighting
-    // heard after the device obtained the file would be suspect ("heard after the key was published").
-    sotto::test::fetch::write_index(root, {kBucket + "2-unsigned.zip", kBucket + "3-forged.zip",
-                                           kBucket + "4-missing.zip", kBucket + "5-truncated.zip",
-                                           kBucket + "6-huge.zip", kBucket + "7-hang.zip"});
+    // heard after the device obtained the file would be suspect ("heard after the key was
+    // published").
+    sotto::test::fetch::write_index(
+        root, {kBucket + "2-unsigned.zip", kBucket + "3-forged.zip", kBucket + "4-missing.zip",
+               kBucket + "5-truncated.zip", kBucket + "6-huge.zip", kBucket + "7-hang.zip"});
     auto pem = health.public_key_pem();
     REQUIRE(pem);
     sotto::test::write_text(tmp / "health.pem", *pem);
@@ -129,18 +153,22 @@ TEST_CASE("sottod finds an exposure in a hostile bucket, uses only the verified 
         // 23:40 -> 01:00 simulated is 8 s. Peer 0 is heard from 23:40; its key is published at
         // 23:50 (still in use: no embargo, it is matched at once).
         const std::int64_t published = kDay + 23 * 3600 + 50 * 60;
-        d.wait_for([&](const json& j) {
-            return j.at("now").get<std::int64_t>() >= published && num(j, "heard", "accepted") > 0;
-        }, 60s);
-        sotto::test::fetch::write_index(root, {kBucket + "1-good.zip", kBucket + "2-unsigned.zip",
-                                               kBucket + "3-forged.zip", kBucket + "4-missing.zip",
-                                               kBucket + "5-truncated.zip", kBucket + "6-huge.zip",
-                                               kBucket + "7-hang.zip"});
-        const json s = d.wait_for([](const json& j) { return num(j, "keys", "files_used") >= 1; }, 60s);
+        d.wait_for(
+            [&](const json& j) {
+                return j.at("now").get<std::int64_t>() >= published &&
+                       num(j, "heard", "accepted") > 0;
+            },
+            60s);
+        sotto::test::fetch::write_index(
+            root, {kBucket + "1-good.zip", kBucket + "2-unsigned.zip", kBucket + "3-forged.zip",
+                   kBucket + "4-missing.zip", kBucket + "5-truncated.zip", kBucket + "6-huge.zip",
+                   kBucket + "7-hang.zip"});
+        const json s =
+            d.wait_for([](const json& j) { return num(j, "keys", "files_used") >= 1; }, 60s);
         INFO(s.dump() << "\n" << d.log());
         CHECK(num(s, "keys", "files_used") == 1);
-        CHECK(num(s, "keys", "files_refused") >= 2);   // unsigned and forged, every round
-        CHECK(num(s, "keys", "files_failed") >= 4);    // 404, truncated, over the cap, timeout
+        CHECK(num(s, "keys", "files_refused") >= 2);  // unsigned and forged, every round
+        CHECK(num(s, "keys", "files_failed") >= 4);   // 404, truncated, over the cap, timeout
         CHECK(num(s, "exposure", "windows") >= 1);
         CHECK(s.at("exposure").at("risk") != "none");
         CHECK(num(s, "heard", "accepted") > 0);
@@ -175,7 +203,8 @@ TEST_CASE("sottod finds an exposure in a hostile bucket, uses only the verified 
     CHECK(again.stop() == 0);
 }
 
-TEST_CASE("sottod with the wrong public key uses no file and reports no exposure", "[sottod][keys]") {
+TEST_CASE("sottod with the wrong public key uses no file and reports no exposure",
+          "[sottod][keys]") {
     TempDir tmp;
     const auto root = tmp / "bucket";
     const auto health = signer(), other = signer();
@@ -202,7 +231,8 @@ TEST_CASE("sottod with the wrong public key uses no file and reports no exposure
     CHECK(d.stop() == 0);
 }
 
-TEST_CASE("sottod keeps running and stops promptly while its key server never answers", "[sottod][keys]") {
+TEST_CASE("sottod keeps running and stops promptly while its key server never answers",
+          "[sottod][keys]") {
     TempDir tmp;
     const auto root = tmp / "bucket";
     std::filesystem::create_directories(root);
@@ -215,8 +245,9 @@ TEST_CASE("sottod keeps running and stops promptly while its key server never an
     KeyServer server(root);
     const auto dir = tmp / "daemon";
     std::filesystem::create_directories(dir);
-    Sottod d(dir, {"--radio", "simulated", "--sim-peers", "1", "--scan-continuous", "--keys-url", server.url(),
-                   "--pubkey", (tmp / "health.pem").string(), "--check-every", "1s", "--http-timeout", "1s"});
+    Sottod d(dir, {"--radio", "simulated", "--sim-peers", "1", "--scan-continuous", "--keys-url",
+                   server.url(), "--pubkey", (tmp / "health.pem").string(), "--check-every", "1s",
+                   "--http-timeout", "1s"});
     json s = d.wait_for([](const json& j) { return num(j, "keys", "rounds_failed") >= 2; }, 30s);
     INFO(s.dump() << "\n" << d.log());
     CHECK(num(s, "keys", "rounds_failed") >= 2);
@@ -227,8 +258,9 @@ TEST_CASE("sottod keeps running and stops promptly while its key server never an
     CHECK(std::chrono::steady_clock::now() - t0 < 5s);
 }
 
-TEST_CASE("sottod reads a local key directory, uses the signed file at once and refuses the forged one",
-          "[sottod][keys]") {
+TEST_CASE(
+    "sottod reads a local key directory, uses the signed file at once and refuses the forged one",
+    "[sottod][keys]") {
     TempDir tmp;
     const auto keys_dir = tmp / "keys";
     const auto health = signer(), forger = signer();
@@ -245,13 +277,14 @@ TEST_CASE("sottod reads a local key directory, uses the signed file at once and 
     sotto::test::write_text(tmp / "health.pem", *pem);
     const auto dir = tmp / "daemon";
     std::filesystem::create_directories(dir);
-    Sottod d(dir, {"--radio", "simulated", "--sim-peers", "0", "--sim-start", std::to_string(kSimStartMs), "--keys-dir",
-                   keys_dir.string(), "--pubkey", (tmp / "health.pem").string(), "--check-every", "1s"});
+    Sottod d(dir, {"--radio", "simulated", "--sim-peers", "0", "--sim-start",
+                   std::to_string(kSimStartMs), "--keys-dir", keys_dir.string(), "--pubkey",
+                   (tmp / "health.pem").string(), "--check-every", "1s"});
     const json s = d.wait_for([](const json& j) { return num(j, "keys", "rounds") >= 3; }, 30s);
     INFO(s.dump() << "\n" << d.log());
     CHECK(num(s, "keys", "files_used") == 1);
     CHECK(num(s, "keys", "files_refused") >= 3);  // the forged file, every round
-    CHECK(num(s, "keys", "checks") == 1);          // the used file is not checked again
+    CHECK(num(s, "keys", "checks") == 1);         // the used file is not checked again
     // SIGHUP does not end it (nothing to reload); SIGTERM does, cleanly.
     kill(d.pid(), SIGHUP);
     std::this_thread::sleep_for(300ms);

@@ -17,15 +17,19 @@ using nlohmann::json;
 using sotto::test::TempDir;
 using sotto::test::sottod::Sottod;
 
-std::uint64_t heard(const json& j, const char* field) { return j.at("heard").at(field).get<std::uint64_t>(); }
+std::uint64_t heard(const json& j, const char* field) {
+    return j.at("heard").at(field).get<std::uint64_t>();
+}
 }  // namespace
 
-TEST_CASE("sottod on the simulated air stores what its neighbours broadcast and flushes it on SIGTERM",
-          "[sottod][sim]") {
+TEST_CASE(
+    "sottod on the simulated air stores what its neighbours broadcast and flushes it on SIGTERM",
+    "[sottod][sim]") {
     TempDir tmp;
     // --flush-every 1h: nothing is written by time, so what the store holds after SIGTERM was
     // written by the shutdown flush.
-    Sottod d(tmp.path(), {"--radio", "simulated", "--sim-peers", "3", "--scan-continuous", "--flush-every", "1h"});
+    Sottod d(tmp.path(), {"--radio", "simulated", "--sim-peers", "3", "--scan-continuous",
+                          "--flush-every", "1h"});
     const json s = d.wait_for([](const json& j) { return heard(j, "pending") >= 20; }, 20s);
     INFO(s.dump() << "\n" << d.log());
     REQUIRE(heard(s, "pending") >= 20);
@@ -57,11 +61,13 @@ TEST_CASE("sottod alone on the simulated air hears nothing and stores nothing", 
     CHECK(sotto::test::sottod::store_stats(tmp.path()).sightings == 0);
 }
 
-TEST_CASE("sottod keeps scanning to the GAEN duty cycle unless told to scan continuously", "[sottod][sim]") {
+TEST_CASE("sottod keeps scanning to the GAEN duty cycle unless told to scan continuously",
+          "[sottod][sim]") {
     TempDir tmp;
     // 60 simulated seconds per real second: 4 s windows every 3.5-5 minutes.
     Sottod d(tmp.path(), {"--radio", "simulated", "--sim-peers", "2", "--sim-speed", "60"});
-    const json s = d.wait_for([](const json& j) { return j.at("bluetooth").at("scan_windows").get<int>() >= 3; }, 30s);
+    const json s = d.wait_for(
+        [](const json& j) { return j.at("bluetooth").at("scan_windows").get<int>() >= 3; }, 30s);
     INFO(s.dump());
     CHECK(s.at("bluetooth").at("scan_windows").get<int>() >= 3);
     // Elapsed simulated time / windows stays near the 3.5-5 min period (not continuous).
@@ -87,18 +93,22 @@ TEST_CASE("sottod refuses bad command lines with exit code 2 and a bad store key
         int code;
     };
     const std::vector<Case> cases = {
-        {{"--radio", "simulated", "--key-file", key}, 2},                                  // no --store
+        {{"--radio", "simulated", "--key-file", key}, 2},  // no --store
         {{"--radio", "carrier-pigeon", "--store", store, "--key-file", key}, 2},
         {{"--radio", "simulated", "--store", store, "--key-file", key, "--check-every", "soon"}, 2},
         {{"--radio", "simulated", "--store", store, "--key-file", key, "--check-every", "0s"}, 2},
-        {{"--radio", "simulated", "--store", store, "--key-file", key, "--keys-url", "http://127.0.0.1:1/"}, 2},
+        {{"--radio", "simulated", "--store", store, "--key-file", key, "--keys-url",
+          "http://127.0.0.1:1/"},
+         2},
         {{"--radio", "simulated", "--store", store, "--key-file", key, "--pubkey", key,
-          "--keys-dir", tmp.path().string()}, 2},                                          // not a PEM
+          "--keys-dir", tmp.path().string()},
+         2},  // not a PEM
         {{"--radio", "bluez", "--store", store, "--key-file", key, "--sim-speed", "10"}, 2},
-        {{"--radio", "simulated", "--store", store}, 2},                                   // no key, no credential
+        {{"--radio", "simulated", "--store", store}, 2},  // no key, no credential
         {{"--radio", "simulated", "--store", store, "--key-file", (tmp / "missing").string()}, 1},
         {{"--radio", "simulated", "--store", store, "--key-file", key, "--keys-url",
-          "http://example.com/keys", "--pubkey", pem}, 2},                                 // plain http, not loopback
+          "http://example.com/keys", "--pubkey", pem},
+         2},  // plain http, not loopback
     };
     for (const auto& c : cases) {
         std::vector<std::string> argv = {sottod};
@@ -113,16 +123,25 @@ TEST_CASE("sottod refuses bad command lines with exit code 2 and a bad store key
     CHECK(help.out.find("--keys-url") != std::string::npos);
 }
 
-TEST_CASE("sottod reads its store key from the systemd credential directory and refuses a wrong key",
-          "[sottod][usage]") {
+TEST_CASE(
+    "sottod reads its store key from the systemd credential directory and refuses a wrong key",
+    "[sottod][usage]") {
     TempDir tmp;
     std::filesystem::create_directories(tmp / "creds");
     sotto::test::sottod::write_store_key(tmp / "creds" / "store-key");
     std::filesystem::copy_file(tmp / "creds" / "store-key", tmp / "store.key");
     const std::string env = "CREDENTIALS_DIRECTORY=" + (tmp / "creds").string();
-    std::vector<std::string> argv = {"/usr/bin/env", env, sotto::test::sottod::sottod_path(), "--radio", "simulated",
-                                     "--store", (tmp / "store.db").string(), "--sim-peers", "0",
-                                     "--status-socket", (tmp / "status.sock").string()};
+    std::vector<std::string> argv = {"/usr/bin/env",
+                                     env,
+                                     sotto::test::sottod::sottod_path(),
+                                     "--radio",
+                                     "simulated",
+                                     "--store",
+                                     (tmp / "store.db").string(),
+                                     "--sim-peers",
+                                     "0",
+                                     "--status-socket",
+                                     (tmp / "status.sock").string()};
     // Started through `timeout` so that the test does not need the fixture: SIGTERM after 2 s.
     argv.insert(argv.begin(), {"/usr/bin/timeout", "--preserve-status", "-s", "TERM", "2"});
     const auto r = sotto::test::run_process(argv);

@@ -20,7 +20,8 @@ TEST_CASE("Log lines carry the sd-daemon priority prefix", "[sottod][log]") {
 }
 
 TEST_CASE("A message cannot forge a second journal line", "[sottod][log]") {
-    CHECK(format_journal_line(LogLevel::kInfo, "a\n<0>forged\r\x1b[31m") == "<6>a <0>forged  [31m\n");
+    CHECK(format_journal_line(LogLevel::kInfo, "a\n<0>forged\r\x1b[31m") ==
+          "<6>a <0>forged  [31m\n");
     const std::string big(5000, 'x');
     const auto line = format_journal_line(LogLevel::kInfo, big);
     CHECK(line.size() == 3 + kMaxLogMessageBytes + 3 + 1);
@@ -37,7 +38,8 @@ TEST_CASE("The sink filters by level and writes whole lines from many threads", 
         std::vector<std::thread> threads;
         for (int t = 0; t < 4; ++t) {
             threads.emplace_back([&sink] {
-                for (int i = 0; i < 50; ++i) sink.write(LogLevel::kNotice, "a message of some length");
+                for (int i = 0; i < 50; ++i)
+                    sink.write(LogLevel::kNotice, "a message of some length");
             });
         }
         sink.write(LogLevel::kDebug, "dropped");
@@ -47,7 +49,8 @@ TEST_CASE("The sink filters by level and writes whole lines from many threads", 
     std::string all;
     char buf[4096];
     ssize_t got;
-    while ((got = ::read(p[0], buf, sizeof buf)) > 0) all.append(buf, static_cast<std::size_t>(got));
+    while ((got = ::read(p[0], buf, sizeof buf)) > 0)
+        all.append(buf, static_cast<std::size_t>(got));
     ::close(p[0]);
     std::size_t lines = 0, pos = 0;
     while (pos < all.size()) {

@@ -40,9 +40,13 @@ Sottod::Sottod(const std::filesystem::path& dir, const std::vector<std::string>&
                const std::vector<std::string>& env)
     : dir_(dir), log_(dir / "sottod.log") {
     if (!std::filesystem::exists(dir / "store.key")) write_store_key(dir / "store.key");
-    std::vector<std::string> argv = {sottod_path(),  "--store",         (dir / "store.db").string(),
-                                     "--key-file",   (dir / "store.key").string(),
-                                     "--status-socket", (dir / "status.sock").string()};
+    std::vector<std::string> argv = {sottod_path(),
+                                     "--store",
+                                     (dir / "store.db").string(),
+                                     "--key-file",
+                                     (dir / "store.key").string(),
+                                     "--status-socket",
+                                     (dir / "status.sock").string()};
     argv.insert(argv.end(), args.begin(), args.end());
     std::filesystem::remove(dir / "status.sock");
     const pid_t parent = getpid();
@@ -132,7 +136,8 @@ store::StoreStats store_stats(const std::filesystem::path& dir) {
     store::OpenOptions o;
     o.create_if_missing = false;
     o.read_only = true;
-    auto s = store::EncounterStore::open(dir / "store.db", store::Credential::raw_key(std::move(*key)), o);
+    auto s = store::EncounterStore::open(dir / "store.db",
+                                         store::Credential::raw_key(std::move(*key)), o);
     REQUIRE(s);
     auto st = s->stats();
     REQUIRE(st);

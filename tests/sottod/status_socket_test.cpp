@@ -105,7 +105,8 @@ TEST_CASE("A stale socket file from a crashed daemon is replaced", "[sottod][sta
     CHECK(query_status(dir / "status.sock"));
 }
 
-TEST_CASE("A second client is answered while a first one stays connected and silent", "[sottod][status]") {
+TEST_CASE("A second client is answered while a first one stays connected and silent",
+          "[sottod][status]") {
     test::TempDir dir;
     auto server = StatusServer::start(dir / "status.sock", status_json, {5000ms, 16});
     REQUIRE(server);
@@ -131,7 +132,8 @@ TEST_CASE("A silent client is closed after the client timeout", "[sottod][status
     ::close(fd);
 }
 
-TEST_CASE("Garbage and over-long requests get an error or a closed connection", "[sottod][status]") {
+TEST_CASE("Garbage and over-long requests get an error or a closed connection",
+          "[sottod][status]") {
     test::TempDir dir;
     std::atomic<int> produced{0};
     auto server = StatusServer::start(dir / "status.sock", [&] {
@@ -172,7 +174,8 @@ TEST_CASE("Garbage and over-long requests get an error or a closed connection", 
     CHECK(query_status(dir / "status.sock"));  // still serving
 }
 
-TEST_CASE("A producer that throws or returns several lines yields an internal error", "[sottod][status]") {
+TEST_CASE("A producer that throws or returns several lines yields an internal error",
+          "[sottod][status]") {
     test::TempDir dir;
     int calls = 0;
     auto server = StatusServer::start(dir / "status.sock", [&]() -> std::string {
@@ -188,7 +191,8 @@ TEST_CASE("A producer that throws or returns several lines yields an internal er
     CHECK(*second == "{\"error\":\"internal\"}");
 }
 
-TEST_CASE("A flood of idle connections evicts the oldest and the real client is answered", "[sottod][status]") {
+TEST_CASE("A flood of idle connections evicts the oldest and the real client is answered",
+          "[sottod][status]") {
     test::TempDir dir;
     auto server = StatusServer::start(dir / "status.sock", status_json, {10'000ms, 4});
     REQUIRE(server);

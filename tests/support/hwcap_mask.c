@@ -9,9 +9,11 @@
 #include <sys/auxv.h>
 
 unsigned long getauxval(unsigned long type) {
-    unsigned long (*real)(unsigned long) = (unsigned long (*)(unsigned long))dlsym(RTLD_NEXT, "getauxval");
+    unsigned long (*real)(unsigned long) =
+        (unsigned long (*)(unsigned long))dlsym(RTLD_NEXT, "getauxval");
     unsigned long v = real ? real(type) : 0;
     if (type == AT_HWCAP)
-        v &= ~(unsigned long)(HWCAP_AES | HWCAP_PMULL | HWCAP_SHA1 | HWCAP_SHA2 | HWCAP_SHA3 | HWCAP_SHA512);
+        v &= ~(unsigned long)(HWCAP_AES | HWCAP_PMULL | HWCAP_SHA1 | HWCAP_SHA2 | HWCAP_SHA3 |
+                              HWCAP_SHA512);
     return v;
 }

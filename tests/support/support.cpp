@@ -52,7 +52,8 @@ std::string read_text(const std::filesystem::path& p) {
 
 void write_file(const std::filesystem::path& p, std::span<const std::uint8_t> bytes) {
     std::ofstream f(p, std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    f.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
     REQUIRE(f.good());
 }
 
@@ -90,7 +91,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
     REQUIRE(pipe2(in_pipe, O_CLOEXEC) == 0);
     REQUIRE(pipe2(out_pipe, O_CLOEXEC) == 0);
     REQUIRE(pipe2(err_pipe, O_CLOEXEC) == 0);
-    // Both argument vectors are built before fork: the child only calls async-signal-safe functions.
+    // Both argument vectors are built before fork: the child only calls async-signal-safe
+    // functions.
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -149,7 +151,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
             }
         }
         if (in_pipe[1] >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-            const ssize_t put = write(in_pipe[1], stdin_text.data() + written, stdin_text.size() - written);
+            const ssize_t put =
+                write(in_pipe[1], stdin_text.data() + written, stdin_text.size() - written);
             if (put > 0) written += static_cast<std::size_t>(put);
             if (put <= 0 || written == stdin_text.size()) {
                 close(in_pipe[1]);

@@ -49,7 +49,8 @@ std::string rpi_hex(const TemporaryExposureKey& tek, IntervalNumber enin) {
     return to_hex(rpi.bytes);
 }
 
-std::string aem_hex(const TemporaryExposureKey& tek, const std::string& rpi, const MetadataBytes& md) {
+std::string aem_hex(const TemporaryExposureKey& tek, const std::string& rpi,
+                    const MetadataBytes& md) {
     RollingProximityId r;
     REQUIRE(sotto::from_hex_into(rpi, r.bytes));
     auto aem = encrypt_aem(derive_aemk(tek), r, md);
@@ -110,7 +111,8 @@ TEST_CASE("AEM decrypts back to the metadata, and only under the right key", "[c
     CHECK((*md3)[1] == (0x08 ^ 0x04));
 }
 
-TEST_CASE("make_beacon gives the spec beacon and refuses intervals outside the key", "[core][vectors]") {
+TEST_CASE("make_beacon gives the spec beacon and refuses intervals outside the key",
+          "[core][vectors]") {
     ExposureKey key{tek_of(kTek), kStart, 144};
     auto b = make_beacon(key, 2642977, {0, 8, CalibrationConfidence::kLowest});
     REQUIRE(b);
@@ -132,7 +134,8 @@ TEST_CASE("All 144 official vectors (CSV in ../shared/gaen-data)", "[core][vecto
     REQUIRE(d->derive(tek, kStart, batch));
     // The same through derive_at in reverse order, to check the interval bookkeeping.
     std::vector<IntervalNumber> reversed(144);
-    for (std::size_t i = 0; i < 144; ++i) reversed[i] = kStart + 143 - static_cast<IntervalNumber>(i);
+    for (std::size_t i = 0; i < 144; ++i)
+        reversed[i] = kStart + 143 - static_cast<IntervalNumber>(i);
     std::vector<RollingProximityId> batch2(144);
     REQUIRE(d->derive_at(tek, reversed, batch2));
     const auto aemk = derive_aemk(tek);

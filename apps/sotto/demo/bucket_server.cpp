@@ -92,9 +92,11 @@ void BucketServer::answer(int client) noexcept {
                 ++served_;
             }
         }
-        const std::string head = found ? "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-                                       : "HTTP/1.1 404 Not Found\r\n";
-        const std::string header = head + "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+        const std::string head =
+            found ? "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                  : "HTTP/1.1 404 Not Found\r\n";
+        const std::string header = head + "Content-Length: " + std::to_string(body.size()) +
+                                   "\r\nConnection: close\r\n\r\n";
         std::string out = header;
         out.append(reinterpret_cast<const char*>(body.data()), body.size());
         std::size_t sent = 0;

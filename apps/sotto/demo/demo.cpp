@@ -47,7 +47,8 @@ std::string hhmm(std::int64_t t) {
     return fmt::format("{:02}:{:02}", s / 3600, s / 60 % 60);
 }
 std::string day_name(std::int64_t t) {
-    static const char* names[] = {"Mon 16 Nov", "Tue 17 Nov", "Wed 18 Nov", "Thu 19 Nov", "Fri 20 Nov"};
+    static const char* names[] = {"Mon 16 Nov", "Tue 17 Nov", "Wed 18 Nov", "Thu 19 Nov",
+                                  "Fri 20 Nov"};
     const auto d = (t - kMonday) / kDaySeconds;
     return d >= 0 && d < 5 ? names[d] : "?";
 }
@@ -75,20 +76,25 @@ struct PhoneResult {
 PhoneResult download_and_check(Phone& p, const std::string& url, const fs::path& dir) {
     fetch::Source source;
     source.location = url;
-    auto downloader = need(fetch::Downloader::create(source,
-                                                     std::make_unique<fetch::FileFetchState>(dir / (p.name + ".fetch.state")),
-                                                     dir / (p.name + ".spool")),
-                           "downloader");
+    auto downloader =
+        need(fetch::Downloader::create(
+                 source, std::make_unique<fetch::FileFetchState>(dir / (p.name + ".fetch.state")),
+                 dir / (p.name + ".spool")),
+             "downloader");
     const auto round = need(downloader.fetch_round(), "download");
-    if (round.index_status == fetch::IndexStatus::kFailed) throw Failed{"download index", round.index_error};
+    if (round.index_status == fetch::IndexStatus::kFailed)
+        throw Failed{"download index", round.index_error};
     PhoneResult out;
     std::vector<const fetch::FetchedFile*> verified;
     for (const auto& f : round.files) {
-        if (f.status != fetch::FileStatus::kNew && f.status != fetch::FileStatus::kPending) continue;
+        if (f.status != fetch::FileStatus::kNew && f.status != fetch::FileStatus::kPending)
+            continue;
         ++out.downloaded;
         auto outcome = need(p.tracer->import_key_file(f.spool_file), "import");
-        if (outcome.matched) verified.push_back(&f);
-        else ++out.refused;
+        if (outcome.matched)
+            verified.push_back(&f);
+        else
+            ++out.refused;
     }
     out.report = need(p.tracer->check(), "check");
     for (const auto* f : verified) {
@@ -99,12 +105,15 @@ PhoneResult download_and_check(Phone& p, const std::string& url, const fs::path&
 }
 
 void tell(const Phone& p, const PhoneResult& r, const std::vector<std::string>& names) {
-    fmt::print("\n{}'s phone downloaded {} key file(s) from the health authority's server:\n", p.name, r.downloaded);
+    fmt::print("\n{}'s phone downloaded {} key file(s) from the health authority's server:\n",
+               p.name, r.downloaded);
     for (const auto& f : r.report.files)
-        fmt::print("  {}: {}\n", f.verified ? "export" : "another file",
-                   f.verified ? fmt::format("signature verified, {} keys checked against {} stored sightings",
-                                            f.info.keys_delivered, r.report.sightings)
-                              : fmt::format("REFUSED, not used ({})", f.error ? f.error->what : "?"));
+        fmt::print(
+            "  {}: {}\n", f.verified ? "export" : "another file",
+            f.verified
+                ? fmt::format("signature verified, {} keys checked against {} stored sightings",
+                              f.info.keys_delivered, r.report.sightings)
+                : fmt::format("REFUSED, not used ({})", f.error ? f.error->what : "?"));
     if (r.report.report.encounters.empty()) fmt::print("  no exposure found.\n");
     for (const auto& e : r.report.report.encounters)
         fmt::print("  exposure on {}, {}-{} UTC: about {} min, {} (typical attenuation {} dB)\n",
@@ -118,10 +127,15 @@ void tell(const Phone& p, const PhoneResult& r, const std::vector<std::string>& 
             last = m.last_seen;
         }
     if (suspect > 0)
-        fmt::print("  {} sightings of {}'s key, heard {} {} - {} {}, were broadcast hours earlier: relayed, "
-                   "SUSPECT, not counted\n", suspect, names[0], day_name(first), hhmm(first), day_name(last), hhmm(last));
+        fmt::print(
+            "  {} sightings of {}'s key, heard {} {} - {} {}, were broadcast hours earlier: "
+            "relayed, "
+            "SUSPECT, not counted\n",
+            suspect, names[0], day_name(first), hhmm(first), day_name(last), hhmm(last));
     fmt::print("  => risk {}{}\n", risk_word(r.report),
-               r.report.report.risk.total_risk_level == core::CwaRiskLevel::kHigh ? ": please get tested." : ".");
+               r.report.report.risk.total_risk_level == core::CwaRiskLevel::kHigh
+                   ? ": please get tested."
+                   : ".");
 }
 
 int run(const DemoOptions& options) {
@@ -170,19 +184,24 @@ int run(const DemoOptions& options) {
         TracerOptions o;
         o.trust = trust;
         o.engine.match.prefilter = false;  // all 144 RPIs of every key: also finds far-off replays
-        phones[i].tracer.emplace(
-            need(Tracer::open(path, store::Credential::raw_key(std::move(key)), world, std::move(o)), "open store"));
+        phones[i].tracer.emplace(need(
+            Tracer::open(path, store::Credential::raw_key(std::move(key)), world, std::move(o)),
+            "open store"));
         need(phones[i].tracer->attach_radio(std::move(radio)), "attach radio");
     }
     need(air->add_relay({relay_listen_point(), relay_emit_point(), kRelayDelayMs, 0}), "relay");
 
-    fmt::print("\nThe week (UTC):\n"
-               "  Mon, Tue  08:00  Alice and Bob take the same tram, side by side; they work in one office, 8 m apart\n"
-               "  Mon       17:05  ... and ride home together\n"
-               "  Tue       12:05  Alice buys a coffee at the cafe where Carol works, a few metres from the counter\n"
-               "  Mon, Tue         a relay hidden next to Alice's desk records every beacon and replays it 3 h\n"
-               "                   later outside Dave's flat across town; Dave never meets Alice\n"
-               "  Wed              Alice stays at home, ill\n");
+    fmt::print(
+        "\nThe week (UTC):\n"
+        "  Mon, Tue  08:00  Alice and Bob take the same tram, side by side; they work in one "
+        "office, 8 m apart\n"
+        "  Mon       17:05  ... and ride home together\n"
+        "  Tue       12:05  Alice buys a coffee at the cafe where Carol works, a few metres from "
+        "the counter\n"
+        "  Mon, Tue         a relay hidden next to Alice's desk records every beacon and replays "
+        "it 3 h\n"
+        "                   later outside Dave's flat across town; Dave never meets Alice\n"
+        "  Wed              Alice stays at home, ill\n");
 
     // Three days of air in 2-second steps: every Tracer rotates its RPI (10-20 min), opens and
     // closes its 4-second scan windows (every 3.5-5 min) and writes batches on its own tick.
@@ -195,14 +214,16 @@ int run(const DemoOptions& options) {
     }
     if (progress) fmt::print(stderr, "\r{:40}\r", "");
     const auto counters = air->counters();
-    fmt::print("\nThe air carried {} beacons to listening phones (the relay captured {} to replay).\n", counters.packets_delivered,
-               counters.packets_relayed);
+    fmt::print(
+        "\nThe air carried {} beacons to listening phones (the relay captured {} to replay).\n",
+        counters.packets_delivered, counters.packets_relayed);
     for (auto& p : phones) {
         need(p.tracer->flush(), "flush");
         const auto stats = need(p.tracer->store_stats(), "stats");
-        fmt::print("  {:5}'s phone stored {} beacons as {} RPI-interval rows (encrypted, {:.0f} kB)\n", p.name,
-                   p.tracer->status().stored, stats.sightings,
-                   static_cast<double>(fs::file_size(dir / (p.name + ".db"))) / 1024.0);
+        fmt::print(
+            "  {:5}'s phone stored {} beacons as {} RPI-interval rows (encrypted, {:.0f} kB)\n",
+            p.name, p.tracer->status().stored, stats.sightings,
+            static_cast<double>(fs::file_size(dir / (p.name + ".db"))) / 1024.0);
     }
     {
         std::ifstream f(dir / "Bob.db", std::ios::binary);
@@ -215,10 +236,12 @@ int run(const DemoOptions& options) {
     // Thursday 09:00: Alice tests positive and, after she confirms, her phone releases her keys.
     const std::int64_t thursday = kMonday + 3 * kDaySeconds;
     need(air->advance_to((thursday + 9 * kHour) * 1000), "air");
-    auto released = need(phones[0].tracer->release_own_keys(user_confirmed_upload_of_own_keys()), "release keys");
+    auto released = need(phones[0].tracer->release_own_keys(user_confirmed_upload_of_own_keys()),
+                         "release keys");
     std::vector<core::DiagnosisKey> keys;
     for (auto& r : released)
-        keys.push_back({std::move(r.key), 6, core::ReportType::kConfirmedTest, 2});  // infectious: CWA "high"
+        keys.push_back(
+            {std::move(r.key), 6, core::ReportType::kConfirmedTest, 2});  // infectious: CWA "high"
     keyfile::ExportWriteOptions wo;
     wo.key_id = "262";
     wo.key_version = "v1";
@@ -238,10 +261,13 @@ int run(const DemoOptions& options) {
         const std::string index = good + "\n" + forged + "\n";
         return std::vector<std::uint8_t>(index.begin(), index.end());
     }());
-    fmt::print("\nThu 19 Nov, 09:00: Alice tests positive and agrees to share her keys. The health authority\n"
-               "signs {} keys ({} hers, {} padding) and serves them at {} (export-bucket layout).\n"
-               "Mallory slips a second file into the bucket, signed with her own key under the same key id.\n",
-               keys.size() + wo.padding_keys, keys.size(), wo.padding_keys, server->url());
+    fmt::print(
+        "\nThu 19 Nov, 09:00: Alice tests positive and agrees to share her keys. The health "
+        "authority\n"
+        "signs {} keys ({} hers, {} padding) and serves them at {} (export-bucket layout).\n"
+        "Mallory slips a second file into the bucket, signed with her own key under the same key "
+        "id.\n",
+        keys.size() + wo.padding_keys, keys.size(), wo.padding_keys, server->url());
 
     // Thursday 12:00: everyone else downloads, verifies and checks on their own phone.
     need(air->advance_to((thursday + 12 * kHour) * 1000), "air");
@@ -264,11 +290,13 @@ int run(const DemoOptions& options) {
                 timeline.findings.push_back({i, m.first_seen, m.last_seen, true, 0});
             }
         for (const auto& e : r.report.report.encounters)
-            timeline.findings.push_back({i, e.first_seen, e.last_seen + 60, false, e.typical_attenuation_db});
-        summary.push_back(fmt::format("  {}: risk {}, {} exposure window(s), {} suspect beacon(s), {} file(s) "
-                                      "refused, {} used",
-                                      phones[i].name, risk_word(r.report), r.report.report.windows.size(), suspect,
-                                      r.refused, r.used));
+            timeline.findings.push_back(
+                {i, e.first_seen, e.last_seen + 60, false, e.typical_attenuation_db});
+        summary.push_back(
+            fmt::format("  {}: risk {}, {} exposure window(s), {} suspect beacon(s), {} file(s) "
+                        "refused, {} used",
+                        phones[i].name, risk_word(r.report), r.report.report.windows.size(),
+                        suspect, r.refused, r.used));
     }
     timeline.contacts = contacts(cast, *air, ids);
 

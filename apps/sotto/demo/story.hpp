@@ -18,9 +18,9 @@ inline constexpr int kDays = 3;
 /// Where someone is during [from, to) (Unix s), and what to call it.
 struct Stay {
     std::int64_t from = 0, to = 0;
-    const char* place = "";  ///< "home", "tram", "office", "cafe"
-    platform::simulated::Point at;     ///< position at `from`
-    platform::simulated::Point at_end; ///< position at `to` (differs on the tram)
+    const char* place = "";             ///< "home", "tram", "office", "cafe"
+    platform::simulated::Point at;      ///< position at `from`
+    platform::simulated::Point at_end;  ///< position at `to` (differs on the tram)
 };
 
 struct Person {
@@ -50,7 +50,8 @@ struct Contact {
 inline constexpr double kContactMetres = 10.0;
 
 /// Ground truth from the paths, sampled every minute.
-std::vector<Contact> contacts(const std::vector<Person>& people, const platform::simulated::Air& air,
+std::vector<Contact> contacts(const std::vector<Person>& people,
+                              const platform::simulated::Air& air,
                               const std::vector<platform::simulated::NodeId>& ids);
 
 }  // namespace sotto::demo

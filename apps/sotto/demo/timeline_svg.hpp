@@ -24,7 +24,7 @@ struct Timeline {
     std::vector<Person> people;
     std::vector<Contact> contacts;
     std::vector<Finding> findings;
-    std::size_t positive = 0;          ///< who tested positive
+    std::size_t positive = 0;  ///< who tested positive
     /// The relay records from `relay_capture_from` for `relay_capture_hours` on each day until
     /// `relay_capture_to` (Unix s).
     std::int64_t relay_capture_from = 0, relay_capture_to = 0;

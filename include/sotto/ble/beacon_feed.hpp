@@ -18,8 +18,9 @@
 /// later packet of that second that is a new extreme is kept as a new observation.
 ///
 /// Flushing: batches go to the sink when `flush_count` observations are pending (on the thread
-/// that calls `on_heard`, unless another flush is running: it never waits for one), when `tick(now)` finds the oldest pending observation
-/// `flush_interval_ms` old, and on `flush()` and `stop()`.
+/// that calls `on_heard`, unless another flush is running: it never waits for one), when
+/// `tick(now)` finds the oldest pending observation `flush_interval_ms` old, and on `flush()` and
+/// `stop()`.
 ///
 /// Memory: at most `max_pending` observations wait for the sink. When full, packets that would
 /// need a new observation are dropped and counted (`dropped_overflow`: the newest are lost, what
@@ -53,20 +54,21 @@ struct FeedConfig {
 /// What the feed did, for diagnostics. Holds no identifier. Every heard advertisement is counted
 /// exactly once among: the `dropped_*` reasons, `accepted` and `deduplicated`.
 struct FeedCounters {
-    std::uint64_t heard = 0;              ///< advertisements passed to `on_heard`
-    std::uint64_t dropped_wrong_uuid = 0; ///< service UUID other than 0xFD6F
-    std::uint64_t dropped_bad_length = 0; ///< 0xFD6F service data that is not exactly 20 bytes
-    std::uint64_t dropped_bad_rssi = 0;   ///< RSSI outside the physical range
-    std::uint64_t dropped_bad_time = 0;   ///< negative or unrepresentable receive time
-    std::uint64_t dropped_overflow = 0;   ///< refused because `max_pending` was reached
-    std::uint64_t dropped_stopped = 0;    ///< heard after `stop`
-    std::uint64_t decoded = 0;            ///< passed every check (= accepted + deduplicated + dropped_overflow)
-    std::uint64_t accepted = 0;           ///< became a new observation
-    std::uint64_t deduplicated = 0;       ///< folded into a pending or already kept observation
-    std::uint64_t flushed = 0;            ///< observations the sink took
-    std::uint64_t flushes = 0;            ///< successful sink calls
-    std::uint64_t sink_failures = 0;      ///< sink calls that returned an error
-    std::uint64_t pending = 0;            ///< observations waiting now
+    std::uint64_t heard = 0;               ///< advertisements passed to `on_heard`
+    std::uint64_t dropped_wrong_uuid = 0;  ///< service UUID other than 0xFD6F
+    std::uint64_t dropped_bad_length = 0;  ///< 0xFD6F service data that is not exactly 20 bytes
+    std::uint64_t dropped_bad_rssi = 0;    ///< RSSI outside the physical range
+    std::uint64_t dropped_bad_time = 0;    ///< negative or unrepresentable receive time
+    std::uint64_t dropped_overflow = 0;    ///< refused because `max_pending` was reached
+    std::uint64_t dropped_stopped = 0;     ///< heard after `stop`
+    std::uint64_t decoded =
+        0;  ///< passed every check (= accepted + deduplicated + dropped_overflow)
+    std::uint64_t accepted = 0;       ///< became a new observation
+    std::uint64_t deduplicated = 0;   ///< folded into a pending or already kept observation
+    std::uint64_t flushed = 0;        ///< observations the sink took
+    std::uint64_t flushes = 0;        ///< successful sink calls
+    std::uint64_t sink_failures = 0;  ///< sink calls that returned an error
+    std::uint64_t pending = 0;        ///< observations waiting now
 };
 
 /// Decodes, checks, de-duplicates and batches heard advertisements. See the file comment.

@@ -99,9 +99,9 @@ using EventCallback = std::function<void(const RadioEvent&)>;
 
 /// What a radio is doing now.
 struct RadioStatus {
-    bool adapter_present = false;  ///< an adapter exists and is powered
-    bool advertising = false;      ///< wanted and currently registered
-    bool scanning = false;         ///< wanted and currently running
+    bool adapter_present = false;            ///< an adapter exists and is powered
+    bool advertising = false;                ///< wanted and currently registered
+    bool scanning = false;                   ///< wanted and currently running
     std::uint64_t advertisements_heard = 0;  ///< delivered to the scan callback
     std::uint64_t rotations = 0;             ///< successful `rotate` calls
 };

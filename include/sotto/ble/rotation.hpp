@@ -43,7 +43,8 @@ inline constexpr std::int64_t kMinuteMs = 60'000;
 /// `valid_at(enin)` and start on the UTC day of `enin` (`rolling_start >=
 /// day_start_interval(enin)`); otherwise the scheduler refuses it with kFailedPrecondition.
 /// Called on the thread that calls `RotationScheduler::at`, whenever the current key is not valid
-/// for the new broadcast's ENIN (normally once per UTC day) and after a failure. Errors are passed through to the caller of `at`.
+/// for the new broadcast's ENIN (normally once per UTC day) and after a failure. Errors are passed
+/// through to the caller of `at`.
 using TekSource = std::function<Result<core::ExposureKey>(core::IntervalNumber enin)>;
 
 /// A `TekSource` that generates a fresh TEK (`core::generate_tek`) from `rng`. `rng` must
@@ -104,7 +105,8 @@ public:
     /// next call tries again. Never returns a payload after its `next_change_ms`.
     Result<Broadcast> at(std::int64_t now_ms) noexcept;
 
-    /// The highest ENIN an RPI was derived for (0 if none yet): persist it to resume after a restart.
+    /// The highest ENIN an RPI was derived for (0 if none yet): persist it to resume after a
+    /// restart.
     core::IntervalNumber last_used_enin() const noexcept { return last_used_enin_; }
 
     const RotationConfig& config() const noexcept { return config_; }

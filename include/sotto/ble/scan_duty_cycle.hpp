@@ -47,7 +47,8 @@ public:
     const ScanDutyConfig& config() const noexcept { return config_; }
 
 private:
-    ScanDutyCycle(const ScanDutyConfig& config, core::Rng& rng) noexcept : config_(config), rng_(&rng) {}
+    ScanDutyCycle(const ScanDutyConfig& config, core::Rng& rng) noexcept
+        : config_(config), rng_(&rng) {}
     void start_cycle(std::int64_t now_ms) noexcept;
 
     ScanDutyConfig config_;

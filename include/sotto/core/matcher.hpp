@@ -49,8 +49,8 @@ struct MatchOptions {
     /// are two hours old.
     std::uint32_t tolerance_intervals = 6;
     /// Derive only the RPIs of intervals that have sightings within the tolerance (exact for valid
-    /// exposures; far-off replays of an RPI are then found only when the RPI was also heard near its
-    /// own interval). `false` derives all 144 RPIs of every key.
+    /// exposures; far-off replays of an RPI are then found only when the RPI was also heard near
+    /// its own interval). `false` derives all 144 RPIs of every key.
     bool prefilter = true;
     /// Sightings of one RPI later than this after its first valid sighting are suspect. GAEN's
     /// rule is 2 × 10 minutes; real phones overrun it (randomized 10-20 minute rotation, restart
@@ -72,19 +72,19 @@ struct MatchedSighting {
     std::uint32_t sighting_index = 0;  ///< index into `SightingIndex::sightings()`
     MetadataBytes metadata{};          ///< the decrypted AEM
     MatchStatus status = MatchStatus::kValid;
-    const char* reason = "";           ///< static text; empty when valid
+    const char* reason = "";  ///< static text; empty when valid
     /// The RPI was heard with more than one AEM: this sighting's metadata may be forged.
     bool metadata_disputed = false;
 };
 
 /// Counters of one matcher (sum them across threads).
 struct MatchCounters {
-    std::uint64_t keys_checked = 0;        ///< keys whose RPIs were derived
-    std::uint64_t keys_skipped = 0;        ///< keys with no sighting in reach (prefilter)
+    std::uint64_t keys_checked = 0;  ///< keys whose RPIs were derived
+    std::uint64_t keys_skipped = 0;  ///< keys with no sighting in reach (prefilter)
     std::uint64_t rpis_derived = 0;
-    std::uint64_t rpis_matched = 0;        ///< derived RPIs found in the index
-    std::uint64_t keys_revoked = 0;        ///< report type REVOKED: never matched
-    std::uint64_t keys_invalid = 0;        ///< rolling period outside 1..144 (match_batch)
+    std::uint64_t rpis_matched = 0;  ///< derived RPIs found in the index
+    std::uint64_t keys_revoked = 0;  ///< report type REVOKED: never matched
+    std::uint64_t keys_invalid = 0;  ///< rolling period outside 1..144 (match_batch)
     MatchCounters& operator+=(const MatchCounters& o) noexcept {
         keys_revoked += o.keys_revoked;
         keys_invalid += o.keys_invalid;

@@ -33,7 +33,8 @@ struct Metadata {
 };
 
 /// Lowest and highest TX power (dBm) that `validate_metadata` accepts as plausible.
-/// BLE allows at most +20 dBm; calibrated phone values seen in the field range from about -40 to +12.
+/// BLE allows at most +20 dBm; calibrated phone values seen in the field range from about -40 to
+/// +12.
 inline constexpr int kMinPlausibleTxPowerDbm = -100;
 inline constexpr int kMaxPlausibleTxPowerDbm = 20;
 

@@ -61,7 +61,8 @@ public:
     RpiDeriver& operator=(RpiDeriver&&) noexcept;
     ~RpiDeriver();
 
-    /// Which AES implementation runs ("vaes512", "aesni", "armv8-aes" or "openssl"), for diagnostics.
+    /// Which AES implementation runs ("vaes512", "aesni", "armv8-aes" or "openssl"), for
+    /// diagnostics.
     const char* aes_implementation() const noexcept;
 
     /// RPIs of `tek` for intervals `first, first + 1, ..., first + out.size() - 1`.
@@ -71,15 +72,16 @@ public:
 
     /// RPIs of `tek` for the given intervals (any order): `out[i]` is the RPI of `intervals[i]`.
     /// kInvalidArgument unless both spans have the same size, at most 144.
-    Result<void> derive_at(const TemporaryExposureKey& tek, std::span<const IntervalNumber> intervals,
+    Result<void> derive_at(const TemporaryExposureKey& tek,
+                           std::span<const IntervalNumber> intervals,
                            std::span<RollingProximityId> out) noexcept;
 
     /// RPIs for intervals `run_start + offset, run_start + offset + 1, ...` with the RPIK already
     /// derived. The PaddedData blocks of the run that starts at `run_start` (pass the key's rolling
     /// start) are cached, so keys of the same day share them. kInvalidArgument unless
     /// `offset + out.size() <= 144` and the intervals stay within uint32.
-    Result<void> derive_range(const RollingProximityIdKey& rpik, IntervalNumber run_start, std::size_t offset,
-                              std::span<RollingProximityId> out) noexcept;
+    Result<void> derive_range(const RollingProximityIdKey& rpik, IntervalNumber run_start,
+                              std::size_t offset, std::span<RollingProximityId> out) noexcept;
 
     /// As `derive_at`, with the RPIK already derived.
     Result<void> derive_at(const RollingProximityIdKey& rpik,

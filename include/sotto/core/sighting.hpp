@@ -56,7 +56,7 @@ struct ScanRecord {
 /// encounter store keeps and the matcher reads.
 struct Sighting {
     RollingProximityId rpi;
-    IntervalNumber interval = 0;      ///< receiver's ENIN of `first_seen`
+    IntervalNumber interval = 0;  ///< receiver's ENIN of `first_seen`
     /// AEM of the packets. The store keeps one sighting per (RPI, receiver interval, AEM), so a
     /// copy of an RPI with another AEM lands in a sibling sighting (up to kMaxAemsPerRpi).
     AssociatedEncryptedMetadata aem;
@@ -64,12 +64,12 @@ struct Sighting {
     /// sighting (beyond kMaxAemsPerRpi, or mixed into one row by a schema-2 store). The matcher
     /// then treats the RPI's metadata as disputed.
     bool aem_conflict = false;
-    std::int64_t first_seen = 0;      ///< Unix seconds
+    std::int64_t first_seen = 0;  ///< Unix seconds
     std::int64_t last_seen = 0;
-    std::uint32_t count = 0;          ///< packets (saturating)
+    std::uint32_t count = 0;  ///< packets (saturating)
     std::int8_t rssi_max = -127;
     std::int8_t rssi_min = 20;
-    std::vector<ScanRecord> scans;    ///< ordered by time, at most kMaxScansPerSighting
+    std::vector<ScanRecord> scans;  ///< ordered by time, at most kMaxScansPerSighting
 
     friend bool operator==(const Sighting&, const Sighting&) = default;
 };

@@ -134,10 +134,11 @@ class Downloader {
 public:
     /// `spool_dir` receives downloaded files (created with its parents if missing, mode 0700);
     /// stale partial downloads in it are removed. Each downloader needs its own spool directory
-    /// and its own state (one per source). `state` is loaded now; a damaged state is rebuilt and reported
-    /// in the first `fetch_round`. An http URL that `check_url` refuses fails here with
+    /// and its own state (one per source). `state` is loaded now; a damaged state is rebuilt and
+    /// reported in the first `fetch_round`. An http URL that `check_url` refuses fails here with
     /// kNetworkRefused, before any connection. Errors: kNetworkRefused, kInvalidArgument (empty
-    /// location, missing directory, a URL with a query or fragment, nonsensical options), kStorageIo (spool, state), kOutOfMemory.
+    /// location, missing directory, a URL with a query or fragment, nonsensical options),
+    /// kStorageIo (spool, state), kOutOfMemory.
     static Result<Downloader> create(Source source, std::unique_ptr<FetchState> state,
                                      std::filesystem::path spool_dir,
                                      const DownloadOptions& options = {});
@@ -151,9 +152,10 @@ public:
     /// One round: index.txt (conditional), then every listed file that is not downloaded yet
     /// (or every file, with `revalidate_downloaded`). Per-file failures are reported in the
     /// result, not as an error. A SHA-256 appears at most once as kNew or kPending in a report.
-    /// Pending files that left the index are forgotten (their spool files removed). The state is saved at the end. Wall time is bounded by the timeouts times the
-    /// number of requests. Errors (the round as a whole): kStorageIo / kStorageFull (state or
-    /// spool cannot be written), kOutOfMemory.
+    /// Pending files that left the index are forgotten (their spool files removed). The state is
+    /// saved at the end. Wall time is bounded by the timeouts times the number of requests. Errors
+    /// (the round as a whole): kStorageIo / kStorageFull (state or spool cannot be written),
+    /// kOutOfMemory.
     Result<FetchReport> fetch_round(const ProgressCallback& progress = {});
 
     /// Records that the caller verified and used the file `path` whose content has `sha256`

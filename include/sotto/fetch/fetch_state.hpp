@@ -18,12 +18,12 @@ namespace sotto::fetch {
 
 /// One export file the downloader has downloaded.
 struct FileRecord {
-    std::string path;                     ///< as listed in the index (checked)
+    std::string path;                       ///< as listed in the index (checked)
     std::array<std::uint8_t, 32> sha256{};  ///< of the downloaded bytes
-    std::uint64_t bytes = 0;              ///< size of the downloaded bytes
-    std::string etag;                     ///< validator sent back as If-None-Match; may be empty
-    std::string last_modified;            ///< sent back as If-Modified-Since; may be empty
-    bool used = false;                    ///< the caller marked it used (`Downloader::mark_used`)
+    std::uint64_t bytes = 0;                ///< size of the downloaded bytes
+    std::string etag;                       ///< validator sent back as If-None-Match; may be empty
+    std::string last_modified;              ///< sent back as If-Modified-Since; may be empty
+    bool used = false;                      ///< the caller marked it used (`Downloader::mark_used`)
 };
 
 /// Everything persisted for one source.

@@ -19,8 +19,8 @@ namespace sotto::fetch {
 /// Bounds on an index. The defaults are far above what real servers publish (Google's keeps 14
 /// days of hourly batches: a few hundred lines of about 60 bytes).
 struct IndexLimits {
-    std::size_t max_entries = 10'000;     ///< more distinct valid entries: kNetworkTooLarge
-    std::size_t max_line_bytes = 512;     ///< longer lines are refused and counted
+    std::size_t max_entries = 10'000;  ///< more distinct valid entries: kNetworkTooLarge
+    std::size_t max_line_bytes = 512;  ///< longer lines are refused and counted
 };
 
 /// A parsed index.

@@ -79,15 +79,15 @@ struct ReadOptions {
 /// Why a key was skipped. Every invalid key is counted under exactly one reason (the first rule
 /// it breaks, in this order) and never delivered.
 enum class InvalidKeyReason : std::uint8_t {
-    kKeyDataMissing = 0,         ///< no key_data
-    kKeyDataLength,              ///< key_data is not 16 bytes
-    kRollingStartMissing,        ///< no rolling_start_interval_number
-    kRollingStartRange,          ///< rolling_start_interval_number <= 0
-    kRollingPeriodRange,         ///< rolling_period outside 1..144 (absent means 144)
-    kRollingEndOverflow,         ///< rolling_start + rolling_period exceeds INT32_MAX
-    kTransmissionRiskLevel,      ///< transmission_risk_level outside 0..8
-    kReportType,                 ///< report_type outside the known enum 0..5
-    kDaysSinceOnset,             ///< days_since_onset_of_symptoms outside -14..14
+    kKeyDataMissing = 0,     ///< no key_data
+    kKeyDataLength,          ///< key_data is not 16 bytes
+    kRollingStartMissing,    ///< no rolling_start_interval_number
+    kRollingStartRange,      ///< rolling_start_interval_number <= 0
+    kRollingPeriodRange,     ///< rolling_period outside 1..144 (absent means 144)
+    kRollingEndOverflow,     ///< rolling_start + rolling_period exceeds INT32_MAX
+    kTransmissionRiskLevel,  ///< transmission_risk_level outside 0..8
+    kReportType,             ///< report_type outside the known enum 0..5
+    kDaysSinceOnset,         ///< days_since_onset_of_symptoms outside -14..14
 };
 inline constexpr std::size_t kInvalidKeyReasonCount = 9;
 
@@ -101,13 +101,13 @@ std::optional<InvalidKeyReason> check_key(const core::DiagnosisKey& key) noexcep
 
 /// Outcome of the signature check.
 enum class SignatureStatus : std::uint8_t {
-    kVerified = 0,    ///< a signature verified with a trusted key; no trusted key failed
-    kUnsigned,        ///< no export.sig, or it holds no signature (kUnsigned)
-    kUntrustedKey,    ///< no signature names a key of the trust store (kUntrustedKey)
-    kBadSignature,    ///< a trusted key did not verify, or an unsupported algorithm
-                      ///< (kAuthenticationFailed)
-    kMalformed,       ///< export.sig unreadable, or its signatures do not match export.bin
-                      ///< (count vs signature_infos, batch_num/batch_size) (kKeyFileMalformed)
+    kVerified = 0,  ///< a signature verified with a trusted key; no trusted key failed
+    kUnsigned,      ///< no export.sig, or it holds no signature (kUnsigned)
+    kUntrustedKey,  ///< no signature names a key of the trust store (kUntrustedKey)
+    kBadSignature,  ///< a trusted key did not verify, or an unsupported algorithm
+                    ///< (kAuthenticationFailed)
+    kMalformed,     ///< export.sig unreadable, or its signatures do not match export.bin
+                    ///< (count vs signature_infos, batch_num/batch_size) (kKeyFileMalformed)
 };
 
 /// Short static name of a status ("verified", "unsigned", ...).

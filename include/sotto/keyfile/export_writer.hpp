@@ -54,9 +54,9 @@ private:
 
 /// What goes into the file besides the keys.
 struct ExportWriteOptions {
-    std::string key_id;       ///< verification_key_id, [A-Za-z0-9_]{1,64}, e.g. "262"
-    std::string key_version;  ///< verification_key_version, [A-Za-z0-9_]{1,64}, e.g. "v1"
-    std::string region;       ///< e.g. "DE"; up to 64 bytes; may be empty (then omitted)
+    std::string key_id;                 ///< verification_key_id, [A-Za-z0-9_]{1,64}, e.g. "262"
+    std::string key_version;            ///< verification_key_version, [A-Za-z0-9_]{1,64}, e.g. "v1"
+    std::string region;                 ///< e.g. "DE"; up to 64 bytes; may be empty (then omitted)
     std::uint64_t start_timestamp = 0;  ///< UTC seconds; must be <= end_timestamp
     std::uint64_t end_timestamp = 0;
     std::int32_t batch_num = 1;   ///< 1..batch_size

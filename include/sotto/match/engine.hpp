@@ -29,7 +29,8 @@ struct EngineOptions {
 class MatchEngine {
 public:
     /// Indexes `sightings`; the hash seed comes from the system RNG.
-    static Result<MatchEngine> create(std::vector<core::Sighting> sightings, const EngineOptions& options);
+    static Result<MatchEngine> create(std::vector<core::Sighting> sightings,
+                                      const EngineOptions& options);
     MatchEngine(MatchEngine&&) noexcept;
     MatchEngine& operator=(MatchEngine&&) noexcept;
     ~MatchEngine();

@@ -16,21 +16,21 @@ namespace sotto::match {
 
 /// Everything heard of one RPI of one diagnosis key that shares one outcome.
 struct RpiMatch {
-    std::uint32_t file_index = 0;        ///< which `begin_file` the key came from
-    core::DiagnosisKey diagnosis_key;    ///< the published key (TEK, validity, TRL, report type...)
+    std::uint32_t file_index = 0;      ///< which `begin_file` the key came from
+    core::DiagnosisKey diagnosis_key;  ///< the published key (TEK, validity, TRL, report type...)
     core::RollingProximityId rpi;
-    core::IntervalNumber interval = 0;   ///< the interval the RPI was generated for
-    std::int64_t first_seen = 0;         ///< Unix seconds, receiver clock
+    core::IntervalNumber interval = 0;  ///< the interval the RPI was generated for
+    std::int64_t first_seen = 0;        ///< Unix seconds, receiver clock
     std::int64_t last_seen = 0;
-    std::uint32_t sightings = 0;         ///< packets heard
+    std::uint32_t sightings = 0;  ///< packets heard
     std::int8_t rssi_max = -127;
-    core::MetadataBytes metadata{};      ///< decrypted AEM (of the first sighting)
+    core::MetadataBytes metadata{};  ///< decrypted AEM (of the first sighting)
     core::MatchStatus status = core::MatchStatus::kValid;
-    const char* reason = "";             ///< why it is suspect (static text)
+    const char* reason = "";  ///< why it is suspect (static text)
     /// The RPI was also heard with other AEMs: `metadata` may be an attacker's. Every packet is
     /// scored only with the metadata it carried, so the genuine packets keep the genuine metadata.
     bool metadata_disputed = false;
-    std::vector<core::ScanRecord> scans; ///< time-ordered, for exposure windows
+    std::vector<core::ScanRecord> scans;  ///< time-ordered, for exposure windows
 };
 
 struct SessionOptions {
@@ -43,7 +43,8 @@ struct SessionOptions {
 /// RPIs by then. This replaces GAEN's embargo, which only delays matching and so cannot stop an
 /// RPI forged from a published key (it is heard when broadcast, not when matched).
 struct FilePublication {
-    /// The export's `end_timestamp` (its keys were uploaded before it; the file is published after).
+    /// The export's `end_timestamp` (its keys were uploaded before it; the file is published
+    /// after).
     std::optional<std::int64_t> end_timestamp;
     /// When this device first obtained the file (download time; the check's "now" at the latest).
     std::optional<std::int64_t> obtained_at;
@@ -51,8 +52,8 @@ struct FilePublication {
 
 /// Counters of a session.
 struct SessionCounters {
-    std::uint64_t keys = 0;            ///< keys received from kept files
-    std::uint64_t keys_revoked = 0;    ///< not matched: report type REVOKED
+    std::uint64_t keys = 0;          ///< keys received from kept files
+    std::uint64_t keys_revoked = 0;  ///< not matched: report type REVOKED
 };
 
 /// Not thread-safe; the engine it drives uses all cores.
@@ -68,8 +69,9 @@ public:
     /// Ends the current file. With `keep == false` (the file was refused: bad signature,
     /// untrusted key, damaged), every match of its keys is dropped and its keys are not counted.
     /// With `keep`, the file's matches are finished: sightings first heard after `publication`
-    /// are suspect. Disputed metadata never makes a sighting suspect (see RpiMatch::metadata_disputed).
-    /// kOutOfMemory if an allocation fails (the session is then unusable).
+    /// are suspect. Disputed metadata never makes a sighting suspect (see
+    /// RpiMatch::metadata_disputed). kOutOfMemory if an allocation fails (the session is then
+    /// unusable).
     Result<void> end_file(bool keep, const FilePublication& publication = {});
 
     const SessionCounters& counters() const noexcept { return counters_; }

@@ -90,7 +90,7 @@ struct Rejection {
 
 /// What `ingest` did.
 struct IngestReport {
-    std::size_t accepted = 0;      ///< observations stored
+    std::size_t accepted = 0;  ///< observations stored
     std::vector<Rejection> rejected;
     std::size_t new_rows = 0;      ///< (RPI, interval, AEM) rows created
     std::size_t updated_rows = 0;  ///< existing rows that absorbed observations
@@ -131,7 +131,7 @@ struct ExposureRecord {
     std::uint32_t day = 0;         ///< days since the epoch (ENIN / 144)
     int risk_level = 0;            ///< 0 none, 1 low, 2 high
     std::uint32_t windows = 0;     ///< ExposureWindows that contributed
-    double weighted_minutes = 0;   ///< the day's CWA normalized time (TRL value × weighted minutes)
+    double weighted_minutes = 0;  ///< the day's CWA normalized time (TRL value × weighted minutes)
     int min_attenuation_db = 0;
 
     friend bool operator==(const ExposureRecord&, const ExposureRecord&) = default;

@@ -7,9 +7,9 @@
 #include <functional>
 #include <memory>
 
+#include <sotto/ble/scan_duty_cycle.hpp>
 #include <sotto/core/metadata.hpp>
 #include <sotto/core/payload.hpp>
-#include <sotto/ble/scan_duty_cycle.hpp>
 #include <sotto/core/rng.hpp>
 #include <sotto/keyfile/export_reader.hpp>
 #include <sotto/keyfile/trust_store.hpp>
@@ -38,12 +38,14 @@ struct TracerOptions {
     /// Matching engine (threads, matcher tolerances) and report (CWA risk, windows).
     match::EngineOptions engine;
     match::ReportOptions report;
-    /// Keys per batch handed to the engine during an import (bounds memory: about 100 bytes per key).
+    /// Keys per batch handed to the engine during an import (bounds memory: about 100 bytes per
+    /// key).
     std::size_t batch_keys = std::size_t{1} << 16;
 
     /// Metadata this device broadcasts in its AEM (version 1.0 or 1.1, calibrated TX power);
     /// must pass `core::validate_metadata` (else the first advertisement fails).
-    core::Metadata metadata{.minor_version = 0, .tx_power_dbm = -8,
+    core::Metadata metadata{.minor_version = 0,
+                            .tx_power_dbm = -8,
                             .calibration_confidence = core::CalibrationConfidence::kLowest};
     /// How long one RPI (with its address) is broadcast: uniform in [min, max] ms, 10-20 min as
     /// in GAEN (lib/ble's `RotationScheduler`; 60 s <= min <= max <= 60 min).

@@ -21,9 +21,9 @@ namespace sotto {
 struct KeyFileOutcome {
     /// The path it was read from, or "" for a file handed over as bytes.
     std::string source;
-    bool read = false;       ///< parsed completely
-    bool verified = false;   ///< its signature verified with a key of the trust store
-    bool matched = false;    ///< its keys take part in the current check round
+    bool read = false;      ///< parsed completely
+    bool verified = false;  ///< its signature verified with a key of the trust store
+    bool matched = false;   ///< its keys take part in the current check round
     /// Its export.bin was already recorded as processed by an earlier check, and the import did
     /// not ask to match it again (`ImportOptions::rematch`): its keys were not used.
     bool already_processed = false;
@@ -39,13 +39,13 @@ struct KeyFileOutcome {
 
 /// The result of one exposure check (one round: every file imported since the last check).
 struct CheckReport {
-    std::int64_t computed_at = 0;            ///< Unix seconds (the Tracer's clock)
-    std::vector<KeyFileOutcome> files;       ///< in import order
-    std::vector<match::RpiMatch> matches;    ///< valid and suspect, ordered by file, key, time
-    match::ExposureReport report;            ///< windows, daily summaries, CWA risk, encounters
-    match::SessionCounters keys;             ///< keys of matched files
-    core::MatchCounters matcher;             ///< matcher counters over the round
-    std::uint64_t sightings = 0;             ///< sightings the round matched against
+    std::int64_t computed_at = 0;          ///< Unix seconds (the Tracer's clock)
+    std::vector<KeyFileOutcome> files;     ///< in import order
+    std::vector<match::RpiMatch> matches;  ///< valid and suspect, ordered by file, key, time
+    match::ExposureReport report;          ///< windows, daily summaries, CWA risk, encounters
+    match::SessionCounters keys;           ///< keys of matched files
+    core::MatchCounters matcher;           ///< matcher counters over the round
+    std::uint64_t sightings = 0;           ///< sightings the round matched against
     /// True when the round's results were written to the store as exposure records, and its
     /// files as processed (see `Tracer::check` for when that happens).
     bool recorded = false;
@@ -54,26 +54,26 @@ struct CheckReport {
 /// Counters of a Tracer since it was opened. No identifiers, safe to log or show.
 struct TracerStatus {
     // Heard advertisements.
-    std::uint64_t heard = 0;              ///< decoded GAEN advertisements (direct and from a radio)
-    std::uint64_t deduplicated = 0;       ///< of those, folded into an observation of the same second
-    std::uint64_t malformed = 0;          ///< refused by the decoder (wrong length, form, UUID)
-    std::uint64_t dropped_overflow = 0;   ///< valid but dropped: the pending buffer was full
-    std::uint64_t pending = 0;            ///< observations not yet in the store
-    std::uint64_t stored = 0;             ///< observations the store accepted
-    std::uint64_t rejected = 0;           ///< observations the store refused (time, RSSI)
-    std::uint64_t flushes = 0;            ///< successful store transactions
-    std::uint64_t flush_failures = 0;     ///< failed ones (observations kept pending)
+    std::uint64_t heard = 0;         ///< decoded GAEN advertisements (direct and from a radio)
+    std::uint64_t deduplicated = 0;  ///< of those, folded into an observation of the same second
+    std::uint64_t malformed = 0;     ///< refused by the decoder (wrong length, form, UUID)
+    std::uint64_t dropped_overflow = 0;  ///< valid but dropped: the pending buffer was full
+    std::uint64_t pending = 0;           ///< observations not yet in the store
+    std::uint64_t stored = 0;            ///< observations the store accepted
+    std::uint64_t rejected = 0;          ///< observations the store refused (time, RSSI)
+    std::uint64_t flushes = 0;           ///< successful store transactions
+    std::uint64_t flush_failures = 0;    ///< failed ones (observations kept pending)
     // Own keys and broadcasting.
-    std::uint64_t own_keys_created = 0;   ///< TEKs generated (day rolls, rolls after publishing)
-    std::uint64_t rotations = 0;          ///< new payloads (RPI, AEM, address) served
-    std::uint64_t radio_errors = 0;       ///< failed calls to an attached radio
+    std::uint64_t own_keys_created = 0;  ///< TEKs generated (day rolls, rolls after publishing)
+    std::uint64_t rotations = 0;         ///< new payloads (RPI, AEM, address) served
+    std::uint64_t radio_errors = 0;      ///< failed calls to an attached radio
     bool radio_attached = false;
     // Key files and checks.
-    std::uint64_t files_imported = 0;     ///< matched into a round
-    std::uint64_t files_refused = 0;      ///< unreadable or not verified
-    std::uint64_t files_skipped = 0;      ///< already processed
-    std::uint64_t checks = 0;             ///< completed `check` calls
-    bool round_open = false;              ///< files imported since the last check
+    std::uint64_t files_imported = 0;  ///< matched into a round
+    std::uint64_t files_refused = 0;   ///< unreadable or not verified
+    std::uint64_t files_skipped = 0;   ///< already processed
+    std::uint64_t checks = 0;          ///< completed `check` calls
+    bool round_open = false;           ///< files imported since the last check
 };
 
 }  // namespace sotto

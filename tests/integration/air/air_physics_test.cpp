@@ -32,18 +32,21 @@ Listener listener(sim::Air& air, sim::Point at) {
     auto r = air.add_radio(at);
     REQUIRE(r.has_value());
     l.radio = std::move(*r);
-    REQUIRE(l.radio->start_scanning([got = l.got](const ble::HeardAdvertisement& h) {
-        Rx x{h.time_ms, h.rssi_dbm, {}, h.address};
-        REQUIRE(h.service_data.size() == x.data.size());
-        std::copy(h.service_data.begin(), h.service_data.end(), x.data.begin());
-        got->push_back(x);
-    }).has_value());
+    REQUIRE(l.radio
+                ->start_scanning([got = l.got](const ble::HeardAdvertisement& h) {
+                    Rx x{h.time_ms, h.rssi_dbm, {}, h.address};
+                    REQUIRE(h.service_data.size() == x.data.size());
+                    std::copy(h.service_data.begin(), h.service_data.end(), x.data.begin());
+                    got->push_back(x);
+                })
+                .has_value());
     return l;
 }
 
 ble::Advertisement advert(std::uint8_t id) {
     ble::Advertisement a;
-    for (std::size_t i = 0; i < a.service_data.size(); ++i) a.service_data[i] = static_cast<std::uint8_t>(id + i);
+    for (std::size_t i = 0; i < a.service_data.size(); ++i)
+        a.service_data[i] = static_cast<std::uint8_t>(id + i);
     a.address.bytes = {0x12, id, 3, 4, 5, 6};
     return a;
 }
@@ -84,9 +87,9 @@ TEST_CASE("RSSI follows log-distance path loss and a wall makes it weaker", "[ai
         CHECK(l->got->size() >= 37);
         CHECK(l->got->size() <= 50);
     }
-    for (const auto& x : *open.got) CHECK(x.rssi == -79);   // -59 - 20 log10(10)
-    for (const auto& x : *walled.got) CHECK(x.rssi == -91); // and 12 dB of wall
-    for (const auto& x : *far.got) CHECK(x.rssi == -84);    // and 5 dB between this pair
+    for (const auto& x : *open.got) CHECK(x.rssi == -79);    // -59 - 20 log10(10)
+    for (const auto& x : *walled.got) CHECK(x.rssi == -91);  // and 12 dB of wall
+    for (const auto& x : *far.got) CHECK(x.rssi == -84);     // and 5 dB between this pair
     CHECK(*open.got->front().data.begin() == 1);
     CHECK(open.radio->status().advertisements_heard == open.got->size());
 }
@@ -98,9 +101,9 @@ TEST_CASE("Packets beyond the range or below the sensitivity are not received", 
     c.sensitivity_dbm = -90;
     auto air = make_air(clock, c);
     auto s = sender(*air, {0, 0}, 1);
-    auto in_range = listener(*air, {30, 0});       // -88.5 dBm: heard
-    auto too_weak = listener(*air, {0, 40});       // -91 dBm: below sensitivity
-    auto too_far = listener(*air, {0, -60});       // beyond 50 m
+    auto in_range = listener(*air, {30, 0});  // -88.5 dBm: heard
+    auto too_weak = listener(*air, {0, 40});  // -91 dBm: below sensitivity
+    auto too_far = listener(*air, {0, -60});  // beyond 50 m
     auto not_scanning = air->add_radio({1, 1});
     REQUIRE(not_scanning.has_value());
     REQUIRE(air->advance_to(kStart + 5'000).has_value());
@@ -111,7 +114,8 @@ TEST_CASE("Packets beyond the range or below the sensitivity are not received", 
     CHECK(air->counters().packets_too_weak > 0);
 }
 
-TEST_CASE("Packet loss and noise are deterministic per seed whatever the chunking", "[air][physics]") {
+TEST_CASE("Packet loss and noise are deterministic per seed whatever the chunking",
+          "[air][physics]") {
     auto simulate = [](std::uint64_t seed, std::vector<std::int64_t> chunks) {
         ManualClock clock(kStart);
         sim::AirConfig c;
@@ -123,7 +127,8 @@ TEST_CASE("Packet loss and noise are deterministic per seed whatever the chunkin
         auto s2 = sender(*air, {4, 0}, 2);
         auto l1 = listener(*air, {2, 3});
         auto l2 = listener(*air, {-6, 1});
-        REQUIRE(air->set_path(s2->id(), {{kStart, {4, 0}}, {kStart + 60'000, {40, 0}}}).has_value());
+        REQUIRE(
+            air->set_path(s2->id(), {{kStart, {4, 0}}, {kStart + 60'000, {40, 0}}}).has_value());
         std::int64_t t = kStart;
         std::size_t i = 0;
         while (t < kStart + 60'000) {
@@ -141,7 +146,8 @@ TEST_CASE("Packet loss and noise are deterministic per seed whatever the chunkin
     CHECK_FALSE(a1 == c1);
 
     // Loss: about a quarter of the packets considered; noise: about 4 dB around the mean.
-    const double lost = static_cast<double>(ac.packets_lost) / static_cast<double>(ac.packets_considered);
+    const double lost =
+        static_cast<double>(ac.packets_lost) / static_cast<double>(ac.packets_considered);
     CHECK(lost > 0.21);
     CHECK(lost < 0.29);
     // s1 -> l1 stands still 3.6 m apart: mean -70.1 dBm.
@@ -163,8 +169,8 @@ TEST_CASE("A relay's copies are heard where the original was not, later and with
     ManualClock clock(kStart);
     auto air = make_air(clock);
     auto origin = sender(*air, {0, 0}, 9);
-    auto near = listener(*air, {2, 0});       // where the relay listens: hears the original
-    auto victim = listener(*air, {5'002, 0}); // 5 km away: only the relay can reach it
+    auto near = listener(*air, {2, 0});        // where the relay listens: hears the original
+    auto victim = listener(*air, {5'002, 0});  // 5 km away: only the relay can reach it
     REQUIRE(air->add_relay({{2, 0}, {5'000, 0}, 30'000, 0}).has_value());
     REQUIRE(air->advance_to(kStart + 90'000).has_value());
 
@@ -174,9 +180,9 @@ TEST_CASE("A relay's copies are heard where the original was not, later and with
         if (x.time_ms + 30'000 < kStart + 90'000) expected.push_back(x.time_ms + 30'000);
     std::vector<std::int64_t> got;
     for (const auto& x : *victim.got) {
-        CHECK(x.data == advert(9).service_data);   // the exact bytes
+        CHECK(x.data == advert(9).service_data);  // the exact bytes
         CHECK(x.address == advert(9).address);
-        CHECK(x.time_ms >= kStart + 30'000);       // never before the delay
+        CHECK(x.time_ms >= kStart + 30'000);  // never before the delay
         got.push_back(x.time_ms);
     }
     CHECK(got == expected);
@@ -199,7 +205,8 @@ TEST_CASE("A waypoint path moves a device into range and out again", "[air][phys
     REQUIRE(air->set_path(walker.radio->id(), {{kStart + 10'000, {500, 0}},
                                                {kStart + 20'000, {5, 0}},
                                                {kStart + 30'000, {5, 0}},
-                                               {kStart + 40'000, {500, 0}}}).has_value());
+                                               {kStart + 40'000, {500, 0}}})
+                .has_value());
     auto p = air->position(walker.radio->id(), kStart + 15'000);
     REQUIRE(p.has_value());
     CHECK(p->x_m == Approx(252.5));

@@ -62,9 +62,11 @@ struct Device {
         if (now >= next_scan) {
             const auto s = duty->at(now);
             if (s.scanning && !scanning)
-                REQUIRE(radio->start_scanning([f = feed.get()](const ble::HeardAdvertisement& h) {
-                    f->on_heard(h);
-                }).has_value());
+                REQUIRE(radio
+                            ->start_scanning([f = feed.get()](const ble::HeardAdvertisement& h) {
+                                f->on_heard(h);
+                            })
+                            .has_value());
             if (!s.scanning && scanning) REQUIRE(radio->stop_scanning().has_value());
             scanning = s.scanning;
             next_scan = s.next_switch_ms;
@@ -74,8 +76,8 @@ struct Device {
     std::int64_t next_event() const { return std::min(next_rotation, next_scan); }
 };
 
-inline Device make_device(sim::Air& air, sim::Point at, std::uint64_t seed, ble::ObservationSink& sink,
-                          ble::ScanDutyConfig duty = {}) {
+inline Device make_device(sim::Air& air, sim::Point at, std::uint64_t seed,
+                          ble::ObservationSink& sink, ble::ScanDutyConfig duty = {}) {
     Device d;
     auto radio = air.add_radio(at);
     REQUIRE(radio.has_value());
@@ -94,7 +96,8 @@ inline Device make_device(sim::Air& air, sim::Point at, std::uint64_t seed, ble:
 }
 
 /// Runs the air and the devices until `until` (ms), waking each device exactly when it asked.
-inline void run(sim::Air& air, const ManualClock& clock, std::vector<Device*> devices, std::int64_t until) {
+inline void run(sim::Air& air, const ManualClock& clock, std::vector<Device*> devices,
+                std::int64_t until) {
     for (auto* d : devices) d->update(clock.now_ms());
     while (clock.now_ms() < until) {
         std::int64_t next = until;

@@ -30,7 +30,8 @@ std::set<Row> expected_rows(const Device& sender, std::int64_t from, std::int64_
     return rows;
 }
 
-std::set<Row> stored_rows(store::EncounterStore& s, std::int64_t& first_seen, std::int64_t& last_seen) {
+std::set<Row> stored_rows(store::EncounterStore& s, std::int64_t& first_seen,
+                          std::int64_t& last_seen) {
     auto all = s.sightings_in_range(0, 0xFFFFFFFFu);
     REQUIRE(all.has_value());
     std::set<Row> rows;
@@ -46,13 +47,15 @@ std::set<Row> stored_rows(store::EncounterStore& s, std::int64_t& first_seen, st
 
 }  // namespace
 
-TEST_CASE("Two devices that meet store each other's RPIs for exactly the intervals they were in range",
-          "[air][store]") {
+TEST_CASE(
+    "Two devices that meet store each other's RPIs for exactly the intervals they were in range",
+    "[air][store]") {
     TempDir dir;
     const std::int64_t t0 = kNow * 1000;  // the store tests' fixed now, in ms
     ManualClock clock(t0 - 2 * 3'600'000);
     const std::int64_t start = clock.now_ms();
-    const std::int64_t meet = start + 33 * 60'000, part = start + 78 * 60'000, end = start + 2 * 3'600'000;
+    const std::int64_t meet = start + 33 * 60'000, part = start + 78 * 60'000,
+                       end = start + 2 * 3'600'000;
 
     auto air = sim::Air::create(clock, {});
     REQUIRE(air.has_value());
@@ -86,7 +89,8 @@ TEST_CASE("Two devices that meet store each other's RPIs for exactly the interva
         // Negative neighbours: nothing of its own, nothing of the other outside the meeting.
         const auto own = expected_rows(*self, start, end);
         for (const auto& r : rows) CHECK_FALSE(own.count(r));
-        const auto before = expected_rows(*other, start, meet), after = expected_rows(*other, part, end);
+        const auto before = expected_rows(*other, start, meet),
+                   after = expected_rows(*other, part, end);
         for (const auto& r : rows) {
             if (!expected.count(r)) {
                 CHECK_FALSE(before.count(r));
@@ -102,8 +106,9 @@ TEST_CASE("Two devices that meet store each other's RPIs for exactly the interva
     CHECK(ca.heard == ca.accepted + ca.deduplicated);
 }
 
-TEST_CASE("With GAEN's duty cycle every stored sighting lies inside one of the receiver's scan windows",
-          "[air][store]") {
+TEST_CASE(
+    "With GAEN's duty cycle every stored sighting lies inside one of the receiver's scan windows",
+    "[air][store]") {
     TempDir dir;
     ManualClock clock(kNow * 1000 - 3'600'000);
     const std::int64_t start = clock.now_ms();
@@ -152,7 +157,8 @@ TEST_CASE("With GAEN's duty cycle every stored sighting lies inside one of the r
     CHECK(scans >= windows.size());  // every window heard B at least once
 }
 
-TEST_CASE("A hostile radio's malformed and foreign advertisements never reach the store", "[air][store]") {
+TEST_CASE("A hostile radio's malformed and foreign advertisements never reach the store",
+          "[air][store]") {
     TempDir dir;
     ManualClock clock(kNow * 1000 - 3'600'000);
     const std::int64_t start = clock.now_ms();
@@ -172,16 +178,20 @@ TEST_CASE("A hostile radio's malformed and foreign advertisements never reach th
     // Four hostile transmitters next to A: too short, too long, another UUID, empty.
     std::vector<std::unique_ptr<sim::SimulatedRadio>> hostile;
     const std::vector<std::uint8_t> bytes(27, 0xAB);
-    const std::tuple<std::uint16_t, std::size_t> kinds[] = {{0xFD6F, 19}, {0xFD6F, 21}, {0x180F, 20}, {0xFD6F, 0}};
+    const std::tuple<std::uint16_t, std::size_t> kinds[] = {
+        {0xFD6F, 19}, {0xFD6F, 21}, {0x180F, 20}, {0xFD6F, 0}};
     std::uint8_t n = 1;
     for (const auto& [uuid, size] : kinds) {
         auto r = (*air)->add_radio({1, static_cast<double>(n)});
         REQUIRE(r.has_value());
-        REQUIRE((*r)->start_advertising_raw(uuid, std::span(bytes).first(size), {{0x21, n, 0, 0, 0, 1}}).has_value());
+        REQUIRE(
+            (*r)->start_advertising_raw(uuid, std::span(bytes).first(size), {{0x21, n, 0, 0, 0, 1}})
+                .has_value());
         hostile.push_back(std::move(*r));
         ++n;
     }
-    auto too_long = hostile[0]->start_advertising_raw(0xFD6F, std::vector<std::uint8_t>(28, 1), {{0x21, 9, 0, 0, 0, 1}});
+    auto too_long = hostile[0]->start_advertising_raw(0xFD6F, std::vector<std::uint8_t>(28, 1),
+                                                      {{0x21, 9, 0, 0, 0, 1}});
     CHECK(too_long.error().code == ErrorCode::kInvalidArgument);
 
     run(**air, clock, {&a, &b}, start + 20 * 60'000);
@@ -195,7 +205,8 @@ TEST_CASE("A hostile radio's malformed and foreign advertisements never reach th
     CHECK(c.heard == c.accepted + c.deduplicated + c.dropped_bad_length + c.dropped_wrong_uuid);
 }
 
-TEST_CASE("A relayed device lands in a far store only through the relay and only later", "[air][store][relay]") {
+TEST_CASE("A relayed device lands in a far store only through the relay and only later",
+          "[air][store][relay]") {
     TempDir dir;
     ManualClock clock(kNow * 1000 - 3'600'000);
     const std::int64_t start = clock.now_ms(), end = start + 40 * 60'000;
@@ -226,15 +237,18 @@ TEST_CASE("A relayed device lands in a far store only through the relay and only
         REQUIRE(all.has_value());
         REQUIRE_FALSE(all->empty());
         for (const auto& s : *all) {
-            const auto it = std::find_if(origin.broadcasts.begin(), origin.broadcasts.end(), [&](const auto& b) {
-                return core::decode_service_data(b.advertisement.service_data)->rpi == s.rpi;
-            });
-            REQUIRE(it != origin.broadcasts.end());  // only the origin's RPIs
-            CHECK(s.first_seen >= (it->started_ms + kDelay) / 1000);        // seconds, floored
+            const auto it = std::find_if(
+                origin.broadcasts.begin(), origin.broadcasts.end(), [&](const auto& b) {
+                    return core::decode_service_data(b.advertisement.service_data)->rpi == s.rpi;
+                });
+            REQUIRE(it != origin.broadcasts.end());                   // only the origin's RPIs
+            CHECK(s.first_seen >= (it->started_ms + kDelay) / 1000);  // seconds, floored
             CHECK(s.last_seen <= (it->next_change_ms + kDelay - 1) / 1000);
         }
         // Nothing of the victim's own, and the origin's whole first broadcast arrived.
-        const auto first_rpi = core::decode_service_data(origin.broadcasts[0].advertisement.service_data)->rpi;
-        CHECK(std::any_of(all->begin(), all->end(), [&](const auto& s) { return s.rpi == first_rpi; }));
+        const auto first_rpi =
+            core::decode_service_data(origin.broadcasts[0].advertisement.service_data)->rpi;
+        CHECK(std::any_of(all->begin(), all->end(),
+                          [&](const auto& s) { return s.rpi == first_rpi; }));
     }
 }

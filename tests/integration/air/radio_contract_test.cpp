@@ -60,7 +60,8 @@ TEST_CASE("A simulated radio refuses wrong call orders and addresses", "[air][ra
     CHECK(clock.now_ms() == kStart + 1'000);
 }
 
-TEST_CASE("Scan callbacks run on the advancing thread and may not advance the air", "[air][radio]") {
+TEST_CASE("Scan callbacks run on the advancing thread and may not advance the air",
+          "[air][radio]") {
     ManualClock clock(kStart);
     auto air = sim::Air::create(clock, {});
     REQUIRE(air.has_value());
@@ -71,15 +72,17 @@ TEST_CASE("Scan callbacks run on the advancing thread and may not advance the ai
     std::int64_t latest = 0;
     Error nested{ErrorCode::kOk, ""};
     bool time_ok = true;
-    REQUIRE((*rx)->start_scanning([&](const ble::HeardAdvertisement& h) {
-        seen = std::this_thread::get_id();
-        time_ok = time_ok && h.time_ms <= clock.now_ms() && h.time_ms >= latest;
-        latest = h.time_ms;
-        if (nested.code == ErrorCode::kOk) {
-            auto r = (*air)->advance_to(clock.now_ms() + 1'000);
-            nested = r ? Error{ErrorCode::kOk, ""} : r.error();
-        }
-    }).has_value());
+    REQUIRE((*rx)
+                ->start_scanning([&](const ble::HeardAdvertisement& h) {
+                    seen = std::this_thread::get_id();
+                    time_ok = time_ok && h.time_ms <= clock.now_ms() && h.time_ms >= latest;
+                    latest = h.time_ms;
+                    if (nested.code == ErrorCode::kOk) {
+                        auto r = (*air)->advance_to(clock.now_ms() + 1'000);
+                        nested = r ? Error{ErrorCode::kOk, ""} : r.error();
+                    }
+                })
+                .has_value());
     REQUIRE((*air)->advance_to(kStart + 3'000).has_value());
     CHECK(seen == std::this_thread::get_id());
     CHECK(nested.code == ErrorCode::kFailedPrecondition);
@@ -87,11 +90,13 @@ TEST_CASE("Scan callbacks run on the advancing thread and may not advance the ai
     // A callback may stop its own radio's scanning without deadlock; nothing more is delivered.
     int after_stop = 0;
     bool stopped = false;
-    REQUIRE((*rx)->start_scanning([&](const ble::HeardAdvertisement&) {
-        if (stopped) ++after_stop;
-        stopped = true;
-        REQUIRE((*rx)->stop_scanning().has_value());
-    }).has_value());
+    REQUIRE((*rx)
+                ->start_scanning([&](const ble::HeardAdvertisement&) {
+                    if (stopped) ++after_stop;
+                    stopped = true;
+                    REQUIRE((*rx)->stop_scanning().has_value());
+                })
+                .has_value());
     REQUIRE((*air)->advance_to(kStart + 6'000).has_value());
     CHECK(stopped);
     CHECK(after_stop == 0);
@@ -106,17 +111,19 @@ TEST_CASE("After stop_scanning returns on another thread no scan callback runs",
     REQUIRE((*tx)->start_advertising(advert(0x12, 1)).has_value());
     std::atomic<bool> in_callback{false}, stopping{false}, returned{false};
     std::atomic<int> calls{0}, late{0};
-    REQUIRE((*rx)->start_scanning([&](const ble::HeardAdvertisement&) {
-        in_callback = true;
-        if (returned) ++late;
-        if (++calls == 20) {
-            // Hold the 20th callback until the other thread is stopping, then a little longer:
-            // stop_scanning must wait for it.
-            while (!stopping) std::this_thread::yield();
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        in_callback = false;
-    }).has_value());
+    REQUIRE((*rx)
+                ->start_scanning([&](const ble::HeardAdvertisement&) {
+                    in_callback = true;
+                    if (returned) ++late;
+                    if (++calls == 20) {
+                        // Hold the 20th callback until the other thread is stopping, then a little
+                        // longer: stop_scanning must wait for it.
+                        while (!stopping) std::this_thread::yield();
+                        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                    }
+                    in_callback = false;
+                })
+                .has_value());
     std::atomic<bool> advanced{false};  // Catch2 assertions are not thread-safe: check after join
     std::thread advancer([&] { advanced = (*air)->advance_to(kStart + 600'000).has_value(); });
     while (calls < 20) std::this_thread::yield();
@@ -178,7 +185,8 @@ TEST_CASE("Air settings out of range are refused", "[air][radio]") {
     CHECK((*air)->set_position(99, {0, 0}).error().code == ErrorCode::kInvalidArgument);
     auto r = (*air)->add_radio({0, 0});
     CHECK((*air)->set_path((*r)->id(), {}).error().code == ErrorCode::kInvalidArgument);
-    CHECK((*air)->set_path((*r)->id(), {{5, {0, 0}}, {5, {1, 1}}}).error().code == ErrorCode::kInvalidArgument);
+    CHECK((*air)->set_path((*r)->id(), {{5, {0, 0}}, {5, {1, 1}}}).error().code ==
+          ErrorCode::kInvalidArgument);
     CHECK((*air)->add_relay({{0, 0}, {1, 1}, -1, 0}).error().code == ErrorCode::kInvalidArgument);
 }
 
@@ -196,10 +204,14 @@ TEST_CASE("An adapter that goes away keeps the radio's wishes and resumes them w
     (*tx)->set_event_callback([&](const ble::RadioEvent& e) {
         events.push_back(e.kind);
         event_thread = std::this_thread::get_id();
-        if (e.kind == ble::RadioEventKind::kAdapterUnavailable) CHECK(e.error.code == ErrorCode::kBleUnavailable);
+        if (e.kind == ble::RadioEventKind::kAdapterUnavailable)
+            CHECK(e.error.code == ErrorCode::kBleUnavailable);
     });
     std::vector<std::int64_t> heard;
-    REQUIRE((*rx)->start_scanning([&](const ble::HeardAdvertisement& h) { heard.push_back(h.time_ms); }).has_value());
+    REQUIRE(
+        (*rx)
+            ->start_scanning([&](const ble::HeardAdvertisement& h) { heard.push_back(h.time_ms); })
+            .has_value());
 
     REQUIRE((*air)->set_adapter_present((*tx)->id(), false).has_value());
     CHECK(events.empty());  // delivered on the advancing thread, not here
@@ -249,7 +261,8 @@ TEST_CASE("Radios may be driven from other threads while the air advances", "[ai
     for (int i = 0; i < 6; ++i) {
         auto r = (*air)->add_radio({static_cast<double>(i), 0});
         REQUIRE(r.has_value());
-        REQUIRE((*r)->start_advertising(advert(0x12, static_cast<std::uint8_t>(i + 1))).has_value());
+        REQUIRE(
+            (*r)->start_advertising(advert(0x12, static_cast<std::uint8_t>(i + 1))).has_value());
         radios.push_back(std::move(*r));
     }
     std::atomic<std::uint64_t> heard{0};
@@ -284,7 +297,8 @@ TEST_CASE("Radios may be driven from other threads while the air advances", "[ai
     CHECK(heard.load() > 0);
     CHECK(heard.load() == radios[0]->status().advertisements_heard + [&] {
         std::uint64_t others = 0;
-        for (std::size_t i = 1; i < radios.size(); ++i) others += radios[i]->status().advertisements_heard;
+        for (std::size_t i = 1; i < radios.size(); ++i)
+            others += radios[i]->status().advertisements_heard;
         return others;
     }());
 }

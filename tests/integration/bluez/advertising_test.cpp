@@ -26,8 +26,9 @@ std::map<std::string, sdbus::Variant> only_advertisement(BluezBus& bus) {
 
 }  // namespace
 
-TEST_CASE("The registered advertisement is a non-connectable broadcast carrying exactly the payload",
-          "[bluez][dbus][advertising]") {
+TEST_CASE(
+    "The registered advertisement is a non-connectable broadcast carrying exactly the payload",
+    "[bluez][dbus][advertising]") {
     BluezBus bus;
     bus.add_adapter();
     ManualClock clock(1'700'000'000'000);
@@ -44,7 +45,8 @@ TEST_CASE("The registered advertisement is a non-connectable broadcast carrying 
     REQUIRE(props.count("Type") == 1);
     CHECK(props.at("Type").get<std::string>() == "broadcast");
     REQUIRE(props.count("ServiceUUIDs") == 1);
-    CHECK(props.at("ServiceUUIDs").get<std::vector<std::string>>() == std::vector<std::string>{"fd6f"});
+    CHECK(props.at("ServiceUUIDs").get<std::vector<std::string>>() ==
+          std::vector<std::string>{"fd6f"});
     const auto bytes = service_data_of(props);
     REQUIRE(bytes.size() == 20);
     CHECK(std::equal(bytes.begin(), bytes.end(), adv.service_data.begin()));
@@ -175,7 +177,8 @@ TEST_CASE("An advertisement released by bluetoothd is registered again after the
     radio->set_event_callback(rec.event_callback());
     REQUIRE(radio->start_advertising(advertisement_filled(3)).has_value());
     bus.release_advertisements();
-    CHECK(eventually([&] { return rec.event_count(ble::RadioEventKind::kAdvertisingFailed) == 1; }));
+    CHECK(
+        eventually([&] { return rec.event_count(ble::RadioEventKind::kAdvertisingFailed) == 1; }));
     CHECK(eventually([&] { return bus.advertisements().size() == 1; }));
     CHECK(service_data_of(only_advertisement(bus)) == std::vector<std::uint8_t>(20, 3));
     // The mock records the registration before it replies: wait for the reply to be processed.
@@ -198,11 +201,13 @@ TEST_CASE("Radio methods called from a callback fail instead of deadlocking",
     auto radio = make_radio(clock);
     std::mutex m;
     std::optional<ErrorCode> inner;
-    REQUIRE(radio->start_scanning([&](const ble::HeardAdvertisement&) {
-        auto r = radio->stop_scanning();
-        std::lock_guard lock(m);
-        inner = r.has_value() ? ErrorCode::kOk : r.error().code;
-    }).has_value());
+    REQUIRE(radio
+                ->start_scanning([&](const ble::HeardAdvertisement&) {
+                    auto r = radio->stop_scanning();
+                    std::lock_guard lock(m);
+                    inner = r.has_value() ? ErrorCode::kOk : r.error().code;
+                })
+                .has_value());
     bus.inject("4A:00:00:00:00:02", -50, std::vector<std::uint8_t>(20, 1));
     CHECK(eventually([&] {
         std::lock_guard lock(m);

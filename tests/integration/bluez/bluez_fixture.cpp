@@ -22,8 +22,10 @@ constexpr unsigned kWatchdogSeconds = 90;
 
 void require_tools() {
     std::string missing;
-    if (::access(kDbusDaemon, X_OK) != 0) missing = "dbus-daemon (package dbus)";
-    else if (::access(kPython, X_OK) != 0) missing = "/usr/bin/python3";
+    if (::access(kDbusDaemon, X_OK) != 0)
+        missing = "dbus-daemon (package dbus)";
+    else if (::access(kPython, X_OK) != 0)
+        missing = "/usr/bin/python3";
     else if (run_process({kPython, "-c", "import dbusmock"}).exit_code != 0)
         missing = "python3-dbusmock";
     if (missing.empty()) return;
@@ -143,8 +145,10 @@ void BluezBus::start_mock() {
     const bool up = eventually(
         [&] {
             bool has = false;
-            dbus->callMethod("NameHasOwner").onInterface("org.freedesktop.DBus")
-                .withArguments(std::string("org.bluez")).storeResultsTo(has);
+            dbus->callMethod("NameHasOwner")
+                .onInterface("org.freedesktop.DBus")
+                .withArguments(std::string("org.bluez"))
+                .storeResultsTo(has);
             return has;
         },
         std::chrono::seconds{20});
@@ -162,7 +166,9 @@ std::unique_ptr<sdbus::IProxy> BluezBus::mock_proxy() {
 
 void BluezBus::add_adapter(const std::string& name) {
     std::string path;
-    SOTTO_MOCK_CALL("AddAdapter").withArguments(name, std::string("sotto-test")).storeResultsTo(path);
+    SOTTO_MOCK_CALL("AddAdapter")
+        .withArguments(name, std::string("sotto-test"))
+        .storeResultsTo(path);
 }
 void BluezBus::remove_adapter(const std::string& name) {
     SOTTO_MOCK_CALL("RemoveAdapterReleasing").withArguments(name);
@@ -189,7 +195,8 @@ void BluezBus::inject(const std::string& address, std::int16_t rssi,
                       const std::vector<std::uint8_t>& data, const std::string& uuid,
                       const std::string& name) {
     std::string path;
-    SOTTO_MOCK_CALL("InjectAdvertisement").withArguments(name, address, rssi, uuid, data)
+    SOTTO_MOCK_CALL("InjectAdvertisement")
+        .withArguments(name, address, rssi, uuid, data)
         .storeResultsTo(path);
 }
 void BluezBus::emit_device_properties(const std::string& address,
@@ -225,7 +232,8 @@ std::string BluezBus::mock_log() { return read_text(dir_ / "mock.log"); }
 void BluezBus::set_adapter_property(const std::string& property, const sdbus::Variant& value,
                                     const std::string& name) {
     sdbus::createProxy(*control_, "org.bluez", "/org/bluez/" + name)
-        ->callMethod("Set").onInterface("org.freedesktop.DBus.Properties")
+        ->callMethod("Set")
+        .onInterface("org.freedesktop.DBus.Properties")
         .withArguments(std::string("org.bluez.Adapter1"), property, value);
 }
 
@@ -254,8 +262,11 @@ ble::ScanCallback Recorder::scan_callback() {
     return [this](const ble::HeardAdvertisement& h) {
         std::lock_guard lock(mutex);
         scan_thread = std::this_thread::get_id();
-        heard.push_back({{h.service_data.begin(), h.service_data.end()}, h.service_uuid, h.rssi_dbm,
-                         h.time_ms, h.address});
+        heard.push_back({{h.service_data.begin(), h.service_data.end()},
+                         h.service_uuid,
+                         h.rssi_dbm,
+                         h.time_ms,
+                         h.address});
     };
 }
 ble::EventCallback Recorder::event_callback() {
@@ -289,12 +300,14 @@ ble::Advertisement advertisement_filled(std::uint8_t fill) {
 
 std::vector<std::uint8_t> service_data_of(const std::map<std::string, sdbus::Variant>& props) {
     auto it = props.find("ServiceData");
-    if (it == props.end() || !it->second.containsValueOfType<std::map<std::string, sdbus::Variant>>())
+    if (it == props.end() ||
+        !it->second.containsValueOfType<std::map<std::string, sdbus::Variant>>())
         return {};
     const auto sd = it->second.get<std::map<std::string, sdbus::Variant>>();
     if (sd.size() != 1) return {};
     auto entry = sd.find("fd6f");
-    if (entry == sd.end() || !entry->second.containsValueOfType<std::vector<std::uint8_t>>()) return {};
+    if (entry == sd.end() || !entry->second.containsValueOfType<std::vector<std::uint8_t>>())
+        return {};
     return entry->second.get<std::vector<std::uint8_t>>();
 }
 

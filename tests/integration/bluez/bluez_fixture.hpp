@@ -70,7 +70,8 @@ public:
     void refuse_next_discovery(const std::string& error_name, const std::string& name = "hci0");
     void ignore_next_registration(const std::string& name = "hci0");
     void release_advertisements(const std::string& name = "hci0");
-    void inject(const std::string& address, std::int16_t rssi, const std::vector<std::uint8_t>& data,
+    void inject(const std::string& address, std::int16_t rssi,
+                const std::vector<std::uint8_t>& data,
                 const std::string& uuid = "0000fd6f-0000-1000-8000-00805f9b34fb",
                 const std::string& name = "hci0");
     void emit_device_properties(const std::string& address,

@@ -23,7 +23,8 @@ std::unique_ptr<bz::BluezRadio> make_radio(const Clock& clock) {
 
 bool registered_with(BluezBus& bus, std::uint8_t fill) {
     auto ads = bus.advertisements();
-    return ads.size() == 1 && service_data_of(ads.begin()->second) == std::vector<std::uint8_t>(20, fill);
+    return ads.size() == 1 &&
+           service_data_of(ads.begin()->second) == std::vector<std::uint8_t>(20, fill);
 }
 
 }  // namespace
@@ -73,9 +74,11 @@ TEST_CASE("Without an adapter the wish is kept and fulfilled when the adapter ap
     SECTION("removing the adapter is reported and adding it back restores everything") {
         bus.remove_adapter();
         REQUIRE(eventually([&] { return !radio->status().adapter_present; }));
-        CHECK(eventually([&] { return rec.event_count(ble::RadioEventKind::kAdapterUnavailable) == 1; }));
+        CHECK(eventually(
+            [&] { return rec.event_count(ble::RadioEventKind::kAdapterUnavailable) == 1; }));
         bus.add_adapter();
-        REQUIRE(eventually([&] { return radio->status().advertising && radio->status().scanning; }));
+        REQUIRE(
+            eventually([&] { return radio->status().advertising && radio->status().scanning; }));
         CHECK(registered_with(bus, 4));
         CHECK(bus.count_calls("StartDiscovery") == 2);
     }
@@ -97,7 +100,8 @@ TEST_CASE("A power cycle stops everything and then re-registers and restarts dis
     CHECK_FALSE(radio->status().advertising);
     CHECK_FALSE(radio->status().scanning);
     CHECK(bus.advertisements().empty());
-    CHECK(eventually([&] { return rec.event_count(ble::RadioEventKind::kAdapterUnavailable) == 1; }));
+    CHECK(
+        eventually([&] { return rec.event_count(ble::RadioEventKind::kAdapterUnavailable) == 1; }));
     // A rotation while off is kept for later.
     auto r = radio->rotate(advertisement_filled(2));
     REQUIRE_FALSE(r.has_value());
@@ -151,7 +155,8 @@ TEST_CASE("A discoverable adapter is reported and never changed", "[bluez][dbus]
     CHECK(bus.mock_log().find("Set /org/bluez") == std::string::npos);
     // ... and the check would see one: the test's own write shows up.
     bus.set_adapter_property("Pairable", sdbus::Variant(false));
-    CHECK(bus.mock_log().find("Set /org/bluez/hci0 org.bluez.Adapter1.Pairable") != std::string::npos);
+    CHECK(bus.mock_log().find("Set /org/bluez/hci0 org.bluez.Adapter1.Pairable") !=
+          std::string::npos);
 }
 
 TEST_CASE("Losing the bus itself neither crashes nor hangs the radio", "[bluez][dbus][recovery]") {
@@ -165,7 +170,8 @@ TEST_CASE("Losing the bus itself neither crashes nor hangs the radio", "[bluez][
     REQUIRE(radio->start_scanning(rec.scan_callback()).has_value());
     bus.kill_bus();
     REQUIRE(eventually([&] { return !radio->status().adapter_present; }));
-    CHECK(eventually([&] { return rec.event_count(ble::RadioEventKind::kAdapterUnavailable) == 1; }));
+    CHECK(
+        eventually([&] { return rec.event_count(ble::RadioEventKind::kAdapterUnavailable) == 1; }));
     const auto t0 = std::chrono::steady_clock::now();
     auto r = radio->rotate(advertisement_filled(2));
     REQUIRE_FALSE(r.has_value());
@@ -263,7 +269,8 @@ TEST_CASE("Overlapping calls from several threads leave one consistent registrat
                 if (!radio->rotate(advertisement_filled(fill))) failures.fetch_add(1);
                 (void)radio->status();
                 if (t == 3 && i % 5 == 0) {
-                    if (!radio->start_scanning([](const ble::HeardAdvertisement&) {})) failures.fetch_add(1);
+                    if (!radio->start_scanning([](const ble::HeardAdvertisement&) {}))
+                        failures.fetch_add(1);
                     if (!radio->stop_scanning()) failures.fetch_add(1);
                 }
             }
@@ -283,7 +290,8 @@ TEST_CASE("Overlapping calls from several threads leave one consistent registrat
     CHECK(bus.count_calls("UnregisterAdvertisement") == 100);
 }
 
-TEST_CASE("A radio created before bluetoothd runs starts once it appears", "[bluez][dbus][recovery]") {
+TEST_CASE("A radio created before bluetoothd runs starts once it appears",
+          "[bluez][dbus][recovery]") {
     BluezBus bus(false);  // the bus, but no bluetoothd
     ManualClock clock;
     auto radio = make_radio(clock);

@@ -74,7 +74,8 @@ TEST_CASE("Injected advertisements reach the scan callback with their RSSI, repe
     bus.inject("4A:11:22:33:44:55", -60, p);  // InterfacesAdded
     REQUIRE(eventually([&] { return rec.heard_count() == 1; }));
     clock.advance_ms(250);
-    for (int rssi : {-61, -61, -75}) bus.inject("4A:11:22:33:44:55", static_cast<std::int16_t>(rssi), p);  // repeats
+    for (int rssi : {-61, -61, -75})
+        bus.inject("4A:11:22:33:44:55", static_cast<std::int16_t>(rssi), p);  // repeats
     bus.inject("6B:00:00:00:00:01", -80, payload(9));
     REQUIRE(eventually([&] { return rec.heard_count() == 5; }));
 
@@ -113,24 +114,29 @@ TEST_CASE("Malformed Device1 properties are counted and never delivered",
     const std::string addr = "4A:00:00:00:00:AA";
 
     // Whole signals: wrong ServiceData type, missing RSSI, RSSI of the wrong type.
-    bus.emit_device_properties(addr, {{"RSSI", sdbus::Variant(std::int16_t{-40})},
-                                      {"ServiceData", sdbus::Variant(good)}});
-    bus.emit_device_properties(addr, {{"ServiceData", sdbus::Variant(Map{{fd6f, sdbus::Variant(good)}})}});
-    bus.emit_device_properties(addr, {{"RSSI", sdbus::Variant(std::int32_t{-40})},
-                                      {"ServiceData", sdbus::Variant(Map{{fd6f, sdbus::Variant(good)}})}});
+    bus.emit_device_properties(
+        addr, {{"RSSI", sdbus::Variant(std::int16_t{-40})}, {"ServiceData", sdbus::Variant(good)}});
+    bus.emit_device_properties(
+        addr, {{"ServiceData", sdbus::Variant(Map{{fd6f, sdbus::Variant(good)}})}});
+    bus.emit_device_properties(
+        addr, {{"RSSI", sdbus::Variant(std::int32_t{-40})},
+               {"ServiceData", sdbus::Variant(Map{{fd6f, sdbus::Variant(good)}})}});
     REQUIRE(eventually([&] { return radio->bluez_status().malformed_signals == 3; }));
     // Single entries: a key that is not a UUID, a value that is not bytes, absurd length.
-    bus.emit_device_properties(addr, {{"RSSI", sdbus::Variant(std::int16_t{-40})},
-                                      {"ServiceData", sdbus::Variant(Map{
-                                          {"not-a-uuid", sdbus::Variant(good)},
-                                          {"0000feaa-0000-1000-8000-00805f9b34fb", sdbus::Variant(std::string("x"))},
-                                          {fd6f, sdbus::Variant(std::vector<std::uint8_t>(400, 1))}})}});
+    bus.emit_device_properties(
+        addr, {{"RSSI", sdbus::Variant(std::int16_t{-40})},
+               {"ServiceData",
+                sdbus::Variant(
+                    Map{{"not-a-uuid", sdbus::Variant(good)},
+                        {"0000feaa-0000-1000-8000-00805f9b34fb", sdbus::Variant(std::string("x"))},
+                        {fd6f, sdbus::Variant(std::vector<std::uint8_t>(400, 1))}})}});
     REQUIRE(eventually([&] { return radio->bluez_status().dropped_entries == 3; }));
     // An RSSI-only update is not an advertisement, and not malformed.
     bus.emit_device_properties(addr, {{"RSSI", sdbus::Variant(std::int16_t{-41})}});
     // The positive neighbour, same device: delivered.
-    bus.emit_device_properties(addr, {{"RSSI", sdbus::Variant(std::int16_t{-42})},
-                                      {"ServiceData", sdbus::Variant(Map{{fd6f, sdbus::Variant(good)}})}});
+    bus.emit_device_properties(
+        addr, {{"RSSI", sdbus::Variant(std::int16_t{-42})},
+               {"ServiceData", sdbus::Variant(Map{{fd6f, sdbus::Variant(good)}})}});
     REQUIRE(eventually([&] { return rec.heard_count() == 1; }));
     std::this_thread::sleep_for(100ms);
     CHECK(rec.heard_count() == 1);
@@ -153,21 +159,25 @@ TEST_CASE("Heard beacons reach a real EncounterStore with their RSSI and malform
     std::mutex m;
     std::vector<core::Observation> batch;
     std::size_t not_gaen = 0;
-    REQUIRE(radio->start_scanning([&](const ble::HeardAdvertisement& h) {
-        std::lock_guard lock(m);
-        auto beacon = core::decode_service_data(h.service_data);
-        if (h.service_uuid != core::kExposureNotificationUuid || !beacon) {
-            ++not_gaen;
-            return;
-        }
-        batch.push_back(core::Observation{h.time_ms / 1000, static_cast<std::int8_t>(h.rssi_dbm), *beacon});
-    }).has_value());
+    REQUIRE(radio
+                ->start_scanning([&](const ble::HeardAdvertisement& h) {
+                    std::lock_guard lock(m);
+                    auto beacon = core::decode_service_data(h.service_data);
+                    if (h.service_uuid != core::kExposureNotificationUuid || !beacon) {
+                        ++not_gaen;
+                        return;
+                    }
+                    batch.push_back(core::Observation{
+                        h.time_ms / 1000, static_cast<std::int8_t>(h.rssi_dbm), *beacon});
+                })
+                .has_value());
 
     bus.inject("4A:00:00:00:00:01", -55, payload(1));
     bus.inject("4A:00:00:00:00:01", -57, payload(1));
     bus.inject("4A:00:00:00:00:02", -70, payload(50));
-    bus.inject("4A:00:00:00:00:03", -60, std::vector<std::uint8_t>(19, 7));            // truncated
-    bus.inject("4A:00:00:00:00:04", -60, payload(3), "0000feaa-0000-1000-8000-00805f9b34fb");  // other
+    bus.inject("4A:00:00:00:00:03", -60, std::vector<std::uint8_t>(19, 7));  // truncated
+    bus.inject("4A:00:00:00:00:04", -60, payload(3),
+               "0000feaa-0000-1000-8000-00805f9b34fb");  // other
     REQUIRE(eventually([&] {
         std::lock_guard lock(m);
         return batch.size() + not_gaen == 5;
@@ -177,7 +187,8 @@ TEST_CASE("Heard beacons reach a real EncounterStore with their RSSI and malform
     auto key = store::StoreKey{};
     for (std::size_t i = 0; i < key.expose_secret_mut().size(); ++i)
         key.expose_secret_mut()[i] = static_cast<std::uint8_t>(i * 3 + 1);
-    auto st = store::EncounterStore::open(dir / "enc.db", store::Credential::raw_key(std::move(key)));
+    auto st =
+        store::EncounterStore::open(dir / "enc.db", store::Credential::raw_key(std::move(key)));
     REQUIRE(st.has_value());
     std::lock_guard lock(m);
     CHECK(not_gaen == 2);
@@ -211,7 +222,7 @@ TEST_CASE("Device signals from a process other than bluetoothd are ignored",
     using Map = std::map<std::string, sdbus::Variant>;
     const Map changed{{"RSSI", sdbus::Variant(std::int16_t{-30})},
                       {"ServiceData", sdbus::Variant(Map{{"0000fd6f-0000-1000-8000-00805f9b34fb",
-                                                           sdbus::Variant(payload(4))}})}};
+                                                          sdbus::Variant(payload(4))}})}};
     bus.spoof_device_signal("/org/bluez/hci0/dev_4A_00_00_00_00_66", changed);
     // The same dict from bluetoothd is delivered (and, being later, proves the spoof was seen
     // and dropped rather than still in flight).

@@ -83,11 +83,13 @@ TEST_CASE("A passphrase file is read without its newline and within 1024 bytes",
     auto p = host::read_passphrase_file(secret(dir, "p1", "correct horse\n"));
     REQUIRE(p);
     CHECK(p->expose_secret().size() == 13);
-    CHECK(host::read_passphrase_file(secret(dir, "p2", std::string(1024, 'a')))->expose_secret().size() ==
-          1024);
+    CHECK(host::read_passphrase_file(secret(dir, "p2", std::string(1024, 'a')))
+              ->expose_secret()
+              .size() == 1024);
     CHECK(host::read_passphrase_file(secret(dir, "p3", std::string(1025, 'a'))).error().code ==
           ErrorCode::kInvalidArgument);
-    CHECK(host::read_passphrase_file(secret(dir, "p4", "\n")).error().code == ErrorCode::kInvalidArgument);
+    CHECK(host::read_passphrase_file(secret(dir, "p4", "\n")).error().code ==
+          ErrorCode::kInvalidArgument);
     CHECK(host::read_passphrase_file(secret(dir, "p5", "x", 0604)).error().code ==
           ErrorCode::kFailedPrecondition);
 }
@@ -97,7 +99,8 @@ TEST_CASE("Public keys are added from PEM files and a bad file is named by its i
     auto signer = keyfile::ExportSigner::generate();
     REQUIRE(signer);
     test::write_text(dir / "good.pem", *signer->public_key_pem());
-    test::write_text(dir / "bad.pem", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
+    test::write_text(dir / "bad.pem",
+                     "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n");
     test::write_text(dir / "huge.pem", std::string(host::kMaxPemFileBytes + 1, 'A'));
 
     keyfile::TrustStore bound;
@@ -111,7 +114,8 @@ TEST_CASE("Public keys are added from PEM files and a bad file is named by its i
     keyfile::TrustStore t;
     std::size_t failed = 99;
     const fs::path mixed[] = {dir / "good.pem", dir / "bad.pem", dir / "good.pem"};
-    CHECK(host::add_pem_files(t, mixed, "", "", &failed).error().code == ErrorCode::kInvalidArgument);
+    CHECK(host::add_pem_files(t, mixed, "", "", &failed).error().code ==
+          ErrorCode::kInvalidArgument);
     CHECK(failed == 1);
     CHECK(t.size() == 1);
     const fs::path big[] = {dir / "huge.pem"};

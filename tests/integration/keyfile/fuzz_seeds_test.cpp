@@ -49,7 +49,8 @@ Result<ExportInfo> read_pair_seed(const char* name, VerifyMode mode, Collected* 
 TEST_CASE("Fuzz seeds: Python-built signed zips verify (deflated and stored)", "[keyfile][seeds]") {
     for (const char* name : {"signed.zip", "signed-stored.zip"}) {
         Collected c;
-        auto info = read_export_zip(seed(name), seed_trust(), VerifyMode::kRequireSignature, c.sink());
+        auto info =
+            read_export_zip(seed(name), seed_trust(), VerifyMode::kRequireSignature, c.sink());
         CAPTURE(name);
         REQUIRE(info.has_value());
         CHECK(info->verified);
@@ -68,7 +69,8 @@ TEST_CASE("Fuzz seeds: Python-built signed zips verify (deflated and stored)", "
 
 TEST_CASE("Fuzz seeds: odd fields, invalid keys, revised keys", "[keyfile][seeds]") {
     Collected c;
-    auto info = read_export_pair(seed("odd-fields.bin"), {}, seed_trust(), VerifyMode::kParseOnly, c.sink());
+    auto info = read_export_pair(seed("odd-fields.bin"), {}, seed_trust(), VerifyMode::kParseOnly,
+                                 c.sink());
     REQUIRE(info.has_value());
     using R = InvalidKeyReason;
     CHECK(info->keys_valid == 4);
@@ -105,7 +107,8 @@ TEST_CASE("Fuzz seeds: signature variants", "[keyfile][seeds]") {
     auto batch = read_pair_seed("batch-mismatch.pair", VerifyMode::kRequireSignature);
     REQUIRE(!batch.has_value());
     CHECK(batch.error().code == ErrorCode::kKeyFileMalformed);
-    auto cut = read_export_pair(seed("truncated.bin"), {}, seed_trust(), VerifyMode::kParseOnly, {});
+    auto cut =
+        read_export_pair(seed("truncated.bin"), {}, seed_trust(), VerifyMode::kParseOnly, {});
     REQUIRE(!cut.has_value());
     CHECK(cut.error().code == ErrorCode::kKeyFileMalformed);
 }

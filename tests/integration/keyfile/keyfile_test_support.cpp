@@ -18,8 +18,9 @@ TestKeyPair to_pems(EVP_PKEY* key) {
     for (int pub = 0; pub < 2; ++pub) {
         BIO* bio = BIO_new(BIO_s_mem());
         REQUIRE(bio != nullptr);
-        const int rc = pub ? PEM_write_bio_PUBKEY(bio, key)
-                           : PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+        const int rc =
+            pub ? PEM_write_bio_PUBKEY(bio, key)
+                : PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
         REQUIRE(rc == 1);
         char* data = nullptr;
         const long len = BIO_get_mem_data(bio, &data);
@@ -42,10 +43,13 @@ TrustStore trust_from_file(const std::filesystem::path& pem, std::string id, std
     return t;
 }
 
-std::string tek_hex(const core::DiagnosisKey& k) { return to_hex(k.exposure_key.tek.expose_secret()); }
+std::string tek_hex(const core::DiagnosisKey& k) {
+    return to_hex(k.exposure_key.tek.expose_secret());
+}
 
 core::DiagnosisKey make_key(std::string_view hex_tek, std::uint32_t start, std::uint32_t period,
-                            std::int32_t trl, core::ReportType rt, std::optional<std::int32_t> dsos) {
+                            std::int32_t trl, core::ReportType rt,
+                            std::optional<std::int32_t> dsos) {
     auto tek = core::TemporaryExposureKey::from_hex(hex_tek);
     REQUIRE(tek.has_value());
     core::DiagnosisKey k;
@@ -125,7 +129,8 @@ std::vector<std::uint8_t> sign_bin(std::span<const std::uint8_t> bin, const Expo
     return {out.begin(), out.end()};
 }
 
-sotto::keyfile::pb::TemporaryExposureKeyExport header(const std::string& id, const std::string& version) {
+sotto::keyfile::pb::TemporaryExposureKeyExport header(const std::string& id,
+                                                      const std::string& version) {
     sotto::keyfile::pb::TemporaryExposureKeyExport e;
     e.set_start_timestamp(1614816000);
     e.set_end_timestamp(1614902400);
@@ -139,8 +144,8 @@ sotto::keyfile::pb::TemporaryExposureKeyExport header(const std::string& id, con
     return e;
 }
 
-sotto::keyfile::pb::TemporaryExposureKey* add_valid_key(sotto::keyfile::pb::TemporaryExposureKeyExport& e,
-                                                        std::uint8_t fill) {
+sotto::keyfile::pb::TemporaryExposureKey* add_valid_key(
+    sotto::keyfile::pb::TemporaryExposureKeyExport& e, std::uint8_t fill) {
     auto* k = e.add_keys();
     k->set_key_data(std::string(16, static_cast<char>(fill)));
     k->set_rolling_start_interval_number(2690000);

@@ -44,8 +44,9 @@ struct Collected {
 std::string tek_hex(const core::DiagnosisKey& k);
 
 /// A DiagnosisKey from hex and fields.
-core::DiagnosisKey make_key(std::string_view tek_hex, std::uint32_t start, std::uint32_t period = 144,
-                            std::int32_t trl = 0, core::ReportType rt = core::ReportType::kUnknown,
+core::DiagnosisKey make_key(std::string_view tek_hex, std::uint32_t start,
+                            std::uint32_t period = 144, std::int32_t trl = 0,
+                            core::ReportType rt = core::ReportType::kUnknown,
                             std::optional<std::int32_t> dsos = std::nullopt);
 
 /// export.bin = header + serialized message.
@@ -54,7 +55,8 @@ std::vector<std::uint8_t> bin_of(const sotto::keyfile::pb::TemporaryExposureKeyE
 std::vector<std::uint8_t> bin_of_raw(std::span<const std::uint8_t> protobuf);
 
 /// A zip of the given entries (name, bytes), deflated.
-std::vector<std::uint8_t> zip_of(const std::vector<std::pair<std::string, std::vector<std::uint8_t>>>& entries);
+std::vector<std::uint8_t> zip_of(
+    const std::vector<std::pair<std::string, std::vector<std::uint8_t>>>& entries);
 /// The bytes of one entry of a zip.
 std::vector<std::uint8_t> unzip_entry(std::span<const std::uint8_t> zip, std::string_view name);
 
@@ -68,7 +70,7 @@ std::vector<std::uint8_t> sign_bin(std::span<const std::uint8_t> bin, const Expo
 sotto::keyfile::pb::TemporaryExposureKeyExport header(const std::string& id = "test",
                                                       const std::string& version = "v1");
 /// Adds a valid key (16 bytes of `fill`, start 2690000, period 144, TRL 1) and returns it.
-sotto::keyfile::pb::TemporaryExposureKey* add_valid_key(sotto::keyfile::pb::TemporaryExposureKeyExport& e,
-                                                        std::uint8_t fill);
+sotto::keyfile::pb::TemporaryExposureKey* add_valid_key(
+    sotto::keyfile::pb::TemporaryExposureKeyExport& e, std::uint8_t fill);
 
 }  // namespace sotto::test::keyfile

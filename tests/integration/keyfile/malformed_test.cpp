@@ -20,7 +20,8 @@ namespace {
 
 Result<ExportInfo> parse_bin(std::span<const std::uint8_t> bin, Collected* c = nullptr,
                              const ReadOptions& o = {}) {
-    return read_export_pair(bin, {}, TrustStore{}, VerifyMode::kParseOnly, c ? c->sink() : KeySink{}, o);
+    return read_export_pair(bin, {}, TrustStore{}, VerifyMode::kParseOnly,
+                            c ? c->sink() : KeySink{}, o);
 }
 
 std::vector<std::uint8_t> bytes(std::string_view s) { return {s.begin(), s.end()}; }
@@ -32,8 +33,10 @@ TEST_CASE("Truncating the real German export at every 1 KB boundary is refused c
     const auto bin = read_file(gaen_data("cwa-real-2021-03-04/export.bin"));
     const auto sig = read_file(gaen_data("cwa-real-2021-03-04/export.sig"));
     TrustStore trust;
-    REQUIRE(trust.add_pem("262", "v1", sotto::test::read_text(gaen_data(
-                                           "cwa-real-2021-03-04/cwa_prod_public_key_262-v1.pem")))
+    REQUIRE(trust
+                .add_pem("262", "v1",
+                         sotto::test::read_text(
+                             gaen_data("cwa-real-2021-03-04/cwa_prod_public_key_262-v1.pem")))
                 .has_value());
     const auto zip = zip_of({{"export.bin", bin}, {"export.sig", sig}});
 
@@ -77,13 +80,13 @@ TEST_CASE("Truncating the real German export at every 1 KB boundary is refused c
 TEST_CASE("Invalid keys are counted per reason and never delivered", "[keyfile][validation]") {
     pb::TemporaryExposureKeyExport e = header();
     add_valid_key(e, 0x01);
-    add_valid_key(e, 0x02)->set_key_data(std::string(15, 'x'));               // 15 bytes
-    add_valid_key(e, 0x03)->set_key_data(std::string(17, 'x'));               // 17 bytes
-    add_valid_key(e, 0x04)->clear_key_data();                                 // missing
+    add_valid_key(e, 0x02)->set_key_data(std::string(15, 'x'));  // 15 bytes
+    add_valid_key(e, 0x03)->set_key_data(std::string(17, 'x'));  // 17 bytes
+    add_valid_key(e, 0x04)->clear_key_data();                    // missing
     add_valid_key(e, 0x05)->set_rolling_period(0);
     add_valid_key(e, 0x06)->set_rolling_period(145);
     add_valid_key(e, 0x07)->set_rolling_period(-1);
-    add_valid_key(e, 0x08)->clear_rolling_start_interval_number();           // missing start
+    add_valid_key(e, 0x08)->clear_rolling_start_interval_number();  // missing start
     add_valid_key(e, 0x09)->set_rolling_start_interval_number(0);
     add_valid_key(e, 0x0a)->set_rolling_start_interval_number(-5);
     add_valid_key(e, 0x0b)->set_rolling_start_interval_number(INT32_MAX - 10);  // + 144 overflows
@@ -194,15 +197,26 @@ TEST_CASE("Unknown fields are skipped at every level, reserved SignatureInfo fie
     k->set_variant_of_concern(pb::TemporaryExposureKey::VARIANT_TYPE_2);
     // Key: unknown varint 15, unknown bytes 16, unknown fixed32 17, unknown fixed64 18, a group 19.
     k->mutable_unknown_fields()->append(std::string("\x78\x05", 2));
-    k->mutable_unknown_fields()->append(std::string("\x82\x01\x03" "abc", 6));
+    k->mutable_unknown_fields()->append(
+        std::string("\x82\x01\x03"
+                    "abc",
+                    6));
     k->mutable_unknown_fields()->append(std::string("\x8d\x01\x01\x02\x03\x04", 6));
-    k->mutable_unknown_fields()->append(std::string("\x91\x01" "12345678", 10));
+    k->mutable_unknown_fields()->append(
+        std::string("\x91\x01"
+                    "12345678",
+                    10));
     k->mutable_unknown_fields()->append(std::string("\x9b\x01\x08\x01\x9c\x01", 6));
     // Export: unknown field 99 (bytes), SignatureInfo reserved fields 1 and 2 and unknown 9.
     e.mutable_unknown_fields()->append(std::string("\x9a\x06\x02zz", 5));
     e.mutable_signature_infos(0)->mutable_unknown_fields()->append(
-        std::string("\x0a\x14" "de.rki.coronawarnapp", 22));
-    e.mutable_signature_infos(0)->mutable_unknown_fields()->append(std::string("\x12\x03" "pkg", 5));
+        std::string("\x0a\x14"
+                    "de.rki.coronawarnapp",
+                    22));
+    e.mutable_signature_infos(0)->mutable_unknown_fields()->append(
+        std::string("\x12\x03"
+                    "pkg",
+                    5));
     e.mutable_signature_infos(0)->mutable_unknown_fields()->append(std::string("\x48\x01", 2));
     Collected c;
     auto info = parse_bin(bin_of(e), &c);
@@ -282,13 +296,15 @@ TEST_CASE("Broken protobuf structure is kKeyFileMalformed", "[keyfile][malformed
         CHECK(r.error().code == ErrorCode::kKeyFileMalformed);
         CHECK(std::string(r.error().what).size() > 5);
         // The same bytes zipped: the same error.
-        auto z = read_export_zip(zip_of({{"export.bin", bin}}), TrustStore{}, VerifyMode::kParseOnly, {});
+        auto z = read_export_zip(zip_of({{"export.bin", bin}}), TrustStore{},
+                                 VerifyMode::kParseOnly, {});
         REQUIRE(!z.has_value());
         CHECK(z.error().code == ErrorCode::kKeyFileMalformed);
     }
 }
 
-TEST_CASE("A valid key before a broken field is delivered, but the call fails", "[keyfile][malformed]") {
+TEST_CASE("A valid key before a broken field is delivered, but the call fails",
+          "[keyfile][malformed]") {
     pb::TemporaryExposureKeyExport e = header();
     add_valid_key(e, 0x01);
     auto bin = bin_of(e);
@@ -330,13 +346,15 @@ TEST_CASE("Zip bombs and oversized entries are kKeyFileTooLarge", "[keyfile][lim
     }
     SECTION("under the size limit but above the compression ratio") {
         const auto bin = make_bin(std::size_t{4} << 20);
-        auto r = read_export_zip(zip_of({{"export.bin", bin}}), TrustStore{}, VerifyMode::kParseOnly, {});
+        auto r = read_export_zip(zip_of({{"export.bin", bin}}), TrustStore{},
+                                 VerifyMode::kParseOnly, {});
         REQUIRE(!r.has_value());
         CHECK(r.error().code == ErrorCode::kKeyFileTooLarge);
         // Positive neighbour: with the ratio check relaxed it parses.
         ReadOptions o;
         o.max_compression_ratio = 100000;
-        auto ok = read_export_zip(zip_of({{"export.bin", bin}}), TrustStore{}, VerifyMode::kParseOnly, {}, o);
+        auto ok = read_export_zip(zip_of({{"export.bin", bin}}), TrustStore{},
+                                  VerifyMode::kParseOnly, {}, o);
         REQUIRE(ok.has_value());
         CHECK(ok->keys_valid == 1);
     }
@@ -347,7 +365,8 @@ TEST_CASE("Zip bombs and oversized entries are kKeyFileTooLarge", "[keyfile][lim
         auto loose = parse_bin(bin, nullptr, o);
         REQUIRE(!loose.has_value());
         CHECK(loose.error().code == ErrorCode::kKeyFileTooLarge);
-        auto zipped = read_export_zip(zip_of({{"export.bin", bin}}), TrustStore{}, VerifyMode::kParseOnly, {}, o);
+        auto zipped = read_export_zip(zip_of({{"export.bin", bin}}), TrustStore{},
+                                      VerifyMode::kParseOnly, {}, o);
         REQUIRE(!zipped.has_value());
         CHECK(zipped.error().code == ErrorCode::kKeyFileTooLarge);
         o.max_export_bin_bytes = bin.size();
@@ -359,7 +378,8 @@ TEST_CASE("Zip bombs and oversized entries are kKeyFileTooLarge", "[keyfile][lim
         // Patch the uncompressed size (local header offset 22, central directory +24) to 1000.
         const std::uint32_t lie = 1000;
         auto put32 = [&](std::size_t at) {
-            for (int i = 0; i < 4; ++i) zip[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(lie >> (8 * i));
+            for (int i = 0; i < 4; ++i)
+                zip[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(lie >> (8 * i));
         };
         REQUIRE(zip[0] == 'P');
         put32(22);
@@ -370,7 +390,8 @@ TEST_CASE("Zip bombs and oversized entries are kKeyFileTooLarge", "[keyfile][lim
         put32(cd + 24);
         auto r = read_export_zip(zip, TrustStore{}, VerifyMode::kParseOnly, {});
         REQUIRE(!r.has_value());
-        CHECK((r.error().code == ErrorCode::kKeyFileMalformed || r.error().code == ErrorCode::kKeyFileTooLarge));
+        CHECK((r.error().code == ErrorCode::kKeyFileMalformed ||
+               r.error().code == ErrorCode::kKeyFileTooLarge));
     }
     SECTION("export.sig above its limit") {
         const auto bin = bin_of(e);
@@ -402,10 +423,12 @@ TEST_CASE("Zip containers: exactly export.bin and optionally export.sig", "[keyf
         return r ? ErrorCode::kOk : r.error().code;
     };
     CHECK(code_of(zip_of({{"export.bin", bin}})) == ErrorCode::kOk);
-    CHECK(code_of(zip_of({{"export.sig", {}}, {"export.bin", bin}})) == ErrorCode::kOk);  // any order
+    CHECK(code_of(zip_of({{"export.sig", {}}, {"export.bin", bin}})) ==
+          ErrorCode::kOk);  // any order
     CHECK(code_of(zip_of({{"export.bin", bin}, {"export.sig", {}}, {"README", {1}}})) ==
           ErrorCode::kKeyFileMalformed);
-    CHECK(code_of(zip_of({{"export.bin", bin}, {"other.bin", bin}})) == ErrorCode::kKeyFileMalformed);
+    CHECK(code_of(zip_of({{"export.bin", bin}, {"other.bin", bin}})) ==
+          ErrorCode::kKeyFileMalformed);
     CHECK(code_of(zip_of({{"Export.bin", bin}})) == ErrorCode::kKeyFileMalformed);
     CHECK(code_of(zip_of({{"dir/export.bin", bin}})) == ErrorCode::kKeyFileMalformed);
     CHECK(code_of(zip_of({{"export.sig", {}}})) == ErrorCode::kKeyFileMalformed);

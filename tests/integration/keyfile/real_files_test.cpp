@@ -34,18 +34,20 @@ TrustStore google_trust() { return trust_from_file(gaen_data(kGooglePem), "some_
 TrustStore internals_trust() { return trust_from_file(gaen_data(kInternalsPem), "310", "v1"); }
 TrustStore cwa_trust() { return trust_from_file(gaen_data(kCwaPem), "262", "v1"); }
 
-Result<ExportInfo> read_cwa_pair(std::span<const std::uint8_t> bin, std::span<const std::uint8_t> sig,
-                                 const TrustStore& trust, Collected* c = nullptr) {
+Result<ExportInfo> read_cwa_pair(std::span<const std::uint8_t> bin,
+                                 std::span<const std::uint8_t> sig, const TrustStore& trust,
+                                 Collected* c = nullptr) {
     return read_export_pair(bin, sig, trust, VerifyMode::kRequireSignature,
                             c ? c->sink() : KeySink{});
 }
 
 }  // namespace
 
-TEST_CASE("Google server example export verifies and yields its 2 keys exactly", "[keyfile][data]") {
+TEST_CASE("Google server example export verifies and yields its 2 keys exactly",
+          "[keyfile][data]") {
     Collected c;
-    auto info = read_export_zip(gaen_data(kGoogleZip), google_trust(), VerifyMode::kRequireSignature,
-                                c.sink());
+    auto info = read_export_zip(gaen_data(kGoogleZip), google_trust(),
+                                VerifyMode::kRequireSignature, c.sink());
     REQUIRE(info.has_value());
     CHECK(info->verified);
     CHECK(info->signature_status == SignatureStatus::kVerified);
@@ -80,7 +82,8 @@ TEST_CASE("Google server example export verifies and yields its 2 keys exactly",
     CHECK(c.keys[1].transmission_risk_level == 1);
 }
 
-TEST_CASE("Export digest is SHA-256 of export.bin, the bytes the signature covers", "[keyfile][data]") {
+TEST_CASE("Export digest is SHA-256 of export.bin, the bytes the signature covers",
+          "[keyfile][data]") {
     auto zip = read_file(gaen_data(kGoogleZip));
     auto bin = unzip_entry(zip, "export.bin");
     std::array<std::uint8_t, 32> d{};
@@ -91,12 +94,14 @@ TEST_CASE("Export digest is SHA-256 of export.bin, the bytes the signature cover
     CHECK(info->export_bin_sha256 == d);
     CHECK(info->export_bin_sha256_hex() == to_hex(d));
     // The zip from disk and from memory give the same result.
-    auto from_disk = read_export_zip(gaen_data(kGoogleZip), google_trust(), VerifyMode::kRequireSignature, {});
+    auto from_disk =
+        read_export_zip(gaen_data(kGoogleZip), google_trust(), VerifyMode::kRequireSignature, {});
     REQUIRE(from_disk.has_value());
     CHECK(from_disk->export_bin_sha256 == d);
 }
 
-TEST_CASE("Google internals sample: 140 keys, absent rolling_period read as 144", "[keyfile][data]") {
+TEST_CASE("Google internals sample: 140 keys, absent rolling_period read as 144",
+          "[keyfile][data]") {
     Collected c;
     auto info = read_export_zip(gaen_data(kInternalsZip), internals_trust(),
                                 VerifyMode::kRequireSignature, c.sink());
@@ -112,7 +117,8 @@ TEST_CASE("Google internals sample: 140 keys, absent rolling_period read as 144"
     REQUIRE(c.keys.size() == 140);
     for (const auto& k : c.keys) CHECK(k.exposure_key.rolling_period == 144u);
     // Sorted by key_data, as Google's server writes them.
-    for (std::size_t i = 1; i < c.keys.size(); ++i) CHECK(tek_hex(c.keys[i - 1]) < tek_hex(c.keys[i]));
+    for (std::size_t i = 1; i < c.keys.size(); ++i)
+        CHECK(tek_hex(c.keys[i - 1]) < tek_hex(c.keys[i]));
 }
 
 TEST_CASE("Real German CWA export (loose export.bin + export.sig) verifies with key 262/v1",
@@ -156,7 +162,8 @@ TEST_CASE("Real German CWA export (loose export.bin + export.sig) verifies with 
     CHECK(all == expected_all);
     // Only DSOS 1 and 2 occur in real CWA files (odd TRL -> 1, even TRL -> 2).
     CHECK(dsos == std::map<int, int>{{1, 9819}, {2, 5702}});
-    for (const auto& k : c.keys) CHECK(*k.days_since_onset == (k.transmission_risk_level % 2 ? 1 : 2));
+    for (const auto& k : c.keys)
+        CHECK(*k.days_since_onset == (k.transmission_risk_level % 2 ? 1 : 2));
 
     // A key from real_matches.csv (gaen.md §1.8) is in it with its published fields.
     bool found = false;
@@ -198,7 +205,8 @@ TEST_CASE("Immuni export.bin parses in parse-only mode and is refused when a sig
     const auto bin_path = gaen_data("immuni/export.bin");
     const auto missing_sig = bin_path.parent_path() / "export.sig";  // does not exist
     Collected c;
-    auto info = read_export_pair(bin_path, missing_sig, TrustStore{}, VerifyMode::kParseOnly, c.sink());
+    auto info =
+        read_export_pair(bin_path, missing_sig, TrustStore{}, VerifyMode::kParseOnly, c.sink());
     REQUIRE(info.has_value());
     CHECK(!info->verified);
     CHECK(info->signature_status == SignatureStatus::kUnsigned);
@@ -230,8 +238,8 @@ TEST_CASE("A flipped byte anywhere in export.bin or export.sig is refused", "[ke
     REQUIRE(read_cwa_pair(bin, sig, cwa_trust()).has_value());
 
     SECTION("export.bin: header, first field, middle, last byte") {
-        for (std::size_t pos : {std::size_t{0}, std::size_t{15}, std::size_t{17}, bin.size() / 2,
-                                bin.size() - 1}) {
+        for (std::size_t pos :
+             {std::size_t{0}, std::size_t{15}, std::size_t{17}, bin.size() / 2, bin.size() - 1}) {
             auto bad = bin;
             bad[pos] ^= 0x01;
             CAPTURE(pos);
@@ -251,7 +259,8 @@ TEST_CASE("A flipped byte anywhere in export.bin or export.sig is refused", "[ke
     }
     SECTION("export.sig: the signature bytes, r and s") {
         // The DER signature is the last field of export.sig; flip its first, middle, last byte.
-        for (std::size_t back : {std::size_t{1}, std::size_t{20}, std::size_t{40}, std::size_t{60}}) {
+        for (std::size_t back :
+             {std::size_t{1}, std::size_t{20}, std::size_t{40}, std::size_t{60}}) {
             auto bad = sig;
             bad[sig.size() - back] ^= 0x01;
             CAPTURE(back);
@@ -269,8 +278,8 @@ TEST_CASE("A flipped byte anywhere in export.bin or export.sig is refused", "[ke
             auto bad = gbin;
             bad[pos] ^= 0x04;
             CAPTURE(pos);
-            auto r = read_export_zip(zip_of({{"export.bin", bad}, {"export.sig", gsig}}), google_trust(),
-                                     VerifyMode::kRequireSignature, {});
+            auto r = read_export_zip(zip_of({{"export.bin", bad}, {"export.sig", gsig}}),
+                                     google_trust(), VerifyMode::kRequireSignature, {});
             REQUIRE(!r.has_value());
             CHECK((r.error().code == ErrorCode::kAuthenticationFailed ||
                    r.error().code == ErrorCode::kKeyFileMalformed));
@@ -370,11 +379,13 @@ TEST_CASE("Unsigned zips and mismatched batches are refused", "[keyfile][data]")
     SECTION("zip without export.sig") {
         auto unsigned_zip = zip_of({{"export.bin", bin}});
         Collected c;
-        auto r = read_export_zip(unsigned_zip, google_trust(), VerifyMode::kRequireSignature, c.sink());
+        auto r =
+            read_export_zip(unsigned_zip, google_trust(), VerifyMode::kRequireSignature, c.sink());
         REQUIRE(!r.has_value());
         CHECK(r.error().code == ErrorCode::kUnsigned);
         CHECK(c.keys.empty());
-        auto parsed = read_export_zip(unsigned_zip, google_trust(), VerifyMode::kParseOnly, c.sink());
+        auto parsed =
+            read_export_zip(unsigned_zip, google_trust(), VerifyMode::kParseOnly, c.sink());
         REQUIRE(parsed.has_value());
         CHECK(parsed->signature_status == SignatureStatus::kUnsigned);
         CHECK(c.keys.size() == 2);
@@ -390,8 +401,9 @@ TEST_CASE("Unsigned zips and mismatched batches are refused", "[keyfile][data]")
                                  google_trust(), VerifyMode::kRequireSignature, {});
         REQUIRE(!r.has_value());
         CHECK(r.error().code == ErrorCode::kKeyFileMalformed);
-        auto parsed = read_export_zip(zip_of({{"export.bin", bin}, {"export.sig", {0xff, 0xff, 0xff}}}),
-                                      google_trust(), VerifyMode::kParseOnly, {});
+        auto parsed =
+            read_export_zip(zip_of({{"export.bin", bin}, {"export.sig", {0xff, 0xff, 0xff}}}),
+                            google_trust(), VerifyMode::kParseOnly, {});
         REQUIRE(parsed.has_value());
         CHECK(parsed->signature_status == SignatureStatus::kMalformed);
     }
@@ -408,8 +420,9 @@ TEST_CASE("Unsigned zips and mismatched batches are refused", "[keyfile][data]")
                 changed.mutable_signatures(0)->set_batch_size(size);
             }
             const std::string s = changed.SerializeAsString();
-            auto r = read_export_zip(zip_of({{"export.bin", bin}, {"export.sig", {s.begin(), s.end()}}}),
-                                     google_trust(), VerifyMode::kRequireSignature, {});
+            auto r =
+                read_export_zip(zip_of({{"export.bin", bin}, {"export.sig", {s.begin(), s.end()}}}),
+                                google_trust(), VerifyMode::kRequireSignature, {});
             CAPTURE(num, size);
             REQUIRE(!r.has_value());
             CHECK(r.error().code == ErrorCode::kKeyFileMalformed);
@@ -420,8 +433,9 @@ TEST_CASE("Unsigned zips and mismatched batches are refused", "[keyfile][data]")
         REQUIRE(list.ParseFromArray(sig.data(), static_cast<int>(sig.size())));
         *list.add_signatures() = list.signatures(0);
         const std::string s = list.SerializeAsString();
-        auto r = read_export_zip(zip_of({{"export.bin", bin}, {"export.sig", {s.begin(), s.end()}}}),
-                                 google_trust(), VerifyMode::kRequireSignature, {});
+        auto r =
+            read_export_zip(zip_of({{"export.bin", bin}, {"export.sig", {s.begin(), s.end()}}}),
+                            google_trust(), VerifyMode::kRequireSignature, {});
         REQUIRE(!r.has_value());
         CHECK(r.error().code == ErrorCode::kKeyFileMalformed);
     }

@@ -26,7 +26,8 @@ struct Signed {
     std::vector<std::uint8_t> bin, sig;
 };
 Signed make(const std::vector<std::pair<std::string, std::string>>& infos,
-            const std::vector<const Authority*>& signers, const std::string& algorithm = "1.2.840.10045.4.3.2") {
+            const std::vector<const Authority*>& signers,
+            const std::string& algorithm = "1.2.840.10045.4.3.2") {
     pb::TemporaryExposureKeyExport e = header();
     e.clear_signature_infos();
     for (const auto& [id, v] : infos) {
@@ -40,7 +41,8 @@ Signed make(const std::vector<std::pair<std::string, std::string>>& infos,
     s.bin = bin_of(e);
     pb::TEKSignatureList list;
     for (std::size_t i = 0; i < signers.size(); ++i) {
-        const auto one = sign_bin(s.bin, signers[i]->signer, infos[i].first, infos[i].second, 1, 1, algorithm);
+        const auto one =
+            sign_bin(s.bin, signers[i]->signer, infos[i].first, infos[i].second, 1, 1, algorithm);
         pb::TEKSignatureList l;
         REQUIRE(l.ParseFromArray(one.data(), static_cast<int>(one.size())));
         auto* t = list.add_signatures();
@@ -79,12 +81,14 @@ TEST_CASE("TrustStore accepts EC P-256 keys only", "[keyfile][trust]") {
 TEST_CASE("TrustStore takes SPKI DER (the base64 form of Android configs)", "[keyfile][trust]") {
     // Google server example key, gaen.md §3.4.
     const auto der = sotto::test::hex(
-        "3059301306072a8648ce3d020106082a8648ce3d030107034200049a5e7d8ad79cf6acf05688eb78b5dd3cd46c516cdf"
+        "3059301306072a8648ce3d020106082a8648ce3d030107034200049a5e7d8ad79cf6acf05688eb78b5dd3cd46c"
+        "516cdf"
         "60773570abc8222ebf1f9e80252fe46446109df0e9c6b8321a17409bea4d3761802775dd9d06754a4e1a9a");
     TrustStore t;
     REQUIRE(t.add_spki_der("some_id", "1", der).has_value());
-    auto info = read_export_zip(sotto::test::gaen_data("google-server-example/testExport-2-records-1-of-1.zip"),
-                                t, VerifyMode::kRequireSignature, {});
+    auto info = read_export_zip(
+        sotto::test::gaen_data("google-server-example/testExport-2-records-1-of-1.zip"), t,
+        VerifyMode::kRequireSignature, {});
     REQUIRE(info.has_value());
     CHECK(info->verified);
     auto trailing = der;
@@ -93,8 +97,9 @@ TEST_CASE("TrustStore takes SPKI DER (the base64 form of Android configs)", "[ke
     CHECK(!t.add_spki_der("x", "1", std::span(der).first(40)).has_value());
     TrustStore any;
     REQUIRE(any.add_spki_der_any_id(der).has_value());
-    CHECK(read_export_zip(sotto::test::gaen_data("google-server-example/testExport-2-records-1-of-1.zip"),
-                          any, VerifyMode::kRequireSignature, {})
+    CHECK(read_export_zip(
+              sotto::test::gaen_data("google-server-example/testExport-2-records-1-of-1.zip"), any,
+              VerifyMode::kRequireSignature, {})
               .has_value());
 }
 
@@ -137,17 +142,21 @@ TEST_CASE("A signature that names no key uses the single configured key", "[keyf
     CHECK(code_of(s, two) == ErrorCode::kUntrustedKey);  // ambiguous: no key chosen
 }
 
-TEST_CASE("Signature algorithm must be ECDSA-SHA256 (absent is read as such)", "[keyfile][signature]") {
+TEST_CASE("Signature algorithm must be ECDSA-SHA256 (absent is read as such)",
+          "[keyfile][signature]") {
     Authority a;
     TrustStore t;
     REQUIRE(t.add_pem("262", "v1", a.kp.public_pem).has_value());
     CHECK(code_of(make({{"262", "v1"}}, {&a}), t) == ErrorCode::kOk);
     CHECK(code_of(make({{"262", "v1"}}, {&a}, ""), t) == ErrorCode::kOk);
-    CHECK(code_of(make({{"262", "v1"}}, {&a}, "1.2.840.10045.4.3.4"), t) == ErrorCode::kAuthenticationFailed);
-    CHECK(code_of(make({{"262", "v1"}}, {&a}, "1.2.840.113549.1.1.11"), t) == ErrorCode::kAuthenticationFailed);
+    CHECK(code_of(make({{"262", "v1"}}, {&a}, "1.2.840.10045.4.3.4"), t) ==
+          ErrorCode::kAuthenticationFailed);
+    CHECK(code_of(make({{"262", "v1"}}, {&a}, "1.2.840.113549.1.1.11"), t) ==
+          ErrorCode::kAuthenticationFailed);
 }
 
-TEST_CASE("Signature bytes that are not DER, empty or from another file are refused", "[keyfile][signature]") {
+TEST_CASE("Signature bytes that are not DER, empty or from another file are refused",
+          "[keyfile][signature]") {
     Authority a;
     TrustStore t;
     REQUIRE(t.add_pem("262", "v1", a.kp.public_pem).has_value());
@@ -156,8 +165,8 @@ TEST_CASE("Signature bytes that are not DER, empty or from another file are refu
     REQUIRE(list.ParseFromArray(s.sig.data(), static_cast<int>(s.sig.size())));
     const std::string der = list.signatures(0).signature();
     for (const std::string& replacement :
-         {std::string(), std::string(72, '\0'), der.substr(0, der.size() - 1), der + std::string(1, '\0'),
-          std::string(1000, '\x30')}) {
+         {std::string(), std::string(72, '\0'), der.substr(0, der.size() - 1),
+          der + std::string(1, '\0'), std::string(1000, '\x30')}) {
         auto changed = list;
         changed.mutable_signatures(0)->set_signature(replacement);
         const std::string out = changed.SerializeAsString();
@@ -171,14 +180,16 @@ TEST_CASE("Signature bytes that are not DER, empty or from another file are refu
     CHECK(code_of(s, t) == ErrorCode::kOk);
 }
 
-TEST_CASE("Verify-first mode delivers nothing from a file that does not verify", "[keyfile][signature]") {
+TEST_CASE("Verify-first mode delivers nothing from a file that does not verify",
+          "[keyfile][signature]") {
     Authority a, b;
     auto s = make({{"262", "v1"}}, {&a});
     TrustStore wrong;
     REQUIRE(wrong.add_pem("262", "v1", b.kp.public_pem).has_value());
     Collected streamed, first;
     auto r1 = read_export_pair(s.bin, s.sig, wrong, VerifyMode::kRequireSignature, streamed.sink());
-    auto r2 = read_export_pair(s.bin, s.sig, wrong, VerifyMode::kRequireSignatureFirst, first.sink());
+    auto r2 =
+        read_export_pair(s.bin, s.sig, wrong, VerifyMode::kRequireSignatureFirst, first.sink());
     REQUIRE(!r1.has_value());
     REQUIRE(!r2.has_value());
     CHECK(r1.error().code == ErrorCode::kAuthenticationFailed);

@@ -34,8 +34,10 @@ ExportWriteOptions options() {
 
 std::vector<core::DiagnosisKey> sample_keys() {
     std::vector<core::DiagnosisKey> keys;
-    keys.push_back(make_key("ff0102030405060708090a0b0c0d0e0f", 2689920, 144, 1, core::ReportType::kRecursive, 1));
-    keys.push_back(make_key("000102030405060708090a0b0c0d0e0f", 2690064, 57, 8, core::ReportType::kConfirmedTest, 2));
+    keys.push_back(make_key("ff0102030405060708090a0b0c0d0e0f", 2689920, 144, 1,
+                            core::ReportType::kRecursive, 1));
+    keys.push_back(make_key("000102030405060708090a0b0c0d0e0f", 2690064, 57, 8,
+                            core::ReportType::kConfirmedTest, 2));
     keys.push_back(make_key("7f0102030405060708090a0b0c0d0e0f", 2689776, 144, 5,
                             core::ReportType::kConfirmedClinicalDiagnosis, -14));
     keys.push_back(make_key("800102030405060708090a0b0c0d0e0f", 2649866, 1, 0));
@@ -50,7 +52,8 @@ ExportSigner signer_of(const TestKeyPair& kp) {
 
 }  // namespace
 
-TEST_CASE("Round trip: a written export reads back verified, sorted, with padding", "[keyfile][writer]") {
+TEST_CASE("Round trip: a written export reads back verified, sorted, with padding",
+          "[keyfile][writer]") {
     TempDir dir;
     const auto kp = generate_p256();
     sotto::test::write_text(dir / "private.pem", kp.private_pem);
@@ -85,10 +88,13 @@ TEST_CASE("Round trip: a written export reads back verified, sorted, with paddin
     REQUIRE(c.keys.size() == 24);
 
     // Sorted by key_data.
-    for (std::size_t i = 1; i < c.keys.size(); ++i) CHECK(tek_hex(c.keys[i - 1]) < tek_hex(c.keys[i]));
+    for (std::size_t i = 1; i < c.keys.size(); ++i)
+        CHECK(tek_hex(c.keys[i - 1]) < tek_hex(c.keys[i]));
     // Every real key is there with all its fields.
     for (const auto& k : keys) {
-        auto it = std::find_if(c.keys.begin(), c.keys.end(), [&](const auto& x) { return x.exposure_key.tek == k.exposure_key.tek; });
+        auto it = std::find_if(c.keys.begin(), c.keys.end(), [&](const auto& x) {
+            return x.exposure_key.tek == k.exposure_key.tek;
+        });
         REQUIRE(it != c.keys.end());
         CHECK(it->exposure_key.rolling_start == k.exposure_key.rolling_start);
         CHECK(it->exposure_key.rolling_period == k.exposure_key.rolling_period);
@@ -114,7 +120,8 @@ TEST_CASE("Round trip: a written export reads back verified, sorted, with paddin
     CHECK(bad.error().code == ErrorCode::kAuthenticationFailed);
     TrustStore renamed;
     REQUIRE(renamed.add_pem("999", "v8", kp.public_pem).has_value());
-    auto untrusted = read_export_zip(dir / "export.zip", renamed, VerifyMode::kRequireSignature, {});
+    auto untrusted =
+        read_export_zip(dir / "export.zip", renamed, VerifyMode::kRequireSignature, {});
     REQUIRE(!untrusted.has_value());
     CHECK(untrusted.error().code == ErrorCode::kUntrustedKey);
 }
@@ -156,7 +163,8 @@ TEST_CASE("Written zip: entries export.bin then export.sig, deflated, rolling_pe
     auto always = build_export(sample_keys(), signer, o, rng);
     REQUIRE(always.has_value());
     pb::TemporaryExposureKeyExport e2;
-    REQUIRE(e2.ParseFromArray(always->export_bin.data() + 16, static_cast<int>(always->export_bin.size() - 16)));
+    REQUIRE(e2.ParseFromArray(always->export_bin.data() + 16,
+                              static_cast<int>(always->export_bin.size() - 16)));
     for (const auto& k : e2.keys()) CHECK(k.has_rolling_period());
 }
 
@@ -169,7 +177,8 @@ TEST_CASE("openssl dgst verifies the signature independently", "[keyfile][writer
     auto files = build_export(sample_keys(), signer, options(), rng);
     REQUIRE(files.has_value());
     pb::TEKSignatureList list;
-    REQUIRE(list.ParseFromArray(files->export_sig.data(), static_cast<int>(files->export_sig.size())));
+    REQUIRE(
+        list.ParseFromArray(files->export_sig.data(), static_cast<int>(files->export_sig.size())));
     REQUIRE(list.signatures_size() == 1);
     const auto& der = list.signatures(0).signature();
     CHECK(der.size() >= 68);
@@ -185,9 +194,9 @@ TEST_CASE("openssl dgst verifies the signature independently", "[keyfile][writer
     auto flipped = files->export_bin;
     flipped.back() ^= 1;
     sotto::test::write_file(dir / "export.bin", flipped);
-    auto bad = sotto::test::run_process({"/usr/bin/openssl", "dgst", "-sha256", "-verify",
-                                         (dir / "pub.pem").string(), "-signature",
-                                         (dir / "sig.der").string(), (dir / "export.bin").string()});
+    auto bad = sotto::test::run_process(
+        {"/usr/bin/openssl", "dgst", "-sha256", "-verify", (dir / "pub.pem").string(), "-signature",
+         (dir / "sig.der").string(), (dir / "export.bin").string()});
     CHECK(bad.exit_code != 0);
 }
 
@@ -202,15 +211,18 @@ TEST_CASE("Signatures of every DER length (70-72 bytes) verify", "[keyfile][writ
         auto files = build_export(sample_keys(), signer, options(), rng);
         REQUIRE(files.has_value());
         pb::TEKSignatureList list;
-        REQUIRE(list.ParseFromArray(files->export_sig.data(), static_cast<int>(files->export_sig.size())));
+        REQUIRE(list.ParseFromArray(files->export_sig.data(),
+                                    static_cast<int>(files->export_sig.size())));
         lengths.insert(list.signatures(0).signature().size());
-        auto info = read_export_pair(files->export_bin, files->export_sig, trust, VerifyMode::kRequireSignature, {});
+        auto info = read_export_pair(files->export_bin, files->export_sig, trust,
+                                     VerifyMode::kRequireSignature, {});
         REQUIRE(info.has_value());
     }
     CHECK(lengths.size() >= 2);  // 71 and 72 are each ~50 % likely; 70 ~0.4 %
 }
 
-TEST_CASE("Padding without real keys: plausible fake keys inside the export window", "[keyfile][writer]") {
+TEST_CASE("Padding without real keys: plausible fake keys inside the export window",
+          "[keyfile][writer]") {
     const auto kp = generate_p256();
     const auto signer = signer_of(kp);
     core::DeterministicRng rng(11);
@@ -221,7 +233,8 @@ TEST_CASE("Padding without real keys: plausible fake keys inside the export wind
     TrustStore trust;
     REQUIRE(trust.add_pem("999", "v7", kp.public_pem).has_value());
     Collected c;
-    auto info = read_export_pair(files->export_bin, files->export_sig, trust, VerifyMode::kRequireSignature, c.sink());
+    auto info = read_export_pair(files->export_bin, files->export_sig, trust,
+                                 VerifyMode::kRequireSignature, c.sink());
     REQUIRE(info.has_value());
     REQUIRE(c.keys.size() == 50);
     const std::uint32_t end_day = static_cast<std::uint32_t>(1614902400 / 600 / 144 * 144);
@@ -239,10 +252,12 @@ TEST_CASE("Padding without real keys: plausible fake keys inside the export wind
     auto again = build_export({}, signer, o, rng2);
     REQUIRE(again.has_value());
     Collected c2;
-    REQUIRE(read_export_pair(again->export_bin, again->export_sig, trust, VerifyMode::kRequireSignature, c2.sink())
+    REQUIRE(read_export_pair(again->export_bin, again->export_sig, trust,
+                             VerifyMode::kRequireSignature, c2.sink())
                 .has_value());
     REQUIRE(c2.keys.size() == 50);
-    for (std::size_t i = 0; i < 50; ++i) CHECK(c.keys[i].exposure_key.tek == c2.keys[i].exposure_key.tek);
+    for (std::size_t i = 0; i < 50; ++i)
+        CHECK(c.keys[i].exposure_key.tek == c2.keys[i].exposure_key.tek);
 }
 
 TEST_CASE("The writer refuses invalid keys, options and signing keys", "[keyfile][writer]") {
@@ -255,8 +270,10 @@ TEST_CASE("The writer refuses invalid keys, options and signing keys", "[keyfile
     bad_keys.emplace_back().push_back(make_key("00112233445566778899aabbccddeeff", 2690000, 0));
     bad_keys.emplace_back().push_back(make_key("00112233445566778899aabbccddeeff", 2690000, 145));
     bad_keys.emplace_back().push_back(make_key("00112233445566778899aabbccddeeff", 0, 144));
-    bad_keys.emplace_back().push_back(make_key("00112233445566778899aabbccddeeff", 0x80000000u, 144));
-    bad_keys.emplace_back().push_back(make_key("00112233445566778899aabbccddeeff", 2690000, 144, 9));
+    bad_keys.emplace_back().push_back(
+        make_key("00112233445566778899aabbccddeeff", 0x80000000u, 144));
+    bad_keys.emplace_back().push_back(
+        make_key("00112233445566778899aabbccddeeff", 2690000, 144, 9));
     bad_keys.emplace_back().push_back(make_key("00112233445566778899aabbccddeeff", 2690000, 144, 1,
                                                core::ReportType::kConfirmedTest, 15));
     bad_keys.emplace_back().push_back(make_key("00112233445566778899aabbccddeeff", 2690000, 144, 1,
@@ -276,8 +293,10 @@ TEST_CASE("The writer refuses invalid keys, options and signing keys", "[keyfile
     CHECK(with([](ExportWriteOptions& o) { o.key_id = ""; }) == ErrorCode::kInvalidArgument);
     CHECK(with([](ExportWriteOptions& o) { o.key_id = "a-b"; }) == ErrorCode::kInvalidArgument);
     CHECK(with([](ExportWriteOptions& o) { o.key_version = ""; }) == ErrorCode::kInvalidArgument);
-    CHECK(with([](ExportWriteOptions& o) { o.key_version = "v 1"; }) == ErrorCode::kInvalidArgument);
-    CHECK(with([](ExportWriteOptions& o) { o.region = std::string(65, 'x'); }) == ErrorCode::kInvalidArgument);
+    CHECK(with([](ExportWriteOptions& o) { o.key_version = "v 1"; }) ==
+          ErrorCode::kInvalidArgument);
+    CHECK(with([](ExportWriteOptions& o) { o.region = std::string(65, 'x'); }) ==
+          ErrorCode::kInvalidArgument);
     CHECK(with([](ExportWriteOptions& o) { o.start_timestamp = o.end_timestamp + 1; }) ==
           ErrorCode::kInvalidArgument);
     CHECK(with([](ExportWriteOptions& o) { o.batch_num = 2; }) == ErrorCode::kInvalidArgument);
@@ -286,16 +305,18 @@ TEST_CASE("The writer refuses invalid keys, options and signing keys", "[keyfile
     CHECK(with([](ExportWriteOptions& o) { o.region = ""; }) == ErrorCode::kOk);
     CHECK(with([](ExportWriteOptions& o) { o.batch_num = 2, o.batch_size = 3; }) == ErrorCode::kOk);
 
-    for (const auto& pem : {generate_p384().private_pem, generate_ed25519().private_pem,
-                            kp.public_pem, std::string("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
-                            std::string()}) {
+    for (const auto& pem :
+         {generate_p384().private_pem, generate_ed25519().private_pem, kp.public_pem,
+          std::string("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+          std::string()}) {
         auto s = ExportSigner::from_pem(pem);
         REQUIRE(!s.has_value());
         CHECK(s.error().code == ErrorCode::kInvalidArgument);
     }
 
     TempDir dir;
-    auto io = write_export_zip(dir / "no" / "such" / "dir.zip", sample_keys(), signer, options(), rng);
+    auto io =
+        write_export_zip(dir / "no" / "such" / "dir.zip", sample_keys(), signer, options(), rng);
     REQUIRE(!io.has_value());
     CHECK(io.error().code == ErrorCode::kKeyFileIo);
 }
@@ -312,14 +333,16 @@ TEST_CASE("A batch of 2 files: each names its batch_num and verifies", "[keyfile
         o.batch_num = n;
         auto files = build_export(sample_keys(), signer, o, rng);
         REQUIRE(files.has_value());
-        auto info = read_export_pair(files->export_bin, files->export_sig, trust, VerifyMode::kRequireSignature, {});
+        auto info = read_export_pair(files->export_bin, files->export_sig, trust,
+                                     VerifyMode::kRequireSignature, {});
         REQUIRE(info.has_value());
         CHECK(info->batch_num == n);
         CHECK(info->batch_size == 2);
     }
 }
 
-TEST_CASE("A generated signing key signs files its public key verifies, and only those", "[keyfile][writer]") {
+TEST_CASE("A generated signing key signs files its public key verifies, and only those",
+          "[keyfile][writer]") {
     auto a = sotto::keyfile::ExportSigner::generate();
     auto b = sotto::keyfile::ExportSigner::generate();
     REQUIRE(a);
@@ -338,6 +361,8 @@ TEST_CASE("A generated signing key signs files its public key verifies, and only
     TrustStore ta, tb;
     REQUIRE(ta.add_pem("1", "v1", *a->public_key_pem()));
     REQUIRE(tb.add_pem("1", "v1", *b->public_key_pem()));
-    CHECK(read_export_pair(files->export_bin, files->export_sig, ta, VerifyMode::kRequireSignature, {}));
-    CHECK_FALSE(read_export_pair(files->export_bin, files->export_sig, tb, VerifyMode::kRequireSignature, {}));
+    CHECK(read_export_pair(files->export_bin, files->export_sig, ta, VerifyMode::kRequireSignature,
+                           {}));
+    CHECK_FALSE(read_export_pair(files->export_bin, files->export_sig, tb,
+                                 VerifyMode::kRequireSignature, {}));
 }

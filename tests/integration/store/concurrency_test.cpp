@@ -16,7 +16,8 @@ using store::EncounterStore;
 namespace {
 std::vector<core::Observation> batch(std::uint32_t b) {
     std::vector<core::Observation> obs;
-    for (std::uint32_t i = 0; i < 100; ++i) obs.push_back(observation(kNow - 4000 + b, -60, rpi_of(b, i)));
+    for (std::uint32_t i = 0; i < 100; ++i)
+        obs.push_back(observation(kNow - 4000 + b, -60, rpi_of(b, i)));
     return obs;
 }
 }  // namespace
@@ -77,7 +78,8 @@ TEST_CASE("One store object can be shared between threads", "[store][threads]") 
     CHECK(s.stats()->sightings == 4000);
 }
 
-TEST_CASE("A second writer waits for the first, and gives up with kStorageBusy", "[store][threads]") {
+TEST_CASE("A second writer waits for the first, and gives up with kStorageBusy",
+          "[store][threads]") {
     TempDir dir;
     const auto p = dir / "s.db";
     auto a = open_store(p);

@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
         if (!s) return fail(s.error());
         std::printf("ready\n");
         std::fflush(stdout);
-        auto r = s->rekey(store::Credential::raw_key(test::crash::key(static_cast<std::uint8_t>(b))));
+        auto r =
+            s->rekey(store::Credential::raw_key(test::crash::key(static_cast<std::uint8_t>(b))));
         if (!r) return fail(r.error());
         std::printf("rekeyed\n");
         std::fflush(stdout);

@@ -16,7 +16,8 @@ inline constexpr std::uint32_t kPacketsPerRpi = 2;
 inline store::StoreKey key(std::uint8_t seed) {
     store::StoreKey k;
     auto b = k.expose_secret_mut();
-    for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::uint8_t>(seed * 57 + i * 3 + 11);
+    for (std::size_t i = 0; i < b.size(); ++i)
+        b[i] = static_cast<std::uint8_t>(seed * 57 + i * 3 + 11);
     return k;
 }
 
@@ -33,7 +34,8 @@ inline core::RollingProximityId rpi(std::uint32_t batch, std::uint32_t i) {
 
 inline std::uint32_t batch_of(const core::RollingProximityId& r) {
     return static_cast<std::uint32_t>(r.bytes[0]) | (static_cast<std::uint32_t>(r.bytes[1]) << 8) |
-           (static_cast<std::uint32_t>(r.bytes[2]) << 16) | (static_cast<std::uint32_t>(r.bytes[3]) << 24);
+           (static_cast<std::uint32_t>(r.bytes[2]) << 16) |
+           (static_cast<std::uint32_t>(r.bytes[3]) << 24);
 }
 
 /// The observations of batch b: every RPI twice, 5 s apart, within one interval.

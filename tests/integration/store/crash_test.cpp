@@ -122,8 +122,10 @@ TEST_CASE("Killing an ingesting process at random moments loses no committed bat
         const int status = kill_and_reap(c);
         out += read_all(c.out);
         close(c.out);
-        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) ++killed_while_running;
-        else FAIL("child ended on its own: " << out);
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+            ++killed_while_running;
+        else
+            FAIL("child ended on its own: " << out);
         std::istringstream lines(out);
         std::string word;
         std::uint32_t b = 0;
@@ -153,7 +155,8 @@ TEST_CASE("Killing an ingesting process at random moments loses no committed bat
     CHECK(reported.size() >= 25);
 }
 
-TEST_CASE("Killing a process during rekey leaves exactly one working credential", "[store][crash][rekey]") {
+TEST_CASE("Killing a process during rekey leaves exactly one working credential",
+          "[store][crash][rekey]") {
     TempDir dir;
     const auto p = dir / "rekey.db";
     std::uint64_t rows = 0;
@@ -175,7 +178,8 @@ TEST_CASE("Killing a process during rekey leaves exactly one working credential"
         REQUIRE(read_line(c.out) == "ready");
         const auto t0 = std::chrono::steady_clock::now();
         REQUIRE(read_line(c.out) == "rekeyed");
-        rekey_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        rekey_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                       .count();
         int status = 0;
         waitpid(c.pid, &status, 0);
         close(c.out);
@@ -189,7 +193,8 @@ TEST_CASE("Killing a process during rekey leaves exactly one working credential"
     for (int round = 0; round < 40 && (round < 12 || in_flight < 3); ++round) {
         CAPTURE(round);
         const std::uint8_t next = static_cast<std::uint8_t>(current == 2 ? 3 : 2);
-        Child c = spawn({child_path(), "rekey", p.string(), std::to_string(current), std::to_string(next)});
+        Child c = spawn(
+            {child_path(), "rekey", p.string(), std::to_string(current), std::to_string(next)});
         REQUIRE(read_line(c.out) == "ready");
         const auto delay = std::uniform_real_distribution<double>(0, rekey_ms)(rng);
         std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(delay));
@@ -198,7 +203,8 @@ TEST_CASE("Killing a process during rekey leaves exactly one working credential"
         close(c.out);
         if (WIFSIGNALED(status) && !finished) ++in_flight;
 
-        auto with_current = EncounterStore::open(p, store::Credential::raw_key(crash::key(current)));
+        auto with_current =
+            EncounterStore::open(p, store::Credential::raw_key(crash::key(current)));
         auto with_next = EncounterStore::open(p, store::Credential::raw_key(crash::key(next)));
         CAPTURE(finished);
         REQUIRE(with_current.has_value() != with_next.has_value());
@@ -217,7 +223,8 @@ TEST_CASE("Killing a process during rekey leaves exactly one working credential"
     CHECK(in_flight >= 1);
 }
 
-TEST_CASE("A killed process leaves only encrypted files behind, WAL included", "[store][crash][secrets]") {
+TEST_CASE("A killed process leaves only encrypted files behind, WAL included",
+          "[store][crash][secrets]") {
     TempDir dir;
     const auto p = dir / "killed.db";
     Child c = spawn({child_path(), "ingest", p.string(), "0", "1"});

@@ -29,7 +29,8 @@ void populate(const fs::path& p) {
     auto s = EncounterStore::open(p, raw_credential(1));
     REQUIRE(s.has_value());
     std::vector<core::Observation> obs;
-    for (std::uint32_t i = 0; i < 400; ++i) obs.push_back(observation(kNow - 3600 + i, -60, rpi_of(5, i)));
+    for (std::uint32_t i = 0; i < 400; ++i)
+        obs.push_back(observation(kNow - 3600 + i, -60, rpi_of(5, i)));
     REQUIRE(s->ingest(obs, kNow).has_value());
 }
 
@@ -47,7 +48,8 @@ store::OpenOptions read_only() {
 
 }  // namespace
 
-TEST_CASE("Verifying a damaged store read-only leaves no new side files behind", "[store][open][hostile]") {
+TEST_CASE("Verifying a damaged store read-only leaves no new side files behind",
+          "[store][open][hostile]") {
     TempDir dir;
     const auto p = dir / "s.db";
     populate(p);
@@ -96,10 +98,12 @@ TEST_CASE("Processes creating the same new store at once all end up with one wor
         if (pid == 0) {
             auto s = EncounterStore::open(p, passphrase_credential("same passphrase"));
             if (!s) {
-                std::fprintf(stderr, "child: %d %s\n", static_cast<int>(s.error().code), s.error().what);
+                std::fprintf(stderr, "child: %d %s\n", static_cast<int>(s.error().code),
+                             s.error().what);
                 _exit(10);
             }
-            std::vector<core::Observation> obs{observation(kNow - 60, -60, rpi_of(9, static_cast<std::uint32_t>(i)))};
+            std::vector<core::Observation> obs{
+                observation(kNow - 60, -60, rpi_of(9, static_cast<std::uint32_t>(i)))};
             _exit(s->ingest(obs, kNow).has_value() ? 0 : 2);
         }
         kids.push_back(pid);
@@ -119,7 +123,8 @@ TEST_CASE("Processes creating the same new store at once all end up with one wor
           ErrorCode::kStorageWrongKey);
 }
 
-TEST_CASE("An existing empty file adopted as a store becomes private to its owner", "[store][open][hostile]") {
+TEST_CASE("An existing empty file adopted as a store becomes private to its owner",
+          "[store][open][hostile]") {
     TempDir dir;
     const auto p = dir / "s.db";
     { std::ofstream touch(p); }
@@ -128,25 +133,29 @@ TEST_CASE("An existing empty file adopted as a store becomes private to its owne
         auto s = EncounterStore::open(p, raw_credential(1));
         REQUIRE(s.has_value());
     }
-    CHECK((fs::status(p).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
-    CHECK((fs::status(p).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+    CHECK((fs::status(p).permissions() & fs::perms::all) ==
+          (fs::perms::owner_read | fs::perms::owner_write));
+    CHECK((fs::status(p).permissions() & (fs::perms::group_all | fs::perms::others_all)) ==
+          fs::perms::none);
     // Negative neighbour: a store it creates itself is 0600 as well.
     {
         auto s = EncounterStore::open(dir / "t.db", raw_credential(1));
         REQUIRE(s.has_value());
     }
-    CHECK((fs::status(dir / "t.db").permissions() & (fs::perms::group_all | fs::perms::others_all)) ==
-          fs::perms::none);
+    CHECK((fs::status(dir / "t.db").permissions() &
+           (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
 }
 
-TEST_CASE("A store on read-only media can be opened read-only, verified and read", "[store][open][hostile]") {
+TEST_CASE("A store on read-only media can be opened read-only, verified and read",
+          "[store][open][hostile]") {
     TempDir dir;
     const auto media = dir / "media";
     fs::create_directories(media);
     populate(media / "s.db");
     REQUIRE_FALSE(fs::exists(media / "s.db-wal"));
     // A read-only bind mount: the media. Needs the right to mount (root in CI containers).
-    if (::mount(media.c_str(), media.c_str(), nullptr, MS_BIND, nullptr) != 0) skip("cannot bind-mount here (needs CAP_SYS_ADMIN)");
+    if (::mount(media.c_str(), media.c_str(), nullptr, MS_BIND, nullptr) != 0)
+        skip("cannot bind-mount here (needs CAP_SYS_ADMIN)");
     struct Unmount {
         fs::path p;
         ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }

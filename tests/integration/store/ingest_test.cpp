@@ -85,10 +85,10 @@ TEST_CASE("The row codec refuses malformed rows and round-trips extreme values",
         bad.data = d;
         return store::detail::decode_sighting(bad).error().code;
     };
-    CHECK(damaged(4, 2) == ErrorCode::kStorageCorrupt);      // flags
-    CHECK(damaged(6, 0x03) == ErrorCode::kStorageCorrupt);   // first offset 0x3xx >= 600
-    CHECK(damaged(13, 21) == ErrorCode::kStorageCorrupt);    // rssi_max above +20 dBm
-    CHECK(damaged(14, 0x80) == ErrorCode::kStorageCorrupt);  // rssi_min -128
+    CHECK(damaged(4, 2) == ErrorCode::kStorageCorrupt);        // flags
+    CHECK(damaged(6, 0x03) == ErrorCode::kStorageCorrupt);     // first offset 0x3xx >= 600
+    CHECK(damaged(13, 21) == ErrorCode::kStorageCorrupt);      // rssi_max above +20 dBm
+    CHECK(damaged(14, 0x80) == ErrorCode::kStorageCorrupt);    // rssi_min -128
     CHECK(damaged(15 + 2, 21) == ErrorCode::kStorageCorrupt);  // a scan's rssi_max
     auto bad = raw;
     bad.data = raw.data.first(14);
@@ -121,8 +121,9 @@ TEST_CASE("Ingest across batches merges into one row per RPI and interval", "[st
     for (int k = 0; k < 150; ++k) all.push_back(observation(t0 + 4 * k, -60 + k % 7, rpi_of(2, 2)));
     std::size_t new_rows = 0, updated = 0;
     for (std::size_t b = 0; b < 10; ++b) {
-        std::vector<core::Observation> batch(all.begin() + static_cast<std::ptrdiff_t>(b * 15),
-                                             all.begin() + static_cast<std::ptrdiff_t>(b * 15 + 15));
+        std::vector<core::Observation> batch(
+            all.begin() + static_cast<std::ptrdiff_t>(b * 15),
+            all.begin() + static_cast<std::ptrdiff_t>(b * 15 + 15));
         auto r = s.ingest(batch, kNow);
         REQUIRE(r.has_value());
         new_rows += r->new_rows;
@@ -139,8 +140,9 @@ TEST_CASE("Ingest across batches merges into one row per RPI and interval", "[st
     // Batch-wise merging gives what core's merge gives for the same batches.
     core::Sighting expected = aggregate({all.begin(), all.begin() + 15});
     for (std::size_t b = 1; b < 10; ++b)
-        core::merge_sightings(expected, aggregate({all.begin() + static_cast<std::ptrdiff_t>(b * 15),
-                                                   all.begin() + static_cast<std::ptrdiff_t>(b * 15 + 15)}));
+        core::merge_sightings(expected,
+                              aggregate({all.begin() + static_cast<std::ptrdiff_t>(b * 15),
+                                         all.begin() + static_cast<std::ptrdiff_t>(b * 15 + 15)}));
     CHECK((*got)[0] == expected);
     CHECK((*got)[0].count == 150);
     CHECK((*got)[0].scans.size() <= core::kMaxScansPerSighting);
@@ -156,15 +158,15 @@ TEST_CASE("Invalid observations are reported, never stored, and never stop the v
     TempDir dir;
     auto s = open_store(dir / "s.db");
     std::vector<core::Observation> obs = {
-        observation(kNow - 100, -60, rpi_of(3, 0)),                       // ok
-        observation(kNow - 100, -128, rpi_of(3, 1)),                      // RSSI too low
-        observation(kNow - 100, 21, rpi_of(3, 2)),                        // RSSI too high
-        observation(-5, -60, rpi_of(3, 3)),                               // negative time
+        observation(kNow - 100, -60, rpi_of(3, 0)),                               // ok
+        observation(kNow - 100, -128, rpi_of(3, 1)),                              // RSSI too low
+        observation(kNow - 100, 21, rpi_of(3, 2)),                                // RSSI too high
+        observation(-5, -60, rpi_of(3, 3)),                                       // negative time
         observation(kNow + store::kMaxFutureSkewSeconds + 1, -60, rpi_of(3, 4)),  // future
         observation(kNow + store::kMaxFutureSkewSeconds, -60, rpi_of(3, 5)),      // ok: tolerated
-        observation(kNow - 14 * 86400, -60, rpi_of(3, 6)),                // older than retention
-        observation(kNow - 13 * 86400, -60, rpi_of(3, 7)),                // ok: 13 days back
-        observation(std::int64_t{1} << 42, -60, rpi_of(3, 8)),            // beyond the ENIN range
+        observation(kNow - 14 * 86400, -60, rpi_of(3, 6)),      // older than retention
+        observation(kNow - 13 * 86400, -60, rpi_of(3, 7)),      // ok: 13 days back
+        observation(std::int64_t{1} << 42, -60, rpi_of(3, 8)),  // beyond the ENIN range
     };
     auto r = s.ingest(obs, kNow);
     REQUIRE(r.has_value());
@@ -201,7 +203,8 @@ TEST_CASE("Day and range queries use the primary key and return exactly their ro
             if (iv > kNowInterval) continue;
             intervals.push_back(iv);
             for (std::uint32_t r = 0; r < 3; ++r)
-                obs.push_back(observation(core::interval_start_seconds(iv) + 30 * r, -50, rpi_of(iv, r)));
+                obs.push_back(
+                    observation(core::interval_start_seconds(iv) + 30 * r, -50, rpi_of(iv, r)));
         }
     std::sort(intervals.begin(), intervals.end());
     std::mt19937 rng(7);
@@ -270,7 +273,8 @@ TEST_CASE("A failing batch is rolled back completely", "[store][ingest]") {
     TempDir dir;
     auto s = open_store(dir / "s.db");
     std::vector<core::Observation> first;
-    for (std::uint32_t i = 0; i < 50; ++i) first.push_back(observation(kNow - 60, -60, rpi_of(4, i)));
+    for (std::uint32_t i = 0; i < 50; ++i)
+        first.push_back(observation(kNow - 60, -60, rpi_of(4, i)));
     REQUIRE(s.ingest(first, kNow).has_value());
     // Bound the file to its current size: the next (large) batch cannot fit.
     auto& db = store::detail::StoreAccess::database(s);
@@ -279,7 +283,8 @@ TEST_CASE("A failing batch is rolled back completely", "[store][ingest]") {
     const std::string bound = "PRAGMA max_page_count = " + std::to_string(*pages);
     REQUIRE(db.exec(bound.c_str()).has_value());
     std::vector<core::Observation> big;
-    for (std::uint32_t i = 0; i < 5000; ++i) big.push_back(observation(kNow - 30, -60, rpi_of(5, i)));
+    for (std::uint32_t i = 0; i < 5000; ++i)
+        big.push_back(observation(kNow - 30, -60, rpi_of(5, i)));
     for (std::uint32_t i = 0; i < 50; ++i) big.push_back(observation(kNow - 30, -60, rpi_of(4, i)));
     auto r = s.ingest(big, kNow);
     REQUIRE_FALSE(r.has_value());
@@ -294,8 +299,9 @@ TEST_CASE("A failing batch is rolled back completely", "[store][ingest]") {
     CHECK(s.verify().has_value());
 }
 
-TEST_CASE("Copies of an RPI with other AEMs are kept apart, a bounded number of them, the rest counted",
-          "[store][ingest][aem]") {
+TEST_CASE(
+    "Copies of an RPI with other AEMs are kept apart, a bounded number of them, the rest counted",
+    "[store][ingest][aem]") {
     TempDir dir;
     auto s = open_store(dir / "s.db");
     const core::IntervalNumber iv = kNowInterval - 3;
@@ -309,14 +315,16 @@ TEST_CASE("Copies of an RPI with other AEMs are kept apart, a bounded number of 
     REQUIRE(r1.has_value());
     CHECK(r1->new_rows == 1);
     std::vector<core::Observation> flood;
-    for (std::uint8_t a = 3; a < 40; ++a) flood.push_back(observation(t0 + 8 + a, -30, rpi_of(2, 2), a));
+    for (std::uint8_t a = 3; a < 40; ++a)
+        flood.push_back(observation(t0 + 8 + a, -30, rpi_of(2, 2), a));
     auto r2 = s.ingest(flood, kNow);
     REQUIRE(r2.has_value());
     CHECK(r2->new_rows == core::kMaxAemsPerRpi - 2);
     CHECK(r2->aems_dropped == flood.size() - (core::kMaxAemsPerRpi - 2));
     CHECK(r2->accepted == core::kMaxAemsPerRpi - 2);
     // More packets of the genuine AEM still join its row.
-    auto r3 = s.ingest(std::vector<core::Observation>{observation(t0 + 100, -62, rpi_of(2, 2), 1)}, kNow);
+    auto r3 =
+        s.ingest(std::vector<core::Observation>{observation(t0 + 100, -62, rpi_of(2, 2), 1)}, kNow);
     REQUIRE(r3.has_value());
     CHECK(r3->updated_rows == 1);
     CHECK(r3->aems_dropped == 0);
@@ -341,7 +349,8 @@ TEST_CASE("Copies of an RPI with other AEMs are kept apart, a bounded number of 
     CHECK(s.stats()->rpis == 1);
 
     // Negative neighbour: another RPI in the same interval is unaffected.
-    auto other = s.ingest(std::vector<core::Observation>{observation(t0, -60, rpi_of(3, 3), 1)}, kNow);
+    auto other =
+        s.ingest(std::vector<core::Observation>{observation(t0, -60, rpi_of(3, 3), 1)}, kNow);
     REQUIRE(other.has_value());
     CHECK(other->new_rows == 1);
     auto o = s.sightings_in_range(iv, iv + 1);

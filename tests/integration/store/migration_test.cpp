@@ -46,7 +46,8 @@ Database make_fixture(const std::filesystem::path& p, int version) {
 }
 
 bool has_table(Database& db, const char* name) {
-    auto st = Statement::prepare(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+    auto st = Statement::prepare(
+        db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
     REQUIRE(st.has_value());
     REQUIRE(st->bind_text(1, name));
     REQUIRE(*st->step());
@@ -137,8 +138,9 @@ TEST_CASE("Migration 1 -> 2 from a version-1 fixture keeps every row", "[store][
     CHECK(s->verify().has_value());
 }
 
-TEST_CASE("Migration 2 -> 3 from a version-2 fixture splits nothing, loses nothing, keeps AEMs apart",
-          "[store][migration]") {
+TEST_CASE(
+    "Migration 2 -> 3 from a version-2 fixture splits nothing, loses nothing, keeps AEMs apart",
+    "[store][migration]") {
     TempDir dir;
     const auto p = dir / "v2.db";
     const core::Sighting mixed = fixture_sighting();  // version 2 mixed two AEMs into one row
@@ -155,8 +157,9 @@ TEST_CASE("Migration 2 -> 3 from a version-2 fixture splits nothing, loses nothi
         REQUIRE(ins->bind(2, std::span<const std::uint8_t>(plain.rpi.bytes)));
         REQUIRE(ins->bind(3, row->blob()));
         REQUIRE(ins->run());
-        REQUIRE(db.exec("INSERT INTO exposure_records (computed_at, day, risk_level, windows, "
-                        "weighted_minutes, min_attenuation_db) VALUES (1, 2, 1, 1, 2.5, 50)"));
+        REQUIRE(
+            db.exec("INSERT INTO exposure_records (computed_at, day, risk_level, windows, "
+                    "weighted_minutes, min_attenuation_db) VALUES (1, 2, 1, 1, 2.5, 50)"));
         CHECK_FALSE(has_table(db, "store_meta"));
     }
     auto s = EncounterStore::open(p, raw_credential(1), no_create());
@@ -173,7 +176,8 @@ TEST_CASE("Migration 2 -> 3 from a version-2 fixture splits nothing, loses nothi
     CHECK(s->exposure_records()->size() == 1);
     CHECK(s->verify().has_value());
     // The migrated table takes a second AEM of the plain RPI as a row of its own.
-    auto r = s->ingest(std::vector<core::Observation>{observation(kNow - 1190, -40, rpi_of(12, 1), 8)}, kNow);
+    auto r = s->ingest(
+        std::vector<core::Observation>{observation(kNow - 1190, -40, rpi_of(12, 1), 8)}, kNow);
     REQUIRE(r.has_value());
     CHECK(r->new_rows == 1);
     CHECK(s->stats()->sightings == 3);

@@ -28,14 +28,17 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 using namespace sotto;
 using namespace sotto::test;
 
-TEST_CASE("An allocation failure inside the store is kOutOfMemory and loses nothing", "[store][oom]") {
+TEST_CASE("An allocation failure inside the store is kOutOfMemory and loses nothing",
+          "[store][oom]") {
     TempDir dir;
     auto s = open_store(dir / "s.db");
     std::vector<core::Observation> obs;
-    for (std::uint32_t i = 0; i < 50; ++i) obs.push_back(observation(kNow - 600 + i, -60, rpi_of(4, i)));
+    for (std::uint32_t i = 0; i < 50; ++i)
+        obs.push_back(observation(kNow - 600 + i, -60, rpi_of(4, i)));
     REQUIRE(s.ingest(obs, kNow)->accepted == 50);
     std::vector<core::Observation> more;
-    for (std::uint32_t i = 0; i < 50; ++i) more.push_back(observation(kNow - 500 + i, -61, rpi_of(5, i)));
+    for (std::uint32_t i = 0; i < 50; ++i)
+        more.push_back(observation(kNow - 500 + i, -61, rpi_of(5, i)));
     Result<store::IngestReport> failed = make_error(ErrorCode::kOk, "");
     Result<std::vector<core::Sighting>> read = make_error(ErrorCode::kOk, "");
     {

@@ -87,7 +87,7 @@ TEST_CASE("A new store is encrypted at rest: no SQLite header, files 0600, SQLCi
         CHECK(db.query_int("PRAGMA secure_delete").value_or(0) == 1);
         CHECK(db.query_int("PRAGMA auto_vacuum").value_or(0) == 2);  // incremental
         CHECK(db.query_int("PRAGMA user_version").value_or(0) == store::kSchemaVersion);
-        CHECK(db.query_int("PRAGMA temp_store").value_or(0) == 2);  // memory
+        CHECK(db.query_int("PRAGMA temp_store").value_or(0) == 2);   // memory
         CHECK(db.query_int("PRAGMA synchronous").value_or(0) == 2);  // FULL
         CHECK(db.query_int("PRAGMA application_id").value_or(0) == 0x534F5454);
         auto mode = store::detail::Statement::prepare(db, "PRAGMA journal_mode");
@@ -99,7 +99,8 @@ TEST_CASE("A new store is encrypted at rest: no SQLite header, files 0600, SQLCi
         store::OpenOptions normal;
         normal.durability = store::Durability::kNormal;
         auto s = open_store(p, 1, normal);
-        CHECK(store::detail::StoreAccess::database(s).query_int("PRAGMA synchronous").value_or(0) == 1);
+        CHECK(store::detail::StoreAccess::database(s).query_int("PRAGMA synchronous").value_or(0) ==
+              1);
     }
     const auto bytes = read_file(p);
     REQUIRE(bytes.size() >= 4096);
@@ -153,7 +154,8 @@ TEST_CASE("A passphrase store opens with its passphrase only", "[store][open][pa
         CHECK(count_sightings(*s) == 300);
     }
     SECTION("wrong passphrase: kStorageWrongKey, nothing changed") {
-        for (const char* wrong : {"correct horse battery stapl", "Correct horse battery staple", "x"}) {
+        for (const char* wrong :
+             {"correct horse battery stapl", "Correct horse battery staple", "x"}) {
             auto s = EncounterStore::open(p, passphrase_credential(wrong));
             REQUIRE_FALSE(s.has_value());
             CHECK(s.error().code == ErrorCode::kStorageWrongKey);
@@ -232,7 +234,8 @@ TEST_CASE("Files that are not sotto stores give kStorageNotAStore and stay untou
     }
     SECTION("random bytes") {
         std::vector<std::uint8_t> junk(3 * 4096);
-        for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<std::uint8_t>(i * 131 + 7);
+        for (std::size_t i = 0; i < junk.size(); ++i)
+            junk[i] = static_cast<std::uint8_t>(i * 131 + 7);
         write_file(p, junk);
     }
     SECTION("a short text file") { write_text(p, "hello, this is not a database\n"); }
@@ -272,12 +275,14 @@ TEST_CASE("A damaged key-derivation file is told apart from a foreign or newer o
     SECTION("bit flip in an entry: kStorageCorrupt") {
         bytes[40] ^= 1;
         write_file(side, bytes);
-        CHECK(EncounterStore::open(p, raw_credential(1)).error().code == ErrorCode::kStorageCorrupt);
+        CHECK(EncounterStore::open(p, raw_credential(1)).error().code ==
+              ErrorCode::kStorageCorrupt);
     }
     SECTION("truncated: kStorageCorrupt") {
         bytes.resize(50);
         write_file(side, bytes);
-        CHECK(EncounterStore::open(p, raw_credential(1)).error().code == ErrorCode::kStorageCorrupt);
+        CHECK(EncounterStore::open(p, raw_credential(1)).error().code ==
+              ErrorCode::kStorageCorrupt);
     }
     SECTION("another magic: kStorageNotAStore") {
         bytes[0] = 'X';
@@ -291,10 +296,9 @@ TEST_CASE("A damaged key-derivation file is told apart from a foreign or newer o
         CHECK(EncounterStore::open(p, raw_credential(1)).error().code ==
               ErrorCode::kStorageNewerSchema);
     }
-    SECTION("intact: opens") {
-        CHECK(EncounterStore::open(p, raw_credential(1)).has_value());
-    }
-    SECTION("a well-formed file asking for an absurd Argon2id cost: kStorageCorrupt, no allocation") {
+    SECTION("intact: opens") { CHECK(EncounterStore::open(p, raw_credential(1)).has_value()); }
+    SECTION(
+        "a well-formed file asking for an absurd Argon2id cost: kStorageCorrupt, no allocation") {
         auto kf = store::detail::read_kdf_file(side);
         REQUIRE(kf.has_value());
         store::detail::KdfFile crafted = **kf;
@@ -324,7 +328,8 @@ TEST_CASE("A lost key-derivation file: a raw key recovers it, a passphrase canno
         CHECK(count_sightings(*s) == 300);
         CHECK(std::filesystem::exists(dir / "s.db.kdf"));
         // With the side file back, a wrong key is a wrong key again.
-        CHECK(EncounterStore::open(p, raw_credential(2)).error().code == ErrorCode::kStorageWrongKey);
+        CHECK(EncounterStore::open(p, raw_credential(2)).error().code ==
+              ErrorCode::kStorageWrongKey);
     }
     SECTION("passphrase") {
         make_populated_store(p, passphrase_credential("pw"));
@@ -366,18 +371,27 @@ TEST_CASE("A truncated database gives kStorageCorrupt, never a crash", "[store][
     // SQLCipher 3.4.1 pages end in [IV 16][HMAC-SHA1 20][padding 12]; the HMAC covers everything
     // before the padding. Losing only padding bytes (a zero-filled short read) loses no data.
     for (std::size_t size : {full.size() - 1, full.size() - 12}) {
-        std::vector<std::uint8_t> cut(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(size));
+        std::vector<std::uint8_t> cut(full.begin(),
+                                      full.begin() + static_cast<std::ptrdiff_t>(size));
         write_file(p, cut);
         auto s = EncounterStore::open(p, raw_credential(1), no_create());
         REQUIRE(s.has_value());
         CHECK(count_sightings(*s) == 300);
         CHECK(s->verify().has_value());
     }
-    const std::size_t sizes[] = {0,    10,   100,  4095, 4096, full.size() - 4096,
-                                 full.size() - 13, full.size() - 40, full.size() / 2};
+    const std::size_t sizes[] = {0,
+                                 10,
+                                 100,
+                                 4095,
+                                 4096,
+                                 full.size() - 4096,
+                                 full.size() - 13,
+                                 full.size() - 40,
+                                 full.size() / 2};
     for (std::size_t size : sizes) {
         CAPTURE(size);
-        std::vector<std::uint8_t> cut(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(size));
+        std::vector<std::uint8_t> cut(full.begin(),
+                                      full.begin() + static_cast<std::ptrdiff_t>(size));
         write_file(p, cut);
         auto s = EncounterStore::open(p, raw_credential(1), no_create());
         if (s.has_value()) {
@@ -394,7 +408,8 @@ TEST_CASE("A truncated database gives kStorageCorrupt, never a crash", "[store][
     CHECK(EncounterStore::open(p, raw_credential(9)).error().code == ErrorCode::kStorageWrongKey);
 }
 
-TEST_CASE("Bit flips anywhere give kStorageCorrupt on open, read or verify", "[store][open][corrupt]") {
+TEST_CASE("Bit flips anywhere give kStorageCorrupt on open, read or verify",
+          "[store][open][corrupt]") {
     TempDir dir;
     const auto p = dir / "s.db";
     make_populated_store(p, raw_credential(1));
@@ -404,7 +419,8 @@ TEST_CASE("Bit flips anywhere give kStorageCorrupt on open, read or verify", "[s
     // Every byte a page's HMAC covers (all but the last 12 padding bytes of each page, see above).
     std::vector<std::uint64_t> offsets = {0, 15, 16, 100, 4000, 4083};
     for (std::size_t page = 1; page < pages; ++page)
-        for (std::uint64_t at : {0ull, 17ull * page % 4084, 4083ull}) offsets.push_back(page * 4096 + at);
+        for (std::uint64_t at : {0ull, 17ull * page % 4084, 4083ull})
+            offsets.push_back(page * 4096 + at);
     for (std::uint64_t off : offsets) {
         CAPTURE(off);
         write_file(p, pristine);
@@ -424,7 +440,8 @@ TEST_CASE("Bit flips anywhere give kStorageCorrupt on open, read or verify", "[s
     CHECK(s->verify().has_value());
 }
 
-TEST_CASE("A read-only location gives kStorageReadOnly and changes nothing", "[store][open][readonly]") {
+TEST_CASE("A read-only location gives kStorageReadOnly and changes nothing",
+          "[store][open][readonly]") {
     TempDir dir;
     std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
     const auto ro_dir = dir / "ro";
@@ -432,7 +449,8 @@ TEST_CASE("A read-only location gives kStorageReadOnly and changes nothing", "[s
     const auto p = ro_dir / "s.db";
     make_populated_store(p, raw_credential(1));
     for (const auto& f : EncounterStore::files(p))
-        if (std::filesystem::exists(f)) std::filesystem::permissions(f, std::filesystem::perms(0644));
+        if (std::filesystem::exists(f))
+            std::filesystem::permissions(f, std::filesystem::perms(0644));
     std::filesystem::permissions(ro_dir, std::filesystem::perms(0555));
     const auto before = snapshot(ro_dir);
 
@@ -483,7 +501,8 @@ TEST_CASE("A store opened read-only reads but refuses writes", "[store][open][re
     CHECK(missing.error().code == ErrorCode::kStorageIo);
 }
 
-TEST_CASE("A full store gives kStorageFull and loses nothing already stored", "[store][open][full]") {
+TEST_CASE("A full store gives kStorageFull and loses nothing already stored",
+          "[store][open][full]") {
     TempDir dir;
     const auto p = dir / "s.db";
     store::OpenOptions o;
@@ -494,7 +513,8 @@ TEST_CASE("A full store gives kStorageFull and loses nothing already stored", "[
     bool full = false;
     for (std::uint32_t batch = 0; batch < 200 && !full; ++batch) {
         std::vector<core::Observation> obs;
-        for (std::uint32_t i = 0; i < 200; ++i) obs.push_back(observation(kNow - 60, -70, rpi_of(batch, i)));
+        for (std::uint32_t i = 0; i < 200; ++i)
+            obs.push_back(observation(kNow - 60, -70, rpi_of(batch, i)));
         auto r = s->ingest(obs, kNow);
         if (r) {
             stored += r->new_rows;
@@ -538,7 +558,8 @@ TEST_CASE("A full disk (tiny tmpfs) gives kStorageFull and loses nothing", "[sto
         {
             std::vector<std::uint8_t> b(96 * 1024, 0xee);
             std::ofstream f(ballast, std::ios::binary);
-            f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+            f.write(reinterpret_cast<const char*>(b.data()),
+                    static_cast<std::streamsize>(b.size()));
             if (!f.good()) return 10;
         }
         std::uint64_t stored = 0;

@@ -68,7 +68,8 @@ TEST_CASE("Exposure records and processed files round-trip", "[store][exposure]"
         REQUIRE(s.add_exposure_records(recs));
         REQUIRE(s.add_exposure_records({}));
         const store::ExposureRecord bad{kNow, kToday, 3, 0, 0, 0};
-        CHECK(s.add_exposure_records(std::span(&bad, 1)).error().code == ErrorCode::kInvalidArgument);
+        CHECK(s.add_exposure_records(std::span(&bad, 1)).error().code ==
+              ErrorCode::kInvalidArgument);
         const std::string sha(64, 'A');
         REQUIRE(s.mark_file_processed(sha, kNow, 1234));
         CHECK(s.mark_file_processed("abc", kNow, 1).error().code == ErrorCode::kInvalidArgument);

@@ -12,7 +12,8 @@ namespace {
 
 void populate(EncounterStore& s) {
     std::vector<core::Observation> obs;
-    for (std::uint32_t i = 0; i < 2000; ++i) obs.push_back(observation(kNow - 7200 + i, -66, rpi_of(9, i)));
+    for (std::uint32_t i = 0; i < 2000; ++i)
+        obs.push_back(observation(kNow - 7200 + i, -66, rpi_of(9, i)));
     REQUIRE(s.ingest(obs, kNow));
     core::ExposureKey k;
     k.tek.expose_secret_mut()[5] = 5;
@@ -114,27 +115,32 @@ TEST_CASE("An interrupted rekey leaves one credential working, whichever side it
     SECTION("stopped before the database changed: the old credential opens, the new one does not") {
         write_file(p, db_old);
         REQUIRE(store::detail::write_kdf_file(side, pending));
-        CHECK(EncounterStore::open(p, raw_credential(2)).error().code == ErrorCode::kStorageWrongKey);
+        CHECK(EncounterStore::open(p, raw_credential(2)).error().code ==
+              ErrorCode::kStorageWrongKey);
         auto s = EncounterStore::open(p, raw_credential(1));
         REQUIRE(s.has_value());
         CHECK(s->stats()->sightings == 2000);
         CHECK(read_file(side).size() == 16 + 48 + 16);  // the pending entry was dropped
-        CHECK(EncounterStore::open(p, raw_credential(2)).error().code == ErrorCode::kStorageWrongKey);
+        CHECK(EncounterStore::open(p, raw_credential(2)).error().code ==
+              ErrorCode::kStorageWrongKey);
     }
     SECTION("stopped after the database changed: the new credential opens, the old one does not") {
         write_file(p, db_new);
         REQUIRE(store::detail::write_kdf_file(side, pending));
-        CHECK(EncounterStore::open(p, raw_credential(1)).error().code == ErrorCode::kStorageWrongKey);
+        CHECK(EncounterStore::open(p, raw_credential(1)).error().code ==
+              ErrorCode::kStorageWrongKey);
         auto s = EncounterStore::open(p, raw_credential(2));
         REQUIRE(s.has_value());
         CHECK(s->stats()->sightings == 2000);
         CHECK(read_file(side).size() == 16 + 48 + 16);
-        CHECK(EncounterStore::open(p, raw_credential(1)).error().code == ErrorCode::kStorageWrongKey);
+        CHECK(EncounterStore::open(p, raw_credential(1)).error().code ==
+              ErrorCode::kStorageWrongKey);
     }
     SECTION("a wrong third credential is a wrong key in either state") {
         write_file(p, db_new);
         REQUIRE(store::detail::write_kdf_file(side, pending));
-        CHECK(EncounterStore::open(p, raw_credential(3)).error().code == ErrorCode::kStorageWrongKey);
+        CHECK(EncounterStore::open(p, raw_credential(3)).error().code ==
+              ErrorCode::kStorageWrongKey);
         (void)side_new;
     }
 }

@@ -28,13 +28,15 @@ void fill_days(EncounterStore& s, std::uint32_t days, std::uint32_t rpis_per_day
         REQUIRE(s.add_own_key(k, day_start));
         const store::ExposureRecord rec{day_start, day, 1, 1, 3.0, 60};
         REQUIRE(s.add_exposure_records(std::span(&rec, 1)));
-        REQUIRE(s.mark_file_processed(std::string(63, '0') + static_cast<char>('a' + d % 6), day_start, 5));
+        REQUIRE(s.mark_file_processed(std::string(63, '0') + static_cast<char>('a' + d % 6),
+                                      day_start, 5));
     }
 }
 
 }  // namespace
 
-TEST_CASE("The retention cutoff keeps the day of now and the days before it", "[store][retention]") {
+TEST_CASE("The retention cutoff keeps the day of now and the days before it",
+          "[store][retention]") {
     const std::int64_t midnight = static_cast<std::int64_t>(kToday) * 86400;
     CHECK(*store::retention_cutoff(midnight, 14) == (kToday - 13) * 144);
     CHECK(*store::retention_cutoff(midnight - 1, 14) == (kToday - 14) * 144);
@@ -164,7 +166,8 @@ TEST_CASE("destroy removes the database and every side file", "[store][erase]") 
           ErrorCode::kStorageIo);
     // Destroying again, or destroying something that is not a store, is refused.
     CHECK(EncounterStore::destroy(p).error().code == ErrorCode::kStorageNotAStore);
-    CHECK(EncounterStore::destroy(dir / "unrelated.txt").error().code == ErrorCode::kStorageNotAStore);
+    CHECK(EncounterStore::destroy(dir / "unrelated.txt").error().code ==
+          ErrorCode::kStorageNotAStore);
     CHECK(read_text(dir / "unrelated.txt") == "keep me");
 }
 
@@ -184,7 +187,8 @@ TEST_CASE("Retention refuses a clock far past the newest data and the last run a
     CHECK(after.own_keys == before.own_keys);
     CHECK(after.exposure_records == before.exposure_records);
     // Just past the limit from the newest data is refused too; within it, retention runs.
-    const std::int64_t newest_end = core::interval_start_seconds(kToday * 144 + 6) + 600;  // day_start + 3600 + i
+    const std::int64_t newest_end =
+        core::interval_start_seconds(kToday * 144 + 6) + 600;  // day_start + 3600 + i
     auto just_past = s.apply_retention(newest_end + store::kMaxClockJumpSeconds + 600);
     REQUIRE_FALSE(just_past.has_value());
     CHECK(just_past.error().code == ErrorCode::kClockSuspect);

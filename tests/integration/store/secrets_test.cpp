@@ -37,7 +37,8 @@ std::vector<std::string> find_needles(const std::filesystem::path& dir, const Ne
     std::vector<std::string> hits;
     for (const auto& [name, bytes] : snapshot(dir))
         for (std::size_t i = 0; i < n.raw.size(); ++i)
-            if (std::search(bytes.begin(), bytes.end(), n.raw[i].begin(), n.raw[i].end()) != bytes.end())
+            if (std::search(bytes.begin(), bytes.end(), n.raw[i].begin(), n.raw[i].end()) !=
+                bytes.end())
                 hits.push_back(name + ": needle " + std::to_string(i));
     return hits;
 }
@@ -78,7 +79,8 @@ TEST_CASE("No stored RPI or TEK appears in the store's files, raw or hex", "[sto
         needles = fill(s);
         // Make sure the needle search itself works: a plain copy would be found.
         write_file(dir / "control.bin", needles.raw[0]);
-        CHECK(find_needles(dir.path(), needles) == std::vector<std::string>{"control.bin: needle 0"});
+        CHECK(find_needles(dir.path(), needles) ==
+              std::vector<std::string>{"control.bin: needle 0"});
         std::filesystem::remove(dir / "control.bin");
         // While open, the WAL holds the latest pages: encrypted too.
         CHECK(std::filesystem::exists(dir / "s.db-wal"));
@@ -95,7 +97,8 @@ TEST_CASE("No stored RPI or TEK appears in the store's files, raw or hex", "[sto
     CHECK(std::memcmp(db.data(), "SQLite format 3", 16) != 0);
 }
 
-TEST_CASE("A passphrase store holds neither the passphrase nor the data in clear", "[store][secrets]") {
+TEST_CASE("A passphrase store holds neither the passphrase nor the data in clear",
+          "[store][secrets]") {
     TempDir dir;
     const auto p = dir / "s.db";
     Needles needles;

@@ -27,7 +27,8 @@ inline constexpr std::uint32_t kToday = kNowInterval / 144;
 inline store::StoreKey test_key(std::uint8_t seed) {
     store::StoreKey k;
     auto b = k.expose_secret_mut();
-    for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::uint8_t>(seed * 31 + i * 7 + 1);
+    for (std::size_t i = 0; i < b.size(); ++i)
+        b[i] = static_cast<std::uint8_t>(seed * 31 + i * 7 + 1);
     return k;
 }
 
@@ -37,8 +38,7 @@ inline store::Credential raw_credential(std::uint8_t seed) {
 
 /// A passphrase credential with the minimum Argon2id cost (tests only).
 inline store::Credential passphrase_credential(std::string_view p) {
-    auto pw = store::Passphrase::from(
-        {reinterpret_cast<const std::uint8_t*>(p.data()), p.size()});
+    auto pw = store::Passphrase::from({reinterpret_cast<const std::uint8_t*>(p.data()), p.size()});
     REQUIRE(pw.has_value());
     return store::Credential::passphrase(std::move(*pw), store::KdfParams::minimum());
 }
@@ -58,8 +58,8 @@ inline core::AssociatedEncryptedMetadata aem_of(std::uint8_t x) {
     return {{x, static_cast<std::uint8_t>(x ^ 0x5a), 0x11, 0x22}};
 }
 
-inline core::Observation observation(std::int64_t time, int rssi, const core::RollingProximityId& rpi,
-                                     std::uint8_t aem = 1) {
+inline core::Observation observation(std::int64_t time, int rssi,
+                                     const core::RollingProximityId& rpi, std::uint8_t aem = 1) {
     core::Observation o;
     o.time = time;
     o.rssi = static_cast<std::int8_t>(rssi);
@@ -78,12 +78,14 @@ inline std::map<std::string, std::vector<std::uint8_t>> snapshot(const std::file
 
 /// As `snapshot`, without what SQLite leaves behind even on a read-only open: the -shm index
 /// and an empty -wal (a read-only connection cannot remove them).
-inline std::map<std::string, std::vector<std::uint8_t>> snapshot_data(const std::filesystem::path& dir) {
+inline std::map<std::string, std::vector<std::uint8_t>> snapshot_data(
+    const std::filesystem::path& dir) {
     auto all = snapshot(dir);
     for (auto it = all.begin(); it != all.end();) {
         const std::string& n = it->first;
         const bool shm = n.size() > 4 && n.compare(n.size() - 4, 4, "-shm") == 0;
-        const bool empty_wal = n.size() > 4 && n.compare(n.size() - 4, 4, "-wal") == 0 && it->second.empty();
+        const bool empty_wal =
+            n.size() > 4 && n.compare(n.size() - 4, 4, "-wal") == 0 && it->second.empty();
         it = (shm || empty_wal) ? all.erase(it) : std::next(it);
     }
     return all;

@@ -30,8 +30,8 @@ TEST_CASE("Tracers on simulated radios: who sat together is warned, who was far 
         return std::move(*t);
     };
     auto alice = make("alice.db", {0, 0}, 1, false);
-    auto bob = make("bob.db", {1.5, 0.5}, 2, false);      // GAEN's duty cycle: 4 s every 3.5-5 min
-    auto carol = make("carol.db", {900, 0}, 3, true);     // listens all the time, out of range
+    auto bob = make("bob.db", {1.5, 0.5}, 2, false);   // GAEN's duty cycle: 4 s every 3.5-5 min
+    auto carol = make("carol.db", {900, 0}, 3, true);  // listens all the time, out of range
 
     // 45 minutes; every Tracer ticks once per simulated second (rotation, duty cycle, flushing).
     const std::int64_t end = clock.now_ms() + 45 * 60'000;

@@ -23,7 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::int64_t kMar4Noon = 1614859200;  // 2021-03-04T12:00:00Z: the Feb 19 sightings are 13 days old
+constexpr std::int64_t kMar4Noon =
+    1614859200;  // 2021-03-04T12:00:00Z: the Feb 19 sightings are 13 days old
 
 store::Credential credential() {
     store::StoreKey key;
@@ -60,20 +61,23 @@ Observation observation(std::int64_t t, int rssi, std::string_view rpi_aem_hex) 
 
 // The 19 real sightings (real_matches.csv). Rows without RSSI (the sensor did not log it) get -90.
 std::vector<Observation> real_sightings() {
-    const auto rows = test::parse_csv(test::read_text(test::gaen_data("cwa-real-2021-03-04/real_matches.csv")));
+    const auto rows =
+        test::parse_csv(test::read_text(test::gaen_data("cwa-real-2021-03-04/real_matches.csv")));
     REQUIRE(rows.size() == 20);
     REQUIRE(rows[0][2] == "rpi");
     std::vector<Observation> out;
     for (std::size_t i = 1; i < rows.size(); ++i) {
         const auto& r = rows[i];
-        out.push_back(observation(std::stoll(r[5]), r[7].empty() ? -90 : std::stoi(r[7]), r[2] + r[3]));
+        out.push_back(
+            observation(std::stoll(r[5]), r[7].empty() ? -90 : std::stoi(r[7]), r[2] + r[3]));
     }
     return out;
 }
 
 keyfile::TrustStore cwa_trust() {
     keyfile::TrustStore t;
-    auto pem = test::read_text(test::gaen_data("cwa-real-2021-03-04/cwa_prod_public_key_262-v1.pem"));
+    auto pem =
+        test::read_text(test::gaen_data("cwa-real-2021-03-04/cwa_prod_public_key_262-v1.pem"));
     REQUIRE(t.add_pem("262", "v1", pem));
     return t;
 }
@@ -109,8 +113,9 @@ TEST_CASE("The 19 real sightings match exactly their 3 TEKs and 4 RPIs in the re
         CHECK(m.diagnosis_key.report_type == ReportType::kRecursive);
         rpis.insert(to_hex(m.rpi.bytes));
     }
-    CHECK(rpis == std::set<std::string>{"d8d4c97c6d0eed083e13294b6470534b", "3084d3eafab73f90effd8e73c89082be",
-                                        "29ba38b41aa997aef7bb89096f6d2587", "9596a470f3d3de015e2bf4ce719487c0"});
+    CHECK(rpis == std::set<std::string>{
+                      "d8d4c97c6d0eed083e13294b6470534b", "3084d3eafab73f90effd8e73c89082be",
+                      "29ba38b41aa997aef7bb89096f6d2587", "9596a470f3d3de015e2bf4ce719487c0"});
     CHECK(teks_of(r->matches) == std::set<std::string>{"488b33e1e7361e195da40ece428477ff",
                                                        "1a1a7081aa67a08072844aed3347730f",
                                                        "0db6ce3b190d0546455164b5f9422c52"});
@@ -215,7 +220,8 @@ TEST_CASE("An untrusted real export is refused and a parse-only run is never rec
     REQUIRE(u);
     CHECK_FALSE(u->files[0].matched);
     REQUIRE(u->files[0].error);
-    CHECK(u->files[0].error->code == ErrorCode::kAuthenticationFailed);  // "262"/"v1" names a key that does not verify
+    CHECK(u->files[0].error->code ==
+          ErrorCode::kAuthenticationFailed);  // "262"/"v1" names a key that does not verify
     CHECK(u->matches.empty());
     CHECK_FALSE(u->recorded);
     // Parse-only matches it, says it is not verified, and records nothing.
@@ -276,7 +282,8 @@ TEST_CASE("End to end with our own signing key: publish, verify, match, score", 
     std::vector<Observation> obs;
     for (int minute = 0; minute < 25; ++minute) {  // 25 minutes on a tram at 08:00, close
         const std::int64_t t = interval_start_seconds(day + 48) + 60 * minute;
-        auto b = make_beacon(alice.exposure_key, *interval_number(t), {1, -5, CalibrationConfidence::kHigh});
+        auto b = make_beacon(alice.exposure_key, *interval_number(t),
+                             {1, -5, CalibrationConfidence::kHigh});
         REQUIRE(b);
         obs.push_back({t, -62, *b});
         obs.push_back({t + 1, -60, *b});
@@ -348,7 +355,8 @@ TEST_CASE("End to end with our own signing key: publish, verify, match, score", 
     REQUIRE(r->report.encounters.size() == 1);
     CHECK(r->report.encounters[0].min_attenuation_db == -5 - (-60));
     CHECK(r->report.encounters[0].minutes >= 24);
-    CHECK(r->report.risk.total_risk_level == CwaRiskLevel::kHigh);  // TRL 8 (test + HIGH), 25 min close
+    CHECK(r->report.risk.total_risk_level ==
+          CwaRiskLevel::kHigh);  // TRL 8 (test + HIGH), 25 min close
 }
 
 TEST_CASE("A FIFO, a device or a directory holding a FIFO is refused at once as a key file",

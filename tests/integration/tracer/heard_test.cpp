@@ -31,7 +31,8 @@ core::ServiceData fake_sd(std::uint32_t seed) {
 
 }  // namespace
 
-TEST_CASE("Heard advertisements in both forms are stored and malformed ones are counted", "[tracer]") {
+TEST_CASE("Heard advertisements in both forms are stored and malformed ones are counted",
+          "[tracer]") {
     test::TempDir dir;
     ManualClock clock((kDay0 + 3600) * 1000);
     auto t = open_at(dir, clock);
@@ -116,4 +117,3 @@ TEST_CASE("The pending buffer stays bounded when the store is full and nothing s
     const auto stored = t.store_stats()->sightings;
     CHECK(stored == s.stored);  // every accepted batch is in the store
 }
-

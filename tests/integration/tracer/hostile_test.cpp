@@ -44,7 +44,8 @@ struct Scene {
             k.expose_secret_mut()[0] = 7;
             TracerOptions o;
             o.trust = trust;
-            auto t = Tracer::open(dir / "enc.db", store::Credential::raw_key(std::move(k)), clock, std::move(o));
+            auto t = Tracer::open(dir / "enc.db", store::Credential::raw_key(std::move(k)), clock,
+                                  std::move(o));
             REQUIRE(t);
             tracer.emplace(std::move(*t));
         }
@@ -86,8 +87,9 @@ struct Scene {
 };
 
 std::size_t count_status(const CheckReport& r, MatchStatus st) {
-    return static_cast<std::size_t>(std::count_if(r.matches.begin(), r.matches.end(),
-                                                  [&](const match::RpiMatch& m) { return m.status == st; }));
+    return static_cast<std::size_t>(
+        std::count_if(r.matches.begin(), r.matches.end(),
+                      [&](const match::RpiMatch& m) { return m.status == st; }));
 }
 
 // The AEM of `b` with its metadata changed from `from` to `to` (AES-CTR: flip the same bits).
@@ -101,7 +103,8 @@ const std::int64_t kNextDay = interval_start_seconds(kDay + 144);
 
 }  // namespace
 
-TEST_CASE("A garbled copy heard with two genuine packets does not cancel the exposure", "[match][hostile]") {
+TEST_CASE("A garbled copy heard with two genuine packets does not cancel the exposure",
+          "[match][hostile]") {
     Scene s;
     const IntervalNumber j = kDay + 48;
     const std::int64_t t = interval_start_seconds(j) + 60;
@@ -183,7 +186,8 @@ TEST_CASE("Forged copies of RPIs the victim never heard do not turn the genuine 
     const Beacon genuine = s.beacon(j);
     s.hear(interval_start_seconds(j) + 100, -50, with_metadata(genuine, kGenuine, near));
     s.hear(interval_start_seconds(j) + 130, -70, genuine);
-    s.hear(interval_start_seconds(j + 2) + 100, -50, with_metadata(s.beacon(j + 2), kGenuine, near));
+    s.hear(interval_start_seconds(j + 2) + 100, -50,
+           with_metadata(s.beacon(j + 2), kGenuine, near));
     auto r = s.check(kNextDay + 7200, kNextDay + 6 * 3600);
     bool genuine_valid = false;
     for (const auto& m : r.matches) {
@@ -206,14 +210,16 @@ TEST_CASE("Forged copies of RPIs the victim never heard do not turn the genuine 
     CHECK(genuine_scan);
 }
 
-TEST_CASE("A phone heard for 20.4 minutes is not a replay, a copy an hour later is", "[match][hostile]") {
+TEST_CASE("A phone heard for 20.4 minutes is not a replay, a copy an hour later is",
+          "[match][hostile]") {
     Scene s;
     const IntervalNumber j = kDay + 30;
     const Beacon b = s.beacon(j);
     // As in the German sensor logs: a packet every ~35 s, from 10 s before the end of interval j
     // to 20.4 minutes later (three more receiver intervals).
     const std::int64_t t0 = interval_start_seconds(j) + 590;
-    for (std::int64_t dt = 0; dt <= 1224; dt += 34) s.hear(t0 + std::min<std::int64_t>(dt, 1224), -65, b);
+    for (std::int64_t dt = 0; dt <= 1224; dt += 34)
+        s.hear(t0 + std::min<std::int64_t>(dt, 1224), -65, b);
     s.hear(t0 + 1224, -65, b);
     auto r = s.check(kNextDay + 7200, kNextDay + 6 * 3600);
     CHECK(count_status(r, MatchStatus::kSuspect) == 0);
@@ -232,10 +238,12 @@ TEST_CASE("A phone heard for 20.4 minutes is not a replay, a copy an hour later 
             CHECK(std::string(m.reason) == "heard again too long after its first sighting");
 }
 
-TEST_CASE("An RPI forged from a published key and heard after publication is suspect", "[match][hostile]") {
+TEST_CASE("An RPI forged from a published key and heard after publication is suspect",
+          "[match][hostile]") {
     Scene s;
     // The key's last RPI (interval 143 of its day), computed by an attacker from the published key
-    // and broadcast at 00:50 the next day, within the ±1 h tolerance. The file was published at 00:30.
+    // and broadcast at 00:50 the next day, within the ±1 h tolerance. The file was published at
+    // 00:30.
     const IntervalNumber j = kDay + 143;
     s.hear(kNextDay + 50 * 60, -50, s.beacon(j));
     auto r = s.check(kNextDay + 30 * 60, kNextDay + 2 * 3600);

@@ -39,7 +39,8 @@ struct SinkGuard {
 };
 
 std::string upper(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char ch) { return std::toupper(ch); });
     return s;
 }
 
@@ -58,7 +59,8 @@ std::vector<std::string> leaks(const std::string& text,
         // Any 4-byte window of a longer identifier (a partial dump) counts too.
         for (std::size_t i = 0; id.size() > 4 && i + 4 <= id.size(); ++i) {
             const std::string part = to_hex(std::span(id).subspan(i, 4));
-            if (text.find(part) != std::string::npos || text.find(upper(part)) != std::string::npos) {
+            if (text.find(part) != std::string::npos ||
+                text.find(upper(part)) != std::string::npos) {
                 found.push_back(part);
                 break;
             }
@@ -167,6 +169,7 @@ TEST_CASE("No TEK, RPI, AEM, address or key-file hash reaches the log at info or
     // Negative neighbour: the scanner finds an identifier planted at info level, in either case.
     write_log(LogLevel::kInfo, "planted " + upper(to_hex(ids.back())));
     CHECK(leaks(info_and_above(c), ids).size() == 1);
-    write_log(LogLevel::kInfo, "planted raw " + std::string(ids.front().begin(), ids.front().end()));
+    write_log(LogLevel::kInfo,
+              "planted raw " + std::string(ids.front().begin(), ids.front().end()));
     CHECK(leaks(info_and_above(c), ids).size() == 2);
 }

@@ -115,7 +115,8 @@ TEST_CASE("Every allocation failure during import and check gives kOutOfMemory a
             CHECK(imported->verified);  // the file itself was never blamed
             CHECK(checked.error().code == ErrorCode::kOutOfMemory);
         } else {
-            // The failure hit somewhere the flow tolerates (e.g. a log buffer): results still right.
+            // The failure hit somewhere the flow tolerates (e.g. a log buffer): results still
+            // right.
             CHECK(checked->matches.size() == test::distinct_rpis(air));
         }
         if (!imported || !checked) (void)bob->check();  // close whatever round is open

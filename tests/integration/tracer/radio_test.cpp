@@ -56,8 +56,10 @@ TEST_CASE("An attached radio advertises, rotates, feeds what it hears and stops 
         CHECK(state->scanning);
     }
     const auto heard = fake_sd(42);
-    REQUIRE(test::FakeRadio::hear(*state, heard, core::kExposureNotificationUuid, -50, clock.now_ms()));
-    REQUIRE(test::FakeRadio::hear(*state, heard, 0x180F, -50, clock.now_ms()));  // not GAEN: ignored
+    REQUIRE(
+        test::FakeRadio::hear(*state, heard, core::kExposureNotificationUuid, -50, clock.now_ms()));
+    REQUIRE(
+        test::FakeRadio::hear(*state, heard, 0x180F, -50, clock.now_ms()));  // not GAEN: ignored
     CHECK(t.status().heard == 1);
     CHECK(t.status().malformed == 0);
 
@@ -67,7 +69,8 @@ TEST_CASE("An attached radio advertises, rotates, feeds what it hears and stops 
     clock.advance_ms(5'000);
     REQUIRE(t.tick());
     CHECK_FALSE(state->scanning);
-    CHECK_FALSE(test::FakeRadio::hear(*state, heard, core::kExposureNotificationUuid, -50, clock.now_ms()));
+    CHECK_FALSE(
+        test::FakeRadio::hear(*state, heard, core::kExposureNotificationUuid, -50, clock.now_ms()));
     clock.set_ms(adv->valid_until_ms);
     REQUIRE(t.tick());
     {
@@ -99,7 +102,8 @@ TEST_CASE("An attached radio advertises, rotates, feeds what it hears and stops 
     CHECK_FALSE(t.status().radio_attached);
     CHECK_FALSE(state->scanning);
     CHECK_FALSE(state->advertising);
-    CHECK_FALSE(test::FakeRadio::hear(*state, heard, core::kExposureNotificationUuid, -50, clock.now_ms()));
+    CHECK_FALSE(
+        test::FakeRadio::hear(*state, heard, core::kExposureNotificationUuid, -50, clock.now_ms()));
 
     // The destructor stops an attached radio too, and what it heard is stored.
     auto second = std::make_shared<test::FakeRadio::State>();

@@ -87,5 +87,6 @@ TEST_CASE("Two threads feed while a third imports and checks, and nothing heard 
     CHECK(s.dropped_overflow == 0);
     const auto stats = t->store_stats();
     REQUIRE(stats);
-    CHECK(stats->sightings == 2 * kPerThread + test::distinct_rows(alice_air));  // every fake RPI once
+    CHECK(stats->sightings ==
+          2 * kPerThread + test::distinct_rows(alice_air));  // every fake RPI once
 }

@@ -176,7 +176,8 @@ TEST_CASE("Own keys are released only with consent and a released key is never b
     const auto rpik = core::derive_rpik(today.tek);
     auto rpi_before = core::derive_rpi(rpik, before->interval);
     REQUIRE(rpi_before);
-    CHECK(std::equal(rpi_before->bytes.begin(), rpi_before->bytes.end(), before->service_data.begin()));
+    CHECK(std::equal(rpi_before->bytes.begin(), rpi_before->bytes.end(),
+                     before->service_data.begin()));
     // From now on: nothing in this interval, then a new key.
     auto paused = t.current_advertisement();
     REQUIRE(paused);
@@ -188,7 +189,8 @@ TEST_CASE("Own keys are released only with consent and a released key is never b
     CHECK(after->address != before->address);
     auto rpi_after = core::derive_rpi(rpik, after->interval);
     REQUIRE(rpi_after);
-    CHECK_FALSE(std::equal(rpi_after->bytes.begin(), rpi_after->bytes.end(), after->service_data.begin()));
+    CHECK_FALSE(
+        std::equal(rpi_after->bytes.begin(), rpi_after->bytes.end(), after->service_data.begin()));
     CHECK(*t.own_key_count() == 3);
     // All day long, never the released key.
     for (int h = 0; h < 18; ++h) {
@@ -198,7 +200,8 @@ TEST_CASE("Own keys are released only with consent and a released key is never b
         if (!later->active || later->interval >= core::day_start_interval(cur) + 144) continue;
         auto rpi_later = core::derive_rpi(rpik, later->interval);
         REQUIRE(rpi_later);
-        CHECK_FALSE(std::equal(rpi_later->bytes.begin(), rpi_later->bytes.end(), later->service_data.begin()));
+        CHECK_FALSE(std::equal(rpi_later->bytes.begin(), rpi_later->bytes.end(),
+                               later->service_data.begin()));
     }
 
     // A second release (a retry) says which keys went out before.
@@ -306,17 +309,20 @@ TEST_CASE("Bad options, a wrong key and an impossible clock are refused", "[trac
     ManualClock clock((kDay0 + 3600) * 1000);
     TracerOptions zero;
     zero.flush_count = 0;
-    CHECK(Tracer::open(dir / "t.db", test::tracer_credential(), clock, std::move(zero)).error().code ==
-          ErrorCode::kInvalidArgument);
+    CHECK(Tracer::open(dir / "t.db", test::tracer_credential(), clock, std::move(zero))
+              .error()
+              .code == ErrorCode::kInvalidArgument);
     TracerOptions small;
     small.flush_count = 100;
     small.max_pending = 99;
-    CHECK(Tracer::open(dir / "t.db", test::tracer_credential(), clock, std::move(small)).error().code ==
-          ErrorCode::kInvalidArgument);
+    CHECK(Tracer::open(dir / "t.db", test::tracer_credential(), clock, std::move(small))
+              .error()
+              .code == ErrorCode::kInvalidArgument);
     TracerOptions huge;
     huge.max_pending = 10'000'001;
-    CHECK(Tracer::open(dir / "t.db", test::tracer_credential(), clock, std::move(huge)).error().code ==
-          ErrorCode::kInvalidArgument);
+    CHECK(Tracer::open(dir / "t.db", test::tracer_credential(), clock, std::move(huge))
+              .error()
+              .code == ErrorCode::kInvalidArgument);
     { auto t = open_at(dir, clock); }
     CHECK(Tracer::open(dir / "t.db", test::tracer_credential(8), clock).error().code ==
           ErrorCode::kStorageWrongKey);
@@ -325,4 +331,3 @@ TEST_CASE("Bad options, a wrong key and an impossible clock are refused", "[trac
     CHECK(t.current_advertisement().error().code == ErrorCode::kOutOfRange);
     CHECK(*t.own_key_count() == 0);
 }
-

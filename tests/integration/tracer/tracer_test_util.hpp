@@ -1,5 +1,6 @@
 #pragma once
-// Helpers for the Tracer tests: stores in temp dirs, a fake radio, a signed export of released keys.
+// Helpers for the Tracer tests: stores in temp dirs, a fake radio, a signed export of released
+// keys.
 #include <mutex>
 #include <set>
 #include <utility>
@@ -48,7 +49,8 @@ public:
     }
     Result<void> rotate(const ble::Advertisement& adv) override {
         std::lock_guard l(s_->mu);
-        if (!s_->advertising) return make_error(ErrorCode::kFailedPrecondition, "fake: not advertising");
+        if (!s_->advertising)
+            return make_error(ErrorCode::kFailedPrecondition, "fake: not advertising");
         s_->sent.push_back(adv);
         return {};
     }

@@ -18,7 +18,8 @@ int main(void) {
         fprintf(stderr, "sotto_derive_rpis: %s\n", sotto_status_name(st));
         return 3;
     }
-    if (sotto_derive_rpis(rpi, sizeof rpi, tek, 15, 2642976, 1) != SOTTO_ERR_INVALID_ARGUMENT) return 4;
+    if (sotto_derive_rpis(rpi, sizeof rpi, tek, 15, 2642976, 1) != SOTTO_ERR_INVALID_ARGUMENT)
+        return 4;
     printf("sotto %s: RPI %s\n", sotto_version(), memcmp(rpi, expected, 16) == 0 ? "ok" : "WRONG");
     return memcmp(rpi, expected, 16) == 0 ? 0 : 5;
 }

@@ -124,7 +124,8 @@ TEST_CASE("Malformed or foreign advertisements are dropped, counted by reason an
     CHECK(core::encode_service_data(sink.got[0].beacon) == good);
 }
 
-TEST_CASE("Repeats within a second collapse to the strongest and the weakest packet", "[ble][feed]") {
+TEST_CASE("Repeats within a second collapse to the strongest and the weakest packet",
+          "[ble][feed]") {
     TestSink sink;
     auto f = make(sink);
     const auto p = payload(3);
@@ -211,8 +212,9 @@ TEST_CASE("The feed flushes by count, by time and on stop", "[ble][feed]") {
     }
 }
 
-TEST_CASE("When the queue is full new beacons are dropped and counted while queued ones still update",
-          "[ble][feed]") {
+TEST_CASE(
+    "When the queue is full new beacons are dropped and counted while queued ones still update",
+    "[ble][feed]") {
     TestSink sink;
     sink.fail = true;
     ble::FeedConfig c;
@@ -229,11 +231,13 @@ TEST_CASE("When the queue is full new beacons are dropped and counted while queu
     sink.fail = false;
     REQUIRE(f->flush().has_value());
     REQUIRE(sink.got.size() == 4);
-    for (std::size_t i = 0; i < 4; ++i) CHECK(sink.got[i].beacon.rpi.bytes[0] == payload(static_cast<std::uint8_t>(i + 1))[0]);
+    for (std::size_t i = 0; i < 4; ++i)
+        CHECK(sink.got[i].beacon.rpi.bytes[0] == payload(static_cast<std::uint8_t>(i + 1))[0]);
     CHECK(accounted(f->counters()) == f->counters().heard);
 }
 
-TEST_CASE("A failing sink loses nothing and gets everything in order once it recovers", "[ble][feed]") {
+TEST_CASE("A failing sink loses nothing and gets everything in order once it recovers",
+          "[ble][feed]") {
     TestSink sink;
     auto f = make(sink);
     sink.fail = true;

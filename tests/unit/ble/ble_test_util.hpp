@@ -18,11 +18,14 @@ inline constexpr std::int64_t kMinute = 60'000;
 /// A TEK source that generates keys from its own deterministic RNG and keeps a copy of each.
 struct RecordingTekSource {
     std::shared_ptr<core::DeterministicRng> rng = std::make_shared<core::DeterministicRng>(99);
-    std::shared_ptr<std::vector<core::ExposureKey>> keys = std::make_shared<std::vector<core::ExposureKey>>();
-    std::shared_ptr<std::vector<core::IntervalNumber>> asked = std::make_shared<std::vector<core::IntervalNumber>>();
+    std::shared_ptr<std::vector<core::ExposureKey>> keys =
+        std::make_shared<std::vector<core::ExposureKey>>();
+    std::shared_ptr<std::vector<core::IntervalNumber>> asked =
+        std::make_shared<std::vector<core::IntervalNumber>>();
 
     ble::TekSource source() const {
-        return [rng = rng, keys = keys, asked = asked](core::IntervalNumber enin) -> Result<core::ExposureKey> {
+        return [rng = rng, keys = keys,
+                asked = asked](core::IntervalNumber enin) -> Result<core::ExposureKey> {
             asked->push_back(enin);
             core::ExposureKey k = core::generate_tek(*rng, enin);
             keys->push_back(k.clone());

@@ -22,7 +22,9 @@ ble::RotationScheduler make(core::Rng& rng, ble::TekSource src = {}, ble::Rotati
     return std::move(*s);
 }
 
-core::IntervalNumber enin_of(std::int64_t ms) { return static_cast<core::IntervalNumber>(ms / 600'000); }
+core::IntervalNumber enin_of(std::int64_t ms) {
+    return static_cast<core::IntervalNumber>(ms / 600'000);
+}
 
 // Follows the scheduler from `from` to `to`, calling exactly when told; returns the broadcasts.
 std::vector<ble::Broadcast> follow(ble::RotationScheduler& s, std::int64_t from, std::int64_t to) {
@@ -89,7 +91,8 @@ TEST_CASE("Between changes the broadcast stays exactly the same", "[ble][rotatio
     CHECK(next->generation == first->generation + 1);
 }
 
-TEST_CASE("The address and the RPI change together and the address is non-resolvable", "[ble][rotation]") {
+TEST_CASE("The address and the RPI change together and the address is non-resolvable",
+          "[ble][rotation]") {
     core::DeterministicRng rng(4);
     auto s = make(rng);
     const auto all = follow(s, kMidnightMs + 60 * kMinute, kMidnightMs + 12 * 60 * kMinute);
@@ -111,8 +114,9 @@ TEST_CASE("The address and the RPI change together and the address is non-resolv
     CHECK(payloads.size() == all.size());
 }
 
-TEST_CASE("Every broadcast decodes with its TEK to the ENIN it started in and the configured metadata",
-          "[ble][rotation]") {
+TEST_CASE(
+    "Every broadcast decodes with its TEK to the ENIN it started in and the configured metadata",
+    "[ble][rotation]") {
     core::DeterministicRng rng(5);
     RecordingTekSource tek;
     ble::RotationConfig cfg;
@@ -221,7 +225,8 @@ TEST_CASE("A TEK kept by the host is resumed after a restart", "[ble][rotation]"
     const std::int64_t t = kMidnightMs + 7 * 60 * kMinute;
     const auto stored = core::generate_tek(key_rng, enin_of(t));
     core::DeterministicRng rng(9);
-    auto s = make(rng, [&](core::IntervalNumber) -> Result<core::ExposureKey> { return stored.clone(); });
+    auto s = make(
+        rng, [&](core::IntervalNumber) -> Result<core::ExposureKey> { return stored.clone(); });
     auto b = s.at(t);
     REQUIRE(b.has_value());
     auto beacon = core::decode_service_data(b->advertisement.service_data);
@@ -292,7 +297,7 @@ TEST_CASE("A small jump back into a fresh interval rotates at once", "[ble][rota
     REQUIRE(first.has_value());
     REQUIRE(first->next_change_ms >= t0 + 10 * kMinute);
     CHECK_FALSE(s.at(t0 + 10 * kMinute)->changed);  // 06:15, still the same broadcast
-    auto after = s.at(t0 + 10 * kMinute - 2'000);    // the clock steps back 2 s: still ENIN e + 1
+    auto after = s.at(t0 + 10 * kMinute - 2'000);   // the clock steps back 2 s: still ENIN e + 1
     REQUIRE(after.has_value());
     CHECK(after->changed);
     CHECK(after->active);
@@ -302,7 +307,8 @@ TEST_CASE("A small jump back into a fresh interval rotates at once", "[ble][rota
     CHECK(after->advertisement.service_data != first->advertisement.service_data);
 }
 
-TEST_CASE("A scheduler resumed with the last used ENIN never derives for it again", "[ble][rotation]") {
+TEST_CASE("A scheduler resumed with the last used ENIN never derives for it again",
+          "[ble][rotation]") {
     core::DeterministicRng rng(12);
     const std::int64_t t = kMidnightMs + 8 * 60 * kMinute;
     auto s = make(rng, {}, {}, enin_of(t));
@@ -310,7 +316,7 @@ TEST_CASE("A scheduler resumed with the last used ENIN never derives for it agai
     REQUIRE(b.has_value());
     CHECK_FALSE(b->active);
     CHECK(b->next_change_ms == (static_cast<std::int64_t>(enin_of(t)) + 1) * 600'000);
-    CHECK(b->changed);                        // tells the host to stop advertising, once
+    CHECK(b->changed);  // tells the host to stop advertising, once
     CHECK_FALSE(s.at(t + 1'000)->changed);
     // Negative neighbour: without the resume value it broadcasts at once.
     core::DeterministicRng rng2(12);

@@ -1,4 +1,5 @@
-// ScanDutyCycle: GAEN's windows and periods, configuration, continuous mode, late and backward calls.
+// ScanDutyCycle: GAEN's windows and periods, configuration, continuous mode, late and backward
+// calls.
 #include <set>
 
 #include <sotto/ble/scan_duty_cycle.hpp>

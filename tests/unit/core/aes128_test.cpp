@@ -13,24 +13,29 @@ using namespace sotto::core;
 using detail::AesBackend;
 
 namespace {
-std::vector<std::uint8_t> openssl_ecb(const std::uint8_t* key, const std::vector<std::uint8_t>& in) {
+std::vector<std::uint8_t> openssl_ecb(const std::uint8_t* key,
+                                      const std::vector<std::uint8_t>& in) {
     std::vector<std::uint8_t> out(in.size());
     EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
     REQUIRE(EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), nullptr, key, nullptr) == 1);
     EVP_CIPHER_CTX_set_padding(ctx, 0);
     int len = 0;
-    if (!in.empty()) REQUIRE(EVP_EncryptUpdate(ctx, out.data(), &len, in.data(), static_cast<int>(in.size())) == 1);
+    if (!in.empty())
+        REQUIRE(EVP_EncryptUpdate(ctx, out.data(), &len, in.data(), static_cast<int>(in.size())) ==
+                1);
     EVP_CIPHER_CTX_free(ctx);
     return out;
 }
 }  // namespace
 
 TEST_CASE("Every AES-128 backend agrees with OpenSSL", "[core][aes]") {
-    const auto backend = GENERATE(AesBackend::kOpenSsl, AesBackend::kAesNi, AesBackend::kVaes512, AesBackend::kArmv8);
+    const auto backend = GENERATE(AesBackend::kOpenSsl, AesBackend::kAesNi, AesBackend::kVaes512,
+                                  AesBackend::kArmv8);
     CAPTURE(detail::aes_backend_name(backend));
     if (!detail::aes_backend_supported(backend)) {
         WARN("backend not supported on this CPU: " << detail::aes_backend_name(backend));
-        CHECK(detail::Aes128Batch::create(backend).error().code == sotto::ErrorCode::kInvalidArgument);
+        CHECK(detail::Aes128Batch::create(backend).error().code ==
+              sotto::ErrorCode::kInvalidArgument);
         return;
     }
     auto aes = detail::Aes128Batch::create(backend);
@@ -48,7 +53,8 @@ TEST_CASE("Every AES-128 backend agrees with OpenSSL", "[core][aes]") {
         REQUIRE(out == expected);
         if (n > 0) {  // negative neighbour: another key gives other blocks
             key[0] ^= 1;
-            REQUIRE(aes->encrypt(std::span<const std::uint8_t, 16>(key, 16), in.data(), out.data(), n));
+            REQUIRE(
+                aes->encrypt(std::span<const std::uint8_t, 16>(key, 16), in.data(), out.data(), n));
             CHECK(out != expected);
         }
     }

@@ -10,8 +10,8 @@
 #include <catch2/catch.hpp>
 
 #include <sotto/core/keys.hpp>
-#include <sotto/core/rolling_id.hpp>
 #include <sotto/core/rng.hpp>
+#include <sotto/core/rolling_id.hpp>
 
 #include "core/aes128.hpp"
 #include "core/hkdf.hpp"
@@ -56,7 +56,8 @@ TEST_CASE("The ARM crypto paths run exactly where the CPU has the extensions", "
         CHECK(aes->backend() != AesBackend::kArmv8);
         CHECK(std::string_view(detail::sha256_backend_name()) != "armv8-sha2");
         // Negative neighbour: asking for the missing path is refused, not run.
-        CHECK(detail::Aes128Batch::create(AesBackend::kArmv8).error().code == sotto::ErrorCode::kInvalidArgument);
+        CHECK(detail::Aes128Batch::create(AesBackend::kArmv8).error().code ==
+              sotto::ErrorCode::kInvalidArgument);
     }
 }
 

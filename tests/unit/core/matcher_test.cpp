@@ -64,13 +64,15 @@ std::vector<MatchedSighting> run(const SightingIndex& index, const KeyRefs& keys
     return out;
 }
 
-std::vector<MatchedSighting> run_all(const SightingIndex& index, const std::vector<DiagnosisKey>& keys,
+std::vector<MatchedSighting> run_all(const SightingIndex& index,
+                                     const std::vector<DiagnosisKey>& keys,
                                      MatchOptions options = {}) {
     return run(index, KeyRefs(keys.begin(), keys.end()), options);
 }
 
 std::vector<Sighting> with_noise(std::vector<Sighting> s, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) s.push_back(noise(1000 + i, kDay + static_cast<IntervalNumber>(i % 300)));
+    for (std::size_t i = 0; i < n; ++i)
+        s.push_back(noise(1000 + i, kDay + static_cast<IntervalNumber>(i % 300)));
     return s;
 }
 
@@ -115,7 +117,8 @@ TEST_CASE("The prefilter skips keys with no sighting in reach", "[core][matcher]
     CHECK(run(index, {key}, {}, &c).empty());
     CHECK(c.keys_skipped == 1);
     CHECK(c.rpis_derived == 0);
-    auto index2 = SightingIndex::build({noise(9, kDay + 143 + 6)}, 1);  // the last interval in reach
+    auto index2 =
+        SightingIndex::build({noise(9, kDay + 143 + 6)}, 1);  // the last interval in reach
     CHECK(run(index2, {key}, {}, &c).empty());
     CHECK(c.keys_checked == 1);
     CHECK(c.rpis_derived == 1);
@@ -127,12 +130,13 @@ TEST_CASE("Sightings far from their RPI's interval are suspect", "[core][matcher
     for (std::uint32_t tol : {6u, 12u}) {
         CAPTURE(tol);
         auto index = SightingIndex::build(
-            {heard(key, j, j + tol), heard(key, j + 1, j + 1 + tol + 1), heard(key, j + 2, j + 2 - tol),
-             heard(key, j + 3, j + 3 - tol - 1)},
+            {heard(key, j, j + tol), heard(key, j + 1, j + 1 + tol + 1),
+             heard(key, j + 2, j + 2 - tol), heard(key, j + 3, j + 3 - tol - 1)},
             5);
         auto hits = run(index, {key}, {.tolerance_intervals = tol, .prefilter = false});
         REQUIRE(hits.size() == 4);
-        std::sort(hits.begin(), hits.end(), [](auto& a, auto& b) { return a.rpi_interval < b.rpi_interval; });
+        std::sort(hits.begin(), hits.end(),
+                  [](auto& a, auto& b) { return a.rpi_interval < b.rpi_interval; });
         CHECK(hits[0].status == MatchStatus::kValid);
         CHECK(hits[1].status == MatchStatus::kSuspect);
         CHECK(std::string(hits[1].reason) == "heard too far from the RPI's interval");
@@ -141,7 +145,8 @@ TEST_CASE("Sightings far from their RPI's interval are suspect", "[core][matcher
     }
 }
 
-TEST_CASE("A beacon replayed hours later is suspect, the genuine sighting stays valid", "[core][matcher]") {
+TEST_CASE("A beacon replayed hours later is suspect, the genuine sighting stays valid",
+          "[core][matcher]") {
     const auto key = make_key(1);
     const IntervalNumber j = kDay + 50;
     auto index = SightingIndex::build({heard(key, j, j), heard(key, j, j + 30)}, 5);  // +5 h
@@ -224,7 +229,8 @@ TEST_CASE("Tampered AEMs are suspect and disagreeing AEMs are disputed", "[core]
         Sighting forged = heard(key, j, j + 540);  // 90 hours later...
         forged.aem.bytes[3] ^= 0x01;               // ...with a tampered AEM
         for (bool prefilter : {true, false}) {
-            auto hits = run(SightingIndex::build({forged, genuine}, 1), {key}, {.prefilter = prefilter});
+            auto hits =
+                run(SightingIndex::build({forged, genuine}, 1), {key}, {.prefilter = prefilter});
             REQUIRE_FALSE(hits.empty());
             CHECK(hits[0].status == MatchStatus::kValid);
             CHECK(hits[0].metadata == encode_metadata(kMeta));
@@ -246,7 +252,8 @@ TEST_CASE("Tampered AEMs are suspect and disagreeing AEMs are disputed", "[core]
 
 TEST_CASE("RPIs past a short key's period are suspect", "[core][matcher]") {
     const auto key = make_key(1, kDay + 10, 100);  // valid for [kDay+10, kDay+110)
-    auto index = SightingIndex::build({heard(key, kDay + 109, kDay + 109), heard(key, kDay + 110, kDay + 110)}, 1);
+    auto index = SightingIndex::build(
+        {heard(key, kDay + 109, kDay + 109), heard(key, kDay + 110, kDay + 110)}, 1);
     auto hits = run(index, {key});
     REQUIRE(hits.size() == 2);
     CHECK(hits[0].status == MatchStatus::kValid);
@@ -258,9 +265,11 @@ TEST_CASE("Prefiltered and full matching agree on valid exposures", "[core][matc
     std::vector<DiagnosisKey> keys;
     std::vector<Sighting> sightings;
     for (int i = 0; i < 50; ++i) {
-        keys.push_back(make_key(500 + static_cast<std::uint64_t>(i), kDay + 144 * static_cast<IntervalNumber>(i % 3)));
+        keys.push_back(make_key(500 + static_cast<std::uint64_t>(i),
+                                kDay + 144 * static_cast<IntervalNumber>(i % 3)));
         if (i % 5 == 0) {
-            const IntervalNumber j = keys.back().exposure_key.rolling_start + static_cast<IntervalNumber>(i % 144);
+            const IntervalNumber j =
+                keys.back().exposure_key.rolling_start + static_cast<IntervalNumber>(i % 144);
             sightings.push_back(heard(keys.back(), j, j + static_cast<IntervalNumber>(i % 4)));
         }
     }
@@ -295,8 +304,10 @@ TEST_CASE("A batch skips and counts keys with an impossible rolling period", "[c
 TEST_CASE("Matcher options out of range are refused", "[core][matcher]") {
     auto index = SightingIndex::build({}, 1);
     CHECK(KeyMatcher::create(index, {.tolerance_intervals = 144}).has_value());
-    CHECK(KeyMatcher::create(index, {.tolerance_intervals = 145}).error().code == sotto::ErrorCode::kInvalidArgument);
-    CHECK_FALSE(KeyMatcher::create(index, {.tolerance_intervals = 6, .prefilter = true, .replay_window_seconds = -1}));
+    CHECK(KeyMatcher::create(index, {.tolerance_intervals = 145}).error().code ==
+          sotto::ErrorCode::kInvalidArgument);
+    CHECK_FALSE(KeyMatcher::create(
+        index, {.tolerance_intervals = 6, .prefilter = true, .replay_window_seconds = -1}));
 }
 
 TEST_CASE("Keys with an impossible rolling period are refused", "[core][matcher]") {
@@ -304,8 +315,10 @@ TEST_CASE("Keys with an impossible rolling period are refused", "[core][matcher]
     auto m = KeyMatcher::create(index, {});
     REQUIRE(m);
     std::vector<MatchedSighting> out;
-    CHECK(m->match(make_key(1, kDay, 0), 0, out).error().code == sotto::ErrorCode::kInvalidArgument);
-    CHECK(m->match(make_key(1, kDay, 145), 0, out).error().code == sotto::ErrorCode::kInvalidArgument);
+    CHECK(m->match(make_key(1, kDay, 0), 0, out).error().code ==
+          sotto::ErrorCode::kInvalidArgument);
+    CHECK(m->match(make_key(1, kDay, 145), 0, out).error().code ==
+          sotto::ErrorCode::kInvalidArgument);
     CHECK(m->match(make_key(1, kDay, 144), 0, out));
 }
 
@@ -320,20 +333,25 @@ TEST_CASE("A key at the end of the interval range is matched without overflow", 
 
 TEST_CASE("SightingIndex finds every stored RPI and nothing else", "[core][matcher]") {
     std::vector<Sighting> s;
-    for (int i = 0; i < 5000; ++i) s.push_back(noise(static_cast<std::uint64_t>(i), kDay + static_cast<IntervalNumber>(i % 100)));
+    for (int i = 0; i < 5000; ++i)
+        s.push_back(
+            noise(static_cast<std::uint64_t>(i), kDay + static_cast<IntervalNumber>(i % 100)));
     s.push_back(s[17]);  // a second row for one RPI
     s.back().interval += 1;
     auto index = SightingIndex::build(s, 99);
     CHECK(index.rpi_count() == 5000);
-    for (int i = 0; i < 5000; ++i) REQUIRE(index.find(s[static_cast<std::size_t>(i)].rpi).size() == (i == 17 ? 2u : 1u));
-    for (int i = 0; i < 5000; ++i) CHECK(index.find(noise(100000 + static_cast<std::uint64_t>(i), kDay).rpi).empty());
+    for (int i = 0; i < 5000; ++i)
+        REQUIRE(index.find(s[static_cast<std::size_t>(i)].rpi).size() == (i == 17 ? 2u : 1u));
+    for (int i = 0; i < 5000; ++i)
+        CHECK(index.find(noise(100000 + static_cast<std::uint64_t>(i), kDay).rpi).empty());
     CHECK(index.any_sighting_in(kDay, kDay));
     CHECK(index.any_sighting_in(kDay + 99, kDay + 200));
     CHECK_FALSE(index.any_sighting_in(kDay + 100, kDay + 200));
 }
 
 TEST_CASE("The AVX2 and scalar filter passes agree", "[core][matcher]") {
-    if (!sotto::core::detail::filter_avx2_supported()) WARN("no AVX2 here: comparing the scalar pass with itself");
+    if (!sotto::core::detail::filter_avx2_supported())
+        WARN("no AVX2 here: comparing the scalar pass with itself");
     DeterministicRng rng(77);
     for (unsigned words_log2 : {1u, 6u, 12u}) {
         std::vector<std::uint64_t> filter(std::size_t{1} << words_log2);
@@ -345,8 +363,10 @@ TEST_CASE("The AVX2 and scalar filter passes agree", "[core][matcher]") {
             for (auto& r : rpis) rng.fill(r.bytes);
             std::uint8_t a[144], b[144];
             const unsigned shift = 64 - words_log2;
-            const std::size_t na = sotto::core::detail::filter_candidates_scalar(filter.data(), shift, rpis.data(), rpis.size(), a);
-            const std::size_t nb = sotto::core::detail::filter_candidates_avx2(filter.data(), shift, rpis.data(), rpis.size(), b);
+            const std::size_t na = sotto::core::detail::filter_candidates_scalar(
+                filter.data(), shift, rpis.data(), rpis.size(), a);
+            const std::size_t nb = sotto::core::detail::filter_candidates_avx2(
+                filter.data(), shift, rpis.data(), rpis.size(), b);
             REQUIRE(na == nb);
             CHECK(std::equal(a, a + na, b));
             for (std::size_t i = 1; i < na; ++i) CHECK(a[i - 1] < a[i]);

@@ -8,13 +8,15 @@ using namespace sotto::core;
 
 TEST_CASE("Metadata v1.0 and v1.1 encode to the bytes seen in the field", "[core][metadata]") {
     // Official vectors: v1.0, +8 dBm.
-    CHECK(encode_metadata({0, 8, CalibrationConfidence::kLowest}) == MetadataBytes{0x40, 0x08, 0, 0});
+    CHECK(encode_metadata({0, 8, CalibrationConfidence::kLowest}) ==
+          MetadataBytes{0x40, 0x08, 0, 0});
     // v1.0 has no confidence bits: they stay zero even if set.
     CHECK(encode_metadata({0, 8, CalibrationConfidence::kHigh}) == MetadataBytes{0x40, 0x08, 0, 0});
     // Real iPhone (CWA, Feb 2021): v1.1, confidence 3, +1 dBm.
     CHECK(encode_metadata({1, 1, CalibrationConfidence::kHigh}) == MetadataBytes{0x5c, 0x01, 0, 0});
     // Real Android: -14 dBm.
-    CHECK(encode_metadata({0, -14, CalibrationConfidence::kLowest}) == MetadataBytes{0x40, 0xf2, 0, 0});
+    CHECK(encode_metadata({0, -14, CalibrationConfidence::kLowest}) ==
+          MetadataBytes{0x40, 0xf2, 0, 0});
 }
 
 TEST_CASE("Metadata decodes version, TX power and confidence", "[core][metadata]") {

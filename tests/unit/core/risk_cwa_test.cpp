@@ -1,8 +1,8 @@
 // Corona-Warn-App exposure-window risk (gaen.md §4.4; cwa-app-android DefaultRiskLevels.kt),
 // hand-computed cases. The 29 official cases are in tests/vectors/cwa_risk_test.cpp.
 #include <catch2/catch.hpp>
-#include <sotto/core/risk.hpp>
 #include <limits>
+#include <sotto/core/risk.hpp>
 #include <vector>
 
 #include "core/risk_math.hpp"

@@ -1,7 +1,7 @@
 #include <type_traits>
 
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <catch2/catch.hpp>
 
 #include <sotto/core/keys.hpp>
 #include <sotto/secret.hpp>
@@ -67,7 +67,8 @@ TEST_CASE("clone makes an equal, independent copy", "[core][secret]") {
 
 TEST_CASE("The destructor wipes the bytes", "[core][secret]") {
     alignas(TemporaryExposureKey) unsigned char storage[sizeof(TemporaryExposureKey)];
-    auto* k = new (storage) TemporaryExposureKey(*TemporaryExposureKey::from_hex("ffffffffffffffffffffffffffffffff"));
+    auto* k = new (storage)
+        TemporaryExposureKey(*TemporaryExposureKey::from_hex("ffffffffffffffffffffffffffffffff"));
     k->~TemporaryExposureKey();
     for (unsigned char byte : storage) CHECK(byte == 0);
 }

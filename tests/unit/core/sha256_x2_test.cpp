@@ -22,7 +22,9 @@ Sha256State reference(Sha256State s, const std::uint8_t* block) {
     std::memcpy(s.h, ctx.h, sizeof s.h);
     return s;
 }
-bool same(const Sha256State& a, const Sha256State& b) { return std::memcmp(a.h, b.h, sizeof a.h) == 0; }
+bool same(const Sha256State& a, const Sha256State& b) {
+    return std::memcmp(a.h, b.h, sizeof a.h) == 0;
+}
 }  // namespace
 
 TEST_CASE("SHA-256 compression of \"abc\" gives the FIPS 180-4 digest", "[core][sha256]") {
@@ -43,7 +45,8 @@ TEST_CASE("SHA-256 compression of \"abc\" gives the FIPS 180-4 digest", "[core][
     if (!detail::sha256_ni_supported()) WARN("no SHA-NI here: the OpenSSL fallback was tested");
 }
 
-TEST_CASE("Paired SHA-256 compression equals OpenSSL on random states and blocks", "[core][sha256]") {
+TEST_CASE("Paired SHA-256 compression equals OpenSSL on random states and blocks",
+          "[core][sha256]") {
     DeterministicRng rng(256);
     for (int i = 0; i < 20000; ++i) {
         Sha256State a, b;

@@ -23,7 +23,8 @@ DiagnosisKey make_key(std::uint64_t seed, IntervalNumber start = kDay) {
     return k;
 }
 
-std::vector<Sighting> heard(const DiagnosisKey& key, IntervalNumber j, IntervalNumber at, int packets) {
+std::vector<Sighting> heard(const DiagnosisKey& key, IntervalNumber j, IntervalNumber at,
+                            int packets) {
     auto b = make_beacon(key.exposure_key, j, kMeta);
     REQUIRE(b);
     Observation o{interval_start_seconds(at) + 10, -55, *b};
@@ -46,7 +47,8 @@ std::vector<Sighting> concat(std::initializer_list<std::vector<Sighting>> parts)
 TEST_CASE("A session reports one record per matched RPI with its sightings", "[match][session]") {
     const auto a = make_key(1), b = make_key(2), c = make_key(3);
     auto engine = match::MatchEngine::create(
-        concat({heard(a, kDay + 60, kDay + 60, 3), heard(a, kDay + 61, kDay + 61, 2), heard(c, kDay + 10, kDay + 10, 1)}),
+        concat({heard(a, kDay + 60, kDay + 60, 3), heard(a, kDay + 61, kDay + 61, 2),
+                heard(c, kDay + 10, kDay + 10, 1)}),
         {.match = {}, .threads = 2, .chunk_keys = 1});
     REQUIRE(engine);
     match::MatchSession session(*engine, {.batch_keys = 2});
@@ -126,7 +128,8 @@ TEST_CASE("Revoked keys and keys still in use are not matched", "[match][session
         CHECK(m[0].status == MatchStatus::kValid);  // heard at, not after, publication
         REQUIRE(session.begin_file(1));
         REQUIRE(session.add_key(a.clone()));
-        REQUIRE(session.end_file(true, {.end_timestamp = heard_at + 3600, .obtained_at = heard_at - 1}));
+        REQUIRE(session.end_file(true,
+                                 {.end_timestamp = heard_at + 3600, .obtained_at = heard_at - 1}));
         m = session.take_matches();
         REQUIRE(m.size() == 1);
         CHECK(m[0].status == MatchStatus::kSuspect);  // the device had the file before
@@ -138,15 +141,18 @@ TEST_CASE("Engine output does not depend on the number of threads", "[match][eng
     std::vector<DiagnosisKey> keys;
     std::vector<Sighting> sightings;
     for (int i = 0; i < 3000; ++i) {
-        keys.push_back(make_key(10 + static_cast<std::uint64_t>(i), kDay + 144 * static_cast<IntervalNumber>(i % 3)));
+        keys.push_back(make_key(10 + static_cast<std::uint64_t>(i),
+                                kDay + 144 * static_cast<IntervalNumber>(i % 3)));
         if (i % 97 == 0) {
-            auto s = heard(keys.back(), keys.back().exposure_key.rolling_start + 5, keys.back().exposure_key.rolling_start + 5, 2);
+            auto s = heard(keys.back(), keys.back().exposure_key.rolling_start + 5,
+                           keys.back().exposure_key.rolling_start + 5, 2);
             sightings.insert(sightings.end(), s.begin(), s.end());
         }
     }
     std::vector<std::vector<MatchedSighting>> results;
     for (unsigned threads : {1u, 2u, 4u}) {
-        auto engine = match::MatchEngine::create(sightings, {.match = {}, .threads = threads, .chunk_keys = 64});
+        auto engine = match::MatchEngine::create(
+            sightings, {.match = {}, .threads = threads, .chunk_keys = 64});
         REQUIRE(engine);
         auto r = engine->match_keys(keys);
         REQUIRE(r);

@@ -15,9 +15,7 @@ const std::string kPath = "/org/bluez/hci0/dev_4A_11_22_33_44_55";
 PlainValue int16(std::int64_t v) { return PlainValue{"n", v, {}, {}, {}}; }
 PlainValue text(std::string s) { return PlainValue{"s", 0, std::move(s), {}, {}}; }
 PlainValue bytes(std::vector<std::uint8_t> b) { return PlainValue{"ay", 0, {}, std::move(b), {}}; }
-PlainValue dict(std::vector<PlainEntry> e) {
-    return PlainValue{"a{sv}", 0, {}, {}, std::move(e)};
-}
+PlainValue dict(std::vector<PlainEntry> e) { return PlainValue{"a{sv}", 0, {}, {}, std::move(e)}; }
 std::vector<PlainProperty> device(PlainValue rssi, PlainValue service_data) {
     return {{"RSSI", std::move(rssi)}, {"ServiceData", std::move(service_data)}};
 }
@@ -27,7 +25,9 @@ std::vector<PlainProperty> device(PlainValue rssi, PlainValue service_data) {
 TEST_CASE("A well-formed Device1 signal becomes one report per service-data entry",
           "[bluez][decode]") {
     const std::vector<std::uint8_t> payload(20, 0x5a);
-    auto props = device(int16(-61), dict({{kFd6f, bytes(payload)}, {"0000feaa-0000-1000-8000-00805F9B34FB", bytes({1, 2})}}));
+    auto props = device(
+        int16(-61),
+        dict({{kFd6f, bytes(payload)}, {"0000feaa-0000-1000-8000-00805F9B34FB", bytes({1, 2})}}));
     const auto out = decode_device_properties(kPath, props);
     CHECK_FALSE(out.malformed);
     CHECK(out.dropped_entries == 0);
@@ -91,11 +91,11 @@ TEST_CASE("Signals with unusable RSSI or ServiceData are malformed as a whole", 
 TEST_CASE("Bad service-data entries are dropped one by one and counted", "[bluez][decode]") {
     const std::vector<std::uint8_t> good(20, 9);
     std::vector<PlainEntry> entries{
-        {"fd6f", bytes(good)},                                      // short form: fine
-        {"not-a-uuid", bytes(good)},                                // key
-        {"1234fd6f-0000-1000-8000-00805f9b34fb", bytes(good)},      // 32-bit UUID
-        {"0000fd6f-0000-1000-8000-00805f9b34fc", bytes(good)},      // not the base UUID
-        {kFd6f, text("x")},                                         // value type
+        {"fd6f", bytes(good)},                                  // short form: fine
+        {"not-a-uuid", bytes(good)},                            // key
+        {"1234fd6f-0000-1000-8000-00805f9b34fb", bytes(good)},  // 32-bit UUID
+        {"0000fd6f-0000-1000-8000-00805f9b34fc", bytes(good)},  // not the base UUID
+        {kFd6f, text("x")},                                     // value type
         {kFd6f, bytes(std::vector<std::uint8_t>(kMaxServiceDataBytes + 1, 1))},  // length
         {kFd6f, bytes(std::vector<std::uint8_t>(kMaxServiceDataBytes, 1))},      // longest ok
     };

@@ -68,15 +68,15 @@ struct Wall {
 /// Physics and timing of the air. Validated by `Air::create`.
 struct AirConfig {
     std::uint64_t seed = 1;
-    double rssi_at_1m_dbm = -59;       ///< mean RSSI at 1 m (-127 .. 20)
-    double path_loss_exponent = 2.0;   ///< 1 .. 6 (2: free space; 2.5-4 indoors)
-    double noise_sigma_db = 0;         ///< Gaussian noise, 0 .. 30 dB
-    double packet_loss = 0;            ///< probability a packet is lost, 0 .. 1
-    double sensitivity_dbm = -100;     ///< weaker packets are not received (-127 .. 20)
-    double max_range_m = 100;          ///< farther pairs are never considered (1 .. 10,000)
+    double rssi_at_1m_dbm = -59;             ///< mean RSSI at 1 m (-127 .. 20)
+    double path_loss_exponent = 2.0;         ///< 1 .. 6 (2: free space; 2.5-4 indoors)
+    double noise_sigma_db = 0;               ///< Gaussian noise, 0 .. 30 dB
+    double packet_loss = 0;                  ///< probability a packet is lost, 0 .. 1
+    double sensitivity_dbm = -100;           ///< weaker packets are not received (-127 .. 20)
+    double max_range_m = 100;                ///< farther pairs are never considered (1 .. 10,000)
     std::int64_t min_adv_interval_ms = 200;  ///< 20 .. max
     std::int64_t max_adv_interval_ms = 270;  ///< .. 10,240
-    std::int64_t step_ms = 1000;       ///< position sampling step, 10 .. 60,000
+    std::int64_t step_ms = 1000;             ///< position sampling step, 10 .. 60,000
 };
 
 /// Identifies a radio (or relay) in its air.
@@ -107,7 +107,8 @@ public:
     /// `clock` is the clock of every radio in this air and must outlive it; only `advance_to`
     /// should move it.
     /// kInvalidArgument for a configuration out of range.
-    static Result<std::unique_ptr<Air>> create(ManualClock& clock, const AirConfig& config) noexcept;
+    static Result<std::unique_ptr<Air>> create(ManualClock& clock,
+                                               const AirConfig& config) noexcept;
     ~Air();
     Air(const Air&) = delete;
     Air& operator=(const Air&) = delete;

@@ -43,7 +43,8 @@ public:
 
 private:
     friend class Air;
-    SimulatedRadio(std::weak_ptr<AirCore> core, NodeId id) noexcept : core_(std::move(core)), id_(id) {}
+    SimulatedRadio(std::weak_ptr<AirCore> core, NodeId id) noexcept
+        : core_(std::move(core)), id_(id) {}
     std::weak_ptr<AirCore> core_;
     NodeId id_;
 };
