@@ -4,6 +4,8 @@
 //
 // Exit codes: 0 every file was read and verified (with --no-verify: read); 3 a file was refused
 // (its keys were not matched, the others were); 2 bad arguments; 1 the store failed.
+#include <unistd.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -194,8 +196,19 @@ int run_match(MatchOptions& o) {
     const ImportOptions import{.verify = o.no_verify ? keyfile::VerifyMode::kParseOnly
                                                      : keyfile::VerifyMode::kRequireSignature,
                                .rematch = true};
-    std::vector<std::filesystem::path> files(o.files.begin(), o.files.end());
-    auto result = tracer->check_files(files, import);
+    // Progress on stderr only when it is a terminal: "checking 3/14 FILE", then the matching.
+    const bool progress = ::isatty(2) == 1;
+    for (std::size_t i = 0; i < o.files.size(); ++i) {
+        if (progress)
+            fmt::print(stderr, "\r\033[Kchecking {}/{} {}", i + 1, o.files.size(),
+                       printable(o.files[i]));
+        if (auto r = tracer->import_key_file(o.files[i], import); !r) {
+            if (progress) fmt::print(stderr, "\r\033[K");
+            return store_error(r.error());
+        }
+    }
+    if (progress) fmt::print(stderr, "\r\033[Kmatching {} files\n", o.files.size());
+    auto result = tracer->check();
     if (!result) return store_error(result.error());
 
     if (o.as_json)

@@ -163,3 +163,24 @@ TEST_CASE("sotto refuses oversized key and PEM files with a clear error", "[cli]
     sotto::test::write_text(csv, "1699999000,-60," + kSd1 + "\n");
     CHECK(sotto_limited("ingest " + f.store_args + " " + quote(csv.string())).exit_code == 0);
 }
+
+TEST_CASE("sotto match shows its progress on a terminal and nowhere else", "[cli][match]") {
+    Files f;
+    REQUIRE(sotto_limited("ingest " + f.store_args + " -").exit_code == 0);  // creates the store
+    const auto junk = f.dir / "junk.zip";
+    sotto::test::write_text(junk, "not a zip");
+    const std::string args = "match " + f.store_args + " --no-verify " + quote(junk.string());
+    // A terminal (script(1) gives the command a pseudo-terminal): "checking 1/1 FILE", then the
+    // matching line.
+    auto tty =
+        run_process({"/usr/bin/script", "-qec",
+                     "exec timeout -s KILL 20 " + quote(cli_path()) + " " + args, "/dev/null"});
+    INFO(tty.out << tty.err);
+    CHECK(tty.out.find("checking 1/1 ") != std::string::npos);
+    CHECK(tty.out.find("matching 1 files") != std::string::npos);
+    // Negative neighbour: stderr is a pipe, so no progress (only the refusal of the junk file).
+    auto pipe = sotto_limited(args);
+    CHECK(pipe.exit_code == 3);
+    CHECK(pipe.err.find("checking") == std::string::npos);
+    CHECK(pipe.err.find("refused") != std::string::npos);
+}
