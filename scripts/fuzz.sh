@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target with clang-14 (ASan) into build-fuzz/ and runs each for
-# FUZZ_SECONDS (default 30) from its seed corpus. The targets are the ones tests/fuzz registers
+# FUZZ_SECONDS (default 20) from its seed corpus. The targets are the ones tests/fuzz registers
 # with sotto_add_fuzzer (listed in build-fuzz/fuzz_targets.txt). New inputs go to a scratch
 # directory, never into the repository. Called by .ci/run.
 set -euo pipefail
@@ -17,7 +17,7 @@ for e in "${entries[@]}"; do targets+=("${e%% *}"); done
 [ ${#targets[@]} -gt 0 ] || { echo "no fuzz targets registered" >&2; exit 1; }
 cmake --build "$SOTTO_BUILD" --parallel "$(nproc)" --target "${targets[@]}"
 
-seconds="${FUZZ_SECONDS:-30}"
+seconds="${FUZZ_SECONDS:-20}"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 for e in "${entries[@]}"; do

@@ -7,7 +7,7 @@ if(NOT SCAN_DIRS)
 endif()
 set(files "")
 foreach(d IN LISTS SCAN_DIRS)
-  file(GLOB_RECURSE more "${d}/*.c" "${d}/*.h" "${d}/*.cpp" "${d}/*.hpp")
+  file(GLOB_RECURSE more "${d}/*.c" "${d}/*.h" "${d}/*.cpp" "${d}/*.hpp" "${d}/*.cc")  # .cc: the fixture only
   list(APPEND files ${more})
 endforeach()
 list(FILTER files EXCLUDE REGEX "/tests/fixtures/(impure_core|sodium_init_elsewhere)/|/tests/fuzz/corpus/")
