@@ -12,23 +12,8 @@
 using namespace sotto;
 using test::kDay0;
 
-namespace {
-
-Tracer open_at(const test::TempDir& dir, const Clock& clock, TracerOptions o = {}) {
-    auto t = Tracer::open(dir / "t.db", test::tracer_credential(), clock, std::move(o));
-    REQUIRE(t);
-    return std::move(*t);
-}
-
-// A beacon no real device sent: RPI bytes from `seed`, AEM zero.
-core::ServiceData fake_sd(std::uint32_t seed) {
-    core::ServiceData sd{};
-    for (std::size_t i = 0; i < 4; ++i) sd[i] = static_cast<std::uint8_t>(seed >> (8 * i));
-    sd[15] = 0xA5;
-    return sd;
-}
-
-}  // namespace
+using test::fake_sd;
+using test::open_at;
 
 TEST_CASE("An attached radio advertises, rotates, feeds what it hears and stops when detached",
           "[tracer][radio]") {

@@ -25,6 +25,21 @@ inline store::Credential tracer_credential(std::uint8_t first = 7) {
 /// 2021-03-01T00:00:00Z, a UTC midnight (ENIN 2690784).
 inline constexpr std::int64_t kDay0 = 1614556800;
 
+/// A Tracer on `dir/t.db` with the tests' credential and `clock`.
+inline Tracer open_at(const TempDir& dir, const Clock& clock, TracerOptions o = {}) {
+    auto t = Tracer::open(dir / "t.db", tracer_credential(), clock, std::move(o));
+    REQUIRE(t);
+    return std::move(*t);
+}
+
+/// A beacon no real device sent: RPI bytes from `seed`, AEM zero.
+inline core::ServiceData fake_sd(std::uint32_t seed) {
+    core::ServiceData sd{};
+    for (std::size_t i = 0; i < 4; ++i) sd[i] = static_cast<std::uint8_t>(seed >> (8 * i));
+    sd[15] = 0xA5;
+    return sd;
+}
+
 /// A radio that records what it was asked to do and lets the test "hear" advertisements on the
 /// scan callback, as a backend thread would.
 class FakeRadio final : public ble::Radio {
