@@ -74,3 +74,30 @@ TEST_CASE("The demo tells the whole story in under a minute and draws the timeli
     CHECK(svg.find("exposure found") != std::string::npos);
     CHECK(r.out.find(svg_path.string()) != std::string::npos);  // it says where the timeline is
 }
+
+TEST_CASE("The demo tells the same story on every run", "[cli][demo]") {
+    // The phones' TEKs, addresses and scan phases are seeded, so a borderline encounter (Carol's
+    // coffee) cannot flip between runs. The neighbour: the store directory differs every run.
+    sotto::test::TempDir a, b;
+    auto first = sotto::test::run_process({SOTTO_DEMO_PATH, "--out", a.path().string()});
+    auto second = sotto::test::run_process({SOTTO_DEMO_PATH, "--out", b.path().string()});
+    REQUIRE(first.exit_code == 0);
+    REQUIRE(second.exit_code == 0);
+    const std::regex story(R"((  exposure on [^\n]*|  (Bob|Carol|Dave): risk [^\n]*))");
+    auto lines = [&](const std::string& out) {
+        std::vector<std::string> v;
+        for (auto it = std::sregex_iterator(out.begin(), out.end(), story);
+             it != std::sregex_iterator(); ++it)
+            v.push_back(it->str());
+        return v;
+    };
+    const auto l1 = lines(first.out);
+    CAPTURE(first.out, second.out);
+    CHECK(l1.size() == 6);
+    CHECK(l1 == lines(second.out));
+    const std::regex store_dir(R"(its own encrypted store in ([^\n]+))");
+    std::smatch m1, m2;
+    REQUIRE(std::regex_search(first.out, m1, store_dir));
+    REQUIRE(std::regex_search(second.out, m2, store_dir));
+    CHECK(m1[1].str() != m2[1].str());
+}

@@ -184,6 +184,9 @@ int run(const DemoOptions& options) {
         TracerOptions o;
         o.trust = trust;
         o.engine.match.prefilter = false;  // all 144 RPIs of every key: also finds far-off replays
+        // A simulation: each phone's TEKs, addresses and scan phases come from a seeded stream, so
+        // every run tells the same story (a real Tracer leaves `rng` null: the system CSPRNG).
+        o.rng = std::make_shared<core::DeterministicRng>(air_config.seed + i);
         phones[i].tracer.emplace(need(
             Tracer::open(path, store::Credential::raw_key(std::move(key)), world, std::move(o)),
             "open store"));
