@@ -87,10 +87,12 @@ TEST_CASE("An index listing more than the spool's cap stops at the cap and keeps
 
     // Three of them are verified and used: they leave the spool, and the next round fills it
     // again. The two not used yet are kept and offered again, without a download.
-    for (std::size_t i = 0; i < 3; ++i) REQUIRE(d.mark_used(l.paths[i], entry(*r, l.paths[i]).sha256));
+    for (std::size_t i = 0; i < 3; ++i)
+        REQUIRE(d.mark_used(l.paths[i], entry(*r, l.paths[i]).sha256));
     auto next = d.fetch_round();
     REQUIRE(next);
-    for (std::size_t i = 0; i < 3; ++i) CHECK(entry(*next, l.paths[i]).status == FileStatus::kUnchanged);
+    for (std::size_t i = 0; i < 3; ++i)
+        CHECK(entry(*next, l.paths[i]).status == FileStatus::kUnchanged);
     for (std::size_t i = 3; i < 5; ++i) {
         CHECK(entry(*next, l.paths[i]).status == FileStatus::kPending);
         CHECK(server.count(l.paths[i]) == 1);
@@ -204,9 +206,9 @@ TEST_CASE("A spool cap of zero is refused", "[fetch][spool]") {
     test::TempDir dir;
     DownloadOptions o;
     o.max_spool_bytes = 0;
-    auto d = Downloader::create({dir.path().string()},
-                                std::make_unique<FileFetchState>(dir / "fetch.state"),
-                                dir / "spool", o);
+    auto d =
+        Downloader::create({dir.path().string()},
+                           std::make_unique<FileFetchState>(dir / "fetch.state"), dir / "spool", o);
     REQUIRE_FALSE(d);
     CHECK(d.error().code == ErrorCode::kInvalidArgument);
     o.max_spool_bytes = 1;

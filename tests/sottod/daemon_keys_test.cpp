@@ -292,3 +292,43 @@ TEST_CASE(
     CHECK(d.stop() == 0);
     CHECK(d.log().find("<6>SIGHUP: nothing to reload") != std::string::npos);
 }
+
+TEST_CASE("sottod with a small spool cap downloads a few files per round and uses them all",
+          "[sottod][keys]") {
+    TempDir tmp;
+    const auto root = tmp / "bucket";
+    const auto health = signer();
+    std::string index;
+    std::size_t largest = 0;
+    for (std::uint8_t i = 0; i < 4; ++i) {
+        auto k = stranger_key(static_cast<std::uint8_t>(0x20 + i));
+        k.exposure_key.rolling_start = static_cast<std::uint32_t>((kDay - 3 * 86400) / 600);
+        const auto zip = export_zip(keys(std::move(k)), health, true, 20 + i);
+        largest = std::max(largest, zip.size());
+        const std::string rel = kBucket + "f" + std::to_string(i) + ".zip";
+        put(root, rel, zip);
+        index += rel + "\n";
+    }
+    sotto::test::write_text(root / "index.txt", index);
+    REQUIRE(largest <= 1024);
+    auto pem = health.public_key_pem();
+    REQUIRE(pem);
+    sotto::test::write_text(tmp / "health.pem", *pem);
+    KeyServer server(root);
+    const auto dir = tmp / "daemon";
+    std::filesystem::create_directories(dir);
+    // Room for one or two files at a time: a later one of the first round crosses the cap.
+    Sottod d(dir, {"--radio", "simulated", "--sim-peers", "0", "--sim-start",
+                   std::to_string(kSimStartMs), "--keys-url", server.url(), "--pubkey",
+                   (tmp / "health.pem").string(), "--check-every", "1s", "--max-file-bytes", "1024",
+                   "--max-spool-bytes",
+                   std::to_string(std::max<std::size_t>(1024, largest + largest / 2))});
+    const json s = d.wait_for([](const json& j) { return num(j, "keys", "files_used") >= 4; }, 30s);
+    INFO(s.dump() << "\n" << d.log());
+    CHECK(num(s, "keys", "files_used") == 4);
+    CHECK(num(s, "keys", "files_failed") >= 2);  // spool full: the file that crossed, the rest
+    CHECK(num(s, "keys", "rounds") >= 2);
+    for (std::uint8_t i = 0; i < 4; ++i)  // each stored once: at most one aborted transfer more
+        CHECK(server.count(kBucket + "f" + std::to_string(i) + ".zip", 200) <= 2);
+    CHECK(d.stop() == 0);
+}
