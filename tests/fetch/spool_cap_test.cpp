@@ -69,16 +69,15 @@ TEST_CASE("An index listing more than the spool's cap stops at the cap and keeps
     // Room for the first five files and half of the sixth.
     o.max_spool_bytes =
         std::accumulate(l.sizes.begin(), l.sizes.begin() + 5, std::uint64_t{0}) + l.sizes[5] / 2;
-    auto d = make_downloader(server.url(), b.work, o);
+    auto d = b.downloader(server, o);
 
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    for (std::size_t i = 0; i < 5; ++i) CHECK(entry(*r, l.paths[i]).status == FileStatus::kNew);
-    CHECK(spool_full(entry(*r, l.paths[5])));
+    auto r = fetch_ok(d);
+    for (std::size_t i = 0; i < 5; ++i) CHECK(entry(r, l.paths[i]).status == FileStatus::kNew);
+    CHECK(spool_full(entry(r, l.paths[5])));
     CHECK(server.count(l.paths[5]) == 1);  // requested, aborted at the cap
     for (std::size_t i = 6; i < 12; ++i) {
         CAPTURE(i);
-        CHECK(spool_full(entry(*r, l.paths[i])));
+        CHECK(spool_full(entry(r, l.paths[i])));
         CHECK(server.count(l.paths[i]) == 0);  // the spool was full: never requested
     }
     std::size_t files = 0;
@@ -88,7 +87,7 @@ TEST_CASE("An index listing more than the spool's cap stops at the cap and keeps
     // Three of them are verified and used: they leave the spool, and the next round fills it
     // again. The two not used yet are kept and offered again, without a download.
     for (std::size_t i = 0; i < 3; ++i)
-        REQUIRE(d.mark_used(l.paths[i], entry(*r, l.paths[i]).sha256));
+        REQUIRE(d.mark_used(l.paths[i], entry(r, l.paths[i]).sha256));
     auto next = d.fetch_round();
     REQUIRE(next);
     for (std::size_t i = 0; i < 3; ++i)
@@ -134,10 +133,9 @@ TEST_CASE("Under the spool's cap every listed file is downloaded", "[fetch][http
     const auto total = std::accumulate(l.sizes.begin(), l.sizes.end(), std::uint64_t{0});
     SECTION("the default cap") { CHECK(o.max_spool_bytes == std::uint64_t{256} << 20); }
     SECTION("a cap of exactly the total") { o.max_spool_bytes = total; }
-    auto d = make_downloader(server.url(), b.work, o);
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    CHECK(r->count(FileStatus::kNew) == 12);
+    auto d = b.downloader(server, o);
+    auto r = fetch_ok(d);
+    CHECK(r.count(FileStatus::kNew) == 12);
     CHECK(spool_bytes(b.work / "spool") == total);
 }
 
@@ -153,19 +151,18 @@ TEST_CASE("An endless body stops at the spool's cap, below the per-file cap",
     o.max_file_bytes = 64 << 20;
     o.max_spool_bytes = za.size() + 300'000;
     o.total_timeout_ms = 20'000;
-    auto d = make_downloader(server.url(), b.work, o);
+    auto d = b.downloader(server, o);
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    CHECK(entry(*r, kA).status == FileStatus::kNew);
-    CHECK(spool_full(entry(*r, kB)));
+    auto r = fetch_ok(d);
+    CHECK(entry(r, kA).status == FileStatus::kNew);
+    CHECK(spool_full(entry(r, kB)));
     CHECK(seconds_since(t0) < 10.0);  // aborted at the cap, not by the timeout
     CHECK(spool_bytes(b.work / "spool") == za.size());
-    CHECK(r->bytes_downloaded < za.size() + 300'000 + 200'000);
+    CHECK(r.bytes_downloaded < za.size() + 300'000 + 200'000);
 
     // The neighbour: the per-file cap, when it is the smaller one, still reports its own error.
     o.max_file_bytes = 100'000;
-    auto d2 = make_downloader(server.url(), b.work, o);
+    auto d2 = b.downloader(server, o);
     auto r2 = d2.fetch_round();
     REQUIRE(r2);
     CHECK(entry(*r2, kB).error.code == ErrorCode::kNetworkTooLarge);
@@ -175,13 +172,11 @@ TEST_CASE("An endless body stops at the spool's cap, below the per-file cap",
 TEST_CASE("Spool files no pending record names are removed and pending ones are kept",
           "[fetch][http][spool]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    b.pub.publish(b.root, kB, 0xb0);
-    write_index(b.root, {kA, kB});
+    b.publish_listed({{kA, 0xa0}, {kB, 0xb0}});
     KeyServer server(b.root);
     fs::path pending;
     {
-        auto d = make_downloader(server.url(), b.work, quick_options());
+        auto d = b.downloader(server);
         auto r = d.fetch_round();
         REQUIRE(r);
         REQUIRE(d.mark_used(kA, entry(*r, kA).sha256));
@@ -192,7 +187,7 @@ TEST_CASE("Spool files no pending record names are removed and pending ones are 
     test::write_text(orphan, std::string(1000, 'o'));
     const auto other = b.work / "spool" / "notes.txt";
     test::write_text(other, "kept");
-    auto d = make_downloader(server.url(), b.work, quick_options());
+    auto d = b.downloader(server);
     CHECK_FALSE(fs::exists(orphan));
     CHECK(fs::exists(pending));
     CHECK(fs::exists(other));
