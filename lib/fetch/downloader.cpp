@@ -166,6 +166,10 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
     const std::uint64_t held_now = held - std::min(held, stale);
     const Error spool_full{ErrorCode::kNetworkTooLarge, "download: spool full (total size cap)"};
     if (spool_filled || held_now >= options.max_spool_bytes) {
+        if (have_content) {  // revalidation waits for room; what is at hand is still offered
+            report_known(*rec);
+            return out;
+        }
         out.error = spool_full;  // not even requested
         return out;
     }

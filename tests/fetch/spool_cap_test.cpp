@@ -1,5 +1,6 @@
 // The spool's total size cap against a real HTTP server on 127.0.0.1: an index listing more
 // (unverified) bytes than the cap cannot fill the disk, and what is held is kept and offered.
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <numeric>
@@ -210,4 +211,34 @@ TEST_CASE("A spool cap of zero is refused", "[fetch][spool]") {
     CHECK(Downloader::create({dir.path().string()},
                              std::make_unique<FileFetchState>(dir / "fetch.state"), dir / "spool",
                              o));
+}
+
+TEST_CASE("With revalidation a full spool still offers what it holds without a request",
+          "[fetch][http][spool]") {
+    Bucket b;
+    const auto zips = b.publish_listed({{kA, 0xa0}, {kB, 0xb0}, {kC, 0xc0}});
+    KeyServer server(b.root);
+    auto o = quick_options();
+    o.revalidate_downloaded = true;
+    // Room for A and B, not for C as well; for A and C once B is used.
+    o.max_spool_bytes = zips[0].size() + std::max(zips[1].size(), zips[2].size());
+    auto d = b.downloader(server, o);
+    auto first = fetch_ok(d);
+    CHECK(entry(first, kA).status == FileStatus::kNew);
+    CHECK(entry(first, kB).status == FileStatus::kNew);
+    CHECK(spool_full(entry(first, kC)));
+
+    auto second = fetch_ok(d);
+    CHECK(entry(second, kA).status == FileStatus::kPending);  // the spool is full: no revalidation
+    CHECK(entry(second, kB).status == FileStatus::kPending);
+    CHECK(entry(second, kA).spool_file == entry(first, kA).spool_file);
+    CHECK(server.count(kA) == 1);
+    CHECK(spool_full(entry(second, kC)));
+
+    // The neighbour: with room again, A is revalidated (a 304) and C arrives.
+    REQUIRE(d.mark_used(kB, entry(second, kB).sha256));
+    auto third = fetch_ok(d);
+    CHECK(entry(third, kA).status == FileStatus::kPending);
+    CHECK(server.count(kA, 304) == 1);
+    CHECK(entry(third, kC).status == FileStatus::kNew);
 }
