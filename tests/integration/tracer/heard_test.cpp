@@ -21,6 +21,24 @@ using test::kDay0;
 using test::fake_sd;
 using test::open_at;
 
+namespace {
+
+/// A Tracer whose store may hold 200 KiB, fed 20,000 distinct beacons (seeds 0..19,999) at
+/// `clock`'s now: more than fit, so flushes fail and at most 1,000 observations stay pending
+/// (the rest is dropped and counted).
+Tracer open_overfilled(const test::TempDir& dir, const Clock& clock) {
+    TracerOptions o;
+    o.flush_count = 500;
+    o.max_pending = 1000;
+    o.store.max_bytes = 200 * 1024;
+    auto t = open_at(dir, clock, std::move(o));
+    for (std::uint32_t i = 0; i < 20'000; ++i)
+        REQUIRE(t.on_advertisement(fake_sd(i), -60, clock.now_ms()));
+    return t;
+}
+
+}  // namespace
+
 TEST_CASE("Heard advertisements in both forms are stored and malformed ones are counted",
           "[tracer]") {
     test::TempDir dir;
@@ -91,13 +109,7 @@ TEST_CASE("The pending buffer stays bounded when the store is full and nothing s
           "[tracer]") {
     test::TempDir dir;
     ManualClock clock((kDay0 + 3600) * 1000);
-    TracerOptions o;
-    o.flush_count = 500;
-    o.max_pending = 1000;
-    o.store.max_bytes = 200 * 1024;
-    auto t = open_at(dir, clock, std::move(o));
-    for (std::uint32_t i = 0; i < 20'000; ++i)
-        REQUIRE(t.on_advertisement(fake_sd(i), -60, clock.now_ms()));  // overflow is counted
+    auto t = open_overfilled(dir, clock);
     auto s = t.status();
     CHECK(s.flush_failures > 0);
     CHECK(s.pending <= 1000);
@@ -135,13 +147,7 @@ TEST_CASE("Erasing while the store is full drops what was heard before and keeps
     ManualClock clock((kDay0 + 3600) * 1000);
     constexpr std::uint32_t kAfter = 1'000'000;  // seeds of RPIs heard after the erase
     {
-        TracerOptions o;
-        o.flush_count = 500;
-        o.max_pending = 1000;
-        o.store.max_bytes = 200 * 1024;
-        auto t = open_at(dir, clock, std::move(o));
-        for (std::uint32_t i = 0; i < 20'000; ++i)
-            REQUIRE(t.on_advertisement(fake_sd(i), -60, clock.now_ms()));
+        auto t = open_overfilled(dir, clock);
         // The store is full: what waits now cannot be written.
         REQUIRE_FALSE(t.flush());
         const auto before = t.status();
