@@ -273,6 +273,7 @@ Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress) {
     }
     bool cancelled = false;
     spool_filled = false;
+    held_known = false;
     report.files.reserve(entries.size());
     for (const auto& path : entries)
         report.files.push_back(fetch_file(path, report, progress, cancelled));
