@@ -12,6 +12,7 @@
 // 2 bad arguments (including a refused URL).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -62,6 +63,8 @@ int run_fetch(const FetchOptions& o) {
         return rc;
     fetch::DownloadOptions dl;
     dl.max_file_bytes = std::uint64_t{o.max_file_mib} << 20;
+    // The spool's total cap (default 256 MiB) never refuses a file --max-file-mib allows.
+    dl.max_spool_bytes = std::max(dl.max_spool_bytes, dl.max_file_bytes);
     dl.total_timeout_ms = o.timeout_s * 1000;
     dl.revalidate_downloaded = o.revalidate;
     const fs::path state_dir = o.state_dir;

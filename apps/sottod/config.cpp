@@ -67,6 +67,9 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
     app.add_option("--http-timeout", http_timeout, "longest transfer of one file (default 120s)");
     app.add_option("--max-file-bytes", c.max_file_bytes,
                    "largest key file downloaded (default 32 MiB)");
+    app.add_option(
+        "--max-spool-bytes", c.max_spool_bytes,
+        "most bytes of downloaded key files not yet used, kept at once (default 256 MiB)");
     app.add_option("--ca-file", c.ca_file,
                    "PEM CA certificates to trust for --keys-url (default: the system's)");
     app.add_flag("--scan-continuous", c.scan_continuous,
@@ -116,6 +119,8 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
     c.flush_interval_ms = *flush;
     if (c.max_file_bytes < 1024 || c.max_file_bytes > (std::uint64_t{1} << 30))
         return usage("--max-file-bytes: 1 KiB .. 1 GiB");
+    if (c.max_spool_bytes < c.max_file_bytes || c.max_spool_bytes > (std::uint64_t{1} << 40))
+        return usage("--max-spool-bytes: --max-file-bytes .. 1 TiB");
     if ((!c.keys_url.empty() || !keys_dir.empty()) && c.pubkeys.empty())
         return usage("--keys-url/--keys-dir need --pubkey (key files are only used once verified)");
     if (!c.keys_url.empty() && !keys_dir.empty())

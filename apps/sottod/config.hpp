@@ -29,6 +29,8 @@ struct Config {
     std::filesystem::path status_socket;
     std::int64_t http_timeout_ms = 120'000;
     std::uint64_t max_file_bytes = std::uint64_t{32} << 20;
+    /// Most bytes of downloaded, not yet used key files kept at once (`--max-spool-bytes`).
+    std::uint64_t max_spool_bytes = std::uint64_t{256} << 20;
     /// PEM CAs to trust for the https key server instead of the system store (pinning).
     std::string ca_file;
     bool scan_continuous = false;

@@ -24,6 +24,7 @@ Result<std::unique_ptr<KeyChecker>> KeyChecker::create(const Config& config, Tra
         options.low_speed_time_s = static_cast<std::uint32_t>(
             std::max<std::int64_t>(1, std::min<std::int64_t>(30, config.http_timeout_ms / 1000)));
         options.max_file_bytes = config.max_file_bytes;
+        options.max_spool_bytes = config.max_spool_bytes;
         options.ca_file = config.ca_file;
         auto downloader = fetch::Downloader::create(
             std::move(source),

@@ -236,9 +236,12 @@ public:
     // ---- Erase and status ------------------------------------------------------------------
 
     /// "Forget me": deletes every sighting, own key, exposure record and processed-file entry
-    /// (pending observations are written first, then erased with the rest) and drops the open
-    /// round. The store stays open and usable; advertising resumes with a new TEK from the next
-    /// interval on.
+    /// and drops the open round. Observations heard before the call and not yet written are
+    /// dropped unwritten (counted in `TracerStatus::discarded`), even when the store cannot
+    /// take them (full disk), so nothing heard before the erase is stored after it; what is heard
+    /// after the call returns is kept. The store stays open and usable; advertising resumes with
+    /// a new TEK from the next interval on. Errors: the store's (`EncounterStore::erase_all`;
+    /// pending observations are dropped even then), kOutOfMemory.
     Result<void> erase_all() noexcept;
 
     /// Counters (no identifiers).

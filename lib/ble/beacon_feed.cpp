@@ -265,6 +265,19 @@ Result<void> BeaconFeed::stop() noexcept {
     return flush();
 }
 
+std::size_t BeaconFeed::discard() noexcept {
+    Impl& m = *impl_;
+    // Holding flush_mu: no batch is with the sink, so none can be put back after this.
+    std::lock_guard flush_lock(m.flush_mu);
+    std::lock_guard lock(m.mu);
+    const std::size_t n = m.pending.size();
+    m.pending_base += n;
+    m.pending.clear();
+    m.slots.clear();
+    m.c.discarded += n;
+    return n;
+}
+
 FeedCounters BeaconFeed::counters() const noexcept {
     std::lock_guard lock(impl_->mu);
     FeedCounters c = impl_->c;

@@ -47,6 +47,10 @@ struct Downloader::Impl {
     detail::Spool spool;
     FetchStateData data;
     bool damaged_unreported = false;
+    // Bytes the spool holds for the caller (see `pending_bytes`); recomputed after a transfer.
+    std::uint64_t held = 0;
+    bool held_known = false;
+    bool spool_filled = false;  // a transfer crossed the cap this round: request no more
 
     FileRecord* find(const std::string& path) {
         auto it = std::find_if(data.files.begin(), data.files.end(),
@@ -59,6 +63,22 @@ struct Downloader::Impl {
         return std::any_of(data.files.begin(), data.files.end(), [&](const FileRecord& r) {
             return &r != except && !r.used && r.sha256 == sha;
         });
+    }
+
+    // Distinct contents of the records not used yet: what the spool holds for the caller.
+    std::set<std::array<std::uint8_t, 32>> pending_contents() const {
+        std::set<std::array<std::uint8_t, 32>> out;
+        for (const auto& r : data.files)
+            if (!r.used) out.insert(r.sha256);
+        return out;
+    }
+    // Their recorded sizes, each content once (O(records); only after a transfer).
+    std::uint64_t pending_bytes() const {
+        std::set<std::array<std::uint8_t, 32>> seen;
+        std::uint64_t sum = 0;
+        for (const auto& r : data.files)
+            if (!r.used && seen.insert(r.sha256).second) sum += r.bytes;
+        return sum;
     }
 
     void fetch_index(FetchReport& report, std::vector<std::string>& entries,
@@ -136,13 +156,33 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
         report_known(*rec);
         return out;
     }
+    // The spool's total cap: what it holds for the caller, plus this transfer. The content of
+    // a record whose spool file is gone or damaged is not held (it is being fetched again).
+    if (!held_known) {
+        held = pending_bytes();
+        held_known = true;
+    }
+    const std::uint64_t stale = rec != nullptr && !rec->used && !have_content ? rec->bytes : 0;
+    const std::uint64_t held_now = held - std::min(held, stale);
+    const Error spool_full{ErrorCode::kNetworkTooLarge, "download: spool full (total size cap)"};
+    if (spool_filled || held_now >= options.max_spool_bytes) {
+        if (have_content) {  // revalidation waits for room; what is at hand is still offered
+            report_known(*rec);
+            return out;
+        }
+        out.error = spool_full;  // not even requested
+        return out;
+    }
+    const std::uint64_t room = options.max_spool_bytes - held_now;
+    const bool spool_bound = room < options.max_file_bytes;
     auto writer = spool.begin();
     if (!writer) {
         out.error = writer.error();
         return out;
     }
     detail::GetRequest req{path, have_content ? rec->etag : "",
-                           have_content ? rec->last_modified : "", options.max_file_bytes};
+                           have_content ? rec->last_modified : "",
+                           std::min(options.max_file_bytes, room)};
     const detail::BodySink sink = [&](std::span<const std::uint8_t> b) {
         return (*writer)->write(b);
     };
@@ -152,12 +192,15 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
             return progress(path, now, total);
         };
     const auto resp = transport->get(req, sink, on_progress);
+    held_known = false;  // whatever happens below may change what the spool holds
     report.requests += resp.requests;
     report.bytes_downloaded += resp.body_bytes;
     out.http_status = resp.status;
     if (resp.error.code != ErrorCode::kOk) {
         if (resp.cancelled) cancelled = true;
-        out.error = resp.error;
+        const bool crossed = spool_bound && resp.error.code == ErrorCode::kNetworkTooLarge;
+        if (crossed) spool_filled = true;
+        out.error = crossed ? spool_full : resp.error;
         return out;
     }
     if (resp.not_modified) {
@@ -229,6 +272,8 @@ Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress) {
         return report;  // nothing requested, nothing changed
     }
     bool cancelled = false;
+    spool_filled = false;
+    held_known = false;
     report.files.reserve(entries.size());
     for (const auto& path : entries)
         report.files.push_back(fetch_file(path, report, progress, cancelled));
@@ -277,6 +322,7 @@ Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress) {
     std::erase_if(kept, [](const FileRecord& r) { return r.path.empty(); });
     data.files = std::move(kept);
 
+    held_known = false;
     if (auto saved = state->save(data); !saved) return saved.error();
     damaged_unreported = false;
     return report;
@@ -290,8 +336,8 @@ Result<Downloader> Downloader::create(Source source, std::unique_ptr<FetchState>
             return make_error(ErrorCode::kInvalidArgument, "downloader: no source or no state");
         }
         if (options.max_file_bytes == 0 || options.max_index_bytes == 0 ||
-            options.total_timeout_ms == 0 || options.connect_timeout_ms == 0 ||
-            options.index_limits.max_entries == 0) {
+            options.max_spool_bytes == 0 || options.total_timeout_ms == 0 ||
+            options.connect_timeout_ms == 0 || options.index_limits.max_entries == 0) {
             return make_error(ErrorCode::kInvalidArgument,
                               "downloader: sizes and timeouts must be positive");
         }
@@ -321,6 +367,9 @@ Result<Downloader> Downloader::create(Source source, std::unique_ptr<FetchState>
         auto impl = std::unique_ptr<Impl>(new Impl{options, std::move(state), std::move(transport),
                                                    std::move(spool).value(),
                                                    std::move(loaded->data), loaded->damaged});
+        // Files no pending record names (a damaged state was rebuilt) would fill the disk
+        // outside the spool's cap: nothing hands them out any more.
+        impl->spool.remove_all_but(impl->pending_contents());
         return Downloader(std::move(impl));
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");

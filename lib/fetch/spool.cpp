@@ -127,4 +127,19 @@ void Spool::remove(const std::array<std::uint8_t, 32>& sha256) const noexcept {
     }
 }
 
+void Spool::remove_all_but(const std::set<std::array<std::uint8_t, 32>>& keep) const noexcept {
+    try {
+        std::set<std::filesystem::path> wanted;
+        for (const auto& sha : keep) wanted.insert(path_of(sha).filename());
+        std::vector<std::filesystem::path> stale;
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+            const auto name = e.path().filename();
+            if (name.extension() == ".zip" && wanted.count(name) == 0) stale.push_back(e.path());
+        }
+        for (const auto& p : stale) std::filesystem::remove(p, ec);
+    } catch (...) {  // best effort: a file left behind is removed next time
+    }
+}
+
 }  // namespace sotto::fetch::detail

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <span>
 #include <string>
 
@@ -52,6 +53,8 @@ public:
     bool intact(const std::array<std::uint8_t, 32>& sha256, std::uint64_t bytes) const noexcept;
     /// Removes the file for `sha256` (no error if missing).
     void remove(const std::array<std::uint8_t, 32>& sha256) const noexcept;
+    /// Removes every downloaded file whose content is not in `keep` (best effort).
+    void remove_all_but(const std::set<std::array<std::uint8_t, 32>>& keep) const noexcept;
 
 private:
     explicit Spool(std::filesystem::path dir) : dir_(std::move(dir)) {}

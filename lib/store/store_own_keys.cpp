@@ -1,10 +1,13 @@
 // The device's own TEKs.
 #include <limits>
 
+#include "store/rows.hpp"
 #include "store/store_impl.hpp"
 
 namespace sotto::store {
 
+using detail::bind_all;
+using detail::collect_rows;
 using detail::corrupt;
 using detail::guarded;
 using detail::Statement;
@@ -43,11 +46,11 @@ Result<void> EncounterStore::add_own_key(const core::ExposureKey& key, std::int6
                                "published) VALUES (?1, ?2, ?3, ?4, 0)");
         if (!st) return st.error();
         StatementReset reset(*st);
-        Result<void> b = st->bind(1, std::span<const std::uint8_t>(tek));
-        if (b) b = st->bind(2, static_cast<std::int64_t>(key.rolling_start));
-        if (b) b = st->bind(3, static_cast<std::int64_t>(key.rolling_period));
-        if (b) b = st->bind(4, created_unix);
-        if (!b) return b.error();
+        if (auto b = bind_all(*st, std::span<const std::uint8_t>(tek),
+                              static_cast<std::int64_t>(key.rolling_start),
+                              static_cast<std::int64_t>(key.rolling_period), created_unix);
+            !b)
+            return b.error();
         if (auto r = st->run(); !r) return r.error();
         return tx->commit();
     });
@@ -60,14 +63,10 @@ Result<std::vector<OwnKey>> EncounterStore::own_keys() const {
                                "SELECT tek, rolling_start, rolling_period, created, published FROM "
                                "own_keys ORDER BY rolling_start, created, tek");
         if (!st) return st.error();
-        std::vector<OwnKey> out;
-        while (true) {
-            auto row = st->step();
-            if (!row) return row.error();
-            if (!*row) break;
-            const auto tek = st->column_blob(0);
-            const std::int64_t start = st->column_int(1);
-            const std::int64_t period = st->column_int(2);
+        return collect_rows<OwnKey>(*st, [](const Statement& row) -> Result<OwnKey> {
+            const auto tek = row.column_blob(0);
+            const std::int64_t start = row.column_int(1);
+            const std::int64_t period = row.column_int(2);
             if (tek.size() != core::kTekBytes || start < 0 ||
                 start > std::numeric_limits<core::IntervalNumber>::max() || period < 1 ||
                 period > core::kTekRollingPeriod)
@@ -76,11 +75,10 @@ Result<std::vector<OwnKey>> EncounterStore::own_keys() const {
             k.key.tek = core::TemporaryExposureKey::from(tek.first<core::kTekBytes>());
             k.key.rolling_start = static_cast<core::IntervalNumber>(start);
             k.key.rolling_period = static_cast<std::uint32_t>(period);
-            k.created = st->column_int(3);
-            k.published = st->column_int(4) != 0;
-            out.push_back(std::move(k));
-        }
-        return out;
+            k.created = row.column_int(3);
+            k.published = row.column_int(4) != 0;
+            return k;
+        });
     });
 }
 

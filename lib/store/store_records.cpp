@@ -3,10 +3,13 @@
 #include <limits>
 #include <string>
 
+#include "store/rows.hpp"
 #include "store/store_impl.hpp"
 
 namespace sotto::store {
 
+using detail::bind_all;
+using detail::collect_rows;
 using detail::corrupt;
 using detail::guarded;
 using detail::Statement;
@@ -46,13 +49,12 @@ Result<void> EncounterStore::add_exposure_records(std::span<const ExposureRecord
         if (!st) return st.error();
         for (const auto& rec : records) {
             StatementReset reset(*st);
-            Result<void> b = st->bind(1, rec.computed_at);
-            if (b) b = st->bind(2, static_cast<std::int64_t>(rec.day));
-            if (b) b = st->bind(3, static_cast<std::int64_t>(rec.risk_level));
-            if (b) b = st->bind(4, static_cast<std::int64_t>(rec.windows));
-            if (b) b = st->bind(5, rec.weighted_minutes);
-            if (b) b = st->bind(6, static_cast<std::int64_t>(rec.min_attenuation_db));
-            if (!b) return b.error();
+            if (auto b = bind_all(*st, rec.computed_at, static_cast<std::int64_t>(rec.day),
+                                  static_cast<std::int64_t>(rec.risk_level),
+                                  static_cast<std::int64_t>(rec.windows), rec.weighted_minutes,
+                                  static_cast<std::int64_t>(rec.min_attenuation_db));
+                !b)
+                return b.error();
             if (auto r = st->run(); !r) return r.error();
         }
         return tx->commit();
@@ -66,29 +68,25 @@ Result<std::vector<ExposureRecord>> EncounterStore::exposure_records() const {
             "SELECT computed_at, day, risk_level, windows, weighted_minutes, "
             "min_attenuation_db FROM exposure_records ORDER BY day, computed_at, id");
         if (!st) return st.error();
-        std::vector<ExposureRecord> out;
-        while (true) {
-            auto row = st->step();
-            if (!row) return row.error();
-            if (!*row) break;
-            ExposureRecord r;
-            r.computed_at = st->column_int(0);
-            const std::int64_t day = st->column_int(1);
-            const std::int64_t windows = st->column_int(3);
-            const std::int64_t att = st->column_int(5);
-            r.risk_level = static_cast<int>(st->column_int(2));
-            if (day < 0 || day > std::numeric_limits<std::uint32_t>::max() || windows < 0 ||
-                windows > std::numeric_limits<std::uint32_t>::max() || r.risk_level < 0 ||
-                r.risk_level > 2 || att < std::numeric_limits<int>::min() ||
-                att > std::numeric_limits<int>::max())
-                return corrupt("store: malformed exposure record");
-            r.day = static_cast<std::uint32_t>(day);
-            r.windows = static_cast<std::uint32_t>(windows);
-            r.weighted_minutes = st->column_double(4);
-            r.min_attenuation_db = static_cast<int>(att);
-            out.push_back(r);
-        }
-        return out;
+        return collect_rows<ExposureRecord>(
+            *st, [](const Statement& row) -> Result<ExposureRecord> {
+                ExposureRecord r;
+                r.computed_at = row.column_int(0);
+                const std::int64_t day = row.column_int(1);
+                const std::int64_t windows = row.column_int(3);
+                const std::int64_t att = row.column_int(5);
+                r.risk_level = static_cast<int>(row.column_int(2));
+                if (day < 0 || day > std::numeric_limits<std::uint32_t>::max() || windows < 0 ||
+                    windows > std::numeric_limits<std::uint32_t>::max() || r.risk_level < 0 ||
+                    r.risk_level > 2 || att < std::numeric_limits<int>::min() ||
+                    att > std::numeric_limits<int>::max())
+                    return corrupt("store: malformed exposure record");
+                r.day = static_cast<std::uint32_t>(day);
+                r.windows = static_cast<std::uint32_t>(windows);
+                r.weighted_minutes = row.column_double(4);
+                r.min_attenuation_db = static_cast<int>(att);
+                return r;
+            });
     });
 }
 

@@ -252,8 +252,11 @@ Result<void> Tracer::erase_all() noexcept {
     return guarded([&]() -> Result<void> {
         {
             std::scoped_lock lock(impl_->round_mu, impl_->own_mu);
-            // What was heard so far goes into the store first, and is erased with it.
-            (void)impl_->feed->flush();
+            // Nothing heard before the erase may survive it. What waits in the feed is dropped
+            // unwritten: writing it first would only store it to delete it, and fails exactly
+            // when the store is full, leaving it to be written back after the erase. `discard`
+            // also waits for a flush running on a radio thread, so no older batch lands later.
+            (void)impl_->feed->discard();
             if (auto r = impl_->store.erase_all(); !r) return r.error();
             impl_->round.reset();
             impl_->round_open = false;
@@ -279,6 +282,7 @@ TracerStatus Tracer::status() const noexcept {
     s.rejected = c.rejected.load();
     s.flushes = f.flushes;
     s.flush_failures = f.sink_failures;
+    s.discarded = f.discarded;
     s.own_keys_created = c.own_keys_created.load();
     s.rotations = c.rotations.load();
     s.radio_errors = c.radio_errors.load();

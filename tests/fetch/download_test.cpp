@@ -20,11 +20,11 @@ namespace fs = std::filesystem;
 TEST_CASE("A first round downloads every listed file into the spool with its SHA-256",
           "[fetch][http]") {
     Bucket b;
-    const auto za = b.pub.publish(b.root, kA, 0xa0);
-    const auto zb = b.pub.publish(b.root, kB, 0xb0);
-    write_index(b.root, {kA, kB});
+    const auto zips = b.publish_listed({{kA, 0xa0}, {kB, 0xb0}});
+    const auto& za = zips[0];
+    const auto& zb = zips[1];
     KeyServer server(b.root);
-    auto d = make_downloader(server.url(), b.work, quick_options());
+    auto d = b.downloader(server);
 
     std::uint64_t progress_calls = 0;
     auto r = d.fetch_round([&](const std::string&, std::uint64_t now, std::uint64_t total) {
@@ -49,41 +49,35 @@ TEST_CASE("A first round downloads every listed file into the spool with its SHA
 TEST_CASE("A second round sends a conditional index request and downloads nothing",
           "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    write_index(b.root, {kA});
+    b.publish_listed({{kA, 0xa0}});
     KeyServer server(b.root);
-    auto d = make_downloader(server.url(), b.work, quick_options());
-    auto first = d.fetch_round();
-    REQUIRE(first);
-    REQUIRE(d.mark_used(kA, entry(*first, kA).sha256));
+    auto d = b.downloader(server);
+    auto first = fetch_ok(d);
+    REQUIRE(d.mark_used(kA, entry(first, kA).sha256));
 
-    auto second = d.fetch_round();
-    REQUIRE(second);
-    CHECK(second->index_status == IndexStatus::kUnchanged);
-    CHECK(second->not_modified == 1);
-    CHECK(entry(*second, kA).status == FileStatus::kUnchanged);
-    CHECK(second->requests == 1);
+    auto second = fetch_ok(d);
+    CHECK(second.index_status == IndexStatus::kUnchanged);
+    CHECK(second.not_modified == 1);
+    CHECK(entry(second, kA).status == FileStatus::kUnchanged);
+    CHECK(second.requests == 1);
     CHECK(server.count("index.txt", 304) == 1);
     CHECK(server.count(kA) == 1);  // downloaded once, never again
 }
 
 TEST_CASE("A changed index brings only the new file", "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    write_index(b.root, {kA});
+    b.publish_listed({{kA, 0xa0}});
     KeyServer server(b.root);
-    auto d = make_downloader(server.url(), b.work, quick_options());
-    auto first = d.fetch_round();
-    REQUIRE(first);
-    REQUIRE(d.mark_used(kA, entry(*first, kA).sha256));
+    auto d = b.downloader(server);
+    auto first = fetch_ok(d);
+    REQUIRE(d.mark_used(kA, entry(first, kA).sha256));
 
     b.pub.publish(b.root, kB, 0xb0);
     write_index(b.root, {kA, kB});
-    auto second = d.fetch_round();
-    REQUIRE(second);
-    CHECK(second->index_status == IndexStatus::kNew);
-    CHECK(entry(*second, kA).status == FileStatus::kUnchanged);
-    CHECK(entry(*second, kB).status == FileStatus::kNew);
+    auto second = fetch_ok(d);
+    CHECK(second.index_status == IndexStatus::kNew);
+    CHECK(entry(second, kA).status == FileStatus::kUnchanged);
+    CHECK(entry(second, kB).status == FileStatus::kNew);
     CHECK(server.count(kA) == 1);
     CHECK(server.count(kB) == 1);
 }
@@ -91,22 +85,19 @@ TEST_CASE("A changed index brings only the new file", "[fetch][http]") {
 TEST_CASE("A file downloaded but not marked used is offered again without a download",
           "[fetch][http]") {
     Bucket b;
-    const auto za = b.pub.publish(b.root, kA, 0xa0);
-    write_index(b.root, {kA});
+    const auto za = b.publish_listed({{kA, 0xa0}})[0];
     KeyServer server(b.root);
     fs::path spool_file;
     {
-        auto d = make_downloader(server.url(), b.work, quick_options());
-        auto first = d.fetch_round();
-        REQUIRE(first);
-        CHECK(entry(*first, kA).status == FileStatus::kNew);
-        spool_file = entry(*first, kA).spool_file;
+        auto d = b.downloader(server);
+        auto first = fetch_ok(d);
+        CHECK(entry(first, kA).status == FileStatus::kNew);
+        spool_file = entry(first, kA).spool_file;
         // The caller could not check it yet (embargo): no mark_used.
     }
-    auto d = make_downloader(server.url(), b.work, quick_options());  // restart
-    auto second = d.fetch_round();
-    REQUIRE(second);
-    const auto& fa = entry(*second, kA);
+    auto d = b.downloader(server);  // restart
+    auto second = fetch_ok(d);
+    const auto& fa = entry(second, kA);
     CHECK(fa.status == FileStatus::kPending);
     CHECK(fa.spool_file == spool_file);
     CHECK(test::read_file(fa.spool_file) == za);
@@ -114,29 +105,26 @@ TEST_CASE("A file downloaded but not marked used is offered again without a down
 
     // A damaged spool file is not trusted: the file is downloaded again.
     test::write_text(spool_file, "tampered");
-    auto third = d.fetch_round();
-    REQUIRE(third);
-    CHECK(entry(*third, kA).status == FileStatus::kNew);
-    CHECK(test::read_file(entry(*third, kA).spool_file) == za);
+    auto third = fetch_ok(d);
+    CHECK(entry(third, kA).status == FileStatus::kNew);
+    CHECK(test::read_file(entry(third, kA).spool_file) == za);
     CHECK(server.count(kA) == 2);
 
-    REQUIRE(d.mark_used(kA, entry(*third, kA).sha256));
+    REQUIRE(d.mark_used(kA, entry(third, kA).sha256));
     CHECK_FALSE(fs::exists(spool_file));
 }
 
 TEST_CASE("After a restart nothing already used is downloaded or offered again", "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    b.pub.publish(b.root, kB, 0xb0);
-    write_index(b.root, {kA, kB});
+    b.publish_listed({{kA, 0xa0}, {kB, 0xb0}});
     KeyServer server(b.root);
     {
-        auto d = make_downloader(server.url(), b.work, quick_options());
+        auto d = b.downloader(server);
         auto r = d.fetch_round();
         REQUIRE(r);
         for (const auto& f : r->files) REQUIRE(d.mark_used(f.path, f.sha256));
     }
-    auto d = make_downloader(server.url(), b.work, quick_options());
+    auto d = b.downloader(server);
     auto r = d.fetch_round();
     REQUIRE(r);
     CHECK(r->count(FileStatus::kUnchanged) == 2);
@@ -154,20 +142,17 @@ TEST_CASE("After a restart nothing already used is downloaded or offered again",
 TEST_CASE("With revalidation the server's 304 is counted and no body is downloaded again",
           "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    write_index(b.root, {kA});
+    b.publish_listed({{kA, 0xa0}});
     KeyServer server(b.root);
     auto o = quick_options();
     o.revalidate_downloaded = true;
-    auto d = make_downloader(server.url(), b.work, o);
-    auto first = d.fetch_round();
-    REQUIRE(first);
-    REQUIRE(d.mark_used(kA, entry(*first, kA).sha256));
+    auto d = b.downloader(server, o);
+    auto first = fetch_ok(d);
+    REQUIRE(d.mark_used(kA, entry(first, kA).sha256));
 
-    auto second = d.fetch_round();
-    REQUIRE(second);
-    CHECK(second->not_modified == 2);  // index and the zip
-    CHECK(entry(*second, kA).status == FileStatus::kUnchanged);
+    auto second = fetch_ok(d);
+    CHECK(second.not_modified == 2);  // index and the zip
+    CHECK(entry(second, kA).status == FileStatus::kUnchanged);
     CHECK(server.count(kA, 200) == 1);
     CHECK(server.count(kA, 304) == 1);
     const auto reqs = server.requests();
@@ -177,15 +162,14 @@ TEST_CASE("With revalidation the server's 304 is counted and no body is download
     // bytes under the same name are a new file.
     const auto original = test::read_file(b.root / kA);
     b.pub.publish(b.root, kA, 0xa1);
-    auto third = d.fetch_round();
-    REQUIRE(third);
-    CHECK(entry(*third, kA).status == FileStatus::kNew);
-    REQUIRE(d.mark_used(kA, entry(*third, kA).sha256));
+    auto third = fetch_ok(d);
+    CHECK(entry(third, kA).status == FileStatus::kNew);
+    REQUIRE(d.mark_used(kA, entry(third, kA).sha256));
 
     // The server flips back to the bytes used first: still never offered again, even after a
     // restart.
     test::write_file(b.root / kA, original);
-    auto d2 = make_downloader(server.url(), b.work, o);
+    auto d2 = b.downloader(server, o);
     auto fourth = d2.fetch_round();
     REQUIRE(fourth);
     CHECK(entry(*fourth, kA).status == FileStatus::kUnchanged);
@@ -194,46 +178,38 @@ TEST_CASE("With revalidation the server's 304 is counted and no body is download
 
 TEST_CASE("Identical content under a new name is not handed out twice", "[fetch][http]") {
     Bucket b;
-    const auto za = b.pub.publish(b.root, kA, 0xa0);
-    write_index(b.root, {kA});
+    const auto za = b.publish_listed({{kA, 0xa0}})[0];
     KeyServer server(b.root);
-    auto d = make_downloader(server.url(), b.work, quick_options());
-    auto first = d.fetch_round();
-    REQUIRE(first);
-    REQUIRE(d.mark_used(kA, entry(*first, kA).sha256));
+    auto d = b.downloader(server);
+    auto first = fetch_ok(d);
+    REQUIRE(d.mark_used(kA, entry(first, kA).sha256));
 
     test::write_file(b.root / kC, za);  // republished under another name
     write_index(b.root, {kA, kC});
-    auto second = d.fetch_round();
-    REQUIRE(second);
-    CHECK(entry(*second, kC).status == FileStatus::kUnchanged);
+    auto second = fetch_ok(d);
+    CHECK(entry(second, kC).status == FileStatus::kUnchanged);
     CHECK(server.count(kC) == 1);
 }
 
 TEST_CASE("A used file that leaves the index and comes back is not offered again",
           "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    b.pub.publish(b.root, kB, 0xb0);
-    write_index(b.root, {kA, kB});
+    b.publish_listed({{kA, 0xa0}, {kB, 0xb0}});
     KeyServer server(b.root);
-    auto d = make_downloader(server.url(), b.work, quick_options());
-    auto first = d.fetch_round();
-    REQUIRE(first);
-    REQUIRE(d.mark_used(kA, entry(*first, kA).sha256));  // kB stays pending
-    const auto pending_spool = entry(*first, kB).spool_file;
+    auto d = b.downloader(server);
+    auto first = fetch_ok(d);
+    REQUIRE(d.mark_used(kA, entry(first, kA).sha256));  // kB stays pending
+    const auto pending_spool = entry(first, kB).spool_file;
 
     write_index(b.root, {});  // a briefly empty index
-    auto empty = d.fetch_round();
-    REQUIRE(empty);
-    CHECK(empty->files.empty());
+    auto empty = fetch_ok(d);
+    CHECK(empty.files.empty());
     CHECK_FALSE(fs::exists(pending_spool));  // the pending file is forgotten
 
     write_index(b.root, {kA, kB});
-    auto back = d.fetch_round();
-    REQUIRE(back);
-    CHECK(entry(*back, kA).status == FileStatus::kUnchanged);
-    CHECK(entry(*back, kB).status == FileStatus::kNew);
+    auto back = fetch_ok(d);
+    CHECK(entry(back, kA).status == FileStatus::kUnchanged);
+    CHECK(entry(back, kB).status == FileStatus::kNew);
     CHECK(server.count(kA) == 1);
     CHECK(server.count(kB) == 2);
 }
@@ -243,50 +219,44 @@ TEST_CASE("A missing file fails with its HTTP status while the others arrive", "
     b.pub.publish(b.root, kA, 0xa0);
     write_index(b.root, {kA, "missing/file.zip"});
     KeyServer server(b.root);
-    auto d = make_downloader(server.url(), b.work, quick_options());
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    const auto& missing = entry(*r, "missing/file.zip");
+    auto d = b.downloader(server);
+    auto r = fetch_ok(d);
+    const auto& missing = entry(r, "missing/file.zip");
     CHECK(missing.status == FileStatus::kFailed);
     CHECK(missing.error.code == ErrorCode::kNetworkHttp);
     CHECK(missing.http_status == 404);
-    CHECK(entry(*r, kA).status == FileStatus::kNew);
+    CHECK(entry(r, kA).status == FileStatus::kNew);
 
     // Failed files are retried next round.
-    auto again = d.fetch_round();
-    REQUIRE(again);
+    auto again = fetch_ok(d);
     CHECK(server.count("missing/file.zip") == 2);
 }
 
 TEST_CASE("A server error on the index fails the round and changes nothing", "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    write_index(b.root, {kA});
+    b.publish_listed({{kA, 0xa0}});
     b.mode("index.txt", "status 503");
     KeyServer server(b.root);
-    auto d = make_downloader(server.url(), b.work, quick_options());
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    CHECK(r->index_status == IndexStatus::kFailed);
-    CHECK(r->index_error.code == ErrorCode::kNetworkHttp);
-    CHECK(r->index_http_status == 503);
-    CHECK(r->files.empty());
+    auto d = b.downloader(server);
+    auto r = fetch_ok(d);
+    CHECK(r.index_status == IndexStatus::kFailed);
+    CHECK(r.index_error.code == ErrorCode::kNetworkHttp);
+    CHECK(r.index_http_status == 503);
+    CHECK(r.files.empty());
     CHECK(server.count(kA) == 0);
 
     fs::remove(b.root / "index.txt.mode");
-    auto ok = d.fetch_round();
-    REQUIRE(ok);
-    CHECK(ok->index_status == IndexStatus::kNew);
-    CHECK(entry(*ok, kA).status == FileStatus::kNew);
+    auto ok = fetch_ok(d);
+    CHECK(ok.index_status == IndexStatus::kNew);
+    CHECK(entry(ok, kA).status == FileStatus::kNew);
 }
 
 TEST_CASE("A corrupted state file is reported and rebuilt", "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    write_index(b.root, {kA});
+    b.publish_listed({{kA, 0xa0}});
     KeyServer server(b.root);
     {
-        auto d = make_downloader(server.url(), b.work, quick_options());
+        auto d = b.downloader(server);
         auto r = d.fetch_round();
         REQUIRE(r);
         CHECK_FALSE(r->state_was_damaged);
@@ -296,15 +266,14 @@ TEST_CASE("A corrupted state file is reported and rebuilt", "[fetch][http]") {
     text[text.size() / 3] ^= 0x20;
     test::write_text(b.work / "fetch.state", text);
 
-    auto d = make_downloader(server.url(), b.work, quick_options());
+    auto d = b.downloader(server);
     auto r = d.fetch_round();
     REQUIRE(r);
     CHECK(r->state_was_damaged);
     CHECK(entry(*r, kA).status == FileStatus::kNew);  // not trusted: downloaded and offered again
     REQUIRE(d.mark_used(kA, entry(*r, kA).sha256));
 
-    auto next = d.fetch_round();
-    REQUIRE(next);
-    CHECK_FALSE(next->state_was_damaged);
-    CHECK(entry(*next, kA).status == FileStatus::kUnchanged);
+    auto next = fetch_ok(d);
+    CHECK_FALSE(next.state_was_damaged);
+    CHECK(entry(next, kA).status == FileStatus::kUnchanged);
 }

@@ -170,6 +170,33 @@ void Bucket::mode(const std::string& rel, const std::string& m) const {
     write_text(root / (rel + ".mode"), m + "\n");
 }
 
+std::vector<std::vector<std::uint8_t>> Bucket::publish_listed(
+    const std::vector<std::pair<std::string, std::uint8_t>>& files) const {
+    std::vector<std::vector<std::uint8_t>> zips;
+    std::vector<std::string> paths;
+    for (const auto& [rel, fill] : files) {
+        zips.push_back(pub.publish(root, rel, fill));
+        paths.push_back(rel);
+    }
+    write_index(root, paths);
+    return zips;
+}
+
+sotto::fetch::Downloader Bucket::downloader(const KeyServer& server,
+                                            const sotto::fetch::DownloadOptions& options) const {
+    return make_downloader(server.url(), work, options);
+}
+
+sotto::fetch::Downloader Bucket::downloader(const KeyServer& server) const {
+    return downloader(server, quick_options());
+}
+
+sotto::fetch::FetchReport fetch_ok(sotto::fetch::Downloader& d) {
+    auto r = d.fetch_round();
+    REQUIRE(r);
+    return std::move(*r);
+}
+
 void make_tls_certificate(const std::filesystem::path& dir) {
     auto r =
         run_process({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",

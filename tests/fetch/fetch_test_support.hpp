@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sotto/fetch/downloader.hpp>
@@ -101,7 +102,18 @@ struct Bucket {
     Bucket();
     /// Sets how the key server serves `rel` (see key_server.py: "truncate", "hang", ...).
     void mode(const std::string& rel, const std::string& m) const;
+    /// Publishes a signed zip per (path, fill) (see `Publisher::publish`) and writes an index
+    /// listing exactly them, in order. Returns the zips' bytes, in the same order.
+    std::vector<std::vector<std::uint8_t>> publish_listed(
+        const std::vector<std::pair<std::string, std::uint8_t>>& files) const;
+    /// A downloader over `server` with its state and spool under `work`.
+    sotto::fetch::Downloader downloader(const KeyServer& server,
+                                        const sotto::fetch::DownloadOptions& options) const;
+    sotto::fetch::Downloader downloader(const KeyServer& server) const;
 };
+
+/// One round that must succeed as a whole (per-file failures are in the report).
+sotto::fetch::FetchReport fetch_ok(sotto::fetch::Downloader& d);
 
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -19,14 +19,12 @@ namespace fs = std::filesystem;
 
 TEST_CASE("A truncated body is detected and nothing of it reaches the spool", "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    write_index(b.root, {kA});
+    b.publish_listed({{kA, 0xa0}});
     b.mode(kA, "truncate");
     KeyServer server(b.root);
-    auto d = make_downloader(server.url(), b.work, quick_options());
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    const auto& fa = entry(*r, kA);
+    auto d = b.downloader(server);
+    auto r = fetch_ok(d);
+    const auto& fa = entry(r, kA);
     CHECK(fa.status == FileStatus::kFailed);
     CHECK(fa.error.code == ErrorCode::kNetworkIo);
     CHECK(fa.spool_file.empty());
@@ -35,14 +33,12 @@ TEST_CASE("A truncated body is detected and nothing of it reaches the spool", "[
 
 TEST_CASE("A server that never answers times out in bounded time", "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    b.pub.publish(b.root, kB, 0xb0);
-    write_index(b.root, {kA, kB});
+    b.publish_listed({{kA, 0xa0}, {kB, 0xb0}});
     b.mode(kA, "hang");
     KeyServer server(b.root);
     auto o = quick_options();
     o.total_timeout_ms = 1'000;
-    auto d = make_downloader(server.url(), b.work, o);
+    auto d = b.downloader(server, o);
     const auto t0 = std::chrono::steady_clock::now();
     auto r = d.fetch_round();
     const double took = seconds_since(t0);
@@ -54,38 +50,33 @@ TEST_CASE("A server that never answers times out in bounded time", "[fetch][http
 
 TEST_CASE("A server that trickles below the low-speed limit is abandoned", "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    write_index(b.root, {kA});
+    b.publish_listed({{kA, 0xa0}});
     b.mode(kA, "slow");  // one byte per second
     KeyServer server(b.root);
     auto o = quick_options();
     o.total_timeout_ms = 30'000;
     o.low_speed_bytes_per_s = 100;
     o.low_speed_time_s = 1;
-    auto d = make_downloader(server.url(), b.work, o);
+    auto d = b.downloader(server, o);
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    CHECK(entry(*r, kA).error.code == ErrorCode::kNetworkTimeout);
+    auto r = fetch_ok(d);
+    CHECK(entry(r, kA).error.code == ErrorCode::kNetworkTimeout);
     CHECK(seconds_since(t0) < 6.0);
 }
 
 TEST_CASE("A redirect loop and a 304 to an unconditional request are errors", "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    b.pub.publish(b.root, kB, 0xb0);
-    write_index(b.root, {kA, kB});
+    b.publish_listed({{kA, 0xa0}, {kB, 0xb0}});
     KeyServer server(b.root);
     b.mode(kA, "redirect " + server.url("/") + kA);
     b.mode(kB, "status 304");
-    auto d = make_downloader(server.url(), b.work, quick_options());
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    CHECK(entry(*r, kA).error.code == ErrorCode::kNetworkHttp);
-    CHECK(entry(*r, kA).http_status == 302);
+    auto d = b.downloader(server);
+    auto r = fetch_ok(d);
+    CHECK(entry(r, kA).error.code == ErrorCode::kNetworkHttp);
+    CHECK(entry(r, kA).http_status == 302);
     CHECK(server.count(kA) == 6);  // the first request and 5 redirects
-    CHECK(entry(*r, kB).status == FileStatus::kFailed);
-    CHECK(entry(*r, kB).error.code == ErrorCode::kNetworkHttp);
+    CHECK(entry(r, kB).status == FileStatus::kFailed);
+    CHECK(entry(r, kB).error.code == ErrorCode::kNetworkHttp);
     CHECK(fs::is_empty(b.work / "spool"));
 }
 
@@ -113,7 +104,7 @@ TEST_CASE("A body over the size cap is aborted as soon as the cap is passed", "[
         auto o = quick_options();
         o.max_file_bytes = za.size() - 1;
         o.total_timeout_ms = 10'000;
-        auto d = make_downloader(server.url(), b.work, o);
+        auto d = b.downloader(server, o);
         const auto t0 = std::chrono::steady_clock::now();
         auto r = d.fetch_round();
         REQUIRE(r);
@@ -126,7 +117,7 @@ TEST_CASE("A body over the size cap is aborted as soon as the cap is passed", "[
     SECTION("a cap of exactly the file size accepts it, chunked or not") {
         auto o = quick_options();
         o.max_file_bytes = za.size();
-        auto d = make_downloader(server.url(), b.work, o);
+        auto d = b.downloader(server, o);
         auto r = d.fetch_round();
         REQUIRE(r);
         CHECK(entry(*r, kA).status == FileStatus::kNew);
@@ -136,10 +127,9 @@ TEST_CASE("A body over the size cap is aborted as soon as the cap is passed", "[
         CHECK(entry(*r, kC).spool_file.empty());
         CHECK(entry(*r, kC).sha256 == entry(*r, kA).sha256);
         REQUIRE(d.mark_used(kA, entry(*r, kA).sha256));
-        auto next = d.fetch_round();
-        REQUIRE(next);
-        CHECK(entry(*next, kA).status == FileStatus::kUnchanged);
-        CHECK(entry(*next, kC).status == FileStatus::kUnchanged);
+        auto next = fetch_ok(d);
+        CHECK(entry(next, kA).status == FileStatus::kUnchanged);
+        CHECK(entry(next, kC).status == FileStatus::kUnchanged);
     }
 }
 
@@ -149,12 +139,11 @@ TEST_CASE("An index over its size cap is refused", "[fetch][http]") {
     for (int i = 0; i < 40'000; ++i) huge += "exposureKeyExport-XX/" + std::to_string(i) + ".zip\n";
     test::write_text(b.root / "index.txt", huge);
     KeyServer server(b.root);
-    auto d = make_downloader(server.url(), b.work, quick_options());
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    CHECK(r->index_status == IndexStatus::kFailed);
-    CHECK(r->index_error.code == ErrorCode::kNetworkTooLarge);
-    CHECK(r->requests == 1);
+    auto d = b.downloader(server);
+    auto r = fetch_ok(d);
+    CHECK(r.index_status == IndexStatus::kFailed);
+    CHECK(r.index_error.code == ErrorCode::kNetworkTooLarge);
+    CHECK(r.requests == 1);
 }
 
 TEST_CASE("Hostile index lines are never requested", "[fetch][http]") {
@@ -164,12 +153,11 @@ TEST_CASE("Hostile index lines are never requested", "[fetch][http]") {
                      std::string("../secret.zip\n/abs.zip\nhttp://192.0.2.1/x.zip\n") +
                          std::string(5000, 'a') + ".zip\n" + kA + "\n");
     KeyServer server(b.root);
-    auto d = make_downloader(server.url(), b.work, quick_options());
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    CHECK(r->index_lines_refused == 4);
-    REQUIRE(r->files.size() == 1);
-    CHECK(r->files[0].path == kA);
+    auto d = b.downloader(server);
+    auto r = fetch_ok(d);
+    CHECK(r.index_lines_refused == 4);
+    REQUIRE(r.files.size() == 1);
+    CHECK(r.files[0].path == kA);
     CHECK(server.requests().size() == 2);
 }
 
@@ -198,43 +186,38 @@ TEST_CASE("A redirect is followed only to an allowed target", "[fetch][http]") {
     b.mode(kC, "redirect http://192.0.2.1/x.zip");   // plain http elsewhere: refused
     auto o = quick_options();
     o.connect_timeout_ms = 10'000;
-    auto d = make_downloader(server.url(), b.work, o);
+    auto d = b.downloader(server, o);
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    CHECK(entry(*r, kB).status == FileStatus::kNew);
-    CHECK(test::read_file(entry(*r, kB).spool_file) == za);
+    auto r = fetch_ok(d);
+    CHECK(entry(r, kB).status == FileStatus::kNew);
+    CHECK(test::read_file(entry(r, kB).spool_file) == za);
     // kNetworkRefused, not kNetworkIo or kNetworkTimeout: 192.0.2.1 was never tried.
-    CHECK(entry(*r, kC).error.code == ErrorCode::kNetworkRefused);
-    CHECK(entry(*r, kC).http_status == 302);
+    CHECK(entry(r, kC).error.code == ErrorCode::kNetworkRefused);
+    CHECK(entry(r, kC).http_status == 302);
     CHECK(seconds_since(t0) < 5.0);
 }
 
 TEST_CASE("A progress callback that returns false cancels the round", "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    b.pub.publish(b.root, kB, 0xb0);
-    write_index(b.root, {kA, kB});
+    b.publish_listed({{kA, 0xa0}, {kB, 0xb0}});
     KeyServer server(b.root);
-    auto d = make_downloader(server.url(), b.work, quick_options());
+    auto d = b.downloader(server);
     auto r = d.fetch_round(
         [](const std::string& path, std::uint64_t, std::uint64_t) { return path == "index.txt"; });
     REQUIRE(r);
     CHECK(r->count(FileStatus::kFailed) == 2);
     CHECK(server.count(kB) == 0);
-    auto again = d.fetch_round();
-    REQUIRE(again);
-    CHECK(again->count(FileStatus::kNew) == 2);
+    auto again = fetch_ok(d);
+    CHECK(again.count(FileStatus::kNew) == 2);
 }
 
 TEST_CASE("Requests carry only the fixed user agent and the server's validators", "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    write_index(b.root, {kA});
+    b.publish_listed({{kA, 0xa0}});
     KeyServer server(b.root);
     auto o = quick_options();
     o.revalidate_downloaded = true;
-    auto d = make_downloader(server.url(), b.work, o);
+    auto d = b.downloader(server, o);
     REQUIRE(d.fetch_round());
     REQUIRE(d.fetch_round());
     const auto reqs = server.requests();
@@ -251,8 +234,7 @@ TEST_CASE("Requests carry only the fixed user agent and the server's validators"
 
 TEST_CASE("A proxy from the environment is never used for a loopback mirror", "[fetch][http]") {
     Bucket b;
-    b.pub.publish(b.root, kA, 0xa0);
-    write_index(b.root, {kA});
+    b.publish_listed({{kA, 0xa0}});
     KeyServer server(b.root);
     struct ProxyEnv {  // a proxy that would swallow every request (TEST-NET, nothing listens)
         ProxyEnv() {
@@ -264,17 +246,15 @@ TEST_CASE("A proxy from the environment is never used for a loopback mirror", "[
             unsetenv("ALL_PROXY");
         }
     } env;
-    auto d = make_downloader(server.url(), b.work, quick_options());
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    CHECK(r->index_status == IndexStatus::kNew);
-    CHECK(entry(*r, kA).status == FileStatus::kNew);
+    auto d = b.downloader(server);
+    auto r = fetch_ok(d);
+    CHECK(r.index_status == IndexStatus::kNew);
+    CHECK(entry(r, kA).status == FileStatus::kNew);
 }
 
 TEST_CASE("https works with a trusted CA and fails closed with any other", "[fetch][https]") {
     Bucket b;
-    const auto za = b.pub.publish(b.root, kA, 0xa0);
-    write_index(b.root, {kA});
+    const auto za = b.publish_listed({{kA, 0xa0}})[0];
     fs::create_directories(b.tmp / "tls");
     fs::create_directories(b.tmp / "other");
     make_tls_certificate(b.tmp / "tls");
@@ -285,10 +265,9 @@ TEST_CASE("https works with a trusted CA and fails closed with any other", "[fet
     auto o = quick_options();
     o.ca_file = (b.tmp / "tls" / "cert.pem").string();
     auto d = make_downloader(server.url(), b.work / "good", o);
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    REQUIRE(r->index_status == IndexStatus::kNew);
-    CHECK(test::read_file(entry(*r, kA).spool_file) == za);
+    auto r = fetch_ok(d);
+    REQUIRE(r.index_status == IndexStatus::kNew);
+    CHECK(test::read_file(entry(r, kA).spool_file) == za);
 
     // The system store does not know this CA; another self-signed CA does not vouch for it.
     for (const std::string& ca : {std::string(), (b.tmp / "other" / "cert.pem").string()}) {

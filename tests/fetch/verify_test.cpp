@@ -62,21 +62,19 @@ TEST_CASE(
     KeyServer server(root);
     auto d = make_downloader(server.url(), tmp / "work", quick_options());
 
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    CHECK(r->count(FileStatus::kNew) == 4);
+    auto r = fetch_ok(d);
+    CHECK(r.count(FileStatus::kNew) == 4);
     std::vector<std::string> refused;
-    CHECK(verify_and_use(d, *r, pub.trust, refused) == 9);
+    CHECK(verify_and_use(d, r, pub.trust, refused) == 9);
     CHECK(refused == std::vector<std::string>{"x/forged.zip", "x/unsigned.zip"});
 
     // Next round: the good files are done; the refused ones are still pending (not downloaded
     // again) and are refused again by the verifier.
-    auto next = d.fetch_round();
-    REQUIRE(next);
-    CHECK(entry(*next, "x/good1.zip").status == FileStatus::kUnchanged);
-    CHECK(entry(*next, "x/forged.zip").status == FileStatus::kPending);
+    auto next = fetch_ok(d);
+    CHECK(entry(next, "x/good1.zip").status == FileStatus::kUnchanged);
+    CHECK(entry(next, "x/forged.zip").status == FileStatus::kPending);
     refused.clear();
-    CHECK(verify_and_use(d, *next, pub.trust, refused) == 0);
+    CHECK(verify_and_use(d, next, pub.trust, refused) == 0);
     CHECK(refused.size() == 2);
     CHECK(server.count("x/forged.zip") == 1);
 
@@ -85,10 +83,9 @@ TEST_CASE(
     REQUIRE(pem);
     keyfile::TrustStore rotated;
     REQUIRE(rotated.add_pem("test", "v1", *pem));
-    auto third = d.fetch_round();
-    REQUIRE(third);
+    auto third = fetch_ok(d);
     refused.clear();
-    CHECK(verify_and_use(d, *third, rotated, refused) == 6);
+    CHECK(verify_and_use(d, third, rotated, refused) == 6);
     CHECK(refused == std::vector<std::string>{"x/unsigned.zip"});
 }
 
@@ -100,17 +97,15 @@ TEST_CASE("A local directory with an index is read like the bucket", "[fetch][di
     pub.publish(root, "DE/b.zip", 0x20);
     write_index(root, {"DE/a.zip", "DE/b.zip", "../outside.zip"});
     auto d = make_downloader(root.string(), tmp / "work");
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    CHECK(r->index_lines_refused == 1);
-    CHECK(r->count(FileStatus::kNew) == 2);
-    CHECK(test::read_file(entry(*r, "DE/a.zip").spool_file) == za);
-    for (const auto& f : r->files) REQUIRE(d.mark_used(f.path, f.sha256));
+    auto r = fetch_ok(d);
+    CHECK(r.index_lines_refused == 1);
+    CHECK(r.count(FileStatus::kNew) == 2);
+    CHECK(test::read_file(entry(r, "DE/a.zip").spool_file) == za);
+    for (const auto& f : r.files) REQUIRE(d.mark_used(f.path, f.sha256));
 
-    auto again = d.fetch_round();
-    REQUIRE(again);
-    CHECK(again->index_status == IndexStatus::kUnchanged);
-    CHECK(again->count(FileStatus::kUnchanged) == 2);
+    auto again = fetch_ok(d);
+    CHECK(again.index_status == IndexStatus::kUnchanged);
+    CHECK(again.count(FileStatus::kUnchanged) == 2);
 }
 
 TEST_CASE("A local directory without an index offers its zips in name order",
@@ -124,19 +119,17 @@ TEST_CASE("A local directory without an index offers its zips in name order",
     fs::create_directories(root / "sub.zip");  // a directory, not a file
     auto o = quick_options();
     auto d = make_downloader(root.string(), tmp / "work", o);
-    auto r = d.fetch_round();
-    REQUIRE(r);
-    REQUIRE(r->files.size() == 2);
-    CHECK(r->files[0].path == "1.zip");
-    CHECK(r->files[1].path == "2.zip");
-    for (const auto& f : r->files) REQUIRE(d.mark_used(f.path, f.sha256));
+    auto r = fetch_ok(d);
+    REQUIRE(r.files.size() == 2);
+    CHECK(r.files[0].path == "1.zip");
+    CHECK(r.files[1].path == "2.zip");
+    for (const auto& f : r.files) REQUIRE(d.mark_used(f.path, f.sha256));
 
     pub.publish(root, "3.zip", 0x30);
-    auto next = d.fetch_round();
-    REQUIRE(next);
-    CHECK(next->index_status == IndexStatus::kNew);
-    CHECK(next->count(FileStatus::kNew) == 1);
-    CHECK(entry(*next, "3.zip").status == FileStatus::kNew);
+    auto next = fetch_ok(d);
+    CHECK(next.index_status == IndexStatus::kNew);
+    CHECK(next.count(FileStatus::kNew) == 1);
+    CHECK(entry(next, "3.zip").status == FileStatus::kNew);
 
     // A file over the cap is refused; a missing directory is refused at creation.
     o.max_file_bytes = 10;

@@ -1,11 +1,11 @@
 // Fuzz target: BeaconFeed driven by a byte script of heard advertisements, flushes, ticks, sink
-// failures and stops. Invariants: never crash; every heard advertisement is counted exactly once;
-// the sink only ever sees valid observations; once the sink works, a flush leaves nothing pending
-// and everything accepted was delivered exactly once.
+// failures, stops and discards. Invariants: never crash; every heard advertisement is counted
+// exactly once; the sink only ever sees valid observations; once the sink works, a flush leaves
+// nothing pending and everything accepted was delivered exactly once or discarded.
 //
 // Script records: op (1 byte), then for op % 5 == 0 (heard): uuid (2), rssi (2, signed),
 // time step in ms (2), length (1, taken modulo 28), that many bytes of service data.
-// op % 5: 1 flush, 2 tick, 3 toggle sink failure, 4 stop.
+// op % 5: 1 flush, 2 tick, 3 toggle sink failure, 4 stop (op < 0x80) or discard (op >= 0x80).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -78,7 +78,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 sink.fail = !sink.fail;
                 break;
             default:
-                (void)(*feed)->stop();
+                if (op < 0x80) {
+                    (void)(*feed)->stop();
+                } else {
+                    const auto before = (*feed)->counters();
+                    if ((*feed)->discard() != before.pending) std::abort();
+                }
                 break;
         }
         check((*feed)->counters());
@@ -87,6 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!(*feed)->flush()) std::abort();
     const auto c = (*feed)->counters();
     check(c);
-    if (c.pending != 0 || c.flushed != c.accepted || sink.taken != c.accepted) std::abort();
+    if (c.pending != 0 || c.flushed + c.discarded != c.accepted || sink.taken != c.flushed)
+        std::abort();
     return 0;
 }

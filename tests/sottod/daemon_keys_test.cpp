@@ -89,6 +89,21 @@ void put(const std::filesystem::path& root, const std::string& rel,
     if (!mode.empty()) sotto::test::write_text(root / (rel + ".mode"), mode + "\n");
 }
 
+/// Writes `by`'s public key to `tmp/name` (what `--pubkey` reads) and returns the path.
+std::filesystem::path write_pubkey(const TempDir& tmp, const sotto::keyfile::ExportSigner& by,
+                                   const char* name = "health.pem") {
+    auto pem = by.public_key_pem();
+    REQUIRE(pem);
+    sotto::test::write_text(tmp / name, *pem);
+    return tmp / name;
+}
+
+/// The daemon's directory under `tmp` (created).
+std::filesystem::path daemon_dir(const TempDir& tmp) {
+    std::filesystem::create_directories(tmp / "daemon");
+    return tmp / "daemon";
+}
+
 std::vector<std::string> daemon_args(const KeyServer& server, const std::filesystem::path& pem) {
     return {"--radio",
             "simulated",
@@ -141,15 +156,12 @@ TEST_CASE(
     sotto::test::fetch::write_index(
         root, {kBucket + "2-unsigned.zip", kBucket + "3-forged.zip", kBucket + "4-missing.zip",
                kBucket + "5-truncated.zip", kBucket + "6-huge.zip", kBucket + "7-hang.zip"});
-    auto pem = health.public_key_pem();
-    REQUIRE(pem);
-    sotto::test::write_text(tmp / "health.pem", *pem);
+    const auto health_pem = write_pubkey(tmp, health);
     KeyServer server(root);
-    const auto dir = tmp / "daemon";
-    std::filesystem::create_directories(dir);
+    const auto dir = daemon_dir(tmp);
 
     {
-        Sottod d(dir, daemon_args(server, tmp / "health.pem"));
+        Sottod d(dir, daemon_args(server, health_pem));
         // 23:40 -> 01:00 simulated is 8 s. Peer 0 is heard from 23:40; its key is published at
         // 23:50 (still in use: no embargo, it is matched at once).
         const std::int64_t published = kDay + 23 * 3600 + 50 * 60;
@@ -185,7 +197,7 @@ TEST_CASE(
 
     // A restart: nothing used is downloaded or matched again; a file added to the index is.
     const std::size_t requests_before = server.requests().size();
-    Sottod again(dir, daemon_args(server, tmp / "health.pem"));
+    Sottod again(dir, daemon_args(server, health_pem));
     json s = again.wait_for([](const json& j) { return num(j, "keys", "rounds") >= 2; }, 30s);
     INFO(s.dump() << "\n" << again.log());
     CHECK(num(s, "keys", "files_used") == 0);
@@ -210,13 +222,10 @@ TEST_CASE("sottod with the wrong public key uses no file and reports no exposure
     const auto health = signer(), other = signer();
     put(root, kBucket + "1-good.zip", export_zip(keys(peer_key(0)), health, true, 1));
     sotto::test::fetch::write_index(root, {kBucket + "1-good.zip"});
-    auto pem = other.public_key_pem();
-    REQUIRE(pem);
-    sotto::test::write_text(tmp / "other.pem", *pem);
+    const auto other_pem = write_pubkey(tmp, other, "other.pem");
     KeyServer server(root);
-    const auto dir = tmp / "daemon";
-    std::filesystem::create_directories(dir);
-    Sottod d(dir, daemon_args(server, tmp / "other.pem"));
+    const auto dir = daemon_dir(tmp);
+    Sottod d(dir, daemon_args(server, other_pem));
     // Past 01:30 simulated (the key is no longer embargoed) and two more rounds.
     const std::int64_t late = (kDay + 86400 + 5400);
     json s = d.wait_for([&](const json& j) { return j.at("now").get<std::int64_t>() > late; }, 30s);
@@ -239,14 +248,11 @@ TEST_CASE("sottod keeps running and stops promptly while its key server never an
     sotto::test::write_text(root / "index.txt", kBucket + "1.zip\n");
     sotto::test::write_text(root / "index.txt.mode", "hang\n");
     const auto health = signer();
-    auto pem = health.public_key_pem();
-    REQUIRE(pem);
-    sotto::test::write_text(tmp / "health.pem", *pem);
+    const auto health_pem = write_pubkey(tmp, health);
     KeyServer server(root);
-    const auto dir = tmp / "daemon";
-    std::filesystem::create_directories(dir);
+    const auto dir = daemon_dir(tmp);
     Sottod d(dir, {"--radio", "simulated", "--sim-peers", "1", "--scan-continuous", "--keys-url",
-                   server.url(), "--pubkey", (tmp / "health.pem").string(), "--check-every", "1s",
+                   server.url(), "--pubkey", health_pem.string(), "--check-every", "1s",
                    "--http-timeout", "1s"});
     json s = d.wait_for([](const json& j) { return num(j, "keys", "rounds_failed") >= 2; }, 30s);
     INFO(s.dump() << "\n" << d.log());
@@ -272,14 +278,11 @@ TEST_CASE(
     };
     put(keys_dir, "a-signed.zip", export_zip(keys(old_key()), health, true, 9));
     put(keys_dir, "b-forged.zip", export_zip(keys(old_key()), forger, true, 10));
-    auto pem = health.public_key_pem();
-    REQUIRE(pem);
-    sotto::test::write_text(tmp / "health.pem", *pem);
-    const auto dir = tmp / "daemon";
-    std::filesystem::create_directories(dir);
+    const auto health_pem = write_pubkey(tmp, health);
+    const auto dir = daemon_dir(tmp);
     Sottod d(dir, {"--radio", "simulated", "--sim-peers", "0", "--sim-start",
                    std::to_string(kSimStartMs), "--keys-dir", keys_dir.string(), "--pubkey",
-                   (tmp / "health.pem").string(), "--check-every", "1s"});
+                   health_pem.string(), "--check-every", "1s"});
     const json s = d.wait_for([](const json& j) { return num(j, "keys", "rounds") >= 3; }, 30s);
     INFO(s.dump() << "\n" << d.log());
     CHECK(num(s, "keys", "files_used") == 1);
@@ -291,4 +294,41 @@ TEST_CASE(
     CHECK(d.status().at("keys").at("files_used") == 1);
     CHECK(d.stop() == 0);
     CHECK(d.log().find("<6>SIGHUP: nothing to reload") != std::string::npos);
+}
+
+TEST_CASE("sottod with a small spool cap downloads a few files per round and uses them all",
+          "[sottod][keys]") {
+    TempDir tmp;
+    const auto root = tmp / "bucket";
+    const auto health = signer();
+    std::string index;
+    std::size_t largest = 0;
+    for (std::uint8_t i = 0; i < 4; ++i) {
+        auto k = stranger_key(static_cast<std::uint8_t>(0x20 + i));
+        k.exposure_key.rolling_start = static_cast<std::uint32_t>((kDay - 3 * 86400) / 600);
+        const auto zip = export_zip(keys(std::move(k)), health, true, 20 + i);
+        largest = std::max(largest, zip.size());
+        const std::string rel = kBucket + "f" + std::to_string(i) + ".zip";
+        put(root, rel, zip);
+        index += rel + "\n";
+    }
+    sotto::test::write_text(root / "index.txt", index);
+    REQUIRE(largest <= 1024);
+    const auto health_pem = write_pubkey(tmp, health);
+    KeyServer server(root);
+    const auto dir = daemon_dir(tmp);
+    // Room for one or two files at a time: a later one of the first round crosses the cap.
+    Sottod d(dir, {"--radio", "simulated", "--sim-peers", "0", "--sim-start",
+                   std::to_string(kSimStartMs), "--keys-url", server.url(), "--pubkey",
+                   health_pem.string(), "--check-every", "1s", "--max-file-bytes", "1024",
+                   "--max-spool-bytes",
+                   std::to_string(std::max<std::size_t>(1024, largest + largest / 2))});
+    const json s = d.wait_for([](const json& j) { return num(j, "keys", "files_used") >= 4; }, 30s);
+    INFO(s.dump() << "\n" << d.log());
+    CHECK(num(s, "keys", "files_used") == 4);
+    CHECK(num(s, "keys", "files_failed") >= 2);  // spool full: the file that crossed, the rest
+    CHECK(num(s, "keys", "rounds") >= 2);
+    for (std::uint8_t i = 0; i < 4; ++i)  // each stored once: at most one aborted transfer more
+        CHECK(server.count(kBucket + "f" + std::to_string(i) + ".zip", 200) <= 2);
+    CHECK(d.stop() == 0);
 }

@@ -109,6 +109,14 @@ TEST_CASE("sottod refuses bad command lines with exit code 2 and a bad store key
         {{"--radio", "simulated", "--store", store, "--key-file", key, "--keys-url",
           "http://example.com/keys", "--pubkey", pem},
          2},  // plain http, not loopback
+        {{"--radio", "simulated", "--store", store, "--key-file", key, "--max-spool-bytes",
+          "1048576"},
+         2},  // a spool smaller than the largest file (32 MiB)
+        {{"--radio", "simulated", "--store", store, "--key-file", key, "--max-file-bytes",
+          "1048576", "--max-spool-bytes", "1048575"},
+         2},
+        {{"--radio", "simulated", "--store", store, "--key-file", key, "--max-spool-bytes", "0"},
+         2},
     };
     for (const auto& c : cases) {
         std::vector<std::string> argv = {sottod};

@@ -1,5 +1,8 @@
 #include "timeline_svg.hpp"
 
+#include <string>
+#include <string_view>
+
 #include <fmt/core.h>
 
 namespace sotto::demo {
@@ -28,6 +31,15 @@ bool span_x(std::int64_t from, std::int64_t to, double& x0, double& x1) {
     x0 = x_of(lo);
     x1 = x_of(hi - 1);
     return x0 >= 0 && x1 >= x0;
+}
+
+/// One legend entry: a 16 x 12 swatch at (x, y) drawn with `style` (SVG attributes), labelled.
+void legend_swatch(std::string& s, double x, double y, std::string_view style,
+                   std::string_view label) {
+    s += fmt::format(
+        "<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"16\" height=\"12\" {}/><text x=\"{:.0f}\" "
+        "y=\"{:.0f}\">{}</text>\n",
+        x, y, style, x + 20, y + 10, label);
 }
 
 const char* colour(const char* place) {
@@ -135,23 +147,14 @@ std::string timeline_svg(const Timeline& t) {
     const double ly = kTop + static_cast<double>(t.people.size()) * kRow + 20;
     double lx = kLeft;
     for (const char* place : {"home", "tram", "office", "cafe"}) {
-        s += fmt::format(
-            "<rect x=\"{:.0f}\" y=\"{:.0f}\" width=\"16\" height=\"12\" fill=\"{}\"/><text "
-            "x=\"{:.0f}\" y=\"{:.0f}\">{}</text>\n",
-            lx, ly, colour(place), lx + 20, ly + 10, place);
+        legend_swatch(s, lx, ly, fmt::format("fill=\"{}\"", colour(place)), place);
         lx += 80;
     }
-    s += fmt::format(
-        "<rect x=\"{0:.0f}\" y=\"{1:.0f}\" width=\"16\" height=\"12\" fill=\"#444\" "
-        "fill-opacity=\"0.9\"/>"
-        "<text x=\"{2:.0f}\" y=\"{3:.0f}\">met within 10 m (darker = closer)</text>\n",
-        lx, ly, lx + 20, ly + 10);
+    legend_swatch(s, lx, ly, "fill=\"#444\" fill-opacity=\"0.9\"",
+                  "met within 10 m (darker = closer)");
     lx += 250;
-    s += fmt::format(
-        "<rect x=\"{0:.0f}\" y=\"{1:.0f}\" width=\"16\" height=\"12\" fill=\"none\" "
-        "stroke=\"#d40\" stroke-width=\"3\"/>"
-        "<text x=\"{2:.0f}\" y=\"{3:.0f}\">exposure found by the check</text>\n",
-        lx, ly, lx + 20, ly + 10);
+    legend_swatch(s, lx, ly, "fill=\"none\" stroke=\"#d40\" stroke-width=\"3\"",
+                  "exposure found by the check");
     lx += 210;
     s += fmt::format(
         "<path d=\"M{0:.0f},{1:.0f} l10,10 m-10,0 l10,-10\" stroke=\"#c00\" stroke-width=\"2.5\"/>"

@@ -69,6 +69,9 @@ struct FeedCounters {
     std::uint64_t flushes = 0;        ///< successful sink calls
     std::uint64_t sink_failures = 0;  ///< sink calls that returned an error
     std::uint64_t pending = 0;        ///< observations waiting now
+    /// Observations dropped unwritten by `discard`. Without allocation failures,
+    /// accepted = flushed + pending + discarded.
+    std::uint64_t discarded = 0;
 };
 
 /// Decodes, checks, de-duplicates and batches heard advertisements. See the file comment.
@@ -97,6 +100,15 @@ public:
     /// flush fails, the feed is stopped anyway and the observations stay pending: call `flush`
     /// again to retry. Idempotent.
     Result<void> stop() noexcept;
+
+    /// Drops every pending observation without offering it to the sink, and forgets the
+    /// de-duplication state, so a packet heard afterwards is a new observation even within the
+    /// same second. Waits for a flush running on another thread to finish first: its batch is
+    /// then either taken by the sink or dropped here, never offered again later. Returns how many
+    /// observations were dropped (also added to `FeedCounters::discarded`). For "forget me":
+    /// nothing heard before this call reaches the sink afterwards. Never fails; the feed stays
+    /// usable (a stopped feed stays stopped).
+    std::size_t discard() noexcept;
 
     FeedCounters counters() const noexcept;
 

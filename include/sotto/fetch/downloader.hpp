@@ -47,6 +47,16 @@ struct DownloadOptions {
     std::uint64_t max_file_bytes = std::uint64_t{32} << 20;
     /// Largest index.txt.
     std::uint64_t max_index_bytes = std::uint64_t{1} << 20;
+    /// Most bytes the spool may hold: the files downloaded and not yet marked used (each
+    /// content once, by its recorded size) plus the file being downloaded. Used files never
+    /// count: `mark_used` removes them at once. A transfer that would cross the cap is aborted
+    /// as soon as it does (or before any body, from an announced Content-Length); it and every
+    /// later file of the round fail with kNetworkTooLarge ("spool full") without a request.
+    /// Nothing of them stays in the spool, the files already held are kept and offered, and
+    /// they are tried again next round (in index order, once files were marked used). With the
+    /// index's `max_entries` this bounds the disk a hostile or broken index can fill.
+    std::uint64_t max_spool_bytes = std::uint64_t{256} << 20;
+    /// At most `max_entries` files per index (more: the index fails with kNetworkTooLarge).
     IndexLimits index_limits{};
     /// Redirects followed per request; each target is checked with `check_url` first.
     std::uint32_t max_redirects = 5;
@@ -133,7 +143,8 @@ struct FetchReport {
 class Downloader {
 public:
     /// `spool_dir` receives downloaded files (created with its parents if missing, mode 0700);
-    /// stale partial downloads in it are removed. Each downloader needs its own spool directory
+    /// stale partial downloads in it, and files the state does not list as pending (left by a
+    /// damaged state), are removed. Each downloader needs its own spool directory
     /// and its own state (one per source). `state` is loaded now; a damaged state is rebuilt and
     /// reported in the first `fetch_round`. An http URL that `check_url` refuses fails here with
     /// kNetworkRefused, before any connection. Errors: kNetworkRefused, kInvalidArgument (empty

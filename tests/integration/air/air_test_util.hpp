@@ -18,8 +18,9 @@ namespace sotto::test {
 
 namespace sim = sotto::platform::simulated;
 
-/// Hands observations to an encounter store, as the Tracer does.
+/// Hands observations to an encounter store, as the Tracer does. Both must outlive the sink.
 struct StoreSink final : ble::ObservationSink {
+    StoreSink(store::EncounterStore& s, const Clock& c) : store(&s), clock(&c) {}
     store::EncounterStore* store = nullptr;
     const Clock* clock = nullptr;
     Result<void> accept(std::span<const core::Observation> batch) noexcept override {
@@ -28,6 +29,13 @@ struct StoreSink final : ble::ObservationSink {
         return ok();
     }
 };
+
+/// Scanning all the time instead of GAEN's duty cycle.
+inline ble::ScanDutyConfig continuous_scan() {
+    ble::ScanDutyConfig c;
+    c.continuous = true;
+    return c;
+}
 
 struct Device {
     std::unique_ptr<sim::SimulatedRadio> radio;

@@ -60,13 +60,8 @@ TEST_CASE(
     auto air = sim::Air::create(clock, {});
     REQUIRE(air.has_value());
     auto store_a = open_store(dir / "a.db", 1), store_b = open_store(dir / "b.db", 2);
-    StoreSink sink_a, sink_b;
-    sink_a.store = &store_a;
-    sink_a.clock = &clock;
-    sink_b.store = &store_b;
-    sink_b.clock = &clock;
-    ble::ScanDutyConfig continuous;
-    continuous.continuous = true;
+    StoreSink sink_a(store_a, clock), sink_b(store_b, clock);
+    const auto continuous = continuous_scan();
     Device a = make_device(**air, {0, 0}, 1, sink_a, continuous);
     Device b = make_device(**air, {800, 0}, 2, sink_b, continuous);
 
@@ -115,11 +110,7 @@ TEST_CASE(
     auto air = sim::Air::create(clock, {});
     REQUIRE(air.has_value());
     auto store_a = open_store(dir / "a.db", 1), store_b = open_store(dir / "b.db", 2);
-    StoreSink sink_a, sink_b;
-    sink_a.store = &store_a;
-    sink_a.clock = &clock;
-    sink_b.store = &store_b;
-    sink_b.clock = &clock;
+    StoreSink sink_a(store_a, clock), sink_b(store_b, clock);
     Device a = make_device(**air, {0, 0}, 3, sink_a);
     Device b = make_device(**air, {5, 0}, 4, sink_b);
 
@@ -165,13 +156,8 @@ TEST_CASE("A hostile radio's malformed and foreign advertisements never reach th
     auto air = sim::Air::create(clock, {});
     REQUIRE(air.has_value());
     auto store_a = open_store(dir / "a.db", 1), store_b = open_store(dir / "b.db", 2);
-    StoreSink sink_a, sink_b;
-    sink_a.store = &store_a;
-    sink_a.clock = &clock;
-    sink_b.store = &store_b;
-    sink_b.clock = &clock;
-    ble::ScanDutyConfig continuous;
-    continuous.continuous = true;
+    StoreSink sink_a(store_a, clock), sink_b(store_b, clock);
+    const auto continuous = continuous_scan();
     Device a = make_device(**air, {0, 0}, 5, sink_a, continuous);
     Device b = make_device(**air, {4, 0}, 6, sink_b, continuous);
 
@@ -214,13 +200,8 @@ TEST_CASE("A relayed device lands in a far store only through the relay and only
     auto air = sim::Air::create(clock, {});
     REQUIRE(air.has_value());
     auto store_o = open_store(dir / "o.db", 1), store_v = open_store(dir / "v.db", 2);
-    StoreSink sink_o, sink_v;
-    sink_o.store = &store_o;
-    sink_o.clock = &clock;
-    sink_v.store = &store_v;
-    sink_v.clock = &clock;
-    ble::ScanDutyConfig continuous;
-    continuous.continuous = true;
+    StoreSink sink_o(store_o, clock), sink_v(store_v, clock);
+    const auto continuous = continuous_scan();
     Device origin = make_device(**air, {0, 0}, 7, sink_o, continuous);
     Device victim = make_device(**air, {3'000, 0}, 8, sink_v, continuous);
     SECTION("without a relay the far device hears nothing") {

@@ -11,12 +11,6 @@ namespace bz = sotto::platform::bluez;
 
 namespace {
 
-std::unique_ptr<bz::BluezRadio> make_radio(const Clock& clock, bz::BluezOptions o = {}) {
-    auto r = bz::create(clock, o);
-    REQUIRE(r.has_value());
-    return std::move(*r);
-}
-
 // The only registered advertisement's properties (fails the test if there is not exactly one).
 std::map<std::string, sdbus::Variant> only_advertisement(BluezBus& bus) {
     auto ads = bus.advertisements();
@@ -70,13 +64,8 @@ TEST_CASE(
     CHECK_FALSE(std::equal(bytes.begin(), bytes.end(), other.service_data.begin()));
 }
 
-TEST_CASE("Rotation unregisters and registers again with the new payload",
-          "[bluez][dbus][advertising]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
-
+TEST_CASE_METHOD(RadioOnBus, "Rotation unregisters and registers again with the new payload",
+                 "[bluez][dbus][advertising]") {
     SECTION("rotate before start_advertising is a precondition error") {
         auto r = radio->rotate(advertisement_filled(2));
         REQUIRE_FALSE(r.has_value());
@@ -112,13 +101,9 @@ TEST_CASE("Rotation unregisters and registers again with the new payload",
     }
 }
 
-TEST_CASE("An adapter that refuses the advertisement surfaces the error and scanning goes on",
-          "[bluez][dbus][advertising]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
-    Recorder rec;
+TEST_CASE_METHOD(
+    RadioOnBus, "An adapter that refuses the advertisement surfaces the error and scanning goes on",
+    "[bluez][dbus][advertising]") {
     REQUIRE(radio->start_scanning(rec.scan_callback()).has_value());
 
     SECTION("InvalidLength gives kBleRefused") {
@@ -193,12 +178,8 @@ TEST_CASE("An advertisement released by bluetoothd is registered again after the
     }
 }
 
-TEST_CASE("Radio methods called from a callback fail instead of deadlocking",
-          "[bluez][dbus][advertising]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
+TEST_CASE_METHOD(RadioOnBus, "Radio methods called from a callback fail instead of deadlocking",
+                 "[bluez][dbus][advertising]") {
     std::mutex m;
     std::optional<ErrorCode> inner;
     REQUIRE(radio
@@ -217,12 +198,9 @@ TEST_CASE("Radio methods called from a callback fail instead of deadlocking",
     CHECK(inner == ErrorCode::kFailedPrecondition);
 }
 
-TEST_CASE("A registration bluetoothd already holds is replaced with the current payload",
-          "[bluez][dbus][advertising]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
+TEST_CASE_METHOD(RadioOnBus,
+                 "A registration bluetoothd already holds is replaced with the current payload",
+                 "[bluez][dbus][advertising]") {
     bus.refuse_next_registration("org.bluez.Error.AlreadyExists");
     REQUIRE(radio->start_advertising(advertisement_filled(4)).has_value());
     CHECK(service_data_of(only_advertisement(bus)) == std::vector<std::uint8_t>(20, 4));

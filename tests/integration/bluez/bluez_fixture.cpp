@@ -311,4 +311,16 @@ std::vector<std::uint8_t> service_data_of(const std::map<std::string, sdbus::Var
     return entry->second.get<std::vector<std::uint8_t>>();
 }
 
+std::unique_ptr<platform::bluez::BluezRadio> make_radio(const Clock& clock,
+                                                        platform::bluez::BluezOptions options) {
+    auto r = platform::bluez::create(clock, options);
+    REQUIRE(r.has_value());
+    return std::move(*r);
+}
+
+RadioOnBus::RadioOnBus() {
+    bus.add_adapter();
+    radio = make_radio(clock);
+}
+
 }  // namespace sotto::test

@@ -22,6 +22,8 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <sotto/ble/radio.hpp>
+#include <sotto/clock.hpp>
+#include <sotto/platform/bluez_radio.hpp>
 
 #include "support.hpp"
 
@@ -137,5 +139,20 @@ struct Recorder {
 ble::Advertisement advertisement_filled(std::uint8_t fill);
 /// The ServiceData bytes of a registered advertisement (empty if the shape is not a{s: ay}).
 std::vector<std::uint8_t> service_data_of(const std::map<std::string, sdbus::Variant>& props);
+
+/// A BlueZ radio on the bus this test set up (fails the test if it cannot be created).
+std::unique_ptr<platform::bluez::BluezRadio> make_radio(const Clock& clock,
+                                                        platform::bluez::BluezOptions options = {});
+
+/// What most backend tests start from (`TEST_CASE_METHOD(RadioOnBus, ...)`): the private bus and
+/// mock with adapter hci0, a manual clock, a radio with default options, and a Recorder for the
+/// test to attach. Destroyed in reverse: the recorder, the radio, the bus.
+struct RadioOnBus {
+    RadioOnBus();
+    BluezBus bus;
+    ManualClock clock;
+    std::unique_ptr<platform::bluez::BluezRadio> radio;
+    Recorder rec;
+};
 
 }  // namespace sotto::test

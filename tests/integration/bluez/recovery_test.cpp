@@ -15,12 +15,6 @@ namespace bz = sotto::platform::bluez;
 
 namespace {
 
-std::unique_ptr<bz::BluezRadio> make_radio(const Clock& clock) {
-    auto r = bz::create(clock);
-    REQUIRE(r.has_value());
-    return std::move(*r);
-}
-
 bool registered_with(BluezBus& bus, std::uint8_t fill) {
     auto ads = bus.advertisements();
     return ads.size() == 1 &&
@@ -84,13 +78,9 @@ TEST_CASE("Without an adapter the wish is kept and fulfilled when the adapter ap
     }
 }
 
-TEST_CASE("A power cycle stops everything and then re-registers and restarts discovery",
-          "[bluez][dbus][recovery]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
-    Recorder rec;
+TEST_CASE_METHOD(RadioOnBus,
+                 "A power cycle stops everything and then re-registers and restarts discovery",
+                 "[bluez][dbus][recovery]") {
     radio->set_event_callback(rec.event_callback());
     REQUIRE(radio->start_advertising(advertisement_filled(1)).has_value());
     REQUIRE(radio->start_scanning(rec.scan_callback()).has_value());
@@ -115,12 +105,8 @@ TEST_CASE("A power cycle stops everything and then re-registers and restarts dis
     CHECK(eventually([&] { return rec.event_count(ble::RadioEventKind::kAdapterAvailable) == 1; }));
 }
 
-TEST_CASE("A bluetoothd restart re-registers everything", "[bluez][dbus][recovery]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
-    Recorder rec;
+TEST_CASE_METHOD(RadioOnBus, "A bluetoothd restart re-registers everything",
+                 "[bluez][dbus][recovery]") {
     radio->set_event_callback(rec.event_callback());
     REQUIRE(radio->start_advertising(advertisement_filled(6)).has_value());
     REQUIRE(radio->start_scanning(rec.scan_callback()).has_value());
@@ -140,11 +126,8 @@ TEST_CASE("A bluetoothd restart re-registers everything", "[bluez][dbus][recover
     CHECK(eventually([&] { return rec.heard_count() == 1; }));
 }
 
-TEST_CASE("A discoverable adapter is reported and never changed", "[bluez][dbus][recovery]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
+TEST_CASE_METHOD(RadioOnBus, "A discoverable adapter is reported and never changed",
+                 "[bluez][dbus][recovery]") {
     REQUIRE(radio->start_advertising(advertisement_filled(1)).has_value());
     CHECK_FALSE(radio->bluez_status().adapter_discoverable);
     bus.set_discoverable(true);
@@ -159,12 +142,8 @@ TEST_CASE("A discoverable adapter is reported and never changed", "[bluez][dbus]
           std::string::npos);
 }
 
-TEST_CASE("Losing the bus itself neither crashes nor hangs the radio", "[bluez][dbus][recovery]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
-    Recorder rec;
+TEST_CASE_METHOD(RadioOnBus, "Losing the bus itself neither crashes nor hangs the radio",
+                 "[bluez][dbus][recovery]") {
     radio->set_event_callback(rec.event_callback());
     REQUIRE(radio->start_advertising(advertisement_filled(1)).has_value());
     REQUIRE(radio->start_scanning(rec.scan_callback()).has_value());
@@ -202,13 +181,10 @@ TEST_CASE("Creating a radio without any system bus fails cleanly", "[bluez][dbus
     }
 }
 
-TEST_CASE("Discovery that cannot be restarted after a power cycle is reported and retried later",
-          "[bluez][dbus][recovery]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
-    Recorder rec;
+TEST_CASE_METHOD(
+    RadioOnBus,
+    "Discovery that cannot be restarted after a power cycle is reported and retried later",
+    "[bluez][dbus][recovery]") {
     radio->set_event_callback(rec.event_callback());
 
     bus.refuse_next_discovery("org.bluez.Error.Failed");
@@ -253,12 +229,9 @@ TEST_CASE("Radio methods called from the event callback fail instead of deadlock
     CHECK(bus.advertisements().empty());
 }
 
-TEST_CASE("Overlapping calls from several threads leave one consistent registration",
-          "[bluez][dbus][recovery]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
+TEST_CASE_METHOD(RadioOnBus,
+                 "Overlapping calls from several threads leave one consistent registration",
+                 "[bluez][dbus][recovery]") {
     REQUIRE(radio->start_advertising(advertisement_filled(0)).has_value());
     std::atomic<int> failures{0};
     std::vector<std::thread> threads;

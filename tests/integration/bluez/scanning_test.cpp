@@ -15,12 +15,6 @@ namespace bz = sotto::platform::bluez;
 
 namespace {
 
-std::unique_ptr<bz::BluezRadio> make_radio(const Clock& clock) {
-    auto r = bz::create(clock);
-    REQUIRE(r.has_value());
-    return std::move(*r);
-}
-
 std::vector<std::uint8_t> payload(std::uint8_t seed) {
     std::vector<std::uint8_t> p(20);
     for (std::size_t i = 0; i < p.size(); ++i) p[i] = static_cast<std::uint8_t>(seed + i);
@@ -30,14 +24,9 @@ std::vector<std::uint8_t> payload(std::uint8_t seed) {
 
 }  // namespace
 
-TEST_CASE("Discovery is filtered on fd6f over LE with DuplicateData true",
-          "[bluez][dbus][scanning]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
+TEST_CASE_METHOD(RadioOnBus, "Discovery is filtered on fd6f over LE with DuplicateData true",
+                 "[bluez][dbus][scanning]") {
     CHECK(bus.count_calls("StartDiscovery") == 0);  // nothing before it is asked for
-    Recorder rec;
     REQUIRE(radio->start_scanning(rec.scan_callback()).has_value());
     CHECK(radio->status().scanning);
 
@@ -100,13 +89,8 @@ TEST_CASE("Injected advertisements reach the scan callback with their RSSI, repe
     CHECK(rec.heard_count() == 5);
 }
 
-TEST_CASE("Malformed Device1 properties are counted and never delivered",
-          "[bluez][dbus][scanning]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
-    Recorder rec;
+TEST_CASE_METHOD(RadioOnBus, "Malformed Device1 properties are counted and never delivered",
+                 "[bluez][dbus][scanning]") {
     REQUIRE(radio->start_scanning(rec.scan_callback()).has_value());
     using Map = std::map<std::string, sdbus::Variant>;
     const std::string fd6f = "0000fd6f-0000-1000-8000-00805f9b34fb";
@@ -211,13 +195,8 @@ TEST_CASE("Heard beacons reach a real EncounterStore with their RSSI and malform
     }
 }
 
-TEST_CASE("Device signals from a process other than bluetoothd are ignored",
-          "[bluez][dbus][scanning]") {
-    BluezBus bus;
-    bus.add_adapter();
-    ManualClock clock;
-    auto radio = make_radio(clock);
-    Recorder rec;
+TEST_CASE_METHOD(RadioOnBus, "Device signals from a process other than bluetoothd are ignored",
+                 "[bluez][dbus][scanning]") {
     REQUIRE(radio->start_scanning(rec.scan_callback()).has_value());
     using Map = std::map<std::string, sdbus::Variant>;
     const Map changed{{"RSSI", sdbus::Variant(std::int16_t{-30})},

@@ -1,6 +1,9 @@
-// BeaconFeed: strict checks with counted drops, de-duplication, flushing, overflow, failing sinks.
+// BeaconFeed: strict checks with counted drops, de-duplication, flushing, overflow, failing sinks,
+// discarding for an erase.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -306,4 +309,89 @@ TEST_CASE("Many radio threads can feed at once and every packet is accounted for
     CHECK(k.pending == 0);
     CHECK(k.flushed == k.accepted);
     CHECK(sink.got.size() == k.accepted);
+}
+
+TEST_CASE("Discarding drops what is pending unwritten and what is heard afterwards is kept",
+          "[ble][feed]") {
+    TestSink sink;
+    auto f = make(sink);
+    sink.fail = true;
+    for (std::uint8_t i = 1; i <= 5; ++i) feed(*f, heard(payload(i), -60, T));
+    REQUIRE_FALSE(f->flush().has_value());
+    CHECK(f->discard() == 5);
+    auto c = f->counters();
+    CHECK(c.pending == 0);
+    CHECK(c.discarded == 5);
+    sink.fail = false;
+    REQUIRE(f->flush().has_value());
+    CHECK(sink.calls == 1);  // nothing left to offer: the sink is not even called
+    CHECK(sink.got.empty());
+
+    // The neighbour: the same beacon in the same second after the discard is a new observation.
+    feed(*f, heard(payload(1), -60, T + 10));
+    feed(*f, heard(payload(9), -50, T + 20));
+    CHECK(f->discard() == 2);
+    feed(*f, heard(payload(1), -60, T + 30));
+    REQUIRE(f->flush().has_value());
+    REQUIRE(sink.got.size() == 1);
+    CHECK(sink.got[0].beacon.rpi.bytes[0] == payload(1)[0]);
+    c = f->counters();
+    CHECK(c.discarded == 7);
+    CHECK(c.accepted == c.flushed + c.pending + c.discarded);
+    CHECK(accounted(c) == c.heard);
+    CHECK(f->discard() == 0);  // nothing pending: nothing counted
+}
+
+TEST_CASE("Discarding waits for a running flush whose failed batch is then dropped, not retried",
+          "[ble][feed]") {
+    struct SlowSink final : ble::ObservationSink {
+        std::mutex mu;
+        std::condition_variable cv;
+        bool entered = false, release = false, fail = true;
+        std::vector<core::Observation> got;
+        Result<void> accept(std::span<const core::Observation> batch) noexcept override {
+            std::unique_lock lock(mu);
+            entered = true;
+            cv.notify_all();
+            cv.wait(lock, [&] { return release; });
+            if (fail) return make_error(ErrorCode::kStorageFull, "test: full");
+            got.insert(got.end(), batch.begin(), batch.end());
+            return ok();
+        }
+    } sink;
+    auto f = ble::BeaconFeed::create(sink);
+    REQUIRE(f.has_value());
+    auto& feed_ = **f;
+    for (std::uint8_t i = 1; i <= 3; ++i) feed(feed_, heard(payload(i), -60, T));
+    std::thread flusher([&] { CHECK_FALSE(feed_.flush().has_value()); });
+    {
+        std::unique_lock lock(sink.mu);
+        sink.cv.wait(lock, [&] { return sink.entered; });
+    }
+    // The batch is with the sink now; one more arrives meanwhile.
+    feed(feed_, heard(payload(4), -60, T));
+    std::atomic<bool> discarded{false};
+    std::size_t dropped = 0;
+    std::thread eraser([&] {
+        dropped = feed_.discard();
+        discarded = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK_FALSE(discarded.load());  // still waiting for the flush
+    {
+        std::lock_guard lock(sink.mu);
+        sink.release = true;
+        sink.fail = true;
+    }
+    sink.cv.notify_all();
+    flusher.join();
+    eraser.join();
+    CHECK(dropped == 4);  // the refused batch and the packet heard during the flush
+    {
+        std::lock_guard lock(sink.mu);
+        sink.fail = false;
+    }
+    REQUIRE(feed_.flush().has_value());
+    CHECK(sink.got.empty());
+    CHECK(feed_.counters().pending == 0);
 }
