@@ -79,7 +79,10 @@ TEST_CASE("Data written under a clock far ahead does not vouch for it",
           "[store][retention][clock]") {
     TempDir dir;
     const auto p = dir / "s.db";
-    { auto s = open_store(p); fill(s, 3); }
+    {
+        auto s = open_store(p);
+        fill(s, 3);
+    }
     auto s = open_store(p);
     REQUIRE(**s.clock_anchor() == kNewestEnd);
     const auto before = *s.stats();
@@ -89,8 +92,7 @@ TEST_CASE("Data written under a clock far ahead does not vouch for it",
     k.tek.expose_secret_mut()[0] = 0xEE;
     k.rolling_start = static_cast<core::IntervalNumber>(kYear2100 / 600);
     REQUIRE(s.add_own_key(k, kYear2100));
-    const std::vector<core::Observation> heard = {
-        observation(kYear2100 - 5, -50, rpi_of(9, 9))};
+    const std::vector<core::Observation> heard = {observation(kYear2100 - 5, -50, rpi_of(9, 9))};
     REQUIRE(s.ingest(heard, kYear2100)->accepted == 1);
 
     auto far = s.apply_retention(kYear2100 + 60);
@@ -146,7 +148,10 @@ TEST_CASE("A clock set back deletes nothing newer and never moves the anchor bac
           "[store][retention][clock]") {
     TempDir dir;
     const auto p = dir / "s.db";
-    { auto s = open_store(p); fill(s, 5); }
+    {
+        auto s = open_store(p);
+        fill(s, 5);
+    }
     auto s = open_store(p);
     REQUIRE(s.apply_retention(kNow));
     const std::int64_t anchor = **s.clock_anchor();
