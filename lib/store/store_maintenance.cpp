@@ -104,10 +104,12 @@ Result<void> EncounterStore::erase_all() {
         {
             auto tx = Transaction::begin(im.db);
             if (!tx) return tx.error();
-            // secure_delete is on: freed cells and pages are overwritten, not just unlinked.
+            // secure_delete is on: freed cells and pages are overwritten, not just unlinked. The
+            // clock anchor (a time, nothing about the user) stays: without it, what is heard after
+            // the erase could not be told from a clock that jumps later (apply_retention).
             if (auto r = im.db.exec("DELETE FROM sightings; DELETE FROM own_keys; "
                                     "DELETE FROM exposure_records; DELETE FROM processed_files; "
-                                    "DELETE FROM store_meta;");
+                                    "DELETE FROM store_meta WHERE name != 'clock_anchor';");
                 !r)
                 return r.error();
             if (auto r = tx->commit(); !r) return r.error();

@@ -256,7 +256,9 @@ public:
     /// yet. Reading only.
     Result<std::optional<std::int64_t>> clock_anchor() const;
 
-    /// Deletes every row ("forget me" while keeping the store usable), then vacuums.
+    /// Deletes every row ("forget me" while keeping the store usable), then vacuums. Only the
+    /// clock anchor stays (a time the store trusted, nothing about the user; see
+    /// `apply_retention`), so a clock that jumps after the erase still deletes nothing.
     Result<void> erase_all();
 
     /// Changes the key or passphrase. Atomic: after a crash at any point, exactly one of the old

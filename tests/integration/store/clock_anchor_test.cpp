@@ -168,3 +168,24 @@ TEST_CASE("A clock set back deletes nothing newer and never moves the anchor bac
     REQUIRE(s.apply_retention(kNow + 3600));
     CHECK(**s.clock_anchor() == kNow + 3600);
 }
+
+TEST_CASE("erase_all keeps the clock anchor and nothing else", "[store][retention][clock][erase]") {
+    TempDir dir;
+    const auto p = dir / "s.db";
+    {
+        auto s = open_store(p);
+        fill(s, 3);
+    }
+    auto s = open_store(p);
+    REQUIRE(s.apply_retention(kNow));
+    REQUIRE(s.erase_all());
+    auto& db = store::detail::StoreAccess::database(s);
+    CHECK(*db.query_int("SELECT count(*) FROM store_meta") == 1);
+    CHECK(**s.clock_anchor() == kNow);
+    CHECK(s.stats()->sightings == 0);
+    // Heard after the erase; then the clock jumps: the new sightings survive.
+    const std::vector<core::Observation> heard = {observation(kNow + 60, -50, rpi_of(1, 2))};
+    REQUIRE(s.ingest(heard, kNow + 120)->accepted == 1);
+    CHECK(s.apply_retention(kYear2100).error().code == ErrorCode::kClockSuspect);
+    CHECK(s.stats()->sightings == 1);
+}
