@@ -142,9 +142,14 @@ int run(const Config& c) {
     options.trust = std::move(trust);
     options.flush_interval_ms = c.flush_interval_ms;
     options.scan.continuous = c.scan_continuous;  // else GAEN's 4 s every 3.5-5 min
-    // Retention after days off needs the clock vouched for: the kernel's "synchronized" flag
-    // (NTP). Not for the simulated clock, which the kernel knows nothing about.
-    if (!world) options.clock_confirmed = [] { return host::kernel_clock_synchronized(); };
+    // Retention after days off needs the clock vouched for: the operator's word (--trust-clock)
+    // or the kernel's "synchronized" flag (NTP); the latter not for the simulated clock, which the
+    // kernel knows nothing about.
+    if (c.trust_clock) {
+        options.clock_confirmed = [] { return true; };
+    } else if (!world) {
+        options.clock_confirmed = [] { return host::kernel_clock_synchronized(); };
+    }
     auto opened = Tracer::open(c.store, store::Credential::raw_key(std::move(*key)), *clock,
                                std::move(options));
     if (!opened)

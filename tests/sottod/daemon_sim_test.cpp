@@ -214,3 +214,36 @@ TEST_CASE("sottod started with its clock a month past the store's deletes nothin
     }
     CHECK(sotto::test::sottod::store_stats(tmp.path()).sightings >= after.sightings);
 }
+
+TEST_CASE("sottod told to trust its clock deletes what is past the window after a month off",
+          "[sottod][sim][clock]") {
+    TempDir tmp;
+    const std::int64_t t0 = (1614556800LL + 8 * 3600) * 1000;  // 2021-03-01T08:00:00Z
+    const auto args = [&](std::int64_t start_ms, bool trust) {
+        std::vector<std::string> a = {"--radio", "simulated",         "--sim-peers",
+                                      "3",       "--scan-continuous", "--flush-every",
+                                      "1s",      "--sim-start",       std::to_string(start_ms)};
+        if (trust) a.push_back("--trust-clock");
+        return a;
+    };
+    auto stored = [](const json& j) { return heard(j, "stored") >= 3; };
+    {
+        Sottod d(tmp.path(), args(t0, false));
+        REQUIRE(heard(d.wait_for(stored, 20s), "stored") >= 3);
+        CHECK(d.stop() == 0);
+    }
+    const auto before = sotto::test::sottod::store_stats(tmp.path());
+    REQUIRE(before.sightings >= 3);
+    Sottod d(tmp.path(), args(t0 + 30LL * 86'400'000, true));
+    const json s = d.wait_for(stored, 20s);
+    INFO(s.dump());
+    CHECK_FALSE(s.at("retention").at("clock_suspect").get<bool>());
+    CHECK(d.stop() == 0);
+    const std::string log = d.log();
+    CHECK(log.find("<6>tracer: the host confirmed the clock for retention") != std::string::npos);
+    CHECK(log.find("retention paused") == std::string::npos);
+    const auto after = sotto::test::sottod::store_stats(tmp.path());
+    CHECK(after.own_keys == 1);   // the month-old key is gone; today's is new
+    CHECK(after.sightings >= 3);  // heard today
+    CHECK(after.days == 1);       // nothing of the month-old day is left
+}
