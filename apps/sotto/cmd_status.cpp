@@ -62,6 +62,11 @@ int run_status(const StatusOptions& o) {
     }
     fmt::print("exposure: risk {}, {} exposure windows\n", field(j, "exposure", "risk"),
                field(j, "exposure", "windows"));
+    if (j.contains("retention") && j["retention"].is_object() &&
+        j["retention"].value("clock_suspect", false))
+        fmt::print(
+            "retention: paused: the clock is more than 3 days past the store's last trusted time; "
+            "nothing is deleted until it is corrected or synchronized\n");
     return kExitOk;
 }
 

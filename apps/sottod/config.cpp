@@ -77,6 +77,9 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
     app.add_option("--flush-every", flush_every,
                    "write heard beacons at least this often (default 30s)");
     app.add_flag("--debug", c.debug, "also log <7> debug lines (still no identifiers)");
+    app.add_flag("--trust-clock", c.trust_clock,
+                 "the clock is reliable without NTP (battery-backed RTC): retention after days "
+                 "off needs no synchronized clock");
     app.add_option("--sim-peers", c.sim_peers,
                    "simulated radio: phones standing nearby (0-50, default 3)")
         ->check(CLI::Range(0, 50));

@@ -36,6 +36,10 @@ struct Config {
     bool scan_continuous = false;
     std::int64_t flush_interval_ms = 30'000;
     bool debug = false;
+    /// `--trust-clock`: the wall clock is reliable without NTP (a battery-backed real-time clock
+    /// on a device that never reaches a time server): retention after days off is confirmed by
+    /// this alone. Default: only when the kernel says the clock is synchronized.
+    bool trust_clock = false;
     // Simulated radio only.
     int sim_peers = 3;
     std::uint64_t sim_seed = 1;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include <sotto/host/clock_sync.hpp>
 #include <sotto/host/files.hpp>
 #include <sotto/log.hpp>
 #include <sotto/tracer.hpp>
@@ -141,6 +142,14 @@ int run(const Config& c) {
     options.trust = std::move(trust);
     options.flush_interval_ms = c.flush_interval_ms;
     options.scan.continuous = c.scan_continuous;  // else GAEN's 4 s every 3.5-5 min
+    // Retention after days off needs the clock vouched for: the operator's word (--trust-clock)
+    // or the kernel's "synchronized" flag (NTP); the latter not for the simulated clock, which the
+    // kernel knows nothing about.
+    if (c.trust_clock) {
+        options.clock_confirmed = [] { return true; };
+    } else if (!world) {
+        options.clock_confirmed = [] { return host::kernel_clock_synchronized(); };
+    }
     auto opened = Tracer::open(c.store, store::Credential::raw_key(std::move(*key)), *clock,
                                std::move(options));
     if (!opened)
@@ -208,7 +217,10 @@ int run(const Config& c) {
                 say(LogLevel::kWarning, r.error().what);
         }
         if (auto r = tracer.tick(); !r) {
-            if (tick_errors++ < 10) say(LogLevel::kWarning, r.error().what);
+            // A suspect clock lasts until it is corrected or confirmed: the Tracer logs it once
+            // (and once when it is trusted again), and the status socket shows it.
+            if (r.error().code != ErrorCode::kClockSuspect && tick_errors++ < 10)
+                say(LogLevel::kWarning, r.error().what);
             if (r.error().code == ErrorCode::kStorageCorrupt) {
                 exit_code = 1;
                 break;

@@ -43,6 +43,7 @@ std::string status_json(const StatusInputs& in) {
                   {"flushes", t.flushes},
                   {"flush_failures", t.flush_failures}};
     j["own_keys_created"] = t.own_keys_created;
+    j["retention"] = {{"clock_suspect", t.clock_suspect}};
     const auto& k = in.keys;
     j["keys"] = {{"configured", in.keys_configured}, {"rounds", k.rounds},
                  {"rounds_failed", k.rounds_failed}, {"last_round", k.last_round_unix},

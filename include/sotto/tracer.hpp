@@ -166,10 +166,22 @@ public:
     /// `store::EncounterStore::ingest` at the clock's now.
     Result<store::IngestReport> ingest(std::span<const core::Observation> batch) noexcept;
 
-    /// Periodic work (call every few seconds, or at least once per minute): writes pending
-    /// observations when due, rolls the TEK, rotates an attached radio's payload and address when
-    /// due, switches its scanner on the duty cycle, and applies retention once per UTC day.
+    /// Periodic work (call every few seconds, or at least once per minute): applies retention
+    /// once per UTC day, then writes pending observations when due, rolls the TEK, rotates an
+    /// attached radio's payload and address when due, and switches its scanner on the duty cycle.
+    /// Retention comes first so that the clock is judged before anything is written under it.
     /// Returns the first error met; the rest of the work is still done.
+    ///
+    /// **A wrong clock never wipes the store.** Retention refuses (kClockSuspect, nothing
+    /// deleted) a clock more than 3 days past the store's clock anchor, the newest time it has
+    /// trusted (`store::EncounterStore::apply_retention`); sightings and own keys written under
+    /// the clock being judged do not count. Then `TracerOptions::clock_confirmed` is asked; if
+    /// it does not vouch, `status().clock_suspect` is set, a warning is logged once (and an info
+    /// line once the clock is trusted again), and every later tick tries again (one small read).
+    /// tick() returns kClockSuspect then, but only when the rest of the work succeeded (another
+    /// error is returned first). A clock that moves forward at most 3 days between successful
+    /// runs is trusted. A clock set back deletes nothing newer than its own retention window, and
+    /// data stamped ahead of it is kept.
     Result<void> tick() noexcept;
 
     // ---- Radio -----------------------------------------------------------------------------
@@ -252,8 +264,9 @@ public:
 
     /// Deletes what is older than the retention window as of the clock's now
     /// (`store::EncounterStore::apply_retention`); `tick()` does it once per UTC day.
-    /// kClockSuspect (nothing deleted) when the clock runs far past the newest data and the last
-    /// retention run, unless `options.clock_confirmed` says a person vouched for the time.
+    /// kClockSuspect (nothing deleted) when the clock runs more than 3 days past the store's
+    /// clock anchor, unless `options.clock_confirmed` says the host vouches for the time. Updates
+    /// `status().clock_suspect` as `tick()` does.
     Result<store::RetentionReport> apply_retention(store::RetentionOptions options = {}) noexcept;
 
 private:

@@ -246,6 +246,18 @@ SOTTO_API sotto_status sotto_tracer_tick(sotto_tracer* tracer) {
     });
 }
 
+SOTTO_API sotto_status sotto_tracer_apply_retention(sotto_tracer* tracer, uint32_t flags) {
+    return guard([&]() -> sotto_status {
+        if (tracer == nullptr) return capi::null_argument();
+        if ((flags & ~static_cast<uint32_t>(SOTTO_RETENTION_CLOCK_CONFIRMED)) != 0)
+            return fail(SOTTO_ERR_INVALID_ARGUMENT, "retention: unknown flags");
+        store::RetentionOptions o;
+        o.clock_confirmed = (flags & SOTTO_RETENTION_CLOCK_CONFIRMED) != 0;
+        auto r = tracer->tracer->apply_retention(o);
+        return r ? SOTTO_OK : fail(r.error());
+    });
+}
+
 SOTTO_API sotto_status sotto_tracer_release_own_keys(sotto_key_list** out, sotto_tracer* tracer,
                                                      uint32_t consent) {
     return guard([&]() -> sotto_status {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -82,6 +83,16 @@ struct EncounterStore::Impl {
     static Result<void> verify_store(Impl& im);
     /// Returns free pages to the file system and truncates the WAL.
     Result<void> compact();
+    /// The clock anchor (store_clock.cpp): `store_meta` row `clock_anchor`, Unix seconds.
+    static constexpr char kClockAnchorName[] = "clock_anchor";
+    Result<std::optional<std::int64_t>> read_clock_anchor();
+    /// max(end of the newest sighting's interval, newest own key's creation, last retention run).
+    Result<std::optional<std::int64_t>> newest_data_time();
+    /// Sets the anchor from the data already stored when there is none (a writable open, before
+    /// anything is written).
+    Result<void> init_clock_anchor();
+    /// anchor = max(anchor, t).
+    Result<void> advance_clock_anchor(std::int64_t t);
     /// Distinct sighting intervals, ascending (store_sightings.cpp).
     Result<std::vector<core::IntervalNumber>> intervals();
     Result<void> writable() const {

@@ -27,22 +27,6 @@ namespace {
 
 constexpr char kLastRetention[] = "last_retention";
 
-// The latest time the store can vouch for: the end of the newest sighting's interval, the newest
-// own key's creation and the last retention run. Empty when the store has none of them.
-Result<std::optional<std::int64_t>> newest_known_time(detail::Database& db) {
-    auto st = Statement::prepare(
-        db,
-        "SELECT max(t) FROM ("
-        " SELECT (max(interval) + 1) * 600 AS t FROM sightings"
-        " UNION ALL SELECT max(created) FROM own_keys"
-        " UNION ALL SELECT value FROM store_meta WHERE name = 'last_retention')");
-    if (!st) return st.error();
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row || st->column_is_null(0)) return std::optional<std::int64_t>();
-    return std::optional<std::int64_t>(st->column_int(0));
-}
-
 }  // namespace
 
 Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix,
@@ -51,12 +35,21 @@ Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix,
         if (auto r = im.writable(); !r) return r.error();
         auto cutoff = retention_cutoff(now_unix, im.options.retention_days);
         if (!cutoff) return cutoff.error();
-        auto known = newest_known_time(im.db);
-        if (!known) return known.error();
-        if (!options.clock_confirmed && *known && now_unix - **known > kMaxClockJumpSeconds)
+        // The clock is judged against the anchor only: data written under this clock (own keys,
+        // sightings stamped by it) must not vouch for it. Without an anchor (a store that was
+        // empty when opened, and no run since) the newest data stands in.
+        auto anchor = im.read_clock_anchor();
+        if (!anchor) return anchor.error();
+        std::optional<std::int64_t> trusted = *anchor;
+        if (!trusted) {
+            auto newest = im.newest_data_time();
+            if (!newest) return newest.error();
+            trusted = *newest;
+        }
+        if (!options.clock_confirmed && trusted && now_unix - *trusted > kMaxClockJumpSeconds)
             return make_error(ErrorCode::kClockSuspect,
-                              "store: the clock is far past the newest data and the last retention "
-                              "run; nothing deleted");
+                              "store: the clock is far past the last time the store trusted; "
+                              "nothing deleted");
         RetentionReport report;
         report.cutoff = *cutoff;
         const std::int64_t c = *cutoff;
@@ -95,6 +88,7 @@ Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix,
             if (!b) return b.error();
             if (auto r = st->run(); !r) return r.error();
         }
+        if (auto r = im.advance_clock_anchor(now_unix); !r) return r.error();
         if (auto r = tx->commit(); !r) return r.error();
         if (report.sightings + report.own_keys + report.exposure_records + report.processed_files >
             0) {
@@ -110,10 +104,12 @@ Result<void> EncounterStore::erase_all() {
         {
             auto tx = Transaction::begin(im.db);
             if (!tx) return tx.error();
-            // secure_delete is on: freed cells and pages are overwritten, not just unlinked.
+            // secure_delete is on: freed cells and pages are overwritten, not just unlinked. The
+            // clock anchor (a time, nothing about the user) stays: without it, what is heard after
+            // the erase could not be told from a clock that jumps later (apply_retention).
             if (auto r = im.db.exec("DELETE FROM sightings; DELETE FROM own_keys; "
                                     "DELETE FROM exposure_records; DELETE FROM processed_files; "
-                                    "DELETE FROM store_meta;");
+                                    "DELETE FROM store_meta WHERE name != 'clock_anchor';");
                 !r)
                 return r.error();
             if (auto r = tx->commit(); !r) return r.error();

@@ -277,6 +277,11 @@ auto EncounterStore::Impl::open_store(const std::filesystem::path& path,
         std::filesystem::exists(detail::with_suffix(path, "-shm"), ec);
     auto opened = side ? open_with_side_file(path, *side, credential, options)
                        : open_without_side_file(path, credential, options);
+    if (opened && !options.read_only) {
+        // Before this process writes anything: what is stored now was written under earlier
+        // clocks, so it may anchor the clock check (EncounterStore::apply_retention).
+        if (auto r = (*opened)->init_clock_anchor(); !r) return r.error();
+    }
     if (options.read_only && !side_files_existed) {
         if (!opened) {
             remove_new_side_files(path);  // the store is unusable: leave no trace of the attempt

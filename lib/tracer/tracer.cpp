@@ -146,16 +146,31 @@ Result<store::IngestReport> Tracer::ingest(std::span<const core::Observation> ba
 }
 
 Result<store::RetentionReport> Tracer::apply_retention(store::RetentionOptions options) noexcept {
-    return guarded(
-        [&] { return impl_->store.apply_retention(impl_->clock.now_seconds(), options); });
+    return guarded([&] { return impl_->retention(impl_->clock.now_seconds(), options); });
 }
 
 Result<void> Tracer::tick() noexcept {
     return guarded([&]() -> Result<void> {
         Result<void> first;
+        Result<void> suspect;
         auto keep = [&](Result<void> r) {
             if (!r && first) first = r.error();
         };
+        // Retention first, once per UTC day: the clock is judged before anything (a batch of
+        // heard advertisements, a new TEK) is written under it.
+        const std::int64_t now = impl_->clock.now_seconds();
+        const std::int64_t day = now / 86400;
+        if (now >= 0 && impl_->last_retention_day.exchange(day) != day) {
+            auto r = impl_->daily_retention(now);
+            if (!r) {
+                impl_->last_retention_day.store(-1);  // try again at the next tick
+                if (r.error().code == ErrorCode::kClockSuspect) {
+                    suspect = r.error();
+                } else {
+                    keep(r.error());
+                }
+            }
+        }
         keep(impl_->feed->tick(impl_->clock.now_ms()));
         // Rolls the TEK at the day boundary, rotates an attached radio's payload and address,
         // and switches its scanner on the duty cycle.
@@ -164,15 +179,9 @@ Result<void> Tracer::tick() noexcept {
         } else if (auto adv = impl_->current_advertisement(); !adv) {
             keep(adv.error());
         }
-        const std::int64_t now = impl_->clock.now_seconds();
-        const std::int64_t day = now / 86400;
-        if (now >= 0 && impl_->last_retention_day.exchange(day) != day) {
-            auto r = impl_->store.apply_retention(now);
-            if (!r) {
-                impl_->last_retention_day.store(-1);  // try again at the next tick
-                keep(r.error());
-            }
-        }
+        // A suspect clock is reported only when nothing else failed: it lasts until the clock is
+        // corrected or confirmed, and must not hide a failure of the rest of the work.
+        if (first && !suspect) return suspect;
         return first;
     });
 }
@@ -292,6 +301,7 @@ TracerStatus Tracer::status() const noexcept {
     s.checks = c.checks.load();
     s.radio_attached = impl_->radio_attached.load();
     s.round_open = impl_->round_open.load();
+    s.clock_suspect = impl_->clock_suspect.load();
     return s;
 }
 

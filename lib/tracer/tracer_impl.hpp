@@ -2,7 +2,8 @@
 // The Tracer's state, shared by its implementation files (tracer.cpp: lifecycle, status, erase;
 // own_keys.cpp: TEKs and the advertisement (lib/ble's RotationScheduler); heard.cpp: heard
 // advertisements through lib/ble's BeaconFeed into the store; round.cpp: key files and the
-// check; radio_link.cpp: an attached ble::Radio and its scan duty cycle).
+// check; radio_link.cpp: an attached ble::Radio and its scan duty cycle; retention.cpp: daily
+// retention and the clock check).
 //
 // Lock order (never take an earlier one while holding a later one):
 //   round_mu -> own_mu -> radio_mu
@@ -102,8 +103,16 @@ struct Tracer::Impl {
     std::atomic<bool> radio_attached{false};
     std::atomic<bool> round_open{false};
 
-    // ---- maintenance ----
+    // ---- maintenance (retention.cpp) ----
     std::atomic<std::int64_t> last_retention_day{-1};
+    /// The last retention attempt was refused with kClockSuspect (cleared by a successful one).
+    std::atomic<bool> clock_suspect{false};
+    /// The store's retention at `now`; keeps `clock_suspect` and logs its changes (once each).
+    Result<store::RetentionReport> retention(std::int64_t now, store::RetentionOptions o);
+    Result<store::RetentionReport> note_retention(Result<store::RetentionReport> r);
+    /// tick's daily run: unconfirmed first; when the clock is suspect, asks the host
+    /// (`TracerOptions::clock_confirmed`) and runs again if it vouches for the clock.
+    Result<store::RetentionReport> daily_retention(std::int64_t now);
 
     // ---- counters (the feed keeps the heard ones) ----
     struct Counters {

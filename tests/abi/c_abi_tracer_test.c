@@ -416,8 +416,46 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     free(zip);
 }
 
+/* A clock a month ahead deletes nothing through tick or an unconfirmed retention call; the
+ * host's confirmation deletes what is past the window. */
+static void test_clock(const char* tmp) {
+    char path[4200];
+    uint8_t key[32], heard[20];
+    sotto_tracer* t = NULL;
+    sotto_store_stats stats;
+
+    memset(key, 0x29, sizeof key);
+    memset(heard, 0x3c, sizeof heard);
+    snprintf(path, sizeof path, "%.4000s/clock.db", tmp);
+    remove_store(path);
+    g_now_ms = ((int64_t)kDay + 48) * 600000; /* 08:00 UTC */
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_open(&t, path, key, 32, NULL, host_clock, &g_now_ms, NULL));
+    if (t == NULL) return;
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(t));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(t, heard, 20, -60, g_now_ms));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_flush(t));
+
+    g_now_ms += (int64_t)30 * 86400000; /* a bad time sync */
+    CHECK_STATUS(SOTTO_ERR_CLOCK_SUSPECT, sotto_tracer_tick(t));
+    CHECK_STATUS(SOTTO_ERR_CLOCK_SUSPECT, sotto_tracer_tick(t));
+    CHECK_STATUS(SOTTO_ERR_CLOCK_SUSPECT, sotto_tracer_apply_retention(t, 0));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_apply_retention(t, 2));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_tracer_apply_retention(NULL, SOTTO_RETENTION_CLOCK_CONFIRMED));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_get_store_stats(&stats, t));
+    CHECK(stats.sightings == 1);
+
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_apply_retention(t, SOTTO_RETENTION_CLOCK_CONFIRMED));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_get_store_stats(&stats, t));
+    CHECK(stats.sightings == 0);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(t));
+    sotto_tracer_destroy(t);
+    remove_store(path);
+}
+
 void test_tracer(const char* corpus_dir, const char* tmp_dir) {
     test_null_handles();
     test_open_errors(tmp_dir);
     test_flow(corpus_dir, tmp_dir);
+    test_clock(tmp_dir);
 }

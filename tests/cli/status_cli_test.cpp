@@ -25,3 +25,19 @@ TEST_CASE("sotto status prints the daemon's JSON line and fails cleanly without 
     CHECK(gone.err.find("is sottod running?") != std::string::npos);
     CHECK(gone.out.empty());
 }
+
+TEST_CASE("sotto status says when retention is paused for a suspect clock and only then",
+          "[cli][status]") {
+    TempDir dir;
+    const std::string sock = (dir / "status.sock").string();
+    for (const char* flag : {"true", "false"}) {
+        const std::string line =
+            std::string(R"({"heard":{"accepted":1},"retention":{"clock_suspect":)") + flag + "}}";
+        auto server = sotto::sottod::StatusServer::start(sock, [line] { return line; });
+        REQUIRE(server);
+        auto r = run_process({cli_path(), "status", "--socket", sock});
+        CHECK(r.exit_code == 0);
+        const bool paused = r.out.find("retention: paused") != std::string::npos;
+        CHECK(paused == (std::string(flag) == "true"));
+    }
+}

@@ -165,3 +165,93 @@ TEST_CASE(
     CHECK(bad.err.find("<3>store: cannot be opened") != std::string::npos);
     CHECK(sotto::test::sottod::store_stats(tmp.path()).own_keys == 1);
 }
+
+TEST_CASE("sottod started with its clock a month past the store's deletes nothing and says so once",
+          "[sottod][sim][clock]") {
+    TempDir tmp;
+    const std::int64_t t0 = (1614556800LL + 8 * 3600) * 1000;  // 2021-03-01T08:00:00Z
+    auto run = [&](std::int64_t start_ms) {
+        return std::vector<std::string>{"--radio", "simulated",         "--sim-peers",
+                                        "3",       "--scan-continuous", "--flush-every",
+                                        "1s",      "--sim-start",       std::to_string(start_ms)};
+    };
+    auto suspect = [](const json& j) { return j.at("retention").at("clock_suspect").get<bool>(); };
+    {
+        Sottod d(tmp.path(), run(t0));
+        const json s = d.wait_for([](const json& j) { return heard(j, "stored") >= 3; }, 20s);
+        INFO(s.dump());
+        REQUIRE(heard(s, "stored") >= 3);
+        CHECK_FALSE(suspect(s));
+        CHECK(d.stop() == 0);
+    }
+    const auto before = sotto::test::sottod::store_stats(tmp.path());
+    REQUIRE(before.sightings >= 3);
+    {
+        // Thirty days on (a bad time sync); the simulated clock is never confirmed.
+        Sottod d(tmp.path(), run(t0 + 30LL * 86'400'000));
+        const json s = d.wait_for(suspect, 10s);
+        INFO(s.dump());
+        CHECK(suspect(s));
+        // Ticks go on (every 100 ms): still one warning, not one per tick.
+        d.wait_for([](const json& j) { return heard(j, "stored") >= 3; }, 20s);
+        std::this_thread::sleep_for(1s);
+        CHECK(d.stop() == 0);
+        const std::string log = d.log();
+        INFO(log);
+        std::size_t warnings = 0;
+        for (auto at = log.find("<4>tracer: retention paused"); at != std::string::npos;
+             at = log.find("<4>tracer: retention paused", at + 1))
+            ++warnings;
+        CHECK(warnings == 1);
+        CHECK(sotto::test::sottod::log_is_journald_and_private(log));
+    }
+    const auto after = sotto::test::sottod::store_stats(tmp.path());
+    CHECK(after.sightings >= before.sightings + 3);  // the old ones, and those of the wrong month
+    CHECK(after.own_keys == before.own_keys + 1);
+    {
+        // The negative neighbour: a day after the first run is an ordinary clock.
+        Sottod d(tmp.path(), run(t0 + 86'400'000));
+        const json s = d.wait_for([](const json& j) { return heard(j, "stored") >= 3; }, 20s);
+        INFO(s.dump());
+        CHECK_FALSE(suspect(s));
+        CHECK(d.stop() == 0);
+        // The log file holds every run: still the one line of the second.
+        const std::string log = d.log();
+        INFO(log);
+        CHECK(log.find("retention paused") == log.rfind("retention paused"));
+    }
+    CHECK(sotto::test::sottod::store_stats(tmp.path()).sightings >= after.sightings);
+}
+
+TEST_CASE("sottod told to trust its clock deletes what is past the window after a month off",
+          "[sottod][sim][clock]") {
+    TempDir tmp;
+    const std::int64_t t0 = (1614556800LL + 8 * 3600) * 1000;  // 2021-03-01T08:00:00Z
+    const auto args = [&](std::int64_t start_ms, bool trust) {
+        std::vector<std::string> a = {"--radio", "simulated",         "--sim-peers",
+                                      "3",       "--scan-continuous", "--flush-every",
+                                      "1s",      "--sim-start",       std::to_string(start_ms)};
+        if (trust) a.push_back("--trust-clock");
+        return a;
+    };
+    auto stored = [](const json& j) { return heard(j, "stored") >= 3; };
+    {
+        Sottod d(tmp.path(), args(t0, false));
+        REQUIRE(heard(d.wait_for(stored, 20s), "stored") >= 3);
+        CHECK(d.stop() == 0);
+    }
+    const auto before = sotto::test::sottod::store_stats(tmp.path());
+    REQUIRE(before.sightings >= 3);
+    Sottod d(tmp.path(), args(t0 + 30LL * 86'400'000, true));
+    const json s = d.wait_for(stored, 20s);
+    INFO(s.dump());
+    CHECK_FALSE(s.at("retention").at("clock_suspect").get<bool>());
+    CHECK(d.stop() == 0);
+    const std::string log = d.log();
+    CHECK(log.find("<6>tracer: the host confirmed the clock for retention") != std::string::npos);
+    CHECK(log.find("retention paused") == std::string::npos);
+    const auto after = sotto::test::sottod::store_stats(tmp.path());
+    CHECK(after.own_keys == 1);   // the month-old key is gone; today's is new
+    CHECK(after.sightings >= 3);  // heard today
+    CHECK(after.days == 1);       // nothing of the month-old day is left
+}

@@ -166,6 +166,7 @@ _PROTOTYPES = {
     "sotto_tracer_on_advertisements": (c_int32, [handle, POINTER(HeardC), sz, szp]),
     "sotto_tracer_flush": (c_int32, [handle]),
     "sotto_tracer_tick": (c_int32, [handle]),
+    "sotto_tracer_apply_retention": (c_int32, [handle, c_uint32]),
     "sotto_tracer_import_keyfile": (c_int32, [POINTER(ImportResultC), handle, u8p, sz, c_uint32]),
     "sotto_tracer_import_keyfile_pair": (c_int32, [POINTER(ImportResultC), handle, u8p, sz, u8p, sz,
                                                    c_uint32]),

@@ -12,6 +12,7 @@ from ._lib import (AdvertisementC, CheckSummaryC, DailySummaryC, DiagnosisKeyC, 
 from .keyfiles import TrustStore, _info, _keys
 
 IMPORT_PARSE_ONLY = 1
+RETENTION_CLOCK_CONFIRMED = 1
 IMPORT_REMATCH = 2
 USER_CONFIRMED_UPLOAD_OF_OWN_KEYS = 0x55504C44
 KDF_INTERACTIVE, KDF_MODERATE, KDF_MINIMUM = 0, 1, 2
@@ -148,7 +149,16 @@ class Tracer:
         check(lib.sotto_tracer_flush(self._h))
 
     def tick(self):
+        """Periodic work. Raises SottoError SOTTO_ERR_CLOCK_SUSPECT when retention was refused
+        because the clock is far past the store's last trusted time (nothing deleted)."""
         check(lib.sotto_tracer_tick(self._h))
+
+    def apply_retention(self, clock_confirmed: bool = False):
+        """Deletes what is past the retention window as of the clock's now. Without
+        ``clock_confirmed``, a clock more than 3 days past the store's last trusted time raises
+        SOTTO_ERR_CLOCK_SUSPECT and deletes nothing."""
+        check(lib.sotto_tracer_apply_retention(self._h, RETENTION_CLOCK_CONFIRMED if clock_confirmed
+                                               else 0))
 
     def import_key_file(self, zip_bytes: bytes = None, path=None, verify: bool = True,
                         rematch: bool = False) -> ImportResult:

@@ -114,3 +114,22 @@ def test_batches_accept_the_good_and_count_the_bad(tmp_path):
         assert s["heard"] == 2 and s["malformed"] == 1 and s["stored"] == 2
         with pytest.raises(ValueError):
             t.on_advertisements([(b"\0" * 32, -60, 0)])
+
+
+def test_a_clock_a_month_ahead_deletes_nothing_until_the_host_confirms_it(tmp_path):
+    clock = Clock((DAY + 48) * 600_000)
+    with sotto.Tracer(tmp_path / "s.db", key=KEY, clock=clock) as t:
+        t.tick()
+        t.on_advertisement(bytes([0x3C] * 20), -60, clock.ms)
+        t.flush()
+        clock.ms += 30 * 86_400_000
+        with pytest.raises(sotto.SottoError) as e:
+            t.tick()
+        assert e.value.name == "SOTTO_ERR_CLOCK_SUSPECT"
+        with pytest.raises(sotto.SottoError) as e:
+            t.apply_retention()
+        assert e.value.name == "SOTTO_ERR_CLOCK_SUSPECT"
+        assert t.store_stats()["sightings"] == 1
+        t.apply_retention(clock_confirmed=True)
+        assert t.store_stats()["sightings"] == 0
+        t.tick()

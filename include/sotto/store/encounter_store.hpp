@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -43,9 +44,10 @@ inline constexpr std::uint32_t kDefaultRetentionDays = 14;
 /// Observations more than this far after `now` are refused as "in the future".
 inline constexpr std::int64_t kMaxFutureSkewSeconds = 300;
 
-/// How far (seconds) `apply_retention`'s clock may run past the newest data and the last retention
-/// run before it is suspect: 3 days. A daemon runs retention at least daily; a jump of years (a
-/// board without a real-time clock, a bad time sync) would otherwise delete every row at once.
+/// How far (seconds) `apply_retention`'s clock may run past the store's clock anchor (see
+/// `apply_retention`) before it is suspect: 3 days. A daemon runs retention at least daily; a
+/// jump of years (a board without a real-time clock, a bad time sync) would otherwise delete
+/// every row at once.
 inline constexpr std::int64_t kMaxClockJumpSeconds = 3 * 86400;
 
 /// Options for `apply_retention`.
@@ -140,7 +142,8 @@ struct ExposureRecord {
 /// The encrypted encounter store. Valid once opened; obtain one from `open`.
 class EncounterStore {
 public:
-    /// Opens (or creates) the store at `path`.
+    /// Opens (or creates) the store at `path`. A writable open of a store that has data but no
+    /// clock anchor sets it from that data (see `apply_retention`); nothing else is written.
     ///
     /// Errors, each leaving the files untouched:
     /// * kStorageNotEncrypted: the linked SQLite has no SQLCipher codec (plain SQLite).
@@ -229,14 +232,33 @@ public:
     /// pages are returned to the file system (incremental vacuum + WAL truncation), and the
     /// latest `now_unix` seen is stored as the last retention run.
     ///
-    /// kClockSuspect, deleting nothing, when `now_unix` lies more than kMaxClockJumpSeconds past
-    /// the newest data (end of the newest sighting's interval, newest own key's creation) and past
-    /// the last retention run, unless `options.clock_confirmed`. An empty store that never ran
-    /// retention accepts any clock.
+    /// **The clock check.** The store keeps a *clock anchor* (`clock_anchor()`): the newest time
+    /// it has trusted. Each successful run moves it forward to `now_unix` (never back). When a
+    /// store without one is opened for writing, it is set from the data already stored (end of
+    /// the newest sighting's interval, newest own key's creation, last retention run of an older
+    /// version), before the opening process writes anything. kClockSuspect, deleting nothing,
+    /// when `now_unix` lies more than kMaxClockJumpSeconds past the anchor, unless
+    /// `options.clock_confirmed`. Data written after the anchor (sightings heard, own keys made
+    /// under the clock being judged) never vouches for the clock. Without an anchor (the store was
+    /// empty when opened and retention has not run since) the newest data stands in; an empty
+    /// store accepts any clock (there is nothing to lose).
+    ///
+    /// So retention trusts a clock that moves at most kMaxClockJumpSeconds between successful
+    /// runs: a clock pushed forward in steps of less than 3 days, each followed by a run, is
+    /// followed. A clock set back (`now_unix` before the anchor) deletes only what is older than
+    /// its own retention window, which is never more than the true time would delete; data stamped
+    /// after `now_unix` (heard or made while the clock was ahead) is kept until the clock has
+    /// passed it by the retention window.
     Result<RetentionReport> apply_retention(std::int64_t now_unix,
                                             const RetentionOptions& options = {});
 
-    /// Deletes every row ("forget me" while keeping the store usable), then vacuums.
+    /// The clock anchor (Unix seconds; see `apply_retention`), or empty when the store has none
+    /// yet. Reading only.
+    Result<std::optional<std::int64_t>> clock_anchor() const;
+
+    /// Deletes every row ("forget me" while keeping the store usable), then vacuums. Only the
+    /// clock anchor stays (a time the store trusted, nothing about the user; see
+    /// `apply_retention`), so a clock that jumps after the erase still deletes nothing.
     Result<void> erase_all();
 
     /// Changes the key or passphrase. Atomic: after a crash at any point, exactly one of the old

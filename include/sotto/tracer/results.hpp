@@ -75,6 +75,11 @@ struct TracerStatus {
     std::uint64_t files_skipped = 0;   ///< already processed
     std::uint64_t checks = 0;          ///< completed `check` calls
     bool round_open = false;           ///< files imported since the last check
+    // Retention.
+    /// The last retention attempt was refused because the clock is far past the last time the
+    /// store trusted (kClockSuspect): nothing is deleted until the clock is corrected or
+    /// confirmed (`TracerOptions::clock_confirmed`). Cleared by the next successful run.
+    bool clock_suspect = false;
 };
 
 }  // namespace sotto
