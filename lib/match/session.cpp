@@ -17,7 +17,76 @@ Unexpected<Error> out_of_memory() {
     return make_error(ErrorCode::kOutOfMemory, "session: out of memory");
 }
 
+using TekId = std::array<std::uint8_t, core::kTekBytes>;
+
+TekId tek_id(const core::DiagnosisKey& k) {
+    TekId id{};
+    const auto bytes = k.exposure_key.tek.expose_secret();  // a published key: used as an id only
+    std::copy(bytes.begin(), bytes.end(), id.begin());
+    return id;
+}
+
+// Totals of a record recomputed from its scans (after a split, the sighting totals would still
+// count the other part's packets).
+void totals_from_scans(RpiMatch& r) {
+    r.sightings = 0;
+    r.rssi_max = -127;
+    for (const core::ScanRecord& s : r.scans) {
+        r.sightings = r.sightings > UINT32_MAX - s.packets ? UINT32_MAX : r.sightings + s.packets;
+        r.rssi_max = std::max(r.rssi_max, s.rssi_max);
+    }
+}
+
+// The publication rule on one valid record: what was heard after `published` is suspect. Appends
+// the record to `out`, split in two when its scans straddle the publication.
+void apply_publication_rule(RpiMatch&& m, std::int64_t published, std::vector<RpiMatch>& out) {
+    m.published_at = published;
+    auto suspect = [](RpiMatch& r) {
+        r.status = core::MatchStatus::kSuspect;
+        r.reason = kHeardAfterPublication;
+    };
+    if (m.status != core::MatchStatus::kValid) {
+        out.push_back(std::move(m));
+        return;
+    }
+    if (m.first_seen > published || (!m.scans.empty() && m.scans.front().time > published)) {
+        suspect(m);
+        out.push_back(std::move(m));
+        return;
+    }
+    // Scans are time-ordered: the first one heard after publication splits the record.
+    const auto after = std::find_if(m.scans.begin(), m.scans.end(),
+                                    [&](const core::ScanRecord& s) { return s.time > published; });
+    if (after == m.scans.end()) {
+        out.push_back(std::move(m));
+        return;
+    }
+    RpiMatch late;
+    late.file_index = m.file_index;
+    late.diagnosis_key = m.diagnosis_key.clone();
+    late.rpi = m.rpi;
+    late.interval = m.interval;
+    late.first_seen = after->time;
+    late.last_seen = std::max(m.last_seen, m.scans.back().time);
+    late.metadata = m.metadata;
+    late.metadata_disputed = m.metadata_disputed;
+    late.published_at = published;
+    late.scans.assign(after, m.scans.end());
+    suspect(late);
+    totals_from_scans(late);
+    m.scans.erase(after, m.scans.end());
+    totals_from_scans(m);
+    m.last_seen = m.scans.empty() ? m.first_seen : std::max(m.first_seen, m.scans.back().time);
+    out.push_back(std::move(m));
+    out.push_back(std::move(late));
+}
+
 }  // namespace
+
+std::optional<std::int64_t> publication_time(const FilePublication& publication) noexcept {
+    if (publication.end_timestamp) return publication.end_timestamp;
+    return publication.obtained_at;
+}
 
 MatchSession::MatchSession(MatchEngine& engine, const SessionOptions& options)
     : engine_(engine), options_(options) {
@@ -34,6 +103,7 @@ Result<void> MatchSession::begin_file(std::uint32_t file_index) {
     batch_.clear();
     file_keys_.clear();
     hits_.clear();
+    file_publications_.clear();
     return ok();
 }
 
@@ -46,7 +116,11 @@ Result<void> MatchSession::add_key(core::DiagnosisKey&& key) {
             return ok();
         }
         // No embargo: a key still in use may be matched. What it protected against (RPIs forged
-        // from a published key) is the publication rule in end_file.
+        // from a published key) is the publication rule in take_matches.
+        const std::uint64_t end = std::uint64_t{key.exposure_key.rolling_start} +
+                                  std::uint64_t{key.exposure_key.rolling_period};
+        file_publications_.push_back({tek_id(key), static_cast<core::IntervalNumber>(
+                                                       std::min<std::uint64_t>(end, UINT32_MAX))});
         batch_.push_back(std::move(key));
     } catch (const std::bad_alloc&) {
         return out_of_memory();
@@ -77,20 +151,15 @@ Result<void> MatchSession::flush() {
     return ok();
 }
 
-void MatchSession::finish_file(const FilePublication& publication) {
+void MatchSession::finish_file(std::optional<std::int64_t> published) {
     const auto& sightings = engine_.index().sightings();
-    // 1. Heard after the key was certainly public: anyone could have computed the RPI by then.
-    std::optional<std::int64_t> published = publication.end_timestamp;
-    if (publication.obtained_at && (!published || *publication.obtained_at < *published))
-        published = publication.obtained_at;
+    // 1. Remember when the file's keys became public, for those an RPI could still be forged from.
     if (published) {
-        for (core::MatchedSighting& m : hits_) {
-            if (m.status != core::MatchStatus::kValid) continue;
-            if (sightings[m.sighting_index].first_seen > *published) {
-                m.status = core::MatchStatus::kSuspect;
-                m.reason = kHeardAfterPublication;
-            }
-        }
+        const std::uint32_t tolerance = std::max(engine_.options().match.tolerance_intervals,
+                                                 core::kPublicationMemoryIntervals);
+        for (const PendingKey& k : file_publications_)
+            if (core::forgeable_after_publication(k.window_end, tolerance, *published))
+                remember({k.tek, k.window_end, *published});
     }
     // 2. One record per run of hits of one key, RPI interval, outcome and metadata. The engine
     //    delivers them grouped by key, then RPI interval, each group ordered by time.
@@ -115,6 +184,7 @@ void MatchSession::finish_file(const FilePublication& publication) {
             r.status = m.status;
             r.reason = m.reason;
             r.metadata_disputed = m.metadata_disputed;
+            r.published_at = published;
             matches_.push_back(std::move(r));
             open = &matches_.back();
             open_key = m.key_index;
@@ -139,35 +209,76 @@ Result<void> MatchSession::end_file(bool keep, const FilePublication& publicatio
         if (keep) {
             counters_.keys += file_counters_.keys;
             counters_.keys_revoked += file_counters_.keys_revoked;
-            finish_file(publication);
+            finish_file(publication_time(publication));
         }
     } catch (const std::bad_alloc&) {
         return out_of_memory();
     }
     hits_.clear();
     file_keys_.clear();
+    file_publications_.clear();
     return ok();
 }
 
-std::vector<RpiMatch> MatchSession::take_matches() {
-    // The same key published twice (in two files, or twice in one) must not count twice: keep the
-    // first record of each (TEK, RPI interval, time, outcome).
-    using Id = std::tuple<std::array<std::uint8_t, core::kTekBytes>, core::IntervalNumber,
-                          std::int64_t, int, core::MetadataBytes>;
-    std::set<Id> seen;
-    std::vector<RpiMatch> out;
-    out.reserve(matches_.size());
-    for (auto& m : matches_) {
-        std::array<std::uint8_t, core::kTekBytes> tek{};
-        const auto bytes = m.diagnosis_key.exposure_key.tek
-                               .expose_secret();  // a published key: used as an id only
-        std::copy(bytes.begin(), bytes.end(), tek.begin());
-        if (seen.emplace(tek, m.interval, m.first_seen, static_cast<int>(m.status), m.metadata)
-                .second)
-            out.push_back(std::move(m));
+void MatchSession::remember(const core::KeyPublication& p) {
+    auto [it, added] = earliest_.try_emplace(p.tek, Known{p.window_end, p.published_at});
+    if (!added && p.published_at < it->second.published_at)
+        it->second = Known{p.window_end, p.published_at};
+}
+
+Result<void> MatchSession::add_known_publications(std::span<const core::KeyPublication> known) {
+    try {
+        for (const core::KeyPublication& p : known) remember(p);
+    } catch (const std::bad_alloc&) {
+        return out_of_memory();
     }
-    matches_.clear();
-    return out;
+    return ok();
+}
+
+Result<std::vector<core::KeyPublication>> MatchSession::publications() const {
+    try {
+        std::vector<core::KeyPublication> out;
+        out.reserve(earliest_.size());
+        for (const auto& [tek, k] : earliest_) out.push_back({tek, k.window_end, k.published_at});
+        return out;
+    } catch (const std::bad_alloc&) {
+        return out_of_memory();
+    }
+}
+
+Result<std::vector<RpiMatch>> MatchSession::take_matches() {
+    try {
+        // 1. The publication rule, with the earliest publication known for each key.
+        std::vector<RpiMatch> ruled;
+        ruled.reserve(matches_.size());
+        for (auto& m : matches_) {
+            std::optional<std::int64_t> published = m.published_at;
+            if (auto it = earliest_.find(tek_id(m.diagnosis_key)); it != earliest_.end())
+                if (!published || it->second.published_at < *published)
+                    published = it->second.published_at;
+            if (published) {
+                apply_publication_rule(std::move(m), *published, ruled);
+            } else {
+                ruled.push_back(std::move(m));
+            }
+        }
+        matches_.clear();
+        // 2. The same key published twice (in two files, or twice in one) must not count twice:
+        //    keep the first record of each (TEK, RPI interval, time, outcome).
+        using Id = std::tuple<TekId, core::IntervalNumber, std::int64_t, int, core::MetadataBytes>;
+        std::set<Id> seen;
+        std::vector<RpiMatch> out;
+        out.reserve(ruled.size());
+        for (auto& m : ruled)
+            if (seen.emplace(tek_id(m.diagnosis_key), m.interval, m.first_seen,
+                             static_cast<int>(m.status), m.metadata)
+                    .second)
+                out.push_back(std::move(m));
+        return out;
+    } catch (const std::bad_alloc&) {
+        matches_.clear();
+        return out_of_memory();
+    }
 }
 
 }  // namespace sotto::match

@@ -165,7 +165,7 @@ TEST_CASE(
     auto s = EncounterStore::open(p, raw_credential(1), no_create());
     REQUIRE(s.has_value());
     auto& db = store::detail::StoreAccess::database(*s);
-    CHECK(db.query_int("PRAGMA user_version").value_or(-1) == 3);
+    CHECK(db.query_int("PRAGMA user_version").value_or(-1) == store::kSchemaVersion);
     CHECK(has_table(db, "store_meta"));
     auto sightings = s->sightings_in_range(0, 1ull << 32);
     REQUIRE(sightings.has_value());
