@@ -29,10 +29,10 @@ Result<void> EncounterStore::remember_key_publications(
             "INSERT OR IGNORE INTO key_publications (tek, window_end, published_at) "
             "VALUES (?1, ?2, ?3)");
         if (!insert) return insert.error();
-        auto earlier = Statement::prepare(
-            im.db,
-            "UPDATE key_publications SET window_end = ?2, published_at = ?3 "
-            "WHERE tek = ?1 AND published_at > ?3");
+        auto earlier =
+            Statement::prepare(im.db,
+                               "UPDATE key_publications SET window_end = ?2, published_at = ?3 "
+                               "WHERE tek = ?1 AND published_at > ?3");
         if (!earlier) return earlier.error();
         for (const auto& p : publications) {
             for (Statement* st : {&*insert, &*earlier}) {

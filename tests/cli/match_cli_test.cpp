@@ -82,6 +82,9 @@ TEST_CASE("sotto match finds the real matches and prints the JSON report", "[cli
         CHECK(m["tek"].get<std::string>().size() == 32);
         CHECK(m["rpi"].get<std::string>().size() == 32);
         CHECK(m["first_seen"].get<std::int64_t>() <= m["last_seen"].get<std::int64_t>());
+        // The publication time the rule used (the export's end timestamp): valid, so not before.
+        REQUIRE(m["published_at"].is_number_integer());
+        CHECK(m["first_seen"].get<std::int64_t>() <= m["published_at"].get<std::int64_t>());
     }
     CHECK(j["exposure_windows"].size() == 3);
     CHECK(j["daily_summaries"].size() == 3);

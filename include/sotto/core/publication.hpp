@@ -46,7 +46,8 @@ struct KeyPublication {
 constexpr bool forgeable_after_publication(IntervalNumber window_end,
                                            std::uint32_t tolerance_intervals,
                                            std::int64_t published_at) noexcept {
-    return (static_cast<std::int64_t>(window_end) + static_cast<std::int64_t>(tolerance_intervals)) *
+    return (static_cast<std::int64_t>(window_end) +
+            static_cast<std::int64_t>(tolerance_intervals)) *
                kIntervalSeconds >
            published_at;
 }

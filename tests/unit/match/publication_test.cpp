@@ -235,10 +235,10 @@ TEST_CASE("The signed end timestamp decides the publication, not a clock that is
     // A genuine sighting at 23:55 (before the file's end timestamp at 00:10) and a forged one at
     // 00:40, checked with the device clock a day behind (it "obtained" the file a day early).
     const std::int64_t genuine_at = interval_start_seconds(kLastJ) + 300;
-    auto engine = match::MatchEngine::create(
-        {make_sighting(packet(key, kLastJ, genuine_at, -60)),
-         make_sighting(packet(key, kLastJ - 1, kForgedAt, -40))},
-        {});
+    auto engine =
+        match::MatchEngine::create({make_sighting(packet(key, kLastJ, genuine_at, -60)),
+                                    make_sighting(packet(key, kLastJ - 1, kForgedAt, -40))},
+                                   {});
     REQUIRE(engine);
     match::MatchSession session(*engine);
     REQUIRE(session.begin_file(0));
