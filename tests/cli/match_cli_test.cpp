@@ -301,6 +301,9 @@ TEST_CASE("sotto match records results once per verified file and never for --no
     const auto records = stats()["exposure_records"].get<int>();
     CHECK(records > 0);
     CHECK(stats()["processed_files"] == 1);
+    // No key of the real daily file could still be forged at its end timestamp (its newest key
+    // window ended 3 h 10 min before): the publication memory stays empty.
+    CHECK(stats()["key_publications"] == 0);
     // The same file again: the same report, and no second set of records.
     auto second = fx.run(verified);
     REQUIRE(second.exit_code == 0);

@@ -32,8 +32,7 @@ TEST_CASE("Key publications keep the earliest time of each key across calls and 
         auto s = open_store(p);
         const core::KeyPublication first[] = {publication(1, 1000, 200), publication(2, 1000, 300)};
         REQUIRE(s.remember_key_publications(first));
-        const core::KeyPublication again[] = {publication(1, 1001, 100),
-                                              publication(2, 1002, 400)};
+        const core::KeyPublication again[] = {publication(1, 1001, 100), publication(2, 1002, 400)};
         REQUIRE(s.remember_key_publications(again));
         // Negative neighbour: a negative time refuses the whole batch.
         const core::KeyPublication bad[] = {publication(3, 1000, 50), publication(1, 1000, -1)};

@@ -100,8 +100,8 @@ const match::RpiMatch* match_of(const CheckReport& r, IntervalNumber j, MatchSta
 }
 
 std::size_t records_of(const CheckReport& r, IntervalNumber j) {
-    return static_cast<std::size_t>(std::count_if(
-        r.matches.begin(), r.matches.end(), [&](const auto& m) { return m.interval == j; }));
+    return static_cast<std::size_t>(std::count_if(r.matches.begin(), r.matches.end(),
+                                                  [&](const auto& m) { return m.interval == j; }));
 }
 
 const IntervalNumber kGenuineJ = kDay + 60;  // 10:00
