@@ -89,7 +89,10 @@ std::optional<std::int64_t> publication_time(const FilePublication& publication)
 }
 
 MatchSession::MatchSession(MatchEngine& engine, const SessionOptions& options)
-    : engine_(engine), options_(options) {
+    : engine_(engine),
+      options_(options),
+      memory_tolerance_(
+          std::max(engine.options().match.tolerance_intervals, core::kPublicationMemoryIntervals)) {
     if (options_.batch_keys == 0) options_.batch_keys = 1;
 }
 
@@ -104,6 +107,7 @@ Result<void> MatchSession::begin_file(std::uint32_t file_index) {
     file_keys_.clear();
     hits_.clear();
     file_publications_.clear();
+    max_start_ = 0;
     return ok();
 }
 
@@ -117,16 +121,38 @@ Result<void> MatchSession::add_key(core::DiagnosisKey&& key) {
         }
         // No embargo: a key still in use may be matched. What it protected against (RPIs forged
         // from a published key) is the publication rule in take_matches.
-        const std::uint64_t end = std::uint64_t{key.exposure_key.rolling_start} +
-                                  std::uint64_t{key.exposure_key.rolling_period};
-        file_publications_.push_back({tek_id(key), static_cast<core::IntervalNumber>(
-                                                       std::min<std::uint64_t>(end, UINT32_MAX))});
+        note_publication_candidate(key);
         batch_.push_back(std::move(key));
     } catch (const std::bad_alloc&) {
         return out_of_memory();
     }
     if (batch_.size() >= options_.batch_keys) return flush();
     return ok();
+}
+
+// A key may be remembered at end_file only if it is still forgeable at the file's publication,
+// which is not known yet. But a file is published after each of its keys was generated, so the
+// publication is not earlier than the largest rolling start of the file: a key whose window end +
+// tolerance does not reach past that cannot be forgeable, and is not kept. So only the file's
+// recent keys are held (about 1 in 12 of a real daily file), not all of them.
+void MatchSession::note_publication_candidate(const core::DiagnosisKey& key) {
+    const auto& k = key.exposure_key;
+    max_start_ = std::max(max_start_, k.rolling_start);
+    const std::int64_t end = std::int64_t{k.rolling_start} + std::int64_t{k.rolling_period};
+    auto reaches = [&](std::int64_t window_end) {
+        return window_end + std::int64_t{memory_tolerance_} > std::int64_t{max_start_};
+    };
+    if (!reaches(end)) return;
+    if (file_publications_.size() == file_publications_.capacity() &&
+        file_publications_.size() >= 1024) {
+        std::erase_if(file_publications_,
+                      [&](const PendingKey& p) { return !reaches(std::int64_t{p.window_end}); });
+        // Grow when little was freed, so the pruning stays amortized O(1) per key.
+        if (file_publications_.size() > file_publications_.capacity() / 2)
+            file_publications_.reserve(2 * file_publications_.capacity());
+    }
+    file_publications_.push_back(
+        {tek_id(key), static_cast<core::IntervalNumber>(std::min<std::int64_t>(end, UINT32_MAX))});
 }
 
 Result<void> MatchSession::flush() {
@@ -151,14 +177,14 @@ Result<void> MatchSession::flush() {
     return ok();
 }
 
-void MatchSession::finish_file(std::optional<std::int64_t> published) {
+void MatchSession::finish_file(std::optional<std::int64_t> published, bool signed_time) {
     const auto& sightings = engine_.index().sightings();
     // 1. Remember when the file's keys became public, for those an RPI could still be forged from.
-    if (published) {
-        const std::uint32_t tolerance = std::max(engine_.options().match.tolerance_intervals,
-                                                 core::kPublicationMemoryIntervals);
+    //    Only a signed end timestamp is remembered: a time from the device clock (a file without
+    //    one) may be wrong, and remembered it would outlive the clock error.
+    if (published && signed_time) {
         for (const PendingKey& k : file_publications_)
-            if (core::forgeable_after_publication(k.window_end, tolerance, *published))
+            if (core::forgeable_after_publication(k.window_end, memory_tolerance_, *published))
                 remember({k.tek, k.window_end, *published});
     }
     // 2. One record per run of hits of one key, RPI interval, outcome and metadata. The engine
@@ -209,7 +235,7 @@ Result<void> MatchSession::end_file(bool keep, const FilePublication& publicatio
         if (keep) {
             counters_.keys += file_counters_.keys;
             counters_.keys_revoked += file_counters_.keys_revoked;
-            finish_file(publication_time(publication));
+            finish_file(publication_time(publication), publication.end_timestamp.has_value());
         }
     } catch (const std::bad_alloc&) {
         return out_of_memory();

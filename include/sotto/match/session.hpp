@@ -85,11 +85,14 @@ public:
     Result<void> add_key(core::DiagnosisKey&& key);
     /// Ends the current file. With `keep == false` (the file was refused: bad signature,
     /// untrusted key, damaged), every match of its keys is dropped and its keys are not counted.
-    /// With `keep`, the file's matches are finished, and the publication of every key of the file
-    /// that is still forgeable at `publication_time(publication)` is remembered (the earliest
-    /// time per TEK, see `publications`). Disputed metadata never makes a sighting suspect (see
-    /// RpiMatch::metadata_disputed). kOutOfMemory if an allocation fails (the session is then
-    /// unusable).
+    /// With `keep`, the file's matches are finished, and when the file has an end timestamp the
+    /// publication of every key of it that is still forgeable then is remembered (the earliest
+    /// time per TEK, see `publications`; a time from the device clock only applies to this file's
+    /// own matches, it is never remembered). Keys whose window ends (plus the tolerance) before
+    /// the file's largest rolling start are not considered: a well-formed file is published after
+    /// its keys were generated, so they cannot be forgeable. Disputed metadata never makes a
+    /// sighting suspect (see RpiMatch::metadata_disputed). kOutOfMemory if an allocation fails (the
+    /// session is then unusable).
     Result<void> end_file(bool keep, const FilePublication& publication = {});
 
     /// Publications known from before the session (e.g. `EncounterStore::key_publications`, the
@@ -128,7 +131,8 @@ private:
     SessionCounters file_counters_;
     std::uint32_t file_index_ = 0;
     bool file_open_ = false;
-    void finish_file(std::optional<std::int64_t> published);
+    void finish_file(std::optional<std::int64_t> published, bool signed_time);
+    void note_publication_candidate(const core::DiagnosisKey& key);
 
     std::vector<core::DiagnosisKey> batch_;
     std::vector<core::DiagnosisKey> file_keys_;  ///< keys of the open file that matched
@@ -141,6 +145,8 @@ private:
         core::IntervalNumber window_end;
     };
     std::vector<PendingKey> file_publications_;
+    core::IntervalNumber max_start_ = 0;  ///< largest rolling start of the open file
+    std::uint32_t memory_tolerance_;      ///< max(engine tolerance, kPublicationMemoryIntervals)
     struct Known {
         core::IntervalNumber window_end = 0;
         std::int64_t published_at = 0;

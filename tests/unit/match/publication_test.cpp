@@ -157,6 +157,11 @@ TEST_CASE("A session remembers only keys still forgeable when published, and not
     REQUIRE(session.begin_file(2));  // no publication time at all: nothing to remember
     REQUIRE(session.add_key(make_key(4)));
     REQUIRE(session.end_file(true, {}));
+    // No end timestamp: the device clock's time judges this file's matches but is not remembered
+    // (a wrong clock must not outlive the check).
+    REQUIRE(session.begin_file(3));
+    REQUIRE(session.add_key(make_key(5)));
+    REQUIRE(session.end_file(true, {.end_timestamp = std::nullopt, .obtained_at = kP1}));
     auto p = session.publications();
     REQUIRE(p);
     REQUIRE(p->size() == 1);
@@ -167,6 +172,44 @@ TEST_CASE("A session remembers only keys still forgeable when published, and not
     // The boundary: forgeable while (window end + tolerance) is after the publication.
     CHECK(forgeable_after_publication(kNextDay, 12, interval_start_seconds(kNextDay + 12) - 1));
     CHECK_FALSE(forgeable_after_publication(kNextDay, 12, interval_start_seconds(kNextDay + 12)));
+}
+
+TEST_CASE("A large file keeps its recent keys as candidates wherever they come in it",
+          "[match][publication]") {
+    auto engine = match::MatchEngine::create({}, {});
+    REQUIRE(engine);
+    const std::size_t position = GENERATE(std::size_t{0}, std::size_t{1500}, std::size_t{2999});
+    CAPTURE(position);
+    match::MatchSession session(*engine, {.batch_keys = 256});
+    REQUIRE(session.begin_file(0));
+    const auto recent = make_key(1);
+    for (std::size_t i = 0; i < 3000; ++i) {
+        if (i == position) {
+            REQUIRE(session.add_key(recent.clone()));
+            continue;
+        }
+        // Old keys: windows that ended one to 13 days before the same-day key's day.
+        REQUIRE(session.add_key(
+            make_key(100 + i, kDay - 144 * static_cast<IntervalNumber>(1 + i % 13))));
+    }
+    REQUIRE(session.end_file(true, {.end_timestamp = kP1, .obtained_at = kP1}));
+    auto p = session.publications();
+    REQUIRE(p);
+    REQUIRE(p->size() == 1);
+    CHECK(std::equal(p->front().tek.begin(), p->front().tek.end(),
+                     recent.exposure_key.tek.expose_secret().begin()));
+    // Negative neighbour: published early enough (00:00 on the old keys' last day + 1 h), the
+    // newest old keys are forgeable too and are remembered as well.
+    match::MatchSession early(*engine, {.batch_keys = 256});
+    REQUIRE(early.begin_file(0));
+    for (std::size_t i = 0; i < 3000; ++i)
+        REQUIRE(
+            early.add_key(make_key(100 + i, kDay - 144 * static_cast<IntervalNumber>(1 + i % 13))));
+    REQUIRE(early.end_file(
+        true, {.end_timestamp = interval_start_seconds(kDay) + 3600, .obtained_at = std::nullopt}));
+    auto q = early.publications();
+    REQUIRE(q);
+    CHECK(q->size() == 231);  // the keys of day kDay - 144 (i % 13 == 0): 3000 / 13, rounded up
 }
 
 TEST_CASE("Packets relayed after publication into a genuine sighting do not count toward it",
