@@ -13,6 +13,9 @@ namespace {
 
 constexpr char kHeardAfterPublication[] = "heard after the key was published";
 
+// Candidates held before the first pruning (see note_publication_candidate).
+constexpr std::size_t kFirstPrune = 4096;
+
 Unexpected<Error> out_of_memory() {
     return make_error(ErrorCode::kOutOfMemory, "session: out of memory");
 }
@@ -58,6 +61,12 @@ void apply_publication_rule(RpiMatch&& m, std::int64_t published, std::vector<Rp
     const auto after = std::find_if(m.scans.begin(), m.scans.end(),
                                     [&](const core::ScanRecord& s) { return s.time > published; });
     if (after == m.scans.end()) {
+        // Packets after the last kept scan (a sighting keeps at most kMaxScansPerSighting scans)
+        // heard after publication: count only what the scans show.
+        if (m.last_seen > published && !m.scans.empty()) {
+            totals_from_scans(m);
+            m.last_seen = std::max(m.first_seen, m.scans.back().time);
+        }
         out.push_back(std::move(m));
         return;
     }
@@ -108,6 +117,7 @@ Result<void> MatchSession::begin_file(std::uint32_t file_index) {
     hits_.clear();
     file_publications_.clear();
     max_start_ = 0;
+    next_prune_ = kFirstPrune;
     return ok();
 }
 
@@ -143,13 +153,11 @@ void MatchSession::note_publication_candidate(const core::DiagnosisKey& key) {
         return window_end + std::int64_t{memory_tolerance_} > std::int64_t{max_start_};
     };
     if (!reaches(end)) return;
-    if (file_publications_.size() == file_publications_.capacity() &&
-        file_publications_.size() >= 1024) {
+    if (file_publications_.size() >= next_prune_) {
         std::erase_if(file_publications_,
                       [&](const PendingKey& p) { return !reaches(std::int64_t{p.window_end}); });
-        // Grow when little was freed, so the pruning stays amortized O(1) per key.
-        if (file_publications_.size() > file_publications_.capacity() / 2)
-            file_publications_.reserve(2 * file_publications_.capacity());
+        // The next pruning after as many keys again: amortized O(1) per key.
+        next_prune_ = std::max<std::size_t>(kFirstPrune, 2 * file_publications_.size());
     }
     file_publications_.push_back(
         {tek_id(key), static_cast<core::IntervalNumber>(std::min<std::int64_t>(end, UINT32_MAX))});

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <span>
@@ -144,7 +145,8 @@ private:
         std::array<std::uint8_t, core::kTekBytes> tek;
         core::IntervalNumber window_end;
     };
-    std::vector<PendingKey> file_publications_;
+    std::deque<PendingKey> file_publications_;  ///< a deque: grows without copying or slack
+    std::size_t next_prune_ = 0;
     core::IntervalNumber max_start_ = 0;  ///< largest rolling start of the open file
     std::uint32_t memory_tolerance_;      ///< max(engine tolerance, kPublicationMemoryIntervals)
     struct Known {

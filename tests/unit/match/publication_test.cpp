@@ -178,12 +178,13 @@ TEST_CASE("A large file keeps its recent keys as candidates wherever they come i
           "[match][publication]") {
     auto engine = match::MatchEngine::create({}, {});
     REQUIRE(engine);
-    const std::size_t position = GENERATE(std::size_t{0}, std::size_t{1500}, std::size_t{2999});
+    // 10,000 keys: candidates are pruned along the way (after 4,096, then as many again).
+    const std::size_t position = GENERATE(std::size_t{0}, std::size_t{5000}, std::size_t{9999});
     CAPTURE(position);
     match::MatchSession session(*engine, {.batch_keys = 256});
     REQUIRE(session.begin_file(0));
     const auto recent = make_key(1);
-    for (std::size_t i = 0; i < 3000; ++i) {
+    for (std::size_t i = 0; i < 10000; ++i) {
         if (i == position) {
             REQUIRE(session.add_key(recent.clone()));
             continue;
@@ -202,14 +203,14 @@ TEST_CASE("A large file keeps its recent keys as candidates wherever they come i
     // newest old keys are forgeable too and are remembered as well.
     match::MatchSession early(*engine, {.batch_keys = 256});
     REQUIRE(early.begin_file(0));
-    for (std::size_t i = 0; i < 3000; ++i)
+    for (std::size_t i = 0; i < 10000; ++i)
         REQUIRE(
             early.add_key(make_key(100 + i, kDay - 144 * static_cast<IntervalNumber>(1 + i % 13))));
     REQUIRE(early.end_file(
         true, {.end_timestamp = interval_start_seconds(kDay) + 3600, .obtained_at = std::nullopt}));
     auto q = early.publications();
     REQUIRE(q);
-    CHECK(q->size() == 231);  // the keys of day kDay - 144 (i % 13 == 0): 3000 / 13, rounded up
+    CHECK(q->size() == 770);  // the keys of day kDay - 144 (i % 13 == 0): 10000 / 13, rounded up
 }
 
 TEST_CASE("Packets relayed after publication into a genuine sighting do not count toward it",
