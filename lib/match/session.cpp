@@ -13,7 +13,7 @@ namespace {
 
 constexpr char kHeardAfterPublication[] = "heard after the key was published";
 
-// Candidates held before the first pruning (see note_publication_candidate).
+// Candidates held before the first pruning (see note_publication_candidates).
 constexpr std::size_t kFirstPrune = 4096;
 
 Unexpected<Error> out_of_memory() {
@@ -131,7 +131,6 @@ Result<void> MatchSession::add_key(core::DiagnosisKey&& key) {
         }
         // No embargo: a key still in use may be matched. What it protected against (RPIs forged
         // from a published key) is the publication rule in take_matches.
-        note_publication_candidate(key);
         batch_.push_back(std::move(key));
     } catch (const std::bad_alloc&) {
         return out_of_memory();
@@ -145,26 +144,33 @@ Result<void> MatchSession::add_key(core::DiagnosisKey&& key) {
 // publication is not earlier than the largest rolling start of the file: a key whose window end +
 // tolerance does not reach past that cannot be forgeable, and is not kept. So only the file's
 // recent keys are held (about 1 in 12 of a real daily file), not all of them.
-void MatchSession::note_publication_candidate(const core::DiagnosisKey& key) {
-    const auto& k = key.exposure_key;
-    max_start_ = std::max(max_start_, k.rolling_start);
-    const std::int64_t end = std::int64_t{k.rolling_start} + std::int64_t{k.rolling_period};
-    auto reaches = [&](std::int64_t window_end) {
-        return window_end + std::int64_t{memory_tolerance_} > std::int64_t{max_start_};
-    };
-    if (!reaches(end)) return;
+void MatchSession::note_publication_candidates() {
+    for (const core::DiagnosisKey& key : batch_)
+        max_start_ = std::max(max_start_, key.exposure_key.rolling_start);
+    const std::int64_t floor = std::int64_t{max_start_} - std::int64_t{memory_tolerance_};
+    auto reaches = [&](std::int64_t window_end) { return window_end > floor; };
     if (file_publications_.size() >= next_prune_) {
         std::erase_if(file_publications_,
                       [&](const PendingKey& p) { return !reaches(std::int64_t{p.window_end}); });
         // The next pruning after as many keys again: amortized O(1) per key.
         next_prune_ = std::max<std::size_t>(kFirstPrune, 2 * file_publications_.size());
     }
-    file_publications_.push_back(
-        {tek_id(key), static_cast<core::IntervalNumber>(std::min<std::int64_t>(end, UINT32_MAX))});
+    for (const core::DiagnosisKey& key : batch_) {
+        const auto& k = key.exposure_key;
+        const std::int64_t end = std::int64_t{k.rolling_start} + std::int64_t{k.rolling_period};
+        if (!reaches(end)) continue;
+        file_publications_.push_back({tek_id(key), static_cast<core::IntervalNumber>(
+                                                       std::min<std::int64_t>(end, UINT32_MAX))});
+    }
 }
 
 Result<void> MatchSession::flush() {
     if (batch_.empty()) return ok();
+    try {
+        note_publication_candidates();
+    } catch (const std::bad_alloc&) {
+        return out_of_memory();
+    }
     auto hits = engine_.match_keys(batch_, 0);
     if (!hits) return hits.error();
     try {

@@ -133,7 +133,7 @@ private:
     std::uint32_t file_index_ = 0;
     bool file_open_ = false;
     void finish_file(std::optional<std::int64_t> published, bool signed_time);
-    void note_publication_candidate(const core::DiagnosisKey& key);
+    void note_publication_candidates();
 
     std::vector<core::DiagnosisKey> batch_;
     std::vector<core::DiagnosisKey> file_keys_;  ///< keys of the open file that matched
