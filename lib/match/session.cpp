@@ -199,7 +199,7 @@ void MatchSession::finish_file(std::optional<std::int64_t> published, bool signe
     if (published && signed_time) {
         for (const PendingKey& k : file_publications_)
             if (core::forgeable_after_publication(k.window_end, memory_tolerance_, *published))
-                remember({k.tek, k.window_end, *published});
+                remember({k.tek, k.window_end, *published}, false);
     }
     // 2. One record per run of hits of one key, RPI interval, outcome and metadata. The engine
     //    delivers them grouped by key, then RPI interval, each group ordered by time.
@@ -260,26 +260,27 @@ Result<void> MatchSession::end_file(bool keep, const FilePublication& publicatio
     return ok();
 }
 
-void MatchSession::remember(const core::KeyPublication& p) {
-    auto [it, added] = earliest_.try_emplace(p.tek, Known{p.window_end, p.published_at});
+void MatchSession::remember(const core::KeyPublication& p, bool given) {
+    auto [it, added] = earliest_.try_emplace(p.tek, Known{p.window_end, p.published_at, given});
     if (!added && p.published_at < it->second.published_at)
-        it->second = Known{p.window_end, p.published_at};
+        it->second = Known{p.window_end, p.published_at, given};
 }
 
 Result<void> MatchSession::add_known_publications(std::span<const core::KeyPublication> known) {
     try {
-        for (const core::KeyPublication& p : known) remember(p);
+        for (const core::KeyPublication& p : known) remember(p, true);
     } catch (const std::bad_alloc&) {
         return out_of_memory();
     }
     return ok();
 }
 
-Result<std::vector<core::KeyPublication>> MatchSession::publications() const {
+Result<std::vector<core::KeyPublication>> MatchSession::publications(bool include_given) const {
     try {
         std::vector<core::KeyPublication> out;
         out.reserve(earliest_.size());
-        for (const auto& [tek, k] : earliest_) out.push_back({tek, k.window_end, k.published_at});
+        for (const auto& [tek, k] : earliest_)
+            if (include_given || !k.given) out.push_back({tek, k.window_end, k.published_at});
         return out;
     } catch (const std::bad_alloc&) {
         return out_of_memory();

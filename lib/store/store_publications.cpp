@@ -42,6 +42,7 @@ Result<void> EncounterStore::remember_key_publications(
                 if (b) b = st->bind(3, p.published_at);
                 if (!b) return b.error();
                 if (auto r = st->run(); !r) return r.error();
+                if (st == &*insert && im.db.changes() > 0) break;  // a new row: nothing to lower
             }
         }
         return tx->commit();

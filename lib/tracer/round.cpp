@@ -194,7 +194,7 @@ Result<CheckReport> Tracer::Impl::check() {
             if (auto w = store.add_exposure_records(records); !w) return w.error();
         // The first publication of the round's keys, for the checks to come (before the files are
         // marked: a file marked as processed is skipped later, and its keys with it).
-        auto published = r->session->publications();
+        auto published = r->session->publications(/*include_given=*/false);
         if (!published) return published.error();
         if (auto w = store.remember_key_publications(*published); !w) return w.error();
         for (const auto& f : result.files) {

@@ -104,8 +104,10 @@ public:
     /// The earliest publication of every key that was still forgeable when published
     /// (`core::forgeable_after_publication` with the larger of the engine's tolerance and
     /// core::kPublicationMemoryIntervals): those given to `add_known_publications` and those of
-    /// kept files. Ordered by TEK. kOutOfMemory if an allocation fails.
-    Result<std::vector<core::KeyPublication>> publications() const;
+    /// kept files. Ordered by TEK. With `include_given == false`, only those whose time came from
+    /// a file of this session (new keys, or earlier than the time given): what a caller that
+    /// seeded the session from storage needs to write back. kOutOfMemory if an allocation fails.
+    Result<std::vector<core::KeyPublication>> publications(bool include_given = true) const;
 
     const SessionCounters& counters() const noexcept { return counters_; }
 
@@ -152,9 +154,10 @@ private:
     struct Known {
         core::IntervalNumber window_end = 0;
         std::int64_t published_at = 0;
+        bool given = false;  ///< the time came from add_known_publications
     };
     std::map<std::array<std::uint8_t, core::kTekBytes>, Known> earliest_;
-    void remember(const core::KeyPublication& p);
+    void remember(const core::KeyPublication& p, bool given);
 };
 
 }  // namespace sotto::match

@@ -130,6 +130,19 @@ TEST_CASE("Publications given to a session from earlier checks decide too",
         REQUIRE(p);
         REQUIRE(p->size() == 1);
         CHECK(p->front() == id(key));
+        // Nothing new to write back: the given time still stands.
+        CHECK(session.publications(false)->empty());
+    }
+    {  // A file earlier than the given time: its time replaces it and is to be written back.
+        match::MatchSession session(*engine);
+        KeyPublication late = id(key);
+        late.published_at = kP2;
+        REQUIRE(session.add_known_publications(std::span(&late, 1)));
+        add_file(session, 0, key, kP1);
+        auto p = session.publications(false);
+        REQUIRE(p);
+        REQUIRE(p->size() == 1);
+        CHECK(p->front() == id(key));
     }
     {  // Negative neighbour: a publication of another key changes nothing.
         match::MatchSession session(*engine);
