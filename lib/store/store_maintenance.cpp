@@ -115,9 +115,10 @@ Result<void> EncounterStore::erase_all() {
             // secure_delete is on: freed cells and pages are overwritten, not just unlinked.
             if (auto r = im.db.exec("DELETE FROM sightings; DELETE FROM own_keys; "
                                     "DELETE FROM exposure_records; DELETE FROM processed_files; "
-                                    "DELETE FROM store_meta; DELETE FROM key_publications;");
+                                    "DELETE FROM store_meta;");
                 !r)
                 return r.error();
+            if (auto r = im.db.exec("DELETE FROM key_publications;"); !r) return r.error();
             if (auto r = tx->commit(); !r) return r.error();
         }
         return im.compact();
@@ -180,10 +181,10 @@ Result<void> EncounterStore::Impl::verify_store(Impl& im) {
         if (!bad_keys) return fail(bad_keys.error());
         if (*bad_keys != 0) return corrupt("store: malformed own-key row");
         auto bad_publications = im.db.query_int(
-            "SELECT count(*) FROM key_publications WHERE typeof(tek) != 'blob' OR length(tek) != "
-            "16 "
-            "OR typeof(window_end) != 'integer' OR window_end NOT BETWEEN 0 AND 4294967295 "
-            "OR typeof(published_at) != 'integer' OR published_at < 0");
+            "SELECT count(*) FROM key_publications WHERE typeof(tek) != 'blob' "
+            "OR length(tek) != 16 OR typeof(window_end) != 'integer' "
+            "OR window_end NOT BETWEEN 0 AND 4294967295 OR typeof(published_at) != 'integer' "
+            "OR published_at < 0");
         if (!bad_publications) return fail(bad_publications.error());
         if (*bad_publications != 0) return corrupt("store: malformed key-publication row");
         return ok();
