@@ -191,17 +191,20 @@ Result<void> MatchSession::flush() {
     return ok();
 }
 
-void MatchSession::finish_file(std::optional<std::int64_t> published, bool signed_time) {
+void MatchSession::remember_file(const FilePublication& publication) {
+    // When the file's keys became public, for those an RPI could still be forged from. Only a
+    // signed end timestamp is remembered: a time from the device clock (a file without one) may be
+    // wrong, and remembered it would outlive the clock error.
+    if (!publication.end_timestamp) return;
+    const std::int64_t published = *publication.end_timestamp;
+    for (const PendingKey& k : file_publications_)
+        if (core::forgeable_after_publication(k.window_end, memory_tolerance_, published))
+            remember({k.tek, k.window_end, published}, false);
+}
+
+void MatchSession::finish_file(std::optional<std::int64_t> published) {
     const auto& sightings = engine_.index().sightings();
-    // 1. Remember when the file's keys became public, for those an RPI could still be forged from.
-    //    Only a signed end timestamp is remembered: a time from the device clock (a file without
-    //    one) may be wrong, and remembered it would outlive the clock error.
-    if (published && signed_time) {
-        for (const PendingKey& k : file_publications_)
-            if (core::forgeable_after_publication(k.window_end, memory_tolerance_, *published))
-                remember({k.tek, k.window_end, *published}, false);
-    }
-    // 2. One record per run of hits of one key, RPI interval, outcome and metadata. The engine
+    // One record per run of hits of one key, RPI interval, outcome and metadata. The engine
     //    delivers them grouped by key, then RPI interval, each group ordered by time.
     const std::size_t first_new = matches_.size();
     RpiMatch* open = nullptr;
@@ -249,8 +252,24 @@ Result<void> MatchSession::end_file(bool keep, const FilePublication& publicatio
         if (keep) {
             counters_.keys += file_counters_.keys;
             counters_.keys_revoked += file_counters_.keys_revoked;
-            finish_file(publication_time(publication), publication.end_timestamp.has_value());
+            remember_file(publication);
+            finish_file(publication_time(publication));
         }
+    } catch (const std::bad_alloc&) {
+        return out_of_memory();
+    }
+    hits_.clear();
+    file_keys_.clear();
+    file_publications_.clear();
+    return ok();
+}
+
+Result<void> MatchSession::end_file_publication_only(const FilePublication& publication) {
+    if (!file_open_) return make_error(ErrorCode::kFailedPrecondition, "session: no file to end");
+    file_open_ = false;
+    if (auto r = flush(); !r) return r;
+    try {
+        remember_file(publication);
     } catch (const std::bad_alloc&) {
         return out_of_memory();
     }

@@ -143,7 +143,12 @@ Result<KeyFileOutcome> Tracer::Impl::import(std::string source, const ImportOpti
     if (out.read && out.info.end_timestamp && *out.info.end_timestamp > 0 &&
         *out.info.end_timestamp <= static_cast<std::uint64_t>(INT64_MAX))
         published.end_timestamp = static_cast<std::int64_t>(*out.info.end_timestamp);
-    if (auto r = session.end_file(out.matched, published); !r) return r.error();
+    // A verified file skipped as already processed still tells when its keys were published (a
+    // store of schema 3 processed files without remembering that).
+    auto ended = out.already_processed && out.verified
+                     ? session.end_file_publication_only(published)
+                     : session.end_file(out.matched, published);
+    if (!ended) return ended.error();
     round->files.push_back(out);
     return out;
 }

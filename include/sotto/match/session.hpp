@@ -96,6 +96,14 @@ public:
     /// session is then unusable).
     Result<void> end_file(bool keep, const FilePublication& publication = {});
 
+    /// Ends the current file like `end_file(false, ...)` (its matches are dropped, its keys not
+    /// counted) but remembers its publications as `end_file(true, publication)` would. For a file
+    /// that can be trusted but whose matches were recorded by an earlier check (the Tracer's
+    /// "already processed" files): its keys keep their first publication even when it was never
+    /// stored (a file processed by a store of schema 3). kFailedPrecondition without an open file;
+    /// kOutOfMemory if an allocation fails.
+    Result<void> end_file_publication_only(const FilePublication& publication);
+
     /// Publications known from before the session (e.g. `EncounterStore::key_publications`, the
     /// files of earlier checks). For a TEK already known the earlier time wins. Call any time
     /// before `take_matches`. kOutOfMemory if an allocation fails.
@@ -134,7 +142,8 @@ private:
     SessionCounters file_counters_;
     std::uint32_t file_index_ = 0;
     bool file_open_ = false;
-    void finish_file(std::optional<std::int64_t> published, bool signed_time);
+    void remember_file(const FilePublication& publication);
+    void finish_file(std::optional<std::int64_t> published);
     void note_publication_candidates();
 
     std::vector<core::DiagnosisKey> batch_;

@@ -12,6 +12,8 @@
 #include <sotto/tracer.hpp>
 
 #include "integration/keyfile/keyfile_test_support.hpp"
+#include "store/database.hpp"
+#include "store/store_access.hpp"
 #include "support.hpp"
 
 using namespace sotto;
@@ -131,6 +133,38 @@ TEST_CASE("A key republished in a later file keeps its first publication across 
         CHECK(forged->published_at == kP1);
     } else {
         // Negative neighbour: a device that never saw the hourly file only knows P2.
+        CHECK(match_of(r, kLastJ, MatchStatus::kValid) != nullptr);
+    }
+}
+
+TEST_CASE("A file skipped as already processed still tells when its keys were published",
+          "[match][publication]") {
+    // As after an upgrade from schema 3: the hourly file was processed, but no publication of its
+    // keys was stored. The server still lists it, so it is offered again beside the daily file.
+    const bool hourly_offered_again = GENERATE(true, false);
+    CAPTURE(hourly_offered_again);
+    Scene s;
+    const fs::path hourly = s.file(kP1);
+    REQUIRE(s.check({hourly}, kP1 + 5 * 60).recorded);
+    s.tracer.reset();
+    {
+        store::StoreKey k;
+        k.expose_secret_mut()[0] = 7;
+        auto st =
+            store::EncounterStore::open(s.dir / "enc.db", store::Credential::raw_key(std::move(k)));
+        REQUIRE(st);
+        REQUIRE(st->key_publications()->size() == 1);
+        REQUIRE(store::detail::StoreAccess::database(*st).exec("DELETE FROM key_publications"));
+    }
+    s.hear(kP1 + 30 * 60, -40, s.beacon(kLastJ));
+    auto files = hourly_offered_again ? std::vector{hourly, s.file(kP2)} : std::vector{s.file(kP2)};
+    auto r = s.check(files, kP2 + 5 * 60);
+    REQUIRE(records_of(r, kLastJ) == 1);
+    if (hourly_offered_again) {
+        CHECK(r.files[0].already_processed);
+        CHECK(match_of(r, kLastJ, MatchStatus::kSuspect) != nullptr);
+    } else {
+        // Negative neighbour: without the hourly file nothing tells of its publication.
         CHECK(match_of(r, kLastJ, MatchStatus::kValid) != nullptr);
     }
 }

@@ -154,6 +154,33 @@ TEST_CASE("Publications given to a session from earlier checks decide too",
     }
 }
 
+TEST_CASE("A file ended for its publication only is remembered and matches nothing",
+          "[match][publication]") {
+    const auto key = make_key(1);
+    auto engine = match::MatchEngine::create(genuine_and_forged(key), {});
+    REQUIRE(engine);
+    const bool publication_only = GENERATE(true, false);
+    CAPTURE(publication_only);
+    match::MatchSession session(*engine);
+    REQUIRE(session.begin_file(0));
+    REQUIRE(session.add_key(key.clone()));
+    const match::FilePublication hourly{.end_timestamp = kP1, .obtained_at = kP1};
+    const auto ended = publication_only ? session.end_file_publication_only(hourly)
+                                        : session.end_file(false, hourly);
+    REQUIRE(ended);
+    CHECK(session.counters().keys == 0);
+    CHECK(session.publications()->size() == (publication_only ? 1u : 0u));
+    add_file(session, 1, key, kP2);
+    const auto m = take(session);
+    REQUIRE(m.size() == 2);
+    CHECK(m[0].file_index == 1);
+    REQUIRE(find(m, kLastJ) != nullptr);
+    // Negative neighbour: a refused file (end_file(false)) tells nothing.
+    CHECK(find(m, kLastJ)->status ==
+          (publication_only ? MatchStatus::kSuspect : MatchStatus::kValid));
+    CHECK(session.end_file_publication_only(hourly).error().code == ErrorCode::kFailedPrecondition);
+}
+
 TEST_CASE("A session remembers only keys still forgeable when published, and not refused files",
           "[match][publication]") {
     const auto same_day = make_key(1), old = make_key(2, kDay - 144), refused = make_key(3);
