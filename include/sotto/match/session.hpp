@@ -150,8 +150,8 @@ private:
     std::vector<core::DiagnosisKey> file_keys_;  ///< keys of the open file that matched
     std::vector<core::MatchedSighting> hits_;    ///< of the open file; key_index into file_keys_
     std::vector<RpiMatch> matches_;
-    /// TEK and window end of every non-revoked key of the open file (its publication is known at
-    /// end_file). 20 bytes a key.
+    /// TEK and window end of the open file's non-revoked keys that may be forgeable at its
+    /// publication (known at end_file; see note_publication_candidates). 20 bytes a key.
     struct PendingKey {
         std::array<std::uint8_t, core::kTekBytes> tek;
         core::IntervalNumber window_end;
