@@ -119,6 +119,46 @@ Run run_engine(const Workload& w, bool prefilter, unsigned threads, std::size_t 
     return r;
 }
 
+// The whole check as the Tracer runs it: one MatchSession, one file per day (each published at the
+// end of its day), keys streamed in, the publication rule applied, the matches taken. Prefiltered.
+Run run_session(const Workload& w, std::size_t days, unsigned threads, std::size_t repeat = 1) {
+    match::EngineOptions o;
+    o.threads = threads;
+    auto engine = match::MatchEngine::create(w.sightings, o);
+    if (!engine) throw std::runtime_error(engine.error().what);
+    const std::size_t per_file = (w.keys.size() + days - 1) / std::max<std::size_t>(days, 1);
+    Run r;
+    double total = 0;
+    for (std::size_t i = 0; i < repeat; ++i) {
+        std::vector<DiagnosisKey> keys;  // copied outside the timed part (the reader moves them in)
+        keys.reserve(w.keys.size());
+        for (const auto& k : w.keys) keys.push_back(k.clone());
+        const auto t0 = Clock::now();
+        match::MatchSession session(*engine);
+        for (std::size_t f = 0; f * per_file < keys.size(); ++f) {
+            if (!session.begin_file(static_cast<std::uint32_t>(f)))
+                throw std::runtime_error("begin_file");
+            const std::size_t end = std::min(keys.size(), (f + 1) * per_file);
+            for (std::size_t k = f * per_file; k < end; ++k)
+                if (!session.add_key(std::move(keys[k]))) throw std::runtime_error("add_key");
+            const std::int64_t published =
+                interval_start_seconds(kToday - static_cast<IntervalNumber>(144 * f) + 144);
+            if (!session.end_file(true, {.end_timestamp = published, .obtained_at = published}))
+                throw std::runtime_error("end_file");
+        }
+        const auto taken = session.take_matches();
+        total += seconds_since(t0);
+        if (!taken) throw std::runtime_error(taken.error().what);
+        const auto& matches = *taken;
+        r.valid = static_cast<std::size_t>(std::count_if(
+            matches.begin(), matches.end(),
+            [](const match::RpiMatch& m) { return m.status == MatchStatus::kValid; }));
+    }
+    r.seconds = total / static_cast<double>(repeat);
+    r.counters = engine->counters();
+    return r;
+}
+
 // Naive: one-shot HKDF and a fresh AES context per key, 144 single-block calls, std::unordered_set.
 double run_naive(const Workload& w, std::size_t n_keys, std::size_t* found) {
     std::unordered_set<std::string> seen;
@@ -202,7 +242,7 @@ void add_match_bench(CLI::App& app) {
     cmd->add_option("--keys-per-day", keys_per_day)->capture_default_str();
     cmd->add_option("--sightings", sightings)->capture_default_str();
     cmd->add_option("--only", only,
-                    "Run one measurement: full or prefilter (one core), for profiling");
+                    "Run one measurement: full, prefilter or session (one core), for profiling");
     cmd->add_option("--import-keys", import_keys, "Keys in the export whose import RSS is measured")
         ->capture_default_str();
     cmd->add_option("--import-child", import_zip)->group("");  // internal: the measured child
@@ -216,6 +256,12 @@ void add_match_bench(CLI::App& app) {
                                          std::min<std::size_t>(1000, sightings / 2));
         const double n = static_cast<double>(w.keys.size());
         fmt::print("AES implementation: {}\n", RpiDeriver::create()->aes_implementation());
+        if (only == "session") {
+            const Run r = run_session(w, days, 1);
+            fmt::print("session (whole check, 1 core): {:.0f} keys/s ({:.3f} s), {} valid\n",
+                       n / r.seconds, r.seconds, r.valid);
+            return;
+        }
         if (!only.empty()) {
             const Run r = run_engine(w, only == "prefilter", 1);
             fmt::print(

@@ -111,6 +111,8 @@ json to_json(const CheckReport& r) {
         o["days_since_onset"] = m.diagnosis_key.days_since_onset
                                     ? json(*m.diagnosis_key.days_since_onset)
                                     : json(nullptr);
+        // The publication time the rule used: the key's earliest known publication (Unix s).
+        o["published_at"] = m.published_at ? json(*m.published_at) : json(nullptr);
         matches.push_back(o);
     }
     json windows = json::array();

@@ -173,6 +173,7 @@ int run_stats(StoreOptions& o) {
     j["own_keys"] = st->own_keys;
     j["exposure_records"] = st->exposure_records;
     j["processed_files"] = st->processed_files;
+    j["key_publications"] = st->key_publications;
     fmt::print("{}\n", j.dump());
     return kExitOk;
 }

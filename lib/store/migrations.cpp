@@ -79,10 +79,22 @@ CREATE TABLE store_meta (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations = {{
+// Version 4: the earliest publication of each diagnosis key that was still forgeable when
+// published (core/publication.hpp), so that a key published again in a later file is judged by
+// its first publication across checks. Only such keys are kept: a few hundred rows.
+constexpr char kV4[] = R"sql(
+CREATE TABLE key_publications (
+    tek          BLOB    NOT NULL PRIMARY KEY CHECK (length(tek) = 16),
+    window_end   INTEGER NOT NULL CHECK (window_end >= 0),
+    published_at INTEGER NOT NULL CHECK (published_at >= 0)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations = {{
     {1, "own keys and sightings", kV1},
     {2, "exposure records and processed files", kV2},
     {3, "one sightings row per AEM; store bookkeeping", kV3},
+    {4, "earliest publication of forgeable diagnosis keys", kV4},
 }};
 
 static_assert(kMigrations.back().version == kSchemaVersion);

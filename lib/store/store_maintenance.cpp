@@ -66,6 +66,8 @@ Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix,
              &report.exposure_records},
             {"DELETE FROM processed_files WHERE processed_at < ?1", c * core::kIntervalSeconds,
              &report.processed_files},
+            {"DELETE FROM key_publications WHERE window_end + 144 <= ?1", c,
+             &report.key_publications},
         };
         auto tx = Transaction::begin(im.db);
         if (!tx) return tx.error();
@@ -112,6 +114,7 @@ Result<void> EncounterStore::erase_all() {
                                     "DELETE FROM store_meta WHERE name != 'clock_anchor';");
                 !r)
                 return r.error();
+            if (auto r = im.db.exec("DELETE FROM key_publications;"); !r) return r.error();
             if (auto r = tx->commit(); !r) return r.error();
         }
         return im.compact();
@@ -173,6 +176,13 @@ Result<void> EncounterStore::Impl::verify_store(Impl& im) {
             "144 OR rolling_start < 0");
         if (!bad_keys) return fail(bad_keys.error());
         if (*bad_keys != 0) return corrupt("store: malformed own-key row");
+        auto bad_publications = im.db.query_int(
+            "SELECT count(*) FROM key_publications WHERE typeof(tek) != 'blob' "
+            "OR length(tek) != 16 OR typeof(window_end) != 'integer' "
+            "OR window_end NOT BETWEEN 0 AND 4294967295 OR typeof(published_at) != 'integer' "
+            "OR published_at < 0");
+        if (!bad_publications) return fail(bad_publications.error());
+        if (*bad_publications != 0) return corrupt("store: malformed key-publication row");
         return ok();
     }
 }
@@ -190,6 +200,7 @@ Result<StoreStats> EncounterStore::stats() const {
             {"SELECT count(*) FROM own_keys", &s.own_keys},
             {"SELECT count(*) FROM exposure_records", &s.exposure_records},
             {"SELECT count(*) FROM processed_files", &s.processed_files},
+            {"SELECT count(*) FROM key_publications", &s.key_publications},
         };
         for (const Q& q : queries) {
             auto v = im.db.query_int(q.sql);

@@ -60,6 +60,11 @@ Result<void> Tracer::Impl::open_round() {
     r->engine = std::make_unique<match::MatchEngine>(std::move(*engine));
     r->session = std::make_unique<match::MatchSession>(
         *r->engine, match::SessionOptions{.batch_keys = options.batch_keys});
+    // Keys published in files of earlier checks: their first publication decides (a later file
+    // republishing a key must not reopen what the earlier one closed).
+    auto known = store.key_publications();
+    if (!known) return known.error();
+    if (auto k = r->session->add_known_publications(*known); !k) return k.error();
     round = std::move(r);
     round_open = true;
     return {};
@@ -131,14 +136,19 @@ Result<KeyFileOutcome> Tracer::Impl::import(std::string source, const ImportOpti
                         out.info.keys_delivered);
     }
     // Keys of a refused, damaged or skipped file were candidates only: drop whatever they matched.
-    // The keys were public from the file's end timestamp on, and the device holds the file now at
-    // the latest: a sighting heard after either is suspect (docs/threat-model.md).
+    // The keys were public from the file's signed end timestamp on; the clock's "now" stands in
+    // only for a file without one (match::publication_time, docs/threat-model.md).
     match::FilePublication published{.end_timestamp = std::nullopt,
                                      .obtained_at = clock.now_seconds()};
     if (out.read && out.info.end_timestamp && *out.info.end_timestamp > 0 &&
         *out.info.end_timestamp <= static_cast<std::uint64_t>(INT64_MAX))
         published.end_timestamp = static_cast<std::int64_t>(*out.info.end_timestamp);
-    if (auto r = session.end_file(out.matched, published); !r) return r.error();
+    // A verified file skipped as already processed still tells when its keys were published (a
+    // store of schema 3 processed files without remembering that).
+    auto ended = out.already_processed && out.verified
+                     ? session.end_file_publication_only(published)
+                     : session.end_file(out.matched, published);
+    if (!ended) return ended.error();
     round->files.push_back(out);
     return out;
 }
@@ -161,7 +171,9 @@ Result<CheckReport> Tracer::Impl::check() {
 
     result.files = std::move(r->files);
     result.sightings = r->sightings;
-    result.matches = r->session->take_matches();
+    auto matches = r->session->take_matches();
+    if (!matches) return matches.error();
+    result.matches = std::move(*matches);
     result.keys = r->session->counters();
     result.matcher = r->engine->counters();
     for (const auto& m : result.matches)
@@ -185,6 +197,11 @@ Result<CheckReport> Tracer::Impl::check() {
         auto records = records_of(result.report, now_unix);
         if (!records.empty())
             if (auto w = store.add_exposure_records(records); !w) return w.error();
+        // The first publication of the round's keys, for the checks to come (before the files are
+        // marked: a file marked as processed is skipped later, and its keys with it).
+        auto published = r->session->publications(/*include_given=*/false);
+        if (!published) return published.error();
+        if (auto w = store.remember_key_publications(*published); !w) return w.error();
         for (const auto& f : result.files) {
             if (!f.matched) continue;
             const auto sha = f.info.export_bin_sha256_hex();

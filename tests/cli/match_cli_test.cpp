@@ -82,6 +82,9 @@ TEST_CASE("sotto match finds the real matches and prints the JSON report", "[cli
         CHECK(m["tek"].get<std::string>().size() == 32);
         CHECK(m["rpi"].get<std::string>().size() == 32);
         CHECK(m["first_seen"].get<std::int64_t>() <= m["last_seen"].get<std::int64_t>());
+        // The publication time the rule used (the export's end timestamp): valid, so not before.
+        REQUIRE(m["published_at"].is_number_integer());
+        CHECK(m["first_seen"].get<std::int64_t>() <= m["published_at"].get<std::int64_t>());
     }
     CHECK(j["exposure_windows"].size() == 3);
     CHECK(j["daily_summaries"].size() == 3);
@@ -298,6 +301,9 @@ TEST_CASE("sotto match records results once per verified file and never for --no
     const auto records = stats()["exposure_records"].get<int>();
     CHECK(records > 0);
     CHECK(stats()["processed_files"] == 1);
+    // No key of the real daily file could still be forged at its end timestamp (its newest key
+    // window ended 3 h 10 min before): the publication memory stays empty.
+    CHECK(stats()["key_publications"] == 0);
     // The same file again: the same report, and no second set of records.
     auto second = fx.run(verified);
     REQUIRE(second.exit_code == 0);

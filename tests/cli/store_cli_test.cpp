@@ -102,7 +102,7 @@ TEST_CASE(
     CHECK(st.exit_code == 0);
     CHECK(st.out ==
           "{\"sightings\":4,\"rpis\":3,\"days\":1,\"own_keys\":0,\"exposure_records\":0,"
-          "\"processed_files\":0}\n");
+          "\"processed_files\":0,\"key_publications\":0}\n");
 
     // The same file again: no new rows, the packets merge into the existing ones.
     auto again = sotto_cli(

@@ -27,6 +27,7 @@
 
 #include <sotto/core/interval.hpp>
 #include <sotto/core/keys.hpp>
+#include <sotto/core/publication.hpp>
 #include <sotto/core/sighting.hpp>
 #include <sotto/result.hpp>
 #include <sotto/store/credential.hpp>
@@ -38,7 +39,7 @@ struct StoreAccess;  // internal: tests and the benchmark reach the connection t
 }  // namespace detail
 
 /// Schema version (`PRAGMA user_version`) this code writes.
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 /// Days of data kept by default (GAEN keeps 14 days).
 inline constexpr std::uint32_t kDefaultRetentionDays = 14;
 /// Observations more than this far after `now` are refused as "in the future".
@@ -108,6 +109,7 @@ struct RetentionReport {
     std::size_t own_keys = 0;
     std::size_t exposure_records = 0;
     std::size_t processed_files = 0;
+    std::size_t key_publications = 0;
 };
 
 /// Counts for `sotto store stats`.
@@ -118,6 +120,7 @@ struct StoreStats {
     std::uint64_t own_keys = 0;
     std::uint64_t exposure_records = 0;
     std::uint64_t processed_files = 0;
+    std::uint64_t key_publications = 0;  ///< see `key_publications`
 };
 
 /// One of the device's own TEKs.
@@ -223,12 +226,23 @@ public:
     /// True when `mark_file_processed` was called for this SHA-256.
     Result<bool> file_processed(std::string_view sha256_hex) const;
 
+    /// Remembers when diagnosis keys were published (the Tracer passes
+    /// `match::MatchSession::publications` of a recorded check): for a TEK already stored the
+    /// earlier time wins, with its window end. One transaction. kInvalidArgument (and nothing
+    /// stored) for a negative time. The TEKs are public keys, kept only as identifiers; nothing of
+    /// this table is ever logged.
+    Result<void> remember_key_publications(std::span<const core::KeyPublication> publications);
+    /// Every remembered publication, ordered by TEK. kStorageCorrupt for a malformed row.
+    Result<std::vector<core::KeyPublication>> key_publications() const;
+
     // ---- Maintenance -----------------------------------------------------------------------
 
     /// Deletes what is older than the retention window of `now_unix`. With
     /// `cutoff = day_start(ENIN(now)) - (retention_days - 1) * 144`, it deletes sightings with
     /// `interval < cutoff`, own keys with `rolling_start + rolling_period <= cutoff`, exposure
-    /// records with `day < cutoff / 144`, and processed-file entries older than `cutoff`. Freed
+    /// records with `day < cutoff / 144`, processed-file entries older than `cutoff`, and key
+    /// publications with `window_end + 144 <= cutoff` (no RPI of theirs can match a kept sighting
+    /// under any tolerance). Freed
     /// pages are returned to the file system (incremental vacuum + WAL truncation), and the
     /// latest `now_unix` seen is stored as the last retention run.
     ///

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <string>
 
 #include <sotto/store/encounter_store.hpp>
 
@@ -165,7 +166,7 @@ TEST_CASE(
     auto s = EncounterStore::open(p, raw_credential(1), no_create());
     REQUIRE(s.has_value());
     auto& db = store::detail::StoreAccess::database(*s);
-    CHECK(db.query_int("PRAGMA user_version").value_or(-1) == 3);
+    CHECK(db.query_int("PRAGMA user_version").value_or(-1) == store::kSchemaVersion);
     CHECK(has_table(db, "store_meta"));
     auto sightings = s->sightings_in_range(0, 1ull << 32);
     REQUIRE(sightings.has_value());
@@ -181,6 +182,53 @@ TEST_CASE(
     REQUIRE(r.has_value());
     CHECK(r->new_rows == 1);
     CHECK(s->stats()->sightings == 3);
+}
+
+TEST_CASE("Migration 3 -> 4 from a version-3 fixture keeps every row and adds key publications",
+          "[store][migration]") {
+    TempDir dir;
+    const auto p = dir / "v3.db";
+    const core::Sighting sighting =
+        core::make_sighting(observation(kNow - 900, -58, rpi_of(13, 2), 3));
+    {
+        auto db = make_fixture(p, 3);
+        REQUIRE(db.exec("INSERT INTO own_keys VALUES (zeroblob(16), 2833488, 144, 5, 0)"));
+        auto row = store::detail::encode_sighting(sighting);
+        REQUIRE(row.has_value());
+        auto ins = Statement::prepare(db, "INSERT INTO sightings VALUES (?1, ?2, ?3, ?4)");
+        REQUIRE(ins.has_value());
+        REQUIRE(ins->bind(1, static_cast<std::int64_t>(sighting.interval)));
+        REQUIRE(ins->bind(2, std::span<const std::uint8_t>(sighting.rpi.bytes)));
+        REQUIRE(ins->bind(3, std::span<const std::uint8_t>(sighting.aem.bytes)));
+        REQUIRE(ins->bind(4, row->blob()));
+        REQUIRE(ins->run());
+        REQUIRE(db.exec("INSERT INTO store_meta VALUES ('last_retention', 1700000000)"));
+        const std::string file =
+            "INSERT INTO processed_files VALUES ('" + std::string(64, 'a') + "', 5, 7)";
+        REQUIRE(db.exec(file.c_str()));
+        CHECK_FALSE(has_table(db, "key_publications"));
+    }
+    auto s = EncounterStore::open(p, raw_credential(1), no_create());
+    REQUIRE(s.has_value());
+    auto& db = store::detail::StoreAccess::database(*s);
+    CHECK(db.query_int("PRAGMA user_version").value_or(-1) == 4);
+    CHECK(has_table(db, "key_publications"));
+    auto sightings = s->sightings_in_range(0, 1ull << 32);
+    REQUIRE(sightings.has_value());
+    REQUIRE(sightings->size() == 1);
+    CHECK((*sightings)[0] == sighting);
+    CHECK(s->own_keys()->size() == 1);
+    CHECK(*s->file_processed(std::string(64, 'a')));
+    CHECK(db.query_int("SELECT value FROM store_meta").value_or(-1) == 1700000000);
+    CHECK(s->key_publications()->empty());
+    // The new table works.
+    core::KeyPublication kp;
+    kp.tek.fill(9);
+    kp.window_end = kNowInterval;
+    kp.published_at = kNow;
+    REQUIRE(s->remember_key_publications(std::span(&kp, 1)));
+    CHECK(s->key_publications()->size() == 1);
+    CHECK(s->verify().has_value());
 }
 
 TEST_CASE("A failing migration leaves the store at its old version", "[store][migration]") {

@@ -346,7 +346,8 @@ TEST_CASE("A store written by a newer schema is refused with kStorageNewerSchema
     const auto p = dir / "s.db";
     {
         auto s = open_store(p);
-        REQUIRE(store::detail::StoreAccess::database(s).exec("PRAGMA user_version = 4"));
+        REQUIRE(store::detail::StoreAccess::database(s).exec(
+            ("PRAGMA user_version = " + std::to_string(store::kSchemaVersion + 1)).c_str()));
     }
     const auto before = snapshot(dir.path());
     auto s = EncounterStore::open(p, raw_credential(1));

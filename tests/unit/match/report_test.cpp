@@ -50,7 +50,9 @@ std::vector<match::RpiMatch> run(std::vector<Sighting> sightings, DiagnosisKey k
     REQUIRE(session.begin_file(0));
     REQUIRE(session.add_key(std::move(key)));
     REQUIRE(session.end_file(true));
-    return session.take_matches();
+    auto m = session.take_matches();
+    REQUIRE(m);
+    return std::move(*m);
 }
 
 const std::int64_t kNow = interval_start_seconds(kDay + 144 * 3);

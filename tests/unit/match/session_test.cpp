@@ -36,6 +36,12 @@ std::vector<Sighting> heard(const DiagnosisKey& key, IntervalNumber j, IntervalN
     return {s};
 }
 
+std::vector<match::RpiMatch> take(match::MatchSession& session) {
+    auto m = session.take_matches();
+    REQUIRE(m);
+    return std::move(*m);
+}
+
 std::vector<Sighting> concat(std::initializer_list<std::vector<Sighting>> parts) {
     std::vector<Sighting> out;
     for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
@@ -57,7 +63,7 @@ TEST_CASE("A session reports one record per matched RPI with its sightings", "[m
     REQUIRE(session.add_key(a.clone()));
     REQUIRE(session.add_key(c.clone()));
     REQUIRE(session.end_file(true));
-    auto m = session.take_matches();
+    auto m = take(session);
     REQUIRE(m.size() == 3);
     CHECK(m[0].diagnosis_key.exposure_key.tek == a.exposure_key.tek);
     CHECK(m[0].interval == kDay + 60);
@@ -83,7 +89,7 @@ TEST_CASE("Matches of a refused file are dropped", "[match][session]") {
     REQUIRE(session.begin_file(1));
     REQUIRE(session.add_key(c.clone()));
     REQUIRE(session.end_file(true));
-    auto m = session.take_matches();
+    auto m = take(session);
     REQUIRE(m.size() == 1);
     CHECK(m[0].file_index == 1);
     CHECK(session.counters().keys == 1);
@@ -99,7 +105,7 @@ TEST_CASE("A key published in two files is reported once", "[match][session]") {
         REQUIRE(session.add_key(a.clone()));
         REQUIRE(session.end_file(true));
     }
-    auto m = session.take_matches();
+    auto m = take(session);
     REQUIRE(m.size() == 1);
     CHECK(m[0].file_index == 0);
 }
@@ -114,7 +120,7 @@ TEST_CASE("Revoked keys and keys still in use are not matched", "[match][session
         REQUIRE(session.begin_file(0));
         REQUIRE(session.add_key(a.clone()));
         REQUIRE(session.end_file(true));
-        CHECK(session.take_matches().empty());
+        CHECK(take(session).empty());
         CHECK(session.counters().keys_revoked == 1);
     }
     SECTION("a key still in use is matched; what is heard after its publication is suspect") {
@@ -123,16 +129,16 @@ TEST_CASE("Revoked keys and keys still in use are not matched", "[match][session
         REQUIRE(session.add_key(a.clone()));
         const std::int64_t heard_at = engine->index().sightings().front().first_seen;
         REQUIRE(session.end_file(true, {.end_timestamp = heard_at, .obtained_at = std::nullopt}));
-        auto m = session.take_matches();
+        auto m = take(session);
         REQUIRE(m.size() == 1);
         CHECK(m[0].status == MatchStatus::kValid);  // heard at, not after, publication
         REQUIRE(session.begin_file(1));
         REQUIRE(session.add_key(a.clone()));
-        REQUIRE(session.end_file(true,
-                                 {.end_timestamp = heard_at + 3600, .obtained_at = heard_at - 1}));
-        m = session.take_matches();
+        REQUIRE(
+            session.end_file(true, {.end_timestamp = std::nullopt, .obtained_at = heard_at - 1}));
+        m = take(session);
         REQUIRE(m.size() == 1);
-        CHECK(m[0].status == MatchStatus::kSuspect);  // the device had the file before
+        CHECK(m[0].status == MatchStatus::kSuspect);  // the device had the file (no end) before
         CHECK(std::string(m[0].reason) == "heard after the key was published");
     }
 }
@@ -177,7 +183,7 @@ TEST_CASE("A key twice in one file is reported once", "[match][session]") {
     REQUIRE(session.add_key(a.clone()));
     REQUIRE(session.add_key(a.clone()));
     REQUIRE(session.end_file(true));
-    CHECK(session.take_matches().size() == 1);
+    CHECK(take(session).size() == 1);
 }
 
 TEST_CASE("Session calls out of order are refused", "[match][session]") {
