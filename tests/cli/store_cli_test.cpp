@@ -134,8 +134,9 @@ TEST_CASE("sotto ingest reads stdin and replays old captures with --now", "[cli]
         CHECK(far.exit_code == 0);
         CHECK(far.out.rfind("{\"sightings\":2,", 0) == 0);
     }
-    // Without --now the system clock (years after the capture) is far past the newest data and
-    // the last retention run: suspect. The capture is refused as too old, and nothing is deleted.
+    // Without --now the system clock (years after the capture) is far past the store's anchor
+    // (the first run, at the capture's --now): suspect. The capture is refused as too old, and
+    // nothing is deleted.
     auto today = sotto_cli({"ingest", "--store", db, "--key-file", key, "-"}, csv);
     CHECK(today.exit_code == 0);
     CHECK(today.out == "ingested 0 sightings (0 new RPI-interval rows), 2 invalid lines\n");

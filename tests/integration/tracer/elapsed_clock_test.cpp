@@ -13,6 +13,7 @@
 #include <sotto/clock.hpp>
 #include <sotto/log.hpp>
 
+#include "capi/handles.hpp"
 #include "integration/tracer/tracer_test_util.hpp"
 
 using namespace sotto;
@@ -220,4 +221,15 @@ TEST_CASE("SystemClock reads CLOCK_BOOTTIME on Linux, ManualClock has no elapsed
 #else
     CHECK_FALSE(sys.elapsed_ms().has_value());
 #endif
+}
+
+TEST_CASE("The C ABI's clock has an elapsed time only when it is the system clock",
+          "[tracer][clock][elapsed][capi]") {
+    const capi::CallbackClock system(nullptr, nullptr);
+    CHECK(system.elapsed_ms().has_value() == SystemClock{}.elapsed_ms().has_value());
+    std::int64_t host_now = 1'614'556'800'000;
+    const capi::CallbackClock host(
+        [](void* ud) -> std::int64_t { return *static_cast<std::int64_t*>(ud); }, &host_now);
+    CHECK(host.now_ms() == host_now);
+    CHECK_FALSE(host.elapsed_ms().has_value());  // a host's wall clock says nothing about elapsed
 }
