@@ -1,7 +1,7 @@
 #pragma once
 // Opening the encrypted store from the command line: --store, --key-file / --passphrase-file,
-// --now, --retention-days, --confirm-clock. Shared by `sotto ingest`, `sotto store ...` and `sotto
-// match`.
+// --now, --retention-days, --confirm-clock. Shared by `sotto ingest`, `sotto store ...` and
+// `sotto match`.
 
 #include <cstdint>
 #include <optional>
