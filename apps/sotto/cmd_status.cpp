@@ -65,8 +65,9 @@ int run_status(const StatusOptions& o) {
     if (j.contains("retention") && j["retention"].is_object() &&
         j["retention"].value("clock_suspect", false))
         fmt::print(
-            "retention: paused: the clock is more than 3 days past the store's last trusted time; "
-            "nothing is deleted until it is corrected or synchronized\n");
+            "retention: paused: the clock is more than 3 days from the store's last trusted time, "
+            "or ran ahead of the time elapsed since the last run; nothing is deleted until it is "
+            "corrected or synchronized\n");
     return kExitOk;
 }
 

@@ -1,4 +1,5 @@
-// sotto ingest --store PATH (--key-file F | --passphrase-file F) [--now T] FILE.csv
+// sotto ingest --store PATH (--key-file F | --passphrase-file F) [--now T] [--confirm-clock]
+//              FILE.csv
 // sotto store stats|verify|rekey|erase ...
 //
 // Exit codes: 0 ok (ingest: the file was read, even if some lines were invalid; they are listed on
@@ -49,32 +50,28 @@ struct IngestOptions {
     std::string input;
 };
 
-// Retention before a writing command. An explicit --now is the operator's word for the time; the
-// system clock is checked by the store, and a suspect clock deletes nothing (a warning, not an
-// error: the command itself can go on).
-int retention(EncounterStore& s, const StoreOptions& o, std::int64_t now) {
-    store::RetentionOptions ro;
-    ro.clock_confirmed = o.now.has_value();
-    auto r = s.apply_retention(now, ro);
+// Retention before a writing command. --now only sets the time; --confirm-clock vouches for it.
+// An unconfirmed suspect clock deletes nothing (a warning, not an error: the command goes on).
+int retention_result(const Result<store::RetentionReport>& r) {
     if (r) return 0;
     if (r.error().code != ErrorCode::kClockSuspect) return store_error(r.error());
-    fmt::print(stderr, "warning: {}; pass --now to confirm the time\n", r.error().what);
+    fmt::print(stderr, "warning: {}; if the time is right, run again with --confirm-clock\n",
+               r.error().what);
     return 0;
 }
 
+int retention(EncounterStore& s, const StoreOptions& o, std::int64_t now) {
+    return retention_result(s.apply_retention(now, {.clock_confirmed = o.confirm_clock}));
+}
+
 int retention(Tracer& t, const StoreOptions& o) {
-    store::RetentionOptions ro;
-    ro.clock_confirmed = o.now.has_value();
-    auto r = t.apply_retention(ro);
-    if (r) return 0;
-    if (r.error().code != ErrorCode::kClockSuspect) return store_error(r.error());
-    fmt::print(stderr, "warning: {}; pass --now to confirm the time\n", r.error().what);
-    return 0;
+    return retention_result(t.apply_retention({.clock_confirmed = o.confirm_clock}));
 }
 
 int run_ingest(IngestOptions& o) {
     std::int64_t now = 0;
     if (int rc = resolve_clock(o.store, now); rc != 0) return rc;
+    if (int rc = check_retention_clock(o.store, now); rc != 0) return rc;
     std::FILE* in = stdin;
     std::FILE* opened = nullptr;
     if (o.input != "-") {
@@ -205,6 +202,7 @@ struct RekeyOptions {
 int run_rekey(RekeyOptions& o) {
     std::int64_t now = 0;
     if (int rc = resolve_clock(o.store, now); rc != 0) return rc;
+    if (int rc = check_retention_clock(o.store, now); rc != 0) return rc;
     std::optional<Credential> fresh;
     if (int rc = read_credential(o.new_key_file, o.new_passphrase_file, "--new-key-file",
                                  "--new-passphrase-file", fresh);
@@ -245,6 +243,7 @@ void add_store_commands(CLI::App& app, Runner& run) {
         auto* cmd = app.add_subcommand(
             "ingest", "Store captured beacons: CSV lines unix_seconds,rssi_dbm,service_data_hex");
         add_store_options(cmd, o->store);
+        add_clock_confirmation(cmd, o->store);
         cmd->add_option("FILE", o->input,
                         "CSV file ('-' for stdin); the hex is the 20-byte service data (RPI ‖ AEM) "
                         "or the full advertising data")
@@ -274,6 +273,7 @@ void add_store_commands(CLI::App& app, Runner& run) {
         auto o = std::make_shared<RekeyOptions>();
         auto* cmd = st->add_subcommand("rekey", "Change the store's key or passphrase (atomic)");
         add_store_options(cmd, o->store);
+        add_clock_confirmation(cmd, o->store);
         auto* k = cmd->add_option("--new-key-file", o->new_key_file, "File with the new raw key");
         auto* p = cmd->add_option("--new-passphrase-file", o->new_passphrase_file,
                                   "File with the new passphrase");

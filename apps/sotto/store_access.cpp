@@ -26,12 +26,24 @@ void add_store_options(CLI::App* cmd, StoreOptions& o) {
     k->excludes(p);
     cmd->add_option("--now", o.now,
                     "Unix seconds used as the current time for retention and validity checks "
-                    "(default: the system clock)");
+                    "(default: the system clock); not a confirmation of that time");
     cmd->add_option("--retention-days", o.retention_days, "Days of data to keep (1..3650)")
         ->capture_default_str();
 }
 
+void add_clock_confirmation(CLI::App* cmd, StoreOptions& o) {
+    cmd->add_flag("--confirm-clock", o.confirm_clock,
+                  "Vouch for the time (--now, or the system clock): retention then runs even when "
+                  "it is more than 3 days from the last time the store trusted");
+}
+
 namespace {
+
+std::int64_t system_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 // The CLI's message for a host-file error: the static text says what failed, `what` names the file.
 int file_error(const Error& e, const char* what) {
@@ -79,15 +91,19 @@ int store_error(const Error& e) {
 
 // Validates --now and --retention-days; fills `now`.
 int resolve_clock(const StoreOptions& o, std::int64_t& now) {
-    now = o.now ? *o.now
-                : std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+    now = o.now ? *o.now : system_now();
     if (!core::interval_number(now))
         return fail(kExitUsage, "--now is outside the supported time range");
     if (o.retention_days < 1 || o.retention_days > 3650)
         return fail(kExitUsage, "--retention-days must be 1..3650");
     return 0;
+}
+
+int check_retention_clock(const StoreOptions& o, std::int64_t now) {
+    if (!o.now || o.confirm_clock || now - system_now() <= store::kMaxClockJumpSeconds) return 0;
+    return fail(kExitUsage,
+                "--now is more than 3 days ahead of the system clock (milliseconds instead of "
+                "seconds?); nothing was changed. Add --confirm-clock if that time is right");
 }
 
 // Reads the credential and opens the store. Returns an exit code; `out` is set on 0.

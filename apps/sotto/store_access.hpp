@@ -1,6 +1,7 @@
 #pragma once
 // Opening the encrypted store from the command line: --store, --key-file / --passphrase-file,
-// --now, --retention-days. Shared by `sotto ingest`, `sotto store ...` and `sotto match`.
+// --now, --retention-days, --confirm-clock. Shared by `sotto ingest`, `sotto store ...` and
+// `sotto match`.
 
 #include <cstdint>
 #include <optional>
@@ -22,9 +23,19 @@ struct StoreOptions {
     std::string passphrase_file;
     std::optional<std::int64_t> now;
     std::uint32_t retention_days = store::kDefaultRetentionDays;
+    /// --confirm-clock (commands that run retention): the operator vouches for the time.
+    bool confirm_clock = false;
 };
 
 void add_store_options(CLI::App* cmd, StoreOptions& o);
+
+/// Adds --confirm-clock to a command that runs retention.
+void add_clock_confirmation(CLI::App* cmd, StoreOptions& o);
+
+/// For a command that runs retention: refuses (exit 2) a --now more than kMaxClockJumpSeconds
+/// ahead of the system clock unless --confirm-clock (seconds typed as milliseconds would
+/// otherwise be a valid time tens of thousands of years ahead). Returns an exit code.
+int check_retention_clock(const StoreOptions& o, std::int64_t now);
 
 /// Prints the store error and returns kExitFailure.
 int store_error(const Error& e);

@@ -16,7 +16,7 @@ enum class ErrorCode : std::int32_t {
     kInvalidArgument = 100,     ///< An argument or an input buffer is malformed.
     kFailedPrecondition = 101,  ///< The call is not valid in the object's current state.
     kOutOfRange = 102,          ///< A number is outside the range the protocol allows.
-    kClockSuspect = 103,  ///< The clock is implausible (far past the newest data); nothing done.
+    kClockSuspect = 103,  ///< The clock is implausible (far from the trusted time); nothing done.
 
     // Cryptography.
     kCryptoFailure = 200,         ///< The crypto library failed (out of memory, bad state).

@@ -472,7 +472,9 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_flush(sotto_tracer* tracer);
 /** Periodic work (call at least once a minute): applies retention once a day (first, before
  *  anything is written), writes pending advertisements when due, rolls the TEK.
  *  SOTTO_ERR_CLOCK_SUSPECT when the rest succeeded but retention was refused because the clock is
- *  more than 3 days past the newest time the store trusted: nothing was deleted, and every later
+ *  more than 3 days from the time the store last trusted, ahead or behind, or (with the system
+ *  clock, `clock` NULL, on Linux/Android) ran more than an hour ahead of the time elapsed since the
+ *  last run (CLOCK_BOOTTIME): nothing was deleted, and every later
  *  call tries again (see `sotto_tracer_apply_retention` to confirm the clock). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_tick(sotto_tracer* tracer);
 
@@ -484,11 +486,13 @@ enum {
 
 /** Deletes what is older than the retention window as of the host clock's now (what
  *  `sotto_tracer_tick` does once a UTC day). SOTTO_ERR_CLOCK_SUSPECT, deleting nothing, when the
- *  clock is more than 3 days past the store's clock anchor (the newest time it trusted; own keys
- *  and heard advertisements written under the clock never count) and `flags` lacks
- *  SOTTO_RETENTION_CLOCK_CONFIRMED. A host that sees SOTTO_ERR_CLOCK_SUSPECT from
- *  `sotto_tracer_tick` after the device was off for days, and whose OS keeps network time, calls
- *  this with the flag. SOTTO_ERR_INVALID_ARGUMENT for NULL or unknown flags; storage errors. */
+ *  clock is suspect as in `sotto_tracer_tick` (more than 3 days from the store's clock anchor,
+ *  the time it last trusted; own keys and heard advertisements written under the clock never
+ *  count) and `flags` lacks SOTTO_RETENTION_CLOCK_CONFIRMED. With the flag the anchor is set to
+ *  the clock's now, so a confirmation also repairs an anchor a wrong clock set. A host that sees
+ * SOTTO_ERR_CLOCK_SUSPECT from `sotto_tracer_tick` after the device was off for days, and whose OS
+ * keeps network time, calls this with the flag. SOTTO_ERR_INVALID_ARGUMENT for NULL or unknown
+ * flags; storage errors. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_apply_retention(sotto_tracer* tracer,
                                                                     uint32_t flags);
 

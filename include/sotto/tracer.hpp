@@ -173,15 +173,19 @@ public:
     /// Returns the first error met; the rest of the work is still done.
     ///
     /// **A wrong clock never wipes the store.** Retention refuses (kClockSuspect, nothing
-    /// deleted) a clock more than 3 days past the store's clock anchor, the newest time it has
-    /// trusted (`store::EncounterStore::apply_retention`); sightings and own keys written under
-    /// the clock being judged do not count. Then `TracerOptions::clock_confirmed` is asked; if
+    /// deleted) a clock more than 3 days from the store's clock anchor, ahead or behind: the time
+    /// it last trusted (`store::EncounterStore::apply_retention`); sightings and own keys written
+    /// under the clock being judged do not count. Within one process, when the clock has a second
+    /// time source (`Clock::elapsed_ms`: `SystemClock` on Linux), a wall clock that moved more
+    /// than one hour further than the elapsed time since the last successful run is refused the
+    /// same way, so small steps cannot add up. Then `TracerOptions::clock_confirmed` is asked; if
     /// it does not vouch, `status().clock_suspect` is set, a warning is logged once (and an info
     /// line once the clock is trusted again), and every later tick tries again (one small read).
     /// tick() returns kClockSuspect then, but only when the rest of the work succeeded (another
-    /// error is returned first). A clock that moves forward at most 3 days between successful
-    /// runs is trusted. A clock set back deletes nothing newer than its own retention window, and
-    /// data stamped ahead of it is kept.
+    /// error is returned first). Without a second time source (a `ManualClock`, a host's C clock
+    /// callback, or after a restart), a clock that moves forward at most 3 days between
+    /// successful runs is trusted. A clock set back by less than 3 days deletes nothing newer
+    /// than its own retention window, and data stamped ahead of it is kept.
     Result<void> tick() noexcept;
 
     // ---- Radio -----------------------------------------------------------------------------
@@ -264,9 +268,10 @@ public:
 
     /// Deletes what is older than the retention window as of the clock's now
     /// (`store::EncounterStore::apply_retention`); `tick()` does it once per UTC day.
-    /// kClockSuspect (nothing deleted) when the clock runs more than 3 days past the store's
-    /// clock anchor, unless `options.clock_confirmed` says the host vouches for the time. Updates
-    /// `status().clock_suspect` as `tick()` does.
+    /// kClockSuspect (nothing deleted) when the clock is more than 3 days from the store's clock
+    /// anchor or ran ahead of the elapsed time since the last run (as in `tick()`), unless
+    /// `options.clock_confirmed` says the host vouches for the time (the anchor is then set to
+    /// it). Updates `status().clock_suspect` as `tick()` does.
     Result<store::RetentionReport> apply_retention(store::RetentionOptions options = {}) noexcept;
 
 private:

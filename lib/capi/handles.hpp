@@ -24,12 +24,17 @@ struct sotto_keyfile {
 
 namespace sotto::capi {
 
-/// The host's C clock callback as a `sotto::Clock` (the system clock when none is given).
+/// The host's C clock callback as a `sotto::Clock` (the system clock when none is given). Only
+/// the system clock brings a second time source (`elapsed_ms`): a host's callback has none.
 class CallbackClock final : public Clock {
 public:
     CallbackClock(sotto_clock_fn fn, void* user_data) noexcept : fn_(fn), user_data_(user_data) {}
     std::int64_t now_ms() const noexcept override {
         return fn_ != nullptr ? fn_(user_data_) : system_.now_ms();
+    }
+    std::optional<std::int64_t> elapsed_ms() const noexcept override {
+        if (fn_ != nullptr) return std::nullopt;
+        return system_.elapsed_ms();
     }
 
 private:

@@ -1,7 +1,7 @@
-// The clock anchor: the newest time the store has trusted, against which `apply_retention`
-// judges the clock. Data written under a clock never vouches for that clock: the anchor moves
-// only when retention runs (or, once, when a store without one is opened for writing, from the
-// data already in it).
+// The clock anchor: the time the store last trusted, against which `apply_retention` judges the
+// clock. Data written under a clock never vouches for that clock: the anchor is written only when
+// retention runs (or, once, when a store without one is opened for writing, from the data already
+// in it).
 #include "store/store_impl.hpp"
 
 namespace sotto::store {
@@ -55,12 +55,36 @@ Result<void> EncounterStore::Impl::init_clock_anchor() {
     return r;
 }
 
-Result<void> EncounterStore::Impl::advance_clock_anchor(std::int64_t t) {
-    // Forward only: a clock set back must not pull it back.
+Result<void> EncounterStore::Impl::judge_clock(std::int64_t now, bool confirmed) {
+    if (confirmed) return ok();
+    auto anchor = read_clock_anchor();
+    if (!anchor) return anchor.error();
+    std::optional<std::int64_t> trusted = *anchor;
+    if (!trusted) {
+        // No anchor: the store was empty when this process opened it and retention has not run
+        // since (or it was opened at its size cap). What this process wrote stands in; an empty
+        // store accepts any clock (nothing to lose), and its first run sets the anchor.
+        auto newest = newest_data_time();
+        if (!newest) return newest.error();
+        trusted = *newest;
+    }
+    if (!trusted) return ok();
+    // Both ways: an anchor set by a wrong clock (far ahead) must not let a later jump up to it
+    // pass, and a clock far behind is as wrong as one far ahead.
+    if (now - *trusted > kMaxClockJumpSeconds || *trusted - now > kMaxClockJumpSeconds)
+        return make_error(ErrorCode::kClockSuspect,
+                          "store: the clock is more than 3 days from the last time the store "
+                          "trusted; nothing deleted");
+    return ok();
+}
+
+Result<void> EncounterStore::Impl::advance_clock_anchor(std::int64_t t, bool exact) {
+    // Forward only, unless the host confirmed the clock: a clock set back must not pull it back,
+    // but a confirmed time replaces an anchor a wrong clock set.
     auto stmt = Statement::prepare(
-        db,
-        "INSERT OR REPLACE INTO store_meta (name, value) VALUES (?1, "
-        "max(?2, coalesce((SELECT value FROM store_meta WHERE name = ?1), ?2)))");
+        db, exact ? "INSERT OR REPLACE INTO store_meta (name, value) VALUES (?1, ?2)"
+                  : "INSERT OR REPLACE INTO store_meta (name, value) VALUES (?1, "
+                    "max(?2, coalesce((SELECT value FROM store_meta WHERE name = ?1), ?2)))");
     if (!stmt) return stmt.error();
     Result<void> b = stmt->bind_text(1, kClockAnchorName);
     if (b) b = stmt->bind(2, t);

@@ -91,8 +91,12 @@ struct EncounterStore::Impl {
     /// Sets the anchor from the data already stored when there is none (a writable open, before
     /// anything is written).
     Result<void> init_clock_anchor();
-    /// anchor = max(anchor, t).
-    Result<void> advance_clock_anchor(std::int64_t t);
+    /// anchor = max(anchor, t); with `exact`, anchor = t (a confirmed run repairs a bad anchor).
+    Result<void> advance_clock_anchor(std::int64_t t, bool exact = false);
+    /// apply_retention's clock check: kClockSuspect when `now` lies more than
+    /// kMaxClockJumpSeconds from the anchor (or, without one, from the newest data), either way,
+    /// unless `confirmed`.
+    Result<void> judge_clock(std::int64_t now, bool confirmed);
     /// Distinct sighting intervals, ascending (store_sightings.cpp).
     Result<std::vector<core::IntervalNumber>> intervals();
     Result<void> writable() const {

@@ -35,21 +35,7 @@ Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix,
         if (auto r = im.writable(); !r) return r.error();
         auto cutoff = retention_cutoff(now_unix, im.options.retention_days);
         if (!cutoff) return cutoff.error();
-        // The clock is judged against the anchor only: data written under this clock (own keys,
-        // sightings stamped by it) must not vouch for it. Without an anchor (a store that was
-        // empty when opened, and no run since) the newest data stands in.
-        auto anchor = im.read_clock_anchor();
-        if (!anchor) return anchor.error();
-        std::optional<std::int64_t> trusted = *anchor;
-        if (!trusted) {
-            auto newest = im.newest_data_time();
-            if (!newest) return newest.error();
-            trusted = *newest;
-        }
-        if (!options.clock_confirmed && trusted && now_unix - *trusted > kMaxClockJumpSeconds)
-            return make_error(ErrorCode::kClockSuspect,
-                              "store: the clock is far past the last time the store trusted; "
-                              "nothing deleted");
+        if (auto j = im.judge_clock(now_unix, options.clock_confirmed); !j) return j.error();
         RetentionReport report;
         report.cutoff = *cutoff;
         const std::int64_t c = *cutoff;
@@ -90,7 +76,8 @@ Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix,
             if (!b) return b.error();
             if (auto r = st->run(); !r) return r.error();
         }
-        if (auto r = im.advance_clock_anchor(now_unix); !r) return r.error();
+        if (auto r = im.advance_clock_anchor(now_unix, options.clock_confirmed); !r)
+            return r.error();
         if (auto r = tx->commit(); !r) return r.error();
         if (report.sightings + report.own_keys + report.exposure_records + report.processed_files >
             0) {

@@ -107,7 +107,23 @@ struct Tracer::Impl {
     std::atomic<std::int64_t> last_retention_day{-1};
     /// The last retention attempt was refused with kClockSuspect (cleared by a successful one).
     std::atomic<bool> clock_suspect{false};
-    /// The store's retention at `now`; keeps `clock_suspect` and logs its changes (once each).
+    /// The wall clock and the clock's elapsed time (both ms) at the last successful retention
+    /// run, when the clock has a second time source (`Clock::elapsed_ms`). Guarded by base_mu, a
+    /// leaf lock (nothing else is taken while it is held).
+    struct ClockBase {
+        std::int64_t wall_ms = 0;
+        std::int64_t elapsed_ms = 0;
+    };
+    std::mutex base_mu;
+    std::optional<ClockBase> clock_base;
+    /// True when the wall clock moved more than kWallAheadSlackMs further than the elapsed time
+    /// since `clock_base` (false without a base or a second time source).
+    bool wall_ran_ahead();
+    void record_clock_base();
+    /// The store's retention at `now`, refused with kClockSuspect first when `wall_ran_ahead()`
+    /// (unless confirmed); records the clock base after a successful run. Notes nothing.
+    Result<store::RetentionReport> run_retention(std::int64_t now, store::RetentionOptions o);
+    /// `run_retention`, keeping `clock_suspect` and logging its changes (once each).
     Result<store::RetentionReport> retention(std::int64_t now, store::RetentionOptions o);
     Result<store::RetentionReport> note_retention(Result<store::RetentionReport> r);
     /// tick's daily run: unconfirmed first; when the clock is suspect, asks the host

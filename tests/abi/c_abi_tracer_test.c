@@ -417,7 +417,8 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
 }
 
 /* A clock a month ahead deletes nothing through tick or an unconfirmed retention call; the
- * host's confirmation deletes what is past the window. */
+ * host's confirmation deletes what is past the window, and a later confirmation of the true time
+ * repairs the anchor. */
 static void test_clock(const char* tmp) {
     char path[4200];
     uint8_t key[32], heard[20];
@@ -448,6 +449,15 @@ static void test_clock(const char* tmp) {
     CHECK_STATUS(SOTTO_OK, sotto_tracer_apply_retention(t, SOTTO_RETENTION_CLOCK_CONFIRMED));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_get_store_stats(&stats, t));
     CHECK(stats.sightings == 0);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(t));
+
+    /* That confirmation was wrong: the clock goes back to the true time, a month before the
+     * anchor. Suspect as well, until the host confirms the true time, which repairs the anchor. */
+    g_now_ms -= (int64_t)30 * 86400000;
+    CHECK_STATUS(SOTTO_ERR_CLOCK_SUSPECT, sotto_tracer_tick(t));
+    CHECK_STATUS(SOTTO_ERR_CLOCK_SUSPECT, sotto_tracer_apply_retention(t, 0));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_apply_retention(t, SOTTO_RETENTION_CLOCK_CONFIRMED));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_apply_retention(t, 0));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(t));
     sotto_tracer_destroy(t);
     remove_store(path);

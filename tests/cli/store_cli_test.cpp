@@ -1,6 +1,7 @@
 // sotto ingest / sotto store stats|verify|rekey|erase, run as a child process on real files.
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -133,8 +134,9 @@ TEST_CASE("sotto ingest reads stdin and replays old captures with --now", "[cli]
         CHECK(far.exit_code == 0);
         CHECK(far.out.rfind("{\"sightings\":2,", 0) == 0);
     }
-    // Without --now the system clock (years after the capture) is far past the newest data and
-    // the last retention run: suspect. The capture is refused as too old, and nothing is deleted.
+    // Without --now the system clock (years after the capture) is far past the store's anchor
+    // (the first run, at the capture's --now): suspect. The capture is refused as too old, and
+    // nothing is deleted.
     auto today = sotto_cli({"ingest", "--store", db, "--key-file", key, "-"}, csv);
     CHECK(today.exit_code == 0);
     CHECK(today.out == "ingested 0 sightings (0 new RPI-interval rows), 2 invalid lines\n");
@@ -142,14 +144,64 @@ TEST_CASE("sotto ingest reads stdin and replays old captures with --now", "[cli]
     auto kept =
         sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
     CHECK(kept.out.rfind("{\"sightings\":2,", 0) == 0);
-    // An explicit --now is the operator's word for the time: 14 days later the data is gone.
-    auto later = sotto_cli({"ingest", "--store", db, "--key-file", key, "--now",
-                            std::to_string(1585790000 + 14 * 86400), "-"},
-                           "");
+    // --now only sets the time: 14 days later is more than 3 days from the last run, so nothing
+    // is deleted without the operator's word for it.
+    const std::string later_now = std::to_string(1585790000 + 14 * 86400);
+    auto later = sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", later_now, "-"});
     CHECK(later.exit_code == 0);
+    CHECK(later.err.find("--confirm-clock") != std::string::npos);
+    auto still =
+        sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
+    CHECK(still.out.rfind("{\"sightings\":2,", 0) == 0);
+    // --confirm-clock is the operator's word for the time: then the data is gone.
+    auto confirmed = sotto_cli(
+        {"ingest", "--store", db, "--key-file", key, "--now", later_now, "--confirm-clock", "-"});
+    CHECK(confirmed.exit_code == 0);
+    CHECK(confirmed.err.empty());
     auto gone =
         sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
     CHECK(gone.out.rfind("{\"sightings\":0,\"rpis\":0,\"days\":0", 0) == 0);
+}
+
+TEST_CASE("A --now typed in milliseconds is refused and changes nothing, unless confirmed",
+          "[cli][store][clock]") {
+    TempDir dir;
+    const auto key = secret_file(dir, "key", kKeyHex);
+    const auto pw = secret_file(dir, "pw", "a new passphrase");
+    const auto db = (dir / "s.db").string();
+    const std::string csv = "1699999000,-60," + kSd1 + "\n";
+    REQUIRE(sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", kNow, "-"}, csv)
+                .exit_code == 0);
+    auto stats = [&] {
+        return sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", kNow}).out;
+    };
+    const std::string before = stats();
+    REQUIRE(before.rfind("{\"sightings\":1,", 0) == 0);
+    // Seconds typed as milliseconds: a valid time in the year 55,800. Refused before the store is
+    // even opened, by ingest and by rekey.
+    auto typo = sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", kNow + "000", "-"});
+    CHECK(typo.exit_code == 2);
+    CHECK(one_line(typo.err));
+    CHECK(typo.err.find("--confirm-clock") != std::string::npos);
+    auto rekey = sotto_cli({"store", "rekey", "--store", db, "--key-file", key,
+                            "--new-passphrase-file", pw, "--now", kNow + "000"});
+    CHECK(rekey.exit_code == 2);
+    CHECK(stats() == before);  // the old key still opens it, and the sighting is there
+    // A time really ahead of the system clock (30 days), vouched for: retention obeys it.
+    const auto system_now = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+    const std::string ahead = std::to_string(system_now + 30 * 86400);
+    CHECK(sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", ahead, "-"}).exit_code ==
+          2);
+    CHECK(stats() == before);
+    auto vouched = sotto_cli(
+        {"ingest", "--store", db, "--key-file", key, "--now", ahead, "--confirm-clock", "-"});
+    CHECK(vouched.exit_code == 0);
+    CHECK(stats().rfind("{\"sightings\":0,", 0) == 0);
+    // --confirm-clock is only offered where retention runs.
+    CHECK(sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--confirm-clock"})
+              .exit_code != 0);
 }
 
 TEST_CASE("Key and passphrase files are checked: content, and no access for group or others",

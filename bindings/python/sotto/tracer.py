@@ -150,12 +150,13 @@ class Tracer:
 
     def tick(self):
         """Periodic work. Raises SottoError SOTTO_ERR_CLOCK_SUSPECT when retention was refused
-        because the clock is far past the store's last trusted time (nothing deleted)."""
+        because the clock is far from the store's last trusted time, or ran ahead of the time
+        elapsed since the last run (nothing deleted)."""
         check(lib.sotto_tracer_tick(self._h))
 
     def apply_retention(self, clock_confirmed: bool = False):
         """Deletes what is past the retention window as of the clock's now. Without
-        ``clock_confirmed``, a clock more than 3 days past the store's last trusted time raises
+        ``clock_confirmed``, a clock more than 3 days from the store's last trusted time raises
         SOTTO_ERR_CLOCK_SUSPECT and deletes nothing."""
         check(lib.sotto_tracer_apply_retention(self._h, RETENTION_CLOCK_CONFIRMED if clock_confirmed
                                                else 0))

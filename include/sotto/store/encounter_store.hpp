@@ -45,16 +45,17 @@ inline constexpr std::uint32_t kDefaultRetentionDays = 14;
 /// Observations more than this far after `now` are refused as "in the future".
 inline constexpr std::int64_t kMaxFutureSkewSeconds = 300;
 
-/// How far (seconds) `apply_retention`'s clock may run past the store's clock anchor (see
-/// `apply_retention`) before it is suspect: 3 days. A daemon runs retention at least daily; a
-/// jump of years (a board without a real-time clock, a bad time sync) would otherwise delete
-/// every row at once.
+/// How far (seconds) `apply_retention`'s clock may be from the store's clock anchor, ahead or
+/// behind (see `apply_retention`), before it is suspect: 3 days. A daemon runs retention at least
+/// daily; a jump of years (a board without a real-time clock, a bad time sync) would otherwise
+/// delete every row at once.
 inline constexpr std::int64_t kMaxClockJumpSeconds = 3 * 86400;
 
 /// Options for `apply_retention`.
 struct RetentionOptions {
     /// The host vouches for the clock (e.g. synchronized by NTP, or a time given by the user):
-    /// skip the kClockSuspect check. Use after a device was really unused for days.
+    /// skip the kClockSuspect check, and set the clock anchor to this time exactly. Use after a
+    /// device was really unused for days, or when a suspect clock is known to be right.
     bool clock_confirmed = false;
 };
 
@@ -246,23 +247,26 @@ public:
     /// pages are returned to the file system (incremental vacuum + WAL truncation), and the
     /// latest `now_unix` seen is stored as the last retention run.
     ///
-    /// **The clock check.** The store keeps a *clock anchor* (`clock_anchor()`): the newest time
-    /// it has trusted. Each successful run moves it forward to `now_unix` (never back). When a
-    /// store without one is opened for writing, it is set from the data already stored (end of
-    /// the newest sighting's interval, newest own key's creation, last retention run of an older
-    /// version), before the opening process writes anything. kClockSuspect, deleting nothing,
-    /// when `now_unix` lies more than kMaxClockJumpSeconds past the anchor, unless
-    /// `options.clock_confirmed`. Data written after the anchor (sightings heard, own keys made
-    /// under the clock being judged) never vouches for the clock. Without an anchor (the store was
-    /// empty when opened and retention has not run since) the newest data stands in; an empty
-    /// store accepts any clock (there is nothing to lose).
+    /// **The clock check.** The store keeps a *clock anchor* (`clock_anchor()`): the time it
+    /// last trusted. kClockSuspect, deleting and writing nothing, when `now_unix` lies more than
+    /// kMaxClockJumpSeconds from the anchor, ahead or behind, unless `options.clock_confirmed`.
+    /// An unconfirmed successful run moves the anchor forward to `now_unix` (never back); a
+    /// confirmed run sets it to `now_unix` exactly (the host's word repairs an anchor set by a
+    /// wrong clock). When a store without one is opened for writing, it is set from the data
+    /// already stored (end of the newest sighting's interval, newest own key's creation, last
+    /// retention run of an older version), before the opening process writes anything. Once
+    /// there is an anchor, data written after it (sightings heard, own keys made under the clock
+    /// being judged) never vouches for the clock. Without an anchor (the store was empty when
+    /// opened and retention has not run since, or it was too full to take the anchor row) the
+    /// newest data stands in; an empty store accepts any clock (nothing to lose), and that first
+    /// run sets the anchor: if that clock was wrong, later runs are suspect until confirmed.
     ///
-    /// So retention trusts a clock that moves at most kMaxClockJumpSeconds between successful
+    /// So retention follows a clock that moves at most kMaxClockJumpSeconds between successful
     /// runs: a clock pushed forward in steps of less than 3 days, each followed by a run, is
-    /// followed. A clock set back (`now_unix` before the anchor) deletes only what is older than
-    /// its own retention window, which is never more than the true time would delete; data stamped
-    /// after `now_unix` (heard or made while the clock was ahead) is kept until the clock has
-    /// passed it by the retention window.
+    /// followed (the Tracer adds an elapsed-time check within one process). A clock set back by
+    /// less than 3 days deletes only what is older than its own retention window, which is never
+    /// more than the true time would delete; data stamped after `now_unix` (heard or made while
+    /// the clock was ahead) is kept until the clock has passed it by the retention window.
     Result<RetentionReport> apply_retention(std::int64_t now_unix,
                                             const RetentionOptions& options = {});
 

@@ -76,13 +76,14 @@ struct TracerOptions {
     CheckCallback on_check;
 
     /// Asked by `Tracer::tick()` only when its daily retention was refused with kClockSuspect
-    /// (the clock is more than 3 days past the last time the store trusted, e.g. after a week
-    /// switched off): return true when the host can vouch for the wall clock (synchronized by
-    /// NTP or the network, set by the user), and retention then runs as of the clock's now and
-    /// deletes what is older than the window. Empty (the default), false, or a throw: nothing is
-    /// deleted and `tick()` asks again at its next call. Called on the thread that calls
-    /// `tick()`, holding no Tracer lock; must be thread-safe if `tick()` is called from several
-    /// threads, should return quickly, and must not call into the Tracer.
+    /// (the clock is more than 3 days from the last time the store trusted, e.g. after a week
+    /// switched off, or ran ahead of the elapsed time since the last run): return true when the
+    /// host can vouch for the wall clock (synchronized by NTP or the network, set by the user), and
+    /// retention then runs as of the clock's now and deletes what is older than the window. Empty
+    /// (the default), false, or a throw: nothing is deleted and `tick()` asks again at its next
+    /// call. Called on the thread that calls `tick()`, holding no Tracer lock; must be thread-safe
+    /// if `tick()` is called from several threads, should return quickly, and must not call into
+    /// the Tracer.
     std::function<bool()> clock_confirmed;
 };
 

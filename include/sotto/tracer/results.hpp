@@ -76,8 +76,9 @@ struct TracerStatus {
     std::uint64_t checks = 0;          ///< completed `check` calls
     bool round_open = false;           ///< files imported since the last check
     // Retention.
-    /// The last retention attempt was refused because the clock is far past the last time the
-    /// store trusted (kClockSuspect): nothing is deleted until the clock is corrected or
+    /// The last retention attempt was refused because the clock is far from the last time the
+    /// store trusted, or ran ahead of the elapsed time since the last run (kClockSuspect):
+    /// nothing is deleted until the clock is corrected or
     /// confirmed (`TracerOptions::clock_confirmed`). Cleared by the next successful run.
     bool clock_suspect = false;
 };

@@ -1,5 +1,7 @@
 // The clock anchor: the newest time the store trusted, set at a writable open from the data
 // already stored, moved forward by retention only; data written later never vouches for a clock.
+#include <string>
+
 #include <sotto/store/encounter_store.hpp>
 
 #include "store/database.hpp"
@@ -156,15 +158,52 @@ TEST_CASE("A clock set back deletes nothing newer and never moves the anchor bac
     REQUIRE(s.apply_retention(kNow));
     const std::int64_t anchor = **s.clock_anchor();
     const auto before = *s.stats();
-    // A year back (a lost real-time clock battery): everything stored lies in its future.
-    auto back = s.apply_retention(kNow - 365 * 86400);
+    // Two days back (within the 3 days): an ordinary run; everything stored lies in its window
+    // or its future.
+    auto back = s.apply_retention(kNow - 2 * 86400);
     REQUIRE(back);
     CHECK(back->sightings == 0);
     CHECK(back->own_keys == 0);
     CHECK(s.stats()->sightings == before.sightings);
+    CHECK(**s.clock_anchor() == anchor);  // never pulled back by an unconfirmed run
+    // A year back (a lost real-time clock battery): as suspect as a year ahead.
+    auto year = s.apply_retention(kNow - 365 * 86400);
+    REQUIRE_FALSE(year);
+    CHECK(year.error().code == ErrorCode::kClockSuspect);
+    CHECK(s.stats()->sightings == before.sightings);
     CHECK(s.stats()->own_keys == before.own_keys);
     CHECK(**s.clock_anchor() == anchor);
     // Corrected again: an ordinary run, judged against the same anchor.
+    REQUIRE(s.apply_retention(kNow + 3600));
+    CHECK(**s.clock_anchor() == kNow + 3600);
+}
+
+TEST_CASE("An anchor set by a wrong clock pauses retention until a confirmed run replaces it",
+          "[store][retention][clock]") {
+    TempDir dir;
+    const auto p = dir / "s.db";
+    auto s = open_store(p);
+    // A fresh store's first run under a clock 400 days ahead: nothing to lose, so accepted.
+    const std::int64_t wrong = kNow + 400 * 86400;
+    REQUIRE(s.apply_retention(wrong));
+    CHECK(**s.clock_anchor() == wrong);
+    fill(s, 5);  // then the clock is corrected and the store fills at the true time
+    const auto before = *s.stats();
+    // The true time is far behind the anchor: suspect, nothing deleted, the anchor stays.
+    CHECK(s.apply_retention(kNow).error().code == ErrorCode::kClockSuspect);
+    // A later wrong jump that stays below the bad anchor is refused as well.
+    CHECK(s.apply_retention(kNow + 210 * 86400).error().code == ErrorCode::kClockSuspect);
+    CHECK(s.stats()->sightings == before.sightings);
+    CHECK(s.stats()->own_keys == before.own_keys);
+    CHECK(**s.clock_anchor() == wrong);
+    // The host confirms the true time: the anchor is set to it exactly (not max(anchor, now)).
+    auto confirmed = s.apply_retention(kNow, {.clock_confirmed = true});
+    REQUIRE(confirmed);
+    CHECK(confirmed->sightings == 0);  // all five days are inside the window
+    CHECK(**s.clock_anchor() == kNow);
+    // And the guard holds again from there.
+    CHECK(s.apply_retention(kNow + 210 * 86400).error().code == ErrorCode::kClockSuspect);
+    CHECK(s.stats()->sightings == before.sightings);
     REQUIRE(s.apply_retention(kNow + 3600));
     CHECK(**s.clock_anchor() == kNow + 3600);
 }
@@ -188,4 +227,68 @@ TEST_CASE("erase_all keeps the clock anchor and nothing else", "[store][retentio
     REQUIRE(s.ingest(heard, kNow + 120)->accepted == 1);
     CHECK(s.apply_retention(kYear2100).error().code == ErrorCode::kClockSuspect);
     CHECK(s.stats()->sightings == 1);
+}
+
+TEST_CASE("A store too full to take the anchor row still opens, and judges by its newest data",
+          "[store][retention][clock]") {
+    TempDir dir;
+    const auto p = dir / "s.db";
+    store::OpenOptions o;
+    o.max_bytes = 96 * 1024;
+    {
+        auto s = open_store(p, 1, o);
+        fill(s, 2);
+        // Two days of sightings in several pages: what retention can free later.
+        for (std::uint32_t d = 0; d < 2; ++d) {
+            std::vector<core::Observation> obs;
+            for (std::uint32_t i = 10; i < 250; ++i)
+                obs.push_back(
+                    observation((kToday - d) * 86400LL + 60 + i, -60, rpi_of(kToday - d, i)));
+            REQUIRE(s.ingest(obs, kNow)->accepted == obs.size());
+        }
+        // Fill every page the cap allows with rows that sort after the anchor's name and are much
+        // smaller than its row: first in ascending order until a new page is refused, then into
+        // the gaps between them (B-tree splits leave pages part empty) until no page takes one.
+        // Then the anchor row would need a page the cap does not allow.
+        auto& db = store::detail::StoreAccess::database(s);
+        auto insert = [&](const std::string& name) {
+            const std::string sql =
+                "INSERT INTO store_meta (name, value) VALUES ('" + name + "', 0)";
+            auto r = db.exec(sql.c_str());
+            if (!r) REQUIRE(r.error().code == ErrorCode::kStorageFull);
+            return r.has_value();
+        };
+        std::vector<std::string> names;
+        for (int n = 0; n < 26 * 26 * 26; ++n) {
+            const std::string name = {'d', static_cast<char>('a' + n / 676),
+                                      static_cast<char>('a' + n / 26 % 26),
+                                      static_cast<char>('a' + n % 26)};
+            if (!insert(name)) break;
+            names.push_back(name);
+        }
+        bool progress = true;
+        for (char round = 'a'; progress; ++round) {
+            REQUIRE(round <= 'z');
+            progress = false;
+            for (const auto& name : names) progress = insert(name + round) || progress;
+        }
+        CHECK_FALSE(insert("a"));  // not even a row smaller than the anchor's fits
+        CHECK_FALSE(s.clock_anchor()->has_value());
+    }
+    const auto before = [&] {
+        auto ro = EncounterStore::open(p, raw_credential(1), read_only());
+        REQUIRE(ro);
+        return *ro->stats();
+    }();
+    auto s = open_store(p, 1, o);  // the anchor row does not fit: opens without one
+    CHECK_FALSE(s.clock_anchor()->has_value());
+    // Without an anchor the newest stored data stands in: a month ahead is refused.
+    CHECK(s.apply_retention(kNewestEnd + 30 * 86400).error().code == ErrorCode::kClockSuspect);
+    CHECK(s.stats()->sightings == before.sightings);
+    // Confirmed, retention frees the old rows, and the anchor fits in the space they leave.
+    auto r = s.apply_retention(kNewestEnd + 30 * 86400, {.clock_confirmed = true});
+    INFO((r ? "ok" : r.error().what));
+    REQUIRE(r);
+    CHECK(r->sightings == before.sightings);
+    CHECK(**s.clock_anchor() == kNewestEnd + 30 * 86400);
 }

@@ -22,7 +22,6 @@ namespace {
 
 constexpr std::int64_t kDayMs = 86'400'000;
 constexpr std::int64_t kYear2100Ms = 4'102'444'800'000;  // 2100-01-01T00:00:00Z
-constexpr std::uint32_t kFirstDay = static_cast<std::uint32_t>(kDay0 / 86400);
 
 enum class Hearing { kDirect, kRadio };
 
@@ -71,29 +70,9 @@ struct Device {
         return me->status().stored - before;
     }
 
-    // The days (counted from kDay0; 2100 is far beyond) that hold sightings, read through a
-    // second, read-only connection as `sotto store stats` would.
-    std::set<std::int64_t> days() const {
-        store::OpenOptions ro;
-        ro.read_only = true;
-        auto s = store::EncounterStore::open(dir / "t.db", test::tracer_credential(), ro);
-        REQUIRE(s);
-        auto iv = s->sighting_intervals();
-        REQUIRE(iv);
-        std::set<std::int64_t> out;
-        for (auto i : *iv) out.insert(static_cast<std::int64_t>(i / 144) - kFirstDay);
-        return out;
-    }
-
-    std::optional<std::int64_t> anchor() const {
-        store::OpenOptions ro;
-        ro.read_only = true;
-        auto s = store::EncounterStore::open(dir / "t.db", test::tracer_credential(), ro);
-        REQUIRE(s);
-        auto a = s->clock_anchor();
-        REQUIRE(a);
-        return *a;
-    }
+    // The days (counted from kDay0; 2100 is far beyond) that hold sightings.
+    std::set<std::int64_t> days() const { return test::stored_days(dir); }
+    std::optional<std::int64_t> anchor() const { return test::stored_anchor(dir); }
 
     // Closes and opens `me` again (a restart; an attached radio is not attached again).
     void restart() {
@@ -274,8 +253,9 @@ TEST_CASE("A clock set back a year deletes nothing and reuses no RPI",
     const auto keys = *d.me->own_key_count();
 
     d.clock.set_ms(at_day(4 - 365, 10));
-    REQUIRE(d.me->tick());  // not suspect: the clock is behind the anchor, not past it
-    CHECK_FALSE(d.me->status().clock_suspect);
+    // As suspect as a clock a year ahead: nothing deleted, the anchor stays.
+    CHECK(d.me->tick().error().code == ErrorCode::kClockSuspect);
+    CHECK(d.me->status().clock_suspect);
     CHECK(d.days() == range(0, 4));
     CHECK(d.anchor() == anchor);  // never pulled back
     // The running scheduler never derives for an interval before one it broadcast: it waits.
@@ -287,7 +267,7 @@ TEST_CASE("A clock set back a year deletes nothing and reuses no RPI",
     // Restarted under the old date: a new TEK for that day, never one of the stored ones.
     d.restart();
     d.clock.advance_ms(600'000);
-    REQUIRE(d.me->tick());
+    CHECK(d.me->tick().error().code == ErrorCode::kClockSuspect);
     auto fresh = d.me->current_advertisement();
     REQUIRE(fresh);
     REQUIRE(fresh->active);
@@ -301,11 +281,60 @@ TEST_CASE("A clock set back a year deletes nothing and reuses no RPI",
     // The clock is right again: an ordinary daily run, nothing of the five days lost.
     d.clock.set_ms(at_day(5, 8));
     REQUIRE(d.me->tick());
+    CHECK_FALSE(d.me->status().clock_suspect);
     CHECK(contains_all(d.days(), range(0, 4)));
 }
 
-TEST_CASE("Retention follows a clock pushed less than 3 days per run and refuses one more",
+TEST_CASE("An anchor set by a wrong first clock pauses retention until the host confirms",
           "[tracer][clock][retention]") {
+    bool vouch = false;
+    int asked = 0;
+    TracerOptions o;
+    o.clock_confirmed = [&] {
+        ++asked;
+        return vouch;
+    };
+    Device d(Hearing::kDirect, std::move(o));
+    // A fresh store's first tick sees a clock 400 days ahead (a board booting with a bad time):
+    // nothing to lose, so the run is accepted and anchors the store there.
+    d.clock.set_ms(at_day(400, 8));
+    REQUIRE(d.me->tick());
+    CHECK(*d.anchor() == at_day(400, 8) / 1000);
+    // The clock is corrected; ten days of ordinary life follow. Retention is paused (the clock is
+    // far before the anchor), nothing is deleted, and the host is asked (it cannot vouch yet).
+    for (int i = 0; i < 10; ++i) {
+        d.clock.set_ms(at_day(i, 8));
+        CHECK(d.me->tick().error().code == ErrorCode::kClockSuspect);
+        REQUIRE(d.hear(30) > 0);
+    }
+    CHECK(d.me->status().clock_suspect);
+    CHECK(asked == 10);
+    CHECK(d.days() == range(0, 9));
+    // A wrong jump 200 days ahead, still before the bad anchor, wipes nothing.
+    d.clock.set_ms(at_day(210, 8));
+    CHECK(d.me->tick().error().code == ErrorCode::kClockSuspect);
+    CHECK(d.days() == range(0, 9));
+    CHECK(*d.anchor() == at_day(400, 8) / 1000);
+    // Back to the true time, and the host vouches for it: the anchor is repaired to it exactly.
+    d.clock.set_ms(at_day(9, 9));
+    vouch = true;
+    REQUIRE(d.me->tick());
+    CHECK_FALSE(d.me->status().clock_suspect);
+    CHECK(*d.anchor() == at_day(9, 9) / 1000);
+    CHECK(d.days() == range(0, 9));
+    // From then on the guard holds: the same wrong jump is refused when the host cannot vouch.
+    vouch = false;
+    d.clock.set_ms(at_day(210, 8));
+    CHECK(d.me->tick().error().code == ErrorCode::kClockSuspect);
+    CHECK(d.days() == range(0, 9));
+}
+
+TEST_CASE(
+    "Without a second time source retention follows a clock pushed less than 3 days per "
+    "run and refuses one more",
+    "[tracer][clock][retention]") {
+    // ManualClock has no elapsed time (Clock::elapsed_ms), as a restarted process has none to
+    // compare with: only the 3-day rule judges it (see elapsed_clock_test.cpp for the rest).
     SECTION("steps of 2.9 days, each followed by a tick, are trusted") {
         Device d(Hearing::kDirect);
         live_days(d, 0, 3);

@@ -2,6 +2,7 @@
 // Helpers for the Tracer tests: stores in temp dirs, a fake radio, a signed export of released
 // keys.
 #include <mutex>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 
 #include <sotto/ble/radio.hpp>
 #include <sotto/keyfile/export_writer.hpp>
+#include <sotto/store/encounter_store.hpp>
 #include <sotto/tracer.hpp>
 
 #include "support.hpp"
@@ -152,6 +154,31 @@ inline std::vector<std::uint8_t> publish(const std::vector<ReleasedKey>& keys,
     auto zip = keyfile::zip_export(*files);
     REQUIRE(zip);
     return *zip;
+}
+
+/// The days (counted from kDay0) holding sightings in `dir/t.db`, read through a second,
+/// read-only connection as `sotto store stats` would.
+inline std::set<std::int64_t> stored_days(const TempDir& dir) {
+    store::OpenOptions ro;
+    ro.read_only = true;
+    auto s = store::EncounterStore::open(dir / "t.db", tracer_credential(), ro);
+    REQUIRE(s);
+    auto iv = s->sighting_intervals();
+    REQUIRE(iv);
+    std::set<std::int64_t> out;
+    for (auto i : *iv) out.insert(static_cast<std::int64_t>(i / 144) - kDay0 / 86400);
+    return out;
+}
+
+/// The clock anchor of `dir/t.db` (read-only).
+inline std::optional<std::int64_t> stored_anchor(const TempDir& dir) {
+    store::OpenOptions ro;
+    ro.read_only = true;
+    auto s = store::EncounterStore::open(dir / "t.db", tracer_credential(), ro);
+    REQUIRE(s);
+    auto a = s->clock_anchor();
+    REQUIRE(a);
+    return *a;
 }
 
 }  // namespace sotto::test
