@@ -98,6 +98,7 @@ int run_fetch(const FetchOptions& o) {
         const std::string path = printable(f.path);
         switch (f.status) {
             case fetch::FileStatus::kUnchanged:
+            case fetch::FileStatus::kRefused:  // refused before, unchanged on the server since
                 ++unchanged;
                 continue;
             case fetch::FileStatus::kFailed:
@@ -117,6 +118,12 @@ int run_fetch(const FetchOptions& o) {
             ++refused;
             fmt::print("refused    {} {} ({})\n", path, info.error().what,
                        error_code_name(info.error().code));
+            // Refused for its bytes: out of the spool, not offered again until the server's
+            // file changes. Anything else (I/O) stays pending for the next run.
+            if (keyfile::refuses_content(info.error().code)) {
+                if (auto r = d->mark_refused(f.path, f.sha256); !r)
+                    return fail(kExitFailure, fmt::format("fetch: {}", r.error().what));
+            }
             continue;
         }
         ++verified;

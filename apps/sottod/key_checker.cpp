@@ -77,8 +77,17 @@ Result<void> KeyChecker::use_file(const fetch::FetchedFile& file) noexcept {
         return {};
     }
     if (!outcome->matched) {
-        write_log(LogLevel::kWarning, "keys: a key file was refused (not verified); kept to retry");
+        // Refused for its bytes (signature, signer, damaged zip): dropped from the spool and not
+        // offered again until the server's file changes, so it cannot hold the spool's cap.
+        // Anything else (I/O) may pass next round: it stays pending.
+        const bool content = outcome->error && keyfile::refuses_content(outcome->error->code);
+        write_log(LogLevel::kWarning,
+                  content ? "keys: a key file was refused (not verified); dropped until it changes"
+                          : "keys: a key file could not be checked; kept to retry");
         if (outcome->error) write_log(LogLevel::kWarning, outcome->error->what);
+        if (content) {
+            if (auto r = downloader_.mark_refused(file.path, file.sha256); !r) return r.error();
+        }
         std::lock_guard<std::mutex> lock(mutex_);
         ++summary_.files_refused;
         return {};
@@ -128,6 +137,7 @@ Result<void> KeyChecker::run_round(const std::atomic<bool>& stop) noexcept {
                     write_log(LogLevel::kWarning, f.error.what);
                     continue;
                 case fetch::FileStatus::kUnchanged:
+                case fetch::FileStatus::kRefused:  // refused before, unchanged since
                     ++unchanged;
                     continue;
                 case fetch::FileStatus::kNew:

@@ -119,6 +119,8 @@ struct Tracer::Impl {
         std::atomic<std::uint64_t> malformed{0}, stored{0}, rejected{0}, own_keys_created{0},
             rotations{0}, radio_errors{0}, files_imported{0}, files_refused{0}, files_skipped{0},
             checks{0};
+        /// Observations given to `Tracer::ingest` stamped at or before the last erase.
+        std::atomic<std::uint64_t> ingest_erased{0};
     } counters;
 };
 
