@@ -121,8 +121,8 @@ int run_fetch(const FetchOptions& o) {
             // Refused for its bytes: out of the spool, not offered again until the server's
             // file changes. Anything else (I/O) stays pending for the next run.
             if (keyfile::refuses_content(info.error().code)) {
-                if (auto r = d->mark_refused(f.path, f.sha256); !r)
-                    return fail(kExitFailure, fmt::format("fetch: {}", r.error().what));
+                if (auto marked = d->mark_refused(f.path, f.sha256); !marked)
+                    return fail(kExitFailure, fmt::format("fetch: {}", marked.error().what));
             }
             continue;
         }
