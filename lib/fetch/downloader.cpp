@@ -495,4 +495,23 @@ Result<void> Downloader::mark_refused(const std::string& path,
     }
 }
 
+Result<std::size_t> Downloader::forget_refusals() {
+    try {
+        auto& files = impl_->data.files;
+        std::vector<FileRecord> before = files;
+        const auto n = std::erase_if(files, [](const FileRecord& r) { return r.refused; });
+        if (n == 0) return std::size_t{0};
+        if (auto saved = impl_->state->save(impl_->data); !saved) {
+            files = std::move(before);
+            return saved.error();
+        }
+        impl_->held_known = false;
+        return static_cast<std::size_t>(n);
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
+    } catch (...) {
+        return make_error(ErrorCode::kInternal, "downloader: unexpected exception");
+    }
+}
+
 }  // namespace sotto::fetch

@@ -194,6 +194,11 @@ public:
     /// kStorageIo.
     Result<void> mark_refused(const std::string& path, const std::array<std::uint8_t, 32>& sha256);
 
+    /// Forgets every refusal (for a caller whose verifier changed, e.g. a new trust store): the
+    /// refused files are downloaded and offered again as new in the next round. Saves the state.
+    /// Returns how many records were forgotten. Errors: kStorageIo, kOutOfMemory.
+    Result<std::size_t> forget_refusals();
+
 private:
     struct Impl;
     explicit Downloader(std::unique_ptr<Impl> impl) noexcept;
