@@ -98,8 +98,11 @@ int run_fetch(const FetchOptions& o) {
         const std::string path = printable(f.path);
         switch (f.status) {
             case fetch::FileStatus::kUnchanged:
-            case fetch::FileStatus::kRefused:  // refused before, unchanged on the server since
                 ++unchanged;
+                continue;
+            case fetch::FileStatus::kRefused:  // refused before, unchanged on the server since
+                ++refused;
+                fmt::print("refused    {} unchanged since it was refused\n", path);
                 continue;
             case fetch::FileStatus::kFailed:
                 ++failed;
