@@ -137,6 +137,7 @@ Result<void> Tracer::flush() noexcept {
 
 Result<store::IngestReport> Tracer::ingest(std::span<const core::Observation> batch) noexcept {
     return guarded([&]() -> Result<store::IngestReport> {
+        std::lock_guard erase_lock(impl_->erase_mu);
         if (auto f = impl_->flush(); !f) return f.error();
         // Nothing stamped at or before the last erase is stored after it (the feed's mark, so
         // the same clock rule applies). Those are left out; the store's rejections keep the
@@ -284,7 +285,7 @@ Result<std::size_t> Tracer::own_key_count() const noexcept {
 Result<void> Tracer::erase_all() noexcept {
     return guarded([&]() -> Result<void> {
         {
-            std::scoped_lock lock(impl_->round_mu, impl_->own_mu);
+            std::scoped_lock lock(impl_->erase_mu, impl_->round_mu, impl_->own_mu);
             // Nothing heard before the erase may survive it. What waits in the feed is dropped
             // unwritten: writing it first would only store it to delete it, and fails exactly
             // when the store is full, leaving it to be written back after the erase. `discard`
