@@ -302,8 +302,12 @@ std::size_t BeaconFeed::discard_marked(NowFn now_ms, const void* context) noexce
 
 bool BeaconFeed::note_clock(std::int64_t now_ms) noexcept {
     Impl& m = *impl_;
+    // w - now_ms in unsigned arithmetic: exact for w > now_ms, whatever the caller passes.
     const auto behind = [&](std::int64_t w) {
-        return w != kNoErase && now_ms < w && w - now_ms > m.config.erase_clock_slack_ms;
+        return w != kNoErase &&
+               now_ms<w&& static_cast<std::uint64_t>(w) -
+                      static_cast<std::uint64_t>(
+                          now_ms)> static_cast<std::uint64_t>(m.config.erase_clock_slack_ms);
     };
     if (!behind(m.erased_through.load(std::memory_order_relaxed))) return false;
     std::lock_guard lock(m.mu);

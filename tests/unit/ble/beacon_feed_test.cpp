@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -449,6 +450,22 @@ TEST_CASE("An erase mark far ahead of the clock is dropped and one within the sl
     CHECK(c.erase_marks_dropped == 1);
     CHECK(c.dropped_erased == 1);
     CHECK(accounted(c) == c.heard);
+}
+
+TEST_CASE("Extreme clocks and marks neither overflow nor drop a mark within the slack",
+          "[ble][feed]") {
+    TestSink sink;
+    auto f = make(sink);
+    constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+    constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+    CHECK(f->discard(kMax) == 0);
+    CHECK_FALSE(f->note_clock(kMax));
+    CHECK(f->note_clock(kMin));  // the largest distance there is: dropped, no overflow
+    CHECK(f->erased_through() == ble::kNoErase);
+    CHECK(f->discard(kMin + 1) == 0);
+    CHECK(f->erased_through() == kMin + 1);
+    CHECK_FALSE(f->note_clock(kMin));  // 1 ms behind: within the slack
+    CHECK_FALSE(f->note_clock(kMax));  // ahead of the mark: nothing to drop
 }
 
 TEST_CASE("A negative erase clock slack is refused", "[ble][feed]") {
