@@ -100,6 +100,10 @@ int run_fetch(const FetchOptions& o) {
             case fetch::FileStatus::kUnchanged:
                 ++unchanged;
                 continue;
+            case fetch::FileStatus::kRefused:  // refused before, unchanged on the server since
+                ++refused;
+                fmt::print("refused    {} unchanged since it was refused\n", path);
+                continue;
             case fetch::FileStatus::kFailed:
                 ++failed;
                 if (f.http_status != 0) {
@@ -117,6 +121,12 @@ int run_fetch(const FetchOptions& o) {
             ++refused;
             fmt::print("refused    {} {} ({})\n", path, info.error().what,
                        error_code_name(info.error().code));
+            // Refused for its bytes: out of the spool, not offered again until the server's
+            // file changes. Anything else (I/O) stays pending for the next run.
+            if (keyfile::refuses_content(info.error().code)) {
+                if (auto marked = d->mark_refused(f.path, f.sha256); !marked)
+                    return fail(kExitFailure, fmt::format("fetch: {}", marked.error().what));
+            }
             continue;
         }
         ++verified;

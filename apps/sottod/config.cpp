@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -67,9 +68,10 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
     app.add_option("--http-timeout", http_timeout, "longest transfer of one file (default 120s)");
     app.add_option("--max-file-bytes", c.max_file_bytes,
                    "largest key file downloaded (default 32 MiB)");
-    app.add_option(
+    const CLI::Option* spool_option = app.add_option(
         "--max-spool-bytes", c.max_spool_bytes,
-        "most bytes of downloaded key files not yet used, kept at once (default 256 MiB)");
+        "most bytes of downloaded key files not yet used, kept at once (default 256 MiB, or "
+        "--max-file-bytes if larger)");
     app.add_option("--ca-file", c.ca_file,
                    "PEM CA certificates to trust for --keys-url (default: the system's)");
     app.add_flag("--scan-continuous", c.scan_continuous,
@@ -122,6 +124,10 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
     c.flush_interval_ms = *flush;
     if (c.max_file_bytes < 1024 || c.max_file_bytes > (std::uint64_t{1} << 30))
         return usage("--max-file-bytes: 1 KiB .. 1 GiB");
+    // Without --max-spool-bytes the cap never refuses a file --max-file-bytes allows (as in
+    // `sotto fetch`); only an explicit value below --max-file-bytes is the operator's mistake.
+    if (spool_option->count() == 0)
+        c.max_spool_bytes = std::max(c.max_spool_bytes, c.max_file_bytes);
     if (c.max_spool_bytes < c.max_file_bytes || c.max_spool_bytes > (std::uint64_t{1} << 40))
         return usage("--max-spool-bytes: --max-file-bytes .. 1 TiB");
     if ((!c.keys_url.empty() || !keys_dir.empty()) && c.pubkeys.empty())

@@ -1,10 +1,55 @@
 #include "key_checker.hpp"
 
+#include <algorithm>
+#include <fstream>
+#include <string>
 #include <system_error>
+#include <vector>
 
+#include <sotto/host/files.hpp>
 #include <sotto/log.hpp>
 
 namespace sotto::sottod {
+
+namespace {
+
+// Files refused for an untrusted signer would pass with the right --pubkey: when the configured
+// public keys differ from those of the last start (kept in <fetch-dir>/trust.pem, public data),
+// every refusal is forgotten and the refused files are downloaded and checked again.
+Result<void> forget_refusals_if_trust_changed(const Config& config, fetch::Downloader& d) {
+    std::vector<std::string> pems;
+    for (const auto& p : config.pubkeys) {
+        auto bytes = host::read_regular_file(p, 1 << 20);
+        if (!bytes) return bytes.error();
+        pems.emplace_back(bytes->begin(), bytes->end());
+    }
+    std::sort(pems.begin(), pems.end());
+    std::string trust;
+    for (const auto& p : pems) trust += p + "\n";
+    const auto file = config.fetch_dir / "trust.pem";
+    std::string before;
+    if (auto old = host::read_regular_file(file, 1 << 24); old)
+        before.assign(old->begin(), old->end());
+    if (before == trust) return {};
+    auto forgotten = d.forget_refusals();
+    if (!forgotten) return forgotten.error();
+    if (*forgotten > 0)
+        write_log_count(
+            LogLevel::kInfo,
+            "keys: the public keys changed; refused files are checked again:", *forgotten);
+    const auto tmp = config.fetch_dir / "trust.pem.tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << trust;
+        if (!out.flush()) return Error{ErrorCode::kStorageIo, "key download: cannot write trust"};
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, file, ec);
+    if (ec) return Error{ErrorCode::kStorageIo, "key download: cannot write trust"};
+    return {};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<KeyChecker>> KeyChecker::create(const Config& config, Tracer& tracer,
                                                        const Clock& clock) noexcept {
@@ -31,6 +76,7 @@ Result<std::unique_ptr<KeyChecker>> KeyChecker::create(const Config& config, Tra
             std::make_unique<fetch::FileFetchState>(config.fetch_dir / "fetch.state"),
             config.fetch_dir / "spool", options);
         if (!downloader) return downloader.error();
+        if (auto r = forget_refusals_if_trust_changed(config, *downloader); !r) return r.error();
         return std::unique_ptr<KeyChecker>(new KeyChecker(std::move(*downloader), tracer, clock));
     } catch (const std::bad_alloc&) {
         return Error{ErrorCode::kOutOfMemory, "key download: out of memory"};
@@ -77,8 +123,17 @@ Result<void> KeyChecker::use_file(const fetch::FetchedFile& file) noexcept {
         return {};
     }
     if (!outcome->matched) {
-        write_log(LogLevel::kWarning, "keys: a key file was refused (not verified); kept to retry");
+        // Refused for its bytes (signature, signer, damaged zip): dropped from the spool and not
+        // offered again until the server's file changes, so it cannot hold the spool's cap.
+        // Anything else (I/O) may pass next round: it stays pending.
+        const bool content = outcome->error && keyfile::refuses_content(outcome->error->code);
+        write_log(LogLevel::kWarning,
+                  content ? "keys: a key file was refused (not verified); dropped until it changes"
+                          : "keys: a key file could not be checked; kept to retry");
         if (outcome->error) write_log(LogLevel::kWarning, outcome->error->what);
+        if (content) {
+            if (auto r = downloader_.mark_refused(file.path, file.sha256); !r) return r.error();
+        }
         std::lock_guard<std::mutex> lock(mutex_);
         ++summary_.files_refused;
         return {};
@@ -128,6 +183,7 @@ Result<void> KeyChecker::run_round(const std::atomic<bool>& stop) noexcept {
                     write_log(LogLevel::kWarning, f.error.what);
                     continue;
                 case fetch::FileStatus::kUnchanged:
+                case fetch::FileStatus::kRefused:  // refused before, unchanged since
                     ++unchanged;
                     continue;
                 case fetch::FileStatus::kNew:

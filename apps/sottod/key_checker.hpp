@@ -21,6 +21,7 @@
 #include <optional>
 
 #include <sotto/fetch/downloader.hpp>
+#include <sotto/keyfile/export_reader.hpp>
 #include <sotto/tracer.hpp>
 
 #include "config.hpp"

@@ -652,8 +652,10 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_key_list_get(sotto_diagnosis_key* o
 SOTTO_API void sotto_key_list_destroy(sotto_key_list* list);
 
 /** "Forget me": deletes every sighting, own key, exposure record and processed-file entry
- *  (pending heard advertisements are erased with them) and drops the open round. The store stays
- *  open and usable; advertising resumes with a new TEK from the next interval on. */
+ *  (pending heard advertisements are erased with them) and drops the open round. Advertisements
+ *  stamped at or before the erase and handed over later (a batch delivered late) are dropped
+ *  too, while this tracer stays open. The store stays open and usable; advertising resumes with
+ *  a new TEK from the next interval on. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_erase_all(sotto_tracer* tracer);
 
 /** Counters since the tracer was opened (no identifiers). */

@@ -162,8 +162,10 @@ public:
     Result<void> flush() noexcept;
 
     /// Stores already decoded observations (e.g. an imported capture) in one transaction, after
-    /// writing the pending ones. Same checks, and the same report (rejections by index), as
-    /// `store::EncounterStore::ingest` at the clock's now.
+    /// writing the pending ones. Same checks, and the same report (rejections by index in
+    /// `batch`), as `store::EncounterStore::ingest` at the clock's now, except that observations
+    /// in or before the second of the last `erase_all` are left out: neither accepted nor
+    /// rejected, counted in `TracerStatus::discarded`.
     Result<store::IngestReport> ingest(std::span<const core::Observation> batch) noexcept;
 
     /// Periodic work (call every few seconds, or at least once per minute): applies retention
@@ -254,10 +256,15 @@ public:
     /// "Forget me": deletes every sighting, own key, exposure record and processed-file entry
     /// and drops the open round. Observations heard before the call and not yet written are
     /// dropped unwritten (counted in `TracerStatus::discarded`), even when the store cannot
-    /// take them (full disk), so nothing heard before the erase is stored after it; what is heard
-    /// after the call returns is kept. The store stays open and usable; advertising resumes with
-    /// a new TEK from the next interval on. Errors: the store's (`EncounterStore::erase_all`;
-    /// pending observations are dropped even then), kOutOfMemory.
+    /// take them (full disk). The erase's time (the clock, read while the feed is locked) is a
+    /// mark: every observation stamped at or before it that arrives later (`on_advertisement`,
+    /// a radio, `ingest`) is dropped and counted in `discarded` too, so nothing heard before the
+    /// erase is stored after it; what is stamped after the mark is kept. The mark lasts while
+    /// the Tracer is open; a clock seen more than 5 minutes behind it drops it (a wrong clock at
+    /// the erase, or set back since), so it never refuses what is heard now for long. The store
+    /// stays open and usable; advertising resumes with a new TEK from the next interval on. Errors:
+    /// the store's (`EncounterStore::erase_all`; pending observations are dropped even then),
+    /// kOutOfMemory.
     Result<void> erase_all() noexcept;
 
     /// Counters (no identifiers).

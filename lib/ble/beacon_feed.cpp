@@ -1,5 +1,6 @@
 // BeaconFeed: checks, de-duplication, batching. Rules: include/sotto/ble/beacon_feed.hpp.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -65,6 +66,9 @@ struct BeaconFeed::Impl {
     std::unordered_map<SlotKey, Slot, SlotHash> slots;
     std::int64_t newest_second = std::numeric_limits<std::int64_t>::min();
     bool stopped = false;
+    // Advertisements stamped at or before this are refused (the last erase); written under `mu`,
+    // read without it by `note_clock`'s fast path.
+    std::atomic<std::int64_t> erased_through{kNoErase};
     FeedCounters c;
 
     bool modifiable(std::uint64_t seq) const noexcept {
@@ -119,6 +123,10 @@ struct BeaconFeed::Impl {
             ++c.dropped_bad_time;
             return false;
         }
+        if (adv.time_ms <= erased_through.load(std::memory_order_relaxed)) {
+            ++c.dropped_erased;
+            return false;
+        }
         ++c.decoded;
         core::Observation o;
         o.time = adv.time_ms / 1000;
@@ -166,7 +174,8 @@ struct BeaconFeed::Impl {
 Result<std::unique_ptr<BeaconFeed>> BeaconFeed::create(ObservationSink& sink,
                                                        const FeedConfig& config) noexcept {
     if (config.max_pending < 1 || config.max_pending > 10'000'000 || config.flush_count < 1 ||
-        config.flush_count > config.max_pending || config.flush_interval_ms < 0)
+        config.flush_count > config.max_pending || config.flush_interval_ms < 0 ||
+        config.erase_clock_slack_ms < 0)
         return make_error(ErrorCode::kInvalidArgument, "beacon feed: configuration out of range");
     try {
         auto impl = std::make_unique<Impl>();
@@ -199,6 +208,7 @@ void BeaconFeed::on_heard(const HeardAdvertisement& adv) noexcept {
 }
 
 Result<void> BeaconFeed::tick(std::int64_t now_ms) noexcept {
+    (void)note_clock(now_ms);
     bool due = false;
     {
         std::lock_guard lock(impl_->mu);
@@ -265,17 +275,50 @@ Result<void> BeaconFeed::stop() noexcept {
     return flush();
 }
 
-std::size_t BeaconFeed::discard() noexcept {
+std::size_t BeaconFeed::discard(std::int64_t erased_at_ms) noexcept {
+    return discard_marked(
+        [](const void* ms) noexcept { return *static_cast<const std::int64_t*>(ms); },
+        &erased_at_ms);
+}
+
+std::size_t BeaconFeed::discard_marked(NowFn now_ms, const void* context) noexcept {
     Impl& m = *impl_;
     // Holding flush_mu: no batch is with the sink, so none can be put back after this.
     std::lock_guard flush_lock(m.flush_mu);
     std::lock_guard lock(m.mu);
+    // The mark is read and set under the same lock as the drop: a packet taken before is pending
+    // and dropped here; one taken after meets the mark. A packet stamped after the clock was read
+    // here can only be taken after this returns, and is kept.
+    const std::int64_t erased_at_ms = now_ms(context);
+    if (erased_at_ms > m.erased_through.load(std::memory_order_relaxed))
+        m.erased_through.store(erased_at_ms, std::memory_order_relaxed);
     const std::size_t n = m.pending.size();
     m.pending_base += n;
     m.pending.clear();
     m.slots.clear();
     m.c.discarded += n;
     return n;
+}
+
+bool BeaconFeed::note_clock(std::int64_t now_ms) noexcept {
+    Impl& m = *impl_;
+    // w - now_ms in unsigned arithmetic: exact for w > now_ms, whatever the caller passes.
+    const auto behind = [&](std::int64_t w) {
+        return w != kNoErase &&
+               now_ms<w&& static_cast<std::uint64_t>(w) -
+                      static_cast<std::uint64_t>(
+                          now_ms)> static_cast<std::uint64_t>(m.config.erase_clock_slack_ms);
+    };
+    if (!behind(m.erased_through.load(std::memory_order_relaxed))) return false;
+    std::lock_guard lock(m.mu);
+    if (!behind(m.erased_through.load(std::memory_order_relaxed))) return false;
+    m.erased_through.store(kNoErase, std::memory_order_relaxed);
+    ++m.c.erase_marks_dropped;
+    return true;
+}
+
+std::int64_t BeaconFeed::erased_through() const noexcept {
+    return impl_->erased_through.load(std::memory_order_relaxed);
 }
 
 FeedCounters BeaconFeed::counters() const noexcept {

@@ -30,6 +30,8 @@ const char* file_status_name(FileStatus status) noexcept {
             return "unchanged";
         case FileStatus::kFailed:
             return "failed";
+        case FileStatus::kRefused:
+            return "refused";
         default:
             return "unknown";
     }
@@ -61,7 +63,7 @@ struct Downloader::Impl {
     // True when another record than `except` still needs the spool file of `sha`.
     bool spool_shared(const std::array<std::uint8_t, 32>& sha, const FileRecord* except) const {
         return std::any_of(data.files.begin(), data.files.end(), [&](const FileRecord& r) {
-            return &r != except && !r.used && r.sha256 == sha;
+            return &r != except && !r.used && !r.refused && r.sha256 == sha;
         });
     }
 
@@ -69,7 +71,7 @@ struct Downloader::Impl {
     std::set<std::array<std::uint8_t, 32>> pending_contents() const {
         std::set<std::array<std::uint8_t, 32>> out;
         for (const auto& r : data.files)
-            if (!r.used) out.insert(r.sha256);
+            if (!r.used && !r.refused) out.insert(r.sha256);
         return out;
     }
     // Their recorded sizes, each content once (O(records); only after a transfer).
@@ -77,7 +79,7 @@ struct Downloader::Impl {
         std::set<std::array<std::uint8_t, 32>> seen;
         std::uint64_t sum = 0;
         for (const auto& r : data.files)
-            if (!r.used && seen.insert(r.sha256).second) sum += r.bytes;
+            if (!r.used && !r.refused && seen.insert(r.sha256).second) sum += r.bytes;
         return sum;
     }
 
@@ -140,8 +142,15 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
         return out;
     }
     FileRecord* rec = find(path);
+    // A refused file has no content at hand; its validators ask the server whether it changed.
+    const bool refused = rec != nullptr && !rec->used && rec->refused;
     const bool have_content =
-        rec != nullptr && (rec->used || spool.intact(rec->sha256, rec->bytes));
+        rec != nullptr && (rec->used || (!refused && spool.intact(rec->sha256, rec->bytes)));
+    auto report_refused = [&](const FileRecord& r) {
+        out.sha256 = r.sha256;
+        out.bytes = r.bytes;
+        out.status = FileStatus::kRefused;
+    };
     auto report_known = [&](FileRecord& r) {
         out.sha256 = r.sha256;
         out.bytes = r.bytes;
@@ -162,12 +171,17 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
         held = pending_bytes();
         held_known = true;
     }
-    const std::uint64_t stale = rec != nullptr && !rec->used && !have_content ? rec->bytes : 0;
+    const std::uint64_t stale =
+        rec != nullptr && !rec->used && !refused && !have_content ? rec->bytes : 0;
     const std::uint64_t held_now = held - std::min(held, stale);
     const Error spool_full{ErrorCode::kNetworkTooLarge, "download: spool full (total size cap)"};
     if (spool_filled || held_now >= options.max_spool_bytes) {
         if (have_content) {  // revalidation waits for room; what is at hand is still offered
             report_known(*rec);
+            return out;
+        }
+        if (refused) {  // asked again once there is room; nothing to offer meanwhile
+            report_refused(*rec);
             return out;
         }
         out.error = spool_full;  // not even requested
@@ -180,8 +194,9 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
         out.error = writer.error();
         return out;
     }
-    detail::GetRequest req{path, have_content ? rec->etag : "",
-                           have_content ? rec->last_modified : "",
+    const bool conditional = have_content || refused;
+    detail::GetRequest req{path, conditional ? rec->etag : "",
+                           conditional ? rec->last_modified : "",
                            std::min(options.max_file_bytes, room)};
     const detail::BodySink sink = [&](std::span<const std::uint8_t> b) {
         return (*writer)->write(b);
@@ -205,6 +220,10 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
     }
     if (resp.not_modified) {
         ++report.not_modified;
+        if (refused) {  // the refused bytes are still what the server has
+            report_refused(*rec);
+            return out;
+        }
         if (!have_content) {  // a 304 to an unconditional request: nothing to hand out
             out.error = {ErrorCode::kNetworkHttp,
                          "download: not modified without a conditional request"};
@@ -232,6 +251,25 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
             *rec = FileRecord{path, sha, bytes, resp.etag, resp.last_modified, true};
         }
         out.status = FileStatus::kUnchanged;
+        return out;
+    }
+    const bool content_refused =
+        std::any_of(data.files.begin(), data.files.end(),
+                    [&](const FileRecord& r) { return !r.used && r.refused && r.sha256 == sha; });
+    if (content_refused) {
+        // Bytes the caller refused (under this or another name): not kept, not offered. The
+        // validators are kept so the next round asks whether the server's file changed.
+        if (rec == nullptr) {
+            FileRecord r{path, sha, bytes, resp.etag, resp.last_modified, false};
+            r.refused = true;
+            data.files.push_back(std::move(r));
+        } else {
+            if (!rec->used && !refused && rec->sha256 != sha && !spool_shared(rec->sha256, rec))
+                spool.remove(rec->sha256);
+            *rec = FileRecord{path, sha, bytes, resp.etag, resp.last_modified, false};
+            rec->refused = true;
+        }
+        out.status = FileStatus::kRefused;
         return out;
     }
     if (rec != nullptr && !rec->used && rec->sha256 == sha && have_content) {
@@ -314,7 +352,7 @@ Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress) {
     }
     std::set<std::array<std::uint8_t, 32>> still_needed;
     for (const auto& r : kept) {
-        if (!r.path.empty() && !r.used) still_needed.insert(r.sha256);
+        if (!r.path.empty() && !r.used && !r.refused) still_needed.insert(r.sha256);
     }
     for (const auto& r : kept) {
         if (r.path.empty() && still_needed.count(r.sha256) == 0) spool.remove(r.sha256);
@@ -403,19 +441,72 @@ Result<void> Downloader::mark_used(const std::string& path,
         }
         if (rec->used) return ok();
         // The content was used: every name it was published under is done.
-        std::vector<FileRecord*> marked;
+        std::vector<std::pair<FileRecord*, bool>> marked;  // and whether it was refused
         for (auto& r : impl_->data.files) {
             if (!r.used && r.sha256 == sha256) {
+                marked.emplace_back(&r, r.refused);
                 r.used = true;
-                marked.push_back(&r);
+                r.refused = false;
             }
         }
         if (auto saved = impl_->state->save(impl_->data); !saved) {
-            for (auto* r : marked) r->used = false;
+            for (auto [r, was_refused] : marked) {
+                r->used = false;
+                r->refused = was_refused;
+            }
             return saved.error();
         }
         impl_->spool.remove(sha256);
         return ok();
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
+    } catch (...) {
+        return make_error(ErrorCode::kInternal, "downloader: unexpected exception");
+    }
+}
+
+Result<void> Downloader::mark_refused(const std::string& path,
+                                      const std::array<std::uint8_t, 32>& sha256) {
+    try {
+        FileRecord* rec = impl_->find(path);
+        if (rec == nullptr || rec->sha256 != sha256 || rec->used) {
+            return make_error(ErrorCode::kFailedPrecondition, "downloader: no such pending file");
+        }
+        if (rec->refused) return ok();
+        // The content was refused: under every name it is listed with, it is not offered again.
+        std::vector<FileRecord*> marked;
+        for (auto& r : impl_->data.files) {
+            if (!r.used && !r.refused && r.sha256 == sha256) {
+                r.refused = true;
+                marked.push_back(&r);
+            }
+        }
+        if (auto saved = impl_->state->save(impl_->data); !saved) {
+            for (auto* r : marked) r->refused = false;
+            return saved.error();
+        }
+        impl_->spool.remove(sha256);
+        impl_->held_known = false;
+        return ok();
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
+    } catch (...) {
+        return make_error(ErrorCode::kInternal, "downloader: unexpected exception");
+    }
+}
+
+Result<std::size_t> Downloader::forget_refusals() {
+    try {
+        auto& files = impl_->data.files;
+        std::vector<FileRecord> before = files;
+        const auto n = std::erase_if(files, [](const FileRecord& r) { return r.refused; });
+        if (n == 0) return std::size_t{0};
+        if (auto saved = impl_->state->save(impl_->data); !saved) {
+            files = std::move(before);
+            return saved.error();
+        }
+        impl_->held_known = false;
+        return static_cast<std::size_t>(n);
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
     } catch (...) {

@@ -4,7 +4,7 @@
 //   sotto-fetch-state 1
 //   index <etag> <last-modified>
 //   entry <path>
-//   file <path> <sha256> <bytes> <etag> <last-modified> <used 0|1>
+//   file <path> <sha256> <bytes> <etag> <last-modified> <0 pending|1 used|2 refused>
 //   used <sha256>                 (FetchStateData::retired_used)
 //   sha256 <hex of everything above, newlines included>
 
@@ -111,7 +111,9 @@ Result<std::string> encode_state(const FetchStateData& data) {
                 return make_error(ErrorCode::kInvalidArgument, "fetch state: invalid path");
             body += "file " + f.path + " " + to_hex(f.sha256) + " " + std::to_string(f.bytes) +
                     " " + encode_field(f.etag) + " " + encode_field(f.last_modified) +
-                    (f.used ? " 1\n" : " 0\n");
+                    (f.used      ? " 1\n"
+                     : f.refused ? " 2\n"
+                                 : " 0\n");
         }
         for (const auto& h : data.retired_used) body += "used " + to_hex(h) + "\n";
         body += "sha256 " + checksum_hex(body) + "\n";
@@ -164,8 +166,10 @@ Result<FetchStateData> decode_state(std::string_view text) {
                 if (!decode_field(f[4], r.etag) || !decode_field(f[5], r.last_modified)) {
                     return corrupt("fetch state: bad validator");
                 }
-                if (f[6] != "0" && f[6] != "1") return corrupt("fetch state: bad used flag");
+                if (f[6] != "0" && f[6] != "1" && f[6] != "2")
+                    return corrupt("fetch state: bad used flag");
                 r.used = f[6] == "1";
+                r.refused = f[6] == "2";
                 d.files.push_back(std::move(r));
             } else if (f[0] == "used" && f.size() == 2) {
                 std::array<std::uint8_t, 32> h{};

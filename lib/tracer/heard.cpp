@@ -25,6 +25,9 @@ Result<void> Tracer::Impl::on_advertisement(std::span<const std::uint8_t> bytes,
     h.service_uuid = core::kExposureNotificationUuid;
     h.rssi_dbm = static_cast<std::int16_t>(rssi_dbm);
     h.time_ms = time_ms;
+    // A clock far behind the last erase drops its mark before this packet meets it (the radio
+    // path gets the same through tick).
+    (void)feed->note_clock(clock.now_ms());
     feed->on_heard(h);  // never fails: overflow is counted (TracerStatus::dropped_overflow)
     return {};
 }

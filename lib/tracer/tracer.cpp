@@ -1,4 +1,5 @@
 // Tracer lifecycle, status, erase and the public methods' exception boundary.
+#include <algorithm>
 #include <filesystem>
 #include <new>
 
@@ -136,9 +137,33 @@ Result<void> Tracer::flush() noexcept {
 
 Result<store::IngestReport> Tracer::ingest(std::span<const core::Observation> batch) noexcept {
     return guarded([&]() -> Result<store::IngestReport> {
+        std::lock_guard erase_lock(impl_->erase_mu);
         if (auto f = impl_->flush(); !f) return f.error();
+        // Nothing stamped at or before the last erase is stored after it (the feed's mark, so
+        // the same clock rule applies). Those are left out; the store's rejections keep the
+        // indices of `batch`.
+        (void)impl_->feed->note_clock(impl_->clock.now_ms());
+        const std::int64_t erased = impl_->feed->erased_through();
+        const auto is_erased = [&](const core::Observation& o) {
+            return erased != ble::kNoErase && o.time <= erased / 1000;
+        };
+        std::vector<std::size_t> kept_index;
+        std::vector<core::Observation> kept;
+        const bool filtered = std::any_of(batch.begin(), batch.end(), is_erased);
+        if (filtered) {
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                if (is_erased(batch[i])) continue;
+                kept_index.push_back(i);
+                kept.push_back(batch[i]);
+            }
+            impl_->counters.ingest_erased.fetch_add(batch.size() - kept.size(),
+                                                    std::memory_order_relaxed);
+            batch = kept;
+        }
         auto r = impl_->store.ingest(batch, impl_->clock.now_seconds());
         if (!r) return r.error();
+        if (filtered)
+            for (auto& rej : r->rejected) rej.index = kept_index.at(rej.index);
         impl_->counters.stored.fetch_add(r->accepted, std::memory_order_relaxed);
         impl_->counters.rejected.fetch_add(r->rejected.size(), std::memory_order_relaxed);
         return r;
@@ -260,12 +285,15 @@ Result<std::size_t> Tracer::own_key_count() const noexcept {
 Result<void> Tracer::erase_all() noexcept {
     return guarded([&]() -> Result<void> {
         {
-            std::scoped_lock lock(impl_->round_mu, impl_->own_mu);
+            std::scoped_lock lock(impl_->erase_mu, impl_->round_mu, impl_->own_mu);
             // Nothing heard before the erase may survive it. What waits in the feed is dropped
             // unwritten: writing it first would only store it to delete it, and fails exactly
             // when the store is full, leaving it to be written back after the erase. `discard`
             // also waits for a flush running on a radio thread, so no older batch lands later.
-            (void)impl_->feed->discard();
+            // The erase's time is read under the feed's lock: every packet stamped before it
+            // is refused from now on, however late it arrives (a host's batch, a preempted radio
+            // thread), and every packet stamped after it is kept.
+            (void)impl_->feed->discard_at([&]() noexcept { return impl_->clock.now_ms(); });
             if (auto r = impl_->store.erase_all(); !r) return r.error();
             impl_->round.reset();
             impl_->round_open = false;
@@ -291,7 +319,7 @@ TracerStatus Tracer::status() const noexcept {
     s.rejected = c.rejected.load();
     s.flushes = f.flushes;
     s.flush_failures = f.sink_failures;
-    s.discarded = f.discarded;
+    s.discarded = f.discarded + f.dropped_erased + c.ingest_erased.load();
     s.own_keys_created = c.own_keys_created.load();
     s.rotations = c.rotations.load();
     s.radio_errors = c.radio_errors.load();

@@ -6,7 +6,7 @@
 // retention and the clock check).
 //
 // Lock order (never take an earlier one while holding a later one):
-//   round_mu -> own_mu -> radio_mu
+//   erase_mu -> round_mu -> own_mu -> radio_mu
 // The store serializes its own calls; the feed has its own lock and calls the sink without it,
 // one flush at a time. A radio's scan callback only enters the feed.
 //
@@ -60,6 +60,9 @@ struct Tracer::Impl {
         Impl& impl;
     } sink;
     std::unique_ptr<ble::BeaconFeed> feed;  // set by open; never replaced
+    /// Held by `erase_all` and by `ingest` from its erase-mark check to its store write, so a
+    /// batch checked against an older mark cannot be written after a newer erase.
+    std::mutex erase_mu;
 
     Result<void> on_advertisement(std::span<const std::uint8_t> bytes, int rssi_dbm,
                                   std::int64_t time_ms);
@@ -135,6 +138,8 @@ struct Tracer::Impl {
         std::atomic<std::uint64_t> malformed{0}, stored{0}, rejected{0}, own_keys_created{0},
             rotations{0}, radio_errors{0}, files_imported{0}, files_refused{0}, files_skipped{0},
             checks{0};
+        /// Observations given to `Tracer::ingest` stamped at or before the last erase.
+        std::atomic<std::uint64_t> ingest_erased{0};
     } counters;
 };
 

@@ -25,7 +25,8 @@ std::size_t files_in(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("sotto fetch delivers verified files and keeps a forged one pending", "[cli][fetch]") {
+TEST_CASE("sotto fetch delivers verified files and drops a forged one until it changes",
+          "[cli][fetch]") {
     TempDir tmp;
     const fs::path root = tmp / "bucket";
     Publisher pub;
@@ -56,13 +57,23 @@ TEST_CASE("sotto fetch delivers verified files and keeps a forged one pending", 
 
     auto second = run_process(args);
     CAPTURE(second.out, second.err);
-    CHECK(second.exit_code == 3);  // still refused, not downloaded again
+    CHECK(second.exit_code == 3);  // still refused, not downloaded again: only asked (a 304)
+    CHECK(contains(second.out, "refused    DE/2.zip unchanged since it was refused"));
     CHECK(contains(
         second.out,
-        "index unchanged: 3 files, 0 verified, 1 refused, 0 failed, 2 unchanged, 1 requests"));
-    CHECK(server.count("DE/2.zip") == 1);
+        "index unchanged: 3 files, 0 verified, 1 refused, 0 failed, 2 unchanged, 2 requests"));
+    CHECK(server.count("DE/2.zip", 200) == 1);
+    CHECK(server.count("DE/2.zip", 304) == 1);
+    CHECK(files_in(tmp / "state" / "spool") == 0);  // refused: nothing of it is kept
 
-    // The forged file removed from the bucket: a clean run.
+    // The server replaces it with a genuine file: downloaded again and delivered.
+    pub.publish(root, "DE/2.zip", 0x21, 2);
+    auto fourth = run_process(args);
+    CAPTURE(fourth.out, fourth.err);
+    CHECK(fourth.exit_code == 0);
+    CHECK(contains(fourth.out, "delivered  DE/2.zip keys=2"));
+
+    // Removed from the bucket: a clean run.
     write_index(root, {"DE/1.zip", "DE/3.zip"});
     auto third = run_process(args);
     CHECK(third.exit_code == 0);

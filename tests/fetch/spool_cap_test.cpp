@@ -12,6 +12,7 @@
 #include <sotto/bytes.hpp>
 #include <sotto/fetch/downloader.hpp>
 #include <sotto/fetch/fetch_state.hpp>
+#include <sotto/keyfile/export_reader.hpp>
 
 #include "fetch/fetch_test_support.hpp"
 
@@ -216,12 +217,17 @@ TEST_CASE("A spool cap of zero is refused", "[fetch][spool]") {
 TEST_CASE("With revalidation a full spool still offers what it holds without a request",
           "[fetch][http][spool]") {
     Bucket b;
-    const auto zips = b.publish_listed({{kA, 0xa0}, {kB, 0xb0}, {kC, 0xc0}});
+    // B holds a key more than C, so it is larger whatever the signatures' DER lengths (which
+    // vary by a byte or two): room for A and B, not for C as well; for A and C once B is used.
+    const auto zip_a = b.pub.publish(b.root, kA, 0xa0, 3);
+    const auto zip_b = b.pub.publish(b.root, kB, 0xb0, 4);
+    const auto zip_c = b.pub.publish(b.root, kC, 0xc0, 3);
+    write_index(b.root, {kA, kB, kC});
+    REQUIRE(zip_b.size() > zip_c.size());
     KeyServer server(b.root);
     auto o = quick_options();
     o.revalidate_downloaded = true;
-    // Room for A and B, not for C as well; for A and C once B is used.
-    o.max_spool_bytes = zips[0].size() + std::max(zips[1].size(), zips[2].size());
+    o.max_spool_bytes = zip_a.size() + zip_b.size();
     auto d = b.downloader(server, o);
     auto first = fetch_ok(d);
     CHECK(entry(first, kA).status == FileStatus::kNew);
@@ -241,4 +247,140 @@ TEST_CASE("With revalidation a full spool still offers what it holds without a r
     CHECK(entry(third, kA).status == FileStatus::kPending);
     CHECK(server.count(kA, 304) == 1);
     CHECK(entry(third, kC).status == FileStatus::kNew);
+}
+
+namespace {
+
+/// Four 100 KB files that are not key files (listed first), then a genuine signed zip: the
+/// reviewer's bucket. The cap holds the four and 100 B more.
+struct JunkFirst {
+    Bucket b;
+    std::vector<std::string> junk;
+    std::uint64_t junk_bytes = 0;
+    const std::string good = "exposureKeyExport-XX/good.zip";
+    std::vector<std::uint8_t> good_zip;
+    DownloadOptions o = quick_options();
+
+    JunkFirst() {
+        fs::create_directories(b.root / "exposureKeyExport-XX");
+        for (int i = 0; i < 4; ++i) {
+            const std::string rel = "exposureKeyExport-XX/junk-" + std::to_string(i) + ".zip";
+            test::write_file(b.root / rel, std::vector<std::uint8_t>(
+                                               100'000, static_cast<std::uint8_t>('a' + i)));
+            junk_bytes += 100'000;
+            junk.push_back(rel);
+        }
+        good_zip = b.pub.publish(b.root, good, 0x42, 3);
+        auto listed = junk;
+        listed.push_back(good);
+        write_index(b.root, listed);
+        o.max_file_bytes = 200'000;
+        o.max_spool_bytes = junk_bytes + 100;
+        REQUIRE(good_zip.size() > 100);
+    }
+
+    /// The caller's loop: verify every offered file; use it, or refuse it for its bytes (when
+    /// `refuse`). Returns how many were used.
+    int verify(Downloader& d, const FetchReport& r, bool refuse) const {
+        int used = 0;
+        for (const auto& f : r.files) {
+            if (f.status != FileStatus::kNew && f.status != FileStatus::kPending) continue;
+            auto info = keyfile::read_export_zip(f.spool_file, b.pub.trust,
+                                                 keyfile::VerifyMode::kRequireSignature, {});
+            if (info) {
+                REQUIRE(d.mark_used(f.path, f.sha256));
+                ++used;
+            } else if (refuse) {
+                REQUIRE(keyfile::refuses_content(info.error().code));
+                REQUIRE(d.mark_refused(f.path, f.sha256));
+            }
+        }
+        return used;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("Files refused for their content free the spool so a genuine file after them is used",
+          "[fetch][http][spool]") {
+    JunkFirst j;
+    KeyServer server(j.b.root);
+    auto d = j.b.downloader(server, j.o);
+    auto r = fetch_ok(d);
+    for (const auto& p : j.junk) CHECK(entry(r, p).status == FileStatus::kNew);
+    CHECK(spool_full(entry(r, j.good)));
+
+    SECTION("a caller that only leaves them pending never gets the genuine file") {
+        for (int round = 0; round < 3; ++round) {
+            CHECK(j.verify(d, r, false) == 0);
+            r = fetch_ok(d);
+            CHECK(spool_full(entry(r, j.good)));
+        }
+    }
+    SECTION("refused, they leave the spool and are not downloaded again") {
+        CHECK(j.verify(d, r, true) == 0);
+        CHECK(fs::is_empty(j.b.work / "spool"));
+        r = fetch_ok(d);
+        for (const auto& p : j.junk) {
+            CAPTURE(p);
+            CHECK(entry(r, p).status == FileStatus::kRefused);
+            CHECK(server.count(p, 200) == 1);  // asked with its ETag: 304
+            CHECK(server.count(p, 304) == 1);
+        }
+        CHECK(entry(r, j.good).status == FileStatus::kNew);
+        CHECK(j.verify(d, r, true) == 1);
+        CHECK(fs::is_empty(j.b.work / "spool"));
+
+        // A restart keeps the refusals: nothing is offered or downloaded again.
+        auto again = j.b.downloader(server, j.o);
+        r = fetch_ok(again);
+        for (const auto& p : j.junk) {
+            CHECK(entry(r, p).status == FileStatus::kRefused);
+            CHECK(server.count(p, 200) == 1);
+        }
+        CHECK(entry(r, j.good).status == FileStatus::kUnchanged);
+        CHECK(fs::is_empty(j.b.work / "spool"));
+
+        // The same bytes under a new name are refused too, without being kept.
+        fs::copy_file(j.b.root / j.junk[1], j.b.root / "exposureKeyExport-XX/copy.zip");
+        auto listed = j.junk;
+        listed.push_back(j.good);
+        listed.push_back("exposureKeyExport-XX/copy.zip");
+        write_index(j.b.root, listed);
+        r = fetch_ok(again);
+        CHECK(entry(r, "exposureKeyExport-XX/copy.zip").status == FileStatus::kRefused);
+        CHECK(fs::is_empty(j.b.work / "spool"));
+
+        // A refused file the server replaces (new bytes: a signed zip) is downloaded and used.
+        j.b.pub.publish(j.b.root, j.junk[0], 0x77, 2);
+        r = fetch_ok(again);
+        CHECK(entry(r, j.junk[0]).status == FileStatus::kNew);
+        CHECK(entry(r, j.junk[2]).status == FileStatus::kRefused);
+        CHECK(server.count(j.junk[0], 200) == 2);
+        CHECK(j.verify(again, r, true) == 1);
+        r = fetch_ok(again);
+        CHECK(entry(r, j.junk[0]).status == FileStatus::kUnchanged);
+    }
+}
+
+TEST_CASE("Only a pending file can be refused and refusing it twice changes nothing",
+          "[fetch][http][spool]") {
+    Bucket b;
+    const auto zips = b.publish_listed({{kA, 0x10}, {kB, 0x20}});
+    KeyServer server(b.root);
+    auto d = b.downloader(server);
+    auto r = fetch_ok(d);
+    auto other = entry(r, kA).sha256;
+    other[0] ^= 1;
+    CHECK(d.mark_refused(kA, other).error().code == ErrorCode::kFailedPrecondition);
+    CHECK(d.mark_refused("x/none.zip", entry(r, kA).sha256).error().code ==
+          ErrorCode::kFailedPrecondition);
+    REQUIRE(d.mark_used(kB, entry(r, kB).sha256));
+    CHECK(d.mark_refused(kB, entry(r, kB).sha256).error().code == ErrorCode::kFailedPrecondition);
+    REQUIRE(d.mark_refused(kA, entry(r, kA).sha256));
+    REQUIRE(d.mark_refused(kA, entry(r, kA).sha256));  // idempotent
+    r = fetch_ok(d);
+    CHECK(entry(r, kA).status == FileStatus::kRefused);
+    CHECK(entry(r, kB).status == FileStatus::kUnchanged);
+    CHECK(std::string(file_status_name(FileStatus::kRefused)) == "refused");
 }

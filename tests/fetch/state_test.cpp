@@ -128,3 +128,28 @@ TEST_CASE("A state file in a missing directory cannot be saved and says so", "[f
     REQUIRE_FALSE(r);
     CHECK(r.error().code == ErrorCode::kStorageIo);
 }
+
+TEST_CASE("A refused file survives a save and a load and an unknown flag is damage",
+          "[fetch][state]") {
+    test::TempDir dir;
+    FileFetchState st(dir / "fetch.state");
+    FetchStateData data = sample();
+    data.files[1].refused = true;
+    REQUIRE(st.save(data));
+    auto back = st.load();
+    REQUIRE(back);
+    CHECK_FALSE(back->damaged);
+    REQUIRE(back->data.files.size() == 2);
+    CHECK_FALSE(back->data.files[0].refused);
+    CHECK(back->data.files[1].refused);
+    CHECK_FALSE(back->data.files[1].used);
+    // The neighbour: a flag other than 0, 1 or 2 (checksum recomputed) is refused as damage.
+    auto text = encode_state(data);
+    REQUIRE(text);
+    const auto at = text->find(" 2\n");
+    REQUIRE(at != std::string::npos);
+    std::string bad = text->substr(0, at) + " 3\n";
+    const std::string rest = text->substr(at + 3);
+    bad += rest.substr(0, rest.rfind("sha256 "));
+    CHECK_FALSE(decode_state(bad + "sha256 0\n"));
+}

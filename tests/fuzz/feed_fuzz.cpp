@@ -31,7 +31,7 @@ struct CheckingSink final : sotto::ble::ObservationSink {
 void check(const sotto::ble::FeedCounters& c) {
     const std::uint64_t sum = c.dropped_wrong_uuid + c.dropped_bad_length + c.dropped_bad_rssi +
                               c.dropped_bad_time + c.dropped_overflow + c.dropped_stopped +
-                              c.accepted + c.deduplicated;
+                              c.dropped_erased + c.accepted + c.deduplicated;
     if (sum != c.heard) std::abort();
     if (c.decoded != c.accepted + c.deduplicated + c.dropped_overflow) std::abort();
     if (c.pending > 8) std::abort();  // max_pending

@@ -179,13 +179,14 @@ TEST_CASE(
             d.wait_for([](const json& j) { return num(j, "keys", "files_used") >= 1; }, 60s);
         INFO(s.dump() << "\n" << d.log());
         CHECK(num(s, "keys", "files_used") == 1);
-        CHECK(num(s, "keys", "files_refused") >= 2);  // unsigned and forged, every round
+        CHECK(num(s, "keys", "files_refused") == 2);  // unsigned and forged, once each
         CHECK(num(s, "keys", "files_failed") >= 4);   // 404, truncated, over the cap, timeout
         CHECK(num(s, "exposure", "windows") >= 1);
         CHECK(s.at("exposure").at("risk") != "none");
         CHECK(num(s, "heard", "accepted") > 0);
         CHECK(server.count(kBucket + "1-good.zip", 200) == 1);
-        CHECK(server.count(kBucket + "2-unsigned.zip", 200) == 1);  // kept pending in the spool
+        CHECK(server.count(kBucket + "2-unsigned.zip", 200) == 1);  // refused, then only asked
+        CHECK(server.count(kBucket + "2-unsigned.zip", 304) >= 1);  // with its ETag
         CHECK(server.count(kBucket + "3-forged.zip", 200) == 1);
         CHECK(server.count(kBucket + "4-missing.zip", 404) >= 1);
         CHECK(d.stop() == 0);
@@ -203,7 +204,7 @@ TEST_CASE(
     CHECK(num(s, "keys", "files_used") == 0);
     CHECK(num(s, "keys", "files_downloaded") == 0);
     CHECK(server.count(kBucket + "1-good.zip") == 1);
-    CHECK(server.count(kBucket + "2-unsigned.zip") == 1);
+    CHECK(server.count(kBucket + "2-unsigned.zip", 200) == 1);
     CHECK(server.requests().size() > requests_before);  // it did ask for the index again
 
     put(root, kBucket + "8-new.zip", export_zip(keys(stranger_key(8)), health, true, 8));
@@ -233,10 +234,11 @@ TEST_CASE("sottod with the wrong public key uses no file and reports no exposure
     s = d.wait_for([&](const json& j) { return num(j, "keys", "rounds") >= rounds + 2; }, 30s);
     INFO(s.dump() << "\n" << d.log());
     CHECK(num(s, "keys", "files_used") == 0);
-    CHECK(num(s, "keys", "files_refused") >= 2);
+    CHECK(num(s, "keys", "files_refused") == 1);  // once: dropped until the file changes
     CHECK(num(s, "exposure", "windows") == 0);
     CHECK(num(s, "heard", "accepted") > 0);
-    CHECK(server.count(kBucket + "1-good.zip", 200) == 1);  // refused, kept, not downloaded again
+    CHECK(server.count(kBucket + "1-good.zip", 200) == 1);  // refused, not downloaded again
+    CHECK(server.count(kBucket + "1-good.zip", 304) >= 2);  // only asked whether it changed
     CHECK(d.stop() == 0);
 }
 
@@ -286,7 +288,7 @@ TEST_CASE(
     const json s = d.wait_for([](const json& j) { return num(j, "keys", "rounds") >= 3; }, 30s);
     INFO(s.dump() << "\n" << d.log());
     CHECK(num(s, "keys", "files_used") == 1);
-    CHECK(num(s, "keys", "files_refused") >= 3);  // the forged file, every round
+    CHECK(num(s, "keys", "files_refused") == 1);  // the forged file, once: unchanged since
     CHECK(num(s, "keys", "checks") == 1);         // the used file is not checked again
     // SIGHUP does not end it (nothing to reload); SIGTERM does, cleanly.
     kill(d.pid(), SIGHUP);
@@ -331,4 +333,91 @@ TEST_CASE("sottod with a small spool cap downloads a few files per round and use
     for (std::uint8_t i = 0; i < 4; ++i)  // each stored once: at most one aborted transfer more
         CHECK(server.count(kBucket + "f" + std::to_string(i) + ".zip", 200) <= 2);
     CHECK(d.stop() == 0);
+}
+
+TEST_CASE(
+    "sottod drops key files refused for their bytes so a genuine file behind them arrives, and "
+    "checks them again only under new public keys",
+    "[sottod][keys]") {
+    TempDir tmp;
+    const auto root = tmp / "bucket";
+    const auto health = signer(), other = signer();
+    auto old_key = [](std::uint8_t fill) {
+        auto k = stranger_key(fill);
+        k.exposure_key.rolling_start = static_cast<std::uint32_t>((kDay - 3 * 86400) / 600);
+        return k;
+    };
+    // Listed first: two files that are not zips and two signed by a key not (yet) trusted.
+    std::vector<std::string> junk = {kBucket + "0-garbage.zip", kBucket + "1-garbage.zip",
+                                     kBucket + "2-other.zip", kBucket + "3-other.zip"};
+    std::uint64_t junk_bytes = 0;
+    for (std::size_t i = 0; i < junk.size(); ++i) {
+        const auto bytes = i < 2
+                               ? std::vector<std::uint8_t>(600, static_cast<std::uint8_t>('a' + i))
+                               : export_zip(keys(old_key(static_cast<std::uint8_t>(0x40 + i)),
+                                                 old_key(static_cast<std::uint8_t>(0x50 + i))),
+                                            other, true, 40 + i);
+        put(root, junk[i], bytes);
+        junk_bytes += bytes.size();
+    }
+    const std::string good = kBucket + "9-good.zip";
+    put(root, good, export_zip(keys(old_key(0x60)), health, true, 60));
+    auto listed = junk;
+    listed.push_back(good);
+    sotto::test::fetch::write_index(root, listed);
+    const auto health_pem = write_pubkey(tmp, health);
+    const auto other_pem = write_pubkey(tmp, other, "other.pem");
+    KeyServer server(root);
+    const auto dir = daemon_dir(tmp);
+    // The spool holds the four refused files and 100 bytes more: never the genuine one as well.
+    const std::string cap = std::to_string(std::max<std::uint64_t>(1024, junk_bytes + 100));
+    REQUIRE(junk_bytes + 100 >= 1024);
+    auto args = [&](std::vector<std::string> pems) {
+        std::vector<std::string> a = {"--radio",           "simulated",
+                                      "--sim-peers",       "0",
+                                      "--sim-start",       std::to_string(kSimStartMs),
+                                      "--keys-url",        server.url(),
+                                      "--check-every",     "1s",
+                                      "--max-file-bytes",  "1024",
+                                      "--max-spool-bytes", cap};
+        for (const auto& p : pems) a.insert(a.end(), {"--pubkey", p});
+        return a;
+    };
+    {
+        Sottod d(dir, args({health_pem.string()}));
+        json s = d.wait_for([](const json& j) { return num(j, "keys", "files_used") >= 1; }, 30s);
+        const auto rounds = num(s, "keys", "rounds");
+        s = d.wait_for([&](const json& j) { return num(j, "keys", "rounds") >= rounds + 2; }, 30s);
+        INFO(s.dump() << "\n" << d.log());
+        CHECK(num(s, "keys", "files_used") == 1);
+        CHECK(num(s, "keys", "files_refused") == 4);  // each once: then dropped until it changes
+        // Used once; at most one more transfer, aborted at the cap while the junk filled it.
+        CHECK(server.count(good, 200) <= 2);
+        for (const auto& p : junk) {
+            CAPTURE(p);
+            CHECK(server.count(p, 200) == 1);
+            CHECK(server.count(p, 304) >= 2);  // asked with its ETag every later round
+        }
+        CHECK(d.stop() == 0);
+    }
+    const std::size_t good_transfers = server.count(good, 200);
+    {  // The neighbour: a restart with the same key keeps the refusals.
+        Sottod d(dir, args({health_pem.string()}));
+        const json s = d.wait_for([](const json& j) { return num(j, "keys", "rounds") >= 2; }, 30s);
+        INFO(s.dump() << "\n" << d.log());
+        CHECK(num(s, "keys", "files_refused") == 0);
+        for (const auto& p : junk) CHECK(server.count(p, 200) == 1);
+        CHECK(d.stop() == 0);
+    }
+    {  // Trusting the other key too: the refused files are fetched and checked again.
+        Sottod d(dir, args({health_pem.string(), other_pem.string()}));
+        const json s =
+            d.wait_for([](const json& j) { return num(j, "keys", "files_used") >= 2; }, 30s);
+        INFO(s.dump() << "\n" << d.log());
+        CHECK(num(s, "keys", "files_used") == 2);  // the two signed by the other key
+        CHECK(server.count(junk[2], 200) == 2);
+        CHECK(server.count(junk[3], 200) == 2);
+        CHECK(server.count(good, 200) == good_transfers);  // used: never fetched again
+        CHECK(d.stop() == 0);
+    }
 }

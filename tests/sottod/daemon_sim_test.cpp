@@ -131,6 +131,32 @@ TEST_CASE("sottod refuses bad command lines with exit code 2 and a bad store key
     CHECK(help.out.find("--keys-url") != std::string::npos);
 }
 
+TEST_CASE("sottod allows files above 256 MiB without a spool flag and refuses only a smaller cap",
+          "[sottod][usage]") {
+    TempDir tmp;
+    const std::string big = std::to_string(std::uint64_t{512} << 20);
+    {  // No --max-spool-bytes: the cap grows to the largest file, the daemon starts.
+        Sottod d(tmp.path(), {"--radio", "simulated", "--sim-peers", "0", "--max-file-bytes", big});
+        CHECK(d.status().at("radio") == "simulated");
+        CHECK(d.stop() == 0);
+        CHECK(d.log().find("--max-spool-bytes") == std::string::npos);
+    }
+    {  // An explicit cap equal to the largest file is fine.
+        Sottod d(tmp.path(), {"--radio", "simulated", "--sim-peers", "0", "--max-file-bytes", big,
+                              "--max-spool-bytes", big});
+        CHECK(d.status().at("radio") == "simulated");
+        CHECK(d.stop() == 0);
+    }
+    // An explicit cap below --max-file-bytes (here the default 256 MiB, given by hand) is refused.
+    const auto r = sotto::test::run_process(
+        {sotto::test::sottod::sottod_path(), "--radio", "simulated", "--store",
+         (tmp / "store.db").string(), "--key-file", (tmp / "store.key").string(),
+         "--max-file-bytes", big, "--max-spool-bytes", std::to_string(std::uint64_t{256} << 20)});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("<3>sottod: --max-spool-bytes") == 0);
+}
+
 TEST_CASE(
     "sottod reads its store key from the systemd credential directory and refuses a wrong key",
     "[sottod][usage]") {

@@ -133,3 +133,18 @@ def test_a_clock_a_month_ahead_deletes_nothing_until_the_host_confirms_it(tmp_pa
         t.apply_retention(clock_confirmed=True)
         assert t.store_stats()["sightings"] == 0
         t.tick()
+
+
+def test_a_batch_heard_before_forget_me_and_delivered_after_it_is_not_stored(tmp_path):
+    clock = Clock((DAY + 72) * 600_000)
+    with sotto.Tracer(tmp_path / "s.db", key=KEY, clock=clock) as t:
+        heard_at = clock.ms
+        clock.ms += 5_000
+        t.erase_all()
+        clock.ms += 1_000
+        # Android hands its batched scan results over late: one was heard before the erase.
+        t.on_advertisements([(bytes([0x11] * 20), -60, heard_at),
+                             (bytes([0x22] * 20), -60, clock.ms)])
+        t.flush()
+        assert t.status()["stored"] == 1
+        assert t.store_stats()["sightings"] == 1

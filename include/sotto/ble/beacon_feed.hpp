@@ -28,11 +28,20 @@
 /// A failing sink loses nothing it did not take: the batch stays queued and is offered again at
 /// the next flush (`sink_failures` counts the refusals).
 ///
+/// Erase: `discard(erased_at_ms)` drops what is pending and from then on refuses every packet
+/// stamped at or before `erased_at_ms` (`dropped_erased`), however late it arrives: a host's
+/// batched scan results, or a radio thread preempted between stamping a packet and `on_heard`.
+/// That mark is a time of the caller's clock; a clock later found more than
+/// `erase_clock_slack_ms` behind it (`note_clock`, `tick`) shows the mark cannot be trusted (the
+/// clock was wrong at the erase or was set back since), and the mark is dropped rather than
+/// refusing everything heard until the clock catches up.
+///
 /// Threading: all methods are thread-safe (one internal mutex, no thread of its own). The sink
 /// is called without that mutex held, one flush at a time.
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 
 #include <sotto/ble/observation_sink.hpp>
@@ -49,7 +58,12 @@ struct FeedConfig {
     std::int64_t flush_interval_ms = 60'000;
     /// Most observations kept waiting for the sink. 1 .. 10,000,000.
     std::size_t max_pending = 65'536;
+    /// An erase mark more than this far ahead of the clock (ms, >= 0) is dropped (`note_clock`).
+    std::int64_t erase_clock_slack_ms = 300'000;
 };
+
+/// `BeaconFeed::erased_through()` when no erase mark is set.
+inline constexpr std::int64_t kNoErase = std::numeric_limits<std::int64_t>::min();
 
 /// What the feed did, for diagnostics. Holds no identifier. Every heard advertisement is counted
 /// exactly once among: the `dropped_*` reasons, `accepted` and `deduplicated`.
@@ -61,6 +75,7 @@ struct FeedCounters {
     std::uint64_t dropped_bad_time = 0;    ///< negative or unrepresentable receive time
     std::uint64_t dropped_overflow = 0;    ///< refused because `max_pending` was reached
     std::uint64_t dropped_stopped = 0;     ///< heard after `stop`
+    std::uint64_t dropped_erased = 0;      ///< stamped at or before the last `discard` mark
     std::uint64_t decoded =
         0;  ///< passed every check (= accepted + deduplicated + dropped_overflow)
     std::uint64_t accepted = 0;       ///< became a new observation
@@ -72,6 +87,8 @@ struct FeedCounters {
     /// Observations dropped unwritten by `discard`. Without allocation failures,
     /// accepted = flushed + pending + discarded.
     std::uint64_t discarded = 0;
+    /// Erase marks dropped by `note_clock` because the clock was far behind them.
+    std::uint64_t erase_marks_dropped = 0;
 };
 
 /// Decodes, checks, de-duplicates and batches heard advertisements. See the file comment.
@@ -90,6 +107,7 @@ public:
 
     /// Flushes if the oldest pending observation is at least `flush_interval_ms` older than
     /// `now_ms` (or `now_ms` is before it: the clock moved back). Returns the sink's error.
+    /// Calls `note_clock(now_ms)` first.
     Result<void> tick(std::int64_t now_ms) noexcept;
 
     /// Hands every pending observation to the sink. Success with nothing pending. On a sink
@@ -104,11 +122,32 @@ public:
     /// Drops every pending observation without offering it to the sink, and forgets the
     /// de-duplication state, so a packet heard afterwards is a new observation even within the
     /// same second. Waits for a flush running on another thread to finish first: its batch is
-    /// then either taken by the sink or dropped here, never offered again later. Returns how many
-    /// observations were dropped (also added to `FeedCounters::discarded`). For "forget me":
-    /// nothing heard before this call reaches the sink afterwards. Never fails; the feed stays
-    /// usable (a stopped feed stays stopped).
-    std::size_t discard() noexcept;
+    /// then either taken by the sink or dropped here, never offered again later. With
+    /// `erased_at_ms` (the caller's clock at the erase, Unix ms), every packet stamped at or
+    /// before it that arrives afterwards is refused too (`dropped_erased`); a later mark replaces
+    /// an earlier one, an earlier one is ignored. Returns how many observations were dropped
+    /// (also added to `FeedCounters::discarded`). For "forget me": nothing heard before the
+    /// erase reaches the sink afterwards. Never fails; the feed stays usable (a stopped feed
+    /// stays stopped).
+    std::size_t discard(std::int64_t erased_at_ms = kNoErase) noexcept;
+
+    /// `discard` with the mark read from `now_ms()` (Unix ms; must not throw) while the feed is
+    /// locked: a packet stamped by the same clock before that read is dropped whenever it
+    /// arrives, one stamped after it is kept (it cannot be taken before this returns).
+    template <class NowMs>
+    std::size_t discard_at(const NowMs& now_ms) noexcept {
+        return discard_marked(
+            [](const void* f) noexcept { return (*static_cast<const NowMs*>(f))(); }, &now_ms);
+    }
+
+    /// Tells the feed the caller's clock (Unix ms). If the erase mark is more than
+    /// `erase_clock_slack_ms` ahead of it, the mark is dropped (counted in
+    /// `erase_marks_dropped`) and true returned: packets stamped by the clock as it is now are
+    /// taken again. Cheap when nothing changes (no lock).
+    bool note_clock(std::int64_t now_ms) noexcept;
+
+    /// The erase mark in force (Unix ms), or `kNoErase`.
+    std::int64_t erased_through() const noexcept;
 
     FeedCounters counters() const noexcept;
 
@@ -116,6 +155,8 @@ private:
     struct Impl;
     explicit BeaconFeed(std::unique_ptr<Impl> impl) noexcept;
     Result<void> flush_now(bool wait) noexcept;
+    using NowFn = std::int64_t (*)(const void*) noexcept;
+    std::size_t discard_marked(NowFn now_ms, const void* context) noexcept;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -5,9 +5,11 @@
 ///
 /// **The downloader does not interpret files.** What it returns are untrusted bytes. The caller
 /// verifies each new file with `keyfile::read_export_zip` (fail-closed: signature required) and
-/// uses the keys only after that call succeeded; then it calls `mark_used`. A file that fails
-/// verification, or that the caller could not check yet, is simply not marked: it stays
-/// *pending* and is offered again next round (from the spool, not downloaded again).
+/// uses the keys only after that call succeeded; then it calls `mark_used`. A file whose content
+/// fails verification is marked with `mark_refused`: it leaves the spool and is not offered
+/// again until the server's bytes change. A file the caller could not check yet (I/O error, the
+/// store busy) is simply not marked: it stays *pending* and is offered again next round (from
+/// the spool, not downloaded again).
 ///
 /// **Privacy.** Requests carry only what HTTP needs: `GET`, `Host`, `User-Agent: sotto/<version>`,
 /// `Accept: */*` and the validators the server itself sent (`If-None-Match`,
@@ -91,9 +93,12 @@ enum class FileStatus : std::uint8_t {
     kUnchanged,  ///< used already, or the same content as a used file or as another file
                  ///< offered in this round: nothing to do
     kFailed,     ///< see `error` (and `http_status`); retried next round
+    /// Refused by the caller (`mark_refused`) and unchanged on the server (a 304 to its
+    /// validators, or the same bytes again): nothing to do. Bytes that differ come back kNew.
+    kRefused,
 };
 
-/// Short static name ("new", "pending", "unchanged", "failed").
+/// Short static name ("new", "pending", "unchanged", "failed", "refused").
 const char* file_status_name(FileStatus status) noexcept;
 
 /// One listed file after a round.
@@ -175,6 +180,24 @@ public:
     /// again. Idempotent. Errors: kFailedPrecondition (no downloaded file
     /// with this path and hash), kStorageIo.
     Result<void> mark_used(const std::string& path, const std::array<std::uint8_t, 32>& sha256);
+
+    /// Records that the caller refused the content of the file `path` (`sha256` from the report)
+    /// for what it is: a bad or missing signature, an untrusted signer, a damaged zip. Not for a
+    /// failure that may pass next time (I/O, out of memory, the store busy): leave the file
+    /// pending then. Removes its spool file at once, so it no longer holds room under
+    /// `max_spool_bytes`, and saves the state (the refusal survives restarts). Every name listed
+    /// with the same content is refused. Later rounds send its validators (ETag,
+    /// Last-Modified) instead of downloading it: unchanged on the server, or the same bytes
+    /// again (no validators, or a server that ignores them), it is reported kRefused and not
+    /// offered or kept; different bytes are a new file (kNew). Idempotent. Errors:
+    /// kFailedPrecondition (no downloaded file with this path and hash, or it was used),
+    /// kStorageIo.
+    Result<void> mark_refused(const std::string& path, const std::array<std::uint8_t, 32>& sha256);
+
+    /// Forgets every refusal (for a caller whose verifier changed, e.g. a new trust store): the
+    /// refused files are downloaded and offered again as new in the next round. Saves the state.
+    /// Returns how many records were forgotten. Errors: kStorageIo, kOutOfMemory.
+    Result<std::size_t> forget_refusals();
 
 private:
     struct Impl;

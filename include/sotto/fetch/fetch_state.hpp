@@ -24,6 +24,10 @@ struct FileRecord {
     std::string etag;                       ///< validator sent back as If-None-Match; may be empty
     std::string last_modified;              ///< sent back as If-Modified-Since; may be empty
     bool used = false;                      ///< the caller marked it used (`Downloader::mark_used`)
+    /// The caller refused its content (`Downloader::mark_refused`): its spool file is removed,
+    /// it holds no room in the spool and is not offered again until the server's file changes.
+    /// Never set together with `used`.
+    bool refused = false;
 };
 
 /// Everything persisted for one source.

@@ -210,4 +210,15 @@ Result<ExportInfo> read_export_file(const std::filesystem::path& path, const Tru
                                     VerifyMode mode, const KeySink& sink,
                                     const ReadOptions& options = {});
 
+/// True when `code` (from the readers above) refuses the file's bytes for what they are: a bad,
+/// missing or untrusted signature, a damaged or oversized export. Reading the same bytes with
+/// the same trust store and limits fails the same way again, so a downloader may drop them
+/// (`fetch::Downloader::mark_refused`). False for failures that may pass next time: I/O,
+/// out of memory, a crypto-library failure, a bug.
+constexpr bool refuses_content(ErrorCode code) noexcept {
+    return code == ErrorCode::kAuthenticationFailed || code == ErrorCode::kUntrustedKey ||
+           code == ErrorCode::kUnsigned || code == ErrorCode::kKeyFileMalformed ||
+           code == ErrorCode::kKeyFileTooLarge;
+}
+
 }  // namespace sotto::keyfile

@@ -63,7 +63,9 @@ struct TracerStatus {
     std::uint64_t rejected = 0;          ///< observations the store refused (time, RSSI)
     std::uint64_t flushes = 0;           ///< successful store transactions
     std::uint64_t flush_failures = 0;    ///< failed ones (observations kept pending)
-    std::uint64_t discarded = 0;         ///< pending observations dropped unwritten by `erase_all`
+    /// Observations dropped unwritten by `erase_all`: pending at the erase, or stamped at or
+    /// before it and handed over later (`on_advertisement`, a radio, `ingest`).
+    std::uint64_t discarded = 0;
     // Own keys and broadcasting.
     std::uint64_t own_keys_created = 0;  ///< TEKs generated (day rolls, rolls after publishing)
     std::uint64_t rotations = 0;         ///< new payloads (RPI, AEM, address) served

@@ -2,6 +2,8 @@
 // written by count, time and on close, a bounded buffer when the store is full, and an erase that
 // nothing heard before it survives.
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -159,6 +161,7 @@ TEST_CASE("Erasing while the store is full drops what was heard before and keeps
         CHECK(s.pending == 0);
         CHECK(s.discarded == before.pending);
         CHECK(t.store_stats()->sightings == 0);
+        clock.advance_ms(1);  // a packet stamped in the erase's millisecond counts as before it
 
         // The neighbour: what is heard after the erase is stored (by a flush, a tick, a close).
         for (std::uint32_t i = 0; i < 5; ++i)
@@ -188,9 +191,145 @@ TEST_CASE("Erasing drops what is pending even when the store takes writes", "[tr
         REQUIRE(t.erase_all());
         CHECK(t.status().discarded == 2);
         CHECK(t.status().stored == 1);  // written once before the erase, never again
+        clock.advance_ms(1);  // a packet stamped in the erase's millisecond counts as before it
         // The same beacon in the same second after the erase is a new observation.
         REQUIRE(t.on_advertisement(fake_sd(2), -60, clock.now_ms()));
         CHECK(t.status().pending == 1);
     }
     CHECK(stored_seeds(dir, clock) == std::vector<std::uint32_t>{2});
+}
+
+TEST_CASE("A sighting stamped before erase_all and delivered after it is never stored",
+          "[tracer][erase]") {
+    test::TempDir dir;
+    ManualClock clock((kDay0 + 3600) * 1000);
+    {
+        auto t = open_at(dir, clock);
+        const std::int64_t heard_at = clock.now_ms();
+        clock.advance_ms(5000);
+        const std::int64_t erased_at = clock.now_ms();
+        REQUIRE(t.erase_all());
+        clock.advance_ms(1000);
+        // A host's batch delivered late: stamped 5 s before the erase, and in its millisecond.
+        REQUIRE(t.on_advertisement(fake_sd(1), -60, heard_at));
+        REQUIRE(t.on_advertisement(fake_sd(2), -60, erased_at));
+        // The neighbours: stamped a millisecond after the erase, and now.
+        REQUIRE(t.on_advertisement(fake_sd(3), -60, erased_at + 1));
+        REQUIRE(t.on_advertisement(fake_sd(4), -60, clock.now_ms()));
+        REQUIRE(t.flush());
+        CHECK(t.status().stored == 2);
+        CHECK(t.status().discarded == 2);
+    }
+    CHECK(stored_seeds(dir, clock) == std::vector<std::uint32_t>{3, 4});
+}
+
+TEST_CASE("Observations ingested after erase_all that were stamped before it are left out",
+          "[tracer][erase]") {
+    test::TempDir dir;
+    ManualClock clock((kDay0 + 3600) * 1000 + 500);
+    auto t = open_at(dir, clock);
+    const std::int64_t erased_s = clock.now_seconds();
+    REQUIRE(t.erase_all());
+    clock.advance_ms(10'000);
+    const auto obs = [](std::uint32_t seed, std::int64_t time_s) {
+        core::Observation o;
+        o.beacon = *core::decode_service_data(fake_sd(seed));
+        o.rssi = -60;
+        o.time = time_s;
+        return o;
+    };
+    const std::vector<core::Observation> batch = {
+        obs(1, erased_s - 60),         // heard a minute before the erase
+        obs(2, erased_s + 1),          // after: stored
+        obs(3, erased_s + 3 * 86400),  // after, but days ahead of the clock: the store refuses it
+        obs(4, erased_s),              // the erase's second: left out
+        obs(5, erased_s + 2),          // after: stored
+    };
+    auto r = t.ingest(batch);
+    REQUIRE(r);
+    CHECK(r->accepted == 2);
+    REQUIRE(r->rejected.size() == 1);
+    CHECK(r->rejected[0].index == 2);  // the index in the batch given, not in what was kept
+    CHECK(t.status().discarded == 2);
+    CHECK(stored_seeds(dir, clock) == std::vector<std::uint32_t>{2, 5});
+}
+
+TEST_CASE("A clock set back far behind the last erase no longer refuses what it stamps",
+          "[tracer][erase][clock]") {
+    test::TempDir dir;
+    const std::int64_t real = (kDay0 + 3600) * 1000;
+    ManualClock clock(real + 30LL * 86'400'000);  // erased under a clock a month ahead
+    auto t = open_at(dir, clock);
+    REQUIRE(t.erase_all());
+    SECTION("corrected back by a month: what is heard is kept") {
+        clock.set_ms(real);
+        REQUIRE(t.on_advertisement(fake_sd(1), -60, clock.now_ms()));
+        REQUIRE(t.flush());
+        CHECK(t.status().stored == 1);
+        CHECK(t.status().discarded == 0);
+        std::vector<core::Observation> batch(1);
+        batch[0].beacon = *core::decode_service_data(fake_sd(2));
+        batch[0].rssi = -60;
+        batch[0].time = clock.now_seconds();
+        auto r = t.ingest(batch);
+        REQUIRE(r);
+        CHECK(r->accepted == 1);
+        CHECK(stored_seeds(dir, clock) == std::vector<std::uint32_t>{1, 2});
+    }
+    SECTION("set back by less than five minutes: a packet stamped before the erase is refused") {
+        clock.advance_ms(-299'000);
+        REQUIRE(t.on_advertisement(fake_sd(1), -60, clock.now_ms()));
+        REQUIRE(t.flush());
+        CHECK(t.status().stored == 0);
+        CHECK(t.status().discarded == 1);
+    }
+}
+
+TEST_CASE("A radio thread delivering while erase_all runs keeps only what it stamped after",
+          "[tracer][erase][threads]") {
+    test::TempDir dir;
+    ManualClock clock((kDay0 + 3600) * 1000);
+    constexpr std::uint32_t kBefore = 1000, kAfter = 500, kMost = 200'000;
+    std::vector<std::int64_t> stamped;  // by seed; written by the radio thread only
+    stamped.reserve(kMost);
+    std::atomic<std::uint32_t> delivered{0}, refused{0};
+    std::atomic<bool> erased{false};
+    std::int64_t erase_called = 0, erase_returned = 0;
+    {
+        auto t = open_at(dir, clock);
+        // The radio stamps a packet, sometimes yields before delivering it (preempted), then
+        // moves the clock 1 ms on: every stamp is distinct and increasing. It goes on until
+        // `kAfter` packets after erase_all returned, however the threads are scheduled.
+        std::thread radio([&] {
+            std::uint32_t after = 0;
+            for (std::uint32_t i = 0; i < kMost && after < kAfter; ++i) {
+                stamped.push_back(clock.now_ms());
+                if (i % 5 == 0) std::this_thread::yield();
+                if (!t.on_advertisement(fake_sd(i), -60, stamped[i])) refused.fetch_add(1);
+                clock.advance_ms(1);
+                delivered.fetch_add(1);
+                if (erased.load()) ++after;
+            }
+        });
+        while (delivered.load() < kBefore) std::this_thread::yield();
+        erase_called = clock.now_ms();
+        REQUIRE(t.erase_all());
+        erase_returned = clock.now_ms();
+        erased = true;
+        radio.join();
+        REQUIRE(t.flush());
+    }
+    CHECK(refused.load() == 0);
+    const auto n = static_cast<std::uint32_t>(stamped.size());
+    REQUIRE(n < kMost);
+    const auto stored = stored_seeds(dir, clock);
+    REQUIRE(stored.size() >= kAfter / 2);  // the radio counts from the flag, set after the mark
+    // What is kept is exactly the packets stamped after one instant within erase_all.
+    const std::uint32_t first = stored.front();
+    REQUIRE(first >= kBefore);  // what was delivered before the call is gone
+    CHECK(stored.size() == n - first);
+    CHECK(stored.back() == n - 1);
+    CAPTURE(first, n, stamped[first], erase_called, erase_returned);
+    CHECK(stamped[first] >= erase_called);        // nothing stamped before the call
+    CHECK(stamped[first - 1] <= erase_returned);  // nothing stamped after it returned is lost
 }

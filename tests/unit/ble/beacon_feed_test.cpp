@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -70,7 +71,7 @@ std::unique_ptr<ble::BeaconFeed> make(TestSink& sink, ble::FeedConfig c = {}) {
 std::uint64_t accounted(const ble::FeedCounters& c) {
     CHECK(c.decoded == c.accepted + c.deduplicated + c.dropped_overflow);
     return c.dropped_wrong_uuid + c.dropped_bad_length + c.dropped_bad_rssi + c.dropped_bad_time +
-           c.dropped_overflow + c.dropped_stopped + c.accepted + c.deduplicated;
+           c.dropped_overflow + c.dropped_stopped + c.dropped_erased + c.accepted + c.deduplicated;
 }
 
 constexpr std::int64_t T = kMidnightMs + 3'600'000;
@@ -394,4 +395,140 @@ TEST_CASE("Discarding waits for a running flush whose failed batch is then dropp
     REQUIRE(feed_.flush().has_value());
     CHECK(sink.got.empty());
     CHECK(feed_.counters().pending == 0);
+}
+
+TEST_CASE("A packet stamped at or before the erase mark is refused however late it arrives",
+          "[ble][feed]") {
+    TestSink sink;
+    auto f = make(sink);
+    const std::int64_t erased_at = T + 5'000;
+    feed(*f, heard(payload(1), -60, T));  // pending at the erase
+    CHECK(f->discard(erased_at) == 1);
+    CHECK(f->erased_through() == erased_at);
+    feed(*f, heard(payload(2), -60, T));              // a host's batch, stamped 5 s before
+    feed(*f, heard(payload(3), -60, erased_at));      // stamped in the erase's millisecond
+    feed(*f, heard(payload(4), -60, erased_at + 1));  // the neighbour: after the erase
+    // An earlier mark does not move it back.
+    CHECK(f->discard(T) == 1);
+    CHECK(f->erased_through() == erased_at);
+    feed(*f, heard(payload(5), -60, erased_at - 1));
+    feed(*f, heard(payload(6), -60, erased_at + 2));
+    REQUIRE(f->flush().has_value());
+    REQUIRE(sink.got.size() == 1);
+    CHECK(sink.got[0].beacon.rpi.bytes[0] == payload(6)[0]);
+    const auto c = f->counters();
+    CHECK(c.dropped_erased == 3);
+    CHECK(c.discarded == 2);
+    CHECK(accounted(c) == c.heard);
+    CHECK(c.accepted == c.flushed + c.pending + c.discarded);
+}
+
+TEST_CASE("An erase mark far ahead of the clock is dropped and one within the slack is kept",
+          "[ble][feed]") {
+    TestSink sink;
+    ble::FeedConfig config;
+    config.erase_clock_slack_ms = 300'000;
+    auto f = make(sink, config);
+    const std::int64_t erased_at = T + 3'600'000;  // erased under a clock an hour ahead
+    CHECK(f->discard(erased_at) == 0);
+    // A clock up to the slack behind the mark keeps it (a late batch is still refused).
+    CHECK_FALSE(f->note_clock(erased_at - 300'000));
+    REQUIRE(f->tick(erased_at - 300'000).has_value());
+    feed(*f, heard(payload(1), -60, erased_at - 300'000));
+    CHECK(f->counters().dropped_erased == 1);
+    CHECK(f->erased_through() == erased_at);
+    // Set back by more: the mark cannot be trusted and is dropped, what is heard now is kept.
+    SECTION("noted directly") { CHECK(f->note_clock(erased_at - 300'001)); }
+    SECTION("noted by tick") { REQUIRE(f->tick(erased_at - 300'001).has_value()); }
+    CHECK(f->erased_through() == ble::kNoErase);
+    CHECK_FALSE(f->note_clock(T));  // nothing left to drop
+    feed(*f, heard(payload(2), -60, T));
+    REQUIRE(f->flush().has_value());
+    REQUIRE(sink.got.size() == 1);
+    CHECK(sink.got[0].beacon.rpi.bytes[0] == payload(2)[0]);
+    const auto c = f->counters();
+    CHECK(c.erase_marks_dropped == 1);
+    CHECK(c.dropped_erased == 1);
+    CHECK(accounted(c) == c.heard);
+}
+
+TEST_CASE("Extreme clocks and marks neither overflow nor drop a mark within the slack",
+          "[ble][feed]") {
+    TestSink sink;
+    auto f = make(sink);
+    constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+    constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+    CHECK(f->discard(kMax) == 0);
+    CHECK_FALSE(f->note_clock(kMax));
+    CHECK(f->note_clock(kMin));  // the largest distance there is: dropped, no overflow
+    CHECK(f->erased_through() == ble::kNoErase);
+    CHECK(f->discard(kMin + 1) == 0);
+    CHECK(f->erased_through() == kMin + 1);
+    CHECK_FALSE(f->note_clock(kMin));  // 1 ms behind: within the slack
+    CHECK_FALSE(f->note_clock(kMax));  // ahead of the mark: nothing to drop
+}
+
+TEST_CASE("A negative erase clock slack is refused", "[ble][feed]") {
+    TestSink sink;
+    ble::FeedConfig config;
+    config.erase_clock_slack_ms = -1;
+    CHECK_FALSE(ble::BeaconFeed::create(sink, config).has_value());
+    config.erase_clock_slack_ms = 0;
+    CHECK(ble::BeaconFeed::create(sink, config).has_value());
+}
+
+TEST_CASE("A radio thread feeding while the feed is erased loses exactly what it stamped before",
+          "[ble][feed]") {
+    TestSink sink;
+    auto f = make(sink);
+    // The radio stamps each packet with a shared clock (1 ms apart, one beacon per packet),
+    // sometimes yields between stamping and delivering (a preempted radio thread), and the
+    // eraser reads the same clock under the feed's lock.
+    std::atomic<std::int64_t> clock{T};
+    // It goes on until 500 packets after the erase, however the threads are scheduled.
+    constexpr std::size_t kBefore = 2'000, kAfter = 500, kMost = 65'536;
+    std::vector<std::int64_t> stamped;  // by packet; written by the radio thread only
+    stamped.reserve(kMost);
+    std::atomic<std::size_t> delivered{0};
+    std::atomic<bool> erased{false};
+    std::thread radio([&] {
+        std::size_t after = 0;
+        for (std::size_t i = 0; i < kMost && after < kAfter; ++i) {
+            stamped.push_back(clock.fetch_add(1));
+            if (i % 7 == 0) std::this_thread::yield();
+            auto p = payload(0);
+            p[0] = static_cast<std::uint8_t>(i);
+            p[1] = static_cast<std::uint8_t>(i >> 8);
+            f->on_heard(heard(p, -60, stamped[i]).adv);
+            delivered.fetch_add(1);
+            if (erased.load()) ++after;
+        }
+    });
+    while (delivered.load() < kBefore) std::this_thread::yield();
+    std::int64_t mark = 0;
+    std::size_t sunk_before = 0;  // what count-based flushes wrote before the erase
+    (void)f->discard_at([&]() noexcept {
+        std::lock_guard lock(sink.mu);  // no flush runs now: discard holds the flush lock
+        sunk_before = sink.got.size();
+        mark = clock.load();
+        return mark;
+    });
+    erased = true;
+    radio.join();
+    REQUIRE(stamped.size() < kMost);
+    REQUIRE(f->flush().has_value());
+    std::vector<bool> got(stamped.size(), false);  // what reached the sink after the erase
+    for (std::size_t k = sunk_before; k < sink.got.size(); ++k) {
+        const auto& rpi = sink.got[k].beacon.rpi.bytes;
+        got.at(static_cast<std::size_t>(rpi[0] | (rpi[1] << 8))) = true;
+    }
+    std::size_t before = 0, after = 0;
+    for (std::size_t i = 0; i < stamped.size(); ++i) {
+        const bool was_before = stamped[i] <= mark;
+        CAPTURE(i, stamped[i], mark);
+        CHECK(got[i] == !was_before);
+        (was_before ? before : after) += 1;
+    }
+    CHECK(before >= kBefore);
+    CHECK(after >= kAfter / 2);  // the radio counts from the flag, set just after the mark
 }
