@@ -116,6 +116,8 @@ Result<void> MatchSession::begin_file(std::uint32_t file_index) {
     file_keys_.clear();
     hits_.clear();
     file_publications_.clear();
+    revoked_batch_.clear();
+    file_revoked_.clear();
     max_start_ = 0;
     next_prune_ = kFirstPrune;
     return ok();
@@ -127,6 +129,9 @@ Result<void> MatchSession::add_key(core::DiagnosisKey&& key) {
         ++file_counters_.keys;
         if (key.report_type == core::ReportType::kRevoked) {
             ++file_counters_.keys_revoked;
+            file_revoked_.push_back(tek_id(key));
+            revoked_batch_.push_back(std::move(key));
+            if (revoked_batch_.size() >= options_.batch_keys) return flush();
             return ok();
         }
         // No embargo: a key still in use may be matched. What it protected against (RPIs forged
@@ -145,8 +150,9 @@ Result<void> MatchSession::add_key(core::DiagnosisKey&& key) {
 // tolerance does not reach past that cannot be forgeable, and is not kept. So only the file's
 // recent keys are held (about 1 in 12 of a real daily file), not all of them.
 void MatchSession::note_publication_candidates() {
-    for (const core::DiagnosisKey& key : batch_)
-        max_start_ = std::max(max_start_, key.exposure_key.rolling_start);
+    for (const auto* keys : {&batch_, &revoked_batch_})
+        for (const core::DiagnosisKey& key : *keys)
+            max_start_ = std::max(max_start_, key.exposure_key.rolling_start);
     const std::int64_t floor = std::int64_t{max_start_} - std::int64_t{memory_tolerance_};
     auto reaches = [&](std::int64_t window_end) { return window_end > floor; };
     if (file_publications_.size() >= next_prune_) {
@@ -155,22 +161,26 @@ void MatchSession::note_publication_candidates() {
         // The next pruning after as many keys again: amortized O(1) per key.
         next_prune_ = std::max<std::size_t>(kFirstPrune, 2 * file_publications_.size());
     }
-    for (const core::DiagnosisKey& key : batch_) {
-        const auto& k = key.exposure_key;
-        const std::int64_t end = std::int64_t{k.rolling_start} + std::int64_t{k.rolling_period};
-        if (!reaches(end)) continue;
-        file_publications_.push_back({tek_id(key), static_cast<core::IntervalNumber>(
-                                                       std::min<std::int64_t>(end, UINT32_MAX))});
-    }
+    for (const auto* keys : {&batch_, &revoked_batch_})
+        for (const core::DiagnosisKey& key : *keys) {
+            const auto& k = key.exposure_key;
+            const std::int64_t end = std::int64_t{k.rolling_start} + std::int64_t{k.rolling_period};
+            if (!reaches(end)) continue;
+            file_publications_.push_back(
+                {tek_id(key),
+                 static_cast<core::IntervalNumber>(std::min<std::int64_t>(end, UINT32_MAX))});
+        }
+    revoked_batch_.clear();
 }
 
 Result<void> MatchSession::flush() {
-    if (batch_.empty()) return ok();
+    if (batch_.empty() && revoked_batch_.empty()) return ok();
     try {
         note_publication_candidates();
     } catch (const std::bad_alloc&) {
         return out_of_memory();
     }
+    if (batch_.empty()) return ok();
     auto hits = engine_.match_keys(batch_, 0);
     if (!hits) return hits.error();
     try {
@@ -191,15 +201,31 @@ Result<void> MatchSession::flush() {
     return ok();
 }
 
+FilePublication MatchSession::plausible(const FilePublication& publication) const {
+    FilePublication p = publication;
+    if (p.end_timestamp &&
+        *p.end_timestamp < std::int64_t{max_start_} * std::int64_t{core::kIntervalSeconds})
+        p.end_timestamp.reset();
+    return p;
+}
+
 void MatchSession::remember_file(const FilePublication& publication) {
     // When the file's keys became public, for those an RPI could still be forged from. Only a
-    // signed end timestamp is remembered: a time from the device clock (a file without one) may be
-    // wrong, and remembered it would outlive the clock error.
-    if (!publication.end_timestamp) return;
-    const std::int64_t published = *publication.end_timestamp;
-    for (const PendingKey& k : file_publications_)
-        if (core::forgeable_after_publication(k.window_end, memory_tolerance_, published))
-            remember({k.tek, k.window_end, published}, false);
+    // signed end timestamp is remembered beyond the session: a time from the device clock (a file
+    // without one) may be wrong, and remembered it would outlive the clock error. Within the
+    // session it counts for every file, so a republication cannot hide it.
+    const std::optional<std::int64_t> published = publication_time(publication);
+    if (!published) return;
+    for (const PendingKey& k : file_publications_) {
+        if (!core::forgeable_after_publication(k.window_end, memory_tolerance_, *published))
+            continue;
+        if (publication.end_timestamp) {
+            remember({k.tek, k.window_end, *published}, false);
+        } else {
+            auto [it, added] = clock_earliest_.try_emplace(k.tek, *published);
+            if (!added) it->second = std::min(it->second, *published);
+        }
+    }
 }
 
 void MatchSession::finish_file(std::optional<std::int64_t> published) {
@@ -252,8 +278,10 @@ Result<void> MatchSession::end_file(bool keep, const FilePublication& publicatio
         if (keep) {
             counters_.keys += file_counters_.keys;
             counters_.keys_revoked += file_counters_.keys_revoked;
-            remember_file(publication);
-            finish_file(publication_time(publication));
+            const FilePublication p = plausible(publication);
+            remember_file(p);
+            finish_file(publication_time(p));
+            revoked_.insert(file_revoked_.begin(), file_revoked_.end());
         }
     } catch (const std::bad_alloc&) {
         return out_of_memory();
@@ -261,6 +289,7 @@ Result<void> MatchSession::end_file(bool keep, const FilePublication& publicatio
     hits_.clear();
     file_keys_.clear();
     file_publications_.clear();
+    file_revoked_.clear();
     return ok();
 }
 
@@ -269,13 +298,15 @@ Result<void> MatchSession::end_file_publication_only(const FilePublication& publ
     file_open_ = false;
     if (auto r = flush(); !r) return r;
     try {
-        remember_file(publication);
+        const FilePublication p = plausible(publication);
+        if (p.end_timestamp) remember_file(p);  // a skipped file's clock time is long past
     } catch (const std::bad_alloc&) {
         return out_of_memory();
     }
     hits_.clear();
     file_keys_.clear();
     file_publications_.clear();
+    file_revoked_.clear();
     return ok();
 }
 
@@ -312,10 +343,14 @@ Result<std::vector<RpiMatch>> MatchSession::take_matches() {
         std::vector<RpiMatch> ruled;
         ruled.reserve(matches_.size());
         for (auto& m : matches_) {
+            const TekId id = tek_id(m.diagnosis_key);
+            if (revoked_.count(id) != 0) continue;  // revoked by a kept file of the session
             std::optional<std::int64_t> published = m.published_at;
-            if (auto it = earliest_.find(tek_id(m.diagnosis_key)); it != earliest_.end())
+            if (auto it = earliest_.find(id); it != earliest_.end())
                 if (!published || it->second.published_at < *published)
                     published = it->second.published_at;
+            if (auto it = clock_earliest_.find(id); it != clock_earliest_.end())
+                if (!published || it->second < *published) published = it->second;
             if (published) {
                 apply_publication_rule(std::move(m), *published, ruled);
             } else {

@@ -184,6 +184,12 @@ Result<void> EncounterStore::Impl::setup(bool allow_init) {
                   options.durability == Durability::kFull ? "FULL" : "NORMAL", options.cache_kib,
                   static_cast<long long>(kWalSizeLimitBytes));
     if (auto r = db.exec(pragmas); !r) return refine(r.error(), path);
+    // Migrations run before the size cap is applied: a store that is full under its cap must
+    // still open after an upgrade that adds a table (a page or two beyond the cap, once).
+    if (*version < kSchemaVersion) {
+        if (auto r = detail::migrate(db, static_cast<int>(*version), kSchemaVersion); !r)
+            return refine(r.error(), path);
+    }
     if (options.max_bytes != 0) {
         // SQLite answers SQLITE_FULL past this many pages: a hard bound on the file size.
         auto page = db.query_int("PRAGMA page_size");
@@ -194,10 +200,6 @@ Result<void> EncounterStore::Impl::setup(bool allow_init) {
         std::snprintf(pc, sizeof pc, "PRAGMA max_page_count = %llu",
                       static_cast<unsigned long long>(pages));
         if (auto r = db.exec(pc); !r) return r.error();
-    }
-    if (*version < kSchemaVersion) {
-        if (auto r = detail::migrate(db, static_cast<int>(*version), kSchemaVersion); !r)
-            return refine(r.error(), path);
     }
     return prepare();
 }

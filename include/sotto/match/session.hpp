@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <vector>
 
@@ -91,9 +92,12 @@ public:
     /// time per TEK, see `publications`; a time from the device clock only applies to this file's
     /// own matches, it is never remembered). Keys whose window ends (plus the tolerance) before
     /// the file's largest rolling start are not considered: a well-formed file is published after
-    /// its keys were generated, so they cannot be forgeable. Disputed metadata never makes a
-    /// sighting suspect (see RpiMatch::metadata_disputed). kOutOfMemory if an allocation fails (the
-    /// session is then unusable).
+    /// its keys were generated, so they cannot be forgeable. For the same reason an end timestamp
+    /// earlier than the largest rolling start is ignored (the file is then timed by
+    /// `obtained_at`, for this session only): a signer cannot date a key's publication before the
+    /// key existed. REVOKED keys are remembered as published too (they are never matched). Disputed
+    /// metadata never makes a sighting suspect (see RpiMatch::metadata_disputed). kOutOfMemory if
+    /// an allocation fails (the session is then unusable).
     Result<void> end_file(bool keep, const FilePublication& publication = {});
 
     /// Ends the current file like `end_file(false, ...)` (its matches are dropped, its keys not
@@ -130,6 +134,9 @@ public:
     /// (with its counts, RSSI and last sighting recomputed from them), the ones after go to a
     /// suspect record with the reason "heard after the key was published". So copies relayed
     /// after publication into the same stored row as genuine packets add nothing to the exposure.
+    /// The earliest time includes the device-clock times of files without an end timestamp
+    /// (within this session only). Matches of a TEK that a kept file of the session lists as
+    /// REVOKED are dropped, whichever file they came from.
     /// kOutOfMemory if an allocation fails (the matches are then lost).
     Result<std::vector<RpiMatch>> take_matches();
 
@@ -167,6 +174,19 @@ private:
     };
     std::map<std::array<std::uint8_t, core::kTekBytes>, Known> earliest_;
     void remember(const core::KeyPublication& p, bool given);
+    /// Publications timed by the device clock (files without an end timestamp): they apply to
+    /// every file of this session, so a republication elsewhere cannot hide them, but they are
+    /// never returned by `publications` (a clock error must not outlive the check).
+    std::map<std::array<std::uint8_t, core::kTekBytes>, std::int64_t> clock_earliest_;
+    /// REVOKED keys of the open file: publication candidates (a revoked copy still made the TEK
+    /// public), never matched.
+    std::vector<core::DiagnosisKey> revoked_batch_;
+    std::vector<std::array<std::uint8_t, core::kTekBytes>> file_revoked_;
+    /// TEKs revoked by a kept file of this session: their matches from any file are dropped.
+    std::set<std::array<std::uint8_t, core::kTekBytes>> revoked_;
+    /// The file's publication as the rule may use it: a signed end timestamp earlier than the
+    /// file's newest key's rolling start is impossible for a well-formed file and is ignored.
+    FilePublication plausible(const FilePublication& publication) const;
 };
 
 }  // namespace sotto::match

@@ -255,3 +255,53 @@ TEST_CASE("A failing migration leaves the store at its old version", "[store][mi
         CHECK(db->query_int("SELECT count(*) FROM sightings").value_or(-1) == 1);
     }
 }
+
+// Migration 4 needs a free page for key_publications: a version-3 store that is full under its
+// size bound (OpenOptions::max_bytes) must still open after the upgrade, or the Tracer could not
+// start although the store was usable the day before. Migrations run before the bound applies.
+TEST_CASE("A full version-3 store under max_bytes still opens after the upgrade",
+          "[store][migration]") {
+    // Negative neighbour: the same full store at version 4 (nothing to migrate) opens.
+    const int version = GENERATE(3, 4);
+    CAPTURE(version);
+    TempDir dir;
+    const auto p = dir / "full.db";
+    std::int64_t page_size = 0, pages = 0;
+    {
+        auto db = make_fixture(p, version);
+        page_size = db.query_int("PRAGMA page_size").value_or(0);
+        REQUIRE(page_size > 0);
+        const auto now_pages = db.query_int("PRAGMA page_count").value_or(0);
+        const std::string bound = "PRAGMA max_page_count = " + std::to_string(now_pages + 8);
+        REQUIRE(db.exec(bound.c_str()));
+        auto ins = Statement::prepare(db, "INSERT INTO sightings VALUES (?1, ?2, ?3, ?4)");
+        REQUIRE(ins.has_value());
+        bool full = false;
+        for (std::uint32_t i = 0; i < 100000 && !full; ++i) {
+            const core::Sighting s =
+                core::make_sighting(observation(kNow - 900, -58, rpi_of(i, 7), 3));
+            auto row = store::detail::encode_sighting(s);
+            REQUIRE(row.has_value());
+            store::detail::StatementReset reset(*ins);
+            REQUIRE(ins->bind(1, static_cast<std::int64_t>(s.interval)));
+            REQUIRE(ins->bind(2, std::span<const std::uint8_t>(s.rpi.bytes)));
+            REQUIRE(ins->bind(3, std::span<const std::uint8_t>(s.aem.bytes)));
+            REQUIRE(ins->bind(4, row->blob()));
+            full = !ins->run();
+        }
+        REQUIRE(full);
+        REQUIRE(db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+        pages = db.query_int("PRAGMA page_count").value_or(0);
+        REQUIRE(db.query_int("PRAGMA freelist_count").value_or(-1) == 0);
+    }
+    store::OpenOptions o = no_create();
+    o.max_bytes = static_cast<std::uint64_t>(pages * page_size);
+    auto s = EncounterStore::open(p, raw_credential(1), o);
+    REQUIRE(s.has_value());
+    auto kp = s->key_publications();
+    REQUIRE(kp.has_value());
+    CHECK(kp->empty());
+    auto stats = s->stats();
+    REQUIRE(stats.has_value());
+    CHECK(stats->sightings > 0);  // nothing lost on the way
+}
