@@ -3,7 +3,7 @@
 /// What the downloader remembers between rounds (and restarts): the validators of index.txt and
 /// of every export zip (ETag, Last-Modified), the SHA-256 of what was downloaded, and whether the
 /// caller has **used** the file (verified and matched it). "Downloaded" and "used" are kept apart
-/// so a file that could not be checked yet (still embargoed, verifier not configured) is offered
+/// so a file that could not be checked yet (verifier not configured, the store busy) is offered
 /// again in the next round without being downloaded again.
 
 #include <array>
