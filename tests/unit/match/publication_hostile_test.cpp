@@ -9,57 +9,18 @@
 #include <sotto/match/report.hpp>
 #include <sotto/match/session.hpp>
 
+#include "publication_fixture.hpp"
 #include "support.hpp"
 
 using namespace sotto;
 using namespace sotto::core;
+using namespace sotto::test::publication;
 
 namespace {
 
-constexpr IntervalNumber kDay = 2690496;  // 2021-02-24
-constexpr IntervalNumber kNextDay = kDay + 144;
-const Metadata kMeta{1, 1, CalibrationConfidence::kHigh};
-
-DiagnosisKey make_key(std::uint64_t seed, ReportType type = ReportType::kConfirmedTest) {
-    DeterministicRng rng(seed);
-    DiagnosisKey k;
-    rng.fill(k.exposure_key.tek.expose_secret_mut());
-    k.exposure_key.rolling_start = kDay;
-    k.exposure_key.rolling_period = 144;
-    k.report_type = type;
-    k.transmission_risk_level = 6;
-    return k;
-}
-
-Observation packet(const DiagnosisKey& key, IntervalNumber j, std::int64_t t, int rssi) {
-    auto b = make_beacon(key.exposure_key, j, kMeta);
-    REQUIRE(b);
-    return {t, static_cast<std::int8_t>(rssi), *b};
-}
-
-const std::int64_t kP1 = interval_start_seconds(kNextDay) + 10 * 60;  // hourly file
-const std::int64_t kP2 = kP1 + 20 * 3600;                             // daily file
-const IntervalNumber kGenuineJ = kDay + 60;
-const IntervalNumber kLastJ = kDay + 143;
-const std::int64_t kForgedAt = kP1 + 30 * 60;
-
-std::vector<Sighting> genuine_and_forged(const DiagnosisKey& key) {
-    return {make_sighting(packet(key, kGenuineJ, interval_start_seconds(kGenuineJ) + 30, -70)),
-            make_sighting(packet(key, kLastJ, kForgedAt, -40))};
-}
-
 void add_file(match::MatchSession& session, std::uint32_t index, const DiagnosisKey& key,
               std::int64_t published) {
-    REQUIRE(session.begin_file(index));
-    REQUIRE(session.add_key(key.clone()));
-    REQUIRE(session.end_file(true, {.end_timestamp = published, .obtained_at = kP2 + 3600}));
-}
-
-const match::RpiMatch* find(const std::vector<match::RpiMatch>& m, IntervalNumber j,
-                            MatchStatus status) {
-    auto it = std::find_if(m.begin(), m.end(),
-                           [&](const auto& r) { return r.interval == j && r.status == status; });
-    return it == m.end() ? nullptr : &*it;
+    test::publication::add_file(session, index, key, published, kP2 + 3600);
 }
 
 }  // namespace
@@ -93,7 +54,7 @@ TEST_CASE("A signed end timestamp before the keys existed is ignored by the publ
 // file on, so an RPI forged between it and a later CONFIRMED copy is suspect.
 TEST_CASE("A revoked copy of a key dates its publication", "[match][publication]") {
     const auto confirmed = make_key(1);
-    const auto revoked = make_key(1, ReportType::kRevoked);  // same TEK
+    const auto revoked = make_key(1, kDay, ReportType::kRevoked);  // same TEK
     auto engine = match::MatchEngine::create(genuine_and_forged(confirmed), {});
     REQUIRE(engine);
     match::MatchSession session(*engine);
@@ -114,7 +75,7 @@ TEST_CASE("A revoked copy of a key dates its publication", "[match][publication]
 TEST_CASE("A key revoked in another file of the same check does not count",
           "[match][publication]") {
     const auto confirmed = make_key(1);
-    const auto revoked = make_key(1, ReportType::kRevoked);
+    const auto revoked = make_key(1, kDay, ReportType::kRevoked);
     auto engine = match::MatchEngine::create(genuine_and_forged(confirmed), {});
     REQUIRE(engine);
     const bool revoked_first = GENERATE(true, false);

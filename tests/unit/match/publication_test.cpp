@@ -9,49 +9,16 @@
 
 #include <sotto/match/session.hpp>
 
+#include "publication_fixture.hpp"
 #include "support.hpp"
 
 using namespace sotto;
 using namespace sotto::core;
+using namespace sotto::test::publication;
 
 namespace {
 
-constexpr IntervalNumber kDay = 2690496;  // 2021-02-24
-constexpr IntervalNumber kNextDay = kDay + 144;
-const Metadata kMeta{1, 1, CalibrationConfidence::kHigh};
 constexpr char kAfter[] = "heard after the key was published";
-
-// A same-day key: valid all of kDay, published just after midnight (still forgeable then).
-DiagnosisKey make_key(std::uint64_t seed, IntervalNumber start = kDay) {
-    DeterministicRng rng(seed);
-    DiagnosisKey k;
-    rng.fill(k.exposure_key.tek.expose_secret_mut());
-    k.exposure_key.rolling_start = start;
-    k.exposure_key.rolling_period = 144;
-    k.report_type = ReportType::kConfirmedTest;
-    k.transmission_risk_level = 6;
-    return k;
-}
-
-Observation packet(const DiagnosisKey& key, IntervalNumber j, std::int64_t t, int rssi) {
-    auto b = make_beacon(key.exposure_key, j, kMeta);
-    REQUIRE(b);
-    return {t, static_cast<std::int8_t>(rssi), *b};
-}
-
-// P1: the hourly file, 00:10 after the key's day. P2: the daily file with the same key, 20 h later.
-const std::int64_t kP1 = interval_start_seconds(kNextDay) + 10 * 60;
-const std::int64_t kP2 = kP1 + 20 * 3600;
-// Genuine: the key's RPI of 10:00 heard at 10:00. Forged: its last RPI (23:50), computed from the
-// published key and broadcast at P1 + 30 min (within the ±1 h tolerance of the matcher).
-const IntervalNumber kGenuineJ = kDay + 60;
-const IntervalNumber kLastJ = kDay + 143;
-const std::int64_t kForgedAt = kP1 + 30 * 60;
-
-std::vector<Sighting> genuine_and_forged(const DiagnosisKey& key) {
-    return {make_sighting(packet(key, kGenuineJ, interval_start_seconds(kGenuineJ) + 30, -70)),
-            make_sighting(packet(key, kLastJ, kForgedAt, -40))};
-}
 
 std::vector<match::RpiMatch> take(match::MatchSession& session) {
     auto m = session.take_matches();
@@ -61,14 +28,7 @@ std::vector<match::RpiMatch> take(match::MatchSession& session) {
 
 void add_file(match::MatchSession& session, std::uint32_t index, const DiagnosisKey& key,
               std::int64_t published) {
-    REQUIRE(session.begin_file(index));
-    REQUIRE(session.add_key(key.clone()));
-    REQUIRE(session.end_file(true, {.end_timestamp = published, .obtained_at = published + 60}));
-}
-
-const match::RpiMatch* find(const std::vector<match::RpiMatch>& m, IntervalNumber j) {
-    auto it = std::find_if(m.begin(), m.end(), [&](const auto& r) { return r.interval == j; });
-    return it == m.end() ? nullptr : &*it;
+    test::publication::add_file(session, index, key, published, published + 60);
 }
 
 }  // namespace
