@@ -16,7 +16,10 @@
 
 using namespace sotto;
 namespace sim = sotto::platform::simulated;
+using test::capture;
+using test::Captured;
 using test::kDay0;
+using test::range;
 
 namespace {
 
@@ -99,34 +102,10 @@ void live_days(Device& d, int first, int days) {
     }
 }
 
-std::set<std::int64_t> range(std::int64_t first, std::int64_t last) {
-    std::set<std::int64_t> s;
-    for (auto i = first; i <= last; ++i) s.insert(i);
-    return s;
-}
-
 bool contains_all(const std::set<std::int64_t>& big, const std::set<std::int64_t>& small) {
     for (auto x : small)
         if (!big.count(x)) return false;
     return true;
-}
-
-struct Captured {
-    std::mutex mu;
-    std::vector<std::pair<LogLevel, std::string>> lines;
-    std::size_t count(LogLevel level, const std::string& part) {
-        std::lock_guard l(mu);
-        std::size_t n = 0;
-        for (const auto& [lv, line] : lines)
-            if (lv == level && line.find(part) != std::string::npos) ++n;
-        return n;
-    }
-};
-
-void capture(void* user, LogLevel level, const char* msg, std::size_t size) noexcept {
-    auto* c = static_cast<Captured*>(user);
-    std::lock_guard l(c->mu);
-    c->lines.emplace_back(level, std::string(msg, size));
 }
 
 }  // namespace

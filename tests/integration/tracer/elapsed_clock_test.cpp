@@ -17,7 +17,10 @@
 #include "integration/tracer/tracer_test_util.hpp"
 
 using namespace sotto;
+using test::capture;
+using test::Captured;
 using test::kDay0;
+using test::range;
 
 namespace {
 
@@ -73,30 +76,6 @@ struct Phone {
     std::optional<Tracer> me;
     std::uint32_t seed = 0;
 };
-
-std::set<std::int64_t> range(std::int64_t first, std::int64_t last) {
-    std::set<std::int64_t> s;
-    for (auto i = first; i <= last; ++i) s.insert(i);
-    return s;
-}
-
-struct Captured {
-    std::mutex mu;
-    std::vector<std::pair<LogLevel, std::string>> lines;
-    std::size_t count(LogLevel level, const std::string& part) {
-        std::lock_guard l(mu);
-        std::size_t n = 0;
-        for (const auto& [lv, line] : lines)
-            if (lv == level && line.find(part) != std::string::npos) ++n;
-        return n;
-    }
-};
-
-void capture(void* user, LogLevel level, const char* msg, std::size_t size) noexcept {
-    auto* c = static_cast<Captured*>(user);
-    std::lock_guard l(c->mu);
-    c->lines.emplace_back(level, std::string(msg, size));
-}
 
 }  // namespace
 

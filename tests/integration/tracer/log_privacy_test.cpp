@@ -15,20 +15,11 @@
 #include "support.hpp"
 
 using namespace sotto;
+using test::capture;
+using test::Captured;
 using test::kDay0;
 
 namespace {
-
-struct Captured {
-    std::mutex mu;
-    std::vector<std::pair<LogLevel, std::string>> lines;
-};
-
-void capture(void* user, LogLevel level, const char* msg, std::size_t size) noexcept {
-    auto* c = static_cast<Captured*>(user);
-    std::lock_guard l(c->mu);
-    c->lines.emplace_back(level, std::string(msg, size));
-}
 
 // Installs the capturing sink for one test and removes it afterwards.
 struct SinkGuard {

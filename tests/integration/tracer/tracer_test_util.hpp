@@ -4,6 +4,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -11,6 +12,7 @@
 
 #include <sotto/ble/radio.hpp>
 #include <sotto/keyfile/export_writer.hpp>
+#include <sotto/log.hpp>
 #include <sotto/store/encounter_store.hpp>
 #include <sotto/tracer.hpp>
 
@@ -179,6 +181,32 @@ inline std::optional<std::int64_t> stored_anchor(const TempDir& dir) {
     auto a = s->clock_anchor();
     REQUIRE(a);
     return *a;
+}
+
+/// Log lines captured by `capture` (install with `set_log_sink(&capture, &captured, level)`).
+struct Captured {
+    std::mutex mu;
+    std::vector<std::pair<LogLevel, std::string>> lines;
+    std::size_t count(LogLevel level, const std::string& part) {
+        std::lock_guard l(mu);
+        std::size_t n = 0;
+        for (const auto& [lv, line] : lines)
+            if (lv == level && line.find(part) != std::string::npos) ++n;
+        return n;
+    }
+};
+
+inline void capture(void* user, LogLevel level, const char* msg, std::size_t size) noexcept {
+    auto* c = static_cast<Captured*>(user);
+    std::lock_guard l(c->mu);
+    c->lines.emplace_back(level, std::string(msg, size));
+}
+
+/// {first, ..., last}.
+inline std::set<std::int64_t> range(std::int64_t first, std::int64_t last) {
+    std::set<std::int64_t> s;
+    for (auto i = first; i <= last; ++i) s.insert(i);
+    return s;
 }
 
 }  // namespace sotto::test
