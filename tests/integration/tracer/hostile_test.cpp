@@ -11,6 +11,7 @@
 #include <sotto/tracer.hpp>
 
 #include "integration/keyfile/keyfile_test_support.hpp"
+#include "integration/tracer/authority_scene.hpp"
 #include "support.hpp"
 
 using namespace sotto;
@@ -20,50 +21,22 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr IntervalNumber kDay = 2690496;  // 2021-02-24
-constexpr Metadata kGenuine{1, -5, CalibrationConfidence::kHigh};
+constexpr Metadata kGenuine = test::AuthorityScene::kGenuineMetadata;
 
 // One positive key (TRL 6, confirmed test, DSOS 2: high infectiousness with CWA's mapping), a
 // store, and a signed export carrying the key.
-struct Scene {
-    test::TempDir dir;
-    ManualClock clock;
-    std::optional<Tracer> tracer;
-    DeterministicRng rng{77};
-    DiagnosisKey key{generate_tek(rng, kDay), 6, ReportType::kConfirmedTest, 2};
-    test::keyfile::TestKeyPair authority = test::keyfile::generate_p256();
-    keyfile::TrustStore trust;
+struct Scene : test::AuthorityScene {
     std::vector<Observation> heard;
 
-    Scene() { REQUIRE(trust.add_pem("999", "v1", authority.public_pem)); }
+    Scene() : AuthorityScene(77, kDay) {}
 
-    // The device's Tracer at `now` (opened once; its clock then moves to `now`).
-    Tracer& open(std::int64_t now) {
-        clock.set_ms(now * 1000);
-        if (!tracer) {
-            store::StoreKey k;
-            k.expose_secret_mut()[0] = 7;
-            TracerOptions o;
-            o.trust = trust;
-            auto t = Tracer::open(dir / "enc.db", store::Credential::raw_key(std::move(k)), clock,
-                                  std::move(o));
-            REQUIRE(t);
-            tracer.emplace(std::move(*t));
-        }
-        return *tracer;
-    }
-
-    Beacon beacon(IntervalNumber j, const Metadata& md = kGenuine) const {
-        auto b = make_beacon(key.exposure_key, j, md);
-        REQUIRE(b);
-        return *b;
-    }
     void hear(std::int64_t t, int rssi, const Beacon& b) {
         heard.push_back({t, static_cast<std::int8_t>(rssi), b});
     }
 
     // Writes export.zip covering [start, end] and runs the check at `now`.
     CheckReport check(std::int64_t end_timestamp, std::int64_t now) {
-        Tracer& t = open(now);
+        Tracer& t = at(now);
         auto ingested = t.ingest(heard);
         REQUIRE(ingested);
         REQUIRE(ingested->rejected.empty());

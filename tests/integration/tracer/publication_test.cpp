@@ -12,6 +12,7 @@
 #include <sotto/tracer.hpp>
 
 #include "integration/keyfile/keyfile_test_support.hpp"
+#include "integration/tracer/authority_scene.hpp"
 #include "store/database.hpp"
 #include "store/store_access.hpp"
 #include "support.hpp"
@@ -23,7 +24,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr IntervalNumber kDay = 2690496;  // 2021-02-24
-constexpr Metadata kGenuine{1, -5, CalibrationConfidence::kHigh};
 constexpr char kAfter[] = "heard after the key was published";
 const std::int64_t kNextDay = interval_start_seconds(kDay + 144);
 // The hourly file with the same-day key (00:10) and the daily file with it again, 20 h later.
@@ -31,37 +31,11 @@ const std::int64_t kP1 = kNextDay + 10 * 60;
 const std::int64_t kP2 = kP1 + 20 * 3600;
 
 // A device (store, Tracer, manual clock) and a health authority publishing one positive key.
-struct Scene {
-    test::TempDir dir;
-    ManualClock clock;
-    std::optional<Tracer> tracer;
-    DeterministicRng rng{78};
-    DiagnosisKey key{generate_tek(rng, kDay), 6, ReportType::kConfirmedTest, 2};
-    test::keyfile::TestKeyPair authority = test::keyfile::generate_p256();
-    keyfile::TrustStore trust;
+struct Scene : test::AuthorityScene {
     int files = 0;
 
-    Scene() { REQUIRE(trust.add_pem("999", "v1", authority.public_pem)); }
+    Scene() : AuthorityScene(78, kDay) {}
 
-    Tracer& at(std::int64_t now) {
-        clock.set_ms(now * 1000);
-        if (!tracer) {
-            store::StoreKey k;
-            k.expose_secret_mut()[0] = 7;
-            TracerOptions o;
-            o.trust = trust;
-            auto t = Tracer::open(dir / "enc.db", store::Credential::raw_key(std::move(k)), clock,
-                                  std::move(o));
-            REQUIRE(t);
-            tracer.emplace(std::move(*t));
-        }
-        return *tracer;
-    }
-    Beacon beacon(IntervalNumber j) const {
-        auto b = make_beacon(key.exposure_key, j, kGenuine);
-        REQUIRE(b);
-        return *b;
-    }
     // The device hears `b` at `t` (its clock then reads `now`).
     void hear(std::int64_t t, int rssi, const Beacon& b, std::int64_t now) {
         const Observation o{t, static_cast<std::int8_t>(rssi), b};
