@@ -654,7 +654,8 @@ SOTTO_API void sotto_key_list_destroy(sotto_key_list* list);
 /** "Forget me": deletes every sighting, own key, exposure record and processed-file entry
  *  (pending heard advertisements are erased with them) and drops the open round. Advertisements
  *  stamped at or before the erase and handed over later (a batch delivered late) are dropped
- *  too, while this tracer stays open. The store stays open and usable; advertising resumes with
+ *  too, by this tracer and by one opened later on the same store (the erase's time is stored
+ *  with it). The store stays open and usable; advertising resumes with
  *  a new TEK from the next interval on. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_erase_all(sotto_tracer* tracer);
 

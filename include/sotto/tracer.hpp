@@ -259,9 +259,11 @@ public:
     /// take them (full disk). The erase's time (the clock, read while the feed is locked) is a
     /// mark: every observation stamped at or before it that arrives later (`on_advertisement`,
     /// a radio, `ingest`) is dropped and counted in `discarded` too, so nothing heard before the
-    /// erase is stored after it; what is stamped after the mark is kept. The mark lasts while
-    /// the Tracer is open; a clock seen more than 5 minutes behind it drops it (a wrong clock at
-    /// the erase, or set back since), so it never refuses what is heard now for long. The store
+    /// erase is stored after it; what is stamped after the mark is kept. The mark is stored with
+    /// the erase, in its transaction (`EncounterStore::erased_at`), and `open` arms it again, so
+    /// it holds across a restart too. A clock seen more than 5 minutes behind it drops it (a
+    /// wrong clock at the erase, or set back since; at `open`, it is not armed, and stays
+    /// stored), so it never refuses what is heard now for long. The store
     /// stays open and usable; advertising resumes with a new TEK from the next interval on. Errors:
     /// the store's (`EncounterStore::erase_all`; pending observations are dropped even then),
     /// kOutOfMemory.

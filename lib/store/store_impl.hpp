@@ -85,6 +85,8 @@ struct EncounterStore::Impl {
     Result<void> compact();
     /// The clock anchor (store_clock.cpp): `store_meta` row `clock_anchor`, Unix seconds.
     static constexpr char kClockAnchorName[] = "clock_anchor";
+    /// The erase mark (store_maintenance.cpp): `store_meta` row `erased_at_ms`, Unix ms.
+    static constexpr char kErasedAtName[] = "erased_at_ms";
     Result<std::optional<std::int64_t>> read_clock_anchor();
     /// max(end of the newest sighting's interval, newest own key's creation, last retention run).
     Result<std::optional<std::int64_t>> newest_data_time();

@@ -87,7 +87,7 @@ Result<RetentionReport> EncounterStore::apply_retention(std::int64_t now_unix,
     });
 }
 
-Result<void> EncounterStore::erase_all() {
+Result<void> EncounterStore::erase_all(std::optional<std::int64_t> erased_at_ms) {
     return guarded(impl_, [&](Impl& im) -> Result<void> {
         if (auto r = im.writable(); !r) return r.error();
         {
@@ -95,16 +95,41 @@ Result<void> EncounterStore::erase_all() {
             if (!tx) return tx.error();
             // secure_delete is on: freed cells and pages are overwritten, not just unlinked. The
             // clock anchor (a time, nothing about the user) stays: without it, what is heard after
-            // the erase could not be told from a clock that jumps later (apply_retention).
+            // the erase could not be told from a clock that jumps later (apply_retention). So
+            // does the erase mark, replaced by this erase's when it has one.
             if (auto r = im.db.exec("DELETE FROM sightings; DELETE FROM own_keys; "
                                     "DELETE FROM exposure_records; DELETE FROM processed_files; "
-                                    "DELETE FROM store_meta WHERE name != 'clock_anchor';");
+                                    "DELETE FROM store_meta WHERE name NOT IN "
+                                    "('clock_anchor', 'erased_at_ms');");
                 !r)
                 return r.error();
             if (auto r = im.db.exec("DELETE FROM key_publications;"); !r) return r.error();
+            if (erased_at_ms) {
+                // In the erase's own transaction: no crash leaves an erased store without its
+                // mark, nor a mark on a store that was not erased.
+                auto st = Statement::prepare(
+                    im.db, "INSERT OR REPLACE INTO store_meta (name, value) VALUES (?1, ?2)");
+                if (!st) return st.error();
+                Result<void> b = st->bind_text(1, Impl::kErasedAtName);
+                if (b) b = st->bind(2, *erased_at_ms);
+                if (!b) return b.error();
+                if (auto r = st->run(); !r) return r.error();
+            }
             if (auto r = tx->commit(); !r) return r.error();
         }
         return im.compact();
+    });
+}
+
+Result<std::optional<std::int64_t>> EncounterStore::erased_at() const {
+    return guarded(impl_, [&](Impl& im) -> Result<std::optional<std::int64_t>> {
+        auto st = Statement::prepare(im.db, "SELECT value FROM store_meta WHERE name = ?1");
+        if (!st) return st.error();
+        if (auto b = st->bind_text(1, Impl::kErasedAtName); !b) return b.error();
+        auto row = st->step();
+        if (!row) return row.error();
+        if (!*row || st->column_is_null(0)) return std::optional<std::int64_t>();
+        return std::optional<std::int64_t>(st->column_int(0));
     });
 }
 

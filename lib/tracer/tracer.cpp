@@ -95,6 +95,16 @@ Result<Tracer> Tracer::open(const std::filesystem::path& path, store::Credential
         auto feed = ble::BeaconFeed::create(impl->sink, fc);
         if (!feed) return feed.error();
         impl->feed = std::move(*feed);
+        // The last erase's mark survives a restart: a late batch stamped before it (Android
+        // delivers batched scan results late) is refused as it was before the restart. The same
+        // clock rule as in flight: a clock more than the slack behind the mark drops it (in
+        // memory only; the stored mark stays, and is armed again by an open under a later clock).
+        auto mark = impl->store.erased_at();
+        if (!mark) return mark.error();
+        if (*mark) {
+            (void)impl->feed->discard(**mark);
+            (void)impl->feed->note_clock(impl->clock.now_ms());
+        }
         write_log(LogLevel::kInfo, "tracer: store opened");
         return Tracer(std::move(impl));
     });
@@ -294,7 +304,13 @@ Result<void> Tracer::erase_all() noexcept {
             // is refused from now on, however late it arrives (a host's batch, a preempted radio
             // thread), and every packet stamped after it is kept.
             (void)impl_->feed->discard_at([&]() noexcept { return impl_->clock.now_ms(); });
-            if (auto r = impl_->store.erase_all(); !r) return r.error();
+            // The feed's mark is stored with the erase, in its transaction (see `open`). When
+            // the feed kept a later mark (a clock set back within the slack), that one stays.
+            const std::int64_t mark = impl_->feed->erased_through();
+            if (auto r = impl_->store.erase_all(
+                    mark == ble::kNoErase ? std::nullopt : std::optional<std::int64_t>(mark));
+                !r)
+                return r.error();
             impl_->round.reset();
             impl_->round_open = false;
             impl_->roll_now();

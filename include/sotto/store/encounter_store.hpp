@@ -276,8 +276,17 @@ public:
 
     /// Deletes every row ("forget me" while keeping the store usable), then vacuums. Only the
     /// clock anchor stays (a time the store trusted, nothing about the user; see
-    /// `apply_retention`), so a clock that jumps after the erase still deletes nothing.
-    Result<void> erase_all();
+    /// `apply_retention`), so a clock that jumps after the erase still deletes nothing, and the
+    /// erase mark (`erased_at`). With `erased_at_ms` (the caller's clock at the erase, Unix ms)
+    /// the mark is set to it, in the same transaction as the deletion: after a crash at any
+    /// point the store is either not erased, or erased and marked. Without it an earlier mark
+    /// stays as it was. Nothing but a time is stored. Errors: kStorageReadOnly on a store opened
+    /// read-only, and those of any write (kStorageIo, ...), which leave the store unchanged.
+    Result<void> erase_all(std::optional<std::int64_t> erased_at_ms = std::nullopt);
+
+    /// The erase mark left by the last `erase_all` given a time (Unix ms), or empty when there is
+    /// none (never erased with a time, or erased by an older version). Reading only.
+    Result<std::optional<std::int64_t>> erased_at() const;
 
     /// Changes the key or passphrase. Atomic: after a crash at any point, exactly one of the old
     /// and the new credential opens the store, with all data. Needs no other open connection.
