@@ -28,23 +28,6 @@ core::Observation obs(std::uint32_t seed, std::int64_t time_s) {
     return o;
 }
 
-/// The seeds (`fake_sd`) of every RPI stored on the day of `clock`, read from the store file.
-std::vector<std::uint32_t> seeds_on_day(const test::TempDir& dir, const Clock& clock) {
-    auto s = store::EncounterStore::open(dir / "t.db", test::tracer_credential());
-    REQUIRE(s);
-    auto day = s->sightings_on_day(static_cast<std::uint32_t>(clock.now_seconds() / 86400));
-    REQUIRE(day);
-    std::vector<std::uint32_t> seeds;
-    for (const auto& x : *day) {
-        std::uint32_t seed = 0;
-        for (std::size_t i = 0; i < 4; ++i)
-            seed |= static_cast<std::uint32_t>(x.rpi.bytes[i]) << (8 * i);
-        seeds.push_back(seed);
-    }
-    std::sort(seeds.begin(), seeds.end());
-    return seeds;
-}
-
 std::optional<std::int64_t> stored_mark(const test::TempDir& dir) {
     auto s = store::EncounterStore::open(dir / "t.db", test::tracer_credential());
     REQUIRE(s);
@@ -69,7 +52,7 @@ TEST_CASE("The erase mark is in the store as soon as Tracer erase_all returns",
         // Read by a second connection while the Tracer is still open: the erase and its mark
         // were committed together.
         CHECK(stored_mark(dir) == erased_at);
-        CHECK(seeds_on_day(dir, clock).empty());
+        CHECK(test::stored_seeds(dir, clock).empty());
     }
     CHECK(stored_mark(dir) == erased_at);
 }
@@ -101,7 +84,7 @@ TEST_CASE("After a restart a late batch stamped before the erase is dropped and 
         CHECK(t.status().stored == 3);
         CHECK(t.status().discarded == 4);
     }
-    CHECK(seeds_on_day(dir, clock) == std::vector<std::uint32_t>{3, 4, 7});
+    CHECK(test::stored_seeds(dir, clock) == std::vector<std::uint32_t>{3, 4, 7});
 }
 
 TEST_CASE("A reopen under a clock far behind the stored erase mark does not arm it",
@@ -122,7 +105,7 @@ TEST_CASE("A reopen under a clock far behind the stored erase mark does not arm 
             CHECK(r->accepted == 1);
             CHECK(t.status().discarded == 0);
         }
-        CHECK(seeds_on_day(dir, clock) == std::vector<std::uint32_t>{1, 2});
+        CHECK(test::stored_seeds(dir, clock) == std::vector<std::uint32_t>{1, 2});
         CHECK(stored_mark(dir) == erased_at);
     }
     SECTION("set back by less than five minutes: the mark is armed") {
@@ -158,7 +141,7 @@ TEST_CASE("A store erased without a mark opens as before and keeps what it hears
         CHECK(t.status().stored == 1);
         CHECK(t.status().discarded == 0);
     }
-    CHECK(seeds_on_day(dir, clock) == std::vector<std::uint32_t>{1});
+    CHECK(test::stored_seeds(dir, clock) == std::vector<std::uint32_t>{1});
 }
 
 TEST_CASE("A store erase with a time replaces the mark and one without keeps it",

@@ -122,26 +122,7 @@ TEST_CASE("The pending buffer stays bounded when the store is full and nothing s
     CHECK(stored == s.stored);  // every accepted batch is in the store
 }
 
-namespace {
-
-/// The seeds (`fake_sd`) of every RPI stored on the day of `clock`, read from the store file.
-std::vector<std::uint32_t> stored_seeds(const test::TempDir& dir, const Clock& clock) {
-    auto s = store::EncounterStore::open(dir / "t.db", test::tracer_credential());
-    REQUIRE(s);
-    auto day = s->sightings_on_day(static_cast<std::uint32_t>(clock.now_seconds() / 86400));
-    REQUIRE(day);
-    std::vector<std::uint32_t> seeds;
-    for (const auto& x : *day) {
-        std::uint32_t seed = 0;
-        for (std::size_t i = 0; i < 4; ++i)
-            seed |= static_cast<std::uint32_t>(x.rpi.bytes[i]) << (8 * i);
-        seeds.push_back(seed);
-    }
-    std::sort(seeds.begin(), seeds.end());
-    return seeds;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("Erasing while the store is full drops what was heard before and keeps what comes after",
           "[tracer][erase]") {
@@ -176,7 +157,7 @@ TEST_CASE("Erasing while the store is full drops what was heard before and keeps
     }  // closed: the last one is written by the destructor
     std::vector<std::uint32_t> want;
     for (std::uint32_t i = 0; i <= 10; ++i) want.push_back(kAfter + i);
-    CHECK(stored_seeds(dir, clock) == want);  // and not one RPI heard before the erase
+    CHECK(test::stored_seeds(dir, clock) == want);  // and not one RPI heard before the erase
 }
 
 TEST_CASE("Erasing drops what is pending even when the store takes writes", "[tracer][erase]") {
@@ -196,7 +177,7 @@ TEST_CASE("Erasing drops what is pending even when the store takes writes", "[tr
         REQUIRE(t.on_advertisement(fake_sd(2), -60, clock.now_ms()));
         CHECK(t.status().pending == 1);
     }
-    CHECK(stored_seeds(dir, clock) == std::vector<std::uint32_t>{2});
+    CHECK(test::stored_seeds(dir, clock) == std::vector<std::uint32_t>{2});
 }
 
 TEST_CASE("A sighting stamped before erase_all and delivered after it is never stored",
@@ -220,7 +201,7 @@ TEST_CASE("A sighting stamped before erase_all and delivered after it is never s
         CHECK(t.status().stored == 2);
         CHECK(t.status().discarded == 2);
     }
-    CHECK(stored_seeds(dir, clock) == std::vector<std::uint32_t>{3, 4});
+    CHECK(test::stored_seeds(dir, clock) == std::vector<std::uint32_t>{3, 4});
 }
 
 TEST_CASE("Observations ingested after erase_all that were stamped before it are left out",
@@ -251,7 +232,7 @@ TEST_CASE("Observations ingested after erase_all that were stamped before it are
     REQUIRE(r->rejected.size() == 1);
     CHECK(r->rejected[0].index == 2);  // the index in the batch given, not in what was kept
     CHECK(t.status().discarded == 2);
-    CHECK(stored_seeds(dir, clock) == std::vector<std::uint32_t>{2, 5});
+    CHECK(test::stored_seeds(dir, clock) == std::vector<std::uint32_t>{2, 5});
 }
 
 TEST_CASE("A clock set back far behind the last erase no longer refuses what it stamps",
@@ -274,7 +255,7 @@ TEST_CASE("A clock set back far behind the last erase no longer refuses what it 
         auto r = t.ingest(batch);
         REQUIRE(r);
         CHECK(r->accepted == 1);
-        CHECK(stored_seeds(dir, clock) == std::vector<std::uint32_t>{1, 2});
+        CHECK(test::stored_seeds(dir, clock) == std::vector<std::uint32_t>{1, 2});
     }
     SECTION("set back by less than five minutes: a packet stamped before the erase is refused") {
         clock.advance_ms(-299'000);
@@ -322,7 +303,7 @@ TEST_CASE("A radio thread delivering while erase_all runs keeps only what it sta
     CHECK(refused.load() == 0);
     const auto n = static_cast<std::uint32_t>(stamped.size());
     REQUIRE(n < kMost);
-    const auto stored = stored_seeds(dir, clock);
+    const auto stored = test::stored_seeds(dir, clock);
     REQUIRE(stored.size() >= kAfter / 2);  // the radio counts from the flag, set after the mark
     // What is kept is exactly the packets stamped after one instant within erase_all.
     const std::uint32_t first = stored.front();

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers for the Tracer tests: stores in temp dirs, a fake radio, a signed export of released
 // keys.
+#include <algorithm>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -207,6 +208,24 @@ inline std::set<std::int64_t> range(std::int64_t first, std::int64_t last) {
     std::set<std::int64_t> s;
     for (auto i = first; i <= last; ++i) s.insert(i);
     return s;
+}
+
+/// The seeds (`fake_sd`) of every RPI stored on the day of `clock` in `dir / "t.db"` (opened with
+/// `tracer_credential()`), sorted.
+inline std::vector<std::uint32_t> stored_seeds(const TempDir& dir, const Clock& clock) {
+    auto s = store::EncounterStore::open(dir / "t.db", tracer_credential());
+    REQUIRE(s);
+    auto day = s->sightings_on_day(static_cast<std::uint32_t>(clock.now_seconds() / 86400));
+    REQUIRE(day);
+    std::vector<std::uint32_t> seeds;
+    for (const auto& x : *day) {
+        std::uint32_t seed = 0;
+        for (std::size_t i = 0; i < 4; ++i)
+            seed |= static_cast<std::uint32_t>(x.rpi.bytes[i]) << (8 * i);
+        seeds.push_back(seed);
+    }
+    std::sort(seeds.begin(), seeds.end());
+    return seeds;
 }
 
 }  // namespace sotto::test
