@@ -100,7 +100,7 @@ void Sha256::finish(std::span<std::uint8_t, 32> out) noexcept {
     std::memset(buf_ + used_, 0, 56 - used_);
     for (int i = 0; i < 8; ++i) buf_[56 + i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
     compress(h_, buf_);
-    for (int i = 0; i < 8; ++i) {
+    for (std::size_t i = 0; i < 8; ++i) {
         out[4 * i] = static_cast<std::uint8_t>(h_[i] >> 24);
         out[4 * i + 1] = static_cast<std::uint8_t>(h_[i] >> 16);
         out[4 * i + 2] = static_cast<std::uint8_t>(h_[i] >> 8);
