@@ -11,7 +11,6 @@
 #include <sotto/core/rolling_id.hpp>
 #include <sotto/flashlog/flash_log.hpp>
 
-#include "day_script.hpp"
 #include "portable/checks.hpp"
 
 extern const sotto::test::portable::Kat kats[];
@@ -52,13 +51,50 @@ double instructions_per_tick() {
 // The emulated NOR flash: 256 KiB, 64 pages of 4 KiB, in RAM (see mps2_an386.ld).
 __attribute__((section(".flashsim"))) std::uint8_t g_flash_mem[64 * 4096];
 
-// Pairing. The host's key arrives over the pairing channel; here, a file over semihosting.
-bool read_file(const char* path, std::uint8_t* out, std::size_t n) {
+// Pairing. The host's key (64 hex digits) arrives over the pairing channel; here, a file read
+// over semihosting.
+bool read_pairing_key(const char* path, std::uint8_t out[32]) {
     std::FILE* f = std::fopen(path, "rb");
     if (f == nullptr) return false;
-    const bool good = std::fread(out, 1, n, f) == n;
+    char hex[64];
+    const bool good = std::fread(hex, 1, sizeof hex, f) == sizeof hex &&
+                      sotto::detail::secure_hex_decode(std::string_view(hex, 64), std::span(out, 32));
+    sp::wipe(hex, sizeof hex);
     std::fclose(f);
     return good;
+}
+
+// The day's script (day_script.csv): contacts and when they were near.
+constexpr std::uint32_t kDay = 20454;  // 2026-01-01
+struct Contact {
+    core::TemporaryExposureKey tek;
+    unsigned first = 0, count = 0;
+    int rssi = 0;
+};
+Contact g_contacts[16];
+std::size_t g_ncontacts = 0;
+
+bool read_script(const char* path) {
+    std::FILE* f = std::fopen(path, "r");
+    if (f == nullptr) return false;
+    char line[128];
+    while (std::fgets(line, sizeof line, f) != nullptr && g_ncontacts < 16) {
+        if (line[0] == '#' || line[0] == '\n') continue;
+        char hex[33] = {};
+        unsigned first = 0, count = 0, published = 0;
+        int rssi = 0;
+        if (std::sscanf(line, "%32[0-9a-f],%u,%u,%d,%u", hex, &first, &count, &rssi, &published) != 5)
+            continue;
+        auto tek = core::TemporaryExposureKey::from_hex(std::string_view(hex, 32));
+        if (!tek || first + count > core::kTekRollingPeriod) continue;
+        Contact& c = g_contacts[g_ncontacts++];
+        c.tek = std::move(*tek);
+        c.first = first;
+        c.count = count;
+        c.rssi = rssi;
+    }
+    std::fclose(f);
+    return g_ncontacts > 0;
 }
 
 bool file_sink(void* ctx, const std::uint8_t* p, std::size_t n) {
@@ -77,7 +113,8 @@ void check(bool ok, const char* what) {
 
 int main(int argc, char** argv) {
     const char* pairing_path = argc > 1 ? argv[1] : "pairing.key";
-    const char* export_path = argc > 2 ? argv[2] : "token-export.bin";
+    const char* script_path = argc > 2 ? argv[2] : "day_script.csv";
+    const char* export_path = argc > 3 ? argv[3] : "token-export.bin";
     std::printf("sotto token firmware (Cortex-M4, portable crypto)\n");
     std::FILE* urandom = std::fopen("/dev/urandom", "rb");
     sp::set_entropy_source(trng, urandom);
@@ -104,11 +141,12 @@ int main(int argc, char** argv) {
     check(static_cast<bool>(log), "open flash log");
     if (!log) return 1;
     std::uint8_t pairing[32];
-    check(read_file(pairing_path, pairing, sizeof pairing), "read pairing key");
+    check(read_pairing_key(pairing_path, pairing), "read pairing key");
+    check(read_script(script_path), "read the day's script");
     check(static_cast<bool>(log->pair(pairing)), "pair");
     sp::wipe(pairing, sizeof pairing);
 
-    const core::IntervalNumber day_start = token_sim::kDay * core::kTekRollingPeriod;
+    const core::IntervalNumber day_start = kDay * core::kTekRollingPeriod;
     // Midnight: the day's TEK and all its RPIs in one batch (measured).
     std::uint32_t t0 = systick_now();
     core::ExposureKey own = core::generate_tek(*rng, day_start);
@@ -119,31 +157,35 @@ int main(int argc, char** argv) {
     const core::AssociatedEncryptedMetadataKey own_aemk = core::derive_aemk(own.tek);
     const core::MetadataBytes md = core::encode_metadata({.minor_version = 0, .tx_power_dbm = -8});
 
-    // The contacts' RPIs (the air): derived here from the script's TEKs.
-    constexpr std::size_t kN = sizeof token_sim::kContacts / sizeof token_sim::kContacts[0];
+    // The contacts' beacons (the air) are derived here from the script's TEKs.
     double append_instr = 0;
-    std::uint32_t appended = 0, rotations = 0, last_rotation = 0;
-    std::uint32_t adv_ok = 0;
-    for (std::uint32_t i = 0; i < core::kTekRollingPeriod; ++i) {
-        // Rotation every 10-20 minutes: the RPI changes with the interval; the BLE address is
-        // re-randomised at the same moment (a real radio call).
-        const std::uint32_t minute = i * 10 + (i * 7) % 10;
-        if (i == 0 || minute - last_rotation >= 10) {
-            ++rotations;
-            last_rotation = minute;
-        }
+    std::uint32_t appended = 0, rotations = 0, adv_ok = 0;
+    // Advertising: the address and the RPI change together every 10-20 minutes (random), and the
+    // payload carries the RPI of the interval current at that moment.
+    for (std::uint32_t minute = 0; minute < 24 * 60;) {
+        const std::uint32_t i = minute / 10;
         core::Beacon b;
         b.rpi = own_rpis[i];
         auto aem = core::encrypt_aem(own_aemk, b.rpi, md);
         if (aem) b.aem = *aem;
         const core::ServiceData payload = core::encode_service_data(b);  // 20 bytes on air
-        adv_ok += payload.size() == 20 && aem ? 1 : 0;
-
-        flashlog::HeardRow rows[kN];
+        const core::AdvertisingData adv = core::encode_advertising_data(b, core::AdvertisingForm::kWithFlags);
+        auto heard = core::decode_advertising_data(adv.view());
+        adv_ok += payload.size() == 20 && aem && heard && *heard == b ? 1 : 0;
+        ++rotations;
+        std::uint8_t r = 0;
+        rng->fill(std::span(&r, 1));
+        minute += 10 + r % 11;
+    }
+    check(adv_ok == rotations && rotations >= 24 * 60 / 20, "20-byte payloads");
+    // Scanning: what the script says was heard, one batch per interval.
+    for (std::uint32_t i = 0; i < core::kTekRollingPeriod; ++i) {
+        flashlog::HeardRow rows[16];
         std::size_t n = 0;
-        for (const auto& c : token_sim::kContacts) {
-            if (i < c.first_interval || i >= c.first_interval + c.intervals) continue;
-            const auto tek = core::TemporaryExposureKey::from(c.tek);
+        for (std::size_t k = 0; k < g_ncontacts; ++k) {
+            const Contact& c = g_contacts[k];
+            if (i < c.first || i >= c.first + c.count) continue;
+            const auto& tek = c.tek;
             core::RollingProximityId rpi;
             check(static_cast<bool>(core::derive_rpis(tek, day_start + i, std::span(&rpi, 1))),
                   "derive a contact's RPI");
@@ -158,12 +200,11 @@ int main(int argc, char** argv) {
         }
         if (n == 0) continue;
         t0 = systick_now();
-        const bool good = static_cast<bool>(log->append(token_sim::kDay, std::span(rows, n)));
+        const bool good = static_cast<bool>(log->append(kDay, std::span(rows, n)));
         append_instr += ticks_since(t0) * ipt;
         appended += static_cast<std::uint32_t>(n);
         check(good, "append");
     }
-    check(adv_ok == core::kTekRollingPeriod, "20-byte payloads");
     auto st = log->stats();
     check(st && st->rows == appended && st->teks == 1, "log holds the day");
     std::printf("simulated day: %u RPI rotations, %u rows logged in %u flash steps\n",
