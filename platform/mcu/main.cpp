@@ -101,6 +101,24 @@ bool file_sink(void* ctx, const std::uint8_t* p, std::size_t n) {
     return std::fwrite(p, 1, n, static_cast<std::FILE*>(ctx)) == n;
 }
 
+// Stack high-water mark: paint the 16 KiB below the current stack pointer, measure later.
+constexpr std::size_t kPaint = 16 * 1024;
+__attribute__((noinline)) std::uint8_t* stack_pointer() {
+    std::uint8_t* sp;
+    __asm__ volatile("mov %0, sp" : "=r"(sp));
+    return sp;
+}
+__attribute__((noinline)) void stack_paint() {
+    std::uint8_t* low = stack_pointer() - kPaint;
+    for (std::size_t i = 0; i < kPaint - 256; ++i) low[i] = 0xa5;  // keep clear of this frame
+}
+std::size_t stack_used(std::uint8_t* base) {
+    std::uint8_t* low = base - kPaint;
+    std::size_t i = 0;
+    while (i < kPaint && low[i] == 0xa5) ++i;
+    return static_cast<std::size_t>(base - (low + i));
+}
+
 int failures = 0;
 void check(bool ok, const char* what) {
     if (!ok) {
@@ -147,6 +165,8 @@ int main(int argc, char** argv) {
     sp::wipe(pairing, sizeof pairing);
 
     const core::IntervalNumber day_start = kDay * core::kTekRollingPeriod;
+    std::uint8_t* const stack_base = stack_pointer();
+    stack_paint();
     // Midnight: the day's TEK and all its RPIs in one batch (measured).
     std::uint32_t t0 = systick_now();
     core::ExposureKey own = core::generate_tek(*rng, day_start);
@@ -205,6 +225,7 @@ int main(int argc, char** argv) {
         appended += static_cast<std::uint32_t>(n);
         check(good, "append");
     }
+    const std::size_t day_stack = stack_used(stack_base);
     auto st = log->stats();
     check(st && st->rows == appended && st->teks == 1, "log holds the day");
     std::printf("simulated day: %u RPI rotations, %u rows logged in %u flash steps\n",
@@ -222,6 +243,9 @@ int main(int argc, char** argv) {
     // 4. Numbers.
     std::printf("instructions: TEK -> 144 RPIs %.0f; per appended row %.0f\n", tek_to_rpis,
                 appended ? append_instr / appended : 0.0);
+    std::printf("stack: %u bytes at most during the day (keys, RPIs, AEMs, payloads, log); "
+                "FlashLog object %u bytes\n",
+                static_cast<unsigned>(day_stack), static_cast<unsigned>(sizeof(flashlog::FlashLog)));
     std::printf("at 64 MHz (1 instruction/cycle): TEK -> 144 RPIs %.2f ms; per row %.3f ms\n",
                 tek_to_rpis / 64e3, appended ? append_instr / appended / 64e3 : 0.0);
     if (urandom != nullptr) std::fclose(urandom);
