@@ -14,16 +14,13 @@ root=$PWD
 host_build=${1:-build}
 data=${SOTTO_GAEN_DATA_DIR:-$root/../shared/gaen-data}
 
-need=()
-command -v arm-none-eabi-g++ >/dev/null || need+=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib)
-command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
-if ((${#need[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+# shellcheck source=setup.sh
+source scripts/setup.sh
+sotto_install_packages gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib \
+  qemu-system-arm
 
 if [[ ! -x $host_build/apps/sotto/sotto ]]; then
-  [[ -f $host_build/build.ninja ]] || cmake -S . -B "$host_build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  [[ -f $host_build/build.ninja ]] || SOTTO_BUILD=$root/$host_build sotto_configure >/dev/null
   ninja -C "$host_build" sotto >/dev/null
 fi
 sotto=$root/$host_build/apps/sotto/sotto

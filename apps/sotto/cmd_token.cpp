@@ -39,7 +39,8 @@ int write_pairing_key(const std::string& path) {
     }
     hex[64] = '\n';
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return fail(kExitFailure, "token pairing-key: cannot create " + path + " (exists?)");
+    if (fd < 0)
+        return fail(kExitFailure, "token pairing-key: cannot create " + path + " (exists?)");
     const bool good = ::write(fd, hex, sizeof hex) == static_cast<ssize_t>(sizeof hex);
     detail::secure_wipe(hex, sizeof hex);
     if (::close(fd) != 0 || !good) return fail(kExitFailure, "token pairing-key: write failed");
@@ -109,7 +110,8 @@ void add_token_commands(CLI::App& app, Runner& run) {
     im->add_option("--pairing-key", *key, "File with the token's pairing key (64 hex digits)")
         ->required();
     im->add_option("export", *file, "The token's export stream")->required();
-    im->callback([&run, so, key, file] { run = [so, key, file] { return import(*so, *key, *file); }; });
+    im->callback(
+        [&run, so, key, file] { run = [so, key, file] { return import(*so, *key, *file); }; });
 }
 
 }  // namespace sotto::cli

@@ -171,7 +171,8 @@ Result<void> aes_blocks(std::span<const std::uint8_t, 16> key, const std::uint8_
                         std::uint8_t* out, std::size_t n) noexcept {
     auto aes = detail::Aes128Batch::create();
     if (!aes) return aes.error();
-    if (!aes->encrypt(key, in, out, n)) return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
+    if (!aes->encrypt(key, in, out, n))
+        return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
     return ok();
 }
 

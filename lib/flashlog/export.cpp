@@ -15,7 +15,9 @@ class StreamSealer final : public LogVisitor {
 public:
     StreamSealer(const std::uint8_t keys[48], ExportSink sink, void* ctx) noexcept
         : aes_(std::span<const std::uint8_t, 16>(keys, 16)),
-          mac_(std::span<const std::uint8_t>(keys + 16, 32)), sink_(sink), ctx_(ctx) {}
+          mac_(std::span<const std::uint8_t>(keys + 16, 32)),
+          sink_(sink),
+          ctx_(ctx) {}
 
     bool raw(const std::uint8_t* p, std::size_t n) noexcept {  // the plain header
         mac_.update(std::span<const std::uint8_t>(p, n));

@@ -28,8 +28,9 @@ Result<TokenExport> read_export(std::span<const std::uint8_t> stream,
         return make_error(ErrorCode::kAuthenticationFailed,
                           "token export: authentication failed (wrong pairing key or altered)");
     }
-    std::vector<std::uint8_t> body(stream.begin() + kExportHeader,
-                                   stream.begin() + static_cast<std::ptrdiff_t>(kExportHeader + body_len));
+    std::vector<std::uint8_t> body(
+        stream.begin() + kExportHeader,
+        stream.begin() + static_cast<std::ptrdiff_t>(kExportHeader + body_len));
     {
         const sp::Aes128 aes(std::span<const std::uint8_t, 16>(keys, 16));
         const std::uint8_t iv[16] = {};
@@ -39,7 +40,9 @@ Result<TokenExport> read_export(std::span<const std::uint8_t> stream,
     TokenExport out;
     std::memcpy(out.token_id.data(), stream.data() + 8, 8);
     out.sequence = get32(stream.data() + 16);
-    auto corrupt = [] { return make_error(ErrorCode::kStorageCorrupt, "token export: malformed body"); };
+    auto corrupt = [] {
+        return make_error(ErrorCode::kStorageCorrupt, "token export: malformed body");
+    };
     std::size_t off = 0;
     std::uint32_t entries = 0;
     bool ended = false;

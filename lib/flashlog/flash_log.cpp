@@ -293,7 +293,8 @@ Result<void> FlashLog::scan() noexcept {
     // or sealed under another key.
     for (std::size_t p = kKeyPages; p < pages_; ++p) {
         if (!read_header(p, info)) return io();
-        const bool live = info.valid && has_head_ && info.seq >= oldest_seq_ && info.seq <= head_seq_;
+        const bool live =
+            info.valid && has_head_ && info.seq >= oldest_seq_ && info.seq <= head_seq_;
         bool dirty = !live && !info.blank;
         if (!live && info.blank) {  // a torn erase can leave 0xFF at the start only
             std::uint8_t buf[kChunk];
@@ -364,8 +365,8 @@ Result<void> FlashLog::ensure_room(std::uint32_t day, std::size_t payload_len) n
     return open_page(day);
 }
 
-Result<void> FlashLog::write_record(std::uint8_t kind, const std::uint8_t* payload,
-                                    std::size_t len, const HeardRow* rows) noexcept {
+Result<void> FlashLog::write_record(std::uint8_t kind, const std::uint8_t* payload, std::size_t len,
+                                    const HeardRow* rows) noexcept {
     const std::size_t base = head_page_ * page_size_ + head_off_;
     std::uint8_t iv[16];
     record_iv(iv, head_page_, head_seq_, head_off_);
@@ -393,13 +394,15 @@ Result<void> FlashLog::write_record(std::uint8_t kind, const std::uint8_t* paylo
         mac.update(std::span<const std::uint8_t>(chunk, n));
         const std::size_t padded = align4(pre + n);
         std::memset(buf + pre + n, 0xff, padded - pre - n);
-        good = flash_->program(base + (o == 0 ? 0 : 4 + o), std::span<const std::uint8_t>(buf, padded));
+        good = flash_->program(base + (o == 0 ? 0 : 4 + o),
+                               std::span<const std::uint8_t>(buf, padded));
         pre = 0;
     }
     if (good && len == 0) good = flash_->program(base, std::span<const std::uint8_t>(buf, 4));
     std::uint8_t tag[32];
     mac.finish(tag);
-    if (good) good = flash_->program(base + 4 + align4(len), std::span<const std::uint8_t>(tag, 16));
+    if (good)
+        good = flash_->program(base + 4 + align4(len), std::span<const std::uint8_t>(tag, 16));
     sp::wipe(buf, sizeof buf);
     if (!good) {
         head_closed_ = true;
@@ -433,7 +436,8 @@ Result<void> FlashLog::append(std::uint32_t day, std::span<const HeardRow> rows)
         if (has_head_ && !head_closed_ && day == head_day_ &&
             head_off_ + kRecordOverhead + kRowBytes <= page_size_)
             fit = (page_size_ - head_off_ - kRecordOverhead) / kRowBytes;
-        const std::size_t n = rows.size() < (fit ? fit : per_page) ? rows.size() : (fit ? fit : per_page);
+        const std::size_t n =
+            rows.size() < (fit ? fit : per_page) ? rows.size() : (fit ? fit : per_page);
         if (auto r = ensure_room(day, n * kRowBytes); !r) return r;
         if (auto r = write_record(kRows, nullptr, n * kRowBytes, rows.data()); !r) return r;
         rows = rows.subspan(n);
@@ -442,7 +446,8 @@ Result<void> FlashLog::append(std::uint32_t day, std::span<const HeardRow> rows)
 }
 
 Result<void> FlashLog::apply_retention(std::uint32_t today) noexcept {
-    const std::uint32_t first_kept = today >= retention_days_ - 1 ? today - (retention_days_ - 1) : 0;
+    const std::uint32_t first_kept =
+        today >= retention_days_ - 1 ? today - (retention_days_ - 1) : 0;
     if (!has_head_) return ok();
     if (head_day_ < first_kept) {  // everything expired: keep the sequence going on a new page
         if (auto r = open_page(today); !r) return r;

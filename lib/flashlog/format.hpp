@@ -22,7 +22,8 @@ inline std::size_t align4(std::size_t n) noexcept { return (n + 3) & ~std::size_
 
 // Key record, at offset 0 of a key page.
 inline constexpr std::uint8_t kKeyMagic[4] = {'S', 'K', 'Y', '1'};
-inline constexpr std::size_t kKeyPayload = 32 + 8 + 32 + 4 + 4;  // log key, token id, pairing, flags, export seq
+inline constexpr std::size_t kKeyPayload =
+    32 + 8 + 32 + 4 + 4;  // log key, token id, pairing, flags, export seq
 inline constexpr std::size_t kKeyRecord = 8 + 16 + kKeyPayload + 16;
 
 // Page header.
@@ -62,8 +63,8 @@ inline constexpr std::size_t kEntryHeader = 1 + 4 + 2;  // kind, day, payload le
 /// enc (16) || mac (32) for the export with this header.
 inline void export_keys(std::span<const std::uint8_t, 32> pairing_key, const std::uint8_t* header,
                         std::uint8_t out[48]) noexcept {
-    static constexpr std::uint8_t kInfo[] = {'s', 'o', 't', 't', 'o', '-', 't', 'o', 'k', 'e',
-                                             'n', '-', 'e', 'x', 'p', 'o', 'r', 't'};
+    static constexpr std::uint8_t kInfo[] = {'s', 'o', 't', 't', 'o', '-', 't', 'o', 'k',
+                                             'e', 'n', '-', 'e', 'x', 'p', 'o', 'r', 't'};
     portable::hkdf_sha256(pairing_key, std::span<const std::uint8_t>(header + 8, 12), kInfo,
                           std::span<std::uint8_t>(out, 48));
 }

@@ -20,7 +20,8 @@ std::string replay_id(const std::array<std::uint8_t, 8>& id, std::uint32_t seq) 
     std::uint8_t msg[sizeof kDomain - 1 + 8 + 4];
     std::memcpy(msg, kDomain, sizeof kDomain - 1);
     std::memcpy(msg + sizeof kDomain - 1, id.data(), 8);
-    for (std::size_t i = 0; i < 4; ++i) msg[sizeof kDomain - 1 + 8 + i] = static_cast<std::uint8_t>(seq >> (8 * i));
+    for (std::size_t i = 0; i < 4; ++i)
+        msg[sizeof kDomain - 1 + 8 + i] = static_cast<std::uint8_t>(seq >> (8 * i));
     std::uint8_t h[32];
     portable::sha256(msg, h);
     static const char* d = "0123456789abcdef";
@@ -70,7 +71,8 @@ Result<TokenImportReport> import_token_export(store::EncounterStore& store,
     }
     report.rows = ex->rows.size();
     // What the store already holds of these days, so a second export adds only new rows.
-    using Key = std::tuple<core::IntervalNumber, core::RollingProximityId, core::AssociatedEncryptedMetadata>;
+    using Key = std::tuple<core::IntervalNumber, core::RollingProximityId,
+                           core::AssociatedEncryptedMetadata>;
     std::set<Key> have;
     std::set<std::uint32_t> days;
     for (const auto& r : ex->rows) days.insert(r.day);

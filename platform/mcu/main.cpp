@@ -57,8 +57,9 @@ bool read_pairing_key(const char* path, std::uint8_t out[32]) {
     std::FILE* f = std::fopen(path, "rb");
     if (f == nullptr) return false;
     char hex[64];
-    const bool good = std::fread(hex, 1, sizeof hex, f) == sizeof hex &&
-                      sotto::detail::secure_hex_decode(std::string_view(hex, 64), std::span(out, 32));
+    const bool good =
+        std::fread(hex, 1, sizeof hex, f) == sizeof hex &&
+        sotto::detail::secure_hex_decode(std::string_view(hex, 64), std::span(out, 32));
     sp::wipe(hex, sizeof hex);
     std::fclose(f);
     return good;
@@ -83,7 +84,8 @@ bool read_script(const char* path) {
         char hex[33] = {};
         unsigned first = 0, count = 0, published = 0;
         int rssi = 0;
-        if (std::sscanf(line, "%32[0-9a-f],%u,%u,%d,%u", hex, &first, &count, &rssi, &published) != 5)
+        if (std::sscanf(line, "%32[0-9a-f],%u,%u,%d,%u", hex, &first, &count, &rssi, &published) !=
+            5)
             continue;
         auto tek = core::TemporaryExposureKey::from_hex(std::string_view(hex, 32));
         if (!tek || first + count > core::kTekRollingPeriod) continue;
@@ -141,10 +143,12 @@ int main(int argc, char** argv) {
 
     // 1. Known answers: OpenSSL's on random inputs, and the EN Crypto Spec's 144 vectors.
     const int kat_fail = test::portable::check_kats(kats, kats_count);
-    std::printf("openssl known answers: %u cases, %d failed\n", static_cast<unsigned>(kats_count), kat_fail);
+    std::printf("openssl known answers: %u cases, %d failed\n", static_cast<unsigned>(kats_count),
+                kat_fail);
     check(kat_fail == 0 && kats_count > 0, "openssl known answers");
     const int gaen_fail = test::portable::check_gaen(gaen_vectors);
-    std::printf("gaen vectors: %u rows, %d failed checks\n", static_cast<unsigned>(gaen_vectors.n), gaen_fail);
+    std::printf("gaen vectors: %u rows, %d failed checks\n", static_cast<unsigned>(gaen_vectors.n),
+                gaen_fail);
     check(gaen_fail == 0 && gaen_vectors.n == 144, "gaen vectors");
 
     // 2. A simulated day.
@@ -189,7 +193,8 @@ int main(int argc, char** argv) {
         auto aem = core::encrypt_aem(own_aemk, b.rpi, md);
         if (aem) b.aem = *aem;
         const core::ServiceData payload = core::encode_service_data(b);  // 20 bytes on air
-        const core::AdvertisingData adv = core::encode_advertising_data(b, core::AdvertisingForm::kWithFlags);
+        const core::AdvertisingData adv =
+            core::encode_advertising_data(b, core::AdvertisingForm::kWithFlags);
         auto heard = core::decode_advertising_data(adv.view());
         adv_ok += payload.size() == 20 && aem && heard && *heard == b ? 1 : 0;
         ++rotations;
@@ -243,9 +248,10 @@ int main(int argc, char** argv) {
     // 4. Numbers.
     std::printf("instructions: TEK -> 144 RPIs %.0f; per appended row %.0f\n", tek_to_rpis,
                 appended ? append_instr / appended : 0.0);
-    std::printf("stack: %u bytes at most during the day (keys, RPIs, AEMs, payloads, log); "
-                "FlashLog object %u bytes\n",
-                static_cast<unsigned>(day_stack), static_cast<unsigned>(sizeof(flashlog::FlashLog)));
+    std::printf(
+        "stack: %u bytes at most during the day (keys, RPIs, AEMs, payloads, log); "
+        "FlashLog object %u bytes\n",
+        static_cast<unsigned>(day_stack), static_cast<unsigned>(sizeof(flashlog::FlashLog)));
     std::printf("at 64 MHz (1 instruction/cycle): TEK -> 144 RPIs %.2f ms; per row %.3f ms\n",
                 tek_to_rpis / 64e3, appended ? append_instr / appended / 64e3 : 0.0);
     if (urandom != nullptr) std::fclose(urandom);

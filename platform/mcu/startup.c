@@ -20,7 +20,11 @@ static void fault_handler(void) {
     }
 }
 
-__attribute__((section(".vectors"), used)) const void* const vectors[16] = {
-    &__stack_top, (const void*)reset_handler, (const void*)fault_handler,
-    (const void*)fault_handler, (const void*)fault_handler, (const void*)fault_handler,
-    (const void*)fault_handler};
+__attribute__((section(".vectors"), used))
+const void* const vectors[16] = {&__stack_top,
+                                 (const void*)reset_handler,
+                                 (const void*)fault_handler,
+                                 (const void*)fault_handler,
+                                 (const void*)fault_handler,
+                                 (const void*)fault_handler,
+                                 (const void*)fault_handler};

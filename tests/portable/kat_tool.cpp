@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
     std::size_t n = 0;
     auto bytes = [](const std::string& hex) {
         std::string s;
-        for (std::size_t i = 0; i + 1 < hex.size(); i += 2) s += (i ? ",0x" : "0x") + hex.substr(i, 2);
+        for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+            s += (i ? ",0x" : "0x") + hex.substr(i, 2);
         return "{" + s + "}";
     };
     while (std::getline(in, line)) {

@@ -7,8 +7,9 @@
 ///
 /// Durability: a call that returns success has its data on flash; a power cut at any step of any
 /// call loses at most that call's data, and `open` afterwards succeeds and never returns a
-/// half-written record. No heap: the log keeps its state in the object (about 250 bytes) and uses
-/// at most ~1 KiB of stack. Not thread-safe: one thread owns the log and its FlashDevice.
+/// half-written record. No heap: the log keeps its state in the object (232 bytes on a Cortex-M4)
+/// and a call uses about 1.5 KiB of stack. Not thread-safe: one thread owns the log and its
+/// FlashDevice.
 
 #include <cstddef>
 #include <cstdint>
@@ -96,11 +97,11 @@ public:
 
     /// Writes the whole log as an export stream for the paired host (docs/embedded.md): a fresh
     /// sequence number is committed to flash first, so a host can refuse replays.
-    /// kFailedPrecondition if not paired; kCancelled-like kInternal if the sink refuses.
+    /// kFailedPrecondition if not paired; kStorageIo if the flash fails or the sink refuses.
     Result<void> export_to(ExportSink sink, void* context) noexcept;
 
-    /// Reads every TEK and row, oldest page first. kStorageCorrupt never: unreadable records end
-    /// their page (they were torn by a power cut).
+    /// Reads every TEK and row, oldest page first; kStorageIo if the flash fails. A record that
+    /// fails its tag (torn by a power cut, or altered) ends its page: nothing after it is read.
     Result<void> visit(LogVisitor& visitor) noexcept;
 
     Result<LogStats> stats() noexcept;

@@ -13,10 +13,10 @@
 namespace sotto::flashlog {
 
 struct TokenImportReport {
-    std::uint32_t sequence = 0;  ///< the export's sequence number
-    std::size_t own_keys = 0;    ///< the token's TEKs (stored as the store's own keys)
-    std::size_t rows = 0;        ///< heard rows in the export
-    std::size_t new_rows = 0;    ///< rows not yet in the store (the others were imported before)
+    std::uint32_t sequence = 0;    ///< the export's sequence number
+    std::size_t own_keys = 0;      ///< the token's TEKs (stored as the store's own keys)
+    std::size_t rows = 0;          ///< heard rows in the export
+    std::size_t new_rows = 0;      ///< rows not yet in the store (the others were imported before)
     std::size_t expired_rows = 0;  ///< rows older than the store's retention, not stored
     std::size_t refused_observations = 0;  ///< refused by the store (e.g. in the future)
 };

@@ -46,10 +46,10 @@ void sub_bytes(W q[8]) noexcept {
     gf_sq(x3, x6);
     gf_sq(x6, x12);
     gf_mul(x12, x3, x15);
-    gf_sq(x15, t);  // x^30
-    gf_sq(t, x6);   // x^60 (x6 reused as scratch)
-    gf_sq(x6, t);   // x^120
-    gf_sq(t, x6);   // x^240
+    gf_sq(x15, t);       // x^30
+    gf_sq(t, x6);        // x^60 (x6 reused as scratch)
+    gf_sq(x6, t);        // x^120
+    gf_sq(t, x6);        // x^240
     gf_mul(x6, x12, t);  // x^252
     W inv[8];
     gf_mul(t, x2, inv);  // x^254 = x^-1 (and 0 -> 0)
@@ -92,8 +92,7 @@ void mix_columns(W q[8]) noexcept {
         t[i] = q[i] ^ r1[i];
     }
     // b = xtime(a ^ rot1 a) ^ rot1 a ^ rot2 a ^ rot3 a
-    const W x[8] = {t[7],        t[0] ^ t[7], t[1], t[2] ^ t[7],
-                    t[3] ^ t[7], t[4],        t[5], t[6]};
+    const W x[8] = {t[7], t[0] ^ t[7], t[1], t[2] ^ t[7], t[3] ^ t[7], t[4], t[5], t[6]};
     for (int i = 0; i < 8; ++i) q[i] = x[i] ^ r1[i] ^ rot_rows(q[i], 2) ^ rot_rows(q[i], 3);
 }
 
@@ -155,7 +154,8 @@ Aes128::Aes128(std::span<const std::uint8_t, 16> key) noexcept {
             t[0] ^= rcon;
             rcon = static_cast<std::uint8_t>((rcon << 1) ^ ((rcon >> 7) * 0x1b));  // public
         }
-        for (int j = 0; j < 4; ++j) ks[4 * i + j] = static_cast<std::uint8_t>(ks[4 * (i - 4) + j] ^ t[j]);
+        for (int j = 0; j < 4; ++j)
+            ks[4 * i + j] = static_cast<std::uint8_t>(ks[4 * (i - 4) + j] ^ t[j]);
         wipe(t, sizeof t);
     }
     for (int r = 0; r < 11; ++r) {

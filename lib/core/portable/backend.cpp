@@ -14,11 +14,11 @@ namespace sotto::core::detail {
 struct Aes128Batch::OpenSsl {};  // never allocated in this build
 
 bool aes_backend_supported(AesBackend backend) noexcept {
-    return backend == AesBackend::kAuto || backend == AesBackend::kPortable;
+    return backend == AesBackend::kAuto || backend == AesBackend::kSliced;
 }
 
 const char* aes_backend_name(AesBackend backend) noexcept {
-    return backend == AesBackend::kPortable ? "portable-bitsliced" : "auto";
+    return backend == AesBackend::kSliced ? "portable-bitsliced" : "auto";
 }
 
 Aes128Batch::Aes128Batch(AesBackend backend, std::unique_ptr<OpenSsl> ossl) noexcept
@@ -30,7 +30,7 @@ Aes128Batch::~Aes128Batch() = default;
 Result<Aes128Batch> Aes128Batch::create(AesBackend backend) noexcept {
     if (!aes_backend_supported(backend))
         return make_error(ErrorCode::kInvalidArgument, "aes: backend not supported in this build");
-    return Aes128Batch(AesBackend::kPortable, nullptr);
+    return Aes128Batch(AesBackend::kSliced, nullptr);
 }
 
 bool Aes128Batch::encrypt(std::span<const std::uint8_t, 16> key, const std::uint8_t* in,

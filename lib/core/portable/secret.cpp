@@ -15,9 +15,9 @@ namespace {
 // The value of one hex digit, computed without branches or tables on it; `bad` collects 1 when
 // `c` is not a hex digit.
 unsigned hex_value(unsigned c, unsigned& bad) noexcept {
-    const unsigned num = c ^ 48u;                                       // '0'..'9' -> 0..9
-    const unsigned num_ok = ((num - 10u) >> 8) & 1u;                    // num < 10
-    const unsigned alpha = (c & ~32u) - 55u;                            // 'A'..'F' -> 10..15
+    const unsigned num = c ^ 48u;                                           // '0'..'9' -> 0..9
+    const unsigned num_ok = ((num - 10u) >> 8) & 1u;                        // num < 10
+    const unsigned alpha = (c & ~32u) - 55u;                                // 'A'..'F' -> 10..15
     const unsigned alpha_ok = (((alpha - 10u) ^ (alpha - 16u)) >> 8) & 1u;  // 10 <= alpha < 16
     bad |= (num_ok | alpha_ok) ^ 1u;
     return ((0u - num_ok) & num) | ((0u - alpha_ok) & alpha);

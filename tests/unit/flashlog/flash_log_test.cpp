@@ -18,8 +18,9 @@ namespace {
 constexpr std::size_t kPage = 4096;
 constexpr std::size_t kPages = 64;  // 256 KiB
 constexpr std::uint32_t kDay = 20000;
-const std::uint8_t kDeviceKey[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+const std::uint8_t kDeviceKey[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+                                     12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                                     23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 struct Chip {
     std::vector<std::uint8_t> mem = std::vector<std::uint8_t>(kPage * kPages, 0xff);
@@ -108,7 +109,8 @@ TEST_CASE("flash log round trip, reopen, and nothing readable in the raw flash",
     auto log = open_log(c.flash, rng);
     const auto got = read_all(log);
     REQUIRE(got.rows.size() == 403);
-    for (std::uint32_t i = 0; i < 400; ++i) CHECK((got.rows[i].first == kDay && got.rows[i].second == row(i)));
+    for (std::uint32_t i = 0; i < 400; ++i)
+        CHECK((got.rows[i].first == kDay && got.rows[i].second == row(i)));
     CHECK(got.rows[400].first == kDay + 1);
     REQUIRE(got.teks.size() == 2);
     CHECK((got.teks[0].first == kDay * 144 && got.teks[0].second == 0xaa));
@@ -137,7 +139,8 @@ TEST_CASE("flash log: a changed byte ends its page, never yields altered data", 
         auto log = open_log(c.flash, rng);
         std::vector<HeardRow> rows;
         for (std::uint32_t i = 0; i < 20; ++i) rows.push_back(row(i));
-        for (std::size_t k = 0; k < 5; ++k) REQUIRE(log.append(kDay, std::span(rows).subspan(4 * k, 4)));
+        for (std::size_t k = 0; k < 5; ++k)
+            REQUIRE(log.append(kDay, std::span(rows).subspan(4 * k, 4)));
     }
     // Page 2 is the first log page; its third record starts at 40 + 2 * (4 + 96 + 16).
     c.mem[2 * kPage + 40 + 2 * 116 + 30] ^= 0x01;
@@ -160,7 +163,7 @@ TEST_CASE("flash log retention drops whole days; an erased page replayed stays d
         REQUIRE(log.append(kDay + d, std::span<const HeardRow>(std::vector<HeardRow>{row(d)})));
     }
     const std::vector<std::uint8_t> before = c.mem;  // day kDay's page still there
-    REQUIRE(log.apply_retention(kDay + 15));          // keeps kDay+2 .. kDay+15
+    REQUIRE(log.apply_retention(kDay + 15));         // keeps kDay+2 .. kDay+15
     auto got = read_all(log);
     REQUIRE(got.teks.size() == 14);
     CHECK(got.teks.front().first == (kDay + 2) * 144);
@@ -206,7 +209,8 @@ TEST_CASE("flash log capacity: 14 days of a busy commuter in 256 KiB", "[flashlo
     for (std::uint32_t d = 0; d < 14; ++d) {
         REQUIRE(log.put_tek(tek(kDay + d, 1)));
         for (std::size_t i = 0; i < rows.size(); i += 24)  // one append per interval
-            REQUIRE(log.append(kDay + d, std::span(rows).subspan(i, std::min<std::size_t>(24, rows.size() - i))));
+            REQUIRE(log.append(
+                kDay + d, std::span(rows).subspan(i, std::min<std::size_t>(24, rows.size() - i))));
     }
     auto s = log.stats();
     REQUIRE(s);

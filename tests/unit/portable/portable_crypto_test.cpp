@@ -69,8 +69,7 @@ TEST_CASE("portable AES-128 matches FIPS-197 and SP 800-38A", "[portable]") {
     CHECK(hexs(ct) != "69c4e0d86a7b0430d8cdb78070b4c55a");
 }
 
-TEST_CASE("portable SHA-256, HMAC and HKDF match FIPS 180-4, RFC 4231 and RFC 5869",
-          "[portable]") {
+TEST_CASE("portable SHA-256, HMAC and HKDF match FIPS 180-4, RFC 4231 and RFC 5869", "[portable]") {
     std::array<std::uint8_t, 32> d{};
     const std::string abc = "abc";
     sp::sha256(std::span(reinterpret_cast<const std::uint8_t*>(abc.data()), 3), d);
@@ -177,11 +176,13 @@ TEST_CASE("portable SystemRng draws from the installed source and refuses withou
 }
 
 TEST_CASE("portable core passes the 144 EN Crypto Spec vectors", "[portable][vectors]") {
-    const std::string path = std::string(SOTTO_GAEN_DATA_DIR) + "/crypto/gaen_test_vectors_v1.2.csv";
+    const std::string path =
+        std::string(SOTTO_GAEN_DATA_DIR) + "/crypto/gaen_test_vectors_v1.2.csv";
     std::ifstream in(path);
     if (!in) {
         WARN("GAEN data not found at " << path);
-        if (const char* ci = std::getenv("CI"); ci && std::string(ci) == "true") FAIL("CI needs it");
+        if (const char* ci = std::getenv("CI"); ci && std::string(ci) == "true")
+            FAIL("CI needs it");
         std::exit(4);  // skipped
     }
     GaenVectors v{};
