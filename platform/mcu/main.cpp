@@ -103,6 +103,19 @@ bool file_sink(void* ctx, const std::uint8_t* p, std::size_t n) {
     return std::fwrite(p, 1, n, static_cast<std::FILE*>(ctx)) == n;
 }
 
+}  // namespace
+
+// Every malloc (and so every operator new) goes through here (-Wl,--wrap=malloc): the day's
+// crypto, payload and flash-log calls must make none.
+extern "C" void* __real_malloc(std::size_t n);
+std::uint32_t g_mallocs = 0;
+extern "C" void* __wrap_malloc(std::size_t n) {
+    ++g_mallocs;
+    return __real_malloc(n);
+}
+
+namespace {
+
 // Stack high-water mark: paint the 16 KiB below the current stack pointer, measure later.
 constexpr std::size_t kPaint = 16 * 1024;
 __attribute__((noinline)) std::uint8_t* stack_pointer() {
@@ -171,6 +184,7 @@ int main(int argc, char** argv) {
     const core::IntervalNumber day_start = kDay * core::kTekRollingPeriod;
     std::uint8_t* const stack_base = stack_pointer();
     stack_paint();
+    const std::uint32_t mallocs_before = g_mallocs;
     // Midnight: the day's TEK and all its RPIs in one batch (measured).
     std::uint32_t t0 = systick_now();
     core::ExposureKey own = core::generate_tek(*rng, day_start);
@@ -231,6 +245,13 @@ int main(int argc, char** argv) {
         check(good, "append");
     }
     const std::size_t day_stack = stack_used(stack_base);
+    const std::uint32_t day_mallocs = g_mallocs - mallocs_before;
+    check(day_mallocs == 0, "no heap during the day");
+    {  // The counter sees allocations: the host's RpiDeriver (its caches) takes heap.
+        const std::uint32_t before = g_mallocs;
+        auto deriver = core::RpiDeriver::create();
+        check(deriver && g_mallocs > before, "the heap counter counts");
+    }
     auto st = log->stats();
     check(st && st->rows == appended && st->teks == 1, "log holds the day");
     std::printf("simulated day: %u RPI rotations, %u rows logged in %u flash steps\n",
@@ -248,6 +269,7 @@ int main(int argc, char** argv) {
     // 4. Numbers.
     std::printf("instructions: TEK -> 144 RPIs %.0f; per appended row %.0f\n", tek_to_rpis,
                 appended ? append_instr / appended : 0.0);
+    std::printf("heap: %u allocations during the day\n", static_cast<unsigned>(day_mallocs));
     std::printf(
         "stack: %u bytes at most during the day (keys, RPIs, AEMs, payloads, log); "
         "FlashLog object %u bytes\n",
