@@ -105,13 +105,35 @@ bool file_sink(void* ctx, const std::uint8_t* p, std::size_t n) {
 
 }  // namespace
 
-// Every malloc (and so every operator new) goes through here (-Wl,--wrap=malloc): the day's
-// crypto, payload and flash-log calls must make none.
-extern "C" void* __real_malloc(std::size_t n);
+// Every allocation (operator new included) goes through these (-Wl,--wrap=...): the day's crypto,
+// payload and flash-log calls must make none.
 std::uint32_t g_mallocs = 0;
-extern "C" void* __wrap_malloc(std::size_t n) {
+extern "C" {
+void* __real_malloc(std::size_t n);
+void* __real_calloc(std::size_t n, std::size_t m);
+void* __real_realloc(void* p, std::size_t n);
+void* __real_memalign(std::size_t a, std::size_t n);
+void* __real_aligned_alloc(std::size_t a, std::size_t n);
+void* __wrap_malloc(std::size_t n) {
     ++g_mallocs;
     return __real_malloc(n);
+}
+void* __wrap_calloc(std::size_t n, std::size_t m) {
+    ++g_mallocs;
+    return __real_calloc(n, m);
+}
+void* __wrap_realloc(void* p, std::size_t n) {
+    ++g_mallocs;
+    return __real_realloc(p, n);
+}
+void* __wrap_memalign(std::size_t a, std::size_t n) {
+    ++g_mallocs;
+    return __real_memalign(a, n);
+}
+void* __wrap_aligned_alloc(std::size_t a, std::size_t n) {
+    ++g_mallocs;
+    return __real_aligned_alloc(a, n);
+}
 }
 
 namespace {
