@@ -21,6 +21,8 @@ SOTTO_PACKAGES=(
   libsdbus-c++-dev dbus python3-dbusmock
   # scripts/cross-test.sh installs what it needs itself: g++-aarch64-linux-gnu or
   # g++-arm-linux-gnueabihf, qemu-user, mmdebstrap (the target's -dev packages go into its sysroot).
+  # scripts/mcu-test.sh likewise: gcc-arm-none-eabi libnewlib-arm-none-eabi
+  # libstdc++-arm-none-eabi-newlib qemu-system-arm (the token firmware under QEMU).
 )
 
 sotto_install_packages() {

@@ -72,4 +72,6 @@ void add_demo_command(CLI::App& app, Runner& run);
 /// `sotto fetch`: download key files (sotto::fetch) and verify them.
 void add_fetch_command(CLI::App& app, Runner& run);
 
+void add_token_commands(CLI::App& app, Runner& run);
+
 }  // namespace sotto::cli

@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
     add_keys_commands(app, run);
     add_demo_command(app, run);
     add_fetch_command(app, run);
+    add_token_commands(app, run);
 
     try {
         app.parse(argc, argv);

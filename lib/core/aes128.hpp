@@ -24,6 +24,7 @@ enum class AesBackend : std::uint8_t {
     kAesNi,    ///< x86-64 AES-NI, 8 blocks in flight
     kVaes512,  ///< x86-64 VAES with AVX-512, 16 blocks in flight
     kArmv8,    ///< AArch64 ARMv8 Cryptography Extension (AESE/AESMC), 8 blocks in flight
+    kSliced,   ///< bitsliced constant-time C++ (the only one in SOTTO_CRYPTO=portable builds)
 };
 
 /// True when this build and CPU can run `backend` (kAuto and kOpenSsl always can).

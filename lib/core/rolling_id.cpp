@@ -1,10 +1,9 @@
-#include <sodium.h>
-
 #include <bit>
 #include <cstring>
 #include <limits>
 
 #include <sotto/core/rolling_id.hpp>
+#include <sotto/secret.hpp>
 
 #include "aes128.hpp"
 #include "hkdf.hpp"
@@ -104,7 +103,7 @@ Result<void> RpiDeriver::derive(const TemporaryExposureKey& tek, IntervalNumber 
     std::uint8_t rpik[16];
     detail::gaen_hkdf16(tek.expose_secret(), detail::kInfoRpik, rpik);
     const bool good = im.aes.encrypt(rpik, blocks, out.data()->bytes.data(), out.size());
-    sodium_memzero(rpik, sizeof rpik);
+    sotto::detail::secure_wipe(rpik, sizeof rpik);
     if (!good) return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
     return ok();
 }
@@ -160,34 +159,71 @@ Result<AssociatedEncryptedMetadata> RpiDeriver::crypt_aem(
     AssociatedEncryptedMetadata aem;
     for (std::size_t i = 0; i < kAemBytes; ++i)
         aem.bytes[i] = static_cast<std::uint8_t>(data[i] ^ keystream[i]);
-    sodium_memzero(keystream, sizeof keystream);
+    sotto::detail::secure_wipe(keystream, sizeof keystream);
     return aem;
+}
+
+// The one-off calls below run on a local AES context: no RpiDeriver (whose caches take ~40 KB of
+// heap), so they allocate nothing with the AES-NI, ARMv8 and portable backends.
+namespace {
+
+Result<void> aes_blocks(std::span<const std::uint8_t, 16> key, const std::uint8_t* in,
+                        std::uint8_t* out, std::size_t n) noexcept {
+    auto aes = detail::Aes128Batch::create();
+    if (!aes) return aes.error();
+    if (!aes->encrypt(key, in, out, n))
+        return make_error(ErrorCode::kCryptoFailure, "AES-128 failed");
+    return ok();
+}
+
+Result<AssociatedEncryptedMetadata> crypt_aem_once(const AssociatedEncryptedMetadataKey& aemk,
+                                                   const RollingProximityId& rpi,
+                                                   std::span<const std::uint8_t, 4> data) noexcept {
+    std::uint8_t keystream[16];
+    if (auto r = aes_blocks(aemk.expose_secret(), rpi.bytes.data(), keystream, 1); !r)
+        return r.error();
+    AssociatedEncryptedMetadata aem;
+    for (std::size_t i = 0; i < kAemBytes; ++i)
+        aem.bytes[i] = static_cast<std::uint8_t>(data[i] ^ keystream[i]);
+    sotto::detail::secure_wipe(keystream, sizeof keystream);
+    return aem;
+}
+
+}  // namespace
+
+Result<void> derive_rpis(const TemporaryExposureKey& tek, IntervalNumber first,
+                         std::span<RollingProximityId> out) noexcept {
+    if (out.size() > kTekRollingPeriod)
+        return make_error(ErrorCode::kInvalidArgument, "derive: more than 144 intervals");
+    if (out.empty()) return ok();
+    if (first > std::numeric_limits<IntervalNumber>::max() - (out.size() - 1))
+        return make_error(ErrorCode::kInvalidArgument, "derive: interval range overflows");
+    for (std::size_t i = 0; i < out.size(); ++i)
+        write_padded(out[i].bytes.data(), static_cast<IntervalNumber>(first + i));
+    const RollingProximityIdKey rpik = derive_rpik(tek);
+    return aes_blocks(rpik.expose_secret(), out.data()->bytes.data(), out.data()->bytes.data(),
+                      out.size());
 }
 
 Result<RollingProximityId> derive_rpi(const RollingProximityIdKey& rpik,
                                       IntervalNumber enin) noexcept {
-    auto d = RpiDeriver::create();
-    if (!d) return d.error();
     RollingProximityId rpi;
-    const IntervalNumber intervals[1] = {enin};
-    if (auto r = d->derive_at(rpik, intervals, std::span(&rpi, 1)); !r) return r.error();
+    write_padded(rpi.bytes.data(), enin);
+    if (auto r = aes_blocks(rpik.expose_secret(), rpi.bytes.data(), rpi.bytes.data(), 1); !r)
+        return r.error();
     return rpi;
 }
 
 Result<AssociatedEncryptedMetadata> encrypt_aem(const AssociatedEncryptedMetadataKey& aemk,
                                                 const RollingProximityId& rpi,
                                                 const MetadataBytes& metadata) noexcept {
-    auto d = RpiDeriver::create();
-    if (!d) return d.error();
-    return d->crypt_aem(aemk, rpi, metadata);
+    return crypt_aem_once(aemk, rpi, metadata);
 }
 
 Result<MetadataBytes> decrypt_aem(const AssociatedEncryptedMetadataKey& aemk,
                                   const RollingProximityId& rpi,
                                   const AssociatedEncryptedMetadata& aem) noexcept {
-    auto d = RpiDeriver::create();
-    if (!d) return d.error();
-    auto plain = d->crypt_aem(aemk, rpi, aem.bytes);
+    auto plain = crypt_aem_once(aemk, rpi, aem.bytes);
     if (!plain) return plain.error();
     return plain->bytes;
 }
@@ -196,12 +232,11 @@ Result<Beacon> make_beacon(const ExposureKey& key, IntervalNumber enin,
                            const Metadata& metadata) noexcept {
     if (!key.valid_at(enin))
         return make_error(ErrorCode::kOutOfRange, "beacon: interval outside the key's validity");
-    auto d = RpiDeriver::create();
-    if (!d) return d.error();
     Beacon b;
-    const IntervalNumber intervals[1] = {enin};
-    if (auto r = d->derive_at(key.tek, intervals, std::span(&b.rpi, 1)); !r) return r.error();
-    auto aem = d->crypt_aem(derive_aemk(key.tek), b.rpi, encode_metadata(metadata));
+    auto rpi = derive_rpi(derive_rpik(key.tek), enin);
+    if (!rpi) return rpi.error();
+    b.rpi = *rpi;
+    auto aem = crypt_aem_once(derive_aemk(key.tek), b.rpi, encode_metadata(metadata));
     if (!aem) return aem.error();
     b.aem = *aem;
     return b;

@@ -99,7 +99,14 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-/// One RPI (creates a cipher context per call; use `RpiDeriver` in loops).
+/// RPIs of `tek` for intervals `first, first + 1, ..., first + out.size() - 1`, computed in place
+/// in `out` without a deriver. Allocates nothing (except with the OpenSSL AES backend, on CPUs
+/// without AES instructions): the call small devices use once a day. kInvalidArgument if
+/// `out.size()` exceeds 144 or the range leaves uint32.
+Result<void> derive_rpis(const TemporaryExposureKey& tek, IntervalNumber first,
+                         std::span<RollingProximityId> out) noexcept;
+
+/// One RPI (a cipher context per call, no heap as `derive_rpis`; use `RpiDeriver` in loops).
 Result<RollingProximityId> derive_rpi(const RollingProximityIdKey& rpik,
                                       IntervalNumber enin) noexcept;
 
