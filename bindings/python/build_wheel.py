@@ -34,8 +34,11 @@ def main():
             ".pytest_cache"))
         if args.library:
             # The real file, not the symlink chain: the wheel holds one regular file.
-            shutil.copyfile(os.path.realpath(args.library),
-                            os.path.join(src, "sotto", "libsotto.so.1"))
+            carried = os.path.join(src, "sotto", "libsotto.so.1")
+            shutil.copyfile(os.path.realpath(args.library), carried)
+            strip = shutil.which("strip")
+            if strip:  # debug information stays with the build, not in the wheel
+                subprocess.run([strip, "--strip-debug", carried], check=True)
         before = set(os.listdir(out))
         env = dict(os.environ, PIP_NO_CACHE_DIR="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
         env.pop("SOTTO_LIBRARY", None)
