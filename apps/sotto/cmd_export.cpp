@@ -155,10 +155,10 @@ int run_inspect(const InspectOptions& o) {
     const std::string form = is_zip    ? std::string("zip")
                              : has_sig ? "export.bin + " + in.sig.filename().string()
                                        : "export.bin, no " + in.sig.filename().string();
-    const std::string verdict =
-        info->verified ? "verified"
-        : no_key       ? "no --pubkey given"
-                       : std::string(signature_status_name(info->signature_status));
+    const std::string verdict = info->verified ? "verified"
+                                : no_key
+                                    ? "no --pubkey given"
+                                    : std::string(signature_status_name(info->signature_status));
     if (o.as_json) {
         print_inspect_json(o, form, *info, verdict, keys);
     } else {

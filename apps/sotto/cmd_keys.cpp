@@ -144,8 +144,9 @@ int run_upload(const UploadOptions& o) {
                     "(nothing was released or sent)");
     // Everything that can be refused is refused before a key is released.
     if (auto allowed = fetch::check_url(o.server); !allowed)
-        return fail(kExitUsage, "keys upload: --server: https://, or http:// to a loopback "
-                                "address only (nothing was released or sent)");
+        return fail(kExitUsage,
+                    "keys upload: --server: https://, or http:// to a loopback "
+                    "address only (nothing was released or sent)");
     fetch::UploadOptions u;
     u.url = o.server;
     u.health_authority_id = o.health_authority_id;
@@ -206,8 +207,7 @@ int run_upload(const UploadOptions& o) {
         reply->http_status, reply->code.empty() ? "" : " " + reply->code,
         reply->message.empty() ? "" : ": " + reply->message);
     // 4xx: the server refused what was sent (a bad verification code); otherwise it failed.
-    return fail(reply->http_status >= 400 && reply->http_status < 500 ? kExitRefused
-                                                                       : kExitFailure,
+    return fail(reply->http_status >= 400 && reply->http_status < 500 ? kExitRefused : kExitFailure,
                 why);
 }
 
@@ -279,8 +279,9 @@ void add_keys_commands(CLI::App& app, Runner& run) {
                         "ENIN of the symptom onset day (0: not sent)");
         cmd->add_option("--revision-token", o->revision_token,
                         "The token an earlier upload of this device returned");
-        cmd->add_option("--ca-file", o->ca_file, "PEM CA certificates to trust instead of the "
-                                                 "system's");
+        cmd->add_option("--ca-file", o->ca_file,
+                        "PEM CA certificates to trust instead of the "
+                        "system's");
         cmd->add_option("--timeout", o->timeout_s, "Give up after this many seconds (1..600)")
             ->check(CLI::Range(1u, 600u))
             ->capture_default_str();

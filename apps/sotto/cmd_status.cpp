@@ -70,15 +70,15 @@ int run_status(const StatusOptions& o) {
     if (j.contains("bluetooth") && j["bluetooth"].is_object() &&
         j["bluetooth"].contains("dropped") && j["bluetooth"]["dropped"].is_object()) {
         const auto& d = j["bluetooth"]["dropped"];
-        fmt::print("bluez: dropped {} malformed signals (no RSSI, bad types, no address), {} "
-                   "service-data entries (bad UUID, type or size)\n",
-                   d.contains("malformed_signals") ? d["malformed_signals"].dump() : "?",
-                   d.contains("service_data_entries") ? d["service_data_entries"].dump() : "?");
+        fmt::print(
+            "bluez: dropped {} malformed signals (no RSSI, bad types, no address), {} "
+            "service-data entries (bad UUID, type or size)\n",
+            d.contains("malformed_signals") ? d["malformed_signals"].dump() : "?",
+            d.contains("service_data_entries") ? d["service_data_entries"].dump() : "?");
     }
     if (j.contains("keys") && j["keys"].is_object() && j["keys"].contains("off_reason") &&
         j["keys"]["off_reason"].is_string()) {
-        fmt::print("key files: OFF: {}\n",
-                   printable(j["keys"]["off_reason"].get<std::string>()));
+        fmt::print("key files: OFF: {}\n", printable(j["keys"]["off_reason"].get<std::string>()));
     } else if (j.contains("keys") && j["keys"].value("configured", false)) {
         fmt::print("key files: {} rounds ({} failed), {} used, {} refused, {} failed downloads\n",
                    field(j, "keys", "rounds"), field(j, "keys", "rounds_failed"),

@@ -187,8 +187,8 @@ int run_ingest(IngestOptions& o) {
         j["deleted_past_retention"] = deleted_json(deleted);
         fmt::print("{}\n", j.dump());
     } else {
-        fmt::print("ingested {} beacons ({} new sightings), {} invalid lines\n", accepted,
-                   new_rows, invalid);
+        fmt::print("ingested {} beacons ({} new sightings), {} invalid lines\n", accepted, new_rows,
+                   invalid);
     }
     if (dropped > 0)
         fmt::print(stderr,
@@ -196,7 +196,8 @@ int run_ingest(IngestOptions& o) {
                    dropped, core::kMaxAemsPerRpi);
     // Every line refused: the input is not a beacon capture (or not one this tool reads).
     if (invalid > 0 && accepted == 0)
-        return fail(kExitRefused, fmt::format("ingest: refused: all {} lines were invalid", invalid));
+        return fail(kExitRefused,
+                    fmt::format("ingest: refused: all {} lines were invalid", invalid));
     return kExitOk;
 }
 

@@ -95,8 +95,8 @@ int read_signing_key(const char* command, const std::string& path,
         case ErrorCode::kStorageIo:
             return fail(kExitUsage, fmt::format("{}: cannot read --signing-key", command));
         default:
-            return fail(kExitUsage, fmt::format("{}: --signing-key: {}", command,
-                                                signer.error().what));
+            return fail(kExitUsage,
+                        fmt::format("{}: --signing-key: {}", command, signer.error().what));
     }
 }
 
@@ -182,9 +182,9 @@ int check_command_words(CLI::App& app, int argc, char** argv) {
         group = next;
     }
     if (group->get_subcommands([](CLI::App*) { return true; }).empty()) return -1;
-    return fail(kExitUsage, fmt::format("{}give a command: {} (see --help)",
-                                        group == &app ? std::string() : path,
-                                        subcommand_names(*group)));
+    return fail(kExitUsage,
+                fmt::format("{}give a command: {} (see --help)",
+                            group == &app ? std::string() : path, subcommand_names(*group)));
 }
 
 }  // namespace sotto::cli

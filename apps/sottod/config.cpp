@@ -151,8 +151,7 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
         // RuntimeDirectory= may list several directories (separated by ':'): the first one.
         const std::string first = std::string(run).substr(0, std::string(run).find(':'));
         c.status_socket = std::filesystem::path(first) / "status.sock";
-    } else if (const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-               xdg != nullptr && *xdg == '/') {
+    } else if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg != nullptr && *xdg == '/') {
         c.status_socket_make_dir = std::filesystem::path(xdg) / "sotto";
         c.status_socket = c.status_socket_make_dir / "status.sock";
     }

@@ -216,8 +216,9 @@ int run(const Config& c) {
             // A fetch directory that cannot be written (read-only, full, wrong owner) turns key
             // updates off; tracing goes on, and `sotto status` says why.
             keys_off_reason = std::string("the fetch directory cannot be used: ") + k.error().what;
-            say(LogLevel::kWarning, "keys: updates off, tracing goes on: the fetch directory "
-                                    "cannot be used (see `sotto status`)");
+            say(LogLevel::kWarning,
+                "keys: updates off, tracing goes on: the fetch directory "
+                "cannot be used (see `sotto status`)");
             say(LogLevel::kWarning, k.error().what);
         } else {
             checker = std::move(*k);

@@ -56,10 +56,14 @@ std::string status_json(const StatusInputs& in) {
     j["keys"] = {{"configured", in.keys_configured},
                  {"enabled", in.keys_configured && in.keys_off_reason.empty()},
                  {"rounds", k.rounds},
-                 {"rounds_failed", k.rounds_failed}, {"last_round", k.last_round_unix},
-                 {"last_round_ok", k.last_round_ok}, {"files_downloaded", k.files_downloaded},
-                 {"files_failed", k.files_failed},   {"files_refused", k.files_refused},
-                 {"files_used", k.files_used},       {"checks", k.checks}};
+                 {"rounds_failed", k.rounds_failed},
+                 {"last_round", k.last_round_unix},
+                 {"last_round_ok", k.last_round_ok},
+                 {"files_downloaded", k.files_downloaded},
+                 {"files_failed", k.files_failed},
+                 {"files_refused", k.files_refused},
+                 {"files_used", k.files_used},
+                 {"checks", k.checks}};
     if (!in.keys_off_reason.empty()) j["keys"]["off_reason"] = in.keys_off_reason;
     const char* risk = k.checks == 0            ? "unknown"
                        : k.risk_level >= 2      ? "high"

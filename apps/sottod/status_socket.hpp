@@ -34,11 +34,11 @@ Result<void> check_status_socket_path(const std::filesystem::path& socket_path) 
 ///
 /// Bounded and fair: at most `max_clients` connections are open and at most `max_per_peer` from
 /// one process (by SO_PEERCRED pid): a further one from it evicts that peer's oldest. When all
-/// slots are taken, a new connection evicts the oldest one of the peer holding the most. Each connection
-/// lives at most `client_timeout` (a client that connects and sends nothing is closed then),
-/// requests are at most `kMaxStatusRequestBytes`, at most `max_accepts_per_wakeup` connections
-/// are accepted before the others are served, and the listen backlog is `backlog`. One slow,
-/// silent or flooding client never starves another: all I/O is non-blocking in one poll loop.
+/// slots are taken, a new connection evicts the oldest one of the peer holding the most. Each
+/// connection lives at most `client_timeout` (a client that connects and sends nothing is closed
+/// then), requests are at most `kMaxStatusRequestBytes`, at most `max_accepts_per_wakeup`
+/// connections are accepted before the others are served, and the listen backlog is `backlog`. One
+/// slow, silent or flooding client never starves another: all I/O is non-blocking in one poll loop.
 class StatusServer {
 public:
     /// Produces the status as one JSON object on one line (no '\n'). Called on the server's

@@ -661,11 +661,11 @@ typedef struct sotto_upload_options {
     const char* url;
     const char* health_authority_id;  /**< assigned by the key server's operator */
     const char* verification_payload; /**< the verification certificate (or code) */
-    const char* revision_token;        /**< from an earlier publish; NULL or "" for the first */
-    const char* ca_file;               /**< PEM CAs instead of the system's; NULL: system */
-    uint32_t timeout_ms;               /**< the whole exchange; 0: 30000; at most 600000 */
-    int32_t transmission_risk;         /**< 0..8 for every key; 0 "unknown" */
-    uint32_t symptom_onset_interval;   /**< ENIN of the onset day; 0: not sent */
+    const char* revision_token;       /**< from an earlier publish; NULL or "" for the first */
+    const char* ca_file;              /**< PEM CAs instead of the system's; NULL: system */
+    uint32_t timeout_ms;              /**< the whole exchange; 0: 30000; at most 600000 */
+    int32_t transmission_risk;        /**< 0..8 for every key; 0 "unknown" */
+    uint32_t symptom_onset_interval;  /**< ENIN of the onset day; 0: not sent */
     uint32_t reserved;
 } sotto_upload_options;
 
@@ -674,16 +674,16 @@ typedef struct sotto_upload_options {
  *  prefix). Strings are NUL-terminated printable ASCII, cut to fit. */
 typedef struct sotto_upload_result {
     size_t struct_size;
-    int32_t http_status;         /**< 200 when taken; 400 with `code` for a refused payload */
-    uint8_t accepted;            /**< 1: the keys (or some: `code` "partial_failure") were taken */
+    int32_t http_status; /**< 200 when taken; 400 with `code` for a refused payload */
+    uint8_t accepted;    /**< 1: the keys (or some: `code` "partial_failure") were taken */
     uint8_t reserved[3];
     uint32_t keys_sent;
-    uint32_t body_bytes;         /**< size of the request body (padding included) */
+    uint32_t body_bytes; /**< size of the request body (padding included) */
     int64_t inserted_exposures;
-    char code[64];               /**< the answer's `code`, e.g.
-                                      "health_authority_verification_certificate_invalid" */
-    char message[256];           /**< the answer's `error` */
-    char revision_token[2048];   /**< keep it for a later publish of the same device */
+    char code[64];             /**< the answer's `code`, e.g.
+                                    "health_authority_verification_certificate_invalid" */
+    char message[256];         /**< the answer's `error` */
+    char revision_token[2048]; /**< keep it for a later publish of the same device */
 } sotto_upload_result;
 
 /** Releases the device's own keys (as `sotto_tracer_release_own_keys`: `consent` must be

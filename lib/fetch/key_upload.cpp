@@ -109,8 +109,8 @@ Result<void> check_options(const UploadOptions& o) {
     if (o.health_authority_id.empty() || o.verification_payload.empty())
         return make_error(ErrorCode::kInvalidArgument,
                           "upload: health authority id and verification payload are required");
-    for (const std::string* s : {&o.health_authority_id, &o.verification_payload,
-                                 &o.revision_token}) {
+    for (const std::string* s :
+         {&o.health_authority_id, &o.verification_payload, &o.revision_token}) {
         if (s->size() > kMaxUploadFieldBytes || !printable_ascii(*s))
             return make_error(ErrorCode::kInvalidArgument,
                               "upload: a field is too long or not printable ASCII");
@@ -135,8 +135,8 @@ Result<std::string> build_publish_body(std::span<const UploadKey> keys,
         body += "{\"temporaryExposureKeys\":[";
         for (std::size_t i = 0; i < keys.size(); ++i) {
             const UploadKey& k = keys[i];
-            if (k.key.rolling_period < 1 || k.key.rolling_period > 144 ||
-                k.transmission_risk < 0 || k.transmission_risk > 8) {
+            if (k.key.rolling_period < 1 || k.key.rolling_period > 144 || k.transmission_risk < 0 ||
+                k.transmission_risk > 8) {
                 sotto::detail::secure_wipe(body.data(), body.size());
                 return make_error(ErrorCode::kInvalidArgument,
                                   "upload: rolling period 1..144 and transmission risk 0..8");
@@ -144,8 +144,8 @@ Result<std::string> build_publish_body(std::span<const UploadKey> keys,
             if (i > 0) body.push_back(',');
             const auto tek = k.key.tek.expose_secret();
             std::string b64 = base64(tek.data(), tek.size());
-            body += "{\"key\":\"" + b64 + "\",\"rollingStartNumber\":" +
-                    std::to_string(k.key.rolling_start) +
+            body += "{\"key\":\"" + b64 +
+                    "\",\"rollingStartNumber\":" + std::to_string(k.key.rolling_start) +
                     ",\"rollingPeriod\":" + std::to_string(k.key.rolling_period) +
                     ",\"transmissionRisk\":" + std::to_string(k.transmission_risk) + "}";
             sotto::detail::secure_wipe(b64.data(), b64.size());
@@ -242,8 +242,8 @@ Result<UploadReply> upload_keys(std::span<const UploadKey> keys, const UploadOpt
             if (j.contains("insertedExposures") && j["insertedExposures"].is_number_integer())
                 reply.inserted_exposures = j["insertedExposures"].get<std::int64_t>();
         }
-        reply.accepted = reply.http_status == 200 &&
-                         (reply.code.empty() || reply.code == "partial_failure");
+        reply.accepted =
+            reply.http_status == 200 && (reply.code.empty() || reply.code == "partial_failure");
         return reply;
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "upload: out of memory");

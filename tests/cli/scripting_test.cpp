@@ -54,8 +54,9 @@ struct Fixture {
         REQUIRE(run_process({"/usr/bin/openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
                              "ec_paramgen_curve:P-256", "-out", signing_key})
                     .exit_code == 0);
-        REQUIRE(run_process({"/usr/bin/openssl", "pkey", "-in", signing_key, "-pubout", "-out", pub})
-                    .exit_code == 0);
+        REQUIRE(
+            run_process({"/usr/bin/openssl", "pkey", "-in", signing_key, "-pubout", "-out", pub})
+                .exit_code == 0);
         REQUIRE(::chmod(signing_key.c_str(), 0600) == 0);
     }
     std::vector<std::string> store_args() const { return {"--store", store, "--key-file", key}; }
@@ -103,8 +104,8 @@ TEST_CASE("ingest exits 3 when every line was refused, 0 when one was taken", "[
     const auto key = (dir / "k").string();
     sotto::test::write_text(key, std::string(64, 'c'));
     REQUIRE(::chmod(key.c_str(), 0600) == 0);
-    const std::vector<std::string> s = {"--store", (dir / "s.db").string(), "--key-file", key,
-                                        "--now", "1700000000"};
+    const std::vector<std::string> s = {
+        "--store", (dir / "s.db").string(), "--key-file", key, "--now", "1700000000"};
     auto bad = sotto_cli(cat(cat({"ingest"}, s), {"-"}), "not,a,beacon\n1,2\nzz\n");
     CHECK(bad.exit_code == 3);
     CHECK(bad.err.find("sotto: ingest: refused: all 3 lines were invalid") != std::string::npos);
@@ -138,16 +139,16 @@ TEST_CASE("store rekey reports every row retention deleted, in text and in JSON"
                       "1585785600,-60," + kSd1 + "\n1585785900,-61," + kSd2 + "\n")
                 .exit_code == 0);
     // Rekeyed a year later with the clock confirmed: retention deletes both, and says so.
-    auto r = sotto_cli({"store", "rekey", "--store", db, "--key-file", key, "--new-key-file",
-                        key2, "--now", "1617321600", "--confirm-clock"});
+    auto r = sotto_cli({"store", "rekey", "--store", db, "--key-file", key, "--new-key-file", key2,
+                        "--now", "1617321600", "--confirm-clock"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     CHECK(r.out ==
           "deleted 2 rows past retention (2 sightings, 0 own keys, 0 exposure records, 0 processed "
           "files, 0 key publications)\nrekeyed\n");
     // Nothing left to delete: no deletion line; --json says 0.
-    auto j = sotto_cli({"store", "rekey", "--store", db, "--key-file", key2, "--new-key-file",
-                        key3, "--now", "1617321700", "--json"});
+    auto j = sotto_cli({"store", "rekey", "--store", db, "--key-file", key2, "--new-key-file", key3,
+                        "--now", "1617321700", "--json"});
     REQUIRE(j.exit_code == 0);
     const auto o = json::parse(j.out);
     CHECK(o.at("rekeyed") == true);
@@ -207,26 +208,32 @@ TEST_CASE("A missing file is exit 2 in every command", "[cli][scripting]") {
 
 TEST_CASE("The signing key must be the owner's only, as the store key", "[cli][scripting]") {
     Fixture f;
-    sotto::test::write_text(f.tmp / "keys.csv",
-                            "00112233445566778899aabbccddeeff,2700000,144,5\n");
-    const std::vector<std::string> build = {"export",        "build",
-                                            "--keys",        (f.tmp / "keys.csv").string(),
-                                            "--signing-key", f.signing_key,
-                                            "--key-id",      "1",
-                                            "--key-version", "v1",
-                                            "--region",      "XX",
-                                            "-o",            (f.tmp / "out.zip").string()};
+    sotto::test::write_text(f.tmp / "keys.csv", "00112233445566778899aabbccddeeff,2700000,144,5\n");
+    const std::vector<std::string> build = {"export",
+                                            "build",
+                                            "--keys",
+                                            (f.tmp / "keys.csv").string(),
+                                            "--signing-key",
+                                            f.signing_key,
+                                            "--key-id",
+                                            "1",
+                                            "--key-version",
+                                            "v1",
+                                            "--region",
+                                            "XX",
+                                            "-o",
+                                            (f.tmp / "out.zip").string()};
     REQUIRE(::chmod(f.signing_key.c_str(), 0644) == 0);
     auto open = sotto_cli(build);
     CHECK(open.exit_code == 2);
-    CHECK(open.err == "sotto: export build: --signing-key is accessible by group or others; "
-                      "chmod 600 it\n");
+    CHECK(open.err ==
+          "sotto: export build: --signing-key is accessible by group or others; "
+          "chmod 600 it\n");
     CHECK_FALSE(std::filesystem::exists(f.tmp / "out.zip"));
-    auto publish = sotto_cli(cat({"keys", "publish", "-o", (f.tmp / "p.zip").string(),
-                                  "--signing-key", f.signing_key, "--key-id", "1",
-                                  "--key-version", "v1", "--region", "XX",
-                                  "--i-consent-to-upload-my-keys"},
-                                 f.store_args()));
+    auto publish = sotto_cli(cat(
+        {"keys", "publish", "-o", (f.tmp / "p.zip").string(), "--signing-key", f.signing_key,
+         "--key-id", "1", "--key-version", "v1", "--region", "XX", "--i-consent-to-upload-my-keys"},
+        f.store_args()));
     CHECK(publish.exit_code == 2);
     CHECK(publish.err.find("chmod 600") != std::string::npos);
     // The store key has the same rule.
@@ -271,8 +278,8 @@ TEST_CASE("export inspect --keys writes a key CSV that export build --keys reads
     // The report without the '# ' is not a key CSV: build says which line.
     std::string uncommented;
     for (std::size_t i = 0; i < inspected.out.size(); ++i)
-        if (!(inspected.out[i] == '#' && (i == 0 || inspected.out[i - 1] == '\n'))) uncommented +=
-            inspected.out[i];
+        if (!(inspected.out[i] == '#' && (i == 0 || inspected.out[i - 1] == '\n')))
+            uncommented += inspected.out[i];
     sotto::test::write_text(f.tmp / "bad.csv", uncommented);
     auto refused = build((f.tmp / "bad.csv").string(), (f.tmp / "c.zip").string());
     CHECK(refused.exit_code == 2);
@@ -289,8 +296,8 @@ TEST_CASE("--json on store verify and export inspect", "[cli][scripting]") {
     CHECK(vo.contains("sightings_past_retention"));
     // A published file: verified with the right key, refused (exit 3, still JSON) with another.
     const auto zip = (f.tmp / "mine.zip").string();
-    REQUIRE(sotto_cli(cat({"keys", "publish", "-o", zip, "--signing-key", f.signing_key,
-                           "--key-id", "262", "--key-version", "v1", "--region", "DE",
+    REQUIRE(sotto_cli(cat({"keys", "publish", "-o", zip, "--signing-key", f.signing_key, "--key-id",
+                           "262", "--key-version", "v1", "--region", "DE",
                            "--i-consent-to-upload-my-keys"},
                           f.store_args()))
                 .exit_code == 0);
@@ -313,17 +320,17 @@ TEST_CASE("sotto match DIR reads the files sotto fetch --out DIR wrote", "[cli][
     // The authority publishes the device's own keys; a local key source serves the file.
     const auto src = f.tmp / "source";
     std::filesystem::create_directories(src / "exposureKeyExport-XX");
-    REQUIRE(sotto_cli(cat({"keys", "publish", "-o",
-                           (src / "exposureKeyExport-XX" / "1.zip").string(), "--signing-key",
-                           f.signing_key, "--key-id", "262", "--key-version", "v1", "--region",
-                           "XX", "--i-consent-to-upload-my-keys"},
-                          f.store_args()))
-                .exit_code == 0);
+    REQUIRE(
+        sotto_cli(cat({"keys", "publish", "-o", (src / "exposureKeyExport-XX" / "1.zip").string(),
+                       "--signing-key", f.signing_key, "--key-id", "262", "--key-version", "v1",
+                       "--region", "XX", "--i-consent-to-upload-my-keys"},
+                      f.store_args()))
+            .exit_code == 0);
     sotto::test::write_text(src / "index.txt", "exposureKeyExport-XX/1.zip\n");
     const auto out = f.tmp / "verified";
-    auto fetched = sotto_cli({"fetch", "--source", src.string(), "--state-dir",
-                              (f.tmp / "state").string(), "--pubkey", f.pub, "--out",
-                              out.string()});
+    auto fetched =
+        sotto_cli({"fetch", "--source", src.string(), "--state-dir", (f.tmp / "state").string(),
+                   "--pubkey", f.pub, "--out", out.string()});
     INFO(fetched.out << fetched.err);
     REQUIRE(fetched.exit_code == 0);
     auto m = sotto_cli(cat({"match", out.string(), "--pubkey", f.pub, "--json"}, f.store_args()));

@@ -110,8 +110,8 @@ struct Device {
         return run_process(argv);
     }
     json own_keys() const {
-        auto r = run_process(
-            {sotto::test::cli_path(), "keys", "list", "--json", "--store", store, "--key-file", key});
+        auto r = run_process({sotto::test::cli_path(), "keys", "list", "--json", "--store", store,
+                              "--key-file", key});
         REQUIRE(r.exit_code == 0);
         return json::parse(r.out).at("own_keys");
     }
@@ -131,8 +131,8 @@ TEST_CASE("keys upload sends the own keys in the publish format and nothing else
     PublishServer server(dev.tmp / "publish.log");
     const auto before = dev.own_keys();
     REQUIRE(none_published(before));
-    const auto r = dev.upload(server.url(), {"--verification-code", kCode, "--transmission-risk",
-                                             "4", "--json"});
+    const auto r = dev.upload(server.url(),
+                              {"--verification-code", kCode, "--transmission-risk", "4", "--json"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     const auto answer = json::parse(r.out);
@@ -165,8 +165,8 @@ TEST_CASE("keys upload sends the own keys in the publish format and nothing else
     CHECK(req.at("body_bytes").get<int>() < 8 * 1024);
     // Only what HTTP needs in the headers: no cookie, no custom header.
     std::set<std::string> headers(req.at("headers").begin(), req.at("headers").end());
-    CHECK(headers == std::set<std::string>{"host", "user-agent", "accept", "content-type",
-                                           "content-length"});
+    CHECK(headers ==
+          std::set<std::string>{"host", "user-agent", "accept", "content-type", "content-length"});
     // Released: marked published, and the key material never reached the terminal.
     for (const auto& k : dev.own_keys()) CHECK(k.at("published") == true);
     CHECK(r.out.find(keys.at(0).at("key").get<std::string>()) == std::string::npos);
@@ -183,10 +183,10 @@ TEST_CASE("keys upload reports the server's refusal of a bad verification code w
     CHECK(r.err.find("token is invalid") != std::string::npos);
     REQUIRE(server.requests().size() == 1);
     // An unknown health authority: refused the same way, with its own code.
-    const auto other = run_process({sotto::test::cli_path(), "keys", "upload", "--store",
-                                    dev.store, "--key-file", dev.key, "--server", server.url(),
-                                    "--health-authority-id", "org.other", "--verification-code",
-                                    kCode, "--i-consent-to-upload-my-keys", "--json"});
+    const auto other =
+        run_process({sotto::test::cli_path(), "keys", "upload", "--store", dev.store, "--key-file",
+                     dev.key, "--server", server.url(), "--health-authority-id", "org.other",
+                     "--verification-code", kCode, "--i-consent-to-upload-my-keys", "--json"});
     CHECK(other.exit_code == 3);
     CHECK(json::parse(other.out).at("code") == "unknown_health_authority_id");
     // A server error is a failure (exit 1), not a refusal.
@@ -218,14 +218,12 @@ TEST_CASE("keys upload sends nothing without consent or to a plain-http remote h
     CHECK(none_published(dev.own_keys()));  // nothing was released either
 }
 
-TEST_CASE("keys upload gives up on a server that never answers, in bounded time",
-          "[cli][upload]") {
+TEST_CASE("keys upload gives up on a server that never answers, in bounded time", "[cli][upload]") {
     Device dev;
     PublishServer server(dev.tmp / "publish.log", "hang");
     const auto t0 = std::chrono::steady_clock::now();
     const auto r = dev.upload(server.url(), {"--verification-code", kCode, "--timeout", "1"});
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("timed out") != std::string::npos);
     CHECK(s < 10.0);  // 1 s of timeout plus the process start, far below the server's hour

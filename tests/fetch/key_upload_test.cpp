@@ -50,8 +50,8 @@ TEST_CASE("The publish body has exactly the publish fields, in base64 where the 
     std::set<std::string> fields;
     for (const auto& [k, v] : j.items()) fields.insert(k);
     CHECK(fields == std::set<std::string>{"temporaryExposureKeys", "healthAuthorityID",
-                                          "verificationPayload", "hmacKey",
-                                          "symptomOnsetInterval", "revisionToken", "padding"});
+                                          "verificationPayload", "hmacKey", "symptomOnsetInterval",
+                                          "revisionToken", "padding"});
     REQUIRE(j.at("temporaryExposureKeys").size() == 3);
     const auto& k1 = j.at("temporaryExposureKeys").at(1);
     CHECK(k1.at("key") == "EAAAAAAAAAAAAAAAAAAAAA==");  // 0x10 then 15 zero bytes

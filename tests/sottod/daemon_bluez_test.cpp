@@ -42,8 +42,9 @@ TEST_CASE("sottod over the BlueZ mock advertises, stores heard beacons and drops
     // reason: a signal without RSSI (whole signal), and an entry that is not bytes.
     using Map = std::map<std::string, sdbus::Variant>;
     const std::string fd6f = "0000fd6f-0000-1000-8000-00805f9b34fb";
-    bus.emit_device_properties("4A:11:22:33:44:AA",
-                               {{"ServiceData", sdbus::Variant(Map{{fd6f, sdbus::Variant(beacon(9))}})}});
+    bus.emit_device_properties(
+        "4A:11:22:33:44:AA",
+        {{"ServiceData", sdbus::Variant(Map{{fd6f, sdbus::Variant(beacon(9))}})}});
     bus.emit_device_properties(
         "4A:11:22:33:44:AB",
         {{"RSSI", sdbus::Variant(std::int16_t{-50})},

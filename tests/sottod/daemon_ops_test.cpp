@@ -31,9 +31,13 @@ using sotto::test::sottod::Sottod;
 
 std::vector<std::string> base_args(const TempDir& tmp) {
     sotto::test::sottod::write_store_key(tmp / "store.key");
-    return {sotto::test::sottod::sottod_path(), "--radio",    "simulated",
-            "--store",                           (tmp / "store.db").string(),
-            "--key-file",                        (tmp / "store.key").string()};
+    return {sotto::test::sottod::sottod_path(),
+            "--radio",
+            "simulated",
+            "--store",
+            (tmp / "store.db").string(),
+            "--key-file",
+            (tmp / "store.key").string()};
 }
 
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
@@ -151,20 +155,19 @@ TEST_CASE("An unusable fetch directory turns key updates off; tracing goes on an
         sotto::test::write_text(tmp / "fetch", "a file\n");
         fetch_dir /= "state";
     }
-    Sottod d(tmp.path(),
-             {"--radio", "simulated", "--sim-peers", "2", "--scan-continuous", "--keys-dir",
-              (tmp / "keys").string(), "--pubkey", (tmp / "authority.pem").string(),
-              "--fetch-dir", fetch_dir.string()});
-    const json s = d.wait_for(
-        [](const json& j) { return j.at("heard").at("accepted").get<int>() > 0; }, 20s);
+    Sottod d(tmp.path(), {"--radio", "simulated", "--sim-peers", "2", "--scan-continuous",
+                          "--keys-dir", (tmp / "keys").string(), "--pubkey",
+                          (tmp / "authority.pem").string(), "--fetch-dir", fetch_dir.string()});
+    const json s =
+        d.wait_for([](const json& j) { return j.at("heard").at("accepted").get<int>() > 0; }, 20s);
     INFO(s.dump() << "\n" << d.log());
     CHECK(s.at("heard").at("accepted").get<int>() > 0);  // tracing goes on
     CHECK(s.at("keys").at("configured") == true);
     CHECK(s.at("keys").at("enabled") == false);
     CHECK(s.at("keys").at("off_reason").get<std::string>().find("fetch directory") !=
           std::string::npos);
-    const auto human = run_process({sotto::test::cli_path(), "status", "--socket",
-                                    (tmp / "status.sock").string()});
+    const auto human = run_process(
+        {sotto::test::cli_path(), "status", "--socket", (tmp / "status.sock").string()});
     CHECK(human.exit_code == 0);
     CHECK(human.out.find("key files: OFF: the fetch directory cannot be used") !=
           std::string::npos);
@@ -199,10 +202,10 @@ TEST_CASE("Outside systemd sottod serves its status under $XDG_RUNTIME_DIR or sa
     }
     // Neither variable: no socket, one line that says so, and the daemon runs.
     const auto argv = base_args(tmp);
-    const std::string cmd = "env -u RUNTIME_DIRECTORY -u XDG_RUNTIME_DIR timeout --preserve-status -s TERM 1 " +
-                            argv[0] + " --radio simulated --sim-peers 0 --store " +
-                            (tmp / "store.db").string() + " --key-file " +
-                            (tmp / "store.key").string() + " 2> " + (tmp / "none.log").string();
+    const std::string cmd =
+        "env -u RUNTIME_DIRECTORY -u XDG_RUNTIME_DIR timeout --preserve-status -s TERM 1 " +
+        argv[0] + " --radio simulated --sim-peers 0 --store " + (tmp / "store.db").string() +
+        " --key-file " + (tmp / "store.key").string() + " 2> " + (tmp / "none.log").string();
     CHECK(std::system(cmd.c_str()) == 0);
     const std::string log = sotto::test::read_text(tmp / "none.log");
     INFO(log);

@@ -95,7 +95,8 @@ TEST_CASE("A repeated warning is one line, then a count", "[sottod][log]") {
     CHECK(drain(p[0]).empty());
     g_fake_ms += 1000;
     sink.flush_repeats();
-    CHECK(drain(p[0]) == "<4>repeated 299 times in the last 30 s: store: cannot write (disk full)\n");
+    CHECK(drain(p[0]) ==
+          "<4>repeated 299 times in the last 30 s: store: cannot write (disk full)\n");
     // The window starts again: the next one is written, a different level is another message.
     sink.write(LogLevel::kWarning, "store: cannot write (disk full)");
     sink.write(LogLevel::kError, "store: cannot write (disk full)");
