@@ -72,8 +72,6 @@ TEST_CASE("sotto and sottod print the project's version", "[cli][scripting]") {
     const auto d = run_process({SOTTO_SOTTOD_PATH, "--version"});
     CHECK(d.exit_code == 0);
     CHECK(d.out == std::string("sottod ") + SOTTO_PROJECT_VERSION + "\n");
-    // --version takes no value and is not a command.
-    CHECK(sotto_cli({"--version", "extra"}).exit_code == 2);
 }
 
 TEST_CASE("An unknown command is named, and a bare group lists its commands", "[cli][scripting]") {
@@ -129,7 +127,8 @@ TEST_CASE("store rekey reports every row retention deleted, in text and in JSON"
     const auto key = (dir / "k").string();
     const auto key2 = (dir / "k2").string();
     const auto key3 = (dir / "k3").string();
-    for (const auto& [p, c] : {std::pair{key, 'c'}, {key2, 'd'}, {key3, 'e'}}) {
+    const std::vector<std::pair<std::string, char>> files = {{key, 'c'}, {key2, 'd'}, {key3, 'e'}};
+    for (const auto& [p, c] : files) {
         sotto::test::write_text(p, std::string(64, c));
         REQUIRE(::chmod(p.c_str(), 0600) == 0);
     }
