@@ -1,15 +1,23 @@
-# Checks apps/sottod/sottod.service with systemd-analyze (works without systemd as PID 1):
+# Checks the generated sottod.service (apps/sottod/sottod.service.in) with systemd-analyze (works
+# without systemd as PID 1). The unit as installed is verified, unchanged, by
+# tests/packaging/run_install_unit.cmake and scripts/package-test.sh; here ExecStart points at the
+# built program so that the checks below run before anything is installed:
 #   * the unit verifies with no message at all (warnings count as failures),
 #   * its offline security exposure is at most 2.0 ("OK"),
 #   * the hardening lines docs/daemon.md explains are all present,
 #   * broken copies of it ARE rejected (so the check itself can fail).
-# Usage: cmake -DUNIT=<sottod.service> -DEXEC=<an existing executable> -DWORK=<dir> -P check_unit.cmake
+# Usage: cmake -DUNIT=<sottod.service> -DINSTALLED_EXEC=<its ExecStart binary>
+#              -DEXEC=<an existing executable> -DWORK=<dir> -P check_unit.cmake
 find_program(SYSTEMD_ANALYZE systemd-analyze REQUIRED)
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 file(READ "${UNIT}" unit)
 # verify insists that ExecStart's binary exists: point it at a built program.
-string(REPLACE "/usr/bin/sottod" "${EXEC}" unit "${unit}")
+string(FIND "${unit}" "ExecStart=${INSTALLED_EXEC} " at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "sottod.service: ExecStart is not ${INSTALLED_EXEC}")
+endif()
+string(REPLACE "ExecStart=${INSTALLED_EXEC} " "ExecStart=${EXEC} " unit "${unit}")
 
 function(verify name text expect_ok)
   file(WRITE "${WORK}/${name}.service" "${text}")
@@ -39,13 +47,22 @@ endif()
 
 foreach(line IN ITEMS
     "NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=yes" "PrivateTmp=yes"
-    "StateDirectory=sotto" "RuntimeDirectory=sotto" "LoadCredential=store-key:/etc/sotto/store.key"
+    "StateDirectory=sotto" "RuntimeDirectory=sotto" "LoadCredential=store-key:${SYSCONFDIR}/sotto/store.key"
     "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6" "CapabilityBoundingSet=\n"
     "SystemCallFilter=@system-service" "DynamicUser=yes" "Group=sotto" "UMask=0077"
     "--key-file \${CREDENTIALS_DIRECTORY}/store-key" "--store \${STATE_DIRECTORY}/store.db")
   string(FIND "${unit}" "${line}" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "sottod.service lacks '${line}'")
+  endif()
+endforeach()
+
+# No supplementary group: a group that does not exist (no BlueZ, no "bluetooth") fails the start
+# with 216/GROUP; the only group named is "sotto", which the package's sysusers.d creates.
+foreach(line IN ITEMS "SupplementaryGroups=" "User=")
+  string(FIND "${unit}" "\n${line}" at)
+  if(NOT at EQUAL -1)
+    message(FATAL_ERROR "sottod.service must not set ${line}")
   endif()
 endforeach()
 

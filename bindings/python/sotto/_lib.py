@@ -1,32 +1,37 @@
 """Loads libsotto (the C ABI) with ctypes and declares the prototypes this package uses.
 
 Where the library is looked up, in order:
-1. the environment variable ``SOTTO_LIBRARY`` (a full path to ``libsotto.so.1``);
-2. the dynamic loader's usual search (``ctypes.util.find_library("sotto")``, then
-   ``libsotto.so.1``), i.e. an installed libsotto in the system or ``LD_LIBRARY_PATH``.
+1. the environment variable ``SOTTO_LIBRARY`` (a full path to ``libsotto.so.1``), an explicit
+   choice that wins over everything else;
+2. beside this file: the ``libsotto.so.1`` a wheel built with ``build_wheel.py --library``
+   carries, so that an installed wheel needs no variable (as PyNaCl carries libsodium);
+3. the dynamic loader's usual search for ``libsotto.so.1`` (the soname of this ABI version): an
+   installed libsotto (Debian: libsotto1), or ``LD_LIBRARY_PATH``.
 """
 import ctypes
-import ctypes.util
+import operator
 import os
 
 from ctypes import (POINTER, Structure, c_char, c_char_p, c_double, c_int8, c_int32, c_int64,
                     c_size_t, c_uint8, c_uint32, c_uint64, c_void_p)
 
 ABI_VERSION = 1
+_SONAME = "libsotto.so.%d" % ABI_VERSION
 
 
-def _load():
+def _load() -> ctypes.CDLL:
     path = os.environ.get("SOTTO_LIBRARY")
     if path:
         return ctypes.CDLL(path)
-    found = ctypes.util.find_library("sotto")
-    for candidate in ([found] if found else []) + ["libsotto.so.%d" % ABI_VERSION]:
-        try:
-            return ctypes.CDLL(candidate)
-        except OSError:
-            continue
-    raise OSError("libsotto not found: set SOTTO_LIBRARY to the path of libsotto.so.%d or "
-                  "install sotto" % ABI_VERSION)
+    beside = os.path.join(os.path.dirname(os.path.abspath(__file__)), _SONAME)
+    if os.path.exists(beside):
+        return ctypes.CDLL(beside)
+    try:
+        return ctypes.CDLL(_SONAME)
+    except OSError:
+        pass
+    raise OSError("libsotto not found: set SOTTO_LIBRARY to the path of %s or install sotto "
+                  "(Debian: libsotto1; or a wheel that carries it)" % _SONAME)
 
 
 lib = _load()
@@ -58,6 +63,20 @@ class KeyFileInfoC(Structure):
                 ("keys_invalid", c_uint64), ("export_bin_bytes", c_uint64),
                 ("export_bin_sha256", c_uint8 * 32), ("signature_status", c_int32),
                 ("verified", c_uint8), ("reserved", c_uint8 * 3), ("region", c_char * 16)]
+
+
+class UploadOptionsC(Structure):
+    _fields_ = [("struct_size", c_size_t), ("url", c_char_p), ("health_authority_id", c_char_p),
+                ("verification_payload", c_char_p), ("revision_token", c_char_p),
+                ("ca_file", c_char_p), ("timeout_ms", c_uint32), ("transmission_risk", c_int32),
+                ("symptom_onset_interval", c_uint32), ("reserved", c_uint32)]
+
+
+class UploadResultC(Structure):
+    _fields_ = [("struct_size", c_size_t), ("http_status", c_int32), ("accepted", c_uint8),
+                ("reserved", c_uint8 * 3), ("keys_sent", c_uint32), ("body_bytes", c_uint32),
+                ("inserted_exposures", c_int64), ("code", c_char * 64), ("message", c_char * 256),
+                ("revision_token", c_char * 2048)]
 
 
 class TracerOptionsC(Structure):
@@ -181,6 +200,8 @@ _PROTOTYPES = {
     "sotto_key_list_get": (c_int32, [POINTER(DiagnosisKeyC), sz, szp, handle]),
     "sotto_key_list_destroy": (None, [handle]),
     "sotto_tracer_erase_all": (c_int32, [handle]),
+    "sotto_upload_own_keys": (c_int32, [POINTER(UploadResultC), handle,
+                                        POINTER(UploadOptionsC), c_uint32]),
     "sotto_tracer_get_status": (c_int32, [POINTER(TracerStatusC), handle]),
     "sotto_tracer_get_store_stats": (c_int32, [POINTER(StoreStatsC), handle]),
 }
@@ -210,3 +231,23 @@ def buf(data):
     """A ctypes pointer to the bytes of ``data`` (bytes-like) and its length."""
     data = bytes(data)
     return (ctypes.cast(ctypes.c_char_p(data), u8p) if data else None), len(data), data
+
+
+_INT_RANGES = {
+    "int8": (-2**7, 2**7 - 1), "uint8": (0, 2**8 - 1), "int32": (-2**31, 2**31 - 1),
+    "uint32": (0, 2**32 - 1), "int64": (-2**63, 2**63 - 1), "uint64": (0, 2**64 - 1),
+}
+
+
+def int_arg(value: int, kind: str, name: str) -> int:
+    """``value`` as an int that fits the C type ``kind`` ("int8", "uint32", ...). ctypes would
+    silently keep only the low bits (2**64 + t becomes t); this raises ValueError instead, and
+    TypeError for what is not an integer (a float, a str)."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError("%s must be an integer, not %s" % (name, type(value).__name__)) from None
+    lo, hi = _INT_RANGES[kind]
+    if not lo <= v <= hi:
+        raise ValueError("%s out of range: %d is not in [%d, %d] (%s)" % (name, v, lo, hi, kind))
+    return v

@@ -2,7 +2,7 @@
 import ctypes
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, List, Optional, Union
 
 from ._lib import DiagnosisKeyC, KeyFileInfoC, SottoError, buf, check, handle, lib
 
@@ -15,7 +15,7 @@ SIGNATURE_NAMES = {0: "verified", 1: "unsigned", 2: "untrusted_key", 3: "bad_sig
 class TrustStore:
     """The public keys (ECDSA P-256) key files may be signed with."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._h = handle()
         check(lib.sotto_trust_store_create(ctypes.byref(self._h)))
 
@@ -25,12 +25,14 @@ class TrustStore:
             lib.sotto_trust_store_destroy(h)
             self._h = None
 
-    def add_pem(self, pem, key_id: Optional[str] = None, key_version: Optional[str] = None):
+    def add_pem(self, pem: Union[str, bytes], key_id: Optional[str] = None,
+                key_version: Optional[str] = None) -> "TrustStore":
         """Adds a PEM public key; with ``key_id`` None it is tried for any signature name."""
         self._add(pem.encode() if isinstance(pem, str) else pem, key_id, key_version, 1)
         return self
 
-    def add_der(self, der: bytes, key_id: Optional[str] = None, key_version: Optional[str] = None):
+    def add_der(self, der: bytes, key_id: Optional[str] = None,
+                key_version: Optional[str] = None) -> "TrustStore":
         """Adds a DER SubjectPublicKeyInfo."""
         self._add(der, key_id, key_version, 0)
         return self
@@ -41,7 +43,7 @@ class TrustStore:
                                         key_version.encode() if key_version is not None else None,
                                         p, n, is_pem))
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = ctypes.c_size_t()
         check(lib.sotto_trust_store_size(ctypes.byref(n), self._h))
         return n.value
@@ -71,14 +73,14 @@ class KeyFileInfo:
     verified: bool
 
 
-def _info(c):
+def _info(c: KeyFileInfoC) -> KeyFileInfo:
     return KeyFileInfo(c.start_timestamp, c.end_timestamp, c.region.decode("utf-8", "replace"),
                        c.keys_valid, c.keys_revoked, c.keys_delivered, c.keys_invalid,
                        bytes(c.export_bin_sha256),
                        SIGNATURE_NAMES.get(c.signature_status, "malformed"), bool(c.verified))
 
 
-def _keys(c_array, count):
+def _keys(c_array: Any, count: int) -> List[DiagnosisKey]:
     return [DiagnosisKey(bytes(k.tek), k.rolling_start, k.rolling_period, k.transmission_risk_level,
                          k.report_type, k.days_since_onset if k.has_days_since_onset else None)
             for k in c_array[:count]]
@@ -88,11 +90,12 @@ class KeyFile:
     """A key file read into memory. ``verify=False`` reads without refusing on signature grounds
     (``info.verified`` then says what the check found): never match such keys blindly."""
 
-    def __init__(self, h):
+    def __init__(self, h: handle) -> None:
         self._h = h
 
     @classmethod
-    def from_bytes(cls, zip_bytes: bytes, trust: Optional[TrustStore], verify: bool = True):
+    def from_bytes(cls, zip_bytes: bytes, trust: Optional[TrustStore],
+                   verify: bool = True) -> "KeyFile":
         h = handle()
         p, n, _keep = buf(zip_bytes)
         check(lib.sotto_keyfile_read(ctypes.byref(h), p, n, trust._h if trust else None,
@@ -101,7 +104,7 @@ class KeyFile:
 
     @classmethod
     def from_pair(cls, export_bin: bytes, export_sig: bytes, trust: Optional[TrustStore],
-                  verify: bool = True):
+                  verify: bool = True) -> "KeyFile":
         h = handle()
         pb, nb, _kb = buf(export_bin)
         ps, ns, _ks = buf(export_sig)
@@ -111,7 +114,8 @@ class KeyFile:
         return cls(h)
 
     @classmethod
-    def from_path(cls, path, trust: Optional[TrustStore], verify: bool = True):
+    def from_path(cls, path: "os.PathLike[str] | str | bytes", trust: Optional[TrustStore],
+                  verify: bool = True) -> "KeyFile":
         h = handle()
         check(lib.sotto_keyfile_read_path(ctypes.byref(h), os.fsencode(path),
                                           trust._h if trust else None,
@@ -130,7 +134,7 @@ class KeyFile:
         check(lib.sotto_keyfile_get_info(ctypes.byref(c), self._h))
         return _info(c)
 
-    def keys(self) -> list:
+    def keys(self) -> List[DiagnosisKey]:
         needed = ctypes.c_size_t()
         status = lib.sotto_keyfile_get_keys(None, 0, ctypes.byref(needed), self._h)
         if needed.value == 0:

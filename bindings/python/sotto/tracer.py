@@ -1,15 +1,17 @@
 """The Tracer: an encrypted store with own keys, heard advertisements, key-file imports and the
 exposure check, through the C ABI."""
 import ctypes
+import functools
 import os
+import threading
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Iterable, List, Optional, Tuple, TypeVar
 
 from . import _lib
 from ._lib import (AdvertisementC, CheckSummaryC, DailySummaryC, DiagnosisKeyC, ExposureWindowC, HeardC,
-                   ImportResultC, ScanInstanceC, StoreStatsC, TracerOptionsC, TracerStatusC, buf,
-                   check, handle, lib)
-from .keyfiles import TrustStore, _info, _keys
+                   ImportResultC, ScanInstanceC, StoreStatsC, TracerOptionsC, TracerStatusC,
+                   UploadOptionsC, UploadResultC, buf, check, handle, int_arg, lib)
+from .keyfiles import DiagnosisKey, KeyFileInfo, TrustStore, _info, _keys
 
 IMPORT_PARSE_ONLY = 1
 RETENTION_CLOCK_CONFIRMED = 1
@@ -36,7 +38,7 @@ class ImportResult:
     already_processed: bool
     error: Optional[str]  # the status name when the file was refused
     matched_rpis: int
-    info: object
+    info: KeyFileInfo
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class ExposureWindow:
     report_type: int
     infectiousness: int
     calibration_confidence: int
-    scan_instances: list  # of (typical_attenuation_db, min_attenuation_db, seconds_since_last_scan)
+    scan_instances: List[Tuple[int, int, int]]  # of (typical_attenuation_db, min_attenuation_db, seconds_since_last_scan)
 
 
 @dataclass(frozen=True)
@@ -56,14 +58,50 @@ class CheckResult:
     suspect_matches: int
     total_risk_level: int  # 1 low, 2 high (CWA)
     recorded: bool
-    windows: list
-    daily_summaries: list  # of (date_unix, maximum_score, score_sum, weighted_duration_sum)
+    windows: List[ExposureWindow]
+    daily_summaries: List[Tuple[int, float, float, float]]  # of (date_unix, maximum_score, score_sum, weighted_duration_sum)
 
 
 def _import_result(c):
     return ImportResult(bool(c.read), bool(c.verified), bool(c.matched), bool(c.already_processed),
                         None if c.error == 0 else lib.sotto_status_name(c.error).decode(),
                         c.matched_rpis, _info(c.info))
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _clock_trampoline(clock: Callable[[], int], errors: List[BaseException]) -> Callable[[Any], int]:
+    """The C clock callback over ``clock``. An exception cannot cross the C call: it is kept in
+    ``errors``, the call sees the last time the clock gave (0 if none), and the method that
+    called into C raises it afterwards (a time outside int64 is such an error: ValueError). It
+    holds no reference to the Tracer, so dropping the Tracer closes it at once."""
+    last = [0]
+
+    def now(_ud: Any) -> int:
+        try:
+            last[0] = int_arg(clock(), "int64", "clock() result (Unix ms)")
+        except BaseException as e:  # noqa: B902 - re-raised by Tracer._raise_clock_error
+            if not errors:
+                errors.append(e)
+        return last[0]
+    return now
+
+
+def _locked(method: _F) -> _F:
+    """Runs ``method`` under the Tracer's lock, on an open Tracer. ctypes releases the GIL during
+    a C call, so without the lock ``close()`` on another thread would free the handle under a
+    running call; with it, ``close()`` waits for the call, and a call after ``close()`` raises
+    ValueError."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            if not self._h:
+                raise ValueError("sotto.Tracer is closed")
+            result = method(self, *args, **kwargs)
+            self._raise_clock_error()
+            return result
+    return wrapper  # type: ignore[return-value]
 
 
 def _array(getter, ctype, *extra):
@@ -84,54 +122,82 @@ class Tracer:
     is copied. Use as a context manager or call ``close()``; pending advertisements are written.
     """
 
-    def __init__(self, path, key: Optional[bytes] = None, passphrase: Optional[bytes] = None,
-                 trust: Optional[TrustStore] = None, clock: Optional[Callable[[], int]] = None,
-                 kdf_cost: int = KDF_INTERACTIVE, flush_count: Optional[int] = None,
-                 retention_days: Optional[int] = None):
+    def __init__(self, path: "os.PathLike[str] | str | bytes", key: Optional[bytes] = None,
+                 passphrase: Optional[bytes] = None, trust: Optional[TrustStore] = None,
+                 clock: Optional[Callable[[], int]] = None, kdf_cost: int = KDF_INTERACTIVE,
+                 flush_count: Optional[int] = None, retention_days: Optional[int] = None) -> None:
+        # Every method takes this lock (see _locked); reentrant so that the clock callback,
+        # which runs inside a call, may use the Tracer's thread.
+        self._lock = threading.RLock()
+        self._clock_errors: List[BaseException] = []
         if (key is None) == (passphrase is None):
             raise ValueError("give exactly one of key and passphrase")
         opts = TracerOptionsC()
         check(lib.sotto_tracer_options_init(ctypes.byref(opts)))
-        opts.kdf_cost = kdf_cost
+        opts.kdf_cost = int_arg(kdf_cost, "uint8", "kdf_cost")
         if flush_count is not None:
-            opts.flush_count = flush_count
+            opts.flush_count = int_arg(flush_count, "uint32", "flush_count")
         if retention_days is not None:
-            opts.retention_days = retention_days
+            opts.retention_days = int_arg(retention_days, "uint32", "retention_days")
         # The callback object must live as long as the tracer.
-        self._clock = _lib.CLOCK_FN(lambda _ud: int(clock())) if clock else _lib.CLOCK_FN()
+        self._clock = (_lib.CLOCK_FN(_clock_trampoline(clock, self._clock_errors)) if clock
+                       else _lib.CLOCK_FN())
         self._h = handle()
         secret = key if key is not None else passphrase
         p, n, _keep = buf(secret)
         fn = lib.sotto_tracer_open if key is not None else lib.sotto_tracer_open_passphrase
-        check(fn(ctypes.byref(self._h), os.fsencode(path), p, n, trust._h if trust else None,
-                 self._clock, None, ctypes.byref(opts)))
+        status = fn(ctypes.byref(self._h), os.fsencode(path), p, n, trust._h if trust else None,
+                    self._clock, None, ctypes.byref(opts))
+        if self._clock_errors:
+            self.close()
+            self._raise_clock_error()
+        check(status)
 
-    def close(self):
-        h = getattr(self, "_h", None)
-        if h:
-            lib.sotto_tracer_destroy(h)
+    def _raise_clock_error(self) -> None:
+        if self._clock_errors:
+            err = self._clock_errors[0]
+            self._clock_errors.clear()
+            raise err
+
+    def close(self) -> None:
+        """Writes what is pending and closes the store. Waits for a call running on another
+        thread; afterwards every method raises ValueError. Closing twice does nothing."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:  # __init__ failed before the handle existed
+            return
+        with lock:
+            h = getattr(self, "_h", None)
+            if h:
+                lib.sotto_tracer_destroy(h)
             self._h = None
 
-    __del__ = close
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
+    def __del__(self) -> None:
         self.close()
 
+    def __enter__(self) -> "Tracer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @_locked
     def current_advertisement(self) -> Advertisement:
         c = AdvertisementC()
         check(lib.sotto_tracer_current_advertisement(ctypes.byref(c), self._h))
         return Advertisement(bytes(c.service_data), bytes(c.advertising_data)[:c.advertising_data_len],
                              bytes(c.address), c.interval, c.valid_until_ms, bool(c.active))
 
-    def on_advertisement(self, data: bytes, rssi_dbm: int, time_ms: int):
-        """One heard advertisement (20-byte service data or full advertising data)."""
+    @_locked
+    def on_advertisement(self, data: bytes, rssi_dbm: int, time_ms: int) -> None:
+        """One heard advertisement (20-byte service data or full advertising data). ValueError
+        for an RSSI outside int32 or a time outside int64."""
+        rssi_dbm = int_arg(rssi_dbm, "int32", "rssi_dbm")
+        time_ms = int_arg(time_ms, "int64", "time_ms")
         p, n, _keep = buf(data)
         check(lib.sotto_tracer_on_advertisement(self._h, p, n, rssi_dbm, time_ms))
 
-    def on_advertisements(self, heard) -> int:
+    @_locked
+    def on_advertisements(self, heard: Iterable[Tuple[bytes, int, int]]) -> int:
         """Many heard advertisements, ``(data, rssi_dbm, time_ms)`` each, in one call. Malformed
         ones are skipped and counted; returns how many were accepted."""
         heard = list(heard)
@@ -139,29 +205,36 @@ class Tracer:
         for c, (data, rssi, time_ms) in zip(arr, heard):
             if len(data) > 31:
                 raise ValueError("at most 31 bytes per advertisement")
-            c.time_ms, c.rssi_dbm, c.len = time_ms, rssi, len(data)
+            c.time_ms = int_arg(time_ms, "int64", "time_ms")
+            c.rssi_dbm = int_arg(rssi, "int32", "rssi_dbm")
+            c.len = len(data)
             ctypes.memmove(c.bytes, bytes(data), len(data))
         accepted = ctypes.c_size_t()
         check(lib.sotto_tracer_on_advertisements(self._h, arr, len(heard), ctypes.byref(accepted)))
         return accepted.value
 
-    def flush(self):
+    @_locked
+    def flush(self) -> None:
         check(lib.sotto_tracer_flush(self._h))
 
-    def tick(self):
+    @_locked
+    def tick(self) -> None:
         """Periodic work. Raises SottoError SOTTO_ERR_CLOCK_SUSPECT when retention was refused
         because the clock is far from the store's last trusted time, or ran ahead of the time
         elapsed since the last run (nothing deleted)."""
         check(lib.sotto_tracer_tick(self._h))
 
-    def apply_retention(self, clock_confirmed: bool = False):
+    @_locked
+    def apply_retention(self, clock_confirmed: bool = False) -> None:
         """Deletes what is past the retention window as of the clock's now. Without
         ``clock_confirmed``, a clock more than 3 days from the store's last trusted time raises
         SOTTO_ERR_CLOCK_SUSPECT and deletes nothing."""
         check(lib.sotto_tracer_apply_retention(self._h, RETENTION_CLOCK_CONFIRMED if clock_confirmed
                                                else 0))
 
-    def import_key_file(self, zip_bytes: bytes = None, path=None, verify: bool = True,
+    @_locked
+    def import_key_file(self, zip_bytes: Optional[bytes] = None,
+                        path: "os.PathLike[str] | str | bytes | None" = None, verify: bool = True,
                         rematch: bool = False) -> ImportResult:
         """Imports an export.zip (bytes) or a path into the current check round. A refused file
         is reported in the result (``error``), not raised."""
@@ -175,6 +248,7 @@ class Tracer:
             check(lib.sotto_tracer_import_keyfile(ctypes.byref(out), self._h, p, n, flags))
         return _import_result(out)
 
+    @_locked
     def import_key_pair(self, export_bin: bytes, export_sig: bytes, verify: bool = True,
                         rematch: bool = False) -> ImportResult:
         flags = (0 if verify else IMPORT_PARSE_ONLY) | (IMPORT_REMATCH if rematch else 0)
@@ -184,6 +258,7 @@ class Tracer:
         check(lib.sotto_tracer_import_keyfile_pair(ctypes.byref(out), self._h, pb, nb, ps, ns, flags))
         return _import_result(out)
 
+    @_locked
     def check(self) -> CheckResult:
         """Closes the round and returns the report."""
         h = handle()
@@ -204,8 +279,10 @@ class Tracer:
         finally:
             lib.sotto_check_destroy(h)
 
-    def release_own_keys(self, consent: int) -> list:
+    @_locked
+    def release_own_keys(self, consent: int) -> List[DiagnosisKey]:
         """Own TEKs for upload; ``consent`` must be USER_CONFIRMED_UPLOAD_OF_OWN_KEYS."""
+        consent = int_arg(consent, "uint32", "consent")
         h = handle()
         check(lib.sotto_tracer_release_own_keys(ctypes.byref(h), self._h, consent))
         try:
@@ -214,15 +291,57 @@ class Tracer:
         finally:
             lib.sotto_key_list_destroy(h)
 
-    def erase_all(self):
+    @_locked
+    def upload_own_keys(self, consent: int, url: str, health_authority_id: str,
+                        verification_payload: str, transmission_risk: int = 0,
+                        symptom_onset_interval: int = 0, revision_token: str = "",
+                        ca_file: str = "", timeout_ms: int = 30000) -> dict:
+        """Releases own keys (``consent`` must be USER_CONFIRMED_UPLOAD_OF_OWN_KEYS) and sends them
+        to a key server in the Exposure Notifications Server publish format. Returns the answer:
+        ``accepted``, ``http_status``, ``code``, ``message``, ``revision_token``,
+        ``inserted_exposures``, ``keys_sent``, ``body_bytes``. A refusal by the server is an
+        answer with ``accepted`` False, not an exception; a failed exchange raises SottoError."""
+        for name, value in (("transmission_risk", transmission_risk),
+                            ("symptom_onset_interval", symptom_onset_interval),
+                            ("timeout_ms", timeout_ms)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError("%s must be an int" % name)
+        if not 0 <= transmission_risk <= 8:
+            raise ValueError("transmission_risk must be 0..8")
+        if not 0 <= symptom_onset_interval < 2**32 or not 0 <= timeout_ms <= 600000:
+            raise ValueError("symptom_onset_interval or timeout_ms out of range")
+        o = UploadOptionsC()
+        o.struct_size = ctypes.sizeof(UploadOptionsC)
+        o.url = url.encode("ascii")
+        o.health_authority_id = health_authority_id.encode("ascii")
+        o.verification_payload = verification_payload.encode("ascii")
+        o.revision_token = revision_token.encode("ascii")
+        o.ca_file = ca_file.encode() if ca_file else None
+        o.timeout_ms = timeout_ms
+        o.transmission_risk = transmission_risk
+        o.symptom_onset_interval = symptom_onset_interval
+        r = UploadResultC()
+        r.struct_size = ctypes.sizeof(UploadResultC)
+        consent = int_arg(consent, "uint32", "consent")
+        check(lib.sotto_upload_own_keys(ctypes.byref(r), self._h, ctypes.byref(o), consent))
+        return {"accepted": bool(r.accepted), "http_status": r.http_status,
+                "code": r.code.decode(), "message": r.message.decode(),
+                "revision_token": r.revision_token.decode(),
+                "inserted_exposures": r.inserted_exposures, "keys_sent": r.keys_sent,
+                "body_bytes": r.body_bytes}
+
+    @_locked
+    def erase_all(self) -> None:
         check(lib.sotto_tracer_erase_all(self._h))
 
-    def status(self) -> dict:
+    @_locked
+    def status(self) -> "dict[str, int]":
         c = TracerStatusC()
         check(lib.sotto_tracer_get_status(ctypes.byref(c), self._h))
         return {name: getattr(c, name) for name, _ in TracerStatusC._fields_}
 
-    def store_stats(self) -> dict:
+    @_locked
+    def store_stats(self) -> "dict[str, int]":
         c = StoreStatsC()
         check(lib.sotto_tracer_get_store_stats(ctypes.byref(c), self._h))
         return {name: getattr(c, name) for name, _ in StoreStatsC._fields_}
