@@ -342,7 +342,15 @@ Result<void> FlashLog::open_page(std::uint32_t day) noexcept {
     mac.update(std::span<const std::uint8_t>(h, 24));
     mac.finish(tag);
     std::memcpy(h + 24, tag, 16);
-    if (!flash_->erase(target) || !flash_->program(target * page_size_, h)) {
+    // Erase only what is not blank already (retention erased it): each lap costs one erase.
+    bool blank = true;
+    std::uint8_t buf[kChunk];
+    for (std::size_t o = 0; o < page_size_ && blank; o += kChunk) {
+        const std::size_t n = page_size_ - o < kChunk ? page_size_ - o : kChunk;
+        if (!flash_->read(target * page_size_ + o, std::span<std::uint8_t>(buf, n))) return io();
+        blank = all_ff(buf, n);
+    }
+    if ((!blank && !flash_->erase(target)) || !flash_->program(target * page_size_, h)) {
         head_closed_ = true;  // the target is torn; the next attempt moves on
         return io();
     }
