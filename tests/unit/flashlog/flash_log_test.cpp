@@ -154,7 +154,7 @@ TEST_CASE("flash log: a changed byte ends its page, never yields altered data", 
     CHECK(read_all(log).rows.size() == 9);
 }
 
-TEST_CASE("flash log retention drops whole days; an erased page replayed stays dead",
+TEST_CASE("flash log retention drops whole days, and an erased page replayed stays dead",
           "[flashlog]") {
     Chip c;
     core::DeterministicRng rng(3);
@@ -177,7 +177,7 @@ TEST_CASE("flash log retention drops whole days; an erased page replayed stays d
     CHECK(got.rows.front().first == kDay + 2);
 }
 
-TEST_CASE("flash log forget-me shreds the key, then erases; pairing survives", "[flashlog]") {
+TEST_CASE("flash log forget-me shreds the key, then erases, and the pairing survives", "[flashlog]") {
     Chip c;
     core::DeterministicRng rng(4);
     auto log = open_log(c.flash, rng);
