@@ -8,6 +8,7 @@
 #      matching a signed export.zip of the published contacts finds exactly the scripted ones;
 #   4. sizes (arm-none-eabi-size) and instruction counts (QEMU -icount), printed.
 # Usage: bash scripts/mcu-test.sh [HOST_BUILD_DIR]   (default: build; built if it has no sotto)
+#        SOTTO_KAT_SEED=N reruns the known answers of an earlier run (its seed is printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -31,7 +32,7 @@ trap 'rm -rf "$work"' EXIT
 
 echo "== known answers for the target (OpenSSL on random inputs; GAEN vectors from $data)"
 g++ -std=c++20 -O1 -Itests tests/portable/kat_tool.cpp tests/portable/openssl_kat.cpp -lcrypto -o "$work/kat"
-"$work/kat" "$work" "$data/crypto/gaen_test_vectors_v1.2.csv"
+"$work/kat" "$work" "$data/crypto/gaen_test_vectors_v1.2.csv" ${SOTTO_KAT_SEED:-}   # seed: to reproduce
 
 echo "== build the firmware (arm-none-eabi-g++, SOTTO_CRYPTO=portable)"
 cmake -S platform/mcu -B "$work/fw" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$root/platform/mcu/arm-none-eabi.cmake" \

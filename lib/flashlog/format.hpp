@@ -19,6 +19,14 @@ inline std::uint32_t get32(const std::uint8_t* p) noexcept {
            (std::uint32_t{p[3]} << 24);
 }
 inline std::size_t align4(std::size_t n) noexcept { return (n + 3) & ~std::size_t{3}; }
+inline bool all_ff(const std::uint8_t* p, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i)
+        if (p[i] != 0xff) return false;
+    return true;
+}
+inline auto io() noexcept {
+    return make_error(ErrorCode::kStorageIo, "flashlog: flash operation failed");
+}
 
 // Key record, at offset 0 of a key page.
 inline constexpr std::uint8_t kKeyMagic[4] = {'S', 'K', 'Y', '1'};

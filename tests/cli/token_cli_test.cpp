@@ -2,6 +2,7 @@
 // log (on a simulated NOR flash), imported into a real SQLCipher store by the built program.
 #include <sys/stat.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -103,7 +104,7 @@ TEST_CASE("sotto token import: stores a token's export, refuses replays and alte
     REQUIRE(token.log->pair(read_pairing(fx.pairing)));
     core::ExposureKey own;
     own.rolling_start = kDay * 144;
-    own.tek.expose_secret_mut().fill(0x42);
+    for (auto& b : own.tek.expose_secret_mut()) b = 0x42;
     REQUIRE(token.log->put_tek(own));
     const std::vector<flashlog::HeardRow> morning = {heard(40, 1), heard(41, 1), heard(41, 2)};
     REQUIRE(token.log->append(kDay, morning));

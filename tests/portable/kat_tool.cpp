@@ -1,5 +1,6 @@
-// sotto-portable-kat OUT_DIR GAEN_CSV: writes kats.cpp (OpenSSL's answers on random inputs) and
-// gaen.cpp (the EN Crypto Spec vectors, read from ../shared/gaen-data) for the token firmware.
+// sotto-portable-kat OUT_DIR GAEN_CSV [SEED]: writes kats.cpp (OpenSSL's answers on random inputs,
+// from SEED or a fresh one, printed) and gaen.cpp (the EN Crypto Spec vectors, read from
+// ../shared/gaen-data) for the token firmware.
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -9,12 +10,15 @@
 #include "openssl_kat.hpp"
 
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        std::fprintf(stderr, "usage: sotto-portable-kat OUT_DIR GAEN_CSV\n");
+    if (argc != 3 && argc != 4) {
+        std::fprintf(stderr, "usage: sotto-portable-kat OUT_DIR GAEN_CSV [SEED]\n");
         return 2;
     }
     const std::string dir = argv[1];
-    const std::uint64_t seed = std::random_device{}();
+    const std::uint64_t seed =
+        argc == 4 ? std::stoull(argv[3])
+                  : (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+    std::printf("known answers from OpenSSL, seed %llu\n", static_cast<unsigned long long>(seed));
     const auto set = sotto::test::portable::make_openssl_kats(seed, 40);
     std::ofstream(dir + "/kats.cpp") << "// seed " << seed << "\n"
                                      << sotto::test::portable::kats_to_cpp(set, "kats");
