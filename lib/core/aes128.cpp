@@ -1,9 +1,13 @@
 #include "aes128.hpp"
 #include "arm_crypto.hpp"
+#include "cpu_cap.hpp"
+#include "matcher_filter.hpp"
+#include "matcher_kernel.hpp"
 
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include <cstdlib>
 #include <new>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -29,6 +33,7 @@ namespace {
 // FIPS-197 key expansion with AESKEYGENASSIST (Intel AES-NI white paper, "AES-128 key expansion").
 #define SOTTO_AES_TARGET __attribute__((target("aes,sse4.1")))
 #define SOTTO_VAES_TARGET __attribute__((target("aes,sse4.1,avx512f,vaes")))
+#define SOTTO_VAES256_TARGET __attribute__((target("aes,sse4.1,avx2,vaes")))
 
 SOTTO_AES_TARGET inline __m128i expand_step(__m128i key, __m128i assist) {
     assist = _mm_shuffle_epi32(assist, 0xff);
@@ -61,6 +66,7 @@ SOTTO_AES_TARGET inline void store(std::uint8_t* p, __m128i v) {
 
 SOTTO_AES_TARGET inline __m128i encrypt_one(const __m128i rk[11], __m128i b) {
     b = _mm_xor_si128(b, rk[0]);
+#pragma GCC unroll 16
     for (int r = 1; r < 10; ++r) b = _mm_aesenc_si128(b, rk[r]);
     return _mm_aesenclast_si128(b, rk[10]);
 }
@@ -78,6 +84,7 @@ SOTTO_AES_TARGET void ecb_aesni(const __m128i rk[11], const std::uint8_t* in, st
         __m128i b5 = _mm_xor_si128(load(in + 16 * (i + 5)), rk[0]);
         __m128i b6 = _mm_xor_si128(load(in + 16 * (i + 6)), rk[0]);
         __m128i b7 = _mm_xor_si128(load(in + 16 * (i + 7)), rk[0]);
+#pragma GCC unroll 16
         for (int r = 1; r < 10; ++r) {
             b0 = _mm_aesenc_si128(b0, rk[r]);
             b1 = _mm_aesenc_si128(b1, rk[r]);
@@ -104,8 +111,9 @@ SOTTO_AES_TARGET void ecb_aesni(const __m128i rk[11], const std::uint8_t* in, st
 SOTTO_VAES_TARGET void ecb_vaes512(const __m128i rk[11], const std::uint8_t* in, std::uint8_t* out,
                                    std::size_t n) {
     __m512i k[11];
-    // The maskz form: GCC 12 flags the plain broadcast's internal undefined register as
-    // uninitialized.
+// The maskz form: GCC 12 flags the plain broadcast's internal undefined register as
+// uninitialized.
+#pragma GCC unroll 16
     for (int r = 0; r < 11; ++r) k[r] = _mm512_maskz_broadcast_i32x4(0xffff, rk[r]);
     std::size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -113,6 +121,7 @@ SOTTO_VAES_TARGET void ecb_vaes512(const __m128i rk[11], const std::uint8_t* in,
         __m512i b1 = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 4)), k[0]);
         __m512i b2 = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 8)), k[0]);
         __m512i b3 = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 12)), k[0]);
+#pragma GCC unroll 16
         for (int r = 1; r < 10; ++r) {
             b0 = _mm512_aesenc_epi128(b0, k[r]);
             b1 = _mm512_aesenc_epi128(b1, k[r]);
@@ -126,11 +135,50 @@ SOTTO_VAES_TARGET void ecb_vaes512(const __m128i rk[11], const std::uint8_t* in,
     }
     for (; i + 4 <= n; i += 4) {
         __m512i b = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * i), k[0]);
+#pragma GCC unroll 16
         for (int r = 1; r < 10; ++r) b = _mm512_aesenc_epi128(b, k[r]);
         _mm512_storeu_si512(out + 16 * i, _mm512_aesenclast_epi128(b, k[10]));
     }
     for (; i < n; ++i) store(out + 16 * i, encrypt_one(rk, load(in + 16 * i)));
     sodium_memzero(k, sizeof k);  // a plain zeroing loop is dead code to the optimiser
+}
+
+SOTTO_VAES256_TARGET inline __m256i ld(const std::uint8_t* p) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+SOTTO_VAES256_TARGET inline void st(std::uint8_t* p, __m256i v) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
+}
+
+// VAES on 256-bit registers (CPUs with VAES but without AVX-512, e.g. AMD Zen 3): each instruction
+// runs one round on two blocks; eight registers give 16 in flight.
+SOTTO_VAES256_TARGET void ecb_vaes256(const __m128i rk[11], const std::uint8_t* in,
+                                      std::uint8_t* out, std::size_t n) {
+    __m256i k[11];
+#pragma GCC unroll 16
+    for (int r = 0; r < 11; ++r) k[r] = _mm256_broadcastsi128_si256(rk[r]);
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i b[8];
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 8; ++j)
+            b[j] = _mm256_xor_si256(ld(in + 16 * (i + 2 * j)), k[0]);
+#pragma GCC unroll 16
+        for (int r = 1; r < 10; ++r)
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < 8; ++j) b[j] = _mm256_aesenc_epi128(b[j], k[r]);
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 8; ++j)
+            st(out + 16 * (i + 2 * j), _mm256_aesenclast_epi128(b[j], k[10]));
+    }
+    for (; i + 2 <= n; i += 2) {
+        __m256i b = _mm256_xor_si256(ld(in + 16 * i), k[0]);
+#pragma GCC unroll 16
+        for (int r = 1; r < 10; ++r) b = _mm256_aesenc_epi128(b, k[r]);
+        st(out + 16 * i, _mm256_aesenclast_epi128(b, k[10]));
+    }
+    for (; i < n; ++i) store(out + 16 * i, encrypt_one(rk, load(in + 16 * i)));
+    sodium_memzero(k, sizeof k);
 }
 
 bool cpu_has_aesni() noexcept {
@@ -156,6 +204,180 @@ bool cpu_has_vaes512() noexcept {
     return v;
 }
 
+// VAES with 256-bit registers: AVX2 and VAES, and the OS saves the YMM state (XCR0 bits 1, 2).
+bool detect_vaes256() noexcept {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return false;  // OSXSAVE
+    unsigned xcr0_lo = 0, xcr0_hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & 0x6u) != 0x6u) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (b & (1u << 5)) != 0 && (c & (1u << 9)) != 0;  // AVX2, VAES
+}
+
+bool cpu_has_vaes256() noexcept {
+    static const bool v = cpu_has_aesni() && detect_vaes256();
+    return v;
+}
+
+// The matcher's kernels (matcher_kernel.hpp): AES of one key's blocks, and the filter test of
+// each step's 16 RPIs straight from the registers the AES left them in (no reload of what was
+// just stored): four RPIs per AVX2 gather of their filter words. The out-of-order core overlaps
+// the gathers and the bit arithmetic with the next step's AES rounds.
+
+#define SOTTO_KERNEL_AESNI __attribute__((target("aes,sse4.1,avx2,bmi,bmi2")))
+#define SOTTO_KERNEL_VAES256 __attribute__((target("aes,sse4.1,avx2,vaes,bmi,bmi2")))
+#define SOTTO_KERNEL_VAES512 __attribute__((target("aes,sse4.1,avx2,avx512f,vaes,bmi,bmi2")))
+
+// Filter hits of the 16 RPIs held two per register in c[0..7] (c[j]: RPIs 2j, 2j + 1), as a
+// 16-bit mask in RPI order. Same test as filter_candidates_scalar.
+__attribute__((target("avx2"))) inline unsigned filter_mask16(const __m256i* c,
+                                                              const std::uint64_t* filter,
+                                                              __m128i shift) {
+    const __m256i one = _mm256_set1_epi64x(1), m63 = _mm256_set1_epi64x(63);
+    const auto* words = reinterpret_cast<const long long*>(filter);
+    unsigned m = 0;
+#pragma GCC unroll 4
+    for (unsigned g = 0; g < 4; ++g) {
+        // The first 8 bytes of RPIs 4g, 4g + 2, 4g + 1, 4g + 3.
+        const __m256i w = _mm256_unpacklo_epi64(c[2 * g], c[2 * g + 1]);
+        const __m256i bits = _mm256_or_si256(
+            _mm256_or_si256(_mm256_sllv_epi64(one, _mm256_and_si256(w, m63)),
+                            _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 6), m63))),
+            _mm256_or_si256(
+                _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 12), m63)),
+                _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 18), m63))));
+        const __m256i got = _mm256_i64gather_epi64(words, _mm256_srl_epi64(w, shift), 8);
+        const __m256i hit = _mm256_cmpeq_epi64(_mm256_and_si256(got, bits), bits);
+        m |= static_cast<unsigned>(_mm256_movemask_pd(_mm256_castsi256_pd(hit))) << (4 * g);
+    }
+    // Lanes came in the order 0, 2, 1, 3 within each nibble: swap bits 1 and 2.
+    return (m & 0x9999u) | ((m & 0x2222u) << 1) | ((m & 0x4444u) >> 1);
+}
+
+inline std::size_t append_candidates(unsigned mask, std::size_t first, std::uint8_t* cand,
+                                     std::size_t c) {
+    for (; mask != 0; mask &= mask - 1)
+        cand[c++] = static_cast<std::uint8_t>(first + static_cast<unsigned>(__builtin_ctz(mask)));
+    return c;
+}
+
+// The blocks past the last full step, one at a time, then their filter test.
+SOTTO_AES_TARGET std::size_t kernel_tail(const __m128i rk[11], const std::uint8_t* in,
+                                         std::size_t i, std::size_t n, RollingProximityId* out,
+                                         const std::uint64_t* filter, unsigned shift,
+                                         std::uint8_t* cand, std::size_t c) {
+    for (std::size_t t = i; t < n; ++t)
+        store(out[t].bytes.data(), encrypt_one(rk, load(in + 16 * t)));
+    for (std::size_t t = i; t < n; ++t) {
+        const std::uint64_t w = load64(out[t].bytes.data());
+        const std::uint64_t bits = filter_bits(w);
+        cand[c] = static_cast<std::uint8_t>(t);
+        c += (filter[w >> shift] & bits) == bits;
+    }
+    return c;
+}
+
+SOTTO_KERNEL_AESNI std::size_t kernel_aesni(const std::uint8_t* rpik, const std::uint8_t* in,
+                                            std::size_t n, RollingProximityId* out,
+                                            const std::uint64_t* filter, unsigned shift,
+                                            std::uint8_t* cand) noexcept {
+    __m128i rk[11];
+    expand_key(rpik, rk);
+    std::uint8_t* o = out->bytes.data();
+    const __m128i sh = _mm_cvtsi32_si128(static_cast<int>(shift));
+    std::size_t i = 0, c = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i pair[8];
+#pragma GCC unroll 2
+        for (std::size_t h = 0; h < 2; ++h) {
+            __m128i b[8];
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < 8; ++j)
+                b[j] = _mm_xor_si128(load(in + 16 * (i + 8 * h + j)), rk[0]);
+#pragma GCC unroll 16
+            for (int r = 1; r < 10; ++r)
+#pragma GCC unroll 16
+                for (std::size_t j = 0; j < 8; ++j) b[j] = _mm_aesenc_si128(b[j], rk[r]);
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < 8; ++j) {
+                b[j] = _mm_aesenclast_si128(b[j], rk[10]);
+                store(o + 16 * (i + 8 * h + j), b[j]);
+            }
+#pragma GCC unroll 4
+            for (std::size_t j = 0; j < 4; ++j)
+                pair[4 * h + j] = _mm256_set_m128i(b[2 * j + 1], b[2 * j]);
+        }
+        c = append_candidates(filter_mask16(pair, filter, sh), i, cand, c);
+    }
+    return kernel_tail(rk, in, i, n, out, filter, shift, cand, c);
+}
+
+SOTTO_KERNEL_VAES256 std::size_t kernel_vaes256(const std::uint8_t* rpik, const std::uint8_t* in,
+                                                std::size_t n, RollingProximityId* out,
+                                                const std::uint64_t* filter, unsigned shift,
+                                                std::uint8_t* cand) noexcept {
+    __m128i rk[11];
+    expand_key(rpik, rk);
+    __m256i k[11];
+#pragma GCC unroll 16
+    for (int r = 0; r < 11; ++r) k[r] = _mm256_broadcastsi128_si256(rk[r]);
+    std::uint8_t* o = out->bytes.data();
+    const __m128i sh = _mm_cvtsi32_si128(static_cast<int>(shift));
+    std::size_t i = 0, c = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i b[8];
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 8; ++j)
+            b[j] = _mm256_xor_si256(ld(in + 16 * (i + 2 * j)), k[0]);
+#pragma GCC unroll 16
+        for (int r = 1; r < 10; ++r)
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < 8; ++j) b[j] = _mm256_aesenc_epi128(b[j], k[r]);
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 8; ++j) {
+            b[j] = _mm256_aesenclast_epi128(b[j], k[10]);
+            st(o + 16 * (i + 2 * j), b[j]);
+        }
+        c = append_candidates(filter_mask16(b, filter, sh), i, cand, c);
+    }
+    return kernel_tail(rk, in, i, n, out, filter, shift, cand, c);
+}
+
+SOTTO_KERNEL_VAES512 std::size_t kernel_vaes512(const std::uint8_t* rpik, const std::uint8_t* in,
+                                                std::size_t n, RollingProximityId* out,
+                                                const std::uint64_t* filter, unsigned shift,
+                                                std::uint8_t* cand) noexcept {
+    __m128i rk[11];
+    expand_key(rpik, rk);
+    __m512i k[11];
+#pragma GCC unroll 16
+    for (int r = 0; r < 11; ++r) k[r] = _mm512_maskz_broadcast_i32x4(0xffff, rk[r]);
+    std::uint8_t* o = out->bytes.data();
+    const __m128i sh = _mm_cvtsi32_si128(static_cast<int>(shift));
+    std::size_t i = 0, c = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512i b[4];
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 4; ++j)
+            b[j] = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 4 * j)), k[0]);
+#pragma GCC unroll 16
+        for (int r = 1; r < 10; ++r)
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < 4; ++j) b[j] = _mm512_aesenc_epi128(b[j], k[r]);
+        __m256i halves[8];
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 4; ++j) {
+            b[j] = _mm512_aesenclast_epi128(b[j], k[10]);
+            _mm512_storeu_si512(o + 16 * (i + 4 * j), b[j]);
+            halves[2 * j] = _mm512_maskz_extracti64x4_epi64(0xff, b[j], 0);
+            halves[2 * j + 1] = _mm512_maskz_extracti64x4_epi64(0xff, b[j], 1);
+        }
+        c = append_candidates(filter_mask16(halves, filter, sh), i, cand, c);
+    }
+    return kernel_tail(rk, in, i, n, out, filter, shift, cand, c);
+}
+
 }  // namespace
 #endif  // SOTTO_HAVE_X86_AES
 
@@ -166,13 +388,15 @@ bool aes_backend_supported(AesBackend backend) noexcept {
             return true;
 #if SOTTO_HAVE_X86_AES
         case AesBackend::kAesNi:
-            return cpu_has_aesni();
+            return crypto_isa_allows(CryptoIsa::kAesNi) && cpu_has_aesni();
+        case AesBackend::kVaes256:
+            return crypto_isa_allows(CryptoIsa::kVaes256) && cpu_has_vaes256();
         case AesBackend::kVaes512:
-            return cpu_has_vaes512();
+            return crypto_isa_allows(CryptoIsa::kAll) && cpu_has_vaes512();
 #endif
 #if SOTTO_HAVE_ARM_CRYPTO
         case AesBackend::kArmv8:
-            return arm_has_aes();
+            return arm_has_aes();  // SOTTO_CRYPTO_ISA applies inside
 #endif
         default:
             return false;
@@ -187,6 +411,8 @@ const char* aes_backend_name(AesBackend backend) noexcept {
             return "aesni";
         case AesBackend::kVaes512:
             return "vaes512";
+        case AesBackend::kVaes256:
+            return "vaes256";
         case AesBackend::kArmv8:
             return "armv8-aes";
         default:
@@ -204,10 +430,11 @@ Result<Aes128Batch> Aes128Batch::create(AesBackend backend) noexcept {
     if (!aes_backend_supported(backend))
         return make_error(ErrorCode::kInvalidArgument, "aes: backend not supported on this CPU");
     if (backend == AesBackend::kAuto) {
-        backend = aes_backend_supported(AesBackend::kVaes512) ? AesBackend::kVaes512
-                  : aes_backend_supported(AesBackend::kAesNi) ? AesBackend::kAesNi
-                  : aes_backend_supported(AesBackend::kArmv8) ? AesBackend::kArmv8
-                                                              : AesBackend::kOpenSsl;
+        backend = aes_backend_supported(AesBackend::kVaes512)   ? AesBackend::kVaes512
+                  : aes_backend_supported(AesBackend::kVaes256) ? AesBackend::kVaes256
+                  : aes_backend_supported(AesBackend::kAesNi)   ? AesBackend::kAesNi
+                  : aes_backend_supported(AesBackend::kArmv8)   ? AesBackend::kArmv8
+                                                                : AesBackend::kOpenSsl;
     }
     if (backend != AesBackend::kOpenSsl) return Aes128Batch(backend, nullptr);
 
@@ -226,11 +453,14 @@ bool Aes128Batch::encrypt(std::span<const std::uint8_t, 16> key, const std::uint
                           std::uint8_t* out, std::size_t n) noexcept {
     if (n == 0) return true;
 #if SOTTO_HAVE_X86_AES
-    if (backend_ == AesBackend::kAesNi || backend_ == AesBackend::kVaes512) {
+    if (backend_ == AesBackend::kAesNi || backend_ == AesBackend::kVaes256 ||
+        backend_ == AesBackend::kVaes512) {
         __m128i rk[11];
         expand_key(key.data(), rk);
         if (backend_ == AesBackend::kVaes512)
             ecb_vaes512(rk, in, out, n);
+        else if (backend_ == AesBackend::kVaes256)
+            ecb_vaes256(rk, in, out, n);
         else
             ecb_aesni(rk, in, out, n);
         sodium_memzero(rk, sizeof rk);
@@ -248,6 +478,30 @@ bool Aes128Batch::encrypt(std::span<const std::uint8_t, 16> key, const std::uint
     int len = 0;
     return EVP_EncryptUpdate(ossl_->ctx, out, &len, in, static_cast<int>(16 * n)) == 1 &&
            static_cast<std::size_t>(len) == 16 * n;
+}
+
+RpiFilterKernel rpi_filter_kernel() noexcept {
+#if SOTTO_HAVE_X86_AES
+    // The kernels test the filter with AVX2 (and BMI2 in the tail): Haswell and later, Zen.
+    static const bool avx2 = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx2");
+    if (avx2 && aes_backend_supported(AesBackend::kVaes512)) return kernel_vaes512;
+    if (avx2 && aes_backend_supported(AesBackend::kVaes256)) return kernel_vaes256;
+    if (avx2 && aes_backend_supported(AesBackend::kAesNi)) return kernel_aesni;
+#endif
+#if SOTTO_HAVE_ARM_CRYPTO
+    if (aes_backend_supported(AesBackend::kArmv8)) return rpi_filter_armv8;
+#endif
+    return nullptr;
+}
+
+const char* rpi_filter_kernel_name() noexcept {
+    const RpiFilterKernel k = rpi_filter_kernel();
+#if SOTTO_HAVE_X86_AES
+    if (k == kernel_vaes512) return "vaes512";
+    if (k == kernel_vaes256) return "vaes256";
+    if (k == kernel_aesni) return "aesni";
+#endif
+    return k != nullptr ? "armv8-aes" : "none";
 }
 
 }  // namespace sotto::core::detail

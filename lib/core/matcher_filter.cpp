@@ -1,4 +1,5 @@
 #include "matcher_filter.hpp"
+#include "cpu_cap.hpp"
 
 #include <cstring>
 
@@ -41,9 +42,12 @@ __attribute__((target("avx2"))) std::size_t filter_candidates_avx2(const std::ui
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 * i + 32));  // r2 r3
         // First 8 bytes of r0, r2 | r1, r3, then put back in order r0 r1 r2 r3.
         const __m256i w = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b), 0xD8);
-        const __m256i bits =
+        const __m256i bits = _mm256_or_si256(
             _mm256_or_si256(_mm256_sllv_epi64(one, _mm256_and_si256(w, m63)),
-                            _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 6), m63)));
+                            _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 6), m63))),
+            _mm256_or_si256(
+                _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 12), m63)),
+                _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 18), m63))));
         const __m256i words = _mm256_i64gather_epi64(reinterpret_cast<const long long*>(filter),
                                                      _mm256_srl_epi64(w, sh), 8);
         const __m256i hit = _mm256_cmpeq_epi64(_mm256_and_si256(words, bits), bits);
@@ -67,7 +71,7 @@ std::size_t filter_candidates_avx2(const std::uint64_t* filter, unsigned shift,
 
 bool filter_avx2_supported() noexcept {
 #if SOTTO_HAVE_AVX2_FILTER
-    static const bool v = __builtin_cpu_supports("avx2");
+    static const bool v = crypto_isa_allows(CryptoIsa::kAesNi) && __builtin_cpu_supports("avx2");
     return v;
 #else
     return false;
