@@ -1,13 +1,11 @@
 #include "aes128.hpp"
 #include "arm_crypto.hpp"
 #include "cpu_cap.hpp"
-#include "matcher_filter.hpp"
 #include "matcher_kernel.hpp"
 
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#include <cstdlib>
 #include <new>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -220,111 +218,55 @@ bool cpu_has_vaes256() noexcept {
     return v;
 }
 
-// The matcher's kernels (matcher_kernel.hpp): AES of one key's blocks, and the filter test of
-// each step's 16 RPIs straight from the registers the AES left them in (no reload of what was
-// just stored): four RPIs per AVX2 gather of their filter words. The out-of-order core overlaps
-// the gathers and the bit arithmetic with the next step's AES rounds.
+// The matcher's kernels (matcher_kernel.hpp): AES of one key's blocks, and for each RPI a
+// prefetch of its filter word, computed from the register the AES left the RPI in.
 
-#define SOTTO_KERNEL_AESNI __attribute__((target("aes,sse4.1,avx2,bmi,bmi2")))
-#define SOTTO_KERNEL_VAES256 __attribute__((target("aes,sse4.1,avx2,vaes,bmi,bmi2")))
-#define SOTTO_KERNEL_VAES512 __attribute__((target("aes,sse4.1,avx2,avx512f,vaes,bmi,bmi2")))
-
-// Filter hits of the 16 RPIs held two per register in c[0..7] (c[j]: RPIs 2j, 2j + 1), as a
-// 16-bit mask in RPI order. Same test as filter_candidates_scalar.
-__attribute__((target("avx2"))) inline unsigned filter_mask16(const __m256i* c,
-                                                              const std::uint64_t* filter,
-                                                              __m128i shift) {
-    const __m256i one = _mm256_set1_epi64x(1), m63 = _mm256_set1_epi64x(63);
-    const auto* words = reinterpret_cast<const long long*>(filter);
-    unsigned m = 0;
-#pragma GCC unroll 4
-    for (unsigned g = 0; g < 4; ++g) {
-        // The first 8 bytes of RPIs 4g, 4g + 2, 4g + 1, 4g + 3.
-        const __m256i w = _mm256_unpacklo_epi64(c[2 * g], c[2 * g + 1]);
-        const __m256i bits = _mm256_or_si256(
-            _mm256_or_si256(_mm256_sllv_epi64(one, _mm256_and_si256(w, m63)),
-                            _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 6), m63))),
-            _mm256_or_si256(
-                _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 12), m63)),
-                _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 18), m63))));
-        const __m256i got = _mm256_i64gather_epi64(words, _mm256_srl_epi64(w, shift), 8);
-        const __m256i hit = _mm256_cmpeq_epi64(_mm256_and_si256(got, bits), bits);
-        m |= static_cast<unsigned>(_mm256_movemask_pd(_mm256_castsi256_pd(hit))) << (4 * g);
-    }
-    // Lanes came in the order 0, 2, 1, 3 within each nibble: swap bits 1 and 2.
-    return (m & 0x9999u) | ((m & 0x2222u) << 1) | ((m & 0x4444u) >> 1);
+// Prefetch of the filter word of the RPI whose first 8 bytes are the low half of `b`.
+SOTTO_AES_TARGET inline void prefetch_word(__m128i b, const std::uint64_t* filter, unsigned shift) {
+    _mm_prefetch(reinterpret_cast<const char*>(
+                     filter + (static_cast<std::uint64_t>(_mm_cvtsi128_si64(b)) >> shift)),
+                 _MM_HINT_T0);
 }
 
-inline std::size_t append_candidates(unsigned mask, std::size_t first, std::uint8_t* cand,
-                                     std::size_t c) {
-    for (; mask != 0; mask &= mask - 1)
-        cand[c++] = static_cast<std::uint8_t>(first + static_cast<unsigned>(__builtin_ctz(mask)));
-    return c;
-}
-
-// The blocks past the last full step, one at a time, then their filter test.
-SOTTO_AES_TARGET std::size_t kernel_tail(const __m128i rk[11], const std::uint8_t* in,
-                                         std::size_t i, std::size_t n, RollingProximityId* out,
-                                         const std::uint64_t* filter, unsigned shift,
-                                         std::uint8_t* cand, std::size_t c) {
-    for (std::size_t t = i; t < n; ++t)
-        store(out[t].bytes.data(), encrypt_one(rk, load(in + 16 * t)));
-    for (std::size_t t = i; t < n; ++t) {
-        const std::uint64_t w = load64(out[t].bytes.data());
-        const std::uint64_t bits = filter_bits(w);
-        cand[c] = static_cast<std::uint8_t>(t);
-        c += (filter[w >> shift] & bits) == bits;
-    }
-    return c;
-}
-
-SOTTO_KERNEL_AESNI std::size_t kernel_aesni(const std::uint8_t* rpik, const std::uint8_t* in,
-                                            std::size_t n, RollingProximityId* out,
-                                            const std::uint64_t* filter, unsigned shift,
-                                            std::uint8_t* cand) noexcept {
+SOTTO_AES_TARGET void kernel_aesni(const std::uint8_t* rpik, const std::uint8_t* in, std::size_t n,
+                                   RollingProximityId* out, const std::uint64_t* filter,
+                                   unsigned shift) noexcept {
     __m128i rk[11];
     expand_key(rpik, rk);
     std::uint8_t* o = out->bytes.data();
-    const __m128i sh = _mm_cvtsi32_si128(static_cast<int>(shift));
-    std::size_t i = 0, c = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256i pair[8];
-#pragma GCC unroll 2
-        for (std::size_t h = 0; h < 2; ++h) {
-            __m128i b[8];
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i b[8];
 #pragma GCC unroll 16
-            for (std::size_t j = 0; j < 8; ++j)
-                b[j] = _mm_xor_si128(load(in + 16 * (i + 8 * h + j)), rk[0]);
+        for (std::size_t j = 0; j < 8; ++j) b[j] = _mm_xor_si128(load(in + 16 * (i + j)), rk[0]);
 #pragma GCC unroll 16
-            for (int r = 1; r < 10; ++r)
+        for (int r = 1; r < 10; ++r)
 #pragma GCC unroll 16
-                for (std::size_t j = 0; j < 8; ++j) b[j] = _mm_aesenc_si128(b[j], rk[r]);
+            for (std::size_t j = 0; j < 8; ++j) b[j] = _mm_aesenc_si128(b[j], rk[r]);
 #pragma GCC unroll 16
-            for (std::size_t j = 0; j < 8; ++j) {
-                b[j] = _mm_aesenclast_si128(b[j], rk[10]);
-                store(o + 16 * (i + 8 * h + j), b[j]);
-            }
-#pragma GCC unroll 4
-            for (std::size_t j = 0; j < 4; ++j)
-                pair[4 * h + j] = _mm256_set_m128i(b[2 * j + 1], b[2 * j]);
+        for (std::size_t j = 0; j < 8; ++j) {
+            b[j] = _mm_aesenclast_si128(b[j], rk[10]);
+            store(o + 16 * (i + j), b[j]);
+            prefetch_word(b[j], filter, shift);
         }
-        c = append_candidates(filter_mask16(pair, filter, sh), i, cand, c);
     }
-    return kernel_tail(rk, in, i, n, out, filter, shift, cand, c);
+    for (; i < n; ++i) {
+        const __m128i b = encrypt_one(rk, load(in + 16 * i));
+        store(o + 16 * i, b);
+        prefetch_word(b, filter, shift);
+    }
 }
 
-SOTTO_KERNEL_VAES256 std::size_t kernel_vaes256(const std::uint8_t* rpik, const std::uint8_t* in,
-                                                std::size_t n, RollingProximityId* out,
-                                                const std::uint64_t* filter, unsigned shift,
-                                                std::uint8_t* cand) noexcept {
+SOTTO_VAES256_TARGET void kernel_vaes256(const std::uint8_t* rpik, const std::uint8_t* in,
+                                         std::size_t n, RollingProximityId* out,
+                                         const std::uint64_t* filter, unsigned shift) noexcept {
     __m128i rk[11];
     expand_key(rpik, rk);
     __m256i k[11];
 #pragma GCC unroll 16
     for (int r = 0; r < 11; ++r) k[r] = _mm256_broadcastsi128_si256(rk[r]);
     std::uint8_t* o = out->bytes.data();
-    const __m128i sh = _mm_cvtsi32_si128(static_cast<int>(shift));
-    std::size_t i = 0, c = 0;
+    std::size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m256i b[8];
 #pragma GCC unroll 16
@@ -338,24 +280,27 @@ SOTTO_KERNEL_VAES256 std::size_t kernel_vaes256(const std::uint8_t* rpik, const 
         for (std::size_t j = 0; j < 8; ++j) {
             b[j] = _mm256_aesenclast_epi128(b[j], k[10]);
             st(o + 16 * (i + 2 * j), b[j]);
+            prefetch_word(_mm256_castsi256_si128(b[j]), filter, shift);
+            prefetch_word(_mm256_extracti128_si256(b[j], 1), filter, shift);
         }
-        c = append_candidates(filter_mask16(b, filter, sh), i, cand, c);
     }
-    return kernel_tail(rk, in, i, n, out, filter, shift, cand, c);
+    for (; i < n; ++i) {
+        const __m128i b = encrypt_one(rk, load(in + 16 * i));
+        store(o + 16 * i, b);
+        prefetch_word(b, filter, shift);
+    }
 }
 
-SOTTO_KERNEL_VAES512 std::size_t kernel_vaes512(const std::uint8_t* rpik, const std::uint8_t* in,
-                                                std::size_t n, RollingProximityId* out,
-                                                const std::uint64_t* filter, unsigned shift,
-                                                std::uint8_t* cand) noexcept {
+SOTTO_VAES_TARGET void kernel_vaes512(const std::uint8_t* rpik, const std::uint8_t* in,
+                                      std::size_t n, RollingProximityId* out,
+                                      const std::uint64_t* filter, unsigned shift) noexcept {
     __m128i rk[11];
     expand_key(rpik, rk);
     __m512i k[11];
 #pragma GCC unroll 16
     for (int r = 0; r < 11; ++r) k[r] = _mm512_maskz_broadcast_i32x4(0xffff, rk[r]);
     std::uint8_t* o = out->bytes.data();
-    const __m128i sh = _mm_cvtsi32_si128(static_cast<int>(shift));
-    std::size_t i = 0, c = 0;
+    std::size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m512i b[4];
 #pragma GCC unroll 16
@@ -365,17 +310,21 @@ SOTTO_KERNEL_VAES512 std::size_t kernel_vaes512(const std::uint8_t* rpik, const 
         for (int r = 1; r < 10; ++r)
 #pragma GCC unroll 16
             for (std::size_t j = 0; j < 4; ++j) b[j] = _mm512_aesenc_epi128(b[j], k[r]);
-        __m256i halves[8];
 #pragma GCC unroll 16
         for (std::size_t j = 0; j < 4; ++j) {
             b[j] = _mm512_aesenclast_epi128(b[j], k[10]);
             _mm512_storeu_si512(o + 16 * (i + 4 * j), b[j]);
-            halves[2 * j] = _mm512_maskz_extracti64x4_epi64(0xff, b[j], 0);
-            halves[2 * j + 1] = _mm512_maskz_extracti64x4_epi64(0xff, b[j], 1);
+            prefetch_word(_mm512_maskz_extracti32x4_epi32(0xf, b[j], 0), filter, shift);
+            prefetch_word(_mm512_maskz_extracti32x4_epi32(0xf, b[j], 1), filter, shift);
+            prefetch_word(_mm512_maskz_extracti32x4_epi32(0xf, b[j], 2), filter, shift);
+            prefetch_word(_mm512_maskz_extracti32x4_epi32(0xf, b[j], 3), filter, shift);
         }
-        c = append_candidates(filter_mask16(halves, filter, sh), i, cand, c);
     }
-    return kernel_tail(rk, in, i, n, out, filter, shift, cand, c);
+    for (; i < n; ++i) {
+        const __m128i b = encrypt_one(rk, load(in + 16 * i));
+        store(o + 16 * i, b);
+        prefetch_word(b, filter, shift);
+    }
 }
 
 }  // namespace
@@ -480,22 +429,20 @@ bool Aes128Batch::encrypt(std::span<const std::uint8_t, 16> key, const std::uint
            static_cast<std::size_t>(len) == 16 * n;
 }
 
-RpiFilterKernel rpi_filter_kernel() noexcept {
+RpiKernel rpi_kernel() noexcept {
 #if SOTTO_HAVE_X86_AES
-    // The kernels test the filter with AVX2 (and BMI2 in the tail): Haswell and later, Zen.
-    static const bool avx2 = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("avx2");
-    if (avx2 && aes_backend_supported(AesBackend::kVaes512)) return kernel_vaes512;
-    if (avx2 && aes_backend_supported(AesBackend::kVaes256)) return kernel_vaes256;
-    if (avx2 && aes_backend_supported(AesBackend::kAesNi)) return kernel_aesni;
+    if (aes_backend_supported(AesBackend::kVaes512)) return kernel_vaes512;
+    if (aes_backend_supported(AesBackend::kVaes256)) return kernel_vaes256;
+    if (aes_backend_supported(AesBackend::kAesNi)) return kernel_aesni;
 #endif
 #if SOTTO_HAVE_ARM_CRYPTO
-    if (aes_backend_supported(AesBackend::kArmv8)) return rpi_filter_armv8;
+    if (aes_backend_supported(AesBackend::kArmv8)) return rpi_kernel_armv8;
 #endif
     return nullptr;
 }
 
-const char* rpi_filter_kernel_name() noexcept {
-    const RpiFilterKernel k = rpi_filter_kernel();
+const char* rpi_kernel_name() noexcept {
+    const RpiKernel k = rpi_kernel();
 #if SOTTO_HAVE_X86_AES
     if (k == kernel_vaes512) return "vaes512";
     if (k == kernel_vaes256) return "vaes256";

@@ -7,7 +7,6 @@
 // independent blocks per round keep the pipelines full; 8 blocks + 11 round keys fit in the 32
 // vector registers.
 #include "arm_crypto.hpp"
-#include "matcher_filter.hpp"
 #include "matcher_kernel.hpp"
 
 #if SOTTO_HAVE_ARM_CRYPTO
@@ -88,40 +87,38 @@ void arm_aes128_ecb(const std::uint8_t* key, const std::uint8_t* in, std::uint8_
     sodium_memzero(rk, sizeof rk);
 }
 
-// The matcher's kernel (matcher_kernel.hpp): the RPIs of the previous eight blocks go through the
-// filter (integer pipelines) while the AES pipelines work on the next eight. Round keys are not
-// wiped: the matcher's keys are published.
-std::size_t rpi_filter_armv8(const std::uint8_t* rpik, const std::uint8_t* in, std::size_t n,
-                             RollingProximityId* out, const std::uint64_t* filter, unsigned shift,
-                             std::uint8_t* cand) noexcept {
+// The matcher's kernel (matcher_kernel.hpp): eight blocks in flight, and as each RPI comes out,
+// a prefetch of its filter word. Round keys are not wiped: the matcher's keys are published.
+void rpi_kernel_armv8(const std::uint8_t* rpik, const std::uint8_t* in, std::size_t n,
+                      RollingProximityId* out, const std::uint64_t* filter,
+                      unsigned shift) noexcept {
     uint8x16_t rk[11];
     expand_key(rpik, rk);
     std::uint8_t* o = out->bytes.data();
-    std::size_t i = 0, done = 0, c = 0;
-    auto filter_to = [&](std::size_t to) {
-        for (; done < to; ++done) {
-            const std::uint64_t w = load64(out[done].bytes.data());
-            const std::uint64_t bits = filter_bits(w);
-            cand[c] = static_cast<std::uint8_t>(done);
-            c += (filter[w >> shift] & bits) == bits;
-        }
+    auto prefetch = [filter, shift](uint8x16_t b) {
+        __builtin_prefetch(filter + (vgetq_lane_u64(vreinterpretq_u64_u8(b), 0) >> shift));
     };
+    std::size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint8x16_t b[8];
 #pragma GCC unroll 16
-        for (int j = 0; j < 8; ++j) b[j] = vld1q_u8(in + 16 * (i + j));
+        for (std::size_t j = 0; j < 8; ++j) b[j] = vld1q_u8(in + 16 * (i + j));
 #pragma GCC unroll 16
         for (int r = 0; r < 9; ++r)
 #pragma GCC unroll 16
-            for (int j = 0; j < 8; ++j) b[j] = vaesmcq_u8(vaeseq_u8(b[j], rk[r]));
+            for (std::size_t j = 0; j < 8; ++j) b[j] = vaesmcq_u8(vaeseq_u8(b[j], rk[r]));
 #pragma GCC unroll 16
-        for (int j = 0; j < 8; ++j)
-            vst1q_u8(o + 16 * (i + j), veorq_u8(vaeseq_u8(b[j], rk[9]), rk[10]));
-        filter_to(i);
+        for (std::size_t j = 0; j < 8; ++j) {
+            b[j] = veorq_u8(vaeseq_u8(b[j], rk[9]), rk[10]);
+            vst1q_u8(o + 16 * (i + j), b[j]);
+            prefetch(b[j]);
+        }
     }
-    for (; i < n; ++i) vst1q_u8(o + 16 * i, encrypt_one(rk, vld1q_u8(in + 16 * i)));
-    filter_to(n);
-    return c;
+    for (; i < n; ++i) {
+        const uint8x16_t b = encrypt_one(rk, vld1q_u8(in + 16 * i));
+        vst1q_u8(o + 16 * i, b);
+        prefetch(b);
+    }
 }
 
 }  // namespace sotto::core::detail

@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <cstdlib>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -113,11 +112,10 @@ SightingIndex SightingIndex::build(std::vector<Sighting> sightings, std::uint64_
     const std::size_t slots = std::bit_ceil(std::max<std::size_t>(16, 2 * n));
     im->table.assign(slots, 0);
     im->table_mask = slots - 1;
-    // 16-32 filter bits per RPI (at most 2^20 words, 8 MB), four of them set per RPI: one false
-    // positive in 400 to 10,000 lookups, in a filter small enough for L2 (256 KB for 100,000 RPIs).
-    static const std::size_t div = std::getenv("SOTTO_EXP_DIV") ? std::size_t(std::atoi(std::getenv("SOTTO_EXP_DIV"))) : 4;
+    // About 64 filter bits per RPI (at most 2^20 words, 8 MB), two of them set per RPI: about one
+    // false positive in 5,000 lookups.
     const std::size_t words =
-        std::min<std::size_t>(std::bit_ceil(std::max<std::size_t>(64, n / div)), std::size_t{1} << 20);
+        std::min<std::size_t>(std::bit_ceil(std::max<std::size_t>(64, n)), std::size_t{1} << 20);
     im->filter.assign(words, 0);
     im->filter_shift = static_cast<unsigned>(64 - std::countr_zero(words));
     for (std::size_t i = 0; i < n; ++i) {
@@ -157,9 +155,9 @@ struct KeyMatcher::Impl {
     MatchCounters counters;
     std::uint8_t candidates[kTekRollingPeriod];
     CandidateFn candidate_fn = pick_candidate_fn();
-    // AES and filter in one loop where the CPU allows (matcher_kernel.hpp); else RpiDeriver and
-    // candidate_fn one after the other.
-    detail::RpiFilterKernel kernel = detail::rpi_filter_kernel();
+    // AES with the filter words prefetched where the CPU allows (matcher_kernel.hpp); else
+    // RpiDeriver.
+    detail::RpiKernel kernel = detail::rpi_kernel();
     std::vector<std::uint32_t> hit_rows;  // scratch
 
     // The kernel's PaddedData: the blocks of the intervals from a rolling start, one run per day
@@ -387,26 +385,31 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
                 std::memcpy(slots[i + k].rpik.expose_secret_mut().data(), rpik[k], 16);
         }
         if (kernel != nullptr) {
-            // 3-4. Per key: RPIs and the filter in one pass, then the table and the checks.
-            for (std::size_t i = 0; i < used; ++i) {
-                Slot& slot = slots[i];
-                const std::uint8_t* blocks =
-                    run_blocks(slot.key->exposure_key.rolling_start, slot.span);
-                const std::uint8_t* rpik = slot.rpik.expose_secret().data();
-                std::size_t found = 0;
-                slot.n = 0;
-                for (std::size_t p = 0; p < slot.pieces; ++p) {
-                    const std::size_t f = kernel(
-                        rpik, blocks + 16 * slot.piece[p].offset, slot.piece[p].length,
-                        slot.rpis + slot.n, ix.filter.data(), ix.filter_shift, candidates + found);
-                    for (std::size_t c = found; c < found + f; ++c)
-                        candidates[c] = static_cast<std::uint8_t>(candidates[c] + slot.n);
-                    found += f;
-                    slot.n += slot.piece[p].length;
+            // 3-4. Per key: its RPIs (the kernel prefetches their filter words), then the filter
+            // pass over the previous key's RPIs, whose words have arrived meanwhile, the table
+            // for its few candidates and the checks.
+            for (std::size_t i = 0; i <= used; ++i) {
+                if (i < used) {
+                    Slot& slot = slots[i];
+                    const std::uint8_t* blocks =
+                        run_blocks(slot.key->exposure_key.rolling_start, slot.span);
+                    slot.n = 0;
+                    for (std::size_t p = 0; p < slot.pieces; ++p) {
+                        kernel(slot.rpik.expose_secret().data(), blocks + 16 * slot.piece[p].offset,
+                               slot.piece[p].length, slot.rpis + slot.n, ix.filter.data(),
+                               ix.filter_shift);
+                        slot.n += slot.piece[p].length;
+                    }
+                    ++counters.keys_checked;
+                    counters.rpis_derived += slot.n;
                 }
-                ++counters.keys_checked;
-                counters.rpis_derived += slot.n;
-                check_candidates(slot, found, out);
+                if (i > 0) {
+                    const Slot& prev = slots[i - 1];
+                    check_candidates(prev,
+                                     candidate_fn(ix.filter.data(), ix.filter_shift, prev.rpis,
+                                                  prev.n, candidates),
+                                     out);
+                }
             }
             continue;
         }

@@ -42,12 +42,9 @@ __attribute__((target("avx2"))) std::size_t filter_candidates_avx2(const std::ui
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16 * i + 32));  // r2 r3
         // First 8 bytes of r0, r2 | r1, r3, then put back in order r0 r1 r2 r3.
         const __m256i w = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b), 0xD8);
-        const __m256i bits = _mm256_or_si256(
+        const __m256i bits =
             _mm256_or_si256(_mm256_sllv_epi64(one, _mm256_and_si256(w, m63)),
-                            _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 6), m63))),
-            _mm256_or_si256(
-                _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 12), m63)),
-                _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 18), m63))));
+                            _mm256_sllv_epi64(one, _mm256_and_si256(_mm256_srli_epi64(w, 6), m63)));
         const __m256i words = _mm256_i64gather_epi64(reinterpret_cast<const long long*>(filter),
                                                      _mm256_srl_epi64(w, sh), 8);
         const __m256i hit = _mm256_cmpeq_epi64(_mm256_and_si256(words, bits), bits);

@@ -2,8 +2,8 @@
 // Internal: the matcher's filter pass over the RPIs of one key.
 //
 // The filter is a blocked Bloom filter of `2^(64 - shift)` 64-bit words over the stored RPIs: the
-// first 8 bytes of an RPI (little-endian) give the word (top bits) and four bit positions (bits
-// 0-23). Both functions write, in ascending order, the indices of the RPIs whose two bits
+// first 8 bytes of an RPI (little-endian) give the word (top bits) and two bit positions (bits
+// 0-5 and 6-11). Both functions write, in ascending order, the indices of the RPIs whose two bits
 // are set, and return how many. Tested against each other in tests/unit/core/matcher_test.cpp.
 
 #include <cstddef>
@@ -21,11 +21,9 @@ inline std::uint64_t load64(const std::uint8_t* p) noexcept {
     return v;
 }
 
-/// The four filter bits of an RPI whose first 8 bytes are `w`: positions from bits 0-5, 6-11,
-/// 12-17 and 18-23 (the word index comes from bits 44 and up).
+/// The two filter bits of an RPI whose first 8 bytes are `w`: positions from bits 0-5 and 6-11.
 inline std::uint64_t filter_bits(std::uint64_t w) noexcept {
-    return (1ULL << (w & 63)) | (1ULL << ((w >> 6) & 63)) | (1ULL << ((w >> 12) & 63)) |
-           (1ULL << ((w >> 18) & 63));
+    return (1ULL << (w & 63)) | (1ULL << ((w >> 6) & 63));
 }
 
 std::size_t filter_candidates_scalar(const std::uint64_t* filter, unsigned shift,
