@@ -175,16 +175,19 @@ FLOOR_AES void expand(const std::uint32_t* t, __m128i* rk) {
 }
 
 __attribute__((target("aes,sse4.1,ssse3"))) void aes_ni(const std::uint32_t* t,
-                                                        const std::uint8_t* in,
-                                                        std::uint8_t* out) {
+                                                        const std::uint8_t* in, std::uint8_t* out) {
     __m128i rk[11];
     expand(t, rk);
     for (int i = 0; i < 144; i += 8) {
         __m128i b[8];
+#pragma GCC unroll 16
         for (int j = 0; j < 8; ++j)
             b[j] = _mm_xor_si128(_mm_loadu_si128(c128(in + 16 * (i + j))), rk[0]);
+#pragma GCC unroll 16
         for (int r = 1; r < 10; ++r)
+#pragma GCC unroll 16
             for (int j = 0; j < 8; ++j) b[j] = _mm_aesenc_si128(b[j], rk[r]);
+#pragma GCC unroll 16
         for (int j = 0; j < 8; ++j)
             _mm_storeu_si128(m128(out + 16 * (i + j)), _mm_aesenclast_si128(b[j], rk[10]));
     }
@@ -196,14 +199,18 @@ __attribute__((target("aes,sse4.1,ssse3,avx2,vaes"))) void aes_vaes256(const std
     __m128i rk[11];
     expand(t, rk);
     __m256i k[11];
+#pragma GCC unroll 16
     for (int r = 0; r < 11; ++r) k[r] = _mm256_broadcastsi128_si256(rk[r]);
     for (int i = 0; i < 144; i += 16) {
         __m256i b[8];
+#pragma GCC unroll 16
         for (int j = 0; j < 8; ++j)
-            b[j] = _mm256_xor_si256(_mm256_loadu_si256(c256(in + 16 * (i + 2 * j))),
-                                    k[0]);
+            b[j] = _mm256_xor_si256(_mm256_loadu_si256(c256(in + 16 * (i + 2 * j))), k[0]);
+#pragma GCC unroll 16
         for (int r = 1; r < 10; ++r)
+#pragma GCC unroll 16
             for (int j = 0; j < 8; ++j) b[j] = _mm256_aesenc_epi128(b[j], k[r]);
+#pragma GCC unroll 16
         for (int j = 0; j < 8; ++j)
             _mm256_storeu_si256(m256(out + 16 * (i + 2 * j)),
                                 _mm256_aesenclast_epi128(b[j], k[10]));
@@ -216,13 +223,18 @@ __attribute__((target("aes,sse4.1,ssse3,avx512f,vaes"))) void aes_vaes512(const 
     __m128i rk[11];
     expand(t, rk);
     __m512i k[11];
+#pragma GCC unroll 16
     for (int r = 0; r < 11; ++r) k[r] = _mm512_maskz_broadcast_i32x4(0xffff, rk[r]);
     for (int i = 0; i < 144; i += 16) {
         __m512i b[4];
+#pragma GCC unroll 16
         for (int j = 0; j < 4; ++j)
             b[j] = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 4 * j)), k[0]);
+#pragma GCC unroll 16
         for (int r = 1; r < 10; ++r)
+#pragma GCC unroll 16
             for (int j = 0; j < 4; ++j) b[j] = _mm512_aesenc_epi128(b[j], k[r]);
+#pragma GCC unroll 16
         for (int j = 0; j < 4; ++j)
             _mm512_storeu_si512(out + 16 * (i + 4 * j), _mm512_aesenclast_epi128(b[j], k[10]));
     }
