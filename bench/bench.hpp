@@ -36,6 +36,7 @@ keyfile::ReadOptions large_read_options();
 
 void add_derive_bench(CLI::App& app);
 void add_match_bench(CLI::App& app);
+void add_floor_bench(CLI::App& app);
 void add_keyfile_bench(CLI::App& app);
 void add_store_bench(CLI::App& app);
 void add_tracer_bench(CLI::App& app);

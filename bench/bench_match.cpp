@@ -6,6 +6,7 @@
 // 22:00; 1,000 of them are RPIs of published keys. Measured per core (one thread), and as wall time
 // on all cores for the whole 1.4 M-key check.
 #include <openssl/evp.h>
+#include <time.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -27,19 +28,11 @@
 
 #include "bench.hpp"
 #include "core/hkdf.hpp"
+#include "match_workload.hpp"
 
 namespace sotto::bench {
-namespace {
 
 using namespace sotto::core;
-
-constexpr IntervalNumber kToday = 2690496 + 144 * 30;  // a UTC midnight in 2021
-
-struct Workload {
-    std::vector<DiagnosisKey> keys;
-    std::vector<Sighting> sightings;
-    std::size_t planted = 0;
-};
 
 Workload make_workload(std::size_t days, std::size_t keys_per_day, std::size_t sightings,
                        std::size_t planted) {
@@ -93,19 +86,14 @@ Workload make_workload(std::size_t days, std::size_t keys_per_day, std::size_t s
     return w;
 }
 
-struct Run {
-    double seconds = 0;
-    std::size_t valid = 0;
-    MatchCounters counters;
-};
-
-Run run_engine(const Workload& w, bool prefilter, unsigned threads, std::size_t repeat = 1) {
+Run run_engine(const Workload& w, bool prefilter, unsigned threads, std::size_t repeat) {
     match::EngineOptions o;
     o.threads = threads;
     o.match.prefilter = prefilter;
     auto engine = match::MatchEngine::create(w.sightings, o);
     if (!engine) throw std::runtime_error(engine.error().what);
     Run r;
+    const double c0 = thread_cpu_seconds();
     const auto t0 = Clock::now();
     for (std::size_t i = 0; i < repeat; ++i) {
         auto hits = engine->match_keys(w.keys);
@@ -115,9 +103,18 @@ Run run_engine(const Workload& w, bool prefilter, unsigned threads, std::size_t 
             [](const MatchedSighting& m) { return m.status == MatchStatus::kValid; }));
     }
     r.seconds = seconds_since(t0) / static_cast<double>(repeat);
+    r.thread_cpu_seconds = (thread_cpu_seconds() - c0) / static_cast<double>(repeat);
     r.counters = engine->counters();
     return r;
 }
+
+double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+namespace {
 
 // The whole check as the Tracer runs it: one MatchSession, one file per day (each published at the
 // end of its day), keys streamed in, the publication rule applied, the matches taken. Prefiltered.

@@ -1,4 +1,4 @@
-// sotto-bench <derive|store|match|keyfile|air|tracer>: prints measurements, ending with one
+// sotto-bench <derive|store|match|floor|keyfile|air|tracer>: prints measurements, ending with one
 // key=value line.
 #include "bench.hpp"
 
@@ -7,6 +7,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     sotto::bench::add_derive_bench(app);
     sotto::bench::add_match_bench(app);
+    sotto::bench::add_floor_bench(app);
     sotto::bench::add_keyfile_bench(app);
     sotto::bench::add_store_bench(app);
     sotto::bench::add_tracer_bench(app);

@@ -1,5 +1,7 @@
 #include "aes128.hpp"
 #include "arm_crypto.hpp"
+#include "cpu_cap.hpp"
+#include "matcher_kernel.hpp"
 
 #include <openssl/evp.h>
 #include <sodium.h>
@@ -29,6 +31,7 @@ namespace {
 // FIPS-197 key expansion with AESKEYGENASSIST (Intel AES-NI white paper, "AES-128 key expansion").
 #define SOTTO_AES_TARGET __attribute__((target("aes,sse4.1")))
 #define SOTTO_VAES_TARGET __attribute__((target("aes,sse4.1,avx512f,vaes")))
+#define SOTTO_VAES256_TARGET __attribute__((target("aes,sse4.1,avx2,vaes")))
 
 SOTTO_AES_TARGET inline __m128i expand_step(__m128i key, __m128i assist) {
     assist = _mm_shuffle_epi32(assist, 0xff);
@@ -61,6 +64,7 @@ SOTTO_AES_TARGET inline void store(std::uint8_t* p, __m128i v) {
 
 SOTTO_AES_TARGET inline __m128i encrypt_one(const __m128i rk[11], __m128i b) {
     b = _mm_xor_si128(b, rk[0]);
+#pragma GCC unroll 16
     for (int r = 1; r < 10; ++r) b = _mm_aesenc_si128(b, rk[r]);
     return _mm_aesenclast_si128(b, rk[10]);
 }
@@ -78,6 +82,7 @@ SOTTO_AES_TARGET void ecb_aesni(const __m128i rk[11], const std::uint8_t* in, st
         __m128i b5 = _mm_xor_si128(load(in + 16 * (i + 5)), rk[0]);
         __m128i b6 = _mm_xor_si128(load(in + 16 * (i + 6)), rk[0]);
         __m128i b7 = _mm_xor_si128(load(in + 16 * (i + 7)), rk[0]);
+#pragma GCC unroll 16
         for (int r = 1; r < 10; ++r) {
             b0 = _mm_aesenc_si128(b0, rk[r]);
             b1 = _mm_aesenc_si128(b1, rk[r]);
@@ -104,8 +109,9 @@ SOTTO_AES_TARGET void ecb_aesni(const __m128i rk[11], const std::uint8_t* in, st
 SOTTO_VAES_TARGET void ecb_vaes512(const __m128i rk[11], const std::uint8_t* in, std::uint8_t* out,
                                    std::size_t n) {
     __m512i k[11];
-    // The maskz form: GCC 12 flags the plain broadcast's internal undefined register as
-    // uninitialized.
+// The maskz form: GCC 12 flags the plain broadcast's internal undefined register as
+// uninitialized.
+#pragma GCC unroll 16
     for (int r = 0; r < 11; ++r) k[r] = _mm512_maskz_broadcast_i32x4(0xffff, rk[r]);
     std::size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -113,6 +119,7 @@ SOTTO_VAES_TARGET void ecb_vaes512(const __m128i rk[11], const std::uint8_t* in,
         __m512i b1 = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 4)), k[0]);
         __m512i b2 = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 8)), k[0]);
         __m512i b3 = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 12)), k[0]);
+#pragma GCC unroll 16
         for (int r = 1; r < 10; ++r) {
             b0 = _mm512_aesenc_epi128(b0, k[r]);
             b1 = _mm512_aesenc_epi128(b1, k[r]);
@@ -126,11 +133,50 @@ SOTTO_VAES_TARGET void ecb_vaes512(const __m128i rk[11], const std::uint8_t* in,
     }
     for (; i + 4 <= n; i += 4) {
         __m512i b = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * i), k[0]);
+#pragma GCC unroll 16
         for (int r = 1; r < 10; ++r) b = _mm512_aesenc_epi128(b, k[r]);
         _mm512_storeu_si512(out + 16 * i, _mm512_aesenclast_epi128(b, k[10]));
     }
     for (; i < n; ++i) store(out + 16 * i, encrypt_one(rk, load(in + 16 * i)));
     sodium_memzero(k, sizeof k);  // a plain zeroing loop is dead code to the optimiser
+}
+
+SOTTO_VAES256_TARGET inline __m256i ld(const std::uint8_t* p) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+SOTTO_VAES256_TARGET inline void st(std::uint8_t* p, __m256i v) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v);
+}
+
+// VAES on 256-bit registers (CPUs with VAES but without AVX-512, e.g. AMD Zen 3): each instruction
+// runs one round on two blocks; eight registers give 16 in flight.
+SOTTO_VAES256_TARGET void ecb_vaes256(const __m128i rk[11], const std::uint8_t* in,
+                                      std::uint8_t* out, std::size_t n) {
+    __m256i k[11];
+#pragma GCC unroll 16
+    for (int r = 0; r < 11; ++r) k[r] = _mm256_broadcastsi128_si256(rk[r]);
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i b[8];
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 8; ++j)
+            b[j] = _mm256_xor_si256(ld(in + 16 * (i + 2 * j)), k[0]);
+#pragma GCC unroll 16
+        for (int r = 1; r < 10; ++r)
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < 8; ++j) b[j] = _mm256_aesenc_epi128(b[j], k[r]);
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 8; ++j)
+            st(out + 16 * (i + 2 * j), _mm256_aesenclast_epi128(b[j], k[10]));
+    }
+    for (; i + 2 <= n; i += 2) {
+        __m256i b = _mm256_xor_si256(ld(in + 16 * i), k[0]);
+#pragma GCC unroll 16
+        for (int r = 1; r < 10; ++r) b = _mm256_aesenc_epi128(b, k[r]);
+        st(out + 16 * i, _mm256_aesenclast_epi128(b, k[10]));
+    }
+    for (; i < n; ++i) store(out + 16 * i, encrypt_one(rk, load(in + 16 * i)));
+    sodium_memzero(k, sizeof k);
 }
 
 bool cpu_has_aesni() noexcept {
@@ -156,6 +202,131 @@ bool cpu_has_vaes512() noexcept {
     return v;
 }
 
+// VAES with 256-bit registers: AVX2 and VAES, and the OS saves the YMM state (XCR0 bits 1, 2).
+bool detect_vaes256() noexcept {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return false;  // OSXSAVE
+    unsigned xcr0_lo = 0, xcr0_hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & 0x6u) != 0x6u) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (b & (1u << 5)) != 0 && (c & (1u << 9)) != 0;  // AVX2, VAES
+}
+
+bool cpu_has_vaes256() noexcept {
+    static const bool v = cpu_has_aesni() && detect_vaes256();
+    return v;
+}
+
+// The matcher's kernels (matcher_kernel.hpp): AES of one key's blocks, and for each RPI a
+// prefetch of its filter word, computed from the register the AES left the RPI in.
+
+// Prefetch of the filter word of the RPI whose first 8 bytes are the low half of `b`.
+SOTTO_AES_TARGET inline void prefetch_word(__m128i b, const std::uint64_t* filter, unsigned shift) {
+    _mm_prefetch(reinterpret_cast<const char*>(
+                     filter + (static_cast<std::uint64_t>(_mm_cvtsi128_si64(b)) >> shift)),
+                 _MM_HINT_T0);
+}
+
+SOTTO_AES_TARGET void kernel_aesni(const std::uint8_t* rpik, const std::uint8_t* in, std::size_t n,
+                                   RollingProximityId* out, const std::uint64_t* filter,
+                                   unsigned shift) noexcept {
+    __m128i rk[11];
+    expand_key(rpik, rk);
+    std::uint8_t* o = out->bytes.data();
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i b[8];
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 8; ++j) b[j] = _mm_xor_si128(load(in + 16 * (i + j)), rk[0]);
+#pragma GCC unroll 16
+        for (int r = 1; r < 10; ++r)
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < 8; ++j) b[j] = _mm_aesenc_si128(b[j], rk[r]);
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 8; ++j) {
+            b[j] = _mm_aesenclast_si128(b[j], rk[10]);
+            store(o + 16 * (i + j), b[j]);
+            prefetch_word(b[j], filter, shift);
+        }
+    }
+    for (; i < n; ++i) {
+        const __m128i b = encrypt_one(rk, load(in + 16 * i));
+        store(o + 16 * i, b);
+        prefetch_word(b, filter, shift);
+    }
+}
+
+SOTTO_VAES256_TARGET void kernel_vaes256(const std::uint8_t* rpik, const std::uint8_t* in,
+                                         std::size_t n, RollingProximityId* out,
+                                         const std::uint64_t* filter, unsigned shift) noexcept {
+    __m128i rk[11];
+    expand_key(rpik, rk);
+    __m256i k[11];
+#pragma GCC unroll 16
+    for (int r = 0; r < 11; ++r) k[r] = _mm256_broadcastsi128_si256(rk[r]);
+    std::uint8_t* o = out->bytes.data();
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i b[8];
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 8; ++j)
+            b[j] = _mm256_xor_si256(ld(in + 16 * (i + 2 * j)), k[0]);
+#pragma GCC unroll 16
+        for (int r = 1; r < 10; ++r)
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < 8; ++j) b[j] = _mm256_aesenc_epi128(b[j], k[r]);
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 8; ++j) {
+            b[j] = _mm256_aesenclast_epi128(b[j], k[10]);
+            st(o + 16 * (i + 2 * j), b[j]);
+            prefetch_word(_mm256_castsi256_si128(b[j]), filter, shift);
+            prefetch_word(_mm256_extracti128_si256(b[j], 1), filter, shift);
+        }
+    }
+    for (; i < n; ++i) {
+        const __m128i b = encrypt_one(rk, load(in + 16 * i));
+        store(o + 16 * i, b);
+        prefetch_word(b, filter, shift);
+    }
+}
+
+SOTTO_VAES_TARGET void kernel_vaes512(const std::uint8_t* rpik, const std::uint8_t* in,
+                                      std::size_t n, RollingProximityId* out,
+                                      const std::uint64_t* filter, unsigned shift) noexcept {
+    __m128i rk[11];
+    expand_key(rpik, rk);
+    __m512i k[11];
+#pragma GCC unroll 16
+    for (int r = 0; r < 11; ++r) k[r] = _mm512_maskz_broadcast_i32x4(0xffff, rk[r]);
+    std::uint8_t* o = out->bytes.data();
+    std::size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512i b[4];
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 4; ++j)
+            b[j] = _mm512_xor_si512(_mm512_loadu_si512(in + 16 * (i + 4 * j)), k[0]);
+#pragma GCC unroll 16
+        for (int r = 1; r < 10; ++r)
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < 4; ++j) b[j] = _mm512_aesenc_epi128(b[j], k[r]);
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 4; ++j) {
+            b[j] = _mm512_aesenclast_epi128(b[j], k[10]);
+            _mm512_storeu_si512(o + 16 * (i + 4 * j), b[j]);
+            prefetch_word(_mm512_maskz_extracti32x4_epi32(0xf, b[j], 0), filter, shift);
+            prefetch_word(_mm512_maskz_extracti32x4_epi32(0xf, b[j], 1), filter, shift);
+            prefetch_word(_mm512_maskz_extracti32x4_epi32(0xf, b[j], 2), filter, shift);
+            prefetch_word(_mm512_maskz_extracti32x4_epi32(0xf, b[j], 3), filter, shift);
+        }
+    }
+    for (; i < n; ++i) {
+        const __m128i b = encrypt_one(rk, load(in + 16 * i));
+        store(o + 16 * i, b);
+        prefetch_word(b, filter, shift);
+    }
+}
+
 }  // namespace
 #endif  // SOTTO_HAVE_X86_AES
 
@@ -166,13 +337,15 @@ bool aes_backend_supported(AesBackend backend) noexcept {
             return true;
 #if SOTTO_HAVE_X86_AES
         case AesBackend::kAesNi:
-            return cpu_has_aesni();
+            return crypto_isa_allows(CryptoIsa::kAesNi) && cpu_has_aesni();
+        case AesBackend::kVaes256:
+            return crypto_isa_allows(CryptoIsa::kVaes256) && cpu_has_vaes256();
         case AesBackend::kVaes512:
-            return cpu_has_vaes512();
+            return crypto_isa_allows(CryptoIsa::kAll) && cpu_has_vaes512();
 #endif
 #if SOTTO_HAVE_ARM_CRYPTO
         case AesBackend::kArmv8:
-            return arm_has_aes();
+            return arm_has_aes();  // SOTTO_CRYPTO_ISA applies inside
 #endif
         default:
             return false;
@@ -187,6 +360,8 @@ const char* aes_backend_name(AesBackend backend) noexcept {
             return "aesni";
         case AesBackend::kVaes512:
             return "vaes512";
+        case AesBackend::kVaes256:
+            return "vaes256";
         case AesBackend::kArmv8:
             return "armv8-aes";
         default:
@@ -204,10 +379,11 @@ Result<Aes128Batch> Aes128Batch::create(AesBackend backend) noexcept {
     if (!aes_backend_supported(backend))
         return make_error(ErrorCode::kInvalidArgument, "aes: backend not supported on this CPU");
     if (backend == AesBackend::kAuto) {
-        backend = aes_backend_supported(AesBackend::kVaes512) ? AesBackend::kVaes512
-                  : aes_backend_supported(AesBackend::kAesNi) ? AesBackend::kAesNi
-                  : aes_backend_supported(AesBackend::kArmv8) ? AesBackend::kArmv8
-                                                              : AesBackend::kOpenSsl;
+        backend = aes_backend_supported(AesBackend::kVaes512)   ? AesBackend::kVaes512
+                  : aes_backend_supported(AesBackend::kVaes256) ? AesBackend::kVaes256
+                  : aes_backend_supported(AesBackend::kAesNi)   ? AesBackend::kAesNi
+                  : aes_backend_supported(AesBackend::kArmv8)   ? AesBackend::kArmv8
+                                                                : AesBackend::kOpenSsl;
     }
     if (backend != AesBackend::kOpenSsl) return Aes128Batch(backend, nullptr);
 
@@ -226,11 +402,14 @@ bool Aes128Batch::encrypt(std::span<const std::uint8_t, 16> key, const std::uint
                           std::uint8_t* out, std::size_t n) noexcept {
     if (n == 0) return true;
 #if SOTTO_HAVE_X86_AES
-    if (backend_ == AesBackend::kAesNi || backend_ == AesBackend::kVaes512) {
+    if (backend_ == AesBackend::kAesNi || backend_ == AesBackend::kVaes256 ||
+        backend_ == AesBackend::kVaes512) {
         __m128i rk[11];
         expand_key(key.data(), rk);
         if (backend_ == AesBackend::kVaes512)
             ecb_vaes512(rk, in, out, n);
+        else if (backend_ == AesBackend::kVaes256)
+            ecb_vaes256(rk, in, out, n);
         else
             ecb_aesni(rk, in, out, n);
         sodium_memzero(rk, sizeof rk);
@@ -248,6 +427,28 @@ bool Aes128Batch::encrypt(std::span<const std::uint8_t, 16> key, const std::uint
     int len = 0;
     return EVP_EncryptUpdate(ossl_->ctx, out, &len, in, static_cast<int>(16 * n)) == 1 &&
            static_cast<std::size_t>(len) == 16 * n;
+}
+
+RpiKernel rpi_kernel() noexcept {
+#if SOTTO_HAVE_X86_AES
+    if (aes_backend_supported(AesBackend::kVaes512)) return kernel_vaes512;
+    if (aes_backend_supported(AesBackend::kVaes256)) return kernel_vaes256;
+    if (aes_backend_supported(AesBackend::kAesNi)) return kernel_aesni;
+#endif
+#if SOTTO_HAVE_ARM_CRYPTO
+    if (aes_backend_supported(AesBackend::kArmv8)) return rpi_kernel_armv8;
+#endif
+    return nullptr;
+}
+
+const char* rpi_kernel_name() noexcept {
+    const RpiKernel k = rpi_kernel();
+#if SOTTO_HAVE_X86_AES
+    if (k == kernel_vaes512) return "vaes512";
+    if (k == kernel_vaes256) return "vaes256";
+    if (k == kernel_aesni) return "aesni";
+#endif
+    return k != nullptr ? "armv8-aes" : "none";
 }
 
 }  // namespace sotto::core::detail

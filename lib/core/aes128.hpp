@@ -5,9 +5,9 @@
 // OpenSSL 3's EVP layer spends about 0.15 us per re-key in provider dispatch (parameter lookups,
 // locks), which is a sixth of a whole key's work. On x86-64 with AES-NI we therefore expand the key
 // and run the rounds with the CPU's AES instructions ourselves (4 blocks per instruction with
-// VAES-512, 8 blocks in flight with AES-NI), and likewise on AArch64 with the ARMv8 AES
-// instructions (8 blocks in flight, arm_crypto.hpp); elsewhere, or when asked, OpenSSL does the
-// work. All backends are checked against OpenSSL in tests/unit/core/aes128_test.cpp.
+// VAES-512, 2 with VAES-256, 8 blocks in flight with AES-NI), and likewise on AArch64 with the
+// ARMv8 AES instructions (8 blocks in flight, arm_crypto.hpp); elsewhere, or when asked, OpenSSL
+// does the work. All backends are checked against OpenSSL in tests/unit/core/aes128_test.cpp.
 
 #include <cstddef>
 #include <cstdint>
@@ -23,14 +23,16 @@ enum class AesBackend : std::uint8_t {
     kOpenSsl,  ///< EVP AES-128-ECB (portable)
     kAesNi,    ///< x86-64 AES-NI, 8 blocks in flight
     kVaes512,  ///< x86-64 VAES with AVX-512, 16 blocks in flight
+    kVaes256,  ///< x86-64 VAES with AVX2 (no AVX-512), 16 blocks in flight
     kArmv8,    ///< AArch64 ARMv8 Cryptography Extension (AESE/AESMC), 8 blocks in flight
     kSliced,   ///< bitsliced constant-time C++ (the only one in SOTTO_CRYPTO=portable builds)
 };
 
-/// True when this build and CPU can run `backend` (kAuto and kOpenSsl always can).
+/// True when this build and CPU can run `backend` and SOTTO_CRYPTO_ISA (cpu_cap.hpp) allows it
+/// (kAuto and kOpenSsl always can).
 bool aes_backend_supported(AesBackend backend) noexcept;
 
-/// Name for logs and benchmarks ("vaes512", "aesni", "armv8-aes", "openssl").
+/// Name for logs and benchmarks ("vaes512", "vaes256", "aesni", "armv8-aes", "openssl").
 const char* aes_backend_name(AesBackend backend) noexcept;
 
 /// AES-128-ECB with a new key per call. Not thread-safe. The x86 and ARM backends wipe their round

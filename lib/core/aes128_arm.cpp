@@ -7,6 +7,7 @@
 // independent blocks per round keep the pipelines full; 8 blocks + 11 round keys fit in the 32
 // vector registers.
 #include "arm_crypto.hpp"
+#include "matcher_kernel.hpp"
 
 #if SOTTO_HAVE_ARM_CRYPTO
 #include <arm_neon.h>
@@ -37,11 +38,13 @@ void expand_key(const std::uint8_t* key, uint8x16_t rk[11]) {
         w[4 * i + 6] = w[4 * i + 2] ^ w[4 * i + 5];
         w[4 * i + 7] = w[4 * i + 3] ^ w[4 * i + 6];
     }
+#pragma GCC unroll 16
     for (std::size_t r = 0; r < 11; ++r) rk[r] = vreinterpretq_u8_u32(vld1q_u32(w + 4 * r));
     sodium_memzero(w, sizeof w);
 }
 
 inline uint8x16_t encrypt_one(const uint8x16_t rk[11], uint8x16_t b) {
+#pragma GCC unroll 16
     for (int r = 0; r < 9; ++r) b = vaesmcq_u8(vaeseq_u8(b, rk[r]));
     return veorq_u8(vaeseq_u8(b, rk[9]), rk[10]);
 }
@@ -59,6 +62,7 @@ void arm_aes128_ecb(const std::uint8_t* key, const std::uint8_t* in, std::uint8_
                    b3 = vld1q_u8(p + 48);
         uint8x16_t b4 = vld1q_u8(p + 64), b5 = vld1q_u8(p + 80), b6 = vld1q_u8(p + 96),
                    b7 = vld1q_u8(p + 112);
+#pragma GCC unroll 16
         for (int r = 0; r < 9; ++r) {
             b0 = vaesmcq_u8(vaeseq_u8(b0, rk[r]));
             b1 = vaesmcq_u8(vaeseq_u8(b1, rk[r]));
@@ -81,6 +85,40 @@ void arm_aes128_ecb(const std::uint8_t* key, const std::uint8_t* in, std::uint8_
     }
     for (; i < n; ++i) vst1q_u8(out + 16 * i, encrypt_one(rk, vld1q_u8(in + 16 * i)));
     sodium_memzero(rk, sizeof rk);
+}
+
+// The matcher's kernel (matcher_kernel.hpp): eight blocks in flight, and as each RPI comes out,
+// a prefetch of its filter word. Round keys are not wiped: the matcher's keys are published.
+void rpi_kernel_armv8(const std::uint8_t* rpik, const std::uint8_t* in, std::size_t n,
+                      RollingProximityId* out, const std::uint64_t* filter,
+                      unsigned shift) noexcept {
+    uint8x16_t rk[11];
+    expand_key(rpik, rk);
+    std::uint8_t* o = out->bytes.data();
+    auto prefetch = [filter, shift](uint8x16_t b) {
+        __builtin_prefetch(filter + (vgetq_lane_u64(vreinterpretq_u64_u8(b), 0) >> shift));
+    };
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint8x16_t b[8];
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 8; ++j) b[j] = vld1q_u8(in + 16 * (i + j));
+#pragma GCC unroll 16
+        for (int r = 0; r < 9; ++r)
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < 8; ++j) b[j] = vaesmcq_u8(vaeseq_u8(b[j], rk[r]));
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < 8; ++j) {
+            b[j] = veorq_u8(vaeseq_u8(b[j], rk[9]), rk[10]);
+            vst1q_u8(o + 16 * (i + j), b[j]);
+            prefetch(b[j]);
+        }
+    }
+    for (; i < n; ++i) {
+        const uint8x16_t b = encrypt_one(rk, vld1q_u8(in + 16 * i));
+        vst1q_u8(o + 16 * i, b);
+        prefetch(b);
+    }
 }
 
 }  // namespace sotto::core::detail

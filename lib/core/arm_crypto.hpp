@@ -22,9 +22,10 @@
 namespace sotto::core::detail {
 
 #if SOTTO_HAVE_ARM_CRYPTO
-/// True when the CPU has AESE/AESMC (HWCAP_AES). Thread-safe; always false off AArch64 Linux.
+/// True when the CPU has AESE/AESMC (HWCAP_AES) and SOTTO_CRYPTO_ISA is not "none"
+/// (cpu_cap.hpp). Thread-safe; always false off AArch64 Linux.
 bool arm_has_aes() noexcept;
-/// True when the CPU has SHA256H/H2/SU0/SU1 (HWCAP_SHA2). Thread-safe; always false likewise.
+/// True when the CPU has SHA256H/H2/SU0/SU1 (HWCAP_SHA2), likewise.
 bool arm_has_sha256() noexcept;
 
 /// AES-128-ECB of `n` blocks under `key` (FIPS-197 key expansion with AESE for SubWord, then 8
@@ -38,6 +39,10 @@ void arm_aes128_ecb(const std::uint8_t* key, const std::uint8_t* in, std::uint8_
 /// Only when arm_has_sha256().
 void arm_sha256_compress_x2(Sha256State& a, const std::uint8_t* block_a, Sha256State& b,
                             const std::uint8_t* block_b) noexcept;
+
+/// sha256_compress_words_x4 (sha256_x2.hpp): four compressions interleaved, messages as words.
+/// Only when arm_has_sha256().
+void arm_sha256_compress_words_x4(Sha256State* s, const std::uint32_t (*w)[16]) noexcept;
 
 /// One compression; wipes its working state. Only when arm_has_sha256().
 void arm_sha256_compress(Sha256State& s, const std::uint8_t* block) noexcept;

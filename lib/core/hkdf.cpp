@@ -189,6 +189,78 @@ void gaen_hkdf16_x2(std::span<const std::uint8_t, 16> ikm_a,
 
 namespace {
 
+std::uint32_t load_be32(const std::uint8_t* p) noexcept {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
+    return v;
+}
+
+// SHA-256 padding of a message block given as words: `used` message words, `total` bytes hashed.
+void pad_words(std::uint32_t* w, int used, std::uint32_t total) noexcept {
+    w[used] = 0x80000000u;
+    for (int i = used + 1; i < 15; ++i) w[i] = 0;
+    w[15] = total * 8;
+}
+
+}  // namespace
+
+void gaen_hkdf16_x4(const std::uint8_t* const ikm[4], std::span<const std::uint8_t, 7> info,
+                    std::uint8_t (*out)[16]) noexcept {
+    const PrecomputedStates& p = precomputed_states();
+    Sha256State st[4];
+    std::uint32_t w[4][16], prk[4][8], inner[4][16];
+    std::uint8_t info_block[8];
+    std::memcpy(info_block, info.data(), 7);
+    info_block[7] = 0x01;
+    const std::uint32_t info0 = load_be32(info_block), info1 = load_be32(info_block + 4);
+    // Extract: PRK = HMAC-SHA256(key = 0^32, msg = IKM); inner 64 + 16 bytes, outer 64 + 32.
+    for (int k = 0; k < 4; ++k) {
+        st[k] = p.zero_inner;
+        for (int i = 0; i < 4; ++i) w[k][i] = load_be32(ikm[k] + 4 * i);
+        pad_words(w[k], 4, 64 + 16);
+    }
+    sha256_compress_words_x4(st, w);
+    for (int k = 0; k < 4; ++k) {
+        std::memcpy(w[k], st[k].h, 32);
+        pad_words(w[k], 8, 64 + 32);
+        st[k] = p.zero_outer;
+    }
+    sha256_compress_words_x4(st, w);
+    // Expand: T(1) = HMAC-SHA256(PRK, info || 0x01): (PRK ^ ipad) then the info block ...
+    for (int k = 0; k < 4; ++k) {
+        std::memcpy(prk[k], st[k].h, 32);
+        for (int i = 0; i < 8; ++i) w[k][i] = prk[k][i] ^ 0x36363636u;
+        for (int i = 8; i < 16; ++i) w[k][i] = 0x36363636u;
+        st[k] = kSha256Init;
+    }
+    sha256_compress_words_x4(st, w);
+    for (int k = 0; k < 4; ++k) {
+        w[k][0] = info0;
+        w[k][1] = info1;
+        pad_words(w[k], 2, 64 + 8);
+    }
+    sha256_compress_words_x4(st, w);
+    // ... then (PRK ^ opad) and the inner digest.
+    for (int k = 0; k < 4; ++k) {
+        std::memcpy(inner[k], st[k].h, 32);
+        pad_words(inner[k], 8, 64 + 32);
+        for (int i = 0; i < 8; ++i) w[k][i] = prk[k][i] ^ 0x5c5c5c5cu;
+        for (int i = 8; i < 16; ++i) w[k][i] = 0x5c5c5c5cu;
+        st[k] = kSha256Init;
+    }
+    sha256_compress_words_x4(st, w);
+    sha256_compress_words_x4(st, inner);
+    for (int k = 0; k < 4; ++k)
+        for (int i = 0; i < 4; ++i) {
+            std::uint32_t be = st[k].h[i];
+            if constexpr (std::endian::native == std::endian::little) be = __builtin_bswap32(be);
+            std::memcpy(out[k] + 4 * i, &be, 4);
+        }
+}
+
+namespace {
+
 // gaen_hkdf16 on Sha256State and sha256_compress (the ARMv8 SHA-256 path): the same steps as
 // gaen_hkdf16_x2 for one lane, from the same precomputed HMAC states.
 void gaen_hkdf16_states(std::span<const std::uint8_t, 16> ikm,

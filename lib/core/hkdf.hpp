@@ -30,4 +30,10 @@ void gaen_hkdf16_x2(std::span<const std::uint8_t, 16> ikm_a,
                     std::span<const std::uint8_t, 16> ikm_b, std::span<const std::uint8_t, 7> info,
                     std::span<std::uint8_t, 16> out_a, std::span<std::uint8_t, 16> out_b) noexcept;
 
+/// `gaen_hkdf16` for four keys at once (`ikm[k]` 16 bytes each, into `out[k]`): messages kept as
+/// words from one step to the next and four compressions interleaved
+/// (`sha256_compress_words_x4`). For published keys: the working state is not wiped.
+void gaen_hkdf16_x4(const std::uint8_t* const ikm[4], std::span<const std::uint8_t, 7> info,
+                    std::uint8_t (*out)[16]) noexcept;
+
 }  // namespace sotto::core::detail

@@ -6,7 +6,9 @@
 
 #include <sotto/core/matcher.hpp>
 
+#include "hkdf.hpp"
 #include "matcher_filter.hpp"
+#include "matcher_kernel.hpp"
 
 namespace sotto::core {
 namespace {
@@ -153,10 +155,38 @@ struct KeyMatcher::Impl {
     MatchCounters counters;
     std::uint8_t candidates[kTekRollingPeriod];
     CandidateFn candidate_fn = pick_candidate_fn();
+    // AES with the filter words prefetched where the CPU allows (matcher_kernel.hpp); else
+    // RpiDeriver.
+    detail::RpiKernel kernel = detail::rpi_kernel();
     std::vector<std::uint32_t> hit_rows;  // scratch
 
+    // The kernel's PaddedData: the blocks of the intervals from a rolling start, one run per day
+    // in a small direct-mapped cache (a file's keys start on a handful of days), as in RpiDeriver.
+    static constexpr std::size_t kRuns = 16;
+    struct BlockRun {
+        alignas(64) std::uint8_t blocks[kTekRollingPeriod * 16];
+        IntervalNumber first = 0;
+        std::size_t length = 0;  // 0: empty
+    };
+    std::unique_ptr<BlockRun[]> runs;  // only with a kernel
+
+    const std::uint8_t* run_blocks(IntervalNumber first, std::size_t n) noexcept {
+        BlockRun& r = runs[(first / kTekRollingPeriod) % kRuns];
+        if (r.length < n || r.first != first) {
+            for (std::size_t i = 0; i < n; ++i) {
+                const auto b = padded_data(static_cast<IntervalNumber>(first + i));
+                std::memcpy(r.blocks + 16 * i, b.data(), 16);
+            }
+            r.first = first;
+            r.length = n;
+        }
+        return r.blocks;
+    }
+
     Impl(const SightingIndex::Impl& i, const MatchOptions& o, RpiDeriver d)
-        : index(i), options(o), deriver(std::move(d)) {}
+        : index(i), options(o), deriver(std::move(d)) {
+        if (kernel != nullptr) runs = std::make_unique<BlockRun[]>(kRuns);
+    }
 
     // Intervals that have a sighting within the tolerance, as sorted disjoint ranges [lo, hi]:
     // each sighting interval s reaches [s - tol, s + tol]. Built once per matcher.
@@ -201,6 +231,7 @@ struct KeyMatcher::Impl {
         const DiagnosisKey* key = nullptr;
         std::uint32_t index = 0;
         RollingProximityIdKey rpik;
+        std::size_t span = 0;  // intervals from the rolling start that the pieces lie in
         std::size_t pieces = 0;
         Piece piece[kTekRollingPeriod / 2 + 1];
         std::size_t n = 0;  // RPIs derived, piece after piece
@@ -222,6 +253,17 @@ struct KeyMatcher::Impl {
 
     Result<void> run(std::span<const DiagnosisKey> keys, std::uint32_t first_index,
                      std::vector<MatchedSighting>& out);
+
+    // The table for the filter's `found` candidates of `slot`, then the checks of the hits.
+    void check_candidates(const Slot& slot, std::size_t found, std::vector<MatchedSighting>& out) {
+        for (std::size_t c = 0; c < found; ++c) {
+            auto rows = index.lookup(slot.rpis[candidates[c]]);
+            if (rows.empty()) continue;
+            ++counters.rpis_matched;
+            classify(*slot.key, slot.index, interval_of(slot, candidates[c]), rows,
+                     derive_aemk(slot.key->exposure_key.tek), out);
+        }
+    }
 
     void classify(const DiagnosisKey& key, std::uint32_t key_index, IntervalNumber j,
                   std::span<const std::uint32_t> rows, const AssociatedEncryptedMetadataKey& aemk,
@@ -328,14 +370,49 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
             }
             slot.key = &key;
             slot.index = first_index + static_cast<std::uint32_t>(begin);
+            slot.span = span;
             ++used;
         }
-        // 2. RPIKs, two at a time.
-        for (std::size_t i = 0; i + 1 < used; i += 2)
-            derive_rpik_pair(slots[i].key->exposure_key.tek, slots[i + 1].key->exposure_key.tek,
-                             slots[i].rpik, slots[i + 1].rpik);
-        if (used % 2 == 1)
-            slots[used - 1].rpik = derive_rpik(slots[used - 1].key->exposure_key.tek);
+        // 2. RPIKs, four at a time (a short group repeats its first key in the spare lanes).
+        for (std::size_t i = 0; i < used; i += 4) {
+            const std::uint8_t* ikm[4];
+            std::uint8_t rpik[4][16];
+            for (std::size_t k = 0; k < 4; ++k)
+                ikm[k] =
+                    slots[i + (i + k < used ? k : 0)].key->exposure_key.tek.expose_secret().data();
+            detail::gaen_hkdf16_x4(ikm, detail::kInfoRpik, rpik);
+            for (std::size_t k = 0; k < 4 && i + k < used; ++k)
+                std::memcpy(slots[i + k].rpik.expose_secret_mut().data(), rpik[k], 16);
+        }
+        if (kernel != nullptr) {
+            // 3-4. Per key: its RPIs (the kernel prefetches their filter words), then the filter
+            // pass over the previous key's RPIs, whose words have arrived meanwhile, the table
+            // for its few candidates and the checks.
+            for (std::size_t i = 0; i <= used; ++i) {
+                if (i < used) {
+                    Slot& slot = slots[i];
+                    const std::uint8_t* blocks =
+                        run_blocks(slot.key->exposure_key.rolling_start, slot.span);
+                    slot.n = 0;
+                    for (std::size_t p = 0; p < slot.pieces; ++p) {
+                        kernel(slot.rpik.expose_secret().data(), blocks + 16 * slot.piece[p].offset,
+                               slot.piece[p].length, slot.rpis + slot.n, ix.filter.data(),
+                               ix.filter_shift);
+                        slot.n += slot.piece[p].length;
+                    }
+                    ++counters.keys_checked;
+                    counters.rpis_derived += slot.n;
+                }
+                if (i > 0) {
+                    const Slot& prev = slots[i - 1];
+                    check_candidates(prev,
+                                     candidate_fn(ix.filter.data(), ix.filter_shift, prev.rpis,
+                                                  prev.n, candidates),
+                                     out);
+                }
+            }
+            continue;
+        }
         // 3. RPIs, piece by piece, from the cached PaddedData of the key's day.
         for (std::size_t i = 0; i < used; ++i) {
             Slot& slot = slots[i];
@@ -356,13 +433,7 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
             const Slot& slot = slots[i];
             const std::size_t found =
                 candidate_fn(ix.filter.data(), ix.filter_shift, slot.rpis, slot.n, candidates);
-            for (std::size_t c = 0; c < found; ++c) {
-                auto rows = ix.lookup(slot.rpis[candidates[c]]);
-                if (rows.empty()) continue;
-                ++counters.rpis_matched;
-                classify(*slot.key, slot.index, interval_of(slot, candidates[c]), rows,
-                         derive_aemk(slot.key->exposure_key.tek), out);
-            }
+            check_candidates(slot, found, out);
         }
     }
     return ok();

@@ -1,4 +1,5 @@
 #include "matcher_filter.hpp"
+#include "cpu_cap.hpp"
 
 #include <cstring>
 
@@ -67,7 +68,7 @@ std::size_t filter_candidates_avx2(const std::uint64_t* filter, unsigned shift,
 
 bool filter_avx2_supported() noexcept {
 #if SOTTO_HAVE_AVX2_FILTER
-    static const bool v = __builtin_cpu_supports("avx2");
+    static const bool v = crypto_isa_allows(CryptoIsa::kAesNi) && __builtin_cpu_supports("avx2");
     return v;
 #else
     return false;

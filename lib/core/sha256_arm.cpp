@@ -51,6 +51,15 @@ inline void rounds_x2(Lane& a, Lane& b) {
 }
 
 template <int G>
+inline void rounds_x4(Lane* l) {
+    four_rounds<G>(l[0]);
+    four_rounds<G>(l[1]);
+    four_rounds<G>(l[2]);
+    four_rounds<G>(l[3]);
+    if constexpr (G < 15) rounds_x4<G + 1>(l);
+}
+
+template <int G>
 inline void rounds_x1(Lane& a) {
     four_rounds<G>(a);
     if constexpr (G < 15) rounds_x1<G + 1>(a);
@@ -66,6 +75,17 @@ void arm_sha256_compress_x2(Sha256State& a, const std::uint8_t* block_a, Sha256S
     rounds_x2<0>(la, lb);
     store_lane(la, a);
     store_lane(lb, b);
+}
+
+void arm_sha256_compress_words_x4(Sha256State* s, const std::uint32_t (*w)[16]) noexcept {
+    Lane l[4];
+    for (int k = 0; k < 4; ++k) {
+        l[k].abcd = l[k].abcd0 = vld1q_u32(s[k].h);
+        l[k].efgh = l[k].efgh0 = vld1q_u32(s[k].h + 4);
+        for (int i = 0; i < 4; ++i) l[k].m[i] = vld1q_u32(w[k] + 4 * i);  // words: no swap
+    }
+    rounds_x4<0>(l);
+    for (int k = 0; k < 4; ++k) store_lane(l[k], s[k]);
 }
 
 void arm_sha256_compress(Sha256State& s, const std::uint8_t* block) noexcept {

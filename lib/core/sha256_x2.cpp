@@ -5,6 +5,7 @@
 
 #include "sha256_x2.hpp"
 #include "arm_crypto.hpp"
+#include "cpu_cap.hpp"
 #include "sha256_k.hpp"
 
 #include <openssl/sha.h>
@@ -38,8 +39,7 @@ struct Lane {
     __m128i abef, cdgh, abef0, cdgh0, m[4];
 };
 
-SOTTO_SHA_TARGET inline void load_lane(Lane& l, const Sha256State& s, const std::uint8_t* block) {
-    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+SOTTO_SHA_TARGET inline void load_state(Lane& l, const Sha256State& s) {
     __m128i abcd = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.h));
     __m128i efgh = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.h + 4));
     abcd = _mm_shuffle_epi32(abcd, 0xb1);        // CDAB
@@ -48,6 +48,11 @@ SOTTO_SHA_TARGET inline void load_lane(Lane& l, const Sha256State& s, const std:
     l.cdgh = _mm_blend_epi16(efgh, abcd, 0xf0);  // CDGH
     l.abef0 = l.abef;
     l.cdgh0 = l.cdgh;
+}
+
+SOTTO_SHA_TARGET inline void load_lane(Lane& l, const Sha256State& s, const std::uint8_t* block) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    load_state(l, s);
     for (int i = 0; i < 4; ++i)
         l.m[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i)),
                                   bswap);
@@ -107,6 +112,30 @@ SOTTO_SHA_TARGET void compress_ni_x2(Sha256State& a, const std::uint8_t* block_a
     // wipe per compression costs the matcher 8%. The single path below wipes.
 }
 
+template <int G>
+SOTTO_SHA_TARGET inline void rounds_x4(Lane* l) {
+    four_rounds<G>(l[0]);
+    four_rounds<G>(l[1]);
+    four_rounds<G>(l[2]);
+    four_rounds<G>(l[3]);
+    if constexpr (G < 15) rounds_x4<G + 1>(l);
+}
+
+// load_lane for a message given as native words (no byte swap).
+SOTTO_SHA_TARGET inline void load_lane_words(Lane& l, const Sha256State& s,
+                                             const std::uint32_t* w) {
+    load_state(l, s);
+    for (int i = 0; i < 4; ++i)
+        l.m[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 4 * i));
+}
+
+SOTTO_SHA_TARGET void compress_ni_words_x4(Sha256State* s, const std::uint32_t (*w)[16]) noexcept {
+    Lane l[4];
+    for (int k = 0; k < 4; ++k) load_lane_words(l[k], s[k], w[k]);
+    rounds_x4<0>(l);
+    for (int k = 0; k < 4; ++k) store_lane(l[k], s[k]);
+}
+
 SOTTO_SHA_TARGET void compress_ni(Sha256State& s, const std::uint8_t* block) noexcept {
     Lane l;
     load_lane(l, s, block);
@@ -127,7 +156,7 @@ bool detect_sha_ni() noexcept {
 
 bool sha256_ni_supported() noexcept {
 #if SOTTO_HAVE_SHA_NI
-    static const bool v = detect_sha_ni();
+    static const bool v = crypto_isa_allows(CryptoIsa::kAesNi) && detect_sha_ni();
     return v;
 #else
     return false;
@@ -152,6 +181,25 @@ void sha256_compress_x2(Sha256State& a, const std::uint8_t* block_a, Sha256State
 #endif
     compress_openssl(a, block_a);
     compress_openssl(b, block_b);
+}
+
+void sha256_compress_words_x4(Sha256State* s, const std::uint32_t (*w)[16]) noexcept {
+#if SOTTO_HAVE_SHA_NI
+    if (sha256_ni_supported()) return compress_ni_words_x4(s, w);
+#endif
+#if SOTTO_HAVE_ARM_CRYPTO
+    if (arm_has_sha256()) return arm_sha256_compress_words_x4(s, w);
+#endif
+    for (int k = 0; k < 4; ++k) {
+        std::uint8_t block[64];
+        for (int i = 0; i < 16; ++i) {
+            block[4 * i] = static_cast<std::uint8_t>(w[k][i] >> 24);
+            block[4 * i + 1] = static_cast<std::uint8_t>(w[k][i] >> 16);
+            block[4 * i + 2] = static_cast<std::uint8_t>(w[k][i] >> 8);
+            block[4 * i + 3] = static_cast<std::uint8_t>(w[k][i]);
+        }
+        compress_openssl(s[k], block);
+    }
 }
 
 void sha256_compress(Sha256State& s, const std::uint8_t* block) noexcept {

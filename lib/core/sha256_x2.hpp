@@ -22,6 +22,13 @@ struct Sha256State {
 void sha256_compress_x2(Sha256State& a, const std::uint8_t* block_a, Sha256State& b,
                         const std::uint8_t* block_b) noexcept;
 
+/// `s[k] = compress(s[k], w[k])` for k = 0..3, each message given as its 16 words W0..W15
+/// (FIPS 180-4 §6.2.2, native integers: no byte order to undo), the four interleaved: SHA-NI's
+/// and ARMv8's round instructions are latency-bound, and four chains fill their pipelines where
+/// two leave gaps. The matcher's HKDF builds its blocks from digests as words. Working state not
+/// wiped (published data).
+void sha256_compress_words_x4(Sha256State* s, const std::uint32_t (*w)[16]) noexcept;
+
 /// One compression (the same code path as the pair, for single keys).
 void sha256_compress(Sha256State& s, const std::uint8_t* block) noexcept;
 

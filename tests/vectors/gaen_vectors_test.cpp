@@ -6,8 +6,11 @@
 
 #include <sotto/bytes.hpp>
 #include <sotto/core/keys.hpp>
+#include <sotto/core/rng.hpp>
 #include <sotto/core/rolling_id.hpp>
 
+#include "core/hkdf.hpp"
+#include "core/matcher_kernel.hpp"
 #include "support.hpp"
 
 using namespace sotto::core;
@@ -223,4 +226,46 @@ TEST_CASE("derive_range gives the spec RPIs of any sub-range of a key's day", "[
     // Negative neighbours: past the day, or past uint32.
     CHECK_FALSE(d->derive_range(rpik, kStart, 105, part));
     CHECK_FALSE(d->derive_range(rpik, 4294967295u - 10, 0, part));
+}
+
+TEST_CASE("The matcher's four-key HKDF and RPI kernel give all 144 official vectors",
+          "[core][vectors][data]") {
+    const auto rows = sotto::test::parse_csv(
+        sotto::test::read_text(sotto::test::gaen_data("crypto/gaen_test_vectors_v1.2.csv")));
+    REQUIRE(rows.size() == 145);
+    const auto tek = tek_of(kTek);
+    DeterministicRng rng(1442);
+    TemporaryExposureKey other[3];
+    for (auto& o : other) rng.fill(o.expose_secret_mut());
+    // The spec TEK in lane 1, random keys around it.
+    const std::uint8_t* lanes[4] = {other[0].expose_secret().data(), tek.expose_secret().data(),
+                                    other[1].expose_secret().data(),
+                                    other[2].expose_secret().data()};
+    std::uint8_t rpik[4][16];
+    sotto::core::detail::gaen_hkdf16_x4(lanes, sotto::core::detail::kInfoRpik, rpik);
+    CHECK(to_hex(std::span<const std::uint8_t>(rpik[1], 16)) == kRpik);
+    CHECK(to_hex(std::span<const std::uint8_t>(rpik[0], 16)) != kRpik);
+    const auto kernel = sotto::core::detail::rpi_kernel();
+    if (kernel == nullptr) {
+        WARN("no RPI kernel on this CPU: the matcher derives through RpiDeriver (tested above)");
+        return;
+    }
+    std::vector<std::uint8_t> blocks(144 * 16);
+    for (std::size_t i = 0; i < 144; ++i) {
+        const auto p = padded_data(kStart + static_cast<IntervalNumber>(i));
+        std::copy(p.begin(), p.end(), blocks.begin() + static_cast<std::ptrdiff_t>(16 * i));
+    }
+    std::vector<std::uint64_t> filter(64);
+    for (std::size_t offset : {0u, 1u, 15u, 100u}) {
+        std::vector<RollingProximityId> rpis(144 - offset);
+        kernel(rpik[1], blocks.data() + 16 * offset, rpis.size(), rpis.data(), filter.data(), 58);
+        for (std::size_t i = 0; i < rpis.size(); ++i) {
+            CAPTURE(offset, i);
+            REQUIRE(to_hex(rpis[i].bytes) == rows[offset + i + 1][2]);
+        }
+    }
+    // Negative neighbour: another lane's RPIK gives none of the vectors.
+    std::vector<RollingProximityId> wrong(144);
+    kernel(rpik[2], blocks.data(), 144, wrong.data(), filter.data(), 58);
+    for (std::size_t i = 0; i < 144; ++i) CHECK(to_hex(wrong[i].bytes) != rows[i + 1][2]);
 }

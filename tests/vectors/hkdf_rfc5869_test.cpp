@@ -66,3 +66,25 @@ TEST_CASE("The GAEN HKDF fast path equals generic HKDF", "[core][hkdf]") {
         }
     }
 }
+
+TEST_CASE("The four-key GAEN HKDF equals generic HKDF in every lane", "[core][hkdf]") {
+    sotto::core::DeterministicRng rng(4);
+    for (int i = 0; i < 1000; ++i) {
+        std::uint8_t ikm[4][16];
+        for (auto& k : ikm) rng.fill(k);
+        if (i % 7 == 0) std::copy(ikm[0], ikm[0] + 16, ikm[3]);  // equal keys in two lanes
+        const std::uint8_t* lanes[4] = {ikm[0], ikm[1], ikm[2], ikm[3]};
+        for (auto info : {std::span<const std::uint8_t, 7>(d::kInfoRpik),
+                          std::span<const std::uint8_t, 7>(d::kInfoAemk)}) {
+            std::uint8_t fast[4][16];
+            d::gaen_hkdf16_x4(lanes, info, fast);
+            for (int k = 0; k < 4; ++k) {
+                std::uint8_t slow[16];
+                REQUIRE(d::hkdf_sha256(std::span<const std::uint8_t>(ikm[k], 16), {}, info, slow));
+                REQUIRE(std::equal(slow, slow + 16, fast[k]));
+            }
+            // Negative neighbour: lanes with different keys give different keys.
+            CHECK_FALSE(std::equal(fast[1], fast[1] + 16, fast[2]));
+        }
+    }
+}

@@ -141,7 +141,7 @@ public:
 
     /// Checks `keys` (key i gets index `first_key_index + i`), appending to `out` in key order.
     /// The same matches as `match` on each key, faster: keys go through in small groups whose HKDF
-    /// runs in pairs. Keys with an impossible rolling period are skipped and counted
+    /// runs four keys at a time. Keys with an impossible rolling period are skipped and counted
     /// (`keys_invalid`) instead of failing the batch.
     Result<void> match_batch(std::span<const DiagnosisKey> keys, std::uint32_t first_key_index,
                              std::vector<MatchedSighting>& out);

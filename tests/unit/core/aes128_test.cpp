@@ -1,5 +1,6 @@
 #include <openssl/evp.h>
 
+#include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -7,6 +8,7 @@
 #include <sotto/core/rng.hpp>
 
 #include "core/aes128.hpp"
+#include "core/matcher_kernel.hpp"
 #include "support.hpp"
 
 using namespace sotto::core;
@@ -29,8 +31,8 @@ std::vector<std::uint8_t> openssl_ecb(const std::uint8_t* key,
 }  // namespace
 
 TEST_CASE("Every AES-128 backend agrees with OpenSSL", "[core][aes]") {
-    const auto backend = GENERATE(AesBackend::kOpenSsl, AesBackend::kAesNi, AesBackend::kVaes512,
-                                  AesBackend::kArmv8);
+    const auto backend = GENERATE(AesBackend::kOpenSsl, AesBackend::kAesNi, AesBackend::kVaes256,
+                                  AesBackend::kVaes512, AesBackend::kArmv8);
     CAPTURE(detail::aes_backend_name(backend));
     if (!detail::aes_backend_supported(backend)) {
         WARN("backend not supported on this CPU: " << detail::aes_backend_name(backend));
@@ -70,4 +72,37 @@ TEST_CASE("AES-128 matches the FIPS-197 C.1 example", "[core][aes]") {
     std::uint8_t out[16];
     REQUIRE(aes->encrypt(std::span<const std::uint8_t, 16>(key.data(), 16), pt.data(), out, 1));
     CHECK(std::vector<std::uint8_t>(out, out + 16) == ct);
+}
+
+TEST_CASE("The matcher's RPI kernel agrees with OpenSSL for every batch size", "[core][aes]") {
+    const auto kernel = detail::rpi_kernel();
+    CAPTURE(detail::rpi_kernel_name());
+    if (kernel == nullptr) {
+        WARN("no RPI kernel on this CPU (or SOTTO_CRYPTO_ISA=none): the matcher uses RpiDeriver");
+        CHECK(std::string(detail::rpi_kernel_name()) == "none");
+        return;
+    }
+    // The kernel runs the widest AES instructions the Aes128Batch backends would choose.
+    CHECK(std::string(detail::rpi_kernel_name()) ==
+          detail::aes_backend_name(detail::Aes128Batch::create()->backend()));
+    std::vector<std::uint64_t> filter(64);  // only prefetched
+    DeterministicRng rng(144);
+    for (std::size_t n = 0; n <= 150; ++n) {
+        std::uint8_t key[16];
+        rng.fill(key);
+        std::vector<std::uint8_t> in(16 * n);
+        rng.fill(in);
+        std::vector<RollingProximityId> out(n + 1);
+        out[n].bytes.fill(0xa5);  // must stay untouched
+        kernel(key, in.data(), n, out.data(), filter.data(), 58);
+        const auto expected = openssl_ecb(key, in);
+        CAPTURE(n);
+        REQUIRE(std::equal(expected.begin(), expected.end(), out.front().bytes.begin()));
+        for (std::uint8_t b : out[n].bytes) REQUIRE(b == 0xa5);
+        if (n > 0) {  // negative neighbour: another key gives other blocks
+            key[15] ^= 0x80;
+            kernel(key, in.data(), n, out.data(), filter.data(), 58);
+            CHECK_FALSE(std::equal(expected.begin(), expected.end(), out.front().bytes.begin()));
+        }
+    }
 }

@@ -69,3 +69,31 @@ TEST_CASE("Paired SHA-256 compression equals OpenSSL on random states and blocks
         REQUIRE_FALSE(same(w, ra));
     }
 }
+
+TEST_CASE("Four interleaved compressions on message words equal OpenSSL", "[core][sha256]") {
+    DeterministicRng rng(257);
+    for (int i = 0; i < 5000; ++i) {
+        Sha256State s[4], want[4];
+        std::uint32_t w[4][16];
+        std::uint8_t block[4][64];
+        for (int k = 0; k < 4; ++k) {
+            rng.fill(std::span(reinterpret_cast<std::uint8_t*>(s[k].h), sizeof s[k].h));
+            rng.fill(block[k]);
+            for (int j = 0; j < 16; ++j)  // W_j is the j-th big-endian word of the block
+                w[k][j] = std::uint32_t{block[k][4 * j]} << 24 |
+                          std::uint32_t{block[k][4 * j + 1]} << 16 |
+                          std::uint32_t{block[k][4 * j + 2]} << 8 | block[k][4 * j + 3];
+            want[k] = reference(s[k], block[k]);
+        }
+        detail::sha256_compress_words_x4(s, w);
+        for (int k = 0; k < 4; ++k) REQUIRE(same(s[k], want[k]));
+        // Negative neighbour: one flipped word bit in lane 2 changes lane 2 only.
+        Sha256State t[4] = {want[0], want[1], want[2], want[3]};
+        Sha256State u[4] = {want[0], want[1], want[2], want[3]};
+        detail::sha256_compress_words_x4(t, w);
+        w[2][i % 16] ^= 1u << (i % 32);
+        detail::sha256_compress_words_x4(u, w);
+        REQUIRE(same(t[0], u[0]));
+        REQUIRE_FALSE(same(t[2], u[2]));
+    }
+}
