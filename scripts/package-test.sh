@@ -12,7 +12,9 @@
 #   5. the installed sottod as a throw-away UID in group "sotto", no "bluetooth" group, no BlueZ:
 #      it runs degraded (status answers), reads a --pubkey under /etc/sotto/pubkeys, stops cleanly;
 #   6. apt-get purge: nothing is left but data under /var/lib;
-#   7. docs/raspberry-pi.md: every block not marked "hardware", in order, as written.
+#   7. docs/raspberry-pi.md: every block not marked "hardware", in order, as written;
+#   8. scripts/nspawn-test.sh: a booted Debian 12 (systemd-nspawn) with the packages runs
+#      sottod.service on the simulated radio, and `sotto status` answers inside.
 # Environment: SOTTO_PACKAGE_WORK (default /tmp/sotto-package-test) holds the copy, the .debs and
 # logs; the .debs stay there afterwards.
 set -euo pipefail
@@ -308,4 +310,12 @@ apt-get purge -y -qq "${PACKAGES[@]}" >/dev/null 2>&1 || true
 if [ "$had_bluez" = 0 ]; then
   apt-get purge -y -qq bluez >/dev/null 2>&1 || true
 fi
+if [ -n "$(getent group sotto)" ]; then
+  gpasswd -d nobody sotto >/dev/null 2>&1 || true   # the guide's usermod, undone
+fi
+
+# --- 8. a booted system ------------------------------------------------------------------------
+step "scripts/nspawn-test.sh: sottod.service in a booted Debian 12"
+bash "$ROOT/scripts/nspawn-test.sh" "$WORK/debs" || fail "nspawn-test"
+
 echo "package-test: all passed"
