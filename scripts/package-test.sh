@@ -33,7 +33,7 @@ fi
 
 # --- tools -------------------------------------------------------------------------------------
 need=(dpkg-dev debhelper dh-python lintian fakeroot build-essential ccache systemd dbus
-      pkg-config cmake util-linux)
+      pkg-config cmake ninja-build util-linux openssl python3)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -79,7 +79,7 @@ if command -v ccache >/dev/null; then
 fi
 start=$(date +%s)
 if ! (cd "$WORK/src" && env -i PATH="$SYSPATH" HOME="$HOME" LANG=C.UTF-8 "${launcher[@]}" \
-        DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck" \
+        DEB_BUILD_OPTIONS="parallel=$(nproc) nocheck noddebs" \
         nice -n 5 dpkg-buildpackage -us -uc -b) >"$WORK/build.log" 2>&1; then
   tail -40 "$WORK/build.log"
   fail "dpkg-buildpackage"
