@@ -34,12 +34,12 @@ mkdir -p "$WORK"
 cp -a "$BASE" "$WORK/root"
 ROOTFS="$WORK/root"
 echo sotto-nspawn >"$ROOTFS/etc/hostname"
-mkdir -p "$ROOTFS/tmp/debs"
-cp "$DEBDIR"/libsotto1_*.deb "$DEBDIR"/sotto_*.deb "$ROOTFS/tmp/debs/"
+mkdir -p "$ROOTFS/var/cache/sotto-debs"  # not /tmp: nspawn mounts a tmpfs there
+cp "$DEBDIR"/libsotto1_*.deb "$DEBDIR"/sotto_*.deb "$ROOTFS/var/cache/sotto-debs/"
 nspawn=(systemd-nspawn --quiet --register=no --keep-unit -D "$ROOTFS")
 
 echo "==> installing the packages in the container"
-"${nspawn[@]}" sh -c 'apt-get install -y -qq --no-install-recommends /tmp/debs/*.deb' ||
+"${nspawn[@]}" sh -c 'apt-get install -y -qq --no-install-recommends /var/cache/sotto-debs/*.deb' ||
   fail "apt-get install in the container"
 # The simulated air instead of BlueZ (a container has no Bluetooth): the unit as installed, with
 # only ExecStart replaced by a drop-in. A user in group sotto to read the status.
