@@ -54,21 +54,21 @@ endfunction()
 
 set(PKG_LIBDIR "${work}/pc")
 consumer(core_hidden_deps TRUE "-DSOTTO_TEST_COMPONENTS=core" -DSOTTO_TEST_EXPECT=found
-         "-DSOTTO_TEST_ABSENT=store;keyfile;fetch;tracer;platform_bluez;match" ${hide})
+         "-DSOTTO_TEST_ABSENT=store|keyfile|fetch|tracer|platform_bluez|match" ${hide})
 if(NOT EXISTS "${work}/core_hidden_deps/consumer")
   message(FATAL_ERROR "core_hidden_deps: no consumer was built")
 endif()
-consumer(core_store_hidden_sqlcipher FALSE "-DSOTTO_TEST_COMPONENTS=core;store"
+consumer(core_store_hidden_sqlcipher FALSE "-DSOTTO_TEST_COMPONENTS=core|store"
          -DSOTTO_TEST_EXPECT=found ${hide})
 if(NOT core_store_hidden_sqlcipher_out MATCHES "SQLCipher")
   message(FATAL_ERROR "the refusal does not name SQLCipher:\n${core_store_hidden_sqlcipher_out}")
 endif()
-consumer(quiet_hidden_curl TRUE "-DSOTTO_TEST_COMPONENTS=core;fetch"
+consumer(quiet_hidden_curl TRUE "-DSOTTO_TEST_COMPONENTS=core|fetch"
          -DSOTTO_TEST_EXPECT=quiet-missing ${hide})
 if(NOT quiet_hidden_curl_out MATCHES "sotto_FOUND=FALSE as expected: .*CURL")
   message(FATAL_ERROR "QUIET: no soft failure naming CURL:\n${quiet_hidden_curl_out}")
 endif()
-consumer(unknown_component FALSE "-DSOTTO_TEST_COMPONENTS=core;teleport" -DSOTTO_TEST_EXPECT=found)
+consumer(unknown_component FALSE "-DSOTTO_TEST_COMPONENTS=core|teleport" -DSOTTO_TEST_EXPECT=found)
 if(NOT unknown_component_out MATCHES "no component 'teleport'")
   message(FATAL_ERROR "an unknown component is not named:\n${unknown_component_out}")
 endif()
@@ -78,8 +78,8 @@ endif()
 unset(ENV{PKG_CONFIG_LIBDIR})
 execute_process(COMMAND ${PKG_CONFIG} --variable=pc_path pkg-config OUTPUT_VARIABLE PKG_LIBDIR
                 OUTPUT_STRIP_TRAILING_WHITESPACE)
-consumer(core_fetch_visible TRUE "-DSOTTO_TEST_COMPONENTS=core;fetch" -DSOTTO_TEST_EXPECT=found
-         "-DSOTTO_TEST_ABSENT=store;tracer")
+consumer(core_fetch_visible TRUE "-DSOTTO_TEST_COMPONENTS=core|fetch" -DSOTTO_TEST_EXPECT=found
+         "-DSOTTO_TEST_ABSENT=store|tracer")
 consumer(umbrella TRUE -DSOTTO_TEST_EXPECT=found)
 if(NOT EXISTS "${work}/umbrella/consumer")
   message(FATAL_ERROR "umbrella: no consumer was built")
