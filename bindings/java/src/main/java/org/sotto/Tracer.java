@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: Apache-2.0
+package org.sotto;
+
+import java.io.File;
+import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The device side of contact tracing over one encrypted store ({@code sotto_tracer}): own keys
+ * and the advertisement to broadcast, heard advertisements, key-file imports and the exposure
+ * check, the release of own keys with the user's consent, and "forget me".
+ *
+ * <p><b>Threads.</b> Every method may be called from any thread, concurrently (a scan callback
+ * feeding while a worker imports and checks). {@link #close()} waits for calls running on other
+ * threads; calls that start after it began throw a {@link SottoException} with
+ * {@link Status#FAILED_PRECONDITION}, as does every method after close. A tracer that becomes
+ * unreachable without close() is closed by a cleaner, but close it: the store stays locked and
+ * pending advertisements unwritten until then.
+ *
+ * <p><b>Errors.</b> Failures throw {@link SottoException} with the C ABI's code; a refused key
+ * file is a result ({@link ImportResult#error()}), not an exception.
+ */
+public final class Tracer implements AutoCloseable {
+    /** Import flag: match a file even if it does not verify (never recorded). Opt-out. */
+    public static final int IMPORT_PARSE_ONLY = 1;
+    /** Import flag: match a file an earlier recorded check already processed. */
+    public static final int IMPORT_REMATCH = 2;
+    /** Advertising-data forms (Options#advertisingForm): 31 bytes with Flags (iOS). */
+    public static final int ADV_WITH_FLAGS = 0;
+    /** 28 bytes without the Flags AD structure (Android). */
+    public static final int ADV_WITHOUT_FLAGS = 1;
+    /** Argon2id cost of passphrase stores: 64 MiB, about 0.1 s on a phone core (default). */
+    public static final int KDF_INTERACTIVE = 0;
+    public static final int KDF_MODERATE = 1;
+    /** No protection against guessing: tests only. */
+    public static final int KDF_MINIMUM = 2;
+
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final CallGate gate;
+    private final Clock clock;
+    private final Cleaner.Cleanable cleanable;
+
+    /**
+     * How a tracer is opened: the defaults of {@code sotto_tracer_options_init}, then what is set
+     * here. Values the library refuses make {@code open} throw {@link Status#INVALID_ARGUMENT}.
+     */
+    public static final class Options {
+        private final ByteBuffer raw = Layout.wrap(Native.optionsDefaults());
+        private TrustStore trust;
+        private Clock clock;
+
+        /** Keys key files are verified with (copied at open). None: every signed file is refused. */
+        public Options trust(TrustStore trust) {
+            this.trust = trust;
+            return this;
+        }
+
+        /** The host's clock (default: the system clock; see {@link Clock}). */
+        public Options clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /** Days of sightings and own keys kept (1..3650; default 14). */
+        public Options retentionDays(int days) {
+            raw.putInt(4, unsigned(days, "retentionDays"));
+            return this;
+        }
+
+        /** Heard advertisements per store transaction. */
+        public Options flushCount(int count) {
+            raw.putInt(8, unsigned(count, "flushCount"));
+            return this;
+        }
+
+        /** {@link #ADV_WITH_FLAGS} or {@link #ADV_WITHOUT_FLAGS}. */
+        public Options advertisingForm(int form) {
+            raw.putInt(12, unsigned(form, "advertisingForm"));
+            return this;
+        }
+
+        /** {@link Tracer#tick()} writes pending advertisements older than this. */
+        public Options flushIntervalMillis(long ms) {
+            raw.putLong(16, ms);
+            return this;
+        }
+
+        /** Upper bound of the database size in bytes (0: none). */
+        public Options maxStoreBytes(long bytes) {
+            if (bytes < 0) throw invalid("maxStoreBytes");
+            raw.putLong(24, bytes);
+            return this;
+        }
+
+        /** Calibrated TX power announced in the own AEM (default -8). */
+        public Options txPowerDbm(int dbm) {
+            if (dbm < Byte.MIN_VALUE || dbm > Byte.MAX_VALUE) throw invalid("txPowerDbm");
+            raw.put(32, (byte) dbm);
+            return this;
+        }
+
+        /** 0..3, announced with metadata v1.1. */
+        public Options calibrationConfidence(int confidence) {
+            raw.put(33, octet(confidence, "calibrationConfidence"));
+            return this;
+        }
+
+        /** 0 (v1.0, default) or 1 (v1.1). */
+        public Options metadataMinorVersion(int version) {
+            raw.put(34, octet(version, "metadataMinorVersion"));
+            return this;
+        }
+
+        /** Create the store when the file does not exist (default true). */
+        public Options createIfMissing(boolean create) {
+            raw.put(35, (byte) (create ? 1 : 0));
+            return this;
+        }
+
+        /** Passphrase stores: {@link #KDF_INTERACTIVE} (default), MODERATE or MINIMUM. */
+        public Options kdfCost(int cost) {
+            raw.put(36, octet(cost, "kdfCost"));
+            return this;
+        }
+
+        public int retentionDays() {
+            return raw.getInt(4);
+        }
+
+        public int flushCount() {
+            return raw.getInt(8);
+        }
+
+        public long flushIntervalMillis() {
+            return raw.getLong(16);
+        }
+
+        public int txPowerDbm() {
+            return raw.get(32);
+        }
+
+        private static int unsigned(int v, String what) {
+            if (v < 0) throw invalid(what);
+            return v;
+        }
+
+        private static byte octet(int v, String what) {
+            if (v < 0 || v > 255) throw invalid(what);
+            return (byte) v;
+        }
+
+        private static SottoException invalid(String what) {
+            return SottoException.of(Status.INVALID_ARGUMENT, "options: " + what + " is out of range");
+        }
+    }
+
+    private static final class Resource implements Runnable {
+        final CallGate gate;
+
+        Resource(CallGate gate) {
+            this.gate = gate;
+        }
+
+        @Override
+        public void run() {
+            long h = gate.close();
+            if (h != 0) {
+                Native.destroy(h);
+                gate.destroyed();
+            }
+        }
+    }
+
+    private Tracer(long handle, Clock clock) {
+        this.gate = new CallGate(handle);
+        this.clock = clock;
+        this.cleanable = CLEANER.register(this, new Resource(gate));
+    }
+
+    /**
+     * Opens (or creates) the store at {@code path} (beside it {@code path + ".kdf"}) with a raw
+     * 32-byte key, e.g. one unwrapped with an Android Keystore key. The key is copied; wipe your
+     * array afterwards. Errors: {@link Status#STORAGE_WRONG_KEY}, STORAGE_NOT_A_STORE,
+     * STORAGE_CORRUPT, STORAGE_IO, STORAGE_READ_ONLY, STORAGE_NEWER_SCHEMA, INVALID_ARGUMENT
+     * (key length, options), OUT_OF_MEMORY.
+     */
+    public static Tracer open(String path, byte[] key, Options options) {
+        return openWith(path, key, false, options);
+    }
+
+    public static Tracer open(File path, byte[] key, Options options) {
+        return openWith(path.getPath(), key, false, options);
+    }
+
+    /** As {@link #open}, with a passphrase (1..1024 bytes, e.g. UTF-8) stretched with Argon2id. */
+    public static Tracer openWithPassphrase(String path, byte[] passphrase, Options options) {
+        return openWith(path, passphrase, true, options);
+    }
+
+    public static Tracer openWithPassphrase(File path, byte[] passphrase, Options options) {
+        return openWith(path.getPath(), passphrase, true, options);
+    }
+
+    private static Tracer openWith(String path, byte[] secret, boolean passphrase, Options options) {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(secret, passphrase ? "passphrase" : "key");
+        Options o = options != null ? options : new Options();
+        long now = snapshot(o.clock);
+        long trust = o.trust != null ? o.trust.toNative() : 0;
+        try {
+            byte[] opts = o.raw.array().clone();
+            long h = Native.open(path.getBytes(StandardCharsets.UTF_8), secret, passphrase, trust,
+                    o.clock != null, now, opts);
+            return new Tracer(h, o.clock);
+        } finally {
+            if (trust != 0) Native.trustDestroy(trust);
+        }
+    }
+
+    private static long snapshot(Clock clock) {
+        if (clock == null) return 0;
+        try {
+            return clock.nowMillis();
+        } catch (Exception e) {
+            throw new SottoException(Status.CLOCK_SUSPECT,
+                    "the app's clock threw (" + e.getClass().getName() + "); nothing was done", e);
+        }
+    }
+
+    private long now() {
+        return snapshot(clock);
+    }
+
+    /**
+     * What to broadcast now; rolls the TEK at the UTC day boundary and RPI and address together
+     * every 10-20 minutes. Ask again when {@link Advertisement#validUntilMillis()} passes; stop
+     * advertising while it is not {@link Advertisement#active()}.
+     */
+    public Advertisement currentAdvertisement() {
+        long now = now();
+        long h = gate.enter();
+        try {
+            return Layout.advertisement(Native.currentAdvertisement(h, now));
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /**
+     * One heard advertisement: the 20-byte service data of UUID 0xFD6F or the full advertising
+     * data, the RSSI (-127..20) and the Unix time of reception (ms). Buffered, written in batches.
+     * Returns false when sotto refused it (not GAEN, or RSSI or time out of range: counted in
+     * {@link TracerStatus}); throws only when a batch write to the store failed (it stays
+     * pending).
+     */
+    public boolean onAdvertisement(byte[] data, int rssiDbm, long timeMillis) {
+        long now = now();
+        long h = gate.enter();
+        try {
+            return Native.onAdvertisement(h, now, data, rssiDbm, timeMillis);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /**
+     * A batch in one call; malformed ones and ones out of range are skipped and counted. Returns
+     * how many were accepted; throws only when a batch write to the store failed.
+     */
+    public int onAdvertisements(HeardBatch batch) {
+        long now = now();
+        long h = gate.enter();
+        try {
+            return Native.onAdvertisements(h, now, batch.packed(), batch.size());
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /** Writes pending heard advertisements now (one transaction). */
+    public void flush() {
+        long now = now();
+        long h = gate.enter();
+        try {
+            Native.flush(h, now);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /**
+     * Periodic work (at least once a minute): retention once a day, writes pending
+     * advertisements when due, rolls the TEK. Throws {@link Status#CLOCK_SUSPECT} when the rest
+     * succeeded but retention was refused because the clock is implausible (see
+     * {@link #applyRetention}).
+     */
+    public void tick() {
+        long now = now();
+        long h = gate.enter();
+        try {
+            Native.tick(h, now);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /**
+     * Deletes what is older than the retention window. Without {@code clockConfirmed}, a clock
+     * more than 3 days from the time the store last trusted throws
+     * {@link Status#CLOCK_SUSPECT} and deletes nothing; pass true when the OS vouches for its
+     * clock (network time).
+     */
+    public void applyRetention(boolean clockConfirmed) {
+        long now = now();
+        long h = gate.enter();
+        try {
+            Native.applyRetention(h, now, clockConfirmed ? 1 : 0);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /**
+     * Imports an export.zip held in memory into the current check round, verified fail-closed
+     * against the trust store (flags: {@link #IMPORT_PARSE_ONLY}, {@link #IMPORT_REMATCH}).
+     */
+    public ImportResult importKeyFile(byte[] zip, int flags) {
+        long now = now();
+        long h = gate.enter();
+        try {
+            return Layout.importResult(Layout.wrap(Native.importKeyFile(h, now, zip, flags)), 0);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    public ImportResult importKeyFile(byte[] zip) {
+        return importKeyFile(zip, 0);
+    }
+
+    /** As {@link #importKeyFile(byte[], int)}, for export.bin and export.sig (empty: unsigned). */
+    public ImportResult importKeyFilePair(byte[] exportBin, byte[] exportSig, int flags) {
+        long now = now();
+        long h = gate.enter();
+        try {
+            return Layout.importResult(
+                    Layout.wrap(Native.importKeyFilePair(h, now, exportBin, exportSig, flags)), 0);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /** As {@link #importKeyFile(byte[], int)}, from a path (zip, loose export.bin, directory). */
+    public ImportResult importKeyFile(File path, int flags) {
+        byte[] p = path.getPath().getBytes(StandardCharsets.UTF_8);
+        long now = now();
+        long h = gate.enter();
+        try {
+            return Layout.importResult(Layout.wrap(Native.importKeyFilePath(h, now, p, flags)), 0);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    public ImportResult importKeyFile(File path) {
+        return importKeyFile(path, 0);
+    }
+
+    /**
+     * Closes the current round (every file imported since the last check) and returns the report:
+     * exposure windows, daily summaries, the CWA risk. Recorded when every matched file verified
+     * and one was new. With no file imported: an empty report.
+     */
+    public CheckResult check() {
+        long now = now();
+        long h = gate.enter();
+        long c = 0;
+        try {
+            c = Native.check(h, now);
+            return readCheck(c);
+        } finally {
+            if (c != 0) Native.checkDestroy(c);
+            gate.exit();
+        }
+    }
+
+    private static CheckResult readCheck(long c) {
+        ByteBuffer s = Layout.wrap(Native.checkSummary(c));
+        List<ImportResult> files = Layout.importResults(Native.checkArray(c, Native.CHECK_FILES, 0));
+        ByteBuffer w = Layout.wrap(Native.checkArray(c, Native.CHECK_WINDOWS, 0));
+        List<CheckResult.ExposureWindow> windows = new ArrayList<>();
+        for (int i = 0, at = 0; at + Layout.EXPOSURE_WINDOW <= w.capacity(); i++, at += Layout.EXPOSURE_WINDOW) {
+            ByteBuffer si = Layout.wrap(Native.checkArray(c, Native.CHECK_SCANS, i));
+            List<CheckResult.ScanInstance> scans = new ArrayList<>();
+            for (int a = 0; a + Layout.SCAN_INSTANCE <= si.capacity(); a += Layout.SCAN_INSTANCE) {
+                scans.add(new CheckResult.ScanInstance(si.getInt(a), si.getInt(a + 4), si.getInt(a + 8)));
+            }
+            windows.add(new CheckResult.ExposureWindow(w.getLong(at), w.getInt(at + 8), w.getInt(at + 12),
+                    w.getInt(at + 16), Collections.unmodifiableList(scans)));
+        }
+        ByteBuffer d = Layout.wrap(Native.checkArray(c, Native.CHECK_DAILY, 0));
+        List<CheckResult.DailySummary> days = new ArrayList<>();
+        for (int at = 0; at + Layout.DAILY_SUMMARY <= d.capacity(); at += Layout.DAILY_SUMMARY) {
+            days.add(new CheckResult.DailySummary(d.getLong(at), d.getDouble(at + 8), d.getDouble(at + 16),
+                    d.getDouble(at + 24)));
+        }
+        ByteBuffer r = Layout.wrap(Native.checkArray(c, Native.CHECK_RISK_DAYS, 0));
+        List<CheckResult.RiskDay> risk = new ArrayList<>();
+        for (int at = 0; at + Layout.RISK_DAY <= r.capacity(); at += Layout.RISK_DAY) {
+            risk.add(new CheckResult.RiskDay(r.getLong(at), r.getDouble(at + 8), r.getInt(at + 16),
+                    r.getInt(at + 20), r.getInt(at + 24)));
+        }
+        return new CheckResult(s.getLong(0), s.getLong(16), s.getLong(24), s.getLong(32), s.getLong(64),
+                s.getLong(72), s.getInt(80), s.get(84) != 0, Collections.unmodifiableList(files),
+                Collections.unmodifiableList(windows), Collections.unmodifiableList(days),
+                Collections.unmodifiableList(risk));
+    }
+
+    /**
+     * Releases the own TEKs of the retention window for upload (oldest first) and marks them
+     * published. Today's key is rolled first, so a released key is never broadcast again.
+     * {@code consent} must be {@link Consent#USER_CONFIRMED_UPLOAD_OF_OWN_KEYS}; anything else
+     * (null) throws {@link Status#FAILED_PRECONDITION} and nothing happens. Destroy the keys
+     * once uploaded ({@link DiagnosisKey#destroy()}).
+     */
+    public List<DiagnosisKey> releaseOwnKeys(Consent consent) {
+        int value = consent != null ? consent.value : 0;
+        long now = now();
+        long h = gate.enter();
+        byte[] raw = null;
+        try {
+            raw = Native.releaseOwnKeys(h, now, value);
+            return Collections.unmodifiableList(Layout.diagnosisKeys(raw));
+        } finally {
+            if (raw != null) Arrays.fill(raw, (byte) 0);
+            gate.exit();
+        }
+    }
+
+    /**
+     * "Forget me": deletes every sighting, own key, exposure record and processed-file entry,
+     * and drops the open round; advertisements stamped before the erase and handed over later
+     * are dropped too. The tracer stays open; advertising resumes with a new TEK.
+     */
+    public void eraseAll() {
+        long now = now();
+        long h = gate.enter();
+        try {
+            Native.eraseAll(h, now);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /** Counters since the tracer was opened. */
+    public TracerStatus status() {
+        long h = gate.enter();
+        try {
+            return Layout.tracerStatus(Native.status(h));
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /** Counts of stored rows. */
+    public StoreStats storeStats() {
+        long h = gate.enter();
+        try {
+            return Layout.storeStats(Native.storeStats(h));
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /** True once {@link #close()} has begun. */
+    public boolean isClosed() {
+        return gate.isClosed();
+    }
+
+    /**
+     * Writes pending advertisements and closes the store. Waits for calls running on other
+     * threads; idempotent.
+     */
+    @Override
+    public void close() {
+        CallGate.refuseInCallback(); // before clean(), which runs only once
+        cleanable.clean(); // runs Resource once; later calls wait in the gate like the first
+        gate.close();
+    }
+}
