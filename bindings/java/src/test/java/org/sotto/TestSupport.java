@@ -93,7 +93,9 @@ final class TestSupport {
             for (DiagnosisKey k : keys) {
                 Proto key = new Proto().bytes(1, k.tek()).varint(2, 6)
                         .varint(3, k.rollingStartInterval()).varint(4, k.rollingPeriod())
-                        .varint(5, 1 /* CONFIRMED_TEST */).varint(6, 0 /* zig-zag 0: onset day */);
+                        .varint(5, 1 /* CONFIRMED_TEST */)
+                        .varint(6, 4 /* zig-zag: 2 days since onset, high infectiousness in sotto's
+                                        CWA mapping */);
                 p.message(7, key);
             }
             ByteArrayOutputStream out = new ByteArrayOutputStream();
