@@ -2,8 +2,8 @@
 //
 // ingest: heard advertisements (20-byte service data) fed one by one through
 //         sotto_tracer_on_advertisement, including the batched store writes and the final flush.
-//         Target >= 100,000/s. Also in batches (--batch, default 256; sotto_tracer_on_advertisements), and the
-//         C++ Tracer's on_advertisement on the same input.
+//         Target >= 100,000/s. Also in batches (--batch, default 256;
+//         sotto_tracer_on_advertisements), and the C++ Tracer's on_advertisement on the same input.
 // match:  the exposure check on bench/bench_match.cpp's workload (14 signed files x 100,000 keys
 //         against 100,000 sightings, 1,000 of them planted): import of the 14 zips (bytes) and
 //         check, through sotto_tracer_import_keyfile + sotto_tracer_check, and through

@@ -34,8 +34,8 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_importKeyFile(JNIEnv* env, jc
 
 JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_importKeyFilePair(JNIEnv* env, jclass cls,
                                                                      jlong handle, jlong now_ms,
-                                                                     jbyteArray bin,
-                                                                     jbyteArray sig, jint flags) {
+                                                                     jbyteArray bin, jbyteArray sig,
+                                                                     jint flags) {
     (void)cls;
     sj_tracer* t = sj_tracer_of(env, handle);
     if (t == NULL) return NULL;

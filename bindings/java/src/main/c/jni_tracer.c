@@ -47,8 +47,8 @@ JNIEXPORT void JNICALL Java_org_sotto_Native_trustAdd(JNIEnv* env, jclass cls, j
     int heap = 0;
     uint8_t* k = sj_copy_in(env, key, NULL, 0, &len, &heap);
     if (k != NULL) {
-        sotto_status st = sotto_trust_store_add((sotto_trust_store*)(intptr_t)trust, id, version,
-                                                k, len, is_pem ? 1 : 0);
+        sotto_status st = sotto_trust_store_add((sotto_trust_store*)(intptr_t)trust, id, version, k,
+                                                len, is_pem ? 1 : 0);
         sj_free_copy(k, len, heap);
         if (st != SOTTO_OK) sj_throw_status(env, st);
     }
@@ -146,8 +146,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_currentAdvertisement(JNIEnv* 
     if (t == NULL) return NULL;
     sotto_advertisement adv;
     memset(&adv, 0, sizeof adv);
-    const sotto_status st =
-        SJ_CALL(t, now_ms, sotto_tracer_current_advertisement(&adv, t->tracer));
+    const sotto_status st = SJ_CALL(t, now_ms, sotto_tracer_current_advertisement(&adv, t->tracer));
     if (st != SOTTO_OK) {
         sj_throw_status(env, st);
         return NULL;
@@ -172,21 +171,21 @@ JNIEXPORT jboolean JNICALL Java_org_sotto_Native_onAdvertisement(JNIEnv* env, jc
         SJ_CALL(t, now_ms, sotto_tracer_on_advertisement(t->tracer, bytes, len, rssi_dbm, time_ms));
     if (heap) free(bytes);
     if (st == SOTTO_OK) return JNI_TRUE;
-    if (st == SOTTO_ERR_INVALID_ARGUMENT || st == SOTTO_ERR_OUT_OF_RANGE)
-        return JNI_FALSE;
+    if (st == SOTTO_ERR_INVALID_ARGUMENT || st == SOTTO_ERR_OUT_OF_RANGE) return JNI_FALSE;
     sj_throw_status(env, st);
     return JNI_FALSE;
 }
 
 /* `packed`: `count` sotto_heard_advertisement structs as org.sotto.HeardBatch lays them out. */
-JNIEXPORT jint JNICALL Java_org_sotto_Native_onAdvertisements(JNIEnv* env, jclass cls,
-                                                              jlong handle, jlong now_ms,
-                                                              jbyteArray packed, jint count) {
+JNIEXPORT jint JNICALL Java_org_sotto_Native_onAdvertisements(JNIEnv* env, jclass cls, jlong handle,
+                                                              jlong now_ms, jbyteArray packed,
+                                                              jint count) {
     (void)cls;
     sj_tracer* t = sj_tracer_of(env, handle);
     if (t == NULL) return 0;
     if (count < 0 || packed == NULL ||
-        (*env)->GetArrayLength(env, packed) < (jlong)count * (jlong)sizeof(sotto_heard_advertisement)) {
+        (*env)->GetArrayLength(env, packed) <
+            (jlong)count * (jlong)sizeof(sotto_heard_advertisement)) {
         sj_throw(env, SOTTO_ERR_INVALID_ARGUMENT, "batch: count does not match the buffer");
         return 0;
     }
@@ -210,8 +209,8 @@ JNIEXPORT jint JNICALL Java_org_sotto_Native_onAdvertisements(JNIEnv* env, jclas
         }
     }
     size_t accepted = 0;
-    const sotto_status st =
-        SJ_CALL(t, now_ms, sotto_tracer_on_advertisements(t->tracer, heard, (size_t)count, &accepted));
+    const sotto_status st = SJ_CALL(
+        t, now_ms, sotto_tracer_on_advertisements(t->tracer, heard, (size_t)count, &accepted));
     if (heard != stack) free(heard);
     if (st != SOTTO_OK) {
         sj_throw_status(env, st);
@@ -245,7 +244,8 @@ JNIEXPORT void JNICALL Java_org_sotto_Native_applyRetention(JNIEnv* env, jclass 
     (void)cls;
     sj_tracer* t = sj_tracer_of(env, handle);
     if (t == NULL) return;
-    const sotto_status st = SJ_CALL(t, now_ms, sotto_tracer_apply_retention(t->tracer, (uint32_t)flags));
+    const sotto_status st =
+        SJ_CALL(t, now_ms, sotto_tracer_apply_retention(t->tracer, (uint32_t)flags));
     if (st != SOTTO_OK) sj_throw_status(env, st);
 }
 

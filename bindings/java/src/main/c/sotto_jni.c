@@ -30,8 +30,8 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM* vm, void* reserved) {
     g_sotto_class = (jclass)(*env)->NewGlobalRef(env, c);
     (*env)->DeleteLocalRef(env, c);
     if (g_sotto_class == NULL) return JNI_ERR;
-    g_dispatch_log = (*env)->GetStaticMethodID(env, g_sotto_class, "dispatchLog",
-                                               "(Lorg/sotto/LogSink;I[B)V");
+    g_dispatch_log =
+        (*env)->GetStaticMethodID(env, g_sotto_class, "dispatchLog", "(Lorg/sotto/LogSink;I[B)V");
     if (g_dispatch_log == NULL) return JNI_ERR;
     return JNI_VERSION_1_6;
 }
@@ -45,7 +45,8 @@ void sj_throw(JNIEnv* env, sotto_status status, const char* message) {
         (*env)->DeleteLocalRef(env, name);
         return;
     }
-    jobject e = (*env)->NewObject(env, g_exception_class, g_exception_ctor, (jint)status, name, msg);
+    jobject e =
+        (*env)->NewObject(env, g_exception_class, g_exception_ctor, (jint)status, name, msg);
     (*env)->DeleteLocalRef(env, name);
     (*env)->DeleteLocalRef(env, msg);
     if (e == NULL) return;
@@ -272,12 +273,12 @@ JNIEXPORT jstring JNICALL Java_org_sotto_Native_statusName(JNIEnv* env, jclass c
 JNIEXPORT jintArray JNICALL Java_org_sotto_Native_structSizes(JNIEnv* env, jclass cls) {
     (void)cls;
     const jint sizes[] = {
-        (jint)sizeof(sotto_advertisement),       (jint)sizeof(sotto_heard_advertisement),
-        (jint)sizeof(sotto_diagnosis_key),       (jint)sizeof(sotto_keyfile_info),
-        (jint)sizeof(sotto_import_result),       (jint)sizeof(sotto_check_summary),
-        (jint)sizeof(sotto_exposure_window),     (jint)sizeof(sotto_scan_instance),
-        (jint)sizeof(sotto_daily_summary),       (jint)sizeof(sotto_risk_day),
-        (jint)sizeof(sotto_tracer_status),       (jint)sizeof(sotto_store_stats),
+        (jint)sizeof(sotto_advertisement),   (jint)sizeof(sotto_heard_advertisement),
+        (jint)sizeof(sotto_diagnosis_key),   (jint)sizeof(sotto_keyfile_info),
+        (jint)sizeof(sotto_import_result),   (jint)sizeof(sotto_check_summary),
+        (jint)sizeof(sotto_exposure_window), (jint)sizeof(sotto_scan_instance),
+        (jint)sizeof(sotto_daily_summary),   (jint)sizeof(sotto_risk_day),
+        (jint)sizeof(sotto_tracer_status),   (jint)sizeof(sotto_store_stats),
         (jint)sizeof(sotto_tracer_options),
     };
     const jsize n = (jsize)(sizeof sizes / sizeof sizes[0]);
