@@ -104,16 +104,21 @@ class ConcurrencyTest {
         }, LogLevel.INFO);
         AtomicReference<ImportResult> result = new AtomicReference<>();
         Thread worker = new Thread(() -> result.set(t.importKeyFile(new byte[] {1, 2, 3})));
-        worker.start();
-        assertTrue(inside.await(60, TimeUnit.SECONDS));
+        worker.setDaemon(true);
         Thread closer = new Thread(t::close);
-        closer.start();
-        while (!t.isClosed()) Thread.onSpinWait();
-        SottoException late = org.junit.jupiter.api.Assertions.assertThrows(SottoException.class, t::status);
-        assertEquals(Status.FAILED_PRECONDITION, late.code());
-        closer.join(300);
-        assertTrue(closer.isAlive(), "close() waits while a call is inside sotto");
-        release.countDown();
+        closer.setDaemon(true);
+        try {
+            worker.start();
+            assertTrue(inside.await(60, TimeUnit.SECONDS));
+            closer.start();
+            while (!t.isClosed()) Thread.onSpinWait();
+            SottoException late = org.junit.jupiter.api.Assertions.assertThrows(SottoException.class, t::status);
+            assertEquals(Status.FAILED_PRECONDITION, late.code());
+            closer.join(300);
+            assertTrue(closer.isAlive(), "close() waits while a call is inside sotto");
+        } finally {
+            release.countDown();
+        }
         worker.join(60_000);
         closer.join(60_000);
         assertFalse(closer.isAlive());
