@@ -112,7 +112,8 @@ struct SilentServer {
     }
 };
 
-Tracer open_tracer(const fs::path& db, const sotto::Clock& clock, const keyfile::TrustStore& trust) {
+Tracer open_tracer(const fs::path& db, const sotto::Clock& clock,
+                   const keyfile::TrustStore& trust) {
     store::StoreKey key;
     key.expose_secret_mut()[0] = 3;
     TracerOptions o;
@@ -123,8 +124,8 @@ Tracer open_tracer(const fs::path& db, const sotto::Clock& clock, const keyfile:
 }
 
 // `files` signed zips of `keys` random keys each (distinct content), listed in index.txt.
-std::vector<std::string> write_bucket(const fs::path& root, std::uint32_t files,
-                                      std::uint32_t keys, const keyfile::ExportSigner& signer) {
+std::vector<std::string> write_bucket(const fs::path& root, std::uint32_t files, std::uint32_t keys,
+                                      const keyfile::ExportSigner& signer) {
     fs::create_directories(root / "exposureKeyExport-DE");
     std::vector<std::string> paths;
     std::string index;
@@ -185,8 +186,8 @@ void run(std::uint32_t files, std::uint32_t check_files, std::uint32_t keys,
     {
         PythonServer server(tmp / "bucket", tmp / "requests.log");
         auto tracer = open_tracer(tmp / "unchanged.db", clock, trust);
-        auto u = KeyUpdater::create(tracer, fetch::Source{fmt::format("http://127.0.0.1:{}",
-                                                                      server.port)},
+        auto u = KeyUpdater::create(tracer,
+                                    fetch::Source{fmt::format("http://127.0.0.1:{}", server.port)},
                                     tmp / "unchanged-state");
         if (!u) throw std::runtime_error(u.error().what);
         auto first = run_ok(*u);
@@ -223,8 +224,8 @@ void run(std::uint32_t files, std::uint32_t check_files, std::uint32_t keys,
     {
         SilentServer silent;
         auto tracer = open_tracer(tmp / "cancel.db", clock, trust);
-        auto u = KeyUpdater::create(tracer, fetch::Source{fmt::format("http://127.0.0.1:{}",
-                                                                      silent.port)},
+        auto u = KeyUpdater::create(tracer,
+                                    fetch::Source{fmt::format("http://127.0.0.1:{}", silent.port)},
                                     tmp / "cancel-state");
         if (!u) throw std::runtime_error(u.error().what);
         for (int i = 0; i < 10; ++i) {

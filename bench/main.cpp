@@ -1,5 +1,5 @@
-// sotto-bench <derive|store|match|keyfile|air|tracer|fetch|capi|update>: prints measurements, ending with one
-// key=value line.
+// sotto-bench <derive|store|match|keyfile|air|tracer|fetch|capi|update>: prints measurements,
+// ending with one key=value line.
 #include "bench.hpp"
 
 int main(int argc, char** argv) {

@@ -125,8 +125,9 @@ Result<void> KeyChecker::run_round() noexcept {
                     write_log(LogLevel::kWarning, f.reason.what);
                     break;
                 case UpdateOutcome::kPostponed:
-                    write_log(LogLevel::kWarning, "keys: a key file could not be checked; kept "
-                                                  "to retry");
+                    write_log(LogLevel::kWarning,
+                              "keys: a key file could not be checked; kept "
+                              "to retry");
                     write_log(LogLevel::kWarning, f.reason.what);
                     break;
                 default:

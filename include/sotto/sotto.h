@@ -784,8 +784,7 @@ typedef struct sotto_update_summary {
 } sotto_update_summary;
 SOTTO_STATIC_ASSERT(sizeof(sotto_update_summary) == 104, "sotto_update_summary layout");
 SOTTO_STATIC_ASSERT(offsetof(sotto_update_summary, files) == 16, "sotto_update_summary layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_update_summary, cancelled) == 96,
-                    "sotto_update_summary layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_update_summary, cancelled) == 96, "sotto_update_summary layout");
 
 /** One listed file of the last round. OUTPUT struct: `struct_size` set by the caller. */
 typedef struct sotto_update_file {

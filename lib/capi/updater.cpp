@@ -101,8 +101,9 @@ SOTTO_API sotto_status sotto_updater_create(sotto_updater** out, sotto_tracer* t
             return sotto::capi::null_argument();
         KeyUpdaterOptions o;
         if (options != nullptr && !to_options(*options, o))
-            return fail(SOTTO_ERR_INVALID_ARGUMENT,
-                        "updater options: a field is out of range (use sotto_updater_options_init)");
+            return fail(
+                SOTTO_ERR_INVALID_ARGUMENT,
+                "updater options: a field is out of range (use sotto_updater_options_init)");
         auto u = KeyUpdater::create(*tracer->tracer, fetch::Source{source}, state_dir, o);
         if (!u) return fail(u.error());
         *out = std::make_unique<sotto_updater>(std::move(*u)).release();

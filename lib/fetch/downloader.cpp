@@ -92,8 +92,7 @@ struct Downloader::Impl {
 };
 
 void Downloader::Impl::fetch_index(FetchReport& report, std::vector<std::string>& entries,
-                                   const ProgressCallback& progress,
-                                   const std::stop_token& stop) {
+                                   const ProgressCallback& progress, const std::stop_token& stop) {
     detail::GetRequest req{"index.txt", data.index_etag, data.index_last_modified,
                            options.max_index_bytes};
     std::string body;

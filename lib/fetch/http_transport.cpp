@@ -5,9 +5,9 @@
 #include <cctype>
 #include <cstring>
 #include <new>
+#include <stop_token>
 #include <string>
 #include <string_view>
-#include <stop_token>
 
 #include <sotto/fetch/url_policy.hpp>
 #include <sotto/version.hpp>
@@ -127,9 +127,9 @@ int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_o
     if (!*t->progress) return 0;
     try {
         const bool body = t->deliver;
-        if (!(*t->progress)(body ? static_cast<std::uint64_t>(std::max<curl_off_t>(now, 0)) : 0,
-                            body ? static_cast<std::uint64_t>(std::max<curl_off_t>(total, 0))
-                                 : 0)) {
+        if (!(*t->progress)(
+                body ? static_cast<std::uint64_t>(std::max<curl_off_t>(now, 0)) : 0,
+                body ? static_cast<std::uint64_t>(std::max<curl_off_t>(total, 0)) : 0)) {
             t->cancelled = true;
             return 1;
         }
@@ -343,7 +343,8 @@ private:
         }
         int queued = 0;
         while (CURLMsg* msg = curl_multi_info_read(m, &queued)) {
-            if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy_.get()) return msg->data.result;
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy_.get())
+                return msg->data.result;
         }
         return CURLE_RECV_ERROR;
     }

@@ -32,8 +32,9 @@ const char* update_outcome_name(UpdateOutcome outcome) noexcept {
 }
 
 std::size_t UpdateReport::count(UpdateOutcome outcome) const noexcept {
-    return static_cast<std::size_t>(std::count_if(
-        files.begin(), files.end(), [outcome](const UpdateFile& f) { return f.outcome == outcome; }));
+    return static_cast<std::size_t>(
+        std::count_if(files.begin(), files.end(),
+                      [outcome](const UpdateFile& f) { return f.outcome == outcome; }));
 }
 
 namespace {
@@ -44,9 +45,9 @@ const Error kCancelledError{ErrorCode::kCancelled, "update: cancelled"};
 
 struct KeyUpdater::Impl {
     fetch::Downloader downloader;
-    Tracer* tracer = nullptr;        // null: verify-only
-    keyfile::TrustStore trust;       // verify-only
-    DeliverFn deliver;               // verify-only; may be empty
+    Tracer* tracer = nullptr;   // null: verify-only
+    keyfile::TrustStore trust;  // verify-only
+    DeliverFn deliver;          // verify-only; may be empty
     std::size_t forgotten_unreported = 0;
 
     std::mutex cancel_mu;
@@ -126,9 +127,8 @@ Result<UpdateReport> KeyUpdater::Impl::round(const UpdateProgressFn& progress,
             }
             current_now = p.now;
             const std::uint64_t total = std::max(p.total, p.now);
-            progress(UpdateProgress{p.index ? UpdatePhase::kIndex : UpdatePhase::kDownload,
-                                    p.path, p.file, p.files, bytes_before + p.now,
-                                    bytes_before + total});
+            progress(UpdateProgress{p.index ? UpdatePhase::kIndex : UpdatePhase::kDownload, p.path,
+                                    p.file, p.files, bytes_before + p.now, bytes_before + total});
             return true;
         };
     }
@@ -184,8 +184,8 @@ Result<UpdateReport> KeyUpdater::Impl::round(const UpdateProgressFn& progress,
         auto& f = report.files[i];
         if (stop.stop_requested()) break;
         if (progress)
-            progress(UpdateProgress{UpdatePhase::kImport, f.path, done, to_take.size(),
-                                    import_done, import_total});
+            progress(UpdateProgress{UpdatePhase::kImport, f.path, done, to_take.size(), import_done,
+                                    import_total});
         auto taken = take(f, stop);
         if (!taken) {
             if (taken.error().code == ErrorCode::kCancelled) {  // the Tracer dropped the round

@@ -166,7 +166,8 @@ void test_updater(const char* corpus_dir, const char* tmp_dir) {
     CHECK_STATUS(SOTTO_OK, sotto_trust_store_create(&trust));
     CHECK_STATUS(SOTTO_OK,
                  sotto_trust_store_add(trust, "fuzz", "v1", (const uint8_t*)pem, strlen(pem), 1));
-    CHECK_STATUS(SOTTO_OK, sotto_tracer_open(&t, path, key, sizeof key, trust, clock_fn, NULL, NULL));
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_tracer_open(&t, path, key, sizeof key, trust, clock_fn, NULL, NULL));
     sotto_trust_store_destroy(trust);
     if (t == NULL) return;
 

@@ -130,8 +130,9 @@ TEST_CASE("sotto fetch checks a refused file again after a --pubkey change", "[c
     write_text(tmp / "other.pem", *other.signer.public_key_pem());
     KeyServer server(root);
     auto run = [&](std::vector<std::string> pems) {
-        std::vector<std::string> a = {cli_path(),    "fetch", "--source",
-                                      server.url(),  "--state-dir", (tmp / "state").string(),
+        std::vector<std::string> a = {cli_path(),    "fetch",
+                                      "--source",    server.url(),
+                                      "--state-dir", (tmp / "state").string(),
                                       "--out",       (tmp / "out").string()};
         for (const auto& p : pems) a.insert(a.end(), {"--pubkey", (tmp / p).string()});
         return run_process(a);
@@ -200,9 +201,13 @@ TEST_CASE("sotto fetch --store checks what it fetched against the store, once", 
                     .exit_code == 0);
     write_index(root, {"XX/1.zip", "XX/2.zip"});
     KeyServer server(root);
-    const std::vector<std::string> args = {
-        cli_path(), "fetch",    "--source", server.url(), "--state-dir", (tmp / "state").string(),
-        "--pubkey", (tmp / "a.pub").string(), "--store", store, "--key-file", key, "--now", now};
+    const std::vector<std::string> args = {cli_path(),    "fetch",
+                                           "--source",    server.url(),
+                                           "--state-dir", (tmp / "state").string(),
+                                           "--pubkey",    (tmp / "a.pub").string(),
+                                           "--store",     store,
+                                           "--key-file",  key,
+                                           "--now",       now};
     auto first = run_process(args);
     CAPTURE(first.out, first.err);
     CHECK(first.exit_code == 3);  // the forged file
@@ -217,7 +222,8 @@ TEST_CASE("sotto fetch --store checks what it fetched against the store, once", 
     CHECK_FALSE(contains(second.out, "exposure window"));
     CHECK(server.count("XX/1.zip", 200) == 1);
     // Negative neighbour: a wrong store key fails before anything is downloaded.
-    write_text(tmp / "bad.key", "ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
+    write_text(tmp / "bad.key",
+               "ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n");
     REQUIRE(::chmod((tmp / "bad.key").c_str(), 0600) == 0);
     auto bad = args;
     bad[bad.size() - 3] = (tmp / "bad.key").string();

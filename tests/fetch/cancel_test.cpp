@@ -66,8 +66,7 @@ TEST_CASE("Headers dripped one byte a second are cancelled within 1 s", "[fetch]
     CHECK(c.after_stop_s < 1.0);
 }
 
-TEST_CASE("A redirect to a target that never answers is cancelled within 1 s",
-          "[fetch][cancel]") {
+TEST_CASE("A redirect to a target that never answers is cancelled within 1 s", "[fetch][cancel]") {
     HostileServer server(HostileServer::Mode::kRedirectHang);
     test::TempDir tmp;
     auto c = cancel_after(server.url(), tmp / "work", std::chrono::milliseconds(700));

@@ -124,6 +124,7 @@ void HostileServer::serve(int fd) {
                 }
                 return;
             case Mode::kMany404:
+                if (!index && !sleep_ms(20)) return;  // a slow server: 10,000 take minutes
                 if (!send_all(index ? listing()
                                     : std::string("HTTP/1.1 404 Not Found\r\nContent-Length: "
                                                   "10\r\n\r\nnot found\n")))

@@ -18,7 +18,7 @@ public:
         kSilent,         ///< accepts, reads the request, never answers
         kDripHeaders,    ///< answers every request with headers sent one byte per second
         kRedirectHang,   ///< index.txt: 302 to /stall; /stall: never answers
-        kMany404,        ///< index.txt lists `entries` files; each answers 404 at once
+        kMany404,        ///< index.txt lists `entries` files; each answers 404 after 20 ms
         kIndexThenHang,  ///< index.txt lists `entries` files; each never answers
     };
 

@@ -126,11 +126,11 @@ enum class IndexStatus : std::uint8_t {
 
 /// Where a round is: the request in flight and its body bytes.
 struct FetchProgress {
-    std::string_view path;  ///< "index.txt" or the listed path being requested
-    bool index = false;     ///< the request is for index.txt
-    std::size_t file = 0;   ///< position of `path` in the index (0-based; 0 for the index)
-    std::size_t files = 0;  ///< entries in the index (0 while the index is requested)
-    std::uint64_t now = 0;  ///< body bytes of this response so far (0 until a 200 body starts)
+    std::string_view path;    ///< "index.txt" or the listed path being requested
+    bool index = false;       ///< the request is for index.txt
+    std::size_t file = 0;     ///< position of `path` in the index (0-based; 0 for the index)
+    std::size_t files = 0;    ///< entries in the index (0 while the index is requested)
+    std::uint64_t now = 0;    ///< body bytes of this response so far (0 until a 200 body starts)
     std::uint64_t total = 0;  ///< its announced size, 0 when unknown
 };
 

@@ -101,8 +101,8 @@ struct UpdateReport {
     /// The trusted keys differ from those the refusals were made with (first round after a
     /// change only): this many refusals were forgotten and their files downloaded again.
     std::size_t refusals_forgotten = 0;
-    bool state_was_damaged = false;    ///< the fetch state was unreadable and rebuilt
-    std::uint64_t requests = 0;        ///< HTTP requests sent (redirects included)
+    bool state_was_damaged = false;  ///< the fetch state was unreadable and rebuilt
+    std::uint64_t requests = 0;      ///< HTTP requests sent (redirects included)
     std::uint64_t bytes_downloaded = 0;
 
     std::size_t count(UpdateOutcome outcome) const noexcept;
