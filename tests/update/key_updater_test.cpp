@@ -62,7 +62,8 @@ struct Scene {
         auto released = alice.release_own_keys(user_confirmed_upload_of_own_keys());
         REQUIRE(released);
         write_bytes(bucket / kGood, test::publish(*released, trust, kDay0 + 10 * 3600));
-        write_bytes(bucket / kForged, test::publish(*released, forger, kDay0 + 10 * 3600));
+        // Other padding: its export.bin differs from the genuine one's.
+        write_bytes(bucket / kForged, test::publish(*released, forger, kDay0 + 10 * 3600, 21));
         tf::write_index(bucket, {kGood, kForged});
         clock.set_ms((kDay0 + 12 * 3600) * 1000);
         bob.emplace(open_bob(tmp / "bob", trust));
@@ -70,6 +71,7 @@ struct Scene {
     }
 
     Tracer open_bob(const fs::path& dir, keyfile::TrustStore t) {
+        fs::create_directories(dir);
         TracerOptions o;
         o.trust = std::move(t);
         auto tr = Tracer::open(dir / "t.db", test::tracer_credential(), clock, std::move(o));
@@ -107,7 +109,7 @@ TEST_CASE("One round downloads, verifies, checks and marks; the next one has not
     CHECK(good.keys == 21);  // one key and 20 padding keys
     const auto& forged = file(*r, kForged);
     CHECK(forged.outcome == UpdateOutcome::kRefused);
-    CHECK(forged.reason.code == ErrorCode::kUntrustedKey);
+    CHECK(forged.reason.code == ErrorCode::kAuthenticationFailed);  // same key name, other key
     REQUIRE(r->check);
     CHECK(r->check->matches.size() == s.rpis);
     CHECK(r->check->report.risk.total_risk_level == core::CwaRiskLevel::kHigh);
@@ -263,7 +265,7 @@ TEST_CASE("A cancel between the imports and the check discards the round", "[upd
     auto next = u->run();
     REQUIRE(next);
     REQUIRE(next->check);
-    CHECK(next->check->files.size() == 1);  // the good file once, not twice
+    CHECK(next->check->files.size() == 2);  // the good and the forged file, once each
     CHECK(next->check->matches.size() == s.rpis);
 }
 
