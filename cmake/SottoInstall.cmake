@@ -4,7 +4,7 @@ include(CMakePackageConfigHelpers)
 # Libraries exported as sotto::<name>.
 set(SOTTO_EXPORTED_LIBS sotto_core sotto_match)
 foreach(lib IN ITEMS sotto_store sotto_keyfile sotto_keyfile_proto sotto_log sotto_host sotto_tracer sotto_ble
-                    sotto_platform_simulated sotto_platform_bluez_decode sotto_platform_bluez sotto_fetch sotto_c)
+                    sotto_platform_simulated sotto_platform_bluez_decode sotto_platform_bluez sotto_fetch sotto_update sotto_c)
   if(TARGET ${lib})
     list(APPEND SOTTO_EXPORTED_LIBS ${lib})
   endif()

@@ -64,6 +64,7 @@ public:
             std::lock_guard<std::mutex> lock(mutex_);
             stop_.store(true);
         }
+        checker_.cancel();  // the round in flight ends within a fraction of a second
         cv_.notify_all();
         if (thread_.joinable()) thread_.join();
     }
@@ -73,7 +74,7 @@ private:
         std::unique_lock<std::mutex> lock(mutex_);
         while (!stop_.load()) {
             lock.unlock();
-            if (auto r = checker_.run_round(stop_); !r) {
+            if (auto r = checker_.run_round(); !r) {
                 say(LogLevel::kError, "keys: round failed");
                 say(LogLevel::kError, r.error().what);
             }

@@ -230,6 +230,13 @@ public:
     /// kOutOfMemory; the round is discarded then (import again).
     Result<CheckReport> check() noexcept;
 
+    /// Discards the open check round: the files imported since the last check are forgotten
+    /// (import them again), nothing is recorded. No-op without an open round.
+    void discard_round() noexcept;
+
+    /// The trust store key files are verified with (`TracerOptions::trust`).
+    const keyfile::TrustStore& trust() const noexcept;
+
     /// Convenience: imports every path, then checks.
     Result<CheckReport> check_files(std::span<const std::filesystem::path> paths,
                                     const ImportOptions& options = {}) noexcept;

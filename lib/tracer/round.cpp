@@ -80,19 +80,28 @@ Result<KeyFileOutcome> Tracer::Impl::import(std::string source, const ImportOpti
 
     KeyFileOutcome out;
     out.source = std::move(source);
+    if (o.stop.stop_requested()) {
+        round.reset();
+        round_open = false;
+        return make_error(ErrorCode::kCancelled, "tracer: import cancelled");
+    }
     if (auto r = session.begin_file(f); !r) return r.error();
     std::optional<Error> sink_error;
     // The sink must not throw (the reader would blame the file): allocation failures become a
     // sink error, which fails the import with kOutOfMemory.
     auto info = read(o.verify, [&](core::DiagnosisKey&& key) noexcept {
         if (sink_error) return;
+        if (o.stop.stop_requested()) {
+            sink_error = Error{ErrorCode::kCancelled, "tracer: import cancelled"};
+            return;
+        }
         try {
             if (auto r = session.add_key(std::move(key)); !r) sink_error = r.error();
         } catch (...) {
             sink_error = Error{ErrorCode::kOutOfMemory, "tracer: out of memory"};
         }
     });
-    if (sink_error) {  // the engine failed, not the file: the round cannot go on
+    if (sink_error) {  // the engine failed or the caller cancelled: the round cannot go on
         round.reset();
         round_open = false;
         return *sink_error;

@@ -269,6 +269,14 @@ Result<CheckReport> Tracer::check() noexcept {
     return guarded([&] { return impl_->check(); });
 }
 
+void Tracer::discard_round() noexcept {
+    std::lock_guard lock(impl_->round_mu);
+    impl_->round.reset();
+    impl_->round_open = false;
+}
+
+const keyfile::TrustStore& Tracer::trust() const noexcept { return impl_->options.trust; }
+
 Result<CheckReport> Tracer::check_files(std::span<const std::filesystem::path> paths,
                                         const ImportOptions& options) noexcept {
     for (const auto& p : paths)

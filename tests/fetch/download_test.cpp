@@ -27,9 +27,10 @@ TEST_CASE("A first round downloads every listed file into the spool with its SHA
     auto d = b.downloader(server);
 
     std::uint64_t progress_calls = 0;
-    auto r = d.fetch_round([&](const std::string&, std::uint64_t now, std::uint64_t total) {
+    auto r = d.fetch_round([&](const FetchProgress& p) {
         ++progress_calls;
-        CHECK(now <= std::max<std::uint64_t>(total, now));
+        CHECK(p.now <= std::max<std::uint64_t>(p.total, p.now));
+        CHECK((p.index ? p.files == 0 : p.files == 2));
         return true;
     });
     REQUIRE(r);

@@ -9,6 +9,7 @@ from .protocol import (ADV_WITH_FLAGS, ADV_WITHOUT_FLAGS, Beacon, Metadata, deco
                        derive_rpis, encode_advertising_data, interval_number, make_beacon,
                        open_metadata)
 from .tracer import USER_CONFIRMED_UPLOAD_OF_OWN_KEYS, CheckResult, ImportResult, Tracer
+from .updater import KeyUpdater, UpdateFile, UpdateProgress, UpdateReport
 
 
 def version() -> str:

@@ -77,6 +77,25 @@ def _array(getter, ctype, *extra):
     return arr[:needed.value]
 
 
+def _check_result(h) -> CheckResult:
+    """The report of the check handle `h` (destroyed here)."""
+    try:
+        s = CheckSummaryC()
+        check(lib.sotto_check_get_summary(ctypes.byref(s), h))
+        windows = []
+        for i, w in enumerate(_array(lib.sotto_check_get_windows, ExposureWindowC, h)):
+            scans = [(x.typical_attenuation_db, x.min_attenuation_db, x.seconds_since_last_scan)
+                     for x in _array(lib.sotto_check_get_scan_instances, ScanInstanceC, h, i)]
+            windows.append(ExposureWindow(w.date_unix, w.report_type, w.infectiousness,
+                                          w.calibration_confidence, scans))
+        days = [(d.date_unix, d.maximum_score, d.score_sum, d.weighted_duration_sum)
+                for d in _array(lib.sotto_check_get_daily_summaries, DailySummaryC, h)]
+        return CheckResult(s.computed_at, s.sightings, s.valid_matches, s.suspect_matches,
+                           s.total_risk_level, bool(s.recorded), windows, days)
+    finally:
+        lib.sotto_check_destroy(h)
+
+
 class Tracer:
     """Opens (or creates) the store at ``path`` with a 32-byte ``key`` or a ``passphrase``.
 
@@ -188,21 +207,7 @@ class Tracer:
         """Closes the round and returns the report."""
         h = handle()
         check(lib.sotto_tracer_check(ctypes.byref(h), self._h))
-        try:
-            s = CheckSummaryC()
-            check(lib.sotto_check_get_summary(ctypes.byref(s), h))
-            windows = []
-            for i, w in enumerate(_array(lib.sotto_check_get_windows, ExposureWindowC, h)):
-                scans = [(x.typical_attenuation_db, x.min_attenuation_db, x.seconds_since_last_scan)
-                         for x in _array(lib.sotto_check_get_scan_instances, ScanInstanceC, h, i)]
-                windows.append(ExposureWindow(w.date_unix, w.report_type, w.infectiousness,
-                                              w.calibration_confidence, scans))
-            days = [(d.date_unix, d.maximum_score, d.score_sum, d.weighted_duration_sum)
-                    for d in _array(lib.sotto_check_get_daily_summaries, DailySummaryC, h)]
-            return CheckResult(s.computed_at, s.sightings, s.valid_matches, s.suspect_matches,
-                               s.total_risk_level, bool(s.recorded), windows, days)
-        finally:
-            lib.sotto_check_destroy(h)
+        return _check_result(h)
 
     def release_own_keys(self, consent: int) -> list:
         """Own TEKs for upload; ``consent`` must be USER_CONFIRMED_UPLOAD_OF_OWN_KEYS."""
