@@ -39,7 +39,7 @@ final class CallGate {
 
     static void refuseInCallback() {
         if (CALLBACKS_RUNNING.get() != 0 && CALLBACK_DEPTH.get()[0] != 0) {
-            throw SottoException.of(Status.FAILED_PRECONDITION, "sotto called from its log sink");
+            throw SottoException.of(Status.FAILED_PRECONDITION, "sotto called from its log sink or progress listener");
         }
     }
 
@@ -49,6 +49,15 @@ final class CallGate {
         for (;;) {
             long s = state.get();
             if ((s & CLOSED) != 0) throw SottoException.of(Status.FAILED_PRECONDITION, "the tracer is closed");
+            if (state.compareAndSet(s, s + 1)) return handle;
+        }
+    }
+
+    /** As {@link #enter}, also from inside a callback (for calls sotto allows there: cancel). */
+    long enterFromCallback() {
+        for (;;) {
+            long s = state.get();
+            if ((s & CLOSED) != 0) throw SottoException.of(Status.FAILED_PRECONDITION, "closed");
             if (state.compareAndSet(s, s + 1)) return handle;
         }
     }

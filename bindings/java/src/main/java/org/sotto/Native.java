@@ -70,4 +70,14 @@ final class Native {
     static native void checkDestroy(long check);
 
     static native byte[] releaseOwnKeys(long tracer, long nowMs, int consent);
+
+    static native byte[] updaterOptionsDefaults();
+    static native long updaterCreate(long tracer, byte[] sourceUtf8, byte[] stateDirUtf8, byte[] options);
+    static native void updaterRun(long updater, long tracer, long nowMs, Object listener);
+    static native void updaterCancel(long updater);
+    static native byte[] updaterSummary(long updater);
+    static native byte[] updaterFile(long updater, int index);
+    static native byte[] updaterFilePath(long updater, int index);
+    static native long updaterTakeCheck(long updater);
+    static native void updaterDestroy(long updater);
 }

@@ -12,6 +12,8 @@ public final class Status {
     public static final int FAILED_PRECONDITION = 101;
     public static final int OUT_OF_RANGE = 102;
     public static final int CLOCK_SUSPECT = 103;
+    /** Cancelled by the caller (KeyUpdater.cancel). */
+    public static final int CANCELLED = 104;
     public static final int CRYPTO_FAILURE = 200;
     public static final int AUTHENTICATION_FAILED = 201;
     public static final int UNTRUSTED_KEY = 202;

@@ -10,6 +10,11 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
+import java.util.function.LongFunction;
 
 /**
  * The device side of contact tracing over one encrypted store ({@code sotto_tracer}): own keys
@@ -46,6 +51,9 @@ public final class Tracer implements AutoCloseable {
     private final CallGate gate;
     private final Clock clock;
     private final Cleaner.Cleanable cleanable;
+    /** The gates of this tracer's open KeyUpdaters (closed before the tracer). */
+    private final Set<CallGate> updaters = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger roundsRunning = new AtomicInteger();
 
     /**
      * How a tracer is opened: the defaults of {@code sotto_tracer_options_init}, then what is set
@@ -163,14 +171,19 @@ public final class Tracer implements AutoCloseable {
 
     private static final class Resource implements Runnable {
         final CallGate gate;
+        final Set<CallGate> updaters;
 
-        Resource(CallGate gate) {
+        Resource(CallGate gate, Set<CallGate> updaters) {
             this.gate = gate;
+            this.updaters = updaters;
         }
 
         @Override
         public void run() {
+            for (CallGate u : updaters) KeyUpdater.cancel(u); // running rounds return quickly
             long h = gate.close();
+            for (CallGate u : updaters) KeyUpdater.destroy(u); // before the tracer they use
+            updaters.clear();
             if (h != 0) {
                 Native.destroy(h);
                 gate.destroyed();
@@ -181,7 +194,7 @@ public final class Tracer implements AutoCloseable {
     private Tracer(long handle, Clock clock) {
         this.gate = new CallGate(handle);
         this.clock = clock;
-        this.cleanable = CLEANER.register(this, new Resource(gate));
+        this.cleanable = CLEANER.register(this, new Resource(gate, updaters));
     }
 
     /**
@@ -236,6 +249,44 @@ public final class Tracer implements AutoCloseable {
 
     private long now() {
         return snapshot(clock);
+    }
+
+    long clockSnapshot() {
+        return now();
+    }
+
+    /** Makes an updater with the tracer's handle and registers it; under the tracer's gate. */
+    KeyUpdater addUpdater(LongFunction<KeyUpdater> make) {
+        long h = gate.enter();
+        try {
+            KeyUpdater u = make.apply(h);
+            updaters.add(u.gate());
+            return u;
+        } finally {
+            gate.exit();
+        }
+    }
+
+    void removeUpdater(CallGate g) {
+        updaters.remove(g);
+    }
+
+    /** Runs an updater round with the tracer's handle; the tracer's imports wait meanwhile. */
+    void runRound(LongConsumer round) {
+        long h = gate.enter();
+        roundsRunning.incrementAndGet();
+        try {
+            round.accept(h);
+        } finally {
+            roundsRunning.decrementAndGet();
+            gate.exit();
+        }
+    }
+
+    private void refuseDuringRound() {
+        if (roundsRunning.get() != 0) {
+            throw SottoException.of(Status.FAILED_PRECONDITION, "a KeyUpdater round is running on this tracer");
+        }
     }
 
     /**
@@ -332,6 +383,7 @@ public final class Tracer implements AutoCloseable {
      * against the trust store (flags: {@link #IMPORT_PARSE_ONLY}, {@link #IMPORT_REMATCH}).
      */
     public ImportResult importKeyFile(byte[] zip, int flags) {
+        refuseDuringRound();
         long now = now();
         long h = gate.enter();
         try {
@@ -347,6 +399,7 @@ public final class Tracer implements AutoCloseable {
 
     /** As {@link #importKeyFile(byte[], int)}, for export.bin and export.sig (empty: unsigned). */
     public ImportResult importKeyFilePair(byte[] exportBin, byte[] exportSig, int flags) {
+        refuseDuringRound();
         long now = now();
         long h = gate.enter();
         try {
@@ -359,6 +412,7 @@ public final class Tracer implements AutoCloseable {
 
     /** As {@link #importKeyFile(byte[], int)}, from a path (zip, loose export.bin, directory). */
     public ImportResult importKeyFile(File path, int flags) {
+        refuseDuringRound();
         byte[] p = path.getPath().getBytes(StandardCharsets.UTF_8);
         long now = now();
         long h = gate.enter();
@@ -379,6 +433,7 @@ public final class Tracer implements AutoCloseable {
      * and one was new. With no file imported: an empty report.
      */
     public CheckResult check() {
+        refuseDuringRound();
         long now = now();
         long h = gate.enter();
         long c = 0;
@@ -391,7 +446,7 @@ public final class Tracer implements AutoCloseable {
         }
     }
 
-    private static CheckResult readCheck(long c) {
+    static CheckResult readCheck(long c) {
         ByteBuffer s = Layout.wrap(Native.checkSummary(c));
         List<ImportResult> files = Layout.importResults(Native.checkArray(c, Native.CHECK_FILES, 0));
         ByteBuffer w = Layout.wrap(Native.checkArray(c, Native.CHECK_WINDOWS, 0));
@@ -491,6 +546,7 @@ public final class Tracer implements AutoCloseable {
     @Override
     public void close() {
         CallGate.refuseInCallback(); // before clean(), which runs only once
+        for (CallGate u : updaters) KeyUpdater.cancel(u);
         cleanable.clean(); // runs Resource once; later calls wait in the gate like the first
         gate.close();
     }

@@ -42,7 +42,7 @@ class ApiTest {
             assertEquals(expected, Status.name(code), f.getName());
             n++;
         }
-        assertEquals(33, n);
+        assertEquals(34, n);
         assertEquals("SOTTO_ERR_UNKNOWN", Status.name(12345));
     }
 

@@ -39,6 +39,18 @@ public final class JniStress {
             other.join();
             done += calls / 4;
             if (t.status().heard() == 0) throw new AssertionError("nothing heard");
+            // The key updater: rounds over a directory with progress upcalls, and cancels.
+            Path bucket = Files.createDirectories(dir.resolve("bucket"));
+            Files.write(bucket.resolve("a.zip"), new byte[] {'P', 'K', 3, 4});
+            AtomicLong progress = new AtomicLong();
+            try (KeyUpdater u = KeyUpdater.create(t, bucket.toFile(), dir.resolve("state").toFile(), null)) {
+                for (int i = 0; i < 200; i++) {
+                    Files.write(bucket.resolve("a.zip"), new byte[] {'P', 'K', 3, 4, (byte) i});
+                    u.run(p -> progress.incrementAndGet());
+                    if (i % 50 == 0) u.cancel(); // the next round stops at its start
+                }
+            }
+            if (progress.get() == 0) throw new AssertionError("no progress reported");
         }
         // After close: every kind of call throws, a few thousand times.
         Tracer closed = Tracer.open(dir.resolve("c.db").toString(), TestSupport.storeKey(2), TestSupport.options(clock));
