@@ -128,10 +128,6 @@ int run(const Config& c) {
             fail_start("status socket: refused", ok.error());
             return 2;
         }
-    } else {
-        say(LogLevel::kNotice,
-            "status: no status socket (no --status-socket, $RUNTIME_DIRECTORY or "
-            "$XDG_RUNTIME_DIR): `sotto status` cannot reach this daemon");
     }
 
     auto key = host::read_key_file(c.key_file);
@@ -227,7 +223,11 @@ int run(const Config& c) {
 
     const std::int64_t started = clock->now_ms() / 1000;
     std::unique_ptr<StatusServer> status;
-    if (!c.status_socket.empty()) {
+    if (c.status_socket.empty()) {
+        say(LogLevel::kNotice,
+            "status: no status socket (no --status-socket, $RUNTIME_DIRECTORY or "
+            "$XDG_RUNTIME_DIR): `sotto status` cannot reach this daemon");
+    } else {
         auto producer = [&]() {
             StatusInputs in;
             in.radio = radio_name;
