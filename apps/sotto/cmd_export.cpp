@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 
 #include <sotto/bytes.hpp>
 #include <sotto/core/diagnosis_key.hpp>
@@ -64,9 +65,66 @@ struct InspectOptions {
     std::string key_id;
     std::string key_version;
     bool list_keys = false;
+    bool as_json = false;
 };
 
+void print_inspect_json(const InspectOptions& o, const std::string& form, const ExportInfo& info,
+                        const std::string& verdict, const std::vector<core::DiagnosisKey>& keys) {
+    using nlohmann::ordered_json;
+    ordered_json j;
+    j["file"] = o.file;
+    j["form"] = form;
+    j["export_bin_bytes"] = info.export_bin_bytes;
+    j["export_bin_sha256"] = info.export_bin_sha256_hex();
+    j["start_timestamp"] = info.start_timestamp ? ordered_json(*info.start_timestamp) : nullptr;
+    j["end_timestamp"] = info.end_timestamp ? ordered_json(*info.end_timestamp) : nullptr;
+    j["region"] = printable(info.region);
+    j["batch_num"] = info.batch_num ? ordered_json(*info.batch_num) : nullptr;
+    j["batch_size"] = info.batch_size ? ordered_json(*info.batch_size) : nullptr;
+    ordered_json sig_infos = ordered_json::array();
+    for (const auto& si : info.signature_infos)
+        sig_infos.push_back({{"key_id", printable(si.key_id)},
+                             {"key_version", printable(si.key_version)},
+                             {"algorithm", printable(si.algorithm)}});
+    j["signature_infos"] = sig_infos;
+    j["signatures"] = info.signatures.size();
+    j["keys_valid"] = info.keys_valid;
+    j["keys_invalid"] = info.keys_invalid;
+    ordered_json invalid = ordered_json::object();
+    for (std::size_t r = 0; r < kInvalidKeyReasonCount; ++r)
+        if (info.invalid_by_reason[r] > 0)
+            invalid[invalid_key_reason_name(static_cast<InvalidKeyReason>(r))] =
+                info.invalid_by_reason[r];
+    j["invalid_by_reason"] = invalid;
+    j["revised_keys_valid"] = info.revised_keys_valid;
+    j["keys_revoked"] = info.keys_revoked;
+    j["verified"] = info.verified;
+    j["signature"] = verdict;
+    if (info.verified) {
+        j["verified_key_id"] = printable(info.verified_key_id);
+        j["verified_key_version"] = printable(info.verified_key_version);
+    }
+    if (o.list_keys) {
+        ordered_json arr = ordered_json::array();
+        for (const auto& k : keys) {
+            ordered_json e;
+            e["tek"] = to_hex(k.exposure_key.tek.expose_secret());  // published: not secret
+            e["rolling_start"] = k.exposure_key.rolling_start;
+            e["rolling_period"] = k.exposure_key.rolling_period;
+            e["transmission_risk_level"] = k.transmission_risk_level;
+            e["report_type"] = static_cast<int>(k.report_type);
+            e["days_since_onset"] =
+                k.days_since_onset ? ordered_json(*k.days_since_onset) : nullptr;
+            arr.push_back(e);
+        }
+        j["keys"] = arr;
+    }
+    // File names need not be UTF-8: replace what is not.
+    fmt::print("{}\n", j.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
+}
+
 int run_inspect(const InspectOptions& o) {
+    if (int rc = require_existing("export inspect", o.file); rc != 0) return rc;
     TrustStore trust;
     if (int rc = load_trust_store(o.pubkeys, o.key_id, o.key_version, "export inspect", trust);
         rc != 0)
@@ -94,44 +152,55 @@ int run_inspect(const InspectOptions& o) {
     const bool no_key = trust.empty() && info->signature_status == SignatureStatus::kUntrustedKey;
     std::error_code ec;
     const bool has_sig = is_zip || fs::exists(in.sig, ec);
-    fmt::print("file:            {} ({})\n", o.file,
-               is_zip    ? "zip"
-               : has_sig ? "export.bin + " + in.sig.filename().string()
-                         : "export.bin, no " + in.sig.filename().string());
-    fmt::print("export.bin:      {} bytes, sha256 {}\n", info->export_bin_bytes,
-               info->export_bin_sha256_hex());
-    fmt::print("start_timestamp: {}\n", timestamp_line(info->start_timestamp));
-    fmt::print("end_timestamp:   {}\n", timestamp_line(info->end_timestamp));
-    fmt::print("region:          {}\n",
-               info->region.empty() ? "(absent)" : printable(info->region));
-    fmt::print("batch:           {} of {}\n", optional_int(info->batch_num),
-               optional_int(info->batch_size));
-    for (const auto& si : info->signature_infos)
-        fmt::print("signature_info:  key_id={} key_version={} algorithm={}\n", printable(si.key_id),
-                   printable(si.key_version),
-                   si.algorithm.empty() ? "(absent)" : printable(si.algorithm));
-    fmt::print("signatures:      {} in export.sig\n", info->signatures.size());
-    fmt::print("keys:            {} valid, {} invalid\n", info->keys_valid, info->keys_invalid);
-    for (std::size_t r = 0; r < kInvalidKeyReasonCount; ++r)
-        if (info->invalid_by_reason[r] > 0)
-            fmt::print("  invalid:       {} {}\n", info->invalid_by_reason[r],
-                       invalid_key_reason_name(static_cast<InvalidKeyReason>(r)));
-    fmt::print("revised_keys:    {} valid\n", info->revised_keys_valid);
-    fmt::print("revoked:         {}\n", info->keys_revoked);
-    if (info->verified) {
-        fmt::print(
-            "signature:       verified (key {}/{})\n",
-            info->verified_key_id.empty() ? "?" : printable(info->verified_key_id),
-            info->verified_key_version.empty() ? "?" : printable(info->verified_key_version));
+    const std::string form = is_zip    ? std::string("zip")
+                             : has_sig ? "export.bin + " + in.sig.filename().string()
+                                       : "export.bin, no " + in.sig.filename().string();
+    const std::string verdict = info->verified ? "verified"
+                                : no_key
+                                    ? "no --pubkey given"
+                                    : std::string(signature_status_name(info->signature_status));
+    if (o.as_json) {
+        print_inspect_json(o, form, *info, verdict, keys);
     } else {
-        fmt::print("signature:       NOT verified: {}\n",
-                   no_key ? "no --pubkey given" : signature_status_name(info->signature_status));
-    }
-    if (o.list_keys) {
-        fmt::print(
-            "# keys: tek_hex,rolling_start,rolling_period,transmission_risk_level,report_type,"
-            "days_since_onset\n");
-        for (const auto& k : keys) fmt::print("{}\n", key_csv(k));
+        // With --keys the report lines are CSV comments, so that the whole output is a key CSV
+        // `export build --keys` reads back.
+        const char* p = o.list_keys ? "# " : "";
+        fmt::print("{}file:            {} ({})\n", p, printable(o.file), form);
+        fmt::print("{}export.bin:      {} bytes, sha256 {}\n", p, info->export_bin_bytes,
+                   info->export_bin_sha256_hex());
+        fmt::print("{}start_timestamp: {}\n", p, timestamp_line(info->start_timestamp));
+        fmt::print("{}end_timestamp:   {}\n", p, timestamp_line(info->end_timestamp));
+        fmt::print("{}region:          {}\n", p,
+                   info->region.empty() ? "(absent)" : printable(info->region));
+        fmt::print("{}batch:           {} of {}\n", p, optional_int(info->batch_num),
+                   optional_int(info->batch_size));
+        for (const auto& si : info->signature_infos)
+            fmt::print("{}signature_info:  key_id={} key_version={} algorithm={}\n", p,
+                       printable(si.key_id), printable(si.key_version),
+                       si.algorithm.empty() ? "(absent)" : printable(si.algorithm));
+        fmt::print("{}signatures:      {} in export.sig\n", p, info->signatures.size());
+        fmt::print("{}keys:            {} valid, {} invalid\n", p, info->keys_valid,
+                   info->keys_invalid);
+        for (std::size_t r = 0; r < kInvalidKeyReasonCount; ++r)
+            if (info->invalid_by_reason[r] > 0)
+                fmt::print("{}  invalid:       {} {}\n", p, info->invalid_by_reason[r],
+                           invalid_key_reason_name(static_cast<InvalidKeyReason>(r)));
+        fmt::print("{}revised_keys:    {} valid\n", p, info->revised_keys_valid);
+        fmt::print("{}revoked:         {}\n", p, info->keys_revoked);
+        if (info->verified) {
+            fmt::print(
+                "{}signature:       verified (key {}/{})\n", p,
+                info->verified_key_id.empty() ? "?" : printable(info->verified_key_id),
+                info->verified_key_version.empty() ? "?" : printable(info->verified_key_version));
+        } else {
+            fmt::print("{}signature:       NOT verified: {}\n", p, verdict);
+        }
+        if (o.list_keys) {
+            fmt::print(
+                "tek_hex,rolling_start,rolling_period,transmission_risk_level,report_type,"
+                "days_since_onset\n");
+            for (const auto& k : keys) fmt::print("{}\n", key_csv(k));
+        }
     }
     std::fflush(stdout);
     if (info->verified) return kExitOk;
@@ -243,12 +312,8 @@ int run_build(const BuildOptions& o) {
     detail_wipe(*csv);
     if (!keys) return fail(kExitUsage, "export build: " + o.keys_csv + " " + error);
 
-    auto pem = read_text_file(o.signing_key);
-    if (!pem) return fail(kExitUsage, "export build: cannot read --signing-key " + o.signing_key);
-    auto signer = ExportSigner::from_pem(*pem);
-    detail_wipe(*pem);
-    if (!signer)
-        return fail(kExitUsage, "export build: --signing-key: not an EC P-256 private key");
+    std::optional<ExportSigner> signer;
+    if (int rc = read_signing_key("export build", o.signing_key, signer); rc != 0) return rc;
 
     ExportWriteOptions w;
     w.key_id = o.key_id;
@@ -299,9 +364,7 @@ void add_export_command(CLI::App& app, Runner& run) {
         "Print an export's header, key counts and signature status. FILE is an export.zip, a "
         "loose export.bin (with export.sig beside it) or a directory holding both. Exit 0 only "
         "when it parses and verifies with a --pubkey; 3 when refused");
-    inspect->add_option("file", io->file, "export.zip, export.bin or a directory")
-        ->required()
-        ->check(CLI::ExistingPath);
+    inspect->add_option("file", io->file, "export.zip, export.bin or a directory")->required();
     inspect
         ->add_option("--pubkey", io->pubkeys,
                      "Trusted P-256 public key (PEM), repeatable. Without --key-id it is trusted "
@@ -311,7 +374,12 @@ void add_export_command(CLI::App& app, Runner& run) {
         ->check(CLI::ExistingFile);
     inspect->add_option("--key-id", io->key_id, "Trust the --pubkey keys only under this key id");
     inspect->add_option("--key-version", io->key_version, "... and this key version");
-    inspect->add_flag("--keys", io->list_keys, "Also list the delivered keys as CSV");
+    inspect->add_flag("--keys", io->list_keys,
+                      "Also list the delivered keys as CSV (the report lines become '# ' "
+                      "comments: the output is a key CSV for `export build --keys`)");
+    inspect->add_flag("--json", io->as_json,
+                      "Print one JSON object (with --keys: the keys in it); the exit code is the "
+                      "same");
     inspect->callback([io, &run] { run = [io] { return run_inspect(*io); }; });
 
     auto bo = std::make_shared<BuildOptions>();
@@ -322,9 +390,8 @@ void add_export_command(CLI::App& app, Runner& run) {
                      "[,report_type,days_since_onset]; header line optional")
         ->required()
         ->check(CLI::ExistingFile);
-    build->add_option("--signing-key", bo->signing_key, "EC P-256 private key (PEM)")
-        ->required()
-        ->check(CLI::ExistingFile);
+    build->add_option("--signing-key", bo->signing_key, "EC P-256 private key (PEM, mode 600)")
+        ->required();
     build->add_option("--key-id", bo->key_id, "verification_key_id, e.g. 262")->required();
     build->add_option("--key-version", bo->key_version, "verification_key_version, e.g. v1")
         ->required();

@@ -7,7 +7,15 @@
 // intervals broadcast so far and replaced) and writes them as a signed export.zip through the
 // export writer. It refuses to run without the explicit confirmation flag.
 //
-// Exit codes: 0 ok, 1 store or I/O failure, 2 bad arguments (missing confirmation included).
+// sotto keys upload --store ... --server URL --verification-code CODE --health-authority-id ID
+//                   --i-consent-to-upload-my-keys [--json]
+//
+// `keys upload` is how a user hands their keys over: released through the same consent call and
+// sent to a key server in the Exposure Notifications Server publish format (fetch::upload_keys).
+// `keys publish` is the health authority's tool (it needs the authority's signing key).
+//
+// Exit codes: 0 ok, 1 store, I/O or server failure, 2 bad arguments (missing confirmation
+// included), 3 the key server refused the upload (e.g. a bad verification code).
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +24,8 @@
 #include <nlohmann/json.hpp>
 
 #include <sotto/core/rng.hpp>
+#include <sotto/fetch/key_upload.hpp>
+#include <sotto/fetch/url_policy.hpp>
 #include <sotto/host/files.hpp>
 #include <sotto/keyfile/export_writer.hpp>
 #include <sotto/tracer.hpp>
@@ -73,12 +83,8 @@ int run_publish(const PublishOptions& o) {
                     "(nothing was released)");
     std::int64_t now = 0;
     if (int rc = resolve_clock(o.store, now); rc != 0) return rc;
-    auto pem = host::read_regular_file(o.signing_key, 64 * 1024);
-    if (!pem) return fail(kExitUsage, "keys publish: cannot read --signing-key");
-    auto signer = keyfile::ExportSigner::from_pem(
-        std::string_view(reinterpret_cast<const char*>(pem->data()), pem->size()));
-    if (!signer)
-        return fail(kExitUsage, "keys publish: --signing-key is not an EC P-256 private key");
+    std::optional<keyfile::ExportSigner> signer;
+    if (int rc = read_signing_key("keys publish", o.signing_key, signer); rc != 0) return rc;
     ManualClock clock(now * 1000);
     std::optional<Tracer> tracer;
     if (int rc = open_tracer(o.store, false, clock, TracerOptions{}, tracer); rc != 0) return rc;
@@ -117,11 +123,101 @@ int run_publish(const PublishOptions& o) {
     return kExitOk;
 }
 
+struct UploadOptions {
+    StoreOptions store;
+    std::string server;
+    std::string code;
+    std::string health_authority_id;
+    std::string revision_token;
+    std::string ca_file;
+    int transmission_risk = 0;
+    std::uint32_t symptom_onset_interval = 0;
+    std::uint32_t timeout_s = 30;
+    bool consent = false;
+    bool as_json = false;
+};
+
+int run_upload(const UploadOptions& o) {
+    if (!o.consent)
+        return fail(kExitUsage,
+                    "keys upload: uploading your own keys needs --i-consent-to-upload-my-keys "
+                    "(nothing was released or sent)");
+    // Everything that can be refused is refused before a key is released.
+    if (auto allowed = fetch::check_url(o.server); !allowed)
+        return fail(kExitUsage,
+                    "keys upload: --server: https://, or http:// to a loopback "
+                    "address only (nothing was released or sent)");
+    fetch::UploadOptions u;
+    u.url = o.server;
+    u.health_authority_id = o.health_authority_id;
+    u.verification_payload = o.code;
+    u.revision_token = o.revision_token;
+    u.ca_file = o.ca_file;
+    u.symptom_onset_interval = o.symptom_onset_interval;
+    u.total_timeout_ms = o.timeout_s * 1000;
+    if (o.code.empty() || o.code.size() > fetch::kMaxUploadFieldBytes ||
+        o.health_authority_id.empty() || o.health_authority_id.size() > 256)
+        return fail(kExitUsage, "keys upload: give --verification-code and --health-authority-id");
+    for (const std::string* f : {&o.code, &o.health_authority_id, &o.revision_token})
+        for (char c : *f)
+            if (c < 0x20 || c > 0x7e)
+                return fail(kExitUsage, "keys upload: codes and ids are printable ASCII");
+    std::int64_t now = 0;
+    if (int rc = resolve_clock(o.store, now); rc != 0) return rc;
+    ManualClock clock(now * 1000);
+    std::optional<Tracer> tracer;
+    if (int rc = open_tracer(o.store, false, clock, TracerOptions{}, tracer); rc != 0) return rc;
+    // The user confirmed on the command line with --i-consent-to-upload-my-keys.
+    auto released = tracer->release_own_keys(user_confirmed_upload_of_own_keys());
+    if (!released) return store_error(released.error());
+    if (released->empty()) return fail(kExitFailure, "keys upload: the store holds no own key");
+    std::vector<fetch::UploadKey> keys;
+    bool again = false;
+    for (auto& r : *released) {
+        again = again || r.released_before;
+        keys.push_back({std::move(r.key), o.transmission_risk});
+    }
+    auto reply = fetch::upload_keys(keys, u);
+    if (!reply)
+        return fail(reply.error().code == ErrorCode::kNetworkRefused ? kExitRefused : kExitFailure,
+                    fmt::format("keys upload: {} (the keys stay marked published; run again to "
+                                "send them again)",
+                                reply.error().what));
+    if (o.as_json) {
+        nlohmann::ordered_json j;
+        j["accepted"] = reply->accepted;
+        j["http_status"] = reply->http_status;
+        j["keys_sent"] = reply->keys_sent;
+        j["sent_before"] = again;
+        j["inserted_exposures"] = reply->inserted_exposures;
+        j["code"] = reply->code;
+        j["error"] = reply->message;
+        j["revision_token"] = reply->revision_token;
+        fmt::print("{}\n", j.dump());
+    } else if (reply->accepted) {
+        fmt::print("uploaded {} own key(s): the server took {}{}\n", reply->keys_sent,
+                   reply->inserted_exposures, reply->code.empty() ? "" : " (" + reply->code + ")");
+        if (!reply->revision_token.empty())
+            fmt::print("revision token (for a later upload): {}\n", reply->revision_token);
+    }
+    if (reply->accepted) return kExitOk;
+    const std::string why = fmt::format(
+        "keys upload: the server refused the upload: HTTP {}{}{} (the keys stay marked published; "
+        "run again to send them again)",
+        reply->http_status, reply->code.empty() ? "" : " " + reply->code,
+        reply->message.empty() ? "" : ": " + reply->message);
+    // 4xx: the server refused what was sent (a bad verification code); otherwise it failed.
+    return fail(reply->http_status >= 400 && reply->http_status < 500 ? kExitRefused : kExitFailure,
+                why);
+}
+
 }  // namespace
 
 void add_keys_commands(CLI::App& app, Runner& run) {
     auto* group = app.add_subcommand(
-        "keys", "The device's own keys: list them, publish them after a positive test");
+        "keys",
+        "The device's own keys: list them, upload them after a positive test (the health "
+        "authority's `publish` writes a signed file)");
     group->require_subcommand(1);
     {
         auto o = std::make_shared<ListOptions>();
@@ -134,7 +230,10 @@ void add_keys_commands(CLI::App& app, Runner& run) {
     {
         auto o = std::make_shared<PublishOptions>();
         auto* cmd = group->add_subcommand(
-            "publish", "Release own keys (consent) and write them as a signed export.zip");
+            "publish",
+            "The health authority's tool (needs its private signing key): release own keys "
+            "(consent) and write them as a signed export.zip. A user hands keys over with "
+            "`keys upload`");
         add_store_options(cmd, o->store);
         cmd->add_option("-o,--output", o->out, "Output export.zip")->required();
         cmd->add_option("--signing-key", o->signing_key, "EC P-256 private key (PEM) to sign with")
@@ -153,6 +252,43 @@ void add_keys_commands(CLI::App& app, Runner& run) {
         cmd->add_flag("--i-consent-to-upload-my-keys", o->consent,
                       "Required: you agree that your own keys leave this device");
         cmd->callback([o, &run] { run = [o] { return run_publish(*o); }; });
+    }
+    {
+        auto o = std::make_shared<UploadOptions>();
+        auto* cmd = group->add_subcommand(
+            "upload",
+            "Send own keys to a key server after a positive test (Exposure Notifications Server "
+            "publish API) with the verification code the health authority gave you. Exit 0 "
+            "taken, 3 refused by the server, 1 failed, 2 bad arguments");
+        add_store_options(cmd, o->store);
+        cmd->add_option("--server", o->server,
+                        "The key server's publish endpoint, e.g. "
+                        "https://exposure.example.org/v1/publish (http:// only to loopback)")
+            ->required();
+        cmd->add_option("--verification-code", o->code,
+                        "The verification code (or certificate) from the health authority")
+            ->required();
+        cmd->add_option("--health-authority-id", o->health_authority_id,
+                        "The health authority's id on that server, e.g. com.example.ha")
+            ->required();
+        cmd->add_option("--transmission-risk", o->transmission_risk,
+                        "Transmission risk level 0..8 (0: unknown, the server decides)")
+            ->check(CLI::Range(0, 8))
+            ->capture_default_str();
+        cmd->add_option("--symptom-onset-interval", o->symptom_onset_interval,
+                        "ENIN of the symptom onset day (0: not sent)");
+        cmd->add_option("--revision-token", o->revision_token,
+                        "The token an earlier upload of this device returned");
+        cmd->add_option("--ca-file", o->ca_file,
+                        "PEM CA certificates to trust instead of the "
+                        "system's");
+        cmd->add_option("--timeout", o->timeout_s, "Give up after this many seconds (1..600)")
+            ->check(CLI::Range(1u, 600u))
+            ->capture_default_str();
+        cmd->add_flag("--json", o->as_json, "Print one JSON object");
+        cmd->add_flag("--i-consent-to-upload-my-keys", o->consent,
+                      "Required: you agree that your own keys leave this device");
+        cmd->callback([o, &run] { run = [o] { return run_upload(*o); }; });
     }
 }
 

@@ -3,10 +3,13 @@
 //             [--tolerance N] [--full] FILE...
 //
 // Exit codes: 0 every file was read and verified (with --no-verify: read); 3 a file was refused
-// (its keys were not matched, the others were); 2 bad arguments; 1 the store failed.
+// (its keys were not matched, the others were); 2 bad arguments (a missing file included); 1 the
+// store failed.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -101,7 +104,7 @@ json to_json(const CheckReport& r) {
                   {"interval", m.interval},
                   {"first_seen", m.first_seen},
                   {"last_seen", m.last_seen},
-                  {"sightings", m.sightings},
+                  {"beacons", m.sightings},  // packets heard of this RPI
                   {"metadata", to_hex(m.metadata)},
                   {"report_type", static_cast<int>(m.diagnosis_key.report_type)},
                   {"transmission_risk_level", m.diagnosis_key.transmission_risk_level},
@@ -174,6 +177,32 @@ void print_text(const CheckReport& r) {
                level_name(r.report.risk.total_risk_level), r.report.windows.size());
 }
 
+// The key files a FILE argument names: a directory that holds no export.bin (what
+// `sotto fetch --out DIR` fills) stands for every *.zip in it, in name order; anything else for
+// itself. kExitUsage for a path that does not exist.
+int expand_files(const std::vector<std::string>& args, std::vector<std::filesystem::path>& out) {
+    namespace fs = std::filesystem;
+    for (const auto& a : args) {
+        if (int rc = require_existing("match", a); rc != 0) return rc;
+        std::error_code ec;
+        if (!fs::is_directory(a, ec) || fs::exists(fs::path(a) / "export.bin", ec)) {
+            out.emplace_back(a);
+            continue;
+        }
+        std::vector<fs::path> zips;
+        for (fs::directory_iterator it(a, ec), end; !ec && it != end; it.increment(ec))
+            if (it->path().extension() == ".zip" && it->is_regular_file(ec))
+                zips.push_back(it->path());
+        if (ec) return fail(kExitFailure, fmt::format("match: cannot list {}", printable(a)));
+        if (zips.empty())
+            fmt::print(stderr, "sotto: match: {}: no export.bin and no *.zip in it\n",
+                       printable(a));
+        std::sort(zips.begin(), zips.end());
+        out.insert(out.end(), zips.begin(), zips.end());
+    }
+    return 0;
+}
+
 int run_match(MatchOptions& o) {
     if (o.pubkeys.empty() && !o.no_verify)
         return fail(kExitUsage, "match: give --pubkey (or --no-verify)");
@@ -183,6 +212,8 @@ int run_match(MatchOptions& o) {
         return rc;
     std::int64_t now = 0;
     if (int rc = resolve_clock(o.store, now); rc != 0) return rc;
+    std::vector<std::filesystem::path> files;
+    if (int rc = expand_files(o.files, files); rc != 0) return rc;
     // The Tracer runs the check at --now. No retention here: a --now far in the future must not
     // delete anything; the check only reads the sightings within the retention window as of --now.
     ManualClock clock(now * 1000);
@@ -200,16 +231,16 @@ int run_match(MatchOptions& o) {
                                .rematch = true};
     // Progress on stderr only when it is a terminal: "checking 3/14 FILE", then the matching.
     const bool progress = ::isatty(2) == 1;
-    for (std::size_t i = 0; i < o.files.size(); ++i) {
+    for (std::size_t i = 0; i < files.size(); ++i) {
         if (progress)
-            fmt::print(stderr, "\r\033[Kchecking {}/{} {}", i + 1, o.files.size(),
-                       printable(o.files[i]));
-        if (auto r = tracer->import_key_file(o.files[i], import); !r) {
+            fmt::print(stderr, "\r\033[Kchecking {}/{} {}", i + 1, files.size(),
+                       printable(files[i].string()));
+        if (auto r = tracer->import_key_file(files[i], import); !r) {
             if (progress) fmt::print(stderr, "\r\033[K");
             return store_error(r.error());
         }
     }
-    if (progress) fmt::print(stderr, "\r\033[Kmatching {} files\n", o.files.size());
+    if (progress) fmt::print(stderr, "\r\033[Kmatching {} files\n", files.size());
     auto result = tracer->check();
     if (!result) return store_error(result.error());
 
@@ -250,7 +281,9 @@ void add_match_command(CLI::App& app, Runner& run) {
                     "Intervals a sighting may lie from its RPI's interval")
         ->capture_default_str();
     cmd->add_option("files", o->files,
-                    "export.zip, export.bin (export.sig beside it) or a directory")
+                    "export.zip, export.bin (export.sig beside it), a directory holding "
+                    "export.bin + export.sig, or a directory of *.zip (what `sotto fetch --out` "
+                    "fills)")
         ->required();
     cmd->callback([o, &run] { run = [o] { return run_match(*o); }; });
 }

@@ -3,6 +3,8 @@
 // Exit codes: 0 the daemon answered, 1 it is not running or did not answer (or answered with
 // something that is not its status), 2 bad arguments, 3 permission denied (not in group sotto).
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -15,8 +17,21 @@
 namespace sotto::cli {
 namespace {
 
+// sottod's default socket: the system service's, or the one a daemon run by this user outside
+// systemd serves ($XDG_RUNTIME_DIR/sotto/status.sock) when only that one exists.
+std::string default_socket() {
+    const std::string system = "/run/sotto/status.sock";
+    std::error_code ec;
+    if (std::filesystem::exists(system, ec)) return system;
+    if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg != nullptr && *xdg == '/') {
+        const std::string mine = std::string(xdg) + "/sotto/status.sock";
+        if (std::filesystem::exists(mine, ec)) return mine;
+    }
+    return system;
+}
+
 struct StatusOptions {
-    std::string socket = "/run/sotto/status.sock";
+    std::string socket = default_socket();
     bool as_json = false;
     int timeout_ms = 2000;
 };
@@ -52,7 +67,19 @@ int run_status(const StatusOptions& o) {
     fmt::print("heard: {} beacons accepted, {} stored, {} pending, {} malformed\n",
                field(j, "heard", "accepted"), field(j, "heard", "stored"),
                field(j, "heard", "pending"), field(j, "heard", "malformed"));
-    if (j.contains("keys") && j["keys"].value("configured", false)) {
+    if (j.contains("bluetooth") && j["bluetooth"].is_object() &&
+        j["bluetooth"].contains("dropped") && j["bluetooth"]["dropped"].is_object()) {
+        const auto& d = j["bluetooth"]["dropped"];
+        fmt::print(
+            "bluez: dropped {} malformed signals (no RSSI, bad types, no address), {} "
+            "service-data entries (bad UUID, type or size)\n",
+            d.contains("malformed_signals") ? d["malformed_signals"].dump() : "?",
+            d.contains("service_data_entries") ? d["service_data_entries"].dump() : "?");
+    }
+    if (j.contains("keys") && j["keys"].is_object() && j["keys"].contains("off_reason") &&
+        j["keys"]["off_reason"].is_string()) {
+        fmt::print("key files: OFF: {}\n", printable(j["keys"]["off_reason"].get<std::string>()));
+    } else if (j.contains("keys") && j["keys"].value("configured", false)) {
         fmt::print("key files: {} rounds ({} failed), {} used, {} refused, {} failed downloads\n",
                    field(j, "keys", "rounds"), field(j, "keys", "rounds_failed"),
                    field(j, "keys", "files_used"), field(j, "keys", "files_refused"),
@@ -77,7 +104,10 @@ void add_status_command(CLI::App& app, Runner& run) {
     auto o = std::make_shared<StatusOptions>();
     auto* cmd =
         app.add_subcommand("status", "Ask the running sottod what it heard, downloaded and found");
-    cmd->add_option("--socket", o->socket, "sottod's status socket")->capture_default_str();
+    cmd->add_option("--socket", o->socket,
+                    "sottod's status socket (default /run/sotto/status.sock, or "
+                    "$XDG_RUNTIME_DIR/sotto/status.sock when only that one exists)")
+        ->capture_default_str();
     cmd->add_option("--timeout-ms", o->timeout_ms, "Give up after this long")
         ->check(CLI::Range(10, 60'000))
         ->capture_default_str();

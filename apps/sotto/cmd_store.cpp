@@ -4,7 +4,8 @@
 //
 // Exit codes: 0 ok (ingest: the file was read, even if some lines were invalid; they are listed on
 // stderr), 1 the store or an I/O operation failed, 2 bad arguments (including an unusable key or
-// passphrase file), 3 refused (erase of something that is not a sotto store).
+// passphrase file), 3 refused (ingest: every line was invalid; erase of something that is not a
+// sotto store). Every row retention deletes is reported ("deleted N rows past retention").
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -40,6 +41,31 @@ using store::Credential;
 using store::EncounterStore;
 
 constexpr std::size_t kIngestBatch = 1000;
+
+std::size_t deleted_rows(const store::RetentionReport& r) {
+    return r.sightings + r.own_keys + r.exposure_records + r.processed_files + r.key_publications;
+}
+
+nlohmann::ordered_json deleted_json(const store::RetentionReport& r) {
+    nlohmann::ordered_json j;
+    j["rows"] = deleted_rows(r);
+    j["sightings"] = r.sightings;
+    j["own_keys"] = r.own_keys;
+    j["exposure_records"] = r.exposure_records;
+    j["processed_files"] = r.processed_files;
+    j["key_publications"] = r.key_publications;
+    return j;
+}
+
+// "deleted 12 rows past retention (10 sightings, 2 own keys, ...)"; nothing when none.
+void print_deleted(const store::RetentionReport& r) {
+    if (deleted_rows(r) == 0) return;
+    fmt::print(
+        "deleted {} rows past retention ({} sightings, {} own keys, {} exposure records, {} "
+        "processed files, {} key publications)\n",
+        deleted_rows(r), r.sightings, r.own_keys, r.exposure_records, r.processed_files,
+        r.key_publications);
+}
 /// Largest sightings file `sotto ingest FILE` reads (stdin has no total limit, only the line cap).
 constexpr std::uint64_t kMaxIngestFileBytes = std::uint64_t{4} << 30;
 
@@ -48,24 +74,30 @@ constexpr std::uint64_t kMaxIngestFileBytes = std::uint64_t{4} << 30;
 struct IngestOptions {
     StoreOptions store;
     std::string input;
+    bool as_json = false;
 };
 
 // Retention before a writing command. --now only sets the time; --confirm-clock vouches for it.
 // An unconfirmed suspect clock deletes nothing (a warning, not an error: the command goes on).
-int retention_result(const Result<store::RetentionReport>& r) {
-    if (r) return 0;
+// What was deleted lands in `deleted` (reported by the command, never silently).
+int retention_result(const Result<store::RetentionReport>& r, store::RetentionReport& deleted) {
+    if (r) {
+        deleted = *r;
+        return 0;
+    }
     if (r.error().code != ErrorCode::kClockSuspect) return store_error(r.error());
     fmt::print(stderr, "warning: {}; if the time is right, run again with --confirm-clock\n",
                r.error().what);
     return 0;
 }
 
-int retention(EncounterStore& s, const StoreOptions& o, std::int64_t now) {
-    return retention_result(s.apply_retention(now, {.clock_confirmed = o.confirm_clock}));
+int retention(EncounterStore& s, const StoreOptions& o, std::int64_t now,
+              store::RetentionReport& deleted) {
+    return retention_result(s.apply_retention(now, {.clock_confirmed = o.confirm_clock}), deleted);
 }
 
-int retention(Tracer& t, const StoreOptions& o) {
-    return retention_result(t.apply_retention({.clock_confirmed = o.confirm_clock}));
+int retention(Tracer& t, const StoreOptions& o, store::RetentionReport& deleted) {
+    return retention_result(t.apply_retention({.clock_confirmed = o.confirm_clock}), deleted);
 }
 
 int run_ingest(IngestOptions& o) {
@@ -90,7 +122,9 @@ int run_ingest(IngestOptions& o) {
     ManualClock clock(now * 1000);
     std::optional<Tracer> s;
     if (int rc = open_tracer(o.store, true, clock, {}, s); rc != 0) return rc;
-    if (int rc = retention(*s, o.store); rc != 0) return rc;
+    store::RetentionReport deleted;
+    if (int rc = retention(*s, o.store, deleted); rc != 0) return rc;
+    if (!o.as_json) print_deleted(deleted);
 
     std::uint64_t accepted = 0, new_rows = 0, invalid = 0, dropped = 0;
     std::vector<core::Observation> batch;
@@ -127,7 +161,7 @@ int run_ingest(IngestOptions& o) {
             // Not a sightings file (or a hostile one): keep what was read, stop here.
             if (int rc = flush(); rc != 0) return rc;
             return fail(kExitFailure, fmt::format("line {}: longer than {} bytes; stopped after "
-                                                  "storing {} sightings",
+                                                  "storing {} beacons",
                                                   number, kMaxIngestLineBytes, accepted));
         }
         const std::string_view t = trim(line);
@@ -144,12 +178,26 @@ int run_ingest(IngestOptions& o) {
             if (int rc = flush(); rc != 0) return rc;
     }
     if (int rc = flush(); rc != 0) return rc;
-    fmt::print("ingested {} sightings ({} new RPI-interval rows), {} invalid lines\n", accepted,
-               new_rows, invalid);
+    if (o.as_json) {
+        nlohmann::ordered_json j;
+        j["beacons"] = accepted;
+        j["new_sightings"] = new_rows;
+        j["invalid_lines"] = invalid;
+        j["beacons_not_stored"] = dropped;
+        j["deleted_past_retention"] = deleted_json(deleted);
+        fmt::print("{}\n", j.dump());
+    } else {
+        fmt::print("ingested {} beacons ({} new sightings), {} invalid lines\n", accepted, new_rows,
+                   invalid);
+    }
     if (dropped > 0)
         fmt::print(stderr,
-                   "{} packets not stored: their RPI already had {} AEMs in that interval\n",
+                   "{} beacons not stored: their RPI already had {} AEMs in that interval\n",
                    dropped, core::kMaxAemsPerRpi);
+    // Every line refused: the input is not a beacon capture (or not one this tool reads).
+    if (invalid > 0 && accepted == 0)
+        return fail(kExitRefused,
+                    fmt::format("ingest: refused: all {} lines were invalid", invalid));
     return kExitOk;
 }
 
@@ -175,7 +223,13 @@ int run_stats(StoreOptions& o) {
     return kExitOk;
 }
 
-int run_verify(StoreOptions& o) {
+struct VerifyOptions {
+    StoreOptions store;
+    bool as_json = false;
+};
+
+int run_verify(VerifyOptions& vo) {
+    StoreOptions& o = vo.store;
     std::int64_t now = 0;
     if (int rc = resolve_clock(o, now); rc != 0) return rc;
     std::optional<EncounterStore> s;
@@ -188,8 +242,17 @@ int run_verify(StoreOptions& o) {
     if (!cutoff) return fail(kExitUsage, "--now is outside the supported time range");
     auto expired = s->sightings_in_range(0, *cutoff);
     if (!expired) return store_error(expired.error());
-    fmt::print("ok: {} sightings, {} own keys, {} sightings past the retention window\n",
-               st->sightings, st->own_keys, expired->size());
+    if (vo.as_json) {
+        nlohmann::ordered_json j;
+        j["ok"] = true;
+        j["sightings"] = st->sightings;
+        j["own_keys"] = st->own_keys;
+        j["sightings_past_retention"] = expired->size();
+        fmt::print("{}\n", j.dump());
+    } else {
+        fmt::print("ok: {} sightings, {} own keys, {} sightings past the retention window\n",
+                   st->sightings, st->own_keys, expired->size());
+    }
     return kExitOk;
 }
 
@@ -197,6 +260,7 @@ struct RekeyOptions {
     StoreOptions store;
     std::string new_key_file;
     std::string new_passphrase_file;
+    bool as_json = false;
 };
 
 int run_rekey(RekeyOptions& o) {
@@ -210,9 +274,18 @@ int run_rekey(RekeyOptions& o) {
         return rc;
     std::optional<EncounterStore> s;
     if (int rc = open_store(o.store, false, s); rc != 0) return rc;
-    if (int rc = retention(*s, o.store, now); rc != 0) return rc;
+    store::RetentionReport deleted;
+    if (int rc = retention(*s, o.store, now, deleted); rc != 0) return rc;
+    if (!o.as_json) print_deleted(deleted);
     if (auto r = s->rekey(std::move(*fresh)); !r) return store_error(r.error());
-    fmt::print("rekeyed\n");
+    if (o.as_json) {
+        nlohmann::ordered_json j;
+        j["rekeyed"] = true;
+        j["deleted_past_retention"] = deleted_json(deleted);
+        fmt::print("{}\n", j.dump());
+    } else {
+        fmt::print("rekeyed\n");
+    }
     return kExitOk;
 }
 
@@ -241,9 +314,12 @@ void add_store_commands(CLI::App& app, Runner& run) {
     {
         auto o = std::make_shared<IngestOptions>();
         auto* cmd = app.add_subcommand(
-            "ingest", "Store captured beacons: CSV lines unix_seconds,rssi_dbm,service_data_hex");
+            "ingest",
+            "Store captured beacons: CSV lines unix_seconds,rssi_dbm,service_data_hex. Exit 3 "
+            "when every line was invalid");
         add_store_options(cmd, o->store);
         add_clock_confirmation(cmd, o->store);
+        cmd->add_flag("--json", o->as_json, "Print one JSON object (counts and deletions)");
         cmd->add_option("FILE", o->input,
                         "CSV file ('-' for stdin); the hex is the 20-byte service data (RPI ‖ AEM) "
                         "or the full advertising data")
@@ -264,9 +340,10 @@ void add_store_commands(CLI::App& app, Runner& run) {
         cmd->callback([o, &run] { run = [o] { return run_stats(*o); }; });
     }
     {
-        auto o = std::make_shared<StoreOptions>();
+        auto o = std::make_shared<VerifyOptions>();
         auto* cmd = st->add_subcommand("verify", "Check the store's integrity (reads every page)");
-        add_store_options(cmd, *o);
+        add_store_options(cmd, o->store);
+        cmd->add_flag("--json", o->as_json, "Print one JSON object");
         cmd->callback([o, &run] { run = [o] { return run_verify(*o); }; });
     }
     {
@@ -278,6 +355,7 @@ void add_store_commands(CLI::App& app, Runner& run) {
         auto* p = cmd->add_option("--new-passphrase-file", o->new_passphrase_file,
                                   "File with the new passphrase");
         k->excludes(p);
+        cmd->add_flag("--json", o->as_json, "Print one JSON object (and what retention deleted)");
         cmd->callback([o, &run] { run = [o] { return run_rekey(*o); }; });
     }
     {

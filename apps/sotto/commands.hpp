@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <sotto/keyfile/export_writer.hpp>
 #include <sotto/keyfile/trust_store.hpp>
 
 namespace sotto::cli {
@@ -29,6 +30,15 @@ using Runner = std::function<int()>;
 
 /// Prints "sotto: <message>" on stderr and returns `code`.
 int fail(int code, const std::string& message);
+
+/// A file named on the command line that does not exist is a usage error in every command:
+/// prints "COMMAND: PATH: no such file" and returns kExitUsage. Returns 0 when `path` exists.
+int require_existing(const char* command, const std::string& path);
+
+/// The health authority's signing key (PEM), with the store key's rule: owner-only permissions.
+/// Prints one line and returns kExitUsage on a problem, else 0 with `out` set.
+int read_signing_key(const char* command, const std::string& path,
+                     std::optional<keyfile::ExportSigner>& out);
 
 /// Largest key, certificate or CSV text file the CLI reads with `read_text_file`.
 inline constexpr std::uint64_t kMaxTextFileBytes = 1 << 20;

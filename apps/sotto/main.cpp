@@ -14,6 +14,7 @@
 #include <fmt/core.h>
 
 #include <sotto/host/files.hpp>
+#include <sotto/version.hpp>
 
 #include "commands.hpp"
 
@@ -69,6 +70,36 @@ std::optional<std::string> read_text_file(const std::filesystem::path& p, std::u
     return out;
 }
 
+int require_existing(const char* command, const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::symlink_status(path, ec)) &&
+        std::filesystem::exists(path, ec))
+        return 0;
+    return fail(kExitUsage, fmt::format("{}: {}: no such file", command, printable(path)));
+}
+
+int read_signing_key(const char* command, const std::string& path,
+                     std::optional<keyfile::ExportSigner>& out) {
+    if (int rc = require_existing(command, path); rc != 0) return rc;
+    auto signer = host::read_signing_key_file(path);
+    if (signer) {
+        out.emplace(std::move(*signer));
+        return 0;
+    }
+    switch (signer.error().code) {
+        case ErrorCode::kFailedPrecondition:
+            return fail(kExitUsage,
+                        fmt::format("{}: --signing-key is accessible by group or others; chmod "
+                                    "600 it",
+                                    command));
+        case ErrorCode::kStorageIo:
+            return fail(kExitUsage, fmt::format("{}: cannot read --signing-key", command));
+        default:
+            return fail(kExitUsage,
+                        fmt::format("{}: --signing-key: {}", command, signer.error().what));
+    }
+}
+
 std::string printable(std::string_view s) {
     std::string out(s);
     for (char& c : out)
@@ -114,6 +145,48 @@ int load_trust_store(const std::vector<std::string>& pubkeys, const std::string&
     }
     return 0;
 }
+namespace {
+
+std::string subcommand_names(CLI::App& group) {
+    std::string names;
+    for (const CLI::App* sub : group.get_subcommands([](CLI::App*) { return true; })) {
+        if (!names.empty()) names += ", ";
+        names += sub->get_name();
+    }
+    return names;
+}
+
+CLI::App* find_subcommand(CLI::App& group, std::string_view word) {
+    for (CLI::App* sub : group.get_subcommands([](CLI::App*) { return true; }))
+        if (sub->check_name(std::string(word))) return sub;
+    return nullptr;
+}
+
+}  // namespace
+
+// Walks the command words of argv down the tree of groups before CLI11 sees them: an unknown
+// word, or a group given no command, gets one line naming the commands it could have been.
+// Stops at the first option (CLI11 then decides, --help included). Returns an exit code, or -1.
+int check_command_words(CLI::App& app, int argc, char** argv) {
+    CLI::App* group = &app;
+    std::string path;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view word = argv[i];
+        if (word.starts_with('-')) return -1;
+        if (group->get_subcommands([](CLI::App*) { return true; }).empty()) return -1;
+        CLI::App* next = find_subcommand(*group, word);
+        if (next == nullptr)
+            return fail(kExitUsage, fmt::format("{}unknown command '{}' (commands: {})", path,
+                                                printable(word), subcommand_names(*group)));
+        path += next->get_name() + ": ";
+        group = next;
+    }
+    if (group->get_subcommands([](CLI::App*) { return true; }).empty()) return -1;
+    return fail(kExitUsage,
+                fmt::format("{}give a command: {} (see --help)",
+                            group == &app ? std::string() : path, subcommand_names(*group)));
+}
+
 }  // namespace sotto::cli
 
 int main(int argc, char** argv) {
@@ -129,12 +202,17 @@ int main(int argc, char** argv) {
     add_keys_commands(app, run);
     add_demo_command(app, run);
     add_fetch_command(app, run);
+    app.set_version_flag("--version", std::string("sotto ") + sotto::version_string(),
+                         "Print the version and exit");
 
+    if (int rc = check_command_words(app, argc, argv); rc >= 0) return rc;
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         // One line, exit code 2, whatever CLI11 would have chosen.

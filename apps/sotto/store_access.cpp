@@ -109,6 +109,8 @@ int check_retention_clock(const StoreOptions& o, std::int64_t now) {
 // Reads the credential and opens the store. Returns an exit code; `out` is set on 0.
 int open_store(const StoreOptions& o, bool create, std::optional<EncounterStore>& out,
                bool read_only) {
+    if (!create)
+        if (int rc = require_existing("store", o.store); rc != 0) return rc;
     std::optional<Credential> cred;
     if (int rc =
             read_credential(o.key_file, o.passphrase_file, "--key-file", "--passphrase-file", cred);
@@ -121,7 +123,7 @@ int open_store(const StoreOptions& o, bool create, std::optional<EncounterStore>
     auto s = EncounterStore::open(o.store, std::move(*cred), opts);
     if (!s) {
         if (!create && s.error().code == ErrorCode::kStorageIo && !std::filesystem::exists(o.store))
-            return fail(kExitFailure, "store: no store at this path");
+            return require_existing("store", o.store);  // removed since the check above
         return store_error(s.error());
     }
     out.emplace(std::move(*s));
@@ -130,6 +132,8 @@ int open_store(const StoreOptions& o, bool create, std::optional<EncounterStore>
 
 int open_tracer(const StoreOptions& o, bool create, const Clock& clock, TracerOptions options,
                 std::optional<Tracer>& out) {
+    if (!create)
+        if (int rc = require_existing("store", o.store); rc != 0) return rc;
     std::optional<Credential> cred;
     if (int rc =
             read_credential(o.key_file, o.passphrase_file, "--key-file", "--passphrase-file", cred);
@@ -140,7 +144,7 @@ int open_tracer(const StoreOptions& o, bool create, const Clock& clock, TracerOp
     auto t = Tracer::open(o.store, std::move(*cred), clock, std::move(options));
     if (!t) {
         if (!create && t.error().code == ErrorCode::kStorageIo && !std::filesystem::exists(o.store))
-            return fail(kExitFailure, "store: no store at this path");
+            return require_existing("store", o.store);  // removed since the check above
         return store_error(t.error());
     }
     out.emplace(std::move(*t));

@@ -7,6 +7,9 @@
 #include <CLI/CLI.hpp>
 
 #include <sotto/fetch/url_policy.hpp>
+#include <sotto/version.hpp>
+
+#include "status_socket.hpp"
 
 namespace sotto::sottod {
 
@@ -62,9 +65,9 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
     app.add_option("--check-every", check_every,
                    "time between key downloads and checks (default 4h)");
     app.add_option("--fetch-dir", fetch_dir, "download state and spool (default <store>.fetch)");
-    app.add_option(
-        "--status-socket", status_socket,
-        "Unix socket for `sotto status` (default $RUNTIME_DIRECTORY/status.sock if set)");
+    app.add_option("--status-socket", status_socket,
+                   "Unix socket for `sotto status` (default $RUNTIME_DIRECTORY/status.sock, else "
+                   "$XDG_RUNTIME_DIR/sotto/status.sock); must name a socket or nothing");
     app.add_option("--http-timeout", http_timeout, "longest transfer of one file (default 120s)");
     app.add_option("--max-file-bytes", c.max_file_bytes,
                    "largest key file downloaded (default 32 MiB)");
@@ -90,9 +93,13 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
     app.add_option("--sim-start", c.sim_start_ms, "simulated radio: simulated start time, Unix ms");
     app.add_option("--sim-speed", c.sim_speed, "simulated radio: simulated ms per real ms (1-3600)")
         ->check(CLI::Range(1, 3600));
+    app.set_version_flag("--version", std::string("sottod ") + version_string(),
+                         "Print the version and exit");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
+        return {std::nullopt, app.exit(e)};
+    } catch (const CLI::CallForVersion& e) {
         return {std::nullopt, app.exit(e)};
     } catch (const CLI::ParseError& e) {
         std::fprintf(stderr, "<3>sottod: %s\n", e.what());
@@ -141,7 +148,20 @@ ParsedCommandLine parse_command_line(int argc, char** argv) {
     if (!status_socket.empty()) {
         c.status_socket = status_socket;
     } else if (const char* run = std::getenv("RUNTIME_DIRECTORY"); run != nullptr && *run != '\0') {
-        c.status_socket = std::filesystem::path(run) / "status.sock";
+        // RuntimeDirectory= may list several directories (separated by ':'): the first one.
+        const std::string first = std::string(run).substr(0, std::string(run).find(':'));
+        c.status_socket = std::filesystem::path(first) / "status.sock";
+    } else if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg != nullptr && *xdg == '/') {
+        c.status_socket_make_dir = std::filesystem::path(xdg) / "sotto";
+        c.status_socket = c.status_socket_make_dir / "status.sock";
+    }
+    // Checked before anything is opened: a path naming a regular file (or anything but a
+    // socket) is refused, never replaced. The XDG directory may not exist yet.
+    if (!c.status_socket.empty() && c.status_socket_make_dir.empty()) {
+        if (auto ok = check_status_socket_path(c.status_socket); !ok) {
+            std::fprintf(stderr, "<3>sottod: %s\n", ok.error().what);
+            return {std::nullopt, 2};
+        }
     }
     if (c.radio == RadioKind::kBluez && (c.sim_start_ms != 0 || c.sim_speed != 1))
         return usage("--sim-* options need --radio simulated");

@@ -26,7 +26,11 @@ struct Config {
     std::int64_t check_every_ms = 4 * 3600 * 1000;
     /// Where the downloader keeps its state and spool; default `<store>.fetch`.
     std::filesystem::path fetch_dir;
+    /// `--status-socket`, else `$RUNTIME_DIRECTORY/status.sock` (systemd), else
+    /// `$XDG_RUNTIME_DIR/sotto/status.sock`; empty when none of them is set (logged at start).
     std::filesystem::path status_socket;
+    /// The directory of the XDG default, created (mode 0700) before the socket is bound.
+    std::filesystem::path status_socket_make_dir;
     std::int64_t http_timeout_ms = 120'000;
     std::uint64_t max_file_bytes = std::uint64_t{32} << 20;
     /// Most bytes of downloaded, not yet used key files kept at once (`--max-spool-bytes`).

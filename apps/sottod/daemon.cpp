@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -44,6 +46,18 @@ void log_to_journal(void* user, sotto::LogLevel level, const char* message,
 
 void say(LogLevel level, std::string_view message) noexcept {
     if (g_sink != nullptr) g_sink->write(level, message);
+}
+
+// Creates `dir` (mode 0700) if missing; refuses one that is not a directory of ours, mode 0700.
+Result<void> make_private_dir(const std::filesystem::path& dir) noexcept {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return make_error(ErrorCode::kStorageIo, "status socket: cannot create the directory");
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() ||
+        (st.st_mode & 077) != 0)
+        return make_error(ErrorCode::kInvalidArgument,
+                          "status socket: the directory is not a private directory of this user");
+    return {};
 }
 
 int fail_start(const char* what, const Error& e) noexcept {
@@ -102,6 +116,21 @@ int run(const Config& c) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
+    // The status socket's path is settled before anything is opened: a bad one is a usage error
+    // that leaves the store untouched.
+    if (!c.status_socket_make_dir.empty()) {
+        if (auto made = make_private_dir(c.status_socket_make_dir); !made) {
+            fail_start("status socket: $XDG_RUNTIME_DIR/sotto cannot be used", made.error());
+            return 2;
+        }
+    }
+    if (!c.status_socket.empty()) {
+        if (auto ok = check_status_socket_path(c.status_socket); !ok) {
+            fail_start("status socket: refused", ok.error());
+            return 2;
+        }
+    }
+
     auto key = host::read_key_file(c.key_file);
     if (!key)
         return fail_start("store key: cannot be read (--key-file or the store-key credential)",
@@ -119,6 +148,9 @@ int run(const Config& c) {
     std::unique_ptr<SimWorld> world;
     const Clock* clock = &system_clock;
     std::unique_ptr<ble::Radio> radio;
+#ifdef SOTTO_HAVE_BLUEZ
+    const platform::bluez::BluezRadio* bluez = nullptr;
+#endif
     const char* radio_name = c.radio == RadioKind::kSimulated ? "simulated" : "bluez";
     if (c.radio == RadioKind::kSimulated) {
         auto w = SimWorld::create(c.sim_seed, c.sim_peers, c.sim_start_ms, c.sim_speed);
@@ -132,6 +164,7 @@ int run(const Config& c) {
         bo.adapter = c.adapter;
         auto r = platform::bluez::create(*clock, bo);
         if (!r) return fail_start("bluez: cannot connect to the system bus", r.error());
+        bluez = r->get();  // owned by the Tracer (through the CountingRadio) until detach_radio
         radio = std::move(*r);
 #else
         say(LogLevel::kError, "bluez: this build has no BlueZ backend (sdbus-c++ missing)");
@@ -165,28 +198,51 @@ int run(const Config& c) {
     say(LogLevel::kInfo,
         c.radio == RadioKind::kSimulated ? "started: simulated radio" : "started: BlueZ radio");
 
+    const bool keys_configured = !c.keys_url.empty() || !c.keys_dir.empty();
     std::unique_ptr<KeyChecker> checker;
-    if (!c.keys_url.empty() || !c.keys_dir.empty()) {
+    std::string keys_off_reason;
+    if (keys_configured) {
         auto k = KeyChecker::create(c, tracer, *clock);
         if (!k) {
-            const int code =
-                fail_start("keys: the key source is refused or its state unwritable", k.error());
             const bool usage = k.error().code == ErrorCode::kNetworkRefused ||
                                k.error().code == ErrorCode::kInvalidArgument;
-            return usage ? 2 : code;
+            if (usage) {
+                fail_start("keys: the key source is refused", k.error());
+                return 2;
+            }
+            // A fetch directory that cannot be written (read-only, full, wrong owner) turns key
+            // updates off; tracing goes on, and `sotto status` says why.
+            keys_off_reason = std::string("the fetch directory cannot be used: ") + k.error().what;
+            say(LogLevel::kWarning,
+                "keys: updates off, tracing goes on: the fetch directory "
+                "cannot be used (see `sotto status`)");
+            say(LogLevel::kWarning, k.error().what);
+        } else {
+            checker = std::move(*k);
         }
-        checker = std::move(*k);
     }
 
     const std::int64_t started = clock->now_ms() / 1000;
     std::unique_ptr<StatusServer> status;
-    if (!c.status_socket.empty()) {
+    if (c.status_socket.empty()) {
+        say(LogLevel::kNotice,
+            "status: no status socket (no --status-socket, $RUNTIME_DIRECTORY or "
+            "$XDG_RUNTIME_DIR): `sotto status` cannot reach this daemon");
+    } else {
         auto producer = [&]() {
             StatusInputs in;
             in.radio = radio_name;
             in.now_unix = clock->now_ms() / 1000;
             in.started_unix = started;
-            in.keys_configured = checker != nullptr;
+            in.keys_configured = keys_configured;
+            in.keys_off_reason = keys_off_reason;
+#ifdef SOTTO_HAVE_BLUEZ
+            if (bluez != nullptr) {
+                const auto b = bluez->bluez_status();
+                in.bluez = BluezCounters{b.malformed_signals, b.dropped_entries, b.registrations,
+                                         b.service_restarts, b.adapter_discoverable};
+            }
+#endif
             in.tracer = tracer.status();
             in.radio_status = duty_radio->status();
             in.scan_windows = duty_radio->windows();
@@ -207,6 +263,7 @@ int run(const Config& c) {
     std::uint64_t tick_errors = 0;
     for (;;) {
         const int sig = sigtimedwait(&signals, nullptr, &wait);
+        if (g_sink != nullptr) g_sink->flush_repeats();
         if (sig == SIGHUP)
             say(LogLevel::kInfo, "SIGHUP: nothing to reload (restart to apply new options)");
         if (sig == SIGTERM || sig == SIGINT) {
@@ -237,6 +294,7 @@ int run(const Config& c) {
         say(LogLevel::kError, r.error().what);
         exit_code = 1;
     }
+    if (g_sink != nullptr) g_sink->flush_repeats(true);
     const auto st = tracer.status();
     write_log_count(sotto::LogLevel::kInfo, "stopped: beacons stored", st.stored);
     return exit_code;

@@ -3,6 +3,9 @@
 // understands ("<6>started", sd-daemon(3)). Self-contained until the library's log interface
 // lands; the daemon installs `JournalSink::write` as its log function.
 
+#include <chrono>
+#include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -32,19 +35,45 @@ std::string format_journal_line(LogLevel level, std::string_view message);
 /// lines from several threads never interleave. Messages less important than `max_level` are
 /// dropped. Thread-safe; never throws; write errors are ignored (logging must not stop the
 /// daemon). The caller passes only static text and numbers: never keys, identifiers or URLs.
+///
+/// Repeats are rate-limited: a message (same level, same text) is written once; the same
+/// message again within `repeat_window` of that line is only counted, and once the window is
+/// over one line says "repeated N times in the last W s: <message>" (at the message's level).
+/// The count is written by the next `write` or `flush_repeats` after the window; at most
+/// kMaxTrackedMessages distinct messages are tracked (beyond that all counts are flushed early).
 class JournalSink {
 public:
-    explicit JournalSink(int fd = 2, LogLevel max_level = LogLevel::kInfo) noexcept
-        : fd_(fd), max_level_(max_level) {}
+    /// Milliseconds of a monotonic clock (tests pass their own).
+    using NowMs = std::int64_t (*)();
+    static constexpr std::size_t kMaxTrackedMessages = 256;
+
+    explicit JournalSink(int fd = 2, LogLevel max_level = LogLevel::kInfo,
+                         std::chrono::milliseconds repeat_window = std::chrono::seconds(30),
+                         NowMs now = nullptr) noexcept
+        : fd_(fd), max_level_(max_level), window_ms_(repeat_window.count()), now_(now) {}
     void write(LogLevel level, std::string_view message) noexcept;
+    /// Writes the counts of repeats whose window is over (`all`: every pending count, e.g. at
+    /// exit). Cheap when nothing repeats; the daemon calls it from its main loop.
+    void flush_repeats(bool all = false) noexcept;
     bool enabled(LogLevel level) const noexcept {
         return static_cast<int>(level) <= static_cast<int>(max_level_);
     }
 
 private:
+    struct Seen {
+        std::int64_t first_ms = 0;
+        std::uint64_t repeats = 0;
+    };
+    std::int64_t now_ms() const noexcept;
+    void write_line(const std::string& line) noexcept;   // mutex_ held
+    void emit_due(std::int64_t now, bool all) noexcept;  // mutex_ held
+
     int fd_;
     LogLevel max_level_;
+    std::int64_t window_ms_;
+    NowMs now_;
     std::mutex mutex_;
+    std::map<std::string, Seen> seen_;  // key: level digit + message
 };
 
 }  // namespace sotto::sottod

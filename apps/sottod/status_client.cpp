@@ -61,12 +61,21 @@ Result<std::string> query_status(const std::filesystem::path& socket_path,
         std::memcpy(addr.sun_path, p.c_str(), p.size() + 1);
         Socket s(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
         if (s.get() < 0) return make_error(ErrorCode::kNetworkIo, "status: cannot create a socket");
-        if (::connect(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+        // A Unix socket whose listen queue is full refuses with EAGAIN (the connection is not
+        // queued): try again until the deadline, as a busy server frees its queue quickly.
+        int rc = ::connect(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+        while (rc != 0 && errno == EAGAIN && Clock::now() < deadline) {
+            ::poll(nullptr, 0, 5);
+            rc = ::connect(s.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+        }
+        if (rc != 0) {
             if (errno == EACCES || errno == EPERM) {
                 return make_error(ErrorCode::kNetworkRefused,
                                   "status: permission denied (not in the service's group?)");
             }
-            if (errno != EAGAIN && errno != EINPROGRESS) {
+            if (errno == EAGAIN)
+                return make_error(ErrorCode::kNetworkTimeout, "status: no answer in time");
+            if (errno != EINPROGRESS) {
                 return make_error(ErrorCode::kNetworkIo,
                                   "status: cannot connect (is sottod running?)");
             }

@@ -34,6 +34,14 @@ std::string status_json(const StatusInputs& in) {
                       {"scan_windows", in.scan_windows},
                       {"rotations", t.rotations},
                       {"radio_errors", t.radio_errors}};
+    if (in.bluez) {
+        const auto& b = *in.bluez;
+        j["bluetooth"]["dropped"] = {{"malformed_signals", b.malformed_signals},
+                                     {"service_data_entries", b.dropped_entries}};
+        j["bluetooth"]["registrations"] = b.registrations;
+        j["bluetooth"]["service_restarts"] = b.service_restarts;
+        j["bluetooth"]["adapter_discoverable"] = b.adapter_discoverable;
+    }
     j["heard"] = {{"accepted", t.heard},
                   {"malformed", t.malformed},
                   {"dropped", t.dropped_overflow},
@@ -45,11 +53,18 @@ std::string status_json(const StatusInputs& in) {
     j["own_keys_created"] = t.own_keys_created;
     j["retention"] = {{"clock_suspect", t.clock_suspect}};
     const auto& k = in.keys;
-    j["keys"] = {{"configured", in.keys_configured}, {"rounds", k.rounds},
-                 {"rounds_failed", k.rounds_failed}, {"last_round", k.last_round_unix},
-                 {"last_round_ok", k.last_round_ok}, {"files_downloaded", k.files_downloaded},
-                 {"files_failed", k.files_failed},   {"files_refused", k.files_refused},
-                 {"files_used", k.files_used},       {"checks", k.checks}};
+    j["keys"] = {{"configured", in.keys_configured},
+                 {"enabled", in.keys_configured && in.keys_off_reason.empty()},
+                 {"rounds", k.rounds},
+                 {"rounds_failed", k.rounds_failed},
+                 {"last_round", k.last_round_unix},
+                 {"last_round_ok", k.last_round_ok},
+                 {"files_downloaded", k.files_downloaded},
+                 {"files_failed", k.files_failed},
+                 {"files_refused", k.files_refused},
+                 {"files_used", k.files_used},
+                 {"checks", k.checks}};
+    if (!in.keys_off_reason.empty()) j["keys"]["off_reason"] = in.keys_off_reason;
     const char* risk = k.checks == 0            ? "unknown"
                        : k.risk_level >= 2      ? "high"
                        : k.exposure_windows > 0 ? "low"

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Client {
     int fd = -1;
+    pid_t peer = 0;  // SO_PEERCRED pid, 0 unknown
     Clock::time_point deadline;
     std::string in;
     std::string out;
@@ -46,15 +48,46 @@ void close_client(Client& c) noexcept {
     c.fd = -1;
 }
 
+pid_t peer_pid(int fd) noexcept {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return 0;
+    return cred.pid;
+}
+
 }  // namespace
+
+Result<void> check_status_socket_path(const std::filesystem::path& socket_path) noexcept {
+    sockaddr_un addr{};
+    if (!fill_address(socket_path, addr))
+        return make_error(ErrorCode::kInvalidArgument, "status socket: path empty or too long");
+    struct stat st {};
+    if (::lstat(socket_path.c_str(), &st) == 0) {
+        if (!S_ISSOCK(st.st_mode))
+            return make_error(ErrorCode::kInvalidArgument,
+                              "status socket: the path names something that is not a socket "
+                              "(refusing to replace it)");
+    } else if (errno != ENOENT) {
+        return make_error(ErrorCode::kInvalidArgument, "status socket: the path cannot be checked");
+    }
+    std::filesystem::path dir = socket_path.parent_path();
+    if (dir.empty()) dir = ".";
+    struct stat ds {};
+    if (::stat(dir.c_str(), &ds) != 0 || !S_ISDIR(ds.st_mode))
+        return make_error(ErrorCode::kInvalidArgument,
+                          "status socket: its directory does not exist");
+    return {};
+}
 
 Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::filesystem::path& socket_path,
                                                           Producer producer, Options options) {
     try {
-        if (!producer || options.max_clients == 0) {
+        if (!producer || options.max_clients == 0 || options.max_per_peer == 0 ||
+            options.max_accepts_per_wakeup == 0 || options.backlog < 1) {
             return make_error(ErrorCode::kInvalidArgument,
                               "status: no producer or no client slots");
         }
+        if (auto ok = check_status_socket_path(socket_path); !ok) return ok.error();
         static std::atomic<unsigned> counter{0};
         const std::filesystem::path tmp =
             socket_path.parent_path() / (".status-" + std::to_string(::getpid()) + "-" +
@@ -73,8 +106,20 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::filesystem:
             ::close(fd);
             return make_error(ErrorCode::kStorageIo, "status: cannot bind the socket");
         }
-        if (::chmod(tmp.c_str(), 0660) != 0 || ::listen(fd, 16) != 0 ||
-            ::rename(tmp.c_str(), socket_path.c_str()) != 0) {
+        if (::chmod(tmp.c_str(), 0660) != 0 || ::listen(fd, options.backlog) != 0) {
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return make_error(ErrorCode::kStorageIo, "status: cannot publish the socket");
+        }
+        // Checked again right before the rename: what appeared there since is not replaced.
+        if (auto ok = check_status_socket_path(socket_path); !ok) {
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return ok.error();
+        }
+        struct stat bound {};
+        if (::rename(tmp.c_str(), socket_path.c_str()) != 0 ||
+            ::lstat(socket_path.c_str(), &bound) != 0) {
             ::close(fd);
             ::unlink(tmp.c_str());
             return make_error(ErrorCode::kStorageIo, "status: cannot publish the socket");
@@ -87,6 +132,8 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::filesystem:
         }
         std::unique_ptr<StatusServer> server(
             new StatusServer(fd, wake, socket_path, std::move(producer), options));
+        server->path_dev_ = static_cast<unsigned long long>(bound.st_dev);
+        server->path_ino_ = static_cast<unsigned long long>(bound.st_ino);
         try {
             server->thread_ = std::thread([s = server.get()] { s->run(); });
         } catch (const std::system_error&) {
@@ -117,7 +164,11 @@ void StatusServer::stop() noexcept {
     }
     if (listen_fd_ >= 0) {
         ::close(listen_fd_);
-        ::unlink(path_.c_str());
+        struct stat st {};
+        if (::lstat(path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) &&
+            static_cast<unsigned long long>(st.st_dev) == path_dev_ &&
+            static_cast<unsigned long long>(st.st_ino) == path_ino_)
+            ::unlink(path_.c_str());
         listen_fd_ = -1;
     }
     if (wake_fd_ >= 0) {
@@ -139,6 +190,44 @@ std::string StatusServer::answer(std::string_view request) noexcept {
         return json;
     } catch (...) {
         return "{\"error\":\"internal\"}\n";
+    }
+}
+
+// Accepts at most `max_accepts_per_wakeup` connections. A peer over `max_per_peer` loses the
+// new connection; when every slot is taken, the peer holding the most loses its oldest.
+static void accept_some(int listen_fd, const StatusServer::Options& options,
+                        std::deque<Client>& clients, Clock::time_point now) {
+    for (std::size_t n = 0; n < options.max_accepts_per_wakeup; ++n) {
+        const int cfd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) return;
+        Client c;
+        c.fd = cfd;
+        c.peer = peer_pid(cfd);
+        c.deadline = now + options.client_timeout;
+        std::size_t same = 0;
+        for (const auto& o : clients) same += o.peer == c.peer ? 1U : 0U;
+        std::optional<std::size_t> victim;
+        if (same >= options.max_per_peer) {
+            // This peer's oldest connection makes room: a flooder only ever competes with itself.
+            for (std::size_t i = 0; i < clients.size() && !victim; ++i)
+                if (clients[i].peer == c.peer) victim = i;
+        } else if (clients.size() >= options.max_clients) {
+            // The peer with the most connections (the first seen on a tie) gives up its oldest.
+            std::size_t most = 0;
+            for (std::size_t i = 0; i < clients.size(); ++i) {
+                std::size_t count = 0;
+                for (const auto& o : clients) count += o.peer == clients[i].peer ? 1U : 0U;
+                if (count > most) {
+                    most = count;
+                    victim = i;
+                }
+            }
+        }
+        if (victim) {
+            close_client(clients[*victim]);
+            clients.erase(clients.begin() + static_cast<std::ptrdiff_t>(*victim));
+        }
+        clients.push_back(std::move(c));
     }
 }
 
@@ -207,21 +296,7 @@ void StatusServer::run() noexcept {
                 if (c.fd >= 0 && now >= c.deadline) close_client(c);  // silent or slow client
             }
             std::erase_if(clients, [](const Client& c) { return c.fd < 0; });
-            if (fds[1].revents & POLLIN) {
-                while (true) {
-                    const int cfd =
-                        ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                    if (cfd < 0) break;
-                    if (clients.size() >= options_.max_clients) {  // evict the oldest
-                        close_client(clients.front());
-                        clients.pop_front();
-                    }
-                    Client c;
-                    c.fd = cfd;
-                    c.deadline = now + options_.client_timeout;
-                    clients.push_back(std::move(c));
-                }
-            }
+            if (fds[1].revents & POLLIN) accept_some(listen_fd_, options_, clients, now);
         } catch (...) {
             // Out of memory: drop every client and keep serving.
             for (auto& c : clients) close_client(c);

@@ -24,12 +24,21 @@ inline constexpr std::size_t kMaxStatusRequestBytes = 64;
 /// Longest response a client accepts.
 inline constexpr std::size_t kMaxStatusResponseBytes = 64 * 1024;
 
+/// Checks a status socket path before anything else is opened: it must fit `sun_path`, its
+/// directory must exist, and the path must name nothing or a socket (a stale one from a crashed
+/// daemon). Anything else (a regular file, a directory, a symlink, a FIFO) is refused, never
+/// replaced. Errors: kInvalidArgument with a static reason.
+Result<void> check_status_socket_path(const std::filesystem::path& socket_path) noexcept;
+
 /// Serves the status socket on its own thread.
 ///
-/// Bounded: at most `max_clients` connections are open (a new one evicts the oldest), each lives
-/// at most `client_timeout` (a client that connects and sends nothing is closed then), requests
-/// are at most `kMaxStatusRequestBytes`. One slow or silent client never delays another: all I/O
-/// is non-blocking in one poll loop.
+/// Bounded and fair: at most `max_clients` connections are open and at most `max_per_peer` from
+/// one process (by SO_PEERCRED pid): a further one from it evicts that peer's oldest. When all
+/// slots are taken, a new connection evicts the oldest one of the peer holding the most. Each
+/// connection lives at most `client_timeout` (a client that connects and sends nothing is closed
+/// then), requests are at most `kMaxStatusRequestBytes`, at most `max_accepts_per_wakeup`
+/// connections are accepted before the others are served, and the listen backlog is `backlog`. One
+/// slow, silent or flooding client never starves another: all I/O is non-blocking in one poll loop.
 class StatusServer {
 public:
     /// Produces the status as one JSON object on one line (no '\n'). Called on the server's
@@ -40,14 +49,18 @@ public:
 
     struct Options {
         std::chrono::milliseconds client_timeout{2000};
-        std::size_t max_clients = 16;
+        std::size_t max_clients = 64;
+        std::size_t max_per_peer = 4;
+        std::size_t max_accepts_per_wakeup = 64;
+        int backlog = 512;
     };
 
-    /// Binds `socket_path` (replacing a stale socket file there), mode 0660, and starts the
-    /// thread. The socket appears under its final name only after its mode is set (bound under
-    /// a temporary name, chmod, rename), so there is no moment when others could connect.
-    /// Errors: kInvalidArgument (path too long for sun_path, no producer), kStorageIo (socket,
-    /// bind, chmod or rename failed), kOutOfMemory, kInternal (thread creation).
+    /// Binds `socket_path` (replacing a stale socket file there, never anything else), mode 0660,
+    /// and starts the thread. The socket appears under its final name only after its mode is set
+    /// (bound under a temporary name, chmod, rename), so there is no moment when others could
+    /// connect. Errors: kInvalidArgument (`check_status_socket_path` refuses the path, no
+    /// producer), kStorageIo (socket, bind, chmod or rename failed), kOutOfMemory, kInternal
+    /// (thread creation).
     static Result<std::unique_ptr<StatusServer>> start(const std::filesystem::path& socket_path,
                                                        Producer producer, Options options);
     static Result<std::unique_ptr<StatusServer>> start(const std::filesystem::path& socket_path,
@@ -55,7 +68,8 @@ public:
         return start(socket_path, std::move(producer), Options{});
     }
 
-    /// Stops the thread, closes every connection and removes the socket file. Idempotent.
+    /// Stops the thread, closes every connection and removes the socket file, if the path still
+    /// names the socket it bound (not a file someone put there since). Idempotent.
     void stop() noexcept;
     ~StatusServer();
     StatusServer(const StatusServer&) = delete;
@@ -70,6 +84,8 @@ private:
     int listen_fd_;
     int wake_fd_;
     std::filesystem::path path_;
+    unsigned long long path_dev_ = 0;  // the bound socket file, removed only if still there
+    unsigned long long path_ino_ = 0;
     Producer producer_;
     Options options_;
     std::thread thread_;

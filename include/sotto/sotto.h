@@ -652,6 +652,57 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_key_list_get(sotto_diagnosis_key* o
  *  wipe). */
 SOTTO_API void sotto_key_list_destroy(sotto_key_list* list);
 
+/** Where and how `sotto_upload_own_keys` sends the keys. `struct_size` first: the caller sets it
+ *  to sizeof(sotto_upload_options) (a smaller size from an older header is accepted; the fields
+ *  beyond it take their defaults). Strings are NUL-terminated, printable ASCII. */
+typedef struct sotto_upload_options {
+    size_t struct_size;
+    /** The key server's publish endpoint, e.g. "https://exposure.example.org/v1/publish".
+     *  https://, or http:// to a loopback address only. */
+    const char* url;
+    const char* health_authority_id;  /**< assigned by the key server's operator */
+    const char* verification_payload; /**< the verification certificate (or code) */
+    const char* revision_token;       /**< from an earlier publish; NULL or "" for the first */
+    const char* ca_file;              /**< PEM CAs instead of the system's; NULL: system */
+    uint32_t timeout_ms;              /**< the whole exchange; 0: 30000; at most 600000 */
+    int32_t transmission_risk;        /**< 0..8 for every key; 0 "unknown" */
+    uint32_t symptom_onset_interval;  /**< ENIN of the onset day; 0: not sent */
+    uint32_t reserved;
+} sotto_upload_options;
+
+/** What the key server answered. `struct_size` first: the caller sets it; the library fills
+ *  min(struct_size, sizeof(sotto_upload_result)) bytes (an older, smaller struct gets its
+ *  prefix). Strings are NUL-terminated printable ASCII, cut to fit. */
+typedef struct sotto_upload_result {
+    size_t struct_size;
+    int32_t http_status; /**< 200 when taken; 400 with `code` for a refused payload */
+    uint8_t accepted;    /**< 1: the keys (or some: `code` "partial_failure") were taken */
+    uint8_t reserved[3];
+    uint32_t keys_sent;
+    uint32_t body_bytes; /**< size of the request body (padding included) */
+    int64_t inserted_exposures;
+    char code[64];             /**< the answer's `code`, e.g.
+                                    "health_authority_verification_certificate_invalid" */
+    char message[256];         /**< the answer's `error` */
+    char revision_token[2048]; /**< keep it for a later publish of the same device */
+} sotto_upload_result;
+
+/** Releases the device's own keys (as `sotto_tracer_release_own_keys`: `consent` must be
+ *  SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS, else SOTTO_ERR_FAILED_PRECONDITION and nothing
+ *  happens) and sends them to a key server in the Exposure Notifications Server publish format
+ *  (JSON: temporaryExposureKeys, healthAuthorityID, verificationPayload, hmacKey, padding; random
+ *  padding so the size does not tell how many keys; nothing else about the user). Blocks for at
+ *  most `timeout_ms`. A complete exchange returns SOTTO_OK with the answer in `out` (check
+ *  `accepted`): a refusal by the server is not an error of the call. Errors:
+ *  SOTTO_ERR_NETWORK_REFUSED (URL not allowed, a redirect), SOTTO_ERR_NETWORK_TIMEOUT,
+ *  SOTTO_ERR_NETWORK_IO, SOTTO_ERR_NETWORK_TOO_LARGE, SOTTO_ERR_INVALID_ARGUMENT (options, no
+ *  own key), store errors. The keys stay marked published whatever the server said (a retry
+ *  sends them again). */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_upload_own_keys(sotto_upload_result* out,
+                                                             sotto_tracer* tracer,
+                                                             const sotto_upload_options* options,
+                                                             uint32_t consent);
+
 /** "Forget me": deletes every sighting, own key, exposure record and processed-file entry
  *  (pending heard advertisements are erased with them) and drops the open round. Advertisements
  *  stamped at or before the erase and handed over later (a batch delivered late) are dropped

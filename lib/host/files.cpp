@@ -137,6 +137,25 @@ Result<store::Passphrase> read_passphrase_file(const std::filesystem::path& path
     return store::Passphrase::from(std::span<const std::uint8_t>(buf.bytes.data(), n));
 }
 
+Result<keyfile::ExportSigner> read_signing_key_file(const std::filesystem::path& path) noexcept {
+    WipedBuffer<kMaxPrivateKeyFileBytes + 1> buf;  // one byte more detects excess
+    if (auto r = read_secret(path, buf); !r) {
+        if (r.error().code == ErrorCode::kInvalidArgument && buf.size == buf.bytes.size())
+            return make_error(ErrorCode::kInvalidArgument, "signing key file: larger than 16 KiB");
+        return r.error();
+    }
+    try {
+        auto signer = keyfile::ExportSigner::from_pem(
+            std::string_view(reinterpret_cast<const char*>(buf.bytes.data()), buf.size));
+        if (!signer)
+            return make_error(ErrorCode::kInvalidArgument,
+                              "signing key file: not an EC P-256 private key");
+        return std::move(*signer);
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "signing key file: out of memory");
+    }
+}
+
 Result<void> add_pem_files(keyfile::TrustStore& trust,
                            std::span<const std::filesystem::path> pem_files,
                            std::string_view key_id, std::string_view key_version,

@@ -368,6 +368,32 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     sotto_check_destroy(check);
     check = NULL;
 
+    /* Uploading own keys: refused before anything is released or sent without consent, with a
+     * plain-http URL to a remote host, with struct_size unset, or without a handle (the upload
+     * itself runs against a local key server in the Python and CLI tests). */
+    {
+        sotto_upload_options uo;
+        sotto_upload_result up;
+        memset(&uo, 0, sizeof uo);
+        memset(&up, 0, sizeof up);
+        uo.struct_size = sizeof uo;
+        up.struct_size = sizeof up;
+        uo.url = "https://127.0.0.1:9/v1/publish";
+        uo.health_authority_id = "com.example.ha";
+        uo.verification_payload = "12345678";
+        CHECK_STATUS(SOTTO_ERR_FAILED_PRECONDITION, sotto_upload_own_keys(&up, t, &uo, 1));
+        CHECK_STATUS(
+            SOTTO_ERR_INVALID_ARGUMENT,
+            sotto_upload_own_keys(&up, NULL, &uo, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
+        uo.url = "http://example.com/v1/publish";
+        CHECK_STATUS(SOTTO_ERR_NETWORK_REFUSED,
+                     sotto_upload_own_keys(&up, t, &uo, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
+        uo.struct_size = 0;
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                     sotto_upload_own_keys(&up, t, &uo, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
+        CHECK(up.http_status == 0 && up.keys_sent == 0);
+    }
+
     /* Own keys: nothing without consent; with it, the TEK that made the advertisement. */
     CHECK_STATUS(SOTTO_ERR_FAILED_PRECONDITION, sotto_tracer_release_own_keys(&keys, t, 1));
     CHECK(keys == NULL);

@@ -110,7 +110,7 @@ TEST_CASE("sotto exit codes mean the same in every command", "[cli][contract]") 
         {{"status", "--timeout-ms", "1"}, 2, "timeout out of range"},
         {{"status", "--socket", (f.tmp / "none.sock").string()}, 1, "no daemon"},
         {{"keys", "list", "--store", (f.tmp / "missing.db").string(), "--key-file", f.key},
-         1,
+         2,
          "missing store"},
         {cat({"keys", "list"}, f.store_args()), 0, "list"},
         {cat({"keys", "list", "--json"}, f.store_args()), 0, "list as JSON"},

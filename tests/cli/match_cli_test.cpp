@@ -154,6 +154,7 @@ TEST_CASE("End to end through the CLI: export build, ingest, match", "[cli][matc
     const std::string priv = (fx.dir / "authority.pem").string(),
                       pub = (fx.dir / "authority.pub").string();
     sotto::test::write_text(priv, authority.private_pem);
+    REQUIRE(::chmod(priv.c_str(), 0600) == 0);  // a signing key is the owner's only
     sotto::test::write_text(pub, authority.public_pem);
     // A positive user's TEK, and what our device heard of it: 20 minutes, one scan a minute.
     DeterministicRng rng(9);

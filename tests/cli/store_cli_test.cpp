@@ -83,7 +83,7 @@ TEST_CASE(
     auto r = sotto_cli(
         {"ingest", "--store", db, "--key-file", key, "--now", kNow, (dir / "in.csv").string()});
     CHECK(r.exit_code == 0);
-    CHECK(r.out == "ingested 5 sightings (4 new RPI-interval rows), 9 invalid lines\n");
+    CHECK(r.out == "ingested 5 beacons (4 new sightings), 9 invalid lines\n");
     const auto err = lines_of(r.err);
     REQUIRE(err.size() == 9);
     const std::vector<std::string> numbers = {
@@ -109,7 +109,7 @@ TEST_CASE(
     auto again = sotto_cli(
         {"ingest", "--store", db, "--key-file", key, "--now", kNow, (dir / "in.csv").string()});
     CHECK(again.exit_code == 0);
-    CHECK(again.out == "ingested 5 sightings (0 new RPI-interval rows), 9 invalid lines\n");
+    CHECK(again.out == "ingested 5 beacons (0 new sightings), 9 invalid lines\n");
     auto v = sotto_cli({"store", "verify", "--store", db, "--key-file", key, "--now", kNow});
     CHECK(v.exit_code == 0);
     CHECK(v.out == "ok: 4 sightings, 0 own keys, 0 sightings past the retention window\n");
@@ -124,7 +124,7 @@ TEST_CASE("sotto ingest reads stdin and replays old captures with --now", "[cli]
     auto r =
         sotto_cli({"ingest", "--store", db, "--key-file", key, "--now", "1585790000", "-"}, csv);
     CHECK(r.exit_code == 0);
-    CHECK(r.out == "ingested 2 sightings (2 new RPI-interval rows), 0 invalid lines\n");
+    CHECK(r.out == "ingested 2 beacons (2 new sightings), 0 invalid lines\n");
     auto then =
         sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
     CHECK(then.out.rfind("{\"sightings\":2,\"rpis\":2,\"days\":1,\"own_keys\":0", 0) == 0);
@@ -138,8 +138,8 @@ TEST_CASE("sotto ingest reads stdin and replays old captures with --now", "[cli]
     // (the first run, at the capture's --now): suspect. The capture is refused as too old, and
     // nothing is deleted.
     auto today = sotto_cli({"ingest", "--store", db, "--key-file", key, "-"}, csv);
-    CHECK(today.exit_code == 0);
-    CHECK(today.out == "ingested 0 sightings (0 new RPI-interval rows), 2 invalid lines\n");
+    CHECK(today.exit_code == 3);  // every line refused
+    CHECK(today.out == "ingested 0 beacons (0 new sightings), 2 invalid lines\n");
     CHECK(today.err.find("clock") != std::string::npos);
     auto kept =
         sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
@@ -158,6 +158,8 @@ TEST_CASE("sotto ingest reads stdin and replays old captures with --now", "[cli]
         {"ingest", "--store", db, "--key-file", key, "--now", later_now, "--confirm-clock", "-"});
     CHECK(confirmed.exit_code == 0);
     CHECK(confirmed.err.empty());
+    // Every deletion is reported.
+    CHECK(confirmed.out.rfind("deleted 2 rows past retention (2 sightings, 0 own keys,", 0) == 0);
     auto gone =
         sotto_cli({"store", "stats", "--store", db, "--key-file", key, "--now", "1585790000"});
     CHECK(gone.out.rfind("{\"sightings\":0,\"rpis\":0,\"days\":0", 0) == 0);
@@ -274,8 +276,8 @@ TEST_CASE("Store commands fail cleanly on a missing store, a wrong key or a dama
     const auto db = (dir / "s.db").string();
     for (const char* sub : {"stats", "verify"}) {
         auto r = sotto_cli({"store", sub, "--store", db, "--key-file", key});
-        CHECK(r.exit_code == 1);
-        CHECK(r.err == "sotto: store: no store at this path\n");
+        CHECK(r.exit_code == 2);  // a missing file is a usage error in every command
+        CHECK(r.err == "sotto: store: " + db + ": no such file\n");
     }
     CHECK_FALSE(std::filesystem::exists(db));
     sotto::test::write_text(dir / "in.csv", "1699999000,-60," + kSd1 + "\n");

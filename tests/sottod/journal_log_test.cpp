@@ -2,6 +2,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,7 +34,7 @@ TEST_CASE("The sink filters by level and writes whole lines from many threads", 
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
     {
-        JournalSink sink(p[1], LogLevel::kInfo);
+        JournalSink sink(p[1], LogLevel::kInfo, std::chrono::milliseconds(0));  // no rate limit
         CHECK(sink.enabled(LogLevel::kError));
         CHECK_FALSE(sink.enabled(LogLevel::kDebug));
         std::vector<std::thread> threads;
@@ -61,4 +63,49 @@ TEST_CASE("The sink filters by level and writes whole lines from many threads", 
         ++lines;
     }
     CHECK(lines == 200);
+}
+
+namespace {
+std::int64_t g_fake_ms = 0;
+std::int64_t fake_now() { return g_fake_ms; }
+
+std::string drain(int fd) {
+    std::string all;
+    char buf[4096];
+    ssize_t got;
+    while ((got = ::read(fd, buf, sizeof buf)) > 0) all.append(buf, static_cast<std::size_t>(got));
+    return all;
+}
+}  // namespace
+
+TEST_CASE("A repeated warning is one line, then a count", "[sottod][log]") {
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0);
+    g_fake_ms = 1'000'000;
+    JournalSink sink(p[1], LogLevel::kInfo, std::chrono::seconds(30), &fake_now);
+    // A full disk: the same warning ten times a second for 30 s, and one other line.
+    for (int i = 0; i < 300; ++i) {
+        sink.write(LogLevel::kWarning, "store: cannot write (disk full)");
+        if (i == 5) sink.write(LogLevel::kInfo, "keys: round done");
+        g_fake_ms += 99;
+    }
+    CHECK(drain(p[0]) == "<4>store: cannot write (disk full)\n<6>keys: round done\n");
+    // Nothing more is due before the window ends; after it, one line with the count.
+    sink.flush_repeats();
+    CHECK(drain(p[0]).empty());
+    g_fake_ms += 1000;
+    sink.flush_repeats();
+    CHECK(drain(p[0]) ==
+          "<4>repeated 299 times in the last 30 s: store: cannot write (disk full)\n");
+    // The window starts again: the next one is written, a different level is another message.
+    sink.write(LogLevel::kWarning, "store: cannot write (disk full)");
+    sink.write(LogLevel::kError, "store: cannot write (disk full)");
+    sink.write(LogLevel::kWarning, "store: cannot write (disk full)");
+    CHECK(drain(p[0]) ==
+          "<4>store: cannot write (disk full)\n<3>store: cannot write (disk full)\n");
+    // At exit every pending count is written.
+    sink.flush_repeats(true);
+    CHECK(drain(p[0]) == "<4>repeated 1 time in the last 1 s: store: cannot write (disk full)\n");
+    ::close(p[0]);
+    ::close(p[1]);
 }

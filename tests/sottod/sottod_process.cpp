@@ -37,18 +37,19 @@ void write_store_key(const std::filesystem::path& path) {
 }
 
 Sottod::Sottod(const std::filesystem::path& dir, const std::vector<std::string>& args,
-               const std::vector<std::string>& env)
-    : dir_(dir), log_(dir / "sottod.log") {
+               const std::vector<std::string>& env, const std::filesystem::path& default_socket)
+    : dir_(dir),
+      socket_(default_socket.empty() ? dir / "status.sock" : default_socket),
+      log_(dir / "sottod.log") {
     if (!std::filesystem::exists(dir / "store.key")) write_store_key(dir / "store.key");
-    std::vector<std::string> argv = {sottod_path(),
-                                     "--store",
-                                     (dir / "store.db").string(),
-                                     "--key-file",
-                                     (dir / "store.key").string(),
-                                     "--status-socket",
-                                     (dir / "status.sock").string()};
+    std::vector<std::string> argv = {sottod_path(), "--store", (dir / "store.db").string(),
+                                     "--key-file", (dir / "store.key").string()};
+    if (default_socket.empty()) {
+        argv.push_back("--status-socket");
+        argv.push_back(socket_.string());
+    }
     argv.insert(argv.end(), args.begin(), args.end());
-    std::filesystem::remove(dir / "status.sock");
+    std::filesystem::remove(socket_);
     const pid_t parent = getpid();
     pid_ = fork();
     REQUIRE(pid_ >= 0);
@@ -70,7 +71,7 @@ Sottod::Sottod(const std::filesystem::path& dir, const std::vector<std::string>&
         std::_Exit(127);
     }
     for (int i = 0; i < 200; ++i) {
-        if (std::filesystem::exists(dir / "status.sock")) return;
+        if (std::filesystem::exists(socket_)) return;
         int st = 0;
         if (waitpid(pid_, &st, WNOHANG) == pid_) {
             pid_ = -1;
@@ -89,7 +90,7 @@ Sottod::~Sottod() {
 }
 
 nlohmann::json Sottod::status() const {
-    auto line = sotto::sottod::query_status(dir_ / "status.sock", std::chrono::milliseconds{5000});
+    auto line = sotto::sottod::query_status(socket_, std::chrono::milliseconds{5000});
     INFO(log());
     REQUIRE(line);
     return nlohmann::json::parse(*line);

@@ -30,8 +30,11 @@ class Sottod {
 public:
     /// Starts sottod with `--store dir/store.db --key-file dir/store.key --status-socket
     /// dir/status.sock` plus `args`, and waits (at most 10 s) for the status socket.
+    /// With `default_socket` set, no --status-socket is passed: sottod picks its default, which
+    /// the caller names there (waited for and queried instead of dir/status.sock).
     Sottod(const std::filesystem::path& dir, const std::vector<std::string>& args,
-           const std::vector<std::string>& env = {});
+           const std::vector<std::string>& env = {},
+           const std::filesystem::path& default_socket = {});
     ~Sottod();
     Sottod(const Sottod&) = delete;
     Sottod& operator=(const Sottod&) = delete;
@@ -46,9 +49,11 @@ public:
     /// Everything it wrote to stderr so far.
     std::string log() const;
     pid_t pid() const noexcept { return pid_; }
+    const std::filesystem::path& socket() const noexcept { return socket_; }
 
 private:
     std::filesystem::path dir_;
+    std::filesystem::path socket_;
     std::filesystem::path log_;
     pid_t pid_ = -1;
 };

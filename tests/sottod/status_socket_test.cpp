@@ -230,3 +230,22 @@ TEST_CASE("A socket path longer than sun_path is refused", "[sottod][status]") {
     CHECK(server.error().code == ErrorCode::kInvalidArgument);
     CHECK(query_status(p).error().code == ErrorCode::kInvalidArgument);
 }
+
+TEST_CASE("A path naming a regular file, a directory or a symlink is refused and left alone",
+          "[sottod][status]") {
+    test::TempDir dir;
+    test::write_text(dir / "file", "keep me\n");
+    std::filesystem::create_directory(dir / "adir");
+    std::filesystem::create_symlink(dir / "elsewhere.sock", dir / "link.sock");
+    for (const auto& p : {dir / "file", dir / "adir", dir / "link.sock", dir / "no" / "s.sock"}) {
+        CAPTURE(p);
+        CHECK(check_status_socket_path(p).error().code == ErrorCode::kInvalidArgument);
+        auto server = StatusServer::start(p, status_json);
+        REQUIRE_FALSE(server);
+        CHECK(server.error().code == ErrorCode::kInvalidArgument);
+    }
+    CHECK(test::read_text(dir / "file") == "keep me\n");
+    CHECK(std::filesystem::is_directory(dir / "adir"));
+    CHECK(std::filesystem::is_symlink(dir / "link.sock"));
+    CHECK(check_status_socket_path(dir / "new.sock"));  // nothing there: fine
+}

@@ -60,6 +60,20 @@ class KeyFileInfoC(Structure):
                 ("verified", c_uint8), ("reserved", c_uint8 * 3), ("region", c_char * 16)]
 
 
+class UploadOptionsC(Structure):
+    _fields_ = [("struct_size", c_size_t), ("url", c_char_p), ("health_authority_id", c_char_p),
+                ("verification_payload", c_char_p), ("revision_token", c_char_p),
+                ("ca_file", c_char_p), ("timeout_ms", c_uint32), ("transmission_risk", c_int32),
+                ("symptom_onset_interval", c_uint32), ("reserved", c_uint32)]
+
+
+class UploadResultC(Structure):
+    _fields_ = [("struct_size", c_size_t), ("http_status", c_int32), ("accepted", c_uint8),
+                ("reserved", c_uint8 * 3), ("keys_sent", c_uint32), ("body_bytes", c_uint32),
+                ("inserted_exposures", c_int64), ("code", c_char * 64), ("message", c_char * 256),
+                ("revision_token", c_char * 2048)]
+
+
 class TracerOptionsC(Structure):
     _fields_ = [("struct_size", c_uint32), ("retention_days", c_uint32),
                 ("flush_count", c_uint32), ("advertising_form", c_uint32),
@@ -181,6 +195,8 @@ _PROTOTYPES = {
     "sotto_key_list_get": (c_int32, [POINTER(DiagnosisKeyC), sz, szp, handle]),
     "sotto_key_list_destroy": (None, [handle]),
     "sotto_tracer_erase_all": (c_int32, [handle]),
+    "sotto_upload_own_keys": (c_int32, [POINTER(UploadResultC), handle,
+                                        POINTER(UploadOptionsC), c_uint32]),
     "sotto_tracer_get_status": (c_int32, [POINTER(TracerStatusC), handle]),
     "sotto_tracer_get_store_stats": (c_int32, [POINTER(StoreStatsC), handle]),
 }

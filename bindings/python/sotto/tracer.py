@@ -7,7 +7,8 @@ from typing import Callable, Optional
 
 from . import _lib
 from ._lib import (AdvertisementC, CheckSummaryC, DailySummaryC, DiagnosisKeyC, ExposureWindowC, HeardC,
-                   ImportResultC, ScanInstanceC, StoreStatsC, TracerOptionsC, TracerStatusC, buf,
+                   ImportResultC, ScanInstanceC, StoreStatsC, TracerOptionsC, TracerStatusC,
+                   UploadOptionsC, UploadResultC, buf,
                    check, handle, lib)
 from .keyfiles import TrustStore, _info, _keys
 
@@ -218,6 +219,43 @@ class Tracer:
             return _keys(arr, len(arr))
         finally:
             lib.sotto_key_list_destroy(h)
+
+    def upload_own_keys(self, consent: int, url: str, health_authority_id: str,
+                        verification_payload: str, transmission_risk: int = 0,
+                        symptom_onset_interval: int = 0, revision_token: str = "",
+                        ca_file: str = "", timeout_ms: int = 30000) -> dict:
+        """Releases own keys (``consent`` must be USER_CONFIRMED_UPLOAD_OF_OWN_KEYS) and sends them
+        to a key server in the Exposure Notifications Server publish format. Returns the answer:
+        ``accepted``, ``http_status``, ``code``, ``message``, ``revision_token``,
+        ``inserted_exposures``, ``keys_sent``, ``body_bytes``. A refusal by the server is an
+        answer with ``accepted`` False, not an exception; a failed exchange raises SottoError."""
+        for name, value in (("transmission_risk", transmission_risk),
+                            ("symptom_onset_interval", symptom_onset_interval),
+                            ("timeout_ms", timeout_ms)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError("%s must be an int" % name)
+        if not 0 <= transmission_risk <= 8:
+            raise ValueError("transmission_risk must be 0..8")
+        if not 0 <= symptom_onset_interval < 2**32 or not 0 <= timeout_ms <= 600000:
+            raise ValueError("symptom_onset_interval or timeout_ms out of range")
+        o = UploadOptionsC()
+        o.struct_size = ctypes.sizeof(UploadOptionsC)
+        o.url = url.encode("ascii")
+        o.health_authority_id = health_authority_id.encode("ascii")
+        o.verification_payload = verification_payload.encode("ascii")
+        o.revision_token = revision_token.encode("ascii")
+        o.ca_file = ca_file.encode() if ca_file else None
+        o.timeout_ms = timeout_ms
+        o.transmission_risk = transmission_risk
+        o.symptom_onset_interval = symptom_onset_interval
+        r = UploadResultC()
+        r.struct_size = ctypes.sizeof(UploadResultC)
+        check(lib.sotto_upload_own_keys(ctypes.byref(r), self._h, ctypes.byref(o), consent))
+        return {"accepted": bool(r.accepted), "http_status": r.http_status,
+                "code": r.code.decode(), "message": r.message.decode(),
+                "revision_token": r.revision_token.decode(),
+                "inserted_exposures": r.inserted_exposures, "keys_sent": r.keys_sent,
+                "body_bytes": r.body_bytes}
 
     def erase_all(self):
         check(lib.sotto_tracer_erase_all(self._h))

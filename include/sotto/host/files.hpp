@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include <sotto/keyfile/export_writer.hpp>
 #include <sotto/keyfile/trust_store.hpp>
 #include <sotto/result.hpp>
 #include <sotto/store/credential.hpp>
@@ -45,6 +46,15 @@ Result<store::StoreKey> read_key_file(const std::filesystem::path& path) noexcep
 /// A passphrase from a file (its content minus one trailing "\n"; 1..1024 bytes). The file must
 /// be readable by its owner only. The bytes read pass only through wiped memory.
 Result<store::Passphrase> read_passphrase_file(const std::filesystem::path& path) noexcept;
+
+/// Largest PEM private-key file accepted (a P-256 PKCS#8 or SEC1 PEM is about 250 bytes).
+inline constexpr std::size_t kMaxPrivateKeyFileBytes = 16 * 1024;
+
+/// The health authority's EC P-256 signing key from a PEM file (PKCS#8 or SEC1). The same rule
+/// as for a store key: the file must be readable by its owner only (kFailedPrecondition
+/// otherwise), and the bytes read pass only through wiped memory. kInvalidArgument when it is
+/// larger than kMaxPrivateKeyFileBytes or not an EC P-256 private key.
+Result<keyfile::ExportSigner> read_signing_key_file(const std::filesystem::path& path) noexcept;
 
 /// Adds the PEM public key in each of `pem_files` to `trust`: bound to `key_id`/`key_version`
 /// when `key_id` is not empty, otherwise trusted under any key id (see keyfile/trust_store.hpp).

@@ -1,0 +1,232 @@
+// `sotto keys upload` against a key server's publish endpoint on 127.0.0.1
+// (tests/fetch/publish_server.py, which checks the body as the Exposure Notifications Server does
+// and answers as it does), run as child processes.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "support.hpp"
+
+namespace {
+using nlohmann::json;
+using sotto::test::ProcessResult;
+using sotto::test::run_process;
+using sotto::test::TempDir;
+
+constexpr const char* kCode = "12345678";
+
+// publish_server.py on an ephemeral port; killed and reaped by the destructor.
+class PublishServer {
+public:
+    PublishServer(const std::filesystem::path& log, const std::string& mode = "") : log_(log) {
+        std::vector<std::string> argv = {"python3", SOTTO_PUBLISH_SERVER_PATH, log.string(), kCode};
+        if (!mode.empty()) argv.push_back(mode);
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        int out[2];
+        REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+        const pid_t parent = getpid();
+        pid_ = fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent) std::_Exit(127);
+            dup2(out[1], 1);
+            execv("/usr/bin/python3", args.data());
+            std::_Exit(127);
+        }
+        close(out[1]);
+        std::string line;
+        pollfd p{out[0], POLLIN, 0};
+        char c = 0;
+        while (line.find('\n') == std::string::npos) {
+            if (poll(&p, 1, 10'000) <= 0 || read(out[0], &c, 1) != 1) break;
+            line.push_back(c);
+        }
+        close(out[0]);
+        port_ = std::atoi(line.c_str());
+        REQUIRE(port_ > 0);
+    }
+    ~PublishServer() {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1/publish"; }
+    std::vector<json> requests() const {
+        std::vector<json> out;
+        std::ifstream in(log_);
+        std::string line;
+        while (std::getline(in, line)) out.push_back(json::parse(line));
+        return out;
+    }
+
+private:
+    std::filesystem::path log_;
+    pid_t pid_ = -1;
+    int port_ = 0;
+};
+
+// A store with own keys: sottod on the simulated air for a moment.
+struct Device {
+    TempDir tmp;
+    std::string key, store;
+    Device() {
+        key = (tmp / "store.key").string();
+        sotto::test::write_text(key, std::string(64, 'f') + "\n");
+        REQUIRE(::chmod(key.c_str(), 0600) == 0);
+        store = (tmp / "store.db").string();
+        const auto r = run_process({"/usr/bin/timeout", "--preserve-status", "-s", "TERM", "1",
+                                    SOTTO_SOTTOD_PATH, "--radio", "simulated", "--sim-peers", "0",
+                                    "--store", store, "--key-file", key});
+        REQUIRE(r.exit_code == 0);
+    }
+    ProcessResult upload(const std::string& url, std::vector<std::string> extra = {},
+                         bool consent = true) const {
+        std::vector<std::string> argv = {sotto::test::cli_path(),
+                                         "keys",
+                                         "upload",
+                                         "--store",
+                                         store,
+                                         "--key-file",
+                                         key,
+                                         "--server",
+                                         url,
+                                         "--health-authority-id",
+                                         "com.example.ha"};
+        if (consent) argv.push_back("--i-consent-to-upload-my-keys");
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        return run_process(argv);
+    }
+    json own_keys() const {
+        auto r = run_process({sotto::test::cli_path(), "keys", "list", "--json", "--store", store,
+                              "--key-file", key});
+        REQUIRE(r.exit_code == 0);
+        return json::parse(r.out).at("own_keys");
+    }
+};
+
+bool none_published(const json& keys) {
+    for (const auto& k : keys)
+        if (k.at("published") == true) return false;
+    return !keys.empty();
+}
+
+}  // namespace
+
+TEST_CASE("keys upload sends the own keys in the publish format and nothing else",
+          "[cli][upload]") {
+    Device dev;
+    PublishServer server(dev.tmp / "publish.log");
+    const auto before = dev.own_keys();
+    REQUIRE(none_published(before));
+    const auto r = dev.upload(server.url(),
+                              {"--verification-code", kCode, "--transmission-risk", "4", "--json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto answer = json::parse(r.out);
+    CHECK(answer.at("accepted") == true);
+    CHECK(answer.at("http_status") == 200);
+    CHECK(answer.at("revision_token").get<std::string>().size() > 20);
+    const auto reqs = server.requests();
+    REQUIRE(reqs.size() == 1);
+    const auto& req = reqs[0];
+    CHECK(req.at("status") == 200);
+    const auto& body = req.at("body");
+    // Exactly the publish fields; no identifier of the device or the user.
+    std::set<std::string> fields;
+    for (const auto& [k, v] : body.items()) fields.insert(k);
+    CHECK(fields == std::set<std::string>{"temporaryExposureKeys", "healthAuthorityID",
+                                          "verificationPayload", "hmacKey", "revisionToken",
+                                          "padding"});
+    CHECK(body.at("verificationPayload") == kCode);
+    CHECK(body.at("healthAuthorityID") == "com.example.ha");
+    const auto& keys = body.at("temporaryExposureKeys");
+    CHECK(keys.size() == answer.at("keys_sent").get<std::size_t>());
+    CHECK(keys.size() >= before.size());
+    for (const auto& k : keys) {
+        CHECK(k.at("transmissionRisk") == 4);
+        CHECK(k.at("rollingStartNumber").get<std::int64_t>() % 144 == 0);
+        CHECK(k.at("rollingPeriod").get<int>() >= 1);
+    }
+    // The body is padded: its size does not follow the number of keys.
+    CHECK(req.at("body_bytes").get<int>() >= 6 * 1024 - 4);
+    CHECK(req.at("body_bytes").get<int>() < 8 * 1024);
+    // Only what HTTP needs in the headers: no cookie, no custom header.
+    std::set<std::string> headers;
+    for (const auto& h : req.at("headers")) headers.insert(h.get<std::string>());
+    CHECK(headers ==
+          std::set<std::string>{"host", "user-agent", "accept", "content-type", "content-length"});
+    // Released: marked published, and the key material never reached the terminal.
+    for (const auto& k : dev.own_keys()) CHECK(k.at("published") == true);
+    CHECK(r.out.find(keys.at(0).at("key").get<std::string>()) == std::string::npos);
+}
+
+TEST_CASE("keys upload reports the server's refusal of a bad verification code with exit 3",
+          "[cli][upload]") {
+    Device dev;
+    PublishServer server(dev.tmp / "publish.log");
+    const auto r = dev.upload(server.url(), {"--verification-code", "00000000"});
+    CHECK(r.exit_code == 3);
+    CHECK(r.err.find("HTTP 400 health_authority_verification_certificate_invalid") !=
+          std::string::npos);
+    CHECK(r.err.find("token is invalid") != std::string::npos);
+    REQUIRE(server.requests().size() == 1);
+    // An unknown health authority: refused the same way, with its own code.
+    const auto other =
+        run_process({sotto::test::cli_path(), "keys", "upload", "--store", dev.store, "--key-file",
+                     dev.key, "--server", server.url(), "--health-authority-id", "org.other",
+                     "--verification-code", kCode, "--i-consent-to-upload-my-keys", "--json"});
+    CHECK(other.exit_code == 3);
+    CHECK(json::parse(other.out).at("code") == "unknown_health_authority_id");
+    // A server error is a failure (exit 1), not a refusal.
+    PublishServer broken(dev.tmp / "broken.log", "error500");
+    const auto e = dev.upload(broken.url(), {"--verification-code", kCode});
+    CHECK(e.exit_code == 1);
+    CHECK(e.err.find("HTTP 500 internal_error") != std::string::npos);
+    // A redirect is never followed with the keys.
+    PublishServer moved(dev.tmp / "moved.log", "redirect");
+    const auto m = dev.upload(moved.url(), {"--verification-code", kCode});
+    CHECK(m.exit_code == 3);
+    CHECK(moved.requests().size() == 1);
+}
+
+TEST_CASE("keys upload sends nothing without consent or to a plain-http remote host",
+          "[cli][upload]") {
+    Device dev;
+    PublishServer server(dev.tmp / "publish.log");
+    const auto no = dev.upload(server.url(), {"--verification-code", kCode}, /*consent=*/false);
+    CHECK(no.exit_code == 2);
+    CHECK(no.err.find("--i-consent-to-upload-my-keys") != std::string::npos);
+    const auto remote = dev.upload("http://example.com/v1/publish", {"--verification-code", kCode});
+    CHECK(remote.exit_code == 2);
+    const auto ftp = dev.upload("ftp://127.0.0.1/v1/publish", {"--verification-code", kCode});
+    CHECK(ftp.exit_code == 2);
+    const auto no_code = dev.upload(server.url(), {"--verification-code", "bad\x01code"});
+    CHECK(no_code.exit_code == 2);
+    CHECK(server.requests().empty());
+    CHECK(none_published(dev.own_keys()));  // nothing was released either
+}
+
+TEST_CASE("keys upload gives up on a server that never answers, in bounded time", "[cli][upload]") {
+    Device dev;
+    PublishServer server(dev.tmp / "publish.log", "hang");
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = dev.upload(server.url(), {"--verification-code", kCode, "--timeout", "1"});
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("timed out") != std::string::npos);
+    CHECK(s < 10.0);  // 1 s of timeout plus the process start, far below the server's hour
+}
