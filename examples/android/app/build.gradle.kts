@@ -14,6 +14,7 @@ android {
         versionName = "0.1"
         // The health authority's key-file server (export-bucket layout) and its public key.
         buildConfigField("String", "KEYS_URL", "\"https://keys.example.org/v1\"")
+        buildConfigField("String", "HEALTH_AUTHORITY_ID", "\"org.example.health\"")
     }
     buildFeatures { buildConfig = true }
     compileOptions {

@@ -71,6 +71,10 @@ final class Native {
 
     static native byte[] releaseOwnKeys(long tracer, long nowMs, int consent);
 
+    static native byte[] uploadOwnKeys(long tracer, long nowMs, byte[] url, byte[] healthAuthorityId,
+            byte[] verificationPayload, byte[] revisionToken, byte[] caFile, int timeoutMs, int transmissionRisk,
+            int symptomOnsetInterval, int consent);
+
     static native byte[] updaterOptionsDefaults();
     static native long updaterCreate(long tracer, byte[] sourceUtf8, byte[] stateDirUtf8, byte[] options);
     static native void updaterRun(long updater, long tracer, long nowMs, Object listener);

@@ -500,6 +500,35 @@ public final class Tracer implements AutoCloseable {
     }
 
     /**
+     * Releases the own keys as {@link #releaseOwnKeys} does (same consent rule: anything but
+     * {@link Consent#USER_CONFIRMED_UPLOAD_OF_OWN_KEYS} throws {@link Status#FAILED_PRECONDITION}
+     * and nothing is sent) and sends them to a key server in the Exposure Notifications Server
+     * publish format, with random padding ({@code sotto_upload_own_keys}). Blocks for at most the
+     * timeout. A refusal by the server is an {@link Upload.Answer}, not an exception. Errors:
+     * NETWORK_REFUSED (URL not allowed, a redirect), NETWORK_TIMEOUT, NETWORK_IO,
+     * NETWORK_TOO_LARGE, INVALID_ARGUMENT (options, no own key), store errors. The keys stay
+     * marked published whatever the server said.
+     */
+    public Upload.Answer uploadOwnKeys(Consent consent, Upload.Options options) {
+        Objects.requireNonNull(options, "options");
+        if (options.transmissionRisk < 0 || options.transmissionRisk > 8 || options.timeoutMillis < 0
+                || options.symptomOnsetInterval < 0 || options.symptomOnsetInterval > 0xFFFFFFFFL) {
+            throw SottoException.of(Status.INVALID_ARGUMENT, "upload options: a value is out of range");
+        }
+        int value = consent != null ? consent.value : 0;
+        long now = now();
+        long h = gate.enter();
+        try {
+            return Upload.answer(Native.uploadOwnKeys(h, now, Upload.utf8(options.url),
+                    Upload.utf8(options.healthAuthorityId), Upload.utf8(options.verificationPayload),
+                    Upload.utf8(options.revisionToken), options.caFile != null ? Upload.utf8(options.caFile.getPath()) : null,
+                    options.timeoutMillis, options.transmissionRisk, (int) options.symptomOnsetInterval, value));
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /**
      * "Forget me": deletes every sighting, own key, exposure record and processed-file entry,
      * and drops the open round; advertisements stamped before the erase and handed over later
      * are dropped too. The tracer stays open; advertising resumes with a new TEK.

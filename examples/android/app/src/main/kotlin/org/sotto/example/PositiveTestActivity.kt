@@ -4,21 +4,17 @@ import android.app.Activity
 import android.app.AlertDialog
 import android.content.Intent
 import android.os.Bundle
-import android.util.Base64
 import android.widget.Button
 import android.widget.LinearLayout
 import android.widget.TextView
-import java.net.URL
 import java.util.concurrent.Executors
-import javax.net.ssl.HttpsURLConnection
-import org.json.JSONArray
-import org.json.JSONObject
 import org.sotto.Consent
-import org.sotto.DiagnosisKey
+import org.sotto.SottoException
 import org.sotto.Tracer
+import org.sotto.Upload
 
 /**
- * Starts tracing, shows the last check, and is the one place where the user's own keys are
+ * Starts tracing, shows the counters, and is the one place where the user's own keys are
  * released: only after the user confirmed the upload in this dialog, which is why it is the only
  * use of Consent.USER_CONFIRMED_UPLOAD_OF_OWN_KEYS in the app (grep for it).
  */
@@ -59,32 +55,28 @@ class PositiveTestActivity : Activity() {
 
     /** Runs only from the confirmation above. */
     private fun release() {
-        val keys = tracer().releaseOwnKeys(Consent.USER_CONFIRMED_UPLOAD_OF_OWN_KEYS)
-        try {
-            upload(keys)
-            runOnUiThread { status.text = "shared ${keys.size} keys" }
-        } finally {
-            keys.forEach(DiagnosisKey::destroy)
+        // sotto releases the keys and sends them in the Exposure Notifications Server's publish
+        // format (random padding, nothing else about the user); a refusal is an answer.
+        val answer = try {
+            tracer().uploadOwnKeys(
+                Consent.USER_CONFIRMED_UPLOAD_OF_OWN_KEYS,
+                Upload.Options(BuildConfig.KEYS_URL + "/publish", BuildConfig.HEALTH_AUTHORITY_ID, verificationCode())
+                    .revisionToken(prefs().getString("revision", null))
+            )
+        } catch (e: SottoException) {
+            runOnUiThread { status.text = "upload failed (${e.codeName()}): try again" }
+            return
+        }
+        if (answer.accepted()) prefs().edit().putString("revision", answer.revisionToken()).apply()
+        runOnUiThread {
+            status.text = if (answer.accepted()) "shared ${answer.keysSent()} keys"
+            else "the server refused: ${answer.code()}"
         }
     }
 
-    /** POSTs the keys as the Google exposure-notifications server's publish API expects. */
-    private fun upload(keys: List<DiagnosisKey>) {
-        val body = JSONObject().put("temporaryExposureKeys", JSONArray().apply {
-            for (k in keys) put(JSONObject()
-                .put("key", Base64.encodeToString(k.tek(), Base64.NO_WRAP))
-                .put("rollingStartNumber", k.rollingStartInterval())
-                .put("rollingPeriod", k.rollingPeriod()))
-        })
-        val conn = URL(BuildConfig.KEYS_URL + "/publish").openConnection() as HttpsURLConnection
-        try {
-            conn.requestMethod = "POST"
-            conn.doOutput = true
-            conn.setRequestProperty("Content-Type", "application/json")
-            conn.outputStream.use { it.write(body.toString().toByteArray()) }
-            check(conn.responseCode in 200..299) { "upload refused: HTTP ${conn.responseCode}" }
-        } finally {
-            conn.disconnect()
-        }
-    }
+    private fun prefs() = getSharedPreferences("upload", MODE_PRIVATE)
+
+    /** The verification certificate the health authority's verification server issued. */
+    private fun verificationCode(): String = intent.getStringExtra("verification_certificate")
+        ?: error("start this activity with the verification certificate of the positive test")
 }
