@@ -109,6 +109,12 @@ public final class JniStress {
                 }
             } else if (i % 10_000 == 990) {
                 t.importKeyFile(notAZip); // refused file: a result, logged at INFO
+                try {
+                    t.uploadOwnKeys(null, new Upload.Options("http://127.0.0.1:9/v1/publish", "ha", "code"));
+                    throw new AssertionError("uploaded without consent");
+                } catch (SottoException e) {
+                    if (e.code() != Status.FAILED_PRECONDITION) throw e;
+                }
                 t.check();
                 t.tick();
                 t.flush();
