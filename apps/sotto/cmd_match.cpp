@@ -228,7 +228,8 @@ int run_match(MatchOptions& o) {
     // --no-verify run.
     const ImportOptions import{.verify = o.no_verify ? keyfile::VerifyMode::kParseOnly
                                                      : keyfile::VerifyMode::kRequireSignature,
-                               .rematch = true};
+                               .rematch = true,
+                               .stop = {}};
     // Progress on stderr only when it is a terminal: "checking 3/14 FILE", then the matching.
     const bool progress = ::isatty(2) == 1;
     for (std::size_t i = 0; i < files.size(); ++i) {
