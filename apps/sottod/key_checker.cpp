@@ -116,21 +116,22 @@ Result<void> KeyChecker::use_file(const fetch::FetchedFile& file) noexcept {
     import.rematch = file.status == fetch::FileStatus::kPending;
     auto outcome = tracer_->import_key_file(file.spool_file, import);
     if (!outcome) return outcome.error();
-    if (outcome->already_processed) {  // same content, already checked under another name
+    if (outcome->status ==
+        KeyFileStatus::kAlreadyProcessed) {  // same content, already checked under another name
         if (auto r = downloader_.mark_used(file.path, file.sha256); !r) return r.error();
         std::lock_guard<std::mutex> lock(mutex_);
         ++summary_.files_unchanged;
         return {};
     }
-    if (!outcome->matched) {
+    if (!outcome->matched()) {
         // Refused for its bytes (signature, signer, damaged zip): dropped from the spool and not
         // offered again until the server's file changes, so it cannot hold the spool's cap.
         // Anything else (I/O) may pass next round: it stays pending.
-        const bool content = outcome->error && keyfile::refuses_content(outcome->error->code);
+        const bool content = outcome->reason && keyfile::refuses_content(outcome->reason->code);
         write_log(LogLevel::kWarning,
                   content ? "keys: a key file was refused (not verified); dropped until it changes"
                           : "keys: a key file could not be checked; kept to retry");
-        if (outcome->error) write_log(LogLevel::kWarning, outcome->error->what);
+        if (outcome->reason) write_log(LogLevel::kWarning, outcome->reason->what);
         if (content) {
             if (auto r = downloader_.mark_refused(file.path, file.sha256); !r) return r.error();
         }

@@ -91,7 +91,7 @@ PhoneResult download_and_check(Phone& p, const std::string& url, const fs::path&
             continue;
         ++out.downloaded;
         auto outcome = need(p.tracer->import_key_file(f.spool_file), "import");
-        if (outcome.matched)
+        if (outcome.matched())
             verified.push_back(&f);
         else
             ++out.refused;
@@ -109,11 +109,11 @@ void tell(const Phone& p, const PhoneResult& r, const std::vector<std::string>& 
                p.name, r.downloaded);
     for (const auto& f : r.report.files)
         fmt::print(
-            "  {}: {}\n", f.verified ? "export" : "another file",
-            f.verified
+            "  {}: {}\n", f.verified() ? "export" : "another file",
+            f.verified()
                 ? fmt::format("signature verified, {} keys checked against {} stored sightings",
-                              f.info.keys_delivered, r.report.sightings)
-                : fmt::format("REFUSED, not used ({})", f.error ? f.error->what : "?"));
+                              f.info->keys_delivered, r.report.sightings)
+                : fmt::format("REFUSED, not used ({})", f.reason ? f.reason->what : "?"));
     if (r.report.report.encounters.empty()) fmt::print("  no exposure found.\n");
     for (const auto& e : r.report.report.encounters)
         fmt::print("  exposure on {}, {}-{} UTC: about {} min, {} (typical attenuation {} dB)\n",
