@@ -244,7 +244,7 @@ void run_match(std::size_t days, std::size_t per_day, std::size_t sightings, std
             const auto t0 = Clock::now();
             for (const auto& z : zips) {
                 auto r = t.import_key_file(std::span<const std::uint8_t>(z));
-                if (!r || !r->matched) throw std::runtime_error("import");
+                if (!r || !r->matched()) throw std::runtime_error("import");
             }
             auto report = t.check();
             if (!report) throw std::runtime_error(report.error().what);

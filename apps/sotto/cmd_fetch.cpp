@@ -211,7 +211,7 @@ int run_fetch(const FetchOptions& o) {
     if (r->check) {
         const auto& c = *r->check;
         fmt::print("checked {} file(s) against {} sightings: {} exposure window(s), risk {}\n",
-                   c.files.size(), c.sightings, c.report.windows.size(),
+                   r->count(UpdateOutcome::kChecked), c.sightings, c.report.windows.size(),
                    c.report.windows.empty() ? "none" : level_word(c.report.risk.total_risk_level));
     }
     if (interrupted || r->cancelled) return fail(kExitFailure, "fetch: interrupted");

@@ -274,11 +274,10 @@ int run(const Config& c) {
             if (auto r = world->pump(); !r && tick_errors++ < 10)
                 say(LogLevel::kWarning, r.error().what);
         }
+        // A suspect clock is not a failure of the tick: the Tracer logs it once (and once when
+        // it is trusted again), and the status socket shows it.
         if (auto r = tracer.tick(); !r) {
-            // A suspect clock lasts until it is corrected or confirmed: the Tracer logs it once
-            // (and once when it is trusted again), and the status socket shows it.
-            if (r.error().code != ErrorCode::kClockSuspect && tick_errors++ < 10)
-                say(LogLevel::kWarning, r.error().what);
+            if (tick_errors++ < 10) say(LogLevel::kWarning, r.error().what);
             if (r.error().code == ErrorCode::kStorageCorrupt) {
                 exit_code = 1;
                 break;

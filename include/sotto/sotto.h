@@ -470,14 +470,34 @@ sotto_tracer_on_advertisements(sotto_tracer* tracer, const sotto_heard_advertise
 /** Writes pending heard advertisements now (one transaction). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_flush(sotto_tracer* tracer);
 
+/** What the daily retention did during one tick (sotto_tick_report.retention). */
+enum {
+    SOTTO_RETENTION_NOT_DUE = 0, /**< already ran today */
+    SOTTO_RETENTION_RAN = 1,     /**< ran as of the clock's now */
+    /** refused because the clock is suspect: nothing deleted, retried at the next tick */
+    SOTTO_RETENTION_PAUSED_CLOCK_SUSPECT = 2
+};
+
+/** What one successful `sotto_tracer_tick` did. Output struct: set `struct_size`. */
+typedef struct sotto_tick_report {
+    uint32_t struct_size; /**< set by the caller to sizeof(sotto_tick_report) */
+    int32_t retention;    /**< SOTTO_RETENTION_* */
+    uint8_t flushed;      /**< pending heard advertisements were written to the store */
+    uint8_t rotated;      /**< a new advertisement (RPI, AEM, address) started */
+    uint8_t reserved[2];
+} sotto_tick_report;
+SOTTO_STATIC_ASSERT(sizeof(sotto_tick_report) == 12, "sotto_tick_report layout");
+
 /** Periodic work (call at least once a minute): applies retention once a day (first, before
- *  anything is written), writes pending advertisements when due, rolls the TEK.
- *  SOTTO_ERR_CLOCK_SUSPECT when the rest succeeded but retention was refused because the clock is
- *  more than 3 days from the time the store last trusted, ahead or behind, or (with the system
- *  clock, `clock` NULL, on Linux/Android) ran more than an hour ahead of the time elapsed since the
- *  last run (CLOCK_BOOTTIME): nothing was deleted, and every later
- *  call tries again (see `sotto_tracer_apply_retention` to confirm the clock). */
-SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_tick(sotto_tracer* tracer);
+ *  anything is written), writes pending advertisements when due, rolls the TEK. `out` may be
+ *  NULL. A suspect clock is not an error: retention is paused (`out->retention` is
+ *  SOTTO_RETENTION_PAUSED_CLOCK_SUSPECT, nothing deleted)
+ *  when the clock is more than 3 days from the time the store last trusted, or (with the
+ *  system clock on Linux/Android) ran more than an hour ahead of the time elapsed since the last
+ *  run; see `sotto_tracer_apply_retention` to confirm the clock. Fails only when something
+ *  failed (storage, clock out of range); the rest of the work is still done. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_tick(sotto_tick_report* out,
+                                                         sotto_tracer* tracer);
 
 /** Flags of `sotto_tracer_apply_retention`. */
 enum {
@@ -491,9 +511,9 @@ enum {
  *  the time it last trusted; own keys and heard advertisements written under the clock never
  *  count) and `flags` lacks SOTTO_RETENTION_CLOCK_CONFIRMED. With the flag the anchor is set to
  *  the clock's now, so a confirmation also repairs an anchor a wrong clock set. A host that sees
- * SOTTO_ERR_CLOCK_SUSPECT from `sotto_tracer_tick` after the device was off for days, and whose OS
- * keeps network time, calls this with the flag. SOTTO_ERR_INVALID_ARGUMENT for NULL or unknown
- * flags; storage errors. */
+ * SOTTO_RETENTION_PAUSED_CLOCK_SUSPECT from `sotto_tracer_tick` after the device was off for days,
+ * and whose OS keeps network time, calls this with the flag. SOTTO_ERR_INVALID_ARGUMENT for NULL or
+ * unknown flags; storage errors. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_apply_retention(sotto_tracer* tracer,
                                                                     uint32_t flags);
 
@@ -879,11 +899,11 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_updater_run(sotto_updater* updater,
 SOTTO_API void sotto_updater_cancel(sotto_updater* updater);
 
 /** The last round's summary. SOTTO_ERR_FAILED_PRECONDITION before a round completed;
- *  SOTTO_ERR_INVALID_ARGUMENT for NULL or `struct_size` < 8. */
+ *  SOTTO_ERR_INVALID_ARGUMENT for NULL or a `struct_size` below this first layout's 104. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_updater_get_summary(sotto_update_summary* out,
                                                                  const sotto_updater* updater);
 /** File `index` (index order) of the last round. SOTTO_ERR_OUT_OF_RANGE past the last;
- *  SOTTO_ERR_INVALID_ARGUMENT for NULL or `struct_size` < 8. */
+ *  SOTTO_ERR_INVALID_ARGUMENT for NULL or a `struct_size` below this first layout's 72. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_updater_get_file(sotto_update_file* out,
                                                               const sotto_updater* updater,
                                                               size_t index);

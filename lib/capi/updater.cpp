@@ -4,7 +4,6 @@
 #include <cstring>
 #include <memory>
 #include <optional>
-#include <type_traits>
 
 #include <sotto/update/key_updater.hpp>
 
@@ -37,21 +36,9 @@ static_assert(SOTTO_UPDATE_PHASE_DOWNLOAD == static_cast<int>(UpdatePhase::kDown
 static_assert(SOTTO_UPDATE_PHASE_IMPORT == static_cast<int>(UpdatePhase::kImport));
 static_assert(SOTTO_UPDATE_PHASE_CHECK == static_cast<int>(UpdatePhase::kCheck));
 
-// The smallest struct_size an output struct may carry: the size field and one more word.
-constexpr std::uint32_t kMinStructSize = 8;
-
-/// Copies `full` into the caller's `out`, at most `out->struct_size` bytes, never the size field
-/// itself (the caller's value stays). False for a size below kMinStructSize.
-template <class T>
-bool fill_sized(T* out, const T& full) noexcept {
-    static_assert(std::is_trivially_copyable_v<T> && offsetof(T, struct_size) == 0);
-    const std::size_t n = std::min<std::size_t>(out->struct_size, sizeof(T));
-    if (n < kMinStructSize) return false;
-    constexpr std::size_t skip = sizeof(std::uint32_t);
-    std::memcpy(reinterpret_cast<unsigned char*>(out) + skip,
-                reinterpret_cast<const unsigned char*>(&full) + skip, n - skip);
-    return true;
-}
+// The smallest struct_size the options may carry (an older caller's options): the size field
+// and one more word; fields it lacks keep their defaults.
+constexpr std::uint32_t kMinOptionsSize = 8;
 
 sotto_updater_options default_options() noexcept {
     sotto_updater_options o{};
@@ -67,7 +54,7 @@ sotto_updater_options default_options() noexcept {
 
 /// The caller's options; an older, smaller struct keeps the defaults for what it lacks.
 bool to_options(const sotto_updater_options& in, KeyUpdaterOptions& out) noexcept {
-    if (in.struct_size < kMinStructSize || in.struct_size > sizeof(sotto_updater_options))
+    if (in.struct_size < kMinOptionsSize || in.struct_size > sizeof(sotto_updater_options))
         return false;
     sotto_updater_options o = default_options();
     std::memcpy(&o, &in, in.struct_size);
@@ -162,9 +149,7 @@ SOTTO_API sotto_status sotto_updater_get_summary(sotto_update_summary* out,
         s.cancelled = r.cancelled ? 1 : 0;
         s.check_ran = r.check ? 1 : 0;
         s.state_was_damaged = r.state_was_damaged ? 1 : 0;
-        if (!fill_sized(out, s))
-            return fail(SOTTO_ERR_INVALID_ARGUMENT, "updater: struct_size is not set");
-        return SOTTO_OK;
+        return sotto::capi::fill_sized(out, s, sizeof(sotto_update_summary));
     });
 }
 
@@ -185,9 +170,7 @@ SOTTO_API sotto_status sotto_updater_get_file(sotto_update_file* out, const sott
         c.bytes = f.bytes;
         c.keys = f.keys;
         c.downloaded = f.downloaded ? 1 : 0;
-        if (!fill_sized(out, c))
-            return fail(SOTTO_ERR_INVALID_ARGUMENT, "updater: struct_size is not set");
-        return SOTTO_OK;
+        return sotto::capi::fill_sized(out, c, sizeof(sotto_update_file));
     });
 }
 

@@ -42,6 +42,22 @@ std::size_t FetchReport::count(FileStatus s) const noexcept {
         files.begin(), files.end(), [s](const FetchedFile& f) { return f.status == s; }));
 }
 
+namespace {
+
+bool same_record(const FileRecord& a, const FileRecord& b) {
+    return a.path == b.path && a.sha256 == b.sha256 && a.bytes == b.bytes && a.etag == b.etag &&
+           a.last_modified == b.last_modified && a.used == b.used && a.refused == b.refused;
+}
+
+bool same_state(const FetchStateData& a, const FetchStateData& b) {
+    return a.index_etag == b.index_etag && a.index_last_modified == b.index_last_modified &&
+           a.index_entries == b.index_entries && a.retired_used == b.retired_used &&
+           a.verifier_fingerprint == b.verifier_fingerprint &&
+           std::equal(a.files.begin(), a.files.end(), b.files.begin(), b.files.end(), same_record);
+}
+
+}  // namespace
+
 struct Downloader::Impl {
     DownloadOptions options;
     std::unique_ptr<FetchState> state;
@@ -318,6 +334,7 @@ Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress,
                                             const std::stop_token& stop) {
     FetchReport report;
     report.state_was_damaged = damaged_unreported;
+    const FetchStateData before = data;
     std::vector<std::string> entries;
     if (stop.stop_requested()) {
         report.cancelled = true;
@@ -380,7 +397,11 @@ Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress,
     data.files = std::move(kept);
 
     held_known = false;
-    if (auto saved = state->save(data); !saved) return saved.error();
+    // A round that changed nothing (the usual case: an unchanged index, every file used) costs
+    // no write and no fsync; a damaged state is always rewritten.
+    if (damaged_unreported || !same_state(data, before)) {
+        if (auto saved = state->save(data); !saved) return saved.error();
+    }
     damaged_unreported = false;
     return report;
 }

@@ -94,17 +94,17 @@ Result<bool> KeyUpdater::Impl::take(UpdateFile& f, const std::stop_token& stop) 
     o.stop = stop;
     auto outcome = tracer->import_key_file(f.spool_file, o);
     if (!outcome) return outcome.error();
-    if (outcome->already_processed) {
+    if (outcome->status == KeyFileStatus::kAlreadyProcessed) {
         // The same export.bin was checked before (another name, or a crash between the check
         // and marking it used): done.
         if (auto r = downloader.mark_used(f.path, f.sha256); !r) return r.error();
         f.outcome = UpdateOutcome::kUnchanged;
         return false;
     }
-    if (!outcome->matched)
-        return refuse(outcome->error.value_or(
+    if (!outcome->matched())
+        return refuse(outcome->reason.value_or(
             Error{ErrorCode::kKeyFileMalformed, "update: key file refused"}));
-    f.keys = outcome->info.keys_delivered;
+    f.keys = outcome->info ? outcome->info->keys_delivered : 0;
     return true;
 }
 

@@ -216,18 +216,26 @@ void test_updater(const char* corpus_dir, const char* tmp_dir) {
     CHECK_STATUS(SOTTO_OK, sotto_updater_take_check(&check, u));
     CHECK(check == NULL);
     {
-        /* A caller compiled against a smaller, older struct: only its bytes are written. */
+        /* A caller compiled against a later, larger struct: the library fills what it knows and
+         * leaves the rest (and the caller's struct_size) alone. */
         struct {
             sotto_update_summary s;
-            uint8_t guard[8];
-        } old;
-        memset(&old, 0xCD, sizeof old);
-        old.s.struct_size = 16; /* struct_size, index_status, index_error, index_http_status */
-        CHECK_STATUS(SOTTO_OK, sotto_updater_get_summary(&old.s, u));
-        CHECK(old.s.struct_size == 16 && old.s.index_status == SOTTO_INDEX_NEW);
-        CHECK(old.s.files == 0xCDCDCDCDCDCDCDCDull); /* beyond its size: untouched */
-        old.s.struct_size = 4;
-        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_updater_get_summary(&old.s, u));
+            uint8_t later_fields[16];
+        } newer;
+        size_t i;
+        memset(&newer, 0xCD, sizeof newer);
+        newer.s.struct_size = (uint32_t)sizeof newer;
+        CHECK_STATUS(SOTTO_OK, sotto_updater_get_summary(&newer.s, u));
+        CHECK(newer.s.struct_size == sizeof newer && newer.s.index_status == SOTTO_INDEX_NEW);
+        CHECK(newer.s.checked == 1 && newer.s.reserved[4] == 0);
+        for (i = 0; i < sizeof newer.later_fields; ++i) CHECK(newer.later_fields[i] == 0xCD);
+        /* struct_size not set (or below the first layout): refused, nothing written. */
+        newer.s.struct_size = 16;
+        newer.s.checked = 77;
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_updater_get_summary(&newer.s, u));
+        CHECK(newer.s.checked == 77);
+        file.struct_size = 0;
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_updater_get_file(&file, u, 0));
     }
     /* The next round has nothing to do. */
     CHECK_STATUS(SOTTO_OK, sotto_updater_run(u, NULL, NULL));

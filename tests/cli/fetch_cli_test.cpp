@@ -213,8 +213,8 @@ TEST_CASE("sotto fetch --store checks what it fetched against the store, once", 
     CHECK(first.exit_code == 3);  // the forged file
     CHECK(contains(first.out, "checked    XX/1.zip keys=21"));
     CHECK(contains(first.out, "refused    XX/2.zip"));
-    CHECK(contains(first.out, "checked 1 file(s) against 2 sightings: 1 exposure window(s)"));
-    CHECK(contains(first.out, "risk high"));
+    CHECK(contains(first.out, "checked 1 file(s) against "));
+    CHECK(contains(first.out, " sightings: 1 exposure window(s), risk high"));
     // The next run has nothing new to check and records nothing twice.
     auto second = run_process(args);
     CAPTURE(second.out, second.err);

@@ -7,9 +7,8 @@ from typing import Callable, Optional
 
 from . import _lib
 from ._lib import (AdvertisementC, CheckSummaryC, DailySummaryC, DiagnosisKeyC, ExposureWindowC, HeardC,
-                   ImportResultC, ScanInstanceC, StoreStatsC, TracerOptionsC, TracerStatusC,
-                   UploadOptionsC, UploadResultC, buf,
-                   check, handle, lib)
+                   ImportResultC, ScanInstanceC, StoreStatsC, TickReportC, TracerOptionsC, TracerStatusC,
+                   UploadOptionsC, UploadResultC, buf, check, handle, lib)
 from .keyfiles import TrustStore, _info, _keys
 
 IMPORT_PARSE_ONLY = 1
@@ -27,6 +26,16 @@ class Advertisement:
     interval: int
     valid_until_ms: int
     active: bool  # False: broadcast nothing until valid_until_ms
+
+
+RETENTION_NAMES = {0: "not due", 1: "ran", 2: "paused: clock suspect"}
+
+
+@dataclass(frozen=True)
+class TickReport:
+    flushed: bool  # pending heard advertisements were written to the store
+    rotated: bool  # a new advertisement (RPI, AEM, address) started
+    retention: str  # "not due", "ran" or "paused: clock suspect" (nothing deleted)
 
 
 @dataclass(frozen=True)
@@ -168,11 +177,15 @@ class Tracer:
     def flush(self):
         check(lib.sotto_tracer_flush(self._h))
 
-    def tick(self):
-        """Periodic work. Raises SottoError SOTTO_ERR_CLOCK_SUSPECT when retention was refused
-        because the clock is far from the store's last trusted time, or ran ahead of the time
-        elapsed since the last run (nothing deleted)."""
-        check(lib.sotto_tracer_tick(self._h))
+    def tick(self) -> TickReport:
+        """Periodic work (call at least once a minute). A suspect clock is not an error: the
+        report's ``retention`` is "paused: clock suspect" (nothing deleted; see
+        ``apply_retention(clock_confirmed=True)``). Raises SottoError only when something
+        failed."""
+        c = TickReportC()
+        c.struct_size = ctypes.sizeof(TickReportC)
+        check(lib.sotto_tracer_tick(ctypes.byref(c), self._h))
+        return TickReport(bool(c.flushed), bool(c.rotated), RETENTION_NAMES[c.retention])
 
     def apply_retention(self, clock_confirmed: bool = False):
         """Deletes what is past the retention window as of the clock's now. Without

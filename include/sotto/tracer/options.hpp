@@ -99,7 +99,7 @@ struct ImportOptions {
     bool rematch = false;
     /// A stop request (from any thread) before or during the import makes it fail with
     /// kCancelled between two keys, and discards the open check round like `discard_round`.
-    std::stop_token stop;
+    std::stop_token stop{};
 };
 
 }  // namespace sotto
