@@ -138,7 +138,7 @@ TEST_CASE("Under a two-thread connection flood from one client, another client i
     CHECK(d.stop() == 0);
 }
 
-TEST_CASE("An unusable fetch directory turns key updates off; tracing goes on and says why",
+TEST_CASE("An unusable fetch directory turns key updates off, and tracing goes on and says why",
           "[sottod][ops]") {
     TempDir tmp;
     std::filesystem::create_directory(tmp / "keys");

@@ -211,10 +211,9 @@ int run(const DemoOptions& options) {
     for (auto& p : phones) {
         need(p.tracer->flush(), "flush");
         const auto stats = need(p.tracer->store_stats(), "stats");
-        fmt::print(
-            "  {:5}'s phone stored {} beacons as {} RPI-interval rows (encrypted, {:.0f} kB)\n",
-            p.name, p.tracer->status().stored, stats.sightings,
-            static_cast<double>(fs::file_size(dir / (p.name + ".db"))) / 1024.0);
+        fmt::print("  {:5}'s phone stored {} beacons as {} sightings (encrypted, {:.0f} kB)\n",
+                   p.name, p.tracer->status().stored, stats.sightings,
+                   static_cast<double>(fs::file_size(dir / (p.name + ".db"))) / 1024.0);
     }
     {
         std::ifstream f(dir / "Bob.db", std::ios::binary);
