@@ -230,13 +230,21 @@ JNIEXPORT void JNICALL Java_org_sotto_Native_flush(JNIEnv* env, jclass cls, jlon
     if (st != SOTTO_OK) sj_throw_status(env, st);
 }
 
-JNIEXPORT void JNICALL Java_org_sotto_Native_tick(JNIEnv* env, jclass cls, jlong handle,
-                                                  jlong now_ms) {
+/* The tick report as a sotto_tick_report (struct_size set here, to this header's size). */
+JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_tick(JNIEnv* env, jclass cls, jlong handle,
+                                                        jlong now_ms) {
     (void)cls;
     sj_tracer* t = sj_tracer_of(env, handle);
-    if (t == NULL) return;
-    const sotto_status st = SJ_CALL(t, now_ms, sotto_tracer_tick(t->tracer));
-    if (st != SOTTO_OK) sj_throw_status(env, st);
+    if (t == NULL) return NULL;
+    sotto_tick_report r;
+    memset(&r, 0, sizeof r);
+    r.struct_size = (uint32_t)sizeof r;
+    const sotto_status st = SJ_CALL(t, now_ms, sotto_tracer_tick(&r, t->tracer));
+    if (st != SOTTO_OK) {
+        sj_throw_status(env, st);
+        return NULL;
+    }
+    return sj_new_bytes(env, &r, sizeof r);
 }
 
 JNIEXPORT void JNICALL Java_org_sotto_Native_applyRetention(JNIEnv* env, jclass cls, jlong handle,

@@ -28,11 +28,12 @@ final class Layout {
     static final int TRACER_STATUS = 128;
     static final int STORE_STATS = 48;
     static final int TRACER_OPTIONS = 40;
+    static final int TICK_REPORT = 12;
 
     /** In the order of Native.structSizes (jni: sotto_jni.c). */
     private static final int[] SIZES = {ADVERTISEMENT, HEARD, DIAGNOSIS_KEY, KEYFILE_INFO,
         IMPORT_RESULT, CHECK_SUMMARY, EXPOSURE_WINDOW, SCAN_INSTANCE, DAILY_SUMMARY, RISK_DAY,
-        TRACER_STATUS, STORE_STATS, TRACER_OPTIONS};
+        TRACER_STATUS, STORE_STATS, TRACER_OPTIONS, TICK_REPORT};
 
     private Layout() {}
 
@@ -99,6 +100,11 @@ final class Layout {
         for (int i = 0; i < v.length; i++) v[i] = b.getLong(8 * i);
         return new TracerStatus(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10],
                 v[11], v[12], v[13], v[14], v[15]);
+    }
+
+    static TickReport tickReport(byte[] raw) {
+        ByteBuffer b = wrap(raw);
+        return new TickReport(b.getInt(4), b.get(8) != 0, b.get(9) != 0);
     }
 
     static StoreStats storeStats(byte[] raw) {

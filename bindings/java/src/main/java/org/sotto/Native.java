@@ -54,7 +54,7 @@ final class Native {
     static native boolean onAdvertisement(long tracer, long nowMs, byte[] data, int rssiDbm, long timeMs);
     static native int onAdvertisements(long tracer, long nowMs, byte[] packed, int count);
     static native void flush(long tracer, long nowMs);
-    static native void tick(long tracer, long nowMs);
+    static native byte[] tick(long tracer, long nowMs);
     static native void applyRetention(long tracer, long nowMs, int flags);
     static native void eraseAll(long tracer, long nowMs);
     static native byte[] status(long tracer);

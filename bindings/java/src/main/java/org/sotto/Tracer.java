@@ -348,15 +348,16 @@ public final class Tracer implements AutoCloseable {
 
     /**
      * Periodic work (at least once a minute): retention once a day, writes pending
-     * advertisements when due, rolls the TEK. Throws {@link Status#CLOCK_SUSPECT} when the rest
-     * succeeded but retention was refused because the clock is implausible (see
-     * {@link #applyRetention}).
+     * advertisements when due, rolls the TEK. A suspect clock is not an exception: retention is
+     * paused ({@link TickReport#RETENTION_PAUSED_CLOCK_SUSPECT}, nothing deleted, retried at the
+     * next tick; see {@link #applyRetention}). Throws only when something failed (storage, a clock
+     * out of range); the rest of the work is still done.
      */
-    public void tick() {
+    public TickReport tick() {
         long now = now();
         long h = gate.enter();
         try {
-            Native.tick(h, now);
+            return Layout.tickReport(Native.tick(h, now));
         } finally {
             gate.exit();
         }

@@ -23,7 +23,7 @@ import android.os.SystemClock
 import android.util.Log
 import org.sotto.HeardBatch
 import org.sotto.SottoException
-import org.sotto.Status
+import org.sotto.TickReport
 import org.sotto.Tracer
 
 /**
@@ -127,14 +127,13 @@ class TracingService : Service() {
 
     private fun tick() {
         try {
-            tracer.tick()
-        } catch (e: SottoException) {
-            if (e.code() == Status.CLOCK_SUSPECT && Settings.autoTime(this)) {
+            val report = tracer.tick()
+            if (report.retention() == TickReport.RETENTION_PAUSED_CLOCK_SUSPECT && Settings.autoTime(this)) {
                 // The OS keeps network time: vouch for the clock so retention can run.
                 tracer.applyRetention(true)
-            } else {
-                Log.w(TAG, "tick: ${e.codeName()}")
             }
+        } catch (e: SottoException) {
+            Log.w(TAG, "tick: ${e.codeName()}")
         }
         handler.postDelayed(::tick, 60_000)
     }
