@@ -43,5 +43,6 @@ void add_tracer_bench(CLI::App& app);
 void add_air_bench(CLI::App& app);
 void add_fetch_bench(CLI::App& app);
 void add_capi_bench(CLI::App& app);
+void add_update_bench(CLI::App& app);
 
 }  // namespace sotto::bench

@@ -2,8 +2,8 @@
 //
 // ingest: heard advertisements (20-byte service data) fed one by one through
 //         sotto_tracer_on_advertisement, including the batched store writes and the final flush.
-//         Target >= 100,000/s. Also in batches of 256 (sotto_tracer_on_advertisements), and the
-//         C++ Tracer's on_advertisement on the same input.
+//         Target >= 100,000/s. Also in batches (--batch, default 256;
+//         sotto_tracer_on_advertisements), and the C++ Tracer's on_advertisement on the same input.
 // match:  the exposure check on bench/bench_match.cpp's workload (14 signed files x 100,000 keys
 //         against 100,000 sightings, 1,000 of them planted): import of the 14 zips (bytes) and
 //         check, through sotto_tracer_import_keyfile + sotto_tracer_check, and through
@@ -118,7 +118,7 @@ std::vector<DiagnosisKey> make_keys(std::size_t days, std::size_t per_day) {
     return keys;
 }
 
-void run_ingest(std::size_t n) {
+void run_ingest(std::size_t n, std::size_t batch_size) {
     DeterministicRng rng(5);
     std::vector<Heard> heard = make_heard(n, {}, 0);
     const std::string dir = scratch_dir();
@@ -138,7 +138,7 @@ void run_ingest(std::size_t n) {
     double batch_seconds = 0;
     {
         sotto_tracer* t = open_c(dir + "/batch.db", nullptr);
-        std::vector<sotto_heard_advertisement> batch(256);
+        std::vector<sotto_heard_advertisement> batch(batch_size);
         const auto t0 = Clock::now();
         for (std::size_t i = 0; i < heard.size(); i += batch.size()) {
             const std::size_t n_batch = std::min(batch.size(), heard.size() - i);
@@ -171,7 +171,8 @@ void run_ingest(std::size_t n) {
     fmt::print("ingest: {} heard advertisements, C ABI {:.3f} s, C++ {:.3f} s\n", n, c_seconds,
                cpp_seconds);
     fmt::print("capi_heard_per_second={:.0f}\n", static_cast<double>(n) / c_seconds);
-    fmt::print("capi_batch256_heard_per_second={:.0f}\n", static_cast<double>(n) / batch_seconds);
+    fmt::print("capi_batch{}_heard_per_second={:.0f}\n", batch_size,
+               static_cast<double>(n) / batch_seconds);
     fmt::print("cpp_heard_per_second={:.0f}\n", static_cast<double>(n) / cpp_seconds);
 }
 
@@ -243,7 +244,7 @@ void run_match(std::size_t days, std::size_t per_day, std::size_t sightings, std
             const auto t0 = Clock::now();
             for (const auto& z : zips) {
                 auto r = t.import_key_file(std::span<const std::uint8_t>(z));
-                if (!r || !r->matched) throw std::runtime_error("import");
+                if (!r || !r->matched()) throw std::runtime_error("import");
             }
             auto report = t.check();
             if (!report) throw std::runtime_error(report.error().what);
@@ -271,14 +272,18 @@ void add_capi_bench(CLI::App& app) {
         "capi", "the C ABI: heard advertisements per second, and the check vs the C++ Tracer");
     static std::size_t heard = 1'000'000, days = 14, per_day = 100'000, sightings = 100'000,
                        planted = 1000;
+    static std::size_t batch_size = 256;
     static std::string only;
     cmd->add_option("--heard", heard)->capture_default_str();
+    cmd->add_option("--batch", batch_size, "advertisements per sotto_tracer_on_advertisements call")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
     cmd->add_option("--days", days)->capture_default_str();
     cmd->add_option("--keys-per-day", per_day)->capture_default_str();
     cmd->add_option("--sightings", sightings)->capture_default_str();
     cmd->add_option("--only", only, "ingest or match");
     cmd->callback([] {
-        if (only.empty() || only == "ingest") run_ingest(heard);
+        if (only.empty() || only == "ingest") run_ingest(heard, batch_size);
         if (only.empty() || only == "match") run_match(days, per_day, sightings, planted);
     });
 }

@@ -1,5 +1,5 @@
-// sotto-bench <derive|store|match|floor|keyfile|air|tracer>: prints measurements, ending with one
-// key=value line.
+// sotto-bench <derive|store|match|floor|keyfile|air|tracer|fetch|capi|update>: prints measurements,
+// ending with one key=value line.
 #include "bench.hpp"
 
 int main(int argc, char** argv) {
@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     sotto::bench::add_air_bench(app);
     sotto::bench::add_fetch_bench(app);
     sotto::bench::add_capi_bench(app);
+    sotto::bench::add_update_bench(app);
     CLI11_PARSE(app, argc, argv);
     return 0;
 }

@@ -30,6 +30,7 @@ _sotto_component(host sotto_host NEEDS store keyfile)
 _sotto_component(platform_simulated sotto_platform_simulated NEEDS ble)
 _sotto_component(platform_bluez sotto_platform_bluez NEEDS core DEPS sdbus threads)
 _sotto_component(fetch sotto_fetch NEEDS core DEPS curl sodium)
+_sotto_component(update sotto_update NEEDS tracer fetch keyfile core)
 _sotto_component(c sotto_c)  # shared: its dependencies are the shared library's own
 
 # Internal libraries stay private: their objects go into the archive of the library that uses

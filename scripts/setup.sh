@@ -19,6 +19,8 @@ SOTTO_PACKAGES=(
   # For -DSOTTO_FUZZ=ON also: clang-14 libclang-rt-14-dev (not needed by the normal build).
   # The BlueZ radio backend (sdbus-c++) and its tests (a private dbus-daemon, a mock bluetoothd).
   libsdbus-c++-dev dbus python3-dbusmock
+  # The Java binding (bindings/java: sotto.jar, libsotto_jni.so) and its JUnit 5 tests.
+  openjdk-17-jdk-headless junit5
   # scripts/cross-test.sh installs what it needs itself: g++-aarch64-linux-gnu or
   # g++-arm-linux-gnueabihf, qemu-user, mmdebstrap (the target's -dev packages go into its sysroot).
   # scripts/mcu-test.sh likewise: gcc-arm-none-eabi libnewlib-arm-none-eabi

@@ -81,17 +81,27 @@ json risk_json(const core::CwaRiskResult& r) {
 json to_json(const CheckReport& r) {
     json files = json::array();
     for (const auto& f : r.files) {
-        json o = {{"path", f.source}, {"verified", f.verified}, {"matched", f.matched}};
-        // As the file names them (export.sig); authenticated only when --key-id bound the key.
-        o["key_id"] = printable(f.info.verified_key_id.empty() && !f.info.signature_infos.empty()
-                                    ? f.info.signature_infos.front().key_id
-                                    : f.info.verified_key_id);
-        o["key_version"] =
-            printable(f.info.verified_key_version.empty() && !f.info.signature_infos.empty()
-                          ? f.info.signature_infos.front().key_version
-                          : f.info.verified_key_version);
-        o["keys"] = f.info.keys_valid;
-        if (f.error) o["error"] = f.error->what;
+        json o = {{"path", f.source},
+                  {"status", to_string(f.status)},
+                  {"verified", f.verified()},
+                  {"matched", f.matched()}};
+        if (f.info) {
+            // As the file names them (export.sig); authenticated only when --key-id bound the key.
+            const auto& i = *f.info;
+            o["key_id"] = printable(i.verified_key_id.empty() && !i.signature_infos.empty()
+                                        ? i.signature_infos.front().key_id
+                                        : i.verified_key_id);
+            o["key_version"] =
+                printable(i.verified_key_version.empty() && !i.signature_infos.empty()
+                              ? i.signature_infos.front().key_version
+                              : i.verified_key_version);
+            o["keys"] = i.keys_valid;
+        } else {
+            o["key_id"] = "";
+            o["key_version"] = "";
+            o["keys"] = 0;
+        }
+        if (f.reason) o["error"] = f.reason->what;
         files.push_back(o);
     }
     json matches = json::array();
@@ -149,16 +159,16 @@ json to_json(const CheckReport& r) {
 
 void print_text(const CheckReport& r) {
     for (const auto& f : r.files) {
-        if (f.verified)
+        if (f.verified())
             fmt::print("{}: verified (key {}/{}), {} keys\n", printable(f.source),
-                       printable(f.info.verified_key_id), printable(f.info.verified_key_version),
-                       f.info.keys_valid);
-        else if (f.matched)
+                       printable(f.info->verified_key_id), printable(f.info->verified_key_version),
+                       f.info->keys_valid);
+        else if (f.matched())
             fmt::print("{}: NOT verified ({}), {} keys matched anyway (--no-verify)\n",
-                       printable(f.source), f.error ? f.error->what : "", f.info.keys_valid);
-        else if (f.error)
-            fmt::print("{}: REFUSED: {} ({})\n", printable(f.source), f.error->what,
-                       error_code_name(f.error->code));
+                       printable(f.source), f.reason ? f.reason->what : "", f.info->keys_valid);
+        else if (f.reason)
+            fmt::print("{}: REFUSED: {} ({})\n", printable(f.source), f.reason->what,
+                       error_code_name(f.reason->code));
     }
     fmt::print("checked {} keys against {} sightings\n", r.keys.keys - r.keys.keys_revoked,
                r.sightings);
@@ -228,7 +238,8 @@ int run_match(MatchOptions& o) {
     // --no-verify run.
     const ImportOptions import{.verify = o.no_verify ? keyfile::VerifyMode::kParseOnly
                                                      : keyfile::VerifyMode::kRequireSignature,
-                               .rematch = true};
+                               .rematch = true,
+                               .stop = {}};
     // Progress on stderr only when it is a terminal: "checking 3/14 FILE", then the matching.
     const bool progress = ::isatty(2) == 1;
     for (std::size_t i = 0; i < files.size(); ++i) {
@@ -252,9 +263,9 @@ int run_match(MatchOptions& o) {
     std::fflush(stdout);
     int code = kExitOk;
     for (const auto& f : result->files) {
-        if (f.matched || !f.error) continue;
+        if (f.status != KeyFileStatus::kRefused) continue;
         fmt::print(stderr, "sotto: match: refused {}: {} ({})\n", printable(f.source),
-                   f.error->what, error_code_name(f.error->code));
+                   f.reason->what, error_code_name(f.reason->code));
         code = kExitRefused;
     }
     return code;

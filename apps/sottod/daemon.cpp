@@ -78,6 +78,7 @@ public:
             std::lock_guard<std::mutex> lock(mutex_);
             stop_.store(true);
         }
+        checker_.cancel();  // the round in flight ends within a fraction of a second
         cv_.notify_all();
         if (thread_.joinable()) thread_.join();
     }
@@ -87,7 +88,7 @@ private:
         std::unique_lock<std::mutex> lock(mutex_);
         while (!stop_.load()) {
             lock.unlock();
-            if (auto r = checker_.run_round(stop_); !r) {
+            if (auto r = checker_.run_round(); !r) {
                 say(LogLevel::kError, "keys: round failed");
                 say(LogLevel::kError, r.error().what);
             }
@@ -128,10 +129,6 @@ int run(const Config& c) {
             fail_start("status socket: refused", ok.error());
             return 2;
         }
-    } else {
-        say(LogLevel::kNotice,
-            "status: no status socket (no --status-socket, $RUNTIME_DIRECTORY or "
-            "$XDG_RUNTIME_DIR): `sotto status` cannot reach this daemon");
     }
 
     auto key = host::read_key_file(c.key_file);
@@ -227,7 +224,11 @@ int run(const Config& c) {
 
     const std::int64_t started = clock->now_ms() / 1000;
     std::unique_ptr<StatusServer> status;
-    if (!c.status_socket.empty()) {
+    if (c.status_socket.empty()) {
+        say(LogLevel::kNotice,
+            "status: no status socket (no --status-socket, $RUNTIME_DIRECTORY or "
+            "$XDG_RUNTIME_DIR): `sotto status` cannot reach this daemon");
+    } else {
         auto producer = [&]() {
             StatusInputs in;
             in.radio = radio_name;
@@ -273,11 +274,10 @@ int run(const Config& c) {
             if (auto r = world->pump(); !r && tick_errors++ < 10)
                 say(LogLevel::kWarning, r.error().what);
         }
+        // A suspect clock is not a failure of the tick: the Tracer logs it once (and once when
+        // it is trusted again), and the status socket shows it.
         if (auto r = tracer.tick(); !r) {
-            // A suspect clock lasts until it is corrected or confirmed: the Tracer logs it once
-            // (and once when it is trusted again), and the status socket shows it.
-            if (r.error().code != ErrorCode::kClockSuspect && tick_errors++ < 10)
-                say(LogLevel::kWarning, r.error().what);
+            if (tick_errors++ < 10) say(LogLevel::kWarning, r.error().what);
             if (r.error().code == ErrorCode::kStorageCorrupt) {
                 exit_code = 1;
                 break;

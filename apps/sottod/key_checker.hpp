@@ -1,28 +1,18 @@
 #pragma once
-// sottod's key rounds: download (lib/fetch) from `--keys-url` or `--keys-dir`, verify and check
-// each new file through the Tracer, and mark a file used only once it was judged completely.
+// sottod's key rounds: the library's KeyUpdater (download from `--keys-url` or `--keys-dir`,
+// verify, check through the Tracer, mark used or refused) plus the counters the status socket
+// serves and the journal lines. See docs/daemon.md.
 //
-// Per file, one Tracer check round:
-// * refused (unsigned, bad signature, untrusted, damaged): not marked; it stays pending in the
-//   spool and is tried again next round (a fixed trust store or a late signature then counts);
-// * checked: marked used at once. There is no embargo to wait for: a key still in use is matched
-//   like any other, and a sighting of it heard after the file was obtained is suspect anyway
-//   ("heard after the key was published", docs/threat-model.md), so matching again later could
-//   only add what must not count;
-// * checked completely: marked used; never downloaded or matched again, across restarts.
-// Nothing of a file is used before its signature verified (the Tracer imports fail-closed).
-//
-// Threading: `run_round` from one thread at a time (the daemon's key thread); `summary` from any.
+// Threading: `run_round` from one thread at a time (the daemon's key thread); `cancel` and
+// `summary` from any.
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 
-#include <sotto/fetch/downloader.hpp>
-#include <sotto/keyfile/export_reader.hpp>
 #include <sotto/tracer.hpp>
+#include <sotto/update/key_updater.hpp>
 
 #include "config.hpp"
 
@@ -34,9 +24,9 @@ struct KeySummary {
     std::uint64_t rounds_failed = 0;     ///< index could not be fetched, or the round failed
     std::uint64_t files_downloaded = 0;  ///< new files this daemon downloaded
     std::uint64_t files_failed = 0;      ///< download failures (retried next round)
-    std::uint64_t files_refused = 0;     ///< verification failures (retried next round)
+    std::uint64_t files_refused = 0;     ///< verification failures (dropped until they change)
     std::uint64_t files_used = 0;        ///< checked completely and marked used
-    std::uint64_t files_unchanged = 0;   ///< listed again, already used: skipped
+    std::uint64_t files_unchanged = 0;   ///< listed again, already used or refused: skipped
     std::uint64_t checks = 0;            ///< Tracer check rounds run
     std::int64_t last_round_unix = 0;    ///< daemon clock, 0 before the first round
     bool last_round_ok = false;
@@ -51,25 +41,28 @@ struct KeySummary {
 
 class KeyChecker {
 public:
-    /// Opens the download state and spool under `config.fetch_dir`. kInvalidArgument /
-    /// kNetworkRefused for a source the downloader refuses, kStorageIo for the directory.
+    /// The updater over `config.fetch_dir` (state, spool, trusted keys' fingerprint).
+    /// kInvalidArgument / kNetworkRefused for a source the downloader refuses, kStorageIo for
+    /// the directory.
     static Result<std::unique_ptr<KeyChecker>> create(const Config& config, Tracer& tracer,
                                                       const Clock& clock) noexcept;
 
-    /// One round. `stop` cancels the downloads in flight (checked between bytes). Errors only
-    /// for the round as a whole (state or spool unwritable, store failure, out of memory).
-    Result<void> run_round(const std::atomic<bool>& stop) noexcept;
+    /// One round. Errors only for the round as a whole (state or spool unwritable, store
+    /// failure, out of memory).
+    Result<void> run_round() noexcept;
+
+    /// Stops the running round (or the next one) within a fraction of a second, whatever the
+    /// key server does. Thread-safe.
+    void cancel() noexcept { updater_.cancel(); }
 
     KeySummary summary() const;
 
 private:
-    KeyChecker(fetch::Downloader downloader, Tracer& tracer, const Clock& clock) noexcept
-        : downloader_(std::move(downloader)), tracer_(&tracer), clock_(&clock) {}
-    Result<void> use_file(const fetch::FetchedFile& file) noexcept;
-    void add_results(const CheckReport& report);
+    KeyChecker(KeyUpdater updater, const Clock& clock) noexcept
+        : updater_(std::move(updater)), clock_(&clock) {}
+    void add(const UpdateReport& report);
 
-    fetch::Downloader downloader_;
-    Tracer* tracer_;
+    KeyUpdater updater_;
     const Clock* clock_;
     mutable std::mutex mutex_;
     KeySummary summary_;

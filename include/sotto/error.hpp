@@ -17,6 +17,7 @@ enum class ErrorCode : std::int32_t {
     kFailedPrecondition = 101,  ///< The call is not valid in the object's current state.
     kOutOfRange = 102,          ///< A number is outside the range the protocol allows.
     kClockSuspect = 103,  ///< The clock is implausible (far from the trusted time); nothing done.
+    kCancelled = 104,     ///< The caller cancelled the operation (from another thread).
 
     // Cryptography.
     kCryptoFailure = 200,         ///< The crypto library failed (out of memory, bad state).

@@ -36,7 +36,7 @@
 /// each file's export.bin SHA-256 as processed) only if every file matched in the round verified
 /// and at least one of them had not been recorded before. So results are recorded once per
 /// verified file and never for unverified (`kParseOnly`) runs. An import of a file already
-/// recorded is skipped (`KeyFileOutcome::already_processed`) unless `ImportOptions::rematch`:
+/// recorded is skipped (`KeyFileStatus::kAlreadyProcessed`) unless `ImportOptions::rematch`:
 /// its keys were judged against the sightings stored when its round opened. Nothing is lost by
 /// that: a sighting of one of its keys heard after the device obtained the file is suspect anyway
 /// ("heard after the key was published", docs/threat-model.md).
@@ -171,24 +171,14 @@ public:
     /// Periodic work (call every few seconds, or at least once per minute): applies retention
     /// once per UTC day, then writes pending observations when due, rolls the TEK, rotates an
     /// attached radio's payload and address when due, and switches its scanner on the duty cycle.
-    /// Retention comes first so that the clock is judged before anything is written under it.
-    /// Returns the first error met; the rest of the work is still done.
-    ///
-    /// **A wrong clock never wipes the store.** Retention refuses (kClockSuspect, nothing
-    /// deleted) a clock more than 3 days from the store's clock anchor, ahead or behind: the time
-    /// it last trusted (`store::EncounterStore::apply_retention`); sightings and own keys written
-    /// under the clock being judged do not count. Within one process, when the clock has a second
-    /// time source (`Clock::elapsed_ms`: `SystemClock` on Linux), a wall clock that moved more
-    /// than one hour further than the elapsed time since the last successful run is refused the
-    /// same way, so small steps cannot add up. Then `TracerOptions::clock_confirmed` is asked; if
-    /// it does not vouch, `status().clock_suspect` is set, a warning is logged once (and an info
-    /// line once the clock is trusted again), and every later tick tries again (one small read).
-    /// tick() returns kClockSuspect then, but only when the rest of the work succeeded (another
-    /// error is returned first). Without a second time source (a `ManualClock`, a host's C clock
-    /// callback, or after a restart), a clock that moves forward at most 3 days between
-    /// successful runs is trusted. A clock set back by less than 3 days deletes nothing newer
-    /// than its own retention window, and data stamped ahead of it is kept.
-    Result<void> tick() noexcept;
+    /// Retention comes first, so the clock is judged before anything is written under it.
+    /// A suspect clock is not an error: retention is paused (nothing deleted,
+    /// `TickReport::retention` is kPausedClockSuspect, `status().clock_suspect` is set) and the
+    /// next tick tries again; `TracerOptions::clock_confirmed` may vouch for the clock. See
+    /// docs/tracer.md ("Retention and a wrong clock") for when a clock is suspect.
+    /// Errors: the first failure met (store, radio, kOutOfRange for the clock); the rest of the
+    /// work is still done.
+    Result<TickReport> tick() noexcept;
 
     // ---- Radio -----------------------------------------------------------------------------
 
@@ -229,6 +219,13 @@ public:
     /// empty report over no sightings (and records nothing). Errors: store or engine failures,
     /// kOutOfMemory; the round is discarded then (import again).
     Result<CheckReport> check() noexcept;
+
+    /// Discards the open check round: the files imported since the last check are forgotten
+    /// (import them again), nothing is recorded. No-op without an open round.
+    void discard_round() noexcept;
+
+    /// The trust store key files are verified with (`TracerOptions::trust`).
+    const keyfile::TrustStore& trust() const noexcept;
 
     /// Convenience: imports every path, then checks.
     Result<CheckReport> check_files(std::span<const std::filesystem::path> paths,

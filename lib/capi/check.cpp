@@ -15,13 +15,13 @@ using sotto::capi::guard;
 
 void to_c(const KeyFileOutcome& o, sotto_import_result& r) noexcept {
     r = sotto_import_result{};
-    r.read = o.read ? 1 : 0;
-    r.verified = o.verified ? 1 : 0;
-    r.matched = o.matched ? 1 : 0;
-    r.already_processed = o.already_processed ? 1 : 0;
-    r.error = o.error ? static_cast<sotto_status>(o.error->code) : SOTTO_OK;
+    r.read = o.info ? 1 : 0;
+    r.verified = o.verified() ? 1 : 0;
+    r.matched = o.matched() ? 1 : 0;
+    r.already_processed = o.status == KeyFileStatus::kAlreadyProcessed ? 1 : 0;
+    r.error = o.reason ? static_cast<sotto_status>(o.reason->code) : SOTTO_OK;
     r.matched_rpis = o.matched_rpis;
-    capi::to_c(o.info, r.info);
+    if (o.info) capi::to_c(*o.info, r.info);
 }
 
 /// Options of an import from its C flags; false for unknown flags.

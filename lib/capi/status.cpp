@@ -20,6 +20,7 @@ static_assert(SOTTO_ERR_INVALID_ARGUMENT == c(ErrorCode::kInvalidArgument));
 static_assert(SOTTO_ERR_FAILED_PRECONDITION == c(ErrorCode::kFailedPrecondition));
 static_assert(SOTTO_ERR_OUT_OF_RANGE == c(ErrorCode::kOutOfRange));
 static_assert(SOTTO_ERR_CLOCK_SUSPECT == c(ErrorCode::kClockSuspect));
+static_assert(SOTTO_ERR_CANCELLED == c(ErrorCode::kCancelled));
 static_assert(SOTTO_ERR_CRYPTO_FAILURE == c(ErrorCode::kCryptoFailure));
 static_assert(SOTTO_ERR_AUTHENTICATION_FAILED == c(ErrorCode::kAuthenticationFailed));
 static_assert(SOTTO_ERR_UNTRUSTED_KEY == c(ErrorCode::kUntrustedKey));
@@ -82,6 +83,8 @@ SOTTO_API const char* sotto_status_name(sotto_status status) {
             return "SOTTO_ERR_OUT_OF_RANGE";
         case SOTTO_ERR_CLOCK_SUSPECT:
             return "SOTTO_ERR_CLOCK_SUSPECT";
+        case SOTTO_ERR_CANCELLED:
+            return "SOTTO_ERR_CANCELLED";
         case SOTTO_ERR_CRYPTO_FAILURE:
             return "SOTTO_ERR_CRYPTO_FAILURE";
         case SOTTO_ERR_AUTHENTICATION_FAILED:

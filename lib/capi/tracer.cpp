@@ -238,11 +238,19 @@ SOTTO_API sotto_status sotto_tracer_flush(sotto_tracer* tracer) {
     });
 }
 
-SOTTO_API sotto_status sotto_tracer_tick(sotto_tracer* tracer) {
+SOTTO_API sotto_status sotto_tracer_tick(sotto_tick_report* out, sotto_tracer* tracer) {
     return guard([&]() -> sotto_status {
         if (tracer == nullptr) return capi::null_argument();
+        if (out != nullptr && out->struct_size < sizeof(sotto_tick_report))
+            return fail(SOTTO_ERR_INVALID_ARGUMENT, "struct_size: set it to sizeof the struct");
         auto r = tracer->tracer->tick();
-        return r ? SOTTO_OK : fail(r.error());
+        if (!r) return fail(r.error());
+        if (out == nullptr) return SOTTO_OK;
+        sotto_tick_report c{};
+        c.retention = static_cast<int32_t>(r->retention);
+        c.flushed = r->flushed ? 1 : 0;
+        c.rotated = r->rotated ? 1 : 0;
+        return capi::fill_sized(out, c, sizeof(sotto_tick_report));
     });
 }
 

@@ -15,6 +15,8 @@ const char* error_code_name(ErrorCode code) noexcept {
             return "kOutOfRange";
         case ErrorCode::kClockSuspect:
             return "kClockSuspect";
+        case ErrorCode::kCancelled:
+            return "kCancelled";
         case ErrorCode::kCryptoFailure:
             return "kCryptoFailure";
         case ErrorCode::kAuthenticationFailed:

@@ -14,6 +14,9 @@ namespace sotto::fetch::detail {
 struct CurlEasyDeleter {
     void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
 };
+struct CurlMultiDeleter {
+    void operator()(CURLM* m) const noexcept { curl_multi_cleanup(m); }
+};
 struct CurlUrlDeleter {
     void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
 };
@@ -25,6 +28,7 @@ struct CurlStringDeleter {
 };
 
 using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
+using CurlMulti = std::unique_ptr<CURLM, CurlMultiDeleter>;
 using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
 using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
 using CurlString = std::unique_ptr<char, CurlStringDeleter>;

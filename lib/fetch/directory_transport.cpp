@@ -57,12 +57,18 @@ public:
         : root_(std::move(root)), options_(options) {}
 
     GetResponse get(const GetRequest& request, const BodySink& sink,
-                    const TransferProgress& progress) override {
+                    const TransferProgress& progress, std::stop_token stop) override {
         try {
+            if (stop.stop_requested()) {
+                GetResponse r;
+                r.cancelled = true;
+                r.error = {ErrorCode::kCancelled, "download: cancelled"};
+                return r;
+            }
             if (request.path == "index.txt" && !std::filesystem::exists(root_ / "index.txt")) {
                 return list_zips(request, sink);
             }
-            return read_file(request, sink, progress);
+            return read_file(request, sink, progress, stop);
         } catch (const std::bad_alloc&) {
             GetResponse r;
             r.error = {ErrorCode::kOutOfMemory, "local source: out of memory"};
@@ -76,7 +82,7 @@ public:
 
 private:
     GetResponse read_file(const GetRequest& request, const BodySink& sink,
-                          const TransferProgress& progress) {
+                          const TransferProgress& progress, const std::stop_token& stop) {
         GetResponse r;
         const std::filesystem::path file = root_ / request.path;
         // O_NONBLOCK: opening a FIFO planted in the directory must not hang.
@@ -119,9 +125,9 @@ private:
                 r.error = {ErrorCode::kStorageIo, "download: cannot write the spool file"};
                 return r;
             }
-            if (progress && !progress(total, size)) {
+            if (stop.stop_requested() || (progress && !progress(total, size))) {
                 r.cancelled = true;
-                r.error = {ErrorCode::kNetworkIo, "download: cancelled"};
+                r.error = {ErrorCode::kCancelled, "download: cancelled"};
                 return r;
             }
         }

@@ -42,6 +42,22 @@ std::size_t FetchReport::count(FileStatus s) const noexcept {
         files.begin(), files.end(), [s](const FetchedFile& f) { return f.status == s; }));
 }
 
+namespace {
+
+bool same_record(const FileRecord& a, const FileRecord& b) {
+    return a.path == b.path && a.sha256 == b.sha256 && a.bytes == b.bytes && a.etag == b.etag &&
+           a.last_modified == b.last_modified && a.used == b.used && a.refused == b.refused;
+}
+
+bool same_state(const FetchStateData& a, const FetchStateData& b) {
+    return a.index_etag == b.index_etag && a.index_last_modified == b.index_last_modified &&
+           a.index_entries == b.index_entries && a.retired_used == b.retired_used &&
+           a.verifier_fingerprint == b.verifier_fingerprint &&
+           std::equal(a.files.begin(), a.files.end(), b.files.begin(), b.files.end(), same_record);
+}
+
+}  // namespace
+
 struct Downloader::Impl {
     DownloadOptions options;
     std::unique_ptr<FetchState> state;
@@ -84,14 +100,15 @@ struct Downloader::Impl {
     }
 
     void fetch_index(FetchReport& report, std::vector<std::string>& entries,
-                     const ProgressCallback& progress);
-    FetchedFile fetch_file(const std::string& path, FetchReport& report,
-                           const ProgressCallback& progress, bool& cancelled);
-    Result<FetchReport> round(const ProgressCallback& progress);
+                     const ProgressCallback& progress, const std::stop_token& stop);
+    FetchedFile fetch_file(const std::string& path, std::size_t position, std::size_t count,
+                           FetchReport& report, const ProgressCallback& progress,
+                           const std::stop_token& stop);
+    Result<FetchReport> round(const ProgressCallback& progress, const std::stop_token& stop);
 };
 
 void Downloader::Impl::fetch_index(FetchReport& report, std::vector<std::string>& entries,
-                                   const ProgressCallback& progress) {
+                                   const ProgressCallback& progress, const std::stop_token& stop) {
     detail::GetRequest req{"index.txt", data.index_etag, data.index_last_modified,
                            options.max_index_bytes};
     std::string body;
@@ -102,13 +119,19 @@ void Downloader::Impl::fetch_index(FetchReport& report, std::vector<std::string>
     detail::TransferProgress on_progress;
     if (progress)
         on_progress = [&](std::uint64_t now, std::uint64_t total) {
-            return progress("index.txt", now, total);
+            return progress(FetchProgress{"index.txt", true, 0, 0, now, total});
         };
-    const auto resp = transport->get(req, sink, on_progress);
+    const auto resp = transport->get(req, sink, on_progress, stop);
     report.requests += resp.requests;
     report.index_http_status = resp.status;
     report.bytes_downloaded += resp.body_bytes;
     if (resp.error.code != ErrorCode::kOk) {
+        if (resp.cancelled) {
+            report.cancelled = true;
+            report.index_error = {ErrorCode::kCancelled, "download: cancelled"};
+            report.index_status = IndexStatus::kFailed;
+            return;
+        }
         report.index_status = IndexStatus::kFailed;
         report.index_error = resp.error;
         return;
@@ -133,12 +156,15 @@ void Downloader::Impl::fetch_index(FetchReport& report, std::vector<std::string>
     data.index_last_modified = resp.last_modified;
 }
 
-FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& report,
-                                         const ProgressCallback& progress, bool& cancelled) {
+FetchedFile Downloader::Impl::fetch_file(const std::string& path, std::size_t position,
+                                         std::size_t count, FetchReport& report,
+                                         const ProgressCallback& progress,
+                                         const std::stop_token& stop) {
     FetchedFile out;
     out.path = path;
-    if (cancelled) {
-        out.error = {ErrorCode::kNetworkIo, "download: cancelled"};
+    if (report.cancelled || stop.stop_requested()) {
+        report.cancelled = true;
+        out.error = {ErrorCode::kCancelled, "download: cancelled"};
         return out;
     }
     FileRecord* rec = find(path);
@@ -204,15 +230,19 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
     detail::TransferProgress on_progress;
     if (progress)
         on_progress = [&](std::uint64_t now, std::uint64_t total) {
-            return progress(path, now, total);
+            return progress(FetchProgress{path, false, position, count, now, total});
         };
-    const auto resp = transport->get(req, sink, on_progress);
+    const auto resp = transport->get(req, sink, on_progress, stop);
     held_known = false;  // whatever happens below may change what the spool holds
     report.requests += resp.requests;
     report.bytes_downloaded += resp.body_bytes;
     out.http_status = resp.status;
     if (resp.error.code != ErrorCode::kOk) {
-        if (resp.cancelled) cancelled = true;
+        if (resp.cancelled) {
+            report.cancelled = true;
+            out.error = {ErrorCode::kCancelled, "download: cancelled"};
+            return out;
+        }
         const bool crossed = spool_bound && resp.error.code == ErrorCode::kNetworkTooLarge;
         if (crossed) spool_filled = true;
         out.error = crossed ? spool_full : resp.error;
@@ -300,21 +330,27 @@ FetchedFile Downloader::Impl::fetch_file(const std::string& path, FetchReport& r
     return out;
 }
 
-Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress) {
+Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress,
+                                            const std::stop_token& stop) {
     FetchReport report;
     report.state_was_damaged = damaged_unreported;
+    const FetchStateData before = data;
     std::vector<std::string> entries;
-    fetch_index(report, entries, progress);
+    if (stop.stop_requested()) {
+        report.cancelled = true;
+        report.index_error = {ErrorCode::kCancelled, "download: cancelled"};
+        return report;
+    }
+    fetch_index(report, entries, progress, stop);
     if (report.index_status == IndexStatus::kFailed) {
         damaged_unreported = false;
         return report;  // nothing requested, nothing changed
     }
-    bool cancelled = false;
     spool_filled = false;
     held_known = false;
     report.files.reserve(entries.size());
-    for (const auto& path : entries)
-        report.files.push_back(fetch_file(path, report, progress, cancelled));
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        report.files.push_back(fetch_file(entries[i], i, entries.size(), report, progress, stop));
 
     // The same content under several names is handed out once per round.
     std::set<std::array<std::uint8_t, 32>> offered;
@@ -361,7 +397,11 @@ Result<FetchReport> Downloader::Impl::round(const ProgressCallback& progress) {
     data.files = std::move(kept);
 
     held_known = false;
-    if (auto saved = state->save(data); !saved) return saved.error();
+    // A round that changed nothing (the usual case: an unchanged index, every file used) costs
+    // no write and no fsync; a damaged state is always rewritten.
+    if (damaged_unreported || !same_state(data, before)) {
+        if (auto saved = state->save(data); !saved) return saved.error();
+    }
     damaged_unreported = false;
     return report;
 }
@@ -421,9 +461,10 @@ Downloader::~Downloader() = default;
 Downloader::Downloader(Downloader&&) noexcept = default;
 Downloader& Downloader::operator=(Downloader&&) noexcept = default;
 
-Result<FetchReport> Downloader::fetch_round(const ProgressCallback& progress) {
+Result<FetchReport> Downloader::fetch_round(const ProgressCallback& progress,
+                                            std::stop_token stop) {
     try {
-        return impl_->round(progress);
+        return impl_->round(progress, stop);
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
     } catch (...) {
@@ -503,6 +544,28 @@ Result<std::size_t> Downloader::forget_refusals() {
         if (n == 0) return std::size_t{0};
         if (auto saved = impl_->state->save(impl_->data); !saved) {
             files = std::move(before);
+            return saved.error();
+        }
+        impl_->held_known = false;
+        return static_cast<std::size_t>(n);
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");
+    } catch (...) {
+        return make_error(ErrorCode::kInternal, "downloader: unexpected exception");
+    }
+}
+
+Result<std::size_t> Downloader::set_verifier_fingerprint(const std::string& fingerprint) {
+    try {
+        if (!is_valid_fingerprint(fingerprint))
+            return make_error(ErrorCode::kInvalidArgument, "downloader: invalid fingerprint");
+        auto& data = impl_->data;
+        if (data.verifier_fingerprint == fingerprint) return std::size_t{0};
+        FetchStateData before = data;
+        const auto n = std::erase_if(data.files, [](const FileRecord& r) { return r.refused; });
+        data.verifier_fingerprint = fingerprint;
+        if (auto saved = impl_->state->save(data); !saved) {
+            data = std::move(before);
             return saved.error();
         }
         impl_->held_known = false;

@@ -6,6 +6,7 @@
 //   entry <path>
 //   file <path> <sha256> <bytes> <etag> <last-modified> <0 pending|1 used|2 refused>
 //   used <sha256>                 (FetchStateData::retired_used)
+//   verifier <fingerprint>        (optional, at most once: FetchStateData::verifier_fingerprint)
 //   sha256 <hex of everything above, newlines included>
 
 #include <sotto/fetch/fetch_state.hpp>
@@ -94,6 +95,13 @@ Result<void> write_all(int fd, std::string_view data) {
 
 }  // namespace
 
+bool is_valid_fingerprint(std::string_view fingerprint) noexcept {
+    if (fingerprint.empty() || fingerprint.size() > 128) return false;
+    for (char c : fingerprint)
+        if (c <= 0x20 || c > 0x7e) return false;
+    return true;
+}
+
 Result<std::string> encode_state(const FetchStateData& data) {
     if (!detail::sodium_ready())
         return make_error(ErrorCode::kInternal, "fetch state: libsodium failed");
@@ -116,6 +124,11 @@ Result<std::string> encode_state(const FetchStateData& data) {
                                  : " 0\n");
         }
         for (const auto& h : data.retired_used) body += "used " + to_hex(h) + "\n";
+        if (!data.verifier_fingerprint.empty()) {
+            if (!is_valid_fingerprint(data.verifier_fingerprint))
+                return make_error(ErrorCode::kInvalidArgument, "fetch state: invalid fingerprint");
+            body += "verifier " + data.verifier_fingerprint + "\n";
+        }
         body += "sha256 " + checksum_hex(body) + "\n";
         return body;
     } catch (const std::bad_alloc&) {
@@ -171,6 +184,9 @@ Result<FetchStateData> decode_state(std::string_view text) {
                 r.used = f[6] == "1";
                 r.refused = f[6] == "2";
                 d.files.push_back(std::move(r));
+            } else if (f[0] == "verifier" && f.size() == 2 && d.verifier_fingerprint.empty() &&
+                       is_valid_fingerprint(f[1])) {
+                d.verifier_fingerprint = std::string(f[1]);
             } else if (f[0] == "used" && f.size() == 2) {
                 std::array<std::uint8_t, 32> h{};
                 if (!from_hex_into(f[1], h)) return corrupt("fetch state: bad hash");

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstring>
 #include <new>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -19,12 +20,15 @@ namespace {
 
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
 constexpr std::size_t kMaxValidatorBytes = 256;
+// Longest wait in curl_multi_poll: a bound on the reaction time even if a wakeup were lost.
+constexpr int kPollMs = 200;
 
 // State shared with the libcurl callbacks of one request.
 struct Transfer {
     CURL* handle = nullptr;
     const BodySink* sink = nullptr;
     const TransferProgress* progress = nullptr;
+    const std::stop_token* stop = nullptr;
     std::uint64_t max_bytes = 0;
     std::uint64_t received = 0;  // body bytes of this response (any status)
     std::size_t header_bytes = 0;
@@ -112,12 +116,20 @@ size_t on_body(char* data, size_t size, size_t n, void* user) noexcept {
     return len;
 }
 
+// Called by libcurl in every phase (connect, TLS, headers, redirects, error bodies, the body):
+// the caller may cancel at any time. Byte counts are reported for a 200 body only (0, 0 before).
 int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) noexcept {
     auto* t = static_cast<Transfer*>(user);
-    if (!t->deliver || !*t->progress) return 0;
+    if (t->stop->stop_requested()) {
+        t->cancelled = true;
+        return 1;
+    }
+    if (!*t->progress) return 0;
     try {
-        if (!(*t->progress)(static_cast<std::uint64_t>(std::max<curl_off_t>(now, 0)),
-                            static_cast<std::uint64_t>(std::max<curl_off_t>(total, 0)))) {
+        const bool body = t->deliver;
+        if (!(*t->progress)(
+                body ? static_cast<std::uint64_t>(std::max<curl_off_t>(now, 0)) : 0,
+                body ? static_cast<std::uint64_t>(std::max<curl_off_t>(total, 0)) : 0)) {
             t->cancelled = true;
             return 1;
         }
@@ -132,7 +144,7 @@ Error map_curl_error(CURLcode rc, const Transfer& t) {
     if (t.too_large)
         return {ErrorCode::kNetworkTooLarge, "download: response exceeds the size cap"};
     if (t.sink_failed) return {ErrorCode::kStorageIo, "download: cannot write the spool file"};
-    if (t.cancelled) return {ErrorCode::kNetworkIo, "download: cancelled"};
+    if (t.cancelled) return {ErrorCode::kCancelled, "download: cancelled"};
     switch (rc) {
         case CURLE_OPERATION_TIMEDOUT:
             return {ErrorCode::kNetworkTimeout, "download: timed out"};
@@ -172,9 +184,9 @@ public:
     }
 
     GetResponse get(const GetRequest& request, const BodySink& sink,
-                    const TransferProgress& progress) override {
+                    const TransferProgress& progress, std::stop_token stop) override {
         try {
-            return get_impl(request, sink, progress);
+            return get_impl(request, sink, progress, stop);
         } catch (const std::bad_alloc&) {
             GetResponse r;
             r.error = {ErrorCode::kOutOfMemory, "download: out of memory"};
@@ -188,14 +200,15 @@ public:
 
 private:
     GetResponse get_impl(const GetRequest& request, const BodySink& sink,
-                         const TransferProgress& progress) {
+                         const TransferProgress& progress, const std::stop_token& stop) {
         GetResponse r;
         if (!curl_ready()) {
             r.error = {ErrorCode::kInternal, "download: libcurl failed to initialize"};
             return r;
         }
+        if (!multi_) multi_.reset(curl_multi_init());
         if (!easy_) easy_.reset(curl_easy_init());
-        if (!easy_) {
+        if (!multi_ || !easy_) {
             r.error = {ErrorCode::kOutOfMemory, "download: cannot create a transfer"};
             return r;
         }
@@ -206,10 +219,16 @@ private:
                 r.error = allowed.error();
                 return r;
             }
+            if (stop.stop_requested()) {
+                r.cancelled = true;
+                r.error = {ErrorCode::kCancelled, "download: cancelled"};
+                return r;
+            }
             Transfer t;
             t.handle = easy_.get();
             t.sink = &sink;
             t.progress = &progress;
+            t.stop = &stop;
             t.max_bytes = request.max_bytes;
             CurlSlist headers;
             const CURLcode rc = perform(url, request, t, headers);
@@ -296,12 +315,46 @@ private:
         headers.reset(list);
         if (list != nullptr) set(CURLOPT_HTTPHEADER, list);
         if (rc != CURLE_OK) return rc;
-        return curl_easy_perform(h);
+        return run(t, *t.stop);
+    }
+
+    // Runs the configured transfer on the multi handle. A stop request wakes curl_multi_poll at
+    // once (curl_multi_wakeup from the requesting thread), whatever phase the transfer is in;
+    // the transfer is then aborted as cancelled.
+    CURLcode run(Transfer& t, const std::stop_token& stop) {
+        CURLM* m = multi_.get();
+        if (curl_multi_add_handle(m, easy_.get()) != CURLM_OK) return CURLE_OUT_OF_MEMORY;
+        struct Remove {
+            CURLM* m;
+            CURL* e;
+            ~Remove() { curl_multi_remove_handle(m, e); }
+        } remove{m, easy_.get()};
+        std::stop_callback wake(stop, [m]() noexcept { curl_multi_wakeup(m); });
+        int running = 1;
+        while (running > 0) {
+            if (stop.stop_requested()) {
+                t.cancelled = true;
+                return CURLE_ABORTED_BY_CALLBACK;
+            }
+            if (curl_multi_perform(m, &running) != CURLM_OK) return CURLE_OUT_OF_MEMORY;
+            if (running == 0) break;
+            if (curl_multi_poll(m, nullptr, 0, kPollMs, nullptr) != CURLM_OK)
+                return CURLE_OUT_OF_MEMORY;
+        }
+        int queued = 0;
+        while (CURLMsg* msg = curl_multi_info_read(m, &queued)) {
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy_.get())
+                return msg->data.result;
+        }
+        return CURLE_RECV_ERROR;
     }
 
     const std::string kUserAgent = std::string("sotto/") + version_string();
     std::string root_;
     DownloadOptions options_;
+    // The multi handle keeps the connection cache between transfers (keep-alive); declared
+    // first so the easy handle is destroyed before it.
+    CurlMulti multi_;
     CurlEasy easy_;
 };
 

@@ -17,6 +17,7 @@
 #include <sotto/secret.hpp>
 #include <sotto/version.hpp>
 
+#include "core/sodium_init.hpp"
 #include "fetch/curl.hpp"
 
 namespace sotto::fetch {
@@ -128,7 +129,7 @@ Result<std::string> build_publish_body(std::span<const UploadKey> keys,
         if (keys.empty() || keys.size() > kMaxUploadKeys)
             return make_error(ErrorCode::kInvalidArgument, "upload: 1..30 keys per publish");
         if (auto ok = check_options(options); !ok) return ok.error();
-        if (sodium_init() < 0)
+        if (!sotto::detail::init_sodium())
             return make_error(ErrorCode::kCryptoFailure, "upload: libsodium failed to initialize");
         std::string body;
         body.reserve(kPaddedBodyBytes + kPaddingJitterBytes);

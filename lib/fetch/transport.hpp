@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <stop_token>
 #include <string>
 
 #include <sotto/error.hpp>
@@ -40,9 +41,10 @@ struct GetResponse {
 class Transport {
 public:
     virtual ~Transport() = default;
-    /// Never throws. Body bytes go to `sink` only for a 200 answer.
+    /// Never throws. Body bytes go to `sink` only for a 200 answer. A stop request on `stop`
+    /// (from any thread) aborts the transfer in whatever phase it is: kCancelled, `cancelled`.
     virtual GetResponse get(const GetRequest& request, const BodySink& sink,
-                            const TransferProgress& progress) = 0;
+                            const TransferProgress& progress, std::stop_token stop) = 0;
 };
 
 /// `root` is checked with `check_url` already.

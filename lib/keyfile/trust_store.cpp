@@ -1,9 +1,13 @@
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "keyfile/trust_store_internal.hpp"
 
@@ -76,6 +80,41 @@ TrustStore::TrustStore(TrustStore&&) noexcept = default;
 TrustStore& TrustStore::operator=(TrustStore&&) noexcept = default;
 
 std::size_t TrustStore::size() const noexcept { return entries_.size(); }
+
+Result<std::array<std::uint8_t, 32>> TrustStore::fingerprint() const {
+    try {
+        // Each entry as length-prefixed fields, sorted: the order of `add_*` calls is irrelevant.
+        std::vector<std::string> parts;
+        auto field = [](std::string& out, const void* p, std::size_t n) {
+            const auto len = static_cast<std::uint32_t>(n);
+            for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((len >> (8 * i)) & 0xff));
+            out.append(static_cast<const char*>(p), n);
+        };
+        for (const auto& e : entries_) {
+            unsigned char* der = nullptr;
+            const int n = i2d_PUBKEY(e.key.get(), &der);
+            if (n <= 0) return make_error(ErrorCode::kCryptoFailure, "trust store: cannot encode");
+            std::string part;
+            part.push_back(e.any_id ? '\1' : '\0');
+            field(part, e.key_id.data(), e.key_id.size());
+            field(part, e.key_version.data(), e.key_version.size());
+            field(part, der, static_cast<std::size_t>(n));
+            OPENSSL_free(der);
+            parts.push_back(std::move(part));
+        }
+        std::sort(parts.begin(), parts.end());
+        std::string all;
+        for (const auto& p : parts) field(all, p.data(), p.size());
+        std::array<std::uint8_t, 32> out{};
+        unsigned int len = 0;
+        if (EVP_Digest(all.data(), all.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
+            len != out.size())
+            return make_error(ErrorCode::kCryptoFailure, "trust store: SHA-256 failed");
+        return out;
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "trust store: out of memory");
+    }
+}
 
 Result<void> TrustStore::add_entry(Entry e) {
     if (!e.key)

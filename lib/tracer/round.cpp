@@ -80,19 +80,28 @@ Result<KeyFileOutcome> Tracer::Impl::import(std::string source, const ImportOpti
 
     KeyFileOutcome out;
     out.source = std::move(source);
+    if (o.stop.stop_requested()) {
+        round.reset();
+        round_open = false;
+        return make_error(ErrorCode::kCancelled, "tracer: import cancelled");
+    }
     if (auto r = session.begin_file(f); !r) return r.error();
     std::optional<Error> sink_error;
     // The sink must not throw (the reader would blame the file): allocation failures become a
     // sink error, which fails the import with kOutOfMemory.
     auto info = read(o.verify, [&](core::DiagnosisKey&& key) noexcept {
         if (sink_error) return;
+        if (o.stop.stop_requested()) {
+            sink_error = Error{ErrorCode::kCancelled, "tracer: import cancelled"};
+            return;
+        }
         try {
             if (auto r = session.add_key(std::move(key)); !r) sink_error = r.error();
         } catch (...) {
             sink_error = Error{ErrorCode::kOutOfMemory, "tracer: out of memory"};
         }
     });
-    if (sink_error) {  // the engine failed, not the file: the round cannot go on
+    if (sink_error) {  // the engine failed or the caller cancelled: the round cannot go on
         round.reset();
         round_open = false;
         return *sink_error;
@@ -107,47 +116,49 @@ Result<KeyFileOutcome> Tracer::Impl::import(std::string source, const ImportOpti
         return info.error();
     }
     if (info) {
-        out.read = true;
-        out.verified = info->verified;
-        out.matched = true;
+        out.status = KeyFileStatus::kMatched;
+        if (!info->verified) out.reason = info->signature_error;
         out.info = std::move(*info);
-        if (!out.verified) out.error = out.info.signature_error;
         if (!o.rematch) {
-            auto done = store.file_processed(out.info.export_bin_sha256_hex());
+            auto done = store.file_processed(out.info->export_bin_sha256_hex());
             if (!done) return done.error();
             if (*done) {
-                out.matched = false;
-                out.already_processed = true;
-                out.error.reset();
+                out.status = KeyFileStatus::kAlreadyProcessed;
+                out.reason.reset();
             }
         }
     } else {
-        out.error = info.error();
+        out.status = KeyFileStatus::kRefused;
+        out.reason = info.error();
     }
-    if (!out.matched && !out.already_processed) {
-        counters.files_refused.fetch_add(1, std::memory_order_relaxed);
-        write_log(LogLevel::kInfo, "tracer: key file refused");
-    } else if (out.already_processed) {
-        counters.files_skipped.fetch_add(1, std::memory_order_relaxed);
-        write_log(LogLevel::kInfo, "tracer: key file already processed; skipped");
-    } else {
-        counters.files_imported.fetch_add(1, std::memory_order_relaxed);
-        write_log_count(LogLevel::kInfo, "tracer: key file imported, keys",
-                        out.info.keys_delivered);
+    switch (out.status) {
+        case KeyFileStatus::kRefused:
+            counters.files_refused.fetch_add(1, std::memory_order_relaxed);
+            write_log(LogLevel::kInfo, "tracer: key file refused");
+            break;
+        case KeyFileStatus::kAlreadyProcessed:
+            counters.files_skipped.fetch_add(1, std::memory_order_relaxed);
+            write_log(LogLevel::kInfo, "tracer: key file already processed; skipped");
+            break;
+        case KeyFileStatus::kMatched:
+            counters.files_imported.fetch_add(1, std::memory_order_relaxed);
+            write_log_count(LogLevel::kInfo, "tracer: key file imported, keys",
+                            out.info->keys_delivered);
+            break;
     }
     // Keys of a refused, damaged or skipped file were candidates only: drop whatever they matched.
     // The keys were public from the file's signed end timestamp on; the clock's "now" stands in
     // only for a file without one (match::publication_time, docs/threat-model.md).
     match::FilePublication published{.end_timestamp = std::nullopt,
                                      .obtained_at = clock.now_seconds()};
-    if (out.read && out.info.end_timestamp && *out.info.end_timestamp > 0 &&
-        *out.info.end_timestamp <= static_cast<std::uint64_t>(INT64_MAX))
-        published.end_timestamp = static_cast<std::int64_t>(*out.info.end_timestamp);
+    if (out.info && out.info->end_timestamp && *out.info->end_timestamp > 0 &&
+        *out.info->end_timestamp <= static_cast<std::uint64_t>(INT64_MAX))
+        published.end_timestamp = static_cast<std::int64_t>(*out.info->end_timestamp);
     // A verified file skipped as already processed still tells when its keys were published (a
     // store of schema 3 processed files without remembering that).
-    auto ended = out.already_processed && out.verified
+    auto ended = out.status == KeyFileStatus::kAlreadyProcessed && out.verified()
                      ? session.end_file_publication_only(published)
-                     : session.end_file(out.matched, published);
+                     : session.end_file(out.matched(), published);
     if (!ended) return ended.error();
     round->files.push_back(out);
     return out;
@@ -186,10 +197,10 @@ Result<CheckReport> Tracer::Impl::check() {
     bool any_new = false;
     bool all_verified = true;
     for (const auto& f : result.files) {
-        if (!f.matched) continue;
-        all_verified = all_verified && f.verified;
-        if (!f.verified) continue;
-        auto done = store.file_processed(f.info.export_bin_sha256_hex());
+        if (!f.matched()) continue;
+        all_verified = all_verified && f.verified();
+        if (!f.verified()) continue;
+        auto done = store.file_processed(f.info->export_bin_sha256_hex());
         if (!done) return done.error();
         any_new = any_new || !*done;
     }
@@ -203,13 +214,13 @@ Result<CheckReport> Tracer::Impl::check() {
         if (!published) return published.error();
         if (auto w = store.remember_key_publications(*published); !w) return w.error();
         for (const auto& f : result.files) {
-            if (!f.matched) continue;
-            const auto sha = f.info.export_bin_sha256_hex();
+            if (!f.matched()) continue;
+            const auto sha = f.info->export_bin_sha256_hex();
             auto done = store.file_processed(sha);
             if (!done) return done.error();
             if (*done) continue;
             const auto keys = static_cast<std::uint32_t>(
-                std::min<std::uint64_t>(f.info.keys_delivered, UINT32_MAX));
+                std::min<std::uint64_t>(f.info->keys_delivered, UINT32_MAX));
             if (auto w = store.mark_file_processed(sha, now_unix, keys); !w) return w.error();
         }
         result.recorded = true;

@@ -66,6 +66,18 @@ Result<void> regular_key_file_inputs(const std::filesystem::path& path) {
 
 PublishConsent user_confirmed_upload_of_own_keys() noexcept { return PublishConsent{}; }
 
+const char* to_string(KeyFileStatus status) noexcept {
+    switch (status) {
+        case KeyFileStatus::kMatched:
+            return "matched";
+        case KeyFileStatus::kRefused:
+            return "refused";
+        case KeyFileStatus::kAlreadyProcessed:
+            return "already processed";
+    }
+    return "refused";
+}
+
 ble::Advertisement OwnAdvertisement::to_radio(std::int8_t tx_power_dbm) const noexcept {
     ble::Advertisement a;
     a.service_data = service_data;
@@ -184,23 +196,27 @@ Result<store::RetentionReport> Tracer::apply_retention(store::RetentionOptions o
     return guarded([&] { return impl_->retention(impl_->clock.now_seconds(), options); });
 }
 
-Result<void> Tracer::tick() noexcept {
-    return guarded([&]() -> Result<void> {
-        Result<void> first;
-        Result<void> suspect;
+Result<TickReport> Tracer::tick() noexcept {
+    return guarded([&]() -> Result<TickReport> {
+        TickReport report;
+        std::optional<Error> first;
         auto keep = [&](Result<void> r) {
-            if (!r && first) first = r.error();
+            if (!r && !first) first = r.error();
         };
+        const std::uint64_t rotations_before = impl_->counters.rotations.load();
+        const std::uint64_t flushes_before = impl_->feed->counters().flushes;
         // Retention first, once per UTC day: the clock is judged before anything (a batch of
         // heard advertisements, a new TEK) is written under it.
         const std::int64_t now = impl_->clock.now_seconds();
         const std::int64_t day = now / 86400;
         if (now >= 0 && impl_->last_retention_day.exchange(day) != day) {
             auto r = impl_->daily_retention(now);
-            if (!r) {
+            if (r) {
+                report.retention = RetentionRun::kRan;
+            } else {
                 impl_->last_retention_day.store(-1);  // try again at the next tick
                 if (r.error().code == ErrorCode::kClockSuspect) {
-                    suspect = r.error();
+                    report.retention = RetentionRun::kPausedClockSuspect;
                 } else {
                     keep(r.error());
                 }
@@ -214,10 +230,10 @@ Result<void> Tracer::tick() noexcept {
         } else if (auto adv = impl_->current_advertisement(); !adv) {
             keep(adv.error());
         }
-        // A suspect clock is reported only when nothing else failed: it lasts until the clock is
-        // corrected or confirmed, and must not hide a failure of the rest of the work.
-        if (first && !suspect) return suspect;
-        return first;
+        if (first) return *first;
+        report.flushed = impl_->feed->counters().flushes != flushes_before;
+        report.rotated = impl_->counters.rotations.load() != rotations_before;
+        return report;
     });
 }
 
@@ -268,6 +284,14 @@ Result<KeyFileOutcome> Tracer::import_key_pair(std::span<const std::uint8_t> exp
 Result<CheckReport> Tracer::check() noexcept {
     return guarded([&] { return impl_->check(); });
 }
+
+void Tracer::discard_round() noexcept {
+    std::lock_guard lock(impl_->round_mu);
+    impl_->round.reset();
+    impl_->round_open = false;
+}
+
+const keyfile::TrustStore& Tracer::trust() const noexcept { return impl_->options.trust; }
 
 Result<CheckReport> Tracer::check_files(std::span<const std::filesystem::path> paths,
                                         const ImportOptions& options) noexcept {

@@ -39,5 +39,6 @@ void test_keyfiles(const char* corpus_dir, const char* gaen_data_dir);
 void test_tracer(const char* corpus_dir, const char* tmp_dir);
 void test_threads(const char* corpus_dir, const char* tmp_dir);
 void test_erase_restart(const char* tmp_dir);
+void test_updater(const char* corpus_dir, const char* tmp_dir);
 
 #endif

@@ -61,7 +61,7 @@ static void test_null_handles(void) {
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_current_advertisement(&adv, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_on_advertisement(NULL, b, 20, -60, 0));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_flush(NULL));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_tick(NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_tick(NULL, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_import_keyfile(&res, NULL, b, 20, 0));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
                  sotto_tracer_import_keyfile_pair(&res, NULL, b, 20, NULL, 0, 0));
@@ -249,7 +249,7 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
                  sotto_tracer_on_advertisement(t, NULL, 20, -55, g_now_ms));
     CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE,
                  sotto_tracer_on_advertisement(t, adv.service_data, 20, 90, g_now_ms));
-    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(t));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(NULL, t));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_flush(t));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
     CHECK(st.heard == 20 && st.malformed == 2 && st.pending == 0 && st.stored == 20 &&
@@ -450,7 +450,9 @@ static void test_clock(const char* tmp) {
     uint8_t key[32], heard[20];
     sotto_tracer* t = NULL;
     sotto_store_stats stats;
+    sotto_tick_report tick;
 
+    memset(&tick, 0, sizeof tick);
     memset(key, 0x29, sizeof key);
     memset(heard, 0x3c, sizeof heard);
     snprintf(path, sizeof path, "%.4000s/clock.db", tmp);
@@ -458,13 +460,22 @@ static void test_clock(const char* tmp) {
     g_now_ms = ((int64_t)kDay + 48) * 600000; /* 08:00 UTC */
     CHECK_STATUS(SOTTO_OK, sotto_tracer_open(&t, path, key, 32, NULL, host_clock, &g_now_ms, NULL));
     if (t == NULL) return;
-    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(t));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(NULL, t));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_on_advertisement(t, heard, 20, -60, g_now_ms));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_flush(t));
 
     g_now_ms += (int64_t)30 * 86400000; /* a bad time sync */
-    CHECK_STATUS(SOTTO_ERR_CLOCK_SUSPECT, sotto_tracer_tick(t));
-    CHECK_STATUS(SOTTO_ERR_CLOCK_SUSPECT, sotto_tracer_tick(t));
+    /* A suspect clock is not an error of the tick: its report says retention was paused. */
+    tick.struct_size = sizeof tick;
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(&tick, t));
+    CHECK(tick.retention == SOTTO_RETENTION_PAUSED_CLOCK_SUSPECT);
+    tick.retention = -1;
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(&tick, t));
+    CHECK(tick.retention == SOTTO_RETENTION_PAUSED_CLOCK_SUSPECT);
+    /* struct_size not set: refused, nothing done. */
+    tick.struct_size = 0;
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_tick(&tick, t));
+    tick.struct_size = sizeof tick;
     CHECK_STATUS(SOTTO_ERR_CLOCK_SUSPECT, sotto_tracer_apply_retention(t, 0));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_apply_retention(t, 2));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
@@ -475,16 +486,20 @@ static void test_clock(const char* tmp) {
     CHECK_STATUS(SOTTO_OK, sotto_tracer_apply_retention(t, SOTTO_RETENTION_CLOCK_CONFIRMED));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_get_store_stats(&stats, t));
     CHECK(stats.sightings == 0);
-    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(t));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(&tick, t));
+    CHECK(tick.retention == SOTTO_RETENTION_RAN);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(&tick, t));
+    CHECK(tick.retention == SOTTO_RETENTION_NOT_DUE);
 
     /* That confirmation was wrong: the clock goes back to the true time, a month before the
      * anchor. Suspect as well, until the host confirms the true time, which repairs the anchor. */
     g_now_ms -= (int64_t)30 * 86400000;
-    CHECK_STATUS(SOTTO_ERR_CLOCK_SUSPECT, sotto_tracer_tick(t));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(&tick, t));
+    CHECK(tick.retention == SOTTO_RETENTION_PAUSED_CLOCK_SUSPECT);
     CHECK_STATUS(SOTTO_ERR_CLOCK_SUSPECT, sotto_tracer_apply_retention(t, 0));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_apply_retention(t, SOTTO_RETENTION_CLOCK_CONFIRMED));
     CHECK_STATUS(SOTTO_OK, sotto_tracer_apply_retention(t, 0));
-    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(t));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(NULL, t));
     sotto_tracer_destroy(t);
     remove_store(path);
 }

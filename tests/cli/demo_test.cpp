@@ -33,8 +33,10 @@ Outcome outcome(const std::string& out, const std::string& name) {
 TEST_CASE("The demo tells the whole story in under a minute and draws the timeline",
           "[cli][demo]") {
     sotto::test::TempDir out;
+    const auto kept = out.path() / "phones";
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = sotto::test::run_process({SOTTO_DEMO_PATH, "--out", out.path().string()});
+    auto r = sotto::test::run_process(
+        {SOTTO_DEMO_PATH, "--out", out.path().string(), "--keep", kept.string()});
     const auto elapsed = std::chrono::steady_clock::now() - t0;
     CAPTURE(r.out, r.err);
     REQUIRE(r.exit_code == 0);
@@ -73,6 +75,19 @@ TEST_CASE("The demo tells the whole story in under a minute and draws the timeli
           std::string::npos);  // Dave's fakes marked
     CHECK(svg.find("exposure found") != std::string::npos);
     CHECK(r.out.find(svg_path.string()) != std::string::npos);  // it says where the timeline is
+
+    // What the phones kept (--keep): every file was marked used or refused, so no download is
+    // left pending in a spool (the forged file was refused, not left to be offered again).
+    std::size_t spools = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(kept)) {
+        if (!e.is_directory() || e.path().filename() != "spool") continue;
+        ++spools;
+        CAPTURE(e.path());
+        CHECK(std::filesystem::is_empty(e.path()));
+    }
+    CHECK(spools == 3);  // Bob, Carol and Dave downloaded
+    for (const auto& e : std::filesystem::recursive_directory_iterator(kept))
+        CHECK(e.path().extension() != ".zip");
 }
 
 TEST_CASE("The demo tells the same story on every run", "[cli][demo]") {

@@ -285,7 +285,7 @@ TEST_CASE("export inspect --keys writes a key CSV that export build --keys reads
     CHECK(refused.err.find("line 1:") != std::string::npos);
 }
 
-TEST_CASE("--json on store verify and export inspect", "[cli][scripting]") {
+TEST_CASE("store verify and export inspect print one JSON object with --json", "[cli][scripting]") {
     Fixture f;
     auto v = sotto_cli(cat({"store", "verify", "--json"}, f.store_args()));
     REQUIRE(v.exit_code == 0);

@@ -1,5 +1,7 @@
 // The downloader against a real HTTP server on 127.0.0.1 (tests/fetch/key_server.py): what is
 // downloaded, offered, remembered and never offered twice.
+#include <sys/stat.h>
+
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -27,9 +29,10 @@ TEST_CASE("A first round downloads every listed file into the spool with its SHA
     auto d = b.downloader(server);
 
     std::uint64_t progress_calls = 0;
-    auto r = d.fetch_round([&](const std::string&, std::uint64_t now, std::uint64_t total) {
+    auto r = d.fetch_round([&](const FetchProgress& p) {
         ++progress_calls;
-        CHECK(now <= std::max<std::uint64_t>(total, now));
+        CHECK(p.now <= std::max<std::uint64_t>(p.total, p.now));
+        CHECK((p.index ? p.files == 0 : p.files == 2));
         return true;
     });
     REQUIRE(r);
@@ -276,4 +279,25 @@ TEST_CASE("A corrupted state file is reported and rebuilt", "[fetch][http]") {
     auto next = fetch_ok(d);
     CHECK_FALSE(next.state_was_damaged);
     CHECK(entry(next, kA).status == FileStatus::kUnchanged);
+}
+
+TEST_CASE("A round that changes nothing does not rewrite the state; one that does, does",
+          "[fetch][http]") {
+    Bucket b;
+    b.publish_listed({{kA, 0xa0}});
+    KeyServer server(b.root);
+    auto d = b.downloader(server);
+    auto r = fetch_ok(d);
+    REQUIRE(d.mark_used(kA, entry(r, kA).sha256));
+    struct stat before {};
+    REQUIRE(::stat((b.work / "fetch.state").c_str(), &before) == 0);
+    fetch_ok(d);  // the index is unchanged, the file used: nothing to remember
+    struct stat after {};
+    REQUIRE(::stat((b.work / "fetch.state").c_str(), &after) == 0);
+    CHECK(after.st_ino == before.st_ino);  // saving replaces the file (rename): same inode, no save
+    // Negative neighbour: a new file in the index is remembered (the state is replaced).
+    b.publish_listed({{kA, 0xa0}, {kB, 0xb0}});
+    fetch_ok(d);
+    REQUIRE(::stat((b.work / "fetch.state").c_str(), &after) == 0);
+    CHECK(after.st_ino != before.st_ino);
 }

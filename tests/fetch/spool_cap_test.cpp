@@ -384,3 +384,57 @@ TEST_CASE("Only a pending file can be refused and refusing it twice changes noth
     CHECK(entry(r, kB).status == FileStatus::kUnchanged);
     CHECK(std::string(file_status_name(FileStatus::kRefused)) == "refused");
 }
+
+TEST_CASE("A new verifier fingerprint forgets the refusals; the same one keeps them",
+          "[fetch][http][spool]") {
+    Bucket b;
+    b.publish_listed({{kA, 0x10}, {kB, 0x20}});
+    KeyServer server(b.root);
+    {
+        auto d = b.downloader(server);
+        REQUIRE(d.set_verifier_fingerprint("aaaa").value() == 0);  // first: nothing to forget
+        auto r = fetch_ok(d);
+        REQUIRE(d.mark_refused(kA, entry(r, kA).sha256));
+        REQUIRE(d.mark_used(kB, entry(r, kB).sha256));
+    }
+    // After a restart with the same verifier the refusal holds.
+    auto d = b.downloader(server);
+    CHECK(d.set_verifier_fingerprint("aaaa").value() == 0);
+    auto r = fetch_ok(d);
+    CHECK(entry(r, kA).status == FileStatus::kRefused);
+    // Bad fingerprints are refused and change nothing.
+    CHECK(d.set_verifier_fingerprint("").error().code == ErrorCode::kInvalidArgument);
+    CHECK(d.set_verifier_fingerprint("a b").error().code == ErrorCode::kInvalidArgument);
+    CHECK(d.set_verifier_fingerprint(std::string(129, 'a')).error().code ==
+          ErrorCode::kInvalidArgument);
+    r = fetch_ok(d);
+    CHECK(entry(r, kA).status == FileStatus::kRefused);
+    // Another verifier: the refused file is offered again as new; the used one stays used.
+    CHECK(d.set_verifier_fingerprint("bbbb").value() == 1);
+    r = fetch_ok(d);
+    CHECK(entry(r, kA).status == FileStatus::kNew);
+    CHECK(entry(r, kB).status == FileStatus::kUnchanged);
+    // The fingerprint is stored with the state: a restart with it forgets nothing more.
+    auto again = b.downloader(server);
+    CHECK(again.set_verifier_fingerprint("bbbb").value() == 0);
+}
+
+TEST_CASE("The verifier fingerprint survives the state's text form; an old state has none",
+          "[fetch][state]") {
+    FetchStateData d;
+    d.verifier_fingerprint = "0123abcd";
+    auto text = encode_state(d);
+    REQUIRE(text);
+    auto back = decode_state(*text);
+    REQUIRE(back);
+    CHECK(back->verifier_fingerprint == "0123abcd");
+    d.verifier_fingerprint.clear();
+    text = encode_state(d);
+    REQUIRE(text);
+    CHECK(text->find("verifier") == std::string::npos);
+    back = decode_state(*text);
+    REQUIRE(back);
+    CHECK(back->verifier_fingerprint.empty());
+    d.verifier_fingerprint = "has space";
+    CHECK(encode_state(d).error().code == ErrorCode::kInvalidArgument);
+}

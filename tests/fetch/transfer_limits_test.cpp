@@ -202,10 +202,11 @@ TEST_CASE("A progress callback that returns false cancels the round", "[fetch][h
     b.publish_listed({{kA, 0xa0}, {kB, 0xb0}});
     KeyServer server(b.root);
     auto d = b.downloader(server);
-    auto r = d.fetch_round(
-        [](const std::string& path, std::uint64_t, std::uint64_t) { return path == "index.txt"; });
+    auto r = d.fetch_round([](const FetchProgress& p) { return p.index; });
     REQUIRE(r);
+    CHECK(r->cancelled);
     CHECK(r->count(FileStatus::kFailed) == 2);
+    CHECK(entry(*r, kA).error.code == ErrorCode::kCancelled);
     CHECK(server.count(kB) == 0);
     auto again = fetch_ok(d);
     CHECK(again.count(FileStatus::kNew) == 2);

@@ -138,7 +138,7 @@ TEST_CASE("Under a two-thread connection flood from one client, another client i
     CHECK(d.stop() == 0);
 }
 
-TEST_CASE("An unusable fetch directory turns key updates off; tracing goes on and says why",
+TEST_CASE("An unusable fetch directory turns key updates off, and tracing goes on and says why",
           "[sottod][ops]") {
     TempDir tmp;
     std::filesystem::create_directory(tmp / "keys");
@@ -201,11 +201,12 @@ TEST_CASE("Outside systemd sottod serves its status under $XDG_RUNTIME_DIR or sa
         }
         CHECK(d.stop() == 0);
     }
-    // Neither variable: no socket, one line that says so, and the daemon runs.
+    // Neither variable: no socket, one line that says so, and the daemon runs (on a new store:
+    // base_args writes a new key).
     const auto argv = base_args(tmp);
     const std::string cmd =
         "env -u RUNTIME_DIRECTORY -u XDG_RUNTIME_DIR timeout --preserve-status -s TERM 1 " +
-        argv[0] + " --radio simulated --sim-peers 0 --store " + (tmp / "store.db").string() +
+        argv[0] + " --radio simulated --sim-peers 0 --store " + (tmp / "none.db").string() +
         " --key-file " + (tmp / "store.key").string() + " 2> " + (tmp / "none.log").string();
     CHECK(std::system(cmd.c_str()) == 0);
     const std::string log = sotto::test::read_text(tmp / "none.log");

@@ -11,11 +11,11 @@
 #include <fmt/core.h>
 
 #include <sotto/core/rng.hpp>
-#include <sotto/fetch/downloader.hpp>
 #include <sotto/keyfile/export_writer.hpp>
 #include <sotto/platform/simulated/air.hpp>
 #include <sotto/platform/simulated/simulated_radio.hpp>
 #include <sotto/tracer.hpp>
+#include <sotto/update/key_updater.hpp>
 
 #include "bucket_server.hpp"
 #include "story.hpp"
@@ -67,53 +67,41 @@ struct Phone {
     std::optional<Tracer> tracer;
 };
 
-/// One phone downloads the bucket, imports each new file (fail-closed), checks, marks used.
+/// One phone runs the library's key updater once: downloads the bucket, verifies each file
+/// (fail-closed), checks the verified ones, marks them used and the forged one refused.
 struct PhoneResult {
     CheckReport report;
+    std::vector<UpdateFile> files;
     std::size_t refused = 0, used = 0, downloaded = 0;
 };
 
 PhoneResult download_and_check(Phone& p, const std::string& url, const fs::path& dir) {
-    fetch::Source source;
-    source.location = url;
-    auto downloader =
-        need(fetch::Downloader::create(
-                 source, std::make_unique<fetch::FileFetchState>(dir / (p.name + ".fetch.state")),
-                 dir / (p.name + ".spool")),
-             "downloader");
-    const auto round = need(downloader.fetch_round(), "download");
+    auto updater = need(KeyUpdater::create(*p.tracer, fetch::Source{url}, dir / (p.name + ".keys")),
+                        "key updater");
+    auto round = need(updater.run(), "download and check");
     if (round.index_status == fetch::IndexStatus::kFailed)
         throw Failed{"download index", round.index_error};
     PhoneResult out;
-    std::vector<const fetch::FetchedFile*> verified;
     for (const auto& f : round.files) {
-        if (f.status != fetch::FileStatus::kNew && f.status != fetch::FileStatus::kPending)
-            continue;
-        ++out.downloaded;
-        auto outcome = need(p.tracer->import_key_file(f.spool_file), "import");
-        if (outcome.matched)
-            verified.push_back(&f);
-        else
-            ++out.refused;
+        if (f.downloaded) ++out.downloaded;
+        if (f.outcome == UpdateOutcome::kChecked) ++out.used;
+        if (f.outcome == UpdateOutcome::kRefused) ++out.refused;
     }
-    out.report = need(p.tracer->check(), "check");
-    for (const auto* f : verified) {
-        need(downloader.mark_used(f->path, f->sha256), "mark used");
-        ++out.used;
-    }
+    if (round.check) out.report = std::move(*round.check);
+    out.files = std::move(round.files);
     return out;
 }
 
 void tell(const Phone& p, const PhoneResult& r, const std::vector<std::string>& names) {
     fmt::print("\n{}'s phone downloaded {} key file(s) from the health authority's server:\n",
                p.name, r.downloaded);
-    for (const auto& f : r.report.files)
-        fmt::print(
-            "  {}: {}\n", f.verified ? "export" : "another file",
-            f.verified
-                ? fmt::format("signature verified, {} keys checked against {} stored sightings",
-                              f.info.keys_delivered, r.report.sightings)
-                : fmt::format("REFUSED, not used ({})", f.error ? f.error->what : "?"));
+    for (const auto& f : r.files)
+        fmt::print("  {}: {}\n", f.outcome == UpdateOutcome::kChecked ? "export" : "another file",
+                   f.outcome == UpdateOutcome::kChecked
+                       ? fmt::format("signature verified, {} keys checked against {} stored "
+                                     "sightings",
+                                     f.keys, r.report.sightings)
+                       : fmt::format("REFUSED, not used ({})", f.reason.what));
     if (r.report.report.encounters.empty()) fmt::print("  no exposure found.\n");
     for (const auto& e : r.report.report.encounters)
         fmt::print("  exposure on {}, {}-{} UTC: about {} min, {} (typical attenuation {} dB)\n",
@@ -223,10 +211,9 @@ int run(const DemoOptions& options) {
     for (auto& p : phones) {
         need(p.tracer->flush(), "flush");
         const auto stats = need(p.tracer->store_stats(), "stats");
-        fmt::print(
-            "  {:5}'s phone stored {} beacons as {} RPI-interval rows (encrypted, {:.0f} kB)\n",
-            p.name, p.tracer->status().stored, stats.sightings,
-            static_cast<double>(fs::file_size(dir / (p.name + ".db"))) / 1024.0);
+        fmt::print("  {:5}'s phone stored {} beacons as {} sightings (encrypted, {:.0f} kB)\n",
+                   p.name, p.tracer->status().stored, stats.sightings,
+                   static_cast<double>(fs::file_size(dir / (p.name + ".db"))) / 1024.0);
     }
     {
         std::ifstream f(dir / "Bob.db", std::ios::binary);

@@ -8,7 +8,8 @@ from .keyfiles import DiagnosisKey, KeyFile, KeyFileInfo, TrustStore
 from .protocol import (ADV_WITH_FLAGS, ADV_WITHOUT_FLAGS, Beacon, Metadata, decode_payload,
                        derive_rpis, encode_advertising_data, interval_number, make_beacon,
                        open_metadata)
-from .tracer import USER_CONFIRMED_UPLOAD_OF_OWN_KEYS, CheckResult, ImportResult, Tracer
+from .tracer import USER_CONFIRMED_UPLOAD_OF_OWN_KEYS, CheckResult, ImportResult, TickReport, Tracer
+from .updater import KeyUpdater, UpdateFile, UpdateProgress, UpdateReport
 
 
 def version() -> str:

@@ -128,6 +128,11 @@ class HeardC(Structure):
                 ("bytes", c_uint8 * 31)]
 
 
+class TickReportC(Structure):
+    _fields_ = [("struct_size", c_uint32), ("retention", c_int32), ("flushed", c_uint8),
+                ("rotated", c_uint8), ("reserved", c_uint8 * 2)]
+
+
 class TracerStatusC(Structure):
     _fields_ = [(name, c_uint64) for name in (
         "heard", "malformed", "dropped_overflow", "pending", "stored", "rejected", "flushes",
@@ -184,7 +189,7 @@ _PROTOTYPES = {
     "sotto_tracer_on_advertisement": (c_int32, [handle, u8p, sz, c_int32, c_int64]),
     "sotto_tracer_on_advertisements": (c_int32, [handle, POINTER(HeardC), sz, szp]),
     "sotto_tracer_flush": (c_int32, [handle]),
-    "sotto_tracer_tick": (c_int32, [handle]),
+    "sotto_tracer_tick": (c_int32, [POINTER(TickReportC), handle]),
     "sotto_tracer_apply_retention": (c_int32, [handle, c_uint32]),
     "sotto_tracer_import_keyfile": (c_int32, [POINTER(ImportResultC), handle, u8p, sz, c_uint32]),
     "sotto_tracer_import_keyfile_pair": (c_int32, [POINTER(ImportResultC), handle, u8p, sz, u8p, sz,

@@ -9,8 +9,8 @@ from typing import Any, Callable, Iterable, List, Optional, Tuple, TypeVar
 
 from . import _lib
 from ._lib import (AdvertisementC, CheckSummaryC, DailySummaryC, DiagnosisKeyC, ExposureWindowC, HeardC,
-                   ImportResultC, ScanInstanceC, StoreStatsC, TracerOptionsC, TracerStatusC,
-                   UploadOptionsC, UploadResultC, buf, check, handle, int_arg, lib)
+                   ImportResultC, ScanInstanceC, StoreStatsC, TickReportC, TracerOptionsC,
+                   TracerStatusC, UploadOptionsC, UploadResultC, buf, check, handle, int_arg, lib)
 from .keyfiles import DiagnosisKey, KeyFileInfo, TrustStore, _info, _keys
 
 IMPORT_PARSE_ONLY = 1
@@ -28,6 +28,16 @@ class Advertisement:
     interval: int
     valid_until_ms: int
     active: bool  # False: broadcast nothing until valid_until_ms
+
+
+RETENTION_NAMES = {0: "not due", 1: "ran", 2: "paused: clock suspect"}
+
+
+@dataclass(frozen=True)
+class TickReport:
+    flushed: bool  # pending heard advertisements were written to the store
+    rotated: bool  # a new advertisement (RPI, AEM, address) started
+    retention: str  # "not due", "ran" or "paused: clock suspect" (nothing deleted)
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,25 @@ def _array(getter, ctype, *extra):
     arr = (ctype * needed.value)()
     check(getter(arr, needed.value, ctypes.byref(needed), *extra))
     return arr[:needed.value]
+
+
+def _check_result(h) -> CheckResult:
+    """The report of the check handle `h` (destroyed here)."""
+    try:
+        s = CheckSummaryC()
+        check(lib.sotto_check_get_summary(ctypes.byref(s), h))
+        windows = []
+        for i, w in enumerate(_array(lib.sotto_check_get_windows, ExposureWindowC, h)):
+            scans = [(x.typical_attenuation_db, x.min_attenuation_db, x.seconds_since_last_scan)
+                     for x in _array(lib.sotto_check_get_scan_instances, ScanInstanceC, h, i)]
+            windows.append(ExposureWindow(w.date_unix, w.report_type, w.infectiousness,
+                                          w.calibration_confidence, scans))
+        days = [(d.date_unix, d.maximum_score, d.score_sum, d.weighted_duration_sum)
+                for d in _array(lib.sotto_check_get_daily_summaries, DailySummaryC, h)]
+        return CheckResult(s.computed_at, s.sightings, s.valid_matches, s.suspect_matches,
+                           s.total_risk_level, bool(s.recorded), windows, days)
+    finally:
+        lib.sotto_check_destroy(h)
 
 
 class Tracer:
@@ -218,11 +247,15 @@ class Tracer:
         check(lib.sotto_tracer_flush(self._h))
 
     @_locked
-    def tick(self) -> None:
-        """Periodic work. Raises SottoError SOTTO_ERR_CLOCK_SUSPECT when retention was refused
-        because the clock is far from the store's last trusted time, or ran ahead of the time
-        elapsed since the last run (nothing deleted)."""
-        check(lib.sotto_tracer_tick(self._h))
+    def tick(self) -> TickReport:
+        """Periodic work (call at least once a minute). A suspect clock is not an error: the
+        report's ``retention`` is "paused: clock suspect" (nothing deleted; see
+        ``apply_retention(clock_confirmed=True)``). Raises SottoError only when something
+        failed."""
+        c = TickReportC()
+        c.struct_size = ctypes.sizeof(TickReportC)
+        check(lib.sotto_tracer_tick(ctypes.byref(c), self._h))
+        return TickReport(bool(c.flushed), bool(c.rotated), RETENTION_NAMES[c.retention])
 
     @_locked
     def apply_retention(self, clock_confirmed: bool = False) -> None:
@@ -263,21 +296,7 @@ class Tracer:
         """Closes the round and returns the report."""
         h = handle()
         check(lib.sotto_tracer_check(ctypes.byref(h), self._h))
-        try:
-            s = CheckSummaryC()
-            check(lib.sotto_check_get_summary(ctypes.byref(s), h))
-            windows = []
-            for i, w in enumerate(_array(lib.sotto_check_get_windows, ExposureWindowC, h)):
-                scans = [(x.typical_attenuation_db, x.min_attenuation_db, x.seconds_since_last_scan)
-                         for x in _array(lib.sotto_check_get_scan_instances, ScanInstanceC, h, i)]
-                windows.append(ExposureWindow(w.date_unix, w.report_type, w.infectiousness,
-                                              w.calibration_confidence, scans))
-            days = [(d.date_unix, d.maximum_score, d.score_sum, d.weighted_duration_sum)
-                    for d in _array(lib.sotto_check_get_daily_summaries, DailySummaryC, h)]
-            return CheckResult(s.computed_at, s.sightings, s.valid_matches, s.suspect_matches,
-                               s.total_risk_level, bool(s.recorded), windows, days)
-        finally:
-            lib.sotto_check_destroy(h)
+        return _check_result(h)
 
     @_locked
     def release_own_keys(self, consent: int) -> List[DiagnosisKey]:

@@ -28,7 +28,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sotto/fetch/fetch_state.hpp>
@@ -122,11 +124,19 @@ enum class IndexStatus : std::uint8_t {
     kFailed,     ///< see `FetchReport::index_error`; no file was requested this round
 };
 
-/// Progress of the current transfer: bytes so far and the total when known (else 0). Called
-/// on the calling thread, often; return false to cancel the round (remaining files fail with
-/// kNetworkIo "cancelled").
-using ProgressCallback =
-    std::function<bool(const std::string& path, std::uint64_t now, std::uint64_t total)>;
+/// Where a round is: the request in flight and its body bytes.
+struct FetchProgress {
+    std::string_view path;    ///< "index.txt" or the listed path being requested
+    bool index = false;       ///< the request is for index.txt
+    std::size_t file = 0;     ///< position of `path` in the index (0-based; 0 for the index)
+    std::size_t files = 0;    ///< entries in the index (0 while the index is requested)
+    std::uint64_t now = 0;    ///< body bytes of this response so far (0 until a 200 body starts)
+    std::uint64_t total = 0;  ///< its announced size, 0 when unknown
+};
+
+/// Called on the calling thread, often (also while waiting for a connection, headers or a
+/// redirect); return false to cancel the round (see `fetch_round`).
+using ProgressCallback = std::function<bool(const FetchProgress&)>;
 
 /// What one round did.
 struct FetchReport {
@@ -140,6 +150,9 @@ struct FetchReport {
     std::uint64_t bytes_downloaded = 0;     ///< body bytes received (index included)
     /// The persisted state was damaged and rebuilt (see `LoadedState::damaged`).
     bool state_was_damaged = false;
+    /// The round was cancelled (stop token or progress callback): the request in flight and
+    /// every file after it failed with kCancelled (retried next round).
+    bool cancelled = false;
 
     std::size_t count(FileStatus s) const noexcept;
 };
@@ -169,10 +182,17 @@ public:
     /// (or every file, with `revalidate_downloaded`). Per-file failures are reported in the
     /// result, not as an error. A SHA-256 appears at most once as kNew or kPending in a report.
     /// Pending files that left the index are forgotten (their spool files removed). The state is
-    /// saved at the end. Wall time is bounded by the timeouts times the number of requests. Errors
-    /// (the round as a whole): kStorageIo / kStorageFull (state or spool cannot be written),
-    /// kOutOfMemory.
-    Result<FetchReport> fetch_round(const ProgressCallback& progress = {});
+    /// saved at the end. Wall time is bounded by the timeouts times the number of requests.
+    ///
+    /// **Cancellation.** A stop request on `stop` (`std::stop_source::request_stop`, from any
+    /// thread) aborts the request in flight in any phase (connecting, TLS, waiting for or
+    /// reading headers, a redirect, an error body, the body) within ~0.2 s, independent of the
+    /// timeouts; the index (when it was in flight) or that file and every later one fail with
+    /// kCancelled and `cancelled` is set. Files finished before are reported and kept as usual,
+    /// and the state is saved. Errors (the round as a whole): kStorageIo / kStorageFull (state
+    /// or spool cannot be written), kOutOfMemory.
+    Result<FetchReport> fetch_round(const ProgressCallback& progress = {},
+                                    std::stop_token stop = {});
 
     /// Records that the caller verified and used the file `path` whose content has `sha256`
     /// (from the report), removes its spool file and saves the state at once. Every file with the
@@ -198,6 +218,14 @@ public:
     /// refused files are downloaded and offered again as new in the next round. Saves the state.
     /// Returns how many records were forgotten. Errors: kStorageIo, kOutOfMemory.
     Result<std::size_t> forget_refusals();
+
+    /// Binds the refusals to the verifier that made them. `fingerprint` identifies the trusted
+    /// keys (e.g. `keyfile::TrustStore::fingerprint()` in hex); it is stored with the state.
+    /// When it differs from the stored one (or none was stored), every refusal is forgotten
+    /// (`forget_refusals`) and the new fingerprint is saved. Returns how many refusals were
+    /// forgotten. Errors: kInvalidArgument (empty, longer than 128 bytes, or not printable
+    /// ASCII without spaces), kStorageIo, kOutOfMemory.
+    Result<std::size_t> set_verifier_fingerprint(const std::string& fingerprint);
 
 private:
     struct Impl;

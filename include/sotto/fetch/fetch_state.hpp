@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sotto/result.hpp>
@@ -39,6 +40,9 @@ struct FetchStateData {
     /// SHA-256 of used content whose file was later replaced by different bytes under the same
     /// name (only with revalidation): still never offered again. Oldest first, bounded.
     std::vector<std::array<std::uint8_t, 32>> retired_used;
+    /// Identifies the verifier whose refusals `files` records (`Downloader::
+    /// set_verifier_fingerprint`); empty when none was set.
+    std::string verifier_fingerprint;
 };
 
 /// What `FetchState::load` found.
@@ -77,6 +81,9 @@ public:
 private:
     std::filesystem::path file_;
 };
+
+/// A verifier fingerprint the state can hold: 1-128 bytes of printable ASCII without spaces.
+bool is_valid_fingerprint(std::string_view fingerprint) noexcept;
 
 /// The text form used by `FileFetchState` (exposed for tests and tools). `decode_state` returns
 /// kStorageCorrupt for anything it does not fully accept.

@@ -7,6 +7,7 @@
 /// German health authority. Keys reach devices out of band (see docs/keyfile.md), so the trust
 /// store is configured by the application.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -66,6 +67,12 @@ public:
     /// Number of entries (bound and any-id).
     std::size_t size() const noexcept;
     bool empty() const noexcept { return size() == 0; }
+
+    /// SHA-256 over every entry (key id, version, any-id flag and the DER public key), in a
+    /// canonical order: equal for stores that trust the same keys under the same names, however
+    /// they were added; different as soon as one key or name differs. Public data. Errors:
+    /// kCryptoFailure, kOutOfMemory.
+    Result<std::array<std::uint8_t, 32>> fingerprint() const;
 
 private:
     friend struct detail::TrustStoreAccess;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stop_token>
 
 #include <sotto/ble/scan_duty_cycle.hpp>
 #include <sotto/core/metadata.hpp>
@@ -96,6 +97,9 @@ struct ImportOptions {
     keyfile::VerifyMode verify = keyfile::VerifyMode::kRequireSignature;
     /// Match the file again even if an earlier recorded check already processed its export.bin.
     bool rematch = false;
+    /// A stop request (from any thread) before or during the import makes it fail with
+    /// kCancelled between two keys, and discards the open check round like `discard_round`.
+    std::stop_token stop{};
 };
 
 }  // namespace sotto

@@ -17,25 +17,41 @@
 
 namespace sotto {
 
+/// The three exclusive outcomes of a key-file import.
+enum class KeyFileStatus : std::uint8_t {
+    /// Its keys take part in the current check round (verified, or unverified under
+    /// `keyfile::VerifyMode::kParseOnly`).
+    kMatched = 0,
+    /// Unreadable, malformed, too large, or not verified: its keys were not used
+    /// (`KeyFileOutcome::reason` says why).
+    kRefused = 1,
+    /// Its export.bin was recorded as processed by an earlier check and the import did not ask
+    /// to match it again (`ImportOptions::rematch`): its keys were not used.
+    kAlreadyProcessed = 2,
+};
+
 /// What happened to one imported key file.
 struct KeyFileOutcome {
     /// The path it was read from, or "" for a file handed over as bytes.
     std::string source;
-    bool read = false;      ///< parsed completely
-    bool verified = false;  ///< its signature verified with a key of the trust store
-    bool matched = false;   ///< its keys take part in the current check round
-    /// Its export.bin was already recorded as processed by an earlier check, and the import did
-    /// not ask to match it again (`ImportOptions::rematch`): its keys were not used.
-    bool already_processed = false;
-    /// Why it was refused or could not be read; empty when it was matched (`matched == true`)
-    /// or skipped as already processed.
-    std::optional<Error> error;
-    /// Header fields, key counts, SHA-256 and signature details (meaningful when `read`).
-    keyfile::ExportInfo info;
+    KeyFileStatus status = KeyFileStatus::kRefused;
+    /// kRefused: why (always set). kMatched: the signature verdict of a file matched unverified
+    /// under kParseOnly; empty when it verified. kAlreadyProcessed: empty.
+    std::optional<Error> reason;
+    /// Header fields, key counts, SHA-256 and signature verdict: present for kMatched and
+    /// kAlreadyProcessed, absent for kRefused.
+    std::optional<keyfile::ExportInfo> info;
     /// RPIs of this file's keys found among the round's sightings (valid and suspect). Filled
     /// in by `check()` (0 in the outcome an import returns: matches are final only then).
     std::uint64_t matched_rpis = 0;
+
+    bool matched() const noexcept { return status == KeyFileStatus::kMatched; }
+    /// Its signature verified with a key of the trust store.
+    bool verified() const noexcept { return info && info->verified; }
 };
+
+/// "matched", "refused" or "already processed".
+const char* to_string(KeyFileStatus status) noexcept;
 
 /// The result of one exposure check (one round: every file imported since the last check).
 struct CheckReport {
@@ -49,6 +65,25 @@ struct CheckReport {
     /// True when the round's results were written to the store as exposure records, and its
     /// files as processed (see `Tracer::check` for when that happens).
     bool recorded = false;
+};
+
+/// What the daily retention did during one `Tracer::tick()`.
+enum class RetentionRun : std::uint8_t {
+    kNotDue = 0,  ///< already ran today (or failed: see the tick's error)
+    kRan = 1,     ///< ran as of the clock's now
+    /// Refused because the clock is suspect: nothing deleted, `TracerStatus::clock_suspect` is
+    /// set, and the next tick tries again.
+    kPausedClockSuspect = 2,
+};
+
+/// What one successful `Tracer::tick()` did.
+struct TickReport {
+    /// Pending observations were written to the store (one transaction).
+    bool flushed = false;
+    /// A new advertisement (RPI, AEM, address) started: a new interval, or a new TEK at UTC
+    /// midnight.
+    bool rotated = false;
+    RetentionRun retention = RetentionRun::kNotDue;
 };
 
 /// Counters of a Tracer since it was opened. No identifiers, safe to log or show.

@@ -70,7 +70,7 @@ TEST_CASE("Tracers on simulated radios: who sat together is warned, who was far 
     for (Tracer* t : {&bob, &carol}) {
         auto imported = t->import_key_file(zip);
         REQUIRE(imported);
-        CHECK(imported->verified);
+        CHECK(imported->verified());
     }
     auto b = bob.check();
     REQUIRE(b);

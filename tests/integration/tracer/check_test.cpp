@@ -103,8 +103,8 @@ TEST_CASE("The 19 real sightings match exactly their 3 TEKs and 4 RPIs in the re
     auto r = tracer.check_files(files);
     REQUIRE(r);
     REQUIRE(r->files.size() == 1);
-    CHECK(r->files[0].verified);
-    CHECK(r->files[0].info.keys_valid == 15521);
+    CHECK(r->files[0].verified());
+    CHECK(r->files[0].info->keys_valid == 15521);
     REQUIRE(r->matches.size() == 4);
     std::set<std::string> rpis;
     for (const auto& m : r->matches) {
@@ -139,9 +139,9 @@ TEST_CASE("The 19 real sightings match exactly their 3 TEKs and 4 RPIs in the re
     clock.advance_ms(3600 * 1000);
     auto again = tracer.check_files(files);
     REQUIRE(again);
-    CHECK(again->files[0].already_processed);
-    CHECK_FALSE(again->files[0].matched);
-    CHECK_FALSE(again->files[0].error);
+    CHECK(again->files[0].status == KeyFileStatus::kAlreadyProcessed);
+    CHECK_FALSE(again->files[0].matched());
+    CHECK_FALSE(again->files[0].reason);
     CHECK(again->matches.empty());
     CHECK_FALSE(again->recorded);
     CHECK(tracer.exposure_records()->size() == recorded->size());
@@ -150,7 +150,7 @@ TEST_CASE("The 19 real sightings match exactly their 3 TEKs and 4 RPIs in the re
     // Asked to rematch: the same matches, still recorded only once.
     auto rematch = tracer.check_files(files, {.rematch = true});
     REQUIRE(rematch);
-    CHECK(rematch->files[0].matched);
+    CHECK(rematch->files[0].matched());
     CHECK(rematch->matches.size() == 4);
     CHECK_FALSE(rematch->recorded);
     CHECK(tracer.exposure_records()->size() == recorded->size());
@@ -182,27 +182,27 @@ TEST_CASE("A tampered real export is refused and none of its keys match", "[matc
     const fs::path files[] = {dir / "export.bin", real_export()};
     auto r = tracer.check_files(files, {.rematch = true});
     REQUIRE(r);
-    CHECK_FALSE(r->files[0].matched);
-    REQUIRE(r->files[0].error);
-    CHECK(r->files[0].error->code == ErrorCode::kAuthenticationFailed);
-    CHECK(r->files[1].verified);
+    CHECK_FALSE(r->files[0].matched());
+    REQUIRE(r->files[0].reason);
+    CHECK(r->files[0].reason->code == ErrorCode::kAuthenticationFailed);
+    CHECK(r->files[1].verified());
     CHECK(r->matches.size() == 4);  // from the genuine file only
     for (const auto& m : r->matches) CHECK(m.file_index == 1);
 
     // The same file from memory: tampered bytes refused, genuine bytes verified.
     const auto sig = test::read_file(test::gaen_data("cwa-real-2021-03-04/export.sig"));
-    REQUIRE(tracer.import_key_pair(bin, sig, {.rematch = true})->error);
+    REQUIRE(tracer.import_key_pair(bin, sig, {.rematch = true})->reason);
     const auto genuine_bin = test::read_file(real_export());
     auto from_bytes = tracer.import_key_pair(genuine_bin, sig, {.rematch = true});
     REQUIRE(from_bytes);
-    CHECK(from_bytes->verified);
+    CHECK(from_bytes->verified());
     CHECK(from_bytes->source.empty());
     CHECK(tracer.check()->matches.size() == 4);
     // Without its signature it is unsigned, and refused.
     auto unsigned_file = tracer.import_key_pair(genuine_bin, {}, {.rematch = true});
     REQUIRE(unsigned_file);
-    REQUIRE(unsigned_file->error);
-    CHECK(unsigned_file->error->code == ErrorCode::kUnsigned);
+    REQUIRE(unsigned_file->reason);
+    CHECK(unsigned_file->reason->code == ErrorCode::kUnsigned);
     CHECK(tracer.check()->matches.empty());
 }
 
@@ -218,17 +218,17 @@ TEST_CASE("An untrusted real export is refused and a parse-only run is never rec
     const fs::path genuine[] = {real_export()};
     auto u = tracer.check_files(genuine);
     REQUIRE(u);
-    CHECK_FALSE(u->files[0].matched);
-    REQUIRE(u->files[0].error);
-    CHECK(u->files[0].error->code ==
+    CHECK_FALSE(u->files[0].matched());
+    REQUIRE(u->files[0].reason);
+    CHECK(u->files[0].reason->code ==
           ErrorCode::kAuthenticationFailed);  // "262"/"v1" names a key that does not verify
     CHECK(u->matches.empty());
     CHECK_FALSE(u->recorded);
     // Parse-only matches it, says it is not verified, and records nothing.
     auto p = tracer.check_files(genuine, {.verify = keyfile::VerifyMode::kParseOnly});
     REQUIRE(p);
-    CHECK(p->files[0].matched);
-    CHECK_FALSE(p->files[0].verified);
+    CHECK(p->files[0].matched());
+    CHECK_FALSE(p->files[0].verified());
     CHECK(p->matches.size() == 4);
     CHECK_FALSE(p->recorded);
     CHECK(tracer.exposure_records()->empty());
@@ -320,7 +320,7 @@ TEST_CASE("End to end with our own signing key: publish, verify, match, score", 
         REQUIRE(t.import_key_file(zip));
         auto refused = t.check();
         REQUIRE(refused);
-        CHECK_FALSE(refused->files[0].matched);
+        CHECK_FALSE(refused->files[0].matched());
         CHECK(refused->matches.empty());
         CHECK(refused->report.risk.total_risk_level == CwaRiskLevel::kLow);
     }
@@ -343,8 +343,8 @@ TEST_CASE("End to end with our own signing key: publish, verify, match, score", 
     CHECK(delivered[0].matches == r->matches.size());
     CHECK(delivered[0].risk == r->report.risk.total_risk_level);
     CHECK(delivered[0].recorded);
-    CHECK(r->files[0].verified);
-    CHECK(r->files[0].info.keys_valid == 102);
+    CHECK(r->files[0].verified());
+    CHECK(r->files[0].info->keys_valid == 102);
     CHECK(r->keys.keys == 102);
     REQUIRE(r->matches.size() == 3);  // 25 minutes from 08:00 span three RPI intervals
     for (const auto& m : r->matches) {
@@ -372,9 +372,9 @@ TEST_CASE("A FIFO, a device or a directory holding a FIFO is refused at once as 
         CAPTURE(p.string());
         auto r = tracer.import_key_file(p);
         REQUIRE(r);
-        CHECK_FALSE(r->matched);
-        REQUIRE(r->error);
-        CHECK(r->error->code == ErrorCode::kKeyFileIo);
+        CHECK_FALSE(r->matched());
+        REQUIRE(r->reason);
+        CHECK(r->reason->code == ErrorCode::kKeyFileIo);
     }
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
     // The genuine file in the same round is still matched.
@@ -382,5 +382,5 @@ TEST_CASE("A FIFO, a device or a directory holding a FIFO is refused at once as 
     auto report = tracer.check();
     REQUIRE(report);
     CHECK(report->files.size() == 4);
-    CHECK(report->files[3].matched);
+    CHECK(report->files[3].matched());
 }

@@ -93,10 +93,18 @@ TEST_CASE("Pending observations are written by count, by time and on close", "[t
         CHECK(t.status().flushes == 1);
 
         REQUIRE(t.on_advertisement(fake_sd(4), -60, clock.now_ms()));
-        REQUIRE(t.tick());
-        CHECK(t.status().pending == 1);  // not due yet
+        auto first = t.tick();
+        REQUIRE(first);
+        CHECK_FALSE(first->flushed);
+        CHECK(first->retention == RetentionRun::kRan);  // the day's first tick
+        CHECK(first->rotated);                          // the first advertisement
+        CHECK(t.status().pending == 1);                 // not due yet
         clock.advance_ms(10'000);
-        REQUIRE(t.tick());
+        auto second = t.tick();
+        REQUIRE(second);
+        CHECK(second->flushed);
+        CHECK(second->retention == RetentionRun::kNotDue);
+        CHECK_FALSE(second->rotated);  // the same interval
         CHECK(t.status().pending == 0);
         CHECK(t.status().stored == 4);
 

@@ -54,7 +54,7 @@ struct Scene : test::AuthorityScene {
         const fs::path files[] = {dir / "export.zip"};
         auto r = t.check_files(files, ImportOptions{});
         REQUIRE(r);
-        REQUIRE(r->files[0].verified);
+        REQUIRE(r->files[0].verified());
         return std::move(*r);
     }
 };

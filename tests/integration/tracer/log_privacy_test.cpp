@@ -141,8 +141,8 @@ TEST_CASE("No TEK, RPI, AEM, address or key-file hash reaches the log at info or
     REQUIRE(bob->import_key_file(bad));
     auto imported = bob->import_key_file(zip);
     REQUIRE(imported);
-    REQUIRE(imported->verified);
-    add(std::span(imported->info.export_bin_sha256));
+    REQUIRE(imported->verified());
+    add(std::span(imported->info->export_bin_sha256));
     auto r = bob->check();
     REQUIRE(r);
     CHECK(r->matches.size() == test::distinct_rpis(air));

@@ -112,7 +112,7 @@ TEST_CASE("Every allocation failure during import and check gives kOutOfMemory a
         if (!imported) {
             CHECK(imported.error().code == ErrorCode::kOutOfMemory);
         } else if (!checked) {
-            CHECK(imported->verified);  // the file itself was never blamed
+            CHECK(imported->verified());  // the file itself was never blamed
             CHECK(checked.error().code == ErrorCode::kOutOfMemory);
         } else {
             // The failure hit somewhere the flow tolerates (e.g. a log buffer): results still

@@ -64,7 +64,7 @@ struct Scene : test::AuthorityScene {
     CheckReport check(std::vector<fs::path> paths, std::int64_t now) {
         auto r = at(now).check_files(paths, ImportOptions{});
         REQUIRE(r);
-        for (const auto& f : r->files) REQUIRE(f.verified);
+        for (const auto& f : r->files) REQUIRE(f.verified());
         return std::move(*r);
     }
 };
@@ -135,7 +135,7 @@ TEST_CASE("A file skipped as already processed still tells when its keys were pu
     auto r = s.check(files, kP2 + 5 * 60);
     REQUIRE(records_of(r, kLastJ) == 1);
     if (hourly_offered_again) {
-        CHECK(r.files[0].already_processed);
+        CHECK(r.files[0].status == KeyFileStatus::kAlreadyProcessed);
         CHECK(match_of(r, kLastJ, MatchStatus::kSuspect) != nullptr);
     } else {
         // Negative neighbour: without the hourly file nothing tells of its publication.

@@ -236,7 +236,7 @@ TEST_CASE("Two phones: Bob hears Alice, Alice publishes, Bob's check finds the e
 
     auto only_stranger = bob.import_key_file(stranger_zip);
     REQUIRE(only_stranger);
-    CHECK(only_stranger->verified);
+    CHECK(only_stranger->verified());
     auto none = bob.check();
     REQUIRE(none);
     CHECK(none->matches.empty());
@@ -245,7 +245,7 @@ TEST_CASE("Two phones: Bob hears Alice, Alice publishes, Bob's check finds the e
 
     auto imported = bob.import_key_file(zip);
     REQUIRE(imported);
-    CHECK(imported->verified);
+    CHECK(imported->verified());
     auto r = bob.check();
     REQUIRE(r);
     CHECK(r->matches.size() == rpis);

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+package org.sotto;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The C structs of sotto.h as the JNI glue hands them over (byte arrays in native byte order),
+ * decoded at the offsets the header's static asserts fix. {@link #verify} compares the sizes
+ * with those of the header libsotto_jni was compiled with, so a layout change fails loudly when
+ * the library loads instead of decoding garbage.
+ */
+final class Layout {
+    static final int ADVERTISEMENT = 72;
+    static final int HEARD = 48;
+    static final int DIAGNOSIS_KEY = 40;
+    static final int KEYFILE_INFO = 120;
+    static final int IMPORT_RESULT = 136;
+    static final int CHECK_SUMMARY = 88;
+    static final int EXPOSURE_WINDOW = 24;
+    static final int SCAN_INSTANCE = 12;
+    static final int DAILY_SUMMARY = 32;
+    static final int RISK_DAY = 32;
+    static final int TRACER_STATUS = 128;
+    static final int STORE_STATS = 48;
+    static final int TRACER_OPTIONS = 40;
+    static final int TICK_REPORT = 12;
+
+    /** In the order of Native.structSizes (jni: sotto_jni.c). */
+    private static final int[] SIZES = {ADVERTISEMENT, HEARD, DIAGNOSIS_KEY, KEYFILE_INFO,
+        IMPORT_RESULT, CHECK_SUMMARY, EXPOSURE_WINDOW, SCAN_INSTANCE, DAILY_SUMMARY, RISK_DAY,
+        TRACER_STATUS, STORE_STATS, TRACER_OPTIONS, TICK_REPORT};
+
+    private Layout() {}
+
+    static void verify(int[] native_) {
+        if (!Arrays.equals(SIZES, native_)) {
+            throw new UnsatisfiedLinkError("org.sotto.Layout does not match libsotto_jni's sotto.h: "
+                    + Arrays.toString(SIZES) + " != " + Arrays.toString(native_));
+        }
+    }
+
+    static ByteBuffer wrap(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.nativeOrder());
+    }
+
+    static byte[] bytes(ByteBuffer b, int offset, int len) {
+        return Arrays.copyOfRange(b.array(), offset, offset + len); // heap buffers from wrap()
+    }
+
+    static Advertisement advertisement(byte[] raw) {
+        ByteBuffer b = wrap(raw);
+        int advLen = Byte.toUnsignedInt(b.get(51));
+        return new Advertisement(bytes(b, 0, 20), bytes(b, 20, Math.min(advLen, 31)), bytes(b, 52, 6),
+                b.get(58) != 0, Integer.toUnsignedLong(b.getInt(60)), b.getLong(64));
+    }
+
+    static KeyFileInfo keyFileInfo(ByteBuffer b, int at) {
+        byte[] region = bytes(b, at + 104, 16);
+        int n = 0;
+        while (n < region.length && region[n] != 0) n++;
+        return new KeyFileInfo(b.getLong(at), b.getLong(at + 8), b.getLong(at + 16),
+                b.getLong(at + 24), b.getLong(at + 32), b.getLong(at + 40), b.getLong(at + 48),
+                b.getLong(at + 56), bytes(b, at + 64, 32), b.getInt(at + 96), b.get(at + 100) != 0,
+                new String(region, 0, n, StandardCharsets.UTF_8));
+    }
+
+    static ImportResult importResult(ByteBuffer b, int at) {
+        int error = b.getInt(at + 4);
+        return new ImportResult(b.get(at) != 0, b.get(at + 1) != 0, b.get(at + 2) != 0,
+                b.get(at + 3) != 0, error, error == Status.OK ? null : Native.statusName(error),
+                b.getLong(at + 8), keyFileInfo(b, at + 16));
+    }
+
+    static List<ImportResult> importResults(byte[] raw) {
+        ByteBuffer b = wrap(raw);
+        List<ImportResult> out = new ArrayList<>();
+        for (int at = 0; at + IMPORT_RESULT <= raw.length; at += IMPORT_RESULT) out.add(importResult(b, at));
+        return out;
+    }
+
+    static List<DiagnosisKey> diagnosisKeys(byte[] raw) {
+        ByteBuffer b = wrap(raw);
+        List<DiagnosisKey> out = new ArrayList<>();
+        for (int at = 0; at + DIAGNOSIS_KEY <= raw.length; at += DIAGNOSIS_KEY) {
+            out.add(new DiagnosisKey(bytes(b, at, 16), Integer.toUnsignedLong(b.getInt(at + 16)),
+                    b.getInt(at + 20), b.getInt(at + 24), b.getInt(at + 28),
+                    b.get(at + 36) != 0 ? Integer.valueOf(b.getInt(at + 32)) : null));
+        }
+        return out;
+    }
+
+    static TracerStatus tracerStatus(byte[] raw) {
+        ByteBuffer b = wrap(raw);
+        long[] v = new long[16];
+        for (int i = 0; i < v.length; i++) v[i] = b.getLong(8 * i);
+        return new TracerStatus(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10],
+                v[11], v[12], v[13], v[14], v[15]);
+    }
+
+    static TickReport tickReport(byte[] raw) {
+        ByteBuffer b = wrap(raw);
+        return new TickReport(b.getInt(4), b.get(8) != 0, b.get(9) != 0);
+    }
+
+    static StoreStats storeStats(byte[] raw) {
+        ByteBuffer b = wrap(raw);
+        return new StoreStats(b.getLong(0), b.getLong(8), b.getLong(16), b.getLong(24), b.getLong(32),
+                b.getLong(40));
+    }
+}
