@@ -272,7 +272,7 @@ void run(std::uint32_t files, std::uint32_t check_files, std::uint32_t keys,
             heard(t);
             const auto t0 = Clock::now();
             for (const auto& z : zips)
-                if (auto r = t.import_key_file(z); !r || !r->matched)
+                if (auto r = t.import_key_file(z); !r || !r->matched())
                     throw std::runtime_error("import failed");
             auto c = t.check();
             const double s = seconds_since(t0);

@@ -174,5 +174,12 @@ inline constexpr char kSelectSightings[] = "SELECT interval, rpi, data FROM sigh
 Result<void> read_sighting_into(const Statement& st, core::Sighting& out);
 Result<core::Sighting> read_sighting(const Statement& st);
 
+// ---- results (store_records.cpp, store_publications.cpp) -------------------------------------
+// Each writes inside the caller's open transaction (none of its own) and validates nothing.
+
+Result<void> insert_exposure_records(Database& db, std::span<const ExposureRecord> records);
+Result<void> insert_key_publications(Database& db,
+                                     std::span<const core::KeyPublication> publications);
+
 }  // namespace detail
 }  // namespace sotto::store

@@ -12,6 +12,36 @@ using detail::Statement;
 using detail::StatementReset;
 using detail::Transaction;
 
+namespace detail {
+
+Result<void> insert_key_publications(Database& db,
+                                     std::span<const core::KeyPublication> publications) {
+    // SQLite 3.15 has no UPSERT: insert the new ones, then move earlier times into the rest.
+    auto insert =
+        Statement::prepare(db,
+                           "INSERT OR IGNORE INTO key_publications (tek, window_end, published_at) "
+                           "VALUES (?1, ?2, ?3)");
+    if (!insert) return insert.error();
+    auto earlier = Statement::prepare(db,
+                                      "UPDATE key_publications SET window_end = ?2, "
+                                      "published_at = ?3 WHERE tek = ?1 AND published_at > ?3");
+    if (!earlier) return earlier.error();
+    for (const auto& p : publications) {
+        for (Statement* st : {&*insert, &*earlier}) {
+            StatementReset reset(*st);
+            Result<void> b = st->bind(1, std::span<const std::uint8_t>(p.tek));
+            if (b) b = st->bind(2, static_cast<std::int64_t>(p.window_end));
+            if (b) b = st->bind(3, p.published_at);
+            if (!b) return b.error();
+            if (auto r = st->run(); !r) return r.error();
+            if (st == &*insert && db.changes() > 0) break;  // a new row: nothing to lower
+        }
+    }
+    return ok();
+}
+
+}  // namespace detail
+
 Result<void> EncounterStore::remember_key_publications(
     std::span<const core::KeyPublication> publications) {
     return guarded(impl_, [&](Impl& im) -> Result<void> {
@@ -23,28 +53,7 @@ Result<void> EncounterStore::remember_key_publications(
         if (publications.empty()) return ok();
         auto tx = Transaction::begin(im.db);
         if (!tx) return tx.error();
-        // SQLite 3.15 has no UPSERT: insert the new ones, then move earlier times into the rest.
-        auto insert = Statement::prepare(
-            im.db,
-            "INSERT OR IGNORE INTO key_publications (tek, window_end, published_at) "
-            "VALUES (?1, ?2, ?3)");
-        if (!insert) return insert.error();
-        auto earlier =
-            Statement::prepare(im.db,
-                               "UPDATE key_publications SET window_end = ?2, published_at = ?3 "
-                               "WHERE tek = ?1 AND published_at > ?3");
-        if (!earlier) return earlier.error();
-        for (const auto& p : publications) {
-            for (Statement* st : {&*insert, &*earlier}) {
-                StatementReset reset(*st);
-                Result<void> b = st->bind(1, std::span<const std::uint8_t>(p.tek));
-                if (b) b = st->bind(2, static_cast<std::int64_t>(p.window_end));
-                if (b) b = st->bind(3, p.published_at);
-                if (!b) return b.error();
-                if (auto r = st->run(); !r) return r.error();
-                if (st == &*insert && im.db.changes() > 0) break;  // a new row: nothing to lower
-            }
-        }
+        if (auto r = detail::insert_key_publications(im.db, publications); !r) return r.error();
         return tx->commit();
     });
 }

@@ -193,37 +193,26 @@ Result<CheckReport> Tracer::Impl::check() {
     if (!report) return report.error();
     result.report = std::move(*report);
 
-    // Recorded once per verified file, never for a round that used unverified keys.
-    bool any_new = false;
+    // Recorded once per verified file, never for a round that used unverified keys; records,
+    // publications and processed files in one transaction (a crash leaves all or none).
     bool all_verified = true;
+    std::vector<store::ProcessedFile> used;
     for (const auto& f : result.files) {
         if (!f.matched()) continue;
         all_verified = all_verified && f.verified();
-        if (!f.verified()) continue;
-        auto done = store.file_processed(f.info->export_bin_sha256_hex());
-        if (!done) return done.error();
-        any_new = any_new || !*done;
+        used.push_back(
+            {f.info->export_bin_sha256_hex(), static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                                                  f.info->keys_delivered, UINT32_MAX))});
     }
-    if (any_new && all_verified) {
-        auto records = records_of(result.report, now_unix);
-        if (!records.empty())
-            if (auto w = store.add_exposure_records(records); !w) return w.error();
-        // The first publication of the round's keys, for the checks to come (before the files are
-        // marked: a file marked as processed is skipped later, and its keys with it).
+    if (all_verified && !used.empty()) {
+        const auto records = records_of(result.report, now_unix);
+        // The first publication of the round's keys, for the checks to come: a file recorded as
+        // processed is skipped later, and its keys with it.
         auto published = r->session->publications(/*include_given=*/false);
         if (!published) return published.error();
-        if (auto w = store.remember_key_publications(*published); !w) return w.error();
-        for (const auto& f : result.files) {
-            if (!f.matched()) continue;
-            const auto sha = f.info->export_bin_sha256_hex();
-            auto done = store.file_processed(sha);
-            if (!done) return done.error();
-            if (*done) continue;
-            const auto keys = static_cast<std::uint32_t>(
-                std::min<std::uint64_t>(f.info->keys_delivered, UINT32_MAX));
-            if (auto w = store.mark_file_processed(sha, now_unix, keys); !w) return w.error();
-        }
-        result.recorded = true;
+        auto recorded = store.record_check(records, *published, used, now_unix);
+        if (!recorded) return recorded.error();
+        result.recorded = *recorded;
     }
     counters.checks.fetch_add(1, std::memory_order_relaxed);
     write_log_count(LogLevel::kInfo, "tracer: check complete, exposure windows",

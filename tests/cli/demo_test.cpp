@@ -58,6 +58,21 @@ TEST_CASE("The demo tells the whole story in under a minute and draws the timeli
     CHECK(dave.risk == "LOW");
     CHECK(dave.windows == 0);
     CHECK(dave.suspect > 0);
+    // Dave's relayed packets: counted as packets (the RPIs beside them), over a range that runs
+    // forwards (earliest to latest, not first to last match).
+    {
+        const std::regex relayed(
+            R"(  (\d+) packets \((\d+) RPIs\) of Alice's key, heard \w+ (\d+) Nov (\d\d):(\d\d) - \w+ (\d+) Nov (\d\d):(\d\d))");
+        std::smatch m;
+        REQUIRE(std::regex_search(r.out, m, relayed));
+        const int packets = std::stoi(m[1]), rpis = std::stoi(m[2]);
+        CHECK(rpis == dave.suspect);
+        CHECK(packets > rpis);  // the relay replays every packet it caught, several per RPI
+        const auto minute = [&](std::size_t i) {
+            return std::stoi(m[i]) * 1440 + std::stoi(m[i + 1]) * 60 + std::stoi(m[i + 2]);
+        };
+        CHECK(minute(3) <= minute(6));
+    }
     // Everyone downloaded both files from the bucket, used the signed one and refused the forgery.
     for (const auto& o : {bob, carol, dave}) {
         CHECK(o.used == 1);

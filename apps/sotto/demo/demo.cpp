@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -107,19 +108,24 @@ void tell(const Phone& p, const PhoneResult& r, const std::vector<std::string>& 
         fmt::print("  exposure on {}, {}-{} UTC: about {} min, {} (typical attenuation {} dB)\n",
                    day_name(e.first_seen), hhmm(e.first_seen), hhmm(e.last_seen + 60), e.minutes,
                    distance_words(e.typical_attenuation_db), e.typical_attenuation_db);
-    std::size_t suspect = 0;
-    std::int64_t first = 0, last = 0;
+    // Relayed RPIs: how many, how many packets of them were heard, and over which time (the
+    // matches are ordered by file and key, not by time).
+    std::size_t suspect_rpis = 0;
+    std::uint64_t suspect_packets = 0;
+    std::int64_t first = INT64_MAX, last = INT64_MIN;
     for (const auto& m : r.report.matches)
         if (m.status == core::MatchStatus::kSuspect) {
-            if (suspect++ == 0) first = m.first_seen;
-            last = m.last_seen;
+            ++suspect_rpis;
+            suspect_packets += m.sightings;
+            first = std::min(first, m.first_seen);
+            last = std::max(last, m.last_seen);
         }
-    if (suspect > 0)
+    if (suspect_rpis > 0)
         fmt::print(
-            "  {} sightings of {}'s key, heard {} {} - {} {}, were broadcast hours earlier: "
-            "relayed, "
-            "SUSPECT, not counted\n",
-            suspect, names[0], day_name(first), hhmm(first), day_name(last), hhmm(last));
+            "  {} packets ({} RPIs) of {}'s key, heard {} {} - {} {}, were broadcast hours "
+            "earlier: relayed, SUSPECT, not counted\n",
+            suspect_packets, suspect_rpis, names[0], day_name(first), hhmm(first), day_name(last),
+            hhmm(last));
     fmt::print("  => risk {}{}\n", risk_word(r.report),
                r.report.report.risk.total_risk_level == core::CwaRiskLevel::kHigh
                    ? ": please get tested."

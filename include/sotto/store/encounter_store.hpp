@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -143,6 +144,12 @@ struct ExposureRecord {
     friend bool operator==(const ExposureRecord&, const ExposureRecord&) = default;
 };
 
+/// A diagnosis-key file a check used, for `EncounterStore::record_check`.
+struct ProcessedFile {
+    std::string sha256_hex;  ///< of its export.bin, 64 hex digits
+    std::uint32_t keys = 0;  ///< keys it delivered
+};
+
 /// The encrypted encounter store. Valid once opened; obtain one from `open`.
 class EncounterStore {
 public:
@@ -226,6 +233,17 @@ public:
                                      std::uint32_t keys);
     /// True when `mark_file_processed` was called for this SHA-256.
     Result<bool> file_processed(std::string_view sha256_hex) const;
+
+    /// Records one exposure check in ONE transaction: appends `records`, remembers
+    /// `publications` (as `remember_key_publications`) and marks each of `files` processed at
+    /// `now_unix`. When every one of `files` is already processed (decided inside the
+    /// transaction) nothing is written and the result is false; otherwise everything is
+    /// committed together and the result is true. A crash at any moment leaves all of it or none
+    /// of it. kInvalidArgument (nothing written) for a risk level outside 0..2, a negative
+    /// publication time or a malformed SHA-256.
+    Result<bool> record_check(std::span<const ExposureRecord> records,
+                              std::span<const core::KeyPublication> publications,
+                              std::span<const ProcessedFile> files, std::int64_t now_unix);
 
     /// Remembers when diagnosis keys were published (the Tracer passes
     /// `match::MatchSession::publications` of a recorded check): for a TEK already stored the
