@@ -96,8 +96,7 @@ void KeyChecker::add_results(const CheckReport& report) {
     summary_.suspect_matches += report.report.suspect_matches;
     const auto& risk = report.report.risk;
     if (!report.report.windows.empty()) {
-        summary_.risk_level =
-            std::max(summary_.risk_level, static_cast<int>(risk.total_risk_level));
+        summary_.risk_level = std::max(summary_.risk_level, static_cast<int>(report.risk));
         if (risk.most_recent_date_with_high_risk)
             summary_.most_recent_high_risk_day =
                 std::max(summary_.most_recent_high_risk_day.value_or(0),
