@@ -147,6 +147,10 @@ json to_json(const CheckReport& r) {
                              {"maximum_score", d.summary.maximum_score},
                              {"score_sum", d.summary.score_sum},
                              {"weighted_duration_sum", d.summary.weighted_duration_sum}});
+    // The total in the words of sotto::RiskLevel (docs/risk.md), as the text and every other
+    // surface says it; the days keep their CWA levels.
+    json risk = risk_json(r.report.risk);
+    risk["risk_level"] = to_string(r.risk);
     return {{"files", files},
             {"keys_checked", r.keys.keys - r.keys.keys_revoked},
             {"keys_revoked", r.keys.keys_revoked},
@@ -154,7 +158,7 @@ json to_json(const CheckReport& r) {
             {"matches", matches},
             {"exposure_windows", windows},
             {"daily_summaries", summaries},
-            {"risk", risk_json(r.report.risk)}};
+            {"risk", risk}};
 }
 
 void print_text(const CheckReport& r) {
@@ -183,8 +187,8 @@ void print_text(const CheckReport& r) {
         fmt::print("exposure: {} .. {}, about {} min, closest {} dB, typical {} dB attenuation\n",
                    utc_time(e.first_seen), utc_time(e.last_seen), e.minutes, e.min_attenuation_db,
                    e.typical_attenuation_db);
-    fmt::print("risk (Corona-Warn-App): {} ({} exposure windows)\n",
-               level_name(r.report.risk.total_risk_level), r.report.windows.size());
+    fmt::print("risk (Corona-Warn-App): {} ({} exposure windows)\n", to_string(r.risk),
+               r.report.windows.size());
 }
 
 // The key files a FILE argument names: a directory that holds no export.bin (what

@@ -68,8 +68,7 @@ void KeyChecker::add(const UpdateReport& r) {
     summary_.suspect_matches += c.report.suspect_matches;
     const auto& risk = c.report.risk;
     if (!c.report.windows.empty()) {
-        summary_.risk_level =
-            std::max(summary_.risk_level, static_cast<int>(risk.total_risk_level));
+        summary_.risk_level = std::max(summary_.risk_level, static_cast<int>(c.risk));
         if (risk.most_recent_date_with_high_risk)
             summary_.most_recent_high_risk_day =
                 std::max(summary_.most_recent_high_risk_day.value_or(0),

@@ -1,9 +1,11 @@
 #include "status_json.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
 
+#include <sotto/tracer/results.hpp>
 #include <sotto/version.hpp>
 
 namespace sotto::sottod {
@@ -65,10 +67,10 @@ std::string status_json(const StatusInputs& in) {
                  {"files_used", k.files_used},
                  {"checks", k.checks}};
     if (!in.keys_off_reason.empty()) j["keys"]["off_reason"] = in.keys_off_reason;
-    const char* risk = k.checks == 0            ? "unknown"
-                       : k.risk_level >= 2      ? "high"
-                       : k.exposure_windows > 0 ? "low"
-                                                : "none";
+    // The words of sotto::RiskLevel (docs/risk.md); "unknown" before the first check.
+    const char* risk = k.checks == 0
+                           ? "unknown"
+                           : to_string(static_cast<RiskLevel>(std::clamp(k.risk_level, 0, 2)));
     json exposure = {{"risk", risk},
                      {"windows", k.exposure_windows},
                      {"valid_matches", k.valid_matches},

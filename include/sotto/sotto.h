@@ -579,7 +579,7 @@ typedef struct sotto_check_summary {
     uint64_t risk_days;                 /**< days with an evaluated window */
     int64_t most_recent_low_risk_date;  /**< UTC midnight, Unix seconds; 0 when none */
     int64_t most_recent_high_risk_date; /**< UTC midnight, Unix seconds; 0 when none */
-    int32_t total_risk_level;           /**< SOTTO_RISK_LOW or SOTTO_RISK_HIGH (CWA) */
+    int32_t total_risk_level;           /**< SOTTO_RISK_*: none / low / high (docs/risk.md) */
     uint8_t recorded;                   /**< results were written to the store */
     uint8_t reserved[3];
 } sotto_check_summary;

@@ -130,7 +130,7 @@ SOTTO_API sotto_status sotto_check_get_summary(sotto_check_summary* out, const s
         s.risk_days = risk.days.size();
         s.most_recent_low_risk_date = risk.most_recent_date_with_low_risk.value_or(0);
         s.most_recent_high_risk_date = risk.most_recent_date_with_high_risk.value_or(0);
-        s.total_risk_level = static_cast<std::int32_t>(risk.total_risk_level);
+        s.total_risk_level = static_cast<std::int32_t>(check->report.risk);
         s.recorded = c.recorded ? 1 : 0;
         *out = s;
         return SOTTO_OK;

@@ -34,6 +34,13 @@ std::vector<store::ExposureRecord> records_of(const match::ExposureReport& repor
     return records;
 }
 
+// The one definition of the words none / low / high (docs/risk.md): days with a CWA level only.
+RiskLevel risk_of(const core::CwaRiskResult& r) {
+    if (r.number_of_days_with_high_risk > 0) return RiskLevel::kHigh;
+    if (r.number_of_days_with_low_risk > 0) return RiskLevel::kLow;
+    return RiskLevel::kNone;
+}
+
 }  // namespace
 
 Result<void> Tracer::Impl::open_round() {
@@ -192,6 +199,7 @@ Result<CheckReport> Tracer::Impl::check() {
     auto report = match::build_report(result.matches, now_unix, options.report);
     if (!report) return report.error();
     result.report = std::move(*report);
+    result.risk = risk_of(result.report.risk);
 
     // Recorded once per verified file, never for a round that used unverified keys; records,
     // publications and processed files in one transaction (a crash leaves all or none).

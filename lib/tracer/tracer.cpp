@@ -66,6 +66,18 @@ Result<void> regular_key_file_inputs(const std::filesystem::path& path) {
 
 PublishConsent user_confirmed_upload_of_own_keys() noexcept { return PublishConsent{}; }
 
+const char* to_string(RiskLevel risk) noexcept {
+    switch (risk) {
+        case RiskLevel::kHigh:
+            return "high";
+        case RiskLevel::kLow:
+            return "low";
+        case RiskLevel::kNone:
+            return "none";
+    }
+    return "none";
+}
+
 const char* to_string(KeyFileStatus status) noexcept {
     switch (status) {
         case KeyFileStatus::kMatched:

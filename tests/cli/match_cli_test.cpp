@@ -88,8 +88,15 @@ TEST_CASE("sotto match finds the real matches and prints the JSON report", "[cli
     }
     CHECK(j["exposure_windows"].size() == 3);
     CHECK(j["daily_summaries"].size() == 3);
-    CHECK(j["risk"]["risk_level"] == "low");
+    // Three windows, each day below CWA's day mapping: no risk, in the same word everywhere
+    // (docs/risk.md). The text said "low" (CWA's green-card total) beside these "none" days.
+    CHECK(j["risk"]["risk_level"] == "none");
+    for (const auto& d : j["risk"]["days"]) CHECK(d["risk_level"] == "none");
     CHECK(j["risk"]["number_of_days_with_high_risk"] == 0);
+    auto text = fx.run({"match", "--store", fx.store, "--key-file", fx.key, "--now", kNow,
+                        "--pubkey", cwa("cwa_prod_public_key_262-v1.pem"), cwa("export.bin")});
+    REQUIRE(text.exit_code == 0);
+    CHECK(text.out.find("risk (Corona-Warn-App): none (3 exposure windows)") != std::string::npos);
 }
 
 TEST_CASE("sotto match exits 3 when a file is refused and still matches the others",

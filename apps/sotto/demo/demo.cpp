@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -59,8 +60,10 @@ const char* distance_words(int attenuation_db) {
     if (attenuation_db < 73) return "a few metres away";
     return "far";
 }
-const char* risk_word(const CheckReport& r) {
-    return r.report.risk.total_risk_level == core::CwaRiskLevel::kHigh ? "HIGH" : "LOW";
+std::string risk_word(const CheckReport& r) {
+    std::string w = to_string(r.risk);
+    for (char& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return w;
 }
 
 struct Phone {

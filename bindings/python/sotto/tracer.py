@@ -60,16 +60,24 @@ class ExposureWindow:
     scan_instances: List[Tuple[int, int, int]]  # of (typical_attenuation_db, min_attenuation_db, seconds_since_last_scan)
 
 
+RISK_NAMES = {0: "none", 1: "low", 2: "high"}  # docs/risk.md: the words of every surface
+
+
 @dataclass(frozen=True)
 class CheckResult:
     computed_at: int
     sightings: int
     valid_matches: int
     suspect_matches: int
-    total_risk_level: int  # 1 low, 2 high (CWA)
+    total_risk_level: int  # 0 none, 1 low, 2 high (docs/risk.md)
     recorded: bool
     windows: List[ExposureWindow]
     daily_summaries: List[Tuple[int, float, float, float]]  # of (date_unix, maximum_score, score_sum, weighted_duration_sum)
+
+    @property
+    def risk(self) -> str:
+        """"none", "low" or "high", the words of every surface (docs/risk.md)."""
+        return RISK_NAMES[self.total_risk_level]
 
 
 def _import_result(c):

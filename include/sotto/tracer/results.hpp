@@ -53,12 +53,22 @@ struct KeyFileOutcome {
 /// "matched", "refused" or "already processed".
 const char* to_string(KeyFileStatus status) noexcept;
 
+/// The risk of a check in the words every surface uses (docs/risk.md, "One vocabulary"):
+/// kHigh when a day has HIGH risk (CWA), kLow when none has but one has LOW risk, kNone when no
+/// day has a CWA risk level (no exposure window, or only days below the day mapping). Unlike
+/// CWA's total (`match::ExposureReport::risk.total_risk_level`), which is LOW for no exposure.
+enum class RiskLevel : std::uint8_t { kNone = 0, kLow = 1, kHigh = 2 };
+
+/// "none", "low" or "high".
+const char* to_string(RiskLevel risk) noexcept;
+
 /// The result of one exposure check (one round: every file imported since the last check).
 struct CheckReport {
     std::int64_t computed_at = 0;          ///< Unix seconds (the Tracer's clock)
     std::vector<KeyFileOutcome> files;     ///< in import order
     std::vector<match::RpiMatch> matches;  ///< valid and suspect, ordered by file, key, time
     match::ExposureReport report;          ///< windows, daily summaries, CWA risk, encounters
+    RiskLevel risk = RiskLevel::kNone;     ///< the check's risk (see `RiskLevel`)
     match::SessionCounters keys;           ///< keys of matched files
     core::MatchCounters matcher;           ///< matcher counters over the round
     std::uint64_t sightings = 0;           ///< sightings the round matched against
