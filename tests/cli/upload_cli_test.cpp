@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fetch/publish_server.hpp"
 #include "support.hpp"
 
 namespace {
@@ -27,56 +28,11 @@ using sotto::test::TempDir;
 
 constexpr const char* kCode = "12345678";
 
-// publish_server.py on an ephemeral port; killed and reaped by the destructor.
-class PublishServer {
+// publish_server.py on an ephemeral port (tests/fetch/publish_server.hpp).
+class PublishServer : public sotto::test::PublishServer {
 public:
-    PublishServer(const std::filesystem::path& log, const std::string& mode = "") : log_(log) {
-        std::vector<std::string> argv = {"python3", SOTTO_PUBLISH_SERVER_PATH, log.string(), kCode};
-        if (!mode.empty()) argv.push_back(mode);
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        int out[2];
-        REQUIRE(pipe2(out, O_CLOEXEC) == 0);
-        const pid_t parent = getpid();
-        pid_ = fork();
-        REQUIRE(pid_ >= 0);
-        if (pid_ == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != parent) std::_Exit(127);
-            dup2(out[1], 1);
-            execv("/usr/bin/python3", args.data());
-            std::_Exit(127);
-        }
-        close(out[1]);
-        std::string line;
-        pollfd p{out[0], POLLIN, 0};
-        char c = 0;
-        while (line.find('\n') == std::string::npos) {
-            if (poll(&p, 1, 10'000) <= 0 || read(out[0], &c, 1) != 1) break;
-            line.push_back(c);
-        }
-        close(out[0]);
-        port_ = std::atoi(line.c_str());
-        REQUIRE(port_ > 0);
-    }
-    ~PublishServer() {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1/publish"; }
-    std::vector<json> requests() const {
-        std::vector<json> out;
-        std::ifstream in(log_);
-        std::string line;
-        while (std::getline(in, line)) out.push_back(json::parse(line));
-        return out;
-    }
-
-private:
-    std::filesystem::path log_;
-    pid_t pid_ = -1;
-    int port_ = 0;
+    PublishServer(const std::filesystem::path& log, const std::string& mode = "")
+        : sotto::test::PublishServer(log, kCode, {mode}) {}
 };
 
 // A store with own keys: sottod on the simulated air for a moment.
