@@ -31,8 +31,8 @@
 #include <sotto/fetch/key_upload.hpp>
 #include <sotto/fetch/url_policy.hpp>
 #include <sotto/host/files.hpp>
-#include <sotto/secret.hpp>
 #include <sotto/keyfile/export_writer.hpp>
+#include <sotto/secret.hpp>
 #include <sotto/tracer.hpp>
 
 #include "commands.hpp"
@@ -182,9 +182,9 @@ int run_upload(const UploadOptions& o) {
         sotto::detail::secure_wipe(buf, sizeof buf);
         while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' '))
             key.pop_back();
-        const bool bad = !in.eof() || key.empty() || key.size() > fetch::kMaxUploadFieldBytes ||
-                         std::any_of(key.begin(), key.end(),
-                                     [](char c) { return c < 0x21 || c > 0x7e; });
+        const bool bad =
+            !in.eof() || key.empty() || key.size() > fetch::kMaxUploadFieldBytes ||
+            std::any_of(key.begin(), key.end(), [](char c) { return c < 0x21 || c > 0x7e; });
         if (bad) {
             sotto::detail::secure_wipe(key.data(), key.size());
             return fail(kExitUsage,

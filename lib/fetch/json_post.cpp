@@ -38,15 +38,27 @@ size_t on_answer(char* data, size_t size, size_t n, void* user) noexcept {
 }
 
 enum Msg {
-    kTooLarge, kTimedOut, kNoMemory, kProtocol, kResolve, kConnect, kTls, kFailed, kNoCurl,
-    kNoTransfer, kRedirect, kMsgCount
+    kTooLarge,
+    kTimedOut,
+    kNoMemory,
+    kProtocol,
+    kResolve,
+    kConnect,
+    kTls,
+    kFailed,
+    kNoCurl,
+    kNoTransfer,
+    kRedirect,
+    kMsgCount
 };
-#define SOTTO_POST_MESSAGES(p)                                                             \
-    {p ": answer exceeds the size cap", p ": timed out", p ": out of memory",               \
-     p ": protocol not allowed", p ": cannot resolve the host", p ": cannot connect",      \
-     p ": TLS handshake or certificate check failed", p ": the exchange failed",           \
-     p ": libcurl failed to initialize", p ": cannot create a transfer",                   \
-     p ": the server redirected (a POST is never re-sent)"}
+#define SOTTO_POST_MESSAGES(p)                                                               \
+    {                                                                                        \
+        p ": answer exceeds the size cap", p ": timed out", p ": out of memory",             \
+            p ": protocol not allowed", p ": cannot resolve the host", p ": cannot connect", \
+            p ": TLS handshake or certificate check failed", p ": the exchange failed",      \
+            p ": libcurl failed to initialize", p ": cannot create a transfer",              \
+            p ": the server redirected (a POST is never re-sent)"                            \
+    }
 // Error::what must be a static string: one table per step.
 constexpr const char* kMessages[3][kMsgCount] = {SOTTO_POST_MESSAGES("upload"),
                                                  SOTTO_POST_MESSAGES("verify"),
@@ -104,8 +116,7 @@ Result<PostAnswer> post_json(const std::string& url, const std::string& body,
     try {
         if (auto allowed = check_url(url); !allowed) return allowed.error();
         if (total_ms == 0) return make_error(ErrorCode::kNetworkTimeout, m[kTimedOut]);
-        if (!curl_ready())
-            return make_error(ErrorCode::kInternal, m[kNoCurl]);
+        if (!curl_ready()) return make_error(ErrorCode::kInternal, m[kNoCurl]);
         CurlEasy easy(curl_easy_init());
         if (!easy) return make_error(ErrorCode::kOutOfMemory, m[kNoTransfer]);
         CURL* h = easy.get();
@@ -117,8 +128,9 @@ Result<PostAnswer> post_json(const std::string& url, const std::string& body,
         };
         // "Expect:" turns off libcurl's "Expect: 100-continue" for bodies over 1 KiB.
         WipedSlist headers;
-        if (!headers.add("Content-Type: application/json") || !headers.add("Accept: application/json") ||
-            !headers.add("Expect:") || (!secret_header.empty() && !headers.add(secret_header.c_str())))
+        if (!headers.add("Content-Type: application/json") ||
+            !headers.add("Accept: application/json") || !headers.add("Expect:") ||
+            (!secret_header.empty() && !headers.add(secret_header.c_str())))
             return make_error(ErrorCode::kOutOfMemory, m[kNoMemory]);
         set(CURLOPT_URL, url.c_str());
         set(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -148,8 +160,7 @@ Result<PostAnswer> post_json(const std::string& url, const std::string& body,
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a.http_status);
         if (a.http_status >= 300 && a.http_status < 400) {
             sotto::detail::secure_wipe(x.answer.data(), x.answer.size());
-            return make_error(ErrorCode::kNetworkRefused,
-                              m[kRedirect]);
+            return make_error(ErrorCode::kNetworkRefused, m[kRedirect]);
         }
         a.body = std::move(x.answer);
         return a;

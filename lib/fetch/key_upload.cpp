@@ -14,8 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include <sotto/fetch/key_upload.hpp>
-#include <sotto/fetch/verification.hpp>
 #include <sotto/fetch/url_policy.hpp>
+#include <sotto/fetch/verification.hpp>
 #include <sotto/secret.hpp>
 #include <sotto/version.hpp>
 
@@ -213,8 +213,7 @@ Result<UploadReply> upload_keys(std::span<const UploadKey> keys, const UploadOpt
         if (options.verification_server.empty())
             return publish(keys, options, key_bytes, options.total_timeout_ms);
 
-        if (auto allowed = check_url(options.verification_server); !allowed)
-            return allowed.error();
+        if (auto allowed = check_url(options.verification_server); !allowed) return allowed.error();
         if (options.api_key.empty())
             return make_error(ErrorCode::kInvalidArgument,
                               "upload: a verification server needs the app's API key");

@@ -85,8 +85,9 @@ Result<VerificationAnswer> call(const VerificationOptions& o, detail::Step step,
                     !printable_ascii(a.value)) {
                     sotto::detail::secure_wipe(a.value.data(), a.value.size());
                     return make_error(ErrorCode::kNetworkIo,
-                                      verify ? "verify: the answer's token is not usable"
-                                             : "certificate: the answer's certificate is not usable");
+                                      verify
+                                          ? "verify: the answer's token is not usable"
+                                          : "certificate: the answer's certificate is not usable");
                 }
             }
             a.test_type = clean(j, "testtype", 32);
@@ -95,8 +96,9 @@ Result<VerificationAnswer> call(const VerificationOptions& o, detail::Step step,
     }
     a.ok = a.http_status == 200 && !a.value.empty();
     if (a.http_status == 200 && !a.ok && a.error_code.empty() && a.message.empty())
-        return make_error(ErrorCode::kNetworkIo, verify ? "verify: the answer has no token"
-                                                        : "certificate: the answer has no certificate");
+        return make_error(ErrorCode::kNetworkIo,
+                          verify ? "verify: the answer has no token"
+                                 : "certificate: the answer has no certificate");
     return a;
 }
 

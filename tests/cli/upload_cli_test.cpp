@@ -195,9 +195,8 @@ constexpr const char* kApiKey = "app-api-key-5f3c9e1d";
 class VerifyServer : public sotto::test::PublishServer {
 public:
     VerifyServer(const std::filesystem::path& log, const std::string& mode = "")
-        : sotto::test::PublishServer(log, kCode,
-                                     {mode, std::string("--api-key=") + kApiKey,
-                                      "--expired-code=87654321"}) {}
+        : sotto::test::PublishServer(
+              log, kCode, {mode, std::string("--api-key=") + kApiKey, "--expired-code=87654321"}) {}
 };
 }  // namespace
 
@@ -264,16 +263,16 @@ TEST_CASE("keys upload --verification-server: bad options send nothing; a hang i
     const std::string api = (dev.tmp / "api.key").string();
     sotto::test::write_text(api, std::string(kApiKey) + "\n");
     // A plain-http remote verification server, a missing key file, one without the other.
-    const auto remote = dev.upload(server.url(), {"--verification-code", kCode,
-                                                  "--verification-server", "http://192.0.2.1",
-                                                  "--api-key-file", api});
+    const auto remote =
+        dev.upload(server.url(), {"--verification-code", kCode, "--verification-server",
+                                  "http://192.0.2.1", "--api-key-file", api});
     CHECK(remote.exit_code == 2);
-    const auto missing = dev.upload(server.url(), {"--verification-code", kCode,
-                                                   "--verification-server", server.base(),
-                                                   "--api-key-file", (dev.tmp / "nope").string()});
+    const auto missing =
+        dev.upload(server.url(), {"--verification-code", kCode, "--verification-server",
+                                  server.base(), "--api-key-file", (dev.tmp / "nope").string()});
     CHECK(missing.exit_code == 2);
-    const auto alone = dev.upload(server.url(), {"--verification-code", kCode,
-                                                 "--verification-server", server.base()});
+    const auto alone = dev.upload(
+        server.url(), {"--verification-code", kCode, "--verification-server", server.base()});
     CHECK(alone.exit_code == 2);
     CHECK(server.requests().empty());
     CHECK(none_published(dev.own_keys()));

@@ -64,7 +64,8 @@ public:
     }
     std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
     std::string url() const { return base() + "/v1/publish"; }
-    /// Every request so far, one JSON object each ({"path","headers","status","body_bytes","body"}).
+    /// Every request so far, one JSON object each
+    /// ({"path","headers","status","body_bytes","body"}).
     std::vector<nlohmann::json> requests() const {
         std::vector<nlohmann::json> out;
         std::ifstream in(log_);

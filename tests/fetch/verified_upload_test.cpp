@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include <sodium.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <sodium.h>
 
 #include <sotto/fetch/key_upload.hpp>
 #include <sotto/fetch/verification.hpp>
@@ -43,8 +43,10 @@ std::vector<fetch::UploadKey> keys(std::size_t n, char first = '0') {
 
 struct Servers {
     sotto::test::TempDir tmp;
-    PublishServer server{tmp / "log", kCode,
-                         {std::string("--api-key=") + kApiKey, std::string("--expired-code=") + kExpired}};
+    PublishServer server{
+        tmp / "log",
+        kCode,
+        {std::string("--api-key=") + kApiKey, std::string("--expired-code=") + kExpired}};
 
     fetch::UploadOptions options(const std::string& code = kCode) const {
         fetch::UploadOptions o;
@@ -114,7 +116,8 @@ TEST_CASE("upload with a verification server: verify, certificate, then publish 
     CHECK(reply->http_status == 200);
     CHECK(reply->inserted_exposures == 4);
     const auto log = s.server.requests();
-    REQUIRE(paths(log) == std::vector<std::string>{"/api/verify", "/api/certificate", "/v1/publish"});
+    REQUIRE(paths(log) ==
+            std::vector<std::string>{"/api/verify", "/api/certificate", "/v1/publish"});
     CHECK(log[0].at("body") == nlohmann::json{{"code", kCode}});
     // The API key goes to the verification server only; the publish carries the certificate.
     auto has_key = [](const nlohmann::json& r) {

@@ -40,12 +40,12 @@ struct VerificationOptions {
 /// One answer of the verification server.
 struct VerificationAnswer {
     long http_status = 0;
-    bool ok = false;         ///< 200 and the expected field present
-    std::string value;       ///< the token (verify) or the certificate (certificate); secret
-    std::string test_type;   ///< verify: "confirmed", "likely", "negative"; may be empty
+    bool ok = false;           ///< 200 and the expected field present
+    std::string value;         ///< the token (verify) or the certificate (certificate); secret
+    std::string test_type;     ///< verify: "confirmed", "likely", "negative"; may be empty
     std::string symptom_date;  ///< verify: "YYYY-MM-DD"; may be empty
-    std::string error_code;  ///< `errorCode` when refused: printable ASCII, at most 64 bytes
-    std::string message;     ///< `error` when refused: printable ASCII, at most 256 bytes
+    std::string error_code;    ///< `errorCode` when refused: printable ASCII, at most 64 bytes
+    std::string message;       ///< `error` when refused: printable ASCII, at most 256 bytes
 };
 
 /// The verification protocol's HMAC of `keys` under `hmac_key`, base64 (standard alphabet,
