@@ -8,6 +8,7 @@
 // export writer. It refuses to run without the explicit confirmation flag.
 //
 // sotto keys upload --store ... --server URL --verification-code CODE --health-authority-id ID
+//                   [--verification-server URL --api-key-file FILE]
 //                   --i-consent-to-upload-my-keys [--json]
 //
 // `keys upload` is how a user hands their keys over: released through the same consent call and
@@ -15,7 +16,10 @@
 // `keys publish` is the health authority's tool (it needs the authority's signing key).
 //
 // Exit codes: 0 ok, 1 store, I/O or server failure, 2 bad arguments (missing confirmation
-// included), 3 the key server refused the upload (e.g. a bad verification code).
+// included), 3 the key server (or the verification server) refused the upload (e.g. a bad
+// verification code).
+#include <algorithm>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +32,7 @@
 #include <sotto/fetch/url_policy.hpp>
 #include <sotto/host/files.hpp>
 #include <sotto/keyfile/export_writer.hpp>
+#include <sotto/secret.hpp>
 #include <sotto/tracer.hpp>
 
 #include "commands.hpp"
@@ -130,6 +135,8 @@ struct UploadOptions {
     std::string health_authority_id;
     std::string revision_token;
     std::string ca_file;
+    std::string verification_server;
+    std::string api_key_file;
     int transmission_risk = 0;
     std::uint32_t symptom_onset_interval = 0;
     std::uint32_t timeout_s = 30;
@@ -155,6 +162,41 @@ int run_upload(const UploadOptions& o) {
     u.ca_file = o.ca_file;
     u.symptom_onset_interval = o.symptom_onset_interval;
     u.total_timeout_ms = o.timeout_s * 1000;
+    if (o.verification_server.empty() != o.api_key_file.empty())
+        return fail(kExitUsage,
+                    "keys upload: --verification-server and --api-key-file go together");
+    if (!o.verification_server.empty()) {
+        if (auto allowed = fetch::check_url(o.verification_server); !allowed)
+            return fail(kExitUsage,
+                        "keys upload: --verification-server: https://, or http:// to a loopback "
+                        "address only (nothing was released or sent)");
+        u.verification_server = o.verification_server;
+        // The key is a secret: never printed, wiped when done (u is wiped below).
+        std::ifstream in(o.api_key_file, std::ios::binary);
+        std::string key;
+        char buf[512];
+        while (in && key.size() <= fetch::kMaxUploadFieldBytes) {
+            in.read(buf, sizeof buf);
+            key.append(buf, static_cast<std::size_t>(in.gcount()));
+        }
+        sotto::detail::secure_wipe(buf, sizeof buf);
+        while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' '))
+            key.pop_back();
+        const bool bad =
+            !in.eof() || key.empty() || key.size() > fetch::kMaxUploadFieldBytes ||
+            std::any_of(key.begin(), key.end(), [](char c) { return c < 0x21 || c > 0x7e; });
+        if (bad) {
+            sotto::detail::secure_wipe(key.data(), key.size());
+            return fail(kExitUsage,
+                        "keys upload: --api-key-file: cannot read one API key (printable ASCII "
+                        "on one line) from that file");
+        }
+        u.api_key = std::move(key);
+    }
+    struct WipeKey {
+        std::string& s;
+        ~WipeKey() { sotto::detail::secure_wipe(s.data(), s.size()); }
+    } wipe_key{u.api_key};
     if (o.code.empty() || o.code.size() > fetch::kMaxUploadFieldBytes ||
         o.health_authority_id.empty() || o.health_authority_id.size() > 256)
         return fail(kExitUsage, "keys upload: give --verification-code and --health-authority-id");
@@ -186,6 +228,7 @@ int run_upload(const UploadOptions& o) {
     if (o.as_json) {
         nlohmann::ordered_json j;
         j["accepted"] = reply->accepted;
+        j["stage"] = reply->stage;
         j["http_status"] = reply->http_status;
         j["keys_sent"] = reply->keys_sent;
         j["sent_before"] = again;
@@ -202,8 +245,9 @@ int run_upload(const UploadOptions& o) {
     }
     if (reply->accepted) return kExitOk;
     const std::string why = fmt::format(
-        "keys upload: the server refused the upload: HTTP {}{}{} (the keys stay marked published; "
+        "keys upload: the {} refused the upload: HTTP {}{}{} (the keys stay marked published; "
         "run again to send them again)",
+        reply->stage == "publish" ? "key server" : "verification server (" + reply->stage + ")",
         reply->http_status, reply->code.empty() ? "" : " " + reply->code,
         reply->message.empty() ? "" : ": " + reply->message);
     // 4xx: the server refused what was sent (a bad verification code); otherwise it failed.
@@ -282,6 +326,12 @@ void add_keys_commands(CLI::App& app, Runner& run) {
         cmd->add_option("--ca-file", o->ca_file,
                         "PEM CA certificates to trust instead of the "
                         "system's");
+        cmd->add_option("--verification-server", o->verification_server,
+                        "The verification server's base URL, e.g. https://encv.example.org: the "
+                        "code is exchanged there for a certificate over the keys' HMAC");
+        cmd->add_option("--api-key-file", o->api_key_file,
+                        "File holding the app's API key for the verification server (never "
+                        "printed)");
         cmd->add_option("--timeout", o->timeout_s, "Give up after this many seconds (1..600)")
             ->check(CLI::Range(1u, 600u))
             ->capture_default_str();

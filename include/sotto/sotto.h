@@ -688,6 +688,12 @@ typedef struct sotto_upload_options {
     int32_t transmission_risk;        /**< 0..8 for every key; 0 "unknown" */
     uint32_t symptom_onset_interval;  /**< ENIN of the onset day; 0: not sent */
     uint32_t reserved;
+    /* Added later (an older caller's smaller struct_size leaves them NULL): */
+    /** The verification server's base URL (https://, or http:// to loopback); NULL or "": the
+     *  code is sent as the payload as is. With it, `verification_payload` is the code, exchanged
+     *  at <server>/api/verify and /api/certificate for a certificate over the keys' HMAC. */
+    const char* verification_server;
+    const char* api_key; /**< the app's API key for the verification server (X-API-Key) */
 } sotto_upload_options;
 
 /** What the key server answered. `struct_size` first: the caller sets it; the library fills
@@ -705,6 +711,10 @@ typedef struct sotto_upload_result {
                                     "health_authority_verification_certificate_invalid" */
     char message[256];         /**< the answer's `error` */
     char revision_token[2048]; /**< keep it for a later publish of the same device */
+    /** Added later: which server answered last: "verify" or "certificate" (the verification
+     *  server refused: `code` is its errorCode, e.g. "code_invalid", "code_expired"), or
+     *  "publish" (the key server). */
+    char stage[16];
 } sotto_upload_result;
 
 /** Releases the device's own keys (as `sotto_tracer_release_own_keys`: `consent` must be

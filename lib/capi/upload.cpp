@@ -69,6 +69,17 @@ SOTTO_API sotto_status sotto_upload_own_keys(sotto_upload_result* out, sotto_tra
             risk = o.transmission_risk;
         if (reaches<uint32_t>(o, offsetof(sotto_upload_options, symptom_onset_interval)))
             u.symptom_onset_interval = o.symptom_onset_interval;
+        if (reaches<const char*>(o, offsetof(sotto_upload_options, verification_server)))
+            u.verification_server = or_empty(o.verification_server);
+        if (reaches<const char*>(o, offsetof(sotto_upload_options, api_key)))
+            u.api_key = or_empty(o.api_key);
+        if (!u.verification_server.empty()) {
+            if (auto allowed = fetch::check_url(u.verification_server); !allowed)
+                return fail(allowed.error());
+            if (u.api_key.empty())
+                return fail(SOTTO_ERR_INVALID_ARGUMENT,
+                            "upload: a verification server needs the app's api_key");
+        }
         if (risk < 0 || risk > 8)
             return fail(SOTTO_ERR_INVALID_ARGUMENT, "upload: transmission_risk must be 0..8");
         // Everything that can be checked before the keys are released is checked first: a bad
@@ -99,6 +110,7 @@ SOTTO_API sotto_status sotto_upload_own_keys(sotto_upload_result* out, sotto_tra
         copy_string(r.code, reply->code);
         copy_string(r.message, reply->message);
         copy_string(r.revision_token, reply->revision_token);
+        copy_string(r.stage, reply->stage);
         std::memcpy(out, &r, std::min(out->struct_size, sizeof r));
         return SOTTO_OK;
     });

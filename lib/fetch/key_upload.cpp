@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <new>
 #include <string>
@@ -14,11 +15,12 @@
 
 #include <sotto/fetch/key_upload.hpp>
 #include <sotto/fetch/url_policy.hpp>
+#include <sotto/fetch/verification.hpp>
 #include <sotto/secret.hpp>
 #include <sotto/version.hpp>
 
 #include "core/sodium_init.hpp"
-#include "fetch/curl.hpp"
+#include "fetch/json_post.hpp"
 
 namespace sotto::fetch {
 namespace {
@@ -61,51 +63,6 @@ std::string clean(const nlohmann::json& j, const char* name, std::size_t cap) {
     return s;
 }
 
-struct Exchange {
-    std::string answer;
-    bool too_large = false;
-};
-
-size_t on_answer(char* data, size_t size, size_t n, void* user) noexcept {
-    auto* x = static_cast<Exchange*>(user);
-    const std::size_t len = size * n;
-    if (len > kMaxUploadResponseBytes - std::min(x->answer.size(), kMaxUploadResponseBytes)) {
-        x->too_large = true;
-        return 0;
-    }
-    try {
-        x->answer.append(data, len);
-    } catch (...) {
-        return 0;
-    }
-    return len;
-}
-
-Error map_error(CURLcode rc, const Exchange& x) {
-    if (x.too_large) return {ErrorCode::kNetworkTooLarge, "upload: answer exceeds the size cap"};
-    switch (rc) {
-        case CURLE_OPERATION_TIMEDOUT:
-            return {ErrorCode::kNetworkTimeout, "upload: timed out"};
-        case CURLE_OUT_OF_MEMORY:
-            return {ErrorCode::kOutOfMemory, "upload: out of memory"};
-        case CURLE_UNSUPPORTED_PROTOCOL:
-            return {ErrorCode::kNetworkRefused, "upload: protocol not allowed"};
-        case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_COULDNT_RESOLVE_PROXY:
-            return {ErrorCode::kNetworkIo, "upload: cannot resolve the host"};
-        case CURLE_COULDNT_CONNECT:
-            return {ErrorCode::kNetworkIo, "upload: cannot connect"};
-        case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_SSL_CONNECT_ERROR:
-        case CURLE_SSL_CERTPROBLEM:
-        case CURLE_SSL_CIPHER:
-        case CURLE_SSL_CACERT_BADFILE:
-            return {ErrorCode::kNetworkIo, "upload: TLS handshake or certificate check failed"};
-        default:
-            return {ErrorCode::kNetworkIo, "upload: the exchange failed"};
-    }
-}
-
 Result<void> check_options(const UploadOptions& o) {
     if (o.health_authority_id.empty() || o.verification_payload.empty())
         return make_error(ErrorCode::kInvalidArgument,
@@ -125,7 +82,19 @@ Result<void> check_options(const UploadOptions& o) {
 
 Result<std::string> build_publish_body(std::span<const UploadKey> keys,
                                        const UploadOptions& options) {
+    std::uint8_t hmac_key[32];
+    randombytes_buf(hmac_key, sizeof hmac_key);
+    auto body = build_publish_body(keys, options, hmac_key);
+    sodium_memzero(hmac_key, sizeof hmac_key);
+    return body;
+}
+
+Result<std::string> build_publish_body(std::span<const UploadKey> keys,
+                                       const UploadOptions& options,
+                                       std::span<const std::uint8_t> hmac_key) {
     try {
+        if (hmac_key.empty() || hmac_key.size() > 128)
+            return make_error(ErrorCode::kInvalidArgument, "upload: hmac key of 1..128 bytes");
         if (keys.empty() || keys.size() > kMaxUploadKeys)
             return make_error(ErrorCode::kInvalidArgument, "upload: 1..30 keys per publish");
         if (auto ok = check_options(options); !ok) return ok.error();
@@ -155,10 +124,7 @@ Result<std::string> build_publish_body(std::span<const UploadKey> keys,
         append_json_string(body, options.health_authority_id);
         body += ",\"verificationPayload\":";
         append_json_string(body, options.verification_payload);
-        std::uint8_t hmac_key[32];
-        randombytes_buf(hmac_key, sizeof hmac_key);
-        body += ",\"hmacKey\":\"" + base64(hmac_key, sizeof hmac_key) + "\"";
-        sodium_memzero(hmac_key, sizeof hmac_key);
+        body += ",\"hmacKey\":\"" + base64(hmac_key.data(), hmac_key.size()) + "\"";
         if (options.symptom_onset_interval != 0)
             body += ",\"symptomOnsetInterval\":" + std::to_string(options.symptom_onset_interval);
         body += ",\"revisionToken\":";
@@ -179,73 +145,127 @@ Result<std::string> build_publish_body(std::span<const UploadKey> keys,
     }
 }
 
-Result<UploadReply> upload_keys(std::span<const UploadKey> keys, const UploadOptions& options) {
+namespace {
+
+// The publish step: `options.verification_payload` and `hmac_key` go into the body as they are.
+Result<UploadReply> publish(std::span<const UploadKey> keys, const UploadOptions& options,
+                            std::span<const std::uint8_t> hmac_key, std::uint32_t total_ms) {
+    auto built = build_publish_body(keys, options, hmac_key);
+    if (!built) return built.error();
+    std::string body = std::move(*built);
+    struct Wipe {
+        std::string& s;
+        ~Wipe() { sotto::detail::secure_wipe(s.data(), s.size()); }
+    } wipe{body};
+    auto posted = detail::post_json(options.url, body, {}, options.ca_file,
+                                    options.connect_timeout_ms, total_ms, detail::Step::kUpload);
+    if (!posted) return posted.error();
+    UploadReply reply;
+    reply.http_status = posted->http_status;
+    reply.keys_sent = keys.size();
+    reply.body_bytes = body.size();
+    const auto j = nlohmann::json::parse(posted->body, nullptr, false);
+    if (!j.is_discarded() && j.is_object()) {
+        reply.code = clean(j, "code", 64);
+        reply.message = clean(j, "error", 256);
+        reply.revision_token = clean(j, "revisionToken", kMaxUploadFieldBytes);
+        if (j.contains("insertedExposures") && j["insertedExposures"].is_number_integer())
+            reply.inserted_exposures = j["insertedExposures"].get<std::int64_t>();
+    }
+    reply.accepted =
+        reply.http_status == 200 && (reply.code.empty() || reply.code == "partial_failure");
+    return reply;
+}
+
+UploadReply refused_by_verification(const char* stage, const VerificationAnswer& a) {
+    UploadReply r;
+    r.stage = stage;
+    r.http_status = a.http_status;
+    r.code = a.error_code;
+    r.message = a.message;
+    return r;
+}
+
+}  // namespace
+
+Result<UploadReply> publish_keys(std::span<const UploadKey> keys, const UploadOptions& options,
+                                 std::span<const std::uint8_t> hmac_key) {
     try {
         if (auto allowed = check_url(options.url); !allowed) return allowed.error();
-        auto built = build_publish_body(keys, options);
-        if (!built) return built.error();
-        std::string body = std::move(*built);
-        struct Wipe {
-            std::string& s;
-            ~Wipe() { sotto::detail::secure_wipe(s.data(), s.size()); }
-        } wipe{body};
+        return publish(keys, options, hmac_key, options.total_timeout_ms);
+    } catch (const std::bad_alloc&) {
+        return make_error(ErrorCode::kOutOfMemory, "upload: out of memory");
+    }
+}
 
-        if (!detail::curl_ready())
-            return make_error(ErrorCode::kInternal, "upload: libcurl failed to initialize");
-        detail::CurlEasy easy(curl_easy_init());
-        if (!easy) return make_error(ErrorCode::kOutOfMemory, "upload: cannot create a transfer");
-        CURL* h = easy.get();
-        const std::string agent = std::string("sotto/") + version_string();
-        Exchange x;
-        CURLcode rc = CURLE_OK;
-        auto set = [&](CURLoption o, auto v) {
-            if (rc == CURLE_OK) rc = curl_easy_setopt(h, o, v);
+Result<UploadReply> upload_keys(std::span<const UploadKey> keys, const UploadOptions& options) {
+    try {
+        // Everything that can be refused is refused before anything is sent.
+        if (auto allowed = check_url(options.url); !allowed) return allowed.error();
+        if (auto ok = check_options(options); !ok) return ok.error();
+        if (keys.empty() || keys.size() > kMaxUploadKeys)
+            return make_error(ErrorCode::kInvalidArgument, "upload: 1..30 keys per publish");
+        if (!sotto::detail::init_sodium())
+            return make_error(ErrorCode::kCryptoFailure, "upload: libsodium failed to initialize");
+        SecretBytes<32> hmac_key;
+        randombytes_buf(hmac_key.expose_secret_mut().data(), 32);
+        const std::span<const std::uint8_t> key_bytes(hmac_key.expose_secret().data(), 32);
+        if (options.verification_server.empty())
+            return publish(keys, options, key_bytes, options.total_timeout_ms);
+
+        if (auto allowed = check_url(options.verification_server); !allowed) return allowed.error();
+        if (options.api_key.empty())
+            return make_error(ErrorCode::kInvalidArgument,
+                              "upload: a verification server needs the app's API key");
+        // The body is checked (keys in range, fields printable) before the code is spent.
+        if (auto body = build_publish_body(keys, options, key_bytes); !body)
+            return body.error();
+        else
+            sotto::detail::secure_wipe(body->data(), body->size());
+
+        // One deadline for the three exchanges.
+        const auto start = std::chrono::steady_clock::now();
+        auto remaining = [&]() -> std::uint32_t {
+            const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - start)
+                                   .count();
+            return spent >= options.total_timeout_ms
+                       ? 0u
+                       : options.total_timeout_ms - static_cast<std::uint32_t>(spent);
         };
-        // "Expect:" turns off libcurl's "Expect: 100-continue" for bodies over 1 KiB.
-        curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
-        detail::CurlSlist headers(list);
-        curl_slist* more = list == nullptr ? nullptr : curl_slist_append(list, "Expect:");
-        if (more == nullptr) return make_error(ErrorCode::kOutOfMemory, "upload: out of memory");
-        set(CURLOPT_URL, options.url.c_str());
-        set(CURLOPT_PROTOCOLS_STR, "http,https");
-        set(CURLOPT_FOLLOWLOCATION, 0L);
-        set(CURLOPT_NOSIGNAL, 1L);
-        set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options.connect_timeout_ms));
-        set(CURLOPT_TIMEOUT_MS, static_cast<long>(options.total_timeout_ms));
-        set(CURLOPT_USERAGENT, agent.c_str());
-        set(CURLOPT_NOPROXY, "localhost,127.0.0.0/8,::1");
-        set(CURLOPT_SSL_VERIFYPEER, 1L);
-        set(CURLOPT_SSL_VERIFYHOST, 2L);
-        if (!options.ca_file.empty()) {
-            set(CURLOPT_CAINFO, options.ca_file.c_str());
-            set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
-        }
-        set(CURLOPT_HTTPHEADER, list);
-        set(CURLOPT_POSTFIELDS, body.c_str());
-        set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-        set(CURLOPT_WRITEFUNCTION, &on_answer);
-        set(CURLOPT_WRITEDATA, static_cast<void*>(&x));
-        if (rc == CURLE_OK) rc = curl_easy_perform(h);
-        if (rc != CURLE_OK) return map_error(rc, x);
+        VerificationOptions v;
+        v.server = options.verification_server;
+        v.api_key = options.api_key;
+        v.ca_file = options.ca_file;
+        v.connect_timeout_ms = options.connect_timeout_ms;
+        v.total_timeout_ms = options.total_timeout_ms;
+        auto token = verify_code(options.verification_payload, v);
+        if (!token) return token.error();
+        struct WipeAnswer {
+            VerificationAnswer& a;
+            ~WipeAnswer() { sotto::detail::secure_wipe(a.value.data(), a.value.size()); }
+        } wipe_token{*token};
+        if (!token->ok) return refused_by_verification("verify", *token);
 
-        UploadReply reply;
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply.http_status);
-        reply.keys_sent = keys.size();
-        reply.body_bytes = body.size();
-        if (reply.http_status >= 300 && reply.http_status < 400)
-            return make_error(ErrorCode::kNetworkRefused,
-                              "upload: the server redirected (a publish is never re-sent)");
-        const auto j = nlohmann::json::parse(x.answer, nullptr, false);
-        if (!j.is_discarded() && j.is_object()) {
-            reply.code = clean(j, "code", 64);
-            reply.message = clean(j, "error", 256);
-            reply.revision_token = clean(j, "revisionToken", kMaxUploadFieldBytes);
-            if (j.contains("insertedExposures") && j["insertedExposures"].is_number_integer())
-                reply.inserted_exposures = j["insertedExposures"].get<std::int64_t>();
-        }
-        reply.accepted =
-            reply.http_status == 200 && (reply.code.empty() || reply.code == "partial_failure");
-        return reply;
+        auto mac = exposure_key_hmac(keys, key_bytes);
+        if (!mac) return mac.error();
+        v.total_timeout_ms = remaining();
+        if (v.total_timeout_ms == 0)
+            return make_error(ErrorCode::kNetworkTimeout, "certificate: timed out");
+        auto cert = request_certificate(token->value, *mac, v);
+        if (!cert) return cert.error();
+        WipeAnswer wipe_cert{*cert};
+        if (!cert->ok) return refused_by_verification("certificate", *cert);
+
+        UploadOptions with_cert = options;
+        with_cert.verification_payload = cert->value;
+        struct WipePayload {
+            std::string& s;
+            ~WipePayload() { sotto::detail::secure_wipe(s.data(), s.size()); }
+        } wipe_payload{with_cert.verification_payload};
+        const std::uint32_t left = remaining();
+        if (left == 0) return make_error(ErrorCode::kNetworkTimeout, "upload: timed out");
+        return publish(keys, with_cert, key_bytes, left);
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "upload: out of memory");
     }

@@ -385,6 +385,16 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
         CHECK_STATUS(
             SOTTO_ERR_INVALID_ARGUMENT,
             sotto_upload_own_keys(&up, NULL, &uo, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
+        /* A plain-http remote verification server, or one without an API key. */
+        uo.verification_server = "http://192.0.2.1";
+        uo.api_key = "k";
+        CHECK_STATUS(SOTTO_ERR_NETWORK_REFUSED,
+                     sotto_upload_own_keys(&up, t, &uo, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
+        uo.verification_server = "https://127.0.0.1:9";
+        uo.api_key = NULL;
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                     sotto_upload_own_keys(&up, t, &uo, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
+        uo.verification_server = NULL;
         uo.url = "http://example.com/v1/publish";
         CHECK_STATUS(SOTTO_ERR_NETWORK_REFUSED,
                      sotto_upload_own_keys(&up, t, &uo, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));

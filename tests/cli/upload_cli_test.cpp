@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fetch/publish_server.hpp"
 #include "support.hpp"
 
 namespace {
@@ -27,56 +28,11 @@ using sotto::test::TempDir;
 
 constexpr const char* kCode = "12345678";
 
-// publish_server.py on an ephemeral port; killed and reaped by the destructor.
-class PublishServer {
+// publish_server.py on an ephemeral port (tests/fetch/publish_server.hpp).
+class PublishServer : public sotto::test::PublishServer {
 public:
-    PublishServer(const std::filesystem::path& log, const std::string& mode = "") : log_(log) {
-        std::vector<std::string> argv = {"python3", SOTTO_PUBLISH_SERVER_PATH, log.string(), kCode};
-        if (!mode.empty()) argv.push_back(mode);
-        std::vector<char*> args;
-        for (auto& a : argv) args.push_back(a.data());
-        args.push_back(nullptr);
-        int out[2];
-        REQUIRE(pipe2(out, O_CLOEXEC) == 0);
-        const pid_t parent = getpid();
-        pid_ = fork();
-        REQUIRE(pid_ >= 0);
-        if (pid_ == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != parent) std::_Exit(127);
-            dup2(out[1], 1);
-            execv("/usr/bin/python3", args.data());
-            std::_Exit(127);
-        }
-        close(out[1]);
-        std::string line;
-        pollfd p{out[0], POLLIN, 0};
-        char c = 0;
-        while (line.find('\n') == std::string::npos) {
-            if (poll(&p, 1, 10'000) <= 0 || read(out[0], &c, 1) != 1) break;
-            line.push_back(c);
-        }
-        close(out[0]);
-        port_ = std::atoi(line.c_str());
-        REQUIRE(port_ > 0);
-    }
-    ~PublishServer() {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1/publish"; }
-    std::vector<json> requests() const {
-        std::vector<json> out;
-        std::ifstream in(log_);
-        std::string line;
-        while (std::getline(in, line)) out.push_back(json::parse(line));
-        return out;
-    }
-
-private:
-    std::filesystem::path log_;
-    pid_t pid_ = -1;
-    int port_ = 0;
+    PublishServer(const std::filesystem::path& log, const std::string& mode = "")
+        : sotto::test::PublishServer(log, kCode, {mode}) {}
 };
 
 // A store with own keys: sottod on the simulated air for a moment.
@@ -229,4 +185,105 @@ TEST_CASE("keys upload gives up on a server that never answers, in bounded time"
     CHECK(r.exit_code == 1);
     CHECK(r.err.find("timed out") != std::string::npos);
     CHECK(s < 10.0);  // 1 s of timeout plus the process start, far below the server's hour
+}
+
+// With a verification server: publish_server.py also plays it (--api-key) and accepts a publish
+// only with a certificate it issued over the HMAC of exactly the keys published.
+namespace {
+constexpr const char* kApiKey = "app-api-key-5f3c9e1d";
+
+class VerifyServer : public sotto::test::PublishServer {
+public:
+    VerifyServer(const std::filesystem::path& log, const std::string& mode = "")
+        : sotto::test::PublishServer(
+              log, kCode, {mode, std::string("--api-key=") + kApiKey, "--expired-code=87654321"}) {}
+};
+}  // namespace
+
+TEST_CASE("keys upload --verification-server: code -> token -> certificate -> publish",
+          "[cli][upload][verification]") {
+    Device dev;
+    VerifyServer server(dev.tmp / "verify.log");
+    const std::string api = (dev.tmp / "api.key").string();
+    sotto::test::write_text(api, std::string(kApiKey) + "\n");
+    const auto r = dev.upload(server.url(), {"--verification-code", kCode, "--verification-server",
+                                             server.base(), "--api-key-file", api, "--json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto answer = json::parse(r.out);
+    CHECK(answer.at("accepted") == true);
+    CHECK(answer.at("stage") == "publish");
+    const auto reqs = server.requests();
+    REQUIRE(reqs.size() == 3);
+    CHECK(reqs[0].at("path") == "/api/verify");
+    CHECK(reqs[1].at("path") == "/api/certificate");
+    CHECK(reqs[2].at("path") == "/v1/publish");
+    CHECK(reqs[2].at("status") == 200);  // the server's own HMAC of the keys matched
+    const std::string cert = reqs[2].at("body").at("verificationPayload");
+    const std::string token = reqs[1].at("body").at("token");
+    // Neither the API key, nor the token, nor the certificate reaches the terminal.
+    for (const std::string& secret : {std::string(kApiKey), token, cert}) {
+        CHECK(r.out.find(secret) == std::string::npos);
+        CHECK(r.err.find(secret) == std::string::npos);
+    }
+    for (const auto& k : dev.own_keys()) CHECK(k.at("published") == true);
+}
+
+TEST_CASE("keys upload --verification-server: refusals are exit 3 and reach no key server",
+          "[cli][upload][verification]") {
+    Device dev;
+    VerifyServer server(dev.tmp / "verify.log");
+    const std::string api = (dev.tmp / "api.key").string();
+    sotto::test::write_text(api, std::string(kApiKey) + "\n");
+    const std::string wrong = (dev.tmp / "wrong.key").string();
+    sotto::test::write_text(wrong, "not-the-app-key\n");
+    auto run = [&](const std::string& code, const std::string& key_file) {
+        return dev.upload(server.url(), {"--verification-code", code, "--verification-server",
+                                         server.base(), "--api-key-file", key_file, "--json"});
+    };
+    const auto bad_key = run(kCode, wrong);
+    CHECK(bad_key.exit_code == 3);
+    CHECK(json::parse(bad_key.out).at("stage") == "verify");
+    CHECK(json::parse(bad_key.out).at("http_status") == 401);
+    CHECK(bad_key.err.find("not-the-app-key") == std::string::npos);
+    const auto invalid = run("11111111", api);
+    CHECK(invalid.exit_code == 3);
+    CHECK(json::parse(invalid.out).at("code") == "code_invalid");
+    CHECK(invalid.err.find("verification server (verify)") != std::string::npos);
+    const auto expired = run("87654321", api);
+    CHECK(expired.exit_code == 3);
+    CHECK(json::parse(expired.out).at("code") == "code_expired");
+    for (const auto& r : server.requests()) CHECK(r.at("path") == "/api/verify");
+}
+
+TEST_CASE("keys upload --verification-server: bad options send nothing; a hang is bounded",
+          "[cli][upload][verification]") {
+    Device dev;
+    VerifyServer server(dev.tmp / "verify.log");
+    const std::string api = (dev.tmp / "api.key").string();
+    sotto::test::write_text(api, std::string(kApiKey) + "\n");
+    // A plain-http remote verification server, a missing key file, one without the other.
+    const auto remote =
+        dev.upload(server.url(), {"--verification-code", kCode, "--verification-server",
+                                  "http://192.0.2.1", "--api-key-file", api});
+    CHECK(remote.exit_code == 2);
+    const auto missing =
+        dev.upload(server.url(), {"--verification-code", kCode, "--verification-server",
+                                  server.base(), "--api-key-file", (dev.tmp / "nope").string()});
+    CHECK(missing.exit_code == 2);
+    const auto alone = dev.upload(
+        server.url(), {"--verification-code", kCode, "--verification-server", server.base()});
+    CHECK(alone.exit_code == 2);
+    CHECK(server.requests().empty());
+    CHECK(none_published(dev.own_keys()));
+
+    VerifyServer hang(dev.tmp / "hang.log", "hang");
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = dev.upload(server.url(), {"--verification-code", kCode, "--verification-server",
+                                             hang.base(), "--api-key-file", api, "--timeout", "1"});
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("timed out") != std::string::npos);
+    CHECK(s < 10.0);
+    CHECK(server.requests().empty());
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A key server's publish endpoint for the upload tests, on 127.0.0.1 (ephemeral port).
 
-Usage: publish_server.py LOG CODE [MODE]
+Usage: publish_server.py LOG CODE [MODE] [--api-key=KEY] [--expired-code=CODE]
 Prints the port on the first line of stdout, then serves until killed.
 
 POST /v1/publish takes a body in the Exposure Notifications Server publish format
@@ -17,10 +17,25 @@ Every request is appended to LOG as one JSON line: {"path", "headers": [names], 
 
 MODE: "hang" (read the request, never answer), "error500" (500 internal_error), "redirect" (307
 to /elsewhere).
+
+With --api-key it is also the verification server (google/exposure-notifications-verification-
+server device API), and then a publish must carry a certificate it issued:
+  POST /api/verify {"code"} with X-API-Key: KEY -> 200 {"token","testtype","symptomDate"}; a
+    wrong or missing key -> 401 {"error"}; the expired code -> 400 errorCode "code_expired";
+    another code -> 400 "code_invalid".
+  POST /api/certificate {"token","ekeyhmac"} with X-API-Key -> 200 {"certificate"}; an unknown
+    or spent token -> 400 "token_invalid"; an ekeyhmac that is not base64 of 32 bytes -> 400
+    "hmac_invalid". Tokens and certificates are single-use.
+  POST /v1/publish: verificationPayload must be an unspent certificate, and the HMAC of the
+    published keys under the body's hmacKey (keys sorted by base64 key, "key.rollingStart
+    Number.rollingPeriod.transmissionRisk" joined by ",", HMAC-SHA256) must equal the
+    certificate's ekeyhmac, else 400 "health_authority_verification_certificate_invalid".
 """
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 import socketserver
@@ -29,9 +44,15 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-LOG = sys.argv[1]
-CODE = sys.argv[2]
-MODE = sys.argv[3] if len(sys.argv) > 3 else ""
+POSITIONAL = [a for a in sys.argv[1:] if not a.startswith("--")]
+FLAGS = dict(a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--"))
+LOG = POSITIONAL[0]
+CODE = POSITIONAL[1]
+MODE = POSITIONAL[2] if len(POSITIONAL) > 2 else ""
+API_KEY = FLAGS.get("api-key")
+EXPIRED_CODE = FLAGS.get("expired-code", "")
+TOKENS = {}        # token -> the code it was issued for
+CERTIFICATES = {}  # certificate -> the ekeyhmac (bytes) it was issued for
 LOG_LOCK = threading.Lock()
 MAX_BODY = 64 * 1024
 TOP_FIELDS = {"temporaryExposureKeys", "healthAuthorityID", "verificationPayload", "hmacKey",
@@ -80,12 +101,64 @@ def check(body):
         return bad("hmacKey and padding must be base64")
     if body.get("healthAuthorityID") != "com.example.ha":
         return bad("unknown health authority", "unknown_health_authority_id")
-    if body.get("verificationPayload") != CODE:
+    if API_KEY is not None:
+        with LOG_LOCK:
+            expected = CERTIFICATES.pop(body.get("verificationPayload"), None)
+        invalid = "health_authority_verification_certificate_invalid"
+        if expected is None:
+            return bad("unable to validate diagnosis verification: certificate is invalid", invalid)
+        if not hmac.compare_digest(key_hmac(keys, b64(body["hmacKey"])), expected):
+            return bad("unable to validate diagnosis verification: HMAC mismatch", invalid)
+    elif body.get("verificationPayload") != CODE:
         return bad("unable to validate diagnosis verification: token is invalid",
                    "health_authority_verification_certificate_invalid")
     token = base64.b64encode(os.urandom(48)).decode()
     return 200, {"revisionToken": token, "insertedExposures": len(keys),
                  "padding": base64.b64encode(os.urandom(64)).decode()}
+
+
+def key_hmac(keys, secret):
+    """The verification protocol's HMAC, computed independently of the client."""
+    ordered = sorted(keys, key=lambda k: k["key"])
+    text = ",".join("%s.%d.%d.%d" % (k["key"], k["rollingStartNumber"], k["rollingPeriod"],
+                                     k["transmissionRisk"]) for k in ordered)
+    return hmac.new(secret, text.encode(), hashlib.sha256).digest()
+
+
+def verification(path, headers, body):
+    """(status, answer) of the verification server's device API."""
+    def bad(status, message, code=None):
+        obj = {"error": message}
+        if code:
+            obj["errorCode"] = code
+        return status, obj
+
+    if headers.get("X-API-Key") != API_KEY:
+        return bad(401, "invalid API key")
+    if not isinstance(body, dict):
+        return bad(400, "bad request", "unparsable_request")
+    if path == "/api/verify":
+        code = body.get("code")
+        if code == EXPIRED_CODE:
+            return bad(400, "verification code expired", "code_expired")
+        if code != CODE:
+            return bad(400, "verification code invalid", "code_invalid")
+        token = "tok." + os.urandom(24).hex()
+        with LOG_LOCK:
+            TOKENS[token] = code
+        return 200, {"token": token, "testtype": "confirmed", "symptomDate": "2026-12-01",
+                     "testDate": "2026-12-02"}
+    with LOG_LOCK:
+        known = TOKENS.pop(body.get("token"), None)
+    if known is None:
+        return bad(400, "verification token invalid", "token_invalid")
+    mac = b64(body.get("ekeyhmac"), 32)
+    if mac is None:
+        return bad(400, "ekeyhmac must be the base64 of 32 bytes", "hmac_invalid")
+    certificate = "cert." + os.urandom(32).hex()
+    with LOG_LOCK:
+        CERTIFICATES[certificate] = mac
+    return 200, {"certificate": certificate}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -128,6 +201,14 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        if API_KEY is not None and self.path in ("/api/verify", "/api/certificate"):
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                body = None
+            status, obj = verification(self.path, self.headers, body)
+            self.log(status, len(raw), body)
+            return self.answer(status, obj)
         if self.path != "/v1/publish":
             self.log(404, len(raw), None)
             return self.answer(404, {"error": "not found", "code": "bad_request"})

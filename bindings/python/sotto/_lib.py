@@ -69,14 +69,15 @@ class UploadOptionsC(Structure):
     _fields_ = [("struct_size", c_size_t), ("url", c_char_p), ("health_authority_id", c_char_p),
                 ("verification_payload", c_char_p), ("revision_token", c_char_p),
                 ("ca_file", c_char_p), ("timeout_ms", c_uint32), ("transmission_risk", c_int32),
-                ("symptom_onset_interval", c_uint32), ("reserved", c_uint32)]
+                ("symptom_onset_interval", c_uint32), ("reserved", c_uint32),
+                ("verification_server", c_char_p), ("api_key", c_char_p)]
 
 
 class UploadResultC(Structure):
     _fields_ = [("struct_size", c_size_t), ("http_status", c_int32), ("accepted", c_uint8),
                 ("reserved", c_uint8 * 3), ("keys_sent", c_uint32), ("body_bytes", c_uint32),
                 ("inserted_exposures", c_int64), ("code", c_char * 64), ("message", c_char * 256),
-                ("revision_token", c_char * 2048)]
+                ("revision_token", c_char * 2048), ("stage", c_char * 16)]
 
 
 class TracerOptionsC(Structure):

@@ -322,12 +322,18 @@ class Tracer:
     def upload_own_keys(self, consent: int, url: str, health_authority_id: str,
                         verification_payload: str, transmission_risk: int = 0,
                         symptom_onset_interval: int = 0, revision_token: str = "",
-                        ca_file: str = "", timeout_ms: int = 30000) -> dict:
+                        ca_file: str = "", timeout_ms: int = 30000,
+                        verification_server: str = "", api_key: str = "") -> dict:
         """Releases own keys (``consent`` must be USER_CONFIRMED_UPLOAD_OF_OWN_KEYS) and sends them
         to a key server in the Exposure Notifications Server publish format. Returns the answer:
         ``accepted``, ``http_status``, ``code``, ``message``, ``revision_token``,
-        ``inserted_exposures``, ``keys_sent``, ``body_bytes``. A refusal by the server is an
-        answer with ``accepted`` False, not an exception; a failed exchange raises SottoError."""
+        ``inserted_exposures``, ``keys_sent``, ``body_bytes``, ``stage``. A refusal by the server is
+        an answer with ``accepted`` False, not an exception; a failed exchange raises SottoError.
+
+        With ``verification_server`` (base URL) and ``api_key``, ``verification_payload`` is the
+        code: it is exchanged for a certificate over the keys' HMAC (/api/verify, /api/certificate)
+        before the publish; a refusal there has ``stage`` "verify" or "certificate" and ``code``
+        the verification server's errorCode ("code_invalid", "code_expired", ...)."""
         for name, value in (("transmission_risk", transmission_risk),
                             ("symptom_onset_interval", symptom_onset_interval),
                             ("timeout_ms", timeout_ms)):
@@ -347,6 +353,8 @@ class Tracer:
         o.timeout_ms = timeout_ms
         o.transmission_risk = transmission_risk
         o.symptom_onset_interval = symptom_onset_interval
+        o.verification_server = verification_server.encode("ascii") if verification_server else None
+        o.api_key = api_key.encode("ascii") if api_key else None
         r = UploadResultC()
         r.struct_size = ctypes.sizeof(UploadResultC)
         consent = int_arg(consent, "uint32", "consent")
@@ -355,7 +363,7 @@ class Tracer:
                 "code": r.code.decode(), "message": r.message.decode(),
                 "revision_token": r.revision_token.decode(),
                 "inserted_exposures": r.inserted_exposures, "keys_sent": r.keys_sent,
-                "body_bytes": r.body_bytes}
+                "body_bytes": r.body_bytes, "stage": r.stage.decode()}
 
     @_locked
     def erase_all(self) -> None:
