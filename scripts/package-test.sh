@@ -121,6 +121,9 @@ snapshot() {
 snapshot >"$WORK/before.txt"
 
 step "apt-get install ./*.deb"
+# Whatever happens from here on, the machine is left without the packages: a failed run must not
+# leave a system-wide libsotto.so.1 behind for the next build's tests to find.
+trap 'apt-get purge -y -qq "${PACKAGES[@]}" >/dev/null 2>&1 || true' EXIT
 (cd "$WORK/debs" && apt-get install -y -qq ./*.deb) >"$WORK/install.log" 2>&1 ||
   { cat "$WORK/install.log"; fail "apt-get install ./*.deb"; }
 
