@@ -47,8 +47,7 @@ int main(int argc, char** argv) {
         clock.set_ms((cc::kFirstCheck + i) * 1000);
         auto imported = tracer->import_key_file(dir / cc::file_name(i));
         if (!imported) return fail("import", imported.error());
-        if (imported->status == KeyFileStatus::kRefused)
-            return fail("import", *imported->reason);
+        if (imported->status == KeyFileStatus::kRefused) return fail("import", *imported->reason);
         auto checked = tracer->check();
         if (!checked) return fail("check", checked.error());
         std::printf("checked %u %d\n", i, checked->recorded ? 1 : 0);
