@@ -256,7 +256,7 @@ TEST_CASE("keys upload --verification-server: refusals are exit 3 and reach no k
     for (const auto& r : server.requests()) CHECK(r.at("path") == "/api/verify");
 }
 
-TEST_CASE("keys upload --verification-server: bad options send nothing; a hang is bounded",
+TEST_CASE("keys upload --verification-server: bad options send nothing, a hang is bounded",
           "[cli][upload][verification]") {
     Device dev;
     VerifyServer server(dev.tmp / "verify.log");
