@@ -186,6 +186,8 @@ TEST_CASE("sotto fetch --store checks what it fetched against the store, once", 
     write_text(tmp / "a.pem", authority.private_pem);
     write_text(tmp / "a.pub", authority.public_pem);
     write_text(tmp / "f.pem", forger.private_pem);
+    for (const char* pem : {"a.pem", "f.pem"})  // signing keys need the store key's mode 600
+        REQUIRE(::chmod((tmp / pem).c_str(), 0600) == 0);
     write_text(tmp / "keys.csv",
                "tek_hex,rolling_start,rolling_period,transmission_risk_level,report_type,days_"
                "since_onset\n" +

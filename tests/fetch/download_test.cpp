@@ -281,7 +281,7 @@ TEST_CASE("A corrupted state file is reported and rebuilt", "[fetch][http]") {
     CHECK(entry(next, kA).status == FileStatus::kUnchanged);
 }
 
-TEST_CASE("A round that changes nothing does not rewrite the state; one that does, does",
+TEST_CASE("A round that changes nothing does not rewrite the state and one that does, does",
           "[fetch][http]") {
     Bucket b;
     b.publish_listed({{kA, 0xa0}});

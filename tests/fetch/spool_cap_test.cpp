@@ -385,7 +385,7 @@ TEST_CASE("Only a pending file can be refused and refusing it twice changes noth
     CHECK(std::string(file_status_name(FileStatus::kRefused)) == "refused");
 }
 
-TEST_CASE("A new verifier fingerprint forgets the refusals; the same one keeps them",
+TEST_CASE("A new verifier fingerprint forgets the refusals and the same one keeps them",
           "[fetch][http][spool]") {
     Bucket b;
     b.publish_listed({{kA, 0x10}, {kB, 0x20}});
@@ -419,7 +419,7 @@ TEST_CASE("A new verifier fingerprint forgets the refusals; the same one keeps t
     CHECK(again.set_verifier_fingerprint("bbbb").value() == 0);
 }
 
-TEST_CASE("The verifier fingerprint survives the state's text form; an old state has none",
+TEST_CASE("The verifier fingerprint survives the state's text form and an old state has none",
           "[fetch][state]") {
     FetchStateData d;
     d.verifier_fingerprint = "0123abcd";

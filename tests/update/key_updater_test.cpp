@@ -93,7 +93,7 @@ double since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-TEST_CASE("One round downloads, verifies, checks and marks; the next one has nothing to do",
+TEST_CASE("One round downloads, verifies, checks and marks, and the next one has nothing to do",
           "[update]") {
     Scene s;
     tf::KeyServer server(s.bucket);

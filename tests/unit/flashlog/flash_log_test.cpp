@@ -177,7 +177,8 @@ TEST_CASE("flash log retention drops whole days, and an erased page replayed sta
     CHECK(got.rows.front().first == kDay + 2);
 }
 
-TEST_CASE("flash log forget-me shreds the key, then erases, and the pairing survives", "[flashlog]") {
+TEST_CASE("flash log forget-me shreds the key, then erases, and the pairing survives",
+          "[flashlog]") {
     Chip c;
     core::DeterministicRng rng(4);
     auto log = open_log(c.flash, rng);
