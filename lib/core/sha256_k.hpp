@@ -1,6 +1,7 @@
 #pragma once
 // The 64 SHA-256 round constants K (FIPS 180-4, section 4.2.2), shared by the two hardware
-// compressions: SHA-NI (sha256_x2.cpp) and the ARMv8 Cryptography Extension (sha256_arm.cpp).
+// compressions, SHA-NI (sha256_x2.cpp) and the ARMv8 Cryptography Extension (sha256_arm.cpp), and
+// the portable constant-time one (portable/sha256_ct.cpp).
 // 16-byte aligned for the SHA-NI path, which loads four at a time with aligned vector loads.
 #include <cstdint>
 
