@@ -21,7 +21,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="${SOTTO_PACKAGE_WORK:-/tmp/sotto-package-test}"
-PACKAGES=(libsotto1 libsotto-dev sotto python3-sotto)
+PACKAGES=(libsotto1 libsotto-dev sotto python3-sotto libsotto-java)
 export DEBIAN_FRONTEND=noninteractive
 SYSPATH=/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -158,6 +158,37 @@ try:
 except sotto.SottoError as e:
     assert e.name == 'SOTTO_ERR_INVALID_ARGUMENT'
 " || fail "the packaged Python module"
+
+step "Java consumer of /usr/share/java/sotto.jar (JNI glue found on the JVM's default path)"
+mkdir -p "$USERDIR/java"
+cat >"$USERDIR/java/Main.java" <<'JAVA'
+import org.sotto.Gaen;
+import org.sotto.SottoException;
+
+public final class Main {
+    public static void main(String[] args) {
+        byte[] tek = new byte[16];
+        String hex = "75c734c6dd1a782de7a965da5eb93125";
+        for (int i = 0; i < 16; i++) tek[i] = (byte) Integer.parseInt(hex.substring(2 * i, 2 * i + 2), 16);
+        StringBuilder rpi = new StringBuilder();
+        for (byte b : Gaen.deriveRpis(tek, 2642976L, 1)) rpi.append(String.format("%02x", b));
+        if (!rpi.toString().equals("8be6cd371c5c891604bfbe49df845096")) throw new AssertionError(rpi);
+        try {
+            Gaen.deriveRpis(new byte[15], 2642976L, 1);
+            throw new AssertionError("a 15-byte TEK was accepted");
+        } catch (SottoException e) {
+            System.out.println("refused: " + e.getMessage());
+        }
+        System.out.println("java ok " + rpi);
+    }
+}
+JAVA
+chown -R nobody:nogroup "$USERDIR/java"
+(cd "$USERDIR/java" && as_user javac -cp /usr/share/java/sotto.jar -d "$USERDIR/java" "$USERDIR/java/Main.java") ||
+  fail "javac against the packaged sotto.jar"
+out=$(as_user java -cp "/usr/share/java/sotto.jar:$USERDIR/java" Main) || { echo "$out"; fail "the packaged Java binding"; }
+echo "$out"
+grep -q "^java ok 8be6cd371c5c891604bfbe49df845096$" <<<"$out" || fail "the packaged Java binding"
 
 step "C consumer through pkg-config"
 as_user sh -c 'cc -std=c11 -Wall -Wextra -Werror -pedantic consumers/c/consumer.c \
