@@ -26,6 +26,15 @@ export DEBIAN_FRONTEND=noninteractive
 SYSPATH=/usr/sbin:/usr/bin:/sbin:/bin
 
 step() { echo "==> $*"; }
+# Purges those of our packages that are installed. apt-get refuses the whole command when it
+# names a package it does not know, and a purged local .deb is unknown to it.
+purge_ours() {
+  local p installed=()
+  for p in "${PACKAGES[@]}"; do
+    if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -qE 'ok (installed|config-files|half)'; then installed+=("$p"); fi
+  done
+  [ ${#installed[@]} -eq 0 ] || apt-get purge -y -qq "${installed[@]}"
+}
 fail() { echo "package-test: FAILED: $*" >&2; exit 1; }
 if [ "$(id -u)" -ne 0 ]; then
   fail "run as root (it installs and purges Debian packages)"
@@ -123,7 +132,7 @@ snapshot >"$WORK/before.txt"
 step "apt-get install ./*.deb"
 # Whatever happens from here on, the machine is left without the packages: a failed run must not
 # leave a system-wide libsotto.so.1 behind for the next build's tests to find.
-trap 'apt-get purge -y -qq "${PACKAGES[@]}" >/dev/null 2>&1 || true' EXIT
+trap 'purge_ours >/dev/null 2>&1 || true' EXIT
 (cd "$WORK/debs" && apt-get install -y -qq ./*.deb) >"$WORK/install.log" 2>&1 ||
   { cat "$WORK/install.log"; fail "apt-get install ./*.deb"; }
 
@@ -305,7 +314,7 @@ echo "sottod ran degraded, served status to group sotto only, and stopped cleanl
 
 # --- 6. purge ----------------------------------------------------------------------------------
 step "apt-get purge"
-apt-get purge -y -qq "${PACKAGES[@]}" >"$WORK/purge.log" 2>&1 ||
+purge_ours >"$WORK/purge.log" 2>&1 ||
   { cat "$WORK/purge.log"; fail "apt-get purge"; }
 for p in "${PACKAGES[@]}"; do
   if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "installed\|config-files"; then
@@ -348,7 +357,10 @@ cat "$PI/blocks.sh"
   fail "a command of docs/raspberry-pi.md failed"
 grep -q '^SOTTOD_OPTS="--keys-url https://keys.example.org/v1 --pubkey /etc/sotto/pubkeys/authority.pem"$' \
   /etc/default/sottod || fail "the guide's SOTTOD_OPTS line did not land in /etc/default/sottod"
-apt-get purge -y -qq "${PACKAGES[@]}" >/dev/null 2>&1 || true
+purge_ours >"$WORK/purge-pi.log" 2>&1 || { cat "$WORK/purge-pi.log"; fail "apt-get purge after the guide"; }
+if [ "$(dpkg -l | awk '$2 ~ /^(libsotto|sotto|python3-sotto)/' | wc -l)" -ne 0 ]; then
+  fail "packages of ours still installed after the purge"
+fi
 if [ "$had_bluez" = 0 ]; then
   apt-get purge -y -qq bluez >/dev/null 2>&1 || true
 fi
