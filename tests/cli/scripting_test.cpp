@@ -202,7 +202,9 @@ TEST_CASE("A missing file is exit 2 in every command", "[cli][scripting]") {
     // Nothing was released by the refused publish.
     const auto list = sotto_cli(cat({"keys", "list", "--json"}, f.store_args()));
     REQUIRE(list.exit_code == 0);
-    for (const auto& k : json::parse(list.out).at("own_keys")) CHECK(k.at("published") == false);
+    // Named: a range-for over .at() of a temporary json would read freed memory.
+    const json keys = json::parse(list.out);
+    for (const auto& k : keys.at("own_keys")) CHECK(k.at("published") == false);
 }
 
 TEST_CASE("The signing key must be the owner's only, as the store key", "[cli][scripting]") {

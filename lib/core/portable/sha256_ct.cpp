@@ -66,6 +66,7 @@ Sha256::~Sha256() {
 }
 
 void Sha256::update(std::span<const std::uint8_t> data) noexcept {
+    if (data.empty()) return;  // an empty span may carry a null pointer: memcpy must not see it
     const std::uint8_t* p = data.data();
     std::size_t n = data.size();
     total_ += n;
