@@ -3,6 +3,7 @@
 // 32-bit words, so no byte swapping happens between the HKDF steps.
 #include "floor_kernel.hpp"
 
+#if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
 
@@ -279,3 +280,16 @@ void floor_four_keys(FloorAes aes, const std::uint8_t* const teks[4],
 }
 
 }  // namespace sotto::bench
+
+#else  // The floor is written for x86-64 (SHA-NI, AES-NI, VAES); elsewhere there is none to time.
+
+namespace sotto::bench {
+
+bool floor_supported(FloorAes) noexcept { return false; }
+
+void floor_four_keys(FloorAes, const std::uint8_t* const[4], const std::uint8_t* const[4],
+                     std::uint8_t*) noexcept {}
+
+}  // namespace sotto::bench
+
+#endif
