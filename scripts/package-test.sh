@@ -12,7 +12,7 @@
 #   5. the installed sottod as a throw-away UID in group "sotto", no "bluetooth" group, no BlueZ:
 #      it runs degraded (status answers), reads a --pubkey under /etc/sotto/pubkeys, stops cleanly;
 #   6. apt-get purge: nothing is left but data under /var/lib;
-#   7. docs/raspberry-pi.md: every block not marked "hardware", in order, as written;
+#   7. docs/raspberry-pi.md: every block marked "sh package-test", in order, as written;
 #   8. scripts/nspawn-test.sh: a booted Debian 12 (systemd-nspawn) with the packages runs
 #      sottod.service on the simulated radio, and `sotto status` answers inside.
 # Environment: SOTTO_PACKAGE_WORK (default /tmp/sotto-package-test) holds the copy, the .debs and
@@ -338,19 +338,15 @@ gone=$(comm -23 "$WORK/before.txt" "$WORK/after.txt" | grep -v '^/var/lib/' |
 echo "purged: nothing left but data under /var/lib"
 
 # --- 7. docs/raspberry-pi.md -------------------------------------------------------------------
-step "docs/raspberry-pi.md, every block not marked hardware"
+step "docs/raspberry-pi.md, every block marked package-test"
 had_bluez=$(dpkg-query -W -f='${Status}' bluez 2>/dev/null | grep -c "install ok installed" || true)
 PI="$WORK/pi"
 mkdir -p "$PI"
 cp "$WORK"/debs/*.deb "$PI/"
 openssl ec -in "$RUN/authority.key" -pubout -out "$PI/authority.pem" 2>/dev/null
-python3 - "$ROOT/docs/raspberry-pi.md" >"$PI/blocks.sh" <<'EOF'
-import re, sys
-text = open(sys.argv[1]).read()
-for info, body in re.findall(r"```(sh[^\n]*)\n(.*?)```", text, re.S):
-    if info.strip() == "sh":
-        print("echo '--- block'\n" + body)
-EOF
+# The blocks marked `sh package-test` (tests/docs/doc_blocks.py; docs.blocks checks that every file
+# with such blocks is named here).
+(cd "$ROOT" && python3 "$ROOT/tests/docs/doc_blocks.py" extract --mark package-test docs/raspberry-pi.md) >"$PI/blocks.sh"
 cat "$PI/blocks.sh"
 (cd "$PI" && env -i PATH="$SYSPATH" HOME="$PI" USER=nobody LANG=C.UTF-8 \
    bash -euo pipefail -c 'sudo() { "$@"; }; source ./blocks.sh') ||

@@ -19,9 +19,8 @@ import sys
 
 src, build, work, gaen = (pathlib.Path(a).resolve() for a in sys.argv[1:5])
 readme = (src / "bindings" / "python" / "README.md").read_text()
-blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
-install = [b for b in blocks if "python_wheel" in b]
-assert len(install) == 1, "README: expected one ```sh block that builds python_wheel"
+install = re.findall(r"```sh test=packaging.python_wheel\n(.*?)```", readme, re.S)
+assert len(install) == 1, "README: expected one ```sh test=packaging.python_wheel block"
 example = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
 
 shutil.rmtree(work, ignore_errors=True)
