@@ -370,11 +370,25 @@ def check_build(ctx, b, errors):
             errors.append("%s: %s does not exist in the repository" % (b.where(), tok))
 
 
+def check_readme_example(ctx, blocks, errors):
+    """The README's C++ example is examples/readme/main.cpp (built and run by readme.example),
+    but for whitespace and the file's first comment line."""
+    example = ctx.src / "examples" / "readme" / "main.cpp"
+    cpp = [b for b in blocks if b.rel == "README.md" and b.lang == "cpp"]
+    if not cpp or not example.is_file():
+        return
+    code = re.sub(r"\A//[^\n]*\n", "", example.read_text())
+    if re.sub(r"\s+", "", cpp[0].body) != re.sub(r"\s+", "", code):
+        errors.append("%s: the C++ example differs from examples/readme/main.cpp" % cpp[0].where())
+
+
 def check(ctx, files):
-    errors, shell = [], []
+    errors, shell, blocks = [], [], []
     for f in files:
         rel = str(f.relative_to(ctx.src))
-        shell += classify(parse(f, rel, errors), errors)
+        blocks += parse(f, rel, errors)
+    shell = classify(blocks, errors)
+    check_readme_example(ctx, blocks, errors)
     counts = {}
     for b in shell:
         counts[b.mark] = counts.get(b.mark, 0) + 1
@@ -424,7 +438,7 @@ sudo btmon
 a diagram
 ```
 ```cpp
-int main() {}
+int main() {   return 0; }
 ```
 """
 BAD = {
@@ -443,6 +457,7 @@ BAD = {
     "markings are for shell blocks": "```cpp hardware\nint x;\n```\n",
     "unknown language `rust`": "```rust\nfn main() {}\n```\n",
     "docs/gone.md does not exist": "```sh build\ncmake -P docs/gone.md\n```\n",
+    "differs from examples/readme/main.cpp": "```cpp\nint main() { return 1; }\n```\n",
 }
 
 
@@ -458,6 +473,8 @@ def selftest(ctx):
         (root / "scripts" / "package-test.sh").write_text("#!/bin/sh\n")
         (root / "CMakeLists.txt").write_text(
             'option(SOTTO_THING "x" ON)\nadd_custom_target(thing)\n')
+        (root / "examples" / "readme").mkdir(parents=True)
+        (root / "examples" / "readme" / "main.cpp").write_text("// x\nint main() { return 0; }\n")
         (root / "README.md").write_text(readme)
         return root
 
@@ -487,7 +504,7 @@ def main():
     ap.add_argument("--sottod")
     ap.add_argument("--cmake", default="cmake")
     ap.add_argument("--mark")
-    ctx = ap.parse_args()
+    ctx = ap.parse_intermixed_args()
     for k in ("src", "build", "work"):
         if getattr(ctx, k):
             setattr(ctx, k, getattr(ctx, k).resolve())
