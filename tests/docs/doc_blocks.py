@@ -107,9 +107,9 @@ def classify(blocks, errors):
                 errors.append("%s: unknown marking `%s %s` (known: %s, test=CTEST)" % (
                     b.where(), b.lang, b.mark, ", ".join(sorted(m for m in MARKS if m))))
         elif b.lang in CODE_LANGS:
-            if b.mark:
-                errors.append("%s: `%s %s`: markings are for shell blocks" % (
-                    b.where(), b.lang, b.mark))
+            if b.mark and not re.fullmatch(r"file=[\w./-]+", b.mark):
+                errors.append("%s: `%s %s`: code blocks take only file=PATH (markings are for "
+                              "shell blocks)" % (b.where(), b.lang, b.mark))
         else:
             errors.append("%s: unknown language `%s` (known: %s)" % (
                 b.where(), b.lang, ", ".join(sorted(SHELL_LANGS | CODE_LANGS))))
@@ -370,16 +370,25 @@ def check_build(ctx, b, errors):
             errors.append("%s: %s does not exist in the repository" % (b.where(), tok))
 
 
-def check_readme_example(ctx, blocks, errors):
-    """The README's C++ example is examples/readme/main.cpp (built and run by readme.example),
-    but for whitespace and the file's first comment line."""
-    example = ctx.src / "examples" / "readme" / "main.cpp"
-    cpp = [b for b in blocks if b.rel == "README.md" and b.lang == "cpp"]
-    if not cpp or not example.is_file():
-        return
-    code = re.sub(r"\A//[^\n]*\n", "", example.read_text())
-    if re.sub(r"\s+", "", cpp[0].body) != re.sub(r"\s+", "", code):
-        errors.append("%s: the C++ example differs from examples/readme/main.cpp" % cpp[0].where())
+def normalized(text, lang):
+    """Code without comments and whitespace, to compare a quoted file with the file."""
+    if lang == "xml":
+        text = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    elif lang in ("c", "cpp", "java", "kotlin", "swift"):
+        text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+        text = re.sub(r"//[^\n]*", "", text)
+    elif lang in ("python", "cmake", "ini"):
+        text = re.sub(r"(?m)#[^\n]*", "", text)
+    return re.sub(r"\s+", "", text)
+
+
+def check_quoted_file(ctx, b, errors):
+    """`LANG file=PATH`: the block shows that repository file (comments and layout aside)."""
+    path = ctx.src / b.mark[len("file="):]
+    if not path.is_file():
+        errors.append("%s: %s: no such file" % (b.where(), b.mark))
+    elif normalized(b.body, b.lang) != normalized(path.read_text(), b.lang):
+        errors.append("%s: the block differs from %s" % (b.where(), b.mark[len("file="):]))
 
 
 def check(ctx, files):
@@ -388,7 +397,9 @@ def check(ctx, files):
         rel = str(f.relative_to(ctx.src))
         blocks += parse(f, rel, errors)
     shell = classify(blocks, errors)
-    check_readme_example(ctx, blocks, errors)
+    for b in blocks:
+        if b.lang in CODE_LANGS and b.mark.startswith("file="):
+            check_quoted_file(ctx, b, errors)
     counts = {}
     for b in shell:
         counts[b.mark] = counts.get(b.mark, 0) + 1
@@ -437,8 +448,11 @@ sudo btmon
 ```text
 a diagram
 ```
+```cpp file=examples/readme/main.cpp
+int main() {   return 0; }   // whitespace and comments aside
+```
 ```cpp
-int main() {   return 0; }
+int main() { return 2; }
 ```
 """
 BAD = {
@@ -457,7 +471,9 @@ BAD = {
     "markings are for shell blocks": "```cpp hardware\nint x;\n```\n",
     "unknown language `rust`": "```rust\nfn main() {}\n```\n",
     "docs/gone.md does not exist": "```sh build\ncmake -P docs/gone.md\n```\n",
-    "differs from examples/readme/main.cpp": "```cpp\nint main() { return 1; }\n```\n",
+    "the block differs from examples/readme/main.cpp":
+        "```cpp file=examples/readme/main.cpp\nint main() { return 1; }\n```\n",
+    "file=examples/nothing.cpp: no such file": "```cpp file=examples/nothing.cpp\nint x;\n```\n",
 }
 
 
