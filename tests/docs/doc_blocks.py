@@ -176,8 +176,7 @@ def _java(ctx, cwd, env):
 # Each returns None, or why the file's blocks cannot run in this build (a failure with CI=true).
 FIXTURES = {
     "README.md": lambda ctx, cwd, env: _keys_and_capture(ctx, cwd),
-    "docs/keyfile.md": lambda ctx, cwd, env: (_keys_and_capture(ctx, cwd), _authority(ctx, cwd))
-    and None,
+    "docs/keyfile.md": lambda ctx, cwd, env: _keys_and_capture(ctx, cwd) or _authority(ctx, cwd),
     "docs/building.md": _installed_prefix,
     "bindings/java/README.md": _java,
 }
@@ -203,7 +202,7 @@ def scratch(ctx, rel):
     return cwd, env
 
 
-def run_blocks(ctx, blocks, errors, shrink=False):
+def run_blocks(ctx, blocks, errors):
     """Runs the blocks of each file in order in that file's scratch directory."""
     by_file = {}
     for b in blocks:
@@ -213,9 +212,9 @@ def run_blocks(ctx, blocks, errors, shrink=False):
         try:
             skip = FIXTURES[rel](ctx, cwd, env) if rel in FIXTURES else None
         except (subprocess.CalledProcessError, OSError, AssertionError) as e:
-            out = getattr(e, "stdout", b"") or b""
-            errors.append("%s: its fixture failed: %s %s" % (
-                rel, e, out.decode(errors="replace")[-2000:] if isinstance(out, bytes) else out))
+            out = (getattr(e, "stdout", b"") or b"") + (getattr(e, "stderr", b"") or b"")
+            errors.append("%s: its fixture failed: %s\n%s" % (
+                rel, e, out.decode(errors="replace")[-2000:]))
             continue
         if skip:
             if os.environ.get("CI") == "true":
@@ -225,7 +224,7 @@ def run_blocks(ctx, blocks, errors, shrink=False):
             continue
         for b in bs:
             body = b.body
-            if shrink or b.mark == "bench":
+            if b.mark == "bench":
                 body = re.sub(r"(?<![\w./-])\d{5,}(?![\w./-])", "1000", body)
             print("--- %s (%s)" % (b.where(), MARKS.get(b.mark, b.mark)), flush=True)
             # A session of its own: on a timeout the whole process group goes, not just bash.
