@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
     const char* word = summary.total_risk_level == SOTTO_RISK_NONE   ? "none"
                        : summary.total_risk_level == SOTTO_RISK_LOW  ? "low"
                        : summary.total_risk_level == SOTTO_RISK_HIGH ? "high"
-                                                                      : "out-of-range";
+                                                                     : "out-of-range";
     printf("risk=%s level=%d windows=%llu valid_matches=%llu\n", word,
            (int)summary.total_risk_level, (unsigned long long)summary.windows,
            (unsigned long long)summary.valid_matches);
