@@ -1,6 +1,7 @@
 """The selftest of doc_blocks.py (ctest docs.blocks_catches_violations): `check` on a small fake
 source tree refuses each kind of violation with its reason, and passes a good file."""
 import argparse
+import re
 import shutil
 
 GOOD = """# A good file
@@ -17,8 +18,7 @@ bash scripts/test.sh   # a comment
 ```sh synopsis
 sotto match --store S --key-file F --pubkey P [--json] export.zip...
 sotto store verify --store S (--key-file F | --passphrase-file F)
-sottod --radio simulated
-       [--status-socket PATH]
+SOTTOD_SYNOPSIS
 ```
 ```sh synopsis
 sotto derive --tek T --interval N
@@ -61,6 +61,7 @@ BAD = {
     "is not a line of .ci/run": "```sh ci\nbash scripts/other.sh\n```\n",
     "--no-such-option is not an option of `sotto match`":
         "```sh synopsis\nsotto match --store S --no-such-option\n```\n",
+    "the sottod synopsis leaves out --adapter": "```sh synopsis\nsottod --radio simulated\n```\n",
     "`frobnicate` is not a command of sotto": "```sh synopsis\nsotto frobnicate --x\n```\n",
     "but `sotto token import` is missing": "```sh synopsis\nsotto token pairing-key -o k\n```\n",
     "unknown marking `sh someday`": "```sh someday\nls\n```\n",
@@ -94,7 +95,11 @@ def selftest(ctx, db):
         (root / "README.md").write_text(readme)
         return root
 
-    for expect, text in [(None, GOOD)] + [(k, "# Bad\n\n" + v) for k, v in BAD.items()]:
+    # The good file's sottod synopsis names every option its --help lists.
+    _, text = db.help_text(ctx, [ctx.sottod])
+    options = sorted(set(re.findall(r"(?<![\w-])(--[a-z0-9][a-z0-9-]*)", text)) - {"--help"})
+    good = GOOD.replace("SOTTOD_SYNOPSIS", "sottod " + " \\\n  ".join(options))
+    for expect, text in [(None, good)] + [(k, "# Bad\n\n" + v) for k, v in BAD.items()]:
         sub = argparse.Namespace(**vars(ctx))
         sub.src = fake_tree(text)
         sub.work = ctx.work / "selftest-work"
