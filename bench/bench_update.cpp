@@ -34,6 +34,7 @@
 #include <sotto/update/key_updater.hpp>
 
 #include "bench.hpp"
+#include "child_server.hpp"
 
 namespace sotto::bench {
 namespace {
@@ -42,39 +43,12 @@ namespace fs = std::filesystem;
 
 constexpr std::int64_t kNow = 1614902400 + 12 * 3600;  // 2021-03-05 12:00 UTC
 
+// tests/fetch/key_server.py serving `root` (requests logged to `log`).
 struct PythonServer {
-    pid_t pid = -1;
-    int port = 0;
-    PythonServer(const fs::path& root, const fs::path& log) {
-        int out[2];
-        if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-        const pid_t parent = getpid();
-        pid = fork();
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != parent) std::_Exit(127);
-            dup2(out[1], 1);
-            execl("/usr/bin/python3", "python3", SOTTO_KEY_SERVER_PATH, root.c_str(), log.c_str(),
-                  static_cast<char*>(nullptr));
-            std::_Exit(127);
-        }
-        close(out[1]);
-        std::string line;
-        char c = 0;
-        pollfd p{out[0], POLLIN, 0};
-        while (line.find('\n') == std::string::npos && poll(&p, 1, 10'000) > 0 &&
-               read(out[0], &c, 1) == 1)
-            line.push_back(c);
-        close(out[0]);
-        port = std::atoi(line.c_str());
-        if (port <= 0) throw std::runtime_error("key server did not start");
-    }
-    ~PythonServer() {
-        if (pid > 0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, nullptr, 0);
-        }
-    }
+    sotto::test::ChildServer child;
+    int port;
+    PythonServer(const fs::path& root, const fs::path& log)
+        : child({SOTTO_KEY_SERVER_PATH, root.string(), log.string()}), port(child.port()) {}
 };
 
 // Accepts connections and never answers.
