@@ -5,14 +5,7 @@
 //   * round 3: with revalidate_downloaded (one 304 per file): ms per round;
 //   * the same first round from a local directory source;
 //   * peak RSS: files stream to disk, so memory does not grow with file size.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -25,6 +18,7 @@
 #include <sotto/fetch/downloader.hpp>
 
 #include "bench.hpp"
+#include "child_server.hpp"
 
 namespace sotto::bench {
 namespace {
@@ -32,40 +26,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace sotto::fetch;
 
+// tests/fetch/key_server.py serving `root` (requests logged to `log`).
 struct Server {
-    pid_t pid = -1;
-    int port = 0;
-    Server(const fs::path& root, const fs::path& log) {
-        int out[2];
-        if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-        const pid_t parent = getpid();
-        pid = fork();
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != parent) std::_Exit(127);
-            dup2(out[1], 1);
-            execl("/usr/bin/python3", "python3", SOTTO_KEY_SERVER_PATH, root.c_str(), log.c_str(),
-                  static_cast<char*>(nullptr));
-            std::_Exit(127);
-        }
-        close(out[1]);
-        std::string line;
-        char c = 0;
-        pollfd p{out[0], POLLIN, 0};
-        while (line.find('\n') == std::string::npos && poll(&p, 1, 10'000) > 0 &&
-               read(out[0], &c, 1) == 1) {
-            line.push_back(c);
-        }
-        close(out[0]);
-        port = std::atoi(line.c_str());
-        if (port <= 0) throw std::runtime_error("key server did not start");
-    }
-    ~Server() {
-        if (pid > 0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, nullptr, 0);
-        }
-    }
+    sotto::test::ChildServer child;
+    int port;
+    Server(const fs::path& root, const fs::path& log)
+        : child({SOTTO_KEY_SERVER_PATH, root.string(), log.string()}), port(child.port()) {}
 };
 
 Downloader make(const std::string& source, const fs::path& work, const DownloadOptions& o) {

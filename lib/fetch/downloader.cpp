@@ -474,22 +474,34 @@ Result<FetchReport> Downloader::fetch_round(const ProgressCallback& progress,
 
 Result<void> Downloader::mark_used(const std::string& path,
                                    const std::array<std::uint8_t, 32>& sha256) {
+    const FileRef one[] = {FileRef{path, sha256}};
+    return mark_used(std::span<const FileRef>(one));
+}
+
+Result<void> Downloader::mark_used(std::span<const FileRef> files) {
     try {
-        FileRecord* rec = impl_->find(path);
-        if (rec == nullptr || rec->sha256 != sha256) {
-            return make_error(ErrorCode::kFailedPrecondition,
-                              "downloader: no such downloaded file");
+        for (const auto& f : files) {
+            const FileRecord* rec = impl_->find(f.path);
+            if (rec == nullptr || rec->sha256 != f.sha256)
+                return make_error(ErrorCode::kFailedPrecondition,
+                                  "downloader: no such downloaded file");
         }
-        if (rec->used) return ok();
-        // The content was used: every name it was published under is done.
+        // A content that was used: every name it was published under is done.
         std::vector<std::pair<FileRecord*, bool>> marked;  // and whether it was refused
-        for (auto& r : impl_->data.files) {
-            if (!r.used && r.sha256 == sha256) {
-                marked.emplace_back(&r, r.refused);
-                r.used = true;
-                r.refused = false;
+        std::vector<std::array<std::uint8_t, 32>> contents;
+        for (const auto& f : files) {
+            bool fresh = false;
+            for (auto& r : impl_->data.files) {
+                if (!r.used && r.sha256 == f.sha256) {
+                    marked.emplace_back(&r, r.refused);
+                    r.used = true;
+                    r.refused = false;
+                    fresh = true;
+                }
             }
+            if (fresh) contents.push_back(f.sha256);
         }
+        if (marked.empty()) return ok();
         if (auto saved = impl_->state->save(impl_->data); !saved) {
             for (auto [r, was_refused] : marked) {
                 r->used = false;
@@ -497,7 +509,7 @@ Result<void> Downloader::mark_used(const std::string& path,
             }
             return saved.error();
         }
-        impl_->spool.remove(sha256);
+        for (const auto& c : contents) impl_->spool.remove(c);
         return ok();
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "downloader: out of memory");

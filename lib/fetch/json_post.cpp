@@ -7,6 +7,10 @@
 #include <new>
 #include <string>
 
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+
 #include <sotto/fetch/key_upload.hpp>
 #include <sotto/fetch/url_policy.hpp>
 #include <sotto/secret.hpp>
@@ -167,6 +171,35 @@ Result<PostAnswer> post_json(const std::string& url, const std::string& body,
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, m[kNoMemory]);
     }
+}
+
+std::string base64(const std::uint8_t* data, std::size_t n) {
+    std::string out(sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(out.data(), out.size(), data, n, sodium_base64_VARIANT_ORIGINAL);
+    out.pop_back();  // the terminating NUL
+    return out;
+}
+
+bool printable_ascii(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+    out.push_back('"');
+    for (char c : s) {
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    out.push_back('"');
+}
+
+std::string clean_string_field(const nlohmann::json& j, const char* name, std::size_t cap) {
+    if (!j.is_object() || !j.contains(name) || !j[name].is_string()) return {};
+    std::string s = j[name].get<std::string>();
+    if (s.size() > cap) s.resize(cap);
+    for (char& c : s)
+        if (c < 0x20 || c > 0x7e) c = '?';
+    return s;
 }
 
 }  // namespace sotto::fetch::detail

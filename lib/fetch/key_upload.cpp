@@ -32,44 +32,13 @@ constexpr std::size_t kPaddedBodyBytes = 6 * 1024;
 constexpr std::size_t kPaddingJitterBytes = 2 * 1024;
 constexpr std::size_t kMinPaddingBytes = 1024;
 
-std::string base64(const std::uint8_t* data, std::size_t n) {
-    std::string out(sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL), '\0');
-    sodium_bin2base64(out.data(), out.size(), data, n, sodium_base64_VARIANT_ORIGINAL);
-    out.pop_back();  // the terminating NUL
-    return out;
-}
-
-bool printable_ascii(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
-}
-
-// A JSON string of printable ASCII (checked by the caller): only '"' and '\' need escaping.
-void append_json_string(std::string& out, std::string_view s) {
-    out.push_back('"');
-    for (char c : s) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        out.push_back(c);
-    }
-    out.push_back('"');
-}
-
-// Printable ASCII of at most `cap` bytes from an answer's string field.
-std::string clean(const nlohmann::json& j, const char* name, std::size_t cap) {
-    if (!j.is_object() || !j.contains(name) || !j[name].is_string()) return {};
-    std::string s = j[name].get<std::string>();
-    if (s.size() > cap) s.resize(cap);
-    for (char& c : s)
-        if (c < 0x20 || c > 0x7e) c = '?';
-    return s;
-}
-
 Result<void> check_options(const UploadOptions& o) {
     if (o.health_authority_id.empty() || o.verification_payload.empty())
         return make_error(ErrorCode::kInvalidArgument,
                           "upload: health authority id and verification payload are required");
     for (const std::string* s :
          {&o.health_authority_id, &o.verification_payload, &o.revision_token}) {
-        if (s->size() > kMaxUploadFieldBytes || !printable_ascii(*s))
+        if (s->size() > kMaxUploadFieldBytes || !detail::printable_ascii(*s))
             return make_error(ErrorCode::kInvalidArgument,
                               "upload: a field is too long or not printable ASCII");
     }
@@ -113,7 +82,7 @@ Result<std::string> build_publish_body(std::span<const UploadKey> keys,
             }
             if (i > 0) body.push_back(',');
             const auto tek = k.key.tek.expose_secret();
-            std::string b64 = base64(tek.data(), tek.size());
+            std::string b64 = detail::base64(tek.data(), tek.size());
             body += "{\"key\":\"" + b64 +
                     "\",\"rollingStartNumber\":" + std::to_string(k.key.rolling_start) +
                     ",\"rollingPeriod\":" + std::to_string(k.key.rolling_period) +
@@ -121,14 +90,14 @@ Result<std::string> build_publish_body(std::span<const UploadKey> keys,
             sotto::detail::secure_wipe(b64.data(), b64.size());
         }
         body += "],\"healthAuthorityID\":";
-        append_json_string(body, options.health_authority_id);
+        detail::append_json_string(body, options.health_authority_id);
         body += ",\"verificationPayload\":";
-        append_json_string(body, options.verification_payload);
-        body += ",\"hmacKey\":\"" + base64(hmac_key.data(), hmac_key.size()) + "\"";
+        detail::append_json_string(body, options.verification_payload);
+        body += ",\"hmacKey\":\"" + detail::base64(hmac_key.data(), hmac_key.size()) + "\"";
         if (options.symptom_onset_interval != 0)
             body += ",\"symptomOnsetInterval\":" + std::to_string(options.symptom_onset_interval);
         body += ",\"revisionToken\":";
-        append_json_string(body, options.revision_token);
+        detail::append_json_string(body, options.revision_token);
         body += ",\"padding\":\"";
         // Base64 of p bytes is 4 * ceil(p / 3) characters; "\"}" closes the object.
         const std::size_t target =
@@ -137,7 +106,7 @@ Result<std::string> build_publish_body(std::span<const UploadKey> keys,
         const std::size_t pad_bytes = std::max(room / 4 * 3, kMinPaddingBytes);
         std::string pad(pad_bytes, '\0');
         randombytes_buf(pad.data(), pad.size());
-        body += base64(reinterpret_cast<const std::uint8_t*>(pad.data()), pad.size());
+        body += detail::base64(reinterpret_cast<const std::uint8_t*>(pad.data()), pad.size());
         body += "\"}";
         return body;
     } catch (const std::bad_alloc&) {
@@ -166,9 +135,9 @@ Result<UploadReply> publish(std::span<const UploadKey> keys, const UploadOptions
     reply.body_bytes = body.size();
     const auto j = nlohmann::json::parse(posted->body, nullptr, false);
     if (!j.is_discarded() && j.is_object()) {
-        reply.code = clean(j, "code", 64);
-        reply.message = clean(j, "error", 256);
-        reply.revision_token = clean(j, "revisionToken", kMaxUploadFieldBytes);
+        reply.code = detail::clean_string_field(j, "code", 64);
+        reply.message = detail::clean_string_field(j, "error", 256);
+        reply.revision_token = detail::clean_string_field(j, "revisionToken", kMaxUploadFieldBytes);
         if (j.contains("insertedExposures") && j["insertedExposures"].is_number_integer())
             reply.inserted_exposures = j["insertedExposures"].get<std::int64_t>();
     }

@@ -19,36 +19,6 @@
 namespace sotto::fetch {
 namespace {
 
-std::string base64(const std::uint8_t* data, std::size_t n) {
-    std::string out(sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL), '\0');
-    sodium_bin2base64(out.data(), out.size(), data, n, sodium_base64_VARIANT_ORIGINAL);
-    out.pop_back();  // the terminating NUL
-    return out;
-}
-
-bool printable_ascii(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
-}
-
-// A JSON string of printable ASCII (checked by the caller).
-void append_json_string(std::string& out, std::string_view s) {
-    out.push_back('"');
-    for (char c : s) {
-        if (c == '"' || c == '\\') out.push_back('\\');
-        out.push_back(c);
-    }
-    out.push_back('"');
-}
-
-std::string clean(const nlohmann::json& j, const char* name, std::size_t cap) {
-    if (!j.is_object() || !j.contains(name) || !j[name].is_string()) return {};
-    std::string s = j[name].get<std::string>();
-    if (s.size() > cap) s.resize(cap);
-    for (char& c : s)
-        if (c < 0x20 || c > 0x7e) c = '?';
-    return s;
-}
-
 struct Wiped {
     std::string s;
     ~Wiped() { sotto::detail::secure_wipe(s.data(), s.size()); }
@@ -60,7 +30,8 @@ Result<VerificationAnswer> call(const VerificationOptions& o, detail::Step step,
     const bool verify = step == detail::Step::kVerify;
     const char* path = verify ? "/api/verify" : "/api/certificate";
     const char* field = verify ? "token" : "certificate";
-    if (o.api_key.empty() || o.api_key.size() > kMaxUploadFieldBytes || !printable_ascii(o.api_key))
+    if (o.api_key.empty() || o.api_key.size() > kMaxUploadFieldBytes ||
+        !detail::printable_ascii(o.api_key))
         return make_error(ErrorCode::kInvalidArgument,
                           "verification: the API key is required (printable ASCII)");
     if (o.total_timeout_ms == 0 || o.total_timeout_ms > 600'000 || o.connect_timeout_ms == 0)
@@ -76,13 +47,13 @@ Result<VerificationAnswer> call(const VerificationOptions& o, detail::Step step,
     a.http_status = posted->http_status;
     const auto j = nlohmann::json::parse(raw.s, nullptr, false);
     if (!j.is_discarded() && j.is_object()) {
-        a.error_code = clean(j, "errorCode", 64);
-        a.message = clean(j, "error", 256);
+        a.error_code = detail::clean_string_field(j, "errorCode", 64);
+        a.message = detail::clean_string_field(j, "error", 256);
         if (a.http_status == 200 && a.error_code.empty() && a.message.empty()) {
             if (j.contains(field) && j[field].is_string()) {
                 a.value = j[field].get<std::string>();
                 if (a.value.empty() || a.value.size() > kMaxUploadFieldBytes ||
-                    !printable_ascii(a.value)) {
+                    !detail::printable_ascii(a.value)) {
                     sotto::detail::secure_wipe(a.value.data(), a.value.size());
                     return make_error(ErrorCode::kNetworkIo,
                                       verify
@@ -90,8 +61,8 @@ Result<VerificationAnswer> call(const VerificationOptions& o, detail::Step step,
                                           : "certificate: the answer's certificate is not usable");
                 }
             }
-            a.test_type = clean(j, "testtype", 32);
-            a.symptom_date = clean(j, "symptomDate", 32);
+            a.test_type = detail::clean_string_field(j, "testtype", 32);
+            a.symptom_date = detail::clean_string_field(j, "symptomDate", 32);
         }
     }
     a.ok = a.http_status == 200 && !a.value.empty();
@@ -114,7 +85,7 @@ Result<std::string> exposure_key_hmac(std::span<const UploadKey> keys,
         std::vector<Wiped> lines(keys.size());
         for (std::size_t i = 0; i < keys.size(); ++i) {
             const auto tek = keys[i].key.tek.expose_secret();
-            lines[i].s = base64(tek.data(), tek.size()) + "." +
+            lines[i].s = detail::base64(tek.data(), tek.size()) + "." +
                          std::to_string(keys[i].key.rolling_start) + "." +
                          std::to_string(keys[i].key.rolling_period) + "." +
                          std::to_string(keys[i].transmission_risk);
@@ -135,7 +106,7 @@ Result<std::string> exposure_key_hmac(std::span<const UploadKey> keys,
                                       text.s.size());
         crypto_auth_hmacsha256_final(&st, mac);
         sodium_memzero(&st, sizeof st);
-        return base64(mac, sizeof mac);
+        return detail::base64(mac, sizeof mac);
     } catch (const std::bad_alloc&) {
         return make_error(ErrorCode::kOutOfMemory, "hmac: out of memory");
     }
@@ -143,11 +114,11 @@ Result<std::string> exposure_key_hmac(std::span<const UploadKey> keys,
 
 Result<VerificationAnswer> verify_code(std::string_view code, const VerificationOptions& options) {
     try {
-        if (code.empty() || code.size() > kMaxUploadFieldBytes || !printable_ascii(code))
+        if (code.empty() || code.size() > kMaxUploadFieldBytes || !detail::printable_ascii(code))
             return make_error(ErrorCode::kInvalidArgument,
                               "verify: the code is required (printable ASCII)");
         Wiped body{"{\"code\":"};
-        append_json_string(body.s, code);
+        detail::append_json_string(body.s, code);
         body.s += "}";
         return call(options, detail::Step::kVerify, body.s);
     } catch (const std::bad_alloc&) {
@@ -158,14 +129,15 @@ Result<VerificationAnswer> verify_code(std::string_view code, const Verification
 Result<VerificationAnswer> request_certificate(std::string_view token, std::string_view ekeyhmac,
                                                const VerificationOptions& options) {
     try {
-        if (token.empty() || token.size() > kMaxUploadFieldBytes || !printable_ascii(token) ||
-            ekeyhmac.empty() || !printable_ascii(ekeyhmac))
+        if (token.empty() || token.size() > kMaxUploadFieldBytes ||
+            !detail::printable_ascii(token) || ekeyhmac.empty() ||
+            !detail::printable_ascii(ekeyhmac))
             return make_error(ErrorCode::kInvalidArgument,
                               "certificate: token and ekeyhmac are required (printable ASCII)");
         Wiped body{"{\"token\":"};
-        append_json_string(body.s, token);
+        detail::append_json_string(body.s, token);
         body.s += ",\"ekeyhmac\":";
-        append_json_string(body.s, ekeyhmac);
+        detail::append_json_string(body.s, ekeyhmac);
         body.s += "}";
         return call(options, detail::Step::kCertificate, body.s);
     } catch (const std::bad_alloc&) {

@@ -218,11 +218,13 @@ Result<UpdateReport> KeyUpdater::Impl::round(const UpdateProgressFn& progress,
                                 import_total, import_total});
     auto check = tracer->check();
     if (!check) return check.error();
+    std::vector<fetch::Downloader::FileRef> used;  // one state write for all of them
+    used.reserve(imported.size());
+    for (auto i : imported) used.push_back({report.files[i].path, report.files[i].sha256});
+    if (auto r = downloader.mark_used(used); !r) return r.error();
     for (auto i : imported) {
-        auto& f = report.files[i];
-        if (auto r = downloader.mark_used(f.path, f.sha256); !r) return r.error();
-        f.outcome = UpdateOutcome::kChecked;
-        f.reason = {ErrorCode::kOk, ""};
+        report.files[i].outcome = UpdateOutcome::kChecked;
+        report.files[i].reason = {ErrorCode::kOk, ""};
     }
     report.check = std::move(*check);
     return report;

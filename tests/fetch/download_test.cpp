@@ -142,6 +142,49 @@ TEST_CASE("After a restart nothing already used is downloaded or offered again",
           ErrorCode::kFailedPrecondition);
 }
 
+TEST_CASE("Several files are marked used with one state write, all or none", "[fetch][http]") {
+    Bucket b;
+    b.publish_listed({{kA, 0xa0}, {kB, 0xb0}, {kC, 0xc0}});
+    KeyServer server(b.root);
+    std::vector<Downloader::FileRef> refs;
+    {
+        auto d = b.downloader(server);
+        auto r = fetch_ok(d);
+        for (const auto& f : r.files) refs.push_back({f.path, f.sha256});
+        const fs::path state = b.work / "fetch.state";
+        REQUIRE(fs::exists(state));
+        const auto written = fs::last_write_time(state);
+        const auto before = test::read_file(state);
+
+        // One unknown file (or a wrong hash) refuses the whole batch: nothing is marked, the
+        // state is not rewritten and the spool keeps every file.
+        auto bad = refs;
+        bad.push_back({"other.zip", refs[0].sha256});
+        CHECK(d.mark_used(bad).error().code == ErrorCode::kFailedPrecondition);
+        bad = refs;
+        bad[1].sha256[0] ^= 1;
+        CHECK(d.mark_used(bad).error().code == ErrorCode::kFailedPrecondition);
+        CHECK(test::read_file(state) == before);
+        CHECK(fs::last_write_time(state) == written);
+        for (const auto& f : r.files) CHECK(fs::exists(f.spool_file));
+
+        // Two of three in one call: they leave the spool; the third stays pending.
+        REQUIRE(d.mark_used(std::span(refs).first(2)));
+        CHECK_FALSE(fs::exists(entry(r, kA).spool_file));
+        CHECK_FALSE(fs::exists(entry(r, kB).spool_file));
+        CHECK(fs::exists(entry(r, kC).spool_file));
+        REQUIRE(d.mark_used(std::span(refs).first(2)));  // idempotent
+        REQUIRE(d.mark_used(std::span<const Downloader::FileRef>{}));
+    }
+    auto d = b.downloader(server);  // after a restart: what was saved
+    auto r = fetch_ok(d);
+    CHECK(entry(r, kA).status == FileStatus::kUnchanged);
+    CHECK(entry(r, kB).status == FileStatus::kUnchanged);
+    CHECK(entry(r, kC).status == FileStatus::kPending);
+    CHECK(server.count(kA) == 1);
+    CHECK(server.count(kC) == 1);
+}
+
 TEST_CASE("With revalidation the server's 304 is counted and no body is downloaded again",
           "[fetch][http]") {
     Bucket b;

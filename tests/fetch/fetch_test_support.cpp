@@ -1,12 +1,5 @@
 #include "fetch/fetch_test_support.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
 
@@ -26,51 +19,19 @@ KeyServer::KeyServer(std::filesystem::path root, const std::filesystem::path& ce
 
 void KeyServer::start(const std::vector<std::string>& extra_args) {
     log_ = root_.parent_path() / (root_.filename().string() + ".requests.log");
-    std::vector<std::string> argv = {"python3", SOTTO_KEY_SERVER_PATH, root_.string(),
-                                     log_.string()};
+    std::vector<std::string> argv = {SOTTO_KEY_SERVER_PATH, root_.string(), log_.string()};
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    int out[2];
-    REQUIRE(pipe2(out, O_CLOEXEC) == 0);
-    const pid_t parent = getpid();
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) std::_Exit(127);
-        dup2(out[1], 1);
-        execv("/usr/bin/python3", args.data());
-        std::_Exit(127);
-    }
-    close(out[1]);
-    std::string line;
-    pollfd p{out[0], POLLIN, 0};
-    char c = 0;
-    while (line.find('\n') == std::string::npos) {
-        if (poll(&p, 1, 10'000) <= 0 || read(out[0], &c, 1) != 1) break;
-        line.push_back(c);
-    }
-    close(out[0]);
-    port_ = std::atoi(line.c_str());
-    if (port_ <= 0) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-        FAIL("the key server did not start");
+    try {
+        server_ = std::make_unique<ChildServer>(std::move(argv));
+    } catch (const std::exception& e) {
+        FAIL(e.what());
     }
 }
 
-KeyServer::~KeyServer() {
-    if (pid_ > 0) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-    }
-}
+KeyServer::~KeyServer() = default;
 
 std::string KeyServer::url(const std::string& suffix) const {
-    return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_) + suffix;
+    return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port()) + suffix;
 }
 
 std::vector<LoggedRequest> KeyServer::requests() const {

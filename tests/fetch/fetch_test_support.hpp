@@ -7,13 +7,16 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <sotto/fetch/downloader.hpp>
 #include <sotto/keyfile/export_writer.hpp>
+
 #include <sotto/keyfile/trust_store.hpp>
+#include "child_server.hpp"
 
 #include "support.hpp"
 
@@ -43,7 +46,7 @@ public:
 
     /// "http://127.0.0.1:<port>" + `suffix` ("https://" for a TLS server).
     std::string url(const std::string& suffix = "") const;
-    int port() const noexcept { return port_; }
+    int port() const noexcept { return server_->port(); }
     /// Requests so far, in order.
     std::vector<LoggedRequest> requests() const;
     /// Requests for `path` answered with `status` (any status when status < 0).
@@ -52,8 +55,7 @@ public:
 private:
     std::filesystem::path root_;
     std::filesystem::path log_;
-    pid_t pid_ = -1;
-    int port_ = 0;
+    std::unique_ptr<ChildServer> server_;
     bool tls_ = false;
     void start(const std::vector<std::string>& extra_args);
 };

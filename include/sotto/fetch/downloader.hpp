@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -200,6 +201,16 @@ public:
     /// again. Idempotent. Errors: kFailedPrecondition (no downloaded file
     /// with this path and hash), kStorageIo.
     Result<void> mark_used(const std::string& path, const std::array<std::uint8_t, 32>& sha256);
+
+    /// One downloaded file, as reported: its path and the SHA-256 of its content.
+    struct FileRef {
+        std::string path;
+        std::array<std::uint8_t, 32> sha256{};
+    };
+
+    /// `mark_used` for several files with one state write: all of them are recorded, or (on
+    /// any error) none. Errors as `mark_used`; kFailedPrecondition names no file by path.
+    Result<void> mark_used(std::span<const FileRef> files);
 
     /// Records that the caller refused the content of the file `path` (`sha256` from the report)
     /// for what it is: a bad or missing signature, an untrusted signer, a damaged zip. Not for a
