@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, List, Optional, Union
 
-from ._lib import DiagnosisKeyC, KeyFileInfoC, SottoError, buf, check, handle, lib
+from ._lib import DiagnosisKeyC, KeyFileInfoC, SottoError, buf, check, handle, lib, sized
 
 VERIFY_REQUIRE = 0
 VERIFY_PARSE_ONLY = 1
@@ -130,18 +130,19 @@ class KeyFile:
 
     @property
     def info(self) -> KeyFileInfo:
-        c = KeyFileInfoC()
+        c = sized(KeyFileInfoC)
         check(lib.sotto_keyfile_get_info(ctypes.byref(c), self._h))
         return _info(c)
 
     def keys(self) -> List[DiagnosisKey]:
         needed = ctypes.c_size_t()
-        status = lib.sotto_keyfile_get_keys(None, 0, ctypes.byref(needed), self._h)
+        size = ctypes.sizeof(DiagnosisKeyC)
+        status = lib.sotto_keyfile_get_keys(None, 0, size, ctypes.byref(needed), self._h)
         if needed.value == 0:
             check(status)
             return []
         arr = (DiagnosisKeyC * needed.value)()
-        check(lib.sotto_keyfile_get_keys(arr, needed.value, ctypes.byref(needed), self._h))
+        check(lib.sotto_keyfile_get_keys(arr, needed.value, size, ctypes.byref(needed), self._h))
         return _keys(arr, needed.value)
 
 
