@@ -400,7 +400,6 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     {
         sotto_upload_options uo;
         sotto_upload_result up = {.struct_size = sizeof(sotto_upload_result)};
-        memset(&uo, 0, sizeof uo);
         memset(&up, 0, sizeof up);
         uo.struct_size = sizeof uo;
         up.struct_size = sizeof up;

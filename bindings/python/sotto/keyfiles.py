@@ -71,13 +71,16 @@ class KeyFileInfo:
     export_bin_sha256: bytes
     signature_status: str
     verified: bool
+    revised_keys_valid: int = 0  # valid keys in the revised list
+    export_bin_bytes: int = 0    # size of export.bin, header included
 
 
 def _info(c: KeyFileInfoC) -> KeyFileInfo:
     return KeyFileInfo(c.start_timestamp, c.end_timestamp, c.region.decode("utf-8", "replace"),
                        c.keys_valid, c.keys_revoked, c.keys_delivered, c.keys_invalid,
                        bytes(c.export_bin_sha256),
-                       SIGNATURE_NAMES.get(c.signature_status, "malformed"), bool(c.verified))
+                       SIGNATURE_NAMES.get(c.signature_status, "malformed"), bool(c.verified),
+                       c.revised_keys_valid, c.export_bin_bytes)
 
 
 def _keys(c_array: Any, count: int) -> List[DiagnosisKey]:

@@ -24,7 +24,6 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_importKeyFile(JNIEnv* env, jc
     uint8_t* bytes = sj_copy_in(env, zip, NULL, 0, &len, &heap); /* copied: never pinned */
     if (bytes == NULL) return NULL;
     sotto_import_result r = {.struct_size = sizeof(sotto_import_result)};
-    memset(&r, 0, sizeof r);
     sj_clock_begin(t, now_ms);
     sotto_status st = sotto_tracer_import_keyfile(&r, t->tracer, bytes, len, (uint32_t)flags);
     sj_clock_end();
@@ -49,7 +48,6 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_importKeyFilePair(JNIEnv* env
         return NULL;
     }
     sotto_import_result r = {.struct_size = sizeof(sotto_import_result)};
-    memset(&r, 0, sizeof r);
     sj_clock_begin(t, now_ms);
     sotto_status st =
         sotto_tracer_import_keyfile_pair(&r, t->tracer, b, blen, s, slen, (uint32_t)flags);
@@ -69,7 +67,6 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_importKeyFilePath(JNIEnv* env
     char* path = sj_cstring(env, path_utf8);
     if (path == NULL) return NULL;
     sotto_import_result r = {.struct_size = sizeof(sotto_import_result)};
-    memset(&r, 0, sizeof r);
     sj_clock_begin(t, now_ms);
     sotto_status st = sotto_tracer_import_keyfile_path(&r, t->tracer, path, (uint32_t)flags);
     sj_clock_end();
@@ -105,7 +102,6 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_checkSummary(JNIEnv* env, jcl
                                                                 jlong check) {
     (void)cls;
     sotto_check_summary s = {.struct_size = sizeof(sotto_check_summary)};
-    memset(&s, 0, sizeof s);
     sotto_status st = sotto_check_get_summary(&s, (const sotto_check*)(intptr_t)check);
     if (st != SOTTO_OK) {
         sj_throw_status(env, st);

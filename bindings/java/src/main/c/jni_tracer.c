@@ -145,7 +145,6 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_currentAdvertisement(JNIEnv* 
     sj_tracer* t = sj_tracer_of(env, handle);
     if (t == NULL) return NULL;
     sotto_advertisement adv = {.struct_size = sizeof(sotto_advertisement)};
-    memset(&adv, 0, sizeof adv);
     const sotto_status st = SJ_CALL(t, now_ms, sotto_tracer_current_advertisement(&adv, t->tracer));
     if (st != SOTTO_OK) {
         sj_throw_status(env, st);
@@ -273,7 +272,6 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_status(JNIEnv* env, jclass cl
     sj_tracer* t = sj_tracer_of(env, handle);
     if (t == NULL) return NULL;
     sotto_tracer_status s = {.struct_size = sizeof(sotto_tracer_status)};
-    memset(&s, 0, sizeof s);
     sotto_status st = sotto_tracer_get_status(&s, t->tracer);
     if (st != SOTTO_OK) {
         sj_throw_status(env, st);
@@ -288,7 +286,6 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_storeStats(JNIEnv* env, jclas
     sj_tracer* t = sj_tracer_of(env, handle);
     if (t == NULL) return NULL;
     sotto_store_stats s = {.struct_size = sizeof(sotto_store_stats)};
-    memset(&s, 0, sizeof s);
     sotto_status st = sotto_tracer_get_store_stats(&s, t->tracer);
     if (st != SOTTO_OK) {
         sj_throw_status(env, st);

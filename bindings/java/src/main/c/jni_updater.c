@@ -123,7 +123,6 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_updaterSummary(JNIEnv* env, j
                                                                   jlong updater) {
     (void)cls;
     sotto_update_summary s = {.struct_size = sizeof(sotto_update_summary)};
-    memset(&s, 0, sizeof s);
     s.struct_size = (uint32_t)sizeof s;
     sotto_status st = sotto_updater_get_summary(&s, (const sotto_updater*)(intptr_t)updater);
     if (st != SOTTO_OK) {
@@ -137,7 +136,6 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_updaterFile(JNIEnv* env, jcla
                                                                jlong updater, jint index) {
     (void)cls;
     sotto_update_file f = {.struct_size = sizeof(sotto_update_file)};
-    memset(&f, 0, sizeof f);
     f.struct_size = (uint32_t)sizeof f;
     sotto_status st =
         sotto_updater_get_file(&f, (const sotto_updater*)(intptr_t)updater, (size_t)index);
