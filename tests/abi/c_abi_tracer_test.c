@@ -399,7 +399,8 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
      * itself runs against a local key server in the Python and CLI tests). */
     {
         sotto_upload_options uo;
-        sotto_upload_result up = {.struct_size = sizeof(sotto_upload_result)};
+        sotto_upload_result up;
+        memset(&uo, 0, sizeof uo);
         memset(&up, 0, sizeof up);
         uo.struct_size = sizeof uo;
         up.struct_size = sizeof up;
