@@ -35,10 +35,11 @@
  *   SOTTO_ERR_INVALID_ARGUMENT. Arrays the library fills take `uint32_t element_size` (sizeof the
  *   element type the caller was compiled with; at least the first layout, at most 4096): element
  *   `i` starts at byte `i * element_size` and gets min(element_size, sizeof) bytes (a
- *   `struct_size` member in it is set to that count). Exceptions, fixed for good by the GAEN wire
- *   format: sotto_beacon and sotto_metadata (inputs and outputs); and the input-only
- *   sotto_heard_advertisement. A struct embedded in another (sotto_import_result.info) keeps its
- *   first layout there: what it gains later reaches the outer struct as appended fields.
+ *   `struct_size` member in it is set to that count). Not growable: sotto_beacon and
+ *   sotto_metadata (the GAEN wire format fixes them for good; inputs and outputs), and the input
+ *   array sotto_heard_advertisement (a new layout would come with a new function). A struct
+ *   embedded in another (sotto_import_result.info) keeps its first layout there: what it gains
+ *   later reaches the outer struct as appended fields.
  */
 
 #include <stddef.h>
@@ -378,14 +379,14 @@ typedef struct sotto_tracer_options {
     uint32_t struct_size;      /**< sizeof(sotto_tracer_options), set by _init */
     uint32_t retention_days;   /**< days of sightings and own keys kept (1..3650; default 14) */
     uint32_t flush_count;      /**< heard advertisements per store transaction (default 16384) */
-    uint32_t advertising_form; /**< SOTTO_ADV_* of advertising_data (default SOTTO_ADV_WITH_FLAGS) */
+    uint32_t advertising_form; /**< SOTTO_ADV_* form (default SOTTO_ADV_WITH_FLAGS) */
     int64_t flush_interval_ms; /**< tick writes pending ones older than this (default 30000) */
     uint64_t max_store_bytes;  /**< upper bound of the database size (0: none; default 0) */
     int8_t tx_power_dbm;       /**< announced in the own AEM (default -8) */
     uint8_t calibration_confidence; /**< 0..3, announced with metadata v1.1 (default 0) */
     uint8_t metadata_minor_version; /**< 0 (v1.0) or 1 (v1.1) (default 0) */
     uint8_t create_if_missing; /**< 1: create the store when the file does not exist (default 1) */
-    uint8_t kdf_cost;          /**< passphrase stores: SOTTO_KDF_* (default SOTTO_KDF_INTERACTIVE) */
+    uint8_t kdf_cost; /**< passphrase stores: SOTTO_KDF_* (default SOTTO_KDF_INTERACTIVE) */
     uint8_t reserved[3];
 } sotto_tracer_options;
 SOTTO_STATIC_ASSERT(sizeof(sotto_tracer_options) == 40, "sotto_tracer_options layout");
@@ -504,7 +505,7 @@ enum {
     SOTTO_RETENTION_PAUSED_CLOCK_SUSPECT = 2
 };
 
-/** What one successful `sotto_tracer_tick` did. Output struct: set `struct_size`. */
+/** What one successful `sotto_tracer_tick` did. OUTPUT struct (first layout: 12 bytes). */
 typedef struct sotto_tick_report {
     uint32_t struct_size; /**< set by the caller to sizeof(sotto_tick_report) */
     int32_t retention;    /**< SOTTO_RETENTION_* */
@@ -606,8 +607,8 @@ typedef struct sotto_check_summary {
     uint32_t struct_size;     /**< set by the caller */
     int32_t total_risk_level; /**< SOTTO_RISK_*: none / low / high (docs/risk.md) */
     int64_t computed_at;      /**< Unix seconds */
-    uint64_t files;      /**< files in the round (see sotto_check_get_files) */
-    uint64_t sightings;  /**< sightings the round matched against */
+    uint64_t files;           /**< files in the round (see sotto_check_get_files) */
+    uint64_t sightings;       /**< sightings the round matched against */
     uint64_t valid_matches;
     uint64_t suspect_matches; /**< RPI matches whose metadata did not check out */
     uint64_t windows;         /**< exposure windows */
@@ -666,8 +667,7 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_summary(sotto_check_summa
 /* Arrays of the report; buffer and array conventions at the top (capacity in elements,
  * `element_size` the sizeof of the caller's element type). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_files(sotto_import_result* out,
-                                                             size_t capacity,
-                                                             uint32_t element_size,
+                                                             size_t capacity, uint32_t element_size,
                                                              size_t* out_needed,
                                                              const sotto_check* check);
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_windows(sotto_exposure_window* out,
@@ -677,9 +677,9 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_windows(sotto_exposure_wi
                                                                const sotto_check* check);
 /** The scan instances of window `window_index`. Past the last window: SOTTO_ERR_OUT_OF_RANGE with
  *  `*out_needed` 0. */
-SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_scan_instances(
-    sotto_scan_instance* out, size_t capacity, uint32_t element_size, size_t* out_needed,
-    const sotto_check* check, size_t window_index);
+SOTTO_API SOTTO_NODISCARD sotto_status
+sotto_check_get_scan_instances(sotto_scan_instance* out, size_t capacity, uint32_t element_size,
+                               size_t* out_needed, const sotto_check* check, size_t window_index);
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_daily_summaries(sotto_daily_summary* out,
                                                                        size_t capacity,
                                                                        uint32_t element_size,
@@ -709,8 +709,7 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_release_own_keys(sotto_key_l
                                                                      uint32_t consent);
 /** The released keys; buffer and array conventions at the top. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_key_list_get(sotto_diagnosis_key* out, size_t capacity,
-                                                          uint32_t element_size,
-                                                          size_t* out_needed,
+                                                          uint32_t element_size, size_t* out_needed,
                                                           const sotto_key_list* list);
 /** Wipes the key bytes and frees the list (copies in the caller's buffers are the caller's to
  *  wipe). */
@@ -791,7 +790,7 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_erase_all(sotto_tracer* trac
 /** Counters since the tracer was opened (no identifiers), C++ `sotto::TracerStatus`. OUTPUT
  *  struct; first layout: 136 bytes (up to `radio_errors`). */
 typedef struct sotto_tracer_status {
-    uint32_t struct_size;      /**< set by the caller */
+    uint32_t struct_size; /**< set by the caller */
     uint32_t reserved;
     uint64_t heard;            /**< accepted (decoded) advertisements */
     uint64_t malformed;        /**< refused by the decoder */

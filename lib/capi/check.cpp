@@ -134,9 +134,10 @@ SOTTO_API sotto_status sotto_check_get_files(sotto_import_result* out, size_t ca
                                              const sotto_check* check) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
-        return capi::fill_array(out, capacity, element_size, out_needed, check->report.files,
-                                capi::first_layout::kImportResult,
-                                [](const KeyFileOutcome& o, sotto_import_result& r) { to_c(o, r); });
+        return capi::fill_array(
+            out, capacity, element_size, out_needed, check->report.files,
+            capi::first_layout::kImportResult,
+            [](const KeyFileOutcome& o, sotto_import_result& r) { to_c(o, r); });
     });
 }
 
@@ -170,13 +171,13 @@ SOTTO_API sotto_status sotto_check_get_scan_instances(sotto_scan_instance* out, 
             *out_needed = 0;
             return fail(SOTTO_ERR_OUT_OF_RANGE, "window_index: past the last exposure window");
         }
-        return capi::fill_array(out, capacity, element_size, out_needed,
-                                windows[window_index].scan_instances,
-                                capi::first_layout::kScanInstance,
-                        [](const core::ScanInstance& s, sotto_scan_instance& r) {
-                            r = sotto_scan_instance{s.typical_attenuation_db, s.min_attenuation_db,
-                                                    s.seconds_since_last_scan};
-                        });
+        return capi::fill_array(
+            out, capacity, element_size, out_needed, windows[window_index].scan_instances,
+            capi::first_layout::kScanInstance,
+            [](const core::ScanInstance& s, sotto_scan_instance& r) {
+                r = sotto_scan_instance{s.typical_attenuation_db, s.min_attenuation_db,
+                                        s.seconds_since_last_scan};
+            });
     });
 }
 
@@ -185,14 +186,13 @@ SOTTO_API sotto_status sotto_check_get_daily_summaries(sotto_daily_summary* out,
                                                        const sotto_check* check) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
-        return capi::fill_array(out, capacity, element_size, out_needed,
-                                check->report.report.daily_summaries,
-                                capi::first_layout::kDailySummary,
-                        [](const core::DailySummary& d, sotto_daily_summary& r) {
-                            r = sotto_daily_summary{d.date_unix, d.summary.maximum_score,
-                                                    d.summary.score_sum,
-                                                    d.summary.weighted_duration_sum};
-                        });
+        return capi::fill_array(
+            out, capacity, element_size, out_needed, check->report.report.daily_summaries,
+            capi::first_layout::kDailySummary,
+            [](const core::DailySummary& d, sotto_daily_summary& r) {
+                r = sotto_daily_summary{d.date_unix, d.summary.maximum_score, d.summary.score_sum,
+                                        d.summary.weighted_duration_sum};
+            });
     });
 }
 
@@ -203,16 +203,16 @@ SOTTO_API sotto_status sotto_check_get_risk_days(sotto_risk_day* out, size_t cap
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
         return capi::fill_array(out, capacity, element_size, out_needed,
                                 check->report.report.risk.days, capi::first_layout::kRiskDay,
-                        [](const core::CwaDayRisk& d, sotto_risk_day& r) {
-                            r = sotto_risk_day{};
-                            r.date_unix = d.date_unix;
-                            r.normalized_time = d.normalized_time;
-                            r.risk_level = static_cast<std::int32_t>(d.risk_level);
-                            r.minimum_distinct_encounters_with_low_risk =
-                                d.minimum_distinct_encounters_with_low_risk;
-                            r.minimum_distinct_encounters_with_high_risk =
-                                d.minimum_distinct_encounters_with_high_risk;
-                        });
+                                [](const core::CwaDayRisk& d, sotto_risk_day& r) {
+                                    r = sotto_risk_day{};
+                                    r.date_unix = d.date_unix;
+                                    r.normalized_time = d.normalized_time;
+                                    r.risk_level = static_cast<std::int32_t>(d.risk_level);
+                                    r.minimum_distinct_encounters_with_low_risk =
+                                        d.minimum_distinct_encounters_with_low_risk;
+                                    r.minimum_distinct_encounters_with_high_risk =
+                                        d.minimum_distinct_encounters_with_high_risk;
+                                });
     });
 }
 

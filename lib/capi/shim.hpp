@@ -84,8 +84,7 @@ sotto_status fill_array(T* out, std::size_t capacity, std::uint32_t element_size
                         Convert&& convert) {
     if (needed == nullptr) return null_argument();
     if (element_size < min_size || element_size > kMaxElementSize)
-        return fail(SOTTO_ERR_INVALID_ARGUMENT,
-                    "element_size: set it to sizeof the element type");
+        return fail(SOTTO_ERR_INVALID_ARGUMENT, "element_size: set it to sizeof the element type");
     *needed = items.size();
     if (items.empty()) return SOTTO_OK;
     if (out == nullptr || capacity < items.size())

@@ -303,8 +303,7 @@ SOTTO_API sotto_status sotto_key_list_get(sotto_diagnosis_key* out, size_t capac
     return guard([&]() -> sotto_status {
         if (list == nullptr) return capi::null_argument();
         return capi::fill_array(
-            out, capacity, element_size, out_needed, list->keys,
-            capi::first_layout::kDiagnosisKey,
+            out, capacity, element_size, out_needed, list->keys, capi::first_layout::kDiagnosisKey,
             [](const core::DiagnosisKey& k, sotto_diagnosis_key& r) { capi::to_c(k, r); });
     });
 }

@@ -36,7 +36,6 @@ static_assert(SOTTO_UPDATE_PHASE_DOWNLOAD == static_cast<int>(UpdatePhase::kDown
 static_assert(SOTTO_UPDATE_PHASE_IMPORT == static_cast<int>(UpdatePhase::kImport));
 static_assert(SOTTO_UPDATE_PHASE_CHECK == static_cast<int>(UpdatePhase::kCheck));
 
-
 sotto_updater_options default_options() noexcept {
     sotto_updater_options o{};
     const fetch::DownloadOptions d;

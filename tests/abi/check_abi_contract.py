@@ -10,8 +10,9 @@
    the documented exceptions below (each with its reason). The Python binding's ctypes layouts
    must equal the header's, field by field and offset by offset.
 
-Usage: check_abi_contract.py SOURCE_DIR (SOTTO_LIBRARY: the built libsotto.so.1; the Python
-package is imported from SOURCE_DIR/bindings/python).
+Usage: check_abi_contract.py SOURCE_DIR [--self-test] (SOTTO_LIBRARY: the built libsotto.so.1;
+the Python package is imported from SOURCE_DIR/bindings/python). --self-test applies known drifts
+to the header text and fails unless each is caught.
 """
 import ctypes
 import os
@@ -19,14 +20,17 @@ import re
 import sys
 import tempfile
 
-SRC = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", ".."))
+_args = [a for a in sys.argv[1:] if not a.startswith("--")]
+SRC = os.path.abspath(_args[0] if _args else os.path.join(os.path.dirname(__file__), "..", ".."))
 HEADERS = [os.path.join(SRC, "include", "sotto", n) for n in ("sotto.h", "sotto_updater.h")]
 failures = []
+quiet = False  # the self-test expects failures: it prints only what it did not catch
 
 
 def fail(msg):
     failures.append(msg)
-    print("FAIL: " + msg)
+    if not quiet:
+        print("FAIL: " + msg)
 
 
 def read(path):
@@ -67,13 +71,19 @@ def parse_structs(text):
     return structs
 
 
-TEXT = "\n".join(read(h) for h in HEADERS)
-STRUCTS = parse_structs(TEXT)
-ENUMS = {m.group(1): int(m.group(2)) for m in re.finditer(r"\b(SOTTO_[A-Z0-9_]+)\s*=\s*(-?(?:0x)?[0-9A-Fa-f]+)", TEXT)
-         if not m.group(2).startswith("0x")}
-SIZES = {m.group(1): int(m.group(2))
-         for m in re.finditer(r"SOTTO_STATIC_ASSERT\(sizeof\((\w+)\) == (\d+)", TEXT)}
-_built = {}
+def load(text):
+    """Parses the header text into the globals the checks read."""
+    global TEXT, STRUCTS, ENUMS, SIZES, _built
+    TEXT = text
+    STRUCTS = parse_structs(text)
+    ENUMS = {m.group(1): int(m.group(2))
+             for m in re.finditer(r"\b(SOTTO_[A-Z0-9_]+)\s*=\s*(-?\d+)\b", text)}
+    SIZES = {m.group(1): int(m.group(2))
+             for m in re.finditer(r"SOTTO_STATIC_ASSERT\(sizeof\((\w+)\) == (\d+)", text)}
+    _built = {}
+
+
+load("\n".join(read(h) for h in HEADERS))
 
 
 def ctype_of(struct):
@@ -116,6 +126,11 @@ def claimed_default(struct, field, comment):
     return None
 
 
+def say(msg):
+    if not quiet:
+        print(msg)
+
+
 def check_defaults(lib):
     inits = re.findall(r"sotto_status (\w+)_init\((\w+)\* out\)", TEXT)
     if len(inits) < 2:
@@ -153,7 +168,7 @@ def check_defaults(lib):
                              % (struct, name, const, fn_prefix, getattr(value, name)))
     if checked < 10:
         fail("only %d default claims were checked: the header parse is broken" % checked)
-    print("defaults: %d claims checked" % checked)
+    say("defaults: %d claims checked" % checked)
 
 
 # ---- 2. Field sets -------------------------------------------------------------------------
@@ -247,7 +262,7 @@ def check_field_sets():
                 fail("C %s.%s is not in Python %s" % (c_struct, name, py_name))
             if name not in java_set and "java:" + name not in why:
                 fail("C %s.%s is not in Java %s" % (c_struct, name, java[1]))
-    print("field sets: %d structs checked" % len(SURFACES))
+    say("field sets: %d structs checked" % len(SURFACES))
 
 
 def check_python_layouts():
@@ -286,7 +301,7 @@ def check_python_layouts():
                     getattr(want, name).offset, getattr(want, name).size))
         if ctypes.sizeof(cls) != ctypes.sizeof(want):
             fail("Python %s: %d bytes, header %d" % (cls.__name__, ctypes.sizeof(cls), ctypes.sizeof(want)))
-    print("python layouts: %d structs checked" % len(pairs))
+    say("python layouts: %d structs checked" % len(pairs))
 
 
 def check_struct_sizes():
@@ -298,6 +313,56 @@ def check_struct_sizes():
                      % (struct, tname, i))
 
 
+def run_all(lib):
+    check_struct_sizes()
+    check_defaults(lib)
+    check_python_layouts()
+    check_field_sets()
+
+
+# The drift each check must catch: (what, edit of the header text, a words of the failure).
+DRIFTS = [
+    ("a default the code does not set", lambda t: t.replace("(default 16384)", "(default 4096)"),
+     "the header says default 4096"),
+    ("a default in a form the test cannot read", lambda t: t.replace("(default -8)", "(-8 by default)"),
+     "a default the test cannot read"),
+    ("a C++ status field missing in C",
+     lambda t: t.replace("    uint64_t discarded;", "    uint64_t discarded_count;"),
+     "TracerStatus::discarded has no field in C"),
+    ("a struct_size that is not a uint32_t",
+     lambda t: t.replace("typedef struct sotto_store_stats {\n    uint32_t struct_size;",
+                         "typedef struct sotto_store_stats {\n    uint64_t struct_size;"),
+     "sotto_store_stats.struct_size must be"),
+]
+
+
+def self_test(lib):
+    """Each drift in DRIFTS, applied to the real header text, must make the checks fail."""
+    global quiet
+    good = TEXT
+    missed = []
+    quiet = True
+    for what, edit, words in DRIFTS:
+        bad = edit(good)
+        if bad == good:
+            missed.append("%s: the edit did not apply (the header changed: update DRIFTS)" % what)
+            continue
+        del failures[:]
+        load(bad)
+        run_all(lib)
+        if not any(words in f for f in failures):
+            missed.append("%s: not caught (%d other failures)" % (what, len(failures)))
+        else:
+            print("caught: " + what)
+    load(good)
+    del failures[:]
+    quiet = False
+    for m in missed:
+        print("FAIL: " + m)
+    print("%d passed, %d failed" % (len(DRIFTS) - len(missed), len(missed)))
+    return 1 if missed else 0
+
+
 def main():
     sys.path.insert(0, os.path.join(SRC, "bindings", "python"))
     path = os.environ.get("SOTTO_LIBRARY")
@@ -305,10 +370,9 @@ def main():
         print("SOTTO_LIBRARY: set it to the built libsotto.so.1")
         return 2
     lib = ctypes.CDLL(path)
-    check_struct_sizes()
-    check_defaults(lib)
-    check_python_layouts()
-    check_field_sets()
+    if "--self-test" in sys.argv:
+        return self_test(lib)
+    run_all(lib)
     if failures:
         print("%d passed, %d failed" % (0, len(failures)))
         return 1
