@@ -403,8 +403,7 @@ enum {
     SOTTO_KDF_MINIMUM = 2      /**< no protection against guessing: tests only */
 };
 
-/** The defaults (the "(default X)" of each field; tests/abi/check_abi_contract.py holds the
- *  header to them). First layout: 40 bytes. */
+/** The defaults: the "(default X)" of each field. INPUT struct (first layout: 40 bytes). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_options_init(sotto_tracer_options* out);
 
 /** Owns the store, the device's own TEKs, pending heard advertisements and the open check round.
