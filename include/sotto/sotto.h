@@ -601,7 +601,8 @@ SOTTO_API void sotto_check_destroy(sotto_check* check);
 
 enum { SOTTO_RISK_NONE = 0, SOTTO_RISK_LOW = 1, SOTTO_RISK_HIGH = 2 };
 
-/** OUTPUT struct (first layout: 96 bytes). */
+/** The check's numbers (C++ `sotto::CheckReport`, flattened). OUTPUT struct (first layout: 176
+ *  bytes). */
 typedef struct sotto_check_summary {
     uint32_t struct_size;     /**< set by the caller */
     int32_t total_risk_level; /**< SOTTO_RISK_*: none / low / high (docs/risk.md) */
@@ -617,8 +618,18 @@ typedef struct sotto_check_summary {
     int64_t most_recent_high_risk_date; /**< UTC midnight, Unix seconds; 0 when none */
     uint8_t recorded;                   /**< results were written to the store */
     uint8_t reserved[7];
+    uint64_t disputed_matches; /**< valid matches whose RPI was heard with more than one AEM */
+    uint64_t encounters;       /**< contacts: windows of one (key, metadata) group, summed */
+    uint64_t keys;             /**< keys received from the matched files */
+    uint64_t keys_revoked;     /**< of those, report type REVOKED: not matched */
+    uint64_t keys_checked;     /**< keys whose RPIs the matcher derived */
+    uint64_t keys_skipped;     /**< keys with no sighting in reach */
+    uint64_t keys_invalid;     /**< rolling period outside 1..144 */
+    uint64_t rpis_derived;
+    uint64_t rpis_matched;         /**< derived RPIs found among the sightings */
+    uint64_t matcher_keys_revoked; /**< REVOKED keys the matcher itself skipped */
 } sotto_check_summary;
-SOTTO_STATIC_ASSERT(sizeof(sotto_check_summary) == 96, "sotto_check_summary layout");
+SOTTO_STATIC_ASSERT(sizeof(sotto_check_summary) == 176, "sotto_check_summary layout");
 SOTTO_STATIC_ASSERT(offsetof(sotto_check_summary, computed_at) == 8, "sotto_check_summary layout");
 SOTTO_STATIC_ASSERT(offsetof(sotto_check_summary, recorded) == 88, "sotto_check_summary layout");
 

@@ -125,6 +125,16 @@ SOTTO_API sotto_status sotto_check_get_summary(sotto_check_summary* out, const s
         s.most_recent_high_risk_date = risk.most_recent_date_with_high_risk.value_or(0);
         s.total_risk_level = static_cast<std::int32_t>(check->report.risk);
         s.recorded = c.recorded ? 1 : 0;
+        s.disputed_matches = c.report.disputed_matches;
+        s.encounters = c.report.encounters.size();
+        s.keys = c.keys.keys;
+        s.keys_revoked = c.keys.keys_revoked;
+        s.keys_checked = c.matcher.keys_checked;
+        s.keys_skipped = c.matcher.keys_skipped;
+        s.keys_invalid = c.matcher.keys_invalid;
+        s.rpis_derived = c.matcher.rpis_derived;
+        s.rpis_matched = c.matcher.rpis_matched;
+        s.matcher_keys_revoked = c.matcher.keys_revoked;
         return capi::fill_sized(out, s, capi::first_layout::kCheckSummary);
     });
 }

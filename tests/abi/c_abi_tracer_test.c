@@ -335,6 +335,10 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     CHECK(sum.files == 3 && sum.valid_matches > 0 && sum.suspect_matches == 0 && sum.recorded == 1);
     CHECK(sum.windows == 1 && sum.daily_summaries == 1 && sum.sightings >= 2);
     CHECK(sum.computed_at == g_now_ms / 1000);
+    /* The round's counters (C++ CheckReport's keys, matcher and report). */
+    CHECK(sum.struct_size == sizeof sum && sum.keys > 0 && sum.keys_checked > 0);
+    CHECK(sum.rpis_derived >= sum.rpis_matched && sum.rpis_matched >= sum.valid_matches);
+    CHECK(sum.encounters == 1 && sum.disputed_matches == 0 && sum.keys_invalid == 0);
     CHECK_STATUS(
         SOTTO_ERR_OUT_OF_RANGE,
         sotto_check_get_files(NULL, 0, (uint32_t)sizeof(sotto_import_result), &needed, check));

@@ -173,32 +173,99 @@ def check_defaults(lib):
 
 # ---- 2. Field sets -------------------------------------------------------------------------
 
-def cpp_fields(path, struct):
-    """Data members of `struct` in a C++ header (one declaration per line)."""
+def cpp_members(path, struct):
+    """(type, name) of the data members of `struct` in a C++ header."""
     text = read(os.path.join(SRC, path))
     m = re.search(r"\bstruct %s \{(.*?)\n\};" % struct, text, re.S)
     if not m:
         fail("%s: no struct %s" % (path, struct))
         return []
     body = re.sub(r"//[^\n]*", "", m.group(1))
-    names = []
+    while True:  # drop function bodies (braces holding statements); keep `{}` initializers
+        shorter = re.sub(r"\{[^{}]*;[^{}]*\}", ";", body)
+        if shorter == body:
+            break
+        body = shorter
+    members = []
     for decl in body.split(";"):
         decl = " ".join(decl.split())
         if not decl or "(" in decl:
             continue
-        d = re.match(r"^[\w:<>, ]+?[\s>*&]+(\w+)(?:\s*(?:=.*|\{.*\}))?$", decl)
+        d = re.match(r"^([\w:<>, ]+?)[\s>*&]+(\w+)(?:\s*(?:=.*|\{.*\}))?$", decl)
         if d:
-            names.append(d.group(1))
-    return names
+            members.append((d.group(1).strip(), d.group(2)))
+    return members
 
 
-def java_fields(path, record):
+def cpp_fields(path, struct):
+    return [name for _, name in cpp_members(path, struct)]
+
+
+def find_struct(type_name):
+    """The header (relative to SRC) that defines `struct type_name {` under include/sotto."""
+    if "<" in type_name:
+        return None  # std::vector<...>, std::optional<...>: a leaf
+    base = type_name.split("::")[-1]
+    for root, _dirs, files in os.walk(os.path.join(SRC, "include", "sotto")):
+        for f in sorted(files):
+            if f.endswith(".hpp") and re.search(r"\bstruct %s \{" % base, read(os.path.join(root, f))):
+                return os.path.relpath(os.path.join(root, f), SRC), base
+    return None
+
+
+def cpp_flat_fields(path, struct):
+    """The members of `struct`, with those of struct-typed members one level down ("keys.keys")."""
+    out = []
+    for type_name, name in cpp_members(path, struct):
+        inner = find_struct(type_name)
+        if inner:
+            out.extend(name + "." + sub for sub in cpp_fields(*inner))
+        else:
+            out.append(name)
+    return out
+
+
+# C++ CheckReport (nested: the engine's report and counters) against the flat C summary: every
+# member path maps to C fields, or to None with the reason C does without it.
+CHECK_REPORT = {
+    "computed_at": ["computed_at"], "files": ["files"], "sightings": ["sightings"],
+    "recorded": ["recorded"], "risk": ["total_risk_level"],
+    "matches": None,  # the matched keys and RPIs are identifiers: C gives their counts
+    "report.windows": ["windows"], "report.daily_summaries": ["daily_summaries"],
+    "report.risk": ["risk_days", "most_recent_low_risk_date", "most_recent_high_risk_date"],
+    "report.encounters": ["encounters"], "report.valid_matches": ["valid_matches"],
+    "report.suspect_matches": ["suspect_matches"], "report.disputed_matches": ["disputed_matches"],
+    "keys.keys": ["keys"], "keys.keys_revoked": ["keys_revoked"],
+    "matcher.keys_checked": ["keys_checked"], "matcher.keys_skipped": ["keys_skipped"],
+    "matcher.rpis_derived": ["rpis_derived"], "matcher.rpis_matched": ["rpis_matched"],
+    "matcher.keys_revoked": ["matcher_keys_revoked"], "matcher.keys_invalid": ["keys_invalid"],
+}
+
+
+def check_check_report():
+    flat = cpp_flat_fields("include/sotto/tracer/results.hpp", "CheckReport")
+    c_set = set(value_fields("sotto_check_summary"))
+    for path in flat:
+        if path not in CHECK_REPORT:
+            fail("C++ CheckReport.%s is not in C sotto_check_summary (map it in CHECK_REPORT)" % path)
+    for path, c_names in CHECK_REPORT.items():
+        if path not in flat:
+            fail("CHECK_REPORT maps CheckReport.%s, which C++ no longer has" % path)
+        for name in c_names or []:
+            if name not in c_set:
+                fail("C++ CheckReport.%s: C sotto_check_summary has no %s" % (path, name))
+
+
+def java_fields(path, *records):
+    """The components of `records` in a Java file, in snake_case."""
     text = read(os.path.join(SRC, "bindings", "java", "src", "main", "java", "org", "sotto", path))
-    m = re.search(r"record %s\((.*?)\)\s*(?:implements[^{]*)?\{" % record, text, re.S)
-    if not m:
-        fail("%s: no record %s" % (path, record))
-        return []
-    names = [p.split()[-1] for p in " ".join(m.group(1).split()).split(",")]
+    names = []
+    for record in records:
+        m = re.search(r"record %s\((.*?)\)\s*(?:implements[^{]*)?\{" % record, text, re.S)
+        if not m:
+            fail("%s: no record %s" % (path, record))
+            continue
+        names += [p.split()[-1] for p in " ".join(m.group(1).split()).split(",")]
     return [re.sub(r"([A-Z])", lambda c: "_" + c.group(1).lower(), n) for n in names]
 
 
@@ -220,8 +287,9 @@ def python_surfaces():
 
 # (C struct, C++ (header, struct) or None, Python surface, Java (file, record),
 #  {"py:" or "java:" + C field: why that binding does without it (the documented exceptions)},
-#  {C++ or binding name: C name}). The check summary, import result and key-file info have no
-#  flat C++ struct (CheckReport nests the engine's reports): C, Python and Java are compared.
+#  {C++ or binding name: C name}). The check summary is held to C++ CheckReport by
+#  check_check_report (CheckReport nests its parts); the import result and key-file info have
+#  no C++ struct of their own: C, Python and Java are compared.
 SURFACES = [
     ("sotto_tracer_status", ("include/sotto/tracer/results.hpp", "TracerStatus"), "status()",
      ("TracerStatus.java", "TracerStatus"), {}, {}),
@@ -242,7 +310,8 @@ SURFACES = [
      # C++ and the bindings hold the check itself; C says whether one ran (take it with
      # sotto_updater_take_check). `files` is a list in C++ and the bindings, a count in C.
      {"index": "index_status", "check": "check_ran"}),
-    ("sotto_check_summary", None, "CheckResult", ("CheckResult.java", "CheckResult"), {}, {}),
+    ("sotto_check_summary", None, "CheckResult", ("CheckResult.java", "CheckResult", "Counters"),
+     {}, {}),
     ("sotto_import_result", None, "ImportResult", ("ImportResult.java", "ImportResult"), {}, {}),
     ("sotto_keyfile_info", None, "KeyFileInfo", ("KeyFileInfo.java", "KeyFileInfo"), {}, {}),
 ]
@@ -262,6 +331,7 @@ def check_field_sets():
                 fail("C %s.%s is not in Python %s" % (c_struct, name, py_name))
             if name not in java_set and "java:" + name not in why:
                 fail("C %s.%s is not in Java %s" % (c_struct, name, java[1]))
+    check_check_report()
     say("field sets: %d structs checked" % len(SURFACES))
 
 
@@ -329,6 +399,9 @@ DRIFTS = [
     ("a C++ status field missing in C",
      lambda t: t.replace("    uint64_t discarded;", "    uint64_t discarded_count;"),
      "TracerStatus::discarded has no field in C"),
+    ("a C++ check counter missing in C",
+     lambda t: t.replace("    uint64_t rpis_matched; ", "    uint64_t rpis_found; "),
+     "C++ CheckReport.matcher.rpis_matched: C sotto_check_summary has no rpis_matched"),
     ("a struct_size that is not a uint32_t",
      lambda t: t.replace("typedef struct sotto_store_stats {\n    uint32_t struct_size;",
                          "typedef struct sotto_store_stats {\n    uint64_t struct_size;"),

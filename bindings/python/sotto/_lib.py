@@ -110,7 +110,10 @@ class CheckSummaryC(Structure):
                 ("valid_matches", c_uint64), ("suspect_matches", c_uint64),
                 ("windows", c_uint64), ("daily_summaries", c_uint64), ("risk_days", c_uint64),
                 ("most_recent_low_risk_date", c_int64), ("most_recent_high_risk_date", c_int64),
-                ("recorded", c_uint8), ("reserved", c_uint8 * 7)]
+                ("recorded", c_uint8), ("reserved", c_uint8 * 7)] + [(name, c_uint64) for name in (
+                    "disputed_matches", "encounters", "keys", "keys_revoked", "keys_checked",
+                    "keys_skipped", "keys_invalid", "rpis_derived", "rpis_matched",
+                    "matcher_keys_revoked")]
 
 
 class ExposureWindowC(Structure):
@@ -162,7 +165,7 @@ class StoreStatsC(Structure):
 # The layouts must be what the C header asserts.
 for _struct, _size in ((Beacon, 20), (Metadata, 4), (DiagnosisKeyC, 40), (KeyFileInfoC, 128),
                        (TracerOptionsC, 40), (AdvertisementC, 80), (ImportResultC, 152),
-                       (CheckSummaryC, 96), (ExposureWindowC, 24), (ScanInstanceC, 12),
+                       (CheckSummaryC, 176), (ExposureWindowC, 24), (ScanInstanceC, 12),
                        (DailySummaryC, 32), (RiskDayC, 32), (HeardC, 48), (TracerStatusC, 152),
                        (StoreStatsC, 64), (UploadResultC, 2416)):
     assert ctypes.sizeof(_struct) == _size, _struct.__name__

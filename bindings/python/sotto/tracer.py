@@ -63,6 +63,10 @@ class ExposureWindow:
 
 RISK_NAMES = {0: "none", 1: "low", 2: "high"}  # docs/risk.md: the words of every surface
 _STATUS_FLAGS = ("radio_attached", "round_open", "clock_suspect")
+# The counters of sotto_check_summary, in the order of CheckResult's last fields.
+_CHECK_COUNTERS = ("disputed_matches", "encounters", "keys", "keys_revoked", "keys_checked",
+                   "keys_skipped", "keys_invalid", "rpis_derived", "rpis_matched",
+                   "matcher_keys_revoked")
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,17 @@ class CheckResult:
     risk_days: List[RiskDay] = field(default_factory=list)
     most_recent_low_risk_date: int = 0  # UTC midnight, Unix seconds; 0 when none
     most_recent_high_risk_date: int = 0
+    # Counters of the round (C sotto_check_summary, C++ CheckReport's report, keys, matcher).
+    disputed_matches: int = 0  # valid matches whose RPI was heard with more than one AEM
+    encounters: int = 0        # contacts: windows of one (key, metadata) group
+    keys: int = 0              # keys received from the matched files
+    keys_revoked: int = 0      # of those, report type REVOKED: not matched
+    keys_checked: int = 0      # keys whose RPIs the matcher derived
+    keys_skipped: int = 0      # keys with no sighting in reach
+    keys_invalid: int = 0      # rolling period outside 1..144
+    rpis_derived: int = 0
+    rpis_matched: int = 0      # derived RPIs found among the sightings
+    matcher_keys_revoked: int = 0  # REVOKED keys the matcher itself skipped
 
     @property
     def risk(self) -> str:
@@ -171,7 +186,8 @@ def _check_result(h) -> CheckResult:
                      for d in _array(lib.sotto_check_get_risk_days, RiskDayC, h)]
         return CheckResult(s.computed_at, s.sightings, s.valid_matches, s.suspect_matches,
                            s.total_risk_level, bool(s.recorded), windows, days, files, risk_days,
-                           s.most_recent_low_risk_date, s.most_recent_high_risk_date)
+                           s.most_recent_low_risk_date, s.most_recent_high_risk_date,
+                           *(getattr(s, name) for name in _CHECK_COUNTERS))
     finally:
         lib.sotto_check_destroy(h)
 

@@ -53,6 +53,7 @@ def test_heard_key_is_found_by_the_check_and_a_tampered_file_is_not(tmp_path, co
         assert res.valid_matches > 0 and res.recorded
         assert [f.error for f in res.files] == ["SOTTO_ERR_AUTHENTICATION_FAILED", None]
         assert res.files[1].matched_rpis > 0 and res.files[1].info.verified
+        assert res.keys > 0 and res.rpis_matched >= res.valid_matches > 0 and res.encounters == 1
         assert len(res.risk_days) <= 1 and all(d.risk in ("none", "low", "high")
                                                for d in res.risk_days)
         assert len(res.windows) == 1 and len(res.windows[0].scan_instances) == 20

@@ -20,7 +20,7 @@ final class Layout {
     static final int DIAGNOSIS_KEY = 40;
     static final int KEYFILE_INFO = 128;
     static final int IMPORT_RESULT = 152;
-    static final int CHECK_SUMMARY = 96;
+    static final int CHECK_SUMMARY = 176;
     static final int EXPOSURE_WINDOW = 24;
     static final int SCAN_INSTANCE = 12;
     static final int DAILY_SUMMARY = 32;
