@@ -130,7 +130,8 @@ void run_ingest(std::size_t n, std::size_t batch_size) {
             ok(sotto_tracer_on_advertisement(t, h.bytes.data(), 20, h.rssi, h.time_ms), "heard");
         ok(sotto_tracer_flush(t), "flush");
         c_seconds = seconds_since(t0);
-        sotto_tracer_status st;
+        sotto_tracer_status st{};
+        st.struct_size = sizeof st;
         ok(sotto_tracer_get_status(&st, t), "status");
         if (st.stored != n) throw std::runtime_error("not everything was stored");
         sotto_tracer_destroy(t);
@@ -220,14 +221,16 @@ void run_match(std::size_t days, std::size_t per_day, std::size_t sightings, std
             ok(sotto_tracer_flush(t), "flush");
             const auto t0 = Clock::now();
             for (const auto& z : zips) {
-                sotto_import_result r;
+                sotto_import_result r{};
+                r.struct_size = sizeof r;
                 ok(sotto_tracer_import_keyfile(&r, t, z.data(), z.size(), 0), "import");
                 if (!r.matched) throw std::runtime_error("a file was refused");
             }
             sotto_check* c = nullptr;
             ok(sotto_tracer_check(&c, t), "check");
             best_c = std::min(best_c, seconds_since(t0));
-            sotto_check_summary s;
+            sotto_check_summary s{};
+            s.struct_size = sizeof s;
             ok(sotto_check_get_summary(&s, c), "summary");
             c_valid = s.valid_matches;
             sotto_check_destroy(c);

@@ -23,6 +23,23 @@
  *   `*_destroy`; `*_destroy(NULL)` does nothing. A handle must not be used after its destroy.
  * - Times are Unix time: milliseconds for clocks and heard advertisements, seconds for dates.
  * - Thread-safety is stated per handle type. Functions without a handle are thread-safe.
+ * - Structs can grow (like `cbSize` in Win32 or `age` in curl), and `struct_size` is always a
+ *   `uint32_t` and always the first member. OUTPUT structs (ones the library fills): the caller
+ *   sets `struct_size` to sizeof the struct it was compiled with; the library writes the first
+ *   min(struct_size, sizeof) bytes of its own layout and sets `struct_size` to that count (so a
+ *   newer caller on an older library sees which fields were filled; bytes beyond it are not
+ *   touched). A `struct_size` below the struct's first layout (stated per struct) gives
+ *   SOTTO_ERR_INVALID_ARGUMENT and writes nothing. Fields are only ever appended. INPUT structs
+ *   with a `struct_size` (options): the library reads the fields `struct_size` covers and takes
+ *   defaults for the rest; below the first layout or above the library's sizeof:
+ *   SOTTO_ERR_INVALID_ARGUMENT. Arrays the library fills take `uint32_t element_size` (sizeof the
+ *   element type the caller was compiled with; at least the first layout, at most 4096): element
+ *   `i` starts at byte `i * element_size` and gets min(element_size, sizeof) bytes (a
+ *   `struct_size` member in it is set to that count). Not growable: sotto_beacon and
+ *   sotto_metadata (the GAEN wire format fixes them for good; inputs and outputs), and the input
+ *   array sotto_heard_advertisement (a new layout would come with a new function). A struct
+ *   embedded in another (sotto_import_result.info) keeps its first layout there: what it gains
+ *   later reaches the outer struct as appended fields.
  */
 
 #include <stddef.h>
@@ -239,7 +256,8 @@ enum {
     SOTTO_VERIFY_PARSE_ONLY = 1 /**< never refuse on signature grounds; report the verdict */
 };
 
-/** A diagnosis key as published (TEK with its validity and what the health authority says). */
+/** A diagnosis key as published (TEK with its validity and what the health authority says).
+ *  Returned in arrays (`element_size`; first layout: 40 bytes). */
 typedef struct sotto_diagnosis_key {
     uint8_t tek[SOTTO_TEK_BYTES];
     uint32_t rolling_start;          /**< ENIntervalNumber of the first valid interval */
@@ -258,8 +276,11 @@ SOTTO_STATIC_ASSERT(offsetof(sotto_diagnosis_key, days_since_onset) == 32,
 SOTTO_STATIC_ASSERT(offsetof(sotto_diagnosis_key, has_days_since_onset) == 36,
                     "sotto_diagnosis_key layout");
 
-/** What a key file says besides its keys. Timestamps are Unix seconds, 0 when absent. */
+/** What a key file says besides its keys. Timestamps are Unix seconds, 0 when absent. OUTPUT
+ *  struct (first layout: 128 bytes). */
 typedef struct sotto_keyfile_info {
+    uint32_t struct_size;     /**< set by the caller (see the conventions at the top) */
+    int32_t signature_status; /**< SOTTO_SIGNATURE_* */
     uint64_t start_timestamp;
     uint64_t end_timestamp;
     uint64_t keys_valid;         /**< valid keys in the main list (revoked included) */
@@ -269,17 +290,17 @@ typedef struct sotto_keyfile_info {
     uint64_t keys_invalid;       /**< keys that broke a validation rule (skipped) */
     uint64_t export_bin_bytes;
     uint8_t export_bin_sha256[SOTTO_SHA256_BYTES]; /**< identifies the file's content */
-    int32_t signature_status;                      /**< SOTTO_SIGNATURE_* */
     uint8_t verified;                              /**< 1 only for SOTTO_SIGNATURE_VERIFIED */
-    uint8_t reserved[3];
+    uint8_t reserved[7];
     char region[16]; /**< from the file, NUL-terminated, truncated to 15 bytes, not validated */
 } sotto_keyfile_info;
-SOTTO_STATIC_ASSERT(sizeof(sotto_keyfile_info) == 120, "sotto_keyfile_info layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, export_bin_sha256) == 64,
+SOTTO_STATIC_ASSERT(sizeof(sotto_keyfile_info) == 128, "sotto_keyfile_info layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, start_timestamp) == 8,
                     "sotto_keyfile_info layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, signature_status) == 96,
+SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, export_bin_sha256) == 72,
                     "sotto_keyfile_info layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, region) == 104, "sotto_keyfile_info layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, verified) == 104, "sotto_keyfile_info layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_keyfile_info, region) == 112, "sotto_keyfile_info layout");
 
 /** A key file read into memory: its keys and its info. Immutable; thread-safe. */
 typedef struct sotto_keyfile sotto_keyfile;
@@ -313,13 +334,16 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_keyfile_read_path(sotto_keyfile** o
 
 SOTTO_API void sotto_keyfile_destroy(sotto_keyfile* keyfile);
 
+/** The file's info; `out->struct_size` set by the caller (at least 128). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_keyfile_get_info(sotto_keyfile_info* out,
                                                               const sotto_keyfile* keyfile);
 
-/** Copies the file's keys (in file order) into `out` (capacity in keys); see the buffer
- *  convention at the top. */
+/** Copies the file's keys (in file order) into `out` (capacity in keys, `element_size` at least
+ *  40); see the buffer and array conventions at the top. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_keyfile_get_keys(sotto_diagnosis_key* out,
-                                                              size_t capacity, size_t* out_needed,
+                                                              size_t capacity,
+                                                              uint32_t element_size,
+                                                              size_t* out_needed,
                                                               const sotto_keyfile* keyfile);
 
 /* ---------------------------------------------------------------------------------------------
@@ -354,15 +378,15 @@ typedef int64_t (*sotto_clock_fn)(void* user_data);
 typedef struct sotto_tracer_options {
     uint32_t struct_size;      /**< sizeof(sotto_tracer_options), set by _init */
     uint32_t retention_days;   /**< days of sightings and own keys kept (1..3650; default 14) */
-    uint32_t flush_count;      /**< heard advertisements per store transaction (default 4096) */
-    uint32_t advertising_form; /**< SOTTO_ADV_* of sotto_advertisement.advertising_data */
-    int64_t flush_interval_ms; /**< sotto_tracer_tick writes pending ones older than this */
-    uint64_t max_store_bytes;  /**< upper bound of the database size (0: none) */
+    uint32_t flush_count;      /**< heard advertisements per store transaction (default 16384) */
+    uint32_t advertising_form; /**< SOTTO_ADV_* form (default SOTTO_ADV_WITH_FLAGS) */
+    int64_t flush_interval_ms; /**< tick writes pending ones older than this (default 30000) */
+    uint64_t max_store_bytes;  /**< upper bound of the database size (0: none; default 0) */
     int8_t tx_power_dbm;       /**< announced in the own AEM (default -8) */
-    uint8_t calibration_confidence; /**< 0..3, announced with metadata v1.1 (minor_version 1) */
-    uint8_t metadata_minor_version; /**< 0 (v1.0, default) or 1 (v1.1) */
-    uint8_t create_if_missing; /**< 1 (default): create the store when the file does not exist */
-    uint8_t kdf_cost;          /**< passphrase stores: SOTTO_KDF_* used when creating */
+    uint8_t calibration_confidence; /**< 0..3, announced with metadata v1.1 (default 0) */
+    uint8_t metadata_minor_version; /**< 0 (v1.0) or 1 (v1.1) (default 0) */
+    uint8_t create_if_missing; /**< 1: create the store when the file does not exist (default 1) */
+    uint8_t kdf_cost; /**< passphrase stores: SOTTO_KDF_* (default SOTTO_KDF_INTERACTIVE) */
     uint8_t reserved[3];
 } sotto_tracer_options;
 SOTTO_STATIC_ASSERT(sizeof(sotto_tracer_options) == 40, "sotto_tracer_options layout");
@@ -379,7 +403,7 @@ enum {
     SOTTO_KDF_MINIMUM = 2      /**< no protection against guessing: tests only */
 };
 
-/** The defaults. */
+/** The defaults: the "(default X)" of each field. INPUT struct (first layout: 40 bytes). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_options_init(sotto_tracer_options* out);
 
 /** Owns the store, the device's own TEKs, pending heard advertisements and the open check round.
@@ -408,22 +432,24 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_open_passphrase(
 /** Writes pending heard advertisements, closes the store, frees the handle. */
 SOTTO_API void sotto_tracer_destroy(sotto_tracer* tracer);
 
-/** What to broadcast now. */
+/** What to broadcast now. OUTPUT struct (first layout: 80 bytes). */
 typedef struct sotto_advertisement {
+    uint32_t struct_size;   /**< set by the caller */
+    uint32_t interval;      /**< ENIntervalNumber the RPI was derived for */
+    int64_t valid_until_ms; /**< ask again at this Unix time at the latest (10-20 min, midnight) */
     uint8_t service_data[SOTTO_SERVICE_DATA_BYTES];             /**< RPI || AEM, UUID 0xFD6F */
     uint8_t advertising_data[SOTTO_ADVERTISING_DATA_MAX_BYTES]; /**< full legacy form */
     uint8_t advertising_data_len;                               /**< 31 or 28 */
     uint8_t address[6]; /**< random non-resolvable address, most significant byte first */
     uint8_t active;     /**< 0: broadcast nothing until valid_until_ms (other fields empty) */
-    uint8_t reserved;
-    uint32_t interval;      /**< ENIntervalNumber the RPI was derived for */
-    int64_t valid_until_ms; /**< ask again at this Unix time at the latest (10-20 min, midnight) */
+    uint8_t reserved[5];
 } sotto_advertisement;
-SOTTO_STATIC_ASSERT(sizeof(sotto_advertisement) == 72, "sotto_advertisement layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, advertising_data_len) == 51,
+SOTTO_STATIC_ASSERT(sizeof(sotto_advertisement) == 80, "sotto_advertisement layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, service_data) == 16,
                     "sotto_advertisement layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, active) == 58, "sotto_advertisement layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, interval) == 60, "sotto_advertisement layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, advertising_data_len) == 67,
+                    "sotto_advertisement layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_advertisement, active) == 74, "sotto_advertisement layout");
 
 /** The current advertisement; rolls the TEK at the UTC day boundary (stored before use) and
  *  RPI and address together every 10-20 minutes (random) and at UTC midnight; an RPI is never
@@ -478,7 +504,7 @@ enum {
     SOTTO_RETENTION_PAUSED_CLOCK_SUSPECT = 2
 };
 
-/** What one successful `sotto_tracer_tick` did. Output struct: set `struct_size`. */
+/** What one successful `sotto_tracer_tick` did. OUTPUT struct (first layout: 12 bytes). */
 typedef struct sotto_tick_report {
     uint32_t struct_size; /**< set by the caller to sizeof(sotto_tick_report) */
     int32_t retention;    /**< SOTTO_RETENTION_* */
@@ -523,25 +549,32 @@ enum {
     SOTTO_IMPORT_REMATCH = 2     /**< match a file an earlier recorded check already processed */
 };
 
-/** What happened to one imported key file. */
+/** What happened to one imported key file. OUTPUT struct (first layout: 152 bytes), also
+ *  returned in arrays (`element_size`). */
 typedef struct sotto_import_result {
+    uint32_t struct_size;      /**< set by the caller */
+    sotto_status error;        /**< why it was refused (SOTTO_OK when matched or skipped) */
     uint8_t read;              /**< parsed completely */
     uint8_t verified;          /**< signature verified with a key of the trust store */
     uint8_t matched;           /**< its keys take part in the current check round */
     uint8_t already_processed; /**< skipped: recorded by an earlier check (no REMATCH) */
-    sotto_status error;        /**< why it was refused (SOTTO_OK when matched or skipped) */
-    uint64_t matched_rpis;     /**< RPIs of its keys found among the round's sightings; filled in
-                                    by the check (0 in the result of an import) */
-    sotto_keyfile_info info;   /**< meaningful when `read` */
+    uint8_t reserved[4];
+    uint64_t matched_rpis;   /**< RPIs of its keys found among the round's sightings; filled in
+                                  by the check (0 in the result of an import) */
+    sotto_keyfile_info info; /**< meaningful when `read`; its first layout (info.struct_size 128)
+                                  whatever the caller set */
 } sotto_import_result;
-SOTTO_STATIC_ASSERT(sizeof(sotto_import_result) == 136, "sotto_import_result layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_import_result, error) == 4, "sotto_import_result layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_import_result, info) == 16, "sotto_import_result layout");
+SOTTO_STATIC_ASSERT(sizeof(sotto_import_result) == 152, "sotto_import_result layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_import_result, read) == 8, "sotto_import_result layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_import_result, matched_rpis) == 16,
+                    "sotto_import_result layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_import_result, info) == 24, "sotto_import_result layout");
 
 /** Imports an export.zip held in memory into the current check round, verified fail-closed
  *  against the tracer's trust store; its keys are streamed into the matcher (memory stays
  *  bounded). A refused file (malformed, unsigned, untrusted, bad signature) is not an error of
- *  the call: SOTTO_OK is returned and `out->error` says why (`out` may be NULL). The call fails
+ *  the call: SOTTO_OK is returned and `out->error` says why (`out` may be NULL; else set its
+ *  `struct_size`, checked before anything is imported). The call fails
  *  only for storage/engine failures, SOTTO_ERR_OUT_OF_MEMORY or bad arguments. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_import_keyfile(sotto_import_result* out,
                                                                    sotto_tracer* tracer,
@@ -568,10 +601,14 @@ SOTTO_API void sotto_check_destroy(sotto_check* check);
 
 enum { SOTTO_RISK_NONE = 0, SOTTO_RISK_LOW = 1, SOTTO_RISK_HIGH = 2 };
 
+/** The check's numbers (C++ `sotto::CheckReport`, flattened). OUTPUT struct (first layout: 176
+ *  bytes). */
 typedef struct sotto_check_summary {
-    int64_t computed_at; /**< Unix seconds */
-    uint64_t files;      /**< files in the round (see sotto_check_get_files) */
-    uint64_t sightings;  /**< sightings the round matched against */
+    uint32_t struct_size;     /**< set by the caller */
+    int32_t total_risk_level; /**< SOTTO_RISK_*: none / low / high (docs/risk.md) */
+    int64_t computed_at;      /**< Unix seconds */
+    uint64_t files;           /**< files in the round (see sotto_check_get_files) */
+    uint64_t sightings;       /**< sightings the round matched against */
     uint64_t valid_matches;
     uint64_t suspect_matches; /**< RPI matches whose metadata did not check out */
     uint64_t windows;         /**< exposure windows */
@@ -579,15 +616,25 @@ typedef struct sotto_check_summary {
     uint64_t risk_days;                 /**< days with an evaluated window */
     int64_t most_recent_low_risk_date;  /**< UTC midnight, Unix seconds; 0 when none */
     int64_t most_recent_high_risk_date; /**< UTC midnight, Unix seconds; 0 when none */
-    int32_t total_risk_level;           /**< SOTTO_RISK_*: none / low / high (docs/risk.md) */
     uint8_t recorded;                   /**< results were written to the store */
-    uint8_t reserved[3];
+    uint8_t reserved[7];
+    uint64_t disputed_matches; /**< valid matches whose RPI was heard with more than one AEM */
+    uint64_t encounters;       /**< contacts: windows of one (key, metadata) group, summed */
+    uint64_t keys;             /**< keys received from the matched files */
+    uint64_t keys_revoked;     /**< of those, report type REVOKED: not matched */
+    uint64_t keys_checked;     /**< keys whose RPIs the matcher derived */
+    uint64_t keys_skipped;     /**< keys with no sighting in reach */
+    uint64_t keys_invalid;     /**< rolling period outside 1..144 */
+    uint64_t rpis_derived;
+    uint64_t rpis_matched;         /**< derived RPIs found among the sightings */
+    uint64_t matcher_keys_revoked; /**< REVOKED keys the matcher itself skipped */
 } sotto_check_summary;
-SOTTO_STATIC_ASSERT(sizeof(sotto_check_summary) == 88, "sotto_check_summary layout");
-SOTTO_STATIC_ASSERT(offsetof(sotto_check_summary, total_risk_level) == 80,
-                    "sotto_check_summary layout");
+SOTTO_STATIC_ASSERT(sizeof(sotto_check_summary) == 176, "sotto_check_summary layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_check_summary, computed_at) == 8, "sotto_check_summary layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_check_summary, recorded) == 88, "sotto_check_summary layout");
 
-/** GAEN ExposureWindow (its ScanInstances through sotto_check_get_scan_instances). */
+/** GAEN ExposureWindow (its ScanInstances through sotto_check_get_scan_instances). Array element
+ *  (first layout: 24 bytes). */
 typedef struct sotto_exposure_window {
     int64_t date_unix;              /**< UTC midnight of the first scan */
     int32_t report_type;            /**< GAEN ReportType */
@@ -597,6 +644,7 @@ typedef struct sotto_exposure_window {
 } sotto_exposure_window;
 SOTTO_STATIC_ASSERT(sizeof(sotto_exposure_window) == 24, "sotto_exposure_window layout");
 
+/** Array element (first layout: 12 bytes). */
 typedef struct sotto_scan_instance {
     int32_t typical_attenuation_db;
     int32_t min_attenuation_db;
@@ -604,7 +652,7 @@ typedef struct sotto_scan_instance {
 } sotto_scan_instance;
 SOTTO_STATIC_ASSERT(sizeof(sotto_scan_instance) == 12, "sotto_scan_instance layout");
 
-/** GAEN DailySummary over all report types. */
+/** GAEN DailySummary over all report types. Array element (first layout: 32 bytes). */
 typedef struct sotto_daily_summary {
     int64_t date_unix;
     double maximum_score;
@@ -613,7 +661,7 @@ typedef struct sotto_daily_summary {
 } sotto_daily_summary;
 SOTTO_STATIC_ASSERT(sizeof(sotto_daily_summary) == 32, "sotto_daily_summary layout");
 
-/** One day of the CWA risk evaluation (newest first). */
+/** One day of the CWA risk evaluation (newest first). Array element (first layout: 32 bytes). */
 typedef struct sotto_risk_day {
     int64_t date_unix;
     double normalized_time;
@@ -626,26 +674,30 @@ SOTTO_STATIC_ASSERT(sizeof(sotto_risk_day) == 32, "sotto_risk_day layout");
 
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_summary(sotto_check_summary* out,
                                                                const sotto_check* check);
-/* Arrays of the report; buffer convention at the top (capacity in elements). */
+/* Arrays of the report; buffer and array conventions at the top (capacity in elements,
+ * `element_size` the sizeof of the caller's element type). */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_files(sotto_import_result* out,
-                                                             size_t capacity, size_t* out_needed,
+                                                             size_t capacity, uint32_t element_size,
+                                                             size_t* out_needed,
                                                              const sotto_check* check);
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_windows(sotto_exposure_window* out,
-                                                               size_t capacity, size_t* out_needed,
+                                                               size_t capacity,
+                                                               uint32_t element_size,
+                                                               size_t* out_needed,
                                                                const sotto_check* check);
 /** The scan instances of window `window_index`. Past the last window: SOTTO_ERR_OUT_OF_RANGE with
  *  `*out_needed` 0. */
-SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_scan_instances(sotto_scan_instance* out,
-                                                                      size_t capacity,
-                                                                      size_t* out_needed,
-                                                                      const sotto_check* check,
-                                                                      size_t window_index);
+SOTTO_API SOTTO_NODISCARD sotto_status
+sotto_check_get_scan_instances(sotto_scan_instance* out, size_t capacity, uint32_t element_size,
+                               size_t* out_needed, const sotto_check* check, size_t window_index);
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_daily_summaries(sotto_daily_summary* out,
                                                                        size_t capacity,
+                                                                       uint32_t element_size,
                                                                        size_t* out_needed,
                                                                        const sotto_check* check);
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_check_get_risk_days(sotto_risk_day* out,
                                                                  size_t capacity,
+                                                                 uint32_t element_size,
                                                                  size_t* out_needed,
                                                                  const sotto_check* check);
 
@@ -665,18 +717,21 @@ typedef struct sotto_key_list sotto_key_list;
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_release_own_keys(sotto_key_list** out,
                                                                      sotto_tracer* tracer,
                                                                      uint32_t consent);
+/** The released keys; buffer and array conventions at the top. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_key_list_get(sotto_diagnosis_key* out, size_t capacity,
-                                                          size_t* out_needed,
+                                                          uint32_t element_size, size_t* out_needed,
                                                           const sotto_key_list* list);
 /** Wipes the key bytes and frees the list (copies in the caller's buffers are the caller's to
  *  wipe). */
 SOTTO_API void sotto_key_list_destroy(sotto_key_list* list);
 
-/** Where and how `sotto_upload_own_keys` sends the keys. `struct_size` first: the caller sets it
- *  to sizeof(sotto_upload_options) (a smaller size from an older header is accepted; the fields
- *  beyond it take their defaults). Strings are NUL-terminated, printable ASCII. */
+/** Where and how `sotto_upload_own_keys` sends the keys. INPUT struct: the caller sets
+ *  `struct_size` to sizeof(sotto_upload_options); a smaller one from an older header (at least
+ *  the first layout, up to `reserved`) is accepted and the fields beyond it take their
+ *  defaults. Strings are NUL-terminated, printable ASCII. */
 typedef struct sotto_upload_options {
-    size_t struct_size;
+    uint32_t struct_size;
+    uint32_t timeout_ms; /**< the whole exchange; 0: 30000; at most 600000 */
     /** The key server's publish endpoint, e.g. "https://exposure.example.org/v1/publish".
      *  https://, or http:// to a loopback address only. */
     const char* url;
@@ -684,28 +739,27 @@ typedef struct sotto_upload_options {
     const char* verification_payload; /**< the verification certificate (or code) */
     const char* revision_token;       /**< from an earlier publish; NULL or "" for the first */
     const char* ca_file;              /**< PEM CAs instead of the system's; NULL: system */
-    uint32_t timeout_ms;              /**< the whole exchange; 0: 30000; at most 600000 */
     int32_t transmission_risk;        /**< 0..8 for every key; 0 "unknown" */
     uint32_t symptom_onset_interval;  /**< ENIN of the onset day; 0: not sent */
-    uint32_t reserved;
-    /* Added later (an older caller's smaller struct_size leaves them NULL): */
+    /* Added after the first layout (an older caller's smaller struct_size leaves them NULL): */
     /** The verification server's base URL (https://, or http:// to loopback); NULL or "": the
      *  code is sent as the payload as is. With it, `verification_payload` is the code, exchanged
      *  at <server>/api/verify and /api/certificate for a certificate over the keys' HMAC. */
     const char* verification_server;
     const char* api_key; /**< the app's API key for the verification server (X-API-Key) */
 } sotto_upload_options;
+SOTTO_STATIC_ASSERT(offsetof(sotto_upload_options, url) == 8, "sotto_upload_options layout");
 
-/** What the key server answered. `struct_size` first: the caller sets it; the library fills
- *  min(struct_size, sizeof(sotto_upload_result)) bytes (an older, smaller struct gets its
- *  prefix). Strings are NUL-terminated printable ASCII, cut to fit. */
+/** What the key server answered. OUTPUT struct (first layout: 2400 bytes, up to
+ *  `revision_token`). Strings are NUL-terminated printable ASCII, cut to fit. */
 typedef struct sotto_upload_result {
-    size_t struct_size;
-    int32_t http_status; /**< 200 when taken; 400 with `code` for a refused payload */
-    uint8_t accepted;    /**< 1: the keys (or some: `code` "partial_failure") were taken */
+    uint32_t struct_size; /**< set by the caller */
+    int32_t http_status;  /**< 200 when taken; 400 with `code` for a refused payload */
+    uint8_t accepted;     /**< 1: the keys (or some: `code` "partial_failure") were taken */
     uint8_t reserved[3];
     uint32_t keys_sent;
     uint32_t body_bytes; /**< size of the request body (padding included) */
+    uint32_t reserved2;
     int64_t inserted_exposures;
     char code[64];             /**< the answer's `code`, e.g.
                                     "health_authority_verification_certificate_invalid" */
@@ -716,6 +770,8 @@ typedef struct sotto_upload_result {
      *  "publish" (the key server). */
     char stage[16];
 } sotto_upload_result;
+SOTTO_STATIC_ASSERT(sizeof(sotto_upload_result) == 2416, "sotto_upload_result layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_upload_result, stage) == 2400, "sotto_upload_result layout");
 
 /** Releases the device's own keys (as `sotto_tracer_release_own_keys`: `consent` must be
  *  SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS, else SOTTO_ERR_FAILED_PRECONDITION and nothing
@@ -741,8 +797,11 @@ SOTTO_API SOTTO_NODISCARD sotto_status sotto_upload_own_keys(sotto_upload_result
  *  a new TEK from the next interval on. */
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_erase_all(sotto_tracer* tracer);
 
-/** Counters since the tracer was opened (no identifiers). */
+/** Counters since the tracer was opened (no identifiers), C++ `sotto::TracerStatus`. OUTPUT
+ *  struct; first layout: 136 bytes (up to `radio_errors`). */
 typedef struct sotto_tracer_status {
+    uint32_t struct_size; /**< set by the caller */
+    uint32_t reserved;
     uint64_t heard;            /**< accepted (decoded) advertisements */
     uint64_t malformed;        /**< refused by the decoder */
     uint64_t dropped_overflow; /**< valid, dropped: too many pending while the store failed */
@@ -759,22 +818,38 @@ typedef struct sotto_tracer_status {
     uint64_t checks;
     uint64_t deduplicated; /**< of `heard`, folded into an observation of the same second */
     uint64_t radio_errors; /**< failed calls to an attached radio (C++ hosts only) */
+    /* Added after the first layout: */
+    /** Observations dropped unwritten by sotto_tracer_erase_all: pending at the erase, or stamped
+     *  at or before it and handed over later. */
+    uint64_t discarded;
+    uint8_t radio_attached; /**< a radio is attached (C++ hosts only; 0 for C callers) */
+    uint8_t round_open;     /**< files were imported since the last check */
+    /** The last retention attempt was refused because the clock is suspect (see
+     *  sotto_tracer_tick); cleared by the next successful run. */
+    uint8_t clock_suspect;
+    uint8_t reserved2[5];
 } sotto_tracer_status;
-SOTTO_STATIC_ASSERT(sizeof(sotto_tracer_status) == 128, "sotto_tracer_status layout");
+SOTTO_STATIC_ASSERT(sizeof(sotto_tracer_status) == 152, "sotto_tracer_status layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_tracer_status, heard) == 8, "sotto_tracer_status layout");
+SOTTO_STATIC_ASSERT(offsetof(sotto_tracer_status, discarded) == 136, "sotto_tracer_status layout");
 
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_get_status(sotto_tracer_status* out,
                                                                const sotto_tracer* tracer);
 
-/** Counts of stored rows. */
+/** Counts of stored rows. OUTPUT struct; first layout: 56 bytes (up to `processed_files`). */
 typedef struct sotto_store_stats {
+    uint32_t struct_size; /**< set by the caller */
+    uint32_t reserved;
     uint64_t sightings; /**< (RPI, interval) rows */
     uint64_t rpis;
     uint64_t days;
     uint64_t own_keys;
     uint64_t exposure_records;
     uint64_t processed_files;
+    /* Added after the first layout: */
+    uint64_t key_publications; /**< publication times of matched diagnosis keys remembered */
 } sotto_store_stats;
-SOTTO_STATIC_ASSERT(sizeof(sotto_store_stats) == 48, "sotto_store_stats layout");
+SOTTO_STATIC_ASSERT(sizeof(sotto_store_stats) == 64, "sotto_store_stats layout");
 
 SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_get_store_stats(sotto_store_stats* out,
                                                                     const sotto_tracer* tracer);

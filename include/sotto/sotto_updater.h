@@ -20,7 +20,8 @@ extern "C" {
  *  outlive the updater; do not import into it from another thread while a round runs. */
 typedef struct sotto_updater sotto_updater;
 
-/** Options of `sotto_updater_create`. Fill with `sotto_updater_options_init`. */
+/** Options of `sotto_updater_create`. Fill with `sotto_updater_options_init`. INPUT struct
+ *  (first layout: 8 bytes; see the struct conventions in sotto.h). */
 typedef struct sotto_updater_options {
     uint32_t struct_size;        /**< sizeof(sotto_updater_options), set by _init */
     uint32_t connect_timeout_ms; /**< TCP + TLS handshake (default 10000) */
@@ -54,8 +55,9 @@ enum {
     SOTTO_UPDATE_PHASE_CHECK = 3
 };
 
-/** Progress of a round, passed to the callback. `struct_size` is set by the library (read a
- *  field only when `struct_size` covers it). Files and bytes as C++ `sotto::UpdateProgress`. */
+/** Progress of a round, passed to the callback. The library's own struct, read-only for the
+ *  callback: `struct_size` is set by the library (read a field only when `struct_size` covers
+ *  it). Files and bytes as C++ `sotto::UpdateProgress`. */
 typedef struct sotto_update_progress {
     uint32_t struct_size;
     uint32_t phase; /**< SOTTO_UPDATE_PHASE_* */
@@ -70,9 +72,8 @@ SOTTO_STATIC_ASSERT(sizeof(sotto_update_progress) == 40, "sotto_update_progress 
  *  `sotto_updater_cancel`. */
 typedef void (*sotto_update_progress_fn)(void* user_data, const sotto_update_progress* progress);
 
-/** The last round. An OUTPUT struct: the caller sets `struct_size` (sizeof of the struct it was
- *  compiled with) and the library fills min(struct_size, sizeof) bytes, so a struct that grows
- *  in later versions keeps older callers working. */
+/** The last round. OUTPUT struct (the struct conventions in sotto.h); first layout: 104 bytes
+ *  (up to `reserved`). */
 typedef struct sotto_update_summary {
     uint32_t struct_size;      /**< set by the caller */
     uint32_t index_status;     /**< SOTTO_INDEX_* */
@@ -92,12 +93,15 @@ typedef struct sotto_update_summary {
     uint8_t check_ran;         /**< a check ran (sotto_updater_take_check) */
     uint8_t state_was_damaged; /**< the download state was unreadable and rebuilt */
     uint8_t reserved[5];
+    /* Added after the first layout: */
+    uint64_t index_lines_refused; /**< malformed or hostile index lines (skipped) */
 } sotto_update_summary;
-SOTTO_STATIC_ASSERT(sizeof(sotto_update_summary) == 104, "sotto_update_summary layout");
+SOTTO_STATIC_ASSERT(sizeof(sotto_update_summary) == 112, "sotto_update_summary layout");
 SOTTO_STATIC_ASSERT(offsetof(sotto_update_summary, files) == 16, "sotto_update_summary layout");
 SOTTO_STATIC_ASSERT(offsetof(sotto_update_summary, cancelled) == 96, "sotto_update_summary layout");
 
-/** One listed file of the last round. OUTPUT struct: `struct_size` set by the caller. */
+/** One listed file of the last round. OUTPUT struct (the struct conventions in sotto.h);
+ *  first layout: 72 bytes. */
 typedef struct sotto_update_file {
     uint32_t struct_size; /**< set by the caller */
     uint32_t outcome;     /**< SOTTO_UPDATE_* */

@@ -22,6 +22,8 @@ void to_c(const KeyFileOutcome& o, sotto_import_result& r) noexcept {
     r.error = o.reason ? static_cast<sotto_status>(o.reason->code) : SOTTO_OK;
     r.matched_rpis = o.matched_rpis;
     if (o.info) capi::to_c(*o.info, r.info);
+    // The embedded info keeps its first layout whatever the caller set (sotto.h).
+    r.info.struct_size = static_cast<std::uint32_t>(capi::first_layout::kKeyfileInfo);
 }
 
 /// Options of an import from its C flags; false for unknown flags.
@@ -37,27 +39,18 @@ template <class Import>
 sotto_status import_with(sotto_import_result* out, sotto_tracer* tracer, uint32_t flags,
                          Import&& import) {
     if (tracer == nullptr) return capi::null_argument();
+    if (auto bad = capi::check_sized(out, capi::first_layout::kImportResult); bad != SOTTO_OK)
+        return bad;
     ImportOptions options;
     if (!import_options(flags, options)) {
         return fail(SOTTO_ERR_INVALID_ARGUMENT, "flags: unknown SOTTO_IMPORT_* bit");
     }
     auto outcome = import(*tracer->tracer, options);
     if (!outcome) return fail(outcome.error());
-    if (out != nullptr) to_c(*outcome, *out);
-    return SOTTO_OK;
-}
-
-/// The buffer convention: store the count, copy when the buffer is big enough.
-template <class T, class Source, class Convert>
-sotto_status copy_out(T* out, std::size_t capacity, std::size_t* needed, const Source& items,
-                      Convert&& convert) {
-    *needed = items.size();
-    if (items.empty()) return SOTTO_OK;
-    if (out == nullptr || capacity < items.size()) {
-        return fail(SOTTO_ERR_OUT_OF_RANGE, "out: capacity smaller than the number of elements");
-    }
-    for (std::size_t i = 0; i < items.size(); ++i) convert(items[i], out[i]);
-    return SOTTO_OK;
+    if (out == nullptr) return SOTTO_OK;
+    sotto_import_result r{};
+    to_c(*outcome, r);
+    return capi::fill_sized(out, r, capi::first_layout::kImportResult);
 }
 
 }  // namespace
@@ -132,26 +125,40 @@ SOTTO_API sotto_status sotto_check_get_summary(sotto_check_summary* out, const s
         s.most_recent_high_risk_date = risk.most_recent_date_with_high_risk.value_or(0);
         s.total_risk_level = static_cast<std::int32_t>(check->report.risk);
         s.recorded = c.recorded ? 1 : 0;
-        *out = s;
-        return SOTTO_OK;
+        s.disputed_matches = c.report.disputed_matches;
+        s.encounters = c.report.encounters.size();
+        s.keys = c.keys.keys;
+        s.keys_revoked = c.keys.keys_revoked;
+        s.keys_checked = c.matcher.keys_checked;
+        s.keys_skipped = c.matcher.keys_skipped;
+        s.keys_invalid = c.matcher.keys_invalid;
+        s.rpis_derived = c.matcher.rpis_derived;
+        s.rpis_matched = c.matcher.rpis_matched;
+        s.matcher_keys_revoked = c.matcher.keys_revoked;
+        return capi::fill_sized(out, s, capi::first_layout::kCheckSummary);
     });
 }
 
 SOTTO_API sotto_status sotto_check_get_files(sotto_import_result* out, size_t capacity,
-                                             size_t* out_needed, const sotto_check* check) {
+                                             uint32_t element_size, size_t* out_needed,
+                                             const sotto_check* check) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
-        return copy_out(out, capacity, out_needed, check->report.files,
-                        [](const KeyFileOutcome& o, sotto_import_result& r) { to_c(o, r); });
+        return capi::fill_array(
+            out, capacity, element_size, out_needed, check->report.files,
+            capi::first_layout::kImportResult,
+            [](const KeyFileOutcome& o, sotto_import_result& r) { to_c(o, r); });
     });
 }
 
 SOTTO_API sotto_status sotto_check_get_windows(sotto_exposure_window* out, size_t capacity,
-                                               size_t* out_needed, const sotto_check* check) {
+                                               uint32_t element_size, size_t* out_needed,
+                                               const sotto_check* check) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
-        return copy_out(
-            out, capacity, out_needed, check->report.report.windows,
+        return capi::fill_array(
+            out, capacity, element_size, out_needed, check->report.report.windows,
+            capi::first_layout::kExposureWindow,
             [](const core::ExposureWindow& w, sotto_exposure_window& r) {
                 r = sotto_exposure_window{};
                 r.date_unix = w.date_unix;
@@ -164,7 +171,8 @@ SOTTO_API sotto_status sotto_check_get_windows(sotto_exposure_window* out, size_
 }
 
 SOTTO_API sotto_status sotto_check_get_scan_instances(sotto_scan_instance* out, size_t capacity,
-                                                      size_t* out_needed, const sotto_check* check,
+                                                      uint32_t element_size, size_t* out_needed,
+                                                      const sotto_check* check,
                                                       size_t window_index) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
@@ -173,43 +181,48 @@ SOTTO_API sotto_status sotto_check_get_scan_instances(sotto_scan_instance* out, 
             *out_needed = 0;
             return fail(SOTTO_ERR_OUT_OF_RANGE, "window_index: past the last exposure window");
         }
-        return copy_out(out, capacity, out_needed, windows[window_index].scan_instances,
-                        [](const core::ScanInstance& s, sotto_scan_instance& r) {
-                            r = sotto_scan_instance{s.typical_attenuation_db, s.min_attenuation_db,
-                                                    s.seconds_since_last_scan};
-                        });
+        return capi::fill_array(
+            out, capacity, element_size, out_needed, windows[window_index].scan_instances,
+            capi::first_layout::kScanInstance,
+            [](const core::ScanInstance& s, sotto_scan_instance& r) {
+                r = sotto_scan_instance{s.typical_attenuation_db, s.min_attenuation_db,
+                                        s.seconds_since_last_scan};
+            });
     });
 }
 
 SOTTO_API sotto_status sotto_check_get_daily_summaries(sotto_daily_summary* out, size_t capacity,
-                                                       size_t* out_needed,
+                                                       uint32_t element_size, size_t* out_needed,
                                                        const sotto_check* check) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
-        return copy_out(out, capacity, out_needed, check->report.report.daily_summaries,
-                        [](const core::DailySummary& d, sotto_daily_summary& r) {
-                            r = sotto_daily_summary{d.date_unix, d.summary.maximum_score,
-                                                    d.summary.score_sum,
-                                                    d.summary.weighted_duration_sum};
-                        });
+        return capi::fill_array(
+            out, capacity, element_size, out_needed, check->report.report.daily_summaries,
+            capi::first_layout::kDailySummary,
+            [](const core::DailySummary& d, sotto_daily_summary& r) {
+                r = sotto_daily_summary{d.date_unix, d.summary.maximum_score, d.summary.score_sum,
+                                        d.summary.weighted_duration_sum};
+            });
     });
 }
 
 SOTTO_API sotto_status sotto_check_get_risk_days(sotto_risk_day* out, size_t capacity,
-                                                 size_t* out_needed, const sotto_check* check) {
+                                                 uint32_t element_size, size_t* out_needed,
+                                                 const sotto_check* check) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || check == nullptr) return capi::null_argument();
-        return copy_out(out, capacity, out_needed, check->report.report.risk.days,
-                        [](const core::CwaDayRisk& d, sotto_risk_day& r) {
-                            r = sotto_risk_day{};
-                            r.date_unix = d.date_unix;
-                            r.normalized_time = d.normalized_time;
-                            r.risk_level = static_cast<std::int32_t>(d.risk_level);
-                            r.minimum_distinct_encounters_with_low_risk =
-                                d.minimum_distinct_encounters_with_low_risk;
-                            r.minimum_distinct_encounters_with_high_risk =
-                                d.minimum_distinct_encounters_with_high_risk;
-                        });
+        return capi::fill_array(out, capacity, element_size, out_needed,
+                                check->report.report.risk.days, capi::first_layout::kRiskDay,
+                                [](const core::CwaDayRisk& d, sotto_risk_day& r) {
+                                    r = sotto_risk_day{};
+                                    r.date_unix = d.date_unix;
+                                    r.normalized_time = d.normalized_time;
+                                    r.risk_level = static_cast<std::int32_t>(d.risk_level);
+                                    r.minimum_distinct_encounters_with_low_risk =
+                                        d.minimum_distinct_encounters_with_low_risk;
+                                    r.minimum_distinct_encounters_with_high_risk =
+                                        d.minimum_distinct_encounters_with_high_risk;
+                                });
     });
 }
 

@@ -133,23 +133,19 @@ SOTTO_API sotto_status sotto_keyfile_get_info(sotto_keyfile_info* out,
         if (out == nullptr || keyfile == nullptr) return capi::null_argument();
         sotto_keyfile_info r{};
         capi::to_c(keyfile->info, r);
-        *out = r;
-        return SOTTO_OK;
+        return capi::fill_sized(out, r, capi::first_layout::kKeyfileInfo);
     });
 }
 
 SOTTO_API sotto_status sotto_keyfile_get_keys(sotto_diagnosis_key* out, size_t capacity,
-                                              size_t* out_needed, const sotto_keyfile* keyfile) {
+                                              uint32_t element_size, size_t* out_needed,
+                                              const sotto_keyfile* keyfile) {
     return guard([&]() -> sotto_status {
         if (out_needed == nullptr || keyfile == nullptr) return capi::null_argument();
-        const auto& keys = keyfile->keys;
-        *out_needed = keys.size();
-        if (out == nullptr || capacity < keys.size()) {
-            if (keys.empty()) return SOTTO_OK;
-            return fail(SOTTO_ERR_OUT_OF_RANGE, "out: capacity smaller than the number of keys");
-        }
-        for (std::size_t n = 0; n < keys.size(); ++n) capi::to_c(keys[n], out[n]);
-        return SOTTO_OK;
+        return capi::fill_array(
+            out, capacity, element_size, out_needed, keyfile->keys,
+            capi::first_layout::kDiagnosisKey,
+            [](const core::DiagnosisKey& k, sotto_diagnosis_key& r) { capi::to_c(k, r); });
     });
 }
 

@@ -17,9 +17,16 @@ using namespace sotto;
 using sotto::capi::fail;
 using sotto::capi::guard;
 
-/// Turns the C options into `TracerOptions`; false for values out of range.
-bool to_options(const sotto_tracer_options& o, TracerOptions& t) {
-    if (o.struct_size != sizeof(sotto_tracer_options)) return false;
+sotto_tracer_options default_options();
+
+/// Turns the C options into `TracerOptions`; false for values out of range. An older caller's
+/// smaller struct keeps the defaults for the fields it lacks.
+bool to_options(const sotto_tracer_options& in, TracerOptions& t) {
+    if (in.struct_size < capi::first_layout::kTracerOptions ||
+        in.struct_size > sizeof(sotto_tracer_options))
+        return false;
+    sotto_tracer_options o = default_options();
+    std::memcpy(&o, &in, in.struct_size);
     if (o.advertising_form != SOTTO_ADV_WITH_FLAGS && o.advertising_form != SOTTO_ADV_WITHOUT_FLAGS)
         return false;
     if (o.calibration_confidence > 3 || o.metadata_minor_version > 1 ||
@@ -178,6 +185,8 @@ SOTTO_API sotto_status sotto_tracer_current_advertisement(sotto_advertisement* o
                                                           sotto_tracer* tracer) {
     return guard([&]() -> sotto_status {
         if (out == nullptr || tracer == nullptr) return capi::null_argument();
+        if (auto bad = capi::check_sized(out, capi::first_layout::kAdvertisement); bad != SOTTO_OK)
+            return bad;
         auto adv = tracer->tracer->current_advertisement();
         if (!adv) return fail(adv.error());
         sotto_advertisement r{};
@@ -189,8 +198,7 @@ SOTTO_API sotto_status sotto_tracer_current_advertisement(sotto_advertisement* o
         r.interval = adv->interval;
         r.active = adv->active ? 1 : 0;
         r.valid_until_ms = adv->valid_until_ms;
-        *out = r;
-        return SOTTO_OK;
+        return capi::fill_sized(out, r, capi::first_layout::kAdvertisement);
     });
 }
 
@@ -241,8 +249,8 @@ SOTTO_API sotto_status sotto_tracer_flush(sotto_tracer* tracer) {
 SOTTO_API sotto_status sotto_tracer_tick(sotto_tick_report* out, sotto_tracer* tracer) {
     return guard([&]() -> sotto_status {
         if (tracer == nullptr) return capi::null_argument();
-        if (out != nullptr && out->struct_size < sizeof(sotto_tick_report))
-            return fail(SOTTO_ERR_INVALID_ARGUMENT, "struct_size: set it to sizeof the struct");
+        if (auto s = capi::check_sized(out, capi::first_layout::kTickReport); s != SOTTO_OK)
+            return s;
         auto r = tracer->tracer->tick();
         if (!r) return fail(r.error());
         if (out == nullptr) return SOTTO_OK;
@@ -250,7 +258,7 @@ SOTTO_API sotto_status sotto_tracer_tick(sotto_tick_report* out, sotto_tracer* t
         c.retention = static_cast<int32_t>(r->retention);
         c.flushed = r->flushed ? 1 : 0;
         c.rotated = r->rotated ? 1 : 0;
-        return capi::fill_sized(out, c, sizeof(sotto_tick_report));
+        return capi::fill_sized(out, c, capi::first_layout::kTickReport);
     });
 }
 
@@ -290,16 +298,13 @@ SOTTO_API sotto_status sotto_tracer_release_own_keys(sotto_key_list** out, sotto
 }
 
 SOTTO_API sotto_status sotto_key_list_get(sotto_diagnosis_key* out, size_t capacity,
-                                          size_t* out_needed, const sotto_key_list* list) {
+                                          uint32_t element_size, size_t* out_needed,
+                                          const sotto_key_list* list) {
     return guard([&]() -> sotto_status {
-        if (out_needed == nullptr || list == nullptr) return capi::null_argument();
-        *out_needed = list->keys.size();
-        if (list->keys.empty()) return SOTTO_OK;
-        if (out == nullptr || capacity < list->keys.size()) {
-            return fail(SOTTO_ERR_OUT_OF_RANGE, "out: capacity smaller than the number of keys");
-        }
-        for (std::size_t i = 0; i < list->keys.size(); ++i) capi::to_c(list->keys[i], out[i]);
-        return SOTTO_OK;
+        if (list == nullptr) return capi::null_argument();
+        return capi::fill_array(
+            out, capacity, element_size, out_needed, list->keys, capi::first_layout::kDiagnosisKey,
+            [](const core::DiagnosisKey& k, sotto_diagnosis_key& r) { capi::to_c(k, r); });
     });
 }
 
@@ -318,13 +323,28 @@ SOTTO_API sotto_status sotto_tracer_get_status(sotto_tracer_status* out,
     return guard([&]() -> sotto_status {
         if (out == nullptr || tracer == nullptr) return capi::null_argument();
         const TracerStatus s = tracer->tracer->status();
-        *out = sotto_tracer_status{s.heard,         s.malformed,      s.dropped_overflow,
-                                   s.pending,       s.stored,         s.rejected,
-                                   s.flushes,       s.flush_failures, s.own_keys_created,
-                                   s.rotations,     s.files_imported, s.files_refused,
-                                   s.files_skipped, s.checks,         s.deduplicated,
-                                   s.radio_errors};
-        return SOTTO_OK;
+        sotto_tracer_status c{};
+        c.heard = s.heard;
+        c.malformed = s.malformed;
+        c.dropped_overflow = s.dropped_overflow;
+        c.pending = s.pending;
+        c.stored = s.stored;
+        c.rejected = s.rejected;
+        c.flushes = s.flushes;
+        c.flush_failures = s.flush_failures;
+        c.own_keys_created = s.own_keys_created;
+        c.rotations = s.rotations;
+        c.files_imported = s.files_imported;
+        c.files_refused = s.files_refused;
+        c.files_skipped = s.files_skipped;
+        c.checks = s.checks;
+        c.deduplicated = s.deduplicated;
+        c.radio_errors = s.radio_errors;
+        c.discarded = s.discarded;
+        c.radio_attached = s.radio_attached ? 1 : 0;
+        c.round_open = s.round_open ? 1 : 0;
+        c.clock_suspect = s.clock_suspect ? 1 : 0;
+        return capi::fill_sized(out, c, capi::first_layout::kTracerStatus);
     });
 }
 
@@ -332,11 +352,19 @@ SOTTO_API sotto_status sotto_tracer_get_store_stats(sotto_store_stats* out,
                                                     const sotto_tracer* tracer) {
     return guard([&]() -> sotto_status {
         if (out == nullptr || tracer == nullptr) return capi::null_argument();
+        if (auto bad = capi::check_sized(out, capi::first_layout::kStoreStats); bad != SOTTO_OK)
+            return bad;
         auto s = tracer->tracer->store_stats();
         if (!s) return fail(s.error());
-        *out = sotto_store_stats{s->sightings,        s->rpis,           s->days, s->own_keys,
-                                 s->exposure_records, s->processed_files};
-        return SOTTO_OK;
+        sotto_store_stats c{};
+        c.sightings = s->sightings;
+        c.rpis = s->rpis;
+        c.days = s->days;
+        c.own_keys = s->own_keys;
+        c.exposure_records = s->exposure_records;
+        c.processed_files = s->processed_files;
+        c.key_publications = s->key_publications;
+        return capi::fill_sized(out, c, capi::first_layout::kStoreStats);
     });
 }
 

@@ -36,10 +36,6 @@ static_assert(SOTTO_UPDATE_PHASE_DOWNLOAD == static_cast<int>(UpdatePhase::kDown
 static_assert(SOTTO_UPDATE_PHASE_IMPORT == static_cast<int>(UpdatePhase::kImport));
 static_assert(SOTTO_UPDATE_PHASE_CHECK == static_cast<int>(UpdatePhase::kCheck));
 
-// The smallest struct_size the options may carry (an older caller's options): the size field
-// and one more word; fields it lacks keep their defaults.
-constexpr std::uint32_t kMinOptionsSize = 8;
-
 sotto_updater_options default_options() noexcept {
     sotto_updater_options o{};
     const fetch::DownloadOptions d;
@@ -54,7 +50,8 @@ sotto_updater_options default_options() noexcept {
 
 /// The caller's options; an older, smaller struct keeps the defaults for what it lacks.
 bool to_options(const sotto_updater_options& in, KeyUpdaterOptions& out) noexcept {
-    if (in.struct_size < kMinOptionsSize || in.struct_size > sizeof(sotto_updater_options))
+    if (in.struct_size < sotto::capi::first_layout::kUpdaterOptions ||
+        in.struct_size > sizeof(sotto_updater_options))
         return false;
     sotto_updater_options o = default_options();
     std::memcpy(&o, &in, in.struct_size);
@@ -149,7 +146,8 @@ SOTTO_API sotto_status sotto_updater_get_summary(sotto_update_summary* out,
         s.cancelled = r.cancelled ? 1 : 0;
         s.check_ran = r.check ? 1 : 0;
         s.state_was_damaged = r.state_was_damaged ? 1 : 0;
-        return sotto::capi::fill_sized(out, s, sizeof(sotto_update_summary));
+        s.index_lines_refused = r.index_lines_refused;
+        return sotto::capi::fill_sized(out, s, sotto::capi::first_layout::kUpdateSummary);
     });
 }
 
@@ -170,7 +168,7 @@ SOTTO_API sotto_status sotto_updater_get_file(sotto_update_file* out, const sott
         c.bytes = f.bytes;
         c.keys = f.keys;
         c.downloaded = f.downloaded ? 1 : 0;
-        return sotto::capi::fill_sized(out, c, sizeof(sotto_update_file));
+        return sotto::capi::fill_sized(out, c, sotto::capi::first_layout::kUpdateFile);
     });
 }
 

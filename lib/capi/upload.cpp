@@ -42,8 +42,8 @@ SOTTO_API sotto_status sotto_upload_own_keys(sotto_upload_result* out, sotto_tra
     return guard([&]() -> sotto_status {
         if (out == nullptr || tracer == nullptr || options == nullptr || !tracer->tracer)
             return capi::null_argument();
-        if (out->struct_size < offsetof(sotto_upload_result, http_status) ||
-            options->struct_size < offsetof(sotto_upload_options, health_authority_id) ||
+        if (out->struct_size < capi::first_layout::kUploadResult ||
+            options->struct_size < capi::first_layout::kUploadOptions ||
             options->struct_size > sizeof(sotto_upload_options))
             return fail(SOTTO_ERR_INVALID_ARGUMENT, "upload: struct_size not set");
         if (consent != SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS) {
@@ -53,22 +53,15 @@ SOTTO_API sotto_status sotto_upload_own_keys(sotto_upload_result* out, sotto_tra
         }
         const sotto_upload_options& o = *options;
         fetch::UploadOptions u;
+        // The first layout (checked above) reaches every field up to symptom_onset_interval.
         u.url = or_empty(o.url);
-        if (reaches<const char*>(o, offsetof(sotto_upload_options, health_authority_id)))
-            u.health_authority_id = or_empty(o.health_authority_id);
-        if (reaches<const char*>(o, offsetof(sotto_upload_options, verification_payload)))
-            u.verification_payload = or_empty(o.verification_payload);
-        if (reaches<const char*>(o, offsetof(sotto_upload_options, revision_token)))
-            u.revision_token = or_empty(o.revision_token);
-        if (reaches<const char*>(o, offsetof(sotto_upload_options, ca_file)))
-            u.ca_file = or_empty(o.ca_file);
-        if (reaches<uint32_t>(o, offsetof(sotto_upload_options, timeout_ms)) && o.timeout_ms != 0)
-            u.total_timeout_ms = o.timeout_ms;
-        std::int32_t risk = 0;
-        if (reaches<int32_t>(o, offsetof(sotto_upload_options, transmission_risk)))
-            risk = o.transmission_risk;
-        if (reaches<uint32_t>(o, offsetof(sotto_upload_options, symptom_onset_interval)))
-            u.symptom_onset_interval = o.symptom_onset_interval;
+        u.health_authority_id = or_empty(o.health_authority_id);
+        u.verification_payload = or_empty(o.verification_payload);
+        u.revision_token = or_empty(o.revision_token);
+        u.ca_file = or_empty(o.ca_file);
+        if (o.timeout_ms != 0) u.total_timeout_ms = o.timeout_ms;
+        const std::int32_t risk = o.transmission_risk;
+        u.symptom_onset_interval = o.symptom_onset_interval;
         if (reaches<const char*>(o, offsetof(sotto_upload_options, verification_server)))
             u.verification_server = or_empty(o.verification_server);
         if (reaches<const char*>(o, offsetof(sotto_upload_options, api_key)))
@@ -101,7 +94,6 @@ SOTTO_API sotto_status sotto_upload_own_keys(sotto_upload_result* out, sotto_tra
         if (!reply) return fail(reply.error());
 
         sotto_upload_result r{};
-        r.struct_size = out->struct_size;
         r.http_status = static_cast<int32_t>(reply->http_status);
         r.accepted = reply->accepted ? 1 : 0;
         r.keys_sent = static_cast<uint32_t>(reply->keys_sent);
@@ -111,8 +103,7 @@ SOTTO_API sotto_status sotto_upload_own_keys(sotto_upload_result* out, sotto_tra
         copy_string(r.message, reply->message);
         copy_string(r.revision_token, reply->revision_token);
         copy_string(r.stage, reply->stage);
-        std::memcpy(out, &r, std::min(out->struct_size, sizeof r));
-        return SOTTO_OK;
+        return capi::fill_sized(out, r, capi::first_layout::kUploadResult);
     });
 }
 

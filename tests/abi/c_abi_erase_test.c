@@ -16,8 +16,8 @@ void test_erase_restart(const char* tmp) {
     int64_t erased_at;
     size_t i;
     sotto_tracer* t = NULL;
-    sotto_tracer_status st;
-    sotto_store_stats stats;
+    sotto_tracer_status st = {.struct_size = sizeof(sotto_tracer_status)};
+    sotto_store_stats stats = {.struct_size = sizeof(sotto_store_stats)};
 
     memset(key, 0x41, sizeof key);
     memset(before, 0x51, sizeof before);

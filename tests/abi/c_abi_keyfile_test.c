@@ -81,20 +81,25 @@ static void test_trust_store(void) {
 
 static void check_seed_keys(const sotto_keyfile* kf) {
     sotto_diagnosis_key keys[3];
-    sotto_keyfile_info info;
+    sotto_keyfile_info info = {.struct_size = sizeof(sotto_keyfile_info)};
     size_t needed = 0, j;
     CHECK_STATUS(SOTTO_OK, sotto_keyfile_get_info(&info, kf));
     CHECK(info.verified == 1 && info.signature_status == SOTTO_SIGNATURE_VERIFIED);
     CHECK(info.keys_valid == 3 && info.keys_delivered == 3 && info.keys_invalid == 0);
     CHECK(info.export_bin_bytes > 16);
     /* Size query, short buffer, then the keys. */
-    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_keyfile_get_keys(NULL, 0, &needed, kf));
+    CHECK_STATUS(
+        SOTTO_ERR_OUT_OF_RANGE,
+        sotto_keyfile_get_keys(NULL, 0, (uint32_t)sizeof(sotto_diagnosis_key), &needed, kf));
     CHECK(needed == 3);
     needed = 0;
     memset(keys, 0x77, sizeof keys);
-    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_keyfile_get_keys(keys, 2, &needed, kf));
+    CHECK_STATUS(
+        SOTTO_ERR_OUT_OF_RANGE,
+        sotto_keyfile_get_keys(keys, 2, (uint32_t)sizeof(sotto_diagnosis_key), &needed, kf));
     CHECK(needed == 3 && keys[0].rolling_start == 0x77777777u);
-    CHECK_STATUS(SOTTO_OK, sotto_keyfile_get_keys(keys, 3, &needed, kf));
+    CHECK_STATUS(SOTTO_OK, sotto_keyfile_get_keys(keys, 3, (uint32_t)sizeof(sotto_diagnosis_key),
+                                                  &needed, kf));
     for (j = 0; j < 16; ++j) {
         CHECK(keys[0].tek[j] == (uint8_t)((1 * 37 + j * 11) & 0xFF));
         CHECK(keys[2].tek[j] == (uint8_t)((3 * 37 + j * 11) & 0xFF));
@@ -106,8 +111,11 @@ static void check_seed_keys(const sotto_keyfile* kf) {
     CHECK(keys[1].transmission_risk_level == 8 && keys[1].has_days_since_onset == 0);
     CHECK(keys[2].rolling_period == 144 && keys[2].report_type == 2 &&
           keys[2].days_since_onset == -14);
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_get_keys(keys, 3, NULL, kf));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_get_keys(keys, 3, &needed, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_keyfile_get_keys(keys, 3, (uint32_t)sizeof(sotto_diagnosis_key), NULL, kf));
+    CHECK_STATUS(
+        SOTTO_ERR_INVALID_ARGUMENT,
+        sotto_keyfile_get_keys(keys, 3, (uint32_t)sizeof(sotto_diagnosis_key), &needed, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_get_info(NULL, kf));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_keyfile_get_info(&info, NULL));
 }
@@ -121,7 +129,7 @@ static void test_seed_files(const char* dir) {
     sotto_trust_store* wrong_key = trust_with("fuzz", "v1", kOtherPem);
     sotto_trust_store* other_name = trust_with("262", "v1", kSeedPem);
     sotto_keyfile* kf = NULL;
-    sotto_keyfile_info info;
+    sotto_keyfile_info info = {.struct_size = sizeof(sotto_keyfile_info)};
     char path[4096];
     CHECK(zip != NULL && pair != NULL && unsigned_zip != NULL);
     if (zip == NULL || pair == NULL || unsigned_zip == NULL) return;
@@ -231,7 +239,7 @@ static void test_real_cwa_file(const char* data_dir) {
     uint8_t* key;
     sotto_trust_store* trust = NULL;
     sotto_keyfile* kf = NULL;
-    sotto_keyfile_info info;
+    sotto_keyfile_info info = {.struct_size = sizeof(sotto_keyfile_info)};
     snprintf(dir, sizeof dir, "%.4000s/cwa-real-2021-03-04", data_dir);
     snprintf(key_path, sizeof key_path, "%s/cwa_prod_public_key_262-v1.pem", dir);
     key = c_abi_read_file(key_path, &key_len);

@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
     test_threads(argv[1], argv[3]);
     test_erase_restart(argv[3]);
     test_updater(argv[1], argv[3]);
+    test_growth(argv[3]);
     if (c_abi_failures != 0) {
         fprintf(stderr, "%d check(s) failed\n", c_abi_failures);
         return 1;

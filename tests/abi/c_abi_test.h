@@ -40,5 +40,6 @@ void test_tracer(const char* corpus_dir, const char* tmp_dir);
 void test_threads(const char* corpus_dir, const char* tmp_dir);
 void test_erase_restart(const char* tmp_dir);
 void test_updater(const char* corpus_dir, const char* tmp_dir);
+void test_growth(const char* tmp_dir);
 
 #endif

@@ -46,7 +46,7 @@ static void* import_and_check(void* p) {
     checker_args* a = p;
     int round;
     for (round = 0; round < 3; ++round) {
-        sotto_import_result res;
+        sotto_import_result res = {.struct_size = sizeof(sotto_import_result)};
         sotto_check* check = NULL;
         if (sotto_tracer_import_keyfile(&res, a->tracer, a->zip, a->zip_len,
                                         SOTTO_IMPORT_REMATCH) != SOTTO_OK ||
@@ -69,8 +69,8 @@ void test_threads(const char* corpus_dir, const char* tmp_dir) {
     uint8_t key[32];
     sotto_trust_store* trust = NULL;
     sotto_tracer* t = NULL;
-    sotto_tracer_status st;
-    sotto_store_stats stats;
+    sotto_tracer_status st = {.struct_size = sizeof(sotto_tracer_status)};
+    sotto_store_stats stats = {.struct_size = sizeof(sotto_store_stats)};
     pthread_t f1, f2, c;
     feeder_args a1, a2;
     checker_args ca;

@@ -49,12 +49,12 @@ static void remove_store(const char* path) {
 }
 
 static void test_null_handles(void) {
-    sotto_advertisement adv;
-    sotto_import_result res;
+    sotto_advertisement adv = {.struct_size = sizeof(sotto_advertisement)};
+    sotto_import_result res = {.struct_size = sizeof(sotto_import_result)};
     sotto_check* check = NULL;
     sotto_key_list* keys = NULL;
-    sotto_tracer_status st;
-    sotto_store_stats stats;
+    sotto_tracer_status st = {.struct_size = sizeof(sotto_tracer_status)};
+    sotto_store_stats stats = {.struct_size = sizeof(sotto_store_stats)};
     sotto_tracer* t = NULL;
     size_t needed;
     const uint8_t b[20] = {0};
@@ -74,14 +74,23 @@ static void test_null_handles(void) {
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_get_status(&st, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_get_store_stats(&stats, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_summary(NULL, NULL));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_files(NULL, 0, &needed, NULL));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_windows(NULL, 0, &needed, NULL));
+    CHECK_STATUS(
+        SOTTO_ERR_INVALID_ARGUMENT,
+        sotto_check_get_files(NULL, 0, (uint32_t)sizeof(sotto_import_result), &needed, NULL));
+    CHECK_STATUS(
+        SOTTO_ERR_INVALID_ARGUMENT,
+        sotto_check_get_windows(NULL, 0, (uint32_t)sizeof(sotto_exposure_window), &needed, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
-                 sotto_check_get_scan_instances(NULL, 0, &needed, NULL, 0));
+                 sotto_check_get_scan_instances(NULL, 0, (uint32_t)sizeof(sotto_scan_instance),
+                                                &needed, NULL, 0));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
-                 sotto_check_get_daily_summaries(NULL, 0, &needed, NULL));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_check_get_risk_days(NULL, 0, &needed, NULL));
-    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_key_list_get(NULL, 0, &needed, NULL));
+                 sotto_check_get_daily_summaries(NULL, 0, (uint32_t)sizeof(sotto_daily_summary),
+                                                 &needed, NULL));
+    CHECK_STATUS(
+        SOTTO_ERR_INVALID_ARGUMENT,
+        sotto_check_get_risk_days(NULL, 0, (uint32_t)sizeof(sotto_risk_day), &needed, NULL));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_key_list_get(NULL, 0, (uint32_t)sizeof(sotto_diagnosis_key), &needed, NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_options_init(NULL));
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
                  sotto_tracer_open(&t, NULL, b, 32, NULL, NULL, NULL, NULL));
@@ -162,13 +171,14 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     uint8_t key[32], tek[16], rpis[16 * 144];
     sotto_trust_store* trust = NULL;
     sotto_tracer* t = NULL;
-    sotto_advertisement adv, adv2;
+    sotto_advertisement adv = {.struct_size = sizeof(sotto_advertisement)};
+    sotto_advertisement adv2 = {.struct_size = sizeof(sotto_advertisement)};
     sotto_beacon beacon;
-    sotto_import_result res;
+    sotto_import_result res = {.struct_size = sizeof(sotto_import_result)};
     sotto_check* check = NULL;
-    sotto_check_summary sum;
-    sotto_tracer_status st;
-    sotto_store_stats stats;
+    sotto_check_summary sum = {.struct_size = sizeof(sotto_check_summary)};
+    sotto_tracer_status st = {.struct_size = sizeof(sotto_tracer_status)};
+    sotto_store_stats stats = {.struct_size = sizeof(sotto_store_stats)};
     sotto_key_list* keys = NULL;
     sotto_diagnosis_key released[32];
     sotto_exposure_window windows[8];
@@ -325,33 +335,49 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     CHECK(sum.files == 3 && sum.valid_matches > 0 && sum.suspect_matches == 0 && sum.recorded == 1);
     CHECK(sum.windows == 1 && sum.daily_summaries == 1 && sum.sightings >= 2);
     CHECK(sum.computed_at == g_now_ms / 1000);
-    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_check_get_files(NULL, 0, &needed, check));
+    /* The round's counters (C++ CheckReport's keys, matcher and report). */
+    CHECK(sum.struct_size == sizeof sum && sum.keys > 0 && sum.keys_checked > 0);
+    CHECK(sum.rpis_derived >= sum.rpis_matched && sum.rpis_matched >= sum.valid_matches);
+    CHECK(sum.encounters == 1 && sum.disputed_matches == 0 && sum.keys_invalid == 0);
+    CHECK_STATUS(
+        SOTTO_ERR_OUT_OF_RANGE,
+        sotto_check_get_files(NULL, 0, (uint32_t)sizeof(sotto_import_result), &needed, check));
     CHECK(needed == 3);
     {
         sotto_import_result files[3];
-        CHECK_STATUS(SOTTO_OK, sotto_check_get_files(files, 3, &needed, check));
+        CHECK_STATUS(
+            SOTTO_OK,
+            sotto_check_get_files(files, 3, (uint32_t)sizeof(sotto_import_result), &needed, check));
         CHECK(files[0].matched == 0 && files[0].error == SOTTO_ERR_AUTHENTICATION_FAILED);
         CHECK(files[1].matched == 0 && files[1].error == SOTTO_ERR_UNSIGNED);
         CHECK(files[2].matched == 1 && files[2].info.verified == 1 && files[2].matched_rpis == 2);
     }
-    CHECK_STATUS(SOTTO_OK, sotto_check_get_windows(windows, 8, &needed, check));
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_check_get_windows(windows, 8, (uint32_t)sizeof(sotto_exposure_window),
+                                         &needed, check));
     CHECK(needed == 1 && windows[0].date_unix == (int64_t)kDay * 600 &&
           windows[0].report_type == 4);
     CHECK(windows[0].scan_instance_count == 20);
     CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE,
-                 sotto_check_get_scan_instances(scans, 1, &needed, check, 0));
+                 sotto_check_get_scan_instances(scans, 1, (uint32_t)sizeof(sotto_scan_instance),
+                                                &needed, check, 0));
     CHECK(needed == 20);
-    CHECK_STATUS(SOTTO_OK, sotto_check_get_scan_instances(scans, 64, &needed, check, 0));
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_check_get_scan_instances(scans, 64, (uint32_t)sizeof(sotto_scan_instance),
+                                                &needed, check, 0));
     /* Attenuation = TX power 8 − RSSI −55 = 63 dB. */
     for (i = 0; i < needed; ++i)
         CHECK(scans[i].min_attenuation_db == 63 && scans[i].typical_attenuation_db == 63);
     CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE,
-                 sotto_check_get_scan_instances(scans, 64, &needed, check, 1));
+                 sotto_check_get_scan_instances(scans, 64, (uint32_t)sizeof(sotto_scan_instance),
+                                                &needed, check, 1));
     CHECK(needed == 0);
-    CHECK_STATUS(SOTTO_OK, sotto_check_get_daily_summaries(days, 8, &needed, check));
+    CHECK_STATUS(SOTTO_OK, sotto_check_get_daily_summaries(
+                               days, 8, (uint32_t)sizeof(sotto_daily_summary), &needed, check));
     CHECK(needed == 1 && days[0].date_unix == (int64_t)kDay * 600 &&
           days[0].weighted_duration_sum > 0.0);
-    CHECK_STATUS(SOTTO_OK, sotto_check_get_risk_days(risk, 8, &needed, check));
+    CHECK_STATUS(SOTTO_OK, sotto_check_get_risk_days(risk, 8, (uint32_t)sizeof(sotto_risk_day),
+                                                     &needed, check));
     CHECK(needed <= 1);
     sotto_check_destroy(check);
     check = NULL;
@@ -362,7 +388,11 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     CHECK_STATUS(SOTTO_OK,
                  sotto_tracer_import_keyfile_path(&res, t, zip_path, SOTTO_IMPORT_REMATCH));
     CHECK(res.matched == 1);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
+    CHECK(st.round_open == 1 && st.struct_size == sizeof st);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_check(&check, t));
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
+    CHECK(st.round_open == 0 && st.radio_attached == 0);
     CHECK_STATUS(SOTTO_OK, sotto_check_get_summary(&sum, check));
     CHECK(sum.windows == 1);
     sotto_check_destroy(check);
@@ -409,9 +439,11 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
     CHECK(keys == NULL);
     CHECK_STATUS(SOTTO_OK,
                  sotto_tracer_release_own_keys(&keys, t, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
-    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE, sotto_key_list_get(NULL, 0, &needed, keys));
+    CHECK_STATUS(SOTTO_ERR_OUT_OF_RANGE,
+                 sotto_key_list_get(NULL, 0, (uint32_t)sizeof(sotto_diagnosis_key), &needed, keys));
     CHECK(needed >= 1 && needed <= 32);
-    CHECK_STATUS(SOTTO_OK, sotto_key_list_get(released, 32, &needed, keys));
+    CHECK_STATUS(SOTTO_OK, sotto_key_list_get(released, 32, (uint32_t)sizeof(sotto_diagnosis_key),
+                                              &needed, keys));
     {
         int found = 0;
         for (i = 0; i < needed; ++i) {
@@ -459,7 +491,8 @@ static void test_clock(const char* tmp) {
     char path[4200];
     uint8_t key[32], heard[20];
     sotto_tracer* t = NULL;
-    sotto_store_stats stats;
+    sotto_store_stats stats = {.struct_size = sizeof(sotto_store_stats)};
+    sotto_tracer_status st = {.struct_size = sizeof(sotto_tracer_status)};
     sotto_tick_report tick;
 
     memset(&tick, 0, sizeof tick);
@@ -477,8 +510,12 @@ static void test_clock(const char* tmp) {
     g_now_ms += (int64_t)30 * 86400000; /* a bad time sync */
     /* A suspect clock is not an error of the tick: its report says retention was paused. */
     tick.struct_size = sizeof tick;
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
+    CHECK(st.clock_suspect == 0);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(&tick, t));
     CHECK(tick.retention == SOTTO_RETENTION_PAUSED_CLOCK_SUSPECT);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
+    CHECK(st.clock_suspect == 1);
     tick.retention = -1;
     CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(&tick, t));
     CHECK(tick.retention == SOTTO_RETENTION_PAUSED_CLOCK_SUSPECT);
@@ -498,6 +535,8 @@ static void test_clock(const char* tmp) {
     CHECK(stats.sightings == 0);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(&tick, t));
     CHECK(tick.retention == SOTTO_RETENTION_RAN);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_get_status(&st, t));
+    CHECK(st.clock_suspect == 0);
     CHECK_STATUS(SOTTO_OK, sotto_tracer_tick(&tick, t));
     CHECK(tick.retention == SOTTO_RETENTION_NOT_DUE);
 

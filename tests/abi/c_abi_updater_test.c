@@ -137,8 +137,8 @@ void test_updater(const char* corpus_dir, const char* tmp_dir) {
     sotto_tracer* t = NULL;
     sotto_updater* u = NULL;
     sotto_updater_options o;
-    sotto_update_summary sum;
-    sotto_update_file file;
+    sotto_update_summary sum = {.struct_size = sizeof(sotto_update_summary)};
+    sotto_update_file file = {.struct_size = sizeof(sotto_update_file)};
     sotto_check* check = NULL;
     char name[64];
     size_t needed = 0, zip_len = 0;
@@ -216,17 +216,41 @@ void test_updater(const char* corpus_dir, const char* tmp_dir) {
     CHECK_STATUS(SOTTO_OK, sotto_updater_take_check(&check, u));
     CHECK(check == NULL);
     {
-        /* A caller compiled against a later, larger struct: the library fills what it knows and
-         * leaves the rest (and the caller's struct_size) alone. */
+        /* A caller compiled against a later, larger struct: the library fills what it knows,
+         * leaves the rest alone and says how much it filled in struct_size. */
         struct {
             sotto_update_summary s;
             uint8_t later_fields[16];
         } newer;
+        /* A caller compiled against the first layout (before index_lines_refused): exactly its
+         * 104 bytes are written; the guard bytes after them stay as they were. */
+        struct {
+            uint32_t struct_size, index_status;
+            sotto_status index_error;
+            int32_t index_http_status;
+            uint64_t files, checked, unchanged, refused, still_refused, failed, postponed,
+                refusals_forgotten, requests, bytes_downloaded;
+            uint8_t cancelled, check_ran, state_was_damaged, reserved[5];
+            uint8_t guard[24];
+        } older;
         size_t i;
+        memset(&older, 0xCD, sizeof older);
+        older.struct_size = 104;
+        CHECK_STATUS(SOTTO_OK, sotto_updater_get_summary((sotto_update_summary*)(void*)&older, u));
+        CHECK(older.struct_size == 104 && older.index_status == SOTTO_INDEX_NEW);
+        CHECK(older.files == 1 && older.checked == 1 && older.failed == 0 && older.cancelled == 0);
+        CHECK(older.bytes_downloaded == sum.bytes_downloaded && older.requests == sum.requests);
+        for (i = 0; i < sizeof older.guard; ++i) CHECK(older.guard[i] == 0xCD);
+        older.struct_size = 103; /* below the first layout */
+        older.files = 55;
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                     sotto_updater_get_summary((sotto_update_summary*)(void*)&older, u));
+        CHECK(older.files == 55 && older.struct_size == 103);
         memset(&newer, 0xCD, sizeof newer);
         newer.s.struct_size = (uint32_t)sizeof newer;
         CHECK_STATUS(SOTTO_OK, sotto_updater_get_summary(&newer.s, u));
-        CHECK(newer.s.struct_size == sizeof newer && newer.s.index_status == SOTTO_INDEX_NEW);
+        CHECK(newer.s.struct_size == sizeof newer.s && newer.s.index_status == SOTTO_INDEX_NEW);
+        CHECK(newer.s.index_lines_refused == 0);
         CHECK(newer.s.checked == 1 && newer.s.reserved[4] == 0);
         for (i = 0; i < sizeof newer.later_fields; ++i) CHECK(newer.later_fields[i] == 0xCD);
         /* struct_size not set (or below the first layout): refused, nothing written. */

@@ -51,13 +51,17 @@ sotto_tracer* tracer() {
 void check_keyfile(sotto_status s, sotto_keyfile* kf) {
     known(s);
     if (s != SOTTO_OK) return;
-    sotto_keyfile_info info;
+    sotto_keyfile_info info{};
+    info.struct_size = sizeof info;
     if (sotto_keyfile_get_info(&info, kf) != SOTTO_OK) std::abort();
     std::size_t needed = 0;
-    known(sotto_keyfile_get_keys(nullptr, 0, &needed, kf));
+    known(sotto_keyfile_get_keys(nullptr, 0, static_cast<uint32_t>(sizeof(sotto_diagnosis_key)),
+                                 &needed, kf));
     if (needed != info.keys_delivered) std::abort();
     std::vector<sotto_diagnosis_key> keys(needed);
-    if (needed > 0 && sotto_keyfile_get_keys(keys.data(), keys.size(), &needed, kf) != SOTTO_OK)
+    if (needed > 0 && sotto_keyfile_get_keys(keys.data(), keys.size(),
+                                             static_cast<uint32_t>(sizeof(sotto_diagnosis_key)),
+                                             &needed, kf) != SOTTO_OK)
         std::abort();
     for (const auto& k : keys) {
         if (k.rolling_period < 1 || k.rolling_period > 144) std::abort();
@@ -101,7 +105,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     sotto_tracer* t = tracer();
     known(sotto_tracer_on_advertisement(t, data, size, -60, 1614902400000));
-    sotto_import_result r;
+    sotto_import_result r{};
+    r.struct_size = sizeof r;
     known(sotto_tracer_import_keyfile(&r, t, data, size, SOTTO_IMPORT_PARSE_ONLY));
     known(r.error);
     static unsigned runs = 0;

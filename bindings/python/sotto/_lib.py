@@ -57,27 +57,29 @@ class DiagnosisKeyC(Structure):
 
 
 class KeyFileInfoC(Structure):
-    _fields_ = [("start_timestamp", c_uint64), ("end_timestamp", c_uint64),
+    _fields_ = [("struct_size", c_uint32), ("signature_status", c_int32),
+                ("start_timestamp", c_uint64), ("end_timestamp", c_uint64),
                 ("keys_valid", c_uint64), ("revised_keys_valid", c_uint64),
                 ("keys_revoked", c_uint64), ("keys_delivered", c_uint64),
                 ("keys_invalid", c_uint64), ("export_bin_bytes", c_uint64),
-                ("export_bin_sha256", c_uint8 * 32), ("signature_status", c_int32),
-                ("verified", c_uint8), ("reserved", c_uint8 * 3), ("region", c_char * 16)]
+                ("export_bin_sha256", c_uint8 * 32), ("verified", c_uint8),
+                ("reserved", c_uint8 * 7), ("region", c_char * 16)]
 
 
 class UploadOptionsC(Structure):
-    _fields_ = [("struct_size", c_size_t), ("url", c_char_p), ("health_authority_id", c_char_p),
-                ("verification_payload", c_char_p), ("revision_token", c_char_p),
-                ("ca_file", c_char_p), ("timeout_ms", c_uint32), ("transmission_risk", c_int32),
-                ("symptom_onset_interval", c_uint32), ("reserved", c_uint32),
+    _fields_ = [("struct_size", c_uint32), ("timeout_ms", c_uint32), ("url", c_char_p),
+                ("health_authority_id", c_char_p), ("verification_payload", c_char_p),
+                ("revision_token", c_char_p), ("ca_file", c_char_p),
+                ("transmission_risk", c_int32), ("symptom_onset_interval", c_uint32),
                 ("verification_server", c_char_p), ("api_key", c_char_p)]
 
 
 class UploadResultC(Structure):
-    _fields_ = [("struct_size", c_size_t), ("http_status", c_int32), ("accepted", c_uint8),
+    _fields_ = [("struct_size", c_uint32), ("http_status", c_int32), ("accepted", c_uint8),
                 ("reserved", c_uint8 * 3), ("keys_sent", c_uint32), ("body_bytes", c_uint32),
-                ("inserted_exposures", c_int64), ("code", c_char * 64), ("message", c_char * 256),
-                ("revision_token", c_char * 2048), ("stage", c_char * 16)]
+                ("reserved2", c_uint32), ("inserted_exposures", c_int64), ("code", c_char * 64),
+                ("message", c_char * 256), ("revision_token", c_char * 2048),
+                ("stage", c_char * 16)]
 
 
 class TracerOptionsC(Structure):
@@ -90,23 +92,28 @@ class TracerOptionsC(Structure):
 
 
 class AdvertisementC(Structure):
-    _fields_ = [("service_data", c_uint8 * 20), ("advertising_data", c_uint8 * 31),
+    _fields_ = [("struct_size", c_uint32), ("interval", c_uint32), ("valid_until_ms", c_int64),
+                ("service_data", c_uint8 * 20), ("advertising_data", c_uint8 * 31),
                 ("advertising_data_len", c_uint8), ("address", c_uint8 * 6),
-                ("active", c_uint8), ("reserved", c_uint8), ("interval", c_uint32), ("valid_until_ms", c_int64)]
+                ("active", c_uint8), ("reserved", c_uint8 * 5)]
 
 
 class ImportResultC(Structure):
-    _fields_ = [("read", c_uint8), ("verified", c_uint8), ("matched", c_uint8),
-                ("already_processed", c_uint8), ("error", c_int32), ("matched_rpis", c_uint64),
-                ("info", KeyFileInfoC)]
+    _fields_ = [("struct_size", c_uint32), ("error", c_int32), ("read", c_uint8),
+                ("verified", c_uint8), ("matched", c_uint8), ("already_processed", c_uint8),
+                ("reserved", c_uint8 * 4), ("matched_rpis", c_uint64), ("info", KeyFileInfoC)]
 
 
 class CheckSummaryC(Structure):
-    _fields_ = [("computed_at", c_int64), ("files", c_uint64), ("sightings", c_uint64),
+    _fields_ = [("struct_size", c_uint32), ("total_risk_level", c_int32),
+                ("computed_at", c_int64), ("files", c_uint64), ("sightings", c_uint64),
                 ("valid_matches", c_uint64), ("suspect_matches", c_uint64),
                 ("windows", c_uint64), ("daily_summaries", c_uint64), ("risk_days", c_uint64),
                 ("most_recent_low_risk_date", c_int64), ("most_recent_high_risk_date", c_int64),
-                ("total_risk_level", c_int32), ("recorded", c_uint8), ("reserved", c_uint8 * 3)]
+                ("recorded", c_uint8), ("reserved", c_uint8 * 7)] + [(name, c_uint64) for name in (
+                    "disputed_matches", "encounters", "keys", "keys_revoked", "keys_checked",
+                    "keys_skipped", "keys_invalid", "rpis_derived", "rpis_matched",
+                    "matcher_keys_revoked")]
 
 
 class ExposureWindowC(Structure):
@@ -134,24 +141,48 @@ class TickReportC(Structure):
                 ("rotated", c_uint8), ("reserved", c_uint8 * 2)]
 
 
+class RiskDayC(Structure):
+    _fields_ = [("date_unix", c_int64), ("normalized_time", c_double), ("risk_level", c_int32),
+                ("minimum_distinct_encounters_with_low_risk", c_int32),
+                ("minimum_distinct_encounters_with_high_risk", c_int32), ("reserved", c_int32)]
+
+
 class TracerStatusC(Structure):
-    _fields_ = [(name, c_uint64) for name in (
+    _fields_ = [("struct_size", c_uint32), ("reserved", c_uint32)] + [(name, c_uint64) for name in (
         "heard", "malformed", "dropped_overflow", "pending", "stored", "rejected", "flushes",
         "flush_failures", "own_keys_created", "rotations", "files_imported", "files_refused",
-        "files_skipped", "checks", "deduplicated", "radio_errors")]
+        "files_skipped", "checks", "deduplicated", "radio_errors", "discarded")] + [
+        ("radio_attached", c_uint8), ("round_open", c_uint8), ("clock_suspect", c_uint8),
+        ("reserved2", c_uint8 * 5)]
 
 
 class StoreStatsC(Structure):
-    _fields_ = [(name, c_uint64) for name in (
-        "sightings", "rpis", "days", "own_keys", "exposure_records", "processed_files")]
+    _fields_ = [("struct_size", c_uint32), ("reserved", c_uint32)] + [(name, c_uint64) for name in (
+        "sightings", "rpis", "days", "own_keys", "exposure_records", "processed_files",
+        "key_publications")]
 
 
 # The layouts must be what the C header asserts.
-for _struct, _size in ((Beacon, 20), (Metadata, 4), (DiagnosisKeyC, 40), (KeyFileInfoC, 120),
-                       (TracerOptionsC, 40), (AdvertisementC, 72), (ImportResultC, 136),
-                       (CheckSummaryC, 88), (ExposureWindowC, 24), (ScanInstanceC, 12),
-                       (DailySummaryC, 32), (HeardC, 48), (TracerStatusC, 128), (StoreStatsC, 48)):
+for _struct, _size in ((Beacon, 20), (Metadata, 4), (DiagnosisKeyC, 40), (KeyFileInfoC, 128),
+                       (TracerOptionsC, 40), (AdvertisementC, 80), (ImportResultC, 152),
+                       (CheckSummaryC, 176), (ExposureWindowC, 24), (ScanInstanceC, 12),
+                       (DailySummaryC, 32), (RiskDayC, 32), (HeardC, 48), (TracerStatusC, 152),
+                       (StoreStatsC, 64), (UploadResultC, 2416)):
     assert ctypes.sizeof(_struct) == _size, _struct.__name__
+
+
+def sized(ctype):
+    """A zeroed ``ctype`` (an output struct of sotto.h) with ``struct_size`` set, as the C ABI's
+    growable-struct convention asks."""
+    c = ctype()
+    c.struct_size = ctypes.sizeof(ctype)
+    return c
+
+
+def value_fields(ctype):
+    """The names of ``ctype``'s fields that carry values (not ``struct_size`` or padding)."""
+    return [name for name, _ in ctype._fields_
+            if name != "struct_size" and not name.startswith("reserved")]
 
 CLOCK_FN = ctypes.CFUNCTYPE(c_int64, c_void_p)
 u8p = POINTER(c_uint8)
@@ -179,7 +210,7 @@ _PROTOTYPES = {
     "sotto_keyfile_read_path": (c_int32, [POINTER(handle), c_char_p, handle, c_uint32]),
     "sotto_keyfile_destroy": (None, [handle]),
     "sotto_keyfile_get_info": (c_int32, [POINTER(KeyFileInfoC), handle]),
-    "sotto_keyfile_get_keys": (c_int32, [POINTER(DiagnosisKeyC), sz, szp, handle]),
+    "sotto_keyfile_get_keys": (c_int32, [POINTER(DiagnosisKeyC), sz, c_uint32, szp, handle]),
     "sotto_tracer_options_init": (c_int32, [POINTER(TracerOptionsC)]),
     "sotto_tracer_open": (c_int32, [POINTER(handle), c_char_p, u8p, sz, handle, CLOCK_FN, c_void_p,
                                     POINTER(TracerOptionsC)]),
@@ -199,11 +230,15 @@ _PROTOTYPES = {
     "sotto_tracer_check": (c_int32, [POINTER(handle), handle]),
     "sotto_check_destroy": (None, [handle]),
     "sotto_check_get_summary": (c_int32, [POINTER(CheckSummaryC), handle]),
-    "sotto_check_get_windows": (c_int32, [POINTER(ExposureWindowC), sz, szp, handle]),
-    "sotto_check_get_scan_instances": (c_int32, [POINTER(ScanInstanceC), sz, szp, handle, sz]),
-    "sotto_check_get_daily_summaries": (c_int32, [POINTER(DailySummaryC), sz, szp, handle]),
+    "sotto_check_get_files": (c_int32, [POINTER(ImportResultC), sz, c_uint32, szp, handle]),
+    "sotto_check_get_windows": (c_int32, [POINTER(ExposureWindowC), sz, c_uint32, szp, handle]),
+    "sotto_check_get_scan_instances": (c_int32, [POINTER(ScanInstanceC), sz, c_uint32, szp, handle,
+                                                 sz]),
+    "sotto_check_get_daily_summaries": (c_int32, [POINTER(DailySummaryC), sz, c_uint32, szp,
+                                                  handle]),
+    "sotto_check_get_risk_days": (c_int32, [POINTER(RiskDayC), sz, c_uint32, szp, handle]),
     "sotto_tracer_release_own_keys": (c_int32, [POINTER(handle), handle, c_uint32]),
-    "sotto_key_list_get": (c_int32, [POINTER(DiagnosisKeyC), sz, szp, handle]),
+    "sotto_key_list_get": (c_int32, [POINTER(DiagnosisKeyC), sz, c_uint32, szp, handle]),
     "sotto_key_list_destroy": (None, [handle]),
     "sotto_tracer_erase_all": (c_int32, [handle]),
     "sotto_upload_own_keys": (c_int32, [POINTER(UploadResultC), handle,

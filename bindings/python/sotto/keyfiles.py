@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, List, Optional, Union
 
-from ._lib import DiagnosisKeyC, KeyFileInfoC, SottoError, buf, check, handle, lib
+from ._lib import DiagnosisKeyC, KeyFileInfoC, SottoError, buf, check, handle, lib, sized
 
 VERIFY_REQUIRE = 0
 VERIFY_PARSE_ONLY = 1
@@ -71,13 +71,16 @@ class KeyFileInfo:
     export_bin_sha256: bytes
     signature_status: str
     verified: bool
+    revised_keys_valid: int = 0  # valid keys in the revised list
+    export_bin_bytes: int = 0    # size of export.bin, header included
 
 
 def _info(c: KeyFileInfoC) -> KeyFileInfo:
     return KeyFileInfo(c.start_timestamp, c.end_timestamp, c.region.decode("utf-8", "replace"),
                        c.keys_valid, c.keys_revoked, c.keys_delivered, c.keys_invalid,
                        bytes(c.export_bin_sha256),
-                       SIGNATURE_NAMES.get(c.signature_status, "malformed"), bool(c.verified))
+                       SIGNATURE_NAMES.get(c.signature_status, "malformed"), bool(c.verified),
+                       c.revised_keys_valid, c.export_bin_bytes)
 
 
 def _keys(c_array: Any, count: int) -> List[DiagnosisKey]:
@@ -130,18 +133,19 @@ class KeyFile:
 
     @property
     def info(self) -> KeyFileInfo:
-        c = KeyFileInfoC()
+        c = sized(KeyFileInfoC)
         check(lib.sotto_keyfile_get_info(ctypes.byref(c), self._h))
         return _info(c)
 
     def keys(self) -> List[DiagnosisKey]:
         needed = ctypes.c_size_t()
-        status = lib.sotto_keyfile_get_keys(None, 0, ctypes.byref(needed), self._h)
+        size = ctypes.sizeof(DiagnosisKeyC)
+        status = lib.sotto_keyfile_get_keys(None, 0, size, ctypes.byref(needed), self._h)
         if needed.value == 0:
             check(status)
             return []
         arr = (DiagnosisKeyC * needed.value)()
-        check(lib.sotto_keyfile_get_keys(arr, needed.value, ctypes.byref(needed), self._h))
+        check(lib.sotto_keyfile_get_keys(arr, needed.value, size, ctypes.byref(needed), self._h))
         return _keys(arr, needed.value)
 
 

@@ -4,13 +4,14 @@ import ctypes
 import functools
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, List, Optional, Tuple, TypeVar
 
 from . import _lib
 from ._lib import (AdvertisementC, CheckSummaryC, DailySummaryC, DiagnosisKeyC, ExposureWindowC, HeardC,
-                   ImportResultC, ScanInstanceC, StoreStatsC, TickReportC, TracerOptionsC,
-                   TracerStatusC, UploadOptionsC, UploadResultC, buf, check, handle, int_arg, lib)
+                   ImportResultC, RiskDayC, ScanInstanceC, StoreStatsC, TickReportC,
+                   TracerOptionsC, TracerStatusC, UploadOptionsC, UploadResultC, buf, check,
+                   handle, int_arg, lib, sized, value_fields)
 from .keyfiles import DiagnosisKey, KeyFileInfo, TrustStore, _info, _keys
 
 IMPORT_PARSE_ONLY = 1
@@ -61,6 +62,21 @@ class ExposureWindow:
 
 
 RISK_NAMES = {0: "none", 1: "low", 2: "high"}  # docs/risk.md: the words of every surface
+_STATUS_FLAGS = ("radio_attached", "round_open", "clock_suspect")
+# The counters of sotto_check_summary, in the order of CheckResult's last fields.
+_CHECK_COUNTERS = ("disputed_matches", "encounters", "keys", "keys_revoked", "keys_checked",
+                   "keys_skipped", "keys_invalid", "rpis_derived", "rpis_matched",
+                   "matcher_keys_revoked")
+
+
+@dataclass(frozen=True)
+class RiskDay:
+    """One day of the CWA risk evaluation (newest first)."""
+    date_unix: int
+    normalized_time: float
+    risk: str  # "none", "low" or "high" (docs/risk.md)
+    minimum_distinct_encounters_with_low_risk: int
+    minimum_distinct_encounters_with_high_risk: int
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,21 @@ class CheckResult:
     recorded: bool
     windows: List[ExposureWindow]
     daily_summaries: List[Tuple[int, float, float, float]]  # of (date_unix, maximum_score, score_sum, weighted_duration_sum)
+    files: List[ImportResult] = field(default_factory=list)  # the round's files, import order
+    risk_days: List[RiskDay] = field(default_factory=list)
+    most_recent_low_risk_date: int = 0  # UTC midnight, Unix seconds; 0 when none
+    most_recent_high_risk_date: int = 0
+    # Counters of the round (C sotto_check_summary, C++ CheckReport's report, keys, matcher).
+    disputed_matches: int = 0  # valid matches whose RPI was heard with more than one AEM
+    encounters: int = 0        # contacts: windows of one (key, metadata) group
+    keys: int = 0              # keys received from the matched files
+    keys_revoked: int = 0      # of those, report type REVOKED: not matched
+    keys_checked: int = 0      # keys whose RPIs the matcher derived
+    keys_skipped: int = 0      # keys with no sighting in reach
+    keys_invalid: int = 0      # rolling period outside 1..144
+    rpis_derived: int = 0
+    rpis_matched: int = 0      # derived RPIs found among the sightings
+    matcher_keys_revoked: int = 0  # REVOKED keys the matcher itself skipped
 
     @property
     def risk(self) -> str:
@@ -123,20 +154,22 @@ def _locked(method: _F) -> _F:
 
 
 def _array(getter, ctype, *extra):
+    """An array of the C ABI (size, then fill), with `element_size` sizeof(ctype)."""
     needed = ctypes.c_size_t()
-    status = getter(None, 0, ctypes.byref(needed), *extra)
+    size = ctypes.sizeof(ctype)
+    status = getter(None, 0, size, ctypes.byref(needed), *extra)
     if needed.value == 0:
         check(status)
         return []
     arr = (ctype * needed.value)()
-    check(getter(arr, needed.value, ctypes.byref(needed), *extra))
+    check(getter(arr, needed.value, size, ctypes.byref(needed), *extra))
     return arr[:needed.value]
 
 
 def _check_result(h) -> CheckResult:
     """The report of the check handle `h` (destroyed here)."""
     try:
-        s = CheckSummaryC()
+        s = sized(CheckSummaryC)
         check(lib.sotto_check_get_summary(ctypes.byref(s), h))
         windows = []
         for i, w in enumerate(_array(lib.sotto_check_get_windows, ExposureWindowC, h)):
@@ -146,8 +179,15 @@ def _check_result(h) -> CheckResult:
                                           w.calibration_confidence, scans))
         days = [(d.date_unix, d.maximum_score, d.score_sum, d.weighted_duration_sum)
                 for d in _array(lib.sotto_check_get_daily_summaries, DailySummaryC, h)]
+        files = [_import_result(f) for f in _array(lib.sotto_check_get_files, ImportResultC, h)]
+        risk_days = [RiskDay(d.date_unix, d.normalized_time, RISK_NAMES.get(d.risk_level, "none"),
+                             d.minimum_distinct_encounters_with_low_risk,
+                             d.minimum_distinct_encounters_with_high_risk)
+                     for d in _array(lib.sotto_check_get_risk_days, RiskDayC, h)]
         return CheckResult(s.computed_at, s.sightings, s.valid_matches, s.suspect_matches,
-                           s.total_risk_level, bool(s.recorded), windows, days)
+                           s.total_risk_level, bool(s.recorded), windows, days, files, risk_days,
+                           s.most_recent_low_risk_date, s.most_recent_high_risk_date,
+                           *(getattr(s, name) for name in _CHECK_COUNTERS))
     finally:
         lib.sotto_check_destroy(h)
 
@@ -219,7 +259,7 @@ class Tracer:
 
     @_locked
     def current_advertisement(self) -> Advertisement:
-        c = AdvertisementC()
+        c = sized(AdvertisementC)
         check(lib.sotto_tracer_current_advertisement(ctypes.byref(c), self._h))
         return Advertisement(bytes(c.service_data), bytes(c.advertising_data)[:c.advertising_data_len],
                              bytes(c.address), c.interval, c.valid_until_ms, bool(c.active))
@@ -280,7 +320,7 @@ class Tracer:
         """Imports an export.zip (bytes) or a path into the current check round. A refused file
         is reported in the result (``error``), not raised."""
         flags = (0 if verify else IMPORT_PARSE_ONLY) | (IMPORT_REMATCH if rematch else 0)
-        out = ImportResultC()
+        out = sized(ImportResultC)
         if path is not None:
             check(lib.sotto_tracer_import_keyfile_path(ctypes.byref(out), self._h,
                                                        os.fsencode(path), flags))
@@ -293,7 +333,7 @@ class Tracer:
     def import_key_pair(self, export_bin: bytes, export_sig: bytes, verify: bool = True,
                         rematch: bool = False) -> ImportResult:
         flags = (0 if verify else IMPORT_PARSE_ONLY) | (IMPORT_REMATCH if rematch else 0)
-        out = ImportResultC()
+        out = sized(ImportResultC)
         pb, nb, _kb = buf(export_bin)
         ps, ns, _ks = buf(export_sig)
         check(lib.sotto_tracer_import_keyfile_pair(ctypes.byref(out), self._h, pb, nb, ps, ns, flags))
@@ -371,12 +411,15 @@ class Tracer:
 
     @_locked
     def status(self) -> "dict[str, int]":
-        c = TracerStatusC()
+        """The counters of C `sotto_tracer_status` (C++ `sotto::TracerStatus`) by name; the flags
+        ``radio_attached``, ``round_open`` and ``clock_suspect`` as bools."""
+        c = sized(TracerStatusC)
         check(lib.sotto_tracer_get_status(ctypes.byref(c), self._h))
-        return {name: getattr(c, name) for name, _ in TracerStatusC._fields_}
+        return {name: (bool(getattr(c, name)) if name in _STATUS_FLAGS else getattr(c, name))
+                for name in value_fields(TracerStatusC)}
 
     @_locked
     def store_stats(self) -> "dict[str, int]":
-        c = StoreStatsC()
+        c = sized(StoreStatsC)
         check(lib.sotto_tracer_get_store_stats(ctypes.byref(c), self._h))
-        return {name: getattr(c, name) for name, _ in StoreStatsC._fields_}
+        return {name: getattr(c, name) for name in value_fields(StoreStatsC)}

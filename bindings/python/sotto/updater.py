@@ -34,7 +34,7 @@ class UpdateSummaryC(Structure):
                                       "failed", "postponed", "refusals_forgotten", "requests",
                                       "bytes_downloaded")] + [
         ("cancelled", c_uint8), ("check_ran", c_uint8), ("state_was_damaged", c_uint8),
-        ("reserved", c_uint8 * 5)]
+        ("reserved", c_uint8 * 5), ("index_lines_refused", c_uint64)]
 
 
 class UpdateFileC(Structure):
@@ -43,7 +43,7 @@ class UpdateFileC(Structure):
                 ("keys", c_uint64), ("downloaded", c_uint8), ("reserved", c_uint8 * 7)]
 
 
-for _struct, _size in ((UpdaterOptionsC, 32), (UpdateProgressC, 40), (UpdateSummaryC, 104),
+for _struct, _size in ((UpdaterOptionsC, 32), (UpdateProgressC, 40), (UpdateSummaryC, 112),
                        (UpdateFileC, 72)):
     assert ctypes.sizeof(_struct) == _size, _struct.__name__
 
@@ -103,6 +103,8 @@ class UpdateReport:
     refusals_forgotten: int
     requests: int
     bytes_downloaded: int
+    state_was_damaged: bool = False  # the download state was unreadable and rebuilt
+    index_lines_refused: int = 0     # malformed or hostile index lines (skipped)
 
     def count(self, outcome: str) -> int:
         return sum(1 for f in self.files if f.outcome == outcome)
@@ -191,4 +193,4 @@ class KeyUpdater:
         return UpdateReport(("new", "unchanged", "failed")[s.index_status],
                             _status_name(s.index_error), s.index_http_status, files, result,
                             bool(s.cancelled), s.refusals_forgotten, s.requests,
-                            s.bytes_downloaded)
+                            s.bytes_downloaded, bool(s.state_was_damaged), s.index_lines_refused)

@@ -47,8 +47,15 @@ def test_heard_key_is_found_by_the_check_and_a_tampered_file_is_not(tmp_path, co
         assert not r.matched and r.error == "SOTTO_ERR_AUTHENTICATION_FAILED"
         r = t.import_key_file((corpus / "signed.zip").read_bytes())
         assert r.matched and r.verified and r.error is None
+        assert t.status()["round_open"] is True
         res = t.check()
+        assert t.status()["round_open"] is False and t.status()["radio_attached"] is False
         assert res.valid_matches > 0 and res.recorded
+        assert [f.error for f in res.files] == ["SOTTO_ERR_AUTHENTICATION_FAILED", None]
+        assert res.files[1].matched_rpis > 0 and res.files[1].info.verified
+        assert res.keys > 0 and res.rpis_matched >= res.valid_matches > 0 and res.encounters == 1
+        assert len(res.risk_days) <= 1 and all(d.risk in ("none", "low", "high")
+                                               for d in res.risk_days)
         assert len(res.windows) == 1 and len(res.windows[0].scan_instances) == 20
         assert all(s[1] == 63 for s in res.windows[0].scan_instances)  # 8 dBm - (-55 dBm)
         assert res.daily_summaries[0][0] == DAY * 600
@@ -123,7 +130,9 @@ def test_a_clock_a_month_ahead_deletes_nothing_until_the_host_confirms_it(tmp_pa
         t.on_advertisement(bytes([0x3C] * 20), -60, clock.ms)
         t.flush()
         clock.ms += 30 * 86_400_000
+        assert t.status()["clock_suspect"] is False
         assert t.tick().retention == "paused: clock suspect"
+        assert t.status()["clock_suspect"] is True
         with pytest.raises(sotto.SottoError) as e:
             t.apply_retention()
         assert e.value.name == "SOTTO_ERR_CLOCK_SUSPECT"
@@ -131,6 +140,7 @@ def test_a_clock_a_month_ahead_deletes_nothing_until_the_host_confirms_it(tmp_pa
         t.apply_retention(clock_confirmed=True)
         assert t.store_stats()["sightings"] == 0
         assert t.tick().retention == "ran"
+        assert t.status()["clock_suspect"] is False
         assert t.tick().retention == "not due"
 
 
@@ -147,3 +157,17 @@ def test_a_batch_heard_before_forget_me_and_delivered_after_it_is_not_stored(tmp
         t.flush()
         assert t.status()["stored"] == 1
         assert t.store_stats()["sightings"] == 1
+
+
+def test_the_status_counts_what_an_erase_dropped(tmp_path):
+    clock = Clock((DAY + 72) * 600_000)
+    with sotto.Tracer(tmp_path / "s.db", key=KEY, clock=clock) as t:
+        t.on_advertisement(bytes([0x41] * 20), -60, clock.ms - 2000)
+        t.on_advertisement(bytes([0x42] * 20), -60, clock.ms - 1000)
+        assert t.status()["pending"] == 2 and t.status()["discarded"] == 0
+        t.erase_all()
+        t.on_advertisement(bytes([0x43] * 20), -60, clock.ms - 500)  # stamped before the erase
+        s = t.status()
+        assert s["discarded"] == 3 and s["pending"] == 0 and s["heard"] == 2
+        assert "struct_size" not in s and not any(k.startswith("reserved") for k in s)
+        assert t.store_stats()["key_publications"] == 0

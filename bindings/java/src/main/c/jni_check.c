@@ -23,8 +23,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_importKeyFile(JNIEnv* env, jc
     int heap = 0;
     uint8_t* bytes = sj_copy_in(env, zip, NULL, 0, &len, &heap); /* copied: never pinned */
     if (bytes == NULL) return NULL;
-    sotto_import_result r;
-    memset(&r, 0, sizeof r);
+    sotto_import_result r = {.struct_size = sizeof(sotto_import_result)};
     sj_clock_begin(t, now_ms);
     sotto_status st = sotto_tracer_import_keyfile(&r, t->tracer, bytes, len, (uint32_t)flags);
     sj_clock_end();
@@ -48,8 +47,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_importKeyFilePair(JNIEnv* env
         free(b);
         return NULL;
     }
-    sotto_import_result r;
-    memset(&r, 0, sizeof r);
+    sotto_import_result r = {.struct_size = sizeof(sotto_import_result)};
     sj_clock_begin(t, now_ms);
     sotto_status st =
         sotto_tracer_import_keyfile_pair(&r, t->tracer, b, blen, s, slen, (uint32_t)flags);
@@ -68,8 +66,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_importKeyFilePath(JNIEnv* env
     if (t == NULL) return NULL;
     char* path = sj_cstring(env, path_utf8);
     if (path == NULL) return NULL;
-    sotto_import_result r;
-    memset(&r, 0, sizeof r);
+    sotto_import_result r = {.struct_size = sizeof(sotto_import_result)};
     sj_clock_begin(t, now_ms);
     sotto_status st = sotto_tracer_import_keyfile_path(&r, t->tracer, path, (uint32_t)flags);
     sj_clock_end();
@@ -104,8 +101,7 @@ JNIEXPORT void JNICALL Java_org_sotto_Native_checkDestroy(JNIEnv* env, jclass cl
 JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_checkSummary(JNIEnv* env, jclass cls,
                                                                 jlong check) {
     (void)cls;
-    sotto_check_summary s;
-    memset(&s, 0, sizeof s);
+    sotto_check_summary s = {.struct_size = sizeof(sotto_check_summary)};
     sotto_status st = sotto_check_get_summary(&s, (const sotto_check*)(intptr_t)check);
     if (st != SOTTO_OK) {
         sj_throw_status(env, st);
@@ -121,17 +117,22 @@ static sotto_status get_array(int kind, void* out, size_t capacity, size_t* need
                               const sotto_check* check, size_t window) {
     switch (kind) {
         case CHECK_FILES:
-            return sotto_check_get_files((sotto_import_result*)out, capacity, needed, check);
+            return sotto_check_get_files((sotto_import_result*)out, capacity,
+                                         (uint32_t)sizeof(sotto_import_result), needed, check);
         case CHECK_WINDOWS:
-            return sotto_check_get_windows((sotto_exposure_window*)out, capacity, needed, check);
+            return sotto_check_get_windows((sotto_exposure_window*)out, capacity,
+                                           (uint32_t)sizeof(sotto_exposure_window), needed, check);
         case CHECK_SCANS:
-            return sotto_check_get_scan_instances((sotto_scan_instance*)out, capacity, needed,
+            return sotto_check_get_scan_instances((sotto_scan_instance*)out, capacity,
+                                                  (uint32_t)sizeof(sotto_scan_instance), needed,
                                                   check, window);
         case CHECK_DAILY:
-            return sotto_check_get_daily_summaries((sotto_daily_summary*)out, capacity, needed,
+            return sotto_check_get_daily_summaries((sotto_daily_summary*)out, capacity,
+                                                   (uint32_t)sizeof(sotto_daily_summary), needed,
                                                    check);
         default:
-            return sotto_check_get_risk_days((sotto_risk_day*)out, capacity, needed, check);
+            return sotto_check_get_risk_days((sotto_risk_day*)out, capacity,
+                                             (uint32_t)sizeof(sotto_risk_day), needed, check);
     }
 }
 
@@ -206,7 +207,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_releaseOwnKeys(JNIEnv* env, j
         return NULL;
     }
     size_t needed = 0;
-    st = sotto_key_list_get(NULL, 0, &needed, list);
+    st = sotto_key_list_get(NULL, 0, (uint32_t)sizeof(sotto_diagnosis_key), &needed, list);
     jbyteArray a = NULL;
     if (needed == 0) {
         sotto_key_list_destroy(list);
@@ -222,7 +223,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_releaseOwnKeys(JNIEnv* env, j
         sj_throw(env, SOTTO_ERR_OUT_OF_MEMORY, "no memory for the keys");
         return NULL;
     }
-    st = sotto_key_list_get(keys, needed, &needed, list);
+    st = sotto_key_list_get(keys, needed, (uint32_t)sizeof(sotto_diagnosis_key), &needed, list);
     sotto_key_list_destroy(list); /* wipes its copy */
     if (st != SOTTO_OK) {
         sj_throw_status(env, st);

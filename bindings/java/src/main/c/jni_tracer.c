@@ -144,8 +144,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_currentAdvertisement(JNIEnv* 
     (void)cls;
     sj_tracer* t = sj_tracer_of(env, handle);
     if (t == NULL) return NULL;
-    sotto_advertisement adv;
-    memset(&adv, 0, sizeof adv);
+    sotto_advertisement adv = {.struct_size = sizeof(sotto_advertisement)};
     const sotto_status st = SJ_CALL(t, now_ms, sotto_tracer_current_advertisement(&adv, t->tracer));
     if (st != SOTTO_OK) {
         sj_throw_status(env, st);
@@ -272,8 +271,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_status(JNIEnv* env, jclass cl
     (void)cls;
     sj_tracer* t = sj_tracer_of(env, handle);
     if (t == NULL) return NULL;
-    sotto_tracer_status s;
-    memset(&s, 0, sizeof s);
+    sotto_tracer_status s = {.struct_size = sizeof(sotto_tracer_status)};
     sotto_status st = sotto_tracer_get_status(&s, t->tracer);
     if (st != SOTTO_OK) {
         sj_throw_status(env, st);
@@ -287,8 +285,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_storeStats(JNIEnv* env, jclas
     (void)cls;
     sj_tracer* t = sj_tracer_of(env, handle);
     if (t == NULL) return NULL;
-    sotto_store_stats s;
-    memset(&s, 0, sizeof s);
+    sotto_store_stats s = {.struct_size = sizeof(sotto_store_stats)};
     sotto_status st = sotto_tracer_get_store_stats(&s, t->tracer);
     if (st != SOTTO_OK) {
         sj_throw_status(env, st);

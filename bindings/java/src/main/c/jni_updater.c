@@ -122,8 +122,7 @@ JNIEXPORT void JNICALL Java_org_sotto_Native_updaterDestroy(JNIEnv* env, jclass 
 JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_updaterSummary(JNIEnv* env, jclass cls,
                                                                   jlong updater) {
     (void)cls;
-    sotto_update_summary s;
-    memset(&s, 0, sizeof s);
+    sotto_update_summary s = {.struct_size = sizeof(sotto_update_summary)};
     s.struct_size = (uint32_t)sizeof s;
     sotto_status st = sotto_updater_get_summary(&s, (const sotto_updater*)(intptr_t)updater);
     if (st != SOTTO_OK) {
@@ -136,8 +135,7 @@ JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_updaterSummary(JNIEnv* env, j
 JNIEXPORT jbyteArray JNICALL Java_org_sotto_Native_updaterFile(JNIEnv* env, jclass cls,
                                                                jlong updater, jint index) {
     (void)cls;
-    sotto_update_file f;
-    memset(&f, 0, sizeof f);
+    sotto_update_file f = {.struct_size = sizeof(sotto_update_file)};
     f.struct_size = (uint32_t)sizeof f;
     sotto_status st =
         sotto_updater_get_file(&f, (const sotto_updater*)(intptr_t)updater, (size_t)index);

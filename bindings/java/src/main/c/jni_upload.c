@@ -5,8 +5,8 @@
 
 #include "sotto_jni.h"
 
-/* The answer as org.sotto.Tracer decodes it: fixed-width fields, the same on 32- and 64-bit ABIs
- * (sotto_upload_result starts with a size_t). */
+/* The answer as org.sotto.Tracer decodes it: fixed-width fields, without sotto_upload_result's
+ * struct_size and padding. */
 typedef struct sj_upload_answer {
     int32_t http_status;
     int32_t accepted;

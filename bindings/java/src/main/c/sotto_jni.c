@@ -280,6 +280,7 @@ JNIEXPORT jintArray JNICALL Java_org_sotto_Native_structSizes(JNIEnv* env, jclas
         (jint)sizeof(sotto_daily_summary),   (jint)sizeof(sotto_risk_day),
         (jint)sizeof(sotto_tracer_status),   (jint)sizeof(sotto_store_stats),
         (jint)sizeof(sotto_tracer_options),  (jint)sizeof(sotto_tick_report),
+        (jint)sizeof(sotto_update_summary),  (jint)sizeof(sotto_update_file),
     };
     const jsize n = (jsize)(sizeof sizes / sizeof sizes[0]);
     jintArray a = (*env)->NewIntArray(env, n);

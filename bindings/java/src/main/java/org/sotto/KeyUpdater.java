@@ -104,7 +104,8 @@ public final class KeyUpdater implements AutoCloseable {
     public record Round(int indexStatus, int indexError, int indexHttpStatus, long checked,
             long unchanged, long refused, long stillRefused, long failed, long postponed,
             long refusalsForgotten, long requests, long bytesDownloaded, boolean cancelled,
-            boolean stateWasDamaged, List<FileResult> files, CheckResult check) {}
+            boolean stateWasDamaged, long indexLinesRefused, List<FileResult> files,
+            CheckResult check) {}
 
     private final Tracer tracer;
     private final CallGate gate;
@@ -233,7 +234,8 @@ public final class KeyUpdater implements AutoCloseable {
         }
         return new Round(s.getInt(4), s.getInt(8), s.getInt(12), s.getLong(24), s.getLong(32), s.getLong(40),
                 s.getLong(48), s.getLong(56), s.getLong(64), s.getLong(72), s.getLong(80), s.getLong(88),
-                s.get(96) != 0, s.get(98) != 0, Collections.unmodifiableList(files), check);
+                s.get(96) != 0, s.get(98) != 0, s.getLong(104), Collections.unmodifiableList(files),
+                check);
     }
 
     /** The listener of one run, and what it threw. */

@@ -15,25 +15,27 @@ import java.util.List;
  * the library loads instead of decoding garbage.
  */
 final class Layout {
-    static final int ADVERTISEMENT = 72;
+    static final int ADVERTISEMENT = 80;
     static final int HEARD = 48;
     static final int DIAGNOSIS_KEY = 40;
-    static final int KEYFILE_INFO = 120;
-    static final int IMPORT_RESULT = 136;
-    static final int CHECK_SUMMARY = 88;
+    static final int KEYFILE_INFO = 128;
+    static final int IMPORT_RESULT = 152;
+    static final int CHECK_SUMMARY = 176;
     static final int EXPOSURE_WINDOW = 24;
     static final int SCAN_INSTANCE = 12;
     static final int DAILY_SUMMARY = 32;
     static final int RISK_DAY = 32;
-    static final int TRACER_STATUS = 128;
-    static final int STORE_STATS = 48;
+    static final int TRACER_STATUS = 152;
+    static final int STORE_STATS = 64;
     static final int TRACER_OPTIONS = 40;
     static final int TICK_REPORT = 12;
+    static final int UPDATE_SUMMARY = 112;
+    static final int UPDATE_FILE = 72;
 
     /** In the order of Native.structSizes (jni: sotto_jni.c). */
     private static final int[] SIZES = {ADVERTISEMENT, HEARD, DIAGNOSIS_KEY, KEYFILE_INFO,
         IMPORT_RESULT, CHECK_SUMMARY, EXPOSURE_WINDOW, SCAN_INSTANCE, DAILY_SUMMARY, RISK_DAY,
-        TRACER_STATUS, STORE_STATS, TRACER_OPTIONS, TICK_REPORT};
+        TRACER_STATUS, STORE_STATS, TRACER_OPTIONS, TICK_REPORT, UPDATE_SUMMARY, UPDATE_FILE};
 
     private Layout() {}
 
@@ -54,26 +56,26 @@ final class Layout {
 
     static Advertisement advertisement(byte[] raw) {
         ByteBuffer b = wrap(raw);
-        int advLen = Byte.toUnsignedInt(b.get(51));
-        return new Advertisement(bytes(b, 0, 20), bytes(b, 20, Math.min(advLen, 31)), bytes(b, 52, 6),
-                b.get(58) != 0, Integer.toUnsignedLong(b.getInt(60)), b.getLong(64));
+        int advLen = Byte.toUnsignedInt(b.get(67));
+        return new Advertisement(bytes(b, 16, 20), bytes(b, 36, Math.min(advLen, 31)), bytes(b, 68, 6),
+                b.get(74) != 0, Integer.toUnsignedLong(b.getInt(4)), b.getLong(8));
     }
 
     static KeyFileInfo keyFileInfo(ByteBuffer b, int at) {
-        byte[] region = bytes(b, at + 104, 16);
+        byte[] region = bytes(b, at + 112, 16);
         int n = 0;
         while (n < region.length && region[n] != 0) n++;
-        return new KeyFileInfo(b.getLong(at), b.getLong(at + 8), b.getLong(at + 16),
-                b.getLong(at + 24), b.getLong(at + 32), b.getLong(at + 40), b.getLong(at + 48),
-                b.getLong(at + 56), bytes(b, at + 64, 32), b.getInt(at + 96), b.get(at + 100) != 0,
+        return new KeyFileInfo(b.getLong(at + 8), b.getLong(at + 16), b.getLong(at + 24),
+                b.getLong(at + 32), b.getLong(at + 40), b.getLong(at + 48), b.getLong(at + 56),
+                b.getLong(at + 64), bytes(b, at + 72, 32), b.getInt(at + 4), b.get(at + 104) != 0,
                 new String(region, 0, n, StandardCharsets.UTF_8));
     }
 
     static ImportResult importResult(ByteBuffer b, int at) {
         int error = b.getInt(at + 4);
-        return new ImportResult(b.get(at) != 0, b.get(at + 1) != 0, b.get(at + 2) != 0,
-                b.get(at + 3) != 0, error, error == Status.OK ? null : Native.statusName(error),
-                b.getLong(at + 8), keyFileInfo(b, at + 16));
+        return new ImportResult(b.get(at + 8) != 0, b.get(at + 9) != 0, b.get(at + 10) != 0,
+                b.get(at + 11) != 0, error, error == Status.OK ? null : Native.statusName(error),
+                b.getLong(at + 16), keyFileInfo(b, at + 24));
     }
 
     static List<ImportResult> importResults(byte[] raw) {
@@ -96,10 +98,11 @@ final class Layout {
 
     static TracerStatus tracerStatus(byte[] raw) {
         ByteBuffer b = wrap(raw);
-        long[] v = new long[16];
-        for (int i = 0; i < v.length; i++) v[i] = b.getLong(8 * i);
+        long[] v = new long[17];
+        for (int i = 0; i < v.length; i++) v[i] = b.getLong(8 + 8 * i);
         return new TracerStatus(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10],
-                v[11], v[12], v[13], v[14], v[15]);
+                v[11], v[12], v[13], v[14], v[15], v[16], b.get(144) != 0, b.get(145) != 0,
+                b.get(146) != 0);
     }
 
     static TickReport tickReport(byte[] raw) {
@@ -109,7 +112,7 @@ final class Layout {
 
     static StoreStats storeStats(byte[] raw) {
         ByteBuffer b = wrap(raw);
-        return new StoreStats(b.getLong(0), b.getLong(8), b.getLong(16), b.getLong(24), b.getLong(32),
-                b.getLong(40));
+        return new StoreStats(b.getLong(8), b.getLong(16), b.getLong(24), b.getLong(32), b.getLong(40),
+                b.getLong(48), b.getLong(56));
     }
 }

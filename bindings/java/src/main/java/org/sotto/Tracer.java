@@ -473,10 +473,13 @@ public final class Tracer implements AutoCloseable {
             risk.add(new CheckResult.RiskDay(r.getLong(at), r.getDouble(at + 8), r.getInt(at + 16),
                     r.getInt(at + 20), r.getInt(at + 24)));
         }
-        return new CheckResult(s.getLong(0), s.getLong(16), s.getLong(24), s.getLong(32), s.getLong(64),
-                s.getLong(72), s.getInt(80), s.get(84) != 0, Collections.unmodifiableList(files),
+        return new CheckResult(s.getLong(8), s.getLong(24), s.getLong(32), s.getLong(40), s.getLong(72),
+                s.getLong(80), s.getInt(4), s.get(88) != 0, Collections.unmodifiableList(files),
                 Collections.unmodifiableList(windows), Collections.unmodifiableList(days),
-                Collections.unmodifiableList(risk));
+                Collections.unmodifiableList(risk),
+                new CheckResult.Counters(s.getLong(96), s.getLong(104), s.getLong(112), s.getLong(120),
+                        s.getLong(128), s.getLong(136), s.getLong(144), s.getLong(152), s.getLong(160),
+                        s.getLong(168)));
     }
 
     /**

@@ -110,7 +110,9 @@ class ApiTest {
             assertTrue(parseOnly.matched(), "parse-only: matched although not verified");
             assertFalse(parseOnly.verified());
             assertEquals(KeyFileInfo.SIGNATURE_BAD, parseOnly.info().signatureStatus());
+            assertTrue(t.status().roundOpen());
             CheckResult res = t.check();
+            assertFalse(t.status().roundOpen());
             assertFalse(res.recorded(), "a round with an unverified file is not recorded");
             assertEquals(3, res.files().size());
         }

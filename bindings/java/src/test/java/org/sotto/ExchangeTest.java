@@ -129,6 +129,9 @@ class ExchangeTest {
             assertTrue(res.recorded());
             assertEquals(1, res.files().size());
             assertTrue(res.files().get(0).matchedRpis() >= 2);
+            assertTrue(res.counters().keys() > 0);
+            assertTrue(res.counters().rpisMatched() >= res.validMatches());
+            assertEquals(0, res.counters().keysInvalid());
             assertFalse(res.windows().isEmpty());
             for (CheckResult.ExposureWindow w : res.windows()) {
                 assertEquals(DAY * 600, w.dateUnix());

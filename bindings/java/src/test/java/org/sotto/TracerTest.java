@@ -105,8 +105,10 @@ class TracerTest {
             assertTrue(t.onAdvertisement(sd, -60, clock.nowMillis()));
             t.flush();
             clock.advance(30L * 86_400_000);
+            assertFalse(t.status().clockSuspect());
             TickReport paused = t.tick(); // not an exception: the rest of the work was done
             assertEquals(TickReport.RETENTION_PAUSED_CLOCK_SUSPECT, paused.retention());
+            assertTrue(t.status().clockSuspect());
             assertEquals(TickReport.RETENTION_PAUSED_CLOCK_SUSPECT, t.tick().retention(), "retried each tick");
             assertEquals(Status.CLOCK_SUSPECT,
                     assertThrows(SottoException.class, () -> t.applyRetention(false)).code());
@@ -114,6 +116,7 @@ class TracerTest {
             t.applyRetention(true);
             assertEquals(0, t.storeStats().sightings());
             assertTrue(t.tick().retention() != TickReport.RETENTION_PAUSED_CLOCK_SUSPECT);
+            assertFalse(t.status().clockSuspect());
         }
     }
 
@@ -131,7 +134,10 @@ class TracerTest {
             t.onAdvertisements(new HeardBatch().add(before, -60, heardAt).add(after, -60, clock.nowMillis()));
             t.flush();
             assertEquals(1, t.status().stored());
+            assertEquals(1, t.status().discarded(), "the one stamped before the erase");
+            assertFalse(t.status().radioAttached());
             assertEquals(1, t.storeStats().sightings());
+            assertEquals(0, t.storeStats().keyPublications());
         }
     }
 
