@@ -245,12 +245,43 @@ inline void probe_stored_rest(const std::uint8_t* o, std::size_t from, std::size
         filter_probe(filter, shift, load64(o + 16 * j), candidates, c, base + j);
 }
 
-SOTTO_AES_TARGET std::size_t kernel_aesni(const std::uint8_t* rpik, const std::uint8_t* in,
+SOTTO_AES_TARGET inline void load_round_keys(const RpiRoundKeys& keys, __m128i rk[11]) {
+#pragma GCC unroll 16
+    for (int r = 0; r < 11; ++r)
+        rk[r] = _mm_load_si128(reinterpret_cast<const __m128i*>(keys.rk[r]));
+}
+
+// Four FIPS-197 key expansions, round by round.
+SOTTO_AES_TARGET void expand_keys_x4_aesni(const std::uint8_t (*key)[16], RpiRoundKeys* out) {
+    __m128i k[4];
+    for (int i = 0; i < 4; ++i) {
+        k[i] = load(key[i]);
+        _mm_store_si128(reinterpret_cast<__m128i*>(out[i].rk[0]), k[i]);
+    }
+#define SOTTO_EXPAND_ROUND(r, rcon)                                      \
+    for (int i = 0; i < 4; ++i) {                                        \
+        k[i] = expand_step(k[i], _mm_aeskeygenassist_si128(k[i], rcon)); \
+        _mm_store_si128(reinterpret_cast<__m128i*>(out[i].rk[r]), k[i]); \
+    }
+    SOTTO_EXPAND_ROUND(1, 0x01)
+    SOTTO_EXPAND_ROUND(2, 0x02)
+    SOTTO_EXPAND_ROUND(3, 0x04)
+    SOTTO_EXPAND_ROUND(4, 0x08)
+    SOTTO_EXPAND_ROUND(5, 0x10)
+    SOTTO_EXPAND_ROUND(6, 0x20)
+    SOTTO_EXPAND_ROUND(7, 0x40)
+    SOTTO_EXPAND_ROUND(8, 0x80)
+    SOTTO_EXPAND_ROUND(9, 0x1b)
+    SOTTO_EXPAND_ROUND(10, 0x36)
+#undef SOTTO_EXPAND_ROUND
+}
+
+SOTTO_AES_TARGET std::size_t kernel_aesni(const RpiRoundKeys& keys, const std::uint8_t* in,
                                           std::size_t n, RollingProximityId* out,
                                           const std::uint64_t* filter, unsigned shift,
                                           std::uint16_t* candidates, std::size_t base) noexcept {
     __m128i rk[11];
-    expand_key(rpik, rk);
+    load_round_keys(keys, rk);
     std::uint8_t* o = out->bytes.data();
     std::size_t i = 0, c = 0;
     for (; i + 8 <= n; i += 8) {
@@ -272,14 +303,14 @@ SOTTO_AES_TARGET std::size_t kernel_aesni(const std::uint8_t* rpik, const std::u
     return c;
 }
 
-SOTTO_VAES256_KERNEL_TARGET std::size_t kernel_vaes256(const std::uint8_t* rpik,
+SOTTO_VAES256_KERNEL_TARGET std::size_t kernel_vaes256(const RpiRoundKeys& keys,
                                                        const std::uint8_t* in, std::size_t n,
                                                        RollingProximityId* out,
                                                        const std::uint64_t* filter, unsigned shift,
                                                        std::uint16_t* candidates,
                                                        std::size_t base) noexcept {
     __m128i rk[11];
-    expand_key(rpik, rk);
+    load_round_keys(keys, rk);
     __m256i k[11];
 #pragma GCC unroll 16
     for (int r = 0; r < 11; ++r) k[r] = _mm256_broadcastsi128_si256(rk[r]);
@@ -305,14 +336,14 @@ SOTTO_VAES256_KERNEL_TARGET std::size_t kernel_vaes256(const std::uint8_t* rpik,
     return c;
 }
 
-SOTTO_VAES512_KERNEL_TARGET std::size_t kernel_vaes512(const std::uint8_t* rpik,
+SOTTO_VAES512_KERNEL_TARGET std::size_t kernel_vaes512(const RpiRoundKeys& keys,
                                                        const std::uint8_t* in, std::size_t n,
                                                        RollingProximityId* out,
                                                        const std::uint64_t* filter, unsigned shift,
                                                        std::uint16_t* candidates,
                                                        std::size_t base) noexcept {
     __m128i rk[11];
-    expand_key(rpik, rk);
+    load_round_keys(keys, rk);
     __m512i k[11];
 #pragma GCC unroll 16
     for (int r = 0; r < 11; ++r) k[r] = _mm512_maskz_broadcast_i32x4(0xffff, rk[r]);
@@ -438,6 +469,17 @@ bool Aes128Batch::encrypt(std::span<const std::uint8_t, 16> key, const std::uint
     int len = 0;
     return EVP_EncryptUpdate(ossl_->ctx, out, &len, in, static_cast<int>(16 * n)) == 1 &&
            static_cast<std::size_t>(len) == 16 * n;
+}
+
+void expand_rpi_keys_x4(const std::uint8_t (*rpik)[16], RpiRoundKeys* out) noexcept {
+#if SOTTO_HAVE_X86_AES
+    if (cpu_has_aesni()) return expand_keys_x4_aesni(rpik, out);
+#endif
+#if SOTTO_HAVE_ARM_CRYPTO
+    if (arm_has_aes()) return expand_rpi_keys_armv8(rpik, out, 4);
+#endif
+    (void)rpik;
+    (void)out;
 }
 
 RpiKernel rpi_kernel() noexcept {

@@ -91,11 +91,20 @@ void arm_aes128_ecb(const std::uint8_t* key, const std::uint8_t* in, std::uint8_
 // The matcher's kernel (matcher_kernel.hpp): eight blocks in flight, and the filter probes of
 // each step's RPIs one step later (scalar loads of the stored RPIs), beside the next step's AES.
 // Round keys are not wiped: the matcher's keys are published.
-std::size_t rpi_kernel_armv8(const std::uint8_t* rpik, const std::uint8_t* in, std::size_t n,
+void expand_rpi_keys_armv8(const std::uint8_t (*rpik)[16], RpiRoundKeys* out,
+                           std::size_t count) noexcept {
+    for (std::size_t i = 0; i < count; ++i) {
+        uint8x16_t rk[11];
+        expand_key(rpik[i], rk);
+        for (std::size_t r = 0; r < 11; ++r) vst1q_u8(out[i].rk[r], rk[r]);
+    }
+}
+
+std::size_t rpi_kernel_armv8(const RpiRoundKeys& keys, const std::uint8_t* in, std::size_t n,
                              RollingProximityId* out, const std::uint64_t* filter, unsigned shift,
                              std::uint16_t* candidates, std::size_t base) noexcept {
     uint8x16_t rk[11];
-    expand_key(rpik, rk);
+    for (std::size_t r = 0; r < 11; ++r) rk[r] = vld1q_u8(keys.rk[r]);
     std::uint8_t* o = out->bytes.data();
     std::size_t c = 0;
     auto probe = [&](std::size_t j) {

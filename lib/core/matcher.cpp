@@ -449,15 +449,17 @@ Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint
             continue;
         }
         detail::gaen_hkdf16_x4(ikm, detail::kInfoRpik, rpik);
+        detail::RpiRoundKeys round_keys[kQuad];
+        detail::expand_rpi_keys_x4(rpik, round_keys);
         for (std::size_t k = 0; k < q.used; ++k) {
             const Slot& slot = q.slot[k];
             const std::uint8_t* blocks =
                 run_blocks(slot.key->exposure_key.rolling_start, slot.span);
             std::size_t at = slot.first;
             for (std::size_t p = 0; p < slot.pieces; ++p) {
-                q.found += kernel(rpik[k], blocks + 16 * slot.piece[p].offset, slot.piece[p].length,
-                                  q.rpis + at, ix.filter.data(), ix.filter_shift,
-                                  q.candidates + q.found, at);
+                q.found += kernel(round_keys[k], blocks + 16 * slot.piece[p].offset,
+                                  slot.piece[p].length, q.rpis + at, ix.filter.data(),
+                                  ix.filter_shift, q.candidates + q.found, at);
                 at += slot.piece[p].length;
             }
         }

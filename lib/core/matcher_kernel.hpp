@@ -18,10 +18,20 @@
 
 namespace sotto::core::detail {
 
-/// Writes the RPIs of `n` blocks (`in`, 16 bytes each) under `rpik` to `out`, and to
+/// AES-128 round keys of one RPIK, as the kernels read them.
+struct alignas(16) RpiRoundKeys {
+    std::uint8_t rk[11][16];
+};
+
+/// The round keys of four RPIKs, their four key expansions interleaved (each is a chain of
+/// dependent steps: four chains hide each other's latency). Only where `rpi_kernel()` is not
+/// null. Not wiped: the matcher's keys are published.
+void expand_rpi_keys_x4(const std::uint8_t (*rpik)[16], RpiRoundKeys* out) noexcept;
+
+/// Writes the RPIs of `n` blocks (`in`, 16 bytes each) under the round keys `rk` to `out`, and to
 /// `candidates`, ascending, `base + i` for each RPI `i` that passes the filter of
 /// `2^(64 - shift)` words at `filter` (matcher_filter.hpp); returns how many.
-using RpiKernel = std::size_t (*)(const std::uint8_t* rpik, const std::uint8_t* in, std::size_t n,
+using RpiKernel = std::size_t (*)(const RpiRoundKeys& rk, const std::uint8_t* in, std::size_t n,
                                   RollingProximityId* out, const std::uint64_t* filter,
                                   unsigned shift, std::uint16_t* candidates,
                                   std::size_t base) noexcept;
@@ -36,9 +46,12 @@ const char* rpi_kernel_name() noexcept;
 
 #if defined(__aarch64__) && defined(__AARCH64EL__) && defined(__linux__)
 /// The ARMv8 kernel (aes128_arm.cpp); only when arm_has_aes().
-std::size_t rpi_kernel_armv8(const std::uint8_t* rpik, const std::uint8_t* in, std::size_t n,
+std::size_t rpi_kernel_armv8(const RpiRoundKeys& rk, const std::uint8_t* in, std::size_t n,
                              RollingProximityId* out, const std::uint64_t* filter, unsigned shift,
                              std::uint16_t* candidates, std::size_t base) noexcept;
+/// The ARMv8 key expansion of `count` RPIKs (aes128_arm.cpp).
+void expand_rpi_keys_armv8(const std::uint8_t (*rpik)[16], RpiRoundKeys* out,
+                           std::size_t count) noexcept;
 #endif
 
 }  // namespace sotto::core::detail
