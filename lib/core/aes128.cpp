@@ -1,6 +1,7 @@
 #include "aes128.hpp"
 #include "arm_crypto.hpp"
 #include "cpu_cap.hpp"
+#include "matcher_filter.hpp"
 #include "matcher_kernel.hpp"
 
 #include <openssl/evp.h>
@@ -198,7 +199,7 @@ bool detect_vaes512() noexcept {
 }
 
 bool cpu_has_vaes512() noexcept {
-    static const bool v = cpu_has_aesni() && detect_vaes512();
+    static const bool v = cpu_has_aesni() && detect_vaes512() && __builtin_cpu_supports("bmi2");
     return v;
 }
 
@@ -214,27 +215,75 @@ bool detect_vaes256() noexcept {
 }
 
 bool cpu_has_vaes256() noexcept {
-    static const bool v = cpu_has_aesni() && detect_vaes256();
+    static const bool v = cpu_has_aesni() && detect_vaes256() && __builtin_cpu_supports("bmi2");
     return v;
 }
 
-// The matcher's kernels (matcher_kernel.hpp): AES of one key's blocks, and for each RPI a
-// prefetch of its filter word, computed from the register the AES left the RPI in.
+// The matcher's kernels (matcher_kernel.hpp): AES of one key's blocks, and the filter probes of
+// each loop step's RPIs one step later, read back with scalar loads: by then their stores have
+// reached L1, the probes use only integer units and load ports (none of the vector pipes the AES
+// instructions need), and their filter loads overlap the next step's AES.
+#define SOTTO_VAES256_KERNEL_TARGET __attribute__((target("aes,sse4.1,avx2,vaes,bmi,bmi2")))
+#define SOTTO_VAES512_KERNEL_TARGET __attribute__((target("aes,sse4.1,avx512f,vaes,bmi,bmi2")))
 
-// Prefetch of the filter word of the RPI whose first 8 bytes are the low half of `b`.
-SOTTO_AES_TARGET inline void prefetch_word(__m128i b, const std::uint64_t* filter, unsigned shift) {
-    _mm_prefetch(reinterpret_cast<const char*>(
-                     filter + (static_cast<std::uint64_t>(_mm_cvtsi128_si64(b)) >> shift)),
-                 _MM_HINT_T0);
+// Probes of the stored RPIs [from, from + K).
+template <std::size_t K>
+__attribute__((always_inline)) inline void probe_stored(const std::uint8_t* o, std::size_t from,
+                                                        const std::uint64_t* filter, unsigned shift,
+                                                        std::uint16_t* candidates, std::size_t& c,
+                                                        std::size_t base) noexcept {
+#pragma GCC unroll 16
+    for (std::size_t j = 0; j < K; ++j)
+        filter_probe(filter, shift, load64(o + 16 * (from + j)), candidates, c, base + from + j);
 }
 
-SOTTO_AES_TARGET void kernel_aesni(const std::uint8_t* rpik, const std::uint8_t* in, std::size_t n,
-                                   RollingProximityId* out, const std::uint64_t* filter,
-                                   unsigned shift) noexcept {
+inline void probe_stored_rest(const std::uint8_t* o, std::size_t from, std::size_t to,
+                              const std::uint64_t* filter, unsigned shift,
+                              std::uint16_t* candidates, std::size_t& c,
+                              std::size_t base) noexcept {
+    for (std::size_t j = from; j < to; ++j)
+        filter_probe(filter, shift, load64(o + 16 * j), candidates, c, base + j);
+}
+
+SOTTO_AES_TARGET inline void load_round_keys(const RpiRoundKeys& keys, __m128i rk[11]) {
+#pragma GCC unroll 16
+    for (int r = 0; r < 11; ++r)
+        rk[r] = _mm_load_si128(reinterpret_cast<const __m128i*>(keys.rk[r]));
+}
+
+// Four FIPS-197 key expansions, round by round.
+SOTTO_AES_TARGET void expand_keys_x4_aesni(const std::uint8_t (*key)[16], RpiRoundKeys* out) {
+    __m128i k[4];
+    for (int i = 0; i < 4; ++i) {
+        k[i] = load(key[i]);
+        _mm_store_si128(reinterpret_cast<__m128i*>(out[i].rk[0]), k[i]);
+    }
+#define SOTTO_EXPAND_ROUND(r, rcon)                                      \
+    for (int i = 0; i < 4; ++i) {                                        \
+        k[i] = expand_step(k[i], _mm_aeskeygenassist_si128(k[i], rcon)); \
+        _mm_store_si128(reinterpret_cast<__m128i*>(out[i].rk[r]), k[i]); \
+    }
+    SOTTO_EXPAND_ROUND(1, 0x01)
+    SOTTO_EXPAND_ROUND(2, 0x02)
+    SOTTO_EXPAND_ROUND(3, 0x04)
+    SOTTO_EXPAND_ROUND(4, 0x08)
+    SOTTO_EXPAND_ROUND(5, 0x10)
+    SOTTO_EXPAND_ROUND(6, 0x20)
+    SOTTO_EXPAND_ROUND(7, 0x40)
+    SOTTO_EXPAND_ROUND(8, 0x80)
+    SOTTO_EXPAND_ROUND(9, 0x1b)
+    SOTTO_EXPAND_ROUND(10, 0x36)
+#undef SOTTO_EXPAND_ROUND
+}
+
+SOTTO_AES_TARGET std::size_t kernel_aesni(const RpiRoundKeys& keys, const std::uint8_t* in,
+                                          std::size_t n, RollingProximityId* out,
+                                          const std::uint64_t* filter, unsigned shift,
+                                          std::uint16_t* candidates, std::size_t base) noexcept {
     __m128i rk[11];
-    expand_key(rpik, rk);
+    load_round_keys(keys, rk);
     std::uint8_t* o = out->bytes.data();
-    std::size_t i = 0;
+    std::size_t i = 0, c = 0;
     for (; i + 8 <= n; i += 8) {
         __m128i b[8];
 #pragma GCC unroll 16
@@ -244,29 +293,29 @@ SOTTO_AES_TARGET void kernel_aesni(const std::uint8_t* rpik, const std::uint8_t*
 #pragma GCC unroll 16
             for (std::size_t j = 0; j < 8; ++j) b[j] = _mm_aesenc_si128(b[j], rk[r]);
 #pragma GCC unroll 16
-        for (std::size_t j = 0; j < 8; ++j) {
-            b[j] = _mm_aesenclast_si128(b[j], rk[10]);
-            store(o + 16 * (i + j), b[j]);
-            prefetch_word(b[j], filter, shift);
-        }
+        for (std::size_t j = 0; j < 8; ++j)
+            store(o + 16 * (i + j), _mm_aesenclast_si128(b[j], rk[10]));
+        if (i >= 8) probe_stored<8>(o, i - 8, filter, shift, candidates, c, base);
     }
-    for (; i < n; ++i) {
-        const __m128i b = encrypt_one(rk, load(in + 16 * i));
-        store(o + 16 * i, b);
-        prefetch_word(b, filter, shift);
-    }
+    const std::size_t probed = i >= 8 ? i - 8 : 0;
+    for (; i < n; ++i) store(o + 16 * i, encrypt_one(rk, load(in + 16 * i)));
+    probe_stored_rest(o, probed, n, filter, shift, candidates, c, base);
+    return c;
 }
 
-SOTTO_VAES256_TARGET void kernel_vaes256(const std::uint8_t* rpik, const std::uint8_t* in,
-                                         std::size_t n, RollingProximityId* out,
-                                         const std::uint64_t* filter, unsigned shift) noexcept {
+SOTTO_VAES256_KERNEL_TARGET std::size_t kernel_vaes256(const RpiRoundKeys& keys,
+                                                       const std::uint8_t* in, std::size_t n,
+                                                       RollingProximityId* out,
+                                                       const std::uint64_t* filter, unsigned shift,
+                                                       std::uint16_t* candidates,
+                                                       std::size_t base) noexcept {
     __m128i rk[11];
-    expand_key(rpik, rk);
+    load_round_keys(keys, rk);
     __m256i k[11];
 #pragma GCC unroll 16
     for (int r = 0; r < 11; ++r) k[r] = _mm256_broadcastsi128_si256(rk[r]);
     std::uint8_t* o = out->bytes.data();
-    std::size_t i = 0;
+    std::size_t i = 0, c = 0;
     for (; i + 16 <= n; i += 16) {
         __m256i b[8];
 #pragma GCC unroll 16
@@ -277,30 +326,29 @@ SOTTO_VAES256_TARGET void kernel_vaes256(const std::uint8_t* rpik, const std::ui
 #pragma GCC unroll 16
             for (std::size_t j = 0; j < 8; ++j) b[j] = _mm256_aesenc_epi128(b[j], k[r]);
 #pragma GCC unroll 16
-        for (std::size_t j = 0; j < 8; ++j) {
-            b[j] = _mm256_aesenclast_epi128(b[j], k[10]);
-            st(o + 16 * (i + 2 * j), b[j]);
-            prefetch_word(_mm256_castsi256_si128(b[j]), filter, shift);
-            prefetch_word(_mm256_extracti128_si256(b[j], 1), filter, shift);
-        }
+        for (std::size_t j = 0; j < 8; ++j)
+            st(o + 16 * (i + 2 * j), _mm256_aesenclast_epi128(b[j], k[10]));
+        if (i >= 16) probe_stored<16>(o, i - 16, filter, shift, candidates, c, base);
     }
-    for (; i < n; ++i) {
-        const __m128i b = encrypt_one(rk, load(in + 16 * i));
-        store(o + 16 * i, b);
-        prefetch_word(b, filter, shift);
-    }
+    const std::size_t probed = i >= 16 ? i - 16 : 0;
+    for (; i < n; ++i) store(o + 16 * i, encrypt_one(rk, load(in + 16 * i)));
+    probe_stored_rest(o, probed, n, filter, shift, candidates, c, base);
+    return c;
 }
 
-SOTTO_VAES_TARGET void kernel_vaes512(const std::uint8_t* rpik, const std::uint8_t* in,
-                                      std::size_t n, RollingProximityId* out,
-                                      const std::uint64_t* filter, unsigned shift) noexcept {
+SOTTO_VAES512_KERNEL_TARGET std::size_t kernel_vaes512(const RpiRoundKeys& keys,
+                                                       const std::uint8_t* in, std::size_t n,
+                                                       RollingProximityId* out,
+                                                       const std::uint64_t* filter, unsigned shift,
+                                                       std::uint16_t* candidates,
+                                                       std::size_t base) noexcept {
     __m128i rk[11];
-    expand_key(rpik, rk);
+    load_round_keys(keys, rk);
     __m512i k[11];
 #pragma GCC unroll 16
     for (int r = 0; r < 11; ++r) k[r] = _mm512_maskz_broadcast_i32x4(0xffff, rk[r]);
     std::uint8_t* o = out->bytes.data();
-    std::size_t i = 0;
+    std::size_t i = 0, c = 0;
     for (; i + 16 <= n; i += 16) {
         __m512i b[4];
 #pragma GCC unroll 16
@@ -311,20 +359,14 @@ SOTTO_VAES_TARGET void kernel_vaes512(const std::uint8_t* rpik, const std::uint8
 #pragma GCC unroll 16
             for (std::size_t j = 0; j < 4; ++j) b[j] = _mm512_aesenc_epi128(b[j], k[r]);
 #pragma GCC unroll 16
-        for (std::size_t j = 0; j < 4; ++j) {
-            b[j] = _mm512_aesenclast_epi128(b[j], k[10]);
-            _mm512_storeu_si512(o + 16 * (i + 4 * j), b[j]);
-            prefetch_word(_mm512_maskz_extracti32x4_epi32(0xf, b[j], 0), filter, shift);
-            prefetch_word(_mm512_maskz_extracti32x4_epi32(0xf, b[j], 1), filter, shift);
-            prefetch_word(_mm512_maskz_extracti32x4_epi32(0xf, b[j], 2), filter, shift);
-            prefetch_word(_mm512_maskz_extracti32x4_epi32(0xf, b[j], 3), filter, shift);
-        }
+        for (std::size_t j = 0; j < 4; ++j)
+            _mm512_storeu_si512(o + 16 * (i + 4 * j), _mm512_aesenclast_epi128(b[j], k[10]));
+        if (i >= 16) probe_stored<16>(o, i - 16, filter, shift, candidates, c, base);
     }
-    for (; i < n; ++i) {
-        const __m128i b = encrypt_one(rk, load(in + 16 * i));
-        store(o + 16 * i, b);
-        prefetch_word(b, filter, shift);
-    }
+    const std::size_t probed = i >= 16 ? i - 16 : 0;
+    for (; i < n; ++i) store(o + 16 * i, encrypt_one(rk, load(in + 16 * i)));
+    probe_stored_rest(o, probed, n, filter, shift, candidates, c, base);
+    return c;
 }
 
 }  // namespace
@@ -427,6 +469,17 @@ bool Aes128Batch::encrypt(std::span<const std::uint8_t, 16> key, const std::uint
     int len = 0;
     return EVP_EncryptUpdate(ossl_->ctx, out, &len, in, static_cast<int>(16 * n)) == 1 &&
            static_cast<std::size_t>(len) == 16 * n;
+}
+
+void expand_rpi_keys_x4(const std::uint8_t (*rpik)[16], RpiRoundKeys* out) noexcept {
+#if SOTTO_HAVE_X86_AES
+    if (cpu_has_aesni()) return expand_keys_x4_aesni(rpik, out);
+#endif
+#if SOTTO_HAVE_ARM_CRYPTO
+    if (arm_has_aes()) return expand_rpi_keys_armv8(rpik, out, 4);
+#endif
+    (void)rpik;
+    (void)out;
 }
 
 RpiKernel rpi_kernel() noexcept {

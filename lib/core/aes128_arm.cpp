@@ -7,6 +7,7 @@
 // independent blocks per round keep the pipelines full; 8 blocks + 11 round keys fit in the 32
 // vector registers.
 #include "arm_crypto.hpp"
+#include "matcher_filter.hpp"
 #include "matcher_kernel.hpp"
 
 #if SOTTO_HAVE_ARM_CRYPTO
@@ -87,16 +88,42 @@ void arm_aes128_ecb(const std::uint8_t* key, const std::uint8_t* in, std::uint8_
     sodium_memzero(rk, sizeof rk);
 }
 
-// The matcher's kernel (matcher_kernel.hpp): eight blocks in flight, and as each RPI comes out,
-// a prefetch of its filter word. Round keys are not wiped: the matcher's keys are published.
-void rpi_kernel_armv8(const std::uint8_t* rpik, const std::uint8_t* in, std::size_t n,
-                      RollingProximityId* out, const std::uint64_t* filter,
-                      unsigned shift) noexcept {
+// The matcher's kernel (matcher_kernel.hpp): eight blocks in flight, and the filter probes of
+// each step's RPIs one step later (scalar loads of the stored RPIs), beside the next step's AES.
+// Round keys are not wiped: the matcher's keys are published.
+void expand_rpi_keys_armv8(const std::uint8_t (*rpik)[16], RpiRoundKeys* out,
+                           std::size_t count) noexcept {
+    // expand_key's steps for four keys at a time, round by round: four SubWord chains (AESE and
+    // lane moves) hide each other's latency. Published keys: not wiped.
+    static constexpr std::uint8_t kRcon[10] = {0x01, 0x02, 0x04, 0x08, 0x10,
+                                               0x20, 0x40, 0x80, 0x1b, 0x36};
+    for (std::size_t first = 0; first < count; first += 4) {
+        const std::size_t lanes = count - first < 4 ? count - first : 4;
+        std::uint32_t w[4][44];
+        for (std::size_t k = 0; k < lanes; ++k) std::memcpy(w[k], rpik[first + k], 16);
+        for (std::size_t i = 0; i < 10; ++i)
+#pragma GCC unroll 4
+            for (std::size_t k = 0; k < lanes; ++k) {
+                std::uint32_t* x = w[k] + 4 * i;
+                const std::uint32_t t = sub_word(x[3]);
+                x[4] = x[0] ^ ((t >> 8) | (t << 24)) ^ kRcon[i];
+                x[5] = x[1] ^ x[4];
+                x[6] = x[2] ^ x[5];
+                x[7] = x[3] ^ x[6];
+            }
+        for (std::size_t k = 0; k < lanes; ++k) std::memcpy(out[first + k].rk, w[k], 176);
+    }
+}
+
+std::size_t rpi_kernel_armv8(const RpiRoundKeys& keys, const std::uint8_t* in, std::size_t n,
+                             RollingProximityId* out, const std::uint64_t* filter, unsigned shift,
+                             std::uint16_t* candidates, std::size_t base) noexcept {
     uint8x16_t rk[11];
-    expand_key(rpik, rk);
+    for (std::size_t r = 0; r < 11; ++r) rk[r] = vld1q_u8(keys.rk[r]);
     std::uint8_t* o = out->bytes.data();
-    auto prefetch = [filter, shift](uint8x16_t b) {
-        __builtin_prefetch(filter + (vgetq_lane_u64(vreinterpretq_u64_u8(b), 0) >> shift));
+    std::size_t c = 0;
+    auto probe = [&](std::size_t j) {
+        filter_probe(filter, shift, load64(o + 16 * j), candidates, c, base + j);
     };
     std::size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -108,17 +135,17 @@ void rpi_kernel_armv8(const std::uint8_t* rpik, const std::uint8_t* in, std::siz
 #pragma GCC unroll 16
             for (std::size_t j = 0; j < 8; ++j) b[j] = vaesmcq_u8(vaeseq_u8(b[j], rk[r]));
 #pragma GCC unroll 16
-        for (std::size_t j = 0; j < 8; ++j) {
-            b[j] = veorq_u8(vaeseq_u8(b[j], rk[9]), rk[10]);
-            vst1q_u8(o + 16 * (i + j), b[j]);
-            prefetch(b[j]);
+        for (std::size_t j = 0; j < 8; ++j)
+            vst1q_u8(o + 16 * (i + j), veorq_u8(vaeseq_u8(b[j], rk[9]), rk[10]));
+        if (i >= 8) {
+#pragma GCC unroll 16
+            for (std::size_t j = i - 8; j < i; ++j) probe(j);
         }
     }
-    for (; i < n; ++i) {
-        const uint8x16_t b = encrypt_one(rk, vld1q_u8(in + 16 * i));
-        vst1q_u8(o + 16 * i, b);
-        prefetch(b);
-    }
+    std::size_t probed = i >= 8 ? i - 8 : 0;
+    for (; i < n; ++i) vst1q_u8(o + 16 * i, encrypt_one(rk, vld1q_u8(in + 16 * i)));
+    for (; probed < n; ++probed) probe(probed);
+    return c;
 }
 
 }  // namespace sotto::core::detail

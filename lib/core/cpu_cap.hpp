@@ -5,7 +5,7 @@
 //
 //   unset or "auto"  every path this CPU supports
 //   "vaes256"        no AVX-512: VAES on 256-bit registers at most
-//   "aesni"          no VAES: AES-NI (8 blocks in flight), SHA-NI, AVX2 filter
+//   "aesni"          no VAES: AES-NI (8 blocks in flight), SHA-NI
 //   "none"           none of sotto's own CPU paths (x86 or ARMv8): the OpenSSL ones
 //
 // Any other value counts as "none" (the safe reading of a typo). Only lowers: a path the CPU lacks
@@ -20,8 +20,8 @@ enum class CryptoIsa : std::uint8_t { kNone = 0, kAesNi = 1, kVaes256 = 2, kAll 
 /// The ceiling from SOTTO_CRYPTO_ISA, read on first use (thread-safe).
 CryptoIsa crypto_isa_cap() noexcept;
 
-/// True when the ceiling allows paths of `level` (kAesNi for AES-NI, SHA-NI, the AVX2 filter and
-/// the ARMv8 paths; kVaes256; kAll for VAES-512).
+/// True when the ceiling allows paths of `level` (kAesNi for AES-NI, SHA-NI and the ARMv8 paths;
+/// kVaes256; kAll for VAES-512).
 inline bool crypto_isa_allows(CryptoIsa level) noexcept {
     return static_cast<std::uint8_t>(crypto_isa_cap()) >= static_cast<std::uint8_t>(level);
 }

@@ -31,12 +31,14 @@ struct SlotHasher {
     }
 };
 
-using CandidateFn = std::size_t (*)(const std::uint64_t*, unsigned, const RollingProximityId*,
-                                    std::size_t, std::uint8_t*) noexcept;
-
-CandidateFn pick_candidate_fn() noexcept {
-    return detail::filter_avx2_supported() ? detail::filter_candidates_avx2
-                                           : detail::filter_candidates_scalar;
+// A prefetch the optimiser keeps (GCC deletes a loop of __builtin_prefetch alone).
+inline void prefetch(const void* p) noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __asm__ volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#else
+    __builtin_prefetch(p);
+    __asm__ volatile("" : : "r"(p) : "memory");
+#endif
 }
 
 std::uint64_t splitmix(std::uint64_t& x) noexcept {
@@ -54,11 +56,14 @@ struct SightingIndex::Impl {
     std::vector<RollingProximityId> rpis;
     std::vector<std::uint32_t> row_begin;  // rpis.size() + 1 entries
     std::vector<std::uint32_t> rows;
-    // Open-addressing table: slot = 1 + index into `rpis`, 0 = empty.
-    std::vector<std::uint32_t> table;
+    // Open-addressing table: slot = (fingerprint << 32) | (1 + index into `rpis`), 0 = empty. The
+    // fingerprint (RPI bytes 8-11) turns away most of the filter's false positives at the slot,
+    // without a second cache miss on `rpis`.
+    std::vector<std::uint64_t> table;
     std::size_t table_mask = 0;
-    // Blocked Bloom filter in front of the table: two bits of one 64-bit word per RPI. Small enough
-    // to stay in L2, so the 144 lookups per key rarely leave the core.
+    // Blocked Bloom filter in front of the table: five bits of one 64-bit word per RPI
+    // (matcher_filter.hpp). Small enough to stay in L2 for the usual stores, so the 144 probes per
+    // key rarely leave the core.
     std::vector<std::uint64_t> filter;
     unsigned filter_shift = 58;  // word index = first 8 RPI bytes (LE) >> filter_shift
     SlotHasher hasher;
@@ -66,18 +71,27 @@ struct SightingIndex::Impl {
     std::vector<IntervalNumber> intervals;
 
     bool maybe_contains(const RollingProximityId& rpi) const noexcept {
-        const std::uint64_t w = detail::load64(rpi.bytes.data());
-        const std::uint64_t bits = detail::filter_bits(w);
-        return (filter[static_cast<std::size_t>(w >> filter_shift)] & bits) == bits;
+        return detail::filter_passes(filter.data(), filter_shift, detail::load64(rpi.bytes.data()));
+    }
+
+    static std::uint64_t fingerprint(const RollingProximityId& rpi) noexcept {
+        std::uint32_t f;
+        std::memcpy(&f, rpi.bytes.data() + 8, 4);
+        return static_cast<std::uint64_t>(f) << 32;
+    }
+
+    std::size_t first_slot(const RollingProximityId& rpi) const noexcept {
+        return static_cast<std::size_t>(hasher(rpi.bytes.data())) & table_mask;
     }
 
     std::span<const std::uint32_t> lookup(const RollingProximityId& rpi) const noexcept {
-        for (std::size_t slot = static_cast<std::size_t>(hasher(rpi.bytes.data())) & table_mask;;
-             slot = (slot + 1) & table_mask) {
-            const std::uint32_t v = table[slot];
+        const std::uint64_t f = fingerprint(rpi);
+        for (std::size_t slot = first_slot(rpi);; slot = (slot + 1) & table_mask) {
+            const std::uint64_t v = table[slot];
             if (v == 0) return {};
-            if (rpis[v - 1] == rpi)
-                return {rows.data() + row_begin[v - 1], row_begin[v] - row_begin[v - 1]};
+            const auto i = static_cast<std::uint32_t>(v);
+            if ((v & ~std::uint64_t{0xffffffff}) == f && rpis[i - 1] == rpi)
+                return {rows.data() + row_begin[i - 1], row_begin[i] - row_begin[i - 1]};
         }
     }
 };
@@ -112,19 +126,16 @@ SightingIndex SightingIndex::build(std::vector<Sighting> sightings, std::uint64_
     const std::size_t slots = std::bit_ceil(std::max<std::size_t>(16, 2 * n));
     im->table.assign(slots, 0);
     im->table_mask = slots - 1;
-    // About 64 filter bits per RPI (at most 2^20 words, 8 MB), two of them set per RPI: about one
-    // false positive in 5,000 lookups.
-    const std::size_t words =
-        std::min<std::size_t>(std::bit_ceil(std::max<std::size_t>(64, n)), std::size_t{1} << 20);
+    const std::size_t words = detail::filter_words(n);  // sized to stay in L2 (matcher_filter.hpp)
     im->filter.assign(words, 0);
     im->filter_shift = static_cast<unsigned>(64 - std::countr_zero(words));
     for (std::size_t i = 0; i < n; ++i) {
         const std::uint8_t* rpi = im->rpis[i].bytes.data();
         const std::uint64_t w = detail::load64(rpi);
         im->filter[static_cast<std::size_t>(w >> im->filter_shift)] |= detail::filter_bits(w);
-        std::size_t slot = static_cast<std::size_t>(im->hasher(rpi)) & im->table_mask;
+        std::size_t slot = im->first_slot(im->rpis[i]);
         while (im->table[slot] != 0) slot = (slot + 1) & im->table_mask;
-        im->table[slot] = static_cast<std::uint32_t>(i + 1);
+        im->table[slot] = Impl::fingerprint(im->rpis[i]) | (i + 1);
     }
 
     im->intervals.reserve(s.size());
@@ -153,8 +164,6 @@ struct KeyMatcher::Impl {
     MatchOptions options;
     RpiDeriver deriver;
     MatchCounters counters;
-    std::uint8_t candidates[kTekRollingPeriod];
-    CandidateFn candidate_fn = pick_candidate_fn();
     // AES with the filter words prefetched where the CPU allows (matcher_kernel.hpp); else
     // RpiDeriver.
     detail::RpiKernel kernel = detail::rpi_kernel();
@@ -234,13 +243,23 @@ struct KeyMatcher::Impl {
         std::size_t span = 0;  // intervals from the rolling start that the pieces lie in
         std::size_t pieces = 0;
         Piece piece[kTekRollingPeriod / 2 + 1];
-        std::size_t n = 0;  // RPIs derived, piece after piece
-        RollingProximityId rpis[kTekRollingPeriod];
+        std::size_t n = 0;      // RPIs, piece after piece
+        std::size_t first = 0;  // where they start in the quad's `rpis`
     };
-    static constexpr std::size_t kGroup = 8;
-    Slot slots[kGroup];
+    // Four keys (one four-lane HKDF): their RPIs one after the other, and the candidates among
+    // them (indices into `rpis`, ascending).
+    static constexpr std::size_t kQuad = 4;
+    struct Quad {
+        Slot slot[kQuad];
+        std::size_t used = 0;
+        std::size_t n = 0;  // RPIs of all its keys
+        alignas(64) RollingProximityId rpis[kQuad * kTekRollingPeriod];
+        std::uint16_t candidates[kQuad * kTekRollingPeriod];
+        std::size_t found = 0;
+    };
+    Quad quads[2];
 
-    // The interval of the i-th derived RPI of `slot`.
+    // The interval of the i-th RPI of `slot`.
     static IntervalNumber interval_of(const Slot& slot, std::size_t i) noexcept {
         for (std::size_t p = 0; p < slot.pieces; ++p) {
             if (i < slot.piece[p].length)
@@ -253,14 +272,26 @@ struct KeyMatcher::Impl {
 
     Result<void> run(std::span<const DiagnosisKey> keys, std::uint32_t first_index,
                      std::vector<MatchedSighting>& out);
+    std::size_t fill(Quad& q, std::span<const DiagnosisKey> keys, std::size_t& begin,
+                     std::uint32_t first_index) noexcept;
 
-    // The table for the filter's `found` candidates of `slot`, then the checks of the hits.
-    void check_candidates(const Slot& slot, std::size_t found, std::vector<MatchedSighting>& out) {
-        for (std::size_t c = 0; c < found; ++c) {
-            auto rows = index.lookup(slot.rpis[candidates[c]]);
+    // Prefetches the table slots of the quad's candidates (its checks come a little later).
+    void prefetch_slots(const Quad& q) const noexcept {
+        for (std::size_t c = 0; c < q.found; ++c)
+            prefetch(&index.table[index.first_slot(q.rpis[q.candidates[c]])]);
+    }
+
+    // The table for the quad's candidates, then the checks of the hits.
+    void check_candidates(const Quad& q, std::vector<MatchedSighting>& out) {
+        std::size_t k = 0;
+        for (std::size_t c = 0; c < q.found; ++c) {
+            const std::size_t i = q.candidates[c];
+            auto rows = index.lookup(q.rpis[i]);
             if (rows.empty()) continue;
+            while (i >= q.slot[k].first + q.slot[k].n) ++k;
+            const Slot& slot = q.slot[k];
             ++counters.rpis_matched;
-            classify(*slot.key, slot.index, interval_of(slot, candidates[c]), rows,
+            classify(*slot.key, slot.index, interval_of(slot, i - slot.first), rows,
                      derive_aemk(slot.key->exposure_key.tek), out);
         }
     }
@@ -333,109 +364,111 @@ Result<KeyMatcher> KeyMatcher::create(const SightingIndex& index, const MatchOpt
 
 const MatchCounters& KeyMatcher::counters() const noexcept { return impl_->counters; }
 
+// The next keys from `begin` that need work, at most four, into `q` (slots, RPI positions).
+std::size_t KeyMatcher::Impl::fill(Quad& q, std::span<const DiagnosisKey> keys, std::size_t& begin,
+                                   std::uint32_t first_index) noexcept {
+    q.used = 0;
+    q.n = 0;
+    q.found = 0;
+    for (; begin < keys.size() && q.used < kQuad; ++begin) {
+        const DiagnosisKey& key = keys[begin];
+        const ExposureKey& k = key.exposure_key;
+        if (key.report_type == ReportType::kRevoked) {
+            ++counters.keys_revoked;
+            continue;
+        }
+        if (k.rolling_period < 1 || k.rolling_period > kTekRollingPeriod) {
+            ++counters.keys_invalid;  // key-file readers drop these already
+            continue;
+        }
+        // Every interval the TEK could have been asked about (GAEN derives all 144 and validates
+        // later); RPIs past the key's own period are checked and flagged, never trusted.
+        const auto span = static_cast<std::size_t>(std::min<std::uint64_t>(
+            kTekRollingPeriod,
+            static_cast<std::uint64_t>(std::numeric_limits<IntervalNumber>::max()) -
+                k.rolling_start + 1));
+        Slot& slot = q.slot[q.used];
+        if (options.prefilter) {
+            slot.pieces = reachable_pieces(k.rolling_start, span, slot.piece);
+        } else {
+            slot.pieces = 1;
+            slot.piece[0] = {0, static_cast<std::uint8_t>(span)};
+        }
+        if (slot.pieces == 0) {
+            ++counters.keys_skipped;
+            continue;
+        }
+        slot.key = &key;
+        slot.index = first_index + static_cast<std::uint32_t>(begin);
+        slot.span = span;
+        slot.first = q.n;
+        slot.n = 0;
+        for (std::size_t p = 0; p < slot.pieces; ++p) slot.n += slot.piece[p].length;
+        q.n += slot.n;
+        ++q.used;
+        ++counters.keys_checked;
+        counters.rpis_derived += slot.n;
+    }
+    return q.used;
+}
+
 Result<void> KeyMatcher::Impl::run(std::span<const DiagnosisKey> keys, std::uint32_t first_index,
                                    std::vector<MatchedSighting>& out) {
     const SightingIndex::Impl& ix = index;
-    for (std::size_t begin = 0; begin < keys.size();) {
-        // 1. Which keys of the next group need work, and which of their intervals.
-        std::size_t used = 0;
-        for (; begin < keys.size() && used < kGroup; ++begin) {
-            const DiagnosisKey& key = keys[begin];
-            const ExposureKey& k = key.exposure_key;
-            if (key.report_type == ReportType::kRevoked) {
-                ++counters.keys_revoked;
-                continue;
-            }
-            if (k.rolling_period < 1 || k.rolling_period > kTekRollingPeriod) {
-                ++counters.keys_invalid;  // key-file readers drop these already
-                continue;
-            }
-            // Every interval the TEK could have been asked about (GAEN derives all 144 and
-            // validates later); RPIs past the key's own period are checked and flagged, never
-            // trusted.
-            const auto span = static_cast<std::size_t>(std::min<std::uint64_t>(
-                kTekRollingPeriod,
-                static_cast<std::uint64_t>(std::numeric_limits<IntervalNumber>::max()) -
-                    k.rolling_start + 1));
-            Slot& slot = slots[used];
-            if (options.prefilter) {
-                slot.pieces = reachable_pieces(k.rolling_start, span, slot.piece);
-            } else {
-                slot.pieces = 1;
-                slot.piece[0] = {0, static_cast<std::uint8_t>(span)};
-            }
-            if (slot.pieces == 0) {
-                ++counters.keys_skipped;
-                continue;
-            }
-            slot.key = &key;
-            slot.index = first_index + static_cast<std::uint32_t>(begin);
-            slot.span = span;
-            ++used;
-        }
-        // 2. RPIKs, four at a time (a short group repeats its first key in the spare lanes).
-        for (std::size_t i = 0; i < used; i += 4) {
-            const std::uint8_t* ikm[4];
-            std::uint8_t rpik[4][16];
-            for (std::size_t k = 0; k < 4; ++k)
-                ikm[k] =
-                    slots[i + (i + k < used ? k : 0)].key->exposure_key.tek.expose_secret().data();
+    // Quads of keys. With an RPI kernel, quad q's step is: the RPIKs of q (four-lane HKDF); the
+    // RPIs of q, probed against the filter in the kernel; a prefetch of the table slots of q's
+    // candidates; the table and the checks of q - 1's candidates, whose slots have arrived.
+    // Without a kernel, each quad is derived, filtered and checked in turn.
+    Quad* prev = nullptr;
+    std::size_t cur = 0;
+    for (std::size_t begin = 0;;) {
+        Quad& q = quads[cur];
+        if (fill(q, keys, begin, first_index) == 0) break;
+        const std::uint8_t* ikm[kQuad];
+        std::uint8_t rpik[kQuad][16];
+        for (std::size_t k = 0; k < kQuad; ++k)  // spare lanes repeat the first key
+            ikm[k] = q.slot[k < q.used ? k : 0].key->exposure_key.tek.expose_secret().data();
+        if (kernel == nullptr) {
             detail::gaen_hkdf16_x4(ikm, detail::kInfoRpik, rpik);
-            for (std::size_t k = 0; k < 4 && i + k < used; ++k)
-                std::memcpy(slots[i + k].rpik.expose_secret_mut().data(), rpik[k], 16);
-        }
-        if (kernel != nullptr) {
-            // 3-4. Per key: its RPIs (the kernel prefetches their filter words), then the filter
-            // pass over the previous key's RPIs, whose words have arrived meanwhile, the table
-            // for its few candidates and the checks.
-            for (std::size_t i = 0; i <= used; ++i) {
-                if (i < used) {
-                    Slot& slot = slots[i];
-                    const std::uint8_t* blocks =
-                        run_blocks(slot.key->exposure_key.rolling_start, slot.span);
-                    slot.n = 0;
-                    for (std::size_t p = 0; p < slot.pieces; ++p) {
-                        kernel(slot.rpik.expose_secret().data(), blocks + 16 * slot.piece[p].offset,
-                               slot.piece[p].length, slot.rpis + slot.n, ix.filter.data(),
-                               ix.filter_shift);
-                        slot.n += slot.piece[p].length;
-                    }
-                    ++counters.keys_checked;
-                    counters.rpis_derived += slot.n;
-                }
-                if (i > 0) {
-                    const Slot& prev = slots[i - 1];
-                    check_candidates(prev,
-                                     candidate_fn(ix.filter.data(), ix.filter_shift, prev.rpis,
-                                                  prev.n, candidates),
-                                     out);
+            for (std::size_t k = 0; k < q.used; ++k) {
+                Slot& slot = q.slot[k];
+                std::memcpy(slot.rpik.expose_secret_mut().data(), rpik[k], 16);
+                std::size_t at = slot.first;
+                for (std::size_t p = 0; p < slot.pieces; ++p) {
+                    if (auto r = deriver.derive_range(
+                            slot.rpik, slot.key->exposure_key.rolling_start, slot.piece[p].offset,
+                            std::span(q.rpis + at, slot.piece[p].length));
+                        !r)
+                        return r;
+                    at += slot.piece[p].length;
                 }
             }
+            q.found = detail::filter_candidates_scalar(ix.filter.data(), ix.filter_shift, q.rpis,
+                                                       q.n, q.candidates);
+            check_candidates(q, out);
             continue;
         }
-        // 3. RPIs, piece by piece, from the cached PaddedData of the key's day.
-        for (std::size_t i = 0; i < used; ++i) {
-            Slot& slot = slots[i];
-            slot.n = 0;
+        detail::gaen_hkdf16_x4(ikm, detail::kInfoRpik, rpik);
+        detail::RpiRoundKeys round_keys[kQuad];
+        detail::expand_rpi_keys_x4(rpik, round_keys);
+        for (std::size_t k = 0; k < q.used; ++k) {
+            const Slot& slot = q.slot[k];
+            const std::uint8_t* blocks =
+                run_blocks(slot.key->exposure_key.rolling_start, slot.span);
+            std::size_t at = slot.first;
             for (std::size_t p = 0; p < slot.pieces; ++p) {
-                if (auto r = deriver.derive_range(
-                        slot.rpik, slot.key->exposure_key.rolling_start, slot.piece[p].offset,
-                        std::span(slot.rpis + slot.n, slot.piece[p].length));
-                    !r)
-                    return r;
-                slot.n += slot.piece[p].length;
+                q.found += kernel(round_keys[k], blocks + 16 * slot.piece[p].offset,
+                                  slot.piece[p].length, q.rpis + at, ix.filter.data(),
+                                  ix.filter_shift, q.candidates + q.found, at);
+                at += slot.piece[p].length;
             }
-            ++counters.keys_checked;
-            counters.rpis_derived += slot.n;
         }
-        // 4. The filter, then the table for the few candidates, then the checks.
-        for (std::size_t i = 0; i < used; ++i) {
-            const Slot& slot = slots[i];
-            const std::size_t found =
-                candidate_fn(ix.filter.data(), ix.filter_shift, slot.rpis, slot.n, candidates);
-            check_candidates(slot, found, out);
-        }
+        prefetch_slots(q);
+        if (prev != nullptr) check_candidates(*prev, out);
+        prev = &q;
+        cur ^= 1;
     }
+    if (prev != nullptr) check_candidates(*prev, out);  // the last quad
     return ok();
 }
 

@@ -256,9 +256,13 @@ TEST_CASE("The matcher's four-key HKDF and RPI kernel give all 144 official vect
         std::copy(p.begin(), p.end(), blocks.begin() + static_cast<std::ptrdiff_t>(16 * i));
     }
     std::vector<std::uint64_t> filter(64);
+    std::uint16_t candidates[144];
+    sotto::core::detail::RpiRoundKeys round_keys[4];
+    sotto::core::detail::expand_rpi_keys_x4(rpik, round_keys);
     for (std::size_t offset : {0u, 1u, 15u, 100u}) {
         std::vector<RollingProximityId> rpis(144 - offset);
-        kernel(rpik[1], blocks.data() + 16 * offset, rpis.size(), rpis.data(), filter.data(), 58);
+        CHECK(kernel(round_keys[1], blocks.data() + 16 * offset, rpis.size(), rpis.data(),
+                     filter.data(), 58, candidates, 0) == 0);  // an empty filter passes nothing
         for (std::size_t i = 0; i < rpis.size(); ++i) {
             CAPTURE(offset, i);
             REQUIRE(to_hex(rpis[i].bytes) == rows[offset + i + 1][2]);
@@ -266,6 +270,6 @@ TEST_CASE("The matcher's four-key HKDF and RPI kernel give all 144 official vect
     }
     // Negative neighbour: another lane's RPIK gives none of the vectors.
     std::vector<RollingProximityId> wrong(144);
-    kernel(rpik[2], blocks.data(), 144, wrong.data(), filter.data(), 58);
+    kernel(round_keys[2], blocks.data(), 144, wrong.data(), filter.data(), 58, candidates, 0);
     for (std::size_t i = 0; i < 144; ++i) CHECK(to_hex(wrong[i].bytes) != rows[i + 1][2]);
 }

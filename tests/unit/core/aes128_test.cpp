@@ -8,6 +8,7 @@
 #include <sotto/core/rng.hpp>
 
 #include "core/aes128.hpp"
+#include "core/matcher_filter.hpp"
 #include "core/matcher_kernel.hpp"
 #include "support.hpp"
 
@@ -74,7 +75,8 @@ TEST_CASE("AES-128 matches the FIPS-197 C.1 example", "[core][aes]") {
     CHECK(std::vector<std::uint8_t>(out, out + 16) == ct);
 }
 
-TEST_CASE("The matcher's RPI kernel agrees with OpenSSL for every batch size", "[core][aes]") {
+TEST_CASE("The matcher's RPI kernel agrees with OpenSSL and the scalar filter pass",
+          "[core][aes]") {
     const auto kernel = detail::rpi_kernel();
     CAPTURE(detail::rpi_kernel_name());
     if (kernel == nullptr) {
@@ -85,8 +87,13 @@ TEST_CASE("The matcher's RPI kernel agrees with OpenSSL for every batch size", "
     // The kernel runs the widest AES instructions the Aes128Batch backends would choose.
     CHECK(std::string(detail::rpi_kernel_name()) ==
           detail::aes_backend_name(detail::Aes128Batch::create()->backend()));
-    std::vector<std::uint64_t> filter(64);  // only prefetched
     DeterministicRng rng(144);
+    // A dense filter (about half its bits set: a few RPIs in each batch pass), an empty one and
+    // a full one; 64 words, so word indices come from the top 6 bits.
+    std::vector<std::uint64_t> dense(64), empty(64, 0), full(64, ~std::uint64_t{0});
+    rng.fill(std::span(reinterpret_cast<std::uint8_t*>(dense.data()), dense.size() * 8));
+    for (auto& w : dense) w |= w << 1;
+    std::size_t dense_candidates = 0;
     for (std::size_t n = 0; n <= 150; ++n) {
         std::uint8_t key[16];
         rng.fill(key);
@@ -94,15 +101,36 @@ TEST_CASE("The matcher's RPI kernel agrees with OpenSSL for every batch size", "
         rng.fill(in);
         std::vector<RollingProximityId> out(n + 1);
         out[n].bytes.fill(0xa5);  // must stay untouched
-        kernel(key, in.data(), n, out.data(), filter.data(), 58);
         const auto expected = openssl_ecb(key, in);
         CAPTURE(n);
-        REQUIRE(std::equal(expected.begin(), expected.end(), out.front().bytes.begin()));
-        for (std::uint8_t b : out[n].bytes) REQUIRE(b == 0xa5);
-        if (n > 0) {  // negative neighbour: another key gives other blocks
-            key[15] ^= 0x80;
-            kernel(key, in.data(), n, out.data(), filter.data(), 58);
+        // The key in lane n % 4 of the four-key expansion, random keys in the others.
+        std::uint8_t lanes[4][16];
+        rng.fill(std::span(&lanes[0][0], sizeof lanes));
+        std::copy(key, key + 16, lanes[n % 4]);
+        detail::RpiRoundKeys round_keys[4];
+        detail::expand_rpi_keys_x4(lanes, round_keys);
+        const detail::RpiRoundKeys& rk = round_keys[n % 4];
+        for (const auto* filter : {&dense, &empty, &full}) {
+            std::vector<std::uint16_t> got(n + 1, 0xffff), want(n + 1, 0xffff);
+            const std::size_t base = 7;  // added to every index written
+            const std::size_t found =
+                kernel(rk, in.data(), n, out.data(), filter->data(), 58, got.data(), base);
+            REQUIRE(std::equal(expected.begin(), expected.end(), out.front().bytes.begin()));
+            for (std::uint8_t b : out[n].bytes) REQUIRE(b == 0xa5);
+            const std::size_t wanted =
+                detail::filter_candidates_scalar(filter->data(), 58, out.data(), n, want.data());
+            REQUIRE(found == wanted);
+            for (std::size_t c = 0; c < found; ++c) REQUIRE(got[c] == want[c] + base);
+            REQUIRE(got[found] == 0xffff);  // nothing written past the candidates
+            if (filter == &empty) CHECK(found == 0);
+            if (filter == &full) CHECK(found == n);
+            if (filter == &dense) dense_candidates += found;
+        }
+        if (n > 0) {  // negative neighbour: another lane's key gives other blocks
+            std::uint16_t cand[151];
+            kernel(round_keys[(n + 1) % 4], in.data(), n, out.data(), empty.data(), 58, cand, 0);
             CHECK_FALSE(std::equal(expected.begin(), expected.end(), out.front().bytes.begin()));
         }
     }
+    CHECK(dense_candidates > 0);  // the dense filter exercised the candidates' path
 }

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <bit>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -349,27 +350,82 @@ TEST_CASE("SightingIndex finds every stored RPI and nothing else", "[core][match
     CHECK_FALSE(index.any_sighting_in(kDay + 100, kDay + 200));
 }
 
-TEST_CASE("The AVX2 and scalar filter passes agree", "[core][matcher]") {
-    if (!sotto::core::detail::filter_avx2_supported())
-        WARN("no AVX2 here: comparing the scalar pass with itself");
+TEST_CASE("The filter's patterns and scalar pass", "[core][matcher]") {
+    namespace d = sotto::core::detail;
+    for (std::size_t t = 0; t < 2; ++t)
+        for (std::uint64_t p : d::kFilterPatterns[t])
+            REQUIRE(std::popcount(p) ==
+                    (t == 0 ? d::kFilterBitsLow : d::kFilterBits - d::kFilterBitsLow));
+    // The second byte picks the second pattern: 65,536 combinations, not 256.
+    CHECK(d::filter_bits(0x0100) != d::filter_bits(0x0000));
+    CHECK(d::filter_bits(0x0001) != d::filter_bits(0x0000));
+    CHECK(d::filter_bits(0xff00'0000'0000'0000ULL) == d::filter_bits(0));  // word bits: not used
     DeterministicRng rng(77);
     for (unsigned words_log2 : {1u, 6u, 12u}) {
         std::vector<std::uint64_t> filter(std::size_t{1} << words_log2);
+        const unsigned shift = 64 - words_log2;
         for (int round = 0; round < 50; ++round) {
             // Dense filters, so that many RPIs pass and the order of the output is exercised.
             rng.fill(std::span(reinterpret_cast<std::uint8_t*>(filter.data()), filter.size() * 8));
-            for (auto& w : filter) w |= round % 2 == 0 ? 0xf0f0f0f0f0f0f0f0ULL : 0;
-            std::vector<RollingProximityId> rpis(1 + static_cast<std::size_t>(round) * 143 / 49);
+            for (auto& w : filter) w |= round % 2 == 0 ? w << 1 : 0;
+            std::vector<RollingProximityId> rpis(1 + static_cast<std::size_t>(round) * 575 / 49);
             for (auto& r : rpis) rng.fill(r.bytes);
-            std::uint8_t a[144], b[144];
-            const unsigned shift = 64 - words_log2;
-            const std::size_t na = sotto::core::detail::filter_candidates_scalar(
-                filter.data(), shift, rpis.data(), rpis.size(), a);
-            const std::size_t nb = sotto::core::detail::filter_candidates_avx2(
-                filter.data(), shift, rpis.data(), rpis.size(), b);
-            REQUIRE(na == nb);
-            CHECK(std::equal(a, a + na, b));
-            for (std::size_t i = 1; i < na; ++i) CHECK(a[i - 1] < a[i]);
+            std::vector<std::uint16_t> got(rpis.size());
+            const std::size_t n = d::filter_candidates_scalar(filter.data(), shift, rpis.data(),
+                                                              rpis.size(), got.data());
+            std::size_t c = 0;  // the definition, RPI by RPI
+            for (std::size_t i = 0; i < rpis.size(); ++i) {
+                const std::uint64_t w = d::load64(rpis[i].bytes.data());
+                const std::uint64_t bits = d::filter_bits(w);
+                if ((filter[w >> shift] & bits) != bits) continue;
+                REQUIRE(c < n);
+                CHECK(got[c++] == i);
+            }
+            CHECK(c == n);
+        }
+    }
+}
+
+TEST_CASE("The filter stays small and passes few absent RPIs", "[core][matcher]") {
+    namespace d = sotto::core::detail;
+    CHECK(d::filter_words(0) == 64);
+    CHECK(d::filter_words(20000) == 8192);              // 64 KB
+    CHECK(d::filter_words(100000) == 32768);            // 256 KB: fits a 512 KB L2
+    CHECK(d::filter_words(100000000) == 1u << 20);      // the cap, 8 MB
+    for (std::size_t n : {20000u, 100000u, 131072u}) {  // 2.4, 3.05 and 4 RPIs per word
+        const std::size_t words = d::filter_words(n);
+        const auto shift = static_cast<unsigned>(64 - std::countr_zero(words));
+        std::vector<std::uint64_t> filter(words);
+        DeterministicRng rng(n);
+        std::vector<std::uint64_t> stored(n);
+        rng.fill(std::span(reinterpret_cast<std::uint8_t*>(stored.data()), n * 8));
+        for (std::uint64_t w : stored) filter[w >> shift] |= d::filter_bits(w);
+        for (std::uint64_t w : stored) REQUIRE(d::filter_passes(filter.data(), shift, w));
+        std::vector<std::uint64_t> absent(200000);
+        rng.fill(std::span(reinterpret_cast<std::uint8_t*>(absent.data()), absent.size() * 8));
+        std::size_t passed = 0;
+        for (std::uint64_t w : absent) passed += d::filter_passes(filter.data(), shift, w);
+        const double rate = static_cast<double>(passed) / static_cast<double>(absent.size());
+        CAPTURE(n, words, rate);
+        CHECK(rate > 0.0);
+        CHECK(rate < (n <= 100000 ? 0.004 : 0.008));
+    }
+}
+
+TEST_CASE("The table compares whole RPIs behind its fingerprints", "[core][matcher]") {
+    // Stored RPIs and probes that agree with them on the first 12 bytes (same filter word, same
+    // bits, same table fingerprint) or on all but byte 8 (the fingerprint): none may be found.
+    std::vector<Sighting> s;
+    for (int i = 0; i < 3000; ++i) s.push_back(noise(static_cast<std::uint64_t>(i), kDay));
+    auto index = SightingIndex::build(s, 11);
+    for (int i = 0; i < 3000; ++i) {
+        const RollingProximityId& stored = s[static_cast<std::size_t>(i)].rpi;
+        REQUIRE(index.find(stored).size() == 1);
+        for (std::size_t byte : {8u, 12u, 15u}) {
+            RollingProximityId near = stored;
+            near.bytes[byte] ^= 0x01;
+            CAPTURE(i, byte);
+            REQUIRE(index.find(near).empty());
         }
     }
 }
