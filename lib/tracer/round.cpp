@@ -39,7 +39,7 @@ std::vector<store::ExposureRecord> records_of(const ExposureResult& report, std:
 MatchedRpi to_facade(match::RpiMatch&& m) {
     MatchedRpi r;
     r.file_index = m.file_index;
-    r.diagnosis_key = m.diagnosis_key;
+    r.diagnosis_key = std::move(m.diagnosis_key);
     r.rpi = m.rpi;
     r.interval = m.interval;
     r.first_seen = m.first_seen;

@@ -15,9 +15,10 @@ namespace sotto::core {
 
 /// The `Error::what` of each refusal of `HeardBeacon`'s factories (compare the pointers to tell
 /// them apart; the codes are kInvalidArgument for the payload, kOutOfRange for the others).
-inline constexpr char kHeardMalformed[] = "heard: not a GAEN advertisement";
-inline constexpr char kHeardRssiOutOfRange[] = "heard: RSSI outside -127..20 dBm";
-inline constexpr char kHeardTimeOutOfRange[] = "heard: time before 1970 or beyond the ENIN range";
+inline constexpr char kHeardMalformed[] = "observation: not a GAEN advertisement";
+inline constexpr char kHeardRssiOutOfRange[] = "observation: RSSI outside -127..20 dBm";
+inline constexpr char kHeardTimeOutOfRange[] =
+    "observation: time before 1970 or beyond the ENIN range";
 
 /// One heard GAEN packet: beacon (RPI, AEM), RSSI within kMinRssiDbm..kMaxRssiDbm and a receive
 /// time (Unix ms, receiver clock) whose second has an ENIN. Immutable, trivially copyable.
