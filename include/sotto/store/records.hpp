@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include <sotto/core/keys.hpp>
 #include <sotto/core/interval.hpp>
+#include <sotto/core/keys.hpp>
 #include <sotto/error.hpp>
 
 namespace sotto::store {

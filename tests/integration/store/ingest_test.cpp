@@ -191,7 +191,7 @@ TEST_CASE("Invalid observations are reported, never stored, and never stop the v
     CHECK(s.ingest(obs, -1).error().code == ErrorCode::kOutOfRange);
 }
 
-TEST_CASE("Checked packets are stored as they are; only retention and the future are judged",
+TEST_CASE("Checked packets are stored as they are, judged only by retention and the future",
           "[store][ingest]") {
     TempDir dir;
     auto s = open_store(dir / "s.db");

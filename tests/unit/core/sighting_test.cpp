@@ -95,4 +95,3 @@ TEST_CASE("Scan records are capped while the totals keep counting", "[core][sigh
     CHECK(s.count == 100);
     CHECK(s.last_seen == kT + 30 * 99);
 }
-
