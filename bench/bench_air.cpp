@@ -27,7 +27,7 @@ namespace sim = sotto::platform::simulated;
 
 struct CountingSink final : ble::ObservationSink {
     std::uint64_t observations = 0;
-    Result<void> accept(std::span<const core::Observation> batch) noexcept override {
+    Result<void> accept(std::span<const core::HeardBeacon> batch) noexcept override {
         observations += batch.size();
         return ok();
     }

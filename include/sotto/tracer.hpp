@@ -1,55 +1,20 @@
 #pragma once
 /// \file
-/// The Tracer: one object an app holds for the whole GAEN flow on the device. It owns the
-/// encrypted store and, optionally, a radio; keeps the device's own TEKs; serves what to
-/// broadcast; takes what was heard; imports and verifies key files; runs the exposure check;
-/// releases own keys for upload only after an explicit consent; erases everything on request.
+/// The Tracer: one object an app holds for the whole GAEN flow on the device: the encrypted
+/// store, optionally a radio, the device's own TEKs, what to broadcast, what was heard, key-file
+/// imports and the exposure check, the release of own keys after consent, erasing everything.
+/// How and why (key rolls, batching, check rounds, records, erase marks): docs/tracer.md.
 ///
-/// **Time** comes only from the injected `Clock` (never `time()`); randomness from
-/// `TracerOptions::rng` or the system CSPRNG.
+/// Time comes only from the injected `Clock`; randomness from `TracerOptions::rng` or the
+/// system CSPRNG.
 ///
-/// **Own keys.** Today's TEK and the TEKs of the retention window (14 days by default) live in
-/// the store. A TEK is valid from UTC midnight for 144 intervals; the next call after the day
-/// boundary (`current_advertisement`, `tick`) rolls to a new one. After a restart the stored TEK
-/// of today is resumed, never replaced. The broadcast RPI and the random non-resolvable address
-/// change together every 10-20 minutes (random) and at UTC midnight (lib/ble's
-/// `RotationScheduler`, EN Bluetooth Spec v1.2); an RPI is never used for a second interval, so
-/// right after a restart nothing is broadcast until the next interval starts.
+/// Threading: every method may be called from any thread; imports and checks are serialized
+/// with each other. Callbacks (`on_check`, the log sink) run on the calling thread and must not
+/// call into the Tracer.
 ///
-/// **Heard advertisements** are decoded strictly (malformed ones are dropped and counted),
-/// de-duplicated and buffered in memory by lib/ble's `BeaconFeed` (at most two observations per
-/// beacon and second: the strongest and weakest packet), and written to the store in one
-/// transaction per batch: when `flush_count` are pending, when `tick()` finds the oldest older
-/// than `flush_interval_ms`, on `flush()`, before every check round opens, and when the Tracer
-/// is destroyed. Nothing accepted is lost at a clean shutdown; at a crash, at most the pending
-/// batch is.
-///
-/// **Key files and the check round.** Each import reads one key file (from bytes, or from a
-/// path: export.zip, a loose export.bin + export.sig pair, or a directory holding them), verifies
-/// it fail-closed, and streams its keys into the current *check round*, so memory stays bounded
-/// by `batch_keys`, not by the size of the file. The first import of a round writes pending
-/// observations and loads the sightings of the retention window as of that moment: sightings
-/// heard after the round opened are *not* part of it (they are in the next one). `check()`
-/// closes the round and builds the report (exposure windows, daily summaries, CWA risk).
-///
-/// **Records.** A check records its results (one exposure record per day with a result, and
-/// each file's export.bin SHA-256 as processed) only if every file matched in the round verified
-/// and at least one of them had not been recorded before. So results are recorded once per
-/// verified file and never for unverified (`kParseOnly`) runs. An import of a file already
-/// recorded is skipped (`KeyFileStatus::kAlreadyProcessed`) unless `ImportOptions::rematch`:
-/// its keys were judged against the sightings stored when its round opened. Nothing is lost by
-/// that: a sighting of one of its keys heard after the device obtained the file is suspect anyway
-/// ("heard after the key was published", docs/threat-model.md).
-///
-/// **Threading.** Every method may be called from any thread. `on_advertisement` takes a short
-/// lock (and, every `flush_count` calls, writes a batch on the calling thread); feeding from
-/// several threads (a radio callback, the host's scanner) while another thread imports and checks
-/// is supported and tested. Imports and checks are serialized with each other. Callbacks
-/// (`on_check`, the log sink) run on the calling thread and must not call into the Tracer.
-///
-/// **Errors.** No method throws. Allocation failures give kOutOfMemory; store failures the
-/// store's codes (kStorage*); bad arguments kInvalidArgument; kOutOfRange when the clock is
-/// outside the ENIN range. A failed call leaves everything already stored intact.
+/// Errors: no method throws. kOutOfMemory for allocation failures, the store's codes (kStorage*)
+/// for store failures, kInvalidArgument for bad arguments, kOutOfRange for a clock outside the
+/// ENIN range. A failed call leaves everything already stored intact.
 
 #include <cstdint>
 #include <filesystem>
@@ -59,13 +24,18 @@
 
 #include <sotto/ble/radio.hpp>
 #include <sotto/clock.hpp>
-#include <sotto/core/diagnosis_key.hpp>
+#include <sotto/core/keys.hpp>
 #include <sotto/core/payload.hpp>
 #include <sotto/core/sighting.hpp>
 #include <sotto/result.hpp>
 #include <sotto/store/credential.hpp>
+#include <sotto/store/records.hpp>
 #include <sotto/tracer/options.hpp>
 #include <sotto/tracer/results.hpp>
+
+namespace sotto::core {
+class HeardBeacon;
+}  // namespace sotto::core
 
 namespace sotto {
 
@@ -151,12 +121,17 @@ public:
     /// advertising data (with or without Flags). `rssi_dbm` as measured; `time_ms` the receiver
     /// clock in Unix ms (use the `Clock` given to `open` unless the radio stamps packets).
     /// kInvalidArgument (counted as malformed) when the bytes are not a GAEN advertisement;
-    /// kOutOfRange for an RSSI outside -127..20 dBm or a negative time. Otherwise success: a
+    /// kOutOfRange for an RSSI outside -127..20 dBm or a time before 1970 or beyond the ENIN
+    /// range (the checks of `core::HeardBeacon::decode`, made once). Otherwise success: a
     /// store failure while this call writes a batch keeps the batch pending (`flush_failures`),
     /// and an observation that finds the buffer full is dropped and counted
     /// (`dropped_overflow`). Cheap: no store transaction except every `flush_count` observations.
     Result<void> on_advertisement(std::span<const std::uint8_t> bytes, int rssi_dbm,
                                   std::int64_t time_ms) noexcept;
+
+    /// Takes one packet already checked (`core::HeardBeacon`, e.g. from a host's own decoder):
+    /// the same as above without the checks; counted in `heard`. Never fails.
+    Result<void> on_advertisement(const core::HeardBeacon& heard) noexcept;
 
     /// Writes pending observations now (one transaction). On failure they stay pending.
     Result<void> flush() noexcept;
@@ -214,10 +189,11 @@ public:
                                            std::span<const std::uint8_t> export_sig,
                                            const ImportOptions& options = {}) noexcept;
 
-    /// Closes the current round: builds the report at the clock's now, records it (see the file
-    /// comment), calls `on_check`, and returns it. A check with no file imported returns an
-    /// empty report over no sightings (and records nothing). Errors: store or engine failures,
-    /// kOutOfMemory; the round is discarded then (import again).
+    /// Closes the current round: builds the report at the clock's now, records it (only when
+    /// every matched file verified and one is new: docs/tracer.md, "Records"), calls `on_check`,
+    /// and returns it. A check with no file imported returns an empty report over no sightings (and
+    /// records nothing). Errors: store or engine failures, kOutOfMemory; the round is discarded
+    /// then (import again).
     Result<CheckReport> check() noexcept;
 
     /// Discards the open check round: the files imported since the last check are forgotten
@@ -251,19 +227,13 @@ public:
     // ---- Erase and status ------------------------------------------------------------------
 
     /// "Forget me": deletes every sighting, own key, exposure record and processed-file entry
-    /// and drops the open round. Observations heard before the call and not yet written are
-    /// dropped unwritten (counted in `TracerStatus::discarded`), even when the store cannot
-    /// take them (full disk). The erase's time (the clock, read while the feed is locked) is a
-    /// mark: every observation stamped at or before it that arrives later (`on_advertisement`,
-    /// a radio, `ingest`) is dropped and counted in `discarded` too, so nothing heard before the
-    /// erase is stored after it; what is stamped after the mark is kept. The mark is stored with
-    /// the erase, in its transaction (`EncounterStore::erased_at`), and `open` arms it again, so
-    /// it holds across a restart too. A clock seen more than 5 minutes behind it drops it (a
-    /// wrong clock at the erase, or set back since; at `open`, it is not armed, and stays
-    /// stored), so it never refuses what is heard now for long. The store
-    /// stays open and usable; advertising resumes with a new TEK from the next interval on. Errors:
-    /// the store's (`EncounterStore::erase_all`; pending observations are dropped even then),
-    /// kOutOfMemory.
+    /// and drops the open round and the pending observations (counted in
+    /// `TracerStatus::discarded`). Leaves an erase mark (the clock's now, stored with the erase
+    /// and armed again by `open`): observations stamped at or before it that arrive later are
+    /// dropped and counted in `discarded` too; a clock more than 5 minutes behind the mark drops
+    /// it (docs/tracer.md, "Forget me"). The store stays open; advertising resumes with a new
+    /// TEK from the next interval on. Errors: the store's (`EncounterStore::erase_all`; pending
+    /// observations are dropped even then), kOutOfMemory.
     Result<void> erase_all() noexcept;
 
     /// Counters (no identifiers).

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include <sotto/ble/beacon_feed.hpp>
-#include <sotto/core/interval.hpp>
+#include <sotto/core/heard.hpp>
 #include <sotto/core/payload.hpp>
 
 namespace sotto::ble {
@@ -59,7 +59,7 @@ struct BeaconFeed::Impl {
 
     mutable std::mutex mu;                   // everything below
     std::mutex flush_mu;                     // one sink call at a time
-    std::vector<core::Observation> pending;  // pending[i] has sequence number pending_base + i
+    std::vector<core::HeardBeacon> pending;  // pending[i] has sequence number pending_base + i
     std::uint64_t pending_base = 0;
     std::size_t in_flight = 0;   // observations handed to the sink right now
     std::int64_t oldest_ms = 0;  // receive time of the oldest pending observation
@@ -83,9 +83,9 @@ struct BeaconFeed::Impl {
             pending.reserve(std::max<std::size_t>(64, 2 * pending.capacity()));
     }
 
-    std::uint64_t append(const core::Observation& o, std::int64_t time_ms) noexcept {
-        if (pending.empty()) oldest_ms = time_ms;
-        pending.push_back(o);
+    std::uint64_t append(const core::HeardBeacon& h) noexcept {
+        if (pending.empty()) oldest_ms = h.time_ms();
+        pending.push_back(h);
         ++c.accepted;
         return pending_base + pending.size() - 1;
     }
@@ -99,39 +99,33 @@ struct BeaconFeed::Impl {
         }
     }
 
-    // Returns true when a count-based flush is due. Requires `mu`.
-    bool take(const HeardAdvertisement& adv) {
+    // Counts a radio's report that is no HeardBeacon by reason. Requires `mu`.
+    void count_refused(const HeardAdvertisement& adv, const Error& why) noexcept {
         ++c.heard;
+        if (stopped)
+            ++c.dropped_stopped;  // after `stop` nothing is looked at, only counted
+        else if (adv.service_uuid != core::kExposureNotificationUuid)
+            ++c.dropped_wrong_uuid;
+        else if (why.what == core::kHeardRssiOutOfRange)
+            ++c.dropped_bad_rssi;
+        else if (why.what == core::kHeardTimeOutOfRange)
+            ++c.dropped_bad_time;
+        else
+            ++c.dropped_bad_length;
+    }
+
+    // Returns true when a count-based flush is due. Requires `mu`; `heard` was counted.
+    bool take(const core::HeardBeacon& h) {
         if (stopped) {
             ++c.dropped_stopped;
             return false;
         }
-        if (adv.service_uuid != core::kExposureNotificationUuid) {
-            ++c.dropped_wrong_uuid;
-            return false;
-        }
-        auto beacon = core::decode_service_data(adv.service_data);
-        if (!beacon) {
-            ++c.dropped_bad_length;
-            return false;
-        }
-        if (adv.rssi_dbm < core::kMinRssiDbm || adv.rssi_dbm > core::kMaxRssiDbm) {
-            ++c.dropped_bad_rssi;
-            return false;
-        }
-        if (adv.time_ms < 0 || !core::interval_number(adv.time_ms / 1000)) {
-            ++c.dropped_bad_time;
-            return false;
-        }
-        if (adv.time_ms <= erased_through.load(std::memory_order_relaxed)) {
+        if (h.time_ms() <= erased_through.load(std::memory_order_relaxed)) {
             ++c.dropped_erased;
             return false;
         }
         ++c.decoded;
-        core::Observation o;
-        o.time = adv.time_ms / 1000;
-        o.rssi = static_cast<std::int8_t>(adv.rssi_dbm);
-        o.beacon = *beacon;
+        const core::Observation& o = h.observation();
         newest_second = std::max(newest_second, o.time);
 
         const SlotKey key{o.beacon, o.time};
@@ -145,7 +139,7 @@ struct BeaconFeed::Impl {
             reserve_one();
             const std::uint64_t seq = pending_base + pending.size();
             slots.emplace(key, Slot{seq, seq, o.rssi, o.rssi});
-            append(o, adv.time_ms);
+            append(h);
         } else {
             Slot& s = it->second;
             const bool stronger = o.rssi > s.strong, weaker = o.rssi < s.weak;
@@ -155,14 +149,14 @@ struct BeaconFeed::Impl {
                 std::uint64_t& seq = stronger ? s.strong_seq : s.weak_seq;
                 const std::uint64_t other = stronger ? s.weak_seq : s.strong_seq;
                 if (modifiable(seq) && seq != other) {
-                    pending[seq - pending_base].rssi = o.rssi;
+                    pending[seq - pending_base].set_rssi_of(h);
                     ++c.deduplicated;
                 } else if (full()) {
                     ++c.dropped_overflow;
                     return false;
                 } else {
                     reserve_one();
-                    seq = append(o, adv.time_ms);
+                    seq = append(h);
                 }
                 (stronger ? s.strong : s.weak) = o.rssi;
             }
@@ -193,11 +187,23 @@ BeaconFeed::BeaconFeed(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(im
 BeaconFeed::~BeaconFeed() = default;
 
 void BeaconFeed::on_heard(const HeardAdvertisement& adv) noexcept {
+    // The one check of what a radio reports (outside the lock: it is pure).
+    Result<core::HeardBeacon> h = make_error(ErrorCode::kInvalidArgument, "wrong service UUID");
+    if (adv.service_uuid == core::kExposureNotificationUuid) {
+        h = core::HeardBeacon::from_service_data(adv.service_data, adv.rssi_dbm, adv.time_ms);
+        if (h) return on_heard(*h);
+    }
+    std::lock_guard lock(impl_->mu);
+    impl_->count_refused(adv, h.error());
+}
+
+void BeaconFeed::on_heard(const core::HeardBeacon& heard) noexcept {
     bool due = false;
     {
         std::lock_guard lock(impl_->mu);
+        ++impl_->c.heard;
         try {
-            due = impl_->take(adv);
+            due = impl_->take(heard);
         } catch (const std::bad_alloc&) {
             ++impl_->c.dropped_overflow;  // out of memory: refused like a full queue
         }
@@ -229,7 +235,7 @@ Result<void> BeaconFeed::flush_now(bool wait) noexcept {
     } else if (!flush_lock.try_lock()) {
         return ok();
     }
-    std::vector<core::Observation> batch;
+    std::vector<core::HeardBeacon> batch;
     std::int64_t batch_oldest = 0;
     {
         std::lock_guard lock(m.mu);
@@ -258,7 +264,7 @@ Result<void> BeaconFeed::flush_now(bool wait) noexcept {
         // and forget the slots (their sequence numbers no longer hold).
         m.c.dropped_overflow += m.pending.size();
         m.c.accepted -= m.pending.size();
-        batch.resize(n);
+        batch.erase(batch.begin() + static_cast<std::ptrdiff_t>(n), batch.end());
         m.slots.clear();
     }
     m.pending_base -= n;

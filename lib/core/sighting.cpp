@@ -54,14 +54,6 @@ int ScanRecord::rssi_mean() const noexcept {
     return static_cast<int>(m < 0 ? m - 0.5 : m + 0.5);
 }
 
-Result<void> validate_observation(const Observation& o) noexcept {
-    if (!interval_number(o.time))
-        return make_error(ErrorCode::kOutOfRange, "observation: time out of range");
-    if (o.rssi < kMinRssiDbm || o.rssi > kMaxRssiDbm)
-        return make_error(ErrorCode::kOutOfRange, "observation: RSSI out of range");
-    return ok();
-}
-
 Sighting make_sighting(const Observation& o) {
     Sighting s;
     s.rpi = o.beacon.rpi;

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <limits>
 
+#include <sotto/core/heard.hpp>
+
 #include "store/store_impl.hpp"
 
 namespace sotto::store {
@@ -84,127 +86,156 @@ Result<std::vector<core::Sighting>> siblings(Statements& st, const core::Sightin
 
 }  // namespace
 
+namespace {
+
+// The body of both `ingest`s. `at(i)` is the observation at index i; `check(i)` is the range
+// check of a batch that was not checked yet (HeardBeacon's, the one place), or nothing.
+// Runs under `guarded` (the store's lock); `StoreImpl` is deduced (EncounterStore::Impl).
+template <class StoreImpl, class At, class Check>
+Result<IngestReport> ingest_batch(StoreImpl& im, std::size_t n, const At& at, const Check& check,
+                                  std::int64_t now_unix) {
+    if (auto r = im.writable(); !r) return r.error();
+    auto cutoff = retention_cutoff(now_unix, im.options.retention_days);
+    if (!cutoff) return cutoff.error();
+
+    IngestReport report;
+    struct Item {
+        core::IntervalNumber interval;
+        std::uint32_t index;
+    };
+    std::vector<Item> items;
+    items.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const core::Observation& o = at(i);
+        if (auto v = check(i); !v) {
+            report.rejected.push_back({i, v.error()});
+            continue;
+        }
+        if (o.time > now_unix + kMaxFutureSkewSeconds) {
+            report.rejected.push_back({i, {ErrorCode::kOutOfRange, "observation: in the future"}});
+            continue;
+        }
+        const core::IntervalNumber enin = *core::interval_number(o.time);
+        if (enin < *cutoff) {
+            report.rejected.push_back(
+                {i, {ErrorCode::kOutOfRange, "observation: older than the retention period"}});
+            continue;
+        }
+        items.push_back({enin, static_cast<std::uint32_t>(i)});
+    }
+    if (items.empty()) return report;
+
+    // Group by (interval, RPI, AEM); inside a group, time order, so the first packet is the
+    // first heard.
+    std::sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
+        if (a.interval != b.interval) return a.interval < b.interval;
+        const core::Observation& oa = at(a.index);
+        const core::Observation& ob = at(b.index);
+        if (oa.beacon.rpi != ob.beacon.rpi) return oa.beacon.rpi < ob.beacon.rpi;
+        if (oa.beacon.aem != ob.beacon.aem) return oa.beacon.aem.bytes < ob.beacon.aem.bytes;
+        if (oa.time != ob.time) return oa.time < ob.time;
+        return a.index < b.index;
+    });
+
+    auto tx = Transaction::begin(im.db);
+    if (!tx) return tx.error();
+    Statements& st = im.st;
+    std::size_t new_rows = 0;
+    std::size_t updated_rows = 0;
+    for (std::size_t g = 0; g < items.size();) {
+        std::size_t end = g + 1;
+        core::Sighting s = core::make_sighting(at(items[g].index));
+        while (end < items.size() && items[end].interval == items[g].interval &&
+               at(items[end].index).beacon.rpi == s.rpi &&
+               at(items[end].index).beacon.aem == s.aem) {
+            core::add_observation(s, at(items[end].index));
+            ++end;
+        }
+        const std::size_t packets = end - g;
+        g = end;
+
+        auto row = detail::encode_sighting(s);
+        if (!row) return row.error();
+        {
+            StatementReset reset(st.insert_sighting);
+            if (auto r = bind_sighting(st.insert_sighting, s, *row); !r) return r.error();
+            if (auto r = st.insert_sighting.run(); !r) return r.error();
+        }
+        if (im.db.changes() == 1) {
+            // A new AEM for this RPI and interval: keep at most kMaxAemsPerRpi of them. The
+            // count is one index seek on pages the insert just touched.
+            std::int64_t aems = 0;
+            {
+                StatementReset reset(st.count_aems);
+                Result<void> b = st.count_aems.bind(1, static_cast<std::int64_t>(s.interval));
+                if (b) b = st.count_aems.bind(2, std::span<const std::uint8_t>(s.rpi.bytes));
+                if (!b) return b.error();
+                auto counted = st.count_aems.step();
+                if (!counted) return counted.error();
+                aems = *counted ? st.count_aems.column_int(0) : 0;
+            }
+            if (aems <= static_cast<std::int64_t>(core::kMaxAemsPerRpi)) {
+                ++new_rows;
+                continue;
+            }
+            auto all = siblings(st, s);
+            if (!all) return all.error();
+            if (auto r = run_on_row(st.delete_sighting, s); !r) return r.error();
+            report.aems_dropped += packets;
+            for (core::Sighting& x : *all) {
+                if (x.aem_conflict || x.aem == s.aem) continue;
+                x.aem_conflict = true;  // the RPI's metadata is disputed beyond what is kept
+                if (auto r = update_row(st.update_sighting, x); !r) return r.error();
+            }
+            continue;
+        }
+        // The row exists: merge with the stored aggregate.
+        core::Sighting merged;
+        {
+            StatementReset reset(st.select_sighting);
+            if (auto b = bind_row_key(st.select_sighting, s); !b) return b.error();
+            auto found = st.select_sighting.step();
+            if (!found) return found.error();
+            if (!*found)
+                return make_error(ErrorCode::kInternal, "store: row vanished during ingest");
+            auto existing = read_sighting(st.select_sighting);
+            if (!existing) return existing.error();
+            merged = std::move(*existing);
+        }
+        core::merge_sightings(merged, s);
+        if (auto r = update_row(st.update_sighting, merged); !r) return r.error();
+        ++updated_rows;
+    }
+    if (auto r = tx->commit(); !r) return r.error();
+    report.accepted = items.size() - report.aems_dropped;
+    report.new_rows = new_rows;
+    report.updated_rows = updated_rows;
+    return report;
+}
+
+}  // namespace
+
 Result<IngestReport> EncounterStore::ingest(std::span<const core::Observation> batch,
                                             std::int64_t now_unix) {
-    return guarded(impl_, [&](Impl& im) -> Result<IngestReport> {
-        if (auto r = im.writable(); !r) return r.error();
-        auto cutoff = retention_cutoff(now_unix, im.options.retention_days);
-        if (!cutoff) return cutoff.error();
+    return guarded(impl_, [&](Impl& im) {
+        return ingest_batch(
+            im, batch.size(), [&](std::size_t i) -> const core::Observation& { return batch[i]; },
+            [&](std::size_t i) -> Result<void> {
+                auto h = core::HeardBeacon::from_observation(batch[i]);
+                if (!h) return h.error();
+                return ok();
+            },
+            now_unix);
+    });
+}
 
-        IngestReport report;
-        struct Item {
-            core::IntervalNumber interval;
-            std::uint32_t index;
-        };
-        std::vector<Item> items;
-        items.reserve(batch.size());
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-            const core::Observation& o = batch[i];
-            if (auto v = core::validate_observation(o); !v) {
-                report.rejected.push_back({i, v.error()});
-                continue;
-            }
-            if (o.time > now_unix + kMaxFutureSkewSeconds) {
-                report.rejected.push_back(
-                    {i, {ErrorCode::kOutOfRange, "observation: in the future"}});
-                continue;
-            }
-            const core::IntervalNumber enin = *core::interval_number(o.time);
-            if (enin < *cutoff) {
-                report.rejected.push_back(
-                    {i, {ErrorCode::kOutOfRange, "observation: older than the retention period"}});
-                continue;
-            }
-            items.push_back({enin, static_cast<std::uint32_t>(i)});
-        }
-        if (items.empty()) return report;
-
-        // Group by (interval, RPI, AEM); inside a group, time order, so the first packet is the
-        // first heard.
-        std::sort(items.begin(), items.end(), [&](const Item& a, const Item& b) {
-            if (a.interval != b.interval) return a.interval < b.interval;
-            const auto& oa = batch[a.index];
-            const auto& ob = batch[b.index];
-            if (oa.beacon.rpi != ob.beacon.rpi) return oa.beacon.rpi < ob.beacon.rpi;
-            if (oa.beacon.aem != ob.beacon.aem) return oa.beacon.aem.bytes < ob.beacon.aem.bytes;
-            if (oa.time != ob.time) return oa.time < ob.time;
-            return a.index < b.index;
-        });
-
-        auto tx = Transaction::begin(im.db);
-        if (!tx) return tx.error();
-        Statements& st = im.st;
-        std::size_t new_rows = 0;
-        std::size_t updated_rows = 0;
-        for (std::size_t g = 0; g < items.size();) {
-            std::size_t end = g + 1;
-            core::Sighting s = core::make_sighting(batch[items[g].index]);
-            while (end < items.size() && items[end].interval == items[g].interval &&
-                   batch[items[end].index].beacon.rpi == s.rpi &&
-                   batch[items[end].index].beacon.aem == s.aem) {
-                core::add_observation(s, batch[items[end].index]);
-                ++end;
-            }
-            const std::size_t packets = end - g;
-            g = end;
-
-            auto row = detail::encode_sighting(s);
-            if (!row) return row.error();
-            {
-                StatementReset reset(st.insert_sighting);
-                if (auto r = bind_sighting(st.insert_sighting, s, *row); !r) return r.error();
-                if (auto r = st.insert_sighting.run(); !r) return r.error();
-            }
-            if (im.db.changes() == 1) {
-                // A new AEM for this RPI and interval: keep at most kMaxAemsPerRpi of them. The
-                // count is one index seek on pages the insert just touched.
-                std::int64_t aems = 0;
-                {
-                    StatementReset reset(st.count_aems);
-                    Result<void> b = st.count_aems.bind(1, static_cast<std::int64_t>(s.interval));
-                    if (b) b = st.count_aems.bind(2, std::span<const std::uint8_t>(s.rpi.bytes));
-                    if (!b) return b.error();
-                    auto counted = st.count_aems.step();
-                    if (!counted) return counted.error();
-                    aems = *counted ? st.count_aems.column_int(0) : 0;
-                }
-                if (aems <= static_cast<std::int64_t>(core::kMaxAemsPerRpi)) {
-                    ++new_rows;
-                    continue;
-                }
-                auto all = siblings(st, s);
-                if (!all) return all.error();
-                if (auto r = run_on_row(st.delete_sighting, s); !r) return r.error();
-                report.aems_dropped += packets;
-                for (core::Sighting& x : *all) {
-                    if (x.aem_conflict || x.aem == s.aem) continue;
-                    x.aem_conflict = true;  // the RPI's metadata is disputed beyond what is kept
-                    if (auto r = update_row(st.update_sighting, x); !r) return r.error();
-                }
-                continue;
-            }
-            // The row exists: merge with the stored aggregate.
-            core::Sighting merged;
-            {
-                StatementReset reset(st.select_sighting);
-                if (auto b = bind_row_key(st.select_sighting, s); !b) return b.error();
-                auto found = st.select_sighting.step();
-                if (!found) return found.error();
-                if (!*found)
-                    return make_error(ErrorCode::kInternal, "store: row vanished during ingest");
-                auto existing = read_sighting(st.select_sighting);
-                if (!existing) return existing.error();
-                merged = std::move(*existing);
-            }
-            core::merge_sightings(merged, s);
-            if (auto r = update_row(st.update_sighting, merged); !r) return r.error();
-            ++updated_rows;
-        }
-        if (auto r = tx->commit(); !r) return r.error();
-        report.accepted = items.size() - report.aems_dropped;
-        report.new_rows = new_rows;
-        report.updated_rows = updated_rows;
-        return report;
+Result<IngestReport> EncounterStore::ingest(std::span<const core::HeardBeacon> batch,
+                                            std::int64_t now_unix) {
+    return guarded(impl_, [&](Impl& im) {
+        return ingest_batch(
+            im, batch.size(),
+            [&](std::size_t i) -> const core::Observation& { return batch[i].observation(); },
+            [](std::size_t) -> Result<void> { return ok(); }, now_unix);
     });
 }
 

@@ -3,8 +3,10 @@
 // where check_exposures did the same for a list of paths in one call.)
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 #include <sotto/log.hpp>
+#include <sotto/match/report.hpp>
 
 #include "tracer/tracer_impl.hpp"
 
@@ -12,8 +14,7 @@ namespace sotto {
 namespace {
 
 // One record per day with a CWA result.
-std::vector<store::ExposureRecord> records_of(const match::ExposureReport& report,
-                                              std::int64_t now_unix) {
+std::vector<store::ExposureRecord> records_of(const ExposureResult& report, std::int64_t now_unix) {
     std::vector<store::ExposureRecord> records;
     for (const auto& day : report.risk.days) {
         store::ExposureRecord rec;
@@ -32,6 +33,49 @@ std::vector<store::ExposureRecord> records_of(const match::ExposureReport& repor
         records.push_back(rec);
     }
     return records;
+}
+
+// The facade's own result types (results.hpp) from lib/match's.
+MatchedRpi to_facade(match::RpiMatch&& m) {
+    MatchedRpi r;
+    r.file_index = m.file_index;
+    r.diagnosis_key = std::move(m.diagnosis_key);
+    r.rpi = m.rpi;
+    r.interval = m.interval;
+    r.first_seen = m.first_seen;
+    r.last_seen = m.last_seen;
+    r.sightings = m.sightings;
+    r.rssi_max = m.rssi_max;
+    r.metadata = m.metadata;
+    r.status = m.status;
+    r.reason = m.reason;
+    r.metadata_disputed = m.metadata_disputed;
+    r.scans = std::move(m.scans);
+    r.published_at = m.published_at;
+    return r;
+}
+
+ExposureResult to_facade(match::ExposureReport&& x) {
+    ExposureResult r;
+    r.windows = std::move(x.windows);
+    r.daily_summaries = std::move(x.daily_summaries);
+    r.risk = std::move(x.risk);
+    r.encounters.reserve(x.encounters.size());
+    for (const match::Encounter& e : x.encounters)
+        r.encounters.push_back({e.key_group, e.first_seen, e.last_seen, e.minutes,
+                                e.min_attenuation_db, e.typical_attenuation_db, e.report_type,
+                                e.infectiousness, e.rpis, e.metadata_disputed});
+    r.valid_matches = x.valid_matches;
+    r.suspect_matches = x.suspect_matches;
+    r.disputed_matches = x.disputed_matches;
+    return r;
+}
+
+KeyCounters to_facade(const match::SessionCounters& c) { return {c.keys, c.keys_revoked}; }
+
+MatcherCounters to_facade(const core::MatchCounters& c) {
+    return {c.keys_checked, c.keys_skipped, c.rpis_derived,
+            c.rpis_matched, c.keys_revoked, c.keys_invalid};
 }
 
 // The one definition of the words none / low / high (docs/risk.md): days with a CWA level only.
@@ -181,7 +225,7 @@ Result<CheckReport> Tracer::Impl::check() {
     if (!r) {
         auto report = match::build_report({}, now_unix, options.report);
         if (!report) return report.error();
-        result.report = std::move(*report);
+        result.report = to_facade(std::move(*report));
         counters.checks.fetch_add(1, std::memory_order_relaxed);
         if (options.on_check) options.on_check(result);
         return result;
@@ -191,14 +235,15 @@ Result<CheckReport> Tracer::Impl::check() {
     result.sightings = r->sightings;
     auto matches = r->session->take_matches();
     if (!matches) return matches.error();
-    result.matches = std::move(*matches);
-    result.keys = r->session->counters();
-    result.matcher = r->engine->counters();
-    for (const auto& m : result.matches)
+    result.keys = to_facade(r->session->counters());
+    result.matcher = to_facade(r->engine->counters());
+    for (const auto& m : *matches)
         if (m.file_index < result.files.size()) ++result.files[m.file_index].matched_rpis;
-    auto report = match::build_report(result.matches, now_unix, options.report);
+    auto report = match::build_report(*matches, now_unix, options.report);
     if (!report) return report.error();
-    result.report = std::move(*report);
+    result.report = to_facade(std::move(*report));
+    result.matches.reserve(matches->size());
+    for (match::RpiMatch& m : *matches) result.matches.push_back(to_facade(std::move(m)));
     result.risk = risk_of(result.report.risk);
 
     // Recorded once per verified file, never for a round that used unverified keys; records,

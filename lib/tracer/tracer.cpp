@@ -165,6 +165,13 @@ Result<void> Tracer::on_advertisement(std::span<const std::uint8_t> bytes, int r
     return guarded([&] { return impl_->on_advertisement(bytes, rssi_dbm, time_ms); });
 }
 
+Result<void> Tracer::on_advertisement(const core::HeardBeacon& heard) noexcept {
+    return guarded([&]() -> Result<void> {
+        impl_->on_advertisement(heard);
+        return {};
+    });
+}
+
 Result<void> Tracer::flush() noexcept {
     return guarded([&] { return impl_->flush(); });
 }

@@ -56,7 +56,7 @@ struct Tracer::Impl {
     /// The feed's sink: one store transaction per batch.
     struct StoreSink final : ble::ObservationSink {
         explicit StoreSink(Impl& i) : impl(i) {}
-        Result<void> accept(std::span<const core::Observation> batch) noexcept override;
+        Result<void> accept(std::span<const core::HeardBeacon> batch) noexcept override;
         Impl& impl;
     } sink;
     std::unique_ptr<ble::BeaconFeed> feed;  // set by open; never replaced
@@ -66,6 +66,7 @@ struct Tracer::Impl {
 
     Result<void> on_advertisement(std::span<const std::uint8_t> bytes, int rssi_dbm,
                                   std::int64_t time_ms);
+    void on_advertisement(const core::HeardBeacon& heard);
     Result<void> flush();
 
     // ---- own keys (own_keys.cpp) ----

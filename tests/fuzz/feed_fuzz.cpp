@@ -19,9 +19,9 @@ namespace {
 struct CheckingSink final : sotto::ble::ObservationSink {
     bool fail = false;
     std::uint64_t taken = 0;
-    sotto::Result<void> accept(std::span<const sotto::core::Observation> batch) noexcept override {
-        for (const auto& o : batch)
-            if (!sotto::core::validate_observation(o)) std::abort();
+    sotto::Result<void> accept(std::span<const sotto::core::HeardBeacon> batch) noexcept override {
+        for (const auto& h : batch)
+            if (!sotto::core::HeardBeacon::from_observation(h.observation())) std::abort();
         if (fail) return sotto::make_error(sotto::ErrorCode::kStorageIo, "fuzz: sink down");
         taken += batch.size();
         return sotto::ok();

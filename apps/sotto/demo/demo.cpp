@@ -16,6 +16,7 @@
 #include <sotto/keyfile/export_writer.hpp>
 #include <sotto/platform/simulated/air.hpp>
 #include <sotto/platform/simulated/simulated_radio.hpp>
+#include <sotto/store/encounter_store.hpp>
 #include <sotto/tracer.hpp>
 #include <sotto/update/key_updater.hpp>
 

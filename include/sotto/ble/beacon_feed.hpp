@@ -2,10 +2,11 @@
 /// \file
 /// BeaconFeed: turns what a radio hears into observations for the store.
 ///
-/// Every heard advertisement is strictly checked: service UUID 0xFD6F, exactly 20 bytes of
-/// service data (`core::decode_service_data`), RSSI within the physical range
-/// [core::kMinRssiDbm, core::kMaxRssiDbm] (never clamped) and a non-negative time. Anything else
-/// is dropped and counted by reason; it never reaches the sink.
+/// Every advertisement a radio reports is strictly checked once: service UUID 0xFD6F, then
+/// `core::HeardBeacon::from_service_data` (exactly 20 bytes of service data, RSSI within the
+/// physical range [core::kMinRssiDbm, core::kMaxRssiDbm], never clamped, and a time with an
+/// ENIN). Anything else is dropped and counted by reason; it never reaches the sink. A
+/// `core::HeardBeacon` handed over directly (the Tracer's `on_advertisement`) is not checked again.
 ///
 /// De-duplication (what is kept): a BLE stack reports the same beacon many times a second. For
 /// each beacon (RPI and AEM) and each second of the receiver's clock, the feed keeps at most two
@@ -46,6 +47,7 @@
 
 #include <sotto/ble/observation_sink.hpp>
 #include <sotto/ble/radio.hpp>
+#include <sotto/core/heard.hpp>
 #include <sotto/result.hpp>
 
 namespace sotto::ble {
@@ -104,6 +106,10 @@ public:
     /// Takes one heard advertisement (any thread; a `ScanCallback` can call it directly). Never
     /// fails: problems are counted. May flush to the sink on this thread (count-based flush).
     void on_heard(const HeardAdvertisement& adv) noexcept;
+
+    /// Takes one packet already checked when it was heard (`core::HeardBeacon`: decoded, RSSI
+    /// and time in range). Same contract; only `stop`, an erase mark and the buffer can refuse it.
+    void on_heard(const core::HeardBeacon& heard) noexcept;
 
     /// Flushes if the oldest pending observation is at least `flush_interval_ms` older than
     /// `now_ms` (or `now_ms` is before it: the clock moved back). Returns the sink's error.

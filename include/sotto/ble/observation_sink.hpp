@@ -1,16 +1,16 @@
 #pragma once
 /// \file
-/// Where `BeaconFeed` hands decoded observations: the Tracer (into its encounter store), a test,
+/// Where `BeaconFeed` hands what it heard: the Tracer (into its encounter store), a test,
 /// or a benchmark's counter.
 
 #include <span>
 
-#include <sotto/core/sighting.hpp>
+#include <sotto/core/heard.hpp>
 #include <sotto/result.hpp>
 
 namespace sotto::ble {
 
-/// Receives batches of valid observations (`core::validate_observation` holds for each).
+/// Receives batches of heard packets, checked once when they were heard (`core::HeardBeacon`).
 ///
 /// NOTE for implementers: `accept` is all or nothing. Return success once the whole batch is
 /// taken (observations the sink itself refuses as invalid count as taken); return an error when
@@ -21,7 +21,7 @@ namespace sotto::ble {
 class ObservationSink {
 public:
     virtual ~ObservationSink() = default;
-    virtual Result<void> accept(std::span<const core::Observation> batch) noexcept = 0;
+    virtual Result<void> accept(std::span<const core::HeardBeacon> batch) noexcept = 0;
 };
 
 }  // namespace sotto::ble

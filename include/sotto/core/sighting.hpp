@@ -29,15 +29,13 @@ inline constexpr std::size_t kMaxAemsPerRpi = 4;
 inline constexpr int kMinRssiDbm = -127;
 inline constexpr int kMaxRssiDbm = 20;
 
-/// One packet heard: when, how strong, what.
+/// One packet heard: when, how strong, what. Unchecked; `HeardBeacon` (core/heard.hpp) is the
+/// checked form.
 struct Observation {
     std::int64_t time = 0;  ///< Unix seconds, receiver clock
     std::int8_t rssi = 0;   ///< dBm, as measured (no calibration applied)
     Beacon beacon;
 };
-
-/// kOutOfRange for a negative/unrepresentable time or an RSSI outside kMinRssiDbm..kMaxRssiDbm.
-Result<void> validate_observation(const Observation& o) noexcept;
 
 /// All packets of one RPI within one scan.
 struct ScanRecord {
@@ -74,7 +72,8 @@ struct Sighting {
     friend bool operator==(const Sighting&, const Sighting&) = default;
 };
 
-/// A sighting holding one observation. The observation must be valid (`validate_observation`).
+/// A sighting holding one observation. The observation must be valid
+/// (`HeardBeacon::from_observation`).
 Sighting make_sighting(const Observation& o);
 
 /// Adds a packet of the same RPI and receiver interval to `s` (out-of-order times are fine). A

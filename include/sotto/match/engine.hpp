@@ -9,17 +9,10 @@
 #include <vector>
 
 #include <sotto/core/matcher.hpp>
+#include <sotto/match/options.hpp>
 #include <sotto/result.hpp>
 
 namespace sotto::match {
-
-struct EngineOptions {
-    core::MatchOptions match;
-    /// Worker threads; 0 = one per hardware thread.
-    unsigned threads = 0;
-    /// Keys per unit of work handed to a thread.
-    std::size_t chunk_keys = 2048;
-};
 
 /// Matches batches of diagnosis keys against a fixed set of sightings.
 ///

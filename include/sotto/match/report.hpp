@@ -9,17 +9,11 @@
 #include <sotto/core/daily_summary.hpp>
 #include <sotto/core/exposure_window.hpp>
 #include <sotto/core/risk.hpp>
+#include <sotto/match/options.hpp>
 #include <sotto/match/session.hpp>
 #include <sotto/result.hpp>
 
 namespace sotto::match {
-
-struct ReportOptions {
-    core::DiagnosisKeysDataMapping mapping = core::DiagnosisKeysDataMapping::cwa_defaults();
-    core::WindowOptions window;  ///< the receiver's RSSI correction
-    core::CwaRiskConfig cwa = core::CwaRiskConfig::defaults();
-    core::DailySummariesConfig summaries;
-};
 
 /// Everything heard of one positive key, in plain terms (for people, not for the risk formula).
 struct Encounter {

@@ -14,9 +14,8 @@
 #include <sotto/core/rng.hpp>
 #include <sotto/keyfile/export_reader.hpp>
 #include <sotto/keyfile/trust_store.hpp>
-#include <sotto/match/engine.hpp>
-#include <sotto/match/report.hpp>
-#include <sotto/store/encounter_store.hpp>
+#include <sotto/match/options.hpp>
+#include <sotto/store/records.hpp>
 
 namespace sotto {
 

@@ -9,10 +9,13 @@
 #include <string>
 #include <vector>
 
-#include <sotto/core/matcher.hpp>
+#include <sotto/core/daily_summary.hpp>
+#include <sotto/core/diagnosis_key.hpp>
+#include <sotto/core/exposure_window.hpp>
+#include <sotto/core/match_options.hpp>
+#include <sotto/core/risk.hpp>
+#include <sotto/core/sighting.hpp>
 #include <sotto/keyfile/export_reader.hpp>
-#include <sotto/match/report.hpp>
-#include <sotto/match/session.hpp>
 #include <sotto/result.hpp>
 
 namespace sotto {
@@ -56,22 +59,83 @@ const char* to_string(KeyFileStatus status) noexcept;
 /// The risk of a check in the words every surface uses (docs/risk.md, "One vocabulary"):
 /// kHigh when a day has HIGH risk (CWA), kLow when none has but one has LOW risk, kNone when no
 /// day has a CWA risk level (no exposure window, or only days below the day mapping). Unlike
-/// CWA's total (`match::ExposureReport::risk.total_risk_level`), which is LOW for no exposure.
+/// CWA's total (`ExposureResult::risk.total_risk_level`), which is LOW for no exposure.
 enum class RiskLevel : std::uint8_t { kNone = 0, kLow = 1, kHigh = 2 };
 
 /// "none", "low" or "high".
 const char* to_string(RiskLevel risk) noexcept;
 
+/// One RPI of a published key found among the round's sightings.
+struct MatchedRpi {
+    std::uint32_t file_index = 0;      ///< index into `CheckReport::files`
+    core::DiagnosisKey diagnosis_key;  ///< the published key (TEK, validity, TRL, report type...)
+    core::RollingProximityId rpi;
+    core::IntervalNumber interval = 0;  ///< the interval the RPI was generated for
+    std::int64_t first_seen = 0;        ///< Unix seconds, receiver clock
+    std::int64_t last_seen = 0;
+    std::uint32_t sightings = 0;  ///< packets heard
+    std::int8_t rssi_max = -127;
+    core::MetadataBytes metadata{};  ///< decrypted AEM (of the first sighting)
+    core::MatchStatus status = core::MatchStatus::kValid;
+    const char* reason = "";  ///< why it is suspect (static text); empty when valid
+    /// The RPI was heard with more than one AEM (the key's metadata is disputed).
+    bool metadata_disputed = false;
+    std::vector<core::ScanRecord> scans;  ///< time-ordered
+    /// When the key was first published (Unix seconds), when known.
+    std::optional<std::int64_t> published_at;
+};
+
+/// One contact: the exposure windows of one (key, metadata) group, summed.
+struct ExposureEncounter {
+    std::size_t key_group = 0;    ///< index of the (key, metadata) group
+    std::int64_t first_seen = 0;  ///< Unix seconds
+    std::int64_t last_seen = 0;
+    int minutes = 0;                 ///< sum of the windows' seconds_since_last_scan / 60
+    int min_attenuation_db = 0;      ///< closest moment
+    int typical_attenuation_db = 0;  ///< time-weighted mean of the scans' typical attenuation
+    core::ReportType report_type = core::ReportType::kConfirmedTest;
+    core::Infectiousness infectiousness = core::Infectiousness::kStandard;
+    std::size_t rpis = 0;  ///< distinct RPIs heard
+    bool metadata_disputed = false;
+};
+
+/// What the valid matches of a check amount to (GAEN v2 windows and daily summaries, CWA risk).
+struct ExposureResult {
+    std::vector<core::ExposureWindow> windows;
+    std::vector<core::DailySummary> daily_summaries;
+    core::CwaRiskResult risk;
+    std::vector<ExposureEncounter> encounters;  ///< by time
+    std::size_t valid_matches = 0;
+    std::size_t suspect_matches = 0;
+    std::size_t disputed_matches = 0;  ///< valid matches whose metadata was disputed
+};
+
+/// Keys of the files matched in a round.
+struct KeyCounters {
+    std::uint64_t keys = 0;          ///< keys received from matched files
+    std::uint64_t keys_revoked = 0;  ///< not matched: report type REVOKED
+};
+
+/// What the matcher did over a round.
+struct MatcherCounters {
+    std::uint64_t keys_checked = 0;  ///< keys whose RPIs were derived
+    std::uint64_t keys_skipped = 0;  ///< keys with no sighting in reach
+    std::uint64_t rpis_derived = 0;
+    std::uint64_t rpis_matched = 0;  ///< derived RPIs found among the sightings
+    std::uint64_t keys_revoked = 0;  ///< report type REVOKED: never matched
+    std::uint64_t keys_invalid = 0;  ///< rolling period outside 1..144
+};
+
 /// The result of one exposure check (one round: every file imported since the last check).
 struct CheckReport {
-    std::int64_t computed_at = 0;          ///< Unix seconds (the Tracer's clock)
-    std::vector<KeyFileOutcome> files;     ///< in import order
-    std::vector<match::RpiMatch> matches;  ///< valid and suspect, ordered by file, key, time
-    match::ExposureReport report;          ///< windows, daily summaries, CWA risk, encounters
-    RiskLevel risk = RiskLevel::kNone;     ///< the check's risk (see `RiskLevel`)
-    match::SessionCounters keys;           ///< keys of matched files
-    core::MatchCounters matcher;           ///< matcher counters over the round
-    std::uint64_t sightings = 0;           ///< sightings the round matched against
+    std::int64_t computed_at = 0;       ///< Unix seconds (the Tracer's clock)
+    std::vector<KeyFileOutcome> files;  ///< in import order
+    std::vector<MatchedRpi> matches;    ///< valid and suspect, ordered by file, key, time
+    ExposureResult report;              ///< windows, daily summaries, CWA risk, encounters
+    RiskLevel risk = RiskLevel::kNone;  ///< the check's risk (see `RiskLevel`)
+    KeyCounters keys;                   ///< keys of matched files
+    MatcherCounters matcher;            ///< matcher counters over the round
+    std::uint64_t sightings = 0;        ///< sightings the round matched against
     /// True when the round's results were written to the store as exposure records, and its
     /// files as processed (see `Tracer::check` for when that happens).
     bool recorded = false;

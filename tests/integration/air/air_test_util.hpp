@@ -23,7 +23,7 @@ struct StoreSink final : ble::ObservationSink {
     StoreSink(store::EncounterStore& s, const Clock& c) : store(&s), clock(&c) {}
     store::EncounterStore* store = nullptr;
     const Clock* clock = nullptr;
-    Result<void> accept(std::span<const core::Observation> batch) noexcept override {
+    Result<void> accept(std::span<const core::HeardBeacon> batch) noexcept override {
         auto r = store->ingest(batch, clock->now_seconds());
         if (!r) return r.error();
         return ok();

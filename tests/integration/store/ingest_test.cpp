@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <random>
 
+#include <sotto/core/heard.hpp>
 #include <sotto/core/sighting.hpp>
 #include <sotto/store/encounter_store.hpp>
 
@@ -188,6 +189,34 @@ TEST_CASE("Invalid observations are reported, never stored, and never stop the v
     CHECK(s.stats()->sightings == 3);
     // An impossible "now" is an error for the whole call.
     CHECK(s.ingest(obs, -1).error().code == ErrorCode::kOutOfRange);
+}
+
+TEST_CASE("Checked packets are stored as they are, judged only by retention and the future",
+          "[store][ingest]") {
+    TempDir dir;
+    auto s = open_store(dir / "s.db");
+    std::vector<core::HeardBeacon> heard;
+    for (const auto& o :
+         {observation(kNow - 100, -127, rpi_of(4, 0)), observation(kNow - 99, 20, rpi_of(4, 0)),
+          observation(kNow + store::kMaxFutureSkewSeconds + 1, -60, rpi_of(4, 1)),
+          observation(kNow - 14 * 86400, -60, rpi_of(4, 2))}) {
+        auto h = core::HeardBeacon::from_observation(o);
+        REQUIRE(h.has_value());
+        heard.push_back(*h);
+    }
+    auto r = s.ingest(std::span<const core::HeardBeacon>(heard), kNow);
+    REQUIRE(r.has_value());
+    CHECK(r->accepted == 2);
+    CHECK(r->new_rows == 1);
+    REQUIRE(r->rejected.size() == 2);
+    CHECK(r->rejected[0].index == 2);  // in the future
+    CHECK(r->rejected[1].index == 3);  // older than retention
+    auto day = s.sightings_on_day(static_cast<std::uint32_t>(kNow / 86400));
+    REQUIRE(day.has_value());
+    REQUIRE(day->size() == 1);
+    CHECK((*day)[0].count == 2);
+    CHECK((*day)[0].rssi_max == 20);
+    CHECK((*day)[0].rssi_min == -127);
 }
 
 TEST_CASE("Day and range queries use the primary key and return exactly their rows",

@@ -84,7 +84,7 @@ keyfile::TrustStore cwa_trust() {
 
 fs::path real_export() { return test::gaen_data("cwa-real-2021-03-04/export.bin"); }
 
-std::set<std::string> teks_of(const std::vector<match::RpiMatch>& m) {
+std::set<std::string> teks_of(const std::vector<MatchedRpi>& m) {
     std::set<std::string> s;
     for (const auto& x : m) s.insert(to_hex(x.diagnosis_key.exposure_key.tek.expose_secret()));
     return s;

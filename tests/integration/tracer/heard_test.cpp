@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <sotto/bytes.hpp>
+#include <sotto/core/heard.hpp>
 #include <sotto/core/payload.hpp>
 #include <sotto/core/rolling_id.hpp>
 #include <sotto/store/encounter_store.hpp>
@@ -75,6 +76,72 @@ TEST_CASE("Heard advertisements in both forms are stored and malformed ones are 
     CHECK(s.pending == 0);
     CHECK(s.stored == 3);
     CHECK(t.store_stats()->sightings == 2);  // two RPIs in one interval
+}
+
+TEST_CASE("Hostile inputs from the app and the radio are checked once and stored once",
+          "[tracer][heard]") {
+    test::TempDir dir;
+    ManualClock clock((kDay0 + 3600) * 1000);
+    TracerOptions o;
+    o.scan.continuous = true;  // the fake radio keeps scanning
+    auto t = open_at(dir, clock, std::move(o));
+    auto state = std::make_shared<test::FakeRadio::State>();
+    REQUIRE(t.attach_radio(std::make_unique<test::FakeRadio>(state)));
+    const std::int64_t now = clock.now_ms();
+    const std::int64_t beyond_enin = (std::int64_t{1} << 32) * 600 * 1000;  // first ms without one
+    constexpr std::uint16_t kEn = core::kExposureNotificationUuid;
+
+    // The app's path: each boundary and one beyond.
+    REQUIRE(t.on_advertisement(fake_sd(1), -127, now));
+    REQUIRE(t.on_advertisement(fake_sd(2), 20, now));
+    for (int rssi : {-128, 21, 127, -32768})
+        CHECK(t.on_advertisement(fake_sd(90), rssi, now).error().code == ErrorCode::kOutOfRange);
+    for (std::int64_t when : {std::int64_t{-1}, beyond_enin})
+        CHECK(t.on_advertisement(fake_sd(91), -60, when).error().code == ErrorCode::kOutOfRange);
+    const auto sd = fake_sd(92);
+    const std::vector<std::uint8_t> truncated(sd.begin(), sd.end() - 1);
+    CHECK(t.on_advertisement(truncated, -60, now).error().code == ErrorCode::kInvalidArgument);
+
+    // The radio's path: the same boundaries, a wrong UUID and a short payload.
+    REQUIRE(test::FakeRadio::hear(*state, fake_sd(3), kEn, -127, now));
+    REQUIRE(test::FakeRadio::hear(*state, fake_sd(4), kEn, 20, now));
+    for (int rssi : {-128, 21, 32767})
+        REQUIRE(test::FakeRadio::hear(*state, fake_sd(93), kEn, rssi, now));
+    for (std::int64_t when : {std::int64_t{-1}, beyond_enin})
+        REQUIRE(test::FakeRadio::hear(*state, fake_sd(94), kEn, -60, when));
+    REQUIRE(test::FakeRadio::hear(*state, fake_sd(95), 0xFD6E, -60, now));
+    REQUIRE(test::FakeRadio::hear(*state, truncated, kEn, -60, now));
+
+    // A packet checked by the host itself.
+    auto checked = core::HeardBeacon::from_service_data(fake_sd(5), -33, now);
+    REQUIRE(checked);
+    REQUIRE(t.on_advertisement(*checked));
+
+    auto s = t.status();
+    CHECK(s.heard == 5);
+    CHECK(s.malformed == 2);  // the truncated payload, once from each path
+    CHECK(s.pending == 5);
+    REQUIRE(t.flush());
+    REQUIRE(t.flush());  // nothing twice
+    s = t.status();
+    CHECK(s.stored == 5);
+    CHECK(s.rejected == 0);  // nothing unchecked reached the store
+    CHECK(s.flushes == 1);
+    REQUIRE(t.detach_radio());
+    CHECK(test::stored_seeds(dir, clock) == std::vector<std::uint32_t>{1, 2, 3, 4, 5});
+    auto store = store::EncounterStore::open(dir / "t.db", test::tracer_credential());
+    REQUIRE(store);
+    auto day = store->sightings_on_day(static_cast<std::uint32_t>(clock.now_seconds() / 86400));
+    REQUIRE(day);
+    REQUIRE(day->size() == 5);
+    std::vector<int> rssi;
+    for (const auto& x : *day) {
+        CHECK(x.count == 1);
+        CHECK(x.rssi_max == x.rssi_min);
+        rssi.push_back(x.rssi_max);
+    }
+    std::sort(rssi.begin(), rssi.end());
+    CHECK(rssi == std::vector<int>{-127, -127, -33, 20, 20});
 }
 
 TEST_CASE("Pending observations are written by count, by time and on close", "[tracer]") {

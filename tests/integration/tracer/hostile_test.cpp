@@ -60,9 +60,8 @@ struct Scene : test::AuthorityScene {
 };
 
 std::size_t count_status(const CheckReport& r, MatchStatus st) {
-    return static_cast<std::size_t>(
-        std::count_if(r.matches.begin(), r.matches.end(),
-                      [&](const match::RpiMatch& m) { return m.status == st; }));
+    return static_cast<std::size_t>(std::count_if(
+        r.matches.begin(), r.matches.end(), [&](const MatchedRpi& m) { return m.status == st; }));
 }
 
 // The AEM of `b` with its metadata changed from `from` to `to` (AES-CTR: flip the same bits).

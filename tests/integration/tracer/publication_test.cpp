@@ -69,7 +69,7 @@ struct Scene : test::AuthorityScene {
     }
 };
 
-const match::RpiMatch* match_of(const CheckReport& r, IntervalNumber j, MatchStatus st) {
+const MatchedRpi* match_of(const CheckReport& r, IntervalNumber j, MatchStatus st) {
     auto it = std::find_if(r.matches.begin(), r.matches.end(),
                            [&](const auto& m) { return m.interval == j && m.status == st; });
     return it == r.matches.end() ? nullptr : &*it;

@@ -27,11 +27,11 @@ struct TestSink final : ble::ObservationSink {
     std::vector<std::size_t> batches;
     bool fail = false;
     int calls = 0;
-    Result<void> accept(std::span<const core::Observation> batch) noexcept override {
+    Result<void> accept(std::span<const core::HeardBeacon> batch) noexcept override {
         std::lock_guard lock(mu);
         ++calls;
         if (fail) return make_error(ErrorCode::kStorageIo, "test: sink down");
-        got.insert(got.end(), batch.begin(), batch.end());
+        for (const auto& h : batch) got.push_back(h.observation());
         batches.push_back(batch.size());
         return ok();
     }
@@ -350,13 +350,13 @@ TEST_CASE("Discarding waits for a running flush whose failed batch is then dropp
         std::condition_variable cv;
         bool entered = false, release = false, fail = true;
         std::vector<core::Observation> got;
-        Result<void> accept(std::span<const core::Observation> batch) noexcept override {
+        Result<void> accept(std::span<const core::HeardBeacon> batch) noexcept override {
             std::unique_lock lock(mu);
             entered = true;
             cv.notify_all();
             cv.wait(lock, [&] { return release; });
             if (fail) return make_error(ErrorCode::kStorageFull, "test: full");
-            got.insert(got.end(), batch.begin(), batch.end());
+            for (const auto& h : batch) got.push_back(h.observation());
             return ok();
         }
     } sink;

@@ -95,12 +95,3 @@ TEST_CASE("Scan records are capped while the totals keep counting", "[core][sigh
     CHECK(s.count == 100);
     CHECK(s.last_seen == kT + 30 * 99);
 }
-
-TEST_CASE("Observations with impossible RSSI or time are refused", "[core][sighting]") {
-    CHECK(validate_observation(obs(kT, -60)));
-    CHECK(validate_observation(obs(kT, 20)));
-    CHECK(validate_observation(obs(kT, -127)));
-    CHECK_FALSE(validate_observation(obs(kT, 21)));
-    CHECK_FALSE(validate_observation(obs(kT, -128)));
-    CHECK_FALSE(validate_observation(obs(-1, -60)));
-}

@@ -1,0 +1,55 @@
+# Fails when a public facade header drags in more than its declarations need: compiles a TU that
+# includes only HEADER (e.g. sotto/tracer.hpp) with -H and checks every header it pulls in.
+#   cmake -DCXX=<compiler> -DINCLUDE_DIRS="a;b" -DHEADER=sotto/tracer.hpp -DMAX_SOTTO=<n>
+#         -DWORK_DIR=<dir> -P check_facade_includes.cmake
+# Refused: any header of the source tree's lib/ (internal), the store's, matcher's and engine's
+# classes (include/sotto/store/encounter_store.hpp, match/engine|session|report.hpp,
+# core/matcher.hpp, core/publication.hpp) and the fetch/update/host/platform/flashlog modules;
+# and more than MAX_SOTTO sotto headers in all.
+foreach(v CXX INCLUDE_DIRS HEADER MAX_SOTTO WORK_DIR)
+  if(NOT DEFINED ${v})
+    message(FATAL_ERROR "check_facade_includes: ${v} is not set")
+  endif()
+endforeach()
+file(MAKE_DIRECTORY "${WORK_DIR}")
+string(MAKE_C_IDENTIFIER "${HEADER}" tu_name)
+set(tu "${WORK_DIR}/${tu_name}.cpp")
+file(WRITE "${tu}" "#include <${HEADER}>\n")
+set(flags -std=c++20 -H -fsyntax-only)
+foreach(d IN LISTS INCLUDE_DIRS)
+  list(APPEND flags "-I${d}")
+endforeach()
+execute_process(COMMAND "${CXX}" ${flags} "${tu}" RESULT_VARIABLE rc ERROR_VARIABLE err
+                OUTPUT_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "check_facade_includes: ${HEADER} does not compile on its own:\n${err}")
+endif()
+string(REPLACE "\n" ";" lines "${err}")
+set(sotto_headers "")
+set(bad "")
+foreach(line IN LISTS lines)
+  if(NOT line MATCHES "^\\.+ (.*)$")
+    continue()
+  endif()
+  file(TO_CMAKE_PATH "${CMAKE_MATCH_1}" path)
+  if(path MATCHES "/lib/[a-z_]+/[^/]+\\.hpp$" AND NOT path MATCHES "^/usr/")
+    list(APPEND bad "${path} (internal header of lib/)")
+  elseif(path MATCHES "sotto/(store/encounter_store|match/(engine|session|report)|core/(matcher|publication))\\.hpp$"
+         OR path MATCHES "sotto/(fetch|update|host|platform|flashlog)/")
+    list(APPEND bad "${path}")
+  endif()
+  if(path MATCHES "/sotto/[^ ]*\\.hpp$")
+    list(APPEND sotto_headers "${path}")
+  endif()
+endforeach()
+list(REMOVE_DUPLICATES sotto_headers)
+list(LENGTH sotto_headers n)
+if(bad)
+  string(REPLACE ";" "\n  " bad "${bad}")
+  message(FATAL_ERROR "${HEADER} pulls in headers its declarations do not need:\n  ${bad}")
+endif()
+if(n GREATER MAX_SOTTO)
+  string(REPLACE ";" "\n  " all "${sotto_headers}")
+  message(FATAL_ERROR "${HEADER} pulls in ${n} sotto headers (at most ${MAX_SOTTO}):\n  ${all}")
+endif()
+message(STATUS "${HEADER}: ${n} sotto headers (at most ${MAX_SOTTO}), none internal")
