@@ -294,7 +294,7 @@ def python_surfaces():
 SURFACES = [
     ("sotto_tracer_status", ("include/sotto/tracer/results.hpp", "TracerStatus"), "status()",
      ("TracerStatus.java", "TracerStatus"), {}, {}),
-    ("sotto_store_stats", ("include/sotto/store/encounter_store.hpp", "StoreStats"), "store_stats()",
+    ("sotto_store_stats", ("include/sotto/store/records.hpp", "StoreStats"), "store_stats()",
      ("StoreStats.java", "StoreStats"), {}, {}),
     ("sotto_tick_report", ("include/sotto/tracer/results.hpp", "TickReport"), "TickReport",
      ("TickReport.java", "TickReport"), {}, {}),
