@@ -171,6 +171,14 @@ for _struct, _size in ((Beacon, 20), (Metadata, 4), (DiagnosisKeyC, 40), (KeyFil
     assert ctypes.sizeof(_struct) == _size, _struct.__name__
 
 
+def filled(c, name):
+    """Field ``name`` of the output struct ``c`` after the call, or None when the library did not
+    fill it: an older libsotto.so.1 writes only the fields it knows and reports how many bytes in
+    ``struct_size`` (sotto.h, "Structs can grow"), so a field past that is unknown, not 0."""
+    f = getattr(type(c), name)
+    return getattr(c, name) if f.offset + f.size <= c.struct_size else None
+
+
 def sized(ctype):
     """A zeroed ``ctype`` (an output struct of sotto.h) with ``struct_size`` set, as the C ABI's
     growable-struct convention asks."""
