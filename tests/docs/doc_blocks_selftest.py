@@ -93,7 +93,10 @@ def selftest(ctx, db):
         (root / ".ci").mkdir(parents=True)
         (root / "scripts").mkdir()
         (root / ".ci" / "run").write_text("#!/bin/sh\nbash scripts/test.sh\n# bash scripts/other.sh\n")
-        (root / "scripts" / "package-test.sh").write_text("#!/bin/sh\n")
+        # Runs another file's package-test blocks, whose name ends in README.md.
+        (root / "scripts" / "package-test.sh").write_text(
+            '#!/bin/sh\npython3 "$ROOT/tests/docs/doc_blocks.py" extract --mark package-test '
+            "bindings/x/README.md >x.sh\n")
         (root / "CMakeLists.txt").write_text(
             'option(SOTTO_THING "x" ON)\nadd_custom_target(thing)\n'
             # A test that owns README.md's `test=readme.owner` blocks; two that run others'.
