@@ -219,7 +219,7 @@ _PROTOTYPES = {
     "sotto_keyfile_destroy": (None, [handle]),
     "sotto_keyfile_get_info": (c_int32, [POINTER(KeyFileInfoC), handle]),
     "sotto_keyfile_get_keys": (c_int32, [POINTER(DiagnosisKeyC), sz, c_uint32, szp, handle]),
-    "sotto_tracer_options_init": (c_int32, [POINTER(TracerOptionsC)]),
+    "sotto_tracer_options_init_sized": (c_int32, [POINTER(TracerOptionsC), c_size_t]),
     "sotto_tracer_open": (c_int32, [POINTER(handle), c_char_p, u8p, sz, handle, CLOCK_FN, c_void_p,
                                     POINTER(TracerOptionsC)]),
     "sotto_tracer_open_passphrase": (c_int32, [POINTER(handle), c_char_p, u8p, sz, handle, CLOCK_FN,

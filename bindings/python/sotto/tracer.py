@@ -210,7 +210,7 @@ class Tracer:
         if (key is None) == (passphrase is None):
             raise ValueError("give exactly one of key and passphrase")
         opts = TracerOptionsC()
-        check(lib.sotto_tracer_options_init(ctypes.byref(opts)))
+        check(lib.sotto_tracer_options_init_sized(ctypes.byref(opts), ctypes.sizeof(opts)))
         opts.kdf_cost = int_arg(kdf_cost, "uint8", "kdf_cost")
         if flush_count is not None:
             opts.flush_count = int_arg(flush_count, "uint32", "flush_count")

@@ -49,7 +49,7 @@ for _struct, _size in ((UpdaterOptionsC, 32), (UpdateProgressC, 40), (UpdateSumm
 
 PROGRESS_FN = ctypes.CFUNCTYPE(None, c_void_p, POINTER(UpdateProgressC))
 _PROTOTYPES = {
-    "sotto_updater_options_init": (c_int32, [POINTER(UpdaterOptionsC)]),
+    "sotto_updater_options_init_sized": (c_int32, [POINTER(UpdaterOptionsC), c_size_t]),
     "sotto_updater_create": (c_int32, [POINTER(handle), handle, c_char_p, c_char_p,
                                        POINTER(UpdaterOptionsC)]),
     "sotto_updater_run": (c_int32, [handle, PROGRESS_FN, c_void_p]),
@@ -122,7 +122,7 @@ class KeyUpdater:
     def __init__(self, tracer: Tracer, source, state_dir, max_file_bytes: Optional[int] = None,
                  total_timeout_ms: Optional[int] = None):
         opts = UpdaterOptionsC()
-        check(lib.sotto_updater_options_init(ctypes.byref(opts)))
+        check(lib.sotto_updater_options_init_sized(ctypes.byref(opts), ctypes.sizeof(opts)))
         if max_file_bytes is not None:
             opts.max_file_bytes = max_file_bytes
         if total_timeout_ms is not None:
