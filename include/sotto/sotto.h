@@ -32,10 +32,11 @@
  *   SOTTO_ERR_INVALID_ARGUMENT and writes nothing. Fields are only ever appended. INPUT structs
  *   with a `struct_size` (options): the library reads the fields `struct_size` covers and takes
  *   defaults for the rest; below the first layout or above the library's sizeof:
- *   SOTTO_ERR_INVALID_ARGUMENT. Arrays the library fills take `uint32_t element_size` (sizeof the
- *   element type the caller was compiled with; at least the first layout, at most 4096): element
- *   `i` starts at byte `i * element_size` and gets min(element_size, sizeof) bytes (a
- *   `struct_size` member in it is set to that count). Not growable: sotto_beacon and
+ *   SOTTO_ERR_INVALID_ARGUMENT. Their `*_options_init` (inline) passes the caller's sizeof to
+ *   `*_options_init_sized`, which writes no more than that. Arrays the library fills take `uint32_t
+ * element_size` (sizeof the element type the caller was compiled with; at least the first layout,
+ * at most 4096): element `i` starts at byte `i * element_size` and gets min(element_size, sizeof)
+ * bytes (a `struct_size` member in it is set to that count). Not growable: sotto_beacon and
  *   sotto_metadata (the GAEN wire format fixes them for good; inputs and outputs), and the input
  *   array sotto_heard_advertisement (a new layout would come with a new function). A struct
  *   embedded in another (sotto_import_result.info) keeps its first layout there: what it gains
@@ -403,8 +404,17 @@ enum {
     SOTTO_KDF_MINIMUM = 2      /**< no protection against guessing: tests only */
 };
 
-/** The defaults: the "(default X)" of each field. INPUT struct (first layout: 40 bytes). */
-SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_options_init(sotto_tracer_options* out);
+/** The defaults: the "(default X)" of each field, in the first min(size, sizeof) bytes of
+ *  `*out` (`size`: sizeof the struct the caller was compiled with); `struct_size` is set to that
+ *  count. `size` below the first layout (40 bytes): SOTTO_ERR_INVALID_ARGUMENT, nothing written.
+ *  INPUT struct. Call it through `sotto_tracer_options_init`. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_tracer_options_init_sized(sotto_tracer_options* out,
+                                                                       size_t size);
+/** `sotto_tracer_options_init_sized` with this header's sizeof: a newer library, whose struct has
+ *  grown, writes no byte past the caller's. */
+static inline SOTTO_NODISCARD sotto_status sotto_tracer_options_init(sotto_tracer_options* out) {
+    return sotto_tracer_options_init_sized(out, sizeof *out);
+}
 
 /** Owns the store, the device's own TEKs, pending heard advertisements and the open check round.
  *  Every function may be called from any thread, concurrently (feeding from two threads while a

@@ -34,7 +34,16 @@ SOTTO_STATIC_ASSERT(sizeof(sotto_updater_options) == 32, "sotto_updater_options 
 SOTTO_STATIC_ASSERT(offsetof(sotto_updater_options, max_file_bytes) == 16,
                     "sotto_updater_options layout");
 
-SOTTO_API SOTTO_NODISCARD sotto_status sotto_updater_options_init(sotto_updater_options* out);
+/** The defaults in the first min(size, sizeof) bytes of `*out` (`size`: the caller's sizeof),
+ *  `struct_size` set to that count; `size` below 8: SOTTO_ERR_INVALID_ARGUMENT, nothing written.
+ *  Call it through `sotto_updater_options_init`. */
+SOTTO_API SOTTO_NODISCARD sotto_status sotto_updater_options_init_sized(sotto_updater_options* out,
+                                                                        size_t size);
+/** `sotto_updater_options_init_sized` with this header's sizeof (a newer library writes no byte
+ *  past the caller's struct). */
+static inline SOTTO_NODISCARD sotto_status sotto_updater_options_init(sotto_updater_options* out) {
+    return sotto_updater_options_init_sized(out, sizeof *out);
+}
 
 /** What a round did with one listed file (C++ `sotto::UpdateOutcome`). */
 enum {

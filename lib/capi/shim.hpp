@@ -63,6 +63,22 @@ sotto_status fill_sized(T* out, const T& value, std::size_t min_size) noexcept {
     return SOTTO_OK;
 }
 
+/// `fill_sized` where the caller passes its sizeof as `size` instead of setting `struct_size`
+/// (the `*_options_init_sized` functions, whose struct holds nothing yet): the first
+/// min(size, sizeof(T)) bytes of `value`, `struct_size` set to that count; `size` below
+/// `min_size` is SOTTO_ERR_INVALID_ARGUMENT and nothing is written.
+template <class T>
+sotto_status fill_first(T* out, const T& value, std::size_t size, std::size_t min_size) noexcept {
+    static_assert(offsetof(T, struct_size) == 0 && sizeof(T::struct_size) == 4);
+    if (out == nullptr) return null_argument();
+    if (size < min_size)
+        return fail(SOTTO_ERR_INVALID_ARGUMENT, "size: pass sizeof the options struct");
+    T copy = value;
+    copy.struct_size = static_cast<std::uint32_t>(std::min<std::size_t>(size, sizeof(T)));
+    std::memcpy(static_cast<void*>(out), &copy, copy.struct_size);
+    return SOTTO_OK;
+}
+
 /// Checks an output struct's `struct_size` before any work is done (`out` may be NULL when the
 /// output is optional), so a call that would fail to fill it changes nothing.
 template <class T>

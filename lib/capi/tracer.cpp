@@ -135,11 +135,9 @@ SOTTO_API sotto_status sotto_set_log_sink(sotto_log_fn sink, void* user_data, in
     });
 }
 
-SOTTO_API sotto_status sotto_tracer_options_init(sotto_tracer_options* out) {
+SOTTO_API sotto_status sotto_tracer_options_init_sized(sotto_tracer_options* out, size_t size) {
     return guard([&]() -> sotto_status {
-        if (out == nullptr) return capi::null_argument();
-        *out = default_options();
-        return SOTTO_OK;
+        return capi::fill_first(out, default_options(), size, capi::first_layout::kTracerOptions);
     });
 }
 

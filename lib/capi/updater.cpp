@@ -70,10 +70,9 @@ bool to_options(const sotto_updater_options& in, KeyUpdaterOptions& out) noexcep
 
 extern "C" {
 
-SOTTO_API sotto_status sotto_updater_options_init(sotto_updater_options* out) {
-    if (out == nullptr) return sotto::capi::null_argument();
-    *out = default_options();
-    return SOTTO_OK;
+SOTTO_API sotto_status sotto_updater_options_init_sized(sotto_updater_options* out, size_t size) {
+    return sotto::capi::fill_first(out, default_options(), size,
+                                   sotto::capi::first_layout::kUpdaterOptions);
 }
 
 SOTTO_API sotto_status sotto_updater_create(sotto_updater** out, sotto_tracer* tracer,

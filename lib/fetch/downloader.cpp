@@ -489,6 +489,10 @@ Result<void> Downloader::mark_used(std::span<const FileRef> files) {
         // A content that was used: every name it was published under is done.
         std::vector<std::pair<FileRecord*, bool>> marked;  // and whether it was refused
         std::vector<std::array<std::uint8_t, 32>> contents;
+        // Reserved first: once a record is changed, nothing below may throw before the save
+        // (a bad_alloc there would leave records marked in memory but not on disk).
+        marked.reserve(impl_->data.files.size());
+        contents.reserve(files.size());
         for (const auto& f : files) {
             bool fresh = false;
             for (auto& r : impl_->data.files) {

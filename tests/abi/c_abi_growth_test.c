@@ -35,6 +35,42 @@ static int all_equal(const uint8_t* p, size_t n, uint8_t v) {
     return 1;
 }
 
+/* The options' init writes no byte past the caller's struct: an app built against the first
+ * layout of sotto_updater_options (8 bytes) keeps the bytes after it; the library takes the
+ * defaults for the rest (sotto_updater_create accepts the 8 bytes). */
+static void test_options_init_sizes(void) {
+    struct {
+        uint32_t struct_size;
+        uint32_t connect_timeout_ms;
+        uint8_t guard[40];
+    } old_updater;
+    sotto_updater_options now;
+    struct {
+        sotto_tracer_options o;
+        uint8_t guard[16];
+    } tracer;
+    memset(&old_updater, 0xAB, sizeof old_updater);
+    CHECK_STATUS(SOTTO_OK,
+                 sotto_updater_options_init_sized((sotto_updater_options*)(void*)&old_updater, 8));
+    CHECK(old_updater.struct_size == 8 && old_updater.connect_timeout_ms == 10000);
+    CHECK(all_equal(old_updater.guard, sizeof old_updater.guard, 0xAB));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                 sotto_updater_options_init_sized((sotto_updater_options*)(void*)&old_updater, 7));
+    CHECK(all_equal(old_updater.guard, sizeof old_updater.guard, 0xAB) &&
+          old_updater.struct_size == 8);
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_updater_options_init_sized(NULL, 8));
+    /* The header's init passes this header's sizeof. */
+    memset(&now, 0, sizeof now);
+    CHECK_STATUS(SOTTO_OK, sotto_updater_options_init(&now));
+    CHECK(now.struct_size == sizeof now && now.max_spool_bytes == 256u * 1024 * 1024);
+    /* A newer app's larger struct: only the library's bytes are written, the rest untouched. */
+    memset(&tracer, 0xCD, sizeof tracer);
+    CHECK_STATUS(SOTTO_OK, sotto_tracer_options_init_sized(&tracer.o, sizeof tracer));
+    CHECK(tracer.o.struct_size == sizeof tracer.o && tracer.o.retention_days == 14);
+    CHECK(all_equal(tracer.guard, sizeof tracer.guard, 0xCD));
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_tracer_options_init_sized(&tracer.o, 39));
+}
+
 static void test_status_layouts(sotto_tracer* t) {
     sotto_tracer_status now = {.struct_size = sizeof(sotto_tracer_status)};
     struct {
@@ -175,6 +211,7 @@ void test_growth(const char* tmp_dir) {
     CHECK(adv.struct_size == sizeof adv && adv.valid_until_ms > g_clock_ms);
     test_status_layouts(t);
     test_array_stride(t);
+    test_options_init_sizes();
     sotto_tracer_destroy(t);
     remove(path);
 }

@@ -139,10 +139,11 @@ def check_defaults(lib):
     for fn_prefix, struct in inits:
         cls = ctype_of(struct)
         value = cls()
-        fn = getattr(lib, fn_prefix + "_init")
+        # The exported function; `_init` is the header's inline passing sizeof.
+        fn = getattr(lib, fn_prefix + "_init_sized")
         fn.restype = ctypes.c_int32
-        fn.argtypes = [ctypes.POINTER(cls)]
-        if fn(ctypes.byref(value)) != 0:
+        fn.argtypes = [ctypes.POINTER(cls), ctypes.c_size_t]
+        if fn(ctypes.byref(value), ctypes.sizeof(cls)) != 0:
             fail("%s_init failed" % fn_prefix)
             continue
         if value.struct_size != ctypes.sizeof(cls):

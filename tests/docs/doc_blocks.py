@@ -261,7 +261,8 @@ def check_package_test(ctx, b, errors):
     script = ctx.src / "scripts" / "package-test.sh"
     text = script.read_text() if script.is_file() else ""
     runs = re.findall(r"doc_blocks\.py\"? extract --mark package-test ([^>\n]*)", text)
-    if not any(b.rel in r for r in runs):
+    rel = re.compile(r"(?<![\w./-])" + re.escape(b.rel) + r"(?![\w/-])")  # not x/README.md
+    if not any(rel.search(r) for r in runs):
         errors.append("%s: marked package-test, but scripts/package-test.sh does not run this "
                       "file's package-test blocks (doc_blocks.py extract --mark package-test %s)"
                       % (b.where(), b.rel))
@@ -274,17 +275,25 @@ def cmake_files(src):
 
 
 def check_test_owner(ctx, b, errors):
+    """`sh test=NAME`: the ctest NAME runs this file's blocks so marked: its add_test call names
+    the marking and this file (doc_blocks.py run --mark test=NAME FILE), or runs a script that
+    names both (a test that runs another file's blocks does not own these)."""
     name = b.mark[len("test="):]
     cm = "\n".join(p.read_text() for p in cmake_files(ctx.src))
-    if not re.search(r"add_test\(\s*NAME\s+" + re.escape(name) + r"\s", cm):
+    call = re.search(r"add_test\(\s*NAME\s+" + re.escape(name) + r"\s([^)]*)\)", cm)
+    if not call:
         errors.append("%s: marked %s, but there is no ctest %s" % (b.where(), b.mark, name))
         return
-    owners = [p for p in list((ctx.src / "tests").rglob("*")) + cmake_files(ctx.src)
-              if p.is_file() and p.suffix in (".py", ".txt", ".cmake", ".sh")
-              and b.mark in p.read_text(errors="replace")]
-    if not owners:
-        errors.append("%s: marked %s, but no test file extracts blocks so marked" % (
-            b.where(), b.mark))
+    mark = re.compile(r"(?<![\w.=-])" + re.escape(b.mark) + r"(?![\w.-])")
+    rel = re.compile(r"(?<![\w./-])" + re.escape(b.rel) + r"(?![\w/-])")
+    texts = [call.group(1)]
+    for script in re.findall(r"[\w.-]+\.(?:py|sh)\b", call.group(1)):
+        texts += [p.read_text(errors="replace") for p in (ctx.src / "tests").rglob(script)
+                  if p.is_file()]
+    if not any(mark.search(t) and rel.search(t) for t in texts):
+        errors.append("%s: marked %s, but the ctest %s does not run this file's blocks so marked "
+                      "(neither its command nor a script it runs names both `%s` and %s)" % (
+                          b.where(), b.mark, name, b.mark, b.rel))
 
 
 def synopsis_commands(body):

@@ -44,6 +44,9 @@ cmake --build build-x --target thing
 ```sh hardware
 sudo btmon
 ```
+```sh test=readme.owner
+ls
+```
 ```text
 a diagram
 ```
@@ -67,6 +70,9 @@ BAD = {
     "unknown marking `sh someday`": "```sh someday\nls\n```\n",
     "-DSOTTO_NOPE: no such option": "```sh build\ncmake -S . -B b -DSOTTO_NOPE=ON\n```\n",
     "no ctest no.such.test": "```sh test=no.such.test\nls\n```\n",
+    "the ctest other.owner does not run this file's blocks":
+        "```sh test=other.owner\nls\n```\n",
+    "the ctest sub.owner does not run this file's blocks": "```sh test=sub.owner\nls\n```\n",
     "scripts/package-test.sh does not run": "```sh package-test\nls\n```\n",
     "the block is not closed": "```sh\nls\n",
     "markings are for shell blocks": "```cpp hardware\nint x;\n```\n",
@@ -87,9 +93,19 @@ def selftest(ctx, db):
         (root / ".ci").mkdir(parents=True)
         (root / "scripts").mkdir()
         (root / ".ci" / "run").write_text("#!/bin/sh\nbash scripts/test.sh\n# bash scripts/other.sh\n")
-        (root / "scripts" / "package-test.sh").write_text("#!/bin/sh\n")
+        # Runs another file's package-test blocks, whose name ends in README.md.
+        (root / "scripts" / "package-test.sh").write_text(
+            '#!/bin/sh\npython3 "$ROOT/tests/docs/doc_blocks.py" extract --mark package-test '
+            "bindings/x/README.md >x.sh\n")
         (root / "CMakeLists.txt").write_text(
-            'option(SOTTO_THING "x" ON)\nadd_custom_target(thing)\n')
+            'option(SOTTO_THING "x" ON)\nadd_custom_target(thing)\n'
+            # A test that owns README.md's `test=readme.owner` blocks; two that run others'.
+            "add_test(NAME readme.owner COMMAND python3 doc_blocks.py run --mark test=readme.owner"
+            " README.md)\n"
+            "add_test(NAME other.owner COMMAND python3 doc_blocks.py run --mark test=other.owner"
+            " docs/other.md)\n"
+            "add_test(NAME sub.owner COMMAND python3 doc_blocks.py run --mark test=sub.owner"
+            " bindings/x/README.md)\n")
         (root / "examples" / "readme").mkdir(parents=True)
         (root / "examples" / "readme" / "main.cpp").write_text("// x\nint main() { return 0; }\n")
         (root / "README.md").write_text(readme)

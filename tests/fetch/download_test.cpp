@@ -185,6 +185,34 @@ TEST_CASE("Several files are marked used with one state write, all or none", "[f
     CHECK(server.count(kC) == 1);
 }
 
+TEST_CASE("A batch whose state write fails marks nothing, in memory or on disk", "[fetch][http]") {
+    Bucket b;
+    b.publish_listed({{kA, 0xa0}, {kB, 0xb0}});
+    KeyServer server(b.root);
+    {
+        auto d = b.downloader(server);
+        auto r = fetch_ok(d);
+        std::vector<Downloader::FileRef> refs;
+        for (const auto& f : r.files) refs.push_back({f.path, f.sha256});
+        // The state file's name taken by a non-empty directory: the atomic rename fails.
+        const fs::path state = b.work / "fetch.state";
+        const auto before = test::read_file(state);
+        fs::remove(state);
+        fs::create_directories(state / "blocker");
+        CHECK(d.mark_used(refs).error().code == ErrorCode::kStorageIo);
+        for (const auto& f : r.files) CHECK(fs::exists(f.spool_file));
+        fs::remove_all(state);
+        test::write_file(state, before);
+        // Rolled back in memory too: the next successful write (kA alone) does not carry kB.
+        REQUIRE(d.mark_used(kA, entry(r, kA).sha256));
+        CHECK(fs::exists(entry(r, kB).spool_file));
+    }
+    auto d = b.downloader(server);
+    auto r = fetch_ok(d);
+    CHECK(entry(r, kA).status == FileStatus::kUnchanged);
+    CHECK(entry(r, kB).status == FileStatus::kPending);
+}
+
 TEST_CASE("With revalidation the server's 304 is counted and no body is downloaded again",
           "[fetch][http]") {
     Bucket b;

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 src, build, work, gaen = (pathlib.Path(a).resolve() for a in sys.argv[1:5])
-readme = (src / "bindings" / "python" / "README.md").read_text()
+readme = (src / "bindings/python/README.md").read_text()
 install = re.findall(r"```sh test=packaging.python_wheel\n(.*?)```", readme, re.S)
 assert len(install) == 1, "README: expected one ```sh test=packaging.python_wheel block"
 example = re.search(r"```python\n(.*?)```", readme, re.S).group(1)

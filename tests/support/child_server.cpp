@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -34,14 +35,22 @@ ChildServer::ChildServer(std::vector<std::string> argv) {
         std::_Exit(127);
     }
     close(out[1]);
+    // 10 s for the whole line, not for each byte (a child that trickles bytes is cut off too).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     std::string line;
     pollfd p{out[0], POLLIN, 0};
     char c = 0;
-    while (line.find('\n') == std::string::npos && poll(&p, 1, 10'000) > 0 &&
-           read(out[0], &c, 1) == 1)
+    while (line.find('\n') == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0 ||
+            read(out[0], &c, 1) != 1)
+            break;
         line.push_back(c);
+    }
     close(out[0]);
-    port_ = std::atoi(line.c_str());
+    // Only a whole line is a port: "80" from a child cut off while writing "8080\n" is not.
+    port_ = line.ends_with('\n') ? std::atoi(line.c_str()) : 0;
     if (port_ <= 0) {
         kill(pid_, SIGKILL);
         waitpid(pid_, nullptr, 0);

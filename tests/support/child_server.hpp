@@ -11,9 +11,9 @@ namespace sotto::test {
 
 class ChildServer {
 public:
-    /// Starts the server and waits (at most 10 s) for its port. The child dies with this
-    /// process (PR_SET_PDEATHSIG). Throws std::runtime_error when no port arrives (the child is
-    /// killed then).
+    /// Starts the server and waits (at most 10 s in all) for its port: a whole first line. The
+    /// child dies with this process (PR_SET_PDEATHSIG). Throws std::runtime_error when no port
+    /// arrives (the child is killed then).
     explicit ChildServer(std::vector<std::string> argv);
     /// Kills (SIGKILL) and reaps the child.
     ~ChildServer();

@@ -171,6 +171,14 @@ for _struct, _size in ((Beacon, 20), (Metadata, 4), (DiagnosisKeyC, 40), (KeyFil
     assert ctypes.sizeof(_struct) == _size, _struct.__name__
 
 
+def filled(c, name):
+    """Field ``name`` of the output struct ``c`` after the call, or None when the library did not
+    fill it: an older libsotto.so.1 writes only the fields it knows and reports how many bytes in
+    ``struct_size`` (sotto.h, "Structs can grow"), so a field past that is unknown, not 0."""
+    f = getattr(type(c), name)
+    return getattr(c, name) if f.offset + f.size <= c.struct_size else None
+
+
 def sized(ctype):
     """A zeroed ``ctype`` (an output struct of sotto.h) with ``struct_size`` set, as the C ABI's
     growable-struct convention asks."""
@@ -211,7 +219,7 @@ _PROTOTYPES = {
     "sotto_keyfile_destroy": (None, [handle]),
     "sotto_keyfile_get_info": (c_int32, [POINTER(KeyFileInfoC), handle]),
     "sotto_keyfile_get_keys": (c_int32, [POINTER(DiagnosisKeyC), sz, c_uint32, szp, handle]),
-    "sotto_tracer_options_init": (c_int32, [POINTER(TracerOptionsC)]),
+    "sotto_tracer_options_init_sized": (c_int32, [POINTER(TracerOptionsC), c_size_t]),
     "sotto_tracer_open": (c_int32, [POINTER(handle), c_char_p, u8p, sz, handle, CLOCK_FN, c_void_p,
                                     POINTER(TracerOptionsC)]),
     "sotto_tracer_open_passphrase": (c_int32, [POINTER(handle), c_char_p, u8p, sz, handle, CLOCK_FN,

@@ -11,7 +11,7 @@ from . import _lib
 from ._lib import (AdvertisementC, CheckSummaryC, DailySummaryC, DiagnosisKeyC, ExposureWindowC, HeardC,
                    ImportResultC, RiskDayC, ScanInstanceC, StoreStatsC, TickReportC,
                    TracerOptionsC, TracerStatusC, UploadOptionsC, UploadResultC, buf, check,
-                   handle, int_arg, lib, sized, value_fields)
+                   filled, handle, int_arg, lib, sized, value_fields)
 from .keyfiles import DiagnosisKey, KeyFileInfo, TrustStore, _info, _keys
 
 IMPORT_PARSE_ONLY = 1
@@ -210,7 +210,7 @@ class Tracer:
         if (key is None) == (passphrase is None):
             raise ValueError("give exactly one of key and passphrase")
         opts = TracerOptionsC()
-        check(lib.sotto_tracer_options_init(ctypes.byref(opts)))
+        check(lib.sotto_tracer_options_init_sized(ctypes.byref(opts), ctypes.sizeof(opts)))
         opts.kdf_cost = int_arg(kdf_cost, "uint8", "kdf_cost")
         if flush_count is not None:
             opts.flush_count = int_arg(flush_count, "uint32", "flush_count")
@@ -367,7 +367,8 @@ class Tracer:
         """Releases own keys (``consent`` must be USER_CONFIRMED_UPLOAD_OF_OWN_KEYS) and sends them
         to a key server in the Exposure Notifications Server publish format. Returns the answer:
         ``accepted``, ``http_status``, ``code``, ``message``, ``revision_token``,
-        ``inserted_exposures``, ``keys_sent``, ``body_bytes``, ``stage``. A refusal by the server is
+        ``inserted_exposures``, ``keys_sent``, ``body_bytes``, ``stage`` (None from an older
+        libsotto.so.1 that does not report it). A refusal by the server is
         an answer with ``accepted`` False, not an exception; a failed exchange raises SottoError.
 
         With ``verification_server`` (base URL) and ``api_key``, ``verification_payload`` is the
@@ -403,23 +404,28 @@ class Tracer:
                 "code": r.code.decode(), "message": r.message.decode(),
                 "revision_token": r.revision_token.decode(),
                 "inserted_exposures": r.inserted_exposures, "keys_sent": r.keys_sent,
-                "body_bytes": r.body_bytes, "stage": r.stage.decode()}
+                "body_bytes": r.body_bytes,
+                "stage": None if filled(r, "stage") is None else r.stage.decode()}
 
     @_locked
     def erase_all(self) -> None:
         check(lib.sotto_tracer_erase_all(self._h))
 
     @_locked
-    def status(self) -> "dict[str, int]":
+    def status(self) -> "dict[str, Optional[int]]":
         """The counters of C `sotto_tracer_status` (C++ `sotto::TracerStatus`) by name; the flags
-        ``radio_attached``, ``round_open`` and ``clock_suspect`` as bools."""
+        ``radio_attached``, ``round_open`` and ``clock_suspect`` as bools. None for a field an
+        older libsotto.so.1 did not fill."""
         c = sized(TracerStatusC)
         check(lib.sotto_tracer_get_status(ctypes.byref(c), self._h))
-        return {name: (bool(getattr(c, name)) if name in _STATUS_FLAGS else getattr(c, name))
-                for name in value_fields(TracerStatusC)}
+        values = {name: filled(c, name) for name in value_fields(TracerStatusC)}
+        return {name: (bool(v) if name in _STATUS_FLAGS and v is not None else v)
+                for name, v in values.items()}
 
     @_locked
-    def store_stats(self) -> "dict[str, int]":
+    def store_stats(self) -> "dict[str, Optional[int]]":
+        """C `sotto_tracer_get_store_stats` by name (None for a field an older library did not
+        fill)."""
         c = sized(StoreStatsC)
         check(lib.sotto_tracer_get_store_stats(ctypes.byref(c), self._h))
-        return {name: getattr(c, name) for name in value_fields(StoreStatsC)}
+        return {name: filled(c, name) for name in value_fields(StoreStatsC)}

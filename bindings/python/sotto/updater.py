@@ -7,7 +7,7 @@ from ctypes import POINTER, Structure, c_char, c_char_p, c_int32, c_size_t, c_ui
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ._lib import check, handle, lib
+from ._lib import check, filled, handle, lib
 from .tracer import CheckResult, Tracer, _check_result
 
 CHECKED, UNCHANGED, REFUSED, STILL_REFUSED, FAILED, POSTPONED = range(6)
@@ -49,7 +49,7 @@ for _struct, _size in ((UpdaterOptionsC, 32), (UpdateProgressC, 40), (UpdateSumm
 
 PROGRESS_FN = ctypes.CFUNCTYPE(None, c_void_p, POINTER(UpdateProgressC))
 _PROTOTYPES = {
-    "sotto_updater_options_init": (c_int32, [POINTER(UpdaterOptionsC)]),
+    "sotto_updater_options_init_sized": (c_int32, [POINTER(UpdaterOptionsC), c_size_t]),
     "sotto_updater_create": (c_int32, [POINTER(handle), handle, c_char_p, c_char_p,
                                        POINTER(UpdaterOptionsC)]),
     "sotto_updater_run": (c_int32, [handle, PROGRESS_FN, c_void_p]),
@@ -104,7 +104,8 @@ class UpdateReport:
     requests: int
     bytes_downloaded: int
     state_was_damaged: bool = False  # the download state was unreadable and rebuilt
-    index_lines_refused: int = 0     # malformed or hostile index lines (skipped)
+    index_lines_refused: Optional[int] = 0  # malformed or hostile index lines (skipped); None:
+    # the library (an older libsotto.so.1) did not report it
 
     def count(self, outcome: str) -> int:
         return sum(1 for f in self.files if f.outcome == outcome)
@@ -121,7 +122,7 @@ class KeyUpdater:
     def __init__(self, tracer: Tracer, source, state_dir, max_file_bytes: Optional[int] = None,
                  total_timeout_ms: Optional[int] = None):
         opts = UpdaterOptionsC()
-        check(lib.sotto_updater_options_init(ctypes.byref(opts)))
+        check(lib.sotto_updater_options_init_sized(ctypes.byref(opts), ctypes.sizeof(opts)))
         if max_file_bytes is not None:
             opts.max_file_bytes = max_file_bytes
         if total_timeout_ms is not None:
@@ -193,4 +194,5 @@ class KeyUpdater:
         return UpdateReport(("new", "unchanged", "failed")[s.index_status],
                             _status_name(s.index_error), s.index_http_status, files, result,
                             bool(s.cancelled), s.refusals_forgotten, s.requests,
-                            s.bytes_downloaded, bool(s.state_was_damaged), s.index_lines_refused)
+                            s.bytes_downloaded, bool(s.state_was_damaged),
+                            filled(s, "index_lines_refused"))

@@ -1,4 +1,6 @@
 """The Tracer over a real SQLCipher store in a temporary directory, with an injected clock."""
+import ctypes
+
 import pytest
 
 import sotto
@@ -171,3 +173,39 @@ def test_the_status_counts_what_an_erase_dropped(tmp_path):
         assert s["discarded"] == 3 and s["pending"] == 0 and s["heard"] == 2
         assert "struct_size" not in s and not any(k.startswith("reserved") for k in s)
         assert t.store_stats()["key_publications"] == 0
+
+
+def _older_library(monkeypatch, name, first_layout):
+    """Replaces the C function `name` by what a libsotto.so.1 released before its struct grew
+    does (sotto.h, "Structs can grow"): it fills only its first `first_layout` bytes and reports
+    that count in struct_size."""
+    from sotto._lib import lib
+    real = getattr(lib, name)
+
+    def older(out, *args):
+        c = out._obj
+        full = type(c)()
+        full.struct_size = ctypes.sizeof(full)
+        status = real(ctypes.byref(full), *args)
+        ctypes.memmove(ctypes.addressof(c), ctypes.addressof(full), first_layout)
+        c.struct_size = first_layout
+        return status
+    monkeypatch.setattr(lib, name, older)
+
+
+def test_fields_an_older_library_did_not_fill_are_none_not_zero(tmp_path, monkeypatch):
+    clock = Clock((DAY + 72) * 600_000)
+    with sotto.Tracer(tmp_path / "s.db", key=KEY, clock=clock) as t:
+        t.on_advertisement(bytes([0x41] * 20), -60, clock.ms - 2000)
+        t.erase_all()
+        assert t.status()["discarded"] == 1 and t.status()["round_open"] is False
+        # sotto_tracer_status before discarded (136 bytes), sotto_store_stats before
+        # key_publications (56): the fields the library did not fill are unknown, not 0/False.
+        _older_library(monkeypatch, "sotto_tracer_get_status", 136)
+        _older_library(monkeypatch, "sotto_tracer_get_store_stats", 56)
+        s = t.status()
+        assert s["heard"] == 1 and s["pending"] == 0
+        for name in ("discarded", "radio_attached", "round_open", "clock_suspect"):
+            assert s[name] is None, name
+        st = t.store_stats()
+        assert st["key_publications"] is None and st["own_keys"] == 0 and st["days"] == 0

@@ -213,7 +213,8 @@ public final class KeyUpdater implements AutoCloseable {
     }
 
     private static Round readRound(long h) {
-        ByteBuffer s = Layout.wrap(Native.updaterSummary(h));
+        ByteBuffer s = Layout.filled(Native.updaterSummary(h), Layout.UPDATE_SUMMARY,
+                "sotto_update_summary");
         long n = s.getLong(16);
         List<FileResult> files = new ArrayList<>();
         for (int i = 0; i < n; i++) {

@@ -50,6 +50,22 @@ final class Layout {
         return ByteBuffer.wrap(b).order(ByteOrder.nativeOrder());
     }
 
+    /**
+     * An output struct as {@link #wrap}, after checking that the library filled all of it: a
+     * libsotto.so.1 older than this binding fills only the fields it knows and says how many
+     * bytes in {@code struct_size} (sotto.h, "Structs can grow"); the zeros after them are not
+     * values, so the call fails instead of reporting them.
+     */
+    static ByteBuffer filled(byte[] raw, int size, String struct) {
+        ByteBuffer b = wrap(raw);
+        long got = Integer.toUnsignedLong(b.getInt(0));
+        if (got < size) {
+            throw new UnsatisfiedLinkError("libsotto is older than org.sotto: it filled " + got
+                    + " of the " + size + " bytes of " + struct);
+        }
+        return b;
+    }
+
     static byte[] bytes(ByteBuffer b, int offset, int len) {
         return Arrays.copyOfRange(b.array(), offset, offset + len); // heap buffers from wrap()
     }
@@ -97,7 +113,7 @@ final class Layout {
     }
 
     static TracerStatus tracerStatus(byte[] raw) {
-        ByteBuffer b = wrap(raw);
+        ByteBuffer b = filled(raw, TRACER_STATUS, "sotto_tracer_status");
         long[] v = new long[17];
         for (int i = 0; i < v.length; i++) v[i] = b.getLong(8 + 8 * i);
         return new TracerStatus(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10],
@@ -111,7 +127,7 @@ final class Layout {
     }
 
     static StoreStats storeStats(byte[] raw) {
-        ByteBuffer b = wrap(raw);
+        ByteBuffer b = filled(raw, STORE_STATS, "sotto_store_stats");
         return new StoreStats(b.getLong(8), b.getLong(16), b.getLong(24), b.getLong(32), b.getLong(40),
                 b.getLong(48), b.getLong(56));
     }

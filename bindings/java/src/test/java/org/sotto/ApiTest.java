@@ -32,6 +32,26 @@ class ApiTest {
             + "Ced8ZWKL3e/xXGFqE2GvcZG9wn5Mgd3eV5VFTKTIdLX5zALvZv1lgjuvfA==\n"
             + "-----END PUBLIC KEY-----\n";
 
+    /** A library older than the binding fills only the first layout (struct_size 136 of
+     *  sotto_tracer_status, 56 of sotto_store_stats): its zeros are refused, not reported. */
+    @Test
+    void fieldsAnOlderLibraryDidNotFillAreRefusedNotZero() {
+        byte[] status = new byte[Layout.TRACER_STATUS];
+        Layout.wrap(status).putInt(0, 136).putLong(8, 7);
+        assertThrows(UnsatisfiedLinkError.class, () -> Layout.tracerStatus(status));
+        Layout.wrap(status).putInt(0, Layout.TRACER_STATUS);
+        assertEquals(7, Layout.tracerStatus(status).heard());
+        byte[] stats = new byte[Layout.STORE_STATS];
+        Layout.wrap(stats).putInt(0, 56);
+        assertThrows(UnsatisfiedLinkError.class, () -> Layout.storeStats(stats));
+        Layout.wrap(stats).putInt(0, Layout.STORE_STATS);
+        assertEquals(0, Layout.storeStats(stats).keyPublications());
+        byte[] summary = new byte[Layout.UPDATE_SUMMARY];
+        Layout.wrap(summary).putInt(0, 104);
+        assertThrows(UnsatisfiedLinkError.class,
+                () -> Layout.filled(summary, Layout.UPDATE_SUMMARY, "sotto_update_summary"));
+    }
+
     @Test
     void everyStatusConstantHasTheLibrarysCodeName() throws Exception {
         int n = 0;
