@@ -31,8 +31,9 @@
  *   touched). A `struct_size` below the struct's first layout (stated per struct) gives
  *   SOTTO_ERR_INVALID_ARGUMENT and writes nothing. Fields are only ever appended. INPUT structs
  *   with a `struct_size` (options): the library reads the fields `struct_size` covers and takes
- *   defaults for the rest; below the first layout or above the library's sizeof:
- *   SOTTO_ERR_INVALID_ARGUMENT. Their `*_options_init` (inline) passes the caller's sizeof to
+ *   defaults for the rest; below the first layout, above the library's sizeof or ending
+ *   inside a field: SOTTO_ERR_INVALID_ARGUMENT. Their `*_options_init` (inline) passes the caller's
+ * sizeof to
  *   `*_options_init_sized`, which writes no more than that. Arrays the library fills take `uint32_t
  * element_size` (sizeof the element type the caller was compiled with; at least the first layout,
  * at most 4096): element `i` starts at byte `i * element_size` and gets min(element_size, sizeof)

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <optional>
 
@@ -50,8 +51,17 @@ sotto_updater_options default_options() noexcept {
 
 /// The caller's options; an older, smaller struct keeps the defaults for what it lacks.
 bool to_options(const sotto_updater_options& in, KeyUpdaterOptions& out) noexcept {
-    if (in.struct_size < sotto::capi::first_layout::kUpdaterOptions ||
-        in.struct_size > sizeof(sotto_updater_options))
+    // Whole fields only: a size that ends inside one is a caller's bug, not an older layout.
+    constexpr std::size_t kFieldEnds[] = {
+        offsetof(sotto_updater_options, total_timeout_ms),
+        offsetof(sotto_updater_options, max_redirects),
+        offsetof(sotto_updater_options, max_file_bytes),
+        offsetof(sotto_updater_options, max_spool_bytes),
+        sizeof(sotto_updater_options),
+    };
+    static_assert(kFieldEnds[0] == sotto::capi::first_layout::kUpdaterOptions);
+    if (std::find(std::begin(kFieldEnds), std::end(kFieldEnds), in.struct_size) ==
+        std::end(kFieldEnds))
         return false;
     sotto_updater_options o = default_options();
     std::memcpy(&o, &in, in.struct_size);

@@ -42,9 +42,13 @@ SOTTO_API sotto_status sotto_upload_own_keys(sotto_upload_result* out, sotto_tra
     return guard([&]() -> sotto_status {
         if (out == nullptr || tracer == nullptr || options == nullptr || !tracer->tracer)
             return capi::null_argument();
-        if (out->struct_size < capi::first_layout::kUploadResult ||
-            options->struct_size < capi::first_layout::kUploadOptions ||
-            options->struct_size > sizeof(sotto_upload_options))
+        // The options' layouts: the first, the first plus verification_server, the whole. A
+        // size ending inside a field is a caller's bug, not an older layout.
+        const std::uint32_t in = options->struct_size;
+        const bool known_layout = in == capi::first_layout::kUploadOptions ||
+                                  in == offsetof(sotto_upload_options, api_key) ||
+                                  in == sizeof(sotto_upload_options);
+        if (out->struct_size < capi::first_layout::kUploadResult || !known_layout)
             return fail(SOTTO_ERR_INVALID_ARGUMENT, "upload: struct_size not set");
         if (consent != SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS) {
             return fail(

@@ -428,6 +428,14 @@ static void test_flow(const char* corpus_dir, const char* tmp) {
         uo.url = "http://example.com/v1/publish";
         CHECK_STATUS(SOTTO_ERR_NETWORK_REFUSED,
                      sotto_upload_own_keys(&up, t, &uo, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
+        /* The first layout reads as the older caller's (remote plain http refused as above);
+         * a size ending inside a field is refused before anything else. */
+        uo.struct_size = (uint32_t)offsetof(sotto_upload_options, verification_server);
+        CHECK_STATUS(SOTTO_ERR_NETWORK_REFUSED,
+                     sotto_upload_own_keys(&up, t, &uo, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
+        uo.struct_size = (uint32_t)offsetof(sotto_upload_options, verification_server) + 4;
+        CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
+                     sotto_upload_own_keys(&up, t, &uo, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));
         uo.struct_size = 0;
         CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT,
                      sotto_upload_own_keys(&up, t, &uo, SOTTO_USER_CONFIRMED_UPLOAD_OF_OWN_KEYS));

@@ -176,6 +176,17 @@ void test_updater(const char* corpus_dir, const char* tmp_dir) {
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_updater_create(&u, t, NULL, state, NULL));
     CHECK_STATUS(SOTTO_OK, sotto_updater_options_init(&o));
     CHECK(o.struct_size == sizeof o && o.total_timeout_ms == 120000 && o.max_redirects == 5);
+    /* A struct_size that ends inside a field (20: half of max_file_bytes) is refused, not
+     * read as the caller's half and the default's half; one on a field's end is accepted. */
+    o.struct_size = 20;
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_updater_create(&u, t, bucket, state, &o));
+    o.struct_size = 9;
+    CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_updater_create(&u, t, bucket, state, &o));
+    o.struct_size = 24;
+    CHECK_STATUS(SOTTO_OK, sotto_updater_create(&u, t, bucket, state, &o));
+    sotto_updater_destroy(u);
+    u = NULL;
+    o.struct_size = sizeof o;
     o.max_file_bytes = 0;
     CHECK_STATUS(SOTTO_ERR_INVALID_ARGUMENT, sotto_updater_create(&u, t, bucket, state, &o));
     CHECK_STATUS(SOTTO_ERR_NETWORK_REFUSED,
