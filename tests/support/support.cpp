@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -185,6 +186,60 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
+}
+
+PipedChild::PipedChild(const std::vector<std::string>& argv) {
+    int fds[2];
+    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        FAIL("fork failed");
+    }
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        execv(args[0], args.data());
+        _exit(127);
+    }
+    close(fds[1]);
+    pid_ = pid;
+    out_ = fds[0];
+}
+
+PipedChild::~PipedChild() {
+    if (pid_ > 0) reap(true);
+    if (out_ >= 0) close(out_);
+}
+
+std::string PipedChild::read_line() {
+    std::string line;
+    char c = 0;
+    while (read(out_, &c, 1) == 1) {
+        if (c == '\n') return line;
+        line += c;
+    }
+    return line;
+}
+
+std::string PipedChild::read_all() {
+    std::string s;
+    char buf[4096];
+    ssize_t n = 0;
+    while ((n = read(out_, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
+    return s;
+}
+
+int PipedChild::reap(bool kill_it) {
+    if (pid_ <= 0) return -1;
+    if (kill_it) kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
 }
 
 }  // namespace sotto::test

@@ -57,6 +57,28 @@ struct ProcessResult {
 /// $<TARGET_FILE:...> path works here; code that execs by itself needs sotto_exec_path()).
 ProcessResult run_process(const std::vector<std::string>& argv, std::string_view stdin_text = {});
 
+/// A child process whose stdout is a pipe to the test: for crash tests that read its progress
+/// lines and kill it at a chosen moment. `argv[0]` is a path, executed as is (no emulator).
+/// The destructor kills (SIGKILL) and reaps a child still running.
+class PipedChild {
+public:
+    explicit PipedChild(const std::vector<std::string>& argv);
+    ~PipedChild();
+    PipedChild(const PipedChild&) = delete;
+    PipedChild& operator=(const PipedChild&) = delete;
+
+    /// One line of its stdout without the newline (blocking); "" at end of file.
+    std::string read_line();
+    /// The rest of its stdout, up to end of file.
+    std::string read_all();
+    /// Waits for the child, first killing it with SIGKILL when `kill_it`; returns the wait status.
+    int reap(bool kill_it);
+
+private:
+    int pid_ = -1;
+    int out_ = -1;
+};
+
 /// Path of the built `sotto` tool.
 std::string cli_path();
 

@@ -1,10 +1,9 @@
 // Crash safety: a child process ingests (or rekeys) and is killed with SIGKILL at random moments.
 // After every kill the store must open, pass PRAGMA integrity_check, and hold every batch the child
 // reported as committed; a batch is either entirely there or not at all.
-#include <fcntl.h>
+
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,55 +25,6 @@ using namespace sotto::test;
 using store::EncounterStore;
 
 namespace {
-
-struct Child {
-    pid_t pid = -1;
-    int out = -1;
-};
-
-Child spawn(const std::vector<std::string>& args) {
-    int fds[2];
-    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
-    const pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        std::vector<char*> argv;
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
-    close(fds[1]);
-    return {pid, fds[0]};
-}
-
-// Reads one line (blocking). Empty at end of file.
-std::string read_line(int fd) {
-    std::string line;
-    char c = 0;
-    while (read(fd, &c, 1) == 1) {
-        if (c == '\n') return line;
-        line += c;
-    }
-    return line;
-}
-
-std::string read_all(int fd) {
-    std::string s;
-    char buf[4096];
-    ssize_t n = 0;
-    while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
-    return s;
-}
-
-// Kills the child (if still running) and returns its status.
-int kill_and_reap(const Child& c) {
-    kill(c.pid, SIGKILL);
-    int status = 0;
-    waitpid(c.pid, &status, 0);
-    return status;
-}
 
 std::string child_path() { return SOTTO_CRASH_CHILD_PATH; }
 
@@ -107,21 +57,20 @@ TEST_CASE("Killing an ingesting process at random moments loses no committed bat
     for (std::uint32_t round = 0; round < 50; ++round) {
         CAPTURE(round);
         const std::uint32_t first = round * 100000;
-        Child c = spawn({child_path(), "ingest", p.string(), std::to_string(first), "1"});
+        PipedChild c({child_path(), "ingest", p.string(), std::to_string(first), "1"});
         // Even rounds: kill at a random moment after the start (creation, migration, opening,
         // first batches). Odd rounds: once ingest is under way, at a random moment after the first
         // commit, so kills land between and inside commits whatever the machine's load.
         std::string out;
         if (round % 2 == 1) {
-            out = read_line(c.out);
+            out = c.read_line();
             if (out.rfind("committed", 0) != 0) FAIL("child did not commit: " << out);
             out += "\n";
         }
         const auto delay = std::uniform_int_distribution<int>(0, 60)(rng);
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-        const int status = kill_and_reap(c);
-        out += read_all(c.out);
-        close(c.out);
+        const int status = c.reap(true);
+        out += c.read_all();
         if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
             ++killed_while_running;
         else
@@ -174,15 +123,13 @@ TEST_CASE("Killing a process during rekey leaves exactly one working credential"
     // Calibrate: how long does a rekey of this store take?
     double rekey_ms = 0;
     {
-        Child c = spawn({child_path(), "rekey", p.string(), "1", "2"});
-        REQUIRE(read_line(c.out) == "ready");
+        PipedChild c({child_path(), "rekey", p.string(), "1", "2"});
+        REQUIRE(c.read_line() == "ready");
         const auto t0 = std::chrono::steady_clock::now();
-        REQUIRE(read_line(c.out) == "rekeyed");
+        REQUIRE(c.read_line() == "rekeyed");
         rekey_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                        .count();
-        int status = 0;
-        waitpid(c.pid, &status, 0);
-        close(c.out);
+        const int status = c.reap(false);
         REQUIRE(WIFEXITED(status));
         REQUIRE(WEXITSTATUS(status) == 0);
         current = 2;
@@ -193,14 +140,13 @@ TEST_CASE("Killing a process during rekey leaves exactly one working credential"
     for (int round = 0; round < 40 && (round < 12 || in_flight < 3); ++round) {
         CAPTURE(round);
         const std::uint8_t next = static_cast<std::uint8_t>(current == 2 ? 3 : 2);
-        Child c = spawn(
+        PipedChild c(
             {child_path(), "rekey", p.string(), std::to_string(current), std::to_string(next)});
-        REQUIRE(read_line(c.out) == "ready");
+        REQUIRE(c.read_line() == "ready");
         const auto delay = std::uniform_real_distribution<double>(0, rekey_ms)(rng);
         std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(delay));
-        const int status = kill_and_reap(c);
-        const bool finished = read_all(c.out).find("rekeyed") != std::string::npos;
-        close(c.out);
+        const int status = c.reap(true);
+        const bool finished = c.read_all().find("rekeyed") != std::string::npos;
         if (WIFSIGNALED(status) && !finished) ++in_flight;
 
         auto with_current =
@@ -266,10 +212,9 @@ TEST_CASE("A killed process leaves only encrypted files behind, WAL included",
           "[store][crash][secrets]") {
     TempDir dir;
     const auto p = dir / "killed.db";
-    Child c = spawn({child_path(), "ingest", p.string(), "0", "1"});
-    for (int i = 0; i < 4; ++i) REQUIRE(read_line(c.out).rfind("committed", 0) == 0);
-    kill_and_reap(c);
-    close(c.out);
+    PipedChild c({child_path(), "ingest", p.string(), "0", "1"});
+    for (int i = 0; i < 4; ++i) REQUIRE(c.read_line().rfind("committed", 0) == 0);
+    c.reap(true);
     const auto files = snapshot(dir.path());
     REQUIRE(files.count("killed.db-wal") == 1);
     CHECK(files.at("killed.db-wal").size() > 4096);  // the WAL was not checkpointed away

@@ -2,10 +2,9 @@
 // killed with SIGKILL at random moments. After every kill the store holds, for every file it
 // recorded as processed, exactly one exposure record of the day and the key's publication, and
 // nothing for a file it did not record; the next check records nothing twice.
-#include <fcntl.h>
+
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -34,54 +33,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint32_t kFiles = 40;
-
-struct Child {
-    pid_t pid = -1;
-    int out = -1;
-};
-
-Child spawn(const std::vector<std::string>& args) {
-    int fds[2];
-    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
-    const pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        std::vector<char*> argv;
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        execv(argv[0], argv.data());
-        _exit(127);
-    }
-    close(fds[1]);
-    return {pid, fds[0]};
-}
-
-std::string read_line(int fd) {
-    std::string line;
-    char c = 0;
-    while (read(fd, &c, 1) == 1) {
-        if (c == '\n') return line;
-        line += c;
-    }
-    return line;
-}
-
-std::string read_all(int fd) {
-    std::string s;
-    char buf[4096];
-    ssize_t n = 0;
-    while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<std::size_t>(n));
-    return s;
-}
-
-int reap(const Child& c, bool kill_it) {
-    if (kill_it) kill(c.pid, SIGKILL);
-    int status = 0;
-    waitpid(c.pid, &status, 0);
-    close(c.out);
-    return status;
-}
 
 // The store of the scene: every file's key heard once on kDay (interval 60 + i % 60, -65 dBm).
 // Key files signed by one authority whose public key is DIR/trust.pem.
@@ -166,15 +117,15 @@ TEST_CASE("A check killed at any moment is recorded entirely or not at all, and 
     std::size_t before = 0;
     for (int round = 0; round < 40; ++round) {
         CAPTURE(round);
-        Child c = spawn(args);
+        test::PipedChild c(args);
         // Kill once the child has recorded a check, at a random moment of the next ones.
-        const std::string first = read_line(c.out);
+        const std::string first = c.read_line();
         const bool running = first.rfind("checked", 0) == 0;
         if (running) {
             std::this_thread::sleep_for(
                 std::chrono::microseconds(std::uniform_int_distribution<int>(0, 30'000)(rng)));
         }
-        const int status = reap(c, running);
+        const int status = c.reap(running);
         if (running && WIFSIGNALED(status)) ++killed_while_running;
         if (!running) {
             // Every file was recorded before this round: the child had nothing left to do.
@@ -192,9 +143,9 @@ TEST_CASE("A check killed at any moment is recorded entirely or not at all, and 
 
     // To the end without a kill, then once more: everything recorded once, nothing twice.
     for (int run = 0; run < 2; ++run) {
-        Child c = spawn(args);
-        const std::string out = read_all(c.out);
-        const int status = reap(c, false);
+        test::PipedChild c(args);
+        const std::string out = c.read_all();
+        const int status = c.reap(false);
         REQUIRE(WIFEXITED(status));
         REQUIRE(WEXITSTATUS(status) == 0);
         CHECK(out.find("done") != std::string::npos);
